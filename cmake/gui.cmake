@@ -1,0 +1,12 @@
+# gui/ builds only where Qt 6 Widgets + Charts are found (AUTO) or is demanded (ON).
+set(MOESIM_HAVE_GUI OFF)
+if(NOT MOESIM_GUI STREQUAL "OFF")
+  find_package(Qt6 QUIET COMPONENTS Widgets Charts Test)
+  if(Qt6_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/gui/CMakeLists.txt)
+    set(MOESIM_HAVE_GUI ON)
+  elseif(MOESIM_GUI STREQUAL "ON")
+    message(FATAL_ERROR "MOESIM_GUI=ON but Qt 6 Widgets/Charts was not found")
+  else()
+    message(STATUS "moesim: Qt 6 Widgets/Charts not found; skipping gui/")
+  endif()
+endif()
