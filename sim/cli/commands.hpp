@@ -1,0 +1,24 @@
+#pragma once
+// Each subcommand registers itself on the CLI11 app and sets `action` to run after parsing.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace moesim::cli {
+
+// DESIGN.md's exit codes.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitRegression = 1,
+  kExitInvalidInput = 2,
+  kExitRuntimeFailure = 3,
+  kExitNothingCompared = 5,
+};
+
+using Action = std::function<int()>;
+
+void add_run_command(CLI::App& app, Action& action);
+void add_validate_command(CLI::App& app, Action& action);
+void add_list_command(CLI::App& app, Action& action);
+void add_import_hf_command(CLI::App& app, Action& action);
+
+}  // namespace moesim::cli

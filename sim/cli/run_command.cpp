@@ -1,0 +1,53 @@
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/cli/commands.hpp"
+#include "sim/cli/progress_bar.hpp"
+#include "sim/simulate.hpp"
+
+namespace moesim::cli {
+namespace {
+
+struct RunOptions {
+  std::string scenario;
+  std::string out_dir = "moesim-out";
+  bool quiet = false;
+};
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+int run(const RunOptions& options) {
+  const auto scenario = sim::load_scenario(options.scenario);
+  ProgressBar bar("simulating");
+  const auto report = sim::simulate(scenario, [&](int done, int total) { bar.update(done, total); });
+  std::filesystem::create_directories(options.out_dir);
+  const std::filesystem::path dir(options.out_dir);
+  write_file(dir / "report.json", sim::report_to_json(report).dump(2) + "\n");
+  write_file(dir / "report.csv", sim::report_to_csv(report));
+  write_file(dir / "timeline.json", sim::report_to_timeline(report).dump() + "\n");
+  if (!options.quiet) {
+    fmt::print("{}", sim::report_summary_text(report));
+    fmt::print("wrote     {}/report.json, report.csv, timeline.json (open in ui.perfetto.dev)\n",
+               dir.string());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Action& action) {
+  auto options = std::make_shared<RunOptions>();
+  auto* command = app.add_subcommand("run", "Simulate a scenario; write report.json, report.csv, timeline.json");
+  command->add_option("scenario", options->scenario, "built-in scenario name or scenario JSON file")->required();
+  command->add_option("--out", options->out_dir, "output directory")->capture_default_str();
+  command->add_flag("-q,--quiet", options->quiet, "do not print the summary");
+  command->callback([&action, options] { action = [options] { return run(*options); }; });
+}
+
+}  // namespace moesim::cli

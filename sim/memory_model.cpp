@@ -1,0 +1,48 @@
+#include "sim/memory_model.hpp"
+
+#include <algorithm>
+
+namespace moesim::sim {
+
+MemoryBreakdown memory_per_gpu(const ScenarioSpec& s, int expert_slots_per_gpu) {
+  const ModelSpec& m = s.model;
+  const double tp = s.parallelism.attention_tensor_parallel;
+  const int dense_layers = m.layers - m.moe_layers;
+  // Everything that is not a routed expert is replicated on each attention-DP rank, split by TP.
+  const double dense_params =
+      (static_cast<double>(m.embedding_params()) + static_cast<double>(m.layers) * m.attention_params_per_layer +
+       static_cast<double>(dense_layers) * m.dense_mlp_params() +
+       static_cast<double>(m.moe_layers) * (m.shared_experts * m.shared_expert_params() + m.router_params())) / tp;
+  const double expert_params =
+      static_cast<double>(m.moe_layers) * expert_slots_per_gpu * m.expert_params();
+  const double params = dense_params + expert_params;
+
+  MemoryBreakdown memory;
+  memory.weights = params * m.weight_bytes;
+  const double tokens = static_cast<double>(s.workload.tokens_per_gpu);
+  switch (s.workload.kind) {
+    case WorkloadKind::Training:
+      // Mixed precision with Adam: bf16 grads + fp32 master weights + two fp32 moments
+      // (Rajbhandari et al., ZeRO, section 3.1: 16 bytes per parameter with the bf16 weights).
+      memory.optimizer = params * (2 + 4 + 4 + 4);
+      // Per layer about 34 bytes x hidden per token with selective recomputation
+      // (Korthikanti et al. 2022, "Reducing Activation Recomputation", table 2).
+      memory.activations = 34.0 * tokens * static_cast<double>(m.hidden) * m.layers / tp;
+      break;
+    case WorkloadKind::Prefill:
+      memory.kv_cache = tokens * static_cast<double>(m.kv_cache_bytes_per_token_per_layer) * m.layers / tp;
+      memory.activations = 2.0 * tokens * std::max<double>(static_cast<double>(m.hidden),
+                                                          static_cast<double>(m.expert_ffn) * m.top_k) * 4;
+      break;
+    case WorkloadKind::Decode:
+      // tokens_per_gpu sequences, each holding context_tokens of KV.
+      memory.kv_cache = tokens * static_cast<double>(s.workload.context_tokens) *
+                        static_cast<double>(m.kv_cache_bytes_per_token_per_layer) * m.layers / tp;
+      memory.activations = 2.0 * tokens * std::max<double>(static_cast<double>(m.hidden),
+                                                          static_cast<double>(m.expert_ffn) * m.top_k) * 4;
+      break;
+  }
+  return memory;
+}
+
+}  // namespace moesim::sim

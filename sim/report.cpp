@@ -1,0 +1,166 @@
+#include "sim/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+double ms(double seconds) { return seconds * 1e3; }
+double us(double seconds) { return seconds * 1e6; }
+
+Json phases_to_json(const PhaseTimes& p) {
+  return Json{{"dense_ms", ms(p.dense)},       {"gate_ms", ms(p.gate)},
+              {"dispatch_ms", ms(p.dispatch)}, {"experts_ms", ms(p.experts)},
+              {"combine_ms", ms(p.combine)},   {"total_ms", ms(p.total)}};
+}
+
+}  // namespace
+
+std::optional<double> Report::cost_per_million_tokens() const {
+  if (!usd_per_gpu_hour || tokens_per_s() <= 0) return std::nullopt;
+  const double usd_per_second = *usd_per_gpu_hour * gpus / 3600.0;
+  return usd_per_second / tokens_per_s() * 1e6;
+}
+
+Json report_to_json(const Report& r) {
+  const double peak_gib = r.memory.total() / (1024.0 * 1024.0 * 1024.0);
+  const auto cost = r.cost_per_million_tokens();
+  Json summary{
+      {"step_time_ms", ms(r.step_time_s)},
+      {"tokens_per_s", r.tokens_per_s()},
+      {"tokens_per_s_per_gpu", r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0},
+      {"imbalance_max_over_mean", r.imbalance},
+      {"dropped_tokens", r.dropped_tokens},
+      {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
+      {"peak_memory_gib_per_gpu", peak_gib},
+      {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
+      {"profile_source", r.profile_source},
+      {"tokens_per_step", r.tokens_per_step},
+      {"gpus", r.gpus},
+  };
+  Json layers = Json::array();
+  for (const auto& layer : r.layers) {
+    Json entry = phases_to_json(layer.phases);
+    entry["layer"] = layer.layer;
+    entry["moe"] = layer.moe;
+    entry["imbalance_max_over_mean"] = layer.imbalance;
+    entry["dropped_tokens"] = layer.dropped_tokens;
+    entry["tokens_per_expert"] = layer.tokens_per_expert;
+    layers.push_back(std::move(entry));
+  }
+  Json gpus = Json::array();
+  for (const auto& gpu : r.per_gpu)
+    gpus.push_back({{"gpu", gpu.gpu},
+                    {"compute_ms", ms(gpu.compute_s)},
+                    {"communication_ms", ms(gpu.communication_s)},
+                    {"idle_ms", ms(gpu.idle_s)},
+                    {"expert_tokens", gpu.expert_tokens}});
+  Json links = Json::array();
+  for (const auto& link : r.links)
+    links.push_back({{"kind", link.kind},
+                     {"bytes_per_step", link.bytes_per_step},
+                     {"utilisation", link.utilisation}});
+  constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
+  return Json{
+      {"schema_version", kReportSchemaVersion},
+      {"scenario", r.scenario},
+      {"model", r.model},
+      {"cluster", r.cluster},
+      {"workload", r.workload},
+      {"summary", summary},
+      {"memory_gib_per_gpu",
+       {{"weights", r.memory.weights / kGiBytes},
+        {"optimizer", r.memory.optimizer / kGiBytes},
+        {"kv_cache", r.memory.kv_cache / kGiBytes},
+        {"activations", r.memory.activations / kGiBytes},
+        {"total", peak_gib},
+        {"device_capacity", r.device_memory_bytes / kGiBytes}}},
+      {"price", r.usd_per_gpu_hour ? Json{{"usd_per_gpu_hour", *r.usd_per_gpu_hour}, {"date", r.price_date}}
+                                   : Json(nullptr)},
+      {"layers", layers},
+      {"per_gpu", gpus},
+      {"links", links},
+  };
+}
+
+std::string report_to_csv(const Report& r) {
+  std::string csv =
+      "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_mean,"
+      "dropped_tokens\n";
+  for (const auto& l : r.layers) {
+    const auto& p = l.phases;
+    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f}\n", l.layer,
+                       l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
+                       ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens);
+  }
+  return csv;
+}
+
+Json report_to_timeline(const Report& r, int max_gpus) {
+  Json events = Json::array();
+  const int shown = std::min<int>(max_gpus, static_cast<int>(r.per_gpu.size()));
+  const char* streams[] = {"compute", "dispatch", "combine"};
+  for (int gpu = 0; gpu < shown; ++gpu) {
+    events.push_back({{"ph", "M"}, {"pid", gpu}, {"name", "process_name"},
+                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
+    for (int tid = 0; tid < 3; ++tid)
+      events.push_back({{"ph", "M"}, {"pid", gpu}, {"tid", tid}, {"name", "thread_name"},
+                        {"args", {{"name", streams[tid]}}}});
+    // Phases run back to back on the slowest GPU's schedule; every GPU waits at each collective.
+    double t = 0;
+    for (const auto& layer : r.layers) {
+      const auto& p = layer.phases;
+      auto emit = [&](const char* name, int tid, double start, double duration) {
+        if (duration <= 0) return;
+        events.push_back({{"ph", "X"}, {"pid", gpu}, {"tid", tid},
+                          {"name", fmt::format("L{} {}", layer.layer, name)}, {"ts", us(start)},
+                          {"dur", us(duration)}});
+      };
+      emit("dense", 0, t, p.dense);
+      emit("gate", 0, t + p.dense, p.gate);
+      emit("dispatch", 1, t + p.dense + p.gate, p.dispatch);
+      emit("experts", 0, t + p.dense + p.gate + p.dispatch, p.experts);
+      emit("combine", 2, t + p.dense + p.gate + p.dispatch + p.experts, p.combine);
+      t += p.total;
+    }
+  }
+  return Json{{"traceEvents", events}, {"displayTimeUnit", "ms"},
+              {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};
+}
+
+std::string report_summary_text(const Report& r) {
+  const auto cost = r.cost_per_million_tokens();
+  std::string text;
+  text += fmt::format("scenario  {}  ({} on {}, {} GPUs, {})\n", r.scenario, r.model, r.cluster,
+                      r.gpus, r.workload);
+  text += fmt::format("costs     {}{}\n", r.profile_source,
+                      r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)" : "");
+  text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
+  text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
+                      r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);
+  text += fmt::format("imbalance {:.3f} max/mean\n", r.imbalance);
+  text += fmt::format("dropped   {:.0f} tokens ({:.4f}%)\n", r.dropped_tokens,
+                      r.routed_tokens > 0 ? 100.0 * r.dropped_tokens / r.routed_tokens : 0.0);
+  text += fmt::format("memory    {:.1f} of {:.1f} GiB per GPU\n", r.memory.total() / (1 << 30),
+                      r.device_memory_bytes / (1 << 30));
+  text += cost ? fmt::format("cost      ${:.3f} per million tokens (at ${}/GPU-hour, {})\n", *cost,
+                             *r.usd_per_gpu_hour, r.price_date)
+               : std::string("cost      no price given\n");
+  PhaseTimes sum;
+  for (const auto& l : r.layers) {
+    sum.dense += l.phases.dense;
+    sum.gate += l.phases.gate;
+    sum.dispatch += l.phases.dispatch;
+    sum.experts += l.phases.experts;
+    sum.combine += l.phases.combine;
+  }
+  text += fmt::format("phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms (forward, summed over layers)\n",
+                      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
+  return text;
+}
+
+}  // namespace moesim::sim

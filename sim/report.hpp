@@ -1,0 +1,84 @@
+#pragma once
+// The result of a run: DESIGN.md's report contract. report.json is the source; CSV, the Perfetto
+// timeline and the terminal summary are derived from it.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moesim::sim {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
+  double dense = 0;
+  double gate = 0;
+  double dispatch = 0;
+  double experts = 0;
+  double combine = 0;
+  double total = 0;  // after overlap
+};
+
+struct LayerResult {
+  int layer = 0;  // block index in the model
+  bool moe = false;
+  PhaseTimes phases;
+  double imbalance = 1;  // max/mean tokens over GPUs of the EP group
+  double dropped_tokens = 0;
+  std::vector<double> tokens_per_expert;  // global, after drops
+};
+
+struct GpuResult {
+  int gpu = 0;
+  double compute_s = 0;
+  double communication_s = 0;
+  double idle_s = 0;
+  double expert_tokens = 0;  // per step, summed over layers
+};
+
+struct MemoryBreakdown {  // bytes per GPU
+  double weights = 0;
+  double optimizer = 0;
+  double kv_cache = 0;
+  double activations = 0;
+  double total() const { return weights + optimizer + kv_cache + activations; }
+};
+
+struct LinkUse {
+  std::string kind;  // "nvlink", "pcie", "ib", "roce"
+  double bytes_per_step = 0;
+  double utilisation = 0;  // bytes / (capacity x step time), over all links of the kind
+};
+
+struct Report {
+  std::string scenario;
+  std::string model;
+  std::string cluster;
+  std::string workload;
+  int gpus = 0;
+  std::string profile_source = "roofline";
+  double step_time_s = 0;
+  double tokens_per_step = 0;
+  double dropped_tokens = 0;
+  double routed_tokens = 0;  // token-expert assignments before drops
+  double imbalance = 1;
+  MemoryBreakdown memory;
+  double device_memory_bytes = 0;
+  std::optional<double> usd_per_gpu_hour;
+  std::string price_date;
+  std::vector<LayerResult> layers;
+  std::vector<GpuResult> per_gpu;
+  std::vector<LinkUse> links;
+
+  double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }
+  std::optional<double> cost_per_million_tokens() const;
+};
+
+nlohmann::json report_to_json(const Report& report);
+std::string report_to_csv(const Report& report);
+// Chrome trace JSON (ui.perfetto.dev): pid = GPU, tid = stream, ts/dur in microseconds.
+nlohmann::json report_to_timeline(const Report& report, int max_gpus = 64);
+std::string report_summary_text(const Report& report);
+
+}  // namespace moesim::sim

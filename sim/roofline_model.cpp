@@ -1,0 +1,143 @@
+#include "sim/roofline_model.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace moesim::sim {
+
+RooflineModel::RooflineModel(const ScenarioSpec& scenario) : s_(scenario) {}
+
+double RooflineModel::compute_rate() const {
+  const auto& d = s_.cluster.device;
+  // One-byte weights run the FP8 tensor path, as DeepSeek's FP8 GEMMs do.
+  return (s_.model.weight_bytes <= 1 ? d.fp8_flops : d.bf16_flops) * s_.profile.compute_efficiency;
+}
+
+double RooflineModel::memory_rate() const {
+  return s_.cluster.device.hbm_bandwidth * s_.profile.memory_efficiency;
+}
+
+double RooflineModel::scale_up_rate() const {
+  return s_.cluster.system.scale_up_bandwidth * s_.profile.network_efficiency;
+}
+
+double RooflineModel::scale_out_rate() const {
+  const auto& c = s_.cluster;
+  double rate = c.nic.bandwidth * c.system.nics_per_node / c.system.gpus_per_node;
+  if (c.fabric == FabricKind::Roce) rate *= c.roce_efficiency;
+  return rate * s_.profile.network_efficiency / c.oversubscription;
+}
+
+double RooflineModel::dense_time(double tokens, bool moe_layer) const {
+  const ModelSpec& m = s_.model;
+  const double tp = s_.parallelism.attention_tensor_parallel;
+  const bool decode = s_.workload.kind == WorkloadKind::Decode;
+  const double context = static_cast<double>(s_.workload.context_tokens);
+  // Causal prefill attends on average over half the context; decode over all of it.
+  const double attended = decode ? context : context / 2;
+  const double mlp_params = moe_layer ? static_cast<double>(m.shared_experts) * m.shared_expert_params()
+                                      : static_cast<double>(m.dense_mlp_params());
+  const double weights = static_cast<double>(m.attention_params_per_layer) / tp + mlp_params;
+  const double flops = 2 * weights * tokens +
+                       4 * tokens * attended * m.attention_heads * m.head_dim / tp;
+  double bytes = weights * m.weight_bytes;
+  if (decode)
+    bytes += tokens * context * static_cast<double>(m.kv_cache_bytes_per_token_per_layer) / tp;
+  return std::max(flops / compute_rate(), bytes / memory_rate());
+}
+
+double RooflineModel::expert_time(double tokens) const {
+  if (tokens <= 0) return 0;  // an idle expert's weights are never read
+  const double params = static_cast<double>(s_.model.expert_params());
+  return std::max(2 * params * tokens / compute_rate(), params * s_.model.weight_bytes / memory_rate());
+}
+
+LayerCost RooflineModel::moe_layer(const Placement& placement, const std::vector<double>& load,
+                                   double tokens_per_gpu) const {
+  const ModelSpec& m = s_.model;
+  const int gpus = placement.gpus;
+  const double token_bytes = static_cast<double>(m.hidden);
+  LayerCost cost;
+  cost.gpu_compute.assign(gpus, 0.0);
+  cost.gpu_communication.assign(gpus, 0.0);
+
+  // Expert GEMMs per GPU: each replica takes an equal share of its expert's tokens.
+  std::vector<double> received(gpus, 0.0);
+  for (std::size_t e = 0; e < placement.replicas.size(); ++e) {
+    const double share = load[e] / static_cast<double>(placement.replicas[e].size());
+    for (int gpu : placement.replicas[e]) {
+      received[gpu] += share;
+      cost.gpu_compute[gpu] += expert_time(share);
+    }
+  }
+  const double total_received = std::accumulate(received.begin(), received.end(), 0.0);
+
+  // Gate (router GEMM) and permute (one read and one write of each token copy).
+  const double gate_flops = 2 * token_bytes * m.experts * tokens_per_gpu;
+  const double permute_bytes = 2 * tokens_per_gpu * m.top_k * token_bytes * m.dispatch_bytes;
+  cost.phases.gate = std::max(gate_flops / compute_rate(),
+                              (token_bytes * m.experts * m.weight_bytes + permute_bytes) / memory_rate());
+
+  // All-to-all: every GPU sends its copies to GPU d in proportion to d's share of the load.
+  // Bytes inside the scale-up domain ride NVLink/PCIe, the rest the NIC; both run at once.
+  const int domain_size = std::min(gpus, s_.cluster.system.gpus_per_scale_up_domain);
+  const int domains = (gpus + domain_size - 1) / domain_size;
+  std::vector<double> domain_share(domains, 0.0);
+  for (int g = 0; g < gpus; ++g)
+    domain_share[g / domain_size] += total_received > 0 ? received[g] / total_received : 0.0;
+  const double copies_per_gpu = tokens_per_gpu * m.top_k;
+  auto all_to_all = [&](double element_bytes, std::vector<double>& per_gpu_time) {
+    double slowest = 0;
+    const double latency = domains > 1 ? s_.cluster.nic.latency : s_.cluster.system.scale_up_latency;
+    for (int g = 0; g < gpus; ++g) {
+      const int domain = g / domain_size;
+      const int domain_members = std::min(domain_size, gpus - domain * domain_size);
+      const double share = total_received > 0 ? received[g] / total_received : 0.0;
+      const double send_intra = copies_per_gpu * (domain_share[domain] - share);
+      const double send_inter = copies_per_gpu * (1.0 - domain_share[domain]);
+      const double recv_intra = copies_per_gpu * share * (domain_members - 1);
+      const double recv_inter = copies_per_gpu * share * (gpus - domain_members);
+      const double intra = std::max(send_intra, recv_intra) * token_bytes * element_bytes;
+      const double inter = std::max(send_inter, recv_inter) * token_bytes * element_bytes;
+      const double time =
+          std::max(intra / scale_up_rate(), domains > 1 ? inter / scale_out_rate() : 0.0) + latency;
+      per_gpu_time[g] += time;
+      slowest = std::max(slowest, time);
+      cost.nvlink_bytes += send_intra * token_bytes * element_bytes;
+      cost.network_bytes += send_inter * token_bytes * element_bytes;
+    }
+    return slowest;
+  };
+  cost.phases.dispatch = all_to_all(m.dispatch_bytes, cost.gpu_communication);
+  cost.phases.combine = all_to_all(m.combine_bytes, cost.gpu_communication);
+  cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());
+  cost.phases.dense = dense_time(tokens_per_gpu, true);
+  for (double& compute : cost.gpu_compute) compute += cost.phases.dense + cost.phases.gate;
+  return cost;
+}
+
+double RooflineModel::layer_total(const PhaseTimes& p) const {
+  const double micro_batches = s_.parallelism.micro_batches;
+  const double compute = p.dense + p.gate + p.experts;
+  const double communication = p.dispatch + p.combine;
+  switch (s_.parallelism.overlap) {
+    case Overlap::None: return micro_batches * (compute + communication);
+    // Chunked expert GEMMs hide the all-to-all behind them (or the reverse).
+    case Overlap::CommCompute:
+      return micro_batches * (p.dense + p.gate + std::max(p.experts, communication));
+    // Two micro-batches alternate: one computes while the other communicates; the first
+    // micro-batch's compute cannot hide anything.
+    case Overlap::TwoMicroBatch:
+      return micro_batches * std::max(compute, communication) + std::min(compute, communication);
+  }
+  return 0;
+}
+
+double RooflineModel::all_reduce_time(double bytes, int ranks) const {
+  if (ranks <= 1 || bytes <= 0) return 0;
+  const bool crosses_domains = s_.cluster.gpus() > s_.cluster.system.gpus_per_scale_up_domain;
+  const double rate = crosses_domains ? scale_out_rate() : scale_up_rate();
+  return 2.0 * (ranks - 1) / ranks * bytes / rate;
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,45 @@
+#pragma once
+// The day-one cost model: each phase of a layer priced from the device datasheet times an
+// efficiency (the "roofline" profile source). Later models replace it behind simulate().
+#include <vector>
+
+#include "sim/placement.hpp"
+#include "sim/report.hpp"
+#include "sim/scenario.hpp"
+
+namespace moesim::sim {
+
+struct LayerCost {
+  PhaseTimes phases;                     // per micro-batch, on the slowest GPU
+  std::vector<double> gpu_compute;       // per GPU of the EP group, seconds
+  std::vector<double> gpu_communication; // per GPU of the EP group, seconds
+  double nvlink_bytes = 0;               // summed over the EP group
+  double network_bytes = 0;
+};
+
+class RooflineModel {
+ public:
+  explicit RooflineModel(const ScenarioSpec& scenario);
+
+  // Attention (+ dense MLP or shared experts) for `tokens` on one GPU.
+  double dense_time(double tokens, bool moe_layer) const;
+  // One expert's GEMMs (gate/up/down) for `tokens`: compute- or weight-bandwidth-bound.
+  double expert_time(double tokens) const;
+  // A MoE layer for one micro-batch: `load` holds tokens per logical expert over the EP group.
+  LayerCost moe_layer(const Placement& placement, const std::vector<double>& load,
+                      double tokens_per_gpu) const;
+  // Combines phases under the scenario's overlap for all micro-batches of one layer.
+  double layer_total(const PhaseTimes& per_micro_batch) const;
+  // Ring all-reduce of `bytes` over `ranks` GPUs (2(n-1)/n of the data crosses the slowest link).
+  double all_reduce_time(double bytes, int ranks) const;
+
+ private:
+  double compute_rate() const;       // FLOP/s reached
+  double memory_rate() const;        // bytes/s reached
+  double scale_up_rate() const;      // bytes/s per GPU inside the NVLink/PCIe domain
+  double scale_out_rate() const;     // bytes/s per GPU across the fabric
+
+  const ScenarioSpec& s_;
+};
+
+}  // namespace moesim::sim

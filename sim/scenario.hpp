@@ -1,0 +1,112 @@
+#pragma once
+// The scenario file (schema_version 1) as a typed spec. docs/scenario.schema.json describes the same
+// format; tests keep the two in step through the field lists below.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sim/device_presets.hpp"
+#include "sim/model_spec.hpp"
+#include "topology/nic_presets.hpp"
+#include "topology/node_system.hpp"
+
+namespace moesim::sim {
+
+inline constexpr int kScenarioSchemaVersion = 1;
+
+enum class FabricKind { None, InfinibandFatTree, Roce };
+enum class Overlap { None, CommCompute, TwoMicroBatch };
+enum class WorkloadKind { Training, Prefill, Decode };
+enum class DropPolicy { Probs, Position };
+enum class ReplicaChoice { RoundRobin, SameNodeFirst, LeastLoaded };
+enum class RoutingGenerator { Uniform, Zipf };
+
+struct ClusterSpec {
+  std::string name;  // preset name, or "custom"
+  topology::NodeSystem system;
+  int nodes = 1;
+  DeviceSpec device;
+  topology::NicSpec nic;
+  FabricKind fabric = FabricKind::InfinibandFatTree;
+  double oversubscription = 1.0;  // leaf uplinks : downlinks
+  double roce_efficiency = 0.9;   // share of line rate RoCE delivers
+  int gpus() const { return nodes * system.gpus_per_node; }
+};
+
+struct ParallelismSpec {
+  int expert_parallel = 0;  // EP size; 0 before validation = every GPU
+  int attention_data_parallel = 0;
+  int attention_tensor_parallel = 1;
+  int micro_batches = 1;
+  Overlap overlap = Overlap::None;
+};
+
+struct PlacementSpec {
+  std::string strategy = "contiguous";
+  int redundant_experts = 0;  // extra expert slots across the EP group
+};
+
+struct PolicySpec {
+  double capacity_factor = 0;  // 0 = dropless
+  DropPolicy drop = DropPolicy::Probs;
+  bool pad_to_capacity = false;
+  ReplicaChoice replica_choice = ReplicaChoice::RoundRobin;
+};
+
+struct RoutingSpec {
+  RoutingGenerator generator = RoutingGenerator::Uniform;
+  double zipf_exponent = 1.0;
+  std::uint64_t seed = 1;
+};
+
+struct WorkloadSpec {
+  WorkloadKind kind = WorkloadKind::Prefill;
+  std::int64_t tokens_per_gpu = 4096;  // per step; for decode, sequences in the batch
+  std::int64_t context_tokens = 4096;  // KV length each sequence attends over
+  int steps = 1;
+  RoutingSpec routing;
+};
+
+struct ProfileSpec {
+  std::string source = "roofline";
+  double compute_efficiency = 0.6;   // share of dense peak a roofline GEMM reaches
+  double memory_efficiency = 0.8;    // share of HBM bandwidth
+  double network_efficiency = 0.8;   // share of link line rate a collective reaches
+};
+
+struct PriceSpec {
+  std::optional<double> usd_per_gpu_hour;
+  std::string date;  // YYYY-MM-DD the price was quoted
+};
+
+struct ScenarioSpec {
+  std::string name;
+  std::string description;
+  ModelSpec model;
+  ClusterSpec cluster;
+  ParallelismSpec parallelism;
+  PlacementSpec placement;
+  PolicySpec policy;
+  WorkloadSpec workload;
+  ProfileSpec profile;
+  PriceSpec price;
+};
+
+// Parse → validate → typed spec; throws ConfigError listing every problem.
+ScenarioSpec parse_scenario(std::string_view text, const std::string& source);
+// A built-in name (see builtin_scenarios.hpp) or a path to a JSON file.
+ScenarioSpec load_scenario(const std::string& name_or_path);
+
+// The fields each section accepts; docs/scenario.schema.json must list the same.
+struct SectionFields {
+  std::string_view section;  // JSON pointer of the object ("" = root)
+  std::span<const std::string_view> fields;
+};
+std::span<const SectionFields> scenario_fields();
+
+std::string_view workload_kind_name(WorkloadKind kind);
+std::string_view overlap_name(Overlap overlap);
+
+}  // namespace moesim::sim

@@ -1,0 +1,170 @@
+#include "sim/simulate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "sim/expert_load.hpp"
+#include "sim/memory_model.hpp"
+#include "sim/placement.hpp"
+#include "sim/roofline_model.hpp"
+#include "topology/config_error.hpp"
+
+namespace moesim::sim {
+namespace {
+
+constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
+
+// Tokens beyond an expert's capacity are dropped (capacity = factor x even share, per replica).
+double apply_capacity(std::vector<double>& load, const Placement& placement, double factor,
+                      double tokens, int top_k, bool pad) {
+  if (factor <= 0) return 0;
+  const double per_expert = factor * tokens * top_k / static_cast<double>(load.size());
+  double dropped = 0;
+  for (std::size_t e = 0; e < load.size(); ++e) {
+    const double capacity = per_expert * static_cast<double>(placement.replicas[e].size());
+    if (load[e] > capacity) {
+      dropped += load[e] - capacity;
+      load[e] = capacity;
+    }
+    if (pad) load[e] = capacity;  // pad-to-capacity computes on padding too
+  }
+  return dropped;
+}
+
+void check_fits(const ScenarioSpec& s, const MemoryBreakdown& memory) {
+  const double capacity = s.cluster.device.hbm_bytes;
+  if (memory.total() <= capacity) return;
+  throw ConfigError(
+      s.name, {{"/cluster/device",
+                fmt::format("the scenario does not fit: it needs {:.1f} GiB per GPU (weights {:.1f}, "
+                            "optimizer {:.1f}, KV cache {:.1f}, activations {:.1f}) but a {} has {:.1f} GiB; "
+                            "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu",
+                            memory.total() / kGiBytes, memory.weights / kGiBytes,
+                            memory.optimizer / kGiBytes, memory.kv_cache / kGiBytes,
+                            memory.activations / kGiBytes, s.cluster.device.name, capacity / kGiBytes)}});
+}
+
+}  // namespace
+
+Report simulate(const ScenarioSpec& s, const ProgressCallback& progress) {
+  const ModelSpec& m = s.model;
+  const int ep = s.parallelism.expert_parallel;
+  const int groups = s.cluster.gpus() / ep;
+  const int slots_per_gpu = (m.experts + s.placement.redundant_experts) / ep;
+  const double tp = s.parallelism.attention_tensor_parallel;
+  const double micro_batches = s.parallelism.micro_batches;
+  // Tokens one GPU feeds into each MoE layer per micro-batch (TP ranks split a DP rank's tokens).
+  const double tokens_per_gpu = static_cast<double>(s.workload.tokens_per_gpu) / tp / micro_batches;
+  const double tokens_per_group = tokens_per_gpu * ep;
+  const bool training = s.workload.kind == WorkloadKind::Training;
+
+  Report r;
+  r.scenario = s.name;
+  r.model = m.name;
+  r.cluster = s.cluster.name;
+  r.workload = std::string(workload_kind_name(s.workload.kind));
+  r.gpus = s.cluster.gpus();
+  r.profile_source = s.profile.source;
+  r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
+  r.price_date = s.price.date;
+  r.device_memory_bytes = s.cluster.device.hbm_bytes;
+  r.memory = memory_per_gpu(s, slots_per_gpu);
+  check_fits(s, r.memory);
+
+  const RooflineModel model(s);
+  r.per_gpu.resize(r.gpus);
+  for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
+  std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0);
+  double nvlink_bytes = 0, network_bytes = 0;
+  double sum_max_load = 0, sum_mean_load = 0;
+
+  // Which blocks hold experts: the last moe_layers blocks (DeepSeek's first_k_dense_replace shape).
+  const int first_moe = m.layers - m.moe_layers;
+  for (int layer = 0; layer < m.layers; ++layer) {
+    LayerResult result;
+    result.layer = layer;
+    result.moe = layer >= first_moe;
+    if (!result.moe) {
+      result.phases.dense = model.dense_time(tokens_per_gpu, false);
+      for (int g = 0; g < ep; ++g) gpu_compute[g] += result.phases.dense * micro_batches;
+    } else {
+      const int moe_index = layer - first_moe;
+      auto load = expected_expert_load(expert_popularity(s.workload.routing, m.experts, moe_index),
+                                       tokens_per_group, m.top_k);
+      const Placement placement = make_placement(s.placement, m.experts, ep, load);
+      result.dropped_tokens = apply_capacity(load, placement, s.policy.capacity_factor,
+                                             tokens_per_group, m.top_k, s.policy.pad_to_capacity) *
+                              micro_batches * groups;
+      const LayerCost cost = model.moe_layer(placement, load, tokens_per_gpu);
+      result.phases = cost.phases;
+      const auto loads = gpu_loads(placement, load);
+      const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / ep;
+      const double max = *std::max_element(loads.begin(), loads.end());
+      result.imbalance = mean > 0 ? max / mean : 1.0;
+      sum_max_load += max;
+      sum_mean_load += mean;
+      for (double& tokens : load) tokens *= micro_batches * groups;
+      result.tokens_per_expert = std::move(load);
+      for (int g = 0; g < ep; ++g) {
+        gpu_compute[g] += cost.gpu_compute[g] * micro_batches;
+        gpu_communication[g] += cost.gpu_communication[g] * micro_batches;
+        gpu_tokens[g] += loads[g] * micro_batches;
+      }
+      nvlink_bytes += cost.nvlink_bytes * micro_batches * groups;
+      network_bytes += cost.network_bytes * micro_batches * groups;
+      r.dropped_tokens += result.dropped_tokens;
+      r.routed_tokens += tokens_per_group * m.top_k * micro_batches * groups;
+    }
+    result.phases.total = model.layer_total(result.phases);
+    r.step_time_s += result.phases.total;
+    r.layers.push_back(std::move(result));
+    if (progress) progress(layer + 1, m.layers);
+  }
+
+  if (training) {
+    // Backward costs twice the forward compute and repeats both all-to-alls; then gradients of the
+    // replicated (non-expert) weights are all-reduced over data-parallel ranks and expert gradients
+    // over the EP groups holding the same experts.
+    double forward_comm = 0;
+    for (const auto& l : r.layers) forward_comm += (l.phases.dispatch + l.phases.combine) * micro_batches;
+    const double forward = r.step_time_s;
+    const double dense_bytes = (static_cast<double>(m.total_params()) -
+                                static_cast<double>(m.moe_layers) * m.experts * m.expert_params()) /
+                               tp * 2;
+    const double expert_bytes = static_cast<double>(m.moe_layers) * slots_per_gpu * m.expert_params() * 2;
+    const double gradients = model.all_reduce_time(dense_bytes, s.parallelism.attention_data_parallel) +
+                             model.all_reduce_time(expert_bytes, groups);
+    r.step_time_s = forward + 2 * (forward - forward_comm) + forward_comm + gradients;
+    for (int g = 0; g < ep; ++g) {
+      gpu_compute[g] *= 3;
+      gpu_communication[g] = gpu_communication[g] * 2 + gradients;
+    }
+    r.routed_tokens *= 1;  // drops happen in the forward pass only
+  }
+
+  r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) * s.parallelism.attention_data_parallel;
+  r.imbalance = sum_mean_load > 0 ? sum_max_load / sum_mean_load : 1.0;
+  for (int g = 0; g < r.gpus; ++g) {
+    auto& gpu = r.per_gpu[g];
+    const int rank = g % ep;  // every EP group replays the same expected routing
+    gpu.compute_s = gpu_compute[rank];
+    gpu.communication_s = gpu_communication[rank];
+    gpu.idle_s = std::max(0.0, r.step_time_s - gpu.compute_s - gpu.communication_s);
+    gpu.expert_tokens = gpu_tokens[rank];
+  }
+  const bool has_fabric = s.cluster.gpus() > s.cluster.system.gpus_per_scale_up_domain;
+  const double scale_up_capacity = s.cluster.system.scale_up_bandwidth * r.gpus * r.step_time_s;
+  r.links.push_back({std::string(topology::scale_up_kind_name(s.cluster.system.scale_up_kind)),
+                     nvlink_bytes, scale_up_capacity > 0 ? nvlink_bytes / scale_up_capacity : 0});
+  if (has_fabric) {
+    const double nic_capacity = s.cluster.nic.bandwidth * s.cluster.system.nics_per_node *
+                                s.cluster.nodes * r.step_time_s;
+    r.links.push_back({s.cluster.fabric == FabricKind::Roce ? "roce" : "ib", network_bytes,
+                       nic_capacity > 0 ? network_bytes / nic_capacity : 0});
+  }
+  return r;
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,53 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+TEST(RunCommand, QuickstartWritesTheThreeFilesAndASummary) {
+  const auto dir = scratch_dir("run-quickstart");
+  const auto result = run_moesim("run quickstart --out " + dir.string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("tokens/s"), std::string::npos);
+  EXPECT_NE(result.out.find("roofline"), std::string::npos);
+  const auto report = nlohmann::json::parse(slurp(dir / "report.json"));
+  EXPECT_EQ(report["schema_version"], 1);
+  for (const char* field : {"step_time_ms", "tokens_per_s", "tokens_per_s_per_gpu",
+                            "imbalance_max_over_mean", "dropped_tokens", "drop_rate",
+                            "peak_memory_gib_per_gpu", "cost_per_million_tokens_usd", "profile_source"})
+    EXPECT_TRUE(report["summary"].contains(field)) << field;
+  EXPECT_EQ(report["summary"]["profile_source"], "roofline");
+  EXPECT_GT(report["summary"]["tokens_per_s"].get<double>(), 0);
+  // quickstart is Mixtral-8x7B: 32 layers, one CSV row each under the header.
+  const auto csv = slurp(dir / "report.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 33);
+  const auto timeline = nlohmann::json::parse(slurp(dir / "timeline.json"));
+  EXPECT_FALSE(timeline["traceEvents"].empty());
+}
+
+TEST(RunCommand, SameInputSameBytes) {
+  const auto a = scratch_dir("run-det-a");
+  const auto b = scratch_dir("run-det-b");
+  ASSERT_EQ(run_moesim("run quickstart -q --out " + a.string()).exit_code, 0);
+  ASSERT_EQ(run_moesim("run quickstart -q --out " + b.string()).exit_code, 0);
+  EXPECT_EQ(slurp(a / "report.json"), slurp(b / "report.json"));
+  EXPECT_EQ(slurp(a / "timeline.json"), slurp(b / "timeline.json"));
+}
+
+TEST(RunCommand, UnknownScenarioIsInvalidInputWithASuggestion) {
+  const auto result = run_moesim("run quikstart");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("quikstart"), std::string::npos);
+  EXPECT_NE(result.err.find("did you mean \"quickstart\""), std::string::npos) << result.err;
+}
+
+TEST(RunCommand, MissingArgumentIsUsageError) {
+  EXPECT_EQ(run_moesim("run").exit_code, 2);
+  EXPECT_EQ(run_moesim("frobnicate").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace moesim::testing
