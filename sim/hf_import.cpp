@@ -161,7 +161,7 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
     model.expert_ffn =
         fields.integer({"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
   }
-  if (model.top_k > model.experts)
+  if (problems.empty() && model.top_k > model.experts)
     problems.add(base + "/num_experts_per_tok",
                  fmt::format("top-k {} exceeds the {} experts", model.top_k, model.experts));
 

@@ -1,11 +1,16 @@
 #include "sim/memory_model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+
+#include "topology/config_error.hpp"
 
 namespace moesim::sim {
 
-MemoryBreakdown memory_per_gpu(const ScenarioSpec& s, int expert_slots_per_gpu) {
+MemoryBreakdown memory_per_gpu(const ScenarioSpec& s) {
   const ModelSpec& m = s.model;
+  const int expert_slots_per_gpu = (m.experts + s.placement.redundant_experts) / s.parallelism.expert_parallel;
   const double tp = s.parallelism.attention_tensor_parallel;
   const int dense_layers = m.layers - m.moe_layers;
   // Everything that is not a routed expert is replicated on each attention-DP rank, split by TP.
@@ -43,6 +48,21 @@ MemoryBreakdown memory_per_gpu(const ScenarioSpec& s, int expert_slots_per_gpu) 
       break;
   }
   return memory;
+}
+
+MemoryBreakdown ensure_fits(const ScenarioSpec& s) {
+  const MemoryBreakdown memory = memory_per_gpu(s);
+  constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
+  const double capacity = s.cluster.device.hbm_bytes;
+  if (memory.total() <= capacity) return memory;
+  throw ConfigError(
+      s.source, {{"/cluster/device",
+                fmt::format("the scenario does not fit: it needs {:.1f} GiB per GPU (weights {:.1f}, "
+                            "optimizer {:.1f}, KV cache {:.1f}, activations {:.1f}) but a {} has {:.1f} GiB; "
+                            "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu",
+                            memory.total() / kGiBytes, memory.weights / kGiBytes,
+                            memory.optimizer / kGiBytes, memory.kv_cache / kGiBytes,
+                            memory.activations / kGiBytes, s.cluster.device.name, capacity / kGiBytes)}});
 }
 
 }  // namespace moesim::sim

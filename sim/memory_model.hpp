@@ -6,6 +6,10 @@
 
 namespace moesim::sim {
 
-MemoryBreakdown memory_per_gpu(const ScenarioSpec& scenario, int expert_slots_per_gpu);
+MemoryBreakdown memory_per_gpu(const ScenarioSpec& scenario);
+
+// Throws ConfigError naming each part when the scenario needs more than the device holds: such a
+// scenario is reported as not fitting, never simulated.
+MemoryBreakdown ensure_fits(const ScenarioSpec& scenario);
 
 }  // namespace moesim::sim

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <numeric>
 #include <filesystem>
 #include <regex>
 
@@ -217,7 +218,10 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   static const Json kEmpty = Json::object();
   FieldReader r(value ? *value : kEmpty, "/parallelism", problems, kParallelismFields);
   ParallelismSpec p;
-  p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, 1'000'000, gpus));
+  // By default experts spread over as many GPUs as both the cluster and the slots divide into.
+  const int slots = model.experts + redundant;
+  const int default_ep = std::max(1, std::gcd(std::max(gpus, 1), std::max(slots, 1)));
+  p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, 1'000'000, default_ep));
   p.attention_tensor_parallel = static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
   p.attention_data_parallel = static_cast<int>(
       r.integer("attention_data_parallel", 1, 1'000'000,
@@ -229,7 +233,6 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   if (gpus % p.expert_parallel != 0)
     problems.add(r.path_of("expert_parallel"),
                  fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus, p.expert_parallel));
-  const int slots = model.experts + redundant;
   if (model.experts > 0 && slots % p.expert_parallel != 0)
     problems.add(r.path_of("expert_parallel"),
                  fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
@@ -324,10 +327,13 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
 
   root.integer("schema_version", kScenarioSchemaVersion, kScenarioSchemaVersion);
   ScenarioSpec s;
+  s.source = source;
   s.name = root.string("name", std::filesystem::path(source).stem().string());
   s.description = root.string("description", "");
   if (const Json* model = root.child("model", true)) s.model = read_model(*model, problems);
   if (const Json* cluster = root.child("cluster", true)) s.cluster = read_cluster(*cluster, problems);
+  // Checks that combine sections only make sense once model and cluster are sound.
+  const bool sound = problems.empty();
 
   static const Json kEmpty = Json::object();
   const Json* placement = root.child("placement");
@@ -336,7 +342,7 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.placement.redundant_experts = static_cast<int>(pr.integer("redundant_experts", 0, 1 << 20, 0));
   pr.finish();
 
-  s.parallelism = read_parallelism(root.child("parallelism"), s.cluster.gpus(), s.model,
+  s.parallelism = read_parallelism(root.child("parallelism"), sound ? s.cluster.gpus() : 0, s.model,
                                    s.placement.redundant_experts, problems);
   s.policy = read_policy(root.child("policy"), s.model, problems);
   s.workload = read_workload(root.child("workload"), problems);

@@ -82,6 +82,7 @@ struct PriceSpec {
 };
 
 struct ScenarioSpec {
+  std::string source;  // the file (or built-in name) it came from, for messages
   std::string name;
   std::string description;
   ModelSpec model;

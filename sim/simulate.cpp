@@ -14,8 +14,6 @@
 namespace moesim::sim {
 namespace {
 
-constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
-
 // Tokens beyond an expert's capacity are dropped (capacity = factor x even share, per replica).
 double apply_capacity(std::vector<double>& load, const Placement& placement, double factor,
                       double tokens, int top_k, bool pad) {
@@ -31,19 +29,6 @@ double apply_capacity(std::vector<double>& load, const Placement& placement, dou
     if (pad) load[e] = capacity;  // pad-to-capacity computes on padding too
   }
   return dropped;
-}
-
-void check_fits(const ScenarioSpec& s, const MemoryBreakdown& memory) {
-  const double capacity = s.cluster.device.hbm_bytes;
-  if (memory.total() <= capacity) return;
-  throw ConfigError(
-      s.name, {{"/cluster/device",
-                fmt::format("the scenario does not fit: it needs {:.1f} GiB per GPU (weights {:.1f}, "
-                            "optimizer {:.1f}, KV cache {:.1f}, activations {:.1f}) but a {} has {:.1f} GiB; "
-                            "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu",
-                            memory.total() / kGiBytes, memory.weights / kGiBytes,
-                            memory.optimizer / kGiBytes, memory.kv_cache / kGiBytes,
-                            memory.activations / kGiBytes, s.cluster.device.name, capacity / kGiBytes)}});
 }
 
 }  // namespace
@@ -70,8 +55,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress) {
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
   r.price_date = s.price.date;
   r.device_memory_bytes = s.cluster.device.hbm_bytes;
-  r.memory = memory_per_gpu(s, slots_per_gpu);
-  check_fits(s, r.memory);
+  r.memory = ensure_fits(s);
 
   const RooflineModel model(s);
   r.per_gpu.resize(r.gpus);
@@ -141,7 +125,6 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress) {
       gpu_compute[g] *= 3;
       gpu_communication[g] = gpu_communication[g] * 2 + gradients;
     }
-    r.routed_tokens *= 1;  // drops happen in the forward pass only
   }
 
   r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) * s.parallelism.attention_data_parallel;

@@ -52,6 +52,8 @@ std::string describe_range(std::string_view kind, double min, double max, bool m
                              max < static_cast<double>(std::numeric_limits<std::int64_t>::max());
   const bool bounded_below = min > std::numeric_limits<double>::lowest() / 2 &&
                              min > static_cast<double>(std::numeric_limits<std::int64_t>::min());
+  if (bounded_above && bounded_below && !min_exclusive && min == max)
+    return fmt::format("expected {}", format_bound(min));
   if (bounded_above && bounded_below && !min_exclusive)
     return fmt::format("expected {} in [{}, {}]", kind, format_bound(min), format_bound(max));
   if (bounded_above && bounded_below)

@@ -62,8 +62,10 @@ class StrictSax : public nlohmann::json_sax<Json> {
  private:
   // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: ...".
   static std::string syntax_message(const std::string& what) {
-    const auto at = what.find("parse error at ");
-    std::string rest = at == std::string::npos ? what : what.substr(at + 15);
+    std::string rest = what;
+    if (rest.rfind("[json.exception.", 0) == 0 && rest.find("] ") != std::string::npos)
+      rest = rest.substr(rest.find("] ") + 2);
+    if (rest.rfind("parse error at ", 0) == 0) rest = rest.substr(15);
     return "invalid JSON: " + rest;
   }
 
@@ -96,8 +98,10 @@ class StrictSax : public nlohmann::json_sax<Json> {
 
   bool open(Json container) {
     if (static_cast<int>(stack_.size()) >= kMaxJsonDepth) {
-      problems_.add(stack_.empty() ? "" : paths_.back(),
-                    fmt::format("nesting deeper than {} levels", kMaxJsonDepth));
+      // The full path of a 200,000-deep array is useless to a reader: show its start.
+      std::string where = paths_.back();
+      if (where.size() > 48) where = where.substr(0, 48) + "...";
+      problems_.add(where, fmt::format("nesting deeper than {} levels", kMaxJsonDepth));
       return false;
     }
     const std::string path = pending_path();

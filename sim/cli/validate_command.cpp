@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "sim/cli/commands.hpp"
+#include "sim/memory_model.hpp"
 #include "sim/scenario.hpp"
 #include "topology/config_error.hpp"
 
@@ -13,6 +14,7 @@ int validate(const std::vector<std::string>& files) {
   for (const auto& file : files) {
     // Throws ConfigError (exit 2) at the first bad file, listing every problem in it.
     const auto scenario = sim::load_scenario(file);
+    sim::ensure_fits(scenario);
     fmt::print("{}: ok (scenario \"{}\": {} on {} GPUs)\n", file, scenario.name, scenario.model.name,
                scenario.cluster.gpus());
   }
