@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+const std::string kBad = std::string(MOESIM_SOURCE_DIR) + "/tests/data/scenarios/bad/";
+
+TEST(ValidateCommand, GoodScenarioFileAndBuiltinPass) {
+  const auto result = run_moesim("validate quickstart " + std::string(MOESIM_SOURCE_DIR) +
+                                 "/scenarios/quickstart.json");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("quickstart.json: ok"), std::string::npos);
+}
+
+TEST(ValidateCommand, BadFileExitsTwoNamingFileFieldAndExpectation) {
+  const auto result = run_moesim("validate " + kBad + "nodes-negative.json");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("nodes-negative.json: /cluster/nodes: expected an integer in [1, 1000000], got -2"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(ValidateCommand, StopsAtTheFirstBadFile) {
+  const auto result = run_moesim("validate quickstart " + kBad + "nan.json " + kBad + "empty.json");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("nan.json"), std::string::npos);
+  EXPECT_EQ(result.err.find("empty.json"), std::string::npos);
+}
+
+TEST(ValidateCommand, EveryMalformedFileExitsTwoWithoutCrashing) {
+  for (const char* file : {"bad-date.json", "bad-ep.json", "deep-nesting.json", "duplicate-key.json",
+                           "empty.json", "huge-number.json", "invalid-utf8.json", "many-problems.json",
+                           "not-an-object.json", "trailing-data.json", "unknown-field.json",
+                           "does-not-fit.json", "no-fabric.json"}) {
+    const auto result = run_moesim("validate " + kBad + file);
+    EXPECT_EQ(result.exit_code, 2) << file;
+    EXPECT_NE(result.err.find(file), std::string::npos) << file << ": " << result.err;
+  }
+}
+
+TEST(ValidateCommand, MissingFileIsInvalidInput) {
+  const auto result = run_moesim("validate /nonexistent/x.json");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("/nonexistent/x.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moesim::testing
