@@ -26,14 +26,16 @@ MemoryBreakdown memory_per_gpu(const ScenarioSpec& s) {
   memory.weights = params * m.weight_bytes;
   const double tokens = static_cast<double>(s.workload.tokens_per_gpu);
   switch (s.workload.kind) {
-    case WorkloadKind::Training:
-      // Mixed precision with Adam: bf16 grads + fp32 master weights + two fp32 moments
-      // (Rajbhandari et al., ZeRO, section 3.1: 16 bytes per parameter with the bf16 weights).
-      memory.optimizer = params * (2 + 4 + 4 + 4);
-      // Per layer about 34 bytes x hidden per token with selective recomputation
-      // (Korthikanti et al. 2022, "Reducing Activation Recomputation", table 2).
+    case WorkloadKind::Training: {
+      // Mixed-precision Adam: bf16 gradients on every replica, and fp32 master weights plus two fp32
+      // moments (12 bytes a parameter) sharded over the data-parallel replicas of each weight, as
+      // Megatron's distributed optimizer (ZeRO stage 1, Rajbhandari et al. 2020, section 5.1) does.
+      const double dense_replicas = s.parallelism.attention_data_parallel;
+      const double expert_replicas = static_cast<double>(s.cluster.gpus()) / s.parallelism.expert_parallel;
+      memory.optimizer = params * 2 + 12 * (dense_params / dense_replicas + expert_params / expert_replicas);
       memory.activations = 34.0 * tokens * static_cast<double>(m.hidden) * m.layers / tp;
       break;
+    }
     case WorkloadKind::Prefill:
       memory.kv_cache = tokens * static_cast<double>(m.kv_cache_bytes_per_token_per_layer) * m.layers / tp;
       memory.activations = 2.0 * tokens * std::max<double>(static_cast<double>(m.hidden),
