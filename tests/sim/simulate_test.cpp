@@ -1,0 +1,77 @@
+#include "sim/simulate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sim/builtin_scenarios.hpp"
+
+namespace moesim::sim {
+namespace {
+
+ScenarioSpec quickstart() { return load_scenario("quickstart"); }
+
+TEST(Simulate, ExpertPhaseIsTheComputeRoofline) {
+  // Mixtral expert: 3 x 4096 x 14336 = 176,160,768 parameters. EP 8 with one expert per GPU and
+  // uniform top-2 routing: each expert gets 4096 x 8 x 2 / 8 = 8192 tokens. FLOPs = 2 x params x
+  // 8192 = 2.886e12 at 0.6 x 989e12 FLOP/s = 4.864 ms; reading the weights (352 MB at 0.8 x 3.35
+  // TB/s = 0.13 ms) is hidden.
+  const auto report = simulate(quickstart());
+  const double expected = 2.0 * 176160768.0 * 8192 / (0.6 * 989e12);
+  ASSERT_EQ(report.layers.size(), 32u);
+  EXPECT_NEAR(report.layers[0].phases.experts, expected, 1e-12);
+}
+
+TEST(Simulate, DispatchIsNvlinkBytesOverBandwidthPlusLatency) {
+  // Each GPU sends 4096 x 2 copies, 7/8 of them to its 7 peers: 7168 x 4096 x 2 bytes =
+  // 58,720,256 B over 0.8 x 450 GB/s, plus 1 us NVSwitch latency. Receiving is symmetric.
+  const auto report = simulate(quickstart());
+  EXPECT_NEAR(report.layers[0].phases.dispatch, 58720256.0 / (0.8 * 450e9) + 1e-6, 1e-12);
+  EXPECT_DOUBLE_EQ(report.imbalance, 1.0);
+  EXPECT_DOUBLE_EQ(report.dropped_tokens, 0);
+}
+
+TEST(Simulate, CapacityFactorDropsTheSkewedExcess) {
+  auto s = quickstart();
+  s.workload.routing = {RoutingGenerator::Zipf, 1.5, 3};
+  s.policy.capacity_factor = 1.0;
+  const auto report = simulate(s);
+  EXPECT_GT(report.dropped_tokens, 0);
+  // Dropped copies never exceed what was routed, and what remains never exceeds capacity x experts.
+  EXPECT_LT(report.dropped_tokens, report.routed_tokens);
+  for (const auto& layer : report.layers) {
+    double kept = 0;
+    for (double tokens : layer.tokens_per_expert) kept += tokens;
+    EXPECT_LE(kept, 1.0 * 4096 * 8 * 2 + 1e-6);
+  }
+}
+
+TEST(Simulate, SkewSlowsTheStep) {
+  auto skewed = quickstart();
+  skewed.workload.routing = {RoutingGenerator::Zipf, 1.2, 1};
+  EXPECT_GT(simulate(skewed).step_time_s, simulate(quickstart()).step_time_s);
+}
+
+TEST(Simulate, TwoMicroBatchOverlapHidesCommunication) {
+  auto serial = load_scenario("dsv3-prefill-h200x256");
+  serial.parallelism.overlap = Overlap::None;
+  const auto overlapped = load_scenario("dsv3-prefill-h200x256");
+  EXPECT_LT(simulate(overlapped).step_time_s, simulate(serial).step_time_s);
+}
+
+TEST(Simulate, EveryBuiltinRunsDeterministically) {
+  for (const auto& builtin : builtin_scenarios()) {
+    SCOPED_TRACE(std::string(builtin.name));
+    const auto scenario = parse_scenario(builtin.json, std::string(builtin.name));
+    const auto first = report_to_json(simulate(scenario)).dump();
+    EXPECT_EQ(first, report_to_json(simulate(scenario)).dump());
+  }
+}
+
+TEST(Simulate, CostPerMillionTokensFromPrice) {
+  // $2.99/GPU-hour x 8 GPUs = $23.92/hour; cost per million = 23.92 / 3600 / tokens_per_s x 1e6.
+  const auto report = simulate(quickstart());
+  ASSERT_TRUE(report.cost_per_million_tokens().has_value());
+  EXPECT_NEAR(*report.cost_per_million_tokens(), 23.92 / 3600 / report.tokens_per_s() * 1e6, 1e-12);
+}
+
+}  // namespace
+}  // namespace moesim::sim
