@@ -1,0 +1,118 @@
+#include "profiler/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/moe_layer_executor.hpp"
+#include "profiler/bench_harness.hpp"
+#include "profiler/profile_model.hpp"
+
+namespace moesim::profiler {
+namespace {
+
+struct Case {
+  const char* batch;
+  int tokens;
+  const char* routing;
+  double zipf;
+};
+
+// Decode- and prefill-sized batches; token counts and seeds differ from the profile's grid.
+constexpr Case kCases[] = {{"decode", 96, "uniform", 0.0},
+                           {"decode", 96, "zipf-1.2", 1.2},
+                           {"prefill", 3000, "uniform", 0.0},
+                           {"prefill", 3000, "zipf-1.2", 1.2}};
+
+constexpr const char* kPhases[] = {"gate_permute", "dispatch", "experts", "combine", "unpermute",
+                                   "layer"};
+
+double median_of(std::vector<double> values) { return summarise(std::move(values)).median_us; }
+
+}  // namespace
+
+nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Progress& progress) {
+  const ProfileModel model(profile);
+  nlohmann::json cases = nlohmann::json::array();
+  kernels::CudaStream stream;
+  for (const ModelShape& shape : profiled_models()) {
+    const std::string method_name = model.faster_gemm_method(shape.name);
+    kernels::MoeLayerConfig config;
+    config.hidden = shape.hidden;
+    config.expert_ffn = shape.expert_ffn;
+    config.gating = shape.gating;
+    config.max_tokens = 4096;
+    config.method = method_name == "loop" ? kernels::GemmMethod::Loop : kernels::GemmMethod::Grouped;
+    config.seed = 2024;
+    kernels::MoeLayerExecutor layer(config, stream.get());
+    for (const Case& c : kCases) {
+      progress(fmt::format("validate {} {} {} ({})", shape.name, c.batch, c.routing, method_name));
+      const Routing routing = generate_routing(c.tokens, shape.top_k, shape.experts, c.zipf,
+                                               987654321ull + c.tokens);
+      layer.set_routing(routing.expert_ids, routing.weights, c.tokens);
+      for (int i = 0; i < 5; ++i) layer.run();
+      std::vector<std::vector<double>> samples(std::size(kPhases));
+      for (int i = 0; i < runs; ++i) {
+        const kernels::MoePhaseTimes t = layer.run();
+        const double values[] = {t.gate_permute_ms, t.dispatch_ms, t.experts_ms,
+                                 t.combine_ms,      t.unpermute_ms, t.layer_ms};
+        for (std::size_t p = 0; p < std::size(kPhases); ++p) samples[p].push_back(values[p] * 1000);
+      }
+      const auto histogram = expert_histogram(routing.expert_ids, shape.experts);
+      const LayerPrediction pred = model.predict_ep1(shape.name, c.tokens, histogram, method_name);
+      const double predicted[] = {pred.gate_permute_us, pred.dispatch_us, pred.experts_us,
+                                  pred.combine_us,      pred.unpermute_us, pred.layer_us};
+      nlohmann::json phases = nlohmann::json::object();
+      for (std::size_t p = 0; p < std::size(kPhases); ++p) {
+        const double measured = median_of(samples[p]);
+        phases[kPhases[p]] = {{"measured_us", measured},
+                              {"predicted_us", predicted[p]},
+                              {"spread", summarise(samples[p]).spread},
+                              {"error", measured > 0 ? (predicted[p] - measured) / measured : 0.0}};
+      }
+      cases.push_back({{"model", shape.name}, {"batch", c.batch}, {"tokens", c.tokens},
+                       {"routing", c.routing}, {"ep", 1}, {"gemm_method", method_name},
+                       {"max_tokens_per_expert", *std::max_element(histogram.begin(), histogram.end())},
+                       {"runs", runs}, {"phases", phases}});
+    }
+  }
+  std::vector<double> errors;
+  for (const auto& c : cases) errors.push_back(std::abs(c["phases"]["layer"]["error"].get<double>()));
+  std::vector<double> sorted = errors;
+  std::sort(sorted.begin(), sorted.end());
+  const double median_error = sorted.empty() ? 0 : sorted[sorted.size() / 2];
+  return {{"cases", cases},
+          {"summary", {{"median_abs_layer_error", median_error},
+                       {"max_abs_layer_error", sorted.empty() ? 0 : sorted.back()}}}};
+}
+
+std::string accuracy_markdown(const nlohmann::json& validation) {
+  std::string out = "| case | GEMM | measured ms | predicted ms | error |\n|---|---|---:|---:|---:|\n";
+  for (const auto& c : validation["cases"]) {
+    const auto& layer = c["phases"]["layer"];
+    out += fmt::format("| {} {} T={} {} EP={} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n",
+                       c["model"].get<std::string>(), c["batch"].get<std::string>(),
+                       c["tokens"].get<int>(), c["routing"].get<std::string>(), c["ep"].get<int>(),
+                       c["gemm_method"].get<std::string>(), layer["measured_us"].get<double>() / 1000,
+                       layer["predicted_us"].get<double>() / 1000, 100 * layer["error"].get<double>());
+  }
+  out += fmt::format("\nMedian |error| on layer time: {:.1f}%; worst: {:.1f}%.\n\n",
+                     100 * validation["summary"]["median_abs_layer_error"].get<double>(),
+                     100 * validation["summary"]["max_abs_layer_error"].get<double>());
+  out += "Per phase (measured / predicted, ms):\n\n| case | gate+permute | dispatch | experts | "
+         "combine | unpermute |\n|---|---|---|---|---|---|\n";
+  for (const auto& c : validation["cases"]) {
+    out += fmt::format("| {} {} {} |", c["model"].get<std::string>(), c["batch"].get<std::string>(),
+                       c["routing"].get<std::string>());
+    for (const char* phase : {"gate_permute", "dispatch", "experts", "combine", "unpermute"}) {
+      const auto& p = c["phases"][phase];
+      out += fmt::format(" {:.3f} / {:.3f} |", p["measured_us"].get<double>() / 1000,
+                         p["predicted_us"].get<double>() / 1000);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace moesim::profiler

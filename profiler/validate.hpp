@@ -1,0 +1,15 @@
+#pragma once
+// --validate: runs the real MoE-layer executor on a fixed set of cases and compares each phase
+// and the whole layer with what ProfileModel predicts from a profile.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "profiler/measurements.hpp"
+
+namespace moesim::profiler {
+
+nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Progress& progress);
+// The accuracy tables (per layer, then per phase) in Markdown, with the summary line.
+std::string accuracy_markdown(const nlohmann::json& validation);
+
+}  // namespace moesim::profiler
