@@ -31,7 +31,7 @@ std::uint32_t chain_offset(std::uint32_t crc, std::uint64_t offset) {
 }  // namespace
 
 TraceReader::TraceReader(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
-  if (!in_) throw std::runtime_error(fmt::format("cannot open {}", path_));
+  if (!in_) throw ConfigError(path_, {{"/", "cannot open the file"}});
   std::error_code error;
   size_ = std::filesystem::file_size(path_, error);
   if (error) throw std::runtime_error(fmt::format("cannot read the size of {}: {}", path_, error.message()));

@@ -14,7 +14,7 @@ namespace moesim::sim {
 
 class TraceReader {
  public:
-  // Opens `path` and verifies the header; std::runtime_error when the file cannot be opened.
+  // Opens `path` and verifies the header; ConfigError when the file cannot be opened.
   explicit TraceReader(std::string path);
 
   const TraceShape& shape() const { return shape_; }
