@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   add_validate_command(app, action);
   add_list_command(app, action);
   add_import_hf_command(app, action);
+  add_check_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

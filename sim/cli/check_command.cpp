@@ -1,0 +1,95 @@
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "sim/check.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/report.hpp"
+#include "sim/simulate.hpp"
+
+namespace moesim::cli {
+namespace {
+
+struct CheckOptions {
+  std::vector<std::string> reports;  // BASELINE CANDIDATE
+  std::string scenario;              // or re-run this scenario against --baseline
+  std::string baseline;
+  std::vector<std::string> fail_on;
+  std::string policy;
+  std::string junit;
+};
+
+void append_file(const char* path, const std::string& text) {
+  std::ofstream out(path, std::ios::app);
+  out << text;
+}
+
+int check(const CheckOptions& o) {
+  nlohmann::json baseline, candidate;
+  std::string baseline_source, candidate_source;
+  if (!o.scenario.empty()) {
+    if (o.baseline.empty() || !o.reports.empty()) {
+      fmt::print(stderr, "error: --scenario needs --baseline REPORT and no positional reports\n");
+      return kExitInvalidInput;
+    }
+    baseline_source = o.baseline;
+    baseline = sim::load_report(o.baseline);
+    candidate_source = o.scenario;
+    candidate = sim::report_to_json(sim::simulate(sim::load_scenario(o.scenario)));
+  } else {
+    if (o.reports.size() != 2) {
+      fmt::print(stderr, "error: expected BASELINE and CANDIDATE reports (or --scenario S --baseline R)\n");
+      return kExitInvalidInput;
+    }
+    baseline_source = o.reports[0];
+    candidate_source = o.reports[1];
+    baseline = sim::load_report(baseline_source);
+    candidate = sim::load_report(candidate_source);
+  }
+  auto tolerances = sim::load_check_policy(o.policy);
+  for (const auto& spec : o.fail_on) {
+    const auto tolerance = sim::parse_fail_on(spec);
+    std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
+    tolerances.push_back(tolerance);
+  }
+  const auto result = sim::compare_reports(baseline, baseline_source, candidate, candidate_source, tolerances);
+  fmt::print("{}", sim::check_table_text(result));
+  if (!o.junit.empty()) {
+    std::ofstream out(o.junit);
+    out << sim::check_junit_xml(result);
+    if (!out) throw std::runtime_error("cannot write " + o.junit);
+  }
+  if (const char* actions = std::getenv("GITHUB_ACTIONS"); actions && std::string(actions) == "true") {
+    fmt::print("{}", sim::check_github_annotations(result));
+    if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY")) append_file(summary, sim::check_table_markdown(result));
+  }
+  if (result.metrics.empty()) {
+    fmt::print(stderr, "moesim check: the reports share no metric to compare\n");
+    return kExitNothingCompared;
+  }
+  bool gated = false;
+  for (const auto& m : result.metrics) gated = gated || m.tolerance.has_value();
+  if (!gated) {
+    fmt::print(stderr, "moesim check: no tolerance applies to any metric; nothing was gated\n");
+    return kExitNothingCompared;
+  }
+  fmt::print("{}\n", result.regressed() ? "moesim check: REGRESSION" : "moesim check: pass");
+  return result.regressed() ? kExitRegression : kExitOk;
+}
+
+}  // namespace
+
+void add_check_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<CheckOptions>();
+  auto* command = app.add_subcommand("check", "Compare two reports (or re-run a scenario) against tolerances; exit 1 on regression");
+  command->add_option("reports", o->reports, "BASELINE.json CANDIDATE.json");
+  command->add_option("--scenario", o->scenario, "re-run this scenario as the candidate");
+  command->add_option("--baseline", o->baseline, "baseline report for --scenario");
+  command->add_option("--fail-on", o->fail_on, "METRIC:AMOUNT, e.g. tokens_per_s:-3% or drop_rate:+0.001 (repeatable)");
+  command->add_option("--policy", o->policy, "tolerance policy JSON (default: the built-in policy)");
+  command->add_option("--junit", o->junit, "write JUnit XML here");
+  command->callback([&action, o] { action = [o] { return check(*o); }; });
+}
+
+}  // namespace moesim::cli

@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+// A copy of quickstart whose routing is Zipf-skewed: the same scenario name, so check compares.
+std::filesystem::path write_skewed_quickstart(const std::filesystem::path& dir) {
+  auto text = slurp(std::string(MOESIM_SOURCE_DIR) + "/scenarios/quickstart.json");
+  const std::string uniform = R"("generator": "uniform", "seed": 1)";
+  text.replace(text.find(uniform), uniform.size(), R"("generator": "zipf", "zipf_exponent": 1.0, "seed": 1)");
+  const auto path = dir / "skewed.json";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CheckCommand, SkewedRoutingFailsTheGateAndTheOriginalPasses) {
+  const auto dir = scratch_dir("check-e2e");
+  ASSERT_EQ(run_moesim("run quickstart -q --out " + (dir / "base").string()).exit_code, 0);
+  const auto baseline = (dir / "base" / "report.json").string();
+  const auto same = run_moesim("check --scenario quickstart --baseline " + baseline);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  const auto skewed = run_moesim("check --scenario " + write_skewed_quickstart(dir).string() + " --baseline " +
+                                 baseline + " --junit " + (dir / "junit.xml").string());
+  EXPECT_EQ(skewed.exit_code, 1) << skewed.out << skewed.err;
+  EXPECT_NE(skewed.out.find("REGRESSION"), std::string::npos);
+  const auto junit = slurp(dir / "junit.xml");
+  EXPECT_NE(junit.find("<failure"), std::string::npos);
+  EXPECT_NE(junit.find("tokens_per_s: "), std::string::npos);
+}
+
+TEST(CheckCommand, BadInputExitsTwo) {
+  const auto dir = scratch_dir("check-bad");
+  std::ofstream(dir / "bad.json") << "{\"schema_version\": 1}";
+  EXPECT_EQ(run_moesim("check " + (dir / "bad.json").string() + " " + (dir / "bad.json").string()).exit_code, 2);
+  EXPECT_EQ(run_moesim("check only-one.json").exit_code, 2);
+}
+
+TEST(CheckCommand, DifferentScenariosAreRefused) {
+  const auto dir = scratch_dir("check-different");
+  ASSERT_EQ(run_moesim("run quickstart -q --out " + (dir / "a").string()).exit_code, 0);
+  ASSERT_EQ(run_moesim("run mixtral-train-h100x64 -q --out " + (dir / "b").string()).exit_code, 0);
+  const auto result = run_moesim("check " + (dir / "a/report.json").string() + " " + (dir / "b/report.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("cannot be compared"), std::string::npos);
+}
+
+TEST(CheckCommand, NothingGatedExitsFive) {
+  const auto dir = scratch_dir("check-nothing");
+  std::ofstream(dir / "policy.json") << R"({"tolerances": {}})";
+  ASSERT_EQ(run_moesim("run quickstart -q --out " + dir.string()).exit_code, 0);
+  const auto report = (dir / "report.json").string();
+  EXPECT_EQ(run_moesim("check --policy " + (dir / "policy.json").string() + " " + report + " " + report).exit_code, 5);
+}
+
+}  // namespace
+}  // namespace moesim::testing
