@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "sim/expert_load.hpp"
@@ -31,9 +32,74 @@ double apply_capacity(std::vector<double>& load, const Placement& placement, dou
   return dropped;
 }
 
+double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
+  return static_cast<double>(s.workload.tokens_per_gpu) / s.parallelism.attention_tensor_parallel /
+         s.parallelism.micro_batches;
+}
+
+void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
+  ProblemList problems;
+  const ModelSpec& m = s.model;
+  const auto layers = static_cast<std::size_t>(m.moe_layers);
+  if (!o.expert_popularity.empty() && o.expert_popularity.size() != layers)
+    problems.add("routing", fmt::format("expected loads for {} MoE layers, got {}", layers, o.expert_popularity.size()));
+  for (std::size_t l = 0; l < o.expert_popularity.size(); ++l) {
+    const auto& row = o.expert_popularity[l];
+    double total = 0;
+    bool valid = row.size() == static_cast<std::size_t>(m.experts);
+    for (double v : row) {
+      valid = valid && std::isfinite(v) && v >= 0;
+      total += v;
+    }
+    if (!valid || total <= 0)
+      problems.add(fmt::format("routing/layer {}", l),
+                   fmt::format("expected {} finite non-negative expert loads with a positive sum", m.experts));
+  }
+  if (!o.placements.empty() && o.placements.size() != layers)
+    problems.add("placement", fmt::format("expected placements for {} MoE layers, got {}", layers, o.placements.size()));
+  for (std::size_t l = 0; l < o.placements.size(); ++l) {
+    const auto& p = o.placements[l];
+    bool valid = p.gpus == s.parallelism.expert_parallel && p.replicas.size() == static_cast<std::size_t>(m.experts) &&
+                 p.slots.size() == static_cast<std::size_t>(p.gpus);
+    for (std::size_t e = 0; valid && e < p.replicas.size(); ++e) {
+      valid = !p.replicas[e].empty();
+      for (int gpu : p.replicas[e]) valid = valid && gpu >= 0 && gpu < p.gpus;
+    }
+    if (!valid)
+      problems.add(fmt::format("placement/layer {}", l),
+                   fmt::format("expected every one of {} experts on at least one of {} GPUs", m.experts,
+                               s.parallelism.expert_parallel));
+  }
+  problems.throw_if_any(s.source);
+}
+
 }  // namespace
 
-Report simulate(const ScenarioSpec& s, const ProgressCallback& progress) {
+std::vector<std::vector<double>> expert_loads(const ScenarioSpec& s, const SimulationOverrides& o) {
+  const ModelSpec& m = s.model;
+  const double tokens_per_group = tokens_per_gpu_per_micro_batch(s) * s.parallelism.expert_parallel;
+  std::vector<std::vector<double>> loads;
+  for (int layer = 0; layer < m.moe_layers; ++layer) {
+    auto popularity = o.expert_popularity.empty() ? expert_popularity(s.workload.routing, m.experts, layer)
+                                                  : o.expert_popularity[layer];
+    const double total = std::accumulate(popularity.begin(), popularity.end(), 0.0);
+    for (double& p : popularity) p /= total;
+    loads.push_back(expected_expert_load(popularity, tokens_per_group, m.top_k));
+  }
+  return loads;
+}
+
+std::vector<Placement> scenario_placements(const ScenarioSpec& s, const std::vector<std::vector<double>>& loads) {
+  std::vector<Placement> placements;
+  for (const auto& load : loads)
+    placements.push_back(make_placement(s.placement, s.model.experts, s.parallelism.expert_parallel, load));
+  return placements;
+}
+
+Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const SimulationOverrides& overrides) {
+  check_overrides(s, overrides);
+  const auto all_loads = expert_loads(s, overrides);
+  const auto placements = overrides.placements.empty() ? scenario_placements(s, all_loads) : overrides.placements;
   const ModelSpec& m = s.model;
   const int ep = s.parallelism.expert_parallel;
   const int groups = s.cluster.gpus() / ep;
@@ -41,7 +107,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress) {
   const double tp = s.parallelism.attention_tensor_parallel;
   const double micro_batches = s.parallelism.micro_batches;
   // Tokens one GPU feeds into each MoE layer per micro-batch (TP ranks split a DP rank's tokens).
-  const double tokens_per_gpu = static_cast<double>(s.workload.tokens_per_gpu) / tp / micro_batches;
+  const double tokens_per_gpu = tokens_per_gpu_per_micro_batch(s);
   const double tokens_per_group = tokens_per_gpu * ep;
   const bool training = s.workload.kind == WorkloadKind::Training;
 
@@ -75,9 +141,8 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress) {
       for (int g = 0; g < ep; ++g) gpu_compute[g] += result.phases.dense * micro_batches;
     } else {
       const int moe_index = layer - first_moe;
-      auto load = expected_expert_load(expert_popularity(s.workload.routing, m.experts, moe_index),
-                                       tokens_per_group, m.top_k);
-      const Placement placement = make_placement(s.placement, m.experts, ep, load);
+      auto load = all_loads[moe_index];
+      const Placement& placement = placements[moe_index];
       result.dropped_tokens = apply_capacity(load, placement, s.policy.capacity_factor,
                                              tokens_per_group, m.top_k, s.policy.pad_to_capacity) *
                               micro_batches * groups;

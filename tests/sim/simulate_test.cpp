@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/builtin_scenarios.hpp"
+#include "topology/config_error.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -71,6 +72,42 @@ TEST(Simulate, CostPerMillionTokensFromPrice) {
   const auto report = simulate(quickstart());
   ASSERT_TRUE(report.cost_per_million_tokens().has_value());
   EXPECT_NEAR(*report.cost_per_million_tokens(), 23.92 / 3600 / report.tokens_per_s() * 1e6, 1e-12);
+}
+
+}  // namespace
+}  // namespace moesim::sim
+
+namespace moesim::sim {
+namespace {
+
+TEST(SimulateOverrides, MovingAnExpertOntoABusyGpuDoublesItsGemmTime) {
+  // Quickstart holds one Mixtral expert per GPU, 8192 tokens each. Moving expert 1 onto GPU 0
+  // gives GPU 0 two experts, 16384 tokens: the experts phase doubles to 2 x 4.864 ms.
+  const auto s = load_scenario("quickstart");
+  auto placements = scenario_placements(s, expert_loads(s));
+  for (auto& p : placements) {
+    p.slots[1].clear();
+    p.slots[0].push_back(1);
+    p.replicas[1] = {0};
+  }
+  const auto report = simulate(s, {}, SimulationOverrides{{}, placements});
+  EXPECT_NEAR(report.layers[0].phases.experts, 2 * 2.0 * 176160768.0 * 8192 / (0.6 * 989e12), 1e-12);
+  EXPECT_DOUBLE_EQ(report.imbalance, 2.0);  // GPU 0 carries 2/8 of the tokens: 2x the mean
+}
+
+TEST(SimulateOverrides, PopularityFromATraceReplacesTheGenerator) {
+  // All copies to experts 0 and 1 (top-2): each expert takes every one of the 32768 tokens.
+  const auto s = load_scenario("quickstart");
+  std::vector<std::vector<double>> popularity(32, std::vector<double>(8, 0.0));
+  for (auto& layer : popularity) layer[0] = layer[1] = 1.0;
+  const auto loads = expert_loads(s, SimulationOverrides{popularity, {}});
+  EXPECT_DOUBLE_EQ(loads[0][0], 4096.0 * 8);
+  EXPECT_DOUBLE_EQ(loads[0][2], 0.0);
+}
+
+TEST(SimulateOverrides, MismatchedOverridesAreRejected) {
+  const auto s = load_scenario("quickstart");
+  EXPECT_THROW(simulate(s, {}, SimulationOverrides{{{1.0, 2.0}}, {}}), ConfigError);
 }
 
 }  // namespace
