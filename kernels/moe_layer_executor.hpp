@@ -48,6 +48,7 @@ class MoeLayerExecutor {
   void set_routing(std::span<const int> expert_ids, std::span<const float> weights, int tokens);
   // One forward pass; returns when it has finished, with each phase timed by CUDA events.
   MoePhaseTimes run();
+  void set_gemm_method(GemmMethod method) { config_.method = method; }
 
   int local_experts() const { return local_experts_; }
   const __nv_bfloat16* input() const { return input_.data(); }    // [max_tokens, hidden]

@@ -41,17 +41,6 @@ std::vector<CurvePoint> ProfileModel::expert_curve(const std::string& model,
   return curve;
 }
 
-std::string ProfileModel::faster_gemm_method(const std::string& model) const {
-  double best = 0;
-  std::string best_name;
-  for (const auto& [method, points] : model_section(model).at("experts").at("balanced").items()) {
-    double total = 0;
-    for (const auto& p : points) total += p.at("time").at("median_us").get<double>();
-    if (best_name.empty() || total < best) best = total, best_name = method;
-  }
-  return best_name;
-}
-
 LayerPrediction ProfileModel::predict_ep1(const std::string& model, int tokens,
                                           const std::vector<int>& histogram,
                                           const std::string& gemm_method) const {

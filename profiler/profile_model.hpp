@@ -35,8 +35,6 @@ class ProfileModel {
   // Single-GPU (EP=1) layer: histogram has one count per expert of the model.
   LayerPrediction predict_ep1(const std::string& model, int tokens, const std::vector<int>& histogram,
                               const std::string& gemm_method) const;
-  // The GEMM back end with the lower total over the balanced curve.
-  std::string faster_gemm_method(const std::string& model) const;
 
  private:
   const nlohmann::json& model_section(const std::string& model) const;
