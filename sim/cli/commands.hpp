@@ -20,6 +20,8 @@ void add_run_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_list_command(CLI::App& app, Action& action);
 void add_import_hf_command(CLI::App& app, Action& action);
+void add_trace_command(CLI::App& app, Action& action);
+void add_place_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
 
 }  // namespace moesim::cli

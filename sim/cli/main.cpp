@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   add_validate_command(app, action);
   add_list_command(app, action);
   add_import_hf_command(app, action);
+  add_trace_command(app, action);
+  add_place_command(app, action);
   add_check_command(app, action);
   try {
     app.parse(argc, argv);

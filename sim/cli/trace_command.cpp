@@ -1,0 +1,138 @@
+// moesim trace gen|import|convert|stats: make, import, convert and summarise routing traces.
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/cli/commands.hpp"
+#include "sim/routing_generators.hpp"
+#include "sim/trace_import.hpp"
+#include "sim/trace_stats.hpp"
+#include "sim/trace_writer.hpp"
+
+namespace moesim::cli {
+namespace {
+
+struct TraceOptions {
+  std::string input;
+  std::string output;
+  sim::ImportOptions import;
+  bool json = false;
+  std::string heatmap;
+  sim::GeneratorSpec generator;
+};
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+}
+
+// Streams any source into a binary trace; a block the writer refuses is the input's fault.
+std::uint64_t write_trace(sim::RoutingSource& source, const std::string& input, const std::string& output) {
+  sim::TraceWriter writer(output, source.shape());
+  sim::TraceBlock block;
+  try {
+    while (source.next(block)) writer.write_block(block);
+    writer.finish();
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError(input, {{"/", error.what()}});
+  }
+  return writer.blocks_written();
+}
+
+int convert(const TraceOptions& options) {
+  auto source = sim::open_routing(options.input, options.import);
+  if (std::filesystem::path(options.output).extension() == ".json") {
+    const auto stats = sim::compute_trace_stats(*source);
+    nlohmann::json counts{{"experts", stats.shape.experts}, {"top_k", stats.shape.top_k}};
+    for (const auto& layer : stats.layers) {
+      counts["layers"].push_back(layer.layer);
+      counts["tokens_per_expert"].push_back(layer.tokens_per_expert);
+    }
+    write_text(options.output, counts.dump() + "\n");
+    fmt::print("wrote {} (count matrix, {} layers x {} experts)\n", options.output, stats.layers.size(), stats.shape.experts);
+    return kExitOk;
+  }
+  const auto shape = source->shape();
+  const auto blocks = write_trace(*source, options.input, options.output);
+  fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n", options.output, blocks, shape.layers, shape.experts,
+             shape.top_k);
+  return kExitOk;
+}
+
+int generate(const TraceOptions& options) {
+  sim::RoutingGenerator generator(options.generator);
+  sim::TraceWriter writer(options.output, generator.shape());
+  sim::TraceBlock block;
+  while (generator.next(block)) writer.write_block(block);
+  writer.finish();
+  fmt::print("wrote {}: {} steps x {} layers of {} tokens ({}, seed {})\n", options.output, options.generator.steps,
+             options.generator.layers, options.generator.tokens, options.generator.kind, options.generator.seed);
+  return kExitOk;
+}
+
+int stats(const TraceOptions& options) {
+  auto source = sim::open_routing(options.input, options.import);
+  const auto stats = sim::compute_trace_stats(*source);
+  if (options.json) fmt::print("{}\n", sim::trace_stats_to_json(stats).dump(2));
+  else fmt::print("{}", sim::trace_stats_text(stats));
+  if (!options.heatmap.empty()) {
+    if (std::filesystem::path(options.heatmap).extension() != ".svg")
+      throw ConfigError(options.heatmap, {{"--heatmap", "expected a .svg file name (PNG is not supported)"}});
+    write_text(options.heatmap, sim::trace_heatmap_svg(stats));
+  }
+  return kExitOk;
+}
+
+void add_import_options(CLI::App* command, TraceOptions& options) {
+  command->add_option("--experts", options.import.experts, "experts per layer (id arrays; default max id + 1)");
+  command->add_option("--top-k", options.import.top_k, "top-k (count matrices that do not say)");
+  command->add_flag("--counts", options.import.counts, "the .npy is a [layers, experts] count matrix");
+}
+
+}  // namespace
+
+void add_trace_command(CLI::App& app, Action& action) {
+  auto options = std::make_shared<TraceOptions>();
+  auto* trace = app.add_subcommand("trace", "Make, import, convert and summarise routing traces");
+  trace->require_subcommand(1);
+
+  auto* gen = trace->add_subcommand("gen", "Generate a seeded synthetic routing trace");
+  auto& g = options->generator;
+  gen->add_option("--kind", g.kind, "uniform, zipf or group-limited")->capture_default_str();
+  gen->add_option("--layers", g.layers, "MoE layers")->capture_default_str();
+  gen->add_option("--experts", g.experts, "experts per layer")->capture_default_str();
+  gen->add_option("--top-k", g.top_k, "experts per token")->capture_default_str();
+  gen->add_option("--tokens", g.tokens, "tokens per step")->capture_default_str();
+  gen->add_option("--steps", g.steps, "steps")->capture_default_str();
+  gen->add_option("--zipf-s", g.zipf_exponent, "Zipf exponent")->capture_default_str();
+  gen->add_option("--n-group", g.n_group, "expert groups (group-limited)")->capture_default_str();
+  gen->add_option("--topk-group", g.topk_group, "groups per token (group-limited)")->capture_default_str();
+  gen->add_option("--drift", g.drift, "share of popularity ranks swapped per step")->capture_default_str();
+  gen->add_option("--burst-probability", g.burst_probability, "chance per block of a hot expert")->capture_default_str();
+  gen->add_option("--burst-factor", g.burst_factor, "weight multiplier of a bursting expert")->capture_default_str();
+  gen->add_option("--layer-correlation", g.layer_correlation, "chance a token repeats last layer's choices")->capture_default_str();
+  gen->add_option("--seed", g.seed, "random seed")->capture_default_str();
+  gen->add_option("-o,--out", options->output, "output trace (.mtrace)")->required();
+  gen->callback([&action, options] { action = [options] { return generate(*options); }; });
+
+  for (const char* name : {"import", "convert"}) {
+    auto* command = trace->add_subcommand(name, std::string(name) == "import"
+                                                    ? "Import .npy/.json/.csv routing into a binary trace"
+                                                    : "Convert any importable routing to a trace (.mtrace) or a count matrix (.json)");
+    command->add_option("input", options->input, "routing file")->required();
+    command->add_option("-o,--out", options->output, "output file")->required();
+    add_import_options(command, *options);
+    command->callback([&action, options] { action = [options] { return convert(*options); }; });
+  }
+
+  auto* stat = trace->add_subcommand("stats", "Per-layer tokens per expert, imbalance, entropy, hottest experts, co-activation");
+  stat->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")->required();
+  add_import_options(stat, *options);
+  stat->add_flag("--json", options->json, "print JSON");
+  stat->add_option("--heatmap", options->heatmap, "write a layer x expert heat map (.svg)");
+  stat->callback([&action, options] { action = [options] { return stats(*options); }; });
+}
+
+}  // namespace moesim::cli
