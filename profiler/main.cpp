@@ -135,7 +135,7 @@ int profile(const Options& o) {
 int validate(const Options& o) {
   const nlohmann::json profile_doc =
       moesim::parse_strict_json(moesim::read_text_file(o.profile), o.profile);
-  ProgressLine progress(12);
+  ProgressLine progress(15);
   const nlohmann::json result = run_validation(profile_doc, 20, std::ref(progress));
   nlohmann::json doc = {{"schema_version", 1}, {"kind", "moesim-validation"},
                         {"profile", o.profile},
