@@ -18,7 +18,6 @@ using FlowGraph = boost::adjacency_list<
 
 // Bandwidths are whole bytes per second in every figure used here; integer capacities keep the
 // push-relabel solver exact.
-constexpr std::int64_t kUnbounded = std::int64_t{1} << 60;
 
 void add_arc(FlowGraph& flow, std::size_t from, std::size_t to, std::int64_t capacity) {
   auto capacities = boost::get(boost::edge_capacity, flow);
@@ -43,9 +42,16 @@ BytesPerSecond max_flow(const ClusterGraph& graph, const std::vector<int>& side,
     if (!usable(link)) continue;
     add_arc(flow, graph.link_source(id), graph.link_target(id), std::llround(link.bandwidth));
   }
+  // A side's arcs carry what its vertex can send or take, not infinity: keeps excesses finite.
+  std::vector<std::int64_t> out_capacity(vertices, 0), in_capacity(vertices, 0);
+  for (LinkId id = 0; id < static_cast<LinkId>(graph.link_count()); ++id) {
+    if (!usable(graph.link(id))) continue;
+    out_capacity[graph.link_source(id)] += std::llround(graph.link(id).bandwidth);
+    in_capacity[graph.link_target(id)] += std::llround(graph.link(id).bandwidth);
+  }
   for (std::size_t v = 0; v < vertices; ++v) {
-    if (side[v] == 1) add_arc(flow, source, v, kUnbounded);
-    if (side[v] == 2) add_arc(flow, v, sink, kUnbounded);
+    if (side[v] == 1) add_arc(flow, source, v, out_capacity[v]);
+    if (side[v] == 2) add_arc(flow, v, sink, in_capacity[v]);
   }
   return static_cast<BytesPerSecond>(boost::push_relabel_max_flow(flow, source, sink));
 }

@@ -45,6 +45,52 @@ int fabric_tier(VertexKind kind) {
   }
 }
 
+ClusterGraph::ClusterGraph(const ClusterGraph& other)
+    : name_(other.name_),
+      description_(other.description_),
+      graph_(other.graph_),
+      gpus_(other.gpus_),
+      gpu_rank_(other.gpu_rank_),
+      node_count_(other.node_count_),
+      domain_count_(other.domain_count_) {
+  reindex_links();
+}
+
+ClusterGraph::ClusterGraph(ClusterGraph&& other) noexcept
+    : name_(std::move(other.name_)),
+      description_(std::move(other.description_)),
+      graph_(std::move(other.graph_)),
+      gpus_(std::move(other.gpus_)),
+      gpu_rank_(std::move(other.gpu_rank_)),
+      node_count_(other.node_count_),
+      domain_count_(other.domain_count_) {
+  reindex_links();
+}
+
+ClusterGraph& ClusterGraph::operator=(const ClusterGraph& other) {
+  if (this != &other) *this = ClusterGraph(other);
+  return *this;
+}
+
+ClusterGraph& ClusterGraph::operator=(ClusterGraph&& other) noexcept {
+  if (this == &other) return *this;
+  name_ = std::move(other.name_);
+  description_ = std::move(other.description_);
+  graph_ = std::move(other.graph_);
+  gpus_ = std::move(other.gpus_);
+  gpu_rank_ = std::move(other.gpu_rank_);
+  node_count_ = other.node_count_;
+  domain_count_ = other.domain_count_;
+  reindex_links();
+  return *this;
+}
+
+void ClusterGraph::reindex_links() {
+  links_.assign(boost::num_edges(graph_), EdgeId{});
+  for (const auto edge : boost::make_iterator_range(boost::edges(graph_)))
+    links_[static_cast<std::size_t>(graph_[edge].index)] = edge;
+}
+
 VertexId ClusterGraph::add_vertex(VertexInfo info) {
   const bool gpu = info.kind == VertexKind::Gpu;
   node_count_ = std::max(node_count_, info.node + 1);

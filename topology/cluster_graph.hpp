@@ -57,6 +57,12 @@ class ClusterGraph {
  public:
   ClusterGraph() = default;
   explicit ClusterGraph(std::string name) : name_(std::move(name)) {}
+  // Edge descriptors point into the graph's own storage: copies and moves re-index them.
+  ClusterGraph(const ClusterGraph& other);
+  ClusterGraph(ClusterGraph&& other) noexcept;
+  ClusterGraph& operator=(const ClusterGraph& other);
+  ClusterGraph& operator=(ClusterGraph&& other) noexcept;
+  ~ClusterGraph() = default;
 
   VertexId add_vertex(VertexInfo info);
   // One direction of a cable.
@@ -90,6 +96,8 @@ class ClusterGraph {
   std::size_t memory_bytes() const;
 
  private:
+  void reindex_links();
+
   std::string name_;
   std::string description_;
   Graph graph_;

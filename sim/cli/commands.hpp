@@ -22,6 +22,8 @@ void add_list_command(CLI::App& app, Action& action);
 void add_import_hf_command(CLI::App& app, Action& action);
 void add_trace_command(CLI::App& app, Action& action);
 void add_place_command(CLI::App& app, Action& action);
+void add_topology_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
+void add_plan_command(CLI::App& app, Action& action);
 
 }  // namespace moesim::cli

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   add_import_hf_command(app, action);
   add_trace_command(app, action);
   add_place_command(app, action);
+  add_topology_command(app, action);
   add_check_command(app, action);
+  add_plan_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -98,5 +98,16 @@ TEST(TopologyBuilders, UnknownSystemSuggestsTheClosestName) {
   }
 }
 
+TEST(TopologyBuilders, CopiedGraphKeepsItsLinks) {
+  const auto original = build_cluster(cluster_params("hgx-h200", 4));
+  const ClusterGraph copy = original;  // NOLINT(performance-unnecessary-copy-initialization)
+  ClusterGraph moved = ClusterGraph(copy);
+  // Same counts through the link index after a copy and a move: 64 NVLink (32 GPUs x 2).
+  EXPECT_EQ(copy.count(LinkKind::Nvlink), 64u);
+  EXPECT_EQ(moved.count(LinkKind::Nvlink), 64u);
+  for (LinkId id = 0; id < static_cast<LinkId>(moved.link_count()); ++id)
+    ASSERT_EQ(moved.link(id).index, id);
+}
+
 }  // namespace
 }  // namespace moesim::topology
