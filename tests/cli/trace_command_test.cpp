@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+TEST(TraceCommand, GeneratedTraceConvertsToCountsThatStatsReportExactly) {
+  const auto dir = scratch_dir("trace-gen");
+  const auto trace = (dir / "g.mtrace").string();
+  auto result = run_moesim("trace gen --kind zipf --layers 2 --experts 8 --top-k 2 --tokens 100 --steps 3 -o " + trace, "trace-gen");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  result = run_moesim("trace stats --json " + trace, "trace-gen");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto stats = nlohmann::json::parse(result.out);
+  // 3 steps x 100 tokens x top-2 = 600 choices per layer
+  std::uint64_t total = 0;
+  for (auto c : stats["layers"][0]["tokens_per_expert"]) total += c.get<std::uint64_t>();
+  EXPECT_EQ(total, 600U);
+  EXPECT_EQ(stats["layers"][0]["tokens"], 300);
+  // round trip through a count matrix keeps the counts
+  const auto counts = (dir / "c.json").string();
+  ASSERT_EQ(run_moesim("trace convert " + trace + " -o " + counts, "trace-gen").exit_code, 0);
+  result = run_moesim("trace stats --json " + counts, "trace-gen");
+  EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][1]["tokens_per_expert"], stats["layers"][1]["tokens_per_expert"]);
+}
+
+TEST(TraceCommand, RealRoutingStatsMatchTheRecordedCounts) {
+  const std::string file = std::string(MOESIM_SOURCE_DIR) + "/../shared/data/real-routing/Mixtral-8x7B-v0.1.c4.json";
+  if (!std::ifstream(file)) GTEST_SKIP() << file << " is absent";
+  const auto result = run_moesim("trace stats --json " + file, "trace-real");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto recorded = nlohmann::json::parse(slurp(file));
+  EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][2]["tokens_per_expert"], recorded["tokens_per_expert"][2]);
+}
+
+TEST(TraceCommand, CorruptTraceExitsTwoWithTheByteOffset) {
+  const auto dir = scratch_dir("trace-bad");
+  const auto bad = dir / "bad.mtrace";
+  std::ofstream(bad) << "MOETRACE";
+  const auto result = run_moesim("trace stats " + bad.string(), "trace-bad");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("byte 0: expected a trace header (32 bytes), but the file ends at byte 8"), std::string::npos);
+}
+
+TEST(PlaceCommand, EplbImprovesOnContiguousForSkewedLoad) {
+  const auto dir = scratch_dir("place");
+  const auto counts = dir / "c.json";
+  // loads 7, 5, 4, 2 on 2 GPUs: contiguous 12 | 6 = 4/3 imbalance; LPT 9 | 9 = 1
+  std::ofstream(counts) << R"({"top_k": 1, "tokens_per_expert": [[7, 5, 4, 2]]})";
+  const auto result = run_moesim("place --strategy lpt --gpus 2 --json " + counts.string(), "place");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto out = nlohmann::json::parse(result.out);
+  EXPECT_DOUBLE_EQ(out["imbalance_before"].get<double>(), 4.0 / 3.0);
+  EXPECT_DOUBLE_EQ(out["imbalance_after"].get<double>(), 1.0);
+  EXPECT_EQ(run_moesim("place --strategy nope --gpus 2 " + counts.string(), "place").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace moesim::testing
