@@ -78,7 +78,8 @@ void FlowNetwork::drain(SimTime now) {
     if (moved <= 0) continue;
     flow.remaining -= moved;
     for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * share_of(flow.path, hop);
+      link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
+          moved * share_of(flow.path, hop);
   }
   last_update_ = now;
 }

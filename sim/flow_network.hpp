@@ -29,8 +29,7 @@ class FlowNetwork {
   // A flow of `bytes` starting now; it joins the sharing at now + latency and completes when its
   // last byte is through. A zero-byte flow completes when it joins. Throws std::invalid_argument
   // for a negative size or latency, or a path the solver would reject.
-  FlowId add_flow(FlowPath path, Bytes bytes, SimTime latency,
-                  CompletionCallback on_complete = {});
+  FlowId add_flow(FlowPath path, Bytes bytes, SimTime latency, CompletionCallback on_complete = {});
 
   bool finished(FlowId flow) const { return flows_.at(flow).state == State::Done; }
   SimTime start_time(FlowId flow) const { return flows_.at(flow).start; }

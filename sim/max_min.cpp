@@ -88,9 +88,9 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
     }
   }
 
-  std::vector<double> remaining(capacity);              // capacity not yet given to frozen flows
-  std::vector<double> weight(link_count, 0.0);          // sum of shares of unfrozen flows
-  std::vector<std::uint32_t> unfrozen(link_count, 0);   // count, so "done" is exact
+  std::vector<double> remaining(capacity);             // capacity not yet given to frozen flows
+  std::vector<double> weight(link_count, 0.0);         // sum of shares of unfrozen flows
+  std::vector<std::uint32_t> unfrozen(link_count, 0);  // count, so "done" is exact
   std::vector<std::uint32_t> version(link_count, 0);
   for (std::size_t link = 0; link < link_count; ++link)
     for (std::uint32_t c = begin[link]; c < begin[link + 1]; ++c) {

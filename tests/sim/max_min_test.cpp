@@ -106,8 +106,10 @@ TEST(MaxMinSolver, LinksStayWithinCapacityAndEveryFlowHasABottleneck) {
   for (int src = 0; src < 64; ++src)
     for (int dst = 0; dst < 64; ++dst) {
       if (src == dst) continue;
-      if (src / 8 == dst / 8) flows.push_back(FlowPath{{src, 64 + dst}});
-      else flows.push_back(FlowPath{{src, 128 + src / 8, 136 + dst / 8, 64 + dst}});
+      if (src / 8 == dst / 8)
+        flows.push_back(FlowPath{{src, 64 + dst}});
+      else
+        flows.push_back(FlowPath{{src, 128 + src / 8, 136 + dst / 8, 64 + dst}});
     }
   const auto rates = solve_max_min(capacity, flows);
   std::vector<double> load(capacity.size(), 0.0), fastest(capacity.size(), 0.0);
@@ -141,8 +143,10 @@ TEST(MaxMinSolver, SolvesA256GpuAllToAllWellUnderASecond) {
   for (int src = 0; src < 256; ++src)
     for (int dst = 0; dst < 256; ++dst) {
       if (src == dst) continue;
-      if (src / 8 == dst / 8) flows.push_back(FlowPath{{src, 256 + dst}});
-      else flows.push_back(FlowPath{{src, 512 + src / 8, 768 + dst / 8, 256 + dst}});
+      if (src / 8 == dst / 8)
+        flows.push_back(FlowPath{{src, 256 + dst}});
+      else
+        flows.push_back(FlowPath{{src, 512 + src / 8, 768 + dst / 8, 256 + dst}});
     }
   const auto start = std::chrono::steady_clock::now();
   const auto rates = solve_max_min(capacity, flows);
