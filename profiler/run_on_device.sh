@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, checks and measures everything on a GPU machine in one go; results land in $OUT.
-#   profiler/run_on_device.sh [quick|full]
+#   profiler/run_on_device.sh [quick|full|validate=PROFILE.json]
 # Where the build dependencies (Boost, nlohmann_json, fmt, Eigen, CLI11, GTest) are missing on
 # the machine, a tarball of them made by profiler/pack_build_deps.sh may sit in .deps/.
 set -o pipefail
@@ -26,6 +26,16 @@ cmake --build build/cuda -j "$(nproc)" --target moesim_kernel_tests moesim-profi
 
 ctest --test-dir build/cuda -L gpu --output-on-failure 2>&1 | tee "$OUT/ctest.log"
 tests_rc=$?
+
+# validate-only: check a shipped profile against the executor, no new profile.
+if [[ "$mode" == validate=* ]]; then
+  build/cuda/profiler/moesim-profile --validate --profile "${mode#validate=}" \
+    --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy_table.md" 2>&1 | tee "$OUT/validate.log"
+  rc=$?
+  echo "tests rc=$tests_rc validate rc=$rc"
+  [[ $tests_rc -eq 0 && $rc -eq 0 ]]
+  exit
+fi
 
 quick=()
 [[ "$mode" == quick ]] && quick=(--quick)

@@ -59,7 +59,10 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
       progress(fmt::format("validate {} {} {} ({})", shape.name, c.batch, c.routing, method_name));
       layer.set_gemm_method(use_loop ? kernels::GemmMethod::Loop : kernels::GemmMethod::Grouped);
       layer.set_routing(routing.expert_ids, routing.weights, c.tokens);
-      for (int i = 0; i < 10; ++i) layer.run();
+      // Warm up by time as well as by count: a sub-millisecond layer needs many runs before
+      // clocks and cuBLAS settle (seen on H100: the first case ran 2x slow after 10 runs).
+      double warm_ms = 0;
+      for (int i = 0; i < 10 || warm_ms < 300; ++i) warm_ms += layer.run().layer_ms;
       std::vector<std::vector<double>> samples(std::size(kPhases));
       for (int i = 0; i < runs; ++i) {
         const kernels::MoePhaseTimes t = layer.run();
