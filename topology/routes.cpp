@@ -92,6 +92,10 @@ Router::Router(const ClusterGraph& graph, RouteOptions options)
   }
   up_.resize(gpus.size());
   down_.resize(gpus.size());
+  fabric_up_.resize(graph.vertex_count() * kFabricTiers);
+  fabric_down_.resize(graph.vertex_count() * kFabricTiers);
+  up_group_.assign(graph.vertex_count(), -1);
+  down_group_.assign(graph.vertex_count(), -1);
 }
 
 VertexId Router::nic_of(int rank) const { return nic_[static_cast<std::size_t>(rank)]; }
@@ -171,15 +175,39 @@ const RouteSegment* Router::downlink(int rank) {
 }
 
 const RouteSegment& Router::fabric_up(VertexId leaf, int tier) {
-  auto& slot = fabric_up_[pair_key(leaf, static_cast<std::uint64_t>(tier))];
+  auto& slot = fabric_up_[leaf * kFabricTiers + static_cast<std::size_t>(tier)];
   if (!slot) slot = std::make_unique<RouteSegment>(fabric_climb(graph_, leaf, tier, false));
   return *slot;
 }
 
 const RouteSegment& Router::fabric_down(VertexId leaf, int tier) {
-  auto& slot = fabric_down_[pair_key(leaf, static_cast<std::uint64_t>(tier))];
+  auto& slot = fabric_down_[leaf * kFabricTiers + static_cast<std::size_t>(tier)];
   if (!slot) slot = std::make_unique<RouteSegment>(fabric_climb(graph_, leaf, tier, true));
   return *slot;
+}
+
+int Router::spine_group(VertexId leaf, bool downward) {
+  int& group = (downward ? down_group_ : up_group_)[leaf];
+  if (group < 0) {
+    const auto& top = (downward ? fabric_down(leaf, 1) : fabric_up(leaf, 1)).top;
+    group = groups_.emplace(top, static_cast<int>(groups_.size())).first->second;
+  }
+  return group;
+}
+
+int Router::meeting_tier(VertexId from_leaf, VertexId to_leaf) {
+  const auto key = pair_key(static_cast<std::uint64_t>(spine_group(from_leaf, false)),
+                            static_cast<std::uint64_t>(spine_group(to_leaf, true)));
+  if (const auto known = meeting_.find(key); known != meeting_.end()) return known->second;
+  // Spines inside a pod, cores across pods; 0 when the two leaves share neither.
+  int tier = 0;
+  for (int candidate = 1; candidate < static_cast<int>(kFabricTiers) && tier == 0; ++candidate) {
+    const auto& climb = fabric_up(from_leaf, candidate).top;
+    const auto& descend = fabric_down(to_leaf, candidate).top;
+    if (!climb.empty() && !descend.empty() && intersects(climb, descend)) tier = candidate;
+  }
+  meeting_.emplace(key, tier);
+  return tier;
 }
 
 Route Router::route(int source_rank, int destination_rank) {
@@ -225,18 +253,15 @@ Route Router::route(int source_rank, int destination_rank) {
   const VertexId to_leaf = leaf_of(destination_rank);
   if (from_leaf != to_leaf) {
     // Climb to the lowest tier both leaves reach: spines inside a pod, cores across pods.
-    bool met = false;
-    for (int tier = 1; tier <= 2 && !met; ++tier) {
+    const int tier = meeting_tier(from_leaf, to_leaf);
+    if (tier > 0) {
       const RouteSegment& climb = fabric_up(from_leaf, tier);
       const RouteSegment& descend = fabric_down(to_leaf, tier);
-      if (climb.top.empty() || descend.top.empty() || !intersects(climb.top, descend.top)) continue;
       route.append(&climb);
       route.append(&descend);
       // Symmetric trees: every top switch is reached over climb.paths / |top| paths.
       paths *= climb.paths * descend.paths / static_cast<double>(climb.top.size());
-      met = true;
-    }
-    if (!met)
+    } else
       throw std::runtime_error(fmt::format("no route from {} to {}: their leaves share no spine "
                                            "or core", source.name, destination.name));
   }
@@ -246,9 +271,9 @@ Route Router::route(int source_rank, int destination_rank) {
 }
 
 std::size_t Router::cached_segments() const {
-  std::size_t total = intra_.size() + fabric_up_.size() + fabric_down_.size();
-  for (const auto& slot : up_) total += slot ? 1 : 0;
-  for (const auto& slot : down_) total += slot ? 1 : 0;
+  std::size_t total = intra_.size();
+  for (const auto* table : {&up_, &down_, &fabric_up_, &fabric_down_})
+    for (const auto& slot : *table) total += slot ? 1 : 0;
   return total;
 }
 
@@ -259,10 +284,12 @@ std::size_t Router::memory_bytes() const {
            slot->top.capacity() * sizeof(VertexId);
   };
   std::size_t bytes = sizeof(*this) + (nic_.capacity() + leaf_.capacity()) * sizeof(VertexId);
-  for (const auto& slot : up_) bytes += segment_bytes(slot);
-  for (const auto& slot : down_) bytes += segment_bytes(slot);
-  for (const auto* map : {&intra_, &fabric_up_, &fabric_down_})
-    for (const auto& [key, slot] : *map) bytes += sizeof(key) + 2 * sizeof(void*) + segment_bytes(slot);
+  for (const auto* table : {&up_, &down_, &fabric_up_, &fabric_down_})
+    for (const auto& slot : *table) bytes += segment_bytes(slot);
+  for (const auto& [key, slot] : intra_) bytes += sizeof(key) + 2 * sizeof(void*) + segment_bytes(slot);
+  bytes += (up_group_.capacity() + down_group_.capacity()) * sizeof(int) +
+           meeting_.size() * (sizeof(std::uint64_t) + sizeof(int) + 2 * sizeof(void*));
+  for (const auto& [top, group] : groups_) bytes += top.capacity() * sizeof(VertexId) + 64;
   return bytes;
 }
 

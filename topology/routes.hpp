@@ -10,6 +10,7 @@
 // A query after the first of its class is a few lookups; no graph search per message.
 // Not thread-safe (the caches fill lazily): one Router per thread.
 #include <array>
+#include <map>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -94,8 +95,16 @@ class Router {
   std::vector<std::vector<int>> rail_peer_;    // [node][rail] -> a GPU rank on that rail
   std::vector<std::unique_ptr<RouteSegment>> up_, down_;  // by rank
   std::unordered_map<std::uint64_t, std::unique_ptr<RouteSegment>> intra_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<RouteSegment>> fabric_up_, fabric_down_;
-  RouteSegment empty_;
+  // Fabric segments by vertex * kFabricTiers + tier: a flat table, no hashing on the hot path.
+  static constexpr std::size_t kFabricTiers = 3;
+  std::vector<std::unique_ptr<RouteSegment>> fabric_up_, fabric_down_;
+  // Leaves whose spine sets are equal share a group; where two groups meet is memoised, so a
+  // query never compares switch sets after the first of its class.
+  int spine_group(VertexId leaf, bool downward);
+  int meeting_tier(VertexId from_leaf, VertexId to_leaf);
+  std::vector<int> up_group_, down_group_;  // by vertex; -1 until known
+  std::map<std::vector<VertexId>, int> groups_;
+  std::unordered_map<std::uint64_t, int> meeting_;
 };
 
 }  // namespace moesim::topology
