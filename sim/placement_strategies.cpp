@@ -155,7 +155,7 @@ Placement place_experts(std::string_view strategy, const PlacementInputs& in) {
     require(problems, in.experts % in.gpus == 0, "experts",
             fmt::format("expected experts ({}) divisible by gpus ({}) for {}", in.experts, in.gpus, strategy));
     problems.throw_if_any("placement");
-    return make_placement(PlacementSpec{std::string(strategy), in.redundant}, in.experts, in.gpus, in.expert_load);
+    return make_placement(PlacementSpec{std::string(strategy), in.redundant, {}}, in.experts, in.gpus, in.expert_load);
   }
   std::vector<std::vector<int>> slots(in.gpus);
   const int gpus_per_node = in.gpus / in.nodes;

@@ -35,7 +35,7 @@ constexpr std::string_view kClusterFields[] = {"preset", "system",           "no
 constexpr std::string_view kParallelismFields[] = {"expert_parallel", "attention_data_parallel",
                                                    "attention_tensor_parallel", "micro_batches",
                                                    "overlap"};
-constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts"};
+constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts", "file"};
 constexpr std::string_view kPolicyFields[] = {"capacity_factor", "drop", "pad_to_capacity",
                                               "replica_choice"};
 constexpr std::string_view kWorkloadFields[] = {"kind", "tokens_per_gpu", "context_tokens",
@@ -65,7 +65,7 @@ constexpr std::string_view kDrops[] = {"probs", "position"};
 constexpr std::string_view kReplicaChoices[] = {"round-robin", "same-node-first", "least-loaded"};
 constexpr std::string_view kGenerators[] = {"uniform", "zipf"};
 constexpr std::string_view kGatings[] = {"softmax", "sigmoid"};
-constexpr std::string_view kStrategies[] = {"contiguous", "round-robin"};
+constexpr std::string_view kStrategies[] = {"contiguous", "round-robin", "lpt", "eplb", "topology-aware", "explicit"};
 
 template <class Enum, std::size_t N>
 Enum enum_at(std::string_view text, const std::string_view (&names)[N]) {
@@ -340,6 +340,11 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   FieldReader pr(placement ? *placement : kEmpty, "/placement", problems, kPlacementFields);
   s.placement.strategy = pr.choice("strategy", kStrategies, "contiguous");
   s.placement.redundant_experts = static_cast<int>(pr.integer("redundant_experts", 0, 1 << 20, 0));
+  s.placement.file = pr.string("file", "");
+  if (s.placement.strategy == "explicit" && s.placement.file.empty())
+    problems.add(pr.path_of("file"), "missing required field (expected the placement file of strategy \"explicit\")");
+  if (s.placement.strategy != "explicit" && !s.placement.file.empty())
+    problems.add(pr.path_of("file"), "expected only with strategy \"explicit\"");
   pr.finish();
 
   s.parallelism = read_parallelism(root.child("parallelism"), sound ? s.cluster.gpus() : 0, s.model,

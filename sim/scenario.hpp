@@ -44,8 +44,9 @@ struct ParallelismSpec {
 };
 
 struct PlacementSpec {
-  std::string strategy = "contiguous";
+  std::string strategy = "contiguous";  // contiguous, round-robin, lpt, eplb, topology-aware, explicit
   int redundant_experts = 0;  // extra expert slots across the EP group
+  std::string file;           // the placement file of "explicit"
 };
 
 struct PolicySpec {

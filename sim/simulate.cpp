@@ -9,6 +9,7 @@
 #include "sim/expert_load.hpp"
 #include "sim/memory_model.hpp"
 #include "sim/placement.hpp"
+#include "sim/placement_strategies.hpp"
 #include "sim/roofline_model.hpp"
 #include "topology/config_error.hpp"
 
@@ -91,8 +92,24 @@ std::vector<std::vector<double>> expert_loads(const ScenarioSpec& s, const Simul
 
 std::vector<Placement> scenario_placements(const ScenarioSpec& s, const std::vector<std::vector<double>>& loads) {
   std::vector<Placement> placements;
-  for (const auto& load : loads)
-    placements.push_back(make_placement(s.placement, s.model.experts, s.parallelism.expert_parallel, load));
+  const int ep = s.parallelism.expert_parallel;
+  const bool simple = s.placement.strategy == "contiguous" || s.placement.strategy == "round-robin";
+  for (const auto& load : loads) {
+    if (simple) {
+      placements.push_back(make_placement(s.placement, s.model.experts, ep, load));
+      continue;
+    }
+    // Load-aware strategies place each layer by its own load, as EPLB rebalances per layer.
+    PlacementInputs inputs;
+    inputs.experts = s.model.experts;
+    inputs.gpus = ep;
+    inputs.nodes = std::max(1, ep / s.cluster.system.gpus_per_node);
+    inputs.redundant = s.placement.redundant_experts;
+    inputs.expert_load = load;
+    inputs.groups = s.model.expert_groups > 1 ? s.model.expert_groups : 0;
+    inputs.placement_file = s.placement.file;
+    placements.push_back(place_experts(s.placement.strategy, inputs));
+  }
   return placements;
 }
 

@@ -7,6 +7,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/report.hpp"
 #include "sim/simulate.hpp"
+#include "sim/trace_replay.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -15,6 +16,8 @@ struct CheckOptions {
   std::vector<std::string> reports;  // BASELINE CANDIDATE
   std::string scenario;              // or re-run this scenario against --baseline
   std::string baseline;
+  std::string trace;
+  bool repeat_layers = false;
   std::vector<std::string> fail_on;
   std::string policy;
   std::string junit;
@@ -36,7 +39,11 @@ int check(const CheckOptions& o) {
     baseline_source = o.baseline;
     baseline = sim::load_report(o.baseline);
     candidate_source = o.scenario;
-    candidate = sim::report_to_json(sim::simulate(sim::load_scenario(o.scenario)));
+    const auto scenario = sim::load_scenario(o.scenario);
+    sim::SimulationOverrides overrides;
+    if (!o.trace.empty())
+      overrides.expert_popularity = sim::trace_expert_popularity(o.trace, scenario.model, {.repeat_layers = o.repeat_layers});
+    candidate = sim::report_to_json(sim::simulate(scenario, {}, overrides));
   } else {
     if (o.reports.size() != 2) {
       fmt::print(stderr, "error: expected BASELINE and CANDIDATE reports (or --scenario S --baseline R)\n");
@@ -86,6 +93,8 @@ void add_check_command(CLI::App& app, Action& action) {
   command->add_option("reports", o->reports, "BASELINE.json CANDIDATE.json");
   command->add_option("--scenario", o->scenario, "re-run this scenario as the candidate");
   command->add_option("--baseline", o->baseline, "baseline report for --scenario");
+  command->add_option("--trace", o->trace, "routing trace to replay in the re-run");
+  command->add_flag("--repeat-layers", o->repeat_layers, "tile a trace with fewer layers over the model's");
   command->add_option("--fail-on", o->fail_on, "METRIC:AMOUNT, e.g. tokens_per_s:-3% or drop_rate:+0.001 (repeatable)");
   command->add_option("--policy", o->policy, "tolerance policy JSON (default: the built-in policy)");
   command->add_option("--junit", o->junit, "write JUnit XML here");

@@ -6,12 +6,15 @@
 #include "sim/cli/commands.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/simulate.hpp"
+#include "sim/trace_replay.hpp"
 
 namespace moesim::cli {
 namespace {
 
 struct RunOptions {
   std::string scenario;
+  std::string trace;
+  bool repeat_layers = false;
   std::string out_dir = "moesim-out";
   bool quiet = false;
 };
@@ -24,8 +27,12 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 int run(const RunOptions& options) {
   const auto scenario = sim::load_scenario(options.scenario);
+  sim::SimulationOverrides overrides;
+  if (!options.trace.empty())
+    overrides.expert_popularity =
+        sim::trace_expert_popularity(options.trace, scenario.model, {.repeat_layers = options.repeat_layers});
   ProgressBar bar("simulating");
-  const auto report = sim::simulate(scenario, [&](int done, int total) { bar.update(done, total); });
+  const auto report = sim::simulate(scenario, [&](int done, int total) { bar.update(done, total); }, overrides);
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
   write_file(dir / "report.json", sim::report_to_json(report).dump(2) + "\n");
@@ -45,6 +52,8 @@ void add_run_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<RunOptions>();
   auto* command = app.add_subcommand("run", "Simulate a scenario; write report.json, report.csv, timeline.json");
   command->add_option("scenario", options->scenario, "built-in scenario name or scenario JSON file")->required();
+  command->add_option("--trace", options->trace, "replay this routing trace (any format moesim trace reads)");
+  command->add_flag("--repeat-layers", options->repeat_layers, "tile a trace with fewer layers over the model's");
   command->add_option("--out", options->out_dir, "output directory")->capture_default_str();
   command->add_flag("-q,--quiet", options->quiet, "do not print the summary");
   command->callback([&action, options] { action = [options] { return run(*options); }; });
