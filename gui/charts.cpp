@@ -1,0 +1,169 @@
+#include "gui/charts.hpp"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QPainter>
+#include <QStackedBarSeries>
+#include <QValueAxis>
+#include <algorithm>
+
+#include "gui/placement_model.hpp"
+
+namespace moesim::gui {
+namespace {
+
+double max_of(const std::vector<double>& values) {
+  return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+}
+
+QChart* new_chart(const QString& title) {
+  auto* chart = new QChart;
+  chart->setTitle(title);
+  chart->setAnimationOptions(QChart::NoAnimation);  // results change on every edit
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  chart->setMargins(QMargins(4, 4, 4, 4));
+  return chart;
+}
+
+// Category labels stay readable up to a few dozen bars; past that only every n-th is named.
+QBarCategoryAxis* category_axis(int count, int first) {
+  auto* axis = new QBarCategoryAxis;
+  const int every = std::max(1, count / 32);
+  QStringList labels;
+  for (int i = 0; i < count; ++i)
+    labels << (i % every == 0 ? QString::number(first + i) : QString(i, QLatin1Char(' ')));
+  axis->append(labels);
+  axis->setLabelsAngle(count > 32 ? -90 : 0);
+  return axis;
+}
+
+}  // namespace
+
+QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vector<double>& baseline,
+                            int layer) {
+  auto* chart = new_chart(QObject::tr("Tokens per GPU, MoE layer %1 (one EP group, one micro-batch)")
+                              .arg(layer));
+  auto* series = new QBarSeries;
+  auto* baseline_set = new QBarSet(QObject::tr("baseline"));
+  auto* current_set = new QBarSet(QObject::tr("current"));
+  baseline_set->setColor(QColor(170, 170, 180));
+  current_set->setColor(QColor(50, 110, 200));
+  for (double tokens : baseline) *baseline_set << tokens;
+  for (double tokens : current) *current_set << tokens;
+  series->append(baseline_set);
+  series->append(current_set);
+  series->setBarWidth(0.9);
+  chart->addSeries(series);
+  auto* x = category_axis(static_cast<int>(current.size()), 0);
+  x->setTitleText(QObject::tr("GPU"));
+  auto* y = new QValueAxis;
+  y->setRange(0, std::max(max_of(current), max_of(baseline)) * 1.05 + 1);
+  y->setLabelFormat(QStringLiteral("%.0f"));
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+  return chart;
+}
+
+QChart* make_phase_chart(const sim::Report& report) {
+  auto* chart = new_chart(QObject::tr("Time per layer by phase (ms, slowest GPU, one micro-batch)"));
+  auto* series = new QStackedBarSeries;
+  const std::pair<QString, double sim::PhaseTimes::*> phases[] = {
+      {QObject::tr("dense"), &sim::PhaseTimes::dense},
+      {QObject::tr("gate"), &sim::PhaseTimes::gate},
+      {QObject::tr("dispatch"), &sim::PhaseTimes::dispatch},
+      {QObject::tr("experts"), &sim::PhaseTimes::experts},
+      {QObject::tr("combine"), &sim::PhaseTimes::combine},
+  };
+  const QColor colours[] = {QColor(120, 120, 130), QColor(240, 180, 40), QColor(60, 140, 220),
+                            QColor(200, 70, 60), QColor(80, 180, 120)};
+  double tallest = 0;
+  for (const auto& layer : report.layers) {
+    const auto& p = layer.phases;
+    tallest = std::max(tallest, p.dense + p.gate + p.dispatch + p.experts + p.combine);
+  }
+  for (std::size_t i = 0; i < std::size(phases); ++i) {
+    auto* set = new QBarSet(phases[i].first);
+    set->setColor(colours[i]);
+    set->setBorderColor(colours[i]);
+    for (const auto& layer : report.layers) *set << layer.phases.*(phases[i].second) * 1e3;
+    series->append(set);
+  }
+  series->setBarWidth(0.95);
+  chart->addSeries(series);
+  auto* x = category_axis(static_cast<int>(report.layers.size()), 0);
+  x->setTitleText(QObject::tr("block"));
+  auto* y = new QValueAxis;
+  y->setRange(0, tallest * 1e3 * 1.05);
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+  return chart;
+}
+
+HeatMapWidget::HeatMapWidget(QWidget* parent) : QWidget(parent) {
+  setMinimumSize(200, 120);
+  setToolTip(tr("Tokens per expert (x) in every MoE layer (y); white = the mean load"));
+}
+
+void HeatMapWidget::set_report(const sim::Report& report) {
+  std::vector<const sim::LayerResult*> moe;
+  for (const auto& layer : report.layers)
+    if (layer.moe) moe.push_back(&layer);
+  if (moe.empty() || moe.front()->tokens_per_expert.empty()) return clear();
+  first_moe_block_ = moe.front()->layer;
+  const int experts = static_cast<int>(moe.front()->tokens_per_expert.size());
+  double total = 0;
+  max_tokens_ = 0;
+  for (const auto* layer : moe)
+    for (double tokens : layer->tokens_per_expert) {
+      total += tokens;
+      max_tokens_ = std::max(max_tokens_, tokens);
+    }
+  const double mean = total / (static_cast<double>(moe.size()) * experts);
+  image_ = QImage(experts, static_cast<int>(moe.size()), QImage::Format_RGB32);
+  for (int row = 0; row < image_.height(); ++row)
+    for (int expert = 0; expert < experts; ++expert)
+      image_.setPixelColor(expert, row,
+                           PlacementModel::load_colour(moe[row]->tokens_per_expert[expert], mean));
+  update();
+}
+
+void HeatMapWidget::clear() {
+  image_ = QImage();
+  update();
+}
+
+void HeatMapWidget::set_selected_layer(int moe_layer) {
+  selected_layer_ = moe_layer;
+  update();
+}
+
+void HeatMapWidget::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  painter.fillRect(rect(), palette().window());
+  if (image_.isNull()) {
+    painter.drawText(rect(), Qt::AlignCenter, tr("no results yet"));
+    return;
+  }
+  const QRect title(0, 0, width(), 20);
+  painter.drawText(title, Qt::AlignCenter,
+                   tr("Tokens per expert: %1 experts (x) × %2 MoE layers (y, blocks %3–%4)")
+                       .arg(image_.width())
+                       .arg(image_.height())
+                       .arg(first_moe_block_)
+                       .arg(first_moe_block_ + image_.height() - 1));
+  const QRect area = rect().adjusted(8, 24, -8, -8);
+  painter.drawImage(area, image_);  // nearest-neighbour scaling keeps cells sharp
+  if (selected_layer_ >= 0 && selected_layer_ < image_.height()) {
+    const double row_height = static_cast<double>(area.height()) / image_.height();
+    painter.setPen(QPen(Qt::black, 2));
+    painter.drawRect(QRectF(area.left(), area.top() + selected_layer_ * row_height, area.width(),
+                            std::max(2.0, row_height)));
+  }
+}
+
+}  // namespace moesim::gui

@@ -1,0 +1,77 @@
+#pragma once
+// The explorer's state, apart from any widget: the scenario as edited JSON and as the last spec
+// that validated, each MoE layer's expert loads, the baseline (scenario strategy) and current
+// placements, the problems of the last load or edit, and the undo stack of placement edits.
+#include <QObject>
+#include <QStringList>
+#include <QUndoStack>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gui/placement_edit.hpp"
+#include "sim/placement.hpp"
+#include "sim/scenario.hpp"
+
+namespace moesim::gui {
+
+class ExplorerDocument : public QObject {
+  Q_OBJECT
+ public:
+  explicit ExplorerDocument(QObject* parent = nullptr);
+
+  // A built-in scenario name or a file. On a ConfigError the previous scenario stays and
+  // problems() lists the error exactly as `moesim validate` prints it.
+  bool load(const std::string& name_or_path);
+  // Sets the JSON value at `pointer` ("/parallelism/micro_batches") and revalidates; a valid
+  // scenario replaces the current one (placements reset, undo history cleared).
+  bool set_field(const std::string& pointer, const nlohmann::ordered_json& value);
+
+  bool has_scenario() const { return scenario_.has_value(); }
+  const sim::ScenarioSpec& scenario() const { return *scenario_; }
+  const nlohmann::ordered_json& scenario_json() const { return json_; }
+  const std::string& source() const { return source_; }
+  int moe_layers() const { return static_cast<int>(loads_.size()); }
+  // Expected tokens per logical expert, per MoE layer (one EP group, one micro-batch).
+  const std::vector<std::vector<double>>& loads() const { return loads_; }
+  const std::vector<sim::Placement>& placements() const { return placements_; }
+  const std::vector<sim::Placement>& baseline_placements() const { return baseline_; }
+  const QStringList& problems() const { return problems_; }
+  QUndoStack* undo_stack() { return &undo_stack_; }
+
+  // Edits of one MoE layer; each is one undo step. False (and nothing pushed) when refused.
+  bool move_expert(int layer, SlotRef from, SlotRef to);
+  bool replicate_expert(int layer, SlotRef from, SlotRef to);
+  bool replicate_to_least_loaded(int layer, SlotRef from);
+  bool remove_replica(int layer, SlotRef at);
+  // Re-places every MoE layer with `strategy` (one undo step); false and problems() on error.
+  bool apply_strategy(const std::string& strategy);
+
+  // Whether `at` names a slot of that MoE layer's placement.
+  bool holds(int layer, SlotRef at) const;
+
+  // For the undo commands: installs placements without pushing anything.
+  void replace_placements(std::vector<sim::Placement> placements);
+
+ Q_SIGNALS:
+  void scenarioChanged();    // a new valid scenario: placements, loads and baseline all new
+  void placementsChanged();  // an edit, undo or redo
+  void problemsChanged();
+
+ private:
+  bool adopt(const std::string& text, const std::string& source);
+  void set_problems(QStringList problems);
+  bool push_layer_edit(int layer, sim::Placement edited, const QString& text);
+
+  nlohmann::ordered_json json_;
+  std::string source_;
+  std::optional<sim::ScenarioSpec> scenario_;
+  std::vector<std::vector<double>> loads_;
+  std::vector<sim::Placement> baseline_;
+  std::vector<sim::Placement> placements_;
+  QStringList problems_;
+  QUndoStack undo_stack_;
+};
+
+}  // namespace moesim::gui

@@ -1,0 +1,29 @@
+#include "gui/exports.hpp"
+
+#include <fstream>
+
+namespace moesim::gui {
+
+nlohmann::json placements_to_json(const std::string& scenario,
+                                  const std::vector<sim::Placement>& placements) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (std::size_t layer = 0; layer < placements.size(); ++layer) {
+    nlohmann::json gpus = nlohmann::json::array();
+    for (const auto& slots : placements[layer].slots) {
+      nlohmann::json experts = nlohmann::json::array();
+      for (int expert : slots)
+        if (expert >= 0) experts.push_back(expert);
+      gpus.push_back(std::move(experts));
+    }
+    layers.push_back({{"moe_layer", layer}, {"gpus", std::move(gpus)}});
+  }
+  return {{"scenario", scenario}, {"layers", std::move(layers)}};
+}
+
+bool write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+}  // namespace moesim::gui

@@ -1,0 +1,215 @@
+#include "gui/main_window.hpp"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenuBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "gui/explorer_document.hpp"
+#include "gui/exports.hpp"
+#include "gui/placement_model.hpp"
+#include "gui/placement_view.hpp"
+#include "gui/results_panel.hpp"
+#include "gui/scenario_panel.hpp"
+#include "sim/report.hpp"
+
+namespace moesim::gui {
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), document_(new ExplorerDocument(this)),
+      runner_(new SimulationRunner(this)),
+      placement_model_(new PlacementModel(document_, this)),
+      placement_view_(new PlacementView(this)),
+      scenario_panel_(new ScenarioPanel(document_, this)), results_(new ResultsPanel(this)),
+      layer_spin_(new QSpinBox(this)), strategy_combo_(new QComboBox(this)),
+      status_(new QLabel(this)) {
+  setWindowTitle(tr("moesim-gui: placement explorer"));
+  placement_view_->setModel(placement_model_);
+
+  auto* centre = new QSplitter(Qt::Vertical, this);
+  centre->addWidget(placement_view_);
+  centre->addWidget(results_);
+  centre->setStretchFactor(0, 2);
+  centre->setStretchFactor(1, 3);
+  setCentralWidget(centre);
+
+  auto* dock = new QDockWidget(tr("Scenario"), this);
+  dock->setObjectName(QStringLiteral("scenario"));
+  dock->setWidget(scenario_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  statusBar()->addPermanentWidget(status_, 1);
+
+  build_actions();
+
+  connect(document_, &ExplorerDocument::scenarioChanged, this, [this] {
+    layer_spin_->setRange(0, std::max(0, document_->moe_layers() - 1));
+    baseline_.reset();
+    current_.reset();
+    results_->clear();
+    resimulate(true);
+  });
+  connect(document_, &ExplorerDocument::placementsChanged, this, [this] { resimulate(false); });
+  connect(runner_, &SimulationRunner::finished, this, &MainWindow::show_result);
+  connect(runner_, &SimulationRunner::cancelled, this,
+          [this] { status_->setText(tr("Simulation cancelled")); });
+  connect(layer_spin_, &QSpinBox::valueChanged, this, &MainWindow::set_layer);
+}
+
+void MainWindow::build_actions() {
+  auto* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open scenario…"), QKeySequence::Open, this, [this] {
+    const auto path = QFileDialog::getOpenFileName(this, tr("Open scenario"), {},
+                                                   tr("Scenarios (*.json);;All files (*)"));
+    if (!path.isEmpty()) load(path.toStdString());
+  });
+  const auto save_with = [this](const QString& title, const QString& filter, auto write) {
+    const auto path = QFileDialog::getSaveFileName(this, title, {}, filter);
+    if (path.isEmpty()) return;
+    status_->setText((this->*write)(path) ? tr("Wrote %1").arg(path)
+                                          : tr("Could not write %1").arg(path));
+  };
+  file->addAction(tr("Export &report JSON…"), this, [=] {
+    save_with(tr("Export report"), tr("JSON (*.json)"), &MainWindow::export_report);
+  });
+  file->addAction(tr("Export &placement JSON…"), this, [=] {
+    save_with(tr("Export placement"), tr("JSON (*.json)"), &MainWindow::export_placement);
+  });
+  file->addAction(tr("Export &scenario JSON…"), this, [=] {
+    save_with(tr("Export scenario"), tr("JSON (*.json)"), &MainWindow::export_scenario);
+  });
+  file->addAction(tr("Save &chart as PNG…"), this, [this] {
+    const auto path = QFileDialog::getSaveFileName(this, tr("Save chart"), {}, tr("PNG (*.png)"));
+    if (!path.isEmpty())
+      status_->setText(results_->save_current_chart(path) ? tr("Wrote %1").arg(path)
+                                                          : tr("Could not write %1").arg(path));
+  });
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  auto* undo = document_->undo_stack()->createUndoAction(this, tr("&Undo"));
+  auto* redo = document_->undo_stack()->createRedoAction(this, tr("&Redo"));
+  undo->setShortcut(QKeySequence::Undo);
+  redo->setShortcut(QKeySequence::Redo);
+  auto* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(undo);
+  edit->addAction(redo);
+
+  auto* replicate = new QAction(tr("Replicate expert"), this);
+  replicate->setToolTip(tr("Add a replica of the selected expert on the least-loaded GPU with a "
+                           "free or redundant slot"));
+  connect(replicate, &QAction::triggered, this, &MainWindow::replicate_current);
+  auto* remove = new QAction(tr("Remove replica"), this);
+  remove->setToolTip(tr("Free the selected slot, when its expert has another replica"));
+  connect(remove, &QAction::triggered, this, &MainWindow::remove_current);
+  placement_view_->addActions({replicate, remove});
+  edit->addSeparator();
+  edit->addActions({replicate, remove});
+
+  auto* bar = addToolBar(tr("Placement"));
+  bar->setObjectName(QStringLiteral("placement"));
+  bar->addWidget(new QLabel(tr(" MoE layer "), this));
+  bar->addWidget(layer_spin_);
+  bar->addSeparator();
+  for (const auto& name : strategy_names()) strategy_combo_->addItem(QString::fromStdString(name));
+  bar->addWidget(strategy_combo_);
+  bar->addAction(tr("Apply strategy"), this, &MainWindow::apply_strategy);
+  bar->addSeparator();
+  bar->addActions({replicate, remove, undo, redo});
+  bar->addSeparator();
+  bar->addAction(tr("Cancel run"), this, [this] { runner_->cancel(); });
+}
+
+bool MainWindow::load(const std::string& name_or_path) {
+  const bool loaded = document_->load(name_or_path);
+  if (!loaded) {
+    status_->setText(tr("Could not load %1: see Problems").arg(QString::fromStdString(name_or_path)));
+    Q_EMIT resultShown();
+  }
+  return loaded;
+}
+
+void MainWindow::set_layer(int moe_layer) {
+  if (layer_spin_->value() != moe_layer) layer_spin_->setValue(moe_layer);  // re-enters here
+  placement_model_->set_layer(moe_layer);
+  show_layer_loads();
+}
+
+void MainWindow::resimulate(bool with_baseline) {
+  if (!document_->has_scenario()) return;
+  sim::SimulationOverrides overrides;
+  overrides.placements = document_->placements();
+  runner_->request(document_->scenario(), std::move(overrides), with_baseline || !baseline_);
+  status_->setText(tr("Simulating…"));
+  show_layer_loads();
+}
+
+void MainWindow::show_result(const SimulationResult& result) {
+  last_elapsed_s_ = result.elapsed_s;
+  if (!result.report) {
+    status_->setText(tr("Simulation failed: %1").arg(result.error));
+    Q_EMIT resultShown();
+    return;
+  }
+  if (result.baseline) baseline_ = result.baseline;
+  current_ = result.report;
+  results_->show_reports(baseline_ ? *baseline_ : *current_, *current_);
+  status_->setText(tr("%1 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms")
+                       .arg(QString::fromStdString(current_->scenario))
+                       .arg(current_->gpus)
+                       .arg(current_->step_time_s * 1e3, 0, 'f', 2)
+                       .arg(current_->tokens_per_s(), 0, 'f', 0)
+                       .arg(result.elapsed_s * 1e3, 0, 'f', 1));
+  Q_EMIT resultShown();
+}
+
+void MainWindow::show_layer_loads() {
+  const int layer = placement_model_->layer();
+  if (!document_->has_scenario() || layer >= document_->moe_layers()) return;
+  const auto& load = document_->loads()[layer];
+  results_->show_layer_loads(sim::gpu_loads(document_->placements()[layer], load),
+                             sim::gpu_loads(document_->baseline_placements()[layer], load), layer);
+}
+
+void MainWindow::apply_strategy() {
+  if (!document_->apply_strategy(strategy_combo_->currentText().toStdString()))
+    status_->setText(tr("Strategy failed: see Problems"));
+}
+
+void MainWindow::replicate_current() {
+  SlotRef at;
+  if (!placement_view_->current_slot(at) ||
+      !document_->replicate_to_least_loaded(placement_model_->layer(), at))
+    status_->setText(tr("No free or redundant slot can take a replica of that expert"));
+}
+
+void MainWindow::remove_current() {
+  SlotRef at;
+  if (!placement_view_->current_slot(at) || !document_->remove_replica(placement_model_->layer(), at))
+    status_->setText(tr("That expert has no other replica to keep"));
+}
+
+bool MainWindow::export_report(const QString& path) const {
+  return current_ && write_text_file(path.toStdString(), sim::report_to_json(*current_).dump(2));
+}
+
+bool MainWindow::export_placement(const QString& path) const {
+  if (!document_->has_scenario()) return false;
+  return write_text_file(path.toStdString(),
+                         placements_to_json(document_->scenario().name, document_->placements()).dump(2));
+}
+
+bool MainWindow::export_scenario(const QString& path) const {
+  return document_->has_scenario() &&
+         write_text_file(path.toStdString(), document_->scenario_json().dump(2));
+}
+
+}  // namespace moesim::gui

@@ -1,0 +1,35 @@
+#pragma once
+// The scenario side panel: its fields (editable), a row to set any field by JSON pointer, and the
+// problems of the last load or edit, worded as the CLI words them.
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QTableView;
+
+namespace moesim::gui {
+
+class ExplorerDocument;
+class ScenarioFieldsModel;
+
+class ScenarioPanel : public QWidget {
+  Q_OBJECT
+ public:
+  ScenarioPanel(ExplorerDocument* document, QWidget* parent = nullptr);
+  QListWidget* problems_view() const { return problems_; }
+  ScenarioFieldsModel* fields_model() const { return fields_; }
+
+ private:
+  void show_problems();
+
+  ExplorerDocument* document_;
+  ScenarioFieldsModel* fields_;
+  QLabel* source_;
+  QTableView* fields_view_;
+  QLineEdit* pointer_edit_;
+  QLineEdit* value_edit_;
+  QListWidget* problems_;
+};
+
+}  // namespace moesim::gui
