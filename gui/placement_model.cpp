@@ -73,7 +73,7 @@ QColor PlacementModel::load_colour(double load, double mean_load) {
 }
 
 QVariant PlacementModel::data(const QModelIndex& index, int role) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid) || !has_layer()) return {};
+  if ((!index.isValid() || !checkIndex(index)) || !has_layer()) return {};
   const auto& placement = document_->placements()[layer_];
   const int gpu = index.column();
   const int expert = placement.slots[gpu][index.row()];
@@ -130,7 +130,7 @@ QVariant PlacementModel::headerData(int section, Qt::Orientation orientation, in
 }
 
 Qt::ItemFlags PlacementModel::flags(const QModelIndex& index) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return Qt::ItemIsDropEnabled;
+  if ((!index.isValid() || !checkIndex(index))) return Qt::ItemIsDropEnabled;
   return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled | Qt::ItemIsDropEnabled;
 }
 

@@ -51,7 +51,7 @@ int ScenarioFieldsModel::columnCount(const QModelIndex& parent) const {
 }
 
 QVariant ScenarioFieldsModel::data(const QModelIndex& index, int role) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
+  if ((!index.isValid() || !checkIndex(index))) return {};
   const auto& row = rows_[static_cast<std::size_t>(index.row())];
   if (role == Qt::DisplayRole || role == Qt::EditRole || role == Qt::ToolTipRole)
     return QString::fromStdString(index.column() == Field ? row.pointer : row.value);
@@ -66,14 +66,14 @@ QVariant ScenarioFieldsModel::headerData(int section, Qt::Orientation orientatio
 }
 
 Qt::ItemFlags ScenarioFieldsModel::flags(const QModelIndex& index) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return Qt::NoItemFlags;
+  if ((!index.isValid() || !checkIndex(index))) return Qt::NoItemFlags;
   auto flags = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
   if (index.column() == Value) flags |= Qt::ItemIsEditable;
   return flags;
 }
 
 bool ScenarioFieldsModel::setData(const QModelIndex& index, const QVariant& value, int role) {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid) || role != Qt::EditRole ||
+  if ((!index.isValid() || !checkIndex(index)) || role != Qt::EditRole ||
       index.column() != Value)
     return false;
   const std::string pointer = rows_[static_cast<std::size_t>(index.row())].pointer;

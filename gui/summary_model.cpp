@@ -60,7 +60,7 @@ int SummaryModel::columnCount(const QModelIndex& parent) const {
 }
 
 QVariant SummaryModel::data(const QModelIndex& index, int role) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
+  if ((!index.isValid() || !checkIndex(index))) return {};
   const auto& figure = figures_[static_cast<std::size_t>(index.row())];
   const double change = figure.baseline != 0 ? (figure.current - figure.baseline) / figure.baseline
                                              : 0.0;

@@ -1,0 +1,139 @@
+// Every item model of gui/ under QAbstractItemModelTester, through loads, edits, undo and layer
+// changes; and the placement model's drag and drop.
+#include <QAbstractItemModelTester>
+#include <QMimeData>
+#include <QTemporaryDir>
+#include <QTest>
+#include <memory>
+
+#include "gui/explorer_document.hpp"
+#include "gui/placement_model.hpp"
+#include "gui/scenario_fields_model.hpp"
+#include "gui/summary_model.hpp"
+#include "gui_test_scenarios.hpp"
+#include "sim/simulate.hpp"
+
+namespace moesim::gui {
+
+class ModelsTest : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void init() {
+    document_ = std::make_unique<ExplorerDocument>();
+    QVERIFY(dir_.isValid());
+    QVERIFY(document_->load(test::write_scenario(QDir(dir_.path()), "skewed.json", test::kSkewedEp8)));
+  }
+
+  void placement_model_passes_tester_through_edits() {
+    PlacementModel model(document_.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    // 8 experts + 8 redundant slots over 8 GPUs: 2 slots (rows) a GPU (column).
+    QCOMPARE(model.rowCount(), 2);
+    QCOMPARE(model.columnCount(), 8);
+    QVERIFY(document_->move_expert(0, {0, 0}, {1, 1}) || document_->move_expert(0, {0, 0}, {2, 1}));
+    QVERIFY(document_->remove_replica(0, {0, 1}) || document_->remove_replica(0, {0, 0}));
+    document_->undo_stack()->undo();
+    model.set_layer(3);
+    QCOMPARE(model.layer(), 3);
+    QVERIFY(document_->set_field("/parallelism/expert_parallel", 4));  // 4 slots a GPU now
+    QCOMPARE(model.columnCount(), 4);
+    QCOMPARE(model.rowCount(), 4);
+  }
+
+  void placement_model_shows_expert_load_and_replicas() {
+    PlacementModel model(document_.get());
+    const auto& placement = document_->placements()[0];
+    const QModelIndex tile = model.index(1, 2);
+    const int expert = placement.slots[2][1];
+    QCOMPARE(tile.data(PlacementModel::ExpertRole).toInt(), expert);
+    QCOMPARE(tile.data(Qt::DisplayRole).toString(), QString::number(expert));
+    const auto replicas = static_cast<int>(placement.replicas[expert].size());
+    QCOMPARE(tile.data(PlacementModel::ReplicasRole).toInt(), replicas);
+    // A tile carries its share: the expert's load split evenly over its replicas.
+    QCOMPARE(tile.data(PlacementModel::LoadRole).toDouble(), document_->loads()[0][expert] / replicas);
+  }
+
+  void dropping_a_tile_moves_the_expert_and_ctrl_drop_replicates() {
+    PlacementModel model(document_.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto before = document_->placements()[0];
+    // Find a swap that both GPUs allow (neither may end up with one expert twice).
+    for (int gpu = 1; gpu < 8; ++gpu) {
+      auto trial = before;
+      if (!move_expert(trial, {0, 0}, {gpu, 0})) continue;
+      std::unique_ptr<QMimeData> mime(model.mimeData({model.index(0, 0)}));
+      QVERIFY(mime);
+      model.dropMimeData(mime.get(), Qt::MoveAction, -1, -1, model.index(0, gpu));
+      QCoreApplication::processEvents();  // the model hands the edit over queued
+      QCOMPARE(document_->placements()[0].slots, trial.slots);
+      QCOMPARE(document_->undo_stack()->count(), 1);
+      break;
+    }
+    QVERIFY(document_->placements()[0].slots != before.slots);
+
+    // Free a slot, then Ctrl+drop an expert into it: a new replica.
+    const int expert = document_->placements()[0].slots[0][0];
+    int freed_gpu = -1;
+    for (int gpu = 1; gpu < 8 && freed_gpu < 0; ++gpu)
+      if (document_->placements()[0].slots[gpu][1] != expert &&
+          document_->placements()[0].slots[gpu][0] != expert && document_->remove_replica(0, {gpu, 1}))
+        freed_gpu = gpu;
+    QVERIFY(freed_gpu > 0);
+    const auto replicas = document_->placements()[0].replicas[expert].size();
+    std::unique_ptr<QMimeData> mime(model.mimeData({model.index(0, 0)}));
+    model.dropMimeData(mime.get(), Qt::CopyAction, -1, -1, model.index(1, freed_gpu));
+    QCoreApplication::processEvents();
+    QCOMPARE(document_->placements()[0].replicas[expert].size(), replicas + 1);
+    QCOMPARE(document_->placements()[0].slots[freed_gpu][1], expert);
+  }
+
+  void summary_model_passes_tester_and_reports_change() {
+    SummaryModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto baseline = sim::simulate(document_->scenario());
+    sim::SimulationOverrides overrides;
+    // No replicas (one expert a GPU): the hot experts lose their helpers, so imbalance rises.
+    sim::PlacementSpec plain;
+    for (const auto& load : document_->loads())
+      overrides.placements.push_back(sim::make_placement(plain, 8, 8, load));
+    const auto current = sim::simulate(document_->scenario(), {}, overrides);
+    model.set_reports(baseline, current);
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.columnCount(), 4);
+    // Row 2 is the imbalance: change = current / baseline - 1.
+    const double change = current.imbalance / baseline.imbalance - 1;
+    QCOMPARE(model.index(2, SummaryModel::Change).data(Qt::UserRole).toDouble(), change);
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+  }
+
+  void scenario_fields_model_passes_tester_and_edits_revalidate() {
+    ScenarioFieldsModel model(document_.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    int row = -1;
+    for (int r = 0; r < model.rowCount(); ++r)
+      if (model.index(r, 0).data().toString() == "/parallelism/expert_parallel") row = r;
+    QVERIFY(row >= 0);
+    QCOMPARE(model.index(row, 1).data().toString(), QString("8"));
+    QVERIFY(model.setData(model.index(row, 1), "4"));
+    QCoreApplication::processEvents();
+    QCOMPARE(document_->scenario().parallelism.expert_parallel, 4);
+    // A value the parser refuses: the scenario stays, the problem names the field.
+    for (int r = 0; r < model.rowCount(); ++r)
+      if (model.index(r, 0).data().toString() == "/parallelism/expert_parallel") row = r;
+    QVERIFY(model.setData(model.index(row, 1), "-3"));
+    QCoreApplication::processEvents();
+    QCOMPARE(document_->scenario().parallelism.expert_parallel, 4);
+    QVERIFY(!document_->problems().isEmpty());
+    QVERIFY(document_->problems().join('\n').contains("/parallelism/expert_parallel"));
+  }
+
+ private:
+  QTemporaryDir dir_;
+  std::unique_ptr<ExplorerDocument> document_;
+};
+
+}  // namespace moesim::gui
+
+QTEST_MAIN(moesim::gui::ModelsTest)
+#include "gui_models_test.moc"
