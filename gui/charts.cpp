@@ -3,6 +3,7 @@
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QLineSeries>
 #include <QPainter>
 #include <QStackedBarSeries>
 #include <QValueAxis>
@@ -44,31 +45,49 @@ QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vecto
                             int layer) {
   auto* chart = new_chart(QObject::tr("Tokens per GPU, MoE layer %1 (one EP group, one micro-batch)")
                               .arg(layer));
-  auto* series = new QBarSeries;
-  auto* baseline_set = new QBarSet(QObject::tr("baseline"));
+  // Current as bars; baseline as a step line over them, so hundreds of GPUs stay legible.
+  auto* bars = new QBarSeries;
   auto* current_set = new QBarSet(QObject::tr("current"));
-  baseline_set->setColor(QColor(170, 170, 180));
   current_set->setColor(QColor(50, 110, 200));
-  for (double tokens : baseline) *baseline_set << tokens;
+  current_set->setBorderColor(QColor(50, 110, 200));
   for (double tokens : current) *current_set << tokens;
-  series->append(baseline_set);
-  series->append(current_set);
-  series->setBarWidth(0.9);
-  chart->addSeries(series);
-  auto* x = category_axis(static_cast<int>(current.size()), 0);
+  bars->append(current_set);
+  bars->setBarWidth(current.size() > 64 ? 1.0 : 0.8);
+  auto* line = new QLineSeries;
+  line->setName(QObject::tr("baseline"));
+  line->setPen(QPen(QColor(230, 120, 20), 1.5));
+  for (std::size_t gpu = 0; gpu < baseline.size(); ++gpu) {
+    const double left = static_cast<double>(gpu) - 0.5;
+    line->append(left, baseline[gpu]);
+    line->append(left + 1, baseline[gpu]);
+  }
+  chart->addSeries(bars);
+  chart->addSeries(line);
+  const int gpus = static_cast<int>(current.size());
+  auto* categories = category_axis(gpus, 0);
+  categories->setVisible(false);  // too many to name; the value axis below labels the GPUs
+  auto* x = new QValueAxis;  // category i spans [i - 0.5, i + 0.5]
+  x->setRange(-0.5, gpus - 0.5);
+  x->setTickType(QValueAxis::TicksDynamic);
+  x->setTickAnchor(0);
+  x->setTickInterval(std::max(1, gpus / 16));
+  x->setLabelFormat(QStringLiteral("%.0f"));
   x->setTitleText(QObject::tr("GPU"));
   auto* y = new QValueAxis;
   y->setRange(0, std::max(max_of(current), max_of(baseline)) * 1.05 + 1);
   y->setLabelFormat(QStringLiteral("%.0f"));
+  chart->addAxis(categories, Qt::AlignBottom);
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
-  series->attachAxis(x);
-  series->attachAxis(y);
+  bars->attachAxis(categories);
+  bars->attachAxis(y);
+  line->attachAxis(x);
+  line->attachAxis(y);
   return chart;
 }
 
 QChart* make_phase_chart(const sim::Report& report) {
-  auto* chart = new_chart(QObject::tr("Time per layer by phase (ms, slowest GPU, one micro-batch)"));
+  auto* chart = new_chart(QObject::tr("Time per block by phase (ms, slowest GPU)"));
   auto* series = new QStackedBarSeries;
   const std::pair<QString, double sim::PhaseTimes::*> phases[] = {
       {QObject::tr("dense"), &sim::PhaseTimes::dense},

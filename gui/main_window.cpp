@@ -5,6 +5,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QPushButton>
@@ -28,19 +29,18 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), document_(new ExplorerDocument(this)),
       runner_(new SimulationRunner(this)),
       placement_model_(new PlacementModel(document_, this)),
-      placement_view_(new PlacementView(this)),
+      placement_view_(new PlacementView(this)), centre_(new QSplitter(Qt::Vertical, this)),
       scenario_panel_(new ScenarioPanel(document_, this)), results_(new ResultsPanel(this)),
       layer_spin_(new QSpinBox(this)), strategy_combo_(new QComboBox(this)),
       status_(new QLabel(this)) {
   setWindowTitle(tr("moesim-gui: placement explorer"));
   placement_view_->setModel(placement_model_);
 
-  auto* centre = new QSplitter(Qt::Vertical, this);
-  centre->addWidget(placement_view_);
-  centre->addWidget(results_);
-  centre->setStretchFactor(0, 2);
-  centre->setStretchFactor(1, 3);
-  setCentralWidget(centre);
+  centre_->addWidget(placement_view_);
+  centre_->addWidget(results_);
+  centre_->setStretchFactor(0, 2);
+  centre_->setStretchFactor(1, 3);
+  setCentralWidget(centre_);
 
   auto* dock = new QDockWidget(tr("Scenario"), this);
   dock->setObjectName(QStringLiteral("scenario"));
@@ -55,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent)
     baseline_.reset();
     current_.reset();
     results_->clear();
+    fit_placement_height();
     resimulate(true);
   });
   connect(document_, &ExplorerDocument::placementsChanged, this, [this] { resimulate(false); });
@@ -195,6 +196,16 @@ void MainWindow::remove_current() {
   SlotRef at;
   if (!placement_view_->current_slot(at) || !document_->remove_replica(placement_model_->layer(), at))
     status_->setText(tr("That expert has no other replica to keep"));
+}
+
+void MainWindow::fit_placement_height() {
+  // As tall as its slots need (a few rows for most scenarios), leaving the rest to the results.
+  const int rows = placement_model_->rowCount();
+  const int wanted = placement_view_->horizontalHeader()->height() +
+                     rows * placement_view_->verticalHeader()->defaultSectionSize() + 24;
+  const int total = std::max(centre_->height(), 600);
+  const int top = std::clamp(wanted, 80, total / 2);
+  centre_->setSizes({top, total - top});
 }
 
 bool MainWindow::export_report(const QString& path) const {

@@ -10,6 +10,7 @@
 class QComboBox;
 class QLabel;
 class QSpinBox;
+class QSplitter;
 
 namespace moesim::gui {
 
@@ -51,11 +52,13 @@ class MainWindow : public QMainWindow {
   void apply_strategy();
   void replicate_current();
   void remove_current();
+  void fit_placement_height();
 
   ExplorerDocument* document_;
   SimulationRunner* runner_;
   PlacementModel* placement_model_;
   PlacementView* placement_view_;
+  QSplitter* centre_;
   ScenarioPanel* scenario_panel_;
   ResultsPanel* results_;
   QSpinBox* layer_spin_;

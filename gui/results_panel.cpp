@@ -40,7 +40,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
   splitter->addWidget(tabs_);
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
-  splitter->setSizes({420, 900});
+  splitter->setSizes({400, 1000});
   layout->addWidget(splitter);
 }
 

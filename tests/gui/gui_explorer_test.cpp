@@ -90,6 +90,50 @@ class ExplorerTest : public QObject {
     QVERIFY(window.current_report()->imbalance > baseline.imbalance);
   }
 
+  void strategy_and_replica_edits_resimulate_in_one_undo_step_each() {
+    QTemporaryDir dir;
+    MainWindow window;
+    QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
+    QVERIFY(next_result(window));
+    const auto baseline = *window.current_report();
+    auto* document = window.document();
+
+    // Removing a replica of layer 0's hottest expert leaves its load on fewer GPUs.
+    const auto& load = document->loads()[0];
+    const int hottest = static_cast<int>(std::ranges::max_element(load) - load.begin());
+    const auto replicas = document->placements()[0].replicas[hottest];  // a copy: edits replace it
+    QVERIFY(replicas.size() > 1);  // the redundant slots go to the hottest experts first
+    const int gpu = replicas.back();
+    const auto slots = document->placements()[0].slots[gpu];
+    const int slot = static_cast<int>(std::ranges::find(slots, hottest) - slots.begin());
+    QVERIFY(document->remove_replica(0, {gpu, slot}));
+    QCOMPARE(document->placements()[0].slots[gpu][slot], kFreeSlot);
+    QVERIFY(next_result(window));
+    QVERIFY(window.current_report()->imbalance > baseline.imbalance);
+
+    // Replicating it again fills a free or redundant slot: the replica count is back.
+    const auto& home = document->placements()[0].slots[replicas.front()];
+    const int home_slot = static_cast<int>(std::ranges::find(home, hottest) - home.begin());
+    QVERIFY(document->replicate_to_least_loaded(0, {replicas.front(), home_slot}));
+    QCOMPARE(document->placements()[0].replicas[hottest].size(), replicas.size());
+    QVERIFY(next_result(window));
+    QCOMPARE(document->undo_stack()->count(), 2);
+
+    // A strategy re-places every layer in one step; undo brings the edited placement back.
+    const auto edited = document->placements();
+    QVERIFY(document->apply_strategy("round-robin"));
+    QCOMPARE(document->undo_stack()->count(), 3);
+    QVERIFY(next_result(window));
+    document->undo_stack()->undo();
+    QCOMPARE(document->placements()[0].slots, edited[0].slots);
+    QVERIFY(next_result(window));
+
+    // A strategy that cannot place reports why and changes nothing.
+    QVERIFY(!document->apply_strategy("no-such-strategy"));
+    QVERIFY(!document->problems().isEmpty());
+    QCOMPARE(document->undo_stack()->count(), 3);
+  }
+
   void bad_file_shows_the_cli_error_in_the_window() {
     QTemporaryDir dir;
     const auto path = test::write_scenario(QDir(dir.path()), "bad.json", test::kBadScenario);
