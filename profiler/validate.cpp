@@ -7,7 +7,7 @@
 
 #include "kernels/moe_layer_executor.hpp"
 #include "profiler/bench_harness.hpp"
-#include "profiler/profile_model.hpp"
+#include "sim/measured_profile.hpp"
 
 namespace moesim::profiler {
 namespace {
@@ -35,7 +35,7 @@ double median_of(std::vector<double> values) { return summarise(std::move(values
 }  // namespace
 
 nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Progress& progress) {
-  const ProfileModel model(profile);
+  const sim::MeasuredProfile model(profile, "profile");
   nlohmann::json cases = nlohmann::json::array();
   kernels::CudaStream stream;
   for (const ModelShape& shape : profiled_models()) {
@@ -49,13 +49,14 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
     for (const Case& c : kCases) {
       const Routing routing = generate_routing(c.tokens, shape.top_k, shape.experts, c.zipf,
                                                987654321ull + c.tokens);
-      const auto histogram = expert_histogram(routing.expert_ids, shape.experts);
+      const auto counts = expert_histogram(routing.expert_ids, shape.experts);
+      const std::vector<double> histogram(counts.begin(), counts.end());
       // The executor uses the GEMM back end the profile predicts to be faster for this histogram.
-      const LayerPrediction loop = model.predict_ep1(shape.name, c.tokens, histogram, "loop");
-      const LayerPrediction grouped = model.predict_ep1(shape.name, c.tokens, histogram, "grouped");
-      const bool use_loop = loop.layer_us <= grouped.layer_us;
+      const sim::LayerPrediction loop = model.predict_ep1(shape.name, c.tokens, histogram, "loop");
+      const sim::LayerPrediction grouped = model.predict_ep1(shape.name, c.tokens, histogram, "grouped");
+      const bool use_loop = loop.layer <= grouped.layer;
       const std::string method_name = use_loop ? "loop" : "grouped";
-      const LayerPrediction& pred = use_loop ? loop : grouped;
+      const sim::LayerPrediction& pred = use_loop ? loop : grouped;
       progress(fmt::format("validate {} {} {} ({})", shape.name, c.batch, c.routing, method_name));
       layer.set_gemm_method(use_loop ? kernels::GemmMethod::Loop : kernels::GemmMethod::Grouped);
       layer.set_routing(routing.expert_ids, routing.weights, c.tokens);
@@ -70,8 +71,8 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
                                  t.combine_ms,      t.unpermute_ms, t.layer_ms};
         for (std::size_t p = 0; p < std::size(kPhases); ++p) samples[p].push_back(values[p] * 1000);
       }
-      const double predicted[] = {pred.gate_permute_us, pred.dispatch_us, pred.experts_us,
-                                  pred.combine_us,      pred.unpermute_us, pred.layer_us};
+      const double predicted[] = {pred.gate_permute, pred.dispatch, pred.experts,
+                                  pred.combine,      pred.unpermute,  pred.layer};
       nlohmann::json phases = nlohmann::json::object();
       for (std::size_t p = 0; p < std::size(kPhases); ++p) {
         const double measured = median_of(samples[p]);

@@ -1,6 +1,6 @@
 #pragma once
 // --validate: runs the real MoE-layer executor on a fixed set of cases and compares each phase
-// and the whole layer with what ProfileModel predicts from a profile.
+// and the whole layer with what sim::MeasuredProfile predicts from a profile.
 #include <nlohmann/json.hpp>
 #include <string>
 

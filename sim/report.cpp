@@ -39,6 +39,7 @@ Json report_to_json(const Report& r) {
       {"peak_memory_gib_per_gpu", peak_gib},
       {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
       {"profile_source", r.profile_source},
+      {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
       {"tokens_per_step", r.tokens_per_step},
       {"gpus", r.gpus},
   };
@@ -138,7 +139,8 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("scenario  {}  ({} on {}, {} GPUs, {})\n", r.scenario, r.model, r.cluster,
                       r.gpus, r.workload);
   text += fmt::format("costs     {}{}\n", r.profile_source,
-                      r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)" : "");
+                      r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
+                                                     : fmt::format(" (profile {})", r.profile_name));
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);

@@ -58,6 +58,7 @@ struct Report {
   std::string workload;
   int gpus = 0;
   std::string profile_source = "roofline";
+  std::string profile_name;  // which measured profile, when profile_source is "measured"
   double step_time_s = 0;
   double tokens_per_step = 0;
   double dropped_tokens = 0;

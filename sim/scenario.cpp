@@ -1,6 +1,7 @@
 #include "sim/scenario.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <numeric>
@@ -9,6 +10,7 @@
 
 #include "sim/builtin_scenarios.hpp"
 #include "sim/cluster_presets.hpp"
+#include "sim/measured_profile.hpp"
 #include "sim/model_presets.hpp"
 #include "topology/config_error.hpp"
 #include "topology/json_fields.hpp"
@@ -283,20 +285,27 @@ PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& p
   return p;
 }
 
+// Profile names resolve when the run starts (files may be large); here only their existence.
+void check_profile_source(const std::string& source, const std::string& path, ProblemList& problems) {
+  if (source == "auto" || source == "roofline") return;
+  const auto builtin = builtin_profile_names();
+  if (std::find(builtin.begin(), builtin.end(), source) != builtin.end()) return;
+  if (!std::filesystem::exists(source))
+    problems.add(path, fmt::format("expected \"auto\", \"roofline\", a built-in profile ({}) or a profile file, got \"{}\"",
+                                   fmt::join(builtin, ", "), source));
+}
+
 ProfileSpec read_profile(const Json* value, ProblemList& problems) {
   ProfileSpec p;
   if (value == nullptr) return p;
   if (value->is_string()) {
     p.source = value->get<std::string>();
-    if (p.source != "roofline")
-      problems.add("/profile", fmt::format("expected \"roofline\" (measured profile files arrive with "
-                                           "moesim-profile), got \"{}\"", p.source));
+    check_profile_source(p.source, "/profile", problems);
     return p;
   }
   FieldReader r(*value, "/profile", problems, kProfileFields);
-  p.source = r.string("source", "roofline");
-  if (p.source != "roofline")
-    problems.add(r.path_of("source"), fmt::format("expected \"roofline\", got \"{}\"", p.source));
+  p.source = r.string("source", "auto");
+  check_profile_source(p.source, r.path_of("source"), problems);
   p.compute_efficiency = r.number("compute_efficiency", 0, 1, p.compute_efficiency, true);
   p.memory_efficiency = r.number("memory_efficiency", 0, 1, p.memory_efficiency, true);
   p.network_efficiency = r.number("network_efficiency", 0, 1, p.network_efficiency, true);

@@ -71,7 +71,9 @@ struct WorkloadSpec {
 };
 
 struct ProfileSpec {
-  std::string source = "roofline";
+  // "auto" (the profile measured on this device when it holds the model, else roofline),
+  // "roofline", a built-in profile name (h100, h200) or a profile file.
+  std::string source = "auto";
   double compute_efficiency = 0.6;   // share of dense peak a roofline GEMM reaches
   double memory_efficiency = 0.8;    // share of HBM bandwidth
   double network_efficiency = 0.8;   // share of link line rate a collective reaches

@@ -1,16 +1,19 @@
 #include "sim/simulate.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "sim/expert_load.hpp"
 #include "sim/memory_model.hpp"
 #include "sim/placement.hpp"
 #include "sim/placement_strategies.hpp"
-#include "sim/roofline_model.hpp"
+#include "sim/layer_cost_model.hpp"
+#include "sim/measured_profile.hpp"
 #include "topology/config_error.hpp"
 
 namespace moesim::sim {
@@ -134,13 +137,29 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.cluster = s.cluster.name;
   r.workload = std::string(workload_kind_name(s.workload.kind));
   r.gpus = s.cluster.gpus();
-  r.profile_source = s.profile.source;
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
   r.price_date = s.price.date;
   r.device_memory_bytes = s.cluster.device.hbm_bytes;
   r.memory = ensure_fits(s);
 
-  const RooflineModel model(s);
+  // The scenario's profile: a named or built-in one must hold this model; "auto" uses the profile
+  // measured on this device when it does, and the roofline otherwise.
+  std::optional<MeasuredProfile> profile;
+  if (s.profile.source == "auto") {
+    if (const auto name = builtin_profile_for_device(s.cluster.device.name)) {
+      profile = load_profile(*name);
+      if (profile->model(m.name) == nullptr) profile.reset();
+    }
+  } else if (s.profile.source != "roofline") {
+    profile = load_profile(s.profile.source);
+    if (profile->model(m.name) == nullptr)
+      throw ConfigError(s.source, {{"/profile", fmt::format("profile {} holds no measurements for {} (it has: {}); measure it "
+                                                            "with moesim-profile or use \"roofline\"",
+                                                            s.profile.source, m.name, fmt::join(profile->model_names(), ", "))}});
+  }
+  const LayerCostModel model(s, profile ? &*profile : nullptr);
+  r.profile_source = model.measured() ? "measured" : "roofline";
+  r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
   std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0);

@@ -3,12 +3,21 @@
 #include <gtest/gtest.h>
 
 #include "sim/builtin_scenarios.hpp"
+#include "sim/measured_profile.hpp"
+#include "sim/model_presets.hpp"
+
+#include <cmath>
 #include "topology/config_error.hpp"
 
 namespace moesim::sim {
 namespace {
 
-ScenarioSpec quickstart() { return load_scenario("quickstart"); }
+// quickstart priced by the roofline (datasheet x efficiency), so expected numbers derive by hand.
+ScenarioSpec quickstart() {
+  auto s = load_scenario("quickstart");
+  s.profile.source = "roofline";
+  return s;
+}
 
 TEST(Simulate, ExpertPhaseIsTheComputeRoofline) {
   // Mixtral expert: 3 x 4096 x 14336 = 176,160,768 parameters. EP 8 with one expert per GPU and
@@ -83,7 +92,8 @@ namespace {
 TEST(SimulateOverrides, MovingAnExpertOntoABusyGpuDoublesItsGemmTime) {
   // Quickstart holds one Mixtral expert per GPU, 8192 tokens each. Moving expert 1 onto GPU 0
   // gives GPU 0 two experts, 16384 tokens: the experts phase doubles to 2 x 4.864 ms.
-  const auto s = load_scenario("quickstart");
+  auto s = load_scenario("quickstart");
+  s.profile.source = "roofline";
   auto placements = scenario_placements(s, expert_loads(s));
   for (auto& p : placements) {
     p.slots[1].clear();
@@ -108,6 +118,38 @@ TEST(SimulateOverrides, PopularityFromATraceReplacesTheGenerator) {
 TEST(SimulateOverrides, MismatchedOverridesAreRejected) {
   const auto s = load_scenario("quickstart");
   EXPECT_THROW(simulate(s, {}, SimulationOverrides{{{1.0, 2.0}}, {}}), ConfigError);
+}
+
+}  // namespace
+}  // namespace moesim::sim
+
+namespace moesim::sim {
+namespace {
+
+TEST(SimulateProfile, QuickstartUsesTheMeasuredH100Profile) {
+  // quickstart runs on H100s with profile "auto", and the built-in h100 profile measured Mixtral.
+  const auto report = simulate(load_scenario("quickstart"));
+  EXPECT_EQ(report.profile_source, "measured");
+  // Measured curves, not the roofline: the experts phase differs from 2 x 176M x 8192 / (0.6 x 989T).
+  EXPECT_GT(std::fabs(report.layers[0].phases.experts - 2.0 * 176160768.0 * 8192 / (0.6 * 989e12)), 1e-5);
+}
+
+TEST(SimulateProfile, MeasuredExpertTimeInterpolatesTheProfileCurve) {
+  // One expert per GPU with 8192 tokens: the experts phase is the h100 profile's per-expert time at
+  // 8192 tokens on the faster back end, read straight off its curve.
+  const auto s = load_scenario("quickstart");
+  const auto profile = load_profile("h100");
+  const auto* curves = profile.model("mixtral-8x7b");
+  ASSERT_NE(curves, nullptr);
+  const double expected = profile.experts_us(*curves, {8192.0}) * 1e-6;
+  EXPECT_NEAR(simulate(s).layers[0].phases.experts, expected, 1e-12);
+}
+
+TEST(SimulateProfile, NamedProfileWithoutTheModelIsAnError) {
+  auto s = load_scenario("quickstart");
+  s.model = *find_model("dbrx");
+  s.profile.source = "h100";
+  EXPECT_THROW(simulate(s), ConfigError);
 }
 
 }  // namespace

@@ -1,34 +1,39 @@
-#include "sim/roofline_model.hpp"
+#include "sim/layer_cost_model.hpp"
 
 #include <algorithm>
 #include <numeric>
 
 namespace moesim::sim {
 
-RooflineModel::RooflineModel(const ScenarioSpec& scenario) : s_(scenario) {}
+LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile)
+    : s_(scenario), profile_(profile), curves_(profile ? profile->model(scenario.model.name) : nullptr) {}
 
-double RooflineModel::compute_rate() const {
+double LayerCostModel::compute_rate() const {
   const auto& d = s_.cluster.device;
+  // A profile measured the bf16 GEMM rate; FP8 scales it by the datasheet's fp8/bf16 ratio.
+  if (profile_ != nullptr)
+    return profile_->dense_flops() * (s_.model.weight_bytes <= 1 ? d.fp8_flops / d.bf16_flops : 1.0);
   // One-byte weights run the FP8 tensor path, as DeepSeek's FP8 GEMMs do.
   return (s_.model.weight_bytes <= 1 ? d.fp8_flops : d.bf16_flops) * s_.profile.compute_efficiency;
 }
 
-double RooflineModel::memory_rate() const {
+double LayerCostModel::memory_rate() const {
+  if (profile_ != nullptr) return profile_->copy_bandwidth();
   return s_.cluster.device.hbm_bandwidth * s_.profile.memory_efficiency;
 }
 
-double RooflineModel::scale_up_rate() const {
+double LayerCostModel::scale_up_rate() const {
   return s_.cluster.system.scale_up_bandwidth * s_.profile.network_efficiency;
 }
 
-double RooflineModel::scale_out_rate() const {
+double LayerCostModel::scale_out_rate() const {
   const auto& c = s_.cluster;
   double rate = c.nic.bandwidth * c.system.nics_per_node / c.system.gpus_per_node;
   if (c.fabric == FabricKind::Roce) rate *= c.roce_efficiency;
   return rate * s_.profile.network_efficiency / c.oversubscription;
 }
 
-double RooflineModel::dense_time(double tokens, bool moe_layer) const {
+double LayerCostModel::dense_time(double tokens, bool moe_layer) const {
   const ModelSpec& m = s_.model;
   const double tp = s_.parallelism.attention_tensor_parallel;
   const bool decode = s_.workload.kind == WorkloadKind::Decode;
@@ -46,13 +51,20 @@ double RooflineModel::dense_time(double tokens, bool moe_layer) const {
   return std::max(flops / compute_rate(), bytes / memory_rate());
 }
 
-double RooflineModel::expert_time(double tokens) const {
+double LayerCostModel::expert_time(double tokens) const {
   if (tokens <= 0) return 0;  // an idle expert's weights are never read
   const double params = static_cast<double>(s_.model.expert_params());
   return std::max(2 * params * tokens / compute_rate(), params * s_.model.weight_bytes / memory_rate());
 }
 
-LayerCost RooflineModel::moe_layer(const Placement& placement, const std::vector<double>& load,
+double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens) const {
+  if (curves_ != nullptr) return profile_->experts_us(*curves_, tokens) * 1e-6;
+  double total = 0;
+  for (double t : tokens) total += expert_time(t);
+  return total;
+}
+
+LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
                                    double tokens_per_gpu) const {
   const ModelSpec& m = s_.model;
   const int gpus = placement.gpus;
@@ -63,20 +75,26 @@ LayerCost RooflineModel::moe_layer(const Placement& placement, const std::vector
 
   // Expert GEMMs per GPU: each replica takes an equal share of its expert's tokens.
   std::vector<double> received(gpus, 0.0);
+  std::vector<std::vector<double>> local_tokens(gpus);
   for (std::size_t e = 0; e < placement.replicas.size(); ++e) {
     const double share = load[e] / static_cast<double>(placement.replicas[e].size());
     for (int gpu : placement.replicas[e]) {
       received[gpu] += share;
-      cost.gpu_compute[gpu] += expert_time(share);
+      local_tokens[gpu].push_back(share);
     }
   }
+  for (int g = 0; g < gpus; ++g) cost.gpu_compute[g] = gpu_experts_time(local_tokens[g]);
   const double total_received = std::accumulate(received.begin(), received.end(), 0.0);
 
   // Gate (router GEMM) and permute (one read and one write of each token copy).
   const double gate_flops = 2 * token_bytes * m.experts * tokens_per_gpu;
   const double permute_bytes = 2 * tokens_per_gpu * m.top_k * token_bytes * m.dispatch_bytes;
-  cost.phases.gate = std::max(gate_flops / compute_rate(),
-                              (token_bytes * m.experts * m.weight_bytes + permute_bytes) / memory_rate());
+  cost.phases.gate = curves_ != nullptr
+                         ? (interpolate(curves_->gate_us, tokens_per_gpu) + interpolate(curves_->permute_us, tokens_per_gpu)) * 1e-6
+                         : std::max(gate_flops / compute_rate(),
+                                    (token_bytes * m.experts * m.weight_bytes + permute_bytes) / memory_rate());
+  // The count exchange and launch before each collective, as measured (0 without a profile).
+  const double collective_overhead = profile_ != nullptr ? profile_->collective_overhead_us() * 1e-6 : 0.0;
 
   // All-to-all: every GPU sends its copies to GPU d in proportion to d's share of the load.
   // Bytes inside the scale-up domain ride NVLink/PCIe, the rest the NIC; both run at once.
@@ -88,7 +106,7 @@ LayerCost RooflineModel::moe_layer(const Placement& placement, const std::vector
   const double copies_per_gpu = tokens_per_gpu * m.top_k;
   auto all_to_all = [&](double element_bytes, std::vector<double>& per_gpu_time) {
     double slowest = 0;
-    const double latency = domains > 1 ? s_.cluster.nic.latency : s_.cluster.system.scale_up_latency;
+    const double latency = (domains > 1 ? s_.cluster.nic.latency : s_.cluster.system.scale_up_latency) + collective_overhead;
     for (int g = 0; g < gpus; ++g) {
       const int domain = g / domain_size;
       const int domain_members = std::min(domain_size, gpus - domain * domain_size);
@@ -110,13 +128,15 @@ LayerCost RooflineModel::moe_layer(const Placement& placement, const std::vector
   };
   cost.phases.dispatch = all_to_all(m.dispatch_bytes, cost.gpu_communication);
   cost.phases.combine = all_to_all(m.combine_bytes, cost.gpu_communication);
+  // Unpermute (gathering expert outputs back into token order) ends the combine phase.
+  if (curves_ != nullptr) cost.phases.combine += interpolate(curves_->unpermute_us, tokens_per_gpu) * 1e-6;
   cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());
   cost.phases.dense = dense_time(tokens_per_gpu, true);
   for (double& compute : cost.gpu_compute) compute += cost.phases.dense + cost.phases.gate;
   return cost;
 }
 
-double RooflineModel::layer_total(const PhaseTimes& p) const {
+double LayerCostModel::layer_total(const PhaseTimes& p) const {
   const double micro_batches = s_.parallelism.micro_batches;
   const double compute = p.dense + p.gate + p.experts;
   const double communication = p.dispatch + p.combine;
@@ -133,7 +153,7 @@ double RooflineModel::layer_total(const PhaseTimes& p) const {
   return 0;
 }
 
-double RooflineModel::all_reduce_time(double bytes, int ranks) const {
+double LayerCostModel::all_reduce_time(double bytes, int ranks) const {
   if (ranks <= 1 || bytes <= 0) return 0;
   const bool crosses_domains = s_.cluster.gpus() > s_.cluster.system.gpus_per_scale_up_domain;
   const double rate = crosses_domains ? scale_out_rate() : scale_up_rate();

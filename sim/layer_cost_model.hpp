@@ -1,8 +1,11 @@
 #pragma once
-// The day-one cost model: each phase of a layer priced from the device datasheet times an
-// efficiency (the "roofline" profile source). Later models replace it behind simulate().
+// Prices each phase of a layer on each GPU. With a measured profile (moesim-profile) that holds the
+// model's shape, expert GEMMs, gate, permute and unpermute come from its curves and dense work from
+// its measured ceilings ("measured"); otherwise from the device datasheet times an efficiency
+// ("roofline"). Communication uses the cluster's link bandwidths either way.
 #include <vector>
 
+#include "sim/measured_profile.hpp"
 #include "sim/placement.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
@@ -17,14 +20,18 @@ struct LayerCost {
   double network_bytes = 0;
 };
 
-class RooflineModel {
+class LayerCostModel {
  public:
-  explicit RooflineModel(const ScenarioSpec& scenario);
+  // `profile` may be null; when it holds no curves for the model only its ceilings are used.
+  LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile);
+  bool measured() const { return curves_ != nullptr; }
 
   // Attention (+ dense MLP or shared experts) for `tokens` on one GPU.
   double dense_time(double tokens, bool moe_layer) const;
   // One expert's GEMMs (gate/up/down) for `tokens`: compute- or weight-bandwidth-bound.
   double expert_time(double tokens) const;
+  // The expert GEMMs of one GPU holding experts with these token counts.
+  double gpu_experts_time(const std::vector<double>& tokens_per_local_expert) const;
   // A MoE layer for one micro-batch: `load` holds tokens per logical expert over the EP group.
   LayerCost moe_layer(const Placement& placement, const std::vector<double>& load,
                       double tokens_per_gpu) const;
@@ -40,6 +47,8 @@ class RooflineModel {
   double scale_out_rate() const;     // bytes/s per GPU across the fabric
 
   const ScenarioSpec& s_;
+  const MeasuredProfile* profile_ = nullptr;
+  const ModelCurves* curves_ = nullptr;
 };
 
 }  // namespace moesim::sim
