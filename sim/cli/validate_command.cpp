@@ -1,22 +1,78 @@
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <vector>
 
+#include "sim/builtin_scenarios.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/measured_profile.hpp"
 #include "sim/memory_model.hpp"
+#include "sim/plan.hpp"
 #include "sim/scenario.hpp"
+#include "sim/trace_format.hpp"
+#include "sim/trace_import.hpp"
+#include "topology/cluster_graph.hpp"
 #include "topology/config_error.hpp"
+#include "topology/strict_json.hpp"
+#include "topology/topology_json.hpp"
 
 namespace moesim::cli {
 namespace {
 
+// What a JSON document is, from the fields only that kind has.
+enum class JsonKind { Scenario, Topology, Profile, Plan, RoutingCounts };
+
+JsonKind json_kind(const nlohmann::json& document) {
+  if (!document.is_object()) return JsonKind::Scenario;  // its parser reports "expected an object"
+  if (document.contains("vertices") || document.contains("links")) return JsonKind::Topology;
+  if (document.contains("provenance") && document.contains("models")) return JsonKind::Profile;
+  if (document.contains("search") && document.contains("base")) return JsonKind::Plan;
+  if (document.contains("tokens_per_expert") || document.contains("files") || document.contains("pattern"))
+    return JsonKind::RoutingCounts;
+  return JsonKind::Scenario;
+}
+
+std::string validate_scenario(const sim::ScenarioSpec& scenario) {
+  sim::ensure_fits(scenario);
+  return fmt::format("scenario \"{}\": {} on {} GPUs", scenario.name, scenario.model.name, scenario.cluster.gpus());
+}
+
+// Reads every block so each checksum and id is checked, not only the header.
+std::string validate_routing(const std::string& file) {
+  auto source = sim::open_routing(file);
+  const auto shape = source->shape();
+  sim::TraceBlock block;
+  std::size_t blocks = 0;
+  while (source->next(block)) ++blocks;
+  return fmt::format("routing: {} layers, {} experts, top-{}{}", shape.layers, shape.experts, shape.top_k,
+                     source->counts() ? " (count matrix)" : fmt::format(", {} blocks", blocks));
+}
+
+std::string validate_one(const std::string& file) {
+  if (sim::find_builtin_scenario(file) != nullptr) return validate_scenario(sim::load_scenario(file));
+  if (!std::filesystem::exists(file)) throw ConfigError(file, {{"", "no such file, and no built-in scenario of that name"}});
+  if (std::filesystem::path(file).extension() != ".json") return validate_routing(file);
+  const std::string text = read_text_file(file);
+  switch (json_kind(parse_strict_json(text, file))) {
+    case JsonKind::Topology: {
+      const auto graph = topology::parse_topology(text, file);
+      return fmt::format("topology: {} GPUs, {} links", graph.gpus().size(), graph.link_count());
+    }
+    case JsonKind::Profile: {
+      const auto profile = sim::load_profile(file);
+      return fmt::format("profile of {} for {} models", profile.gpu_name(), profile.model_names().size());
+    }
+    case JsonKind::Plan: return fmt::format("plan: {} candidates", sim::parse_plan(text, file).candidates.size());
+    case JsonKind::RoutingCounts: return validate_routing(file);
+    case JsonKind::Scenario: return validate_scenario(sim::parse_scenario(text, file));
+  }
+  return "ok";
+}
+
 int validate(const std::vector<std::string>& files) {
   for (const auto& file : files) {
     // Throws ConfigError (exit 2) at the first bad file, listing every problem in it.
-    const auto scenario = sim::load_scenario(file);
-    sim::ensure_fits(scenario);
-    fmt::print("{}: ok (scenario \"{}\": {} on {} GPUs)\n", file, scenario.name, scenario.model.name,
-               scenario.cluster.gpus());
+    fmt::print("{}: ok ({})\n", file, validate_one(file));
   }
   return kExitOk;
 }
@@ -25,7 +81,8 @@ int validate(const std::vector<std::string>& files) {
 
 void add_validate_command(CLI::App& app, Action& action) {
   auto files = std::make_shared<std::vector<std::string>>();
-  auto* command = app.add_subcommand("validate", "Check scenario files; exit 2 on the first bad one");
+  auto* command = app.add_subcommand(
+      "validate", "Check scenarios, routing traces, profiles, topologies and plans; exit 2 on the first bad one");
   command->add_option("files", *files, "files (or built-in scenario names) to check")->required();
   command->callback([&action, files] { action = [files] { return validate(*files); }; });
 }

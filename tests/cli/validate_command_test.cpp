@@ -48,3 +48,29 @@ TEST(ValidateCommand, MissingFileIsInvalidInput) {
 
 }  // namespace
 }  // namespace moesim::testing
+
+namespace moesim::testing {
+namespace {
+
+const std::string kRoot = std::string(MOESIM_SOURCE_DIR) + "/";
+
+TEST(ValidateCommand, RecognisesEveryKindOfInput) {
+  const auto result = run_moesim("validate " + kRoot + "scenarios/profiles/h100.json " + kRoot +
+                                 "scenarios/plans/dsv3-serving.json " + kRoot + "tests/fuzz/corpus/topology/pair.json " +
+                                 kRoot + "tests/fuzz/corpus/trace/small.mtrace " + kRoot + "tests/fuzz/corpus/npy/ids_i32.npy");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  for (const char* kind : {"(profile of NVIDIA H100", "(plan: ", "(topology: ", "(routing: "})
+    EXPECT_NE(result.out.find(kind), std::string::npos) << kind << "\n" << result.out;
+}
+
+TEST(ValidateCommand, CorruptTraceAndTopologyExitTwoWithWhere) {
+  const auto trace = run_moesim("validate " + kRoot + "tests/fuzz/corpus/trace/truncated.mtrace");
+  EXPECT_EQ(trace.exit_code, 2);
+  EXPECT_NE(trace.err.find("truncated.mtrace: byte "), std::string::npos) << trace.err;
+  const auto topology = run_moesim("validate " + kRoot + "tests/fuzz/corpus/topology/dangling-and-zero-bandwidth.json");
+  EXPECT_EQ(topology.exit_code, 2);
+  EXPECT_NE(topology.err.find("/links/0/bandwidth_gb_per_s: expected a number > 0, got 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moesim::testing
