@@ -27,16 +27,33 @@ QChart* new_chart(const QString& title) {
   return chart;
 }
 
-// Category labels stay readable up to a few dozen bars; past that only every n-th is named.
-QBarCategoryAxis* category_axis(int count, int first) {
-  auto* axis = new QBarCategoryAxis;
-  const int every = std::max(1, count / 32);
+// Bars sit on a hidden category axis; a value axis spanning the same [i - 0.5, i + 0.5] cells
+// names every n-th of them, so hundreds of bars stay labelled, and line series can share it.
+QValueAxis* attach_index_axes(QChart* chart, QAbstractSeries* bars, int count, const QString& title) {
+  auto* categories = new QBarCategoryAxis;
   QStringList labels;
-  for (int i = 0; i < count; ++i)
-    labels << (i % every == 0 ? QString::number(first + i) : QString(i, QLatin1Char(' ')));
-  axis->append(labels);
-  axis->setLabelsAngle(count > 32 ? -90 : 0);
-  return axis;
+  for (int i = 0; i < count; ++i) labels << QString::number(i);
+  categories->append(labels);
+  categories->setVisible(false);
+  auto* x = new QValueAxis;
+  x->setRange(-0.5, count - 0.5);
+  x->setTickType(QValueAxis::TicksDynamic);
+  x->setTickAnchor(0);
+  x->setTickInterval(std::max(1, count / 16));
+  x->setLabelFormat(QStringLiteral("%.0f"));
+  x->setTitleText(title);
+  chart->addAxis(categories, Qt::AlignBottom);
+  chart->addAxis(x, Qt::AlignBottom);
+  bars->attachAxis(categories);
+  return x;
+}
+
+QValueAxis* attach_value_axis(QChart* chart, const std::vector<QAbstractSeries*>& series, double top) {
+  auto* y = new QValueAxis;
+  y->setRange(0, top);
+  chart->addAxis(y, Qt::AlignLeft);
+  for (auto* one : series) one->attachAxis(y);
+  return y;
 }
 
 }  // namespace
@@ -64,30 +81,16 @@ QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vecto
   chart->addSeries(bars);
   chart->addSeries(line);
   const int gpus = static_cast<int>(current.size());
-  auto* categories = category_axis(gpus, 0);
-  categories->setVisible(false);  // too many to name; the value axis below labels the GPUs
-  auto* x = new QValueAxis;  // category i spans [i - 0.5, i + 0.5]
-  x->setRange(-0.5, gpus - 0.5);
-  x->setTickType(QValueAxis::TicksDynamic);
-  x->setTickAnchor(0);
-  x->setTickInterval(std::max(1, gpus / 16));
-  x->setLabelFormat(QStringLiteral("%.0f"));
-  x->setTitleText(QObject::tr("GPU"));
-  auto* y = new QValueAxis;
-  y->setRange(0, std::max(max_of(current), max_of(baseline)) * 1.05 + 1);
-  y->setLabelFormat(QStringLiteral("%.0f"));
-  chart->addAxis(categories, Qt::AlignBottom);
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  bars->attachAxis(categories);
-  bars->attachAxis(y);
-  line->attachAxis(x);
-  line->attachAxis(y);
+  line->attachAxis(attach_index_axes(chart, bars, gpus, QObject::tr("GPU")));
+  attach_value_axis(chart, {bars, line}, std::max(max_of(current), max_of(baseline)) * 1.05 + 1)
+      ->setLabelFormat(QStringLiteral("%.0f"));
   return chart;
 }
 
 QChart* make_phase_chart(const sim::Report& report) {
-  auto* chart = new_chart(QObject::tr("Time per block by phase (ms, slowest GPU)"));
+  auto* chart = new_chart(
+      QObject::tr("Time per block, ms: phases of one micro-batch on the slowest GPU (bars), the "
+                  "block's share of the step after overlap (line)"));
   auto* series = new QStackedBarSeries;
   const std::pair<QString, double sim::PhaseTimes::*> phases[] = {
       {QObject::tr("dense"), &sim::PhaseTimes::dense},
@@ -98,28 +101,30 @@ QChart* make_phase_chart(const sim::Report& report) {
   };
   const QColor colours[] = {QColor(120, 120, 130), QColor(240, 180, 40), QColor(60, 140, 220),
                             QColor(200, 70, 60), QColor(80, 180, 120)};
+  auto* total = new QLineSeries;  // what the step pays: phases after overlap
+  total->setName(QObject::tr("block total per step"));
+  total->setPen(QPen(Qt::black, 1.5));
   double tallest = 0;
-  for (const auto& layer : report.layers) {
-    const auto& p = layer.phases;
-    tallest = std::max(tallest, p.dense + p.gate + p.dispatch + p.experts + p.combine);
+  for (std::size_t block = 0; block < report.layers.size(); ++block) {
+    const auto& p = report.layers[block].phases;
+    tallest = std::max({tallest, p.dense + p.gate + p.dispatch + p.experts + p.combine, p.total});
+    const double left = static_cast<double>(block) - 0.5;
+    total->append(left, p.total * 1e3);
+    total->append(left + 1, p.total * 1e3);
   }
   for (std::size_t i = 0; i < std::size(phases); ++i) {
     auto* set = new QBarSet(phases[i].first);
     set->setColor(colours[i]);
-    set->setBorderColor(colours[i]);
+    set->setBorderColor(colours[i].darker(130));
     for (const auto& layer : report.layers) *set << layer.phases.*(phases[i].second) * 1e3;
     series->append(set);
   }
-  series->setBarWidth(0.95);
+  series->setBarWidth(0.8);
   chart->addSeries(series);
-  auto* x = category_axis(static_cast<int>(report.layers.size()), 0);
-  x->setTitleText(QObject::tr("block"));
-  auto* y = new QValueAxis;
-  y->setRange(0, tallest * 1e3 * 1.05);
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  series->attachAxis(x);
-  series->attachAxis(y);
+  chart->addSeries(total);
+  const int blocks = static_cast<int>(report.layers.size());
+  total->attachAxis(attach_index_axes(chart, series, blocks, QObject::tr("block")));
+  attach_value_axis(chart, {series, total}, tallest * 1e3 * 1.05);
   return chart;
 }
 

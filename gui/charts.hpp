@@ -13,7 +13,8 @@ namespace moesim::gui {
 // Tokens per GPU in one layer (one EP group, one micro-batch): current beside baseline.
 QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vector<double>& baseline,
                             int layer);
-// Per block: dense, gate, dispatch, experts and combine times, stacked, in milliseconds.
+// Per block: dense, gate, dispatch, experts and combine of one micro-batch, stacked, with the
+// block's total over the step (all micro-batches, after overlap) as a line; milliseconds.
 QChart* make_phase_chart(const sim::Report& report);
 
 // Tokens per expert (columns) for every MoE layer (rows), coloured on one scale for the whole map.

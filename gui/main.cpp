@@ -3,19 +3,26 @@
 #include <QEventLoop>
 #include <QTimer>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "gui/main_window.hpp"
+#include "gui/results_panel.hpp"
 
 int main(int argc, char** argv) {
   QString screenshot;
+  int tab = 0;
   std::string scenario;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--screenshot" && i + 1 < argc) {
       screenshot = QString::fromLocal8Bit(argv[++i]);
+    } else if (arg == "--tab" && i + 1 < argc) {
+      tab = std::atoi(argv[++i]);
     } else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: moesim-gui [SCENARIO]\n       moesim-gui --screenshot FILE [SCENARIO]\n");
+      std::printf("usage: moesim-gui [SCENARIO]\n"
+                  "       moesim-gui --screenshot FILE [--tab N] [SCENARIO]\n"
+                  "  --tab N  results tab to show: 0 per-GPU load, 1 phases, 2 heat map\n");
       return 0;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       std::fprintf(stderr, "error: unknown option %s (moesim-gui --help)\n", arg.c_str());
@@ -31,6 +38,7 @@ int main(int argc, char** argv) {
   QApplication::setStyle(QStringLiteral("Fusion"));
   moesim::gui::MainWindow window;
   window.resize(1600, 1000);
+  window.results()->show_tab(tab);
   if (screenshot.isEmpty()) {
     window.show();
     if (!scenario.empty()) window.load(scenario);

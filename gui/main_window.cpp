@@ -156,7 +156,8 @@ void MainWindow::resimulate(bool with_baseline) {
 void MainWindow::show_result(const SimulationResult& result) {
   last_elapsed_s_ = result.elapsed_s;
   if (!result.report) {
-    status_->setText(tr("Simulation failed: %1").arg(result.error));
+    status_->setText(tr("Simulation failed: see Problems"));
+    scenario_panel_->show_run_error(result.error);
     Q_EMIT resultShown();
     return;
   }

@@ -61,6 +61,8 @@ void ResultsPanel::clear() {
   heat_map_->clear();
 }
 
+void ResultsPanel::show_tab(int index) { tabs_->setCurrentIndex(index); }
+
 bool ResultsPanel::save_current_chart(const QString& path) const {
   return tabs_->currentWidget()->grab().save(path, "PNG");
 }

@@ -24,6 +24,7 @@ class ResultsPanel : public QWidget {
   void show_layer_loads(const std::vector<double>& current, const std::vector<double>& baseline,
                         int layer);
   void clear();
+  void show_tab(int index);
   SummaryModel* summary_model() const { return summary_; }
   // Renders the chart on the visible tab (or the summary when asked) to a PNG file.
   bool save_current_chart(const QString& path) const;

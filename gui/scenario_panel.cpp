@@ -76,3 +76,15 @@ void ScenarioPanel::show_problems() {
 }
 
 }  // namespace moesim::gui
+
+namespace moesim::gui {
+
+void ScenarioPanel::show_run_error(const QString& error) {
+  problems_->clear();
+  for (const auto& line : error.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+    auto* item = new QListWidgetItem(line, problems_);
+    item->setForeground(QColor(180, 20, 20));
+  }
+}
+
+}  // namespace moesim::gui

@@ -19,6 +19,8 @@ class ScenarioPanel : public QWidget {
   ScenarioPanel(ExplorerDocument* document, QWidget* parent = nullptr);
   QListWidget* problems_view() const { return problems_; }
   ScenarioFieldsModel* fields_model() const { return fields_; }
+  // A run that failed (a scenario that does not fit in memory, say): listed like a file problem.
+  void show_run_error(const QString& error);
 
  private:
   void show_problems();

@@ -14,6 +14,7 @@
 #include "gui/scenario_panel.hpp"
 #include "gui/simulation_worker.hpp"
 #include "gui_test_scenarios.hpp"
+#include "sim/simulate.hpp"
 #include "topology/config_error.hpp"
 
 namespace moesim::gui {
@@ -156,6 +157,30 @@ class ExplorerTest : public QObject {
     // A missing file: the CLI's "no such file" message, and still no crash.
     QVERIFY(!window.load(dir.filePath("missing.json").toStdString()));
     QVERIFY(window.document()->problems().join('\n').contains("no such file"));
+  }
+
+  void a_run_that_fails_lists_its_error_and_nothing_crashes() {
+    // DeepSeek-V3 (671B parameters, BF16) on one 8-GPU H100 node cannot hold its weights.
+    const std::string text = R"({"schema_version": 1, "name": "too-big", "model": "deepseek-v3",
+      "cluster": "h100x8", "parallelism": {"expert_parallel": 8},
+      "workload": {"kind": "prefill", "tokens_per_gpu": 4096}})";
+    QTemporaryDir dir;
+    const auto path = test::write_scenario(QDir(dir.path()), "too-big.json", text.c_str());
+    QString expected;
+    try {
+      sim::simulate(sim::load_scenario(path));
+      QSKIP("the simulator fits this scenario; nothing to check");
+    } catch (const ConfigError& error) {
+      expected = QString::fromStdString(error.what()).trimmed();
+    }
+    MainWindow window;
+    QSignalSpy shown(&window, &MainWindow::resultShown);
+    if (window.load(path)) QVERIFY(shown.wait(60'000));  // the parser may already refuse it
+    QVERIFY(!window.current_report());
+    const auto* problems = window.scenario_panel()->problems_view();
+    QStringList listed;
+    for (int row = 0; row < problems->count(); ++row) listed << problems->item(row)->text();
+    QCOMPARE(listed.join('\n'), expected);
   }
 
   void stale_results_are_dropped() {
