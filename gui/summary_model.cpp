@@ -24,7 +24,7 @@ QString format_value(double value) {
 }  // namespace
 
 std::vector<SummaryFigure> summary_figures(const sim::Report& baseline, const sim::Report& current) {
-  return {
+  std::vector<SummaryFigure> figures{
       {QObject::tr("Throughput"), QObject::tr("tokens/s"), baseline.tokens_per_s(),
        current.tokens_per_s(), true},
       {QObject::tr("Step time"), QObject::tr("ms"), baseline.step_time_s * 1e3,
@@ -37,6 +37,14 @@ std::vector<SummaryFigure> summary_figures(const sim::Report& baseline, const si
        inter_node_bytes(baseline) / (1024.0 * 1024 * 1024),
        inter_node_bytes(current) / (1024.0 * 1024 * 1024), false},
   };
+  // One row per link kind both runs used (the same scenario, so the same kinds).
+  for (const auto& link : current.links)
+    for (const auto& before : baseline.links)
+      if (before.kind == link.kind)
+        figures.push_back({QObject::tr("%1 utilisation").arg(QString::fromStdString(link.kind)),
+                           QObject::tr("%"), before.utilisation * 100, link.utilisation * 100,
+                           false});
+  return figures;
 }
 
 void SummaryModel::set_reports(const sim::Report& baseline, const sim::Report& current) {

@@ -17,7 +17,7 @@ struct SummaryFigure {
   bool higher_is_better = false;
 };
 
-// Throughput, step time, imbalance, drops and inter-node bytes of two reports.
+// Throughput, step time, imbalance, drops, inter-node bytes and link utilisation of two reports.
 std::vector<SummaryFigure> summary_figures(const sim::Report& baseline, const sim::Report& current);
 
 class SummaryModel : public QAbstractTableModel {
