@@ -8,6 +8,7 @@
 
 #include "sim/builtin_scenarios.hpp"
 #include "sim/simulate.hpp"
+#include "sim/trace_replay.hpp"
 #include "topology/config_error.hpp"
 
 namespace moesim::gui {
@@ -59,6 +60,8 @@ bool ExplorerDocument::load(const std::string& name_or_path) {
     set_problems(problem_lines(error));
     return false;
   }
+  trace_path_.clear();
+  popularity_.clear();
   if (const auto* builtin = sim::find_builtin_scenario(name_or_path))
     return adopt(std::string(builtin->json), std::string(builtin->name));
   return adopt(read_file(name_or_path), name_or_path);
@@ -76,6 +79,31 @@ bool ExplorerDocument::set_field(const std::string& pointer, const nlohmann::ord
   return adopt(json_.dump(2), source_);
 }
 
+bool ExplorerDocument::load_trace(const std::string& path) {
+  if (!has_scenario()) {
+    set_problems({tr("Open a scenario before its routing trace")});
+    return false;
+  }
+  std::vector<std::vector<double>> popularity;
+  try {
+    popularity = sim::trace_expert_popularity(path, scenario_->model, {.repeat_layers = true});
+  } catch (const ConfigError& error) {
+    set_problems(problem_lines(error));
+    return false;
+  } catch (const std::exception& error) {
+    set_problems({QString::fromStdString(fmt::format("{}: {}", path, error.what()))});
+    return false;
+  }
+  auto previous_path = std::move(trace_path_);
+  auto previous = std::move(popularity_);
+  trace_path_ = path;
+  popularity_ = std::move(popularity);
+  if (adopt(json_.dump(2), source_)) return true;
+  trace_path_ = std::move(previous_path);
+  popularity_ = std::move(previous);
+  return false;
+}
+
 bool ExplorerDocument::adopt(const std::string& text, const std::string& source) {
   sim::ScenarioSpec spec;
   std::vector<std::vector<double>> loads;
@@ -84,7 +112,9 @@ bool ExplorerDocument::adopt(const std::string& text, const std::string& source)
     json_ = nlohmann::ordered_json::parse(text);
     source_ = source;
     spec = sim::parse_scenario(text, source);
-    loads = sim::expert_loads(spec);
+    sim::SimulationOverrides overrides;
+    overrides.expert_popularity = popularity_;
+    loads = sim::expert_loads(spec, overrides);
     placements = sim::scenario_placements(spec, loads);
   } catch (const ConfigError& error) {
     set_problems(problem_lines(error));

@@ -27,6 +27,13 @@ class ExplorerDocument : public QObject {
   // Sets the JSON value at `pointer` ("/parallelism/micro_batches") and revalidates; a valid
   // scenario replaces the current one (placements reset, undo history cleared).
   bool set_field(const std::string& pointer, const nlohmann::ordered_json& value);
+  // Replays a routing trace (any format `moesim trace import` reads) instead of the scenario's
+  // generator; a trace with fewer layers than the model tiles over them. Kept across field edits,
+  // dropped by load(). On a ConfigError nothing changes and problems() says why.
+  bool load_trace(const std::string& path);
+  const std::string& trace() const { return trace_path_; }
+  // Per MoE layer popularity from the trace; empty = the scenario's generator.
+  const std::vector<std::vector<double>>& popularity() const { return popularity_; }
 
   bool has_scenario() const { return scenario_.has_value(); }
   const sim::ScenarioSpec& scenario() const { return *scenario_; }
@@ -67,6 +74,8 @@ class ExplorerDocument : public QObject {
   nlohmann::ordered_json json_;
   std::string source_;
   std::optional<sim::ScenarioSpec> scenario_;
+  std::string trace_path_;
+  std::vector<std::vector<double>> popularity_;
   std::vector<std::vector<double>> loads_;
   std::vector<sim::Placement> baseline_;
   std::vector<sim::Placement> placements_;

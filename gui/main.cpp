@@ -12,16 +12,19 @@
 int main(int argc, char** argv) {
   QString screenshot;
   int tab = 0;
+  std::string trace;
   std::string scenario;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--screenshot" && i + 1 < argc) {
       screenshot = QString::fromLocal8Bit(argv[++i]);
+    } else if (arg == "--trace" && i + 1 < argc) {
+      trace = argv[++i];
     } else if (arg == "--tab" && i + 1 < argc) {
       tab = std::atoi(argv[++i]);
     } else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: moesim-gui [SCENARIO]\n"
-                  "       moesim-gui --screenshot FILE [--tab N] [SCENARIO]\n"
+      std::printf("usage: moesim-gui [--trace FILE] [SCENARIO]\n"
+                  "       moesim-gui --screenshot FILE [--tab N] [--trace FILE] [SCENARIO]\n"
                   "  --tab N  results tab to show: 0 per-GPU load, 1 phases, 2 heat map\n");
       return 0;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
@@ -41,14 +44,17 @@ int main(int argc, char** argv) {
   window.results()->show_tab(tab);
   if (screenshot.isEmpty()) {
     window.show();
-    if (!scenario.empty()) window.load(scenario);
+    if (!scenario.empty() && window.load(scenario) && !trace.empty()) window.load_trace(trace);
     return QApplication::exec();
   }
   window.show();
   QEventLoop loop;
   QObject::connect(&window, &moesim::gui::MainWindow::resultShown, &loop, &QEventLoop::quit);
   QTimer::singleShot(120'000, &loop, &QEventLoop::quit);
-  if (!scenario.empty() && window.load(scenario)) loop.exec();
+  if (!scenario.empty() && window.load(scenario)) {
+    if (!trace.empty()) window.load_trace(trace);  // the first run goes stale: one result comes
+    loop.exec();
+  }
   QApplication::processEvents();
   if (!window.grab().save(screenshot, "PNG")) {
     std::fprintf(stderr, "error: could not write %s\n", screenshot.toLocal8Bit().constData());

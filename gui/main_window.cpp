@@ -72,6 +72,12 @@ void MainWindow::build_actions() {
                                                    tr("Scenarios (*.json);;All files (*)"));
     if (!path.isEmpty()) load(path.toStdString());
   });
+  file->addAction(tr("Open routing &trace…"), this, [this] {
+    const auto path = QFileDialog::getOpenFileName(
+        this, tr("Open routing trace"), {},
+        tr("Traces (*.moetrace *.npy *.json *.csv);;All files (*)"));
+    if (!path.isEmpty()) load_trace(path.toStdString());
+  });
   const auto save_with = [this](const QString& title, const QString& filter, auto write) {
     const auto path = QFileDialog::getSaveFileName(this, title, {}, filter);
     if (path.isEmpty()) return;
@@ -138,6 +144,12 @@ bool MainWindow::load(const std::string& name_or_path) {
   return loaded;
 }
 
+bool MainWindow::load_trace(const std::string& path) {
+  const bool loaded = document_->load_trace(path);
+  if (!loaded) status_->setText(tr("Could not read the trace: see Problems"));
+  return loaded;
+}
+
 void MainWindow::set_layer(int moe_layer) {
   if (layer_spin_->value() != moe_layer) layer_spin_->setValue(moe_layer);  // re-enters here
   placement_model_->set_layer(moe_layer);
@@ -148,6 +160,7 @@ void MainWindow::resimulate(bool with_baseline) {
   if (!document_->has_scenario()) return;
   sim::SimulationOverrides overrides;
   overrides.placements = document_->placements();
+  overrides.expert_popularity = document_->popularity();
   runner_->request(document_->scenario(), std::move(overrides), with_baseline || !baseline_);
   status_->setText(tr("Simulating…"));
   show_layer_loads();
@@ -164,12 +177,14 @@ void MainWindow::show_result(const SimulationResult& result) {
   if (result.baseline) baseline_ = result.baseline;
   current_ = result.report;
   results_->show_reports(baseline_ ? *baseline_ : *current_, *current_);
-  status_->setText(tr("%1 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms")
+  const auto& trace = document_->trace();
+  status_->setText(tr("%1%6 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms")
                        .arg(QString::fromStdString(current_->scenario))
                        .arg(current_->gpus)
                        .arg(current_->step_time_s * 1e3, 0, 'f', 2)
                        .arg(current_->tokens_per_s(), 0, 'f', 0)
-                       .arg(result.elapsed_s * 1e3, 0, 'f', 1));
+                       .arg(result.elapsed_s * 1e3, 0, 'f', 1)
+                       .arg(trace.empty() ? QString() : tr(" · trace %1").arg(QString::fromStdString(trace))));
   Q_EMIT resultShown();
 }
 

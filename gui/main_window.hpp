@@ -26,6 +26,7 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
 
   bool load(const std::string& name_or_path);
+  bool load_trace(const std::string& path);
 
   ExplorerDocument* document() const { return document_; }
   PlacementModel* placement_model() const { return placement_model_; }

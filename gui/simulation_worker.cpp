@@ -23,7 +23,11 @@ void SimulationWorker::run(const SimulationJob& job) {
   };
   try {
     result.report = sim::simulate(job.scenario, progress, job.overrides);
-    if (job.with_baseline) result.baseline = sim::simulate(job.scenario, progress, {});
+    if (job.with_baseline) {  // the same routing on the scenario's own placement
+      sim::SimulationOverrides baseline;
+      baseline.expert_popularity = job.overrides.expert_popularity;
+      result.baseline = sim::simulate(job.scenario, progress, baseline);
+    }
   } catch (const Abandoned&) {
     return;
   } catch (const ConfigError& error) {

@@ -141,6 +141,33 @@ class ExplorerTest : public QObject {
     QCOMPARE(document->undo_stack()->count(), steps);
   }
 
+  void a_routing_trace_replaces_the_generator_for_baseline_and_current() {
+    QTemporaryDir dir;
+    MainWindow window;
+    QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
+    QVERIFY(next_result(window));
+    // One recorded layer (tiled over Mixtral's 32): expert 5 takes 40% of the token copies.
+    const auto trace = test::write_scenario(
+        QDir(dir.path()), "counts.json",
+        R"({"top_k": 2, "tokens_per_expert": [[100, 100, 100, 100, 100, 800, 400, 400]]})");
+    QVERIFY2(window.load_trace(trace), qPrintable(window.document()->problems().join('\n')));
+    QVERIFY(next_result(window));
+    const auto& load = window.document()->loads()[0];
+    QCOMPARE(std::ranges::max_element(load) - load.begin(), 5);
+    for (const auto* report : {&*window.current_report(), &*window.baseline_report()}) {
+      const auto& tokens = report->layers.back().tokens_per_expert;
+      QCOMPARE(std::ranges::max_element(tokens) - tokens.begin(), 5);
+    }
+    QCOMPARE(window.document()->trace(), trace);
+
+    // A trace of another model (4 experts, not 8): the file's problem, and the old trace stays.
+    const auto bad = test::write_scenario(QDir(dir.path()), "bad-counts.json",
+                                          R"({"top_k": 2, "tokens_per_expert": [[1, 2, 3, 4]]})");
+    QVERIFY(!window.load_trace(bad));
+    QVERIFY(window.document()->problems().join('\n').contains("bad-counts.json"));
+    QCOMPARE(window.document()->trace(), trace);
+  }
+
   void bad_file_shows_the_cli_error_in_the_window() {
     QTemporaryDir dir;
     const auto path = test::write_scenario(QDir(dir.path()), "bad.json", test::kBadScenario);
