@@ -73,7 +73,8 @@ AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& 
     throw std::invalid_argument("all-to-all: negative fixed cost");
 
   EventQueue queue;
-  FlowNetwork network(queue, effective_capacity(links, options.efficiency));
+  FlowNetwork network(queue, effective_capacity(links, options.efficiency),
+                      FlowNetworkOptions{options.completion_tolerance});
   std::vector<PairLeg> legs;
   const auto add_routed = [&](RoutedPath route, Bytes size, SimTime extra_latency) {
     return network.add_flow(std::move(route.path), size,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/event_queue.hpp"
+#include "sim/flow_network.hpp"
 #include "sim/max_min.hpp"
 #include "topology/cluster_graph.hpp"
 
@@ -34,6 +35,9 @@ struct AllToAllOptions {
   // Share of line rate a protocol delivers per link kind (e.g. NCCL over IB ~0.8-0.9); a link
   // carries capacity * efficiency. A kind not listed keeps its full line rate.
   std::map<topology::LinkKind, double> efficiency;
+  // FlowNetworkOptions::completion_tolerance: 0 is exact; 1e-3 batches completions within 0.1%
+  // of a flow's transfer time, which bounds the cost of skewed matrices (docs/network-model.md).
+  double completion_tolerance = 0;
   // Fixed cost of the collective (launch, handshake) before any byte moves; from the profile.
   SimTime fixed_cost;
 

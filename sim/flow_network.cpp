@@ -27,13 +27,17 @@ SimTime projected_finish(SimTime now, Bytes remaining, BytesPerSecond rate) {
 
 }  // namespace
 
-FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_capacity)
+FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_capacity,
+                         FlowNetworkOptions options)
     : queue_(queue),
       capacity_(std::move(link_capacity)),
+      options_(options),
       link_bytes_(capacity_.size(), 0.0),
       last_update_(queue.now()) {
   // Let the solver reject bad capacities now rather than at the first flow.
   solve_max_min(capacity_, std::vector<FlowPath>{});
+  if (!(options_.completion_tolerance >= 0 && options_.completion_tolerance < 1))
+    throw std::invalid_argument("FlowNetwork: completion tolerance must be in [0, 1)");
 }
 
 FlowId FlowNetwork::add_flow(FlowPath path, Bytes bytes, SimTime latency,
@@ -42,7 +46,7 @@ FlowId FlowNetwork::add_flow(FlowPath path, Bytes bytes, SimTime latency,
     throw std::invalid_argument("FlowNetwork::add_flow: bytes must be finite and >= 0");
   if (latency < SimTime::zero())
     throw std::invalid_argument("FlowNetwork::add_flow: negative latency");
-  solve_max_min(capacity_, std::vector<FlowPath>{path});  // validates the path
+  validate_flow_path(capacity_.size(), path);
   const auto id = static_cast<FlowId>(flows_.size());
   Flow flow;
   flow.path = std::move(path);
@@ -117,8 +121,13 @@ void FlowNetwork::update() {
   drain(now);
 
   std::vector<FlowId> done;
+  const double tolerance = options_.completion_tolerance;
   std::erase_if(active_, [&](FlowId id) {
-    if (flows_[id].projected_finish > now) return false;
+    const Flow& flow = flows_[id];
+    const bool due = flow.projected_finish <= now ||
+                     (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
+                                           tolerance * static_cast<double>((now - flow.join).ns()));
+    if (!due) return false;
     done.push_back(id);
     return true;
   });

@@ -15,6 +15,15 @@ namespace moesim::sim {
 
 using FlowId = std::uint32_t;
 
+struct FlowNetworkOptions {
+  // 0: every flow completes at its exact finish (to the nanosecond). Above 0: when the network
+  // updates, a flow whose remaining time is at most this fraction of the time it has been moving
+  // bytes completes with the flows finishing now. Completions close in time then cost one
+  // re-solve instead of one each (a skewed all-to-all has as many finish times as flows); each
+  // such flow finishes at most that fraction of its transfer time early.
+  double completion_tolerance = 0;
+};
+
 class FlowNetwork {
  public:
   // Called once per flow, at its finish time (queue.now() == finish).
@@ -22,7 +31,8 @@ class FlowNetwork {
 
   // `link_capacity` in bytes/s by link id, already scaled by any protocol efficiency.
   // The queue must outlive the network.
-  FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_capacity);
+  FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_capacity,
+              FlowNetworkOptions options = {});
   FlowNetwork(const FlowNetwork&) = delete;
   FlowNetwork& operator=(const FlowNetwork&) = delete;
 
@@ -78,6 +88,7 @@ class FlowNetwork {
 
   EventQueue& queue_;
   std::vector<BytesPerSecond> capacity_;
+  FlowNetworkOptions options_;
   std::vector<Flow> flows_;
   std::vector<FlowId> active_;  // in the order they joined: the solver's input order
   std::priority_queue<Join, std::vector<Join>, std::greater<Join>> joins_;

@@ -40,15 +40,19 @@ bool crosses_a_link(const FlowPath& path) {
   return false;
 }
 
-void validate(const std::vector<BytesPerSecond>& capacity, const FlowPath& path, std::size_t flow) {
-  const auto where = [&] { return "solve_max_min: flow " + std::to_string(flow) + ": "; };
+constexpr std::size_t kNewFlow = std::numeric_limits<std::size_t>::max();
+
+void validate(std::size_t link_count, const FlowPath& path, std::size_t flow) {
+  const auto where = [&] {
+    return "flow " + (flow == kNewFlow ? std::string("being added") : std::to_string(flow)) + ": ";
+  };
   if (!path.shares.empty() && path.shares.size() != path.links.size())
     throw std::invalid_argument(where() + "shares and links differ in length");
   if (std::isnan(path.rate_cap) || path.rate_cap < 0)
     throw std::invalid_argument(where() + "rate cap must be >= 0");
   for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
     const LinkId link = path.links[hop];
-    if (link < 0 || static_cast<std::size_t>(link) >= capacity.size())
+    if (link < 0 || static_cast<std::size_t>(link) >= link_count)
       throw std::invalid_argument(where() + "link id " + std::to_string(link) + " out of range");
     const double share = share_of(path, hop);
     if (!(share >= 0) || std::isinf(share))
@@ -69,7 +73,7 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
   std::vector<std::uint32_t> begin(link_count + 1, 0);
   for (std::size_t flow = 0; flow < flow_count; ++flow) {
     const FlowPath& path = path_at(flow);
-    validate(capacity, path, flow);
+    validate(link_count, path, flow);
     for (std::size_t hop = 0; hop < path.links.size(); ++hop)
       if (share_of(path, hop) > 0) ++begin[static_cast<std::size_t>(path.links[hop]) + 1];
   }
@@ -186,6 +190,10 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
 }
 
 }  // namespace
+
+void validate_flow_path(std::size_t link_count, const FlowPath& path) {
+  validate(link_count, path, kNewFlow);
+}
 
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
                                           const std::vector<FlowPath>& flows) {

@@ -36,6 +36,10 @@ struct FlowPath {
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
                                           const std::vector<FlowPath>& flows);
 
+// Throws std::invalid_argument, as solve_max_min would, for a path that does not fit `link_count`
+// links; O(path length), for callers that check flows one at a time.
+void validate_flow_path(std::size_t link_count, const FlowPath& path);
+
 // The same on flows given by pointer, so a caller that keeps its flows elsewhere (the flow
 // network's active set) need not copy their paths.
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,

@@ -150,6 +150,23 @@ TEST(AllToAll, FixedCostComesBeforeAnyByte) {
   EXPECT_EQ(result.send_done[3].ns(), 5000);
 }
 
+TEST(AllToAll, CompletionToleranceBoundsTheErrorAndSavesSolves) {
+  const TwoByTwo cluster;
+  // Twelve flows of 1.00, 1.01, ..., 1.11 GB: twelve distinct finish times when exact.
+  ByteMatrix bytes = uniform(4, 0);
+  double size = 1e9;
+  for (auto& row : bytes)
+    for (Bytes& entry : row) entry = (size += 0.01e9);
+  const auto exact = simulate_all_to_all(bytes, cluster.paths(), cluster.links);
+  AllToAllOptions options;
+  options.completion_tolerance = 0.05;
+  const auto batched = simulate_all_to_all(bytes, cluster.paths(), cluster.links, options);
+  // Each flow finishes at most 5% of its transfer time early, so the collective at most 5% early.
+  EXPECT_LE(batched.time, exact.time);
+  EXPECT_GE(batched.time.seconds(), exact.time.seconds() * 0.95);
+  EXPECT_LT(batched.solves, exact.solves);
+}
+
 TEST(AllToAll, RejectsMalformedInput) {
   const TwoByTwo cluster;
   EXPECT_THROW(simulate_all_to_all({{0, 1}}, cluster.paths(), cluster.links),

@@ -151,5 +151,30 @@ TEST(FlowNetwork, ManyFlowsJoiningTogetherCostOneSolve) {
   EXPECT_EQ(network.finish_time(99), ms(100));
 }
 
+TEST(FlowNetwork, CompletionToleranceBatchesFinishesThatAreCloseInTime) {
+  // Two flows share a 100 GB/s link at 50 GB/s each; 1 GB is done at 20 ms. The other, 1.001 GB,
+  // has 0.001 GB left then; exact, it runs alone at 100 GB/s for 10 µs more: 20.01 ms, after a
+  // second solve.
+  EventQueue exact_queue;
+  FlowNetwork exact(exact_queue, {100e9});
+  exact.add_flow(FlowPath{{0}}, 1e9, SimTime::zero());
+  const FlowId exact_long = exact.add_flow(FlowPath{{0}}, 1.001e9, SimTime::zero());
+  exact_queue.run();
+  EXPECT_EQ(exact.finish_time(exact_long), ms(20.01));
+  EXPECT_EQ(exact.solve_count(), 2u);
+  // With a tolerance of 0.2%: at 20 ms the long flow's remaining time at its current rate,
+  // 0.001 / 50 s = 20 µs, is within 0.2% of the 20 ms it has been moving (40 µs): it completes
+  // at 20 ms with the other, and no second solve is needed.
+  EventQueue queue;
+  FlowNetwork batched(queue, {100e9}, FlowNetworkOptions{2e-3});
+  batched.add_flow(FlowPath{{0}}, 1e9, SimTime::zero());
+  const FlowId batched_long = batched.add_flow(FlowPath{{0}}, 1.001e9, SimTime::zero());
+  queue.run();
+  EXPECT_EQ(batched.finish_time(batched_long), ms(20));
+  EXPECT_EQ(batched.solve_count(), 1u);
+  // Its bytes are all booked even though it finished early: 1 + 1.001 GB on the link.
+  EXPECT_DOUBLE_EQ(batched.link_bytes()[0], 2.001e9);
+}
+
 }  // namespace
 }  // namespace moesim::sim
