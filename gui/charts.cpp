@@ -29,7 +29,8 @@ QChart* new_chart(const QString& title) {
 
 // Bars sit on a hidden category axis; a value axis spanning the same [i - 0.5, i + 0.5] cells
 // names every n-th of them, so hundreds of bars stay labelled, and line series can share it.
-QValueAxis* attach_index_axes(QChart* chart, QAbstractSeries* bars, int count, const QString& title) {
+QValueAxis* attach_index_axes(QChart* chart, QAbstractSeries* bars, int count,
+                              const QString& title) {
   auto* categories = new QBarCategoryAxis;
   QStringList labels;
   for (int i = 0; i < count; ++i) labels << QString::number(i);
@@ -48,7 +49,8 @@ QValueAxis* attach_index_axes(QChart* chart, QAbstractSeries* bars, int count, c
   return x;
 }
 
-QValueAxis* attach_value_axis(QChart* chart, const std::vector<QAbstractSeries*>& series, double top) {
+QValueAxis* attach_value_axis(QChart* chart, const std::vector<QAbstractSeries*>& series,
+                              double top) {
   auto* y = new QValueAxis;
   y->setRange(0, top);
   chart->addAxis(y, Qt::AlignLeft);
@@ -60,8 +62,8 @@ QValueAxis* attach_value_axis(QChart* chart, const std::vector<QAbstractSeries*>
 
 QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vector<double>& baseline,
                             int layer) {
-  auto* chart = new_chart(QObject::tr("Tokens per GPU, MoE layer %1 (one EP group, one micro-batch)")
-                              .arg(layer));
+  auto* chart = new_chart(
+      QObject::tr("Tokens per GPU, MoE layer %1 (one EP group, one micro-batch)").arg(layer));
   // Current as bars; baseline as a step line over them, so hundreds of GPUs stay legible.
   auto* bars = new QBarSeries;
   auto* current_set = new QBarSet(QObject::tr("current"));

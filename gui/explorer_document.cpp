@@ -19,7 +19,9 @@ class PlacementCommand : public QUndoCommand {
  public:
   PlacementCommand(ExplorerDocument& document, std::vector<sim::Placement> before,
                    std::vector<sim::Placement> after, const QString& text)
-      : QUndoCommand(text), document_(document), before_(std::move(before)),
+      : QUndoCommand(text),
+        document_(document),
+        before_(std::move(before)),
         after_(std::move(after)) {}
   void undo() override { document_.replace_placements(before_); }
   void redo() override { document_.replace_placements(after_); }
@@ -72,7 +74,8 @@ bool ExplorerDocument::set_field(const std::string& pointer, const nlohmann::ord
   try {
     edited[nlohmann::ordered_json::json_pointer(pointer)] = value;
   } catch (const nlohmann::json::exception& error) {
-    set_problems({QString::fromStdString(fmt::format("{}: {}: {}", source_, pointer, error.what()))});
+    set_problems(
+        {QString::fromStdString(fmt::format("{}: {}: {}", source_, pointer, error.what()))});
     return false;
   }
   json_ = std::move(edited);

@@ -23,9 +23,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--tab" && i + 1 < argc) {
       tab = std::atoi(argv[++i]);
     } else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: moesim-gui [--trace FILE] [SCENARIO]\n"
-                  "       moesim-gui --screenshot FILE [--tab N] [--trace FILE] [SCENARIO]\n"
-                  "  --tab N  results tab to show: 0 per-GPU load, 1 phases, 2 heat map\n");
+      std::printf(
+          "usage: moesim-gui [--trace FILE] [SCENARIO]\n"
+          "       moesim-gui --screenshot FILE [--tab N] [--trace FILE] [SCENARIO]\n"
+          "  --tab N  results tab to show: 0 per-GPU load, 1 phases, 2 heat map\n");
       return 0;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       std::fprintf(stderr, "error: unknown option %s (moesim-gui --help)\n", arg.c_str());

@@ -26,12 +26,16 @@
 namespace moesim::gui {
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), document_(new ExplorerDocument(this)),
+    : QMainWindow(parent),
+      document_(new ExplorerDocument(this)),
       runner_(new SimulationRunner(this)),
       placement_model_(new PlacementModel(document_, this)),
-      placement_view_(new PlacementView(this)), centre_(new QSplitter(Qt::Vertical, this)),
-      scenario_panel_(new ScenarioPanel(document_, this)), results_(new ResultsPanel(this)),
-      layer_spin_(new QSpinBox(this)), strategy_combo_(new QComboBox(this)),
+      placement_view_(new PlacementView(this)),
+      centre_(new QSplitter(Qt::Vertical, this)),
+      scenario_panel_(new ScenarioPanel(document_, this)),
+      results_(new ResultsPanel(this)),
+      layer_spin_(new QSpinBox(this)),
+      strategy_combo_(new QComboBox(this)),
       status_(new QLabel(this)) {
   setWindowTitle(tr("moesim-gui: placement explorer"));
   placement_view_->setModel(placement_model_);
@@ -73,9 +77,9 @@ void MainWindow::build_actions() {
     if (!path.isEmpty()) load(path.toStdString());
   });
   file->addAction(tr("Open routing &trace…"), this, [this] {
-    const auto path = QFileDialog::getOpenFileName(
-        this, tr("Open routing trace"), {},
-        tr("Traces (*.moetrace *.npy *.json *.csv);;All files (*)"));
+    const auto path =
+        QFileDialog::getOpenFileName(this, tr("Open routing trace"), {},
+                                     tr("Traces (*.moetrace *.npy *.json *.csv);;All files (*)"));
     if (!path.isEmpty()) load_trace(path.toStdString());
   });
   const auto save_with = [this](const QString& title, const QString& filter, auto write) {
@@ -111,8 +115,9 @@ void MainWindow::build_actions() {
   edit->addAction(redo);
 
   auto* replicate = new QAction(tr("Replicate expert"), this);
-  replicate->setToolTip(tr("Add a replica of the selected expert on the least-loaded GPU with a "
-                           "free or redundant slot"));
+  replicate->setToolTip(
+      tr("Add a replica of the selected expert on the least-loaded GPU with a "
+         "free or redundant slot"));
   connect(replicate, &QAction::triggered, this, &MainWindow::replicate_current);
   auto* remove = new QAction(tr("Remove replica"), this);
   remove->setToolTip(tr("Free the selected slot, when its expert has another replica"));
@@ -138,7 +143,8 @@ void MainWindow::build_actions() {
 bool MainWindow::load(const std::string& name_or_path) {
   const bool loaded = document_->load(name_or_path);
   if (!loaded) {
-    status_->setText(tr("Could not load %1: see Problems").arg(QString::fromStdString(name_or_path)));
+    status_->setText(
+        tr("Could not load %1: see Problems").arg(QString::fromStdString(name_or_path)));
     Q_EMIT resultShown();
   }
   return loaded;
@@ -178,13 +184,14 @@ void MainWindow::show_result(const SimulationResult& result) {
   current_ = result.report;
   results_->show_reports(baseline_ ? *baseline_ : *current_, *current_);
   const auto& trace = document_->trace();
-  status_->setText(tr("%1%6 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms")
-                       .arg(QString::fromStdString(current_->scenario))
-                       .arg(current_->gpus)
-                       .arg(current_->step_time_s * 1e3, 0, 'f', 2)
-                       .arg(current_->tokens_per_s(), 0, 'f', 0)
-                       .arg(result.elapsed_s * 1e3, 0, 'f', 1)
-                       .arg(trace.empty() ? QString() : tr(" · trace %1").arg(QString::fromStdString(trace))));
+  status_->setText(
+      tr("%1%6 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms")
+          .arg(QString::fromStdString(current_->scenario))
+          .arg(current_->gpus)
+          .arg(current_->step_time_s * 1e3, 0, 'f', 2)
+          .arg(current_->tokens_per_s(), 0, 'f', 0)
+          .arg(result.elapsed_s * 1e3, 0, 'f', 1)
+          .arg(trace.empty() ? QString() : tr(" · trace %1").arg(QString::fromStdString(trace))));
   Q_EMIT resultShown();
 }
 
@@ -210,7 +217,8 @@ void MainWindow::replicate_current() {
 
 void MainWindow::remove_current() {
   SlotRef at;
-  if (!placement_view_->current_slot(at) || !document_->remove_replica(placement_model_->layer(), at))
+  if (!placement_view_->current_slot(at) ||
+      !document_->remove_replica(placement_model_->layer(), at))
     status_->setText(tr("That expert has no other replica to keep"));
 }
 
@@ -230,8 +238,9 @@ bool MainWindow::export_report(const QString& path) const {
 
 bool MainWindow::export_placement(const QString& path) const {
   if (!document_->has_scenario()) return false;
-  return write_text_file(path.toStdString(),
-                         placements_to_json(document_->scenario().name, document_->placements()).dump(2));
+  return write_text_file(
+      path.toStdString(),
+      placements_to_json(document_->scenario().name, document_->placements()).dump(2));
 }
 
 bool MainWindow::export_scenario(const QString& path) const {

@@ -86,7 +86,8 @@ QVariant PlacementModel::data(const QModelIndex& index, int role) const {
       return expert == kFreeSlot ? QString() : QString::number(expert);
     case Qt::ToolTipRole:
       if (expert == kFreeSlot) return tr("GPU %1, slot %2: free").arg(gpu).arg(index.row());
-      return tr("Expert %1 on GPU %2 (node %3)\n%4 tokens per micro-batch on this GPU\n%5 replica(s)")
+      return tr("Expert %1 on GPU %2 (node %3)\n%4 tokens per micro-batch on this GPU\n%5 "
+                "replica(s)")
           .arg(expert)
           .arg(gpu)
           .arg(gpu / gpus_per_node_)
@@ -121,7 +122,8 @@ QVariant PlacementModel::headerData(int section, Qt::Orientation orientation, in
     const int node = section / gpus_per_node_;
     if (role == Qt::DisplayRole) return QString::number(section);
     if (role == Qt::ToolTipRole) return tr("GPU %1, node %2").arg(section).arg(node);
-    if (role == Qt::BackgroundRole) return node % 2 == 0 ? QColor(225, 230, 240) : QColor(245, 245, 250);
+    if (role == Qt::BackgroundRole)
+      return node % 2 == 0 ? QColor(225, 230, 240) : QColor(245, 245, 250);
     return {};
   }
   if (section >= rowCount()) return {};
@@ -161,15 +163,16 @@ bool PlacementModel::canDropMimeData(const QMimeData* data, Qt::DropAction actio
   return parent.isValid() || (row >= 0 && column >= 0);
 }
 
-bool PlacementModel::dropMimeData(const QMimeData* data, Qt::DropAction action, int row,
-                                  int column, const QModelIndex& parent) {
+bool PlacementModel::dropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                                  const QModelIndex& parent) {
   if (!canDropMimeData(data, action, row, column, parent)) return false;
   QDataStream in(data->data(QString::fromLatin1(kMimeType)));
   int layer = 0, gpu = 0, slot = 0;
   in >> layer >> gpu >> slot;
   if (layer != layer_) return false;
   const SlotRef from{gpu, slot};
-  const SlotRef to = parent.isValid() ? SlotRef{parent.column(), parent.row()} : SlotRef{column, row};
+  const SlotRef to =
+      parent.isValid() ? SlotRef{parent.column(), parent.row()} : SlotRef{column, row};
   // The view still walks this model after the drop returns: edit (and reset) afterwards.
   QMetaObject::invokeMethod(
       document_,

@@ -18,7 +18,8 @@ class TileDelegate : public QStyledItemDelegate {
     painter->save();
     if (index.data(PlacementModel::ReplicasRole).toInt() > 1) {  // replica mark: a corner triangle
       const QRect r = option.rect;
-      const QPoint corner[] = {r.topRight(), r.topRight() + QPoint(-7, 0), r.topRight() + QPoint(0, 7)};
+      const QPoint corner[] = {r.topRight(), r.topRight() + QPoint(-7, 0),
+                               r.topRight() + QPoint(0, 7)};
       painter->setPen(Qt::NoPen);
       painter->setBrush(QColor(20, 20, 20));
       painter->drawPolygon(corner, 3);

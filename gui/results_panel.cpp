@@ -22,8 +22,12 @@ void replace_chart(QChartView* view, QChart* chart) {
 }  // namespace
 
 ResultsPanel::ResultsPanel(QWidget* parent)
-    : QWidget(parent), summary_(new SummaryModel(this)), summary_view_(new QTableView(this)),
-      tabs_(new QTabWidget(this)), gpu_loads_(new QChartView(this)), phases_(new QChartView(this)),
+    : QWidget(parent),
+      summary_(new SummaryModel(this)),
+      summary_view_(new QTableView(this)),
+      tabs_(new QTabWidget(this)),
+      gpu_loads_(new QChartView(this)),
+      phases_(new QChartView(this)),
       heat_map_(new HeatMapWidget(this)) {
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);

@@ -73,8 +73,7 @@ Qt::ItemFlags ScenarioFieldsModel::flags(const QModelIndex& index) const {
 }
 
 bool ScenarioFieldsModel::setData(const QModelIndex& index, const QVariant& value, int role) {
-  if ((!index.isValid() || !checkIndex(index)) || role != Qt::EditRole ||
-      index.column() != Value)
+  if ((!index.isValid() || !checkIndex(index)) || role != Qt::EditRole || index.column() != Value)
     return false;
   const std::string pointer = rows_[static_cast<std::size_t>(index.row())].pointer;
   // The document resets this model (valid or not); the edit itself always lands in the JSON.

@@ -15,10 +15,14 @@
 namespace moesim::gui {
 
 ScenarioPanel::ScenarioPanel(ExplorerDocument* document, QWidget* parent)
-    : QWidget(parent), document_(document),
-      fields_(new ScenarioFieldsModel(document, this)), source_(new QLabel(this)),
-      fields_view_(new QTableView(this)), pointer_edit_(new QLineEdit(this)),
-      value_edit_(new QLineEdit(this)), problems_(new QListWidget(this)) {
+    : QWidget(parent),
+      document_(document),
+      fields_(new ScenarioFieldsModel(document, this)),
+      source_(new QLabel(this)),
+      fields_view_(new QTableView(this)),
+      pointer_edit_(new QLineEdit(this)),
+      value_edit_(new QLineEdit(this)),
+      problems_(new QListWidget(this)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   source_->setWordWrap(true);
@@ -29,9 +33,11 @@ ScenarioPanel::ScenarioPanel(ExplorerDocument* document, QWidget* parent)
   fields_view_->horizontalHeader()->setStretchLastSection(true);
   fields_view_->verticalHeader()->hide();
   fields_view_->verticalHeader()->setDefaultSectionSize(20);
-  fields_view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
+  fields_view_->setEditTriggers(QAbstractItemView::DoubleClicked |
+                                QAbstractItemView::EditKeyPressed |
                                 QAbstractItemView::AnyKeyPressed);
-  fields_view_->setToolTip(tr("Double-click a value to edit it (JSON, or plain text for a string)"));
+  fields_view_->setToolTip(
+      tr("Double-click a value to edit it (JSON, or plain text for a string)"));
   layout->addWidget(fields_view_, 3);
 
   auto* set_row = new QHBoxLayout;

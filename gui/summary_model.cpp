@@ -23,7 +23,8 @@ QString format_value(double value) {
 
 }  // namespace
 
-std::vector<SummaryFigure> summary_figures(const sim::Report& baseline, const sim::Report& current) {
+std::vector<SummaryFigure> summary_figures(const sim::Report& baseline,
+                                           const sim::Report& current) {
   std::vector<SummaryFigure> figures{
       {QObject::tr("Throughput"), QObject::tr("tokens/s"), baseline.tokens_per_s(),
        current.tokens_per_s(), true},
@@ -70,8 +71,8 @@ int SummaryModel::columnCount(const QModelIndex& parent) const {
 QVariant SummaryModel::data(const QModelIndex& index, int role) const {
   if ((!index.isValid() || !checkIndex(index))) return {};
   const auto& figure = figures_[static_cast<std::size_t>(index.row())];
-  const double change = figure.baseline != 0 ? (figure.current - figure.baseline) / figure.baseline
-                                             : 0.0;
+  const double change =
+      figure.baseline != 0 ? (figure.current - figure.baseline) / figure.baseline : 0.0;
   if (role == Qt::DisplayRole) {
     switch (index.column()) {
       case Figure:
@@ -81,7 +82,8 @@ QVariant SummaryModel::data(const QModelIndex& index, int role) const {
       case Current:
         return format_value(figure.current);
       case Change:
-        if (figure.baseline == 0) return figure.current == 0 ? QStringLiteral("=") : QStringLiteral("new");
+        if (figure.baseline == 0)
+          return figure.current == 0 ? QStringLiteral("=") : QStringLiteral("new");
         return QStringLiteral("%1%2%").arg(change >= 0 ? "+" : "").arg(change * 100, 0, 'f', 2);
       default:
         return {};

@@ -76,7 +76,8 @@ class ExplorerTest : public QObject {
     // rises, and the experts phase of that layer (gated by that GPU) takes longer.
     QVERIFY(window.current_report()->imbalance > baseline.imbalance);
     QVERIFY(window.current_report()->step_time_s > baseline.step_time_s);
-    const auto first_moe = baseline.layers.size() - static_cast<std::size_t>(window.document()->moe_layers());
+    const auto first_moe =
+        baseline.layers.size() - static_cast<std::size_t>(window.document()->moe_layers());
     QVERIFY(window.current_report()->layers[first_moe].phases.experts >
             baseline.layers[first_moe].phases.experts);
 
@@ -241,7 +242,8 @@ class ExplorerTest : public QObject {
     QTemporaryDir dir;
     MainWindow window;
     QSignalSpy shown(&window, &MainWindow::resultShown);
-    QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "dsv3.json", test::kDeepSeekV3On64)));
+    QVERIFY(
+        window.load(test::write_scenario(QDir(dir.path()), "dsv3.json", test::kDeepSeekV3On64)));
     QVERIFY(shown.wait(60'000));
     QVERIFY(window.current_report());
     QCOMPARE(window.current_report()->gpus, 64);
@@ -258,8 +260,10 @@ class ExplorerTest : public QObject {
     std::ranges::sort(edit_to_result_ms);
     std::ranges::sort(simulate_ms);
     const double median = edit_to_result_ms[edit_to_result_ms.size() / 2];
-    qInfo("DeepSeek-V3, 64 GPUs, median of 7 edits: %.1f ms from edit to result on screen, "
-          "%.1f ms of simulate on the worker thread", median, simulate_ms[simulate_ms.size() / 2]);
+    qInfo(
+        "DeepSeek-V3, 64 GPUs, median of 7 edits: %.1f ms from edit to result on screen, "
+        "%.1f ms of simulate on the worker thread",
+        median, simulate_ms[simulate_ms.size() / 2]);
     QVERIFY(median < 1000);
   }
 };

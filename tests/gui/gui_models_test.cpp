@@ -21,7 +21,8 @@ class ModelsTest : public QObject {
   void init() {
     document_ = std::make_unique<ExplorerDocument>();
     QVERIFY(dir_.isValid());
-    QVERIFY(document_->load(test::write_scenario(QDir(dir_.path()), "skewed.json", test::kSkewedEp8)));
+    QVERIFY(
+        document_->load(test::write_scenario(QDir(dir_.path()), "skewed.json", test::kSkewedEp8)));
   }
 
   void placement_model_passes_tester_through_edits() {
@@ -50,7 +51,8 @@ class ModelsTest : public QObject {
     const auto replicas = static_cast<int>(placement.replicas[expert].size());
     QCOMPARE(tile.data(PlacementModel::ReplicasRole).toInt(), replicas);
     // A tile carries its share: the expert's load split evenly over its replicas.
-    QCOMPARE(tile.data(PlacementModel::LoadRole).toDouble(), document_->loads()[0][expert] / replicas);
+    QCOMPARE(tile.data(PlacementModel::LoadRole).toDouble(),
+             document_->loads()[0][expert] / replicas);
   }
 
   void dropping_a_tile_moves_the_expert_and_ctrl_drop_replicates() {
@@ -76,7 +78,8 @@ class ModelsTest : public QObject {
     int freed_gpu = -1;
     for (int gpu = 1; gpu < 8 && freed_gpu < 0; ++gpu)
       if (document_->placements()[0].slots[gpu][1] != expert &&
-          document_->placements()[0].slots[gpu][0] != expert && document_->remove_replica(0, {gpu, 1}))
+          document_->placements()[0].slots[gpu][0] != expert &&
+          document_->remove_replica(0, {gpu, 1}))
         freed_gpu = gpu;
     QVERIFY(freed_gpu > 0);
     const auto replicas = document_->placements()[0].replicas[expert].size();
