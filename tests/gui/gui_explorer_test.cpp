@@ -217,6 +217,30 @@ class ExplorerTest : public QObject {
     QCOMPARE(listed.join('\n'), expected);
   }
 
+  void odd_edits_are_refused_or_simulated_never_crash() {
+    QTemporaryDir dir;
+    MainWindow window;
+    QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
+    QVERIFY(next_result(window));
+    const std::pair<const char*, nlohmann::ordered_json> edits[] = {
+        {"/parallelism/expert_parallel", 3},       {"/parallelism/expert_parallel", 0},
+        {"/parallelism/expert_parallel", 16},      {"/placement/redundant_experts", 5},
+        {"/placement/redundant_experts", -8},      {"/placement/strategy", "eplb"},
+        {"/placement/strategy", "no-such"},        {"/workload/tokens_per_gpu", 1},
+        {"/workload/tokens_per_gpu", "many"},      {"/policy/capacity_factor", 0.5},
+        {"/cluster", "h200x32"},                   {"/model", "deepseek-v3"},
+        {"/workload/routing/zipf_exponent", 1e9},  {"/no/such/field", 1},
+        {"/parallelism", nullptr},
+    };
+    for (const auto& [pointer, value] : edits) {
+      const bool valid = window.document()->set_field(pointer, value);
+      QVERIFY2(valid || !window.document()->problems().isEmpty(), pointer);
+      if (valid) QVERIFY2(next_result(window), pointer);  // a result or its error, on screen
+      QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
+      QVERIFY(next_result(window));
+    }
+  }
+
   void stale_results_are_dropped() {
     SimulationRunner runner;
     QSignalSpy finished(&runner, &SimulationRunner::finished);
