@@ -5,6 +5,7 @@
 #include <QUndoCommand>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "sim/builtin_scenarios.hpp"
 #include "sim/simulate.hpp"
@@ -82,6 +83,36 @@ bool ExplorerDocument::set_field(const std::string& pointer, const nlohmann::ord
   return adopt(json_.dump(2), source_);
 }
 
+bool ExplorerDocument::has_network_models() {
+  for (const auto& section : sim::scenario_fields())
+    if (section.section == "/network")
+      for (auto field : section.fields)
+        if (field == "model") return true;
+  return false;
+}
+
+sim::ScenarioSpec ExplorerDocument::parse_for_runs(const sim::ScenarioSpec& spec) const {
+  if (network_model_.empty() || !has_network_models()) return spec;
+  auto json = json_;
+  json["network"]["model"] = network_model_;
+  return sim::parse_scenario(json.dump(), source_);
+}
+
+bool ExplorerDocument::set_network_model(const std::string& model) {
+  if (!has_network_models() && !model.empty()) return false;
+  const auto previous = std::exchange(network_model_, model);
+  if (!has_scenario()) return true;
+  try {
+    run_scenario_ = parse_for_runs(*scenario_);
+  } catch (const ConfigError& error) {
+    network_model_ = previous;
+    set_problems(problem_lines(error));
+    return false;
+  }
+  Q_EMIT runSettingsChanged();
+  return true;
+}
+
 bool ExplorerDocument::load_trace(const std::string& path) {
   if (!has_scenario()) {
     set_problems({tr("Open a scenario before its routing trace")});
@@ -108,13 +139,14 @@ bool ExplorerDocument::load_trace(const std::string& path) {
 }
 
 bool ExplorerDocument::adopt(const std::string& text, const std::string& source) {
-  sim::ScenarioSpec spec;
+  sim::ScenarioSpec spec, run_spec;
   std::vector<std::vector<double>> loads;
   std::vector<sim::Placement> placements;
   try {
     json_ = nlohmann::ordered_json::parse(text);
     source_ = source;
     spec = sim::parse_scenario(text, source);
+    run_spec = parse_for_runs(spec);
     sim::SimulationOverrides overrides;
     overrides.expert_popularity = popularity_;
     loads = sim::expert_loads(spec, overrides);
@@ -127,6 +159,7 @@ bool ExplorerDocument::adopt(const std::string& text, const std::string& source)
     return false;
   }
   scenario_ = std::move(spec);
+  run_scenario_ = std::move(run_spec);
   loads_ = std::move(loads);
   baseline_ = placements;
   placements_ = std::move(placements);

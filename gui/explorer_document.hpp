@@ -35,6 +35,15 @@ class ExplorerDocument : public QObject {
   // Per MoE layer popularity from the trace; empty = the scenario's generator.
   const std::vector<std::vector<double>>& popularity() const { return popularity_; }
 
+  // The network model the runs use, when the scenario format has /network/model ("flow" plays
+  // every all-to-all over the topology; "analytic" is fast enough to re-simulate on every edit).
+  // "" = the scenario's own. Placements and history stay; problems() says why it was refused.
+  static bool has_network_models();
+  bool set_network_model(const std::string& model);
+  const std::string& network_model() const { return network_model_; }
+  // The scenario as runs take it: scenario() with the network model above.
+  const sim::ScenarioSpec& run_scenario() const { return *run_scenario_; }
+
   bool has_scenario() const { return scenario_.has_value(); }
   const sim::ScenarioSpec& scenario() const { return *scenario_; }
   const nlohmann::ordered_json& scenario_json() const { return json_; }
@@ -63,17 +72,21 @@ class ExplorerDocument : public QObject {
 
  Q_SIGNALS:
   void scenarioChanged();    // a new valid scenario: placements, loads and baseline all new
+  void runSettingsChanged();  // same scenario and placements, run another way (network model)
   void placementsChanged();  // an edit, undo or redo
   void problemsChanged();
 
  private:
   bool adopt(const std::string& text, const std::string& source);
+  sim::ScenarioSpec parse_for_runs(const sim::ScenarioSpec& spec) const;
   void set_problems(QStringList problems);
   bool push_layer_edit(int layer, sim::Placement edited, const QString& text);
 
   nlohmann::ordered_json json_;
   std::string source_;
   std::optional<sim::ScenarioSpec> scenario_;
+  std::optional<sim::ScenarioSpec> run_scenario_;
+  std::string network_model_ = has_network_models() ? "analytic" : "";
   std::string trace_path_;
   std::vector<std::vector<double>> popularity_;
   std::vector<std::vector<double>> loads_;

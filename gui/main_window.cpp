@@ -63,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent)
     resimulate(true);
   });
   connect(document_, &ExplorerDocument::placementsChanged, this, [this] { resimulate(false); });
+  connect(document_, &ExplorerDocument::runSettingsChanged, this, [this] { resimulate(true); });
   connect(runner_, &SimulationRunner::finished, this, &MainWindow::show_result);
   connect(runner_, &SimulationRunner::cancelled, this,
           [this] { status_->setText(tr("Simulation cancelled")); });
@@ -138,6 +139,19 @@ void MainWindow::build_actions() {
   bar->addActions({replicate, remove, undo, redo});
   bar->addSeparator();
   bar->addAction(tr("Cancel run"), this, [this] { runner_->cancel(); });
+  if (ExplorerDocument::has_network_models()) {  // a scenario format with /network/model
+    auto* network = new QComboBox(this);
+    network->addItem(tr("network: analytic (fast)"), QStringLiteral("analytic"));
+    network->addItem(tr("network: flow (exact, slow)"), QStringLiteral("flow"));
+    network->addItem(tr("network: as the scenario says"), QString());
+    network->setToolTip(tr("How runs play the all-to-alls; analytic re-simulates on every edit"));
+    network->setCurrentIndex(network->findData(QString::fromStdString(document_->network_model())));
+    connect(network, &QComboBox::currentIndexChanged, this, [this, network] {
+      document_->set_network_model(network->currentData().toString().toStdString());
+    });
+    bar->addSeparator();
+    bar->addWidget(network);
+  }
 }
 
 bool MainWindow::load(const std::string& name_or_path) {
@@ -167,7 +181,7 @@ void MainWindow::resimulate(bool with_baseline) {
   sim::SimulationOverrides overrides;
   overrides.placements = document_->placements();
   overrides.expert_popularity = document_->popularity();
-  runner_->request(document_->scenario(), std::move(overrides), with_baseline || !baseline_);
+  runner_->request(document_->run_scenario(), std::move(overrides), with_baseline || !baseline_);
   status_->setText(tr("Simulating…"));
   show_layer_loads();
 }
@@ -182,16 +196,20 @@ void MainWindow::show_result(const SimulationResult& result) {
   }
   if (result.baseline) baseline_ = result.baseline;
   current_ = result.report;
+  scenario_panel_->show_problems();  // clears a failed run's error
   results_->show_reports(baseline_ ? *baseline_ : *current_, *current_);
-  const auto& trace = document_->trace();
-  status_->setText(
-      tr("%1%6 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms")
-          .arg(QString::fromStdString(current_->scenario))
-          .arg(current_->gpus)
-          .arg(current_->step_time_s * 1e3, 0, 'f', 2)
-          .arg(current_->tokens_per_s(), 0, 'f', 0)
-          .arg(result.elapsed_s * 1e3, 0, 'f', 1)
-          .arg(trace.empty() ? QString() : tr(" · trace %1").arg(QString::fromStdString(trace))));
+  QString notes;
+  if (!document_->trace().empty())
+    notes += tr(" · trace %1").arg(QString::fromStdString(document_->trace()));
+  if (!document_->network_model().empty())
+    notes += tr(" · network %1").arg(QString::fromStdString(document_->network_model()));
+  status_->setText(tr("%1 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms%6")
+                       .arg(QString::fromStdString(current_->scenario))
+                       .arg(current_->gpus)
+                       .arg(current_->step_time_s * 1e3, 0, 'f', 2)
+                       .arg(current_->tokens_per_s(), 0, 'f', 0)
+                       .arg(result.elapsed_s * 1e3, 0, 'f', 1)
+                       .arg(notes));
   Q_EMIT resultShown();
 }
 

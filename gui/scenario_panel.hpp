@@ -21,9 +21,10 @@ class ScenarioPanel : public QWidget {
   ScenarioFieldsModel* fields_model() const { return fields_; }
   // A run that failed (a scenario that does not fit in memory, say): listed like a file problem.
   void show_run_error(const QString& error);
+  // The document's problems (or that the scenario is valid), replacing any run error.
+  void show_problems();
 
  private:
-  void show_problems();
 
   ExplorerDocument* document_;
   ScenarioFieldsModel* fields_;

@@ -241,6 +241,29 @@ class ExplorerTest : public QObject {
     }
   }
 
+  void switching_the_network_model_keeps_placements_and_history() {
+    if (!ExplorerDocument::has_network_models()) QSKIP("this scenario format has no /network/model");
+    QTemporaryDir dir;
+    MainWindow window;
+    auto* document = window.document();
+    QCOMPARE(document->network_model(), std::string("analytic"));  // edits re-simulate at once
+    QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
+    QVERIFY(next_result(window));
+    SlotRef from, to;
+    QVERIFY(find_worsening_swap(*document, from, to));
+    QVERIFY(document->move_expert(0, from, to));
+    QVERIFY(next_result(window));
+    const auto edited = document->placements()[0].slots;
+    QVERIFY(document->set_network_model("flow"));
+    QVERIFY(next_result(window));  // baseline and current, both on the flow model
+    QVERIFY(window.current_report() && window.baseline_report());
+    QCOMPARE(document->placements()[0].slots, edited);
+    QCOMPARE(document->undo_stack()->count(), 1);
+    QVERIFY(!document->set_network_model("no-such-model"));
+    QVERIFY(document->problems().join('\n').contains("/network/model"));
+    QCOMPARE(document->network_model(), std::string("flow"));
+  }
+
   void stale_results_are_dropped() {
     SimulationRunner runner;
     QSignalSpy finished(&runner, &SimulationRunner::finished);
