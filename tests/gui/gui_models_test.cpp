@@ -1,6 +1,7 @@
 // Every item model of gui/ under QAbstractItemModelTester, through loads, edits, undo and layer
 // changes; and the placement model's drag and drop.
 #include <QAbstractItemModelTester>
+#include <QDropEvent>
 #include <QMimeData>
 #include <QTemporaryDir>
 #include <QTest>
@@ -8,12 +9,19 @@
 
 #include "gui/explorer_document.hpp"
 #include "gui/placement_model.hpp"
+#include "gui/placement_view.hpp"
 #include "gui/scenario_fields_model.hpp"
 #include "gui/summary_model.hpp"
 #include "gui_test_scenarios.hpp"
 #include "sim/simulate.hpp"
 
 namespace moesim::gui {
+
+// The view's own drop handling, reachable from a test.
+class DropView : public PlacementView {
+ public:
+  void drop(QDropEvent* event) { dropEvent(event); }
+};
 
 class ModelsTest : public QObject {
   Q_OBJECT
@@ -88,6 +96,32 @@ class ModelsTest : public QObject {
     QCoreApplication::processEvents();
     QCOMPARE(document_->placements()[0].replicas[expert].size(), replicas + 1);
     QCOMPARE(document_->placements()[0].slots[freed_gpu][1], expert);
+  }
+
+  void dropping_on_the_view_moves_the_expert_under_the_cursor() {
+    PlacementModel model(document_.get());
+    DropView view;
+    view.setModel(&model);
+    view.resize(600, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const auto before = document_->placements()[0];
+    int target = -1;
+    for (int gpu = 1; gpu < 8 && target < 0; ++gpu) {
+      auto trial = before;
+      if (move_expert(trial, {0, 0}, {gpu, 1})) target = gpu;
+    }
+    QVERIFY(target > 0);
+    // What a drag of tile (slot 0, GPU 0) released over tile (slot 1, GPU target) delivers.
+    std::unique_ptr<QMimeData> mime(model.mimeData({model.index(0, 0)}));
+    const QPointF at = view.visualRect(model.index(1, target)).center();
+    QDropEvent drop(at, Qt::MoveAction | Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+    drop.setDropAction(Qt::MoveAction);
+    drop.ignore();
+    view.drop(&drop);
+    QCoreApplication::processEvents();
+    QCOMPARE(document_->placements()[0].slots[target][1], before.slots[0][0]);
+    QCOMPARE(document_->placements()[0].slots[0][0], before.slots[target][1]);
   }
 
   void summary_model_passes_tester_and_reports_change() {
