@@ -5,8 +5,8 @@
 
 namespace moesim::sim {
 
-LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile)
-    : s_(scenario), profile_(profile), curves_(profile ? profile->model(scenario.model.name) : nullptr) {}
+LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network)
+    : s_(scenario), profile_(profile), curves_(profile ? profile->model(scenario.model.name) : nullptr), network_(network) {}
 
 double LayerCostModel::compute_rate() const {
   const auto& d = s_.cluster.device;
@@ -126,8 +126,26 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
     }
     return slowest;
   };
-  cost.phases.dispatch = all_to_all(m.dispatch_bytes, cost.gpu_communication);
-  cost.phases.combine = all_to_all(m.combine_bytes, cost.gpu_communication);
+  // Played on the topology: every GPU sends its copies to GPU d in proportion to d's share.
+  auto flow_all_to_all = [&](double element_bytes, std::vector<double>& per_gpu_time) {
+    ByteMatrix bytes(gpus, std::vector<Bytes>(gpus, 0.0));
+    for (int src = 0; src < gpus; ++src)
+      for (int dst = 0; dst < gpus; ++dst)
+        if (src != dst && total_received > 0)
+          bytes[src][dst] = copies_per_gpu * received[dst] / total_received * token_bytes * element_bytes;
+    const CollectiveTiming timing = network_->all_to_all(bytes);
+    for (int g = 0; g < gpus; ++g) per_gpu_time[g] += timing.gpu_time[g];
+    cost.nvlink_bytes += timing.scale_up_bytes;
+    cost.network_bytes += timing.scale_out_bytes;
+    return timing.time;
+  };
+  if (network_ != nullptr) {
+    cost.phases.dispatch = flow_all_to_all(m.dispatch_bytes, cost.gpu_communication);
+    cost.phases.combine = flow_all_to_all(m.combine_bytes, cost.gpu_communication);
+  } else {
+    cost.phases.dispatch = all_to_all(m.dispatch_bytes, cost.gpu_communication);
+    cost.phases.combine = all_to_all(m.combine_bytes, cost.gpu_communication);
+  }
   // Unpermute (gathering expert outputs back into token order) ends the combine phase.
   if (curves_ != nullptr) cost.phases.combine += interpolate(curves_->unpermute_us, tokens_per_gpu) * 1e-6;
   cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/measured_profile.hpp"
+#include "sim/network_model.hpp"
 #include "sim/placement.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
@@ -23,7 +24,8 @@ struct LayerCost {
 class LayerCostModel {
  public:
   // `profile` may be null; when it holds no curves for the model only its ceilings are used.
-  LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile);
+  // `network` may be null: all-to-alls are then priced analytically.
+  LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
 
   // Attention (+ dense MLP or shared experts) for `tokens` on one GPU.
@@ -49,6 +51,7 @@ class LayerCostModel {
   const ScenarioSpec& s_;
   const MeasuredProfile* profile_ = nullptr;
   const ModelCurves* curves_ = nullptr;
+  const NetworkModel* network_ = nullptr;
 };
 
 }  // namespace moesim::sim

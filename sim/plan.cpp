@@ -194,6 +194,8 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
                                            {"micro_batches", overlap == "two-micro-batch" ? 2 : 1}};
                 scenario["placement"] = {{"strategy", strategy}, {"redundant_experts", redundant}};
                 scenario["price"] = {{"usd_per_gpu_hour", option.usd_per_gpu_hour}, {"date", option.price_date}};
+                // Sweeps price all-to-alls analytically; `moesim run` the chosen one for flow-level figures.
+                scenario["network"] = {{"model", "analytic"}};
                 candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}", option.cluster["system"].get<std::string>(),
                                               nodes, ep, tp, strategy, redundant, overlap);
                 candidate.scenario = std::move(scenario);

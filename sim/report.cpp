@@ -40,6 +40,7 @@ Json report_to_json(const Report& r) {
       {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
       {"profile_source", r.profile_source},
       {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
+      {"network_model", r.network_model},
       {"tokens_per_step", r.tokens_per_step},
       {"gpus", r.gpus},
   };
@@ -141,6 +142,8 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("costs     {}{}\n", r.profile_source,
                       r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
                                                      : fmt::format(" (profile {})", r.profile_name));
+  text += fmt::format("network   {}\n", r.network_model == "flow" ? "flow-level max-min sharing over the cluster graph"
+                                                                   : "analytic per-GPU bandwidth bounds");
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);

@@ -58,7 +58,8 @@ struct Report {
   std::string workload;
   int gpus = 0;
   std::string profile_source = "roofline";
-  std::string profile_name;  // which measured profile, when profile_source is "measured"
+  std::string profile_name;
+  std::string network_model = "analytic";  // how all-to-alls were priced: "flow" or "analytic"  // which measured profile, when profile_source is "measured"
   double step_time_s = 0;
   double tokens_per_step = 0;
   double dropped_tokens = 0;

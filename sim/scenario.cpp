@@ -24,7 +24,7 @@ using Names = std::span<const std::string_view>;
 
 constexpr std::string_view kRootFields[] = {"schema_version", "name",   "description", "model",
                                             "cluster",        "parallelism", "placement",
-                                            "policy",         "workload", "profile", "price"};
+                                            "policy",         "workload", "profile", "network", "price"};
 constexpr std::string_view kModelFields[] = {
     "preset",       "name",          "layers",        "moe_layers",        "hidden",
     "vocab",        "experts",       "top_k",         "shared_experts",    "expert_ffn",
@@ -46,6 +46,8 @@ constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "se
 constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency", "memory_efficiency",
                                                "network_efficiency"};
 constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
+constexpr std::string_view kNetworkFields[] = {"model"};
+constexpr std::string_view kNetworkModels[] = {"auto", "flow", "analytic"};
 
 constexpr SectionFields kSections[] = {
     {"", kRootFields},
@@ -57,6 +59,7 @@ constexpr SectionFields kSections[] = {
     {"/workload", kWorkloadFields},
     {"/workload/routing", kRoutingFields},
     {"/profile", kProfileFields},
+    {"/network", kNetworkFields},
     {"/price", kPriceFields},
 };
 
@@ -362,6 +365,11 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.workload = read_workload(root.child("workload"), problems);
   s.profile = read_profile(root.child("profile"), problems);
   s.price = read_price(root.child("price"), problems);
+  if (const Json* network = root.child("network")) {
+    FieldReader nr(*network, "/network", problems, kNetworkFields);
+    s.network.model = enum_at<NetworkModelKind>(nr.choice("model", kNetworkModels, "auto"), kNetworkModels);
+    nr.finish();
+  }
   root.finish();
   problems.throw_if_any(source);
   return s;

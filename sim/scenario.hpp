@@ -79,6 +79,21 @@ struct ProfileSpec {
   double network_efficiency = 0.8;   // share of link line rate a collective reaches
 };
 
+enum class NetworkModelKind { Auto, Flow, Analytic };
+
+// EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box
+// (release build): DeepSeek-V3 prefill at EP 64 takes 19.5 s with flows against 0.07 s
+// analytic, with step times 0.01% apart (1721.24 vs 1721.44 ms) on a non-blocking fat-tree;
+// the flow model earns its cost where links are shared unevenly (docs/network-model.md).
+inline constexpr int kAutoFlowMaxGpus = 16;
+
+struct NetworkSpec {
+  // Flow: every all-to-all played as max-min fair flows over the cluster graph's routes.
+  // Analytic: each GPU's busiest direction over its scale-up and NIC bandwidth (fast; for sweeps).
+  // Auto: flow for EP groups of at most kAutoFlowMaxGpus, analytic above.
+  NetworkModelKind model = NetworkModelKind::Auto;
+};
+
 struct PriceSpec {
   std::optional<double> usd_per_gpu_hour;
   std::string date;  // YYYY-MM-DD the price was quoted
@@ -95,6 +110,7 @@ struct ScenarioSpec {
   PolicySpec policy;
   WorkloadSpec workload;
   ProfileSpec profile;
+  NetworkSpec network;
   PriceSpec price;
 };
 

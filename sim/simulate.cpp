@@ -157,7 +157,13 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
                                                             "with moesim-profile or use \"roofline\"",
                                                             s.profile.source, m.name, fmt::join(profile->model_names(), ", "))}});
   }
-  const LayerCostModel model(s, profile ? &*profile : nullptr);
+  std::optional<NetworkModel> network;
+  const bool flows = s.network.model == NetworkModelKind::Flow ||
+                     (s.network.model == NetworkModelKind::Auto && s.parallelism.expert_parallel <= kAutoFlowMaxGpus);
+  r.network_model = flows ? "flow" : "analytic";
+  if (flows)
+    network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
+  const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
   r.profile_source = model.measured() ? "measured" : "roofline";
   r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);

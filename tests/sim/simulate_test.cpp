@@ -33,10 +33,23 @@ TEST(Simulate, ExpertPhaseIsTheComputeRoofline) {
 TEST(Simulate, DispatchIsNvlinkBytesOverBandwidthPlusLatency) {
   // Each GPU sends 4096 x 2 copies, 7/8 of them to its 7 peers: 7168 x 4096 x 2 bytes =
   // 58,720,256 B over 0.8 x 450 GB/s, plus 1 us NVSwitch latency. Receiving is symmetric.
-  const auto report = simulate(quickstart());
+  auto s = quickstart();
+  s.network.model = NetworkModelKind::Analytic;
+  const auto report = simulate(s);
   EXPECT_NEAR(report.layers[0].phases.dispatch, 58720256.0 / (0.8 * 450e9) + 1e-6, 1e-12);
   EXPECT_DOUBLE_EQ(report.imbalance, 1.0);
   EXPECT_DOUBLE_EQ(report.dropped_tokens, 0);
+}
+
+TEST(Simulate, FlowModelAgreesOnOneNvswitchNode) {
+  // Played as 56 flows over the HGX graph: each GPU's NVLink port carries its 7 flows of
+  // 8,388,608 B at 0.8 x 450 GB/s, the same 163.1 us, plus the route's 1 us; finish times round
+  // up to whole nanoseconds, so the two models agree within 2 ns.
+  auto s = quickstart();
+  s.network.model = NetworkModelKind::Flow;
+  const auto report = simulate(s);
+  EXPECT_EQ(report.network_model, "flow");
+  EXPECT_NEAR(report.layers[0].phases.dispatch, 58720256.0 / (0.8 * 450e9) + 1e-6, 2e-9);
 }
 
 TEST(Simulate, CapacityFactorDropsTheSkewedExcess) {

@@ -1,0 +1,39 @@
+#pragma once
+// The all-to-all collectives of a MoE layer played as flows over the cluster's real topology
+// (topology/ builds the graph and routes; sim/all_to_all.* shares links max-min fairly). One EP
+// group is simulated; every group replays the same routing.
+#include <memory>
+#include <vector>
+
+#include "sim/all_to_all.hpp"
+#include "sim/scenario.hpp"
+#include "topology/cluster_graph.hpp"
+#include "topology/routes.hpp"
+
+namespace moesim::sim {
+
+struct CollectiveTiming {
+  double time = 0;                  // seconds, the slowest GPU
+  std::vector<double> gpu_time;     // per GPU of the EP group: when its sends and receives end
+  double scale_up_bytes = 0;        // bytes on NVLink / PCIe / xGMI links
+  double scale_out_bytes = 0;       // bytes on NIC-to-fabric links (counted once, at injection)
+};
+
+class NetworkModel {
+ public:
+  // Builds the cluster graph of the scenario; throws ConfigError for a cluster it cannot build.
+  explicit NetworkModel(const ScenarioSpec& scenario, double fixed_cost_seconds);
+  // bytes[s][d] between GPUs s and d of the first EP group (GPU ranks 0 .. ep-1).
+  CollectiveTiming all_to_all(const ByteMatrix& bytes) const;
+  const topology::ClusterGraph& graph() const { return *graph_; }
+
+ private:
+  const ScenarioSpec& s_;
+  std::unique_ptr<topology::ClusterGraph> graph_;
+  std::unique_ptr<topology::Router> router_;
+  NetworkLinks links_;
+  AllToAllOptions options_;
+  std::vector<std::vector<RoutedPath>> paths_;  // [source][destination], built once
+};
+
+}  // namespace moesim::sim
