@@ -21,6 +21,7 @@
 #include "gui/placement_view.hpp"
 #include "gui/results_panel.hpp"
 #include "gui/scenario_panel.hpp"
+#include "sim/builtin_scenarios.hpp"
 #include "sim/report.hpp"
 
 namespace moesim::gui {
@@ -77,6 +78,11 @@ void MainWindow::build_actions() {
                                                    tr("Scenarios (*.json);;All files (*)"));
     if (!path.isEmpty()) load(path.toStdString());
   });
+  auto* builtins = file->addMenu(tr("Open &built-in scenario"));
+  for (const auto& builtin : sim::builtin_scenarios()) {
+    const std::string name(builtin.name);
+    builtins->addAction(QString::fromStdString(name), this, [this, name] { load(name); });
+  }
   file->addAction(tr("Open routing &trace…"), this, [this] {
     const auto path =
         QFileDialog::getOpenFileName(this, tr("Open routing trace"), {},
@@ -119,9 +125,11 @@ void MainWindow::build_actions() {
   replicate->setToolTip(
       tr("Add a replica of the selected expert on the least-loaded GPU with a "
          "free or redundant slot"));
+  replicate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
   connect(replicate, &QAction::triggered, this, &MainWindow::replicate_current);
   auto* remove = new QAction(tr("Remove replica"), this);
   remove->setToolTip(tr("Free the selected slot, when its expert has another replica"));
+  remove->setShortcut(QKeySequence::Delete);
   connect(remove, &QAction::triggered, this, &MainWindow::remove_current);
   placement_view_->addActions({replicate, remove});
   edit->addSeparator();
