@@ -105,30 +105,58 @@ std::string report_to_csv(const Report& r) {
 Json report_to_timeline(const Report& r, int max_gpus) {
   Json events = Json::array();
   const int shown = std::min<int>(max_gpus, static_cast<int>(r.per_gpu.size()));
+  const int links_pid = shown;  // a process of its own for the link-load counters
   const char* streams[] = {"compute", "dispatch", "combine"};
   for (int gpu = 0; gpu < shown; ++gpu) {
-    events.push_back({{"ph", "M"}, {"pid", gpu}, {"name", "process_name"},
-                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
+    events.push_back({{"ph", "M"}, {"pid", gpu}, {"name", "process_name"}, {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
     for (int tid = 0; tid < 3; ++tid)
-      events.push_back({{"ph", "M"}, {"pid", gpu}, {"tid", tid}, {"name", "thread_name"},
-                        {"args", {{"name", streams[tid]}}}});
-    // Phases run back to back on the slowest GPU's schedule; every GPU waits at each collective.
-    double t = 0;
-    for (const auto& layer : r.layers) {
-      const auto& p = layer.phases;
-      auto emit = [&](const char* name, int tid, double start, double duration) {
-        if (duration <= 0) return;
-        events.push_back({{"ph", "X"}, {"pid", gpu}, {"tid", tid},
-                          {"name", fmt::format("L{} {}", layer.layer, name)}, {"ts", us(start)},
-                          {"dur", us(duration)}});
-      };
-      emit("dense", 0, t, p.dense);
-      emit("gate", 0, t + p.dense, p.gate);
-      emit("dispatch", 1, t + p.dense + p.gate, p.dispatch);
-      emit("experts", 0, t + p.dense + p.gate + p.dispatch, p.experts);
-      emit("combine", 2, t + p.dense + p.gate + p.dispatch + p.experts, p.combine);
-      t += p.total;
+      events.push_back({{"ph", "M"}, {"pid", gpu}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", streams[tid]}}}});
+  }
+  events.push_back({{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
+  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
+    if (duration <= 0) return;
+    events.push_back({{"ph", "X"}, {"pid", gpu}, {"tid", tid}, {"name", name}, {"ts", us(start)}, {"dur", us(duration)}});
+  };
+  auto counter = [&](double at, double scale_up, double scale_out) {
+    events.push_back({{"ph", "C"}, {"pid", links_pid}, {"name", "link load GB/s (one EP group)"}, {"ts", us(at)},
+                      {"args", {{"scale_up", scale_up / 1e9}, {"scale_out", scale_out / 1e9}}}});
+  };
+  const int ep = r.layers.empty() ? 1 : std::max<int>(1, static_cast<int>(r.layers.back().gpu_experts.size()));
+  double t = 0;
+  for (const auto& layer : r.layers) {
+    const auto& p = layer.phases;
+    const double compute = p.dense + p.gate + p.experts;
+    const double communication = p.dispatch + p.combine;
+    // Micro-batches on two streams: compute in order; each all-to-all after its own compute and the
+    // previous all-to-all. "none" waits for each micro-batch's communication before the next starts;
+    // "comm-compute" runs the experts beside their all-to-all.
+    double compute_free = t, comm_free = t;
+    for (int mb = 0; mb < r.micro_batches; ++mb) {
+      const double start = r.overlap == "two-micro-batch" ? compute_free : std::max(compute_free, comm_free);
+      const double dispatch_start = start + p.dense + p.gate;
+      const double experts_start = r.overlap == "comm-compute" ? dispatch_start : dispatch_start + p.dispatch;
+      const double combine_start = r.overlap == "comm-compute" ? dispatch_start + std::max(p.dispatch, p.experts - p.combine)
+                                                               : experts_start + p.experts;
+      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb) : fmt::format("L{} ", layer.layer);
+      for (int gpu = 0; gpu < shown; ++gpu) {
+        const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
+        emit(gpu, 0, tag + "dense", start, p.dense);
+        emit(gpu, 0, tag + "gate", start + p.dense, p.gate);
+        emit(gpu, 1, tag + "dispatch", dispatch_start, p.dispatch);
+        emit(gpu, 0, tag + "experts", experts_start, own);  // then idle until the slowest rank is done
+        emit(gpu, 2, tag + "combine", combine_start, p.combine);
+      }
+      if (communication > 0) {
+        const double rate_up = layer.scale_up_bytes / communication, rate_out = layer.scale_out_bytes / communication;
+        counter(dispatch_start, rate_up, rate_out);
+        counter(dispatch_start + p.dispatch, 0, 0);
+        counter(combine_start, rate_up, rate_out);
+        counter(combine_start + p.combine, 0, 0);
+      }
+      compute_free = r.overlap == "two-micro-batch" ? start + compute : combine_start + p.combine;
+      comm_free = combine_start + p.combine;
     }
+    t += p.total;
   }
   return Json{{"traceEvents", events}, {"displayTimeUnit", "ms"},
               {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};

@@ -27,6 +27,9 @@ struct LayerResult {
   double imbalance = 1;  // max/mean tokens over GPUs of the EP group
   double dropped_tokens = 0;
   std::vector<double> tokens_per_expert;  // global, after drops
+  std::vector<double> gpu_experts;        // per EP rank, one micro-batch: its own expert GEMM time
+  double scale_up_bytes = 0;              // one EP group, one micro-batch, dispatch + combine
+  double scale_out_bytes = 0;
 };
 
 struct GpuResult {
@@ -59,7 +62,9 @@ struct Report {
   int gpus = 0;
   std::string profile_source = "roofline";
   std::string profile_name;
-  std::string network_model = "analytic";  // how all-to-alls were priced: "flow" or "analytic"  // which measured profile, when profile_source is "measured"
+  std::string network_model = "analytic";
+  std::string overlap = "none";  // as the scenario's parallelism.overlap
+  int micro_batches = 1;  // how all-to-alls were priced: "flow" or "analytic"  // which measured profile, when profile_source is "measured"
   double step_time_s = 0;
   double tokens_per_step = 0;
   double dropped_tokens = 0;
@@ -79,7 +84,8 @@ struct Report {
 
 nlohmann::json report_to_json(const Report& report);
 std::string report_to_csv(const Report& report);
-// Chrome trace JSON (ui.perfetto.dev): pid = GPU, tid = stream, ts/dur in microseconds.
+// Chrome trace JSON (ui.perfetto.dev): pid = GPU, tid = stream, ts/dur in microseconds; every
+// micro-batch laid out under the scenario's overlap; one process of counters for link load.
 nlohmann::json report_to_timeline(const Report& report, int max_gpus = 64);
 std::string report_summary_text(const Report& report);
 

@@ -136,6 +136,8 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.model = m.name;
   r.cluster = s.cluster.name;
   r.workload = std::string(workload_kind_name(s.workload.kind));
+  r.overlap = std::string(overlap_name(s.parallelism.overlap));
+  r.micro_batches = s.parallelism.micro_batches;
   r.gpus = s.cluster.gpus();
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
   r.price_date = s.price.date;
@@ -190,6 +192,12 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
                               micro_batches * groups;
       const LayerCost cost = model.moe_layer(placement, load, tokens_per_gpu);
       result.phases = cost.phases;
+      result.scale_up_bytes = cost.nvlink_bytes;
+      result.scale_out_bytes = cost.network_bytes;
+      // Each rank's own GEMM time: what the rank computes before it waits at the combine.
+      result.gpu_experts.resize(ep);
+      for (int g = 0; g < ep; ++g)
+        result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
       const auto loads = gpu_loads(placement, load);
       const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / ep;
       const double max = *std::max_element(loads.begin(), loads.end());

@@ -1,0 +1,61 @@
+#include "sim/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sim/simulate.hpp"
+
+namespace moesim::sim {
+namespace {
+
+// Events of one GPU whose name ends with `suffix`.
+std::vector<nlohmann::json> events(const nlohmann::json& timeline, int pid, const std::string& suffix) {
+  std::vector<nlohmann::json> found;
+  for (const auto& e : timeline["traceEvents"])
+    if (e["ph"] == "X" && e["pid"] == pid) {
+      const auto name = e["name"].get<std::string>();
+      if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        found.push_back(e);
+    }
+  return found;
+}
+
+TEST(Timeline, SkewGivesEachGpuItsOwnExpertTimeAndOneCollectiveEnd) {
+  auto s = load_scenario("quickstart");
+  s.profile.source = "roofline";
+  s.workload.routing = {RoutingGenerator::Zipf, 1.0, 1};
+  const auto timeline = report_to_timeline(simulate(s));
+  double shortest = 1e18, longest = 0;
+  std::set<double> combine_starts;
+  for (int gpu = 0; gpu < 8; ++gpu) {
+    const auto experts = events(timeline, gpu, "experts");
+    ASSERT_EQ(experts.size(), 32u);  // one per layer
+    shortest = std::min(shortest, experts[0]["dur"].get<double>());
+    longest = std::max(longest, experts[0]["dur"].get<double>());
+    combine_starts.insert(events(timeline, gpu, "combine")[0]["ts"].get<double>());
+  }
+  EXPECT_LT(shortest, longest);          // the hot expert's GPU computes longer...
+  EXPECT_EQ(combine_starts.size(), 1u);  // ...and everyone waits for it at the combine
+}
+
+TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
+  // In MoE layer 3, micro-batch 1's dense part starts when micro-batch 0's compute ends, while
+  // micro-batch 0's all-to-alls are still running.
+  auto s = load_scenario("dsv3-prefill-h200x256");
+  const auto timeline = report_to_timeline(simulate(s), 1);
+  const auto mb1_dense = events(timeline, 0, "L3 mb1 dense");
+  const auto mb0_combine = events(timeline, 0, "L3 mb0 combine");
+  ASSERT_EQ(mb1_dense.size(), 1u);
+  ASSERT_EQ(mb0_combine.size(), 1u);
+  const double mb1_start = mb1_dense[0]["ts"].get<double>();
+  EXPECT_LT(mb1_start, mb0_combine[0]["ts"].get<double>() + mb0_combine[0]["dur"].get<double>());
+  const auto mb0_experts = events(timeline, 0, "L3 mb0 experts");
+  EXPECT_GE(mb1_start, mb0_experts[0]["ts"].get<double>());
+  bool has_counter = false;
+  for (const auto& e : timeline["traceEvents"]) has_counter = has_counter || e["ph"] == "C";
+  EXPECT_TRUE(has_counter);
+}
+
+}  // namespace
+}  // namespace moesim::sim
