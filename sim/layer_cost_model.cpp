@@ -1,5 +1,7 @@
 #include "sim/layer_cost_model.hpp"
 
+#include "sim/layer_schedule.hpp"
+
 #include <algorithm>
 #include <numeric>
 
@@ -155,20 +157,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
 }
 
 double LayerCostModel::layer_total(const PhaseTimes& p) const {
-  const double micro_batches = s_.parallelism.micro_batches;
-  const double compute = p.dense + p.gate + p.experts;
-  const double communication = p.dispatch + p.combine;
-  switch (s_.parallelism.overlap) {
-    case Overlap::None: return micro_batches * (compute + communication);
-    // Chunked expert GEMMs hide the all-to-all behind them (or the reverse).
-    case Overlap::CommCompute:
-      return micro_batches * (p.dense + p.gate + std::max(p.experts, communication));
-    // Two micro-batches alternate: one computes while the other communicates; the first
-    // micro-batch's compute cannot hide anything.
-    case Overlap::TwoMicroBatch:
-      return micro_batches * std::max(compute, communication) + std::min(compute, communication);
-  }
-  return 0;
+  return schedule_layer(p, s_.parallelism.micro_batches, s_.parallelism.overlap).makespan;
 }
 
 double LayerCostModel::all_reduce_time(double bytes, int ranks) const {

@@ -1,5 +1,7 @@
 #include "sim/report.hpp"
 
+#include "sim/layer_schedule.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -125,36 +127,26 @@ Json report_to_timeline(const Report& r, int max_gpus) {
   double t = 0;
   for (const auto& layer : r.layers) {
     const auto& p = layer.phases;
-    const double compute = p.dense + p.gate + p.experts;
     const double communication = p.dispatch + p.combine;
-    // Micro-batches on two streams: compute in order; each all-to-all after its own compute and the
-    // previous all-to-all. "none" waits for each micro-batch's communication before the next starts;
-    // "comm-compute" runs the experts beside their all-to-all.
-    double compute_free = t, comm_free = t;
-    for (int mb = 0; mb < r.micro_batches; ++mb) {
-      const double start = r.overlap == "two-micro-batch" ? compute_free : std::max(compute_free, comm_free);
-      const double dispatch_start = start + p.dense + p.gate;
-      const double experts_start = r.overlap == "comm-compute" ? dispatch_start : dispatch_start + p.dispatch;
-      const double combine_start = r.overlap == "comm-compute" ? dispatch_start + std::max(p.dispatch, p.experts - p.combine)
-                                                               : experts_start + p.experts;
+    const auto schedule = schedule_layer(p, r.micro_batches, r.overlap);
+    for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
+      const auto& at = schedule.micro_batches[mb];
       const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb) : fmt::format("L{} ", layer.layer);
       for (int gpu = 0; gpu < shown; ++gpu) {
         const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
-        emit(gpu, 0, tag + "dense", start, p.dense);
-        emit(gpu, 0, tag + "gate", start + p.dense, p.gate);
-        emit(gpu, 1, tag + "dispatch", dispatch_start, p.dispatch);
-        emit(gpu, 0, tag + "experts", experts_start, own);  // then idle until the slowest rank is done
-        emit(gpu, 2, tag + "combine", combine_start, p.combine);
+        emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
+        emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
+        emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
+        emit(gpu, 0, tag + "experts", t + at.experts, own);  // then idle until the slowest rank is done
+        emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
       }
       if (communication > 0) {
         const double rate_up = layer.scale_up_bytes / communication, rate_out = layer.scale_out_bytes / communication;
-        counter(dispatch_start, rate_up, rate_out);
-        counter(dispatch_start + p.dispatch, 0, 0);
-        counter(combine_start, rate_up, rate_out);
-        counter(combine_start + p.combine, 0, 0);
+        counter(t + at.dispatch, rate_up, rate_out);
+        counter(t + at.dispatch + p.dispatch, 0, 0);
+        counter(t + at.combine, rate_up, rate_out);
+        counter(t + at.combine + p.combine, 0, 0);
       }
-      compute_free = r.overlap == "two-micro-batch" ? start + compute : combine_start + p.combine;
-      comm_free = combine_start + p.combine;
     }
     t += p.total;
   }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/scenario.hpp"
+
 namespace moesim::sim {
 
 inline constexpr int kReportSchemaVersion = 1;
@@ -63,7 +65,7 @@ struct Report {
   std::string profile_source = "roofline";
   std::string profile_name;
   std::string network_model = "analytic";
-  std::string overlap = "none";  // as the scenario's parallelism.overlap
+  Overlap overlap = Overlap::None;  // as the scenario's parallelism
   int micro_batches = 1;  // how all-to-alls were priced: "flow" or "analytic"  // which measured profile, when profile_source is "measured"
   double step_time_s = 0;
   double tokens_per_step = 0;

@@ -136,7 +136,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.model = m.name;
   r.cluster = s.cluster.name;
   r.workload = std::string(workload_kind_name(s.workload.kind));
-  r.overlap = std::string(overlap_name(s.parallelism.overlap));
+  r.overlap = s.parallelism.overlap;
   r.micro_batches = s.parallelism.micro_batches;
   r.gpus = s.cluster.gpus();
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;

@@ -40,8 +40,8 @@ TEST(Timeline, SkewGivesEachGpuItsOwnExpertTimeAndOneCollectiveEnd) {
 }
 
 TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
-  // In MoE layer 3, micro-batch 1's dense part starts when micro-batch 0's compute ends, while
-  // micro-batch 0's all-to-alls are still running.
+  // In MoE layer 3, micro-batch 1's attention runs while micro-batch 0's dispatch is on the wire,
+  // and micro-batch 0's experts wait for both.
   auto s = load_scenario("dsv3-prefill-h200x256");
   const auto timeline = report_to_timeline(simulate(s), 1);
   const auto mb1_dense = events(timeline, 0, "L3 mb1 dense");
@@ -50,8 +50,10 @@ TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
   ASSERT_EQ(mb0_combine.size(), 1u);
   const double mb1_start = mb1_dense[0]["ts"].get<double>();
   EXPECT_LT(mb1_start, mb0_combine[0]["ts"].get<double>() + mb0_combine[0]["dur"].get<double>());
+  const auto mb0_dispatch = events(timeline, 0, "L3 mb0 dispatch");
+  EXPECT_DOUBLE_EQ(mb1_start, mb0_dispatch[0]["ts"].get<double>());
   const auto mb0_experts = events(timeline, 0, "L3 mb0 experts");
-  EXPECT_GE(mb1_start, mb0_experts[0]["ts"].get<double>());
+  EXPECT_GE(mb0_experts[0]["ts"].get<double>(), mb0_dispatch[0]["ts"].get<double>() + mb0_dispatch[0]["dur"].get<double>());
   bool has_counter = false;
   for (const auto& e : timeline["traceEvents"]) has_counter = has_counter || e["ph"] == "C";
   EXPECT_TRUE(has_counter);
