@@ -71,9 +71,9 @@ class ExplorerDocument : public QObject {
   void replace_placements(std::vector<sim::Placement> placements);
 
  Q_SIGNALS:
-  void scenarioChanged();    // a new valid scenario: placements, loads and baseline all new
+  void scenarioChanged();     // a new valid scenario: placements, loads and baseline all new
   void runSettingsChanged();  // same scenario and placements, run another way (network model)
-  void placementsChanged();  // an edit, undo or redo
+  void placementsChanged();   // an edit, undo or redo
   void problemsChanged();
 
  private:

@@ -9,6 +9,7 @@
 
 #include "gui/charts.hpp"
 #include "gui/summary_model.hpp"
+#include "gui/timeline_widget.hpp"
 
 namespace moesim::gui {
 namespace {
@@ -28,7 +29,8 @@ ResultsPanel::ResultsPanel(QWidget* parent)
       tabs_(new QTabWidget(this)),
       gpu_loads_(new QChartView(this)),
       phases_(new QChartView(this)),
-      heat_map_(new HeatMapWidget(this)) {
+      heat_map_(new HeatMapWidget(this)),
+      timeline_(new TimelineWidget(this)) {
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
@@ -41,6 +43,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
   tabs_->addTab(gpu_loads_, tr("Per-GPU load"));
   tabs_->addTab(phases_, tr("Phases per layer"));
   tabs_->addTab(heat_map_, tr("Layer × expert heat map"));
+  tabs_->addTab(timeline_, tr("Timeline of one step"));
   splitter->addWidget(tabs_);
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
@@ -52,6 +55,7 @@ void ResultsPanel::show_reports(const sim::Report& baseline, const sim::Report& 
   summary_->set_reports(baseline, current);
   replace_chart(phases_, make_phase_chart(current));
   heat_map_->set_report(current);
+  timeline_->set_report(current);
 }
 
 void ResultsPanel::show_layer_loads(const std::vector<double>& current,
@@ -63,6 +67,7 @@ void ResultsPanel::show_layer_loads(const std::vector<double>& current,
 void ResultsPanel::clear() {
   summary_->clear();
   heat_map_->clear();
+  timeline_->clear();
 }
 
 void ResultsPanel::show_tab(int index) { tabs_->setCurrentIndex(index); }

@@ -13,6 +13,7 @@ class QTableView;
 namespace moesim::gui {
 
 class HeatMapWidget;
+class TimelineWidget;
 class SummaryModel;
 
 class ResultsPanel : public QWidget {
@@ -26,6 +27,7 @@ class ResultsPanel : public QWidget {
   void clear();
   void show_tab(int index);
   SummaryModel* summary_model() const { return summary_; }
+  TimelineWidget* timeline() const { return timeline_; }
   // Renders the chart on the visible tab (or the summary when asked) to a PNG file.
   bool save_current_chart(const QString& path) const;
 
@@ -36,6 +38,7 @@ class ResultsPanel : public QWidget {
   QChartView* gpu_loads_;
   QChartView* phases_;
   HeatMapWidget* heat_map_;
+  TimelineWidget* timeline_;
 };
 
 }  // namespace moesim::gui

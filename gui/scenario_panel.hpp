@@ -25,7 +25,6 @@ class ScenarioPanel : public QWidget {
   void show_problems();
 
  private:
-
   ExplorerDocument* document_;
   ScenarioFieldsModel* fields_;
   QLabel* source_;

@@ -11,8 +11,10 @@
 #include "gui/explorer_document.hpp"
 #include "gui/main_window.hpp"
 #include "gui/placement_model.hpp"
+#include "gui/results_panel.hpp"
 #include "gui/scenario_panel.hpp"
 #include "gui/simulation_worker.hpp"
+#include "gui/timeline_widget.hpp"
 #include "gui_test_scenarios.hpp"
 #include "sim/simulate.hpp"
 #include "topology/config_error.hpp"
@@ -66,6 +68,11 @@ class ExplorerTest : public QObject {
     const auto baseline_slots = window.document()->placements()[0].slots;
     const auto baseline = *window.current_report();
     QCOMPARE(baseline.step_time_s, window.baseline_report()->step_time_s);
+    // The timeline tab draws the Perfetto export's spans of GPU 0: compute, dispatch, combine.
+    const auto& spans = window.results()->timeline()->spans();
+    QVERIFY(!spans.empty());
+    QVERIFY(std::ranges::all_of(spans,
+                                [](const auto& span) { return span.lane >= 0 && span.lane < 3; }));
 
     SlotRef from, to;
     QVERIFY(find_worsening_swap(*window.document(), from, to));
@@ -223,13 +230,20 @@ class ExplorerTest : public QObject {
     QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
     QVERIFY(next_result(window));
     const std::pair<const char*, nlohmann::ordered_json> edits[] = {
-        {"/parallelism/expert_parallel", 3},       {"/parallelism/expert_parallel", 0},
-        {"/parallelism/expert_parallel", 16},      {"/placement/redundant_experts", 5},
-        {"/placement/redundant_experts", -8},      {"/placement/strategy", "eplb"},
-        {"/placement/strategy", "no-such"},        {"/workload/tokens_per_gpu", 1},
-        {"/workload/tokens_per_gpu", "many"},      {"/policy/capacity_factor", 0.5},
-        {"/cluster", "h200x32"},                   {"/model", "deepseek-v3"},
-        {"/workload/routing/zipf_exponent", 1e9},  {"/no/such/field", 1},
+        {"/parallelism/expert_parallel", 3},
+        {"/parallelism/expert_parallel", 0},
+        {"/parallelism/expert_parallel", 16},
+        {"/placement/redundant_experts", 5},
+        {"/placement/redundant_experts", -8},
+        {"/placement/strategy", "eplb"},
+        {"/placement/strategy", "no-such"},
+        {"/workload/tokens_per_gpu", 1},
+        {"/workload/tokens_per_gpu", "many"},
+        {"/policy/capacity_factor", 0.5},
+        {"/cluster", "h200x32"},
+        {"/model", "deepseek-v3"},
+        {"/workload/routing/zipf_exponent", 1e9},
+        {"/no/such/field", 1},
         {"/parallelism", nullptr},
     };
     for (const auto& [pointer, value] : edits) {
@@ -242,7 +256,8 @@ class ExplorerTest : public QObject {
   }
 
   void switching_the_network_model_keeps_placements_and_history() {
-    if (!ExplorerDocument::has_network_models()) QSKIP("this scenario format has no /network/model");
+    if (!ExplorerDocument::has_network_models())
+      QSKIP("this scenario format has no /network/model");
     QTemporaryDir dir;
     MainWindow window;
     auto* document = window.document();

@@ -115,7 +115,8 @@ class ModelsTest : public QObject {
     // What a drag of tile (slot 0, GPU 0) released over tile (slot 1, GPU target) delivers.
     std::unique_ptr<QMimeData> mime(model.mimeData({model.index(0, 0)}));
     const QPointF at = view.visualRect(model.index(1, target)).center();
-    QDropEvent drop(at, Qt::MoveAction | Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+    QDropEvent drop(at, Qt::MoveAction | Qt::CopyAction, mime.get(), Qt::LeftButton,
+                    Qt::NoModifier);
     drop.setDropAction(Qt::MoveAction);
     drop.ignore();
     view.drop(&drop);

@@ -1,0 +1,95 @@
+#include "gui/timeline_widget.hpp"
+
+#include <QPainter>
+#include <algorithm>
+
+namespace moesim::gui {
+namespace {
+
+constexpr const char* kLanes[] = {"compute", "dispatch", "combine"};
+
+QColor phase_colour(const QString& name) {
+  if (name.endsWith(QLatin1String("dense"))) return QColor(120, 120, 130);
+  if (name.endsWith(QLatin1String("gate"))) return QColor(240, 180, 40);
+  if (name.endsWith(QLatin1String("dispatch"))) return QColor(60, 140, 220);
+  if (name.endsWith(QLatin1String("experts"))) return QColor(200, 70, 60);
+  if (name.endsWith(QLatin1String("combine"))) return QColor(80, 180, 120);
+  return QColor(160, 160, 160);
+}
+
+}  // namespace
+
+TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
+  setMinimumSize(300, 120);
+  setToolTip(tr("One step on GPU 0, as the Perfetto timeline export has it (moesim run --out)"));
+}
+
+void TimelineWidget::set_report(const sim::Report& report) {
+  spans_.clear();
+  end_us_ = 0;
+  step_ms_ = report.step_time_s * 1e3;
+  const auto timeline = sim::report_to_timeline(report, 1);
+  for (const auto& event : timeline.at("traceEvents")) {
+    if (event.value("ph", "") != "X" || event.value("pid", -1) != 0) continue;
+    Span span;
+    span.lane = event.value("tid", 0);
+    span.start_us = event.value("ts", 0.0);
+    span.duration_us = event.value("dur", 0.0);
+    span.name = QString::fromStdString(event.value("name", ""));
+    end_us_ = std::max(end_us_, span.start_us + span.duration_us);
+    spans_.push_back(std::move(span));
+  }
+  update();
+}
+
+void TimelineWidget::clear() {
+  spans_.clear();
+  end_us_ = 0;
+  update();
+}
+
+void TimelineWidget::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  painter.fillRect(rect(), palette().base());
+  if (spans_.empty() || end_us_ <= 0) {
+    painter.drawText(rect(), Qt::AlignCenter, tr("no results yet"));
+    return;
+  }
+  const int label_width = 80;
+  const int top = 46;
+  const int axis_height = 24;
+  const int lane_height = std::max(16, (height() - top - axis_height - 8) / 3);
+  const double x_scale = (width() - label_width - 12) / end_us_;
+  painter.drawText(QRect(0, 4, width(), 20), Qt::AlignCenter,
+                   tr("One step on GPU 0 (step time %1 ms): phases back to back on the slowest "
+                      "GPU's schedule; time in ms")
+                       .arg(step_ms_, 0, 'f', 2));
+  int legend_x = 80;
+  for (const char* phase : {"dense", "gate", "dispatch", "experts", "combine"}) {
+    painter.fillRect(QRect(legend_x, 28, 10, 10), phase_colour(QString::fromLatin1(phase)));
+    painter.drawText(QRect(legend_x + 14, 24, 70, 20), Qt::AlignVCenter | Qt::AlignLeft, tr(phase));
+    legend_x += 20 + painter.fontMetrics().horizontalAdvance(tr(phase));
+  }
+  for (int lane = 0; lane < 3; ++lane)
+    painter.drawText(QRect(4, top + lane * lane_height, label_width - 8, lane_height),
+                     Qt::AlignVCenter | Qt::AlignLeft, tr(kLanes[lane]));
+  for (const auto& span : spans_) {
+    const QRectF box(label_width + span.start_us * x_scale, top + span.lane * lane_height + 2,
+                     std::max(1.0, span.duration_us * x_scale), lane_height - 4);
+    painter.fillRect(box, phase_colour(span.name));
+  }
+  // Time axis: about ten ticks, in milliseconds.
+  const int axis_y = top + 3 * lane_height + 4;
+  painter.setPen(palette().text().color());
+  painter.drawLine(label_width, axis_y, width() - 12, axis_y);
+  for (int tick = 0; tick <= 10; ++tick) {
+    const double at_us = end_us_ * tick / 10;
+    const int x = label_width + static_cast<int>(at_us * x_scale);
+    painter.drawLine(x, axis_y, x, axis_y + 4);
+    const int label_x = std::min(x - 40, width() - 84);  // the last label stays inside
+    painter.drawText(QRect(label_x, axis_y + 4, 80, 16), Qt::AlignHCenter | Qt::AlignTop,
+                     QString::number(at_us / 1e3, 'f', 1));
+  }
+}
+
+}  // namespace moesim::gui
