@@ -99,7 +99,10 @@ Tolerance parse_fail_on(std::string_view spec) {
 }
 
 std::vector<Tolerance> load_check_policy(const std::string& path) {
-  if (path.empty()) return parse_policy(parse_strict_json(kDefaultCheckPolicy, "check-default.json"), "check-default.json");
+  if (path.empty()) {
+    const auto& [name, text] = kCheckPolicies[0];  // check-default
+    return parse_policy(parse_strict_json(text, std::string(name) + ".json"), std::string(name) + ".json");
+  }
   return parse_policy(parse_strict_json(read_text_file(path), path), path);
 }
 

@@ -5,6 +5,7 @@
 
 #include "sim/check.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/output_files.hpp"
 #include "sim/report.hpp"
 #include "sim/simulate.hpp"
 #include "sim/trace_replay.hpp"
@@ -22,11 +23,6 @@ struct CheckOptions {
   std::string policy;
   std::string junit;
 };
-
-void append_file(const char* path, const std::string& text) {
-  std::ofstream out(path, std::ios::app);
-  out << text;
-}
 
 int check(const CheckOptions& o) {
   nlohmann::json baseline, candidate;
@@ -63,13 +59,11 @@ int check(const CheckOptions& o) {
   const auto result = sim::compare_reports(baseline, baseline_source, candidate, candidate_source, tolerances);
   fmt::print("{}", sim::check_table_text(result));
   if (!o.junit.empty()) {
-    std::ofstream out(o.junit);
-    out << sim::check_junit_xml(result);
-    if (!out) throw std::runtime_error("cannot write " + o.junit);
+    write_text_file(o.junit, sim::check_junit_xml(result));
   }
   if (const char* actions = std::getenv("GITHUB_ACTIONS"); actions && std::string(actions) == "true") {
     fmt::print("{}", sim::check_github_annotations(result));
-    if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY")) append_file(summary, sim::check_table_markdown(result));
+    if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY")) append_text_file(summary, sim::check_table_markdown(result));
   }
   if (result.metrics.empty()) {
     fmt::print(stderr, "moesim check: the reports share no metric to compare\n");

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sim/cli/commands.hpp"
+#include "sim/cli/output_files.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/plan.hpp"
 
@@ -19,12 +20,6 @@ struct PlanOptions {
   int rows = 20;
 };
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
-
 int plan(const PlanOptions& o) {
   const auto spec = sim::load_plan(o.plan);
   const int threads = o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -35,9 +30,9 @@ int plan(const PlanOptions& o) {
   fmt::print("{}", sim::plan_table_text(spec, outcomes, o.rows));
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  write_file(dir / "plan.csv", sim::plan_csv(outcomes));
-  write_file(dir / "plan.json", sim::plan_json(spec, outcomes).dump(2) + "\n");
-  write_file(dir / "plan.svg", sim::plan_svg(spec, outcomes));
+  write_text_file((dir / "plan.csv").string(), sim::plan_csv(outcomes));
+  write_text_file((dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n");
+  write_text_file((dir / "plan.svg").string(), sim::plan_svg(spec, outcomes));
   fmt::print("{} candidates in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, plan.svg\n", outcomes.size(), seconds,
              threads, dir.string());
   return kExitOk;

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/cli/output_files.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/simulate.hpp"
 #include "sim/trace_replay.hpp"
@@ -19,12 +20,6 @@ struct RunOptions {
   bool quiet = false;
 };
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
-}
-
 int run(const RunOptions& options) {
   const auto scenario = sim::load_scenario(options.scenario);
   sim::SimulationOverrides overrides;
@@ -35,9 +30,9 @@ int run(const RunOptions& options) {
   const auto report = sim::simulate(scenario, [&](int done, int total) { bar.update(done, total); }, overrides);
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
-  write_file(dir / "report.json", sim::report_to_json(report).dump(2) + "\n");
-  write_file(dir / "report.csv", sim::report_to_csv(report));
-  write_file(dir / "timeline.json", sim::report_to_timeline(report).dump() + "\n");
+  write_text_file((dir / "report.json").string(), sim::report_to_json(report).dump(2) + "\n");
+  write_text_file((dir / "report.csv").string(), sim::report_to_csv(report));
+  write_text_file((dir / "timeline.json").string(), sim::report_to_timeline(report).dump() + "\n");
   if (!options.quiet) {
     fmt::print("{}", sim::report_summary_text(report));
     fmt::print("wrote     {}/report.json, report.csv, timeline.json (open in ui.perfetto.dev)\n",

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/cli/output_files.hpp"
 #include "sim/routing_generators.hpp"
 #include "sim/trace_import.hpp"
 #include "sim/trace_stats.hpp"
@@ -21,12 +22,6 @@ struct TraceOptions {
   std::string heatmap;
   sim::GeneratorSpec generator;
 };
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
-}
 
 // Streams any source into a binary trace; a block the writer refuses is the input's fault.
 std::uint64_t write_trace(sim::RoutingSource& source, const std::string& input, const std::string& output) {
@@ -50,7 +45,7 @@ int convert(const TraceOptions& options) {
       counts["layers"].push_back(layer.layer);
       counts["tokens_per_expert"].push_back(layer.tokens_per_expert);
     }
-    write_text(options.output, counts.dump() + "\n");
+    write_text_file(options.output, counts.dump() + "\n");
     fmt::print("wrote {} (count matrix, {} layers x {} experts)\n", options.output, stats.layers.size(), stats.shape.experts);
     return kExitOk;
   }
@@ -80,7 +75,7 @@ int stats(const TraceOptions& options) {
   if (!options.heatmap.empty()) {
     if (std::filesystem::path(options.heatmap).extension() != ".svg")
       throw ConfigError(options.heatmap, {{"--heatmap", "expected a .svg file name (PNG is not supported)"}});
-    write_text(options.heatmap, sim::trace_heatmap_svg(stats));
+    write_text_file(options.heatmap, sim::trace_heatmap_svg(stats));
   }
   return kExitOk;
 }
