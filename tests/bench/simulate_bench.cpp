@@ -1,0 +1,36 @@
+// Whole-scenario simulation cost as the cluster grows: DeepSeek-V3 prefill at 64, 256, 1,024 and
+// 2,048 H200s (EP 64 or 256), analytic network; and the flow network on one 8-GPU node.
+#include <benchmark/benchmark.h>
+
+#include "sim/builtin_scenarios.hpp"
+#include "sim/simulate.hpp"
+
+namespace moesim::sim {
+namespace {
+
+ScenarioSpec deepseek(int nodes, int ep, NetworkModelKind network) {
+  auto s = load_scenario("dsv3-prefill-h200x256");
+  s.cluster.nodes = nodes;
+  s.parallelism.expert_parallel = ep;
+  s.parallelism.attention_data_parallel = s.cluster.gpus();
+  s.network.model = network;
+  return s;
+}
+
+void BM_SimulateDeepSeekPrefill(benchmark::State& state) {
+  const int gpus = static_cast<int>(state.range(0));
+  const auto scenario = deepseek(gpus / 8, std::min(gpus, 256), NetworkModelKind::Analytic);
+  for (auto _ : state) benchmark::DoNotOptimize(simulate(scenario).step_time_s);
+  state.counters["gpus"] = gpus;
+}
+BENCHMARK(BM_SimulateDeepSeekPrefill)->Arg(64)->Arg(256)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
+
+void BM_SimulateQuickstartFlow(benchmark::State& state) {
+  auto scenario = load_scenario("quickstart");
+  scenario.network.model = NetworkModelKind::Flow;
+  for (auto _ : state) benchmark::DoNotOptimize(simulate(scenario).step_time_s);
+}
+BENCHMARK(BM_SimulateQuickstartFlow)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace moesim::sim
