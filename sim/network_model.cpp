@@ -23,7 +23,7 @@ bool is_scale_out(topology::LinkKind kind) {
 
 }  // namespace
 
-NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) : s_(s) {
+NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   topology::ClusterTopologyParams params;
   params.system = s.cluster.system;
   params.nodes = s.cluster.nodes;

@@ -28,7 +28,6 @@ class NetworkModel {
   const topology::ClusterGraph& graph() const { return *graph_; }
 
  private:
-  const ScenarioSpec& s_;
   std::unique_ptr<topology::ClusterGraph> graph_;
   std::unique_ptr<topology::Router> router_;
   NetworkLinks links_;
