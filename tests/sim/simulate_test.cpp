@@ -67,6 +67,22 @@ TEST(Simulate, CapacityFactorDropsTheSkewedExcess) {
   }
 }
 
+TEST(Simulate, TokensAreConservedThroughDrops) {
+  // Every routed copy is either processed by an expert or dropped: per step, sum over layers of
+  // the kept tokens_per_expert plus the dropped copies equals the routed copies,
+  // 32 layers x 4096 tokens x 8 GPUs x top-2 = 2,097,152.
+  auto s = quickstart();
+  s.workload.routing = {RoutingGenerator::Zipf, 1.2, 5};
+  s.policy.capacity_factor = 1.1;
+  const auto report = simulate(s);
+  double kept = 0;
+  for (const auto& layer : report.layers)
+    for (double tokens : layer.tokens_per_expert) kept += tokens;
+  EXPECT_DOUBLE_EQ(report.routed_tokens, 32.0 * 4096 * 8 * 2);
+  EXPECT_NEAR(kept + report.dropped_tokens, report.routed_tokens, 1e-6);
+  EXPECT_GT(report.dropped_tokens, 0);
+}
+
 TEST(Simulate, SkewSlowsTheStep) {
   auto skewed = quickstart();
   skewed.workload.routing = {RoutingGenerator::Zipf, 1.2, 1};
