@@ -126,13 +126,10 @@ const RouteSegment& Router::intra_domain(int source_rank, int destination_rank) 
   return *slot;
 }
 
-const RouteSegment* Router::uplink(int rank) {
-  auto& slot = up_[static_cast<std::size_t>(rank)];
-  if (slot) return slot->links.empty() ? nullptr : slot.get();
-  slot = std::make_unique<RouteSegment>();
+std::optional<RouteSegment> Router::nic_segment(int rank, bool up) const {
   const VertexId nic = nic_of(rank);
   const VertexId leaf = leaf_of(rank);
-  if (nic == kNoVertex || leaf == kNoVertex) return nullptr;
+  if (nic == kNoVertex || leaf == kNoVertex) return std::nullopt;
   const Graph& g = graph_.graph();
   const VertexId gpu = graph_.gpus()[static_cast<std::size_t>(rank)];
   const int node = g[gpu].node;
@@ -140,39 +137,28 @@ const RouteSegment* Router::uplink(int rank) {
     return g[v].node == node &&
            (g[v].kind == VertexKind::PcieSwitch || g[v].kind == VertexKind::HostBridge);
   };
-  auto to_nic = ecmp_segment(graph_, gpu, nic, in_node, pcie_link);
-  if (!to_nic) return nullptr;
+  // GPU -> PCIe -> NIC -> leaf going up; the mirror image coming down.
+  const auto inside = up ? ecmp_segment(graph_, gpu, nic, in_node, pcie_link)
+                         : ecmp_segment(graph_, nic, gpu, in_node, pcie_link);
+  const auto [edge, cabled] = up ? boost::edge(nic, leaf, g) : boost::edge(leaf, nic, g);
+  if (!inside || !cabled) return std::nullopt;
   RouteSegment wire;
   wire.hops = 1;
-  const auto edge = boost::edge(nic, leaf, g).first;
   wire.links.push_back({g[edge].index, 1.0});
-  *slot = concatenate(graph_, *to_nic, wire);
-  return slot.get();
+  return up ? concatenate(graph_, *inside, wire) : concatenate(graph_, wire, *inside);
 }
 
-const RouteSegment* Router::downlink(int rank) {
-  auto& slot = down_[static_cast<std::size_t>(rank)];
-  if (slot) return slot->links.empty() ? nullptr : slot.get();
-  slot = std::make_unique<RouteSegment>();
-  const VertexId nic = nic_of(rank);
-  const VertexId leaf = leaf_of(rank);
-  if (nic == kNoVertex || leaf == kNoVertex) return nullptr;
-  const Graph& g = graph_.graph();
-  const VertexId gpu = graph_.gpus()[static_cast<std::size_t>(rank)];
-  const int node = g[gpu].node;
-  auto in_node = [&](VertexId v) {
-    return g[v].node == node &&
-           (g[v].kind == VertexKind::PcieSwitch || g[v].kind == VertexKind::HostBridge);
-  };
-  auto from_nic = ecmp_segment(graph_, nic, gpu, in_node, pcie_link);
-  const auto [edge, cabled] = boost::edge(leaf, nic, g);
-  if (!from_nic || !cabled) return nullptr;
-  RouteSegment wire;
-  wire.hops = 1;
-  wire.links.push_back({g[edge].index, 1.0});
-  *slot = concatenate(graph_, wire, *from_nic);
-  return slot.get();
+const RouteSegment* Router::cached_nic_segment(std::vector<std::unique_ptr<RouteSegment>>& cache, int rank,
+                                               bool up) {
+  auto& slot = cache[static_cast<std::size_t>(rank)];
+  // An empty segment caches "no NIC on a fabric" so the search runs once per rank either way.
+  if (!slot) slot = std::make_unique<RouteSegment>(nic_segment(rank, up).value_or(RouteSegment{}));
+  return slot->links.empty() ? nullptr : slot.get();
 }
+
+const RouteSegment* Router::uplink(int rank) { return cached_nic_segment(up_, rank, true); }
+
+const RouteSegment* Router::downlink(int rank) { return cached_nic_segment(down_, rank, false); }
 
 const RouteSegment& Router::fabric_up(VertexId leaf, int tier) {
   auto& slot = fabric_up_[leaf * kFabricTiers + static_cast<std::size_t>(tier)];

@@ -12,6 +12,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -85,6 +86,8 @@ class Router {
   const RouteSegment* downlink(int rank);
   const RouteSegment& fabric_up(VertexId leaf, int tier);
   const RouteSegment& fabric_down(VertexId leaf, int tier);
+  std::optional<RouteSegment> nic_segment(int rank, bool up) const;
+  const RouteSegment* cached_nic_segment(std::vector<std::unique_ptr<RouteSegment>>& cache, int rank, bool up);
   VertexId nic_of(int rank) const;
   VertexId leaf_of(int rank) const;
 
