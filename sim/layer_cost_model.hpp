@@ -3,6 +3,7 @@
 // model's shape, expert GEMMs, gate, permute and unpermute come from its curves and dense work from
 // its measured ceilings ("measured"); otherwise from the device datasheet times an efficiency
 // ("roofline"). Communication uses the cluster's link bandwidths either way.
+#include <string>
 #include <vector>
 
 #include "sim/measured_profile.hpp"
@@ -17,9 +18,12 @@ struct LayerCost {
   PhaseTimes phases;                     // per micro-batch, on the slowest GPU
   std::vector<double> gpu_compute;       // per GPU of the EP group, seconds
   std::vector<double> gpu_communication; // per GPU of the EP group, seconds
+  std::vector<double> gpu_tokens;        // token copies each GPU's experts compute
   double nvlink_bytes = 0;               // summed over the EP group
   double network_bytes = 0;
+  std::vector<double> link_bytes;        // dispatch + combine, by LayerCostModel::links() index
 };
+
 
 class LayerCostModel {
  public:
@@ -27,6 +31,7 @@ class LayerCostModel {
   // `network` may be null: all-to-alls are then priced analytically.
   LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
+  const std::vector<CostedLink>& links() const { return links_; }
 
   // Attention (+ dense MLP or shared experts) for `tokens` on one GPU.
   double dense_time(double tokens, bool moe_layer) const;
@@ -47,11 +52,13 @@ class LayerCostModel {
   double memory_rate() const;        // bytes/s reached
   double scale_up_rate() const;      // bytes/s per GPU inside the NVLink/PCIe domain
   double scale_out_rate() const;     // bytes/s per GPU across the fabric
+  int domain_size() const;           // GPUs of the EP group per scale-up domain
 
   const ScenarioSpec& s_;
   const MeasuredProfile* profile_ = nullptr;
   const ModelCurves* curves_ = nullptr;
   const NetworkModel* network_ = nullptr;
+  std::vector<CostedLink> links_;
 };
 
 }  // namespace moesim::sim

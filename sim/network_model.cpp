@@ -39,18 +39,35 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   options_.fixed_cost = SimTime::from_seconds(fixed_cost_seconds);
   options_.completion_tolerance = 1e-3;
   const int ep = s.parallelism.expert_parallel;
+  const int domain = std::min(ep, s.cluster.system.gpus_per_scale_up_domain);
+  options_.hierarchical = s.network.dispatch == DispatchKind::Hierarchical && ep > domain;
+  options_.gpus_per_node = domain;
   paths_.assign(ep, std::vector<RoutedPath>(ep));
   for (int a = 0; a < ep; ++a)
     for (int b = 0; b < ep; ++b)
       if (a != b) paths_[a][b] = routed_path(*router_, a, b);
 }
 
-CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes) const {
+std::vector<CostedLink> NetworkModel::costed_links() const {
+  std::vector<CostedLink> links;
+  for (std::size_t id = 0; id < graph_->link_count(); ++id) {
+    const auto link = static_cast<topology::LinkId>(id);
+    const auto& info = graph_->link(link);
+    links.push_back({graph_->vertex(graph_->link_source(link)).name + " -> " + graph_->vertex(graph_->link_target(link)).name,
+                     std::string(topology::link_kind_name(info.kind)), info.bandwidth});
+  }
+  return links;
+}
+
+CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg) const {
+  AllToAllOptions options = options_;
+  if (options.hierarchical) options.node_bytes = fabric_leg;
   const auto result = simulate_all_to_all(
-      bytes, [this](int a, int b) { return paths_[a][b]; }, links_, options_);
+      bytes, [this](int a, int b) { return paths_[a][b]; }, links_, options);
   CollectiveTiming timing;
   timing.time = result.time.seconds();
   timing.gpu_time.resize(bytes.size());
+  timing.link_bytes = result.link_bytes;
   for (std::size_t g = 0; g < bytes.size(); ++g)
     timing.gpu_time[g] = std::max(result.send_done[g], result.receive_done[g]).seconds();
   // A byte crossing the fabric rides several fabric links; count it once, where it leaves a NIC.

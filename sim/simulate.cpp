@@ -36,6 +36,22 @@ double apply_capacity(std::vector<double>& load, const Placement& placement, dou
   return dropped;
 }
 
+// The most utilised links, ties broken by name so reports stay byte-identical.
+std::vector<BusyLink> busiest_links(const std::vector<CostedLink>& links, const std::vector<double>& bytes,
+                                    double step_time) {
+  std::vector<BusyLink> busy;
+  for (std::size_t i = 0; i < links.size(); ++i)
+    if (bytes[i] > 0 && links[i].capacity > 0 && step_time > 0)
+      busy.push_back({links[i].name, links[i].kind, bytes[i], bytes[i] / (links[i].capacity * step_time)});
+  const auto order = [](const BusyLink& a, const BusyLink& b) {
+    return a.utilisation != b.utilisation ? a.utilisation > b.utilisation : a.name < b.name;
+  };
+  const auto keep = std::min(busy.size(), kBusiestLinks);
+  std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(keep), busy.end(), order);
+  busy.resize(keep);
+  return busy;
+}
+
 double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
   return static_cast<double>(s.workload.tokens_per_gpu) / s.parallelism.attention_tensor_parallel /
          s.parallelism.micro_batches;
@@ -163,6 +179,8 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   const bool flows = s.network.model == NetworkModelKind::Flow ||
                      (s.network.model == NetworkModelKind::Auto && s.parallelism.expert_parallel <= kAutoFlowMaxGpus);
   r.network_model = flows ? "flow" : "analytic";
+  r.dispatch = s.network.dispatch == DispatchKind::Hierarchical ? "hierarchical" : "direct";
+  r.dedup = s.network.dedup;
   if (flows)
     network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
   const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
@@ -173,6 +191,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0);
   double nvlink_bytes = 0, network_bytes = 0;
   double sum_max_load = 0, sum_mean_load = 0;
+  std::vector<double> link_bytes(model.links().size(), 0.0);  // one EP group, per step
 
   // Which blocks hold experts: the last moe_layers blocks (DeepSeek's first_k_dense_replace shape).
   const int first_moe = m.layers - m.moe_layers;
@@ -198,7 +217,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
       result.gpu_experts.resize(ep);
       for (int g = 0; g < ep; ++g)
         result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
-      const auto loads = gpu_loads(placement, load);
+      const auto& loads = cost.gpu_tokens;  // after the replica choice
       const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / ep;
       const double max = *std::max_element(loads.begin(), loads.end());
       result.imbalance = mean > 0 ? max / mean : 1.0;
@@ -211,6 +230,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
         gpu_communication[g] += cost.gpu_communication[g] * micro_batches;
         gpu_tokens[g] += loads[g] * micro_batches;
       }
+      for (std::size_t link = 0; link < link_bytes.size(); ++link) link_bytes[link] += cost.link_bytes[link] * micro_batches;
       nvlink_bytes += cost.nvlink_bytes * micro_batches * groups;
       network_bytes += cost.network_bytes * micro_batches * groups;
       r.dropped_tokens += result.dropped_tokens;
@@ -236,6 +256,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     const double gradients = model.all_reduce_time(dense_bytes, s.parallelism.attention_data_parallel) +
                              model.all_reduce_time(expert_bytes, groups);
     r.step_time_s = forward + 2 * (forward - forward_comm) + forward_comm + gradients;
+    for (double& bytes : link_bytes) bytes *= 2;  // the backward repeats both all-to-alls
     for (int g = 0; g < ep; ++g) {
       gpu_compute[g] *= 3;
       gpu_communication[g] = gpu_communication[g] * 2 + gradients;
@@ -262,6 +283,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     r.links.push_back({s.cluster.fabric == FabricKind::Roce ? "roce" : "ib", network_bytes,
                        nic_capacity > 0 ? network_bytes / nic_capacity : 0});
   }
+  r.busiest_links = busiest_links(model.links(), link_bytes, r.step_time_s);
   return r;
 }
 
