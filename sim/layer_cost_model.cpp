@@ -12,6 +12,7 @@ namespace moesim::sim {
 
 LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network)
     : s_(scenario), profile_(profile), curves_(profile ? profile->model(scenario.model.name) : nullptr), network_(network) {
+  if (profile_ != nullptr) all_to_all_curve_ = profile_->all_to_all_curve(domain_size());
   if (network_ != nullptr) {
     links_ = network_->costed_links();
     return;
@@ -27,6 +28,30 @@ LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfi
     links_.push_back({fmt::format("gpu{} nic out", g), nic, nic_share});
     links_.push_back({fmt::format("gpu{} nic in", g), nic, nic_share});
   }
+}
+
+std::string LayerCostModel::collective_source() const {
+  if (all_to_all_curve_ == nullptr) return "line rate x network_efficiency";
+  return fmt::format("measured NCCL all-to-all curve ({} ranks, {} sizes)", all_to_all_curve_->ranks,
+                     all_to_all_curve_->busbw.size());
+}
+
+double LayerCostModel::scale_up_time(double bytes, double rank_bytes) const {
+  if (all_to_all_curve_ == nullptr) return bytes / scale_up_rate();
+  const Curve& busbw = all_to_all_curve_->busbw;
+  if (bytes <= 0) return 0;
+  // Below the smallest measured size the collective costs what that size cost: its fixed part.
+  // busbw counts (n-1)/n of each rank's bytes (nccl-tests), which is what crosses the port.
+  const double n = all_to_all_curve_->ranks;
+  if (rank_bytes <= busbw.front().x) return busbw.front().x * (n - 1) / n / busbw.front().y;
+  return bytes / interpolate(busbw, std::min(rank_bytes, busbw.back().x));
+}
+
+double LayerCostModel::scale_up_efficiency(double rank_bytes) const {
+  if (all_to_all_curve_ == nullptr) return s_.profile.network_efficiency;
+  const Curve& busbw = all_to_all_curve_->busbw;
+  const double rate = interpolate(busbw, std::clamp(rank_bytes, busbw.front().x, busbw.back().x));
+  return std::min(1.0, rate / s_.cluster.system.scale_up_bandwidth);
 }
 
 int LayerCostModel::domain_size() const {
@@ -127,13 +152,16 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   const bool two_hops = fabric && net.dispatch == DispatchKind::Hierarchical;
   auto all_to_all = [&](double element_bytes, bool reverse, std::vector<double>& per_gpu_time) {
     double slowest = 0;
-    const double latency = (fabric ? s_.cluster.nic.latency : s_.cluster.system.scale_up_latency) +
+    // A measured curve already holds the NVLink latency of a one-domain collective.
+    const bool measured_latency = all_to_all_curve_ != nullptr && !fabric;
+    const double latency = (fabric ? s_.cluster.nic.latency : measured_latency ? 0.0 : s_.cluster.system.scale_up_latency) +
                            (two_hops ? s_.cluster.system.scale_up_latency : 0.0) + collective_overhead;
     const double bytes = token_bytes * element_bytes;
+    const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
     for (int g = 0; g < gpus; ++g) {
       const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
       const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
-      const double time = std::max(intra / scale_up_rate(), fabric ? inter / scale_out_rate() : 0.0) + latency;
+      const double time = std::max(scale_up_time(intra, rank_bytes), fabric ? inter / scale_out_rate() : 0.0) + latency;
       per_gpu_time[g] += time;
       slowest = std::max(slowest, time);
       cost.nvlink_bytes += hops.send_intra[g] * bytes;
@@ -165,7 +193,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
         fabric_leg = std::move(back);
       }
     }
-    const CollectiveTiming timing = network_->all_to_all(matrix, fabric_leg);
+    const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
+    const CollectiveTiming timing = network_->all_to_all(matrix, fabric_leg, scale_up_efficiency(rank_bytes));
     for (int g = 0; g < gpus; ++g) per_gpu_time[g] += timing.gpu_time[g];
     cost.nvlink_bytes += timing.scale_up_bytes;
     cost.network_bytes += timing.scale_out_bytes;

@@ -32,6 +32,9 @@ class LayerCostModel {
   LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
   const std::vector<CostedLink>& links() const { return links_; }
+  // Where scale-up all-to-all bandwidth comes from: the profile's NCCL curve, or line rate x
+  // network_efficiency.
+  std::string collective_source() const;
 
   // Attention (+ dense MLP or shared experts) for `tokens` on one GPU.
   double dense_time(double tokens, bool moe_layer) const;
@@ -53,12 +56,18 @@ class LayerCostModel {
   double scale_up_rate() const;      // bytes/s per GPU inside the NVLink/PCIe domain
   double scale_out_rate() const;     // bytes/s per GPU across the fabric
   int domain_size() const;           // GPUs of the EP group per scale-up domain
+  // Seconds for `bytes` over one GPU's scale-up port in an all-to-all where each rank sends
+  // `rank_bytes` in all: from the measured curve when there is one (small messages then cost
+  // what they measured), else line rate x efficiency.
+  double scale_up_time(double bytes, double rank_bytes) const;
+  double scale_up_efficiency(double rank_bytes) const;  // for the flow model
 
   const ScenarioSpec& s_;
   const MeasuredProfile* profile_ = nullptr;
   const ModelCurves* curves_ = nullptr;
   const NetworkModel* network_ = nullptr;
   std::vector<CostedLink> links_;
+  const CollectiveCurve* all_to_all_curve_ = nullptr;
 };
 
 }  // namespace moesim::sim

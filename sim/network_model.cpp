@@ -59,8 +59,12 @@ std::vector<CostedLink> NetworkModel::costed_links() const {
   return links;
 }
 
-CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg) const {
+CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg,
+                                          double scale_up_efficiency) const {
   AllToAllOptions options = options_;
+  if (scale_up_efficiency > 0)
+    for (auto& [kind, efficiency] : options.efficiency)
+      if (!is_scale_out(kind)) efficiency = scale_up_efficiency;
   if (options.hierarchical) options.node_bytes = fabric_leg;
   const auto result = simulate_all_to_all(
       bytes, [this](int a, int b) { return paths_[a][b]; }, links_, options);

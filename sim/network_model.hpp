@@ -35,7 +35,10 @@ class NetworkModel {
   explicit NetworkModel(const ScenarioSpec& scenario, double fixed_cost_seconds);
   // bytes[s][d] between GPUs s and d of the first EP group (GPU ranks 0 .. ep-1). Under
   // hierarchical dispatch `fabric_leg` may give the deduplicated [source][domain] RDMA bytes.
-  CollectiveTiming all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg = {}) const;
+  // `scale_up_efficiency` > 0 replaces the profile's network_efficiency on NVLink/PCIe/xGMI
+  // links for this collective (the measured NCCL curve at its message size).
+  CollectiveTiming all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg = {},
+                              double scale_up_efficiency = 0) const;
   // Every graph link by id, named "from -> to", for link-utilisation reports.
   std::vector<CostedLink> costed_links() const;
   const topology::ClusterGraph& graph() const { return *graph_; }

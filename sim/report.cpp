@@ -44,6 +44,7 @@ Json report_to_json(const Report& r) {
       {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
       {"network_model", r.network_model},
       {"dispatch", r.dispatch},
+      {"collective_costs", r.collective_costs},
       {"dedup", r.dedup},
       {"tokens_per_step", r.tokens_per_step},
       {"gpus", r.gpus},
@@ -173,7 +174,8 @@ std::string report_summary_text(const Report& r) {
                                                      : fmt::format(" (profile {})", r.profile_name));
   text += fmt::format("network   {}\n", r.network_model == "flow" ? "flow-level max-min sharing over the cluster graph"
                                                                    : "analytic per-GPU bandwidth bounds");
-  text += fmt::format("dispatch  {}{}\n", r.dispatch, r.dedup ? ", tokens deduplicated per destination" : "");
+  text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
+                      r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);

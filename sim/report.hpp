@@ -90,6 +90,7 @@ struct Report {
   std::vector<LinkUse> links;
   std::vector<BusyLink> busiest_links;  // most utilised first, at most kBusiestLinks
   std::string dispatch = "direct";      // "direct" or "hierarchical"
+  std::string collective_costs;         // where scale-up all-to-all bandwidth came from
   bool dedup = false;
 
   double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }

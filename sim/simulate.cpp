@@ -185,6 +185,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
   const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
   r.profile_source = model.measured() ? "measured" : "roofline";
+  r.collective_costs = model.collective_source();
   r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
