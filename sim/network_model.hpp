@@ -21,6 +21,10 @@ struct CostedLink {
   double capacity = 0;  // bytes/s, line rate
 };
 
+// Clusters up to this size play every EP group's all-to-all at once under the flow model; larger
+// ones play the first group (flows grow with groups x EP^2).
+inline constexpr int kFlowAllGroupsMaxGpus = 64;
+
 struct CollectiveTiming {
   double time = 0;                  // seconds, the slowest GPU
   std::vector<double> gpu_time;     // per GPU of the EP group: when its sends and receives end
@@ -33,7 +37,8 @@ class NetworkModel {
  public:
   // Builds the cluster graph of the scenario; throws ConfigError for a cluster it cannot build.
   explicit NetworkModel(const ScenarioSpec& scenario, double fixed_cost_seconds);
-  // bytes[s][d] between GPUs s and d of the first EP group (GPU ranks 0 .. ep-1). Under
+  // bytes[s][d] between ranks s and d of an EP group, played on every group at once when the
+  // cluster has at most kFlowAllGroupsMaxGpus GPUs, else on the first (GPUs 0 .. ep-1). Under
   // hierarchical dispatch `fabric_leg` may give the deduplicated [source][domain] RDMA bytes.
   // `scale_up_efficiency` > 0 replaces the profile's network_efficiency on NVLink/PCIe/xGMI
   // links for this collective (the measured NCCL curve at its message size).
@@ -42,13 +47,17 @@ class NetworkModel {
   // Every graph link by id, named "from -> to", for link-utilisation reports.
   std::vector<CostedLink> costed_links() const;
   const topology::ClusterGraph& graph() const { return *graph_; }
+  // EP groups played per collective: all of them, or the first on clusters over the limit.
+  int played_groups() const { return played_groups_; }
 
  private:
   std::unique_ptr<topology::ClusterGraph> graph_;
   std::unique_ptr<topology::Router> router_;
   NetworkLinks links_;
   AllToAllOptions options_;
-  std::vector<std::vector<RoutedPath>> paths_;  // [source][destination], built once
+  std::vector<std::vector<RoutedPath>> paths_;  // [source GPU][destination rank in its group]
+  int ep_ = 0;
+  int played_groups_ = 1;
 };
 
 }  // namespace moesim::sim

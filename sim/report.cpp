@@ -98,6 +98,7 @@ Json report_to_json(const Report& r) {
       {"per_gpu", gpus},
       {"links", links},
       {"busiest_links", busiest},
+      {"ep_groups_played", r.ep_groups_played},
   };
 }
 
@@ -172,8 +173,10 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("costs     {}{}\n", r.profile_source,
                       r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
                                                      : fmt::format(" (profile {})", r.profile_name));
-  text += fmt::format("network   {}\n", r.network_model == "flow" ? "flow-level max-min sharing over the cluster graph"
-                                                                   : "analytic per-GPU bandwidth bounds");
+  text += fmt::format("network   {}\n", r.network_model == "flow"
+                                          ? fmt::format("flow-level max-min sharing over the cluster graph, {} EP group{} at once",
+                                                        r.ep_groups_played, r.ep_groups_played == 1 ? "" : "s")
+                                          : std::string("analytic per-GPU bandwidth bounds"));
   text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
                       r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));

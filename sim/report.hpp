@@ -89,6 +89,7 @@ struct Report {
   std::vector<GpuResult> per_gpu;
   std::vector<LinkUse> links;
   std::vector<BusyLink> busiest_links;  // most utilised first, at most kBusiestLinks
+  int ep_groups_played = 1;             // EP groups whose links busiest_links covers
   std::string dispatch = "direct";      // "direct" or "hierarchical"
   std::string collective_costs;         // where scale-up all-to-all bandwidth came from
   bool dedup = false;

@@ -186,6 +186,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
   r.profile_source = model.measured() ? "measured" : "roofline";
   r.collective_costs = model.collective_source();
+  r.ep_groups_played = network ? network->played_groups() : 1;
   r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;

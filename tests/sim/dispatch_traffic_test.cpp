@@ -162,5 +162,30 @@ TEST(DispatchTraffic, FlowModelPlaysHierarchicalDispatch) {
   EXPECT_NE(hier.busiest_links.front().name.find(" -> "), std::string::npos);
 }
 
+TEST(DispatchTraffic, FlowModelPlaysEveryEpGroupAtOnce) {
+  // DeepSeek-V3 (4 layers) with EP 16 on 2 and on 4 H200 nodes, 4:1 oversubscribed fabric. With 4
+  // nodes both EP groups play at once: the busiest leaf uplink, shared by the two groups, carries
+  // exactly twice the bytes; the fabric grew with the nodes, so its utilisation stays the same.
+  auto s = load_scenario("dsv3-prefill-h200x256");
+  s.model.layers = s.model.moe_layers = 4;
+  s.cluster.oversubscription = 4;
+  s.parallelism.expert_parallel = 16;
+  s.network.model = NetworkModelKind::Flow;
+  s.cluster.nodes = 2;
+  s.parallelism.attention_data_parallel = 16;
+  const auto one = simulate(s);
+  s.cluster.nodes = 4;
+  s.parallelism.attention_data_parallel = 32;
+  const auto two = simulate(s);
+  EXPECT_EQ(one.ep_groups_played, 1);
+  EXPECT_EQ(two.ep_groups_played, 2);
+  ASSERT_FALSE(one.busiest_links.empty());
+  ASSERT_FALSE(two.busiest_links.empty());
+  EXPECT_EQ(one.busiest_links.front().name, two.busiest_links.front().name);
+  EXPECT_NEAR(two.busiest_links.front().bytes_per_step, 2 * one.busiest_links.front().bytes_per_step,
+              1e-6 * one.busiest_links.front().bytes_per_step);
+  EXPECT_NEAR(two.step_time_s, one.step_time_s, 1e-9);
+}
+
 }  // namespace
 }  // namespace moesim::sim
