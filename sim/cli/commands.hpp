@@ -25,5 +25,6 @@ void add_place_command(CLI::App& app, Action& action);
 void add_topology_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
 void add_plan_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
 
 }  // namespace moesim::cli

@@ -15,13 +15,15 @@ namespace {
 struct RunOptions {
   std::string scenario;
   std::string trace;
+  std::string profile;
   bool repeat_layers = false;
   std::string out_dir = "moesim-out";
   bool quiet = false;
 };
 
 int run(const RunOptions& options) {
-  const auto scenario = sim::load_scenario(options.scenario);
+  auto scenario = sim::load_scenario(options.scenario);
+  if (!options.profile.empty()) scenario.profile.source = options.profile;
   sim::SimulationOverrides overrides;
   if (!options.trace.empty())
     overrides.expert_popularity =
@@ -48,6 +50,9 @@ void add_run_command(CLI::App& app, Action& action) {
   auto* command = app.add_subcommand("run", "Simulate a scenario; write report.json, report.csv, timeline.json");
   command->add_option("scenario", options->scenario, "built-in scenario name or scenario JSON file")->required();
   command->add_option("--trace", options->trace, "replay this routing trace (any format moesim trace reads)");
+  command->add_option("--profile", options->profile,
+                      "price from this profile instead of the scenario's: a moesim-profile JSON, h100, h200, "
+                      "roofline or auto");
   command->add_flag("--repeat-layers", options->repeat_layers, "tile a trace with fewer layers over the model's");
   command->add_option("--out", options->out_dir, "output directory")->capture_default_str();
   command->add_flag("-q,--quiet", options->quiet, "do not print the summary");

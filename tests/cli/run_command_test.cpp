@@ -51,3 +51,33 @@ TEST(RunCommand, MissingArgumentIsUsageError) {
 
 }  // namespace
 }  // namespace moesim::testing
+
+namespace moesim::testing {
+namespace {
+
+TEST(RunCommand, ProfileOptionOverridesTheScenarios) {
+  // quickstart's "auto" picks the measured H100 profile; --profile roofline prices by datasheet.
+  const auto dir = scratch_dir("run-profile");
+  const auto result = run_moesim("run quickstart -q --profile roofline --out " + dir.string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir / "report.json"))["summary"]["profile_source"], "roofline");
+  const auto missing = run_moesim("run quickstart -q --profile /no/such/profile.json --out " + dir.string());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("/no/such/profile.json"), std::string::npos) << missing.err;
+}
+
+TEST(BenchCommand, TimesEachScenarioAndReportsPeakMemory) {
+  const auto result = run_moesim("bench quickstart --repetitions 2 --json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto out = nlohmann::json::parse(result.out);
+  ASSERT_EQ(out["runs"].size(), 1u);
+  EXPECT_EQ(out["runs"][0]["scenario"], "quickstart");
+  EXPECT_EQ(out["runs"][0]["repetitions"], 2);
+  EXPECT_GT(out["runs"][0]["median_s"].get<double>(), 0);
+  EXPECT_LE(out["runs"][0]["min_s"].get<double>(), out["runs"][0]["median_s"].get<double>());
+  EXPECT_GT(out["peak_rss_mib"].get<double>(), 0);
+  EXPECT_EQ(run_moesim("bench quickstart --repetitions 0").exit_code, 2);  // CLI11 range check
+}
+
+}  // namespace
+}  // namespace moesim::testing
