@@ -49,12 +49,6 @@ TEST(RunCommand, MissingArgumentIsUsageError) {
   EXPECT_EQ(run_moesim("frobnicate").exit_code, 2);
 }
 
-}  // namespace
-}  // namespace moesim::testing
-
-namespace moesim::testing {
-namespace {
-
 TEST(RunCommand, ProfileOptionOverridesTheScenarios) {
   // quickstart's "auto" picks the measured H100 profile; --profile roofline prices by datasheet.
   const auto dir = scratch_dir("run-profile");
