@@ -67,7 +67,7 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens) const
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
-                                   double tokens_per_gpu) const {
+                                   double tokens_per_gpu, std::optional<double> dispatched) const {
   const ModelSpec& m = s_.model;
   const int gpus = placement.gpus;
   const double token_bytes = static_cast<double>(m.hidden);
@@ -105,7 +105,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   std::vector<double> domain_share(domains, 0.0);
   for (int g = 0; g < gpus; ++g)
     domain_share[g / domain_size] += total_received > 0 ? received[g] / total_received : 0.0;
-  const double copies_per_gpu = tokens_per_gpu * m.top_k;
+  const double copies_per_gpu = dispatched.value_or(tokens_per_gpu * m.top_k);
   auto all_to_all = [&](double element_bytes, std::vector<double>& per_gpu_time) {
     double slowest = 0;
     const double latency = (domains > 1 ? s_.cluster.nic.latency : s_.cluster.system.scale_up_latency) + collective_overhead;

@@ -3,6 +3,7 @@
 // model's shape, expert GEMMs, gate, permute and unpermute come from its curves and dense work from
 // its measured ceilings ("measured"); otherwise from the device datasheet times an efficiency
 // ("roofline"). Communication uses the cluster's link bandwidths either way.
+#include <optional>
 #include <vector>
 
 #include "sim/measured_profile.hpp"
@@ -35,8 +36,10 @@ class LayerCostModel {
   // The expert GEMMs of one GPU holding experts with these token counts.
   double gpu_experts_time(const std::vector<double>& tokens_per_local_expert) const;
   // A MoE layer for one micro-batch: `load` holds tokens per logical expert over the EP group.
+  // `copies_per_gpu` is what each GPU dispatches (default tokens x top_k; less after drops, which
+  // happen in the router before the all-to-all; more when padded to capacity).
   LayerCost moe_layer(const Placement& placement, const std::vector<double>& load,
-                      double tokens_per_gpu) const;
+                      double tokens_per_gpu, std::optional<double> copies_per_gpu = std::nullopt) const;
   // Combines phases under the scenario's overlap for all micro-batches of one layer.
   double layer_total(const PhaseTimes& per_micro_batch) const;
   // Ring all-reduce of `bytes` over `ranks` GPUs (2(n-1)/n of the data crosses the slowest link).
