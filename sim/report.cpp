@@ -74,6 +74,7 @@ Json report_to_json(const Report& r) {
     entry["dropped_per_expert"] = layer.dropped_per_expert;
     entry["dropped_per_gpu"] = layer.dropped_per_gpu;
     entry["unrouted_tokens"] = layer.unrouted_tokens;
+    entry["unrouted_per_gpu"] = layer.unrouted_per_gpu;
     entry["tokens_per_expert"] = layer.tokens_per_expert;
     layers.push_back(std::move(entry));
   }
@@ -84,7 +85,8 @@ Json report_to_json(const Report& r) {
                     {"communication_ms", ms(gpu.communication_s)},
                     {"idle_ms", ms(gpu.idle_s)},
                     {"expert_tokens", gpu.expert_tokens},
-                    {"dropped_tokens", gpu.dropped_tokens}});
+                    {"dropped_tokens", gpu.dropped_tokens},
+                    {"unrouted_tokens", gpu.unrouted_tokens}});
   Json links = Json::array();
   for (const auto& link : r.links)
     links.push_back({{"kind", link.kind},

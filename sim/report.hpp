@@ -31,6 +31,7 @@ struct LayerResult {
   std::vector<double> dropped_per_expert;  // per logical expert, per step
   std::vector<double> dropped_per_gpu;     // per EP rank: what one GPU of that rank drops per step
   double unrouted_tokens = 0;             // tokens no expert processed (residual only), per step
+  std::vector<double> unrouted_per_gpu;   // per EP rank: one source GPU's unrouted tokens per step
   bool unrouted_estimated = false;        // from a sampled estimate (docs/capacity-policy.md)
   std::vector<double> tokens_per_expert;  // global, after drops
   std::vector<double> gpu_experts;        // per EP rank, one micro-batch: its own expert GEMM time
@@ -44,7 +45,8 @@ struct GpuResult {
   double communication_s = 0;
   double idle_s = 0;
   double expert_tokens = 0;   // per step, summed over layers
-  double dropped_tokens = 0;  // copies meant for this GPU's experts that overflowed, per step
+  double dropped_tokens = 0;   // copies meant for this GPU's experts that overflowed, per step
+  double unrouted_tokens = 0;  // of this GPU's own tokens, those no expert processed, per step
 };
 
 struct MemoryBreakdown {  // bytes per GPU

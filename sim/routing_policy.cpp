@@ -20,6 +20,7 @@ RoutingOutcome empty_outcome(int experts, int gpus, int ranks) {
   out.dropped.assign(experts, 0.0);
   out.dropped_per_gpu.assign(gpus, 0.0);
   out.dropped_per_rank.assign(ranks, 0.0);
+  out.unrouted_per_rank.assign(ranks, 0.0);
   return out;
 }
 
@@ -65,7 +66,8 @@ RoutingOutcome expert_choice_counts(const PolicySpec& policy, const Placement& p
       last_unrouted_share = static_cast<double>(unpicked) / sampled;
       last_tokens = tokens;
     }
-    out.unrouted_tokens += last_unrouted_share * tokens;
+    out.unrouted_per_rank[r] = last_unrouted_share * tokens;
+    out.unrouted_tokens += out.unrouted_per_rank[r];
   }
   out.unrouted_estimated = true;
   return out;
@@ -73,12 +75,13 @@ RoutingOutcome expert_choice_counts(const PolicySpec& policy, const Placement& p
 
 // Tokens whose every copy is dropped, if each copy is dropped at its expert's rate on the rank:
 // the mean over sampled top-k choices of the product of their drop rates.
-double estimate_unrouted(const std::vector<std::vector<double>>& drop_rate, const std::vector<double>& tokens,
-                         int top_k, const ScoreSample& sample) {
+std::vector<double> estimate_unrouted(const std::vector<std::vector<double>>& drop_rate,
+                                      const std::vector<double>& tokens, int top_k, const ScoreSample& sample) {
   const int experts = static_cast<int>(sample.popularity.size());
   const double most_tokens = *std::max_element(tokens.begin(), tokens.end());
   const int sampled = sample.sampled(most_tokens);
-  if (sampled <= 0) return 0;
+  std::vector<double> unrouted(tokens.size(), 0.0);
+  if (sampled <= 0) return unrouted;
   const auto scores = synthetic_scores(sample, sampled);
   std::vector<std::vector<int>> choices(sampled);
   std::vector<int> order(experts);
@@ -88,7 +91,7 @@ double estimate_unrouted(const std::vector<std::vector<double>>& drop_rate, cons
                       [&](int a, int b) { return scores[t][a] > scores[t][b] || (scores[t][a] == scores[t][b] && a < b); });
     choices[t].assign(order.begin(), order.begin() + top_k);
   }
-  double unrouted = 0, lost_share = 0;
+  double lost_share = 0;
   for (std::size_t r = 0; r < tokens.size(); ++r) {
     if (r == 0 || drop_rate[r] != drop_rate[r - 1]) {  // evenly spread ranks share one estimate
       double lost = 0;
@@ -99,7 +102,7 @@ double estimate_unrouted(const std::vector<std::vector<double>>& drop_rate, cons
       }
       lost_share = lost / sampled;
     }
-    unrouted += lost_share * tokens[r];
+    unrouted[r] = lost_share * tokens[r];
   }
   return unrouted;
 }
@@ -170,6 +173,7 @@ void add_outcome(RoutingOutcome& total, const RoutingOutcome& part) {
   add(total.dropped, part.dropped);
   add(total.dropped_per_gpu, part.dropped_per_gpu);
   add(total.dropped_per_rank, part.dropped_per_rank);
+  add(total.unrouted_per_rank, part.unrouted_per_rank);
   total.tokens += part.tokens;
   total.unrouted_tokens += part.unrouted_tokens;
   total.capacity = std::max(total.capacity, part.capacity);
@@ -178,7 +182,7 @@ void add_outcome(RoutingOutcome& total, const RoutingOutcome& part) {
 
 RoutingOutcome scale_outcome(RoutingOutcome outcome, double factor) {
   for (auto* values : {&outcome.routed, &outcome.kept, &outcome.computed, &outcome.dropped,
-                       &outcome.dropped_per_gpu, &outcome.dropped_per_rank})
+                       &outcome.dropped_per_gpu, &outcome.dropped_per_rank, &outcome.unrouted_per_rank})
     for (double& value : *values) value *= factor;
   outcome.tokens *= factor;
   outcome.unrouted_tokens *= factor;
@@ -247,11 +251,12 @@ RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement
   split_drops_over_replicas(placement, out);
   const double dropped = out.total(out.dropped);
   if (dropped > 0 && top_k == 1) {
-    out.unrouted_tokens = dropped;  // one copy per token: a dropped copy is a token lost
+    out.unrouted_per_rank = out.dropped_per_rank;  // one copy per token: a dropped copy is a token lost
   } else if (dropped > 0) {
-    out.unrouted_tokens = estimate_unrouted(drop_rate, counts.tokens, top_k, sample);
+    out.unrouted_per_rank = estimate_unrouted(drop_rate, counts.tokens, top_k, sample);
     out.unrouted_estimated = true;
   }
+  out.unrouted_tokens = out.total(out.unrouted_per_rank);
   return out;
 }
 
@@ -263,7 +268,8 @@ RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& pl
   const bool by_score = policy.drop == DropPolicy::Probs && policy.capacity_factor > 0;
   if (by_score && routing.scores.size() != routing.expert_ids.size())
     throw ConfigError(routing.source, {{"/policy/drop", "expected \"position\" for a trace without gate scores "
-                                                        "(\"probs\" drops the lowest-scoring copies first), got \"probs\""}});
+                                                        "(\"probs\", the default, drops the lowest-scoring copies "
+                                                        "first), got \"probs\""}});
   const int experts = routing.experts, k = routing.top_k, ranks = routing.ranks;
   const std::int64_t tokens = routing.tokens();
   auto out = empty_outcome(experts, placement.gpus, ranks);
@@ -313,7 +319,10 @@ RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& pl
     }
   }
   split_drops_over_replicas(placement, out);
-  out.unrouted_tokens = static_cast<double>(std::count(copies_lost.begin(), copies_lost.end(), k));
+  for (int r = 0; r < ranks; ++r)
+    out.unrouted_per_rank[r] = static_cast<double>(
+        std::count(copies_lost.begin() + first_token(r), copies_lost.begin() + first_token(r + 1), k));
+  out.unrouted_tokens = out.total(out.unrouted_per_rank);
   return out;
 }
 

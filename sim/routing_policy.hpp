@@ -26,6 +26,7 @@ struct RoutingOutcome {
   std::vector<double> dropped_per_rank;  // per source rank (the rank whose token copies were dropped)
   double tokens = 0;                     // tokens the routing covered
   double unrouted_tokens = 0;            // tokens no expert processed: they pass through the residual only
+  std::vector<double> unrouted_per_rank;  // the same, per source rank (the GPU the tokens came from)
   double capacity = 0;                   // per replica slot and source rank; 0 = dropless
   bool unrouted_estimated = false;       // unrouted_tokens from a sampled estimate (see below)
   double total(const std::vector<double>& per_expert) const;

@@ -68,7 +68,8 @@ void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
   for (std::size_t l = 0; l < o.routing_outcomes.size(); ++l) {
     const auto& outcome = o.routing_outcomes[l];
     if (outcome.tokens <= 0 || outcome.kept.size() != static_cast<std::size_t>(m.experts) ||
-        outcome.dropped_per_gpu.size() != static_cast<std::size_t>(s.parallelism.expert_parallel))
+        outcome.dropped_per_gpu.size() != static_cast<std::size_t>(s.parallelism.expert_parallel) ||
+        outcome.unrouted_per_rank.size() != static_cast<std::size_t>(s.parallelism.expert_parallel))
       problems.add(fmt::format("routing/layer {}", l),
                    fmt::format("expected a policy outcome over {} experts and {} GPUs with tokens", m.experts,
                                s.parallelism.expert_parallel));
@@ -171,7 +172,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
   std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0),
-      gpu_dropped(ep, 0.0);
+      gpu_dropped(ep, 0.0), gpu_unrouted(ep, 0.0);
   double nvlink_bytes = 0, network_bytes = 0;
   double sum_max_load = 0, sum_mean_load = 0;
 
@@ -204,6 +205,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
       for (double dropped : outcome.dropped) result.dropped_per_expert.push_back(dropped * per_step);
       // Every EP group replays the same routing, so rank g of each group drops the same.
       for (double dropped : outcome.dropped_per_gpu) result.dropped_per_gpu.push_back(dropped * micro_batches);
+      for (double unrouted : outcome.unrouted_per_rank) result.unrouted_per_gpu.push_back(unrouted * micro_batches);
       result.phases = cost.phases;
       result.scale_up_bytes = cost.nvlink_bytes;
       result.scale_out_bytes = cost.network_bytes;
@@ -225,6 +227,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
         gpu_communication[g] += cost.gpu_communication[g] * micro_batches;
         gpu_tokens[g] += kept_loads[g] * micro_batches;
         gpu_dropped[g] += result.dropped_per_gpu[g];
+        gpu_unrouted[g] += result.unrouted_per_gpu[g];
       }
       nvlink_bytes += cost.nvlink_bytes * micro_batches * groups;
       network_bytes += cost.network_bytes * micro_batches * groups;
@@ -269,6 +272,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     gpu.idle_s = std::max(0.0, r.step_time_s - gpu.compute_s - gpu.communication_s);
     gpu.expert_tokens = gpu_tokens[rank];
     gpu.dropped_tokens = gpu_dropped[rank];
+    gpu.unrouted_tokens = gpu_unrouted[rank];
   }
   const bool has_fabric = s.cluster.gpus() > s.cluster.system.gpus_per_scale_up_domain;
   const double scale_up_capacity = s.cluster.system.scale_up_bandwidth * r.gpus * r.step_time_s;

@@ -52,6 +52,7 @@ TEST(RoutingPolicy, DropCountsOnACraftedRouting) {
   // GPU 0 holds e0 and e1 (2 + 1 dropped), GPU 1 holds e2 and e3 (2 + 2).
   EXPECT_EQ(out.dropped_per_gpu, (std::vector<double>{3, 4}));
   EXPECT_DOUBLE_EQ(out.unrouted_tokens, 2);  // t2 and t6
+  EXPECT_EQ(out.unrouted_per_rank, (std::vector<double>{1, 1}));
   EXPECT_FALSE(out.unrouted_estimated);
   // Conservation: 8 tokens x 2 = 16 routed copies = 9 kept + 7 dropped, per expert too.
   EXPECT_DOUBLE_EQ(sum(out.routed), 16);
@@ -157,6 +158,7 @@ TEST(RoutingPolicy, TopOneDropsAreUnroutedTokens) {
   const auto out = apply_policy(capacity(1.0), two_gpus(), counts, 1, {});
   EXPECT_DOUBLE_EQ(sum(out.dropped), 1);
   EXPECT_DOUBLE_EQ(out.unrouted_tokens, 1);
+  EXPECT_EQ(out.unrouted_per_rank, (std::vector<double>{1}));
   EXPECT_FALSE(out.unrouted_estimated);
 }
 

@@ -49,6 +49,8 @@ TEST(TracePolicy, RecordedTokensAreDroppedCopyByCopy) {
   EXPECT_DOUBLE_EQ(report.unrouted_tokens, 2.0 * 4);
   EXPECT_FALSE(report.unrouted_estimated);
   EXPECT_EQ(report.layers[0].dropped_per_gpu, (std::vector<double>{3, 4}));
+  EXPECT_EQ(report.layers[0].unrouted_per_gpu, (std::vector<double>{1, 1}));  // t2 from rank 0, t6 from 1
+  EXPECT_DOUBLE_EQ(report.per_gpu[3].unrouted_tokens, 1);  // GPU 3 is rank 1 of the second group
 }
 
 TEST(TracePolicy, StepsAreSummedThenScaledToTheScenarioTokens) {
