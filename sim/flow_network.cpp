@@ -35,7 +35,7 @@ FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_cap
       link_bytes_(capacity_.size(), 0.0),
       last_update_(queue.now()) {
   // Let the solver reject bad capacities now rather than at the first flow.
-  solve_max_min(capacity_, std::vector<FlowPath>{});
+  validate_link_capacities(capacity_);
   if (!(options_.completion_tolerance >= 0 && options_.completion_tolerance < 1))
     throw std::invalid_argument("FlowNetwork: completion tolerance must be in [0, 1)");
 }
@@ -105,7 +105,8 @@ void FlowNetwork::solve(SimTime now) {
   std::vector<const FlowPath*> paths;
   paths.reserve(active_.size());
   for (FlowId id : active_) paths.push_back(&flows_[id].path);
-  const std::vector<BytesPerSecond> rates = solve_max_min(capacity_, paths);
+  // add_flow validated each path and the constructor the capacities.
+  const std::vector<BytesPerSecond> rates = solve_max_min(capacity_, paths, true);
   ++solves_;
   for (std::size_t i = 0; i < active_.size(); ++i) {
     Flow& flow = flows_[active_[i]];

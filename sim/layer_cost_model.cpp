@@ -1,6 +1,9 @@
 #include "sim/layer_cost_model.hpp"
 
 #include "sim/layer_schedule.hpp"
+#include "sim/dispatch_traffic.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <numeric>
@@ -8,7 +11,52 @@
 namespace moesim::sim {
 
 LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network)
-    : s_(scenario), profile_(profile), curves_(profile ? profile->model(scenario.model.name) : nullptr), network_(network) {}
+    : s_(scenario), profile_(profile), curves_(profile ? profile->model(scenario.model.name) : nullptr), network_(network) {
+  if (profile_ != nullptr) all_to_all_curve_ = profile_->all_to_all_curve(domain_size());
+  if (network_ != nullptr) {
+    links_ = network_->costed_links();
+    return;
+  }
+  // The analytic model's links: per GPU its scale-up port and its share of the node's NICs.
+  const auto& c = s_.cluster;
+  const std::string scale_up(topology::scale_up_kind_name(c.system.scale_up_kind));
+  const std::string nic = c.fabric == FabricKind::Roce ? "roce" : "ib";
+  const double nic_share = c.nic.bandwidth * c.system.nics_per_node / c.system.gpus_per_node;
+  for (int g = 0; g < s_.parallelism.expert_parallel; ++g) {
+    links_.push_back({fmt::format("gpu{} {} out", g, scale_up), scale_up, c.system.scale_up_bandwidth});
+    links_.push_back({fmt::format("gpu{} {} in", g, scale_up), scale_up, c.system.scale_up_bandwidth});
+    links_.push_back({fmt::format("gpu{} nic out", g), nic, nic_share});
+    links_.push_back({fmt::format("gpu{} nic in", g), nic, nic_share});
+  }
+}
+
+std::string LayerCostModel::collective_source() const {
+  if (all_to_all_curve_ == nullptr) return "line rate x network_efficiency";
+  return fmt::format("measured NCCL all-to-all curve ({} ranks, {} sizes)", all_to_all_curve_->ranks,
+                     all_to_all_curve_->busbw.size());
+}
+
+double LayerCostModel::scale_up_time(double bytes, double rank_bytes) const {
+  if (all_to_all_curve_ == nullptr) return bytes / scale_up_rate();
+  const Curve& busbw = all_to_all_curve_->busbw;
+  if (bytes <= 0) return 0;
+  // Below the smallest measured size the collective costs what that size cost: its fixed part.
+  // busbw counts (n-1)/n of each rank's bytes (nccl-tests), which is what crosses the port.
+  const double n = all_to_all_curve_->ranks;
+  if (rank_bytes <= busbw.front().x) return busbw.front().x * (n - 1) / n / busbw.front().y;
+  return bytes / interpolate(busbw, std::min(rank_bytes, busbw.back().x));
+}
+
+double LayerCostModel::scale_up_efficiency(double rank_bytes) const {
+  if (all_to_all_curve_ == nullptr) return s_.profile.network_efficiency;
+  const Curve& busbw = all_to_all_curve_->busbw;
+  const double rate = interpolate(busbw, std::clamp(rank_bytes, busbw.front().x, busbw.back().x));
+  return std::min(1.0, rate / s_.cluster.system.scale_up_bandwidth);
+}
+
+int LayerCostModel::domain_size() const {
+  return std::min(s_.parallelism.expert_parallel, s_.cluster.system.gpus_per_scale_up_domain);
+}
 
 double LayerCostModel::compute_rate() const {
   const auto& d = s_.cluster.device;
@@ -67,26 +115,25 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens) const
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
-                                   double tokens_per_gpu, std::optional<double> dispatched) const {
+                                   double tokens_per_gpu) const {
   const ModelSpec& m = s_.model;
+  const NetworkSpec& net = s_.network;
   const int gpus = placement.gpus;
   const double token_bytes = static_cast<double>(m.hidden);
   LayerCost cost;
   cost.gpu_compute.assign(gpus, 0.0);
   cost.gpu_communication.assign(gpus, 0.0);
+  cost.link_bytes.assign(links_.size(), 0.0);
 
-  // Expert GEMMs per GPU: each replica takes an equal share of its expert's tokens.
-  std::vector<double> received(gpus, 0.0);
-  std::vector<std::vector<double>> local_tokens(gpus);
-  for (std::size_t e = 0; e < placement.replicas.size(); ++e) {
-    const double share = load[e] / static_cast<double>(placement.replicas[e].size());
-    for (int gpu : placement.replicas[e]) {
-      received[gpu] += share;
-      local_tokens[gpu].push_back(share);
-    }
-  }
-  for (int g = 0; g < gpus; ++g) cost.gpu_compute[g] = gpu_experts_time(local_tokens[g]);
-  const double total_received = std::accumulate(received.begin(), received.end(), 0.0);
+  // Copies actually sent: dropped copies never leave their GPU, padding does (pad-to-capacity
+  // ships the full buffer), so the load's total sets the volume.
+  const double total_load = std::accumulate(load.begin(), load.end(), 0.0);
+  const double routed = tokens_per_gpu * m.top_k * gpus;
+  const double sending_tokens = routed > 0 ? tokens_per_gpu * total_load / routed : 0.0;
+  const DispatchTraffic traffic = plan_dispatch(placement, load, s_.policy.replica_choice, domain_size(),
+                                                sending_tokens, m.top_k);
+  cost.gpu_tokens = traffic.received;
+  for (int g = 0; g < gpus; ++g) cost.gpu_compute[g] = gpu_experts_time(traffic.local_tokens[g]);
 
   // Gate (router GEMM) and permute (one read and one write of each token copy).
   const double gate_flops = 2 * token_bytes * m.experts * tokens_per_gpu;
@@ -98,56 +145,68 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // The count exchange and launch before each collective, as measured (0 without a profile).
   const double collective_overhead = profile_ != nullptr ? profile_->collective_overhead_us() * 1e-6 : 0.0;
 
-  // All-to-all: every GPU sends its copies to GPU d in proportion to d's share of the load.
-  // Bytes inside the scale-up domain ride NVLink/PCIe, the rest the NIC; both run at once.
-  const int domain_size = std::min(gpus, s_.cluster.system.gpus_per_scale_up_domain);
-  const int domains = (gpus + domain_size - 1) / domain_size;
-  std::vector<double> domain_share(domains, 0.0);
-  for (int g = 0; g < gpus; ++g)
-    domain_share[g / domain_size] += total_received > 0 ? received[g] / total_received : 0.0;
-  const double copies_per_gpu = dispatched.value_or(tokens_per_gpu * m.top_k);
-  auto all_to_all = [&](double element_bytes, std::vector<double>& per_gpu_time) {
+  // Analytic: each GPU's busier direction on its scale-up port and its NIC share, both at once;
+  // the combine runs the dispatch backwards. Hierarchical adds the NVLink hop's latency.
+  const HopTokens hops = hop_tokens(traffic, net.dispatch, net.dedup);
+  const bool fabric = traffic.domains > 1;
+  const bool two_hops = fabric && net.dispatch == DispatchKind::Hierarchical;
+  auto all_to_all = [&](double element_bytes, bool reverse, std::vector<double>& per_gpu_time) {
     double slowest = 0;
-    const double latency = (domains > 1 ? s_.cluster.nic.latency : s_.cluster.system.scale_up_latency) + collective_overhead;
+    // A measured curve already holds the NVLink latency of a one-domain collective.
+    const bool measured_latency = all_to_all_curve_ != nullptr && !fabric;
+    const double latency = (fabric ? s_.cluster.nic.latency : measured_latency ? 0.0 : s_.cluster.system.scale_up_latency) +
+                           (two_hops ? s_.cluster.system.scale_up_latency : 0.0) + collective_overhead;
+    const double bytes = token_bytes * element_bytes;
+    const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
     for (int g = 0; g < gpus; ++g) {
-      const int domain = g / domain_size;
-      const int domain_members = std::min(domain_size, gpus - domain * domain_size);
-      const double share = total_received > 0 ? received[g] / total_received : 0.0;
-      const double send_intra = copies_per_gpu * (domain_share[domain] - share);
-      const double send_inter = copies_per_gpu * (1.0 - domain_share[domain]);
-      const double recv_intra = copies_per_gpu * share * (domain_members - 1);
-      const double recv_inter = copies_per_gpu * share * (gpus - domain_members);
-      const double intra = std::max(send_intra, recv_intra) * token_bytes * element_bytes;
-      const double inter = std::max(send_inter, recv_inter) * token_bytes * element_bytes;
-      const double time =
-          std::max(intra / scale_up_rate(), domains > 1 ? inter / scale_out_rate() : 0.0) + latency;
+      const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
+      const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
+      const double time = std::max(scale_up_time(intra, rank_bytes), fabric ? inter / scale_out_rate() : 0.0) + latency;
       per_gpu_time[g] += time;
       slowest = std::max(slowest, time);
-      cost.nvlink_bytes += send_intra * token_bytes * element_bytes;
-      cost.network_bytes += send_inter * token_bytes * element_bytes;
+      cost.nvlink_bytes += hops.send_intra[g] * bytes;
+      cost.network_bytes += hops.send_inter[g] * bytes;
+      const auto port = static_cast<std::size_t>(g) * 4;
+      cost.link_bytes[port + (reverse ? 1 : 0)] += hops.send_intra[g] * bytes;
+      cost.link_bytes[port + (reverse ? 0 : 1)] += hops.receive_intra[g] * bytes;
+      cost.link_bytes[port + (reverse ? 3 : 2)] += hops.send_inter[g] * bytes;
+      cost.link_bytes[port + (reverse ? 2 : 3)] += hops.receive_inter[g] * bytes;
     }
     return slowest;
   };
-  // Played on the topology: every GPU sends its copies to GPU d in proportion to d's share.
-  auto flow_all_to_all = [&](double element_bytes, std::vector<double>& per_gpu_time) {
-    ByteMatrix bytes(gpus, std::vector<Bytes>(gpus, 0.0));
-    for (int src = 0; src < gpus; ++src)
-      for (int dst = 0; dst < gpus; ++dst)
-        if (src != dst && total_received > 0)
-          bytes[src][dst] = copies_per_gpu * received[dst] / total_received * token_bytes * element_bytes;
-    const CollectiveTiming timing = network_->all_to_all(bytes);
+  // Played on the topology's links, max-min fair (docs/network-model.md).
+  auto flow_all_to_all = [&](double element_bytes, bool reverse, std::vector<double>& per_gpu_time) {
+    const double bytes = token_bytes * element_bytes;
+    ByteMatrix matrix = gpu_byte_matrix(traffic, net.dedup, bytes);
+    ByteMatrix fabric_leg = two_hops && net.dedup ? domain_byte_matrix(traffic, true, bytes) : ByteMatrix{};
+    if (reverse) {  // the combine: every GPU returns what it received
+      for (int a = 0; a < gpus; ++a)
+        for (int b = a + 1; b < gpus; ++b) std::swap(matrix[a][b], matrix[b][a]);
+      // The relay reduces a token's copies before the fabric leg back, so GPU x returns to domain
+      // n what n's GPU on x's rail sent to x's domain.
+      if (!fabric_leg.empty()) {
+        ByteMatrix back = fabric_leg;
+        for (int x = 0; x < gpus; ++x)
+          for (int n = 0; n < traffic.domains; ++n)
+            if (n != traffic.domain_of(x))
+              back[x][n] = fabric_leg[n * traffic.domain_size + x % traffic.domain_size][traffic.domain_of(x)];
+        fabric_leg = std::move(back);
+      }
+    }
+    const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
+    const CollectiveTiming timing = network_->all_to_all(matrix, fabric_leg, scale_up_efficiency(rank_bytes));
     for (int g = 0; g < gpus; ++g) per_gpu_time[g] += timing.gpu_time[g];
     cost.nvlink_bytes += timing.scale_up_bytes;
     cost.network_bytes += timing.scale_out_bytes;
+    for (std::size_t link = 0; link < timing.link_bytes.size(); ++link) cost.link_bytes[link] += timing.link_bytes[link];
     return timing.time;
   };
-  if (network_ != nullptr) {
-    cost.phases.dispatch = flow_all_to_all(m.dispatch_bytes, cost.gpu_communication);
-    cost.phases.combine = flow_all_to_all(m.combine_bytes, cost.gpu_communication);
-  } else {
-    cost.phases.dispatch = all_to_all(m.dispatch_bytes, cost.gpu_communication);
-    cost.phases.combine = all_to_all(m.combine_bytes, cost.gpu_communication);
-  }
+  const auto collective = [&](double element_bytes, bool reverse) {
+    return network_ != nullptr ? flow_all_to_all(element_bytes, reverse, cost.gpu_communication)
+                               : all_to_all(element_bytes, reverse, cost.gpu_communication);
+  };
+  cost.phases.dispatch = collective(m.dispatch_bytes, false);
+  cost.phases.combine = collective(m.combine_bytes, true);
   // Unpermute (gathering expert outputs back into token order) ends the combine phase.
   if (curves_ != nullptr) cost.phases.combine += interpolate(curves_->unpermute_us, tokens_per_gpu) * 1e-6;
   cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());

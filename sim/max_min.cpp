@@ -60,20 +60,26 @@ void validate(std::size_t link_count, const FlowPath& path, std::size_t flow) {
   }
 }
 
-template <class PathAt>
-std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
-                                  std::size_t flow_count, PathAt path_at) {
-  const std::size_t link_count = capacity.size();
-  for (std::size_t link = 0; link < link_count; ++link)
+void validate_capacities(const std::vector<BytesPerSecond>& capacity) {
+  for (std::size_t link = 0; link < capacity.size(); ++link)
     if (!(capacity[link] >= 0))
       throw std::invalid_argument("solve_max_min: link " + std::to_string(link) +
                                   ": capacity must be >= 0");
+}
+
+// `checked`: the caller validated capacities and paths already (the flow network does so once
+// per flow; re-checking on every re-solve was 11% of a flow-model run, docs/performance.md).
+template <class PathAt>
+std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
+                                  std::size_t flow_count, PathAt path_at, bool checked) {
+  const std::size_t link_count = capacity.size();
+  if (!checked) validate_capacities(capacity);
 
   // Crossings grouped by link (CSR), built in two passes; zero shares constrain nothing.
   std::vector<std::uint32_t> begin(link_count + 1, 0);
   for (std::size_t flow = 0; flow < flow_count; ++flow) {
     const FlowPath& path = path_at(flow);
-    validate(link_count, path, flow);
+    if (!checked) validate(link_count, path, flow);
     for (std::size_t hop = 0; hop < path.links.size(); ++hop)
       if (share_of(path, hop) > 0) ++begin[static_cast<std::size_t>(path.links[hop]) + 1];
   }
@@ -195,16 +201,20 @@ void validate_flow_path(std::size_t link_count, const FlowPath& path) {
   validate(link_count, path, kNewFlow);
 }
 
-std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
-                                          const std::vector<FlowPath>& flows) {
-  return solve(link_capacity, flows.size(),
-               [&](std::size_t flow) -> const FlowPath& { return flows[flow]; });
+void validate_link_capacities(const std::vector<BytesPerSecond>& link_capacity) {
+  validate_capacities(link_capacity);
 }
 
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
-                                          const std::vector<const FlowPath*>& flows) {
+                                          const std::vector<FlowPath>& flows) {
   return solve(link_capacity, flows.size(),
-               [&](std::size_t flow) -> const FlowPath& { return *flows[flow]; });
+               [&](std::size_t flow) -> const FlowPath& { return flows[flow]; }, false);
+}
+
+std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
+                                          const std::vector<const FlowPath*>& flows, bool prevalidated) {
+  return solve(link_capacity, flows.size(),
+               [&](std::size_t flow) -> const FlowPath& { return *flows[flow]; }, prevalidated);
 }
 
 }  // namespace moesim::sim

@@ -40,9 +40,14 @@ std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& lin
 // links; O(path length), for callers that check flows one at a time.
 void validate_flow_path(std::size_t link_count, const FlowPath& path);
 
+// Throws std::invalid_argument, as solve_max_min would, for a negative or NaN capacity.
+void validate_link_capacities(const std::vector<BytesPerSecond>& link_capacity);
+
 // The same on flows given by pointer, so a caller that keeps its flows elsewhere (the flow
-// network's active set) need not copy their paths.
+// network's active set) need not copy their paths. `prevalidated`: the caller has passed every
+// path through validate_flow_path and the capacities through validate_link_capacities, so a
+// re-solve skips the checks.
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
-                                          const std::vector<const FlowPath*>& flows);
+                                          const std::vector<const FlowPath*>& flows, bool prevalidated = false);
 
 }  // namespace moesim::sim

@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace moesim {
+class ProblemList;
+}
+
 namespace moesim::sim {
 
 struct CurvePoint {
@@ -25,6 +29,13 @@ struct ModelCurves {
   std::int64_t expert_ffn = 0;
   Curve gate_us, permute_us, unpermute_us;  // by tokens on the GPU
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
+};
+
+// NCCL all-to-all measured on `ranks` GPUs of one node: bus bandwidth (nccl-tests' busbw) by the
+// bytes each rank sends in total.
+struct CollectiveCurve {
+  int ranks = 0;
+  Curve busbw;  // x: bytes per rank, y: bytes/s
 };
 
 struct LayerPrediction {  // microseconds
@@ -47,6 +58,8 @@ class MeasuredProfile {
   double copy_bandwidth() const { return copy_bandwidth_; }   // bytes/s, read + write
   double collective_overhead_us() const { return count_copy_us_; }
   const ModelCurves* model(const std::string& name) const;
+  // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
+  const CollectiveCurve* all_to_all_curve(int ranks) const;
   std::vector<std::string> model_names() const;
 
   // Expert GEMMs of one GPU: the faster of the two measured back ends for this histogram.
@@ -58,12 +71,15 @@ class MeasuredProfile {
                               const std::string& method) const;
 
  private:
+  void read_all_to_all(const nlohmann::json& document, ProblemList& problems);
+
   std::string source_;
   std::string gpu_name_;
   double dense_flops_ = 0;
   double copy_bandwidth_ = 0;
   double count_copy_us_ = 0;
   std::vector<ModelCurves> models_;
+  std::vector<CollectiveCurve> all_to_all_;
 };
 
 // "h100" / "h200" (compiled in from scenarios/profiles/) or a file; throws ConfigError.

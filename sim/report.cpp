@@ -61,6 +61,9 @@ Json report_to_json(const Report& r) {
       {"profile_source", r.profile_source},
       {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
       {"network_model", r.network_model},
+      {"dispatch", r.dispatch},
+      {"collective_costs", r.collective_costs},
+      {"dedup", r.dedup},
       {"tokens_per_step", r.tokens_per_step},
       {"gpus", r.gpus},
   };
@@ -92,6 +95,12 @@ Json report_to_json(const Report& r) {
     links.push_back({{"kind", link.kind},
                      {"bytes_per_step", link.bytes_per_step},
                      {"utilisation", link.utilisation}});
+  Json busiest = Json::array();
+  for (const auto& link : r.busiest_links)
+    busiest.push_back({{"link", link.name},
+                       {"kind", link.kind},
+                       {"bytes_per_step", link.bytes_per_step},
+                       {"utilisation", link.utilisation}});
   constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
   return Json{
       {"schema_version", kReportSchemaVersion},
@@ -112,6 +121,8 @@ Json report_to_json(const Report& r) {
       {"layers", layers},
       {"per_gpu", gpus},
       {"links", links},
+      {"busiest_links", busiest},
+      {"ep_groups_played", r.ep_groups_played},
   };
 }
 
@@ -187,8 +198,12 @@ std::string report_summary_text(const Report& r) {
                       r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
                                                      : fmt::format(" (profile {})", r.profile_name));
   text += fmt::format("routing   {}\n", r.routing);
-  text += fmt::format("network   {}\n", r.network_model == "flow" ? "flow-level max-min sharing over the cluster graph"
-                                                                   : "analytic per-GPU bandwidth bounds");
+  text += fmt::format("network   {}\n", r.network_model == "flow"
+                                          ? fmt::format("flow-level max-min sharing over the cluster graph, {} EP group{} at once",
+                                                        r.ep_groups_played, r.ep_groups_played == 1 ? "" : "s")
+                                          : std::string("analytic per-GPU bandwidth bounds"));
+  text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
+                      r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);
@@ -227,6 +242,11 @@ std::string report_summary_text(const Report& r) {
   }
   text += fmt::format("phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms (forward, summed over layers)\n",
                       ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, r.busiest_links.size()); ++i) {
+    const auto& link = r.busiest_links[i];
+    text += fmt::format("{}{:5.1f}%  {} ({})\n", i == 0 ? "links     " : "          ", 100 * link.utilisation,
+                        link.name, link.kind);
+  }
   return text;
 }
 

@@ -12,6 +12,7 @@
 namespace moesim::sim {
 
 inline constexpr int kReportSchemaVersion = 1;
+inline constexpr std::size_t kBusiestLinks = 10;
 
 struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   double dense = 0;
@@ -63,6 +64,14 @@ struct LinkUse {
   double utilisation = 0;  // bytes / (capacity x step time), over all links of the kind
 };
 
+// One direction of one link, among the most loaded of the step (one EP group).
+struct BusyLink {
+  std::string name;  // graph link "from -> to" (flow model), or a GPU's port (analytic model)
+  std::string kind;
+  double bytes_per_step = 0;
+  double utilisation = 0;  // bytes / (line rate x step time)
+};
+
 struct Report {
   std::string scenario;
   std::string model;
@@ -89,6 +98,11 @@ struct Report {
   std::vector<LayerResult> layers;
   std::vector<GpuResult> per_gpu;
   std::vector<LinkUse> links;
+  std::vector<BusyLink> busiest_links;  // most utilised first, at most kBusiestLinks
+  int ep_groups_played = 1;             // EP groups whose links busiest_links covers
+  std::string dispatch = "direct";      // "direct" or "hierarchical"
+  std::string collective_costs;         // where scale-up all-to-all bandwidth came from
+  bool dedup = false;
 
   double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }
   std::optional<double> cost_per_million_tokens() const;

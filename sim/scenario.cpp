@@ -46,8 +46,9 @@ constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "se
 constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency", "memory_efficiency",
                                                "network_efficiency"};
 constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
-constexpr std::string_view kNetworkFields[] = {"model"};
+constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup"};
 constexpr std::string_view kNetworkModels[] = {"auto", "flow", "analytic"};
+constexpr std::string_view kDispatchKinds[] = {"direct", "hierarchical"};
 
 constexpr SectionFields kSections[] = {
     {"", kRootFields},
@@ -378,6 +379,12 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   if (const Json* network = root.child("network")) {
     FieldReader nr(*network, "/network", problems, kNetworkFields);
     s.network.model = enum_at<NetworkModelKind>(nr.choice("model", kNetworkModels, "auto"), kNetworkModels);
+    s.network.dispatch = enum_at<DispatchKind>(nr.choice("dispatch", kDispatchKinds, "direct"), kDispatchKinds);
+    s.network.dedup = nr.boolean("dedup", false);
+    const int ep = s.parallelism.expert_parallel, domain = s.cluster.system.gpus_per_scale_up_domain;
+    if (s.network.dispatch == DispatchKind::Hierarchical && domain > 0 && ep > domain && ep % domain != 0)
+      problems.add(nr.path_of("dispatch"),
+                   fmt::format("hierarchical dispatch needs whole scale-up domains: EP {} is not a multiple of {}", ep, domain));
     nr.finish();
   }
   root.finish();

@@ -84,6 +84,10 @@ struct ProfileSpec {
 };
 
 enum class NetworkModelKind { Auto, Flow, Analytic };
+// Direct: every GPU sends each token copy straight to the GPU holding the expert.
+// Hierarchical (DeepEP's internode mode): a copy for another scale-up domain crosses the fabric to
+// the GPU there with the sender's local index (same rail), which forwards it over NVLink.
+enum class DispatchKind { Direct, Hierarchical };
 
 // EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box
 // (release build): DeepSeek-V3 prefill at EP 64 takes 19.5 s with flows against 0.07 s
@@ -96,6 +100,10 @@ struct NetworkSpec {
   // Analytic: each GPU's busiest direction over its scale-up and NIC bandwidth (fast; for sweeps).
   // Auto: flow for EP groups of at most kAutoFlowMaxGpus, analytic above.
   NetworkModelKind model = NetworkModelKind::Auto;
+  DispatchKind dispatch = DispatchKind::Direct;
+  // A token crosses each hop once per destination (GPU; scale-up domain on the hierarchical
+  // RDMA leg) however many of its top-k experts live there, as DeepEP sends it.
+  bool dedup = false;
 };
 
 struct PriceSpec {

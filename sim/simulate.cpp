@@ -25,6 +25,22 @@ std::uint64_t score_seed(const ScenarioSpec& s, int moe_layer) {
   return s.workload.routing.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(moe_layer) + 1;
 }
 
+// The most utilised links, ties broken by name so reports stay byte-identical.
+std::vector<BusyLink> busiest_links(const std::vector<CostedLink>& links, const std::vector<double>& bytes,
+                                    double step_time) {
+  std::vector<BusyLink> busy;
+  for (std::size_t i = 0; i < links.size(); ++i)
+    if (bytes[i] > 0 && links[i].capacity > 0 && step_time > 0)
+      busy.push_back({links[i].name, links[i].kind, bytes[i], bytes[i] / (links[i].capacity * step_time)});
+  const auto order = [](const BusyLink& a, const BusyLink& b) {
+    return a.utilisation != b.utilisation ? a.utilisation > b.utilisation : a.name < b.name;
+  };
+  const auto keep = std::min(busy.size(), kBusiestLinks);
+  std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(keep), busy.end(), order);
+  busy.resize(keep);
+  return busy;
+}
+
 double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
   return static_cast<double>(s.workload.tokens_per_gpu) / s.parallelism.attention_tensor_parallel /
          s.parallelism.micro_batches;
@@ -164,10 +180,14 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   const bool flows = s.network.model == NetworkModelKind::Flow ||
                      (s.network.model == NetworkModelKind::Auto && s.parallelism.expert_parallel <= kAutoFlowMaxGpus);
   r.network_model = flows ? "flow" : "analytic";
+  r.dispatch = s.network.dispatch == DispatchKind::Hierarchical ? "hierarchical" : "direct";
+  r.dedup = s.network.dedup;
   if (flows)
     network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
   const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
   r.profile_source = model.measured() ? "measured" : "roofline";
+  r.collective_costs = model.collective_source();
+  r.ep_groups_played = network ? network->played_groups() : 1;
   r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
@@ -175,6 +195,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
       gpu_dropped(ep, 0.0), gpu_unrouted(ep, 0.0);
   double nvlink_bytes = 0, network_bytes = 0;
   double sum_max_load = 0, sum_mean_load = 0;
+  std::vector<double> link_bytes(model.links().size(), 0.0);  // one EP group, per step
 
   // Which blocks hold experts: the last moe_layers blocks (DeepSeek's first_k_dense_replace shape).
   const int first_moe = m.layers - m.moe_layers;
@@ -194,10 +215,9 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
                              m.top_k, {.popularity = {}, .seed = score_seed(s, moe_index)})
               : scale_outcome(overrides.routing_outcomes[moe_index],
                               tokens_per_group / overrides.routing_outcomes[moe_index].tokens);
-      // The GEMMs see padding rows too; each GPU dispatches what its router kept (or padded).
-      auto load = outcome.computed;
-      const double dispatched = outcome.total(load) / ep;
-      const LayerCost cost = model.moe_layer(placement, load, tokens_per_gpu, dispatched);
+      // The GEMMs see padding rows too, and the dispatch carries what routers kept (or padded).
+      const auto& load = outcome.computed;
+      const LayerCost cost = model.moe_layer(placement, load, tokens_per_gpu);
       const double per_step = micro_batches * groups;
       result.dropped_tokens = outcome.total(outcome.dropped) * per_step;
       result.unrouted_tokens = outcome.unrouted_tokens * per_step;
@@ -213,9 +233,9 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
       result.gpu_experts.resize(ep);
       for (int g = 0; g < ep; ++g)
         result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
-      // Imbalance in rows computed (padding included: it is what the slowest rank waits on).
-      const auto loads = gpu_loads(placement, load);
-      const auto kept_loads = gpu_loads(placement, outcome.kept);
+      const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
+      // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
+      const auto kept_loads = outcome.computed == outcome.kept ? loads : gpu_loads(placement, outcome.kept);
       const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / ep;
       const double max = *std::max_element(loads.begin(), loads.end());
       result.imbalance = mean > 0 ? max / mean : 1.0;
@@ -229,6 +249,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
         gpu_dropped[g] += result.dropped_per_gpu[g];
         gpu_unrouted[g] += result.unrouted_per_gpu[g];
       }
+      for (std::size_t link = 0; link < link_bytes.size(); ++link) link_bytes[link] += cost.link_bytes[link] * micro_batches;
       nvlink_bytes += cost.nvlink_bytes * micro_batches * groups;
       network_bytes += cost.network_bytes * micro_batches * groups;
       r.dropped_tokens += result.dropped_tokens;
@@ -256,6 +277,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     const double gradients = model.all_reduce_time(dense_bytes, s.parallelism.attention_data_parallel) +
                              model.all_reduce_time(expert_bytes, groups);
     r.step_time_s = forward + 2 * (forward - forward_comm) + forward_comm + gradients;
+    for (double& bytes : link_bytes) bytes *= 2;  // the backward repeats both all-to-alls
     for (int g = 0; g < ep; ++g) {
       gpu_compute[g] *= 3;
       gpu_communication[g] = gpu_communication[g] * 2 + gradients;
@@ -284,6 +306,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     r.links.push_back({s.cluster.fabric == FabricKind::Roce ? "roce" : "ib", network_bytes,
                        nic_capacity > 0 ? network_bytes / nic_capacity : 0});
   }
+  r.busiest_links = busiest_links(model.links(), link_bytes, r.step_time_s);
   return r;
 }
 

@@ -67,6 +67,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the cluster's 8 GPUs, got 3\n"
                 "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the 8 expert slots (8 experts "
                 "+ 0 redundant), got 3"},
+        BadCase{"hierarchical-partial-domain.json",
+                "hierarchical-partial-domain.json: /network/dispatch: hierarchical dispatch needs whole scale-up "
+                "domains: EP 12 is not a multiple of 8"},
         BadCase{"bad-overlap.json",
                 "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
                 "\"two-micro-batch\", got \"two-microbatch\" (did you mean \"two-micro-batch\"?)"},
