@@ -31,18 +31,21 @@ double replicas_of(const Placement& placement, std::size_t expert) {
 // Each replica processes an equal share of its expert's copies, so it loses an equal share too.
 void split_drops_over_replicas(const Placement& placement, RoutingOutcome& out) {
   for (std::size_t e = 0; e < out.dropped.size(); ++e)
-    for (int gpu : placement.replicas[e]) out.dropped_per_gpu[gpu] += out.dropped[e] / replicas_of(placement, e);
+    for (int gpu : placement.replicas[e])
+      out.dropped_per_gpu[gpu] += out.dropped[e] / replicas_of(placement, e);
 }
 
 // Expert choice from counts: every expert is full on every rank; who is left over is sampled.
-RoutingOutcome expert_choice_counts(const PolicySpec& policy, const Placement& placement, const RankCounts& counts,
-                                    int top_k, const ScoreSample& sample) {
+RoutingOutcome expert_choice_counts(const PolicySpec& policy, const Placement& placement,
+                                    const RankCounts& counts, int top_k,
+                                    const ScoreSample& sample) {
   const int experts = static_cast<int>(placement.replicas.size());
   const int ranks = static_cast<int>(counts.tokens.size());
   auto out = empty_outcome(experts, placement.gpus, ranks);
   out.tokens = std::accumulate(counts.tokens.begin(), counts.tokens.end(), 0.0);
   PolicySpec ec = policy;
-  if (ec.capacity_factor <= 0) ec.capacity_factor = 1;  // Zhou et al.'s capacity factor c defaults to 1
+  if (ec.capacity_factor <= 0)
+    ec.capacity_factor = 1;  // Zhou et al.'s capacity factor c defaults to 1
   double last_tokens = -1, last_unrouted_share = 0;
   for (int r = 0; r < ranks; ++r) {
     const double tokens = counts.tokens[r];
@@ -76,7 +79,8 @@ RoutingOutcome expert_choice_counts(const PolicySpec& policy, const Placement& p
 // Tokens whose every copy is dropped, if each copy is dropped at its expert's rate on the rank:
 // the mean over sampled top-k choices of the product of their drop rates.
 std::vector<double> estimate_unrouted(const std::vector<std::vector<double>>& drop_rate,
-                                      const std::vector<double>& tokens, int top_k, const ScoreSample& sample) {
+                                      const std::vector<double>& tokens, int top_k,
+                                      const ScoreSample& sample) {
   const int experts = static_cast<int>(sample.popularity.size());
   const double most_tokens = *std::max_element(tokens.begin(), tokens.end());
   const int sampled = sample.sampled(most_tokens);
@@ -87,8 +91,9 @@ std::vector<double> estimate_unrouted(const std::vector<std::vector<double>>& dr
   std::vector<int> order(experts);
   for (int t = 0; t < sampled; ++t) {
     std::iota(order.begin(), order.end(), 0);
-    std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
-                      [&](int a, int b) { return scores[t][a] > scores[t][b] || (scores[t][a] == scores[t][b] && a < b); });
+    std::partial_sort(order.begin(), order.begin() + top_k, order.end(), [&](int a, int b) {
+      return scores[t][a] > scores[t][b] || (scores[t][a] == scores[t][b] && a < b);
+    });
     choices[t].assign(order.begin(), order.begin() + top_k);
   }
   double lost_share = 0;
@@ -132,7 +137,8 @@ std::vector<std::vector<double>> synthetic_scores(const ScoreSample& sample, int
   return scores;
 }
 
-std::vector<int> expert_choice_picks(std::span<const std::vector<double>> scores, std::span<const int> capacity) {
+std::vector<int> expert_choice_picks(std::span<const std::vector<double>> scores,
+                                     std::span<const int> capacity) {
   const int tokens = static_cast<int>(scores.size());
   std::vector<int> picks(tokens, 0);
   std::vector<int> order(tokens);
@@ -181,8 +187,9 @@ void add_outcome(RoutingOutcome& total, const RoutingOutcome& part) {
 }
 
 RoutingOutcome scale_outcome(RoutingOutcome outcome, double factor) {
-  for (auto* values : {&outcome.routed, &outcome.kept, &outcome.computed, &outcome.dropped,
-                       &outcome.dropped_per_gpu, &outcome.dropped_per_rank, &outcome.unrouted_per_rank})
+  for (auto* values :
+       {&outcome.routed, &outcome.kept, &outcome.computed, &outcome.dropped,
+        &outcome.dropped_per_gpu, &outcome.dropped_per_rank, &outcome.unrouted_per_rank})
     for (double& value : *values) value *= factor;
   outcome.tokens *= factor;
   outcome.unrouted_tokens *= factor;
@@ -204,8 +211,8 @@ RankCounts spread_evenly(const std::vector<double>& routed, double tokens_per_gr
   return counts;
 }
 
-RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement, const RankCounts& counts,
-                            int top_k, const ScoreSample& given_sample) {
+RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement,
+                            const RankCounts& counts, int top_k, const ScoreSample& given_sample) {
   ScoreSample sample = given_sample;
   if (sample.popularity.empty()) {  // the routed copies themselves say how popular each expert is
     sample.popularity.assign(placement.replicas.size(), 0.0);
@@ -225,11 +232,14 @@ RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement
     out.kept = out.routed;
     out.computed = out.routed;
     if (!policy.pad_to_capacity) return out;
-    // Tutel's dynamic capacity: one buffer size for every expert and rank, the largest per-slot load.
+    // Tutel's dynamic capacity: one buffer size for every expert and rank, the largest per-slot
+    // load.
     for (int r = 0; r < ranks; ++r)
       for (int e = 0; e < experts; ++e)
-        out.capacity = std::max(out.capacity, std::ceil(counts.routed[r][e] / replicas_of(placement, e)));
-    for (int e = 0; e < experts; ++e) out.computed[e] = out.capacity * replicas_of(placement, e) * ranks;
+        out.capacity =
+            std::max(out.capacity, std::ceil(counts.routed[r][e] / replicas_of(placement, e)));
+    for (int e = 0; e < experts; ++e)
+      out.computed[e] = out.capacity * replicas_of(placement, e) * ranks;
     return out;
   }
 
@@ -244,14 +254,16 @@ RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement
       out.kept[e] += kept;
       out.dropped[e] += routed - kept;
       out.dropped_per_rank[r] += routed - kept;
-      out.computed[e] += policy.pad_to_capacity ? limit : kept;  // padding rows cost as much as tokens
+      out.computed[e] +=
+          policy.pad_to_capacity ? limit : kept;  // padding rows cost as much as tokens
       drop_rate[r][e] = routed > 0 ? (routed - kept) / routed : 0.0;
     }
   }
   split_drops_over_replicas(placement, out);
   const double dropped = out.total(out.dropped);
   if (dropped > 0 && top_k == 1) {
-    out.unrouted_per_rank = out.dropped_per_rank;  // one copy per token: a dropped copy is a token lost
+    out.unrouted_per_rank =
+        out.dropped_per_rank;  // one copy per token: a dropped copy is a token lost
   } else if (dropped > 0) {
     out.unrouted_per_rank = estimate_unrouted(drop_rate, counts.tokens, top_k, sample);
     out.unrouted_estimated = true;
@@ -260,16 +272,19 @@ RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement
   return out;
 }
 
-RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& placement, const TokenRouting& routing) {
+RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& placement,
+                                   const TokenRouting& routing) {
   if (policy.routing == RoutingMode::ExpertChoice)
-    throw ConfigError(routing.source, {{"/policy/routing",
-                                        "expected \"token-choice\" for per-token replay: expert choice needs every "
-                                        "token's score for every expert, which a trace does not record"}});
+    throw ConfigError(routing.source,
+                      {{"/policy/routing",
+                        "expected \"token-choice\" for per-token replay: expert choice needs every "
+                        "token's score for every expert, which a trace does not record"}});
   const bool by_score = policy.drop == DropPolicy::Probs && policy.capacity_factor > 0;
   if (by_score && routing.scores.size() != routing.expert_ids.size())
-    throw ConfigError(routing.source, {{"/policy/drop", "expected \"position\" for a trace without gate scores "
-                                                        "(\"probs\", the default, drops the lowest-scoring copies "
-                                                        "first), got \"probs\""}});
+    throw ConfigError(routing.source, {{"/policy/drop",
+                                        "expected \"position\" for a trace without gate scores "
+                                        "(\"probs\", the default, drops the lowest-scoring copies "
+                                        "first), got \"probs\""}});
   const int experts = routing.experts, k = routing.top_k, ranks = routing.ranks;
   const std::int64_t tokens = routing.tokens();
   auto out = empty_outcome(experts, placement.gpus, ranks);
@@ -283,7 +298,8 @@ RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& pl
 
   if (policy.capacity_factor <= 0) {  // dropless; with padding, Tutel's dynamic capacity
     RankCounts counts{routed, std::vector<double>(ranks, 0.0)};
-    for (int r = 0; r < ranks; ++r) counts.tokens[r] = static_cast<double>(first_token(r + 1) - first_token(r));
+    for (int r = 0; r < ranks; ++r)
+      counts.tokens[r] = static_cast<double>(first_token(r + 1) - first_token(r));
     return apply_policy(policy, placement, counts, k, ScoreSample{});
   }
   out.tokens = static_cast<double>(tokens);
@@ -297,10 +313,12 @@ RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& pl
     std::vector<std::int64_t> copies(static_cast<std::size_t>((end - begin) * k));
     std::iota(copies.begin(), copies.end(), begin * k);
     if (by_score) {
-      std::stable_sort(copies.begin(), copies.end(),
-                       [&](std::int64_t a, std::int64_t b) { return routing.scores[a] > routing.scores[b]; });
+      std::stable_sort(copies.begin(), copies.end(), [&](std::int64_t a, std::int64_t b) {
+        return routing.scores[a] > routing.scores[b];
+      });
     } else {  // GShard: choice j of every token before choice j + 1 of any; token order within
-      std::stable_sort(copies.begin(), copies.end(), [&](std::int64_t a, std::int64_t b) { return a % k < b % k; });
+      std::stable_sort(copies.begin(), copies.end(),
+                       [&](std::int64_t a, std::int64_t b) { return a % k < b % k; });
     }
     std::vector<double> taken(experts, 0.0);
     for (std::int64_t copy : copies) {
@@ -320,8 +338,8 @@ RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& pl
   }
   split_drops_over_replicas(placement, out);
   for (int r = 0; r < ranks; ++r)
-    out.unrouted_per_rank[r] = static_cast<double>(
-        std::count(copies_lost.begin() + first_token(r), copies_lost.begin() + first_token(r + 1), k));
+    out.unrouted_per_rank[r] = static_cast<double>(std::count(
+        copies_lost.begin() + first_token(r), copies_lost.begin() + first_token(r + 1), k));
   out.unrouted_tokens = out.total(out.unrouted_per_rank);
   return out;
 }

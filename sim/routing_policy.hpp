@@ -1,6 +1,7 @@
 #pragma once
 // Capacity and routing policies: which routed token copies each expert keeps, which it drops, and
-// which tokens reach no expert at all. docs/capacity-policy.md describes each policy and its source.
+// which tokens reach no expert at all. docs/capacity-policy.md describes each policy and its
+// source.
 //
 // Two levels share one result type:
 // - counts: expected copies per (source rank, expert), what the simulator plays from a generator
@@ -18,17 +19,20 @@ namespace moesim::sim {
 
 // What a policy made of one MoE layer over one EP group and micro-batch.
 struct RoutingOutcome {
-  std::vector<double> routed;            // per expert: copies the gate sent it
-  std::vector<double> kept;              // per expert: real copies its GEMMs process
-  std::vector<double> computed;          // per expert: rows its GEMMs process (kept, or padded)
-  std::vector<double> dropped;           // per expert: routed - kept
-  std::vector<double> dropped_per_gpu;   // per destination GPU (each expert's drops split over its replicas)
-  std::vector<double> dropped_per_rank;  // per source rank (the rank whose token copies were dropped)
-  double tokens = 0;                     // tokens the routing covered
-  double unrouted_tokens = 0;            // tokens no expert processed: they pass through the residual only
-  std::vector<double> unrouted_per_rank;  // the same, per source rank (the GPU the tokens came from)
-  double capacity = 0;                   // per replica slot and source rank; 0 = dropless
-  bool unrouted_estimated = false;       // unrouted_tokens from a sampled estimate (see below)
+  std::vector<double> routed;    // per expert: copies the gate sent it
+  std::vector<double> kept;      // per expert: real copies its GEMMs process
+  std::vector<double> computed;  // per expert: rows its GEMMs process (kept, or padded)
+  std::vector<double> dropped;   // per expert: routed - kept
+  std::vector<double>
+      dropped_per_gpu;  // per destination GPU (each expert's drops split over its replicas)
+  std::vector<double>
+      dropped_per_rank;        // per source rank (the rank whose token copies were dropped)
+  double tokens = 0;           // tokens the routing covered
+  double unrouted_tokens = 0;  // tokens no expert processed: they pass through the residual only
+  std::vector<double>
+      unrouted_per_rank;            // the same, per source rank (the GPU the tokens came from)
+  double capacity = 0;              // per replica slot and source rank; 0 = dropless
+  bool unrouted_estimated = false;  // unrouted_tokens from a sampled estimate (see below)
   double total(const std::vector<double>& per_expert) const;
 };
 
@@ -38,7 +42,8 @@ void add_outcome(RoutingOutcome& total, const RoutingOutcome& part);
 RoutingOutcome scale_outcome(RoutingOutcome outcome, double factor);
 
 // Megatron's get_capacity per source rank, floored by DeepSpeed's min_capacity:
-// max(ceil(tokens_per_rank x top_k / experts x factor), min_capacity). 0 when factor is 0 (dropless).
+// max(ceil(tokens_per_rank x top_k / experts x factor), min_capacity). 0 when factor is 0
+// (dropless).
 double slot_capacity(const PolicySpec& policy, double tokens_per_rank, int top_k, int experts);
 
 // Copies per source rank and expert, and each rank's tokens, for one EP group and micro-batch.
@@ -54,7 +59,8 @@ struct ScoreSample {
   std::vector<double> popularity;  // per expert, any scale; empty = the routed copies' shares
   std::uint64_t seed = 1;
   int max_tokens = 4096;  // tokens sampled per layer; estimates scale by tokens / sampled
-  int max_scores = 1 << 19;  // and at most this many token-expert scores (bounds the time with many experts)
+  int max_scores =
+      1 << 19;  // and at most this many token-expert scores (bounds the time with many experts)
   int sampled(double tokens) const;  // tokens a layer of `tokens` samples
 };
 
@@ -65,8 +71,8 @@ struct ScoreSample {
 // (copies all dropped) are estimated on `sample` assuming each copy is dropped independently at
 // its expert's drop rate on that rank. Expert choice: each expert takes min(tokens, capacity) of
 // each rank's tokens; unrouted tokens are estimated on `sample` (expert_choice_estimate).
-RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement, const RankCounts& counts,
-                            int top_k, const ScoreSample& sample);
+RoutingOutcome apply_policy(const PolicySpec& policy, const Placement& placement,
+                            const RankCounts& counts, int top_k, const ScoreSample& sample);
 
 // One layer of per-token routing: rank r holds tokens [r x T / ranks, (r + 1) x T / ranks).
 struct TokenRouting {
@@ -90,8 +96,10 @@ RoutingOutcome apply_policy_tokens(const PolicySpec& policy, const Placement& pl
                                    const TokenRouting& routing);
 
 // Expert choice on explicit scores [tokens][experts] of one rank: each expert takes its
-// `capacity` highest-scoring tokens (ties in token order). Returns how many experts took each token.
-std::vector<int> expert_choice_picks(std::span<const std::vector<double>> scores, std::span<const int> capacity);
+// `capacity` highest-scoring tokens (ties in token order). Returns how many experts took each
+// token.
+std::vector<int> expert_choice_picks(std::span<const std::vector<double>> scores,
+                                     std::span<const int> capacity);
 
 // Synthetic per-token routing for sampled estimates: per token, scores are the softmax over experts
 // of log(popularity) + Gumbel noise; the top-k of the perturbed logits is a draw of k experts

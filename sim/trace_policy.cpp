@@ -17,7 +17,8 @@ std::vector<RoutingOutcome> trace_routing_outcomes(RoutingSource& source, const 
   const auto k = static_cast<std::size_t>(shape.top_k);
   // Capacity is per batch, so batches the size the scenario plays give its drop rates.
   const double group_tokens = static_cast<double>(s.workload.tokens_per_gpu) /
-                              s.parallelism.attention_tensor_parallel / s.parallelism.micro_batches * ep;
+                              s.parallelism.attention_tensor_parallel /
+                              s.parallelism.micro_batches * ep;
   const auto batch = static_cast<std::size_t>(std::max(1.0, std::floor(group_tokens)));
 
   std::vector<RoutingOutcome> per_trace_layer(shape.layers);
@@ -34,7 +35,8 @@ std::vector<RoutingOutcome> trace_routing_outcomes(RoutingSource& source, const 
                            .expert_ids = ids.subspan(first * k, count * k),
                            .scores = scores.empty() ? scores : scores.subspan(first * k, count * k),
                            .source = trace_name};
-      add_outcome(per_trace_layer[block.layer], apply_policy_tokens(s.policy, placements[block.layer], routing));
+      add_outcome(per_trace_layer[block.layer],
+                  apply_policy_tokens(s.policy, placements[block.layer], routing));
     }
   }
   std::vector<RoutingOutcome> outcomes(model_layers);
@@ -51,7 +53,8 @@ std::vector<RoutingOutcome> trace_routing_outcomes(const std::string& path, cons
   return trace_routing_outcomes(*source, s, placements, path);
 }
 
-SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec& s, const TraceReplayOptions& options) {
+SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec& s,
+                                    const TraceReplayOptions& options) {
   SimulationOverrides overrides;
   overrides.expert_popularity = trace_expert_popularity(path, s.model, options);
   overrides.placements = scenario_placements(s, expert_loads(s, overrides));

@@ -21,13 +21,15 @@ namespace moesim::sim {
 // them, as trace_expert_popularity does. Empty when the source holds counts only, or under expert
 // choice (a trace has no score for every expert): the simulator then uses the count path.
 // Throws ConfigError naming `trace_name` for drop "probs" on a trace without scores.
-std::vector<RoutingOutcome> trace_routing_outcomes(RoutingSource& source, const ScenarioSpec& scenario,
+std::vector<RoutingOutcome> trace_routing_outcomes(RoutingSource& source,
+                                                   const ScenarioSpec& scenario,
                                                    const std::vector<Placement>& placements,
                                                    const std::string& trace_name);
 
 // The same for a trace file (any format open_routing reads), after trace_expert_popularity has
 // checked it against the model.
-std::vector<RoutingOutcome> trace_routing_outcomes(const std::string& path, const ScenarioSpec& scenario,
+std::vector<RoutingOutcome> trace_routing_outcomes(const std::string& path,
+                                                   const ScenarioSpec& scenario,
                                                    const std::vector<Placement>& placements);
 
 // What `moesim run --trace` and `moesim check --trace` replay: the trace's expert popularity, the

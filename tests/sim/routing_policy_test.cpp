@@ -20,12 +20,16 @@ PolicySpec capacity(double factor, DropPolicy drop = DropPolicy::Position) {
 // 4 experts on 2 GPUs, contiguous: experts 0 and 1 on GPU 0, experts 2 and 3 on GPU 1.
 Placement two_gpus() { return make_placement(PlacementSpec{}, 4, 2, {}); }
 
-double sum(const std::vector<double>& values) { return std::accumulate(values.begin(), values.end(), 0.0); }
+double sum(const std::vector<double>& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0);
+}
 
 // Two ranks of 4 tokens, top-2 over 4 experts: rows are (first choice, second choice).
+// clang-format off
 constexpr std::uint32_t kCraftedIds[] = {
     0, 1,  0, 2,  0, 1,  1, 0,   // rank 0: t0..t3
     3, 2,  3, 2,  3, 2,  2, 3};  // rank 1: t4..t7
+// clang-format on
 
 TEST(RoutingPolicy, SlotCapacityIsMegatronsPerRankCeil) {
   // ceil(4096 x 2 / 8 x 1.25) = ceil(1280) = 1280; ceil(10 x 1 / 3 x 1) = ceil(3.33) = 4.
@@ -43,7 +47,8 @@ TEST(RoutingPolicy, DropCountsOnACraftedRouting) {
   // rank 1: e3 gets t4, t5, t6 (firsts) and t7 (second): drops t6's first and t7's second;
   //   e2 gets t7 (first), t4, t5, t6 (seconds): keeps t7, t4, drops t5's and t6's seconds.
   //   t6 lost both copies. Rank 1 drops 4.
-  TokenRouting routing{.experts = 4, .top_k = 2, .ranks = 2, .expert_ids = kCraftedIds, .scores = {}, .source = "t"};
+  TokenRouting routing{
+      .experts = 4, .top_k = 2, .ranks = 2, .expert_ids = kCraftedIds, .scores = {}, .source = "t"};
   const auto out = apply_policy_tokens(capacity(1.0), two_gpus(), routing);
   EXPECT_DOUBLE_EQ(out.capacity, 2);
   EXPECT_EQ(out.dropped, (std::vector<double>{2, 1, 2, 2}));
@@ -68,8 +73,10 @@ TEST(RoutingPolicy, PositionAndScoreDropDifferentTokens) {
   //   loses both copies. Both drop 3 copies (e0 two, e1 one).
   const std::span<const std::uint32_t> ids(kCraftedIds, 8);
   const float scores[] = {.6f, .4f, .55f, .45f, .9f, .1f, .7f, .3f};
-  TokenRouting routing{.experts = 4, .top_k = 2, .ranks = 1, .expert_ids = ids, .scores = scores, .source = "t"};
-  const auto by_position = apply_policy_tokens(capacity(1.0, DropPolicy::Position), two_gpus(), routing);
+  TokenRouting routing{
+      .experts = 4, .top_k = 2, .ranks = 1, .expert_ids = ids, .scores = scores, .source = "t"};
+  const auto by_position =
+      apply_policy_tokens(capacity(1.0, DropPolicy::Position), two_gpus(), routing);
   const auto by_score = apply_policy_tokens(capacity(1.0, DropPolicy::Probs), two_gpus(), routing);
   EXPECT_EQ(by_position.dropped, (std::vector<double>{2, 1, 0, 0}));
   EXPECT_EQ(by_score.dropped, (std::vector<double>{2, 1, 0, 0}));
@@ -78,12 +85,18 @@ TEST(RoutingPolicy, PositionAndScoreDropDifferentTokens) {
 }
 
 TEST(RoutingPolicy, ScoreDropWithoutScoresIsAnError) {
-  TokenRouting routing{.experts = 4, .top_k = 2, .ranks = 2, .expert_ids = kCraftedIds, .scores = {}, .source = "t.npy"};
+  TokenRouting routing{.experts = 4,
+                       .top_k = 2,
+                       .ranks = 2,
+                       .expert_ids = kCraftedIds,
+                       .scores = {},
+                       .source = "t.npy"};
   try {
     apply_policy_tokens(capacity(1.0, DropPolicy::Probs), two_gpus(), routing);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("t.npy: /policy/drop: expected \"position\""), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("t.npy: /policy/drop: expected \"position\""),
+              std::string::npos)
         << error.what();
   }
   // Dropless never orders copies, so it needs no scores.
@@ -166,8 +179,8 @@ TEST(ExpertChoice, EachExpertTakesItsTopTokensAndOneIsLeftOut) {
   // 6 tokens, 3 experts, k 1, f 1: C = ceil(6 x 1 / 3 x 1) = 2.
   // e0's column: t1 .6, t0 .5 taken. e1's: t2 .5, then t0 and t3 tie at .4 and token order takes
   // t0. e2's: t4 .7, t5 .4. Taken: t0 twice, t1, t2, t4, t5 once; t3 by no expert.
-  const std::vector<std::vector<double>> scores = {
-      {.5, .4, .1}, {.6, .3, .1}, {.2, .5, .3}, {.4, .4, .2}, {.1, .2, .7}, {.3, .3, .4}};
+  const std::vector<std::vector<double>> scores = {{.5, .4, .1}, {.6, .3, .1}, {.2, .5, .3},
+                                                   {.4, .4, .2}, {.1, .2, .7}, {.3, .3, .4}};
   const int capacities[] = {2, 2, 2};
   EXPECT_EQ(expert_choice_picks(scores, capacities), (std::vector<int>{2, 1, 1, 0, 1, 1}));
 }
@@ -190,8 +203,9 @@ TEST(ExpertChoice, CountsFillEveryExpertAndEstimateTheUnrouted) {
   EXPECT_GE(out.unrouted_tokens, 6);
   EXPECT_LE(out.unrouted_tokens, 12);
   // Same seed, same estimate.
-  EXPECT_DOUBLE_EQ(apply_policy(policy, three, counts, 1, {.popularity = {}, .seed = 7}).unrouted_tokens,
-                   out.unrouted_tokens);
+  EXPECT_DOUBLE_EQ(
+      apply_policy(policy, three, counts, 1, {.popularity = {}, .seed = 7}).unrouted_tokens,
+      out.unrouted_tokens);
   // C = 6 (f 3): every expert takes every token, none is left out.
   policy.capacity_factor = 3;
   EXPECT_DOUBLE_EQ(apply_policy(policy, three, counts, 1, {}).unrouted_tokens, 0);

@@ -14,13 +14,18 @@ ScenarioSpec tiny(const std::string& drop) {
   return parse_scenario(R"({"schema_version": 1,
     "model": {"layers": 1, "moe_layers": 1, "hidden": 64, "experts": 4, "top_k": 2, "expert_ffn": 128},
     "cluster": "h100x8", "parallelism": {"expert_parallel": 2}, "profile": "roofline",
-    "policy": {"capacity_factor": 1.0, "drop": ")" + drop + R"("}, "workload": {"tokens_per_gpu": 4}})",
+    "policy": {"capacity_factor": 1.0, "drop": ")" +
+                            drop + R"("}, "workload": {"tokens_per_gpu": 4}})",
                         "tiny.json");
 }
 
 // The crafted routing of routing_policy_test.cpp: ranks of 4 tokens, (first, second) choices.
 TraceBlock crafted_block(std::uint32_t step) {
-  return {.step = step, .layer = 0, .tokens = 8, .expert_ids = {0, 1, 0, 2, 0, 1, 1, 0, 3, 2, 3, 2, 3, 2, 2, 3}, .scores = {}};
+  return {.step = step,
+          .layer = 0,
+          .tokens = 8,
+          .expert_ids = {0, 1, 0, 2, 0, 1, 1, 0, 3, 2, 3, 2, 3, 2, 2, 3},
+          .scores = {}};
 }
 
 std::vector<RoutingOutcome> outcomes_of(const ScenarioSpec& s, std::vector<TraceBlock> blocks) {
@@ -49,7 +54,8 @@ TEST(TracePolicy, RecordedTokensAreDroppedCopyByCopy) {
   EXPECT_DOUBLE_EQ(report.unrouted_tokens, 2.0 * 4);
   EXPECT_FALSE(report.unrouted_estimated);
   EXPECT_EQ(report.layers[0].dropped_per_gpu, (std::vector<double>{3, 4}));
-  EXPECT_EQ(report.layers[0].unrouted_per_gpu, (std::vector<double>{1, 1}));  // t2 from rank 0, t6 from 1
+  EXPECT_EQ(report.layers[0].unrouted_per_gpu,
+            (std::vector<double>{1, 1}));                  // t2 from rank 0, t6 from 1
   EXPECT_DOUBLE_EQ(report.per_gpu[3].unrouted_tokens, 1);  // GPU 3 is rank 1 of the second group
 }
 
@@ -69,7 +75,8 @@ TEST(TracePolicy, ScoreDropOnATraceWithoutScoresNamesTheTrace) {
     outcomes_of(tiny("probs"), {crafted_block(0)});
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("crafted.mtrace: /policy/drop"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("crafted.mtrace: /policy/drop"), std::string::npos)
+        << error.what();
   }
 }
 
