@@ -20,7 +20,7 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kSummaryMetrics[] = {
     "step_time_ms", "tokens_per_s", "tokens_per_s_per_gpu", "imbalance_max_over_mean",
-    "dropped_tokens", "drop_rate", "peak_memory_gib_per_gpu", "cost_per_million_tokens_usd"};
+    "dropped_tokens", "drop_rate", "unrouted_tokens", "peak_memory_gib_per_gpu", "cost_per_million_tokens_usd"};
 
 std::vector<Tolerance> parse_policy(const Json& document, const std::string& source) {
   ProblemList problems;

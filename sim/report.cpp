@@ -20,6 +20,20 @@ Json phases_to_json(const PhaseTimes& p) {
               {"combine_ms", ms(p.combine)},   {"total_ms", ms(p.total)}};
 }
 
+// Tokens that reach no expert, as a share of the tokens entering MoE layers in a step.
+double unrouted_rate(const Report& r) {
+  const auto moe_layers = std::count_if(r.layers.begin(), r.layers.end(), [](const LayerResult& l) { return l.moe; });
+  const double entering = r.tokens_per_step * static_cast<double>(moe_layers);
+  return entering > 0 ? r.unrouted_tokens / entering : 0.0;
+}
+
+// The index and value of the largest entry, for "most drops at ..." lines.
+std::pair<std::size_t, double> largest(const std::vector<double>& values) {
+  const auto it = std::max_element(values.begin(), values.end());
+  return it == values.end() ? std::pair<std::size_t, double>{0, 0.0}
+                            : std::pair<std::size_t, double>{static_cast<std::size_t>(it - values.begin()), *it};
+}
+
 }  // namespace
 
 std::optional<double> Report::cost_per_million_tokens() const {
@@ -38,6 +52,10 @@ Json report_to_json(const Report& r) {
       {"imbalance_max_over_mean", r.imbalance},
       {"dropped_tokens", r.dropped_tokens},
       {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
+      {"unrouted_tokens", r.unrouted_tokens},
+      {"unrouted_rate", unrouted_rate(r)},
+      {"unrouted_estimated", r.unrouted_estimated},
+      {"routing", r.routing},
       {"peak_memory_gib_per_gpu", peak_gib},
       {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
       {"profile_source", r.profile_source},
@@ -56,6 +74,10 @@ Json report_to_json(const Report& r) {
     entry["moe"] = layer.moe;
     entry["imbalance_max_over_mean"] = layer.imbalance;
     entry["dropped_tokens"] = layer.dropped_tokens;
+    entry["dropped_per_expert"] = layer.dropped_per_expert;
+    entry["dropped_per_gpu"] = layer.dropped_per_gpu;
+    entry["unrouted_tokens"] = layer.unrouted_tokens;
+    entry["unrouted_per_gpu"] = layer.unrouted_per_gpu;
     entry["tokens_per_expert"] = layer.tokens_per_expert;
     layers.push_back(std::move(entry));
   }
@@ -65,7 +87,9 @@ Json report_to_json(const Report& r) {
                     {"compute_ms", ms(gpu.compute_s)},
                     {"communication_ms", ms(gpu.communication_s)},
                     {"idle_ms", ms(gpu.idle_s)},
-                    {"expert_tokens", gpu.expert_tokens}});
+                    {"expert_tokens", gpu.expert_tokens},
+                    {"dropped_tokens", gpu.dropped_tokens},
+                    {"unrouted_tokens", gpu.unrouted_tokens}});
   Json links = Json::array();
   for (const auto& link : r.links)
     links.push_back({{"kind", link.kind},
@@ -105,12 +129,12 @@ Json report_to_json(const Report& r) {
 std::string report_to_csv(const Report& r) {
   std::string csv =
       "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_mean,"
-      "dropped_tokens\n";
+      "dropped_tokens,unrouted_tokens\n";
   for (const auto& l : r.layers) {
     const auto& p = l.phases;
-    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f}\n", l.layer,
+    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f}\n", l.layer,
                        l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
-                       ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens);
+                       ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens);
   }
   return csv;
 }
@@ -173,6 +197,7 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("costs     {}{}\n", r.profile_source,
                       r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
                                                      : fmt::format(" (profile {})", r.profile_name));
+  text += fmt::format("routing   {}\n", r.routing);
   text += fmt::format("network   {}\n", r.network_model == "flow"
                                           ? fmt::format("flow-level max-min sharing over the cluster graph, {} EP group{} at once",
                                                         r.ep_groups_played, r.ep_groups_played == 1 ? "" : "s")
@@ -185,6 +210,23 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("imbalance {:.3f} max/mean\n", r.imbalance);
   text += fmt::format("dropped   {:.0f} tokens ({:.4f}%)\n", r.dropped_tokens,
                       r.routed_tokens > 0 ? 100.0 * r.dropped_tokens / r.routed_tokens : 0.0);
+  if (r.dropped_tokens > 0) {
+    // Where drops pile up: summed over layers, the expert and the EP rank that lose the most.
+    std::vector<double> per_expert, per_rank;
+    for (const auto& l : r.layers) {
+      per_expert.resize(std::max(per_expert.size(), l.dropped_per_expert.size()), 0.0);
+      per_rank.resize(std::max(per_rank.size(), l.dropped_per_gpu.size()), 0.0);
+      for (std::size_t e = 0; e < l.dropped_per_expert.size(); ++e) per_expert[e] += l.dropped_per_expert[e];
+      for (std::size_t g = 0; g < l.dropped_per_gpu.size(); ++g) per_rank[g] += l.dropped_per_gpu[g];
+    }
+    const auto [expert, expert_drops] = largest(per_expert);
+    const auto [rank, rank_drops] = largest(per_rank);
+    text += fmt::format("          most at expert {} ({:.0f} over all layers) and EP rank {} ({:.0f} per GPU)\n",
+                        expert, expert_drops, rank, rank_drops);
+  }
+  text += fmt::format("unrouted  {:.0f} tokens ({:.4f}% of tokens into MoE layers; residual only){}\n",
+                      r.unrouted_tokens, 100.0 * unrouted_rate(r),
+                      r.unrouted_estimated ? ", sampled estimate" : "");
   text += fmt::format("memory    {:.1f} of {:.1f} GiB per GPU\n", r.memory.total() / (1 << 30),
                       r.device_memory_bytes / (1 << 30));
   text += cost ? fmt::format("cost      ${:.3f} per million tokens (at ${}/GPU-hour, {})\n", *cost,

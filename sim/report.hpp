@@ -28,7 +28,12 @@ struct LayerResult {
   bool moe = false;
   PhaseTimes phases;
   double imbalance = 1;  // max/mean tokens over GPUs of the EP group
-  double dropped_tokens = 0;
+  double dropped_tokens = 0;              // routed copies over capacity, per step
+  std::vector<double> dropped_per_expert;  // per logical expert, per step
+  std::vector<double> dropped_per_gpu;     // per EP rank: what one GPU of that rank drops per step
+  double unrouted_tokens = 0;             // tokens no expert processed (residual only), per step
+  std::vector<double> unrouted_per_gpu;   // per EP rank: one source GPU's unrouted tokens per step
+  bool unrouted_estimated = false;        // from a sampled estimate (docs/capacity-policy.md)
   std::vector<double> tokens_per_expert;  // global, after drops
   std::vector<double> gpu_experts;        // per EP rank, one micro-batch: its own expert GEMM time
   double scale_up_bytes = 0;              // one EP group, one micro-batch, dispatch + combine
@@ -40,7 +45,9 @@ struct GpuResult {
   double compute_s = 0;
   double communication_s = 0;
   double idle_s = 0;
-  double expert_tokens = 0;  // per step, summed over layers
+  double expert_tokens = 0;   // per step, summed over layers
+  double dropped_tokens = 0;   // copies meant for this GPU's experts that overflowed, per step
+  double unrouted_tokens = 0;  // of this GPU's own tokens, those no expert processed, per step
 };
 
 struct MemoryBreakdown {  // bytes per GPU
@@ -80,6 +87,9 @@ struct Report {
   double tokens_per_step = 0;
   double dropped_tokens = 0;
   double routed_tokens = 0;  // token-expert assignments before drops
+  double unrouted_tokens = 0;  // tokens that reached no expert, per step
+  bool unrouted_estimated = false;
+  std::string routing = "token-choice";  // the policy's routing mode
   double imbalance = 1;
   MemoryBreakdown memory;
   double device_memory_bytes = 0;

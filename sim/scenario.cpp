@@ -38,8 +38,8 @@ constexpr std::string_view kParallelismFields[] = {"expert_parallel", "attention
                                                    "attention_tensor_parallel", "micro_batches",
                                                    "overlap"};
 constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts", "file"};
-constexpr std::string_view kPolicyFields[] = {"capacity_factor", "drop", "pad_to_capacity",
-                                              "replica_choice"};
+constexpr std::string_view kPolicyFields[] = {"capacity_factor", "drop",    "pad_to_capacity",
+                                              "min_capacity",    "routing", "replica_choice"};
 constexpr std::string_view kWorkloadFields[] = {"kind", "tokens_per_gpu", "context_tokens",
                                                 "steps", "routing"};
 constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
@@ -68,6 +68,7 @@ constexpr std::string_view kFabrics[] = {"ib-fat-tree", "roce", "none"};
 constexpr std::string_view kOverlaps[] = {"none", "comm-compute", "two-micro-batch"};
 constexpr std::string_view kWorkloads[] = {"training", "prefill", "decode"};
 constexpr std::string_view kDrops[] = {"probs", "position"};
+constexpr std::string_view kRoutingModes[] = {"token-choice", "expert-choice"};
 constexpr std::string_view kReplicaChoices[] = {"round-robin", "same-node-first", "least-loaded"};
 constexpr std::string_view kGenerators[] = {"uniform", "zipf"};
 constexpr std::string_view kGatings[] = {"softmax", "sigmoid"};
@@ -275,17 +276,26 @@ PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& p
   static const Json kEmpty = Json::object();
   FieldReader r(value ? *value : kEmpty, "/policy", problems, kPolicyFields);
   PolicySpec p;
-  // null means dropless; a model trained with capacity (GShard, Switch) defaults to its own factor.
+  // null (or 0, Tutel's spelling) means dropless; a model trained with capacity (GShard, Switch)
+  // defaults to its own factor.
   const bool explicit_null = value && value->is_object() && value->contains("capacity_factor") &&
                              (*value)["capacity_factor"].is_null();
-  const auto factor = r.optional_number("capacity_factor", 0, 64, /*min_exclusive=*/true);
+  const auto factor = r.optional_number("capacity_factor", 0, 64);
   p.capacity_factor = factor ? *factor : (explicit_null ? 0.0 : model.default_capacity_factor);
   p.drop = enum_at<DropPolicy>(r.choice("drop", kDrops, "probs"), kDrops);
   p.pad_to_capacity = r.boolean("pad_to_capacity", false);
+  p.min_capacity = r.integer("min_capacity", 0, 1LL << 31, 0);
+  p.routing = enum_at<RoutingMode>(r.choice("routing", kRoutingModes, "token-choice"), kRoutingModes);
   p.replica_choice = enum_at<ReplicaChoice>(r.choice("replica_choice", kReplicaChoices, "round-robin"), kReplicaChoices);
   r.finish();
-  if (p.pad_to_capacity && p.capacity_factor == 0)
-    problems.add(r.path_of("pad_to_capacity"), "expected a capacity_factor to pad to (dropless has none)");
+  const bool expert_choice = p.routing == RoutingMode::ExpertChoice;
+  if (p.min_capacity > 0 && p.capacity_factor == 0 && !expert_choice)
+    problems.add(r.path_of("min_capacity"), "expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
+  // Under expert choice every expert takes exactly its capacity: nothing overflows to drop or pad.
+  for (const char* key : {"drop", "pad_to_capacity"})
+    if (expert_choice && r.has(key))
+      problems.add(r.path_of(key), "expected only with routing \"token-choice\" (under \"expert-choice\" every "
+                                   "expert takes exactly its capacity: nothing overflows)");
   return p;
 }
 
@@ -401,5 +411,6 @@ std::span<const SectionFields> scenario_fields() { return kSections; }
 
 std::string_view workload_kind_name(WorkloadKind kind) { return kWorkloads[static_cast<int>(kind)]; }
 std::string_view overlap_name(Overlap overlap) { return kOverlaps[static_cast<int>(overlap)]; }
+std::string_view routing_mode_name(RoutingMode mode) { return kRoutingModes[static_cast<int>(mode)]; }
 
 }  // namespace moesim::sim

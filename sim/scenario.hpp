@@ -20,6 +20,7 @@ enum class FabricKind { None, InfinibandFatTree, Roce };
 enum class Overlap { None, CommCompute, TwoMicroBatch };
 enum class WorkloadKind { Training, Prefill, Decode };
 enum class DropPolicy { Probs, Position };
+enum class RoutingMode { TokenChoice, ExpertChoice };
 enum class ReplicaChoice { RoundRobin, SameNodeFirst, LeastLoaded };
 enum class RoutingGenerator { Uniform, Zipf };
 
@@ -49,10 +50,13 @@ struct PlacementSpec {
   std::string file;           // the placement file of "explicit"
 };
 
+// Capacity and routing (docs/capacity-policy.md; sim/routing_policy.hpp applies it).
 struct PolicySpec {
-  double capacity_factor = 0;  // 0 = dropless
+  double capacity_factor = 0;  // 0 = dropless (expert choice: factor 1)
   DropPolicy drop = DropPolicy::Probs;
-  bool pad_to_capacity = false;
+  bool pad_to_capacity = false;  // with capacity_factor 0: Tutel's dynamic capacity
+  std::int64_t min_capacity = 0;  // DeepSpeed's floor on the per-rank capacity
+  RoutingMode routing = RoutingMode::TokenChoice;
   ReplicaChoice replica_choice = ReplicaChoice::RoundRobin;
 };
 
@@ -136,5 +140,6 @@ std::span<const SectionFields> scenario_fields();
 
 std::string_view workload_kind_name(WorkloadKind kind);
 std::string_view overlap_name(Overlap overlap);
+std::string_view routing_mode_name(RoutingMode mode);
 
 }  // namespace moesim::sim

@@ -12,6 +12,7 @@
 #include "sim/memory_model.hpp"
 #include "sim/placement.hpp"
 #include "sim/placement_strategies.hpp"
+#include "sim/routing_policy.hpp"
 #include "sim/layer_cost_model.hpp"
 #include "sim/measured_profile.hpp"
 #include "topology/config_error.hpp"
@@ -19,21 +20,9 @@
 namespace moesim::sim {
 namespace {
 
-// Tokens beyond an expert's capacity are dropped (capacity = factor x even share, per replica).
-double apply_capacity(std::vector<double>& load, const Placement& placement, double factor,
-                      double tokens, int top_k, bool pad) {
-  if (factor <= 0) return 0;
-  const double per_expert = factor * tokens * top_k / static_cast<double>(load.size());
-  double dropped = 0;
-  for (std::size_t e = 0; e < load.size(); ++e) {
-    const double capacity = per_expert * static_cast<double>(placement.replicas[e].size());
-    if (load[e] > capacity) {
-      dropped += load[e] - capacity;
-      load[e] = capacity;
-    }
-    if (pad) load[e] = capacity;  // pad-to-capacity computes on padding too
-  }
-  return dropped;
+// Synthetic scores of a layer's sampled estimates: seeded by the scenario, different per layer.
+std::uint64_t score_seed(const ScenarioSpec& s, int moe_layer) {
+  return s.workload.routing.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(moe_layer) + 1;
 }
 
 // The most utilised links, ties broken by name so reports stay byte-identical.
@@ -88,6 +77,17 @@ void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
     if (!valid)
       problems.add(fmt::format("placement/layer {}", l),
                    fmt::format("expected every one of {} experts on at least one of {} GPUs", m.experts,
+                               s.parallelism.expert_parallel));
+  }
+  if (!o.routing_outcomes.empty() && o.routing_outcomes.size() != layers)
+    problems.add("routing", fmt::format("expected policy outcomes for {} MoE layers, got {}", layers, o.routing_outcomes.size()));
+  for (std::size_t l = 0; l < o.routing_outcomes.size(); ++l) {
+    const auto& outcome = o.routing_outcomes[l];
+    if (outcome.tokens <= 0 || outcome.kept.size() != static_cast<std::size_t>(m.experts) ||
+        outcome.dropped_per_gpu.size() != static_cast<std::size_t>(s.parallelism.expert_parallel) ||
+        outcome.unrouted_per_rank.size() != static_cast<std::size_t>(s.parallelism.expert_parallel))
+      problems.add(fmt::format("routing/layer {}", l),
+                   fmt::format("expected a policy outcome over {} experts and {} GPUs with tokens", m.experts,
                                s.parallelism.expert_parallel));
   }
   problems.throw_if_any(s.source);
@@ -153,6 +153,7 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.cluster = s.cluster.name;
   r.workload = std::string(workload_kind_name(s.workload.kind));
   r.overlap = s.parallelism.overlap;
+  r.routing = std::string(routing_mode_name(s.policy.routing));
   r.micro_batches = s.parallelism.micro_batches;
   r.gpus = s.cluster.gpus();
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
@@ -190,7 +191,8 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
-  std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0);
+  std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0),
+      gpu_dropped(ep, 0.0), gpu_unrouted(ep, 0.0);
   double nvlink_bytes = 0, network_bytes = 0;
   double sum_max_load = 0, sum_mean_load = 0;
   std::vector<double> link_bytes(model.links().size(), 0.0);  // one EP group, per step
@@ -206,12 +208,24 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
       for (int g = 0; g < ep; ++g) gpu_compute[g] += result.phases.dense * micro_batches;
     } else {
       const int moe_index = layer - first_moe;
-      auto load = all_loads[moe_index];
       const Placement& placement = placements[moe_index];
-      result.dropped_tokens = apply_capacity(load, placement, s.policy.capacity_factor,
-                                             tokens_per_group, m.top_k, s.policy.pad_to_capacity) *
-                              micro_batches * groups;
+      const RoutingOutcome outcome =
+          overrides.routing_outcomes.empty()
+              ? apply_policy(s.policy, placement, spread_evenly(all_loads[moe_index], tokens_per_group, ep),
+                             m.top_k, {.popularity = {}, .seed = score_seed(s, moe_index)})
+              : scale_outcome(overrides.routing_outcomes[moe_index],
+                              tokens_per_group / overrides.routing_outcomes[moe_index].tokens);
+      // The GEMMs see padding rows too, and the dispatch carries what routers kept (or padded).
+      const auto& load = outcome.computed;
       const LayerCost cost = model.moe_layer(placement, load, tokens_per_gpu);
+      const double per_step = micro_batches * groups;
+      result.dropped_tokens = outcome.total(outcome.dropped) * per_step;
+      result.unrouted_tokens = outcome.unrouted_tokens * per_step;
+      result.unrouted_estimated = outcome.unrouted_estimated;
+      for (double dropped : outcome.dropped) result.dropped_per_expert.push_back(dropped * per_step);
+      // Every EP group replays the same routing, so rank g of each group drops the same.
+      for (double dropped : outcome.dropped_per_gpu) result.dropped_per_gpu.push_back(dropped * micro_batches);
+      for (double unrouted : outcome.unrouted_per_rank) result.unrouted_per_gpu.push_back(unrouted * micro_batches);
       result.phases = cost.phases;
       result.scale_up_bytes = cost.nvlink_bytes;
       result.scale_out_bytes = cost.network_bytes;
@@ -219,24 +233,29 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
       result.gpu_experts.resize(ep);
       for (int g = 0; g < ep; ++g)
         result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
-      const auto& loads = cost.gpu_tokens;  // after the replica choice
+      const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
+      // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
+      const auto kept_loads = outcome.computed == outcome.kept ? loads : gpu_loads(placement, outcome.kept);
       const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / ep;
       const double max = *std::max_element(loads.begin(), loads.end());
       result.imbalance = mean > 0 ? max / mean : 1.0;
       sum_max_load += max;
       sum_mean_load += mean;
-      for (double& tokens : load) tokens *= micro_batches * groups;
-      result.tokens_per_expert = std::move(load);
+      for (double tokens : outcome.kept) result.tokens_per_expert.push_back(tokens * per_step);
       for (int g = 0; g < ep; ++g) {
         gpu_compute[g] += cost.gpu_compute[g] * micro_batches;
         gpu_communication[g] += cost.gpu_communication[g] * micro_batches;
-        gpu_tokens[g] += loads[g] * micro_batches;
+        gpu_tokens[g] += kept_loads[g] * micro_batches;
+        gpu_dropped[g] += result.dropped_per_gpu[g];
+        gpu_unrouted[g] += result.unrouted_per_gpu[g];
       }
       for (std::size_t link = 0; link < link_bytes.size(); ++link) link_bytes[link] += cost.link_bytes[link] * micro_batches;
       nvlink_bytes += cost.nvlink_bytes * micro_batches * groups;
       network_bytes += cost.network_bytes * micro_batches * groups;
       r.dropped_tokens += result.dropped_tokens;
-      r.routed_tokens += tokens_per_group * m.top_k * micro_batches * groups;
+      r.unrouted_tokens += result.unrouted_tokens;
+      r.unrouted_estimated = r.unrouted_estimated || result.unrouted_estimated;
+      r.routed_tokens += outcome.total(outcome.routed) * per_step;
     }
     result.phases.total = model.layer_total(result.phases);
     r.step_time_s += result.phases.total;
@@ -274,6 +293,8 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
     gpu.communication_s = gpu_communication[rank];
     gpu.idle_s = std::max(0.0, r.step_time_s - gpu.compute_s - gpu.communication_s);
     gpu.expert_tokens = gpu_tokens[rank];
+    gpu.dropped_tokens = gpu_dropped[rank];
+    gpu.unrouted_tokens = gpu_unrouted[rank];
   }
   const bool has_fabric = s.cluster.gpus() > s.cluster.system.gpus_per_scale_up_domain;
   const double scale_up_capacity = s.cluster.system.scale_up_bandwidth * r.gpus * r.step_time_s;

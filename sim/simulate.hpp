@@ -5,6 +5,7 @@
 
 #include "sim/placement.hpp"
 #include "sim/report.hpp"
+#include "sim/routing_policy.hpp"
 #include "sim/scenario.hpp"
 
 namespace moesim::sim {
@@ -20,6 +21,9 @@ struct SimulationOverrides {
   std::vector<std::vector<double>> expert_popularity;
   // Per MoE layer: the EP group's placement. Empty: the scenario's placement strategy.
   std::vector<Placement> placements;
+  // Per MoE layer: the capacity policy already applied to recorded tokens (trace_policy.hpp), any
+  // number of them; scaled to the scenario's tokens. Empty: the policy on the expected loads.
+  std::vector<RoutingOutcome> routing_outcomes;
 };
 
 // Per MoE layer: expected tokens per logical expert over one EP group and micro-batch.

@@ -8,7 +8,7 @@
 #include "sim/cli/output_files.hpp"
 #include "sim/report.hpp"
 #include "sim/simulate.hpp"
-#include "sim/trace_replay.hpp"
+#include "sim/trace_policy.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -37,8 +37,7 @@ int check(const CheckOptions& o) {
     candidate_source = o.scenario;
     const auto scenario = sim::load_scenario(o.scenario);
     sim::SimulationOverrides overrides;
-    if (!o.trace.empty())
-      overrides.expert_popularity = sim::trace_expert_popularity(o.trace, scenario.model, {.repeat_layers = o.repeat_layers});
+    if (!o.trace.empty()) overrides = sim::trace_overrides(o.trace, scenario, {.repeat_layers = o.repeat_layers});
     candidate = sim::report_to_json(sim::simulate(scenario, {}, overrides));
   } else {
     if (o.reports.size() != 2) {

@@ -7,7 +7,7 @@
 #include "sim/cli/output_files.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/simulate.hpp"
-#include "sim/trace_replay.hpp"
+#include "sim/trace_policy.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -25,9 +25,9 @@ int run(const RunOptions& options) {
   auto scenario = sim::load_scenario(options.scenario);
   if (!options.profile.empty()) scenario.profile.source = options.profile;
   sim::SimulationOverrides overrides;
+  // A per-token trace has its drops counted token by token (sim/trace_policy.hpp).
   if (!options.trace.empty())
-    overrides.expert_popularity =
-        sim::trace_expert_popularity(options.trace, scenario.model, {.repeat_layers = options.repeat_layers});
+    overrides = sim::trace_overrides(options.trace, scenario, {.repeat_layers = options.repeat_layers});
   ProgressBar bar("simulating");
   const auto report = sim::simulate(scenario, [&](int done, int total) { bar.update(done, total); }, overrides);
   std::filesystem::create_directories(options.out_dir);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_runner.hpp"
@@ -16,7 +18,7 @@ TEST(RunCommand, QuickstartWritesTheThreeFilesAndASummary) {
   const auto report = nlohmann::json::parse(slurp(dir / "report.json"));
   EXPECT_EQ(report["schema_version"], 1);
   for (const char* field : {"step_time_ms", "tokens_per_s", "tokens_per_s_per_gpu",
-                            "imbalance_max_over_mean", "dropped_tokens", "drop_rate",
+                            "imbalance_max_over_mean", "dropped_tokens", "drop_rate", "unrouted_tokens",
                             "peak_memory_gib_per_gpu", "cost_per_million_tokens_usd", "profile_source"})
     EXPECT_TRUE(report["summary"].contains(field)) << field;
   EXPECT_EQ(report["summary"]["profile_source"], "measured");  // the shipped H100 profile has Mixtral
@@ -26,6 +28,34 @@ TEST(RunCommand, QuickstartWritesTheThreeFilesAndASummary) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 33);
   const auto timeline = nlohmann::json::parse(slurp(dir / "timeline.json"));
   EXPECT_FALSE(timeline["traceEvents"].empty());
+}
+
+TEST(RunCommand, PerTokenTraceCountsDropsExactlyAndNeedsScoresForProbs) {
+  // A generated Zipf trace records token -> expert ids without gate scores. With capacity factor 1
+  // its hot experts overflow; the drops and unrouted tokens are counted token by token (so not
+  // flagged as an estimate), and drop "probs" is refused: the trace has no scores to order by.
+  const auto dir = scratch_dir("run-trace-policy");
+  const auto trace = (dir / "t.mtrace").string();
+  ASSERT_EQ(run_moesim("trace gen --kind zipf --layers 2 --experts 8 --top-k 2 --tokens 2048 -o " + trace, "run-trace-policy")
+                .exit_code, 0);
+  auto scenario = [&](const std::string& drop) {
+    const auto path = dir / (drop + ".json");
+    std::ofstream(path) << R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8", "profile": "roofline",
+        "policy": {"capacity_factor": 1.0, "drop": ")" << drop << R"("}})";
+    return path.string();
+  };
+  const auto out = dir / "out";
+  auto result = run_moesim("run " + scenario("position") + " --trace " + trace + " --repeat-layers -q --out " + out.string(),
+                           "run-trace-policy");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(slurp(out / "report.json"));
+  EXPECT_GT(report["summary"]["dropped_tokens"].get<double>(), 0);
+  EXPECT_GT(report["summary"]["unrouted_tokens"].get<double>(), 0);
+  EXPECT_EQ(report["summary"]["unrouted_estimated"], false);
+  result = run_moesim("run " + scenario("probs") + " --trace " + trace + " --repeat-layers -q --out " + out.string(),
+                      "run-trace-policy");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("t.mtrace: /policy/drop: expected \"position\""), std::string::npos) << result.err;
 }
 
 TEST(RunCommand, SameInputSameBytes) {

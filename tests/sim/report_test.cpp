@@ -59,5 +59,39 @@ TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
   EXPECT_TRUE(has_counter);
 }
 
+TEST(Report, DropsAndUnroutedTokensReachJsonCsvAndSummary) {
+  // Two MoE layers of 4 experts on 2 GPUs; layer 1 drops 3 copies at expert 2 (GPU 1) and loses 1
+  // token of 100 entering each layer: unrouted rate 1 / (100 tokens x 2 layers) = 0.5%.
+  Report r;
+  r.gpus = 2;
+  r.tokens_per_step = 100;
+  r.routed_tokens = 400;
+  r.dropped_tokens = 3;
+  r.unrouted_tokens = 1;
+  for (int l = 0; l < 2; ++l) {
+    LayerResult layer;
+    layer.layer = l;
+    layer.moe = true;
+    layer.dropped_per_expert = {0, 0, l == 1 ? 3.0 : 0.0, 0};
+    layer.dropped_per_gpu = {0, l == 1 ? 3.0 : 0.0};
+    layer.dropped_tokens = l == 1 ? 3 : 0;
+    layer.unrouted_tokens = l == 1 ? 1 : 0;
+    r.layers.push_back(layer);
+  }
+  const auto json = report_to_json(r);
+  EXPECT_DOUBLE_EQ(json["summary"]["unrouted_tokens"].get<double>(), 1);
+  EXPECT_DOUBLE_EQ(json["summary"]["unrouted_rate"].get<double>(), 0.005);
+  EXPECT_DOUBLE_EQ(json["summary"]["drop_rate"].get<double>(), 3.0 / 400);
+  EXPECT_EQ(json["layers"][1]["dropped_per_expert"], (nlohmann::json{0.0, 0.0, 3.0, 0.0}));
+  EXPECT_EQ(json["layers"][1]["dropped_per_gpu"], (nlohmann::json{0.0, 3.0}));
+  EXPECT_DOUBLE_EQ(json["layers"][1]["unrouted_tokens"].get<double>(), 1);
+  const auto csv = report_to_csv(r);
+  EXPECT_NE(csv.find(",dropped_tokens,unrouted_tokens\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",3.0,1.0\n"), std::string::npos) << csv;  // layer 1's last two columns
+  const auto text = report_summary_text(r);
+  EXPECT_NE(text.find("most at expert 2 (3 over all layers) and EP rank 1 (3 per GPU)"), std::string::npos) << text;
+  EXPECT_NE(text.find("unrouted  1 tokens (0.5000% of tokens into MoE layers"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace moesim::sim

@@ -135,5 +135,43 @@ TEST(Scenario, GshardDefaultsToItsCapacityFactorUnlessNullGiven) {
   EXPECT_DOUBLE_EQ(dropless.policy.capacity_factor, 0.0);
 }
 
+std::string policy_error(const std::string& policy) {
+  try {
+    parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8", "policy": )" + policy + "}",
+                   "p.json");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+TEST(Scenario, PolicyReadsMinCapacityRoutingAndTutelDynamicCapacity) {
+  const auto s = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+      "policy": {"capacity_factor": 1.25, "min_capacity": 4, "drop": "position"}})", "p.json");
+  EXPECT_EQ(s.policy.min_capacity, 4);
+  EXPECT_EQ(s.policy.drop, DropPolicy::Position);
+  EXPECT_EQ(s.policy.routing, RoutingMode::TokenChoice);
+  // Tutel writes its dynamic capacity as factor 0 with padding: both are accepted.
+  const auto tutel = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+      "policy": {"capacity_factor": 0, "pad_to_capacity": true}})", "p.json");
+  EXPECT_DOUBLE_EQ(tutel.policy.capacity_factor, 0);
+  EXPECT_TRUE(tutel.policy.pad_to_capacity);
+  const auto ec = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+      "policy": {"routing": "expert-choice"}})", "p.json");
+  EXPECT_EQ(ec.policy.routing, RoutingMode::ExpertChoice);
+}
+
+TEST(Scenario, PolicyContradictionsAreErrorsWithTheirPath) {
+  EXPECT_EQ(policy_error(R"({"min_capacity": 4})"),
+            "p.json: /policy/min_capacity: expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
+  EXPECT_EQ(policy_error(R"({"routing": "expert-choice", "drop": "probs"})"),
+            "p.json: /policy/drop: expected only with routing \"token-choice\" (under \"expert-choice\" every expert "
+            "takes exactly its capacity: nothing overflows)");
+  EXPECT_NE(policy_error(R"({"routing": "expert"})").find("p.json: /policy/routing: expected one of"), std::string::npos)
+      << policy_error(R"({"routing": "expert"})");
+  EXPECT_NE(policy_error(R"({"min_capacity": -1, "capacity_factor": 1})").find("/policy/min_capacity: expected an integer"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace moesim::sim

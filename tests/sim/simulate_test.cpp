@@ -129,7 +129,7 @@ TEST(SimulateOverrides, MovingAnExpertOntoABusyGpuDoublesItsGemmTime) {
     p.slots[0].push_back(1);
     p.replicas[1] = {0};
   }
-  const auto report = simulate(s, {}, SimulationOverrides{{}, placements});
+  const auto report = simulate(s, {}, SimulationOverrides{{}, placements, {}});
   EXPECT_NEAR(report.layers[0].phases.experts, 2 * 2.0 * 176160768.0 * 8192 / (0.6 * 989e12), 1e-12);
   EXPECT_DOUBLE_EQ(report.imbalance, 2.0);  // GPU 0 carries 2/8 of the tokens: 2x the mean
 }
@@ -139,14 +139,14 @@ TEST(SimulateOverrides, PopularityFromATraceReplacesTheGenerator) {
   const auto s = load_scenario("quickstart");
   std::vector<std::vector<double>> popularity(32, std::vector<double>(8, 0.0));
   for (auto& layer : popularity) layer[0] = layer[1] = 1.0;
-  const auto loads = expert_loads(s, SimulationOverrides{popularity, {}});
+  const auto loads = expert_loads(s, SimulationOverrides{popularity, {}, {}});
   EXPECT_DOUBLE_EQ(loads[0][0], 4096.0 * 8);
   EXPECT_DOUBLE_EQ(loads[0][2], 0.0);
 }
 
 TEST(SimulateOverrides, MismatchedOverridesAreRejected) {
   const auto s = load_scenario("quickstart");
-  EXPECT_THROW(simulate(s, {}, SimulationOverrides{{{1.0, 2.0}}, {}}), ConfigError);
+  EXPECT_THROW(simulate(s, {}, SimulationOverrides{{{1.0, 2.0}}, {}, {}}), ConfigError);
 }
 
 }  // namespace
