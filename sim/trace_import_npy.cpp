@@ -62,8 +62,8 @@ class ManifestSource : public RoutingSource {
       if (width != top_k_)
         throw TraceError(path, 0, fmt::format("expected top_k {} like the manifest's first file, got {}", top_k_, width));
       if (std::uint64_t{block.tokens} + part.tokens > UINT32_MAX)
-        throw TraceError(path, 0, fmt::format("expected at most {} tokens in step {} layer {} over all ranks", UINT32_MAX,
-                                              step, layer));
+        throw TraceError(path, 0, fmt::format("expected at most {} tokens in step {} layer {} over all ranks",
+                                              UINT32_MAX, step, layer));
       block.tokens += part.tokens;
       block.expert_ids.insert(block.expert_ids.end(), part.expert_ids.begin(), part.expert_ids.end());
     }

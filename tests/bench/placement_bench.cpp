@@ -61,10 +61,12 @@ void place_all_layers(benchmark::State& state, std::string_view strategy) {
 void BM_PlaceEplb(benchmark::State& state) { place_all_layers(state, "eplb"); }
 void BM_PlaceLpt(benchmark::State& state) { place_all_layers(state, "lpt"); }
 void BM_PlaceTopologyAware(benchmark::State& state) { place_all_layers(state, "topology-aware"); }
-// Args: GPUs, redundant slots.
-BENCHMARK(BM_PlaceEplb)->ArgNames({"gpus", "redundant"})->Args({32, 32})->Args({256, 256})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PlaceLpt)->ArgNames({"gpus", "redundant"})->Args({32, 32})->Args({256, 256})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PlaceTopologyAware)->ArgNames({"gpus", "redundant"})->Args({32, 32})->Args({256, 256})->Unit(benchmark::kMillisecond);
+void deepseek_cases(benchmark::internal::Benchmark* bench) {
+  bench->ArgNames({"gpus", "redundant"})->Args({32, 32})->Args({256, 256})->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_PlaceEplb)->Apply(deepseek_cases);
+BENCHMARK(BM_PlaceLpt)->Apply(deepseek_cases);
+BENCHMARK(BM_PlaceTopologyAware)->Apply(deepseek_cases);
 
 }  // namespace
 }  // namespace moesim::sim

@@ -49,7 +49,8 @@ TEST(TraceCommand, CorruptTraceExitsTwoWithTheByteOffset) {
 TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
   const auto dir = scratch_dir("trace-heatmap");
   const auto trace = (dir / "g.mtrace").string();
-  ASSERT_EQ(run_moesim("trace gen --layers 2 --experts 8 --top-k 2 --tokens 50 -o " + trace, "trace-heatmap").exit_code, 0);
+  const auto gen = run_moesim("trace gen --layers 2 --experts 8 --top-k 2 --tokens 50 -o " + trace, "trace-heatmap");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
   const auto svg = dir / "h.svg", png = dir / "h.png";
   auto result = run_moesim("trace stats " + trace + " --heatmap " + svg.string() + " --json", "trace-heatmap");
   ASSERT_EQ(result.exit_code, 0) << result.err;

@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary text through the count-matrix importers (JSON, including the
 // real-routing files, and CSV "layer,e0,e1,..."), then each row turned back into tokens.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,7 +19,7 @@ void expand_rows(const moesim::sim::CountMatrix& counts, std::uint32_t top_k) {
   for (std::uint32_t row = 0; row < counts.tokens_per_expert.size(); ++row) {
     if (counts.tokens_per_expert[row].size() != counts.experts) __builtin_trap();
     std::uint64_t choices = 0;
-    for (const auto count : counts.tokens_per_expert[row]) choices += count > kMaxExpandedChoices ? kMaxExpandedChoices : count;
+    for (const auto count : counts.tokens_per_expert[row]) choices += std::min(count, kMaxExpandedChoices);
     if (choices >= kMaxExpandedChoices) continue;
     try {
       const auto block = moesim::sim::tokens_from_counts(counts, row, top_k, "fuzz");

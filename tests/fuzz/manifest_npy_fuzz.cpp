@@ -19,7 +19,8 @@ namespace {
 
 // A |u1 .npy (v1.0) of `tokens` rows of `top_k` ids < 4; top_k 0 writes a 1-D [tokens] array.
 void write_npy(const std::filesystem::path& path, int tokens, int top_k) {
-  const std::string shape = top_k == 0 ? std::to_string(tokens) + "," : std::to_string(tokens) + ", " + std::to_string(top_k);
+  const std::string rows = std::to_string(tokens);
+  const std::string shape = top_k == 0 ? rows + "," : rows + ", " + std::to_string(top_k);
   std::string header = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + shape + "), }";
   header.resize(64 - 10 - 1, ' ');  // magic 6 + version 2 + length 2: the data starts at byte 64
   header += '\n';

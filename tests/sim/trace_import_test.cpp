@@ -120,7 +120,8 @@ TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   write_file("none.npy", npy_image("<i8", "(0, 2)", ""));
   write_file("one.npy", npy_image("<i8", "(1, 2)", int64s({0, 3})));
   write_file("wide.npy", npy_image("<i8", "(0, 3)", ""));
-  auto source = open_routing(write_file("empty-first.json", R"({"experts": 4, "files": [["none.npy", "one.npy"]]})").string());
+  const auto manifest = write_file("empty-first.json", R"({"experts": 4, "files": [["none.npy", "one.npy"]]})");
+  auto source = open_routing(manifest.string());
   EXPECT_EQ(source->shape(), (TraceShape{2, 4, 2, ScoreType::None}));
   TraceBlock block;
   ASSERT_TRUE(source->next(block));
@@ -128,7 +129,8 @@ TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{0, 3}));
   // an empty [0, 3] file after top-2 ones is still a different top_k
   const auto wide = write_file("wide-second.json", R"({"experts": 4, "files": [["one.npy", "wide.npy"]]})");
-  EXPECT_EQ(error_of(wide), (temp_dir() / "wide.npy").string() + ": byte 0: expected top_k 2 like the manifest's first file, got 3");
+  EXPECT_EQ(error_of(wide),
+            (temp_dir() / "wide.npy").string() + ": byte 0: expected top_k 2 like the manifest's first file, got 3");
 }
 
 TEST(NpyImport, PatternManifestNamesItsFilesOnDemand) {
