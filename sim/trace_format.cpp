@@ -68,7 +68,8 @@ bool crc32c_hardware_supported() {
   return supported;
 }
 
-// 8 bytes per crc32 instruction (about 7 GB/s on one core, against ~1 GB/s for the tables).
+// 8 bytes per crc32 instruction: 9 GB/s against the tables' 1.3 GB/s on the dev box
+// (BM_Crc32c* in tests/bench/trace_ingest_bench.cpp).
 __attribute__((target("sse4.2"))) std::uint32_t crc32c_hardware(std::span<const std::byte> bytes,
                                                                 std::uint32_t crc) {
   std::uint64_t state = ~crc;

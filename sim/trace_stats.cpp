@@ -77,8 +77,8 @@ TraceStats compute_trace_stats(RoutingSource& source) {
     layer.tokens += block.tokens;
     for (auto e : block.expert_ids) ++layer.tokens_per_expert[e];
     // Pairs are counted in the order the token lists them, cell [first][second], and folded into
-    // the upper triangle at the end: ordering each pair with min/max made a data-dependent
-    // branch per pair that cost ~4x the increment itself.
+    // the upper triangle at the end: ordering each pair with min/max cost ~4x the increment
+    // itself (docs/performance.md).
     if (coactivation)
       for (std::size_t t = 0; t < block.tokens; ++t) {
         const std::uint32_t* ids = &block.expert_ids[t * k];
