@@ -6,17 +6,22 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace moesim::sim {
 namespace {
+
+// The one definition of the polynomial: the tables below are built from it, and the SSE4.2 crc32
+// instruction hard-wires the same one (tests check that both paths agree).
+constexpr std::uint32_t kCrc32cPolynomial = 0x82F63B78U;  // Castagnoli, reflected
 
 // Slice-by-4 tables for CRC-32C; table[0] is the classic byte-at-a-time table.
 constexpr std::array<std::array<std::uint32_t, 256>, 4> make_crc_tables() {
   std::array<std::array<std::uint32_t, 256>, 4> tables{};
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t crc = i;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1U) ? 0x82F63B78U : 0U);
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1U) ? kCrc32cPolynomial : 0U);
     tables[0][i] = crc;
   }
   for (std::uint32_t i = 0; i < 256; ++i)
@@ -41,7 +46,7 @@ int id_bytes_for(std::uint32_t experts) {
 TraceError::TraceError(std::string file, std::uint64_t offset, const std::string& message)
     : ConfigError(std::move(file), {{fmt::format("byte {}", offset), message}}), offset_(offset) {}
 
-std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc) {
+std::uint32_t crc32c_portable(std::span<const std::byte> bytes, std::uint32_t crc) {
   crc = ~crc;
   const std::byte* p = bytes.data();
   std::size_t left = bytes.size();
@@ -55,6 +60,39 @@ std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc) {
   for (; left > 0; --left, ++p)
     crc = (crc >> 8) ^ kCrcTables[0][(crc ^ std::to_integer<std::uint32_t>(*p)) & 0xFFU];
   return ~crc;
+}
+
+#if defined(__x86_64__)
+bool crc32c_hardware_supported() {
+  static const bool supported = __builtin_cpu_supports("sse4.2");
+  return supported;
+}
+
+// 8 bytes per crc32 instruction: 9 GB/s against the tables' 1.3 GB/s on the dev box
+// (BM_Crc32c* in tests/bench/trace_ingest_bench.cpp).
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_hardware(std::span<const std::byte> bytes,
+                                                                std::uint32_t crc) {
+  std::uint64_t state = ~crc;
+  const std::byte* p = bytes.data();
+  std::size_t left = bytes.size();
+  for (; left >= 8; p += 8, left -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);  // x86 is little-endian, as the format is
+    state = __builtin_ia32_crc32di(state, word);
+  }
+  auto narrow = static_cast<std::uint32_t>(state);
+  for (; left > 0; --left, ++p) narrow = __builtin_ia32_crc32qi(narrow, std::to_integer<std::uint8_t>(*p));
+  return ~narrow;
+}
+#else
+bool crc32c_hardware_supported() { return false; }
+std::uint32_t crc32c_hardware(std::span<const std::byte> bytes, std::uint32_t crc) {
+  return crc32c_portable(bytes, crc);
+}
+#endif
+
+std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc) {
+  return crc32c_hardware_supported() ? crc32c_hardware(bytes, crc) : crc32c_portable(bytes, crc);
 }
 
 std::uint16_t float_to_fp16(float value) {
@@ -131,6 +169,48 @@ std::string check_token_choices(std::span<const std::uint32_t> ids, std::uint32_
         return fmt::format("expert {} chosen twice (top-k is without replacement)", ids[i]);
   }
   return {};
+}
+
+std::uint64_t ChoiceChecker::first_invalid_token(std::span<const std::uint32_t> ids, std::uint32_t top_k,
+                                                std::uint32_t experts) {
+  // above this the stamps would outgrow the block they check; the pairwise scan takes over
+  constexpr std::uint32_t kMaxStampedExperts = 1U << 16;
+  const std::uint64_t tokens = top_k == 0 ? 0 : ids.size() / top_k;
+  std::uint32_t largest = 0;
+  for (const std::uint32_t id : ids) largest = std::max(largest, id);  // vectorised
+  if (largest < experts && experts <= kMaxStampedExperts) {
+    last_token_.assign(experts, 0);
+    for (std::uint64_t t = 0; t < tokens; ++t) {
+      const std::uint32_t* token = &ids[t * top_k];
+      bool repeated = false;
+      for (std::uint32_t i = 0; i < top_k; ++i) {
+        repeated |= last_token_[token[i]] == t + 1;
+        last_token_[token[i]] = t + 1;
+      }
+      if (repeated) return t;
+    }
+    return tokens;
+  }
+  for (std::uint64_t t = 0; t < tokens; ++t)
+    if (!check_token_choices(ids.subspan(t * top_k, top_k), experts).empty()) return t;
+  return tokens;
+}
+
+void decode_ids(const std::byte* bytes, int width, std::span<std::uint32_t> out) {
+  // one loop per width, so the compiler sees fixed-size loads and vectorises them
+  const auto byte = [bytes](std::size_t i) { return std::to_integer<std::uint32_t>(bytes[i]); };
+  switch (width) {
+    case 1:
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = byte(i);
+      break;
+    case 2:
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = byte(2 * i) | (byte(2 * i + 1) << 8);
+      break;
+    default:
+      for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24);
+      break;
+  }
 }
 
 std::uint64_t load_le(const std::byte* bytes, int width) {

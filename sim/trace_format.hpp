@@ -55,8 +55,14 @@ class TraceError : public ConfigError {
   std::uint64_t offset_;
 };
 
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78); pass the previous value to chain.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78); pass the previous value to chain. Uses the
+// SSE4.2 crc32 instruction where the CPU has it, the portable tables elsewhere.
 std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc = 0);
+// The two paths behind crc32c(), exposed so tests can check they agree. crc32c_hardware() may be
+// called only when crc32c_hardware_supported(); off x86-64 it is the portable path.
+std::uint32_t crc32c_portable(std::span<const std::byte> bytes, std::uint32_t crc = 0);
+bool crc32c_hardware_supported();
+std::uint32_t crc32c_hardware(std::span<const std::byte> bytes, std::uint32_t crc = 0);
 
 // IEEE 754 binary16 and bfloat16, round to nearest even.
 std::uint16_t float_to_fp16(float value);
@@ -72,6 +78,21 @@ int id_bytes_for(std::uint32_t experts);
 // Checks one token's choices: each id < experts, none twice. Returns an empty string when valid,
 // otherwise what is wrong ("expert id 70 >= experts 64").
 std::string check_token_choices(std::span<const std::uint32_t> ids, std::uint32_t experts);
+
+// Validates whole blocks of row-major [tokens][top_k] choices in one linear pass (one stamp per
+// expert instead of a pairwise scan per token); keeps its scratch between blocks.
+class ChoiceChecker {
+ public:
+  // The first token whose choices check_token_choices() refuses, or `tokens` when all are valid.
+  std::uint64_t first_invalid_token(std::span<const std::uint32_t> ids, std::uint32_t top_k,
+                                    std::uint32_t experts);
+
+ private:
+  std::vector<std::uint64_t> last_token_;  // per expert: 1 + the last token that chose it
+};
+
+// Decodes `out.size()` little-endian ids of `width` bytes (1, 2 or 4).
+void decode_ids(const std::byte* bytes, int width, std::span<std::uint32_t> out);
 
 // Little-endian field access over raw bytes (the format is little-endian on every host).
 std::uint64_t load_le(const std::byte* bytes, int width);

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "sim/trace_import.hpp"
 #include "topology/json_fields.hpp"
@@ -24,41 +25,51 @@ std::uint64_t element_offset(const NpyArray& array, std::uint64_t index) {
   return array.data_offset + index * static_cast<std::uint64_t>(array.item_bytes);
 }
 
-// steps × layers lists of files (each layer may be split over ranks, concatenated in order).
-using FileTable = std::vector<std::vector<std::vector<std::string>>>;
+// The files of each (step, layer), concatenated in order when a layer is split over ranks: a
+// table for "files", names made on demand for "pattern" (a short manifest may name millions of
+// files, which are never all held).
+struct ManifestFiles {
+  std::size_t steps = 0;
+  std::size_t layers = 0;
+  std::function<std::vector<std::string>(std::size_t step, std::size_t layer)> of;
+};
 
 class ManifestSource : public RoutingSource {
  public:
-  ManifestSource(FileTable files, std::uint32_t experts) : files_(std::move(files)), experts_(experts) {
+  ManifestSource(ManifestFiles files, std::uint32_t experts) : files_(std::move(files)), experts_(experts) {
     TraceBlock first;
-    load(0, 0, first);
-    top_k_ = first.tokens ? static_cast<std::uint32_t>(first.expert_ids.size() / first.tokens) : top_k_;
+    load(0, 0, first);  // sets top_k_ and reports a bad first file before any block is asked for
   }
   TraceShape shape() const override {
-    return {static_cast<std::uint32_t>(files_.front().size()), experts_, top_k_, ScoreType::None};
+    return {static_cast<std::uint32_t>(files_.layers), experts_, top_k_, ScoreType::None};
   }
   bool next(TraceBlock& block) override {
-    if (step_ == files_.size()) return false;
+    if (step_ == files_.steps) return false;
     load(step_, layer_, block);
-    if (++layer_ == files_[step_].size()) layer_ = 0, ++step_;
+    if (++layer_ == files_.layers) layer_ = 0, ++step_;
     return true;
   }
 
  private:
   void load(std::size_t step, std::size_t layer, TraceBlock& block) {
     block = TraceBlock{static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(layer), 0, {}, {}};
-    for (const auto& path : files_[step][layer]) {
+    for (const auto& path : files_.of(step, layer)) {
       const NpyArray array = read_npy(path);
       TraceBlock part = npy_to_block(array, path, experts_);
-      const auto width = part.tokens ? part.expert_ids.size() / part.tokens : 0;
-      if (top_k_ != 0 && part.tokens != 0 && width != top_k_)
+      // top_k from the array's shape, so a file without tokens still has one
+      const auto width = static_cast<std::uint32_t>(array.shape.size() == 2 ? array.shape[1] : 1);
+      if (top_k_ == 0) top_k_ = width;
+      if (width != top_k_)
         throw TraceError(path, 0, fmt::format("expected top_k {} like the manifest's first file, got {}", top_k_, width));
+      if (std::uint64_t{block.tokens} + part.tokens > UINT32_MAX)
+        throw TraceError(path, 0, fmt::format("expected at most {} tokens in step {} layer {} over all ranks",
+                                              UINT32_MAX, step, layer));
       block.tokens += part.tokens;
       block.expert_ids.insert(block.expert_ids.end(), part.expert_ids.begin(), part.expert_ids.end());
     }
   }
 
-  FileTable files_;
+  ManifestFiles files_;
   std::uint32_t experts_;
   std::uint32_t top_k_ = 0;
   std::size_t step_ = 0;
@@ -117,9 +128,11 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
   FieldReader fields(json, "", problems);
   const auto experts = fields.integer("experts", 1, UINT32_MAX, options.experts ? std::optional<std::int64_t>(options.experts) : std::nullopt);
   const auto base = std::filesystem::path(path).parent_path();
-  auto resolve = [&](const std::string& file) { return (base / file).string(); };
-  FileTable table;
+  auto resolve = [base](const std::string& file) { return (base / file).string(); };
+  ManifestFiles manifest;
   if (fields.has("files")) {
+    using FileTable = std::vector<std::vector<std::vector<std::string>>>;  // [step][layer][rank]
+    FileTable table;
     const auto* files = fields.child("files", true);
     if (!files->is_array() || files->empty()) problems.add("/files", "expected a non-empty array of steps");
     else
@@ -141,25 +154,29 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
           else problems.add(fmt::format("{}/{}", where, l), "expected a file name or an array of per-rank file names");
         }
       }
+    if (!table.empty()) {
+      manifest.steps = table.size();
+      manifest.layers = table.front().size();
+      manifest.of = [table = std::move(table)](std::size_t s, std::size_t l) { return table[s][l]; };
+    }
   } else {
     const std::string pattern = fields.string("pattern");
     const auto steps = fields.integer("steps", 1, 1 << 24, 1);
     const auto layers = fields.integer("layers", 1, 1 << 16);
     const auto ranks = fields.integer("ranks", 1, 1 << 16, 1);
-    if (problems.empty())
-      for (std::int64_t s = 0; s < steps; ++s) {
-        auto& row = table.emplace_back();
-        for (std::int64_t l = 0; l < layers; ++l) {
-          auto& files = row.emplace_back();
-          for (std::int64_t r = 0; r < ranks; ++r)
-            files.push_back(resolve(substitute(substitute(substitute(pattern, "step", static_cast<std::size_t>(s)), "layer",
-                                                          static_cast<std::size_t>(l)), "rank", static_cast<std::size_t>(r))));
-        }
-      }
+    manifest.steps = static_cast<std::size_t>(steps);
+    manifest.layers = static_cast<std::size_t>(layers);
+    manifest.of = [pattern, ranks, resolve](std::size_t s, std::size_t l) {
+      std::vector<std::string> files;
+      for (std::int64_t r = 0; r < ranks; ++r)
+        files.push_back(resolve(substitute(substitute(substitute(pattern, "step", s), "layer", l), "rank",
+                                           static_cast<std::size_t>(r))));
+      return files;
+    };
   }
   fields.finish();
   problems.throw_if_any(path);
-  return std::make_unique<ManifestSource>(std::move(table), static_cast<std::uint32_t>(experts));
+  return std::make_unique<ManifestSource>(std::move(manifest), static_cast<std::uint32_t>(experts));
 }
 
 }  // namespace moesim::sim

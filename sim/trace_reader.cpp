@@ -134,14 +134,11 @@ void TraceReader::read_block(std::uint64_t at, TraceBlock& block) {
   block.layer = static_cast<std::uint32_t>(layer);
   block.tokens = static_cast<std::uint32_t>(tokens);
   block.expert_ids.resize(choices);
-  const int width = shape_.id_bytes();
-  for (std::uint64_t i = 0; i < choices; ++i)
-    block.expert_ids[i] = static_cast<std::uint32_t>(load_le(ids + i * id_bytes, width));
-  for (std::uint64_t t = 0; t < tokens; ++t) {
+  decode_ids(ids, shape_.id_bytes(), block.expert_ids);
+  if (const auto t = checker_.first_invalid_token(block.expert_ids, shape_.top_k, shape_.experts); t < tokens) {
     const std::span<const std::uint32_t> token(&block.expert_ids[t * shape_.top_k], shape_.top_k);
-    if (auto problem = check_token_choices(token, shape_.experts); !problem.empty())
-      fail(at + kBlockHeaderBytes + t * shape_.top_k * id_bytes,
-           fmt::format("step {} layer {} token {}: {}", step, layer, t, problem));
+    fail(at + kBlockHeaderBytes + t * shape_.top_k * id_bytes,
+         fmt::format("step {} layer {} token {}: {}", step, layer, t, check_token_choices(token, shape_.experts)));
   }
   block.scores.clear();
   if (shape_.scores != ScoreType::None) {

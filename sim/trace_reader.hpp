@@ -49,6 +49,7 @@ class TraceReader {
   std::vector<std::uint64_t> block_offsets_;  // from the index; empty until loaded
   bool index_loaded_ = false;
   std::vector<std::byte> buffer_;
+  ChoiceChecker checker_;
 };
 
 }  // namespace moesim::sim

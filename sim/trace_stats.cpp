@@ -76,17 +76,26 @@ TraceStats compute_trace_stats(RoutingSource& source) {
     auto& layer = stats.layers[block.layer];
     layer.tokens += block.tokens;
     for (auto e : block.expert_ids) ++layer.tokens_per_expert[e];
+    // Pairs are counted in the order the token lists them, cell [first][second], and folded into
+    // the upper triangle at the end: ordering each pair with min/max cost ~4x the increment
+    // itself (docs/performance.md).
     if (coactivation)
       for (std::size_t t = 0; t < block.tokens; ++t) {
         const std::uint32_t* ids = &block.expert_ids[t * k];
-        for (std::size_t i = 0; i < k; ++i)
-          for (std::size_t j = i + 1; j < k; ++j) {
-            const auto a = std::min(ids[i], ids[j]), b = std::max(ids[i], ids[j]);
-            ++layer.coactivation[std::size_t{a} * experts + b];
-          }
+        for (std::size_t i = 0; i < k; ++i) {
+          std::uint64_t* row = &layer.coactivation[std::size_t{ids[i]} * experts];
+          for (std::size_t j = i + 1; j < k; ++j) ++row[ids[j]];
+        }
       }
     if (block.layer + 1 == stats.shape.layers) ++stats.steps;
   }
+  if (coactivation)
+    for (auto& layer : stats.layers)
+      for (std::size_t a = 0; a < experts; ++a)
+        for (std::size_t b = a + 1; b < experts; ++b) {
+          layer.coactivation[a * experts + b] += layer.coactivation[b * experts + a];
+          layer.coactivation[b * experts + a] = 0;
+        }
   for (auto& layer : stats.layers) finish_layer(layer, stats.shape.top_k);
   return stats;
 }
@@ -129,8 +138,28 @@ std::string trace_stats_text(const TraceStats& stats) {
   return text;
 }
 
+HeatColour heat_colour(double load_over_mean) {
+  const double t = std::clamp(load_over_mean / 2.0, 0.0, 1.0);
+  const auto channel = [](double level) { return static_cast<std::uint8_t>(std::lround(255 * level)); };
+  return {255, channel(t < 0.5 ? 1.0 : 2.0 * (1.0 - t)), channel(t < 0.5 ? 1.0 - 2.0 * t : 0.0)};
+}
+
+std::vector<double> load_over_mean(const LayerStats& layer) {
+  const auto& counts = layer.tokens_per_expert;
+  const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}));
+  const double mean = total / static_cast<double>(std::max<std::size_t>(1, counts.size()));
+  std::vector<double> ratios(counts.size(), 0.0);
+  if (mean > 0)
+    for (std::size_t e = 0; e < counts.size(); ++e) ratios[e] = static_cast<double>(counts[e]) / mean;
+  return ratios;
+}
+
+int heatmap_cell_pixels(std::uint32_t experts) {
+  return std::max(4, std::min(24, 960 / static_cast<int>(std::max(1U, experts))));
+}
+
 std::string trace_heatmap_svg(const TraceStats& stats) {
-  const int cell = std::max(4, std::min(24, 960 / static_cast<int>(std::max(1U, stats.shape.experts))));
+  const int cell = heatmap_cell_pixels(stats.shape.experts);
   const int left = 70, top = 30;
   const int width = left + cell * static_cast<int>(stats.shape.experts) + 20;
   const int height = top + cell * static_cast<int>(stats.layers.size()) + 40;
@@ -139,19 +168,14 @@ std::string trace_heatmap_svg(const TraceStats& stats) {
       "<text x=\"{}\" y=\"18\">tokens per expert / layer mean (white 0, red >= 2)</text>\n", width, height, left);
   for (std::size_t r = 0; r < stats.layers.size(); ++r) {
     const auto& layer = stats.layers[r];
-    const double total = static_cast<double>(std::accumulate(layer.tokens_per_expert.begin(), layer.tokens_per_expert.end(), std::uint64_t{0}));
-    const double mean = total / static_cast<double>(std::max<std::size_t>(1, layer.tokens_per_expert.size()));
+    const auto ratios = load_over_mean(layer);
     const int y = top + cell * static_cast<int>(r);
     svg += fmt::format("<text x=\"4\" y=\"{}\">layer {}</text>\n", y + cell - 2, layer.layer);
     for (std::size_t e = 0; e < layer.tokens_per_expert.size(); ++e) {
-      const double ratio = mean > 0 ? static_cast<double>(layer.tokens_per_expert[e]) / mean : 0.0;
-      // white -> yellow at the mean -> red at twice the mean
-      const double t = std::clamp(ratio / 2.0, 0.0, 1.0);
-      const int green = static_cast<int>(std::lround(255 * (t < 0.5 ? 1.0 : 2.0 * (1.0 - t))));
-      const int blue = static_cast<int>(std::lround(255 * (t < 0.5 ? 1.0 - 2.0 * t : 0.0)));
-      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb(255,{},{})\"><title>layer {} expert {}: {}"
-                         "</title></rect>\n", left + cell * static_cast<int>(e), y, cell, cell, green, blue, layer.layer, e,
-                         layer.tokens_per_expert[e]);
+      const HeatColour colour = heat_colour(ratios[e]);
+      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb({},{},{})\"><title>layer {} expert {}: {}"
+                         "</title></rect>\n", left + cell * static_cast<int>(e), y, cell, cell, colour.red, colour.green,
+                         colour.blue, layer.layer, e, layer.tokens_per_expert[e]);
     }
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\">expert 0 .. {}</text>\n</svg>\n", left, height - 12, stats.shape.experts - 1);

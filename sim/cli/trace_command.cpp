@@ -6,6 +6,7 @@
 
 #include "sim/cli/commands.hpp"
 #include "sim/cli/output_files.hpp"
+#include "sim/heatmap_png.hpp"
 #include "sim/routing_generators.hpp"
 #include "sim/trace_import.hpp"
 #include "sim/trace_stats.hpp"
@@ -68,15 +69,17 @@ int generate(const TraceOptions& options) {
 }
 
 int stats(const TraceOptions& options) {
+  // the file name is checked before the (possibly long) pass over the trace
+  const auto heatmap_extension = std::filesystem::path(options.heatmap).extension().string();
+  if (!options.heatmap.empty() && heatmap_extension != ".svg" && heatmap_extension != ".png")
+    throw ConfigError(options.heatmap, {{"--heatmap", fmt::format("expected a .svg or .png file name, got extension "
+                                                                  "'{}'", heatmap_extension)}});
   auto source = sim::open_routing(options.input, options.import);
   const auto stats = sim::compute_trace_stats(*source);
   if (options.json) fmt::print("{}\n", sim::trace_stats_to_json(stats).dump(2));
   else fmt::print("{}", sim::trace_stats_text(stats));
-  if (!options.heatmap.empty()) {
-    if (std::filesystem::path(options.heatmap).extension() != ".svg")
-      throw ConfigError(options.heatmap, {{"--heatmap", "expected a .svg file name (PNG is not supported)"}});
-    write_text_file(options.heatmap, sim::trace_heatmap_svg(stats));
-  }
+  if (heatmap_extension == ".svg") write_text_file(options.heatmap, sim::trace_heatmap_svg(stats));
+  if (heatmap_extension == ".png") sim::write_heatmap_png(stats, options.heatmap);
   return kExitOk;
 }
 
@@ -126,7 +129,7 @@ void add_trace_command(CLI::App& app, Action& action) {
   stat->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")->required();
   add_import_options(stat, *options);
   stat->add_flag("--json", options->json, "print JSON");
-  stat->add_option("--heatmap", options->heatmap, "write a layer x expert heat map (.svg)");
+  stat->add_option("--heatmap", options->heatmap, "write a layer x expert heat map (.svg or .png)");
   stat->callback([&action, options] { action = [options] { return stats(*options); }; });
 }
 

@@ -46,6 +46,23 @@ TEST(TraceCommand, CorruptTraceExitsTwoWithTheByteOffset) {
   EXPECT_NE(result.err.find("byte 0: expected a trace header (32 bytes), but the file ends at byte 8"), std::string::npos);
 }
 
+TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
+  const auto dir = scratch_dir("trace-heatmap");
+  const auto trace = (dir / "g.mtrace").string();
+  const auto gen = run_moesim("trace gen --layers 2 --experts 8 --top-k 2 --tokens 50 -o " + trace, "trace-heatmap");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  const auto svg = dir / "h.svg", png = dir / "h.png";
+  auto result = run_moesim("trace stats " + trace + " --heatmap " + svg.string() + " --json", "trace-heatmap");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0U);
+  result = run_moesim("trace stats " + trace + " --heatmap " + png.string() + " --json", "trace-heatmap");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(slurp(png).substr(0, 8), "\x89PNG\r\n\x1a\n");  // the PNG signature
+  result = run_moesim("trace stats " + trace + " --heatmap " + (dir / "h.jpg").string(), "trace-heatmap");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("expected a .svg or .png file name, got extension '.jpg'"), std::string::npos) << result.err;
+}
+
 TEST(PlaceCommand, EplbImprovesOnContiguousForSkewedLoad) {
   const auto dir = scratch_dir("place");
   const auto counts = dir / "c.json";

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "sim/trace_reader.hpp"
 #include "sim/trace_writer.hpp"
@@ -97,6 +98,54 @@ TEST(TraceFormat, Crc32cMatchesTheStandardCheckValue) {
   // RFC 3720 appendix B.4 / the CRC catalogue: CRC-32C("123456789") = 0xE3069283.
   const std::string text = "123456789";
   EXPECT_EQ(crc32c(std::as_bytes(std::span(text))), 0xE3069283U);
+}
+
+TEST(TraceFormat, Crc32cHardwareAndPortablePathsAgree) {
+  const std::string text = "123456789";
+  EXPECT_EQ(crc32c_portable(std::as_bytes(std::span(text))), 0xE3069283U);
+  if (!crc32c_hardware_supported()) GTEST_SKIP() << "no SSE4.2 crc32 instruction on this CPU";
+  EXPECT_EQ(crc32c_hardware(std::as_bytes(std::span(text))), 0xE3069283U);
+  // Every length 0..70 at every alignment 0..7 covers the 8-byte loop, the byte tail and
+  // unaligned starts; chaining from a non-zero CRC covers the seed's inversion.
+  std::vector<std::byte> bytes(80);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::byte>((i * 167 + 13) & 0xFFU);
+  for (std::size_t start = 0; start < 8; ++start)
+    for (std::size_t length = 0; length <= 70; ++length) {  // start + 70 < 80 bytes
+      const auto span = std::span<const std::byte>(bytes).subspan(start, length);
+      ASSERT_EQ(crc32c_hardware(span), crc32c_portable(span)) << "start " << start << " length " << length;
+      ASSERT_EQ(crc32c_hardware(span, 0xDEADBEEFU), crc32c_portable(span, 0xDEADBEEFU));
+    }
+}
+
+TEST(TraceFormat, ChoiceCheckerFindsTheFirstInvalidToken) {
+  // 4 tokens x top-2 over 4 experts; check_token_choices() is the reference for each token.
+  ChoiceChecker checker;
+  const std::vector<std::uint32_t> valid = {0, 1, 1, 2, 2, 3, 3, 0};
+  EXPECT_EQ(checker.first_invalid_token(valid, 2, 4), 4U);  // all valid: the token count
+  const std::vector<std::uint32_t> repeated = {0, 1, 1, 2, 2, 2, 3, 3};  // token 2 = (2, 2)
+  EXPECT_EQ(checker.first_invalid_token(repeated, 2, 4), 2U);
+  const std::vector<std::uint32_t> out_of_range = {0, 1, 1, 4, 2, 2, 3, 0};  // token 1 has id 4
+  EXPECT_EQ(checker.first_invalid_token(out_of_range, 2, 4), 1U);
+  // the same expert in different tokens is fine, after a block that failed (stamps reset)
+  EXPECT_EQ(checker.first_invalid_token(valid, 2, 4), 4U);
+  // 2^17 experts take the pairwise path: token 1 = (70000, 70000) repeats
+  const std::vector<std::uint32_t> wide = {70000, 5, 70000, 70000};
+  EXPECT_EQ(checker.first_invalid_token(wide, 2, 1U << 17), 1U);
+}
+
+TEST(TraceFormat, DecodeIdsReadsEachWidthLittleEndian) {
+  // bytes 01 02 03 04 05 06 07 08: as 1-byte ids 1..8; 2-byte 0x0201, ...; 4-byte 0x04030201, ...
+  std::vector<std::byte> bytes;
+  for (int i = 1; i <= 8; ++i) bytes.push_back(static_cast<std::byte>(i));
+  std::vector<std::uint32_t> ids(8);
+  decode_ids(bytes.data(), 1, ids);
+  EXPECT_EQ(ids, (std::vector<std::uint32_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  ids.resize(4);
+  decode_ids(bytes.data(), 2, ids);
+  EXPECT_EQ(ids, (std::vector<std::uint32_t>{0x0201, 0x0403, 0x0605, 0x0807}));
+  ids.resize(2);
+  decode_ids(bytes.data(), 4, ids);
+  EXPECT_EQ(ids, (std::vector<std::uint32_t>{0x04030201, 0x08070605}));
 }
 
 TEST(TraceFormat, HalfPrecisionConversionsRoundToNearestEven) {

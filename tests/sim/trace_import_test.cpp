@@ -115,6 +115,36 @@ TEST(NpyImport, ManifestAssemblesOneFilePerLayerAndRank) {
   EXPECT_FALSE(source->next(block));
 }
 
+TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
+  // layer 0 is [0, 2] (no tokens, top-2 by its shape); layer 1 is [1, 2]: the trace is top-2.
+  write_file("none.npy", npy_image("<i8", "(0, 2)", ""));
+  write_file("one.npy", npy_image("<i8", "(1, 2)", int64s({0, 3})));
+  write_file("wide.npy", npy_image("<i8", "(0, 3)", ""));
+  const auto manifest = write_file("empty-first.json", R"({"experts": 4, "files": [["none.npy", "one.npy"]]})");
+  auto source = open_routing(manifest.string());
+  EXPECT_EQ(source->shape(), (TraceShape{2, 4, 2, ScoreType::None}));
+  TraceBlock block;
+  ASSERT_TRUE(source->next(block));
+  ASSERT_TRUE(source->next(block));
+  EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{0, 3}));
+  // an empty [0, 3] file after top-2 ones is still a different top_k
+  const auto wide = write_file("wide-second.json", R"({"experts": 4, "files": [["one.npy", "wide.npy"]]})");
+  EXPECT_EQ(error_of(wide),
+            (temp_dir() / "wide.npy").string() + ": byte 0: expected top_k 2 like the manifest's first file, got 3");
+}
+
+TEST(NpyImport, PatternManifestNamesItsFilesOnDemand) {
+  // 2^24 steps x 2^16 layers = 2^40 file names: made one block at a time, never all held
+  write_file("p.npy", npy_image("<i8", "(1, 2)", int64s({1, 2})));
+  const auto manifest =
+      write_file("huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 65536})");
+  auto source = open_routing(manifest.string());
+  EXPECT_EQ(source->shape(), (TraceShape{65536, 4, 2, ScoreType::None}));
+  TraceBlock block;
+  ASSERT_TRUE(source->next(block));
+  EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{1, 2}));
+}
+
 TEST(CountImport, TokensFromCountsReproduceTheCountsExactly) {
   // counts [2, 1, 1], top-2: T = 4 / 2 = 2 tokens; the list 0,0,1,2 is dealt position p -> token
   // p % 2, slot p / 2: token 0 gets {0, 1}, token 1 gets {0, 2}.

@@ -31,6 +31,22 @@ TEST(TraceStats, CountsImbalanceEntropyAndCoActivationOfAKnownLayer) {
   EXPECT_EQ(json["layers"][0]["tokens_per_expert"], nlohmann::json({3, 2, 1, 0}));
 }
 
+TEST(TraceStats, CoActivationCountsAPairWhicheverOrderTheTokenListsIt) {
+  // tokens {1,0}, {0,1}, {2,0} over 3 experts: pair {0,1} twice, {0,2} once, stored at [a][b], a < b
+  std::vector<TraceBlock> blocks{{0, 0, 3, {1, 0, 0, 1, 2, 0}, {}}};
+  auto source = make_block_source({1, 3, 2, ScoreType::None}, std::move(blocks));
+  const auto stats = compute_trace_stats(*source);
+  const auto& pairs = stats.layers[0].coactivation;
+  ASSERT_EQ(pairs.size(), 9U);
+  EXPECT_EQ(pairs[0 * 3 + 1], 2U);
+  EXPECT_EQ(pairs[0 * 3 + 2], 1U);
+  EXPECT_EQ(pairs[1 * 3 + 2], 0U);
+  // the lower triangle stays empty
+  EXPECT_EQ(pairs[1 * 3 + 0] + pairs[2 * 3 + 0] + pairs[2 * 3 + 1], 0U);
+  ASSERT_EQ(stats.layers[0].coactivated.size(), 2U);
+  EXPECT_EQ(stats.layers[0].coactivated[0].tokens, 2U);
+}
+
 TEST(TraceStats, CountMatricesReportTheirCountsWithoutCoActivation) {
   // 8 tokens x top-1 spread 6, 2: mean 4, imbalance 6 / 4 = 1.5
   auto source = make_count_source({2, 1, {7}, {{6, 2}}}, 1, "m.json");
