@@ -114,6 +114,12 @@ DispatchTraffic plan_dispatch(const Placement& p, const std::vector<double>& loa
   return t;
 }
 
+std::vector<double> replica_gpu_loads(const Placement& placement, const std::vector<double>& load,
+                                      ReplicaChoice choice, int domain_size) {
+  // The split of copies over replicas depends on shares only, not on the token count.
+  return plan_dispatch(placement, load, choice, domain_size, 1.0, 1).received;
+}
+
 double tokens_for_share(double share, int top_k, bool dedup) {
   if (!dedup) return top_k * share;
   return 1.0 - std::pow(1.0 - std::clamp(share, 0.0, 1.0), top_k);

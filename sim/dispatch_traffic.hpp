@@ -36,6 +36,11 @@ struct DispatchTraffic {
 DispatchTraffic plan_dispatch(const Placement& placement, const std::vector<double>& load,
                               ReplicaChoice choice, int domain_size, double tokens_per_gpu, int top_k);
 
+// Copies each GPU computes under a replica choice (plan_dispatch's `received`): what `moesim place`
+// prints and what the imbalance of a placement is under that choice.
+std::vector<double> replica_gpu_loads(const Placement& placement, const std::vector<double>& load,
+                                      ReplicaChoice choice, int domain_size);
+
 // Tokens one GPU sends to one destination (GPU or domain) that receives `share` of its copies:
 // top_k x share copies, or with deduplication the expected tokens with at least one copy there,
 // 1 - (1 - share)^top_k (copies treated as independent draws; exact for top-1).

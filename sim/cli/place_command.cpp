@@ -1,9 +1,11 @@
 // moesim place: compute an expert placement from a trace or load matrix; print per-GPU load.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "sim/cli/commands.hpp"
+#include "sim/dispatch_traffic.hpp"
 #include "sim/placement_strategies.hpp"
 #include "sim/trace_stats.hpp"
 
@@ -18,6 +20,7 @@ struct PlaceOptions {
   int redundant = 0;
   int groups = 0;
   std::string placement_file;
+  std::string replica_choice = "round-robin";
   sim::ImportOptions import;
   bool json = false;
 };
@@ -26,6 +29,17 @@ std::string describe_loads(const std::vector<double>& loads) {
   std::string text;
   for (std::size_t g = 0; g < loads.size(); ++g) text += fmt::format("{}{:.0f}", g ? " " : "", loads[g]);
   return text;
+}
+
+double max_over_mean(const std::vector<double>& loads) {
+  const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / static_cast<double>(loads.size());
+  return mean > 0 ? *std::max_element(loads.begin(), loads.end()) / mean : 1.0;
+}
+
+sim::ReplicaChoice parse_replica_choice(const std::string& name) {
+  if (name == "same-node-first") return sim::ReplicaChoice::SameNodeFirst;
+  if (name == "least-loaded") return sim::ReplicaChoice::LeastLoaded;
+  return sim::ReplicaChoice::RoundRobin;  // CLI11 admits only the three names
 }
 
 int place(const PlaceOptions& options) {
@@ -44,8 +58,11 @@ int place(const PlaceOptions& options) {
   }
   const bool contiguous_fits = options.gpus > 0 && experts % options.gpus == 0;
   const auto after = sim::place_experts(options.strategy, inputs);
-  const auto after_loads = sim::gpu_loads(after, inputs.expert_load);
-  const double after_imbalance = sim::placement_imbalance(after, inputs.expert_load);
+  // Which replica a copy reaches changes each GPU's load; one node = one scale-up domain here.
+  const int domain = options.nodes > 0 ? std::max(1, options.gpus / options.nodes) : options.gpus;
+  const auto after_loads =
+      sim::replica_gpu_loads(after, inputs.expert_load, parse_replica_choice(options.replica_choice), domain);
+  const double after_imbalance = max_over_mean(after_loads);
   std::vector<double> before_loads;
   double before_imbalance = 0;
   if (contiguous_fits) {
@@ -56,7 +73,8 @@ int place(const PlaceOptions& options) {
     before_imbalance = sim::placement_imbalance(before, inputs.expert_load);
   }
   if (options.json) {
-    nlohmann::json out{{"strategy", options.strategy}, {"gpus", after.gpus}, {"slots", after.slots},
+    nlohmann::json out{{"strategy", options.strategy}, {"replica_choice", options.replica_choice},
+                       {"gpus", after.gpus}, {"slots", after.slots},
                        {"gpu_load_after", after_loads}, {"imbalance_after", after_imbalance}};
     if (contiguous_fits) out["gpu_load_before"] = before_loads, out["imbalance_before"] = before_imbalance;
     fmt::print("{}\n", out.dump(2));
@@ -65,8 +83,8 @@ int place(const PlaceOptions& options) {
   if (contiguous_fits)
     fmt::print("before (contiguous, no replicas): imbalance {:.3f}\n  per-GPU load: {}\n", before_imbalance,
                describe_loads(before_loads));
-  fmt::print("after ({}, {} redundant): imbalance {:.3f}\n  per-GPU load: {}\n", options.strategy, options.redundant,
-             after_imbalance, describe_loads(after_loads));
+  fmt::print("after ({}, {} redundant, replica choice {}): imbalance {:.3f}\n  per-GPU load: {}\n",
+             options.strategy, options.redundant, options.replica_choice, after_imbalance, describe_loads(after_loads));
   for (int g = 0; g < after.gpus; ++g) {
     std::string slots;
     for (int e : after.slots[g]) slots += fmt::format("{}{}", slots.empty() ? "" : " ", e);
@@ -88,6 +106,10 @@ void add_place_command(CLI::App& app, Action& action) {
   command->add_option("--redundant", options->redundant, "redundant expert slots")->capture_default_str();
   command->add_option("--groups", options->groups, "expert groups for hierarchical EPLB (n_group)")->capture_default_str();
   command->add_option("--placement-file", options->placement_file, "JSON for --strategy explicit");
+  command->add_option("--replica-choice", options->replica_choice,
+                      "which replica a token copy reaches: round-robin, same-node-first, least-loaded")
+      ->check(CLI::IsMember({"round-robin", "same-node-first", "least-loaded"}))
+      ->capture_default_str();
   command->add_option("--experts", options->import.experts, "experts per layer (id arrays)");
   command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)");
   command->add_flag("--counts", options->import.counts, "the .npy is a [layers, experts] count matrix");

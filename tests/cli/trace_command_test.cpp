@@ -76,5 +76,26 @@ TEST(PlaceCommand, EplbImprovesOnContiguousForSkewedLoad) {
   EXPECT_EQ(run_moesim("place --strategy nope --gpus 2 " + counts.string(), "place").exit_code, 2);
 }
 
+TEST(PlaceCommand, LeastLoadedReplicaChoiceLevelsTheGpus) {
+  const auto dir = scratch_dir("place-replica");
+  const auto counts = dir / "c.json";
+  const auto file = dir / "p.json";
+  // Expert 0 (load 6) on both GPUs, expert 1 (4) on GPU 0, expert 2 (0) on GPU 1.
+  // Round-robin splits expert 0 3 | 3: loads 7 | 3, imbalance 7 / 5 = 1.4. Least-loaded fills
+  // GPU 1 up to 4 first, then splits the last 2 evenly: 5 | 5, imbalance 1.
+  std::ofstream(counts) << R"({"top_k": 1, "tokens_per_expert": [[6, 4, 0]]})";
+  std::ofstream(file) << R"({"gpus": [[0, 1], [0, 2]]})";
+  const std::string base = "place --strategy explicit --gpus 2 --redundant 1 --json --placement-file " + file.string() + " ";
+  auto result = run_moesim(base + counts.string(), "place-rr");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(result.out)["imbalance_after"].get<double>(), 1.4);
+  result = run_moesim(base + "--replica-choice least-loaded " + counts.string(), "place-ll");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto out = nlohmann::json::parse(result.out);
+  EXPECT_DOUBLE_EQ(out["imbalance_after"].get<double>(), 1.0);
+  EXPECT_EQ(out["gpu_load_after"], (std::vector<double>{5, 5}));
+  EXPECT_EQ(run_moesim(base + "--replica-choice nearest " + counts.string(), "place-bad").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace moesim::testing
