@@ -147,7 +147,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
 
   // Analytic: each GPU's busier direction on its scale-up port and its NIC share, both at once;
   // the combine runs the dispatch backwards. Hierarchical adds the NVLink hop's latency.
-  const HopTokens hops = hop_tokens(traffic, net.dispatch, net.dedup);
+  // (The flow model derives its own hops from the byte matrices.)
+  const HopTokens hops = network_ == nullptr ? hop_tokens(traffic, net.dispatch, net.dedup) : HopTokens{};
   const bool fabric = traffic.domains > 1;
   const bool two_hops = fabric && net.dispatch == DispatchKind::Hierarchical;
   auto all_to_all = [&](double element_bytes, bool reverse, std::vector<double>& per_gpu_time) {
