@@ -92,25 +92,35 @@ bool ExplorerDocument::has_network_models() {
 }
 
 sim::ScenarioSpec ExplorerDocument::parse_for_runs(const sim::ScenarioSpec& spec) const {
-  if (network_model_.empty() || !has_network_models()) return spec;
+  const bool network = !network_model_.empty() && has_network_models();
+  if (!network && replica_choice_.empty()) return spec;
   auto json = json_;
-  json["network"]["model"] = network_model_;
+  if (network) json["network"]["model"] = network_model_;
+  if (!replica_choice_.empty()) json["policy"]["replica_choice"] = replica_choice_;
   return sim::parse_scenario(json.dump(), source_);
 }
 
-bool ExplorerDocument::set_network_model(const std::string& model) {
-  if (!has_network_models() && !model.empty()) return false;
-  const auto previous = std::exchange(network_model_, model);
+bool ExplorerDocument::change_run_setting(std::string& setting, const std::string& value) {
+  const auto previous = std::exchange(setting, value);
   if (!has_scenario()) return true;
   try {
     run_scenario_ = parse_for_runs(*scenario_);
   } catch (const ConfigError& error) {
-    network_model_ = previous;
+    setting = previous;
     set_problems(problem_lines(error));
     return false;
   }
   Q_EMIT runSettingsChanged();
   return true;
+}
+
+bool ExplorerDocument::set_network_model(const std::string& model) {
+  if (!has_network_models() && !model.empty()) return false;
+  return change_run_setting(network_model_, model);
+}
+
+bool ExplorerDocument::set_replica_choice(const std::string& choice) {
+  return change_run_setting(replica_choice_, choice);
 }
 
 bool ExplorerDocument::load_trace(const std::string& path) {

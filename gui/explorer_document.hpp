@@ -41,7 +41,11 @@ class ExplorerDocument : public QObject {
   static bool has_network_models();
   bool set_network_model(const std::string& model);
   const std::string& network_model() const { return network_model_; }
-  // The scenario as runs take it: scenario() with the network model above.
+  // Which replica of a replicated expert token copies reach in runs (policy.replica_choice):
+  // "round-robin", "same-node-first", "least-loaded", or "" = the scenario's own.
+  bool set_replica_choice(const std::string& choice);
+  const std::string& replica_choice() const { return replica_choice_; }
+  // The scenario as runs take it: scenario() with the network model and replica choice above.
   const sim::ScenarioSpec& run_scenario() const { return *run_scenario_; }
 
   bool has_scenario() const { return scenario_.has_value(); }
@@ -79,6 +83,8 @@ class ExplorerDocument : public QObject {
  private:
   bool adopt(const std::string& text, const std::string& source);
   sim::ScenarioSpec parse_for_runs(const sim::ScenarioSpec& spec) const;
+  // Sets one run setting; re-parses the run scenario, or restores it and reports why not.
+  bool change_run_setting(std::string& setting, const std::string& value);
   void set_problems(QStringList problems);
   bool push_layer_edit(int layer, sim::Placement edited, const QString& text);
 
@@ -87,6 +93,7 @@ class ExplorerDocument : public QObject {
   std::optional<sim::ScenarioSpec> scenario_;
   std::optional<sim::ScenarioSpec> run_scenario_;
   std::string network_model_ = has_network_models() ? "analytic" : "";
+  std::string replica_choice_;
   std::string trace_path_;
   std::vector<std::vector<double>> popularity_;
   std::vector<std::vector<double>> loads_;

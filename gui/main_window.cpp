@@ -1,5 +1,7 @@
 #include "gui/main_window.hpp"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QComboBox>
 #include <QDockWidget>
@@ -16,6 +18,7 @@
 #include <QVBoxLayout>
 
 #include "gui/explorer_document.hpp"
+#include "sim/dispatch_traffic.hpp"
 #include "gui/exports.hpp"
 #include "gui/placement_model.hpp"
 #include "gui/placement_view.hpp"
@@ -160,6 +163,16 @@ void MainWindow::build_actions() {
     bar->addSeparator();
     bar->addWidget(network);
   }
+  auto* replicas = new QComboBox(this);
+  replicas->addItem(tr("replicas: as the scenario says"), QString());
+  replicas->addItem(tr("replicas: round-robin"), QStringLiteral("round-robin"));
+  replicas->addItem(tr("replicas: same node first"), QStringLiteral("same-node-first"));
+  replicas->addItem(tr("replicas: least loaded"), QStringLiteral("least-loaded"));
+  replicas->setToolTip(tr("Which replica of a replicated expert each token copy reaches"));
+  connect(replicas, &QComboBox::currentIndexChanged, this, [this, replicas] {
+    document_->set_replica_choice(replicas->currentData().toString().toStdString());
+  });
+  bar->addWidget(replicas);
 }
 
 bool MainWindow::load(const std::string& name_or_path) {
@@ -225,8 +238,13 @@ void MainWindow::show_layer_loads() {
   const int layer = placement_model_->layer();
   if (!document_->has_scenario() || layer >= document_->moe_layers()) return;
   const auto& load = document_->loads()[layer];
-  results_->show_layer_loads(sim::gpu_loads(document_->placements()[layer], load),
-                             sim::gpu_loads(document_->baseline_placements()[layer], load), layer);
+  // As the runs split replicated experts: the run scenario's replica choice.
+  const auto& run = document_->run_scenario();
+  const auto choice = run.policy.replica_choice;
+  const int domain = std::min(run.parallelism.expert_parallel, run.cluster.system.gpus_per_scale_up_domain);
+  results_->show_layer_loads(sim::replica_gpu_loads(document_->placements()[layer], load, choice, domain),
+                             sim::replica_gpu_loads(document_->baseline_placements()[layer], load, choice, domain),
+                             layer);
 }
 
 void MainWindow::apply_strategy() {

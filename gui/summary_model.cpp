@@ -34,10 +34,16 @@ std::vector<SummaryFigure> summary_figures(const sim::Report& baseline,
        false},
       {QObject::tr("Dropped tokens"), QObject::tr("per step"), baseline.dropped_tokens,
        current.dropped_tokens, false},
+      {QObject::tr("Unrouted tokens"), QObject::tr("per step"), baseline.unrouted_tokens,
+       current.unrouted_tokens, false},
       {QObject::tr("Inter-node traffic"), QObject::tr("GiB/step"),
        inter_node_bytes(baseline) / (1024.0 * 1024 * 1024),
        inter_node_bytes(current) / (1024.0 * 1024 * 1024), false},
   };
+  if (!current.busiest_links.empty() && !baseline.busiest_links.empty())
+    figures.push_back({QObject::tr("Busiest link"), QObject::tr("% used"),
+                       baseline.busiest_links.front().utilisation * 100,
+                       current.busiest_links.front().utilisation * 100, false});
   // One row per link kind both runs used (the same scenario, so the same kinds).
   for (const auto& link : current.links)
     for (const auto& before : baseline.links)

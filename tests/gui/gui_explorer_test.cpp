@@ -279,6 +279,22 @@ class ExplorerTest : public QObject {
     QCOMPARE(document->network_model(), std::string("flow"));
   }
 
+  void replica_choice_changes_runs_not_placements() {
+    QTemporaryDir dir;
+    MainWindow window;
+    auto* document = window.document();
+    QVERIFY(window.load(test::write_scenario(QDir(dir.path()), "skewed.json", test::kSkewedEp8)));
+    QVERIFY(next_result(window));
+    const auto placed = document->placements()[0].slots;
+    QVERIFY(document->set_replica_choice("least-loaded"));
+    QVERIFY(next_result(window));
+    QCOMPARE(document->run_scenario().policy.replica_choice, sim::ReplicaChoice::LeastLoaded);
+    QCOMPARE(document->placements()[0].slots, placed);
+    QVERIFY(!document->set_replica_choice("nearest"));  // the parser's message, with its path
+    QVERIFY(document->problems().join('\n').contains("/policy/replica_choice"));
+    QCOMPARE(document->replica_choice(), std::string("least-loaded"));
+  }
+
   void stale_results_are_dropped() {
     SimulationRunner runner;
     QSignalSpy finished(&runner, &SimulationRunner::finished);

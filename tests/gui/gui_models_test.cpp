@@ -136,8 +136,10 @@ class ModelsTest : public QObject {
       overrides.placements.push_back(sim::make_placement(plain, 8, 8, load));
     const auto current = sim::simulate(document_->scenario(), {}, overrides);
     model.set_reports(baseline, current);
-    // Five headline figures, then one utilisation row per link kind (one node: NVLink only).
-    QCOMPARE(model.rowCount(), 5 + static_cast<int>(current.links.size()));
+    // Six headline figures, the busiest link, then one utilisation row per link kind (one node:
+    // NVLink only).
+    QVERIFY(!current.busiest_links.empty() && !baseline.busiest_links.empty());
+    QCOMPARE(model.rowCount(), 7 + static_cast<int>(current.links.size()));
     QCOMPARE(model.columnCount(), 4);
     // Row 2 is the imbalance: change = current / baseline - 1.
     const double change = current.imbalance / baseline.imbalance - 1;
