@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/cuda_resources.hpp"
+#include "profiler/stats.hpp"
 
 namespace moesim::profiler {
 
@@ -16,21 +17,6 @@ struct BenchOptions {
   bool flush_l2 = true;  // a run must not find its inputs left in L2 by the previous run
 };
 
-struct Stats {
-  double median_us = 0;
-  double p10_us = 0;
-  double p90_us = 0;
-  double min_us = 0;
-  double max_us = 0;
-  int runs = 0;
-  double spread = 0;  // (p90 - p10) / median
-  bool wide = false;  // spread above kWideSpread even after one repeat
-};
-
-inline constexpr double kWideSpread = 0.10;
-
-Stats summarise(std::vector<double> samples_us);
-nlohmann::json to_json(const Stats& stats);
 
 class BenchHarness {
  public:

@@ -7,6 +7,7 @@
 
 #include "kernels/moe_layer_executor.hpp"
 #include "profiler/bench_harness.hpp"
+#include "profiler/validation_report.hpp"
 #include "sim/measured_profile.hpp"
 
 namespace moesim::profiler {
@@ -29,8 +30,6 @@ constexpr Case kCases[] = {{"decode", 96, "uniform", 0.0},
 
 constexpr const char* kPhases[] = {"gate_permute", "dispatch", "experts", "combine", "unpermute",
                                    "layer"};
-
-double median_of(std::vector<double> values) { return summarise(std::move(values)).median_us; }
 
 }  // namespace
 
@@ -74,55 +73,14 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
       const double predicted[] = {pred.gate_permute, pred.dispatch, pred.experts,
                                   pred.combine,      pred.unpermute,  pred.layer};
       nlohmann::json phases = nlohmann::json::object();
-      for (std::size_t p = 0; p < std::size(kPhases); ++p) {
-        const double measured = median_of(samples[p]);
-        phases[kPhases[p]] = {{"measured_us", measured},
-                              {"predicted_us", predicted[p]},
-                              {"spread", summarise(samples[p]).spread},
-                              {"error", measured > 0 ? (predicted[p] - measured) / measured : 0.0}};
-      }
+      for (std::size_t p = 0; p < std::size(kPhases); ++p) phases[kPhases[p]] = phase_entry(samples[p], predicted[p]);
       cases.push_back({{"model", shape.name}, {"batch", c.batch}, {"tokens", c.tokens},
                        {"routing", c.routing}, {"ep", 1}, {"gemm_method", method_name},
                        {"max_tokens_per_expert", *std::max_element(histogram.begin(), histogram.end())},
                        {"runs", runs}, {"phases", phases}});
     }
   }
-  std::vector<double> errors;
-  for (const auto& c : cases) errors.push_back(std::abs(c["phases"]["layer"]["error"].get<double>()));
-  std::vector<double> sorted = errors;
-  std::sort(sorted.begin(), sorted.end());
-  const double median_error = sorted.empty() ? 0 : sorted[sorted.size() / 2];
-  return {{"cases", cases},
-          {"summary", {{"median_abs_layer_error", median_error},
-                       {"max_abs_layer_error", sorted.empty() ? 0 : sorted.back()}}}};
-}
-
-std::string accuracy_markdown(const nlohmann::json& validation) {
-  std::string out = "| case | GEMM | measured ms | predicted ms | error |\n|---|---|---:|---:|---:|\n";
-  for (const auto& c : validation["cases"]) {
-    const auto& layer = c["phases"]["layer"];
-    out += fmt::format("| {} {} T={} {} EP={} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n",
-                       c["model"].get<std::string>(), c["batch"].get<std::string>(),
-                       c["tokens"].get<int>(), c["routing"].get<std::string>(), c["ep"].get<int>(),
-                       c["gemm_method"].get<std::string>(), layer["measured_us"].get<double>() / 1000,
-                       layer["predicted_us"].get<double>() / 1000, 100 * layer["error"].get<double>());
-  }
-  out += fmt::format("\nMedian |error| on layer time: {:.1f}%; worst: {:.1f}%.\n\n",
-                     100 * validation["summary"]["median_abs_layer_error"].get<double>(),
-                     100 * validation["summary"]["max_abs_layer_error"].get<double>());
-  out += "Per phase (measured / predicted, ms):\n\n| case | gate+permute | dispatch | experts | "
-         "combine | unpermute |\n|---|---|---|---|---|---|\n";
-  for (const auto& c : validation["cases"]) {
-    out += fmt::format("| {} {} {} |", c["model"].get<std::string>(), c["batch"].get<std::string>(),
-                       c["routing"].get<std::string>());
-    for (const char* phase : {"gate_permute", "dispatch", "experts", "combine", "unpermute"}) {
-      const auto& p = c["phases"][phase];
-      out += fmt::format(" {:.3f} / {:.3f} |", p["measured_us"].get<double>() / 1000,
-                         p["predicted_us"].get<double>() / 1000);
-    }
-    out += "\n";
-  }
-  return out;
+  return validation_result(std::move(cases));
 }
 
 }  // namespace moesim::profiler

@@ -5,11 +5,10 @@
 #include <string>
 
 #include "profiler/measurements.hpp"
+#include "profiler/validation_report.hpp"  // accuracy_markdown
 
 namespace moesim::profiler {
 
 nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Progress& progress);
-// The accuracy tables (per layer, then per phase) in Markdown, with the summary line.
-std::string accuracy_markdown(const nlohmann::json& validation);
 
 }  // namespace moesim::profiler
