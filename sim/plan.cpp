@@ -24,10 +24,11 @@ using Json = nlohmann::json;
 constexpr std::string_view kPlanFields[] = {"schema_version", "name", "description", "base", "target", "search"};
 constexpr std::string_view kTargetFields[] = {"tokens_per_s", "max_latency_ms"};
 constexpr std::string_view kSearchFields[] = {"clusters", "expert_parallel", "attention_tensor_parallel",
-                                              "placement_strategies", "redundant_experts", "overlaps"};
+                                              "placement_strategies", "redundant_experts", "overlaps",
+                                              "dispatch"};
 constexpr std::string_view kClusterFields[] = {"system", "nodes", "device", "nic", "fabric", "oversubscription",
                                                "usd_per_gpu_hour", "price_date"};
-constexpr std::string_view kBaseSections[] = {"model", "policy", "workload", "profile"};
+constexpr std::string_view kBaseSections[] = {"model", "policy", "workload", "profile", "network"};
 
 // An array of positive integers at `path`, or `fallback` when absent.
 std::vector<int> int_list(const Json* value, const std::string& path, std::vector<int> fallback, ProblemList& problems) {
@@ -62,10 +63,20 @@ std::vector<std::string> string_list(const Json* value, const std::string& path,
   return items;
 }
 
+// Every (a, b) pair of the two lists, a outermost.
+std::vector<std::pair<std::string, std::string>> combinations(const std::vector<std::string>& as,
+                                                             const std::vector<std::string>& bs) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& a : as)
+    for (const auto& b : bs) pairs.emplace_back(a, b);
+  return pairs;
+}
+
 struct ClusterOption {
   Json cluster;  // scenario "cluster" object without the node count
   std::vector<int> nodes;
   int gpus_per_node = 8;
+  int gpus_per_domain = 8;  // scale-up domain: hierarchical dispatch needs EP over whole ones
   double usd_per_gpu_hour = 0;
   std::string price_date;
 };
@@ -94,11 +105,11 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   Json base = Json::object();
   if (const Json* value = root.child("base", true)) {
     if (!value->is_object()) {
-      problems.add("/base", "expected an object holding model, policy, workload and profile, got " + describe_json_value(*value));
+      problems.add("/base", "expected an object holding model, policy, workload, profile and network, got " + describe_json_value(*value));
     } else {
       for (const auto& [key, section] : value->items()) {
         if (std::find(std::begin(kBaseSections), std::end(kBaseSections), key) == std::end(kBaseSections))
-          problems.add("/base/" + key, "unknown field; the search decides cluster, parallelism and placement (expected model, policy, workload or profile)");
+          problems.add("/base/" + key, "unknown field; the search decides cluster, parallelism and placement (expected model, policy, workload, profile or network)");
         else
           base[key] = section;
       }
@@ -113,7 +124,7 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
 
   std::vector<ClusterOption> clusters;
   std::vector<int> ep_list, tp_list{1}, redundant_list{0};
-  std::vector<std::string> strategies{"contiguous"}, overlaps{"none"};
+  std::vector<std::string> strategies{"contiguous"}, overlaps{"none"}, dispatches{"direct"};
   bool ep_auto = true;
   if (const Json* search = root.child("search", true)) {
     FieldReader s(*search, "/search", problems, kSearchFields);
@@ -127,6 +138,7 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
         const auto* system = topology::find_node_system(system_name);
         if (c.has("system") && system == nullptr) problems.add(path + "/system", fmt::format("unknown node system \"{}\"", system_name));
         option.gpus_per_node = system ? system->gpus_per_node : 8;
+        option.gpus_per_domain = system ? system->gpus_per_scale_up_domain : 8;
         option.cluster = Json{{"system", system_name}};
         for (const char* key : {"device", "nic", "fabric"})
           if (c.has(key)) option.cluster[key] = c.string(key);
@@ -146,6 +158,10 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
     redundant_list = int_list(s.child("redundant_experts"), "/search/redundant_experts", redundant_list, problems);
     strategies = string_list(s.child("placement_strategies"), "/search/placement_strategies", strategies, problems);
     overlaps = string_list(s.child("overlaps"), "/search/overlaps", overlaps, problems);
+    dispatches = string_list(s.child("dispatch"), "/search/dispatch", dispatches, problems);
+    for (std::size_t i = 0; i < dispatches.size(); ++i)
+      if (dispatches[i] != "direct" && dispatches[i] != "hierarchical")
+        problems.add(fmt::format("/search/dispatch/{}", i), fmt::format("expected \"direct\" or \"hierarchical\", got \"{}\"", dispatches[i]));
     s.finish();
   }
   root.finish();
@@ -181,7 +197,10 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
           for (int ep : eps) {
             if (ep < 1 || gpus % ep != 0 || (experts + redundant) % ep != 0) continue;
             for (const auto& strategy : strategies) {
-              for (const auto& overlap : overlaps) {
+              for (const auto& [overlap, dispatch] : combinations(overlaps, dispatches)) {
+                // Hierarchical differs from direct only when the group spans scale-up domains.
+                const bool hierarchical = dispatch == "hierarchical";
+                if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0)) continue;
                 PlanCandidate candidate;
                 Json cluster = option.cluster;
                 cluster["nodes"] = nodes;
@@ -195,9 +214,11 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
                 scenario["placement"] = {{"strategy", strategy}, {"redundant_experts", redundant}};
                 scenario["price"] = {{"usd_per_gpu_hour", option.usd_per_gpu_hour}, {"date", option.price_date}};
                 // Sweeps price all-to-alls analytically; `moesim run` the chosen one for flow-level figures.
-                scenario["network"] = {{"model", "analytic"}};
-                candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}", option.cluster["system"].get<std::string>(),
-                                              nodes, ep, tp, strategy, redundant, overlap);
+                // The base's other network options (dedup) stay.
+                scenario["network"]["model"] = "analytic";
+                scenario["network"]["dispatch"] = dispatch;
+                candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}{}", option.cluster["system"].get<std::string>(),
+                                              nodes, ep, tp, strategy, redundant, overlap, hierarchical ? ", hierarchical" : "");
                 candidate.scenario = std::move(scenario);
                 candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
                 candidate.price_date = option.price_date;

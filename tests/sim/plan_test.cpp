@@ -71,6 +71,40 @@ TEST(Plan, BadBaseIsReportedUnderBase) {
   }
 }
 
+TEST(Plan, HierarchicalDispatchOnlyWhereTheGroupSpansDomains) {
+  // OLMoE (64 experts) on 2 HGX H100 nodes, EP 8 or 16, both dispatch modes: EP 8 fits in one
+  // NVLink domain, where hierarchical equals direct and is not a candidate; EP 16 spans two.
+  // So 2 EP sizes x direct + 1 hierarchical = 3 candidates, and the base's dedup is kept.
+  const char* text = R"({
+    "schema_version": 1, "name": "dispatch",
+    "base": {"model": "olmoe-1b-7b", "network": {"dedup": true}},
+    "search": {"clusters": [{"system": "hgx-h100", "nodes": [2], "usd_per_gpu_hour": 2, "price_date": "2026-11-01"}],
+               "expert_parallel": [8, 16], "dispatch": ["direct", "hierarchical"]}
+  })";
+  const auto plan = parse_plan(text, "dispatch.json");
+  ASSERT_EQ(plan.candidates.size(), 3u);
+  int hierarchical = 0;
+  for (const auto& c : plan.candidates) {
+    EXPECT_EQ(c.scenario["network"]["dedup"], true);
+    if (c.scenario["network"]["dispatch"] == "hierarchical") {
+      ++hierarchical;
+      EXPECT_EQ(c.scenario["parallelism"]["expert_parallel"], 16);
+      EXPECT_NE(c.label.find(", hierarchical"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(hierarchical, 1);
+  std::string bad = text;
+  bad.replace(bad.find("\"hierarchical\"]"), 14, "\"deepep\"");
+  try {
+    parse_plan(bad, "bad.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("/search/dispatch/1: expected \"direct\" or \"hierarchical\", got \"deepep\""),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(Plan, ParetoFrontIsNotDominated) {
   const auto outcomes = run_plan(parse_plan(kSmallPlan, "small.json"), 1);
   int on_front = 0;
