@@ -27,8 +27,8 @@ Stats summarise(std::vector<double> samples_us) {
 }
 
 nlohmann::json to_json(const Stats& s) {
-  return {{"median_us", s.median_us}, {"p10_us", s.p10_us}, {"p90_us", s.p90_us},
-          {"min_us", s.min_us},       {"max_us", s.max_us}, {"runs", s.runs},
+  return {{"median_us", s.median_us}, {"p10_us", s.p10_us},   {"p90_us", s.p90_us},
+          {"min_us", s.min_us},       {"max_us", s.max_us},   {"runs", s.runs},
           {"spread", s.spread},       {"wide_spread", s.wide}};
 }
 

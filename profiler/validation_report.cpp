@@ -20,29 +20,37 @@ nlohmann::json phase_entry(const std::vector<double>& measured_samples_us, doubl
 
 nlohmann::json validation_result(nlohmann::json cases) {
   std::vector<double> errors;
-  for (const auto& c : cases) errors.push_back(std::abs(c["phases"]["layer"]["error"].get<double>()));
+  for (const auto& c : cases)
+    errors.push_back(std::abs(c["phases"]["layer"]["error"].get<double>()));
   std::sort(errors.begin(), errors.end());
   const std::size_t n = errors.size();
-  const double median = n == 0 ? 0 : n % 2 == 1 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2;
-  return {{"cases", std::move(cases)},
-          {"summary", {{"median_abs_layer_error", median}, {"max_abs_layer_error", n == 0 ? 0 : errors.back()}}}};
+  const double median = n == 0       ? 0
+                        : n % 2 == 1 ? errors[n / 2]
+                                     : (errors[n / 2 - 1] + errors[n / 2]) / 2;
+  return {
+      {"cases", std::move(cases)},
+      {"summary",
+       {{"median_abs_layer_error", median}, {"max_abs_layer_error", n == 0 ? 0 : errors.back()}}}};
 }
 
 std::string accuracy_markdown(const nlohmann::json& validation) {
-  std::string out = "| case | GEMM | measured ms | predicted ms | error |\n|---|---|---:|---:|---:|\n";
+  std::string out =
+      "| case | GEMM | measured ms | predicted ms | error |\n|---|---|---:|---:|---:|\n";
   for (const auto& c : validation["cases"]) {
     const auto& layer = c["phases"]["layer"];
-    out += fmt::format("| {} {} T={} {} EP={} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n",
-                       c["model"].get<std::string>(), c["batch"].get<std::string>(),
-                       c["tokens"].get<int>(), c["routing"].get<std::string>(), c["ep"].get<int>(),
-                       c["gemm_method"].get<std::string>(), layer["measured_us"].get<double>() / 1000,
-                       layer["predicted_us"].get<double>() / 1000, 100 * layer["error"].get<double>());
+    out +=
+        fmt::format("| {} {} T={} {} EP={} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n",
+                    c["model"].get<std::string>(), c["batch"].get<std::string>(),
+                    c["tokens"].get<int>(), c["routing"].get<std::string>(), c["ep"].get<int>(),
+                    c["gemm_method"].get<std::string>(), layer["measured_us"].get<double>() / 1000,
+                    layer["predicted_us"].get<double>() / 1000, 100 * layer["error"].get<double>());
   }
   out += fmt::format("\nMedian |error| on layer time: {:.1f}%; worst: {:.1f}%.\n\n",
                      100 * validation["summary"]["median_abs_layer_error"].get<double>(),
                      100 * validation["summary"]["max_abs_layer_error"].get<double>());
-  out += "Per phase (measured / predicted, ms):\n\n| case | gate+permute | dispatch | experts | "
-         "combine | unpermute |\n|---|---|---|---|---|---|\n";
+  out +=
+      "Per phase (measured / predicted, ms):\n\n| case | gate+permute | dispatch | experts | "
+      "combine | unpermute |\n|---|---|---|---|---|---|\n";
   for (const auto& c : validation["cases"]) {
     out += fmt::format("| {} {} {} |", c["model"].get<std::string>(), c["batch"].get<std::string>(),
                        c["routing"].get<std::string>());

@@ -34,7 +34,8 @@ struct DispatchTraffic {
 // same-node-first keeps a copy in the sender's scale-up domain when a replica lives there;
 // least-loaded fills replicas so the GPUs' totals level (water-filling, heaviest expert first).
 DispatchTraffic plan_dispatch(const Placement& placement, const std::vector<double>& load,
-                              ReplicaChoice choice, int domain_size, double tokens_per_gpu, int top_k);
+                              ReplicaChoice choice, int domain_size, double tokens_per_gpu,
+                              int top_k);
 
 // Copies each GPU computes under a replica choice (plan_dispatch's `received`): what `moesim place`
 // prints and what the imbalance of a placement is under that choice.

@@ -55,7 +55,8 @@ int bench(const BenchOptions& options) {
     for (int run = 0; run < options.repetitions; ++run) {
       const auto start = std::chrono::steady_clock::now();
       const auto report = sim::simulate(scenario);
-      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     rows.push_back({scenario.name, warm.gpus, warm.network_model, median(seconds),
                     *std::min_element(seconds.begin(), seconds.end())});
@@ -64,17 +65,22 @@ int bench(const BenchOptions& options) {
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& row : rows)
-      out.push_back({{"scenario", row.scenario}, {"gpus", row.gpus}, {"network_model", row.network},
-                     {"median_s", row.median_s}, {"min_s", row.min_s}, {"repetitions", options.repetitions}});
+      out.push_back({{"scenario", row.scenario},
+                     {"gpus", row.gpus},
+                     {"network_model", row.network},
+                     {"median_s", row.median_s},
+                     {"min_s", row.min_s},
+                     {"repetitions", options.repetitions}});
     fmt::print("{}\n", nlohmann::json{{"runs", out}, {"peak_rss_mib", peak}}.dump(2));
     return kExitOk;
   }
   fmt::print("{:<34} {:>6} {:>9} {:>12} {:>12}\n", "scenario", "GPUs", "network", "median", "min");
   for (const auto& row : rows)
-    fmt::print("{:<34} {:>6} {:>9} {:>10.2f}ms {:>10.2f}ms\n", row.scenario, row.gpus, row.network, row.median_s * 1e3,
-               row.min_s * 1e3);
-  fmt::print("peak resident memory {:.1f} MiB (this process); wall times on this machine, medians of {}\n", peak,
-             options.repetitions);
+    fmt::print("{:<34} {:>6} {:>9} {:>10.2f}ms {:>10.2f}ms\n", row.scenario, row.gpus, row.network,
+               row.median_s * 1e3, row.min_s * 1e3);
+  fmt::print(
+      "peak resident memory {:.1f} MiB (this process); wall times on this machine, medians of {}\n",
+      peak, options.repetitions);
   return kExitOk;
 }
 
@@ -82,9 +88,13 @@ int bench(const BenchOptions& options) {
 
 void add_bench_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<BenchOptions>();
-  auto* command = app.add_subcommand("bench", "Time the simulator on scenarios (median wall time, peak memory)");
-  command->add_option("scenarios", options->scenarios, "built-in names or scenario files (default: every built-in)");
-  command->add_option("--repetitions", options->repetitions, "timed runs per scenario, after one warm-up")
+  auto* command = app.add_subcommand(
+      "bench", "Time the simulator on scenarios (median wall time, peak memory)");
+  command->add_option("scenarios", options->scenarios,
+                      "built-in names or scenario files (default: every built-in)");
+  command
+      ->add_option("--repetitions", options->repetitions,
+                   "timed runs per scenario, after one warm-up")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   command->add_flag("--json", options->json, "print JSON instead of a table");

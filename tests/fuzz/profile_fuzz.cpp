@@ -11,10 +11,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
-    const moesim::sim::MeasuredProfile profile(moesim::parse_strict_json(text, "fuzz.json"), "fuzz.json");
+    const moesim::sim::MeasuredProfile profile(moesim::parse_strict_json(text, "fuzz.json"),
+                                               "fuzz.json");
     for (const auto& name : profile.model_names())
       if (const auto* curves = profile.model(name)) profile.experts_us(*curves, {0, 1, 100, 5000});
-    if (const auto* curve = profile.all_to_all_curve(8)) moesim::sim::interpolate(curve->busbw, 1 << 20);
+    if (const auto* curve = profile.all_to_all_curve(8))
+      moesim::sim::interpolate(curve->busbw, 1 << 20);
   } catch (const moesim::ConfigError&) {
   }
   return 0;

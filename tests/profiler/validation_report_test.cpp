@@ -1,8 +1,9 @@
 // The CPU half of moesim-profile: run statistics and the --validate report, tested without a GPU.
+#include "profiler/validation_report.hpp"
+
 #include <gtest/gtest.h>
 
 #include "profiler/stats.hpp"
-#include "profiler/validation_report.hpp"
 
 namespace moesim::profiler {
 namespace {
@@ -41,25 +42,30 @@ nlohmann::json one_case(const char* model, double measured_us, double predicted_
   phases["layer"] = {{"measured_us", measured_us},
                      {"predicted_us", predicted_us},
                      {"error", (predicted_us - measured_us) / measured_us}};
-  return {{"model", model}, {"batch", "decode"}, {"tokens", 96}, {"routing", "uniform"},
+  return {{"model", model}, {"batch", "decode"},        {"tokens", 96},    {"routing", "uniform"},
           {"ep", 1},        {"gemm_method", "grouped"}, {"phases", phases}};
 }
 
 TEST(ValidationReport, SummaryTakesTheMedianAndWorstAbsoluteLayerError) {
   // Layer errors +10%, -30%, +2%, +5%: |e| sorted 2, 5, 10, 30 -> median (5 + 10) / 2 = 7.5%.
-  const auto result = validation_result(nlohmann::json::array(
-      {one_case("a", 100, 110), one_case("b", 100, 70), one_case("c", 100, 102), one_case("d", 100, 105)}));
+  const auto result =
+      validation_result(nlohmann::json::array({one_case("a", 100, 110), one_case("b", 100, 70),
+                                               one_case("c", 100, 102), one_case("d", 100, 105)}));
   EXPECT_NEAR(result["summary"]["median_abs_layer_error"].get<double>(), 0.075, 1e-12);
   EXPECT_NEAR(result["summary"]["max_abs_layer_error"].get<double>(), 0.30, 1e-12);
   EXPECT_EQ(result["cases"].size(), 4u);
-  EXPECT_DOUBLE_EQ(validation_result(nlohmann::json::array())["summary"]["max_abs_layer_error"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(
+      validation_result(nlohmann::json::array())["summary"]["max_abs_layer_error"].get<double>(),
+      0);
 }
 
 TEST(ValidationReport, MarkdownHasOneRowPerCaseAndTheSummaryLine) {
   // 1075 us measured, 1054 predicted: error -1.95% prints as -2.0%; one case is its own median.
-  const auto result = validation_result(nlohmann::json::array({one_case("mixtral-8x7b", 1075, 1054)}));
+  const auto result =
+      validation_result(nlohmann::json::array({one_case("mixtral-8x7b", 1075, 1054)}));
   const std::string md = accuracy_markdown(result);
-  EXPECT_NE(md.find("| mixtral-8x7b decode T=96 uniform EP=1 | grouped | 1.075 | 1.054 | -2.0% |"), std::string::npos)
+  EXPECT_NE(md.find("| mixtral-8x7b decode T=96 uniform EP=1 | grouped | 1.075 | 1.054 | -2.0% |"),
+            std::string::npos)
       << md;
   EXPECT_NE(md.find("Median |error| on layer time: 2.0%; worst: 2.0%."), std::string::npos) << md;
   EXPECT_NE(md.find("| mixtral-8x7b decode uniform | 0.010 / 0.011 |"), std::string::npos) << md;

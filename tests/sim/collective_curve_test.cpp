@@ -24,9 +24,9 @@ std::string profile_with_curve(const nlohmann::json& all_to_all, const std::stri
 }
 
 // 8 ranks: 100 GB/s bus bandwidth at 1 MiB per rank, 300 GB/s at 64 MiB.
-const nlohmann::json kEightRanks = nlohmann::json::array(
-    {{{"ranks", 8}, {"bytes", 1 << 20}, {"busbw_bytes_per_s", 100e9}},
-     {{"ranks", 8}, {"bytes", 1 << 26}, {"busbw_bytes_per_s", 300e9}}});
+const nlohmann::json kEightRanks =
+    nlohmann::json::array({{{"ranks", 8}, {"bytes", 1 << 20}, {"busbw_bytes_per_s", 100e9}},
+                           {{"ranks", 8}, {"bytes", 1 << 26}, {"busbw_bytes_per_s", 300e9}}});
 
 ScenarioSpec quickstart_with(const std::string& profile, NetworkModelKind network) {
   auto s = load_scenario("quickstart");
@@ -82,8 +82,12 @@ TEST(CollectiveCurve, MalformedEntriesNameTheirPath) {
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find("/collectives/all_to_all/0/ranks: expected an integer >= 2, got 1"), std::string::npos) << message;
-    EXPECT_NE(message.find("/collectives/all_to_all/1/bytes: expected a number > 0, got -5"), std::string::npos) << message;
+    EXPECT_NE(message.find("/collectives/all_to_all/0/ranks: expected an integer >= 2, got 1"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("/collectives/all_to_all/1/bytes: expected a number > 0, got -5"),
+              std::string::npos)
+        << message;
   }
 }
 

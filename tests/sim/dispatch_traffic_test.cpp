@@ -41,7 +41,8 @@ TEST(DispatchTraffic, DeduplicationCountsTokensWithAtLeastOneCopy) {
 TEST(DispatchTraffic, RoundRobinSplitsEachExpertEvenlyOverItsReplicas) {
   // 4 GPUs, expert 0 (load 40) also on GPU 3; experts 1-3 load 20. Expert 0's copies split 20/20:
   // GPU 0 computes 20, GPU 3 computes 20 + 20 = 40. Shares are copies / 100.
-  const auto t = plan_dispatch(one_expert_per_gpu(4, {{0, 3}}), {40, 20, 20, 20}, ReplicaChoice::RoundRobin, 2, 25, 1);
+  const auto t = plan_dispatch(one_expert_per_gpu(4, {{0, 3}}), {40, 20, 20, 20},
+                               ReplicaChoice::RoundRobin, 2, 25, 1);
   EXPECT_EQ(t.domains, 2);
   EXPECT_DOUBLE_EQ(t.received[0], 20);
   EXPECT_DOUBLE_EQ(t.received[3], 40);
@@ -55,7 +56,8 @@ TEST(DispatchTraffic, SameNodeFirstKeepsCopiesInTheSendersDomain) {
   // Domains {0,1} and {2,3}; expert 0 (load 40) on GPUs 0 and 3. Domain 0's senders (half the
   // copies) send all their expert-0 copies to GPU 0, domain 1's to GPU 3: each computes 20, but
   // from domain 1 GPU 0's share is 0 and GPU 3's is 0.2 + 0.4 = 0.6 of that domain's copies.
-  const auto t = plan_dispatch(one_expert_per_gpu(4, {{0, 3}}), {40, 20, 20, 20}, ReplicaChoice::SameNodeFirst, 2, 25, 1);
+  const auto t = plan_dispatch(one_expert_per_gpu(4, {{0, 3}}), {40, 20, 20, 20},
+                               ReplicaChoice::SameNodeFirst, 2, 25, 1);
   EXPECT_DOUBLE_EQ(t.share[0][0], 0.4);
   EXPECT_DOUBLE_EQ(t.share[1][0], 0.0);
   EXPECT_DOUBLE_EQ(t.share[1][3], 0.6);
@@ -85,7 +87,8 @@ TEST(DispatchTraffic, DirectAndHierarchicalHopsOnUniformRouting) {
   // Direct: 25 to the domain peer, 50 across; receives the same.
   // Hierarchical: the fabric leg still carries 50 (25 per remote GPU, to the same-rail relay);
   // the relay forwards the 25 meant for its peer, so the scale-up port carries 25 + 25 = 50.
-  const auto t = plan_dispatch(one_expert_per_gpu(4), {1, 1, 1, 1}, ReplicaChoice::RoundRobin, 2, 100, 1);
+  const auto t =
+      plan_dispatch(one_expert_per_gpu(4), {1, 1, 1, 1}, ReplicaChoice::RoundRobin, 2, 100, 1);
   const auto direct = hop_tokens(t, DispatchKind::Direct, false);
   EXPECT_DOUBLE_EQ(direct.send_intra[0], 25);
   EXPECT_DOUBLE_EQ(direct.send_inter[0], 50);
@@ -103,7 +106,8 @@ TEST(DispatchTraffic, HierarchicalDedupSendsATokenOncePerDomain) {
   // Copies across: 100 x 2 x 0.5 = 100. Deduplicated per domain: a token misses the domain with
   // probability 0.5^2, so 100 x 0.75 = 75 cross. Per GPU (direct dedup): 1 - 0.75^2 = 0.4375 per
   // GPU, 2 x 43.75 = 87.5 tokens cross.
-  const auto t = plan_dispatch(one_expert_per_gpu(4), {1, 1, 1, 1}, ReplicaChoice::RoundRobin, 2, 100, 2);
+  const auto t =
+      plan_dispatch(one_expert_per_gpu(4), {1, 1, 1, 1}, ReplicaChoice::RoundRobin, 2, 100, 2);
   EXPECT_DOUBLE_EQ(hop_tokens(t, DispatchKind::Hierarchical, false).send_inter[0], 100);
   EXPECT_DOUBLE_EQ(hop_tokens(t, DispatchKind::Hierarchical, true).send_inter[0], 75);
   EXPECT_DOUBLE_EQ(hop_tokens(t, DispatchKind::Direct, true).send_inter[0], 87.5);
@@ -115,7 +119,8 @@ TEST(DispatchTraffic, EveryHopSendsWhatItReceives) {
   // Conservation on a skewed, replicated layout: 8 GPUs in 2 domains, every mode.
   const Placement p = one_expert_per_gpu(8, {{0, 5}, {1, 6}, {0, 2}});
   const std::vector<double> load = {90, 50, 10, 10, 5, 5, 20, 30};
-  for (auto choice : {ReplicaChoice::RoundRobin, ReplicaChoice::SameNodeFirst, ReplicaChoice::LeastLoaded})
+  for (auto choice :
+       {ReplicaChoice::RoundRobin, ReplicaChoice::SameNodeFirst, ReplicaChoice::LeastLoaded})
     for (auto dispatch : {DispatchKind::Direct, DispatchKind::Hierarchical})
       for (bool dedup : {false, true}) {
         const auto t = plan_dispatch(p, load, choice, 4, 55, 4);
@@ -182,7 +187,8 @@ TEST(DispatchTraffic, FlowModelPlaysEveryEpGroupAtOnce) {
   ASSERT_FALSE(one.busiest_links.empty());
   ASSERT_FALSE(two.busiest_links.empty());
   EXPECT_EQ(one.busiest_links.front().name, two.busiest_links.front().name);
-  EXPECT_NEAR(two.busiest_links.front().bytes_per_step, 2 * one.busiest_links.front().bytes_per_step,
+  EXPECT_NEAR(two.busiest_links.front().bytes_per_step,
+              2 * one.busiest_links.front().bytes_per_step,
               1e-6 * one.busiest_links.front().bytes_per_step);
   EXPECT_NEAR(two.step_time_s, one.step_time_s, 1e-9);
 }
