@@ -4,9 +4,10 @@
 
 #include <cctype>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
+
+#include "topology/strict_json.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -169,9 +170,7 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
 }
 
 NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path, {{"/", "cannot open the file"}});
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string chars = read_text_file(path);  // binary-safe; refuses directories
   std::vector<std::byte> bytes(chars.size());
   std::memcpy(bytes.data(), chars.data(), chars.size());
   return parse_npy(bytes, path);

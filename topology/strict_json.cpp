@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -160,6 +161,11 @@ Json parse_strict_json(std::string_view text, const std::string& source) {
 }
 
 std::string read_text_file(const std::string& path) {
+  // A directory opens as a stream on Linux and fails only when read (libstdc++ then throws from
+  // inside the read): refuse it by name first.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw ConfigError(path, {{"", "is a directory; expected a file"}});
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, {{"", "cannot open file for reading"}});
   std::ostringstream buffer;

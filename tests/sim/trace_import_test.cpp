@@ -115,6 +115,18 @@ TEST(NpyImport, ManifestAssemblesOneFilePerLayerAndRank) {
   EXPECT_FALSE(source->next(block));
 }
 
+TEST(NpyImport, ADirectoryNamedAsAnArrayIsAConfigError) {
+  // Found by manifest_npy_fuzz: "" resolves to the manifest's own directory, which opens as a
+  // stream and then threw std::ios_failure from inside the read.
+  const auto manifest = write_file("dir-manifest.json", R"({"experts": 4, "files": [[""]]})");
+  try {
+    open_routing(manifest.string());
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("is a directory; expected a file"), std::string::npos) << error.what();
+  }
+}
+
 TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   // layer 0 is [0, 2] (no tokens, top-2 by its shape); layer 1 is [1, 2]: the trace is top-2.
   write_file("none.npy", npy_image("<i8", "(0, 2)", ""));
