@@ -7,10 +7,10 @@
 #include <sstream>
 #include <utility>
 
-#include "sim/builtin_scenarios.hpp"
-#include "sim/simulate.hpp"
-#include "sim/trace_replay.hpp"
-#include "topology/config_error.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/run/simulate.hpp"
+#include "sim/routing/trace_replay.hpp"
+#include "base/config_error.hpp"
 
 namespace moesim::gui {
 namespace {

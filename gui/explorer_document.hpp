@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "gui/placement_edit.hpp"
-#include "sim/placement.hpp"
-#include "sim/scenario.hpp"
+#include "sim/placement/placement.hpp"
+#include "sim/spec/scenario.hpp"
 
 namespace moesim::gui {
 

@@ -1,6 +1,8 @@
 #include "gui/exports.hpp"
 
-#include <fstream>
+#include <stdexcept>
+
+#include "base/text_file.hpp"
 
 namespace moesim::gui {
 
@@ -20,10 +22,13 @@ nlohmann::json placements_to_json(const std::string& scenario,
   return {{"scenario", scenario}, {"layers", std::move(layers)}};
 }
 
-bool write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return static_cast<bool>(out.flush());
+bool try_write_text_file(const std::string& path, const std::string& text) {
+  try {
+    write_text_file(path, text);
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
 }
 
 }  // namespace moesim::gui

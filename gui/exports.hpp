@@ -1,10 +1,10 @@
 #pragma once
-// What the explorer writes to disk (no Qt): placements as JSON, and text files with errors caught.
+// What the explorer writes to disk (no Qt): placements as JSON, and text files written atomically, errors caught.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "sim/placement.hpp"
+#include "sim/placement/placement.hpp"
 
 namespace moesim::gui {
 
@@ -13,7 +13,7 @@ namespace moesim::gui {
 nlohmann::json placements_to_json(const std::string& scenario,
                                   const std::vector<sim::Placement>& placements);
 
-// False when the file cannot be written.
-bool write_text_file(const std::string& path, const std::string& text);
+// Writes through base/text_file.hpp's atomic writer; false when the file cannot be written.
+bool try_write_text_file(const std::string& path, const std::string& text);
 
 }  // namespace moesim::gui

@@ -18,14 +18,14 @@
 #include <QVBoxLayout>
 
 #include "gui/explorer_document.hpp"
-#include "sim/dispatch_traffic.hpp"
+#include "sim/network/dispatch_traffic.hpp"
 #include "gui/exports.hpp"
 #include "gui/placement_model.hpp"
 #include "gui/placement_view.hpp"
 #include "gui/results_panel.hpp"
 #include "gui/scenario_panel.hpp"
-#include "sim/builtin_scenarios.hpp"
-#include "sim/report.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/report/report.hpp"
 
 namespace moesim::gui {
 
@@ -277,19 +277,19 @@ void MainWindow::fit_placement_height() {
 }
 
 bool MainWindow::export_report(const QString& path) const {
-  return current_ && write_text_file(path.toStdString(), sim::report_to_json(*current_).dump(2));
+  return current_ && try_write_text_file(path.toStdString(), sim::report_to_json(*current_).dump(2));
 }
 
 bool MainWindow::export_placement(const QString& path) const {
   if (!document_->has_scenario()) return false;
-  return write_text_file(
+  return try_write_text_file(
       path.toStdString(),
       placements_to_json(document_->scenario().name, document_->placements()).dump(2));
 }
 
 bool MainWindow::export_scenario(const QString& path) const {
   return document_->has_scenario() &&
-         write_text_file(path.toStdString(), document_->scenario_json().dump(2));
+         try_write_text_file(path.toStdString(), document_->scenario_json().dump(2));
 }
 
 }  // namespace moesim::gui

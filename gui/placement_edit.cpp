@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <limits>
 
-#if __has_include("sim/placement_strategies.hpp")
-#include "sim/placement_strategies.hpp"
+#if __has_include("sim/placement/strategies.hpp")
+#include "sim/placement/strategies.hpp"
 #define MOESIM_GUI_HAVE_STRATEGIES 1
 #endif
 

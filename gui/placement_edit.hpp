@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/placement.hpp"
-#include "sim/scenario.hpp"
+#include "sim/placement/placement.hpp"
+#include "sim/spec/scenario.hpp"
 
 namespace moesim::gui {
 
@@ -34,7 +34,7 @@ bool find_replica_slot(const sim::Placement& placement, int expert,
 bool remove_replica(sim::Placement& placement, SlotRef at);
 
 // The strategies this build offers: contiguous and round-robin always; LPT, EPLB and
-// topology-aware when sim/placement_strategies.hpp is present.
+// topology-aware when sim/placement/strategies.hpp is present.
 std::vector<std::string> strategy_names();
 // One layer's placement by `strategy` for its loads; throws ConfigError when it cannot place.
 sim::Placement place_layer(const sim::ScenarioSpec& scenario, std::string_view strategy,

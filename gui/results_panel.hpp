@@ -4,7 +4,7 @@
 #include <QWidget>
 #include <vector>
 
-#include "sim/report.hpp"
+#include "sim/report/report.hpp"
 
 class QChartView;
 class QTabWidget;

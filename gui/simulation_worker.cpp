@@ -3,7 +3,7 @@
 #include <chrono>
 #include <exception>
 
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 
 namespace moesim::gui {
 namespace {

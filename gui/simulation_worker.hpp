@@ -9,9 +9,9 @@
 #include <atomic>
 #include <optional>
 
-#include "sim/report.hpp"
-#include "sim/scenario.hpp"
-#include "sim/simulate.hpp"
+#include "sim/report/report.hpp"
+#include "sim/spec/scenario.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::gui {
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "sim/report.hpp"
+#include "sim/report/report.hpp"
 
 namespace moesim::gui {
 

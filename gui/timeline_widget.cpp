@@ -1,4 +1,5 @@
 #include "gui/timeline_widget.hpp"
+#include "sim/report/report.hpp"
 
 #include <QPainter>
 #include <algorithm>

@@ -13,8 +13,8 @@
 #include "profiler/measurements.hpp"
 #include "profiler/provenance.hpp"
 #include "profiler/validate.hpp"
-#include "topology/config_error.hpp"
-#include "topology/strict_json.hpp"
+#include "base/config_error.hpp"
+#include "base/strict_json.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "sim/model_presets.hpp"
+#include "sim/spec/model_presets.hpp"
 
 namespace moesim::profiler {
 

@@ -24,7 +24,7 @@ try:  # the table can be rebuilt from a saved --out file without PyTorch
 except ImportError:
     torch = None
 
-# Expert shapes of the validation cases (sim/model_presets.cpp): hidden, expert FFN, experts, top_k.
+# Expert shapes of the validation cases (sim/spec/model_presets.cpp): hidden, expert FFN, experts, top_k.
 SHAPES = {
     "mixtral-8x7b": (4096, 14336, 8, 2),
     "deepseek-v3": (7168, 2048, 256, 8),

@@ -8,7 +8,7 @@
 #include "kernels/moe_layer_executor.hpp"
 #include "profiler/bench_harness.hpp"
 #include "profiler/validation_report.hpp"
-#include "sim/measured_profile.hpp"
+#include "sim/cost/measured_profile.hpp"
 
 namespace moesim::profiler {
 namespace {

@@ -6,9 +6,9 @@
 #include <array>
 #include <vector>
 
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 #include "topology/fabric_builders.hpp"
-#include "topology/json_fields.hpp"
+#include "base/json_fields.hpp"
 
 namespace moesim::topology {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "topology/units.hpp"
+#include "base/units.hpp"
 
 namespace moesim::topology {
 

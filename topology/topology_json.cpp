@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "topology/config_error.hpp"
-#include "topology/json_fields.hpp"
+#include "base/config_error.hpp"
+#include "base/json_fields.hpp"
 #include "topology/routes.hpp"
-#include "topology/strict_json.hpp"
+#include "base/strict_json.hpp"
 
 namespace moesim::topology {
 namespace {

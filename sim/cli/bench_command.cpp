@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "sim/builtin_scenarios.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/cli/commands.hpp"
-#include "sim/simulate.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::cli {
 namespace {

@@ -3,12 +3,12 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "sim/check.hpp"
+#include "sim/report/check.hpp"
 #include "sim/cli/commands.hpp"
-#include "sim/cli/output_files.hpp"
-#include "sim/report.hpp"
-#include "sim/simulate.hpp"
-#include "sim/trace_policy.hpp"
+#include "base/text_file.hpp"
+#include "sim/report/report.hpp"
+#include "sim/run/simulate.hpp"
+#include "sim/run/trace_policy.hpp"
 
 namespace moesim::cli {
 namespace {

@@ -1,7 +1,7 @@
 #include <fmt/core.h>
 
 #include "sim/cli/commands.hpp"
-#include "sim/hf_import.hpp"
+#include "sim/spec/hf_import.hpp"
 
 namespace moesim::cli {
 namespace {

@@ -2,12 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/builtin_scenarios.hpp"
-#include "sim/cluster_presets.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/spec/cluster_presets.hpp"
 #include "sim/cli/commands.hpp"
-#include "sim/device_presets.hpp"
-#include "sim/model_presets.hpp"
-#include "sim/scenario.hpp"
+#include "sim/spec/device_presets.hpp"
+#include "sim/spec/model_presets.hpp"
+#include "sim/spec/scenario.hpp"
 #include "topology/nic_presets.hpp"
 #include "topology/node_system.hpp"
 

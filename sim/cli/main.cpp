@@ -4,7 +4,7 @@
 #include <exception>
 
 #include "sim/cli/commands.hpp"
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 
 int main(int argc, char** argv) {
   using namespace moesim::cli;

@@ -5,9 +5,9 @@
 #include <numeric>
 
 #include "sim/cli/commands.hpp"
-#include "sim/dispatch_traffic.hpp"
-#include "sim/placement_strategies.hpp"
-#include "sim/trace_stats.hpp"
+#include "sim/network/dispatch_traffic.hpp"
+#include "sim/placement/strategies.hpp"
+#include "sim/traces/stats.hpp"
 
 namespace moesim::cli {
 namespace {

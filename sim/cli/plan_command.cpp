@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "sim/cli/commands.hpp"
-#include "sim/cli/output_files.hpp"
-#include "sim/cli/progress_bar.hpp"
-#include "sim/plan.hpp"
+#include "base/text_file.hpp"
+#include "base/progress_bar.hpp"
+#include "sim/plan/plan.hpp"
 
 namespace moesim::cli {
 namespace {

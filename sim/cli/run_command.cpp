@@ -4,10 +4,11 @@
 #include <fstream>
 
 #include "sim/cli/commands.hpp"
-#include "sim/cli/output_files.hpp"
-#include "sim/cli/progress_bar.hpp"
-#include "sim/simulate.hpp"
-#include "sim/trace_policy.hpp"
+#include "base/text_file.hpp"
+#include "base/progress_bar.hpp"
+#include "sim/run/simulate.hpp"
+#include "sim/run/trace_policy.hpp"
+#include "sim/report/report.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -25,7 +26,7 @@ int run(const RunOptions& options) {
   auto scenario = sim::load_scenario(options.scenario);
   if (!options.profile.empty()) scenario.profile.source = options.profile;
   sim::SimulationOverrides overrides;
-  // A per-token trace has its drops counted token by token (sim/trace_policy.hpp).
+  // A per-token trace has its drops counted token by token (sim/run/trace_policy.hpp).
   if (!options.trace.empty())
     overrides = sim::trace_overrides(options.trace, scenario, {.repeat_layers = options.repeat_layers});
   ProgressBar bar("simulating");

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "sim/cli/commands.hpp"
-#include "sim/cluster_presets.hpp"
+#include "sim/spec/cluster_presets.hpp"
 #include "topology/bandwidth_queries.hpp"
 #include "topology/cluster_builders.hpp"
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 #include "topology/dot_export.hpp"
-#include "topology/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "topology/routes.hpp"
 #include "topology/topology_json.hpp"
 

@@ -5,12 +5,12 @@
 #include <fstream>
 
 #include "sim/cli/commands.hpp"
-#include "sim/cli/output_files.hpp"
-#include "sim/heatmap_png.hpp"
-#include "sim/routing_generators.hpp"
-#include "sim/trace_import.hpp"
-#include "sim/trace_stats.hpp"
-#include "sim/trace_writer.hpp"
+#include "base/text_file.hpp"
+#include "sim/traces/heatmap_png.hpp"
+#include "sim/routing/generators.hpp"
+#include "sim/traces/import.hpp"
+#include "sim/traces/stats.hpp"
+#include "sim/traces/writer.hpp"
 
 namespace moesim::cli {
 namespace {

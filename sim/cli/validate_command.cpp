@@ -3,17 +3,17 @@
 #include <filesystem>
 #include <vector>
 
-#include "sim/builtin_scenarios.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/cli/commands.hpp"
-#include "sim/measured_profile.hpp"
-#include "sim/memory_model.hpp"
-#include "sim/plan.hpp"
-#include "sim/scenario.hpp"
-#include "sim/trace_format.hpp"
-#include "sim/trace_import.hpp"
+#include "sim/cost/measured_profile.hpp"
+#include "sim/cost/memory_model.hpp"
+#include "sim/plan/plan.hpp"
+#include "sim/spec/scenario.hpp"
+#include "sim/traces/format.hpp"
+#include "sim/traces/import.hpp"
 #include "topology/cluster_graph.hpp"
-#include "topology/config_error.hpp"
-#include "topology/strict_json.hpp"
+#include "base/config_error.hpp"
+#include "base/strict_json.hpp"
 #include "topology/topology_json.hpp"
 
 namespace moesim::cli {

@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "sim/all_to_all.hpp"
-#include "sim/max_min.hpp"
-#include "sim/topology_paths.hpp"
+#include "sim/network/all_to_all.hpp"
+#include "sim/network/max_min.hpp"
+#include "sim/network/topology_paths.hpp"
 #include "topology/cluster_builders.hpp"
 
 namespace moesim::sim {

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/expert_load.hpp"
-#include "sim/placement_strategies.hpp"
+#include "sim/routing/expert_load.hpp"
+#include "sim/placement/strategies.hpp"
 
 namespace moesim::sim {
 namespace {

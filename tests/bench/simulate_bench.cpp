@@ -2,8 +2,8 @@
 // 2,048 H200s (EP 64 or 256), analytic network; and the flow network on one 8-GPU node.
 #include <benchmark/benchmark.h>
 
-#include "sim/builtin_scenarios.hpp"
-#include "sim/simulate.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::sim {
 namespace {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/routing_generators.hpp"
-#include "sim/trace_import.hpp"
-#include "sim/trace_reader.hpp"
-#include "sim/trace_stats.hpp"
-#include "sim/trace_writer.hpp"
+#include "sim/routing/generators.hpp"
+#include "sim/traces/import.hpp"
+#include "sim/traces/reader.hpp"
+#include "sim/traces/stats.hpp"
+#include "sim/traces/writer.hpp"
 
 namespace moesim::sim {
 namespace {

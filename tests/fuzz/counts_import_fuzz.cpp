@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/trace_import.hpp"
-#include "topology/config_error.hpp"
+#include "sim/traces/import.hpp"
+#include "base/config_error.hpp"
 
 namespace {
 

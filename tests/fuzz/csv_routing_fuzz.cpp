@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/trace_import.hpp"
-#include "topology/config_error.hpp"
+#include "sim/traces/import.hpp"
+#include "base/config_error.hpp"
 
 namespace {
 constexpr std::uint64_t kMaxExpandedChoices = 1U << 22;

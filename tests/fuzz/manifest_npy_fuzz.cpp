@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "sim/trace_import.hpp"
-#include "topology/config_error.hpp"
+#include "sim/traces/import.hpp"
+#include "base/config_error.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <span>
 
-#include "sim/trace_import.hpp"
+#include "sim/traces/import.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto bytes = std::as_bytes(std::span(data, size));

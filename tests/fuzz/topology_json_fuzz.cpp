@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "topology/bandwidth_queries.hpp"
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 #include "topology/routes.hpp"
 #include "topology/topology_json.hpp"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "sim/trace_reader.hpp"
+#include "sim/traces/reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = "/tmp/moesim-trace-fuzz-" + std::to_string(::getpid()) + ".mtrace";

@@ -16,8 +16,8 @@
 #include "gui/simulation_worker.hpp"
 #include "gui/timeline_widget.hpp"
 #include "gui_test_scenarios.hpp"
-#include "sim/simulate.hpp"
-#include "topology/config_error.hpp"
+#include "sim/run/simulate.hpp"
+#include "base/config_error.hpp"
 
 namespace moesim::gui {
 namespace {

@@ -13,7 +13,7 @@
 #include "gui/scenario_fields_model.hpp"
 #include "gui/summary_model.hpp"
 #include "gui_test_scenarios.hpp"
-#include "sim/simulate.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::gui {
 

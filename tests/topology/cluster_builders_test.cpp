@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 #include "topology/fabric_builders.hpp"
 
 namespace moesim::topology {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "topology/cluster_builders.hpp"
-#include "topology/config_error.hpp"
+#include "base/config_error.hpp"
 #include "topology/routes.hpp"
 
 namespace moesim::topology {

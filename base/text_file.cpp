@@ -1,0 +1,75 @@
+#include "base/text_file.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "base/config_error.hpp"
+
+namespace moesim {
+namespace fs = std::filesystem;
+
+std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
+  std::error_code error;
+  const auto status = fs::status(path, error);
+  if (!fs::exists(status)) throw ConfigError(path, {{"", "cannot open file for reading"}});
+  // A directory or a FIFO opens as a stream on Linux and fails (or blocks) only when read.
+  if (fs::is_directory(status)) throw ConfigError(path, {{"", "is a directory; expected a file"}});
+  if (!fs::is_regular_file(status)) throw ConfigError(path, {{"", "expected a regular file"}});
+  const auto size = fs::file_size(path, error);
+  if (!error && size > max_bytes)
+    throw ConfigError(path, {{"", fmt::format("file is {} bytes; expected at most {}", size, max_bytes)}});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, {{"", "cannot open file for reading"}});
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw ConfigError(path, {{"", "read error"}});
+  return buffer.str();
+}
+
+namespace {
+
+void write_in_place(const std::string& path, const std::string& text, std::ios::openmode mode) {
+  std::ofstream out(path, std::ios::binary | mode);
+  out << text;
+  out.flush();
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+}
+
+}  // namespace
+
+void write_text_file(const std::string& path, const std::string& text) {
+  // A device or pipe (/dev/stdout) is written where it is: renaming over it would replace it.
+  std::error_code status_error;
+  const auto status = fs::status(path, status_error);
+  if (fs::exists(status) && !fs::is_regular_file(status))
+    return write_in_place(path, text, std::ios::trunc);
+  // The temporary name carries the process id so two writers never share one.
+  const std::string temporary = fmt::format("{}.tmp{}", path, getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      throw std::runtime_error(fmt::format("cannot write {}", path));
+    }
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) {
+    fs::remove(temporary, error);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, error.message()));
+  }
+}
+
+void append_text_file(const std::string& path, const std::string& text) {
+  write_in_place(path, text, std::ios::app);
+}
+
+}  // namespace moesim

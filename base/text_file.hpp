@@ -1,0 +1,23 @@
+#pragma once
+// Whole-file text input and output for every part of moesim: reading is bounded (a regular file
+// of at most a stated size), writing is atomic (a reader never sees half a file).
+#include <cstdint>
+#include <string>
+
+namespace moesim {
+
+// JSON documents, CSV traces and manifests: far above any real input, far below memory.
+inline constexpr std::uintmax_t kMaxTextFileBytes = std::uintmax_t{1} << 30;
+
+// Reads a whole regular file of at most `max_bytes`; throws ConfigError naming the file and what
+// was expected when it is missing, not a regular file, too large or unreadable.
+std::string read_text_file(const std::string& path, std::uintmax_t max_bytes = kMaxTextFileBytes);
+
+// Writes `text` to a temporary file beside `path`, then renames it over `path`; throws
+// std::runtime_error naming the file when it cannot (the CLI maps it to exit 3).
+void write_text_file(const std::string& path, const std::string& text);
+
+// Appends to a file others write too (a CI job summary): not atomic, by its nature.
+void append_text_file(const std::string& path, const std::string& text);
+
+}  // namespace moesim

@@ -1,0 +1,30 @@
+#pragma once
+// When each phase of each micro-batch of a layer runs, on a compute stream and a communication
+// stream: the one schedule both the step time and the timeline come from.
+#include <vector>
+
+#include "sim/cost/layer_result.hpp"
+#include "sim/spec/scenario.hpp"
+
+namespace moesim::sim {
+
+struct MicroBatchTimes {  // seconds from the layer's start
+  double dense = 0;       // dense part, then the gate
+  double dispatch = 0;
+  double experts = 0;
+  double combine = 0;
+};
+
+struct LayerSchedule {
+  std::vector<MicroBatchTimes> micro_batches;
+  double makespan = 0;
+};
+
+// none: micro-batches one after another, each phase after the last.
+// comm-compute: within a micro-batch the expert GEMMs run in chunks beside the all-to-alls
+//   (dispatch starts with the experts; the combine ends no earlier than the experts).
+// two-micro-batch (DeepSeek): list scheduling on two streams, compute order A0 A1 E0 A2 E1 ...
+//   and communication order D0 D1 C0 D2 C1 ..., each phase after its own predecessor.
+LayerSchedule schedule_layer(const PhaseTimes& per_micro_batch, int micro_batches, Overlap overlap);
+
+}  // namespace moesim::sim

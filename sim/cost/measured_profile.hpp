@@ -1,0 +1,88 @@
+#pragma once
+// A profile measured by moesim-profile (docs/profile-format.md), read as data: piecewise-linear
+// cost curves per model shape plus the device's measured ceilings. The simulator prices phases from
+// it; moesim-profile --validate compares the executor against exactly these predictions.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moesim {
+class ProblemList;
+}
+
+namespace moesim::sim {
+
+struct CurvePoint {
+  double x;
+  double y;
+};
+using Curve = std::vector<CurvePoint>;
+
+// Linear between points; beyond the last point along the last segment; below the first, the first
+// value (a fixed launch cost).
+double interpolate(const Curve& curve, double x);
+
+struct ModelCurves {
+  std::string name;  // a model preset name
+  std::int64_t hidden = 0;
+  std::int64_t expert_ffn = 0;
+  Curve gate_us, permute_us, unpermute_us;  // by tokens on the GPU
+  Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
+};
+
+// NCCL all-to-all measured on `ranks` GPUs of one node: bus bandwidth (nccl-tests' busbw) by the
+// bytes each rank sends in total.
+struct CollectiveCurve {
+  int ranks = 0;
+  Curve busbw;  // x: bytes per rank, y: bytes/s
+};
+
+struct LayerPrediction {  // microseconds
+  double gate_permute = 0;
+  double dispatch = 0;
+  double experts = 0;
+  double combine = 0;
+  double unpermute = 0;
+  double layer = 0;
+};
+
+class MeasuredProfile {
+ public:
+  // Throws ConfigError naming `source` and the JSON path of anything malformed.
+  MeasuredProfile(const nlohmann::json& document, const std::string& source);
+
+  const std::string& source() const { return source_; }
+  const std::string& gpu_name() const { return gpu_name_; }
+  double dense_flops() const { return dense_flops_; }         // measured bf16 GEMM rate
+  double copy_bandwidth() const { return copy_bandwidth_; }   // bytes/s, read + write
+  double collective_overhead_us() const { return count_copy_us_; }
+  const ModelCurves* model(const std::string& name) const;
+  // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
+  const CollectiveCurve* all_to_all_curve(int ranks) const;
+  std::vector<std::string> model_names() const;
+
+  // Expert GEMMs of one GPU: the faster of the two measured back ends for this histogram.
+  double experts_us(const ModelCurves& curves, const std::vector<double>& tokens_per_expert) const;
+  double experts_us(const ModelCurves& curves, const std::vector<double>& tokens_per_expert,
+                    const std::string& method) const;
+  // A whole layer on one GPU (EP = 1), as moesim-profile --validate predicts it.
+  LayerPrediction predict_ep1(const std::string& model, double tokens, const std::vector<double>& histogram,
+                              const std::string& method) const;
+
+ private:
+  void read_all_to_all(const nlohmann::json& document, ProblemList& problems);
+
+  std::string source_;
+  std::string gpu_name_;
+  double dense_flops_ = 0;
+  double copy_bandwidth_ = 0;
+  double count_copy_us_ = 0;
+  std::vector<ModelCurves> models_;
+  std::vector<CollectiveCurve> all_to_all_;
+};
+
+// "h100" / "h200" (compiled in from scenarios/profiles/) or a file; throws ConfigError.
+MeasuredProfile load_profile(const std::string& name_or_path);
+
+}  // namespace moesim::sim

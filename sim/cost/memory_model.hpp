@@ -1,0 +1,23 @@
+#pragma once
+// Bytes each GPU must hold: weights by placement and parallelism, optimizer state for training, KV
+// cache for inference, activations.
+#include "sim/spec/scenario.hpp"
+
+namespace moesim::sim {
+
+struct MemoryBreakdown {  // bytes per GPU
+  double weights = 0;
+  double optimizer = 0;
+  double kv_cache = 0;
+  double activations = 0;
+  double total() const { return weights + optimizer + kv_cache + activations; }
+};
+
+
+MemoryBreakdown memory_per_gpu(const ScenarioSpec& scenario);
+
+// Throws ConfigError naming each part when the scenario needs more than the device holds: such a
+// scenario is reported as not fitting, never simulated.
+MemoryBreakdown ensure_fits(const ScenarioSpec& scenario);
+
+}  // namespace moesim::sim

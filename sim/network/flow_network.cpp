@@ -1,0 +1,186 @@
+#include "sim/network/flow_network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <utility>
+
+namespace moesim::sim {
+
+namespace {
+
+double share_of(const FlowPath& path, std::size_t hop) {
+  return path.shares.empty() ? 1.0 : path.shares[hop];
+}
+
+// When a flow with `remaining` bytes at `rate` is through, counted from `now`. Rounded up to the
+// nanosecond, less a picosecond of slack so that an exact 10 ms does not become 10 ms + 1 ns
+// through the last bit of a division.
+SimTime projected_finish(SimTime now, Bytes remaining, BytesPerSecond rate) {
+  if (remaining <= 0 || std::isinf(rate)) return now;
+  if (rate <= 0) return SimTime::max();
+  const double delay_ns = std::ceil(remaining / rate * 1e9 - 1e-3);
+  const double room = static_cast<double>(SimTime::max().ns() - now.ns());
+  if (delay_ns >= room) return SimTime::max();
+  return now + SimTime::from_ns(static_cast<std::int64_t>(std::max(delay_ns, 0.0)));
+}
+
+}  // namespace
+
+FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_capacity,
+                         FlowNetworkOptions options)
+    : queue_(queue),
+      capacity_(std::move(link_capacity)),
+      options_(options),
+      link_bytes_(capacity_.size(), 0.0),
+      last_update_(queue.now()) {
+  // Let the solver reject bad capacities now rather than at the first flow.
+  validate_link_capacities(capacity_);
+  if (!(options_.completion_tolerance >= 0 && options_.completion_tolerance < 1))
+    throw std::invalid_argument("FlowNetwork: completion tolerance must be in [0, 1)");
+}
+
+FlowId FlowNetwork::add_flow(FlowPath path, Bytes bytes, SimTime latency,
+                             CompletionCallback on_complete) {
+  if (!(bytes >= 0) || std::isinf(bytes))
+    throw std::invalid_argument("FlowNetwork::add_flow: bytes must be finite and >= 0");
+  if (latency < SimTime::zero())
+    throw std::invalid_argument("FlowNetwork::add_flow: negative latency");
+  validate_flow_path(capacity_.size(), path);
+  const auto id = static_cast<FlowId>(flows_.size());
+  Flow flow;
+  flow.path = std::move(path);
+  flow.bytes = bytes;
+  flow.remaining = bytes;
+  flow.start = queue_.now();
+  flow.join = queue_.now() + latency;
+  flow.on_complete = std::move(on_complete);
+  flows_.push_back(std::move(flow));
+  joins_.push(Join{flows_.back().join, id});
+  if (flows_.back().join < next_event_time_) schedule_next(flows_.back().join);
+  return id;
+}
+
+void FlowNetwork::schedule_next(SimTime at) {
+  if (at == next_event_time_) return;
+  if (next_event_time_ != SimTime::max()) queue_.cancel(next_event_);
+  next_event_time_ = at;
+  if (at != SimTime::max()) next_event_ = queue_.schedule_at(at, [this] { update(); });
+}
+
+Bytes FlowNetwork::moved_since_update(const Flow& flow, SimTime now) const {
+  if (flow.state != State::Active) return 0;
+  if (std::isinf(flow.rate)) return flow.remaining;
+  return std::min(flow.remaining, flow.rate * (now - last_update_).seconds());
+}
+
+void FlowNetwork::drain(SimTime now) {
+  if (now == last_update_) return;
+  for (FlowId id : active_) {
+    Flow& flow = flows_[id];
+    const Bytes moved = moved_since_update(flow, now);
+    if (moved <= 0) continue;
+    flow.remaining -= moved;
+    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
+      link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
+          moved * share_of(flow.path, hop);
+  }
+  last_update_ = now;
+}
+
+void FlowNetwork::complete(FlowId id, SimTime now) {
+  Flow& flow = flows_[id];
+  // Book the rounding residue so that every link ends with exactly bytes * share.
+  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
+    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
+        flow.remaining * share_of(flow.path, hop);
+  flow.remaining = 0;
+  flow.rate = 0;
+  flow.finish = now;
+  flow.state = State::Done;
+  flow.path = FlowPath{};  // long runs retire millions of flows: keep only their times
+}
+
+void FlowNetwork::solve(SimTime now) {
+  std::vector<const FlowPath*> paths;
+  paths.reserve(active_.size());
+  for (FlowId id : active_) paths.push_back(&flows_[id].path);
+  // add_flow validated each path and the constructor the capacities.
+  const std::vector<BytesPerSecond> rates = solve_max_min(capacity_, paths, true);
+  ++solves_;
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    Flow& flow = flows_[active_[i]];
+    flow.rate = rates[i];
+    flow.projected_finish = projected_finish(now, flow.remaining, flow.rate);
+  }
+}
+
+void FlowNetwork::update() {
+  const SimTime now = queue_.now();
+  next_event_time_ = SimTime::max();  // this event has fired
+  // Drain at the old rates first: every completion or join changes everyone's share.
+  drain(now);
+
+  std::vector<FlowId> done;
+  const double tolerance = options_.completion_tolerance;
+  std::erase_if(active_, [&](FlowId id) {
+    const Flow& flow = flows_[id];
+    const bool due = flow.projected_finish <= now ||
+                     (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
+                                           tolerance * static_cast<double>((now - flow.join).ns()));
+    if (!due) return false;
+    done.push_back(id);
+    return true;
+  });
+  bool joined = false;
+  while (!joins_.empty() && joins_.top().time <= now) {
+    const FlowId id = joins_.top().flow;
+    joins_.pop();
+    if (flows_[id].bytes == 0) {
+      done.push_back(id);
+    } else {
+      flows_[id].state = State::Active;
+      active_.push_back(id);
+      joined = true;
+    }
+  }
+  for (FlowId id : done) complete(id, now);
+  if ((joined || !done.empty()) && !active_.empty()) solve(now);
+
+  SimTime next = joins_.empty() ? SimTime::max() : joins_.top().time;
+  for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);
+  schedule_next(next);
+
+  // Callbacks last: the network is consistent, and a callback may add flows (even at now).
+  std::sort(done.begin(), done.end());
+  for (FlowId id : done)
+    if (flows_[id].on_complete) {
+      // Moved out: the callback may add flows, which can reallocate flows_.
+      CompletionCallback callback = std::move(flows_[id].on_complete);
+      callback(id, now);
+    }
+}
+
+BytesPerSecond FlowNetwork::rate(FlowId flow) const {
+  const Flow& record = flows_.at(flow);
+  return record.state == State::Active ? record.rate : 0.0;
+}
+
+Bytes FlowNetwork::remaining_bytes(FlowId flow) const {
+  const Flow& record = flows_.at(flow);
+  return record.remaining - moved_since_update(record, queue_.now());
+}
+
+std::vector<Bytes> FlowNetwork::link_bytes() const {
+  std::vector<Bytes> bytes = link_bytes_;
+  const SimTime now = queue_.now();
+  for (FlowId id : active_) {
+    const Flow& flow = flows_[id];
+    const Bytes moved = moved_since_update(flow, now);
+    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
+      bytes[static_cast<std::size_t>(flow.path.links[hop])] += moved * share_of(flow.path, hop);
+  }
+  return bytes;
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,102 @@
+#pragma once
+// A fluid network on the event queue: flows share link bandwidth max-min fairly (max_min.hpp),
+// rates are re-solved only when the set of flows changes, and one "next change" event is kept
+// scheduled: the earliest of the next completion and the next flow to join. A flow waits its
+// latency before it joins the sharing, then moves its bytes at whatever rate the solver gives it.
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "sim/engine/event_queue.hpp"
+#include "sim/network/max_min.hpp"
+
+namespace moesim::sim {
+
+using FlowId = std::uint32_t;
+
+struct FlowNetworkOptions {
+  // 0: every flow completes at its exact finish (to the nanosecond). Above 0: when the network
+  // updates, a flow whose remaining time is at most this fraction of the time it has been moving
+  // bytes completes with the flows finishing now. Completions close in time then cost one
+  // re-solve instead of one each (a skewed all-to-all has as many finish times as flows); each
+  // such flow finishes at most that fraction of its transfer time early.
+  double completion_tolerance = 0;
+};
+
+class FlowNetwork {
+ public:
+  // Called once per flow, at its finish time (queue.now() == finish).
+  using CompletionCallback = std::function<void(FlowId, SimTime finish)>;
+
+  // `link_capacity` in bytes/s by link id, already scaled by any protocol efficiency.
+  // The queue must outlive the network.
+  FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_capacity,
+              FlowNetworkOptions options = {});
+  FlowNetwork(const FlowNetwork&) = delete;
+  FlowNetwork& operator=(const FlowNetwork&) = delete;
+
+  // A flow of `bytes` starting now; it joins the sharing at now + latency and completes when its
+  // last byte is through. A zero-byte flow completes when it joins. Throws std::invalid_argument
+  // for a negative size or latency, or a path the solver would reject.
+  FlowId add_flow(FlowPath path, Bytes bytes, SimTime latency, CompletionCallback on_complete = {});
+
+  bool finished(FlowId flow) const { return flows_.at(flow).state == State::Done; }
+  SimTime start_time(FlowId flow) const { return flows_.at(flow).start; }
+  // SimTime::max() until the flow has finished.
+  SimTime finish_time(FlowId flow) const { return flows_.at(flow).finish; }
+  // The rate since the last change of the flow set; 0 before the flow joins and after it ends.
+  BytesPerSecond rate(FlowId flow) const;
+  // Bytes still to move as of now.
+  Bytes remaining_bytes(FlowId flow) const;
+
+  std::size_t flow_count() const { return flows_.size(); }
+  std::size_t active_flow_count() const { return active_.size(); }
+  // Times the rates were re-solved: a measure of the simulation's cost.
+  std::size_t solve_count() const { return solves_; }
+  const std::vector<BytesPerSecond>& link_capacity() const { return capacity_; }
+  // Bytes each link has carried up to now, for utilisation: bytes / (capacity * elapsed time).
+  std::vector<Bytes> link_bytes() const;
+
+ private:
+  enum class State : std::uint8_t { Waiting, Active, Done };
+  struct Flow {
+    FlowPath path;
+    Bytes bytes = 0;
+    Bytes remaining = 0;  // as of last_update_
+    BytesPerSecond rate = 0;
+    SimTime start, join, finish = SimTime::max();
+    SimTime projected_finish = SimTime::max();  // at the current rate
+    CompletionCallback on_complete;
+    State state = State::Waiting;
+  };
+  struct Join {
+    SimTime time;
+    FlowId flow;
+    bool operator>(const Join& other) const {
+      return time != other.time ? time > other.time : flow > other.flow;
+    }
+  };
+
+  // The event body: drain at the old rates, retire finished flows, admit joiners, re-solve.
+  void update();
+  void drain(SimTime now);
+  void solve(SimTime now);
+  void schedule_next(SimTime at);
+  void complete(FlowId flow, SimTime now);
+  Bytes moved_since_update(const Flow& flow, SimTime now) const;
+
+  EventQueue& queue_;
+  std::vector<BytesPerSecond> capacity_;
+  FlowNetworkOptions options_;
+  std::vector<Flow> flows_;
+  std::vector<FlowId> active_;  // in the order they joined: the solver's input order
+  std::priority_queue<Join, std::vector<Join>, std::greater<Join>> joins_;
+  std::vector<Bytes> link_bytes_;  // as of last_update_
+  SimTime last_update_;
+  EventId next_event_;
+  SimTime next_event_time_ = SimTime::max();
+  std::size_t solves_ = 0;
+};
+
+}  // namespace moesim::sim

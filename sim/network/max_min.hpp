@@ -1,0 +1,53 @@
+#pragma once
+// Max-min fair sharing of link bandwidth among flows (the fluid model of SimGrid's network):
+// every flow's rate is as high as it can be without lowering the rate of a flow that is no
+// faster. Solved by progressive filling: raise all rates together, freeze the flows of the first
+// link to saturate (or the first flow to reach its cap), repeat.
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "base/units.hpp"
+
+namespace moesim::sim {
+
+using LinkId = int;
+
+// The links one flow crosses. `shares`, when given (one per link), is the fraction of the flow's
+// bytes that crosses each link: an ECMP split over 4 uplinks puts 0.25 of the flow on each. A
+// flow at rate r uses r * share of a link's capacity. Empty `shares` means 1 for every link.
+struct FlowPath {
+  FlowPath() = default;
+  explicit FlowPath(std::vector<LinkId> path_links, std::vector<double> path_shares = {},
+                    BytesPerSecond cap = std::numeric_limits<double>::infinity())
+      : links(std::move(path_links)), shares(std::move(path_shares)), rate_cap(cap) {}
+
+  std::vector<LinkId> links;
+  std::vector<double> shares;
+  // An upper bound on the flow's rate whatever the links allow (a NIC's injection limit, a
+  // sender that cannot go faster); infinity when unbounded.
+  BytesPerSecond rate_cap = std::numeric_limits<double>::infinity();
+};
+
+// Rates (bytes/s), one per flow, in the order of `flows`. A flow on no links and with no cap
+// gets infinity; a flow crossing a zero-capacity link gets 0. Throws std::invalid_argument for
+// a link id out of range, a negative capacity, cap or share, or shares of the wrong length.
+// Cost: O(P log L) for P (flow, link) crossings over L links, not O(F^2 L).
+std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
+                                          const std::vector<FlowPath>& flows);
+
+// Throws std::invalid_argument, as solve_max_min would, for a path that does not fit `link_count`
+// links; O(path length), for callers that check flows one at a time.
+void validate_flow_path(std::size_t link_count, const FlowPath& path);
+
+// Throws std::invalid_argument, as solve_max_min would, for a negative or NaN capacity.
+void validate_link_capacities(const std::vector<BytesPerSecond>& link_capacity);
+
+// The same on flows given by pointer, so a caller that keeps its flows elsewhere (the flow
+// network's active set) need not copy their paths. `prevalidated`: the caller has passed every
+// path through validate_flow_path and the capacities through validate_link_capacities, so a
+// re-solve skips the checks.
+std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
+                                          const std::vector<const FlowPath*>& flows, bool prevalidated = false);
+
+}  // namespace moesim::sim

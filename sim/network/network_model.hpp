@@ -1,0 +1,63 @@
+#pragma once
+// The all-to-all collectives of a MoE layer played as flows over the cluster's real topology
+// (topology/ builds the graph and routes; sim/all_to_all.* shares links max-min fairly). One EP
+// group is simulated; every group replays the same routing.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/network/all_to_all.hpp"
+#include "sim/spec/scenario.hpp"
+#include "topology/cluster_graph.hpp"
+#include "topology/routes.hpp"
+
+namespace moesim::sim {
+
+// A link the all-to-alls load, one direction: a graph link under the flow model; a GPU's
+// scale-up port or NIC share under the analytic model (the links that model prices).
+struct CostedLink {
+  std::string name;
+  std::string kind;  // "nvlink", "pcie", "ib", "roce", ...
+  double capacity = 0;  // bytes/s, line rate
+};
+
+// Clusters up to this size play every EP group's all-to-all at once under the flow model; larger
+// ones play the first group (flows grow with groups x EP^2).
+inline constexpr int kFlowAllGroupsMaxGpus = 64;
+
+struct CollectiveTiming {
+  double time = 0;                  // seconds, the slowest GPU
+  std::vector<double> gpu_time;     // per GPU of the EP group: when its sends and receives end
+  double scale_up_bytes = 0;        // bytes on NVLink / PCIe / xGMI links
+  double scale_out_bytes = 0;       // bytes on NIC-to-fabric links (counted once, at injection)
+  std::vector<double> link_bytes;   // by graph link id
+};
+
+class NetworkModel {
+ public:
+  // Builds the cluster graph of the scenario; throws ConfigError for a cluster it cannot build.
+  explicit NetworkModel(const ScenarioSpec& scenario, double fixed_cost_seconds);
+  // bytes[s][d] between ranks s and d of an EP group, played on every group at once when the
+  // cluster has at most kFlowAllGroupsMaxGpus GPUs, else on the first (GPUs 0 .. ep-1). Under
+  // hierarchical dispatch `fabric_leg` may give the deduplicated [source][domain] RDMA bytes.
+  // `scale_up_efficiency` > 0 replaces the profile's network_efficiency on NVLink/PCIe/xGMI
+  // links for this collective (the measured NCCL curve at its message size).
+  CollectiveTiming all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg = {},
+                              double scale_up_efficiency = 0) const;
+  // Every graph link by id, named "from -> to", for link-utilisation reports.
+  std::vector<CostedLink> costed_links() const;
+  const topology::ClusterGraph& graph() const { return *graph_; }
+  // EP groups played per collective: all of them, or the first on clusters over the limit.
+  int played_groups() const { return played_groups_; }
+
+ private:
+  std::unique_ptr<topology::ClusterGraph> graph_;
+  std::unique_ptr<topology::Router> router_;
+  NetworkLinks links_;
+  AllToAllOptions options_;
+  std::vector<std::vector<RoutedPath>> paths_;  // [source GPU][destination rank in its group]
+  int ep_ = 0;
+  int played_groups_ = 1;
+};
+
+}  // namespace moesim::sim

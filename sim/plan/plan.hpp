@@ -1,0 +1,56 @@
+#pragma once
+// `moesim plan`: search cluster options (system, nodes, EP, attention TP, placement, redundant
+// experts) for a model and workload, reject what does not fit, simulate the rest in parallel, and
+// rank them by price against a throughput and latency target.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/report/report.hpp"
+#include "sim/run/simulate.hpp"
+
+namespace moesim::sim {
+
+struct PlanCandidate {
+  std::string label;            // "hgx-h200 x4, EP 32, TP 1, contiguous, +0"
+  nlohmann::json scenario;      // the full scenario document simulated
+  double usd_per_gpu_hour = 0;
+  std::string price_date;
+};
+
+struct PlanSpec {
+  std::string name;
+  std::optional<double> target_tokens_per_s;   // the whole service
+  std::optional<double> max_latency_ms;        // step time (decode: time per output token)
+  std::vector<PlanCandidate> candidates;
+};
+
+struct PlanOutcome {
+  PlanCandidate candidate;
+  bool fits = false;
+  std::string rejection;  // why it was not simulated
+  Report report;          // valid when fits
+  double tokens_per_s_per_user = 0;
+  bool meets_latency = true;
+  int replicas_needed = 1;  // copies of this deployment to reach the throughput target
+  bool pareto = false;      // on the front of tokens/s/GPU against tokens/s/user
+  double usd_per_hour() const;          // one deployment
+  std::optional<double> usd_per_million_tokens() const;
+};
+
+// Expands the plan file's candidate grid; throws ConfigError with paths for bad input.
+PlanSpec parse_plan(const std::string& text, const std::string& source);
+PlanSpec load_plan(const std::string& path);
+
+// Simulates every candidate on `threads` threads; outcomes come back in a deterministic order
+// (feasible first by $/million tokens, then latency misses, then rejections).
+std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads, const ProgressCallback& progress = {});
+
+std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes, int max_rows);
+std::string plan_csv(const std::vector<PlanOutcome>& outcomes);
+nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
+// Scatter of tokens/s/GPU against tokens/s/user, the Pareto front joined and marked.
+std::string plan_svg(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
+
+}  // namespace moesim::sim

@@ -1,0 +1,247 @@
+#include "sim/report/report.hpp"
+
+#include "sim/cost/layer_schedule.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+double ms(double seconds) { return seconds * 1e3; }
+double us(double seconds) { return seconds * 1e6; }
+
+Json phases_to_json(const PhaseTimes& p) {
+  return Json{{"dense_ms", ms(p.dense)},       {"gate_ms", ms(p.gate)},
+              {"dispatch_ms", ms(p.dispatch)}, {"experts_ms", ms(p.experts)},
+              {"combine_ms", ms(p.combine)},   {"total_ms", ms(p.total)}};
+}
+
+// Tokens that reach no expert, as a share of the tokens entering MoE layers in a step.
+double unrouted_rate(const Report& r) {
+  const auto moe_layers = std::count_if(r.layers.begin(), r.layers.end(), [](const LayerResult& l) { return l.moe; });
+  const double entering = r.tokens_per_step * static_cast<double>(moe_layers);
+  return entering > 0 ? r.unrouted_tokens / entering : 0.0;
+}
+
+// The index and value of the largest entry, for "most drops at ..." lines.
+std::pair<std::size_t, double> largest(const std::vector<double>& values) {
+  const auto it = std::max_element(values.begin(), values.end());
+  return it == values.end() ? std::pair<std::size_t, double>{0, 0.0}
+                            : std::pair<std::size_t, double>{static_cast<std::size_t>(it - values.begin()), *it};
+}
+
+}  // namespace
+
+Json report_to_json(const Report& r) {
+  const double peak_gib = r.memory.total() / (1024.0 * 1024.0 * 1024.0);
+  const auto cost = r.cost_per_million_tokens();
+  Json summary{
+      {"step_time_ms", ms(r.step_time_s)},
+      {"tokens_per_s", r.tokens_per_s()},
+      {"tokens_per_s_per_gpu", r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0},
+      {"imbalance_max_over_mean", r.imbalance},
+      {"dropped_tokens", r.dropped_tokens},
+      {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
+      {"unrouted_tokens", r.unrouted_tokens},
+      {"unrouted_rate", unrouted_rate(r)},
+      {"unrouted_estimated", r.unrouted_estimated},
+      {"routing", r.routing},
+      {"peak_memory_gib_per_gpu", peak_gib},
+      {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
+      {"profile_source", r.profile_source},
+      {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
+      {"network_model", r.network_model},
+      {"dispatch", r.dispatch},
+      {"collective_costs", r.collective_costs},
+      {"dedup", r.dedup},
+      {"tokens_per_step", r.tokens_per_step},
+      {"gpus", r.gpus},
+  };
+  Json layers = Json::array();
+  for (const auto& layer : r.layers) {
+    Json entry = phases_to_json(layer.phases);
+    entry["layer"] = layer.layer;
+    entry["moe"] = layer.moe;
+    entry["imbalance_max_over_mean"] = layer.imbalance;
+    entry["dropped_tokens"] = layer.dropped_tokens;
+    entry["dropped_per_expert"] = layer.dropped_per_expert;
+    entry["dropped_per_gpu"] = layer.dropped_per_gpu;
+    entry["unrouted_tokens"] = layer.unrouted_tokens;
+    entry["unrouted_per_gpu"] = layer.unrouted_per_gpu;
+    entry["tokens_per_expert"] = layer.tokens_per_expert;
+    layers.push_back(std::move(entry));
+  }
+  Json gpus = Json::array();
+  for (const auto& gpu : r.per_gpu)
+    gpus.push_back({{"gpu", gpu.gpu},
+                    {"compute_ms", ms(gpu.compute_s)},
+                    {"communication_ms", ms(gpu.communication_s)},
+                    {"idle_ms", ms(gpu.idle_s)},
+                    {"expert_tokens", gpu.expert_tokens},
+                    {"dropped_tokens", gpu.dropped_tokens},
+                    {"unrouted_tokens", gpu.unrouted_tokens}});
+  Json links = Json::array();
+  for (const auto& link : r.links)
+    links.push_back({{"kind", link.kind},
+                     {"bytes_per_step", link.bytes_per_step},
+                     {"utilisation", link.utilisation}});
+  Json busiest = Json::array();
+  for (const auto& link : r.busiest_links)
+    busiest.push_back({{"link", link.name},
+                       {"kind", link.kind},
+                       {"bytes_per_step", link.bytes_per_step},
+                       {"utilisation", link.utilisation}});
+  constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
+  return Json{
+      {"schema_version", kReportSchemaVersion},
+      {"scenario", r.scenario},
+      {"model", r.model},
+      {"cluster", r.cluster},
+      {"workload", r.workload},
+      {"summary", summary},
+      {"memory_gib_per_gpu",
+       {{"weights", r.memory.weights / kGiBytes},
+        {"optimizer", r.memory.optimizer / kGiBytes},
+        {"kv_cache", r.memory.kv_cache / kGiBytes},
+        {"activations", r.memory.activations / kGiBytes},
+        {"total", peak_gib},
+        {"device_capacity", r.device_memory_bytes / kGiBytes}}},
+      {"price", r.usd_per_gpu_hour ? Json{{"usd_per_gpu_hour", *r.usd_per_gpu_hour}, {"date", r.price_date}}
+                                   : Json(nullptr)},
+      {"layers", layers},
+      {"per_gpu", gpus},
+      {"links", links},
+      {"busiest_links", busiest},
+      {"ep_groups_played", r.ep_groups_played},
+  };
+}
+
+std::string report_to_csv(const Report& r) {
+  std::string csv =
+      "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_mean,"
+      "dropped_tokens,unrouted_tokens\n";
+  for (const auto& l : r.layers) {
+    const auto& p = l.phases;
+    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f}\n", l.layer,
+                       l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
+                       ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens);
+  }
+  return csv;
+}
+
+Json report_to_timeline(const Report& r, int max_gpus) {
+  Json events = Json::array();
+  const int shown = std::min<int>(max_gpus, static_cast<int>(r.per_gpu.size()));
+  const int links_pid = shown;  // a process of its own for the link-load counters
+  const char* streams[] = {"compute", "dispatch", "combine"};
+  for (int gpu = 0; gpu < shown; ++gpu) {
+    events.push_back({{"ph", "M"}, {"pid", gpu}, {"name", "process_name"}, {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
+    for (int tid = 0; tid < 3; ++tid)
+      events.push_back({{"ph", "M"}, {"pid", gpu}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", streams[tid]}}}});
+  }
+  events.push_back({{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
+  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
+    if (duration <= 0) return;
+    events.push_back({{"ph", "X"}, {"pid", gpu}, {"tid", tid}, {"name", name}, {"ts", us(start)}, {"dur", us(duration)}});
+  };
+  auto counter = [&](double at, double scale_up, double scale_out) {
+    events.push_back({{"ph", "C"}, {"pid", links_pid}, {"name", "link load GB/s (one EP group)"}, {"ts", us(at)},
+                      {"args", {{"scale_up", scale_up / 1e9}, {"scale_out", scale_out / 1e9}}}});
+  };
+  const int ep = r.layers.empty() ? 1 : std::max<int>(1, static_cast<int>(r.layers.back().gpu_experts.size()));
+  double t = 0;
+  for (const auto& layer : r.layers) {
+    const auto& p = layer.phases;
+    const double communication = p.dispatch + p.combine;
+    const auto schedule = schedule_layer(p, r.micro_batches, r.overlap);
+    for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
+      const auto& at = schedule.micro_batches[mb];
+      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb) : fmt::format("L{} ", layer.layer);
+      for (int gpu = 0; gpu < shown; ++gpu) {
+        const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
+        emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
+        emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
+        emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
+        emit(gpu, 0, tag + "experts", t + at.experts, own);  // then idle until the slowest rank is done
+        emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
+      }
+      if (communication > 0) {
+        const double rate_up = layer.scale_up_bytes / communication, rate_out = layer.scale_out_bytes / communication;
+        counter(t + at.dispatch, rate_up, rate_out);
+        counter(t + at.dispatch + p.dispatch, 0, 0);
+        counter(t + at.combine, rate_up, rate_out);
+        counter(t + at.combine + p.combine, 0, 0);
+      }
+    }
+    t += p.total;
+  }
+  return Json{{"traceEvents", events}, {"displayTimeUnit", "ms"},
+              {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};
+}
+
+std::string report_summary_text(const Report& r) {
+  const auto cost = r.cost_per_million_tokens();
+  std::string text;
+  text += fmt::format("scenario  {}  ({} on {}, {} GPUs, {})\n", r.scenario, r.model, r.cluster,
+                      r.gpus, r.workload);
+  text += fmt::format("costs     {}{}\n", r.profile_source,
+                      r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
+                                                     : fmt::format(" (profile {})", r.profile_name));
+  text += fmt::format("routing   {}\n", r.routing);
+  text += fmt::format("network   {}\n", r.network_model == "flow"
+                                          ? fmt::format("flow-level max-min sharing over the cluster graph, {} EP group{} at once",
+                                                        r.ep_groups_played, r.ep_groups_played == 1 ? "" : "s")
+                                          : std::string("analytic per-GPU bandwidth bounds"));
+  text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
+                      r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
+  text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
+  text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
+                      r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);
+  text += fmt::format("imbalance {:.3f} max/mean\n", r.imbalance);
+  text += fmt::format("dropped   {:.0f} tokens ({:.4f}%)\n", r.dropped_tokens,
+                      r.routed_tokens > 0 ? 100.0 * r.dropped_tokens / r.routed_tokens : 0.0);
+  if (r.dropped_tokens > 0) {
+    // Where drops pile up: summed over layers, the expert and the EP rank that lose the most.
+    std::vector<double> per_expert, per_rank;
+    for (const auto& l : r.layers) {
+      per_expert.resize(std::max(per_expert.size(), l.dropped_per_expert.size()), 0.0);
+      per_rank.resize(std::max(per_rank.size(), l.dropped_per_gpu.size()), 0.0);
+      for (std::size_t e = 0; e < l.dropped_per_expert.size(); ++e) per_expert[e] += l.dropped_per_expert[e];
+      for (std::size_t g = 0; g < l.dropped_per_gpu.size(); ++g) per_rank[g] += l.dropped_per_gpu[g];
+    }
+    const auto [expert, expert_drops] = largest(per_expert);
+    const auto [rank, rank_drops] = largest(per_rank);
+    text += fmt::format("          most at expert {} ({:.0f} over all layers) and EP rank {} ({:.0f} per GPU)\n",
+                        expert, expert_drops, rank, rank_drops);
+  }
+  text += fmt::format("unrouted  {:.0f} tokens ({:.4f}% of tokens into MoE layers; residual only){}\n",
+                      r.unrouted_tokens, 100.0 * unrouted_rate(r),
+                      r.unrouted_estimated ? ", sampled estimate" : "");
+  text += fmt::format("memory    {:.1f} of {:.1f} GiB per GPU\n", r.memory.total() / (1 << 30),
+                      r.device_memory_bytes / (1 << 30));
+  text += cost ? fmt::format("cost      ${:.3f} per million tokens (at ${}/GPU-hour, {})\n", *cost,
+                             *r.usd_per_gpu_hour, r.price_date)
+               : std::string("cost      no price given\n");
+  PhaseTimes sum;
+  for (const auto& l : r.layers) {
+    sum.dense += l.phases.dense;
+    sum.gate += l.phases.gate;
+    sum.dispatch += l.phases.dispatch;
+    sum.experts += l.phases.experts;
+    sum.combine += l.phases.combine;
+  }
+  text += fmt::format("phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms (forward, summed over layers)\n",
+                      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, r.busiest_links.size()); ++i) {
+    const auto& link = r.busiest_links[i];
+    text += fmt::format("{}{:5.1f}%  {} ({})\n", i == 0 ? "links     " : "          ", 100 * link.utilisation,
+                        link.name, link.kind);
+  }
+  return text;
+}
+
+}  // namespace moesim::sim

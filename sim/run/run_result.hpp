@@ -1,0 +1,75 @@
+#pragma once
+// The result of one simulated step, as the run stage produces it; report/ serialises it.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/cost/layer_result.hpp"
+#include "sim/cost/memory_model.hpp"
+#include "sim/spec/scenario.hpp"
+
+namespace moesim::sim {
+
+inline constexpr std::size_t kBusiestLinks = 10;
+
+struct GpuResult {
+  int gpu = 0;
+  double compute_s = 0;
+  double communication_s = 0;
+  double idle_s = 0;
+  double expert_tokens = 0;   // per step, summed over layers
+  double dropped_tokens = 0;   // copies meant for this GPU's experts that overflowed, per step
+  double unrouted_tokens = 0;  // of this GPU's own tokens, those no expert processed, per step
+};
+
+struct LinkUse {
+  std::string kind;  // "nvlink", "pcie", "ib", "roce"
+  double bytes_per_step = 0;
+  double utilisation = 0;  // bytes / (capacity x step time), over all links of the kind
+};
+
+// One direction of one link, among the most loaded of the step (one EP group).
+struct BusyLink {
+  std::string name;  // graph link "from -> to" (flow model), or a GPU's port (analytic model)
+  std::string kind;
+  double bytes_per_step = 0;
+  double utilisation = 0;  // bytes / (line rate x step time)
+};
+
+struct Report {
+  std::string scenario;
+  std::string model;
+  std::string cluster;
+  std::string workload;
+  int gpus = 0;
+  std::string profile_source = "roofline";
+  std::string profile_name;
+  std::string network_model = "analytic";
+  Overlap overlap = Overlap::None;  // as the scenario's parallelism
+  int micro_batches = 1;  // how all-to-alls were priced: "flow" or "analytic"  // which measured profile, when profile_source is "measured"
+  double step_time_s = 0;
+  double tokens_per_step = 0;
+  double dropped_tokens = 0;
+  double routed_tokens = 0;  // token-expert assignments before drops
+  double unrouted_tokens = 0;  // tokens that reached no expert, per step
+  bool unrouted_estimated = false;
+  std::string routing = "token-choice";  // the policy's routing mode
+  double imbalance = 1;
+  MemoryBreakdown memory;
+  double device_memory_bytes = 0;
+  std::optional<double> usd_per_gpu_hour;
+  std::string price_date;
+  std::vector<LayerResult> layers;
+  std::vector<GpuResult> per_gpu;
+  std::vector<LinkUse> links;
+  std::vector<BusyLink> busiest_links;  // most utilised first, at most kBusiestLinks
+  int ep_groups_played = 1;             // EP groups whose links busiest_links covers
+  std::string dispatch = "direct";      // "direct" or "hierarchical"
+  std::string collective_costs;         // where scale-up all-to-all bandwidth came from
+  bool dedup = false;
+
+  double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }
+  std::optional<double> cost_per_million_tokens() const;
+};
+
+}  // namespace moesim::sim

@@ -1,0 +1,282 @@
+#include "sim/spec/hf_import.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "base/config_error.hpp"
+#include "base/strict_json.hpp"
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+// Looks a field up under several names; HF families disagree on what to call the same thing.
+class ConfigFields {
+ public:
+  ConfigFields(const Json& root, std::string path, ProblemList& problems)
+      : root_(root), path_(std::move(path)), problems_(problems) {}
+
+  const Json* find(std::initializer_list<const char*> names) const {
+    for (const char* name : names) {
+      const auto it = root_.find(name);
+      if (it != root_.end() && !it->is_null()) return &*it;
+    }
+    return nullptr;
+  }
+
+  std::int64_t integer(std::initializer_list<const char*> names, std::int64_t min,
+                       std::optional<std::int64_t> fallback = std::nullopt) const {
+    const Json* value = find(names);
+    const std::string first = *names.begin();
+    if (value == nullptr) {
+      if (fallback) return *fallback;
+      std::string listed;
+      for (const char* name : names) listed += (listed.empty() ? "" : " or ") + std::string(name);
+      problems_.add(path_ + "/" + first,
+                    fmt::format("missing required field (expected an integer >= {} in {})", min,
+                                listed));
+      return min;
+    }
+    if (!value->is_number_integer() || value->get<std::int64_t>() < min) {
+      problems_.add(path_ + "/" + first, fmt::format("expected an integer >= {}, got {}", min,
+                                                     describe_json_value(*value)));
+      return min;
+    }
+    return value->get<std::int64_t>();
+  }
+
+  const Json& root() const { return root_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  const Json& root_;
+  std::string path_;
+  ProblemList& problems_;
+};
+
+// Which of `layers` blocks hold experts, by each family's own rule.
+int count_moe_layers(const ConfigFields& fields, int layers, ProblemList& problems) {
+  const Json& config = fields.root();
+  int moe = 0;
+  if (fields.find({"first_k_dense_replace"}) != nullptr) {  // DeepSeek-V3, Kimi-K2
+    const auto first_dense = fields.integer({"first_k_dense_replace"}, 0);
+    const auto freq = fields.integer({"moe_layer_freq"}, 1, 1);
+    for (int i = 0; i < layers; ++i) moe += (i >= first_dense && i % freq == 0) ? 1 : 0;
+    return moe;
+  }
+  if (fields.find({"interleave_moe_layer_step"}) != nullptr) {  // Llama 4
+    const auto every = fields.integer({"interleave_moe_layer_step"}, 1);
+    for (int i = 0; i < layers; ++i) moe += ((i + 1) % every == 0) ? 1 : 0;
+    return moe;
+  }
+  if (config.contains("decoder_sparse_step") && !config.contains("encoder_sparse_step")) {  // Qwen
+    const auto every = fields.integer({"decoder_sparse_step"}, 1, 1);
+    std::vector<std::int64_t> mlp_only;
+    if (const Json* list = fields.find({"mlp_only_layers"})) {
+      if (!list->is_array()) {
+        problems.add(fields.path() + "/mlp_only_layers", "expected an array of layer indices");
+      } else {
+        for (const auto& index : *list) {
+          if (index.is_number_integer()) mlp_only.push_back(index.get<std::int64_t>());
+          else problems.add(fields.path() + "/mlp_only_layers", "expected integer layer indices");
+        }
+      }
+    }
+    for (int i = 0; i < layers; ++i) {
+      const bool dense = std::find(mlp_only.begin(), mlp_only.end(), i) != mlp_only.end();
+      moe += (!dense && (i + 1) % every == 0) ? 1 : 0;
+    }
+    return moe;
+  }
+  return layers;
+}
+
+std::string string_or(const Json& config, const char* key, const char* fallback) {
+  const auto it = config.find(key);
+  return it != config.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+}  // namespace
+
+std::int64_t gqa_attention_params(std::int64_t hidden, int heads, int kv_heads, int head_dim) {
+  const std::int64_t q = hidden * heads * head_dim;
+  const std::int64_t kv = 2 * hidden * kv_heads * head_dim;
+  const std::int64_t o = std::int64_t{heads} * head_dim * hidden;
+  return q + kv + o;
+}
+
+std::int64_t mla_attention_params(std::int64_t hidden, int heads, const MlaShape& s) {
+  const std::int64_t qk_head = s.qk_nope_head_dim + s.qk_rope_head_dim;
+  const std::int64_t q = s.q_lora_rank > 0 ? hidden * s.q_lora_rank + s.q_lora_rank * heads * qk_head
+                                           : hidden * heads * qk_head;
+  const std::int64_t kv_down = hidden * (s.kv_lora_rank + s.qk_rope_head_dim);
+  const std::int64_t kv_up = s.kv_lora_rank * heads * (s.qk_nope_head_dim + s.v_head_dim);
+  const std::int64_t o = std::int64_t{heads} * s.v_head_dim * hidden;
+  return q + kv_down + kv_up + o;
+}
+
+ModelSpec import_hf_config(const Json& document, const std::string& source) {
+  ProblemList problems;
+  if (!document.is_object()) {
+    problems.add("", "expected a config.json object, got " + describe_json_value(document));
+    problems.throw_if_any(source);
+  }
+  // Llama 4 keeps the language model under text_config.
+  const bool nested = document.contains("text_config") && document["text_config"].is_object();
+  const Json& config = nested ? document["text_config"] : document;
+  const std::string base = nested ? "/text_config" : "";
+  ConfigFields fields(config, base, problems);
+
+  ModelSpec model;
+  model.source = source;
+  if (document.contains("_name_or_path") && document["_name_or_path"].is_string())
+    model.name = document["_name_or_path"].get<std::string>();
+  else if (document.contains("model_type") && document["model_type"].is_string())
+    model.name = document["model_type"].get<std::string>();
+  else
+    model.name = source;
+
+  const bool dbrx = config.contains("ffn_config") && config["ffn_config"].is_object();
+  const bool t5_style = config.contains("num_decoder_layers");
+  model.hidden = fields.integer({"hidden_size", "d_model"}, 1);
+  model.vocab = fields.integer({"vocab_size"}, 1);
+  const auto tied = config.find("tie_word_embeddings");
+  model.tied_embeddings = tied != config.end() && tied->is_boolean() ? tied->get<bool>() : t5_style;
+
+  if (dbrx) {  // DBRX nests its MoE and attention figures
+    ConfigFields ffn(config["ffn_config"], base + "/ffn_config", problems);
+    model.experts = static_cast<int>(ffn.integer({"moe_num_experts"}, 1));
+    model.top_k = static_cast<int>(ffn.integer({"moe_top_k"}, 1));
+    model.expert_ffn = ffn.integer({"ffn_hidden_size"}, 1);
+  } else {
+    model.experts = static_cast<int>(
+        fields.integer({"n_routed_experts", "num_local_experts", "num_experts"}, 1));
+    // Switch Transformers route top-1 and write no field for it.
+    const auto switch_top_k = t5_style ? std::optional<std::int64_t>(1) : std::nullopt;
+    model.top_k = static_cast<int>(fields.integer(
+        {"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, switch_top_k));
+    model.expert_ffn =
+        fields.integer({"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
+  }
+  if (problems.empty() && model.top_k > model.experts)
+    problems.add(base + "/num_experts_per_tok",
+                 fmt::format("top-k {} exceeds the {} experts", model.top_k, model.experts));
+
+  // Blocks: T5-style models count encoder and decoder blocks.
+  const auto encoder_layers = fields.integer({"num_hidden_layers", "n_layers", "num_layers"}, 1);
+  const auto decoder_layers = t5_style ? fields.integer({"num_decoder_layers"}, 0) : 0;
+  model.layers = static_cast<int>(encoder_layers + decoder_layers);
+  if (t5_style) {
+    const auto enc_step = fields.integer({"encoder_sparse_step"}, 0, 1);
+    const auto dec_step = fields.integer({"decoder_sparse_step"}, 0, 1);
+    // HF SwitchTransformers: block i is sparse when step == 1 or i % step == 1.
+    auto sparse = [](std::int64_t blocks, std::int64_t step) {
+      int count = 0;
+      for (std::int64_t i = 0; i < blocks; ++i) count += (step == 1 || (step > 1 && i % step == 1));
+      return count;
+    };
+    model.moe_layers = sparse(encoder_layers, enc_step) + sparse(decoder_layers, dec_step);
+    model.gated_ffn = false;
+  } else {
+    model.moe_layers = count_moe_layers(fields, model.layers, problems);
+  }
+
+  // Dense MLP width for the blocks without experts.
+  if (fields.find({"intermediate_size_mlp"}) != nullptr)  // Llama 4
+    model.dense_ffn = fields.integer({"intermediate_size_mlp"}, 1);
+  else if (config.contains("moe_intermediate_size"))  // DeepSeek, Kimi, Qwen
+    model.dense_ffn = fields.integer({"intermediate_size"}, 1, model.expert_ffn);
+  else
+    model.dense_ffn = model.expert_ffn;
+
+  // Shared (always-on) experts.
+  const auto shared_width = fields.integer({"shared_expert_intermediate_size"}, 0, 0);
+  if (fields.find({"n_shared_experts"}) != nullptr) {
+    model.shared_experts = static_cast<int>(fields.integer({"n_shared_experts"}, 0));
+    model.shared_expert_ffn = model.expert_ffn;
+  } else if (shared_width > 0) {
+    model.shared_experts = 1;
+    model.shared_expert_ffn = shared_width;
+  } else if (nested && string_or(config, "model_type", "") == "llama4_text") {
+    model.shared_experts = 1;  // every Llama 4 MoE block adds one shared expert
+    model.shared_expert_ffn = model.expert_ffn;
+  }
+
+  model.gating = string_or(config, "scoring_func", "softmax") == "sigmoid" ? Gating::Sigmoid
+                                                                                     : Gating::Softmax;
+  model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, 1));
+  model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, 1));
+
+  // Attention.
+  if (dbrx) {
+    static const Json kEmpty = Json::object();
+    const auto attn_it = config.find("attn_config");
+    const Json& attn_config = attn_it != config.end() && attn_it->is_object() ? *attn_it : kEmpty;
+    ConfigFields attn(attn_config, base + "/attn_config", problems);
+    const int heads = static_cast<int>(fields.integer({"n_heads"}, 1));
+    const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, heads));
+    const int head_dim = static_cast<int>(model.hidden / heads);
+    model.attention_heads = heads;
+    model.head_dim = head_dim;
+    model.attention_params_per_layer = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
+    model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
+  } else if (config.contains("kv_lora_rank")) {  // DeepSeek's multi-head latent attention
+    const int heads = static_cast<int>(fields.integer({"num_attention_heads"}, 1));
+    MlaShape shape;
+    shape.q_lora_rank = fields.integer({"q_lora_rank"}, 0, 0);
+    shape.kv_lora_rank = fields.integer({"kv_lora_rank"}, 1);
+    shape.qk_nope_head_dim = fields.integer({"qk_nope_head_dim"}, 1);
+    shape.qk_rope_head_dim = fields.integer({"qk_rope_head_dim"}, 0);
+    shape.v_head_dim = fields.integer({"v_head_dim"}, 1);
+    model.attention_heads = heads;
+    model.head_dim = static_cast<int>(shape.qk_nope_head_dim + shape.qk_rope_head_dim);
+    model.attention_params_per_layer = mla_attention_params(model.hidden, heads, shape);
+    model.kv_cache_bytes_per_token_per_layer = (shape.kv_lora_rank + shape.qk_rope_head_dim) * 2;
+  } else {
+    const int heads = static_cast<int>(fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1));
+    const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
+    const int head_dim = static_cast<int>(
+        fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
+    model.attention_heads = heads;
+    model.head_dim = head_dim;
+    const std::int64_t self_attention = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
+    // T5 decoder blocks add cross-attention: the per-block average keeps the total right.
+    model.attention_params_per_layer =
+        t5_style ? (self_attention * (encoder_layers + 2 * decoder_layers)) / model.layers
+                 : self_attention;
+    model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
+  }
+  problems.throw_if_any(source);
+  return model;
+}
+
+ModelSpec import_hf_config_file(const std::string& path) {
+  return import_hf_config(parse_strict_json(read_text_file(path), path), path);
+}
+
+Json model_spec_to_json(const ModelSpec& m) {
+  return Json{{"name", m.name},
+              {"layers", m.layers},
+              {"moe_layers", m.moe_layers},
+              {"hidden", m.hidden},
+              {"vocab", m.vocab},
+              {"experts", m.experts},
+              {"top_k", m.top_k},
+              {"shared_experts", m.shared_experts},
+              {"expert_ffn", m.expert_ffn},
+              {"shared_expert_ffn", m.shared_expert_ffn},
+              {"dense_ffn", m.dense_ffn},
+              {"gated_ffn", m.gated_ffn},
+              {"gating", m.gating == Gating::Sigmoid ? "sigmoid" : "softmax"},
+              {"expert_groups", m.expert_groups},
+              {"topk_groups", m.topk_groups},
+              {"attention_params_per_layer", m.attention_params_per_layer},
+              {"kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer},
+              {"total_params", m.total_params()},
+              {"active_params", m.active_params()}};
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,416 @@
+#include "sim/spec/scenario.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <array>
+#include <numeric>
+#include <filesystem>
+#include <regex>
+
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/spec/cluster_presets.hpp"
+#include "sim/spec/builtin_profiles.hpp"
+#include "sim/spec/model_presets.hpp"
+#include "base/config_error.hpp"
+#include "base/json_fields.hpp"
+#include "base/strict_json.hpp"
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+using Names = std::span<const std::string_view>;
+
+constexpr std::string_view kRootFields[] = {"schema_version", "name",   "description", "model",
+                                            "cluster",        "parallelism", "placement",
+                                            "policy",         "workload", "profile", "network", "price"};
+constexpr std::string_view kModelFields[] = {
+    "preset",       "name",          "layers",        "moe_layers",        "hidden",
+    "vocab",        "experts",       "top_k",         "shared_experts",    "expert_ffn",
+    "shared_expert_ffn", "dense_ffn", "gated_ffn",    "gating",            "expert_groups",
+    "topk_groups",  "attention_params_per_layer",     "kv_cache_bytes_per_token_per_layer",
+    "weight_bytes", "dispatch_bytes", "combine_bytes", "tied_embeddings"};
+constexpr std::string_view kClusterFields[] = {"preset", "system",           "nodes",
+                                               "device", "nic",              "fabric",
+                                               "oversubscription", "roce_efficiency"};
+constexpr std::string_view kParallelismFields[] = {"expert_parallel", "attention_data_parallel",
+                                                   "attention_tensor_parallel", "micro_batches",
+                                                   "overlap"};
+constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts", "file"};
+constexpr std::string_view kPolicyFields[] = {"capacity_factor", "drop",    "pad_to_capacity",
+                                              "min_capacity",    "routing", "replica_choice"};
+constexpr std::string_view kWorkloadFields[] = {"kind", "tokens_per_gpu", "context_tokens",
+                                                "steps", "routing"};
+constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
+constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency", "memory_efficiency",
+                                               "network_efficiency"};
+constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
+constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup"};
+constexpr std::string_view kNetworkModels[] = {"auto", "flow", "analytic"};
+constexpr std::string_view kDispatchKinds[] = {"direct", "hierarchical"};
+
+constexpr SectionFields kSections[] = {
+    {"", kRootFields},
+    {"/model", kModelFields},
+    {"/cluster", kClusterFields},
+    {"/parallelism", kParallelismFields},
+    {"/placement", kPlacementFields},
+    {"/policy", kPolicyFields},
+    {"/workload", kWorkloadFields},
+    {"/workload/routing", kRoutingFields},
+    {"/profile", kProfileFields},
+    {"/network", kNetworkFields},
+    {"/price", kPriceFields},
+};
+
+constexpr std::string_view kFabrics[] = {"ib-fat-tree", "roce", "none"};
+constexpr std::string_view kOverlaps[] = {"none", "comm-compute", "two-micro-batch"};
+constexpr std::string_view kWorkloads[] = {"training", "prefill", "decode"};
+constexpr std::string_view kDrops[] = {"probs", "position"};
+constexpr std::string_view kRoutingModes[] = {"token-choice", "expert-choice"};
+constexpr std::string_view kReplicaChoices[] = {"round-robin", "same-node-first", "least-loaded"};
+constexpr std::string_view kGenerators[] = {"uniform", "zipf"};
+constexpr std::string_view kGatings[] = {"softmax", "sigmoid"};
+constexpr std::string_view kStrategies[] = {"contiguous", "round-robin", "lpt", "eplb", "topology-aware", "explicit"};
+
+template <class Enum, std::size_t N>
+Enum enum_at(std::string_view text, const std::string_view (&names)[N]) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (names[i] == text) return static_cast<Enum>(i);
+  return static_cast<Enum>(0);
+}
+
+std::vector<std::string> names_of(auto const& items) {
+  std::vector<std::string> names;
+  for (const auto& item : items) names.push_back(item.name);
+  return names;
+}
+
+// A preset name given where a preset is expected; an unknown one gets a suggestion.
+template <class Item>
+const Item* resolve_preset(const std::string& name, const std::string& path, const char* what,
+                           const Item* found, const std::vector<std::string>& names,
+                           ProblemList& problems) {
+  if (found != nullptr) return found;
+  const auto suggestion = did_you_mean(name, names);
+  std::string listed;
+  for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
+  problems.add(path, fmt::format("unknown {} \"{}\"{}; expected one of: {}", what, name,
+                                 suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : "",
+                                 listed));
+  return nullptr;
+}
+
+ModelSpec read_model(const Json& value, ProblemList& problems) {
+  const std::string path = "/model";
+  const auto names = names_of(model_presets());
+  if (value.is_string()) {
+    const auto name = value.get<std::string>();
+    const ModelSpec* preset = resolve_preset(name, path, "model", find_model(name), names, problems);
+    return preset ? *preset : ModelSpec{};
+  }
+  FieldReader r(value, path, problems, kModelFields);
+  ModelSpec m;
+  const ModelSpec* preset = nullptr;
+  if (r.has("preset")) {
+    const auto name = r.string("preset");
+    preset = resolve_preset(name, r.path_of("preset"), "model", find_model(name), names, problems);
+    if (preset) m = *preset;
+  }
+  // With a preset every field is an optional override; without one the structure is required.
+  auto int_field = [&](const char* key, std::int64_t current, std::int64_t min) {
+    return r.integer(key, min, std::numeric_limits<std::int64_t>::max(),
+                     preset ? std::optional(current) : std::nullopt);
+  };
+  auto opt_int = [&](const char* key, std::int64_t current, std::int64_t min) {
+    return r.integer(key, min, std::numeric_limits<std::int64_t>::max(), current);
+  };
+  m.name = r.string("name", preset ? m.name : std::string("custom"));
+  m.layers = static_cast<int>(int_field("layers", m.layers, 1));
+  m.moe_layers = static_cast<int>(int_field("moe_layers", m.moe_layers, 1));
+  m.hidden = int_field("hidden", m.hidden, 1);
+  m.vocab = opt_int("vocab", m.vocab, 0);
+  m.experts = static_cast<int>(int_field("experts", m.experts, 1));
+  m.top_k = static_cast<int>(int_field("top_k", m.top_k, 1));
+  m.shared_experts = static_cast<int>(opt_int("shared_experts", m.shared_experts, 0));
+  m.expert_ffn = int_field("expert_ffn", m.expert_ffn, 1);
+  m.shared_expert_ffn = opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0);
+  m.dense_ffn = opt_int("dense_ffn", m.dense_ffn ? m.dense_ffn : m.expert_ffn, 0);
+  m.gated_ffn = r.boolean("gated_ffn", m.gated_ffn);
+  m.gating = enum_at<Gating>(r.choice("gating", kGatings, preset ? std::string(kGatings[static_cast<int>(m.gating)]) : "softmax"), kGatings);
+  m.expert_groups = static_cast<int>(opt_int("expert_groups", m.expert_groups, 1));
+  m.topk_groups = static_cast<int>(opt_int("topk_groups", m.topk_groups, 1));
+  m.attention_params_per_layer = opt_int("attention_params_per_layer", m.attention_params_per_layer, 0);
+  m.kv_cache_bytes_per_token_per_layer =
+      opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0);
+  m.weight_bytes = r.number("weight_bytes", 0.5, 4, m.weight_bytes);
+  m.dispatch_bytes = r.number("dispatch_bytes", 0.5, 4, m.dispatch_bytes);
+  m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
+  m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
+  r.finish();
+  if (m.moe_layers > m.layers)
+    problems.add(path + "/moe_layers",
+                 fmt::format("expected at most layers ({}), got {}", m.layers, m.moe_layers));
+  if (m.top_k > m.experts)
+    problems.add(path + "/top_k", fmt::format("expected at most experts ({}), got {}", m.experts, m.top_k));
+  if (m.expert_groups > 1 && m.experts % m.expert_groups != 0)
+    problems.add(path + "/expert_groups",
+                 fmt::format("expected a divisor of experts ({}), got {}", m.experts, m.expert_groups));
+  if (m.topk_groups > m.expert_groups)
+    problems.add(path + "/topk_groups", fmt::format("expected at most expert_groups ({}), got {}",
+                                                    m.expert_groups, m.topk_groups));
+  return m;
+}
+
+ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
+  const std::string path = "/cluster";
+  ClusterSpec c;
+  const ClusterPreset* preset = nullptr;
+  const Json* object = &value;
+  static const Json kEmpty = Json::object();
+  if (value.is_string()) {
+    const auto name = value.get<std::string>();
+    preset = resolve_preset(name, path, "cluster", find_cluster_preset(name),
+                            names_of(cluster_presets()), problems);
+    object = &kEmpty;
+  }
+  FieldReader r(*object, path, problems, kClusterFields);
+  if (r.has("preset")) {
+    const auto name = r.string("preset");
+    preset = resolve_preset(name, r.path_of("preset"), "cluster", find_cluster_preset(name),
+                            names_of(cluster_presets()), problems);
+  }
+  c.name = preset ? preset->name : "custom";
+  const bool have_preset = preset != nullptr || value.is_string();
+  auto fallback = [&](std::string text) { return have_preset ? std::optional(text) : std::nullopt; };
+
+  const auto system_name = r.string("system", preset ? std::optional(preset->system) : fallback("hgx-h100"));
+  if (const auto* system = resolve_preset(system_name, r.path_of("system"), "node system",
+                                          topology::find_node_system(system_name),
+                                          names_of(topology::node_systems()), problems))
+    c.system = *system;
+  c.nodes = static_cast<int>(r.integer("nodes", 1, 1'000'000,
+                                       preset ? std::optional<std::int64_t>(preset->nodes) : std::nullopt));
+  const auto device_name = r.string("device", c.system.default_device);
+  if (const auto* device = resolve_preset(device_name, r.path_of("device"), "device",
+                                          find_device(device_name), names_of(device_presets()),
+                                          problems))
+    c.device = *device;
+  const auto nic_name = r.string("nic", c.system.default_nic);
+  if (const auto* nic = resolve_preset(nic_name, r.path_of("nic"), "NIC",
+                                       topology::find_nic(nic_name),
+                                       names_of(topology::nic_presets()), problems))
+    c.nic = *nic;
+  // kFabrics lists ib-fat-tree first but FabricKind starts at None: map by name.
+  const auto fabric_text = r.choice("fabric", kFabrics, preset ? preset->fabric : std::string("ib-fat-tree"));
+  c.fabric = fabric_text == "none" ? FabricKind::None
+             : fabric_text == "roce" ? FabricKind::Roce : FabricKind::InfinibandFatTree;
+  c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
+  c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
+  r.finish();
+  if (c.fabric == FabricKind::None && c.nodes * c.system.gpus_per_node > c.system.gpus_per_scale_up_domain)
+    problems.add(path + "/fabric",
+                 fmt::format("expected a scale-out fabric for {} nodes of {} (one scale-up domain holds {} GPUs), got \"none\"",
+                             c.nodes, c.system.name, c.system.gpus_per_scale_up_domain));
+  return c;
+}
+
+}  // namespace
+
+namespace {
+
+ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model,
+                                 int redundant, ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  FieldReader r(value ? *value : kEmpty, "/parallelism", problems, kParallelismFields);
+  ParallelismSpec p;
+  // By default experts spread over as many GPUs as both the cluster and the slots divide into.
+  const int slots = model.experts + redundant;
+  const int default_ep = std::max(1, std::gcd(std::max(gpus, 1), std::max(slots, 1)));
+  p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, 1'000'000, default_ep));
+  p.attention_tensor_parallel = static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
+  p.attention_data_parallel = static_cast<int>(
+      r.integer("attention_data_parallel", 1, 1'000'000,
+                std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
+  p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
+  p.overlap = enum_at<Overlap>(r.choice("overlap", kOverlaps, "none"), kOverlaps);
+  r.finish();
+  if (gpus <= 0) return p;  // the cluster was invalid and has been reported
+  if (gpus % p.expert_parallel != 0)
+    problems.add(r.path_of("expert_parallel"),
+                 fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus, p.expert_parallel));
+  if (model.experts > 0 && slots % p.expert_parallel != 0)
+    problems.add(r.path_of("expert_parallel"),
+                 fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
+                             slots, model.experts, redundant, p.expert_parallel));
+  if (p.attention_data_parallel * p.attention_tensor_parallel != gpus)
+    problems.add(r.path_of("attention_data_parallel"),
+                 fmt::format("expected attention_data_parallel x attention_tensor_parallel = {} GPUs, got {} x {}",
+                             gpus, p.attention_data_parallel, p.attention_tensor_parallel));
+  if (p.overlap == Overlap::TwoMicroBatch && p.micro_batches < 2)
+    problems.add(r.path_of("micro_batches"), "expected >= 2 with overlap \"two-micro-batch\"");
+  return p;
+}
+
+WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  FieldReader r(value ? *value : kEmpty, "/workload", problems, kWorkloadFields);
+  WorkloadSpec w;
+  w.kind = enum_at<WorkloadKind>(r.choice("kind", kWorkloads, "prefill"), kWorkloads);
+  w.tokens_per_gpu = r.integer("tokens_per_gpu", 1, 1LL << 24, 4096);
+  w.context_tokens = r.integer("context_tokens", 1, 1LL << 24, 4096);
+  w.steps = static_cast<int>(r.integer("steps", 1, 1'000'000, 1));
+  if (const Json* routing = r.child("routing")) {
+    FieldReader rr(*routing, r.path_of("routing"), problems, kRoutingFields);
+    w.routing.generator = enum_at<RoutingGenerator>(rr.choice("generator", kGenerators, "uniform"), kGenerators);
+    w.routing.zipf_exponent = rr.number("zipf_exponent", 0, 10, 1.0);
+    w.routing.seed = static_cast<std::uint64_t>(rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
+    rr.finish();
+  }
+  r.finish();
+  return w;
+}
+
+PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  FieldReader r(value ? *value : kEmpty, "/policy", problems, kPolicyFields);
+  PolicySpec p;
+  // null (or 0, Tutel's spelling) means dropless; a model trained with capacity (GShard, Switch)
+  // defaults to its own factor.
+  const bool explicit_null = value && value->is_object() && value->contains("capacity_factor") &&
+                             (*value)["capacity_factor"].is_null();
+  const auto factor = r.optional_number("capacity_factor", 0, 64);
+  p.capacity_factor = factor ? *factor : (explicit_null ? 0.0 : model.default_capacity_factor);
+  p.drop = enum_at<DropPolicy>(r.choice("drop", kDrops, "probs"), kDrops);
+  p.pad_to_capacity = r.boolean("pad_to_capacity", false);
+  p.min_capacity = r.integer("min_capacity", 0, 1LL << 31, 0);
+  p.routing = enum_at<RoutingMode>(r.choice("routing", kRoutingModes, "token-choice"), kRoutingModes);
+  p.replica_choice = enum_at<ReplicaChoice>(r.choice("replica_choice", kReplicaChoices, "round-robin"), kReplicaChoices);
+  r.finish();
+  const bool expert_choice = p.routing == RoutingMode::ExpertChoice;
+  if (p.min_capacity > 0 && p.capacity_factor == 0 && !expert_choice)
+    problems.add(r.path_of("min_capacity"), "expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
+  // Under expert choice every expert takes exactly its capacity: nothing overflows to drop or pad.
+  for (const char* key : {"drop", "pad_to_capacity"})
+    if (expert_choice && r.has(key))
+      problems.add(r.path_of(key), "expected only with routing \"token-choice\" (under \"expert-choice\" every "
+                                   "expert takes exactly its capacity: nothing overflows)");
+  return p;
+}
+
+// Profile names resolve when the run starts (files may be large); here only their existence.
+void check_profile_source(const std::string& source, const std::string& path, ProblemList& problems) {
+  if (source == "auto" || source == "roofline") return;
+  const auto builtin = builtin_profile_names();
+  if (std::find(builtin.begin(), builtin.end(), source) != builtin.end()) return;
+  if (!std::filesystem::exists(source))
+    problems.add(path, fmt::format("expected \"auto\", \"roofline\", a built-in profile ({}) or a profile file, got \"{}\"",
+                                   fmt::join(builtin, ", "), source));
+}
+
+ProfileSpec read_profile(const Json* value, ProblemList& problems) {
+  ProfileSpec p;
+  if (value == nullptr) return p;
+  if (value->is_string()) {
+    p.source = value->get<std::string>();
+    check_profile_source(p.source, "/profile", problems);
+    return p;
+  }
+  FieldReader r(*value, "/profile", problems, kProfileFields);
+  p.source = r.string("source", "auto");
+  check_profile_source(p.source, r.path_of("source"), problems);
+  p.compute_efficiency = r.number("compute_efficiency", 0, 1, p.compute_efficiency, true);
+  p.memory_efficiency = r.number("memory_efficiency", 0, 1, p.memory_efficiency, true);
+  p.network_efficiency = r.number("network_efficiency", 0, 1, p.network_efficiency, true);
+  r.finish();
+  return p;
+}
+
+PriceSpec read_price(const Json* value, ProblemList& problems) {
+  PriceSpec p;
+  if (value == nullptr || value->is_null()) return p;
+  FieldReader r(*value, "/price", problems, kPriceFields);
+  p.usd_per_gpu_hour = r.number("usd_per_gpu_hour", 0, 10'000, std::nullopt, true);
+  p.date = r.string("date");
+  static const std::regex kDate(R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))");
+  if (r.has("date") && !std::regex_match(p.date, kDate))
+    problems.add(r.path_of("date"), fmt::format("expected a date YYYY-MM-DD, got \"{}\"", p.date));
+  r.finish();
+  return p;
+}
+
+}  // namespace
+
+ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
+  const Json document = parse_strict_json(text, source);
+  ProblemList problems;
+  FieldReader root(document, "", problems, kRootFields);
+  problems.throw_if_any(source);  // not an object: nothing more to say
+
+  root.integer("schema_version", kScenarioSchemaVersion, kScenarioSchemaVersion);
+  ScenarioSpec s;
+  s.source = source;
+  s.name = root.string("name", std::filesystem::path(source).stem().string());
+  s.description = root.string("description", "");
+  if (const Json* model = root.child("model", true)) s.model = read_model(*model, problems);
+  if (const Json* cluster = root.child("cluster", true)) s.cluster = read_cluster(*cluster, problems);
+  // Checks that combine sections only make sense once model and cluster are sound.
+  const bool sound = problems.empty();
+
+  static const Json kEmpty = Json::object();
+  const Json* placement = root.child("placement");
+  FieldReader pr(placement ? *placement : kEmpty, "/placement", problems, kPlacementFields);
+  s.placement.strategy = pr.choice("strategy", kStrategies, "contiguous");
+  s.placement.redundant_experts = static_cast<int>(pr.integer("redundant_experts", 0, 1 << 20, 0));
+  s.placement.file = pr.string("file", "");
+  if (s.placement.strategy == "explicit" && s.placement.file.empty())
+    problems.add(pr.path_of("file"), "missing required field (expected the placement file of strategy \"explicit\")");
+  if (s.placement.strategy != "explicit" && !s.placement.file.empty())
+    problems.add(pr.path_of("file"), "expected only with strategy \"explicit\"");
+  pr.finish();
+
+  s.parallelism = read_parallelism(root.child("parallelism"), sound ? s.cluster.gpus() : 0, s.model,
+                                   s.placement.redundant_experts, problems);
+  s.policy = read_policy(root.child("policy"), s.model, problems);
+  s.workload = read_workload(root.child("workload"), problems);
+  s.profile = read_profile(root.child("profile"), problems);
+  s.price = read_price(root.child("price"), problems);
+  if (const Json* network = root.child("network")) {
+    FieldReader nr(*network, "/network", problems, kNetworkFields);
+    s.network.model = enum_at<NetworkModelKind>(nr.choice("model", kNetworkModels, "auto"), kNetworkModels);
+    s.network.dispatch = enum_at<DispatchKind>(nr.choice("dispatch", kDispatchKinds, "direct"), kDispatchKinds);
+    s.network.dedup = nr.boolean("dedup", false);
+    const int ep = s.parallelism.expert_parallel, domain = s.cluster.system.gpus_per_scale_up_domain;
+    if (s.network.dispatch == DispatchKind::Hierarchical && domain > 0 && ep > domain && ep % domain != 0)
+      problems.add(nr.path_of("dispatch"),
+                   fmt::format("hierarchical dispatch needs whole scale-up domains: EP {} is not a multiple of {}", ep, domain));
+    nr.finish();
+  }
+  root.finish();
+  problems.throw_if_any(source);
+  return s;
+}
+
+ScenarioSpec load_scenario(const std::string& name_or_path) {
+  if (const auto* builtin = find_builtin_scenario(name_or_path))
+    return parse_scenario(builtin->json, std::string(builtin->name));
+  if (!std::filesystem::exists(name_or_path)) {
+    std::vector<std::string> names;
+    for (const auto& scenario : builtin_scenarios()) names.emplace_back(scenario.name);
+    const auto suggestion = did_you_mean(name_or_path, names);
+    throw ConfigError(name_or_path,
+                      {{"", fmt::format("no such file, and no built-in scenario of that name{}",
+                                        suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion)
+                                                   : " (moesim list scenarios)")}});
+  }
+  return parse_scenario(read_text_file(name_or_path), name_or_path);
+}
+
+std::span<const SectionFields> scenario_fields() { return kSections; }
+
+std::string_view workload_kind_name(WorkloadKind kind) { return kWorkloads[static_cast<int>(kind)]; }
+std::string_view overlap_name(Overlap overlap) { return kOverlaps[static_cast<int>(overlap)]; }
+std::string_view routing_mode_name(RoutingMode mode) { return kRoutingModes[static_cast<int>(mode)]; }
+
+}  // namespace moesim::sim

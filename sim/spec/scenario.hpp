@@ -1,0 +1,145 @@
+#pragma once
+// The scenario file (schema_version 1) as a typed spec. docs/scenario.schema.json describes the same
+// format; tests keep the two in step through the field lists below.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sim/spec/device_presets.hpp"
+#include "sim/spec/model_spec.hpp"
+#include "topology/nic_presets.hpp"
+#include "topology/node_system.hpp"
+
+namespace moesim::sim {
+
+inline constexpr int kScenarioSchemaVersion = 1;
+
+enum class FabricKind { None, InfinibandFatTree, Roce };
+enum class Overlap { None, CommCompute, TwoMicroBatch };
+enum class WorkloadKind { Training, Prefill, Decode };
+enum class DropPolicy { Probs, Position };
+enum class RoutingMode { TokenChoice, ExpertChoice };
+enum class ReplicaChoice { RoundRobin, SameNodeFirst, LeastLoaded };
+enum class RoutingGenerator { Uniform, Zipf };
+
+struct ClusterSpec {
+  std::string name;  // preset name, or "custom"
+  topology::NodeSystem system;
+  int nodes = 1;
+  DeviceSpec device;
+  topology::NicSpec nic;
+  FabricKind fabric = FabricKind::InfinibandFatTree;
+  double oversubscription = 1.0;  // leaf uplinks : downlinks
+  double roce_efficiency = 0.9;   // share of line rate RoCE delivers
+  int gpus() const { return nodes * system.gpus_per_node; }
+};
+
+struct ParallelismSpec {
+  int expert_parallel = 0;  // EP size; 0 before validation = every GPU
+  int attention_data_parallel = 0;
+  int attention_tensor_parallel = 1;
+  int micro_batches = 1;
+  Overlap overlap = Overlap::None;
+};
+
+struct PlacementSpec {
+  std::string strategy = "contiguous";  // contiguous, round-robin, lpt, eplb, topology-aware, explicit
+  int redundant_experts = 0;  // extra expert slots across the EP group
+  std::string file;           // the placement file of "explicit"
+};
+
+// Capacity and routing (docs/capacity-policy.md; sim/routing/policy.hpp applies it).
+struct PolicySpec {
+  double capacity_factor = 0;  // 0 = dropless (expert choice: factor 1)
+  DropPolicy drop = DropPolicy::Probs;
+  bool pad_to_capacity = false;  // with capacity_factor 0: Tutel's dynamic capacity
+  std::int64_t min_capacity = 0;  // DeepSpeed's floor on the per-rank capacity
+  RoutingMode routing = RoutingMode::TokenChoice;
+  ReplicaChoice replica_choice = ReplicaChoice::RoundRobin;
+};
+
+struct RoutingSpec {
+  RoutingGenerator generator = RoutingGenerator::Uniform;
+  double zipf_exponent = 1.0;
+  std::uint64_t seed = 1;
+};
+
+struct WorkloadSpec {
+  WorkloadKind kind = WorkloadKind::Prefill;
+  std::int64_t tokens_per_gpu = 4096;  // per step; for decode, sequences in the batch
+  std::int64_t context_tokens = 4096;  // KV length each sequence attends over
+  int steps = 1;
+  RoutingSpec routing;
+};
+
+struct ProfileSpec {
+  // "auto" (the profile measured on this device when it holds the model, else roofline),
+  // "roofline", a built-in profile name (h100, h200) or a profile file.
+  std::string source = "auto";
+  double compute_efficiency = 0.6;   // share of dense peak a roofline GEMM reaches
+  double memory_efficiency = 0.8;    // share of HBM bandwidth
+  double network_efficiency = 0.8;   // share of link line rate a collective reaches
+};
+
+enum class NetworkModelKind { Auto, Flow, Analytic };
+// Direct: every GPU sends each token copy straight to the GPU holding the expert.
+// Hierarchical (DeepEP's internode mode): a copy for another scale-up domain crosses the fabric to
+// the GPU there with the sender's local index (same rail), which forwards it over NVLink.
+enum class DispatchKind { Direct, Hierarchical };
+
+// EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box
+// (release build): DeepSeek-V3 prefill at EP 64 takes 19.5 s with flows against 0.07 s
+// analytic, with step times 0.01% apart (1721.24 vs 1721.44 ms) on a non-blocking fat-tree;
+// the flow model earns its cost where links are shared unevenly (docs/network-model.md).
+inline constexpr int kAutoFlowMaxGpus = 16;
+
+struct NetworkSpec {
+  // Flow: every all-to-all played as max-min fair flows over the cluster graph's routes.
+  // Analytic: each GPU's busiest direction over its scale-up and NIC bandwidth (fast; for sweeps).
+  // Auto: flow for EP groups of at most kAutoFlowMaxGpus, analytic above.
+  NetworkModelKind model = NetworkModelKind::Auto;
+  DispatchKind dispatch = DispatchKind::Direct;
+  // A token crosses each hop once per destination (GPU; scale-up domain on the hierarchical
+  // RDMA leg) however many of its top-k experts live there, as DeepEP sends it.
+  bool dedup = false;
+};
+
+struct PriceSpec {
+  std::optional<double> usd_per_gpu_hour;
+  std::string date;  // YYYY-MM-DD the price was quoted
+};
+
+struct ScenarioSpec {
+  std::string source;  // the file (or built-in name) it came from, for messages
+  std::string name;
+  std::string description;
+  ModelSpec model;
+  ClusterSpec cluster;
+  ParallelismSpec parallelism;
+  PlacementSpec placement;
+  PolicySpec policy;
+  WorkloadSpec workload;
+  ProfileSpec profile;
+  NetworkSpec network;
+  PriceSpec price;
+};
+
+// Parse → validate → typed spec; throws ConfigError listing every problem.
+ScenarioSpec parse_scenario(std::string_view text, const std::string& source);
+// A built-in name (see builtin_scenarios.hpp) or a path to a JSON file.
+ScenarioSpec load_scenario(const std::string& name_or_path);
+
+// The fields each section accepts; docs/scenario.schema.json must list the same.
+struct SectionFields {
+  std::string_view section;  // JSON pointer of the object ("" = root)
+  std::span<const std::string_view> fields;
+};
+std::span<const SectionFields> scenario_fields();
+
+std::string_view workload_kind_name(WorkloadKind kind);
+std::string_view overlap_name(Overlap overlap);
+std::string_view routing_mode_name(RoutingMode mode);
+
+}  // namespace moesim::sim

@@ -1,0 +1,149 @@
+#include "sim/traces/import.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "sim/traces/reader.hpp"
+#include "base/strict_json.hpp"
+
+namespace moesim::sim {
+namespace {
+
+class ReaderSource : public RoutingSource {
+ public:
+  explicit ReaderSource(const std::string& path) : reader_(path) {}
+  TraceShape shape() const override { return reader_.shape(); }
+  bool next(TraceBlock& block) override { return reader_.next(block); }
+
+ private:
+  TraceReader reader_;
+};
+
+class BlockSource : public RoutingSource {
+ public:
+  BlockSource(TraceShape shape, std::vector<TraceBlock> blocks) : shape_(shape), blocks_(std::move(blocks)) {}
+  TraceShape shape() const override { return shape_; }
+  bool next(TraceBlock& block) override {
+    if (next_ == blocks_.size()) return false;
+    block = std::move(blocks_[next_++]);
+    return true;
+  }
+
+ private:
+  TraceShape shape_;
+  std::vector<TraceBlock> blocks_;
+  std::size_t next_ = 0;
+};
+
+class CountSource : public RoutingSource {
+ public:
+  CountSource(CountMatrix counts, std::uint32_t top_k, std::string source)
+      : counts_(std::move(counts)), top_k_(top_k), source_(std::move(source)) {}
+  TraceShape shape() const override {
+    return {static_cast<std::uint32_t>(counts_.tokens_per_expert.size()), counts_.experts, top_k_, ScoreType::None};
+  }
+  bool next(TraceBlock& block) override {
+    if (row_ == counts_.tokens_per_expert.size()) return false;
+    block = tokens_from_counts(counts_, static_cast<std::uint32_t>(row_++), top_k_, source_);
+    return true;
+  }
+  const CountMatrix* counts() const override { return &counts_; }
+
+ private:
+  CountMatrix counts_;
+  std::uint32_t top_k_;
+  std::string source_;
+  std::size_t row_ = 0;
+};
+
+std::string read_prefix(const std::string& path, std::size_t bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, {{"/", "cannot open the file"}});
+  std::string prefix(bytes, '\0');
+  in.read(prefix.data(), static_cast<std::streamsize>(bytes));
+  prefix.resize(static_cast<std::size_t>(in.gcount()));
+  return prefix;
+}
+
+}  // namespace
+
+TraceBlock tokens_from_counts(const CountMatrix& counts, std::uint32_t row, std::uint32_t top_k,
+                              const std::string& source) {
+  const std::string where = fmt::format("/tokens_per_expert/{}", row);
+  if (top_k == 0)
+    throw ConfigError(source, {{"/top_k", "expected top_k to turn counts into tokens (the file does not give it; "
+                                          "pass --top-k)"}});
+  const auto& per_expert = counts.tokens_per_expert[row];
+  std::uint64_t total = 0;
+  for (auto count : per_expert) total += count;
+  if (total % top_k != 0)
+    throw ConfigError(source, {{where, fmt::format("expected a row sum that is a multiple of top_k {}, got {}", top_k,
+                                                   total)}});
+  const std::uint64_t tokens = total / top_k;
+  if (tokens > UINT32_MAX)
+    throw ConfigError(source, {{where, fmt::format("expected at most {} tokens per layer, got {}", UINT32_MAX, tokens)}});
+  for (std::size_t e = 0; e < per_expert.size(); ++e)
+    if (per_expert[e] > tokens)
+      throw ConfigError(source, {{fmt::format("{}/{}", where, e),
+                                  fmt::format("expected at most {} (the row's tokens: a token picks an expert once), "
+                                              "got {}", tokens, per_expert[e])}});
+  TraceBlock block{0, row, static_cast<std::uint32_t>(tokens), {}, {}};
+  block.expert_ids.resize(total);
+  // expert e's copies occupy a run of positions in the list; position p is token p % T, slot p / T,
+  // so a run no longer than T never gives one token the same expert twice
+  std::uint64_t position = 0;
+  for (std::uint32_t e = 0; e < per_expert.size(); ++e)
+    for (std::uint64_t copy = 0; copy < per_expert[e]; ++copy, ++position)
+      block.expert_ids[(position % tokens) * top_k + position / tokens] = e;
+  return block;
+}
+
+std::unique_ptr<RoutingSource> make_count_source(CountMatrix counts, std::uint32_t top_k, std::string source) {
+  return std::make_unique<CountSource>(std::move(counts), top_k, std::move(source));
+}
+
+std::unique_ptr<RoutingSource> make_block_source(TraceShape shape, std::vector<TraceBlock> blocks) {
+  return std::make_unique<BlockSource>(shape, std::move(blocks));
+}
+
+std::unique_ptr<RoutingSource> open_routing(const std::string& path, const ImportOptions& options) {
+  const std::string prefix = read_prefix(path, 8);
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (prefix == kTraceMagic) return std::make_unique<ReaderSource>(path);
+  if (prefix.rfind("\x93NUMPY", 0) == 0) {
+    const NpyArray array = read_npy(path);
+    if (options.counts) {
+      CountMatrix counts = count_matrix_from_npy(array, path);
+      const auto top_k = options.top_k;
+      return make_count_source(std::move(counts), top_k, path);
+    }
+    const std::uint32_t experts = options.experts ? options.experts : npy_experts_needed(array, path);
+    TraceBlock block = npy_to_block(array, path, experts);
+    const TraceShape shape{1, experts, array.shape.size() == 2 ? static_cast<std::uint32_t>(array.shape[1]) : 1U,
+                           ScoreType::None};
+    std::vector<TraceBlock> blocks;
+    blocks.push_back(std::move(block));
+    return make_block_source(shape, std::move(blocks));
+  }
+  if (extension == ".mtrace") return std::make_unique<ReaderSource>(path);  // reports the bad magic
+  if (extension == ".json") {
+    const std::string text = read_text_file(path);
+    const auto json = parse_strict_json(text, path);
+    if (json.is_object() && json.contains("tokens_per_expert")) {
+      CountMatrix counts = count_matrix_from_json(text, path);
+      const auto top_k = options.top_k ? options.top_k : counts.top_k;
+      return make_count_source(std::move(counts), top_k, path);
+    }
+    if (json.is_object() && (json.contains("files") || json.contains("pattern")))
+      return open_npy_manifest(path, text, options);
+    throw ConfigError(path, {{"/", "expected tokens_per_expert (a count matrix) or files/pattern (an .npy manifest)"}});
+  }
+  if (extension == ".csv") return open_csv_routing(path, read_text_file(path), options);
+  throw ConfigError(path, {{"/", fmt::format("expected a routing trace (MOETRACE magic), an .npy array, or a .json or "
+                                             ".csv file, got extension '{}'", extension)}});
+}
+
+}  // namespace moesim::sim

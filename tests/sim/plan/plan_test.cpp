@@ -1,0 +1,116 @@
+#include "sim/plan/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "base/config_error.hpp"
+
+namespace moesim::sim {
+namespace {
+
+// Mixtral-8x7B prefill on one H100 node at $2/GPU-hour or one H200 node at $3, plus DeepSeek-V3
+// on one H200 node, which cannot fit (671B parameters in 8 x 141 GB).
+const char* kSmallPlan = R"({
+  "schema_version": 1, "name": "small",
+  "base": {"model": "mixtral-8x7b", "workload": {"kind": "prefill", "tokens_per_gpu": 4096}},
+  "target": {"tokens_per_s": 1000000},
+  "search": {
+    "clusters": [
+      {"system": "hgx-h100", "nodes": [1], "fabric": "none", "usd_per_gpu_hour": 2, "price_date": "2026-11-01"},
+      {"system": "hgx-h200", "nodes": [1], "fabric": "none", "usd_per_gpu_hour": 3, "price_date": "2026-11-01"}
+    ],
+    "expert_parallel": [8]
+  }
+})";
+
+TEST(Plan, CheaperGpuWinsWhenTheComputeIsTheSame) {
+  // Both nodes run the same 989 TFLOP/s of bf16 and the same 450 GB/s NVLink, and the expert GEMMs
+  // (compute-bound) dominate, so their tokens/s are within a few percent (only the HBM-bound
+  // gate/permute differ). $/Mtok then follows price: H100 costs 2/3 of H200 per token.
+  const auto plan = parse_plan(kSmallPlan, "small.json");
+  ASSERT_EQ(plan.candidates.size(), 2u);
+  const auto outcomes = run_plan(plan, 2);
+  ASSERT_TRUE(outcomes[0].fits && outcomes[1].fits);
+  EXPECT_NE(outcomes[0].candidate.label.find("hgx-h100"), std::string::npos);
+  const double ratio = *outcomes[0].usd_per_million_tokens() / *outcomes[1].usd_per_million_tokens();
+  EXPECT_NEAR(ratio, 2.0 / 3.0, 0.03);
+  // 1M tokens/s over roughly 169k tokens/s per node (the quickstart figure): 6 copies.
+  EXPECT_EQ(outcomes[0].replicas_needed, 6);
+}
+
+TEST(Plan, CandidatesThatDoNotFitAreRejectedWithTheReason) {
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"mixtral-8x7b\""), 14, "\"deepseek-v3\"");
+  text.replace(text.find("[8]"), 3, "[8]");
+  const auto outcomes = run_plan(parse_plan(text, "dsv3.json"), 1);
+  for (const auto& o : outcomes) {
+    EXPECT_FALSE(o.fits);
+    EXPECT_NE(o.rejection.find("does not fit"), std::string::npos) << o.rejection;
+  }
+}
+
+TEST(Plan, SameAnswerOnOneThreadOrTwo) {
+  const auto plan = parse_plan(kSmallPlan, "small.json");
+  EXPECT_EQ(plan_csv(run_plan(plan, 1)), plan_csv(run_plan(plan, 2)));
+}
+
+TEST(Plan, AutoExpertParallelTriesEveryDivisor) {
+  // 8 GPUs and 8 experts: EP 1, 2, 4 and 8.
+  std::string text = kSmallPlan;
+  text.replace(text.find("[8]"), 3, "\"auto\"");
+  EXPECT_EQ(parse_plan(text, "auto.json").candidates.size(), 8u);  // 4 EP sizes x 2 clusters
+}
+
+TEST(Plan, BadBaseIsReportedUnderBase) {
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"mixtral-8x7b\""), 14, "\"mixtral-9x7b\"");
+  try {
+    parse_plan(text, "bad.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.problems().front().where, "/base/model");
+  }
+}
+
+TEST(Plan, HierarchicalDispatchOnlyWhereTheGroupSpansDomains) {
+  // OLMoE (64 experts) on 2 HGX H100 nodes, EP 8 or 16, both dispatch modes: EP 8 fits in one
+  // NVLink domain, where hierarchical equals direct and is not a candidate; EP 16 spans two.
+  // So 2 EP sizes x direct + 1 hierarchical = 3 candidates, and the base's dedup is kept.
+  const char* text = R"({
+    "schema_version": 1, "name": "dispatch",
+    "base": {"model": "olmoe-1b-7b", "network": {"dedup": true}},
+    "search": {"clusters": [{"system": "hgx-h100", "nodes": [2], "usd_per_gpu_hour": 2, "price_date": "2026-11-01"}],
+               "expert_parallel": [8, 16], "dispatch": ["direct", "hierarchical"]}
+  })";
+  const auto plan = parse_plan(text, "dispatch.json");
+  ASSERT_EQ(plan.candidates.size(), 3u);
+  int hierarchical = 0;
+  for (const auto& c : plan.candidates) {
+    EXPECT_EQ(c.scenario["network"]["dedup"], true);
+    if (c.scenario["network"]["dispatch"] == "hierarchical") {
+      ++hierarchical;
+      EXPECT_EQ(c.scenario["parallelism"]["expert_parallel"], 16);
+      EXPECT_NE(c.label.find(", hierarchical"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(hierarchical, 1);
+  std::string bad = text;
+  bad.replace(bad.find("\"hierarchical\"]"), 14, "\"deepep\"");
+  try {
+    parse_plan(bad, "bad.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("/search/dispatch/1: expected \"direct\" or \"hierarchical\", got \"deepep\""),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(Plan, ParetoFrontIsNotDominated) {
+  const auto outcomes = run_plan(parse_plan(kSmallPlan, "small.json"), 1);
+  int on_front = 0;
+  for (const auto& o : outcomes) on_front += o.pareto ? 1 : 0;
+  EXPECT_GE(on_front, 1);
+}
+
+}  // namespace
+}  // namespace moesim::sim

@@ -1,0 +1,97 @@
+#include "sim/report/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sim/run/simulate.hpp"
+
+namespace moesim::sim {
+namespace {
+
+// Events of one GPU whose name ends with `suffix`.
+std::vector<nlohmann::json> events(const nlohmann::json& timeline, int pid, const std::string& suffix) {
+  std::vector<nlohmann::json> found;
+  for (const auto& e : timeline["traceEvents"])
+    if (e["ph"] == "X" && e["pid"] == pid) {
+      const auto name = e["name"].get<std::string>();
+      if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        found.push_back(e);
+    }
+  return found;
+}
+
+TEST(Timeline, SkewGivesEachGpuItsOwnExpertTimeAndOneCollectiveEnd) {
+  auto s = load_scenario("quickstart");
+  s.profile.source = "roofline";
+  s.workload.routing = {RoutingGenerator::Zipf, 1.0, 1};
+  const auto timeline = report_to_timeline(simulate(s));
+  double shortest = 1e18, longest = 0;
+  std::set<double> combine_starts;
+  for (int gpu = 0; gpu < 8; ++gpu) {
+    const auto experts = events(timeline, gpu, "experts");
+    ASSERT_EQ(experts.size(), 32u);  // one per layer
+    shortest = std::min(shortest, experts[0]["dur"].get<double>());
+    longest = std::max(longest, experts[0]["dur"].get<double>());
+    combine_starts.insert(events(timeline, gpu, "combine")[0]["ts"].get<double>());
+  }
+  EXPECT_LT(shortest, longest);          // the hot expert's GPU computes longer...
+  EXPECT_EQ(combine_starts.size(), 1u);  // ...and everyone waits for it at the combine
+}
+
+TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
+  // In MoE layer 3, micro-batch 1's attention runs while micro-batch 0's dispatch is on the wire,
+  // and micro-batch 0's experts wait for both.
+  auto s = load_scenario("dsv3-prefill-h200x256");
+  const auto timeline = report_to_timeline(simulate(s), 1);
+  const auto mb1_dense = events(timeline, 0, "L3 mb1 dense");
+  const auto mb0_combine = events(timeline, 0, "L3 mb0 combine");
+  ASSERT_EQ(mb1_dense.size(), 1u);
+  ASSERT_EQ(mb0_combine.size(), 1u);
+  const double mb1_start = mb1_dense[0]["ts"].get<double>();
+  EXPECT_LT(mb1_start, mb0_combine[0]["ts"].get<double>() + mb0_combine[0]["dur"].get<double>());
+  const auto mb0_dispatch = events(timeline, 0, "L3 mb0 dispatch");
+  EXPECT_DOUBLE_EQ(mb1_start, mb0_dispatch[0]["ts"].get<double>());
+  const auto mb0_experts = events(timeline, 0, "L3 mb0 experts");
+  EXPECT_GE(mb0_experts[0]["ts"].get<double>(), mb0_dispatch[0]["ts"].get<double>() + mb0_dispatch[0]["dur"].get<double>());
+  bool has_counter = false;
+  for (const auto& e : timeline["traceEvents"]) has_counter = has_counter || e["ph"] == "C";
+  EXPECT_TRUE(has_counter);
+}
+
+TEST(Report, DropsAndUnroutedTokensReachJsonCsvAndSummary) {
+  // Two MoE layers of 4 experts on 2 GPUs; layer 1 drops 3 copies at expert 2 (GPU 1) and loses 1
+  // token of 100 entering each layer: unrouted rate 1 / (100 tokens x 2 layers) = 0.5%.
+  Report r;
+  r.gpus = 2;
+  r.tokens_per_step = 100;
+  r.routed_tokens = 400;
+  r.dropped_tokens = 3;
+  r.unrouted_tokens = 1;
+  for (int l = 0; l < 2; ++l) {
+    LayerResult layer;
+    layer.layer = l;
+    layer.moe = true;
+    layer.dropped_per_expert = {0, 0, l == 1 ? 3.0 : 0.0, 0};
+    layer.dropped_per_gpu = {0, l == 1 ? 3.0 : 0.0};
+    layer.dropped_tokens = l == 1 ? 3 : 0;
+    layer.unrouted_tokens = l == 1 ? 1 : 0;
+    r.layers.push_back(layer);
+  }
+  const auto json = report_to_json(r);
+  EXPECT_DOUBLE_EQ(json["summary"]["unrouted_tokens"].get<double>(), 1);
+  EXPECT_DOUBLE_EQ(json["summary"]["unrouted_rate"].get<double>(), 0.005);
+  EXPECT_DOUBLE_EQ(json["summary"]["drop_rate"].get<double>(), 3.0 / 400);
+  EXPECT_EQ(json["layers"][1]["dropped_per_expert"], (nlohmann::json{0.0, 0.0, 3.0, 0.0}));
+  EXPECT_EQ(json["layers"][1]["dropped_per_gpu"], (nlohmann::json{0.0, 3.0}));
+  EXPECT_DOUBLE_EQ(json["layers"][1]["unrouted_tokens"].get<double>(), 1);
+  const auto csv = report_to_csv(r);
+  EXPECT_NE(csv.find(",dropped_tokens,unrouted_tokens\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",3.0,1.0\n"), std::string::npos) << csv;  // layer 1's last two columns
+  const auto text = report_summary_text(r);
+  EXPECT_NE(text.find("most at expert 2 (3 over all layers) and EP rank 1 (3 per GPU)"), std::string::npos) << text;
+  EXPECT_NE(text.find("unrouted  1 tokens (0.5000% of tokens into MoE layers"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace moesim::sim

@@ -1,0 +1,117 @@
+#include "sim/spec/hf_import.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sim/spec/model_presets.hpp"
+#include "base/config_error.hpp"
+
+namespace moesim::sim {
+namespace {
+
+std::string fixture(const std::string& name) {
+  return std::string(MOESIM_SOURCE_DIR) + "/tests/data/hf/" + name + ".json";
+}
+
+TEST(HfImport, DeepSeekV3CountsFiftyEightMoeLayersAndPublishedTotals) {
+  // first_k_dense_replace = 3, moe_layer_freq = 1: blocks 3..60 are MoE = 58 of 61.
+  const auto m = import_hf_config_file(fixture("deepseek-v3"));
+  EXPECT_EQ(m.layers, 61);
+  EXPECT_EQ(m.moe_layers, 58);
+  EXPECT_EQ(m.experts, 256);
+  EXPECT_EQ(m.top_k, 8);
+  EXPECT_EQ(m.shared_experts, 1);
+  EXPECT_EQ(m.expert_ffn, 2048);
+  EXPECT_EQ(m.gating, Gating::Sigmoid);
+  // Published 671B total / 37B active (see ModelPresets.DeepSeekV3MatchesPublishedTotals).
+  EXPECT_NEAR(m.total_params() / 1e9, 671, 671 * 0.03);
+  EXPECT_NEAR(m.active_params() / 1e9, 37, 37 * 0.03);
+}
+
+TEST(HfImport, Qwen3ThirtyBUsesMoeIntermediateSize) {
+  // 128 x 3 x 2048 x 768 = 604M per layer x 48 = 29.0B; attention 18.9M x 48 = 0.91B; embeddings
+  // 2 x 151936 x 2048 = 0.62B: 30.5B total. Active: 8 experts = 1.81B + 1.54B = 3.3B.
+  const auto m = import_hf_config_file(fixture("qwen3-30b-a3b"));
+  EXPECT_EQ(m.moe_layers, 48);
+  EXPECT_EQ(m.expert_ffn, 768);
+  EXPECT_NEAR(m.total_params() / 1e9, 30.5, 30.5 * 0.03);
+  EXPECT_NEAR(m.active_params() / 1e9, 3.3, 3.3 * 0.03);
+}
+
+TEST(HfImport, MixtralUsesIntermediateSizeForExperts) {
+  // 46.7B total / 12.9B active, derived in ModelPresets.MixtralMatchesPublishedTotals.
+  const auto m = import_hf_config_file(fixture("mixtral-8x7b"));
+  EXPECT_EQ(m.experts, 8);
+  EXPECT_EQ(m.expert_ffn, 14336);
+  EXPECT_NEAR(m.total_params() / 1e9, 46.7, 46.7 * 0.03);
+  EXPECT_NEAR(m.active_params() / 1e9, 12.9, 12.9 * 0.03);
+}
+
+TEST(HfImport, LlamaFourMaverickInterleavesMoeLayersUnderTextConfig) {
+  // interleave_moe_layer_step = 2: blocks 1, 3, ..., 47 are MoE = 24 of 48.
+  const auto m = import_hf_config_file(fixture("llama-4-maverick"));
+  EXPECT_EQ(m.layers, 48);
+  EXPECT_EQ(m.moe_layers, 24);
+  EXPECT_EQ(m.shared_experts, 1);
+  EXPECT_EQ(m.dense_ffn, 16384);
+  // Published 400B total / 17B active.
+  EXPECT_NEAR(m.total_params() / 1e9, 400, 400 * 0.03);
+  EXPECT_NEAR(m.active_params() / 1e9, 17, 17 * 0.03);
+}
+
+TEST(HfImport, DbrxReadsFfnConfig) {
+  const auto m = import_hf_config_file(fixture("dbrx"));
+  EXPECT_EQ(m.experts, 16);
+  EXPECT_EQ(m.top_k, 4);
+  EXPECT_EQ(m.expert_ffn, 10752);
+  EXPECT_EQ(m.layers, 40);
+  // Published 132B total / 36B active.
+  EXPECT_NEAR(m.total_params() / 1e9, 132, 132 * 0.03);
+  EXPECT_NEAR(m.active_params() / 1e9, 36, 36 * 0.03);
+}
+
+TEST(HfImport, SwitchCCountsEncoderAndDecoderBlocks) {
+  // 15 + 15 blocks, all sparse; 2048 ReLU experts of 2 x 2048 x 6144 = 25.2M: 1.55T, published 1.571T.
+  const auto m = import_hf_config_file(fixture("switch-c-2048"));
+  EXPECT_EQ(m.layers, 30);
+  EXPECT_EQ(m.moe_layers, 30);
+  EXPECT_EQ(m.top_k, 1);
+  EXPECT_FALSE(m.gated_ffn);
+  EXPECT_NEAR(m.total_params() / 1e9, 1571, 1571 * 0.03);
+}
+
+TEST(HfImport, EveryFixtureMatchesItsPreset) {
+  // The presets and the importer count parameters the same way: each fixture lands on its preset.
+  for (const char* name : {"deepseek-v3", "kimi-k2", "mixtral-8x7b", "mixtral-8x22b", "qwen3-30b-a3b",
+                           "qwen3-235b-a22b", "gpt-oss-120b", "llama-4-maverick", "olmoe-1b-7b", "dbrx",
+                           "switch-c-2048"}) {
+    const auto imported = import_hf_config_file(fixture(name));
+    const auto* preset = find_model(name);
+    ASSERT_NE(preset, nullptr) << name;
+    EXPECT_EQ(imported.total_params(), preset->total_params()) << name;
+    EXPECT_EQ(imported.active_params(), preset->active_params()) << name;
+    EXPECT_EQ(imported.moe_layers, preset->moe_layers) << name;
+  }
+}
+
+TEST(HfImport, MissingExpertCountNamesTheAlternatives) {
+  const auto config = nlohmann::json::parse(R"({"hidden_size": 64, "vocab_size": 10,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "num_experts_per_tok": 2, "intermediate_size": 8})");
+  try {
+    import_hf_config(config, "c.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "c.json: /n_routed_experts: missing required field (expected an integer >= 1 in "
+                 "n_routed_experts or num_local_experts or num_experts)");
+  }
+}
+
+TEST(HfImport, WrongTypeIsAnErrorNotACrash) {
+  const auto config = nlohmann::json::parse(R"({"hidden_size": "big", "vocab_size": 10,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "num_experts": 4, "num_experts_per_tok": 2,
+      "intermediate_size": 8, "first_k_dense_replace": "x", "tie_word_embeddings": 3})");
+  EXPECT_THROW(import_hf_config(config, "c.json"), ConfigError);
+}
+
+}  // namespace
+}  // namespace moesim::sim
