@@ -83,44 +83,37 @@ bool ExplorerDocument::set_field(const std::string& pointer, const nlohmann::ord
   return adopt(json_.dump(2), source_);
 }
 
-bool ExplorerDocument::has_network_models() {
-  for (const auto& section : sim::scenario_fields())
-    if (section.section == "/network")
-      for (auto field : section.fields)
-        if (field == "model") return true;
-  return false;
+sim::ScenarioSpec ExplorerDocument::spec_for_runs(const sim::ScenarioSpec& spec) const {
+  auto runs = spec;
+  if (const auto model = sim::choice_from_name<sim::NetworkModelKind>(network_model_))
+    runs.network.model = *model;
+  if (const auto choice = sim::choice_from_name<sim::ReplicaChoice>(replica_choice_))
+    runs.policy.replica_choice = *choice;
+  return runs;
 }
 
-sim::ScenarioSpec ExplorerDocument::parse_for_runs(const sim::ScenarioSpec& spec) const {
-  const bool network = !network_model_.empty() && has_network_models();
-  if (!network && replica_choice_.empty()) return spec;
-  auto json = json_;
-  if (network) json["network"]["model"] = network_model_;
-  if (!replica_choice_.empty()) json["policy"]["replica_choice"] = replica_choice_;
-  return sim::parse_scenario(json.dump(), source_);
-}
-
-bool ExplorerDocument::change_run_setting(std::string& setting, const std::string& value) {
-  const auto previous = std::exchange(setting, value);
-  if (!has_scenario()) return true;
-  try {
-    run_scenario_ = parse_for_runs(*scenario_);
-  } catch (const ConfigError& error) {
-    setting = previous;
-    set_problems(problem_lines(error));
+// "" (the scenario's own) or a name of the choice's table; anything else is refused.
+template <typename Enum>
+bool ExplorerDocument::change_run_setting(std::string_view field, std::string& setting,
+                                          const std::string& value) {
+  if (!value.empty() && !sim::choice_from_name<Enum>(value)) {
+    set_problems({QString::fromStdString(fmt::format("{}: expected {}, got \"{}\"", field,
+                                                     sim::choice_list<Enum>(), value))});
     return false;
   }
+  setting = value;
+  if (!has_scenario()) return true;
+  run_scenario_ = spec_for_runs(*scenario_);
   Q_EMIT runSettingsChanged();
   return true;
 }
 
 bool ExplorerDocument::set_network_model(const std::string& model) {
-  if (!has_network_models() && !model.empty()) return false;
-  return change_run_setting(network_model_, model);
+  return change_run_setting<sim::NetworkModelKind>("/network/model", network_model_, model);
 }
 
 bool ExplorerDocument::set_replica_choice(const std::string& choice) {
-  return change_run_setting(replica_choice_, choice);
+  return change_run_setting<sim::ReplicaChoice>("/policy/replica_choice", replica_choice_, choice);
 }
 
 bool ExplorerDocument::load_trace(const std::string& path) {
@@ -156,7 +149,7 @@ bool ExplorerDocument::adopt(const std::string& text, const std::string& source)
     json_ = nlohmann::ordered_json::parse(text);
     source_ = source;
     spec = sim::parse_scenario(text, source);
-    run_spec = parse_for_runs(spec);
+    run_spec = spec_for_runs(spec);
     sim::SimulationOverrides overrides;
     overrides.expert_popularity = popularity_;
     loads = sim::expert_loads(spec, overrides);
@@ -236,9 +229,15 @@ bool ExplorerDocument::remove_replica(int layer, SlotRef at) {
 
 bool ExplorerDocument::apply_strategy(const std::string& strategy) {
   if (!has_scenario()) return false;
+  const auto chosen = sim::choice_from_name<sim::PlacementStrategy>(strategy);
+  if (!chosen) {
+    set_problems({QString::fromStdString(fmt::format("unknown placement strategy \"{}\"; expected {}",
+                                                     strategy, sim::choice_list<sim::PlacementStrategy>()))});
+    return false;
+  }
   std::vector<sim::Placement> after;
   try {
-    for (const auto& load : loads_) after.push_back(place_layer(*scenario_, strategy, load));
+    for (const auto& load : loads_) after.push_back(place_layer(*scenario_, *chosen, load));
   } catch (const ConfigError& error) {
     set_problems(problem_lines(error));
     return false;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gui/placement_edit.hpp"
@@ -35,10 +36,9 @@ class ExplorerDocument : public QObject {
   // Per MoE layer popularity from the trace; empty = the scenario's generator.
   const std::vector<std::vector<double>>& popularity() const { return popularity_; }
 
-  // The network model the runs use, when the scenario format has /network/model ("flow" plays
-  // every all-to-all over the topology; "analytic" is fast enough to re-simulate on every edit).
-  // "" = the scenario's own. Placements and history stay; problems() says why it was refused.
-  static bool has_network_models();
+  // The network model the runs use ("flow" plays every all-to-all over the topology; "analytic"
+  // is fast enough to re-simulate on every edit). "" = the scenario's own. Placements and history
+  // stay; problems() says why a name was refused.
   bool set_network_model(const std::string& model);
   const std::string& network_model() const { return network_model_; }
   // Which replica of a replicated expert token copies reach in runs (policy.replica_choice):
@@ -82,9 +82,10 @@ class ExplorerDocument : public QObject {
 
  private:
   bool adopt(const std::string& text, const std::string& source);
-  sim::ScenarioSpec parse_for_runs(const sim::ScenarioSpec& spec) const;
+  sim::ScenarioSpec spec_for_runs(const sim::ScenarioSpec& spec) const;
   // Sets one run setting; re-parses the run scenario, or restores it and reports why not.
-  bool change_run_setting(std::string& setting, const std::string& value);
+  template <typename Enum>
+  bool change_run_setting(std::string_view field, std::string& setting, const std::string& value);
   void set_problems(QStringList problems);
   bool push_layer_edit(int layer, sim::Placement edited, const QString& text);
 
@@ -92,7 +93,7 @@ class ExplorerDocument : public QObject {
   std::string source_;
   std::optional<sim::ScenarioSpec> scenario_;
   std::optional<sim::ScenarioSpec> run_scenario_;
-  std::string network_model_ = has_network_models() ? "analytic" : "";
+  std::string network_model_ = "analytic";
   std::string replica_choice_;
   std::string trace_path_;
   std::vector<std::vector<double>> popularity_;

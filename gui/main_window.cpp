@@ -28,6 +28,16 @@
 #include "sim/report/report.hpp"
 
 namespace moesim::gui {
+namespace {
+
+// A menu item's data: the choice's name from its table (sim/spec/choices.hpp).
+template <typename Enum>
+QString choice_data(Enum value) {
+  const auto name = sim::choice_name(value);
+  return QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
+}
+
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
@@ -150,24 +160,22 @@ void MainWindow::build_actions() {
   bar->addActions({replicate, remove, undo, redo});
   bar->addSeparator();
   bar->addAction(tr("Cancel run"), this, [this] { runner_->cancel(); });
-  if (ExplorerDocument::has_network_models()) {  // a scenario format with /network/model
-    auto* network = new QComboBox(this);
-    network->addItem(tr("network: analytic (fast)"), QStringLiteral("analytic"));
-    network->addItem(tr("network: flow (exact, slow)"), QStringLiteral("flow"));
-    network->addItem(tr("network: as the scenario says"), QString());
-    network->setToolTip(tr("How runs play the all-to-alls; analytic re-simulates on every edit"));
-    network->setCurrentIndex(network->findData(QString::fromStdString(document_->network_model())));
-    connect(network, &QComboBox::currentIndexChanged, this, [this, network] {
-      document_->set_network_model(network->currentData().toString().toStdString());
-    });
-    bar->addSeparator();
-    bar->addWidget(network);
-  }
+  auto* network = new QComboBox(this);
+  network->addItem(tr("network: analytic (fast)"), choice_data(sim::NetworkModelKind::Analytic));
+  network->addItem(tr("network: flow (exact, slow)"), choice_data(sim::NetworkModelKind::Flow));
+  network->addItem(tr("network: as the scenario says"), QString());
+  network->setToolTip(tr("How runs play the all-to-alls; analytic re-simulates on every edit"));
+  network->setCurrentIndex(network->findData(QString::fromStdString(document_->network_model())));
+  connect(network, &QComboBox::currentIndexChanged, this, [this, network] {
+    document_->set_network_model(network->currentData().toString().toStdString());
+  });
+  bar->addSeparator();
+  bar->addWidget(network);
   auto* replicas = new QComboBox(this);
   replicas->addItem(tr("replicas: as the scenario says"), QString());
-  replicas->addItem(tr("replicas: round-robin"), QStringLiteral("round-robin"));
-  replicas->addItem(tr("replicas: same node first"), QStringLiteral("same-node-first"));
-  replicas->addItem(tr("replicas: least loaded"), QStringLiteral("least-loaded"));
+  replicas->addItem(tr("replicas: round-robin"), choice_data(sim::ReplicaChoice::RoundRobin));
+  replicas->addItem(tr("replicas: same node first"), choice_data(sim::ReplicaChoice::SameNodeFirst));
+  replicas->addItem(tr("replicas: least loaded"), choice_data(sim::ReplicaChoice::LeastLoaded));
   replicas->setToolTip(tr("Which replica of a replicated expert each token copy reaches"));
   connect(replicas, &QComboBox::currentIndexChanged, this, [this, replicas] {
     document_->set_replica_choice(replicas->currentData().toString().toStdString());

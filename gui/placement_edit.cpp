@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#if __has_include("sim/placement/strategies.hpp")
 #include "sim/placement/strategies.hpp"
-#define MOESIM_GUI_HAVE_STRATEGIES 1
-#endif
 
 namespace moesim::gui {
 namespace {
@@ -91,21 +88,17 @@ bool remove_replica(sim::Placement& p, SlotRef at) {
 }
 
 std::vector<std::string> strategy_names() {
-#ifdef MOESIM_GUI_HAVE_STRATEGIES
   std::vector<std::string> names;
-  for (auto name : sim::placement_strategy_names())
-    if (name != "explicit") names.emplace_back(name);  // needs a file; the scenario names it
+  for (auto name : sim::kChoiceNames<sim::PlacementStrategy>)
+    if (name != sim::choice_name(sim::PlacementStrategy::Explicit))  // needs the scenario's file
+      names.emplace_back(name);
   return names;
-#else
-  return {"contiguous", "round-robin"};
-#endif
 }
 
-sim::Placement place_layer(const sim::ScenarioSpec& scenario, std::string_view strategy,
+sim::Placement place_layer(const sim::ScenarioSpec& scenario, sim::PlacementStrategy strategy,
                            const std::vector<double>& expert_load) {
   const int ep = scenario.parallelism.expert_parallel;
   const int experts = scenario.model.experts;
-#ifdef MOESIM_GUI_HAVE_STRATEGIES
   sim::PlacementInputs inputs;
   inputs.experts = experts;
   inputs.gpus = ep;
@@ -114,11 +107,6 @@ sim::Placement place_layer(const sim::ScenarioSpec& scenario, std::string_view s
   inputs.expert_load = expert_load;
   inputs.groups = scenario.model.expert_groups > 1 ? scenario.model.expert_groups : 0;
   return sim::place_experts(strategy, inputs);
-#else
-  sim::PlacementSpec spec = scenario.placement;
-  spec.strategy = std::string(strategy);
-  return sim::make_placement(spec, experts, ep, expert_load);
-#endif
 }
 
 }  // namespace moesim::gui

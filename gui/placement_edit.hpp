@@ -33,11 +33,10 @@ bool find_replica_slot(const sim::Placement& placement, int expert,
 // Frees the slot, when the expert it holds has another replica.
 bool remove_replica(sim::Placement& placement, SlotRef at);
 
-// The strategies this build offers: contiguous and round-robin always; LPT, EPLB and
-// topology-aware when sim/placement/strategies.hpp is present.
+// The strategies the explorer offers: every one but "explicit" (that needs the scenario's file).
 std::vector<std::string> strategy_names();
 // One layer's placement by `strategy` for its loads; throws ConfigError when it cannot place.
-sim::Placement place_layer(const sim::ScenarioSpec& scenario, std::string_view strategy,
+sim::Placement place_layer(const sim::ScenarioSpec& scenario, sim::PlacementStrategy strategy,
                            const std::vector<double>& expert_load);
 
 }  // namespace moesim::gui

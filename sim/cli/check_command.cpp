@@ -8,7 +8,6 @@
 #include "base/text_file.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/simulate.hpp"
-#include "sim/run/trace_policy.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -35,10 +34,10 @@ int check(const CheckOptions& o) {
     baseline_source = o.baseline;
     baseline = sim::load_report(o.baseline);
     candidate_source = o.scenario;
-    const auto scenario = sim::load_scenario(o.scenario);
+    auto scenario = sim::load_scenario(o.scenario);
     sim::SimulationOverrides overrides;
     if (!o.trace.empty()) overrides = sim::trace_overrides(o.trace, scenario, {.repeat_layers = o.repeat_layers});
-    candidate = sim::report_to_json(sim::simulate(scenario, {}, overrides));
+    candidate = sim::report_to_json(sim::simulate(sim::resolve_inputs(std::move(scenario), std::move(overrides))));
   } else {
     if (o.reports.size() != 2) {
       fmt::print(stderr, "error: expected BASELINE and CANDIDATE reports (or --scenario S --baseline R)\n");

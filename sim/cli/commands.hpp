@@ -2,6 +2,10 @@
 // Each subcommand registers itself on the CLI11 app and sets `action` to run after parsing.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/spec/choices.hpp"
 
 namespace moesim::cli {
 
@@ -15,6 +19,13 @@ enum ExitCode : int {
 };
 
 using Action = std::function<int()>;
+
+// A CLI11 check admitting exactly the names of one choice table (sim/spec/choices.hpp).
+template <typename Enum>
+CLI::Validator one_of_choices() {
+  const auto& names = sim::kChoiceNames<Enum>;
+  return CLI::IsMember(std::vector<std::string>(names.begin(), names.end()));
+}
 
 void add_run_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);

@@ -39,7 +39,7 @@ void list_clusters() {
   for (const auto& c : sim::cluster_presets()) {
     const auto* system = topology::find_node_system(c.system);
     fmt::print("{:<14} {:<16} {:>5} {:>5} {:<12}  {}\n", c.name, c.system, c.nodes,
-               system ? c.nodes * system->gpus_per_node : 0, c.fabric, c.description);
+               system ? c.nodes * system->gpus_per_node : 0, sim::choice_name(c.fabric), c.description);
   }
   fmt::print("\n{:<16} {:>10} {:>16}  description\n", "system", "GPUs/node", "scale-up GB/s/dir");
   for (const auto& s : topology::node_systems())

@@ -36,10 +36,10 @@ double max_over_mean(const std::vector<double>& loads) {
   return mean > 0 ? *std::max_element(loads.begin(), loads.end()) / mean : 1.0;
 }
 
-sim::ReplicaChoice parse_replica_choice(const std::string& name) {
-  if (name == "same-node-first") return sim::ReplicaChoice::SameNodeFirst;
-  if (name == "least-loaded") return sim::ReplicaChoice::LeastLoaded;
-  return sim::ReplicaChoice::RoundRobin;  // CLI11 admits only the three names
+// CLI11 admits only the table's names (one_of_choices), so the lookup always finds one.
+template <typename Enum>
+Enum parsed_choice(const std::string& name) {
+  return sim::choice_from_name<Enum>(name).value();
 }
 
 int place(const PlaceOptions& options) {
@@ -57,18 +57,18 @@ int place(const PlaceOptions& options) {
     for (std::size_t i = 0; i < layer.coactivation.size(); ++i) inputs.coactivation[i] += static_cast<double>(layer.coactivation[i]);
   }
   const bool contiguous_fits = options.gpus > 0 && experts % options.gpus == 0;
-  const auto after = sim::place_experts(options.strategy, inputs);
+  const auto after = sim::place_experts(parsed_choice<sim::PlacementStrategy>(options.strategy), inputs);
   // Which replica a copy reaches changes each GPU's load; one node = one scale-up domain here.
   const int domain = options.nodes > 0 ? std::max(1, options.gpus / options.nodes) : options.gpus;
   const auto after_loads =
-      sim::replica_gpu_loads(after, inputs.expert_load, parse_replica_choice(options.replica_choice), domain);
+      sim::replica_gpu_loads(after, inputs.expert_load, parsed_choice<sim::ReplicaChoice>(options.replica_choice), domain);
   const double after_imbalance = max_over_mean(after_loads);
   std::vector<double> before_loads;
   double before_imbalance = 0;
   if (contiguous_fits) {
     auto baseline = inputs;
     baseline.redundant = 0;
-    const auto before = sim::place_experts("contiguous", baseline);
+    const auto before = sim::place_experts(sim::PlacementStrategy::Contiguous, baseline);
     before_loads = sim::gpu_loads(before, inputs.expert_load);
     before_imbalance = sim::placement_imbalance(before, inputs.expert_load);
   }
@@ -99,7 +99,8 @@ void add_place_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<PlaceOptions>();
   auto* command = app.add_subcommand("place", "Compute an expert placement from a trace or load matrix");
   command->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")->required();
-  command->add_option("--strategy", options->strategy, "contiguous, round-robin, lpt, eplb, topology-aware, explicit")
+  command->add_option("--strategy", options->strategy, sim::choice_list<sim::PlacementStrategy>())
+      ->check(one_of_choices<sim::PlacementStrategy>())
       ->capture_default_str();
   command->add_option("--gpus", options->gpus, "GPUs in the expert-parallel group")->required();
   command->add_option("--nodes", options->nodes, "nodes the GPUs split over")->capture_default_str();
@@ -107,8 +108,8 @@ void add_place_command(CLI::App& app, Action& action) {
   command->add_option("--groups", options->groups, "expert groups for hierarchical EPLB (n_group)")->capture_default_str();
   command->add_option("--placement-file", options->placement_file, "JSON for --strategy explicit");
   command->add_option("--replica-choice", options->replica_choice,
-                      "which replica a token copy reaches: round-robin, same-node-first, least-loaded")
-      ->check(CLI::IsMember({"round-robin", "same-node-first", "least-loaded"}))
+                      "which replica a token copy reaches: " + sim::choice_list<sim::ReplicaChoice>())
+      ->check(one_of_choices<sim::ReplicaChoice>())
       ->capture_default_str();
   command->add_option("--experts", options->import.experts, "experts per layer (id arrays)");
   command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)");

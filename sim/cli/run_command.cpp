@@ -7,7 +7,6 @@
 #include "base/text_file.hpp"
 #include "base/progress_bar.hpp"
 #include "sim/run/simulate.hpp"
-#include "sim/run/trace_policy.hpp"
 #include "sim/report/report.hpp"
 
 namespace moesim::cli {
@@ -26,11 +25,13 @@ int run(const RunOptions& options) {
   auto scenario = sim::load_scenario(options.scenario);
   if (!options.profile.empty()) scenario.profile.source = options.profile;
   sim::SimulationOverrides overrides;
-  // A per-token trace has its drops counted token by token (sim/run/trace_policy.hpp).
+  // A per-token trace has its drops counted token by token (sim/routing/trace_policy.hpp).
   if (!options.trace.empty())
     overrides = sim::trace_overrides(options.trace, scenario, {.repeat_layers = options.repeat_layers});
+  // Every input is read here, once; the simulation itself does no I/O.
+  const auto inputs = sim::resolve_inputs(std::move(scenario), std::move(overrides));
   ProgressBar bar("simulating");
-  const auto report = sim::simulate(scenario, [&](int done, int total) { bar.update(done, total); }, overrides);
+  const auto report = sim::simulate(inputs, [&](int done, int total) { bar.update(done, total); });
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
   write_text_file((dir / "report.json").string(), sim::report_to_json(report).dump(2) + "\n");

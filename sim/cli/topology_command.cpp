@@ -37,7 +37,7 @@ topology::FabricKind fabric_or(const std::string& name, topology::FabricKind fal
 
 topology::ClusterGraph resolve(const ShowOptions& options) {
   if (const auto* preset = sim::find_cluster_preset(options.what)) {
-    auto fabric = topology::parse_fabric_kind(preset->fabric).value_or(topology::FabricKind::None);
+    auto fabric = preset->fabric;
     auto params = topology::cluster_params(preset->system, preset->nodes, "",
                                            fabric_or(options.fabric, fabric),
                                            preset->oversubscription);

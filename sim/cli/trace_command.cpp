@@ -58,7 +58,7 @@ int convert(const TraceOptions& options) {
 }
 
 int generate(const TraceOptions& options) {
-  sim::RoutingGenerator generator(options.generator);
+  sim::TraceGenerator generator(options.generator);
   sim::TraceWriter writer(options.output, generator.shape());
   sim::TraceBlock block;
   while (generator.next(block)) writer.write_block(block);

@@ -52,19 +52,26 @@ MemoryBreakdown memory_per_gpu(const ScenarioSpec& s) {
   return memory;
 }
 
-MemoryBreakdown ensure_fits(const ScenarioSpec& s) {
-  const MemoryBreakdown memory = memory_per_gpu(s);
+MemoryFit check_memory_fit(const ScenarioSpec& s) {
+  MemoryFit fit;
+  fit.memory = memory_per_gpu(s);
+  const MemoryBreakdown& memory = fit.memory;
   constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
   const double capacity = s.cluster.device.hbm_bytes;
-  if (memory.total() <= capacity) return memory;
-  throw ConfigError(
-      s.source, {{"/cluster/device",
-                fmt::format("the scenario does not fit: it needs {:.1f} GiB per GPU (weights {:.1f}, "
+  if (memory.total() <= capacity) return fit;
+  fit.shortfall = fmt::format("the scenario does not fit: it needs {:.1f} GiB per GPU (weights {:.1f}, "
                             "optimizer {:.1f}, KV cache {:.1f}, activations {:.1f}) but a {} has {:.1f} GiB; "
                             "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu",
                             memory.total() / kGiBytes, memory.weights / kGiBytes,
                             memory.optimizer / kGiBytes, memory.kv_cache / kGiBytes,
-                            memory.activations / kGiBytes, s.cluster.device.name, capacity / kGiBytes)}});
+                            memory.activations / kGiBytes, s.cluster.device.name, capacity / kGiBytes);
+  return fit;
+}
+
+MemoryBreakdown ensure_fits(const ScenarioSpec& s) {
+  auto fit = check_memory_fit(s);
+  if (!fit.fits()) throw ConfigError(s.source, {{"/cluster/device", std::move(fit.shortfall)}});
+  return fit.memory;
 }
 
 }  // namespace moesim::sim

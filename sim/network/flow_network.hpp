@@ -51,7 +51,6 @@ class FlowNetwork {
   Bytes remaining_bytes(FlowId flow) const;
 
   std::size_t flow_count() const { return flows_.size(); }
-  std::size_t active_flow_count() const { return active_.size(); }
   // Times the rates were re-solved: a measure of the simulation's cost.
   std::size_t solve_count() const { return solves_; }
   const std::vector<BytesPerSecond>& link_capacity() const { return capacity_; }

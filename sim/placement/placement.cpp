@@ -13,7 +13,7 @@ Placement make_placement(const PlacementSpec& spec, int experts, int gpus,
   // With redundant slots the experts need not divide the GPUs: contiguous runs then differ in
   // length by at most one expert, and the redundant slots even the counts out.
   for (int e = 0; e < experts; ++e) {
-    const int gpu = spec.strategy == "round-robin"
+    const int gpu = spec.strategy == PlacementStrategy::RoundRobin
                         ? e % gpus
                         : static_cast<int>(static_cast<long long>(e) * gpus / experts);
     p.slots[gpu].push_back(e);

@@ -11,7 +11,6 @@
 namespace moesim::sim {
 namespace {
 
-constexpr std::string_view kStrategies[] = {"contiguous", "round-robin", "lpt", "eplb", "topology-aware", "explicit"};
 
 Placement from_slots(std::vector<std::vector<int>> slots, int experts) {
   Placement placement;
@@ -96,8 +95,6 @@ Placement place_explicit(const PlacementInputs& in) {
 
 }  // namespace
 
-std::span<const std::string_view> placement_strategy_names() { return kStrategies; }
-
 std::vector<int> balanced_packing(const std::vector<double>& weights, int packs) {
   const int per_pack = static_cast<int>(weights.size()) / packs;
   std::vector<int> pack_of(weights.size(), -1);
@@ -131,15 +128,12 @@ double placement_imbalance(const Placement& placement, const std::vector<double>
   return mean > 0 ? *std::max_element(loads.begin(), loads.end()) / mean : 1.0;
 }
 
-Placement place_experts(std::string_view strategy, const PlacementInputs& in) {
+Placement place_experts(PlacementStrategy strategy, const PlacementInputs& in) {
   ProblemList problems;
-  const bool known = std::find(std::begin(kStrategies), std::end(kStrategies), strategy) != std::end(kStrategies);
-  require(problems, known, "strategy", fmt::format("expected one of contiguous, round-robin, lpt, eplb, topology-aware, "
-                                                   "explicit; got \"{}\"", strategy));
   require(problems, in.experts >= 1, "experts", fmt::format("expected >= 1, got {}", in.experts));
   require(problems, static_cast<int>(in.expert_load.size()) == in.experts, "expert_load",
           fmt::format("expected {} loads, got {}", in.experts, in.expert_load.size()));
-  if (strategy == "explicit") {
+  if (strategy == PlacementStrategy::Explicit) {
     problems.throw_if_any("placement");
     return place_explicit(in);
   }
@@ -151,11 +145,12 @@ Placement place_experts(std::string_view strategy, const PlacementInputs& in) {
                                    in.redundant, in.gpus));
   problems.throw_if_any("placement");
   const int slots_per_gpu = (in.experts + in.redundant) / in.gpus;
-  if (strategy == "contiguous" || strategy == "round-robin") {
+  if (strategy == PlacementStrategy::Contiguous || strategy == PlacementStrategy::RoundRobin) {
     require(problems, in.experts % in.gpus == 0, "experts",
-            fmt::format("expected experts ({}) divisible by gpus ({}) for {}", in.experts, in.gpus, strategy));
+            fmt::format("expected experts ({}) divisible by gpus ({}) for {}", in.experts, in.gpus,
+                        choice_name(strategy)));
     problems.throw_if_any("placement");
-    return make_placement(PlacementSpec{std::string(strategy), in.redundant, {}}, in.experts, in.gpus, in.expert_load);
+    return make_placement(PlacementSpec{strategy, in.redundant, {}}, in.experts, in.gpus, in.expert_load);
   }
   std::vector<std::vector<int>> slots(in.gpus);
   const int gpus_per_node = in.gpus / in.nodes;
@@ -174,7 +169,7 @@ Placement place_experts(std::string_view strategy, const PlacementInputs& in) {
                     slots);
     }
   };
-  const bool hierarchical = strategy == "eplb" && in.groups > 0 && in.experts % in.groups == 0 &&
+  const bool hierarchical = strategy == PlacementStrategy::Eplb && in.groups > 0 && in.experts % in.groups == 0 &&
                             in.groups % in.nodes == 0 && (in.experts + in.redundant) % in.nodes == 0;
   if (hierarchical) {
     // DeepSeek EPLB: groups -> nodes by balanced packing, then replicas and packing inside each node
@@ -185,7 +180,7 @@ Placement place_experts(std::string_view strategy, const PlacementInputs& in) {
     std::vector<std::vector<int>> node_experts(in.nodes);
     for (int e = 0; e < in.experts; ++e) node_experts[node_of_group[e / group_size]].push_back(e);
     fill_nodes(node_experts);
-  } else if (strategy == "topology-aware") {
+  } else if (strategy == PlacementStrategy::TopologyAware) {
     require(problems, in.experts % in.nodes == 0 && in.redundant % in.nodes == 0, "nodes",
             fmt::format("expected experts ({}) and redundant ({}) divisible by nodes ({})", in.experts, in.redundant, in.nodes));
     require(problems, in.coactivation.empty() || in.coactivation.size() == std::size_t(in.experts) * in.experts,

@@ -22,12 +22,9 @@ struct PlacementInputs {
   std::string placement_file = {};  // for "explicit": JSON {"gpus": [[expert, ...], ...]}
 };
 
-// Strategy names: contiguous, round-robin, lpt, eplb, topology-aware, explicit.
-std::span<const std::string_view> placement_strategy_names();
-
 // Throws ConfigError naming the field (strategy, gpus, redundant, ...) when the inputs cannot be
 // placed, or the explicit file's JSON path when it is malformed.
-Placement place_experts(std::string_view strategy, const PlacementInputs& inputs);
+Placement place_experts(PlacementStrategy strategy, const PlacementInputs& inputs);
 
 // Max over mean of the per-GPU loads (1 = perfectly balanced).
 double placement_imbalance(const Placement& placement, const std::vector<double>& expert_load);

@@ -237,6 +237,38 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
 
 PlanSpec load_plan(const std::string& path) { return parse_plan(read_text_file(path), path); }
 
+namespace {
+
+// One candidate: rejected (with the reason) when it does not fit or cannot be placed, else
+// simulated and held against the plan's latency and throughput targets.
+PlanOutcome evaluate_candidate(const PlanSpec& plan, const PlanCandidate& candidate) {
+  PlanOutcome outcome;
+  outcome.candidate = candidate;
+  try {
+    const auto scenario = parse_scenario(candidate.scenario.dump(), candidate.label);
+    if (auto fit = check_memory_fit(scenario); !fit.fits()) {
+      outcome.rejection = std::move(fit.shortfall);
+      return outcome;
+    }
+    outcome.report = simulate(scenario);
+    outcome.fits = true;
+    const bool decode = scenario.workload.kind == WorkloadKind::Decode;
+    const double step = outcome.report.step_time_s;
+    // Decode emits one token per sequence per step; a prefill serves its sequence in one step.
+    outcome.tokens_per_s_per_user =
+        decode ? 1.0 / step : static_cast<double>(scenario.workload.context_tokens) / step;
+    outcome.meets_latency = !plan.max_latency_ms || step * 1e3 <= *plan.max_latency_ms;
+    if (plan.target_tokens_per_s)
+      outcome.replicas_needed =
+          static_cast<int>(std::ceil(*plan.target_tokens_per_s / outcome.report.tokens_per_s()));
+  } catch (const ConfigError& error) {  // a placement the candidate's sizes cannot make
+    outcome.rejection = error.problems().empty() ? error.what() : error.problems().front().message;
+  }
+  return outcome;
+}
+
+}  // namespace
+
 std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads, const ProgressCallback& progress) {
   std::vector<PlanOutcome> outcomes(plan.candidates.size());
   std::atomic<std::size_t> next{0};
@@ -244,22 +276,7 @@ std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads, const Progr
   std::mutex progress_mutex;
   auto worker = [&] {
     for (std::size_t i = next++; i < outcomes.size(); i = next++) {
-      PlanOutcome& outcome = outcomes[i];
-      outcome.candidate = plan.candidates[i];
-      try {
-        const auto scenario = parse_scenario(outcome.candidate.scenario.dump(), outcome.candidate.label);
-        outcome.report = simulate(scenario);  // throws when it does not fit
-        outcome.fits = true;
-        const bool decode = scenario.workload.kind == WorkloadKind::Decode;
-        const double step = outcome.report.step_time_s;
-        // Decode emits one token per sequence per step; a prefill serves its sequence in one step.
-        outcome.tokens_per_s_per_user = decode ? 1.0 / step : static_cast<double>(scenario.workload.context_tokens) / step;
-        outcome.meets_latency = !plan.max_latency_ms || step * 1e3 <= *plan.max_latency_ms;
-        if (plan.target_tokens_per_s)
-          outcome.replicas_needed = static_cast<int>(std::ceil(*plan.target_tokens_per_s / outcome.report.tokens_per_s()));
-      } catch (const ConfigError& error) {
-        outcome.rejection = error.problems().empty() ? error.what() : error.problems().front().message;
-      }
+      outcomes[i] = evaluate_candidate(plan, plan.candidates[i]);
       const int finished = ++done;
       if (progress) {
         std::lock_guard lock(progress_mutex);

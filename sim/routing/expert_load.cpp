@@ -8,7 +8,7 @@ namespace moesim::sim {
 
 std::vector<double> expert_popularity(const RoutingSpec& routing, int experts, int layer) {
   std::vector<double> popularity(experts, 1.0);
-  if (routing.generator == RoutingGenerator::Zipf) {
+  if (routing.generator == PopularityKind::Zipf) {
     std::vector<int> rank(experts);
     std::iota(rank.begin(), rank.end(), 0);
     // Fisher-Yates over mt19937_64 (fully specified by the standard) keeps runs bit-identical.

@@ -40,7 +40,7 @@ void validate_generator_spec(const GeneratorSpec& spec) {
   problems.throw_if_any("generator");
 }
 
-RoutingGenerator::RoutingGenerator(GeneratorSpec spec) : spec_(std::move(spec)), engine_(spec_.seed) {
+TraceGenerator::TraceGenerator(GeneratorSpec spec) : spec_(std::move(spec)), engine_(spec_.seed) {
   validate_generator_spec(spec_);
   rank_to_expert_.resize(spec_.layers);
   expert_rank_.resize(spec_.layers);
@@ -54,9 +54,9 @@ RoutingGenerator::RoutingGenerator(GeneratorSpec spec) : spec_(std::move(spec)),
   advance_step();
 }
 
-double RoutingGenerator::uniform01() { return static_cast<double>(engine_() >> 11) * 0x1p-53; }
+double TraceGenerator::uniform01() { return static_cast<double>(engine_() >> 11) * 0x1p-53; }
 
-std::uint32_t RoutingGenerator::uniform_below(std::uint32_t bound) {
+std::uint32_t TraceGenerator::uniform_below(std::uint32_t bound) {
   // reject the top partial range so every residue is equally likely
   const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
   std::uint64_t value = engine_();
@@ -64,7 +64,7 @@ std::uint32_t RoutingGenerator::uniform_below(std::uint32_t bound) {
   return static_cast<std::uint32_t>(value % bound);
 }
 
-void RoutingGenerator::advance_step() {
+void TraceGenerator::advance_step() {
   const bool skewed = spec_.kind != "uniform";
   const auto swaps = static_cast<std::uint32_t>(std::lround(spec_.drift * spec_.experts / 2.0));
   for (std::uint32_t layer = 0; layer < spec_.layers; ++layer) {
@@ -99,7 +99,7 @@ void top_indices(const std::vector<double>& scores, std::vector<std::uint32_t>& 
 
 }  // namespace
 
-void RoutingGenerator::draw_group_limited(const std::vector<double>& log_weights, std::uint32_t* out) {
+void TraceGenerator::draw_group_limited(const std::vector<double>& log_weights, std::uint32_t* out) {
   // Gumbel-top-k: adding Gumbel noise to log-weights and taking the top k draws k experts without
   // replacement in proportion to their weights (the Plackett-Luce model); the noisy scores then
   // stand in for gate affinities in DeepSeek's group-limited selection.
@@ -134,7 +134,7 @@ void RoutingGenerator::draw_group_limited(const std::vector<double>& log_weights
   std::copy(chosen.begin(), chosen.end(), out);
 }
 
-void RoutingGenerator::draw_token(const std::vector<double>& cumulative, const std::vector<double>& log_weights,
+void TraceGenerator::draw_token(const std::vector<double>& cumulative, const std::vector<double>& log_weights,
                                   std::uint32_t* out) {
   // Rejecting repeats draws each next expert from the weights renormalised over those not yet
   // chosen: sampling without replacement. A very hot expert could make that slow, so after a bounded
@@ -157,7 +157,7 @@ void RoutingGenerator::draw_token(const std::vector<double>& cumulative, const s
   spec_.topk_group = topk_group;
 }
 
-bool RoutingGenerator::next(TraceBlock& block) {
+bool TraceGenerator::next(TraceBlock& block) {
   if (step_ == spec_.steps) return false;
   std::vector<double> weights = weights_[layer_];
   if (spec_.burst_probability > 0 && uniform01() < spec_.burst_probability)

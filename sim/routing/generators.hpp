@@ -33,9 +33,9 @@ struct GeneratorSpec {
 void validate_generator_spec(const GeneratorSpec& spec);
 
 // Streams blocks of generated routing; memory holds one block of state.
-class RoutingGenerator {
+class TraceGenerator {
  public:
-  explicit RoutingGenerator(GeneratorSpec spec);
+  explicit TraceGenerator(GeneratorSpec spec);
   TraceShape shape() const { return {spec_.layers, spec_.experts, spec_.top_k, ScoreType::None}; }
   // Step 0 layer 0, step 0 layer 1, ...; false after steps × layers blocks.
   bool next(TraceBlock& block);

@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "sim/spec/model_spec.hpp"
+#include "sim/traces/import.hpp"
 
 namespace moesim::sim {
 
@@ -18,5 +21,11 @@ struct TraceReplayOptions {
 // ConfigError naming the file when experts, top-k or layers do not match.
 std::vector<std::vector<double>> trace_expert_popularity(const std::string& path, const ModelSpec& model,
                                                          const TraceReplayOptions& options = {});
+// The same over an opened source (named `path` in messages), read from its current block to the end.
+std::vector<std::vector<double>> trace_expert_popularity(RoutingSource& source, const std::string& path,
+                                                         const ModelSpec& model,
+                                                         const TraceReplayOptions& options = {});
+// How the simulator opens a trace for `model`: experts and top-k given for formats that need them.
+std::unique_ptr<RoutingSource> open_trace_for(const std::string& path, const ModelSpec& model);
 
 }  // namespace moesim::sim

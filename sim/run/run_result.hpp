@@ -43,10 +43,10 @@ struct Report {
   std::string workload;
   int gpus = 0;
   std::string profile_source = "roofline";
-  std::string profile_name;
-  std::string network_model = "analytic";
+  std::string profile_name;  // which measured profile, when profile_source is "measured"
+  std::string network_model = "analytic";  // how all-to-alls were priced: "flow" or "analytic"
   Overlap overlap = Overlap::None;  // as the scenario's parallelism
-  int micro_batches = 1;  // how all-to-alls were priced: "flow" or "analytic"  // which measured profile, when profile_source is "measured"
+  int micro_batches = 1;
   double step_time_s = 0;
   double tokens_per_step = 0;
   double dropped_tokens = 0;

@@ -15,7 +15,6 @@
 #include "sim/routing/policy.hpp"
 #include "sim/cost/layer_cost_model.hpp"
 #include "sim/cost/measured_profile.hpp"
-#include "sim/spec/builtin_profiles.hpp"
 #include "base/config_error.hpp"
 
 namespace moesim::sim {
@@ -42,98 +41,15 @@ std::vector<BusyLink> busiest_links(const std::vector<CostedLink>& links, const 
   return busy;
 }
 
-double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
-  return static_cast<double>(s.workload.tokens_per_gpu) / s.parallelism.attention_tensor_parallel /
-         s.parallelism.micro_batches;
-}
 
-void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
-  ProblemList problems;
-  const ModelSpec& m = s.model;
-  const auto layers = static_cast<std::size_t>(m.moe_layers);
-  if (!o.expert_popularity.empty() && o.expert_popularity.size() != layers)
-    problems.add("routing", fmt::format("expected loads for {} MoE layers, got {}", layers, o.expert_popularity.size()));
-  for (std::size_t l = 0; l < o.expert_popularity.size(); ++l) {
-    const auto& row = o.expert_popularity[l];
-    double total = 0;
-    bool valid = row.size() == static_cast<std::size_t>(m.experts);
-    for (double v : row) {
-      valid = valid && std::isfinite(v) && v >= 0;
-      total += v;
-    }
-    if (!valid || total <= 0)
-      problems.add(fmt::format("routing/layer {}", l),
-                   fmt::format("expected {} finite non-negative expert loads with a positive sum", m.experts));
-  }
-  if (!o.placements.empty() && o.placements.size() != layers)
-    problems.add("placement", fmt::format("expected placements for {} MoE layers, got {}", layers, o.placements.size()));
-  for (std::size_t l = 0; l < o.placements.size(); ++l) {
-    const auto& p = o.placements[l];
-    bool valid = p.gpus == s.parallelism.expert_parallel && p.replicas.size() == static_cast<std::size_t>(m.experts) &&
-                 p.slots.size() == static_cast<std::size_t>(p.gpus);
-    for (std::size_t e = 0; valid && e < p.replicas.size(); ++e) {
-      valid = !p.replicas[e].empty();
-      for (int gpu : p.replicas[e]) valid = valid && gpu >= 0 && gpu < p.gpus;
-    }
-    if (!valid)
-      problems.add(fmt::format("placement/layer {}", l),
-                   fmt::format("expected every one of {} experts on at least one of {} GPUs", m.experts,
-                               s.parallelism.expert_parallel));
-  }
-  if (!o.routing_outcomes.empty() && o.routing_outcomes.size() != layers)
-    problems.add("routing", fmt::format("expected policy outcomes for {} MoE layers, got {}", layers, o.routing_outcomes.size()));
-  for (std::size_t l = 0; l < o.routing_outcomes.size(); ++l) {
-    const auto& outcome = o.routing_outcomes[l];
-    if (outcome.tokens <= 0 || outcome.kept.size() != static_cast<std::size_t>(m.experts) ||
-        outcome.dropped_per_gpu.size() != static_cast<std::size_t>(s.parallelism.expert_parallel) ||
-        outcome.unrouted_per_rank.size() != static_cast<std::size_t>(s.parallelism.expert_parallel))
-      problems.add(fmt::format("routing/layer {}", l),
-                   fmt::format("expected a policy outcome over {} experts and {} GPUs with tokens", m.experts,
-                               s.parallelism.expert_parallel));
-  }
-  problems.throw_if_any(s.source);
-}
 
 }  // namespace
 
-std::vector<std::vector<double>> expert_loads(const ScenarioSpec& s, const SimulationOverrides& o) {
-  const ModelSpec& m = s.model;
-  const double tokens_per_group = tokens_per_gpu_per_micro_batch(s) * s.parallelism.expert_parallel;
-  std::vector<std::vector<double>> loads;
-  for (int layer = 0; layer < m.moe_layers; ++layer) {
-    auto popularity = o.expert_popularity.empty() ? expert_popularity(s.workload.routing, m.experts, layer)
-                                                  : o.expert_popularity[layer];
-    const double total = std::accumulate(popularity.begin(), popularity.end(), 0.0);
-    for (double& p : popularity) p /= total;
-    loads.push_back(expected_expert_load(popularity, tokens_per_group, m.top_k));
-  }
-  return loads;
-}
 
-std::vector<Placement> scenario_placements(const ScenarioSpec& s, const std::vector<std::vector<double>>& loads) {
-  std::vector<Placement> placements;
-  const int ep = s.parallelism.expert_parallel;
-  const bool simple = s.placement.strategy == "contiguous" || s.placement.strategy == "round-robin";
-  for (const auto& load : loads) {
-    if (simple) {
-      placements.push_back(make_placement(s.placement, s.model.experts, ep, load));
-      continue;
-    }
-    // Load-aware strategies place each layer by its own load, as EPLB rebalances per layer.
-    PlacementInputs inputs;
-    inputs.experts = s.model.experts;
-    inputs.gpus = ep;
-    inputs.nodes = std::max(1, ep / s.cluster.system.gpus_per_node);
-    inputs.redundant = s.placement.redundant_experts;
-    inputs.expert_load = load;
-    inputs.groups = s.model.expert_groups > 1 ? s.model.expert_groups : 0;
-    inputs.placement_file = s.placement.file;
-    placements.push_back(place_experts(s.placement.strategy, inputs));
-  }
-  return placements;
-}
 
-Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const SimulationOverrides& overrides) {
+Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
+  const ScenarioSpec& s = inputs.scenario;
+  const SimulationOverrides& overrides = inputs.overrides;
   check_overrides(s, overrides);
   const auto all_loads = expert_loads(s, overrides);
   const auto placements = overrides.placements.empty() ? scenario_placements(s, all_loads) : overrides.placements;
@@ -152,9 +68,9 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.scenario = s.name;
   r.model = m.name;
   r.cluster = s.cluster.name;
-  r.workload = std::string(workload_kind_name(s.workload.kind));
+  r.workload = std::string(choice_name(s.workload.kind));
   r.overlap = s.parallelism.overlap;
-  r.routing = std::string(routing_mode_name(s.policy.routing));
+  r.routing = std::string(choice_name(s.policy.routing));
   r.micro_batches = s.parallelism.micro_batches;
   r.gpus = s.cluster.gpus();
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
@@ -162,26 +78,12 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   r.device_memory_bytes = s.cluster.device.hbm_bytes;
   r.memory = ensure_fits(s);
 
-  // The scenario's profile: a named or built-in one must hold this model; "auto" uses the profile
-  // measured on this device when it does, and the roofline otherwise.
-  std::optional<MeasuredProfile> profile;
-  if (s.profile.source == "auto") {
-    if (const auto name = builtin_profile_for_device(s.cluster.device.name)) {
-      profile = load_profile(*name);
-      if (profile->model(m.name) == nullptr) profile.reset();
-    }
-  } else if (s.profile.source != "roofline") {
-    profile = load_profile(s.profile.source);
-    if (profile->model(m.name) == nullptr)
-      throw ConfigError(s.source, {{"/profile", fmt::format("profile {} holds no measurements for {} (it has: {}); measure it "
-                                                            "with moesim-profile or use \"roofline\"",
-                                                            s.profile.source, m.name, fmt::join(profile->model_names(), ", "))}});
-  }
+  const std::optional<MeasuredProfile>& profile = inputs.profile;
   std::optional<NetworkModel> network;
   const bool flows = s.network.model == NetworkModelKind::Flow ||
                      (s.network.model == NetworkModelKind::Auto && s.parallelism.expert_parallel <= kAutoFlowMaxGpus);
   r.network_model = flows ? "flow" : "analytic";
-  r.dispatch = s.network.dispatch == DispatchKind::Hierarchical ? "hierarchical" : "direct";
+  r.dispatch = std::string(choice_name(s.network.dispatch));
   r.dedup = s.network.dedup;
   if (flows)
     network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
@@ -309,6 +211,11 @@ Report simulate(const ScenarioSpec& s, const ProgressCallback& progress, const S
   }
   r.busiest_links = busiest_links(model.links(), link_bytes, r.step_time_s);
   return r;
+}
+
+Report simulate(const ScenarioSpec& scenario, const ProgressCallback& progress,
+                const SimulationOverrides& overrides) {
+  return simulate(resolve_inputs(scenario, overrides), progress);
 }
 
 }  // namespace moesim::sim

@@ -4,13 +4,15 @@
 #include <string>
 #include <string_view>
 
+#include "sim/spec/choices.hpp"
+
 namespace moesim::sim {
 
 struct ClusterPreset {
   std::string name;
   std::string system;  // topology::NodeSystem name
   int nodes;
-  std::string fabric;  // "ib-fat-tree", "roce" or "none"
+  FabricKind fabric;
   double oversubscription;
   std::string description;
 };

@@ -47,8 +47,6 @@ constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency", "
                                                "network_efficiency"};
 constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
 constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup"};
-constexpr std::string_view kNetworkModels[] = {"auto", "flow", "analytic"};
-constexpr std::string_view kDispatchKinds[] = {"direct", "hierarchical"};
 
 constexpr SectionFields kSections[] = {
     {"", kRootFields},
@@ -64,21 +62,12 @@ constexpr SectionFields kSections[] = {
     {"/price", kPriceFields},
 };
 
-constexpr std::string_view kFabrics[] = {"ib-fat-tree", "roce", "none"};
-constexpr std::string_view kOverlaps[] = {"none", "comm-compute", "two-micro-batch"};
-constexpr std::string_view kWorkloads[] = {"training", "prefill", "decode"};
-constexpr std::string_view kDrops[] = {"probs", "position"};
-constexpr std::string_view kRoutingModes[] = {"token-choice", "expert-choice"};
-constexpr std::string_view kReplicaChoices[] = {"round-robin", "same-node-first", "least-loaded"};
-constexpr std::string_view kGenerators[] = {"uniform", "zipf"};
-constexpr std::string_view kGatings[] = {"softmax", "sigmoid"};
-constexpr std::string_view kStrategies[] = {"contiguous", "round-robin", "lpt", "eplb", "topology-aware", "explicit"};
 
-template <class Enum, std::size_t N>
-Enum enum_at(std::string_view text, const std::string_view (&names)[N]) {
-  for (std::size_t i = 0; i < N; ++i)
-    if (names[i] == text) return static_cast<Enum>(i);
-  return static_cast<Enum>(0);
+// A choice read through its name table; an unknown name is already a problem in `problems`.
+template <typename Enum>
+Enum read_choice(FieldReader& reader, std::string_view key, Enum fallback) {
+  const auto name = reader.choice(key, kChoiceNames<Enum>, std::string(choice_name(fallback)));
+  return choice_from_name<Enum>(name).value_or(fallback);
 }
 
 std::vector<std::string> names_of(auto const& items) {
@@ -138,7 +127,7 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
   m.shared_expert_ffn = opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0);
   m.dense_ffn = opt_int("dense_ffn", m.dense_ffn ? m.dense_ffn : m.expert_ffn, 0);
   m.gated_ffn = r.boolean("gated_ffn", m.gated_ffn);
-  m.gating = enum_at<Gating>(r.choice("gating", kGatings, preset ? std::string(kGatings[static_cast<int>(m.gating)]) : "softmax"), kGatings);
+  m.gating = read_choice(r, "gating", preset ? m.gating : Gating::Softmax);
   m.expert_groups = static_cast<int>(opt_int("expert_groups", m.expert_groups, 1));
   m.topk_groups = static_cast<int>(opt_int("topk_groups", m.topk_groups, 1));
   m.attention_params_per_layer = opt_int("attention_params_per_layer", m.attention_params_per_layer, 0);
@@ -202,10 +191,7 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
                                        topology::find_nic(nic_name),
                                        names_of(topology::nic_presets()), problems))
     c.nic = *nic;
-  // kFabrics lists ib-fat-tree first but FabricKind starts at None: map by name.
-  const auto fabric_text = r.choice("fabric", kFabrics, preset ? preset->fabric : std::string("ib-fat-tree"));
-  c.fabric = fabric_text == "none" ? FabricKind::None
-             : fabric_text == "roce" ? FabricKind::Roce : FabricKind::InfinibandFatTree;
+  c.fabric = read_choice(r, "fabric", preset ? preset->fabric : FabricKind::InfinibandFatTree);
   c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
   c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
   r.finish();
@@ -234,7 +220,7 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
       r.integer("attention_data_parallel", 1, 1'000'000,
                 std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
   p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
-  p.overlap = enum_at<Overlap>(r.choice("overlap", kOverlaps, "none"), kOverlaps);
+  p.overlap = read_choice(r, "overlap", Overlap::None);
   r.finish();
   if (gpus <= 0) return p;  // the cluster was invalid and has been reported
   if (gpus % p.expert_parallel != 0)
@@ -257,13 +243,13 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
   static const Json kEmpty = Json::object();
   FieldReader r(value ? *value : kEmpty, "/workload", problems, kWorkloadFields);
   WorkloadSpec w;
-  w.kind = enum_at<WorkloadKind>(r.choice("kind", kWorkloads, "prefill"), kWorkloads);
+  w.kind = read_choice(r, "kind", WorkloadKind::Prefill);
   w.tokens_per_gpu = r.integer("tokens_per_gpu", 1, 1LL << 24, 4096);
   w.context_tokens = r.integer("context_tokens", 1, 1LL << 24, 4096);
   w.steps = static_cast<int>(r.integer("steps", 1, 1'000'000, 1));
   if (const Json* routing = r.child("routing")) {
     FieldReader rr(*routing, r.path_of("routing"), problems, kRoutingFields);
-    w.routing.generator = enum_at<RoutingGenerator>(rr.choice("generator", kGenerators, "uniform"), kGenerators);
+    w.routing.generator = read_choice(rr, "generator", PopularityKind::Uniform);
     w.routing.zipf_exponent = rr.number("zipf_exponent", 0, 10, 1.0);
     w.routing.seed = static_cast<std::uint64_t>(rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
     rr.finish();
@@ -282,11 +268,11 @@ PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& p
                              (*value)["capacity_factor"].is_null();
   const auto factor = r.optional_number("capacity_factor", 0, 64);
   p.capacity_factor = factor ? *factor : (explicit_null ? 0.0 : model.default_capacity_factor);
-  p.drop = enum_at<DropPolicy>(r.choice("drop", kDrops, "probs"), kDrops);
+  p.drop = read_choice(r, "drop", DropPolicy::Probs);
   p.pad_to_capacity = r.boolean("pad_to_capacity", false);
   p.min_capacity = r.integer("min_capacity", 0, 1LL << 31, 0);
-  p.routing = enum_at<RoutingMode>(r.choice("routing", kRoutingModes, "token-choice"), kRoutingModes);
-  p.replica_choice = enum_at<ReplicaChoice>(r.choice("replica_choice", kReplicaChoices, "round-robin"), kReplicaChoices);
+  p.routing = read_choice(r, "routing", RoutingMode::TokenChoice);
+  p.replica_choice = read_choice(r, "replica_choice", ReplicaChoice::RoundRobin);
   r.finish();
   const bool expert_choice = p.routing == RoutingMode::ExpertChoice;
   if (p.min_capacity > 0 && p.capacity_factor == 0 && !expert_choice)
@@ -361,12 +347,12 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   static const Json kEmpty = Json::object();
   const Json* placement = root.child("placement");
   FieldReader pr(placement ? *placement : kEmpty, "/placement", problems, kPlacementFields);
-  s.placement.strategy = pr.choice("strategy", kStrategies, "contiguous");
+  s.placement.strategy = read_choice(pr, "strategy", PlacementStrategy::Contiguous);
   s.placement.redundant_experts = static_cast<int>(pr.integer("redundant_experts", 0, 1 << 20, 0));
   s.placement.file = pr.string("file", "");
-  if (s.placement.strategy == "explicit" && s.placement.file.empty())
+  if (s.placement.strategy == PlacementStrategy::Explicit && s.placement.file.empty())
     problems.add(pr.path_of("file"), "missing required field (expected the placement file of strategy \"explicit\")");
-  if (s.placement.strategy != "explicit" && !s.placement.file.empty())
+  if (s.placement.strategy != PlacementStrategy::Explicit && !s.placement.file.empty())
     problems.add(pr.path_of("file"), "expected only with strategy \"explicit\"");
   pr.finish();
 
@@ -378,8 +364,8 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.price = read_price(root.child("price"), problems);
   if (const Json* network = root.child("network")) {
     FieldReader nr(*network, "/network", problems, kNetworkFields);
-    s.network.model = enum_at<NetworkModelKind>(nr.choice("model", kNetworkModels, "auto"), kNetworkModels);
-    s.network.dispatch = enum_at<DispatchKind>(nr.choice("dispatch", kDispatchKinds, "direct"), kDispatchKinds);
+    s.network.model = read_choice(nr, "model", NetworkModelKind::Auto);
+    s.network.dispatch = read_choice(nr, "dispatch", DispatchKind::Direct);
     s.network.dedup = nr.boolean("dedup", false);
     const int ep = s.parallelism.expert_parallel, domain = s.cluster.system.gpus_per_scale_up_domain;
     if (s.network.dispatch == DispatchKind::Hierarchical && domain > 0 && ep > domain && ep % domain != 0)
@@ -409,8 +395,5 @@ ScenarioSpec load_scenario(const std::string& name_or_path) {
 
 std::span<const SectionFields> scenario_fields() { return kSections; }
 
-std::string_view workload_kind_name(WorkloadKind kind) { return kWorkloads[static_cast<int>(kind)]; }
-std::string_view overlap_name(Overlap overlap) { return kOverlaps[static_cast<int>(overlap)]; }
-std::string_view routing_mode_name(RoutingMode mode) { return kRoutingModes[static_cast<int>(mode)]; }
 
 }  // namespace moesim::sim

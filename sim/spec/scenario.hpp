@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/spec/choices.hpp"
 #include "sim/spec/device_presets.hpp"
 #include "sim/spec/model_spec.hpp"
 #include "topology/nic_presets.hpp"
@@ -16,13 +17,6 @@ namespace moesim::sim {
 
 inline constexpr int kScenarioSchemaVersion = 1;
 
-enum class FabricKind { None, InfinibandFatTree, Roce };
-enum class Overlap { None, CommCompute, TwoMicroBatch };
-enum class WorkloadKind { Training, Prefill, Decode };
-enum class DropPolicy { Probs, Position };
-enum class RoutingMode { TokenChoice, ExpertChoice };
-enum class ReplicaChoice { RoundRobin, SameNodeFirst, LeastLoaded };
-enum class RoutingGenerator { Uniform, Zipf };
 
 struct ClusterSpec {
   std::string name;  // preset name, or "custom"
@@ -45,7 +39,7 @@ struct ParallelismSpec {
 };
 
 struct PlacementSpec {
-  std::string strategy = "contiguous";  // contiguous, round-robin, lpt, eplb, topology-aware, explicit
+  PlacementStrategy strategy = PlacementStrategy::Contiguous;
   int redundant_experts = 0;  // extra expert slots across the EP group
   std::string file;           // the placement file of "explicit"
 };
@@ -61,7 +55,7 @@ struct PolicySpec {
 };
 
 struct RoutingSpec {
-  RoutingGenerator generator = RoutingGenerator::Uniform;
+  PopularityKind generator = PopularityKind::Uniform;
   double zipf_exponent = 1.0;
   std::uint64_t seed = 1;
 };
@@ -83,11 +77,6 @@ struct ProfileSpec {
   double network_efficiency = 0.8;   // share of link line rate a collective reaches
 };
 
-enum class NetworkModelKind { Auto, Flow, Analytic };
-// Direct: every GPU sends each token copy straight to the GPU holding the expert.
-// Hierarchical (DeepEP's internode mode): a copy for another scale-up domain crosses the fabric to
-// the GPU there with the sender's local index (same rail), which forwards it over NVLink.
-enum class DispatchKind { Direct, Hierarchical };
 
 // EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box
 // (release build): DeepSeek-V3 prefill at EP 64 takes 19.5 s with flows against 0.07 s
@@ -138,8 +127,5 @@ struct SectionFields {
 };
 std::span<const SectionFields> scenario_fields();
 
-std::string_view workload_kind_name(WorkloadKind kind);
-std::string_view overlap_name(Overlap overlap);
-std::string_view routing_mode_name(RoutingMode mode);
 
 }  // namespace moesim::sim

@@ -17,6 +17,9 @@ class ReaderSource : public RoutingSource {
   explicit ReaderSource(const std::string& path) : reader_(path) {}
   TraceShape shape() const override { return reader_.shape(); }
   bool next(TraceBlock& block) override { return reader_.next(block); }
+  void rewind() override {
+    if (reader_.steps() > 0) reader_.seek_step(0);
+  }
 
  private:
   TraceReader reader_;
@@ -28,9 +31,10 @@ class BlockSource : public RoutingSource {
   TraceShape shape() const override { return shape_; }
   bool next(TraceBlock& block) override {
     if (next_ == blocks_.size()) return false;
-    block = std::move(blocks_[next_++]);
+    block = blocks_[next_++];  // copied: a rewound pass reads the blocks again
     return true;
   }
+  void rewind() override { next_ = 0; }
 
  private:
   TraceShape shape_;
@@ -51,6 +55,7 @@ class CountSource : public RoutingSource {
     return true;
   }
   const CountMatrix* counts() const override { return &counts_; }
+  void rewind() override { row_ = 0; }
 
  private:
   CountMatrix counts_;

@@ -26,6 +26,8 @@ class RoutingSource {
   virtual TraceShape shape() const = 0;
   // Blocks in (step, layer) order, as TraceReader gives them; false at the end.
   virtual bool next(TraceBlock& block) = 0;
+  // Starts the blocks again from the first, so one opened source serves several passes.
+  virtual void rewind() = 0;
   // The counts themselves when the input is a count matrix; nullptr for per-token routing.
   virtual const CountMatrix* counts() const { return nullptr; }
 };

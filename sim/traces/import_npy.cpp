@@ -49,6 +49,7 @@ class ManifestSource : public RoutingSource {
     if (++layer_ == files_.layers) layer_ = 0, ++step_;
     return true;
   }
+  void rewind() override { step_ = layer_ = 0; }
 
  private:
   void load(std::size_t step, std::size_t layer, TraceBlock& block) {

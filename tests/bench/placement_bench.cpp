@@ -26,7 +26,7 @@ constexpr double kTokensPerGpu = 4096;  // a prefill step
 // divide, so EPLB is global).
 std::vector<PlacementInputs> deepseek_layers(int gpus, int redundant) {
   RoutingSpec routing;
-  routing.generator = RoutingGenerator::Zipf;
+  routing.generator = PopularityKind::Zipf;
   routing.zipf_exponent = 0.8;
   routing.seed = 3;
   std::vector<PlacementInputs> layers;
@@ -43,7 +43,7 @@ std::vector<PlacementInputs> deepseek_layers(int gpus, int redundant) {
   return layers;
 }
 
-void place_all_layers(benchmark::State& state, std::string_view strategy) {
+void place_all_layers(benchmark::State& state, PlacementStrategy strategy) {
   const auto layers = deepseek_layers(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   std::vector<Placement> placements(layers.size());
   for (auto _ : state)
@@ -58,9 +58,9 @@ void place_all_layers(benchmark::State& state, std::string_view strategy) {
   state.counters["worst_imbalance"] = worst_imbalance;
 }
 
-void BM_PlaceEplb(benchmark::State& state) { place_all_layers(state, "eplb"); }
-void BM_PlaceLpt(benchmark::State& state) { place_all_layers(state, "lpt"); }
-void BM_PlaceTopologyAware(benchmark::State& state) { place_all_layers(state, "topology-aware"); }
+void BM_PlaceEplb(benchmark::State& state) { place_all_layers(state, PlacementStrategy::Eplb); }
+void BM_PlaceLpt(benchmark::State& state) { place_all_layers(state, PlacementStrategy::Lpt); }
+void BM_PlaceTopologyAware(benchmark::State& state) { place_all_layers(state, PlacementStrategy::TopologyAware); }
 void deepseek_cases(benchmark::internal::Benchmark* bench) {
   bench->ArgNames({"gpus", "redundant"})->Args({32, 32})->Args({256, 256})->Unit(benchmark::kMillisecond);
 }

@@ -42,7 +42,7 @@ class SyntheticTrace {
     spec.tokens = kTokens;
     spec.steps = kSteps;
     spec.seed = 7;
-    RoutingGenerator generator(spec);
+    TraceGenerator generator(spec);
     TraceWriter writer(path_, generator.shape());
     TraceBlock block;
     while (generator.next(block)) writer.write_block(block);

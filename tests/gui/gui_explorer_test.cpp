@@ -256,8 +256,6 @@ class ExplorerTest : public QObject {
   }
 
   void switching_the_network_model_keeps_placements_and_history() {
-    if (!ExplorerDocument::has_network_models())
-      QSKIP("this scenario format has no /network/model");
     QTemporaryDir dir;
     MainWindow window;
     auto* document = window.document();
@@ -290,7 +288,7 @@ class ExplorerTest : public QObject {
     QVERIFY(next_result(window));
     QCOMPARE(document->run_scenario().policy.replica_choice, sim::ReplicaChoice::LeastLoaded);
     QCOMPARE(document->placements()[0].slots, placed);
-    QVERIFY(!document->set_replica_choice("nearest"));  // the parser's message, with its path
+    QVERIFY(!document->set_replica_choice("nearest"));  // refused, naming the field
     QVERIFY(document->problems().join('\n').contains("/policy/replica_choice"));
     QCOMPARE(document->replica_choice(), std::string("least-loaded"));
   }

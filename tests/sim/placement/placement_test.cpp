@@ -23,7 +23,7 @@ TEST(ExpectedExpertLoad, NoExpertTakesMoreThanEveryToken) {
 }
 
 TEST(ExpertPopularity, ZipfIsSeededAndSkewed) {
-  RoutingSpec zipf{RoutingGenerator::Zipf, 1.0, 7};
+  RoutingSpec zipf{PopularityKind::Zipf, 1.0, 7};
   const auto a = expert_popularity(zipf, 8, 0);
   EXPECT_EQ(a, expert_popularity(zipf, 8, 0));
   // Zipf(1) over 8: the top expert has 1 / H_8 = 1 / 2.718 = 0.368 of the traffic.
@@ -32,9 +32,9 @@ TEST(ExpertPopularity, ZipfIsSeededAndSkewed) {
 
 TEST(Placement, ContiguousAndRoundRobin) {
   const std::vector<double> load(4, 1.0);
-  const auto contiguous = make_placement({"contiguous", 0, {}}, 4, 2, load);
+  const auto contiguous = make_placement({PlacementStrategy::Contiguous, 0, {}}, 4, 2, load);
   EXPECT_EQ(contiguous.slots[0], (std::vector<int>{0, 1}));
-  const auto round_robin = make_placement({"round-robin", 0, {}}, 4, 2, load);
+  const auto round_robin = make_placement({PlacementStrategy::RoundRobin, 0, {}}, 4, 2, load);
   EXPECT_EQ(round_robin.slots[0], (std::vector<int>{0, 2}));
 }
 
@@ -43,7 +43,7 @@ TEST(Placement, RedundantSlotsReplicateTheHottestWhereTheyFit) {
   // G1 {2,3}. Slot 1: expert 0 (100 per replica) goes to the lighter G1 (20 < 110). Slot 2: expert
   // 0 is now on both GPUs and G1 is full, so the next hottest expert G0 lacks, 2, goes to G0.
   // Each GPU then carries 50 + 10 + 5 = 65 tokens.
-  const auto p = make_placement({"contiguous", 2, {}}, 4, 2, {100, 10, 10, 10});
+  const auto p = make_placement({PlacementStrategy::Contiguous, 2, {}}, 4, 2, {100, 10, 10, 10});
   EXPECT_EQ(p.slots[1], (std::vector<int>{2, 3, 0}));
   EXPECT_EQ(p.slots[0], (std::vector<int>{0, 1, 2}));
   const auto loads = gpu_loads(p, {100, 10, 10, 10});
@@ -53,7 +53,7 @@ TEST(Placement, RedundantSlotsReplicateTheHottestWhereTheyFit) {
 
 TEST(Placement, UnevenExpertCountsSpreadByAtMostOne) {
   // 128 experts over 72 GPUs: 56 GPUs hold 2 and 16 hold 1 before redundancy.
-  const auto p = make_placement({"contiguous", 0, {}}, 128, 72, std::vector<double>(128, 1.0));
+  const auto p = make_placement({PlacementStrategy::Contiguous, 0, {}}, 128, 72, std::vector<double>(128, 1.0));
   int twos = 0, ones = 0;
   for (const auto& slots : p.slots) (slots.size() == 2 ? twos : ones) += 1;
   EXPECT_EQ(twos, 56);

@@ -14,8 +14,8 @@ TEST(PlacementStrategies, LptBalancesWhatContiguousCannot) {
   // 12 / 9 = 4/3. LPT, heaviest first to the lighter GPU: 7 -> g0, 5 -> g1, 4 -> g1 (5 < 7),
   // 2 -> g0: 9 and 9, imbalance 1.
   PlacementInputs in{.experts = 4, .gpus = 2, .expert_load = {7, 5, 4, 2}};
-  EXPECT_DOUBLE_EQ(placement_imbalance(place_experts("contiguous", in), in.expert_load), 4.0 / 3.0);
-  const auto lpt = place_experts("lpt", in);
+  EXPECT_DOUBLE_EQ(placement_imbalance(place_experts(PlacementStrategy::Contiguous, in), in.expert_load), 4.0 / 3.0);
+  const auto lpt = place_experts(PlacementStrategy::Lpt, in);
   EXPECT_EQ(lpt.slots, (std::vector<std::vector<int>>{{0, 3}, {1, 2}}));
   EXPECT_DOUBLE_EQ(placement_imbalance(lpt, in.expert_load), 1.0);
 }
@@ -41,7 +41,7 @@ TEST(PlacementStrategies, HierarchicalEplbWorkedByHand) {
   // Total 32, mean 8, max 9.33 = 28/3: imbalance 28/3 / 8 = 7/6.
   PlacementInputs in{.experts = 8, .gpus = 4, .nodes = 2, .redundant = 4,
                      .expert_load = {10, 2, 1, 1, 6, 6, 3, 3}, .groups = 4};
-  const auto placement = place_experts("eplb", in);
+  const auto placement = place_experts(PlacementStrategy::Eplb, in);
   EXPECT_EQ(placement.slots, (std::vector<std::vector<int>>{{0, 0, 1}, {0, 6, 7}, {4, 5, 2}, {4, 5, 3}}));
   EXPECT_NEAR(placement_imbalance(placement, in.expert_load), 7.0 / 6.0, 1e-12);
   EXPECT_EQ(placement.replicas[0], (std::vector<int>{0, 0, 1}));
@@ -50,8 +50,8 @@ TEST(PlacementStrategies, HierarchicalEplbWorkedByHand) {
 TEST(PlacementStrategies, GlobalEplbWhenGroupsDoNotDivideNodes) {
   // 3 groups cannot split over 2 nodes: global replication + packing, same as LPT with replicas.
   PlacementInputs in{.experts = 6, .gpus = 2, .nodes = 2, .expert_load = {6, 5, 4, 3, 2, 1}, .groups = 3};
-  const auto eplb = place_experts("eplb", in);
-  EXPECT_EQ(eplb.slots, place_experts("lpt", in).slots);
+  const auto eplb = place_experts(PlacementStrategy::Eplb, in);
+  EXPECT_EQ(eplb.slots, place_experts(PlacementStrategy::Lpt, in).slots);
 }
 
 TEST(PlacementStrategies, TopologyAwareKeepsCoActivatedExpertsOnOneNode) {
@@ -62,7 +62,7 @@ TEST(PlacementStrategies, TopologyAwareKeepsCoActivatedExpertsOnOneNode) {
   coactivation[0 * 4 + 3] = 100;
   coactivation[1 * 4 + 2] = 100;
   PlacementInputs in{.experts = 4, .gpus = 2, .nodes = 2, .expert_load = {1, 1, 1, 1}, .coactivation = coactivation};
-  const auto placement = place_experts("topology-aware", in);
+  const auto placement = place_experts(PlacementStrategy::TopologyAware, in);
   EXPECT_EQ(placement.slots, (std::vector<std::vector<int>>{{0, 3}, {1, 2}}));
 }
 
@@ -71,7 +71,7 @@ TEST(PlacementStrategies, ExplicitFilesAreValidated) {
   std::ofstream(path) << R"({"gpus": [[0, 1], [2, 2]]})";
   PlacementInputs in{.experts = 4, .gpus = 2, .expert_load = {1, 1, 1, 1}, .placement_file = path.string()};
   try {
-    place_experts("explicit", in);
+    place_experts(PlacementStrategy::Explicit, in);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
     // expert 2 twice on GPU 1, expert 3 nowhere: two problems
@@ -80,15 +80,15 @@ TEST(PlacementStrategies, ExplicitFilesAreValidated) {
     EXPECT_EQ(error.problems()[1].message, "expected every expert placed; expert 3 is on no GPU");
   }
   std::ofstream(path) << R"({"gpus": [[0, 3], [2, 1]]})";
-  EXPECT_EQ(place_experts("explicit", in).replicas[3], (std::vector<int>{0}));
+  EXPECT_EQ(place_experts(PlacementStrategy::Explicit, in).replicas[3], (std::vector<int>{0}));
 }
 
 TEST(PlacementStrategies, UnevenSlotsAndUnknownStrategiesAreRefused) {
   // 4 experts + 1 redundant = 5 slots cannot split over 2 GPUs
   PlacementInputs in{.experts = 4, .gpus = 2, .redundant = 1, .expert_load = {1, 1, 1, 1}};
-  EXPECT_THROW(place_experts("lpt", in), ConfigError);
+  EXPECT_THROW(place_experts(PlacementStrategy::Lpt, in), ConfigError);
   in.redundant = 0;
-  EXPECT_THROW(place_experts("random", in), ConfigError);
+  EXPECT_FALSE(choice_from_name<PlacementStrategy>("random").has_value());
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "sim/plan/plan.hpp"
 
 #include <gtest/gtest.h>
@@ -105,11 +106,32 @@ TEST(Plan, HierarchicalDispatchOnlyWhereTheGroupSpansDomains) {
   }
 }
 
-TEST(Plan, ParetoFrontIsNotDominated) {
+// a dominates b: at least as good on both axes (tokens/s per GPU, tokens/s per user), better on one.
+bool dominates(const PlanOutcome& a, const PlanOutcome& b) {
+  const double a_gpu = a.report.tokens_per_s() / a.report.gpus;
+  const double b_gpu = b.report.tokens_per_s() / b.report.gpus;
+  return a_gpu >= b_gpu && a.tokens_per_s_per_user >= b.tokens_per_s_per_user &&
+         (a_gpu > b_gpu || a.tokens_per_s_per_user > b.tokens_per_s_per_user);
+}
+
+TEST(Plan, ParetoFrontHoldsExactlyTheUndominatedCandidates) {
   const auto outcomes = run_plan(parse_plan(kSmallPlan, "small.json"), 1);
-  int on_front = 0;
-  for (const auto& o : outcomes) on_front += o.pareto ? 1 : 0;
+  int on_front = 0, dominated = 0;
+  for (const auto& candidate : outcomes) {
+    if (!candidate.fits) {
+      EXPECT_FALSE(candidate.pareto) << candidate.candidate.label;  // never simulated
+      continue;
+    }
+    const bool beaten = std::any_of(outcomes.begin(), outcomes.end(), [&](const PlanOutcome& other) {
+      return other.fits && dominates(other, candidate);
+    });
+    EXPECT_EQ(candidate.pareto, !beaten) << candidate.candidate.label;
+    on_front += candidate.pareto ? 1 : 0;
+    dominated += beaten ? 1 : 0;
+  }
+  // The small plan's grid has both kinds, so each half of the check above ran.
   EXPECT_GE(on_front, 1);
+  EXPECT_GE(dominated, 1);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ std::vector<nlohmann::json> events(const nlohmann::json& timeline, int pid, cons
 TEST(Timeline, SkewGivesEachGpuItsOwnExpertTimeAndOneCollectiveEnd) {
   auto s = load_scenario("quickstart");
   s.profile.source = "roofline";
-  s.workload.routing = {RoutingGenerator::Zipf, 1.0, 1};
+  s.workload.routing = {PopularityKind::Zipf, 1.0, 1};
   const auto timeline = report_to_timeline(simulate(s));
   double shortest = 1e18, longest = 0;
   std::set<double> combine_starts;

@@ -10,7 +10,7 @@ namespace {
 
 // Tokens per expert summed over every block of layer `layer`.
 std::vector<double> counts(GeneratorSpec spec, std::uint32_t layer) {
-  RoutingGenerator generator(spec);
+  TraceGenerator generator(spec);
   std::vector<double> per_expert(spec.experts, 0.0);
   TraceBlock block;
   while (generator.next(block))
@@ -22,9 +22,9 @@ std::vector<double> counts(GeneratorSpec spec, std::uint32_t layer) {
 TEST(RoutingGenerators, SameSeedGivesTheSameRoutingAndAnotherSeedDoesNot) {
   GeneratorSpec spec{.kind = "zipf", .layers = 2, .experts = 16, .top_k = 4, .tokens = 64, .steps = 3,
                      .drift = 0.5, .burst_probability = 0.5, .layer_correlation = 0.3, .seed = 7};
-  RoutingGenerator a(spec), b(spec);
+  TraceGenerator a(spec), b(spec);
   spec.seed = 8;
-  RoutingGenerator c(spec);
+  TraceGenerator c(spec);
   TraceBlock block_a, block_b, block_c;
   bool any_difference = false;
   int blocks = 0;
@@ -42,7 +42,7 @@ TEST(RoutingGenerators, SameSeedGivesTheSameRoutingAndAnotherSeedDoesNot) {
 TEST(RoutingGenerators, TopKIsWithoutReplacementEvenUnderHeavySkew) {
   // Zipf s = 8 over 8 experts: rank 0 has weight 1, rank 1 only 2^-8, so repeats are the norm and
   // the sampler must skip them (falling back to Gumbel-top-k when rejections pile up).
-  RoutingGenerator generator({.kind = "zipf", .experts = 8, .top_k = 8, .tokens = 50, .zipf_exponent = 8});
+  TraceGenerator generator({.kind = "zipf", .experts = 8, .top_k = 8, .tokens = 50, .zipf_exponent = 8});
   TraceBlock block;
   ASSERT_TRUE(generator.next(block));
   for (std::uint32_t t = 0; t < block.tokens; ++t) {
@@ -71,7 +71,7 @@ TEST(RoutingGenerators, ZipfHottestExpertMatchesTheHarmonicShare) {
 TEST(RoutingGenerators, GroupLimitedKeepsEachTokenInsideItsGroups) {
   // 8 experts in 4 groups of 2, topk_group 1, top-2: both choices come from one group, i.e. the pair
   // is {2g, 2g+1}.
-  RoutingGenerator generator({.kind = "group-limited", .experts = 8, .top_k = 2, .tokens = 500, .n_group = 4,
+  TraceGenerator generator({.kind = "group-limited", .experts = 8, .top_k = 2, .tokens = 500, .n_group = 4,
                               .topk_group = 1});
   TraceBlock block;
   ASSERT_TRUE(generator.next(block));
@@ -93,7 +93,7 @@ TEST(RoutingGenerators, FullLayerCorrelationCarriesLoadAcrossLayersByRank) {
 TEST(RoutingGenerators, DriftMovesTheHotExpert) {
   // drift 1 swaps experts/2 = 32 random rank pairs per step: after 20 steps the rank-0 expert of
   // step 0 is, with overwhelming probability, no longer rank 0.
-  RoutingGenerator generator({.kind = "zipf", .experts = 64, .top_k = 1, .tokens = 1, .steps = 20, .drift = 1});
+  TraceGenerator generator({.kind = "zipf", .experts = 64, .top_k = 1, .tokens = 1, .steps = 20, .drift = 1});
   const auto first = generator.layer_weights(0);
   TraceBlock block;
   for (int i = 0; i < 19; ++i) generator.next(block);
@@ -102,7 +102,7 @@ TEST(RoutingGenerators, DriftMovesTheHotExpert) {
 
 TEST(RoutingGenerators, InvalidSpecsListEveryProblem) {
   try {
-    RoutingGenerator generator({.kind = "group-limited", .experts = 10, .top_k = 0, .n_group = 3});
+    TraceGenerator generator({.kind = "group-limited", .experts = 10, .top_k = 0, .n_group = 3});
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
     // top_k 0 and n_group 3 (not a divisor of 10): two problems

@@ -239,7 +239,7 @@ TEST(RoutingPolicySimulation, TighterCapacityDropsMoreAndShortensTheExpertPhase)
   // 4096 x 2 / 8 x f = 1024 f), so its GPU computes exactly its capacity: f 1.0 drops more copies
   // than f 1.5 and its slowest GPU finishes sooner.
   auto loose = quickstart();
-  loose.workload.routing = {RoutingGenerator::Zipf, 1.2, 1};
+  loose.workload.routing = {PopularityKind::Zipf, 1.2, 1};
   loose.policy.capacity_factor = 1.5;
   auto tight = loose;
   tight.policy.capacity_factor = 1.0;

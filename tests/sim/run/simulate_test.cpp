@@ -55,7 +55,7 @@ TEST(Simulate, FlowModelAgreesOnOneNvswitchNode) {
 
 TEST(Simulate, CapacityFactorDropsTheSkewedExcess) {
   auto s = quickstart();
-  s.workload.routing = {RoutingGenerator::Zipf, 1.5, 3};
+  s.workload.routing = {PopularityKind::Zipf, 1.5, 3};
   s.policy.capacity_factor = 1.0;
   const auto report = simulate(s);
   EXPECT_GT(report.dropped_tokens, 0);
@@ -73,7 +73,7 @@ TEST(Simulate, TokensAreConservedThroughDrops) {
   // the kept tokens_per_expert plus the dropped copies equals the routed copies,
   // 32 layers x 4096 tokens x 8 GPUs x top-2 = 2,097,152.
   auto s = quickstart();
-  s.workload.routing = {RoutingGenerator::Zipf, 1.2, 5};
+  s.workload.routing = {PopularityKind::Zipf, 1.2, 5};
   s.policy.capacity_factor = 1.1;
   const auto report = simulate(s);
   double kept = 0;
@@ -86,7 +86,7 @@ TEST(Simulate, TokensAreConservedThroughDrops) {
 
 TEST(Simulate, SkewSlowsTheStep) {
   auto skewed = quickstart();
-  skewed.workload.routing = {RoutingGenerator::Zipf, 1.2, 1};
+  skewed.workload.routing = {PopularityKind::Zipf, 1.2, 1};
   EXPECT_GT(simulate(skewed).step_time_s, simulate(quickstart()).step_time_s);
 }
 

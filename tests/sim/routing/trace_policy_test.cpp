@@ -1,4 +1,5 @@
-#include "sim/run/trace_policy.hpp"
+#include "sim/routing/trace_policy.hpp"
+#include "sim/run/simulate.hpp"
 
 #include <gtest/gtest.h>
 

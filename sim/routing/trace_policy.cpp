@@ -1,4 +1,4 @@
-#include "sim/run/trace_policy.hpp"
+#include "sim/routing/trace_policy.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -42,24 +42,6 @@ std::vector<RoutingOutcome> trace_routing_outcomes(RoutingSource& source, const 
   std::vector<RoutingOutcome> outcomes(model_layers);
   for (std::uint32_t l = 0; l < model_layers; ++l) outcomes[l] = per_trace_layer[l % shape.layers];
   return outcomes;
-}
-
-std::vector<RoutingOutcome> trace_routing_outcomes(const std::string& path, const ScenarioSpec& s,
-                                                   const std::vector<Placement>& placements) {
-  ImportOptions import;
-  import.experts = static_cast<std::uint32_t>(s.model.experts);
-  import.top_k = static_cast<std::uint32_t>(s.model.top_k);
-  auto source = open_routing(path, import);
-  return trace_routing_outcomes(*source, s, placements, path);
-}
-
-SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec& s,
-                                    const TraceReplayOptions& options) {
-  SimulationOverrides overrides;
-  overrides.expert_popularity = trace_expert_popularity(path, s.model, options);
-  overrides.placements = scenario_placements(s, expert_loads(s, overrides));
-  overrides.routing_outcomes = trace_routing_outcomes(path, s, overrides.placements);
-  return overrides;
 }
 
 }  // namespace moesim::sim

@@ -8,7 +8,6 @@
 #include "sim/placement/placement.hpp"
 #include "sim/routing/policy.hpp"
 #include "sim/spec/scenario.hpp"
-#include "sim/run/simulate.hpp"
 #include "sim/traces/import.hpp"
 #include "sim/routing/trace_replay.hpp"
 
@@ -25,17 +24,5 @@ std::vector<RoutingOutcome> trace_routing_outcomes(RoutingSource& source,
                                                    const ScenarioSpec& scenario,
                                                    const std::vector<Placement>& placements,
                                                    const std::string& trace_name);
-
-// The same for a trace file (any format open_routing reads), after trace_expert_popularity has
-// checked it against the model.
-std::vector<RoutingOutcome> trace_routing_outcomes(const std::string& path,
-                                                   const ScenarioSpec& scenario,
-                                                   const std::vector<Placement>& placements);
-
-// What `moesim run --trace` and `moesim check --trace` replay: the trace's expert popularity, the
-// placements the scenario's strategy makes of it, and, for per-token traces, the policy's outcome
-// on the recorded tokens. Throws ConfigError when the trace does not match the model.
-SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec& scenario,
-                                    const TraceReplayOptions& options);
 
 }  // namespace moesim::sim
