@@ -1,0 +1,273 @@
+#include "sim/cost/layer_cost_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace moesim::sim {
+namespace {
+
+using nlohmann::json;
+
+// One HGX H100 node (NVLink 450 GB/s per direction, 1 us latency; 8 x 400 Gb/s NICs), with a toy
+// model and a round-number device so every price can be worked out by hand:
+//   device: bf16 1e15 FLOP/s, fp8 2e15, HBM 2e12 B/s; efficiencies 0.5, 0.5 and network 0.8
+//   -> roofline compute 5e14 FLOP/s, memory 1e12 B/s, NVLink 0.8 x 450e9 = 360e9 B/s
+//   model: hidden 1000, routed expert 3 x 1000 x 2000 = 6e6 parameters, shared expert
+//   3 x 1000 x 1000 = 3e6, dense MLP 3 x 1000 x 4000 = 1.2e7, attention 4e6 per block,
+//   8 heads x 128, bf16 weights, KV 1000 bytes per token per block.
+ScenarioSpec toy_scenario(const std::string& cluster = "h100x8", int expert_parallel = 8) {
+  ScenarioSpec s = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": ")" +
+                                      cluster + R"(", "parallelism": {"expert_parallel": )" +
+                                      std::to_string(expert_parallel) + R"(}})",
+                                  "toy.json");
+  ModelSpec& m = s.model;
+  m.name = "toy";
+  m.layers = 4;
+  m.moe_layers = 2;
+  m.hidden = 1000;
+  m.experts = 8;
+  m.top_k = 2;
+  m.shared_experts = 1;
+  m.expert_ffn = 2000;
+  m.shared_expert_ffn = 1000;
+  m.dense_ffn = 4000;
+  m.attention_params_per_layer = 4'000'000;
+  m.attention_heads = 8;
+  m.head_dim = 128;
+  m.kv_cache_bytes_per_token_per_layer = 1000;
+  m.weight_bytes = 2;
+  m.dispatch_bytes = 2;
+  m.combine_bytes = 2;
+  s.cluster.device.bf16_flops = 1e15;
+  s.cluster.device.fp8_flops = 2e15;
+  s.cluster.device.hbm_bandwidth = 2e12;
+  s.profile.compute_efficiency = 0.5;
+  s.profile.memory_efficiency = 0.5;
+  s.profile.network_efficiency = 0.8;
+  s.workload.kind = WorkloadKind::Prefill;
+  s.workload.context_tokens = 2048;
+  s.parallelism.attention_tensor_parallel = 1;
+  return s;
+}
+
+// A profile measured at 5e14 FLOP/s and 2e12 B/s copy bandwidth, with curves for "toy": per
+// expert, loop 4 us at 10 tokens and 8 at 30; grouped 6 us at 10 and 7 at 30.
+MeasuredProfile toy_profile() {
+  auto timed = [](double tokens, double us) {
+    return json{{"tokens", tokens}, {"time", {{"median_us", us}}}};
+  };
+  auto per_expert = [](double tokens, double us) {
+    return json{{"tokens_per_expert", tokens}, {"per_expert_us", us}};
+  };
+  const json document = {
+      {"schema_version", 1},
+      {"ceilings", {{"dense_bf16_flops_per_s", 5e14}, {"copy", {{"bytes_per_s", 2e12}}}}},
+      {"overheads", {{"count_copy_and_sync", {{"median_us", 12}}}}},
+      {"models",
+       {{{"name", "toy"},
+         {"hidden", 1000},
+         {"expert_ffn", 2000},
+         {"gate", {timed(100, 5), timed(300, 9)}},
+         {"permute", {timed(100, 2), timed(300, 4)}},
+         {"combine", {timed(100, 1), timed(300, 3)}},
+         {"experts",
+          {{"balanced",
+            {{"loop", {per_expert(10, 4), per_expert(30, 8)}},
+             {"grouped", {per_expert(10, 6), per_expert(30, 7)}}}}}}}}}};
+  return MeasuredProfile(document, "toy-profile.json");
+}
+
+TEST(LayerCostModel, ExpertIsMemoryBoundBelowTheRidgeAndComputeBoundAbove) {
+  const ScenarioSpec s = toy_scenario();
+  const LayerCostModel cost(s, nullptr);
+  EXPECT_FALSE(cost.measured());
+  // Weights: 6e6 x 2 bytes / 1e12 = 12 us whatever the tokens.
+  // 100 tokens: 2 x 6e6 x 100 / 5e14 = 2.4 us of compute < 12 us: memory-bound, 12 us.
+  EXPECT_DOUBLE_EQ(cost.expert_time(100), 12e-6);
+  // 1000 tokens: 2 x 6e6 x 1000 / 5e14 = 24 us > 12 us: compute-bound.
+  EXPECT_DOUBLE_EQ(cost.expert_time(1000), 24e-6);
+  // The ridge: 12 us of compute at 500 tokens.
+  EXPECT_DOUBLE_EQ(cost.expert_time(500), 12e-6);
+}
+
+TEST(LayerCostModel, IdleExpertCostsNothing) {
+  const ScenarioSpec s = toy_scenario();
+  const LayerCostModel cost(s, nullptr);
+  // Its weights are never read.
+  EXPECT_DOUBLE_EQ(cost.expert_time(0), 0);
+  // A GPU's experts add up: 12 + 24 + 0 us.
+  EXPECT_DOUBLE_EQ(cost.gpu_experts_time({100, 1000, 0}), 36e-6);
+}
+
+TEST(LayerCostModel, OneByteWeightsRunOnTheFp8Path) {
+  ScenarioSpec s = toy_scenario();
+  s.model.weight_bytes = 1;
+  const LayerCostModel cost(s, nullptr);
+  // fp8 2e15 x 0.5 = 1e15 FLOP/s: 2 x 6e6 x 1000 / 1e15 = 12 us; weights 6e6 / 1e12 = 6 us.
+  EXPECT_DOUBLE_EQ(cost.expert_time(1000), 12e-6);
+  // 100 tokens: 1.2 us of compute, 6 us of weights.
+  EXPECT_DOUBLE_EQ(cost.expert_time(100), 6e-6);
+}
+
+TEST(LayerCostModel, PrefillDenseTimeCountsWeightsAndHalfTheContext) {
+  const ScenarioSpec s = toy_scenario();
+  const LayerCostModel cost(s, nullptr);
+  // MoE block: attention 4e6 + shared expert 3e6 = 7e6 weights.
+  // FLOPs: 2 x 7e6 x 1000 = 1.4e10, plus attention over half the 2048 context (causal):
+  // 4 x 1000 x 1024 x 8 heads x 128 = 4.194304e9; 1.8194304e10 / 5e14 = 36.388608 us.
+  // Bytes: 7e6 x 2 / 1e12 = 14 us, so compute-bound.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 36.388608e-6);
+  // Dense block: attention 4e6 + MLP 1.2e7 = 1.6e7 weights: 3.2e10 + 4.194304e9 = 3.6194304e10
+  // FLOPs, 72.388608 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, false), 72.388608e-6);
+}
+
+TEST(LayerCostModel, DecodeDenseTimeReadsTheWholeKvCache) {
+  ScenarioSpec s = toy_scenario();
+  s.workload.kind = WorkloadKind::Decode;
+  const LayerCostModel cost(s, nullptr);
+  // 10 sequences: FLOPs 2 x 7e6 x 10 + 4 x 10 x 2048 x 8 x 128 = 2.2388608e8 -> 0.448 us.
+  // Bytes: weights 1.4e7 + KV 10 x 2048 x 1000 = 2.048e7, 3.448e7 / 1e12 = 34.48 us: memory-bound.
+  EXPECT_DOUBLE_EQ(cost.dense_time(10, true), 34.48e-6);
+}
+
+TEST(LayerCostModel, TensorParallelSplitsAttention) {
+  ScenarioSpec s = toy_scenario();
+  s.parallelism.attention_tensor_parallel = 2;
+  const LayerCostModel cost(s, nullptr);
+  // Weights 4e6 / 2 + 3e6 = 5e6: 2 x 5e6 x 1000 = 1e10, attention 4.194304e9 / 2 = 2.097152e9;
+  // 1.2097152e10 / 5e14 = 24.194304 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 24.194304e-6);
+}
+
+TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
+  ScenarioSpec s = toy_scenario();
+  s.model.name = "not-in-the-profile";  // ceilings only, no curves
+  const MeasuredProfile profile = toy_profile();
+  const LayerCostModel cost(s, &profile);
+  EXPECT_FALSE(cost.measured());
+  // Measured 5e14 FLOP/s and 2e12 B/s, used as they are (no efficiency applied):
+  // 1000 tokens: 24 us of compute against 1.2e7 / 2e12 = 6 us of weights.
+  EXPECT_DOUBLE_EQ(cost.expert_time(1000), 24e-6);
+  // 100 tokens: 2.4 us of compute, 6 us of weights.
+  EXPECT_DOUBLE_EQ(cost.expert_time(100), 6e-6);
+  // FP8 scales the measured bf16 rate by the datasheet's 2e15 / 1e15 = 2: 12 us.
+  s.model.weight_bytes = 1;
+  EXPECT_DOUBLE_EQ(LayerCostModel(s, &profile).expert_time(1000), 12e-6);
+}
+
+TEST(LayerCostModel, MeasuredCurvesPriceTheExpertsOfAGpu) {
+  const ScenarioSpec s = toy_scenario();
+  const MeasuredProfile profile = toy_profile();
+  const LayerCostModel cost(s, &profile);
+  EXPECT_TRUE(cost.measured());
+  // {10, 30, 0}: loop 4 + 8 = 12 us beats grouped 6 + 7 = 13 us.
+  EXPECT_DOUBLE_EQ(cost.gpu_experts_time({10, 30, 0}), 12e-6);
+}
+
+TEST(LayerCostModel, AllReduceInsideOneNodeRunsAtNvlinkRate) {
+  const ScenarioSpec s = toy_scenario();
+  const LayerCostModel cost(s, nullptr);
+  // Ring: 2 x (8 - 1) / 8 = 1.75 of the bytes cross a link; 360e6 x 1.75 / 360e9 = 1.75 ms.
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(360e6, 8), 1.75e-3);
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(360e6, 1), 0);  // nothing to reduce with
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(0, 8), 0);
+}
+
+TEST(LayerCostModel, AllReduceAcrossNodesRunsAtTheNicShare) {
+  ScenarioSpec s = toy_scenario("h100x64", 8);
+  s.cluster.oversubscription = 2;
+  const LayerCostModel cost(s, nullptr);
+  // Per GPU: 8 NICs x 50e9 B/s (400 Gb/s) / 8 GPUs = 50e9, x 0.8 efficiency / 2 oversubscription
+  // = 20e9 B/s. Two ranks: 2 x 1/2 x 40e6 / 20e9 = 2 ms.
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(40e6, 2), 2e-3);
+}
+
+TEST(LayerCostModel, RoceDeliversItsEfficiencyOfLineRate) {
+  ScenarioSpec s = toy_scenario("h100x64", 8);
+  s.cluster.fabric = FabricKind::Roce;
+  s.cluster.roce_efficiency = 0.5;
+  const LayerCostModel cost(s, nullptr);
+  // 50e9 x 0.5 RoCE x 0.8 = 20e9 B/s: the same 2 ms for 40 MB over two ranks.
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(40e6, 2), 2e-3);
+}
+
+TEST(LayerCostModel, AnalyticLinksAreEachGpusPortAndNicShare) {
+  const ScenarioSpec s = toy_scenario();
+  const LayerCostModel cost(s, nullptr);
+  EXPECT_EQ(cost.collective_source(), "line rate x network_efficiency");
+  const auto& links = cost.links();
+  // EP 8 GPUs x (scale-up out, in, NIC out, in) = 32.
+  ASSERT_EQ(links.size(), 32u);
+  EXPECT_EQ(links[0].name, "gpu0 nvlink out");
+  EXPECT_EQ(links[0].kind, "nvlink");
+  EXPECT_DOUBLE_EQ(links[0].capacity, 450e9);
+  EXPECT_EQ(links[3].name, "gpu0 nic in");
+  EXPECT_EQ(links[3].kind, "ib");
+  // 8 NICs x 50e9 / 8 GPUs.
+  EXPECT_DOUBLE_EQ(links[3].capacity, 50e9);
+  EXPECT_EQ(links[4].name, "gpu1 nvlink out");
+}
+
+TEST(LayerCostModel, MoeLayerOnTwoGpusWithOneExpertEach) {
+  ScenarioSpec s = toy_scenario("h100x8", 2);
+  s.model.experts = 2;
+  s.model.top_k = 1;
+  s.model.shared_experts = 0;
+  const LayerCostModel cost(s, nullptr);
+  Placement placement;
+  placement.gpus = 2;
+  placement.slots = {{0}, {1}};
+  placement.replicas = {{0}, {1}};
+  // 1000 tokens per GPU, top-1, an even split: each expert receives 1000 copies, half of them from
+  // the other GPU.
+  const LayerCost layer = cost.moe_layer(placement, {1000, 1000}, 1000);
+  ASSERT_EQ(layer.gpu_tokens.size(), 2u);
+  EXPECT_DOUBLE_EQ(layer.gpu_tokens[0], 1000);
+  // Experts: 1000 tokens on one expert, 24 us (compute-bound, as above).
+  EXPECT_DOUBLE_EQ(layer.phases.experts, 24e-6);
+  // Gate: router 2 x 1000 x 2 experts x 1000 tokens = 4e6 FLOPs (8 ns) against reading the
+  // router (1000 x 2 x 2 bytes = 4000) plus permuting every copy in and out
+  // (2 x 1000 x 1 x 1000 x 2 bytes = 4e6): 4.004e6 / 1e12 = 4.004 us.
+  EXPECT_DOUBLE_EQ(layer.phases.gate, 4.004e-6);
+  // Dense: attention only (no shared expert): 2 x 4e6 x 1000 + 4.194304e9 = 1.2194304e10 FLOPs,
+  // 24.388608 us.
+  EXPECT_DOUBLE_EQ(layer.phases.dense, 24.388608e-6);
+  // Dispatch: 500 copies x 1000 x 2 bytes = 1 MB each way over a 360 GB/s port, 2.777... us, plus
+  // the 1 us NVLink latency. The combine mirrors it.
+  EXPECT_NEAR(layer.phases.dispatch, 1e6 / 360e9 + 1e-6, 1e-12);
+  EXPECT_NEAR(layer.phases.combine, 1e6 / 360e9 + 1e-6, 1e-12);
+  // Each GPU sends 1 MB over NVLink in each collective: 2 GPUs x 2 collectives x 1 MB.
+  EXPECT_DOUBLE_EQ(layer.nvlink_bytes, 4e6);
+  EXPECT_DOUBLE_EQ(layer.network_bytes, 0);
+  // A GPU's compute adds its experts, the dense block and the gate: 24 + 24.388608 + 4.004 us.
+  EXPECT_NEAR(layer.gpu_compute[0], 24e-6 + 24.388608e-6 + 4.004e-6, 1e-15);
+}
+
+// The same layer with the all-to-alls played as flows on the node's graph: the NVLink bytes are the
+// same traffic and should agree with the analytic 4 MB.
+// BUG (sim/network/network_model.cpp, all_to_all): the flow model adds every NVLink link a byte
+// crosses, GPU -> NVSwitch and NVSwitch -> GPU, and reports 8 MB. See
+// NetworkModel.DISABLED_ScaleUpBytesCountEachByteOnceThroughTheSwitch.
+TEST(LayerCostModel, DISABLED_FlowAndAnalyticModelsCountTheSameNvlinkBytes) {
+  ScenarioSpec s = toy_scenario("h100x8", 2);
+  s.model.experts = 2;
+  s.model.top_k = 1;
+  s.model.shared_experts = 0;
+  const NetworkModel network(s, 0.0);
+  Placement placement;
+  placement.gpus = 2;
+  placement.slots = {{0}, {1}};
+  placement.replicas = {{0}, {1}};
+  const LayerCost analytic = LayerCostModel(s, nullptr).moe_layer(placement, {1000, 1000}, 1000);
+  const LayerCost flow =
+      LayerCostModel(s, nullptr, &network).moe_layer(placement, {1000, 1000}, 1000);
+  EXPECT_DOUBLE_EQ(analytic.nvlink_bytes, 4e6);
+  EXPECT_DOUBLE_EQ(flow.nvlink_bytes, analytic.nvlink_bytes);
+}
+
+}  // namespace
+}  // namespace moesim::sim

@@ -1,0 +1,186 @@
+#include "sim/traces/writer.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/traces/reader.hpp"
+
+namespace moesim::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_path(const std::string& name) {
+  return fs::temp_directory_path() /
+         ("moesim-trace-writer-" + std::to_string(::getpid()) + "-" + name);
+}
+
+// One layer, 4 experts (1-byte ids), top-1, no scores: a choice is 1 byte, a block of 2 tokens is
+// 28 + 2 = 30 bytes.
+constexpr TraceShape kTiny{1, 4, 1, ScoreType::None};
+// Two layers, 300 experts (2-byte ids), top-2, bf16 scores: a choice is 2 + 2 = 4 bytes.
+constexpr TraceShape kWide{2, 300, 2, ScoreType::Bf16};
+
+TraceBlock wide_block(std::uint32_t step, std::uint32_t layer) {
+  // Two tokens; ids spread over the 2-byte range.
+  return {step, layer, 2, {299, step, 256 + layer, 1}, {0.1F, 0.9F, 0.5F, 0.25F}};
+}
+
+TEST(TraceWriter, HeaderHoldsTheShapeAtItsDocumentedOffsets) {
+  const auto header = encode_trace_header(kWide);
+  ASSERT_EQ(header.size(), kTraceHeaderBytes);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(header.data()), 8), "MOETRACE");
+  EXPECT_EQ(load_le(&header[8], 2), 1u);     // version
+  EXPECT_EQ(load_le(&header[10], 1), 2u);    // 300 experts need 2-byte ids
+  EXPECT_EQ(load_le(&header[11], 1), 2u);    // ScoreType::Bf16
+  EXPECT_EQ(load_le(&header[12], 4), 2u);    // layers
+  EXPECT_EQ(load_le(&header[16], 4), 300u);  // experts
+  EXPECT_EQ(load_le(&header[20], 4), 2u);    // top_k
+  EXPECT_EQ(load_le(&header[24], 4), 0u);    // reserved
+  EXPECT_EQ(load_le(&header[28], 4), crc32c(std::span(header).first(28)));
+}
+
+TEST(TraceWriter, FileSizeFollowsTheLayout) {
+  const auto path = temp_path("layout");
+  TraceWriter writer(path.string(), kTiny);
+  EXPECT_EQ(writer.shape(), kTiny);
+  writer.write_block({0, 0, 2, {3, 0}, {}});
+  writer.write_block({1, 0, 2, {1, 2}, {}});
+  EXPECT_EQ(writer.blocks_written(), 2u);
+  writer.finish();
+  // header 32 + 2 blocks x 30 + index (16 + 2 x 16 + 4 CRC = 52) + footer 16 = 160.
+  EXPECT_EQ(fs::file_size(path), 160u);
+}
+
+TEST(TraceWriter, RoundTripThroughTheReaderKeepsIdsAndQuantisedScores) {
+  const auto path = temp_path("roundtrip");
+  {
+    TraceWriter writer(path.string(), kWide);
+    for (std::uint32_t step = 0; step < 3; ++step)
+      for (std::uint32_t layer = 0; layer < 2; ++layer) writer.write_block(wide_block(step, layer));
+    writer.finish();
+  }
+  TraceReader reader(path.string());
+  EXPECT_EQ(reader.shape(), kWide);
+  TraceBlock block;
+  for (std::uint32_t step = 0; step < 3; ++step)
+    for (std::uint32_t layer = 0; layer < 2; ++layer) {
+      ASSERT_TRUE(reader.next(block));
+      const TraceBlock expected = wide_block(step, layer);
+      EXPECT_EQ(block.step, step);
+      EXPECT_EQ(block.layer, layer);
+      EXPECT_EQ(block.tokens, 2u);
+      EXPECT_EQ(block.expert_ids, expected.expert_ids);
+      ASSERT_EQ(block.scores.size(), 4u);
+      // bf16 keeps 7 fraction bits: 0.1 = 1.6 x 2^-4 and 1.6 x 128 = 204.8 rounds to 205, so 0.1
+      // comes back as 205 / 128 / 16 = 0.10009765625. 0.5 and 0.25 are exact.
+      EXPECT_EQ(block.scores[0], 0.10009765625F);
+      EXPECT_EQ(block.scores[2], 0.5F);
+      EXPECT_EQ(block.scores[3], 0.25F);
+    }
+  EXPECT_FALSE(reader.next(block));
+  EXPECT_EQ(reader.steps(), 3u);  // 6 blocks / 2 layers
+}
+
+TEST(TraceWriter, ShapeOutsideItsRangeIsRefused) {
+  // top_k 5 of 4 experts; no layers; no experts.
+  EXPECT_THROW(TraceWriter(temp_path("shape").string(), {1, 4, 5, ScoreType::None}),
+               std::invalid_argument);
+  EXPECT_THROW(TraceWriter(temp_path("shape").string(), {0, 4, 1, ScoreType::None}),
+               std::invalid_argument);
+  EXPECT_THROW(TraceWriter(temp_path("shape").string(), {1, 0, 1, ScoreType::None}),
+               std::invalid_argument);
+}
+
+TEST(TraceWriter, UncreatableFileIsARuntimeErrorNamingIt) {
+  const std::string path = (temp_path("no-such-dir") / "trace.bin").string();
+  try {
+    TraceWriter writer(path, kTiny);
+    FAIL() << "expected std::runtime_error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()), "cannot create " + path);
+  }
+}
+
+TEST(TraceWriter, CountsThatDisagreeWithTheShapeAreRefused) {
+  TraceWriter writer(temp_path("counts").string(), kWide);
+  // 2 tokens x top_k 2 = 4 ids, 3 given.
+  try {
+    writer.write_block({0, 0, 2, {1, 2, 3}, {0.1F, 0.2F, 0.3F, 0.4F}});
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "block has 3 expert ids, expected tokens 2 x top_k 2");
+  }
+  // A bf16 trace needs one score per choice.
+  try {
+    writer.write_block({0, 0, 2, {1, 2, 3, 4}, {}});
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "block has 0 scores, expected 4");
+  }
+  // Ids run 0..299.
+  try {
+    writer.write_block({0, 0, 2, {1, 2, 300, 4}, {0.1F, 0.2F, 0.3F, 0.4F}});
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "step 0 layer 0 token 1: expert id 300 >= experts 300");
+  }
+  // Nothing refused was written.
+  EXPECT_EQ(writer.blocks_written(), 0u);
+}
+
+TEST(TraceWriter, NoBlockMayFollowFinishAndFinishingTwiceIsHarmless) {
+  const auto path = temp_path("finished");
+  TraceWriter writer(path.string(), kTiny);
+  writer.write_block({0, 0, 2, {3, 0}, {}});
+  writer.finish();
+  const auto size = fs::file_size(path);
+  EXPECT_THROW(writer.write_block({1, 0, 2, {1, 2}, {}}), std::logic_error);
+  EXPECT_NO_THROW(writer.finish());
+  EXPECT_EQ(fs::file_size(path), size);
+}
+
+TEST(TraceWriter, EmptyTraceIsValid) {
+  const auto path = temp_path("empty");
+  TraceWriter(path.string(), kTiny).finish();
+  // header 32 + index (16 + 0 entries + 4) + footer 16 = 68.
+  EXPECT_EQ(fs::file_size(path), 68u);
+  TraceReader reader(path.string());
+  TraceBlock block;
+  EXPECT_FALSE(reader.next(block));
+  EXPECT_EQ(reader.steps(), 0u);
+}
+
+TEST(TraceWriter, WithoutFinishTheReaderFindsNoIndex) {
+  const auto path = temp_path("unfinished");
+  {
+    TraceWriter writer(path.string(), kTiny);
+    writer.write_block({0, 0, 2, {3, 0}, {}});
+    writer.write_block({1, 0, 2, {1, 2}, {}});
+  }
+  // Two 30-byte blocks after the 32-byte header end at 92, where the index should start.
+  TraceReader reader(path.string());
+  TraceBlock block;
+  ASSERT_TRUE(reader.next(block));
+  ASSERT_TRUE(reader.next(block));
+  try {
+    reader.next(block);
+    FAIL() << "expected a TraceError";
+  } catch (const TraceError& error) {
+    EXPECT_EQ(error.offset(), 92u);
+    EXPECT_EQ(std::string(error.what()),
+              path.string() +
+                  ": byte 92: expected block magic \"TBLK\" or index magic \"TIDX\" (4 bytes), but "
+                  "the file ends at byte 92");
+  }
+}
+
+}  // namespace
+}  // namespace moesim::sim
