@@ -9,7 +9,9 @@
 
 namespace moesim::kernels {
 namespace {
-constexpr int kMarks = 6;  // start, after gate+permute, dispatch, experts, combine, unpermute
+// start, after gate+permute, dispatch, experts, combine, unpermute, and after the count exchange
+constexpr int kMarks = 7;
+constexpr int kCountsKnown = 6;
 }
 
 MoeLayerExecutor::MoeLayerExecutor(const MoeLayerConfig& config, cudaStream_t stream)
@@ -151,6 +153,7 @@ MoePhaseTimes MoeLayerExecutor::run() {
   marks_[1].record(stream_);
 
   exchange_counts();
+  marks_[kCountsKnown].record(stream_);
   const bool local_only = config_.world == 1;
   __nv_bfloat16* expert_in = local_only ? permuted_.data() : received_.data();
   if (!local_only)
@@ -175,6 +178,7 @@ MoePhaseTimes MoeLayerExecutor::run() {
   MoePhaseTimes t;
   t.gate_permute_ms = marks_[1].elapsed_ms_since(marks_[0]);
   t.dispatch_ms = marks_[2].elapsed_ms_since(marks_[1]);
+  t.count_exchange_ms = marks_[kCountsKnown].elapsed_ms_since(marks_[1]);
   t.experts_ms = marks_[3].elapsed_ms_since(marks_[2]);
   t.combine_ms = marks_[4].elapsed_ms_since(marks_[3]);
   t.unpermute_ms = marks_[5].elapsed_ms_since(marks_[4]);

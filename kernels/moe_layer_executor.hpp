@@ -34,7 +34,8 @@ struct MoeLayerConfig {
 
 struct MoePhaseTimes {
   double gate_permute_ms = 0;
-  double dispatch_ms = 0;
+  double dispatch_ms = 0;        // count exchange + host sync + the rows' all-to-allv
+  double count_exchange_ms = 0;  // the part of dispatch before the rows move
   double experts_ms = 0;
   double combine_ms = 0;
   double unpermute_ms = 0;
