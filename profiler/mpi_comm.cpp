@@ -42,6 +42,7 @@ class MpiComm final : public RankComm {
   int local_rank() const override { return local_rank_; }
   std::string launcher() const override { return "mpi"; }
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void abort_all(int exit_code) override { MPI_Abort(MPI_COMM_WORLD, exit_code); }
 
   void broadcast_from_root(std::string& bytes) override {
     std::uint64_t size = bytes.size();

@@ -23,6 +23,9 @@ class RankComm {
   virtual void broadcast_from_root(std::string& bytes) = 0;
   // Rank 0 gets every rank's `bytes`, in rank order; the other ranks get an empty vector.
   virtual std::vector<std::string> gather_to_root(const std::string& bytes) = 0;
+  // After a rank's failure: end every rank rather than leave them waiting on it (MPI_Abort).
+  // The fork launcher needs nothing: a dead rank's closed socket ends the others' waits.
+  virtual void abort_all(int /*exit_code*/) {}
 };
 
 // world = 1: every collective call is the identity.

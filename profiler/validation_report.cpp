@@ -64,4 +64,31 @@ std::string accuracy_markdown(const nlohmann::json& validation) {
   return out;
 }
 
+std::string ep_markdown(const nlohmann::json& ep_cases) {
+  if (ep_cases.empty()) return "";
+  std::string out =
+      "| case | EP | GEMM | gate+permute | count exchange | dispatch | experts | combine | "
+      "unpermute | layer |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& c : ep_cases) {
+    out += fmt::format("| {} {} T={}/rank {} | {} | {} |", c["model"].get<std::string>(),
+                       c["batch"].get<std::string>(), c["tokens_per_rank"].get<int>(),
+                       c["routing"].get<std::string>(), c["ep"].get<int>(),
+                       c["gemm_method"].get<std::string>());
+    for (const char* phase : {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
+                              "unpermute", "layer"})
+      out += fmt::format(" {:.3f} |", c["phases"][phase]["median_us"].get<double>() / 1000);
+    out += "\n";
+  }
+  return out + "\nms, median over runs of the slowest rank; count exchange is part of dispatch.\n";
+}
+
+nlohmann::json executor_timings(const nlohmann::json& provenance, const nlohmann::json& ep1,
+                                const nlohmann::json& ep_cases) {
+  return {{"schema_version", 1},
+          {"kind", "moesim-executor-timings"},
+          {"provenance", provenance},
+          {"ep1", ep1.is_object() && ep1.contains("cases") ? ep1["cases"] : nlohmann::json::array()},
+          {"ep", ep_cases}};
+}
+
 }  // namespace moesim::profiler

@@ -73,3 +73,38 @@ TEST(ValidationReport, MarkdownHasOneRowPerCaseAndTheSummaryLine) {
 
 }  // namespace
 }  // namespace moesim::profiler
+
+namespace moesim::profiler {
+namespace {
+
+nlohmann::json ep_case() {
+  nlohmann::json phases = nlohmann::json::object();
+  // Phase medians 100, 200, ... 700 us in the table's order, so each column is easy to spot.
+  const char* names[] = {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
+                         "unpermute", "layer"};
+  for (int i = 0; i < 7; ++i) phases[names[i]] = {{"median_us", 100.0 * (i + 1)}};
+  return {{"model", "mixtral-8x7b"}, {"batch", "decode"}, {"tokens_per_rank", 96},
+          {"routing", "uniform"}, {"ep", 2}, {"gemm_method", "grouped"}, {"phases", phases}};
+}
+
+TEST(EpMarkdown, OneRowPerCaseWithPhasesInMilliseconds) {
+  const std::string table = ep_markdown(nlohmann::json::array({ep_case()}));
+  // 100 us = 0.100 ms ... 700 us = 0.700 ms, in column order.
+  EXPECT_NE(table.find("| mixtral-8x7b decode T=96/rank uniform | 2 | grouped | 0.100 | 0.200 | "
+                       "0.300 | 0.400 | 0.500 | 0.600 | 0.700 |"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(ep_markdown(nlohmann::json::array()), "");
+}
+
+TEST(ExecutorTimings, CarriesBothEpSizesAndProvenance) {
+  const nlohmann::json ep1 = {{"cases", nlohmann::json::array({{{"ep", 1}}})}, {"summary", {}}};
+  const auto doc = executor_timings({{"gpu_name", "NVIDIA H200"}}, ep1, nlohmann::json::array({ep_case()}));
+  EXPECT_EQ(doc["kind"], "moesim-executor-timings");
+  EXPECT_EQ(doc["ep1"].size(), 1u);
+  EXPECT_EQ(doc["ep"][0]["ep"], 2);
+  EXPECT_EQ(doc["provenance"]["gpu_name"], "NVIDIA H200");
+}
+
+}  // namespace
+}  // namespace moesim::profiler
