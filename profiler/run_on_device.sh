@@ -13,6 +13,7 @@ mkdir -p "$OUT"
 # NVLink multicast stays off: a program that uses it can take a shared host's GPUs down.
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none  # microVMs may forbid cross-memory attach
 log="$OUT/log.txt"
 { date -u; nvidia-smi; nvidia-smi topo -m; nvidia-smi -q -d CLOCK | head -30; nproc
   g++ --version | head -1; cmake --version | head -1; command -v mpirun; } >"$log" 2>&1
