@@ -16,7 +16,7 @@ namespace moesim::profiler {
 namespace {
 
 constexpr int kWarmupOps = 5;
-constexpr int kRuns = 20;  // the profile contract: at least 20 timed runs per point
+constexpr int kRuns = 30;  // the profile contract: at least 20 timed runs per point
 constexpr int kCountExchangeRuns = 50;
 
 using Op = std::function<void(cudaStream_t)>;

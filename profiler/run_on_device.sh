@@ -58,7 +58,7 @@ mpi=("$mpirun_bin" -np "$gpus" --allow-run-as-root --oversubscribe --bind-to non
 step() {  # step NAME COMMAND...: runs with a time limit, appends its output to the log
   local name=$1; shift
   local t0=$(date +%s)
-  timeout 420 "$@" >>"$log" 2>&1
+  timeout 480 "$@" >>"$log" 2>&1
   local rc=$?
   echo "$name rc=$rc ($(( $(date +%s) - t0 )) s)" | tee -a "$log"
   return $rc

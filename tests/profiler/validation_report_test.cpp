@@ -79,19 +79,23 @@ namespace {
 
 nlohmann::json ep_case() {
   nlohmann::json phases = nlohmann::json::object();
-  // Phase medians 100, 200, ... 700 us in the table's order, so each column is easy to spot.
+  // Rank medians 100 and 150, 200 and 250, ... in the table's order, so each column is easy to
+  // spot; the layer's slowest-rank median is 700.
   const char* names[] = {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
-                         "unpermute", "layer"};
-  for (int i = 0; i < 7; ++i) phases[names[i]] = {{"median_us", 100.0 * (i + 1)}};
+                         "unpermute"};
+  for (int i = 0; i < 6; ++i)
+    phases[names[i]] = {{"rank_median_us", {100.0 * (i + 1), 100.0 * (i + 1) + 50}}};
+  phases["layer"] = {{"median_us", 700.0}};
   return {{"model", "mixtral-8x7b"}, {"batch", "decode"}, {"tokens_per_rank", 96},
           {"routing", "uniform"}, {"ep", 2}, {"gemm_method", "grouped"}, {"phases", phases}};
 }
 
-TEST(EpMarkdown, OneRowPerCaseWithPhasesInMilliseconds) {
+TEST(EpMarkdown, OneRowPerCaseWithEachRanksPhasesInMilliseconds) {
   const std::string table = ep_markdown(nlohmann::json::array({ep_case()}));
-  // 100 us = 0.100 ms ... 700 us = 0.700 ms, in column order.
-  EXPECT_NE(table.find("| mixtral-8x7b decode T=96/rank uniform | 2 | grouped | 0.100 | 0.200 | "
-                       "0.300 | 0.400 | 0.500 | 0.600 | 0.700 |"),
+  // 100 us = 0.100 ms, 150 us = 0.150 ms, ... in column order; the layer 700 us = 0.700 ms.
+  EXPECT_NE(table.find("| mixtral-8x7b decode T=96/rank uniform | 2 | grouped | 0.100 / 0.150 | "
+                       "0.200 / 0.250 | 0.300 / 0.350 | 0.400 / 0.450 | 0.500 / 0.550 | "
+                       "0.600 / 0.650 | 0.700 |"),
             std::string::npos)
       << table;
   EXPECT_EQ(ep_markdown(nlohmann::json::array()), "");
