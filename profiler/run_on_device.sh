@@ -3,6 +3,7 @@
 #   profiler/run_on_device.sh smoke            quick collectives under both launchers, tests,
 #                                              --validate against the shipped h200 profile
 #   profiler/run_on_device.sh full             full profile under mpirun, then --validate on it
+#   profiler/run_on_device.sh validate=FILE    --validate against a shipped profile only
 # Build dependencies missing on the machine come from .deps/ (profiler/pack_build_deps.sh,
 # profiler/pack_openmpi.sh). At most 8 files come back: logs are concatenated into one.
 set -o pipefail
@@ -69,6 +70,9 @@ if [[ "$mode" == smoke ]]; then
   [[ -n "$mpirun_bin" ]] && step "mpirun -np $gpus, quick collectives" "${mpi[@]}" $P --quick --collectives-only \
       --link-kind $link --out "$OUT/collectives_mpi.json"
   step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+elif [[ "$mode" == validate=* ]]; then
+  step "validate vs ${mode#validate=} (fork launcher)" $P --validate --profile "${mode#validate=}" \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
 else
   step "mpirun -np $gpus, full profile" "${mpi[@]}" $P --link-kind $link --out "$OUT/profile.json"
