@@ -4,6 +4,8 @@
 #                                              --validate against the shipped h200 profile
 #   profiler/run_on_device.sh full             full profile under mpirun, then --validate on it
 #   profiler/run_on_device.sh validate=FILE    --validate against a shipped profile only
+#   profiler/run_on_device.sh final            quick whole profiles under both launchers, then
+#                                              --validate against the shipped h200 profile
 # Build dependencies missing on the machine come from .deps/ (profiler/pack_build_deps.sh,
 # profiler/pack_openmpi.sh). At most 8 files come back: logs are concatenated into one.
 set -o pipefail
@@ -69,6 +71,12 @@ if [[ "$mode" == smoke ]]; then
   step "fork launcher, quick collectives" $P --quick --collectives-only --link-kind $link --out "$OUT/collectives_fork.json"
   [[ -n "$mpirun_bin" ]] && step "mpirun -np $gpus, quick collectives" "${mpi[@]}" $P --quick --collectives-only \
       --link-kind $link --out "$OUT/collectives_mpi.json"
+  step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+elif [[ "$mode" == final ]]; then
+  [[ -n "$mpirun_bin" ]] && step "mpirun -np $gpus, quick profile" "${mpi[@]}" $P --quick --link-kind $link \
+      --out "$OUT/quick_mpi.json"
+  step "fork launcher, quick profile" $P --quick --link-kind $link --out "$OUT/quick_fork.json"
   step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
 elif [[ "$mode" == validate=* ]]; then

@@ -36,7 +36,7 @@ def curves(name, section):
 
 
 def main(out):
-    for name in ("collectives_fork.json", "collectives_mpi.json", "profile.json"):
+    for name in ("collectives_fork.json", "collectives_mpi.json", "profile.json", "quick_mpi.json", "quick_fork.json"):
         doc = load(os.path.join(out, name))
         if doc:
             curves(name, doc.get("collectives"))
