@@ -11,8 +11,8 @@ void add_profile_options(CLI::App& app, ProfileOptions& o) {
   app.add_option("--out", o.out, "where the profile (or the validation report) goes")
       ->capture_default_str();
   auto* validate = app.add_flag("--validate", o.validate, "run the executor against --profile");
-  app.add_option("--profile", o.profile, "the profile --validate compares against")
-      ->check(CLI::ExistingFile);
+  // Not checked here: only rank 0 reads it (and broadcasts it), perhaps on another host.
+  app.add_option("--profile", o.profile, "the profile --validate compares against");
   app.add_option("--accuracy-out", o.accuracy_out, "--validate: the accuracy tables (Markdown)");
   app.add_option("--timings-out", o.timings_out,
                  "--validate: every executor timing, EP=1 and EP=ranks (JSON)");
