@@ -23,11 +23,6 @@ class NcclComm {
   NcclComm(const NcclComm&) = delete;
   NcclComm& operator=(const NcclComm&) = delete;
   ncclComm_t get() const { return comm_; }
-  int size() const {
-    int ranks = 0;
-    MOESIM_NCCL_CHECK(ncclCommCount(comm_, &ranks));
-    return ranks;
-  }
   // ncclCommSplit, collective over this communicator: ranks passing one color share a new
   // communicator, ordered by key; NCCL_SPLIT_NOCOLOR gives this rank none (null).
   std::unique_ptr<NcclComm> split(int color, int key) const {

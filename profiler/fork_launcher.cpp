@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -144,6 +145,10 @@ int run_forked(int ranks, const std::function<int(RankComm&)>& body) {
       failure = std::current_exception();
     }
   }  // closing rank 0's sockets unblocks any child still waiting on it
+  // A child stuck inside an NCCL call would never read that end-of-file: after rank 0 failed,
+  // end the children rather than wait for them.
+  if (failure || rc != 0)
+    for (pid_t pid : children) ::kill(pid, SIGTERM);
   for (pid_t pid : children) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

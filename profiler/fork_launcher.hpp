@@ -11,7 +11,8 @@ namespace moesim::profiler {
 
 // Runs `body` on `ranks` processes and returns rank 0's exit code, or the first failing child's
 // when rank 0 succeeded. A child that throws prints the error and exits 3; one that dies makes
-// rank 0's next exchange throw. Children never return from this function.
+// rank 0's next exchange throw; when rank 0 fails, the children are sent SIGTERM. Children
+// never return from this function.
 int run_forked(int ranks, const std::function<int(RankComm&)>& body);
 
 }  // namespace moesim::profiler

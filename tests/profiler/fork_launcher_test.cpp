@@ -1,6 +1,7 @@
 #include "profiler/fork_launcher.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,17 @@ TEST(ForkLauncher, ChildThatThrowsBreaksRootsNextExchange) {
                             return 0;
                           }),
                std::runtime_error);
+}
+
+TEST(ForkLauncher, FailingRootEndsAChildThatWouldWaitForever) {
+  // Rank 1 stands for a rank stuck inside a collective: it never reads its socket again. Rank 0
+  // fails with 7; the launcher must end rank 1 instead of waiting for it, and return 7.
+  const int rc = run_forked(2, [](RankComm& comm) {
+    if (comm.rank() == 1)
+      for (;;) ::pause();
+    return 7;
+  });
+  EXPECT_EQ(rc, 7);
 }
 
 TEST(ForkLauncher, OneRankRunsInProcess) {
