@@ -14,7 +14,7 @@ struct ProfileOptions {
   std::string profile;
   std::string accuracy_out;
   std::string timings_out;
-  std::string launcher = "auto";   // auto, mpi, fork
+  std::string launcher = "auto";  // auto, mpi, fork
   std::string link_kind = "unknown";
   int ranks = 0;    // built-in launcher: 0 = one per visible GPU
   int device = -1;  // -1: the rank's host-local index

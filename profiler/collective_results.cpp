@@ -11,9 +11,12 @@ namespace moesim::profiler {
 
 std::string collective_name(CollectiveOp op) {
   switch (op) {
-    case CollectiveOp::AllToAll: return "all_to_all";
-    case CollectiveOp::AllToAllv: return "all_to_allv";
-    case CollectiveOp::SendRecv: return "send_recv";
+    case CollectiveOp::AllToAll:
+      return "all_to_all";
+    case CollectiveOp::AllToAllv:
+      return "all_to_allv";
+    case CollectiveOp::SendRecv:
+      return "send_recv";
   }
   throw std::logic_error("collective_name: unknown op");
 }
@@ -67,7 +70,8 @@ nlohmann::json collective_entry(CollectiveOp op, int ranks, std::size_t bytes, i
     rank_medians.push_back(summarise(samples).median_us);
   }
   const Stats time = summarise(max_over_ranks(members));
-  const double algbw = time.median_us > 0 ? static_cast<double>(bytes) / (time.median_us * 1e-6) : 0;
+  const double algbw =
+      time.median_us > 0 ? static_cast<double>(bytes) / (time.median_us * 1e-6) : 0;
   return {{"ranks", ranks},
           {"bytes", bytes},
           {"algbw_bytes_per_s", algbw},

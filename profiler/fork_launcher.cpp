@@ -21,7 +21,8 @@ void write_all(int fd, const void* data, std::size_t bytes) {
   while (bytes > 0) {
     const ssize_t n = ::write(fd, p, bytes);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(std::string("fork launcher: write: ") + std::strerror(errno));
+    if (n <= 0)
+      throw std::runtime_error(std::string("fork launcher: write: ") + std::strerror(errno));
     p += n;
     bytes -= static_cast<std::size_t>(n);
   }
@@ -33,7 +34,8 @@ void read_all(int fd, void* data, std::size_t bytes) {
     const ssize_t n = ::read(fd, p, bytes);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) throw std::runtime_error("fork launcher: a rank exited before the exchange");
-    if (n < 0) throw std::runtime_error(std::string("fork launcher: read: ") + std::strerror(errno));
+    if (n < 0)
+      throw std::runtime_error(std::string("fork launcher: read: ") + std::strerror(errno));
     p += n;
     bytes -= static_cast<std::size_t>(n);
   }
@@ -125,7 +127,8 @@ int run_forked(int ranks, const std::function<int(RankComm&)>& body) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
       throw std::runtime_error(std::string("fork launcher: socketpair: ") + std::strerror(errno));
     const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork launcher: fork: ") + std::strerror(errno));
+    if (pid < 0)
+      throw std::runtime_error(std::string("fork launcher: fork: ") + std::strerror(errno));
     if (pid == 0) {
       for (int fd : sockets) ::close(fd);
       ::close(pair[0]);

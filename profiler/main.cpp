@@ -56,19 +56,23 @@ void write_file(const std::string& path, const std::string& text) {
 // The single-GPU sections (overheads, ceilings, dense and expert GEMMs, token ops), rank 0 only.
 void measure_one_gpu(nlohmann::json& doc, const ProfileOptions& o, const Progress& progress) {
   const std::vector<int> token_counts =
-      o.quick ? std::vector<int>{1, 16, 128, 1024, 4096, 16384}
-              : std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
+      o.quick
+          ? std::vector<int>{1, 16, 128, 1024, 4096, 16384}
+          : std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   const std::vector<int> tokens_per_expert =
       o.quick ? std::vector<int>{1, 8, 32, 128, 512, 2048, 8192}
-              : std::vector<int>{1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768,
-                                 1024, 1536, 2048, 3072, 4096, 8192};
+              : std::vector<int>{1,   2,   4,   8,   16,   32,   48,   64,   96,   128, 192,
+                                 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 8192};
   BenchOptions bench;
   bench.runs = o.quick ? 20 : 30;
   bench.warmup = o.quick ? 3 : 5;
   moesim::kernels::CudaStream stream;
   BenchHarness harness(stream.get(), bench);
-  doc["method"] = {{"warmup_runs", bench.warmup}, {"timed_runs", bench.runs}, {"l2_flush", bench.flush_l2},
-                   {"timer", "CUDA events around each run"}, {"wide_spread_threshold", kWideSpread}};
+  doc["method"] = {{"warmup_runs", bench.warmup},
+                   {"timed_runs", bench.runs},
+                   {"l2_flush", bench.flush_l2},
+                   {"timer", "CUDA events around each run"},
+                   {"wide_spread_threshold", kWideSpread}};
   progress("launch and sync overheads");
   doc["overheads"] = measure_overheads(harness);
   progress("copy bandwidth");
@@ -77,11 +81,16 @@ void measure_one_gpu(nlohmann::json& doc, const ProfileOptions& o, const Progres
   doc["ceilings"]["dense_bf16_flops_per_s"] = doc["dense_gemm"][0]["flops_per_s"];
   doc["models"] = nlohmann::json::array();
   for (const ModelShape& shape : profiled_models()) {
-    nlohmann::json section = {{"name", shape.name}, {"hidden", shape.hidden},
-                              {"expert_ffn", shape.expert_ffn}, {"experts", shape.experts},
-                              {"top_k", shape.top_k},
-                              {"gating", shape.gating.mode == moesim::kernels::GatingMode::Sigmoid ? "sigmoid" : "softmax"},
-                              {"expert_groups", shape.gating.groups}, {"topk_groups", shape.gating.topk_groups}};
+    nlohmann::json section = {
+        {"name", shape.name},
+        {"hidden", shape.hidden},
+        {"expert_ffn", shape.expert_ffn},
+        {"experts", shape.experts},
+        {"top_k", shape.top_k},
+        {"gating",
+         shape.gating.mode == moesim::kernels::GatingMode::Sigmoid ? "sigmoid" : "softmax"},
+        {"expert_groups", shape.gating.groups},
+        {"topk_groups", shape.gating.topk_groups}};
     section.update(measure_token_ops(harness, shape, token_counts, progress));
     section["experts"] = measure_experts(harness, shape, tokens_per_expert, o.quick, progress);
     doc["models"].push_back(section);
@@ -98,15 +107,18 @@ int count_wide(const nlohmann::json& j) {
 int profile(RankComm& comm, const moesim::kernels::NcclComm& world, const ProfileOptions& o) {
   const bool root = comm.rank() == 0;
   ProgressLine progress(o.collectives_only ? 12 : 3 * (32 + 2 * 21 + 12) + 30, root);
-  nlohmann::json doc = {{"schema_version", 1}, {"kind", "moesim-profile"},
-                        {"mode", std::string(o.quick ? "quick" : "full") + (o.collectives_only ? "+collectives-only" : "")}};
+  nlohmann::json doc = {{"schema_version", 1},
+                        {"kind", "moesim-profile"},
+                        {"mode", std::string(o.quick ? "quick" : "full") +
+                                     (o.collectives_only ? "+collectives-only" : "")}};
   if (root) doc["provenance"] = collect_provenance(o.command_line);
   if (root && !o.collectives_only) measure_one_gpu(doc, o, std::ref(progress));
   comm.barrier();  // the other ranks wait here while rank 0 measures its GPU alone
   const nlohmann::json ranks = ranks_provenance(comm);
   const nlohmann::json collectives =
-      o.skip_collectives ? nlohmann::json{{"skipped", "--skip-collectives"}}
-                         : measure_collectives(comm, world, {o.quick, o.link_kind}, std::ref(progress));
+      o.skip_collectives
+          ? nlohmann::json{{"skipped", "--skip-collectives"}}
+          : measure_collectives(comm, world, {o.quick, o.link_kind}, std::ref(progress));
   if (!root) return 0;
   doc["provenance"]["ranks"] = ranks;
   doc["collectives"] = collectives;
@@ -135,9 +147,9 @@ int validate(RankComm& comm, const moesim::kernels::NcclComm& world, const Profi
   if (!root) return 0;
   nlohmann::json provenance = collect_provenance(o.command_line);
   provenance["ranks"] = ranks;
-  const nlohmann::json doc = {{"schema_version", 1}, {"kind", "moesim-validation"},
+  const nlohmann::json doc = {{"schema_version", 1},  {"kind", "moesim-validation"},
                               {"profile", o.profile}, {"provenance", provenance},
-                              {"result", ep1}, {"ep_cases", ep_cases}};
+                              {"result", ep1},        {"ep_cases", ep_cases}};
   write_file(o.out, doc.dump(1) + "\n");
   if (!o.timings_out.empty())
     write_file(o.timings_out, executor_timings(provenance, ep1, ep_cases).dump(1) + "\n");
@@ -176,7 +188,8 @@ int launch(int argc, char** argv, const ProfileOptions& o) {
 #else
     (void)argc;
     (void)argv;
-    std::fprintf(stderr, "moesim-profile: started by mpirun, but built without MPI (libopenmpi-dev)\n");
+    std::fprintf(stderr,
+                 "moesim-profile: started by mpirun, but built without MPI (libopenmpi-dev)\n");
     return 2;
 #endif
   }

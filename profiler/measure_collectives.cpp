@@ -2,8 +2,9 @@
 // MoE-like splits and send/recv from 1 KiB to 1 GiB per rank on every rank count, the count
 // exchange and host sync of a dropless EP layer, and the latency floor. Every rank runs this;
 // rank 0 gathers the samples and writes the section.
-#include <chrono>
 #include <cuda_runtime.h>
+
+#include <chrono>
 
 #include "kernels/cuda_resources.hpp"
 #include "kernels/fill.hpp"
@@ -29,7 +30,8 @@ std::vector<double> moe_destination_shares(int ranks) {
   constexpr int kExperts = 256, kTopK = 8, kTokens = 8192;
   const Routing routing = generate_routing(kTokens, kTopK, kExperts, 1.2, 20261130);
   std::vector<double> shares(ranks, 0.0);
-  for (int expert : routing.expert_ids) shares[static_cast<std::size_t>(expert) * ranks / kExperts] += 1;
+  for (int expert : routing.expert_ids)
+    shares[static_cast<std::size_t>(expert) * ranks / kExperts] += 1;
   return shares;
 }
 
@@ -79,7 +81,8 @@ class CollectiveBench {
       const auto t0 = std::chrono::steady_clock::now();
       op(stream_.get());
       stream_.synchronize();
-      samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      samples.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     }
     return samples;
   }
@@ -101,8 +104,9 @@ struct Splits {
 };
 
 Splits make_splits(CollectiveOp op, std::size_t bytes, int ranks, int rank) {
-  const std::vector<double> shares =
-      op == CollectiveOp::AllToAllv ? moe_destination_shares(ranks) : std::vector<double>(ranks, 1.0);
+  const std::vector<double> shares = op == CollectiveOp::AllToAllv
+                                         ? moe_destination_shares(ranks)
+                                         : std::vector<double>(ranks, 1.0);
   Splits s;
   s.send = split_bytes(bytes, shares, 16);
   // Every sender splits by the same shares, so each peer sends this rank its piece `rank`.
@@ -113,15 +117,18 @@ Splits make_splits(CollectiveOp op, std::size_t bytes, int ranks, int rank) {
 Op make_op(CollectiveOp op, const CollectiveBench& bench, const Splits& splits, std::size_t bytes,
            ncclComm_t comm) {
   if (op == CollectiveOp::SendRecv)
-    return [&bench, bytes, comm](cudaStream_t s) { enqueue_send_recv(bench.send(), bench.recv(), bytes, comm, s); };
+    return [&bench, bytes, comm](cudaStream_t s) {
+      enqueue_send_recv(bench.send(), bench.recv(), bytes, comm, s);
+    };
   return [&bench, splits, comm](cudaStream_t s) {
     enqueue_all_to_allv(bench.send(), splits.send, bench.recv(), splits.recv, comm, s);
   };
 }
 
 // One operation over every size on `ranks` ranks (comm null where this rank is not a member).
-nlohmann::json sweep(CollectiveBench& bench, CollectiveOp op, int ranks, const kernels::NcclComm* comm,
-                     const std::vector<std::size_t>& sizes, const Progress& progress) {
+nlohmann::json sweep(CollectiveBench& bench, CollectiveOp op, int ranks,
+                     const kernels::NcclComm* comm, const std::vector<std::size_t>& sizes,
+                     const Progress& progress) {
   const int rank = bench.comm().rank();
   nlohmann::json entries = nlohmann::json::array();
   progress(collective_name(op) + " on " + std::to_string(ranks) + " rank(s)");
@@ -166,7 +173,8 @@ nlohmann::json count_exchange(CollectiveBench& bench, int ranks, const kernels::
     std::vector<std::vector<double>> members;
     for (auto& s : per_rank)
       if (!s.empty()) members.push_back(s);
-    entries.push_back({{"ranks", ranks}, {"experts", experts},
+    entries.push_back({{"ranks", ranks},
+                       {"experts", experts},
                        {"count_bytes_per_peer", static_cast<int>(sizeof(int)) * experts / ranks},
                        {"timer", "host steady_clock around enqueue + cudaStreamSynchronize"},
                        {"time", to_json(summarise(max_over_ranks(members)))}});
@@ -183,7 +191,8 @@ nlohmann::json latency_floor(CollectiveBench& bench, int ranks, const kernels::N
   nlohmann::json entries = nlohmann::json::array();
   const int rank = bench.comm().rank();
   for (CollectiveOp op : {CollectiveOp::AllToAll, CollectiveOp::SendRecv}) {
-    const std::size_t bytes = op == CollectiveOp::SendRecv ? 4 : 4 * static_cast<std::size_t>(ranks);
+    const std::size_t bytes =
+        op == CollectiveOp::SendRecv ? 4 : 4 * static_cast<std::size_t>(ranks);
     const Splits splits{std::vector<std::size_t>(ranks, 4), std::vector<std::size_t>(ranks, 4)};
     const Op run = make_op(op, bench, splits, bytes, comm != nullptr ? comm->get() : nullptr);
     const auto gpu = gather_samples(bench.comm(), bench.time_gpu(comm != nullptr, 20, run));
@@ -215,31 +224,41 @@ nlohmann::json measure_collectives(RankComm& comm, const kernels::NcclComm& worl
                                    const CollectiveOptions& options, const Progress& progress) {
   const auto sizes = collective_message_sizes(options.quick);
   CollectiveBench bench(comm, sizes.back(), comm.size());
-  nlohmann::json section = {{"link_kind", options.link_kind}, {"launcher", comm.launcher()},
+  nlohmann::json section = {{"link_kind", options.link_kind},
+                            {"launcher", comm.launcher()},
                             {"ranks_measured", rank_counts(comm.size())}};
-  for (const char* key : {"all_to_all", "all_to_allv", "send_recv", "count_exchange", "latency_floor"})
+  for (const char* key :
+       {"all_to_all", "all_to_allv", "send_recv", "count_exchange", "latency_floor"})
     section[key] = nlohmann::json::array();
-  section["one_rank"] = {{"all_to_all", nlohmann::json::array()}, {"send_recv", nlohmann::json::array()}};
+  section["one_rank"] = {{"all_to_all", nlohmann::json::array()},
+                         {"send_recv", nlohmann::json::array()}};
   for (int ranks : rank_counts(comm.size())) {
     // ncclCommSplit is collective over the world communicator: every rank calls it.
     std::unique_ptr<kernels::NcclComm> part =
-        ranks == comm.size() ? nullptr : world.split(comm.rank() < ranks ? 0 : NCCL_SPLIT_NOCOLOR, comm.rank());
+        ranks == comm.size()
+            ? nullptr
+            : world.split(comm.rank() < ranks ? 0 : NCCL_SPLIT_NOCOLOR, comm.rank());
     const kernels::NcclComm* member = ranks == comm.size() ? &world : part.get();
     nlohmann::json& into = ranks == 1 ? section["one_rank"] : section;
-    append(into["all_to_all"], sweep(bench, CollectiveOp::AllToAll, ranks, member, sizes, progress));
+    append(into["all_to_all"],
+           sweep(bench, CollectiveOp::AllToAll, ranks, member, sizes, progress));
     if (ranks > 1)
-      append(into["all_to_allv"], sweep(bench, CollectiveOp::AllToAllv, ranks, member, sizes, progress));
+      append(into["all_to_allv"],
+             sweep(bench, CollectiveOp::AllToAllv, ranks, member, sizes, progress));
     append(into["send_recv"], sweep(bench, CollectiveOp::SendRecv, ranks, member, sizes, progress));
     append(section["count_exchange"], count_exchange(bench, ranks, member, progress));
     append(section["latency_floor"], latency_floor(bench, ranks, member, progress));
   }
   if (comm.size() < 2)
-    section["skipped"] = "only 1 rank: all_to_all, all_to_allv and send_recv across GPUs need at least 2 "
-                         "(run one process per GPU: mpirun -np N, or the built-in launcher)";
-  section["method"] = {{"warmup_ops", kWarmupOps}, {"runs", kRuns},
-                       {"timer", "CUDA events around ops_per_run back-to-back operations; one sample per run"},
-                       {"run_alignment", "host barrier over all ranks before every run"},
-                       {"time", "per run, the slowest rank's time per operation"}};
+    section["skipped"] =
+        "only 1 rank: all_to_all, all_to_allv and send_recv across GPUs need at least 2 "
+        "(run one process per GPU: mpirun -np N, or the built-in launcher)";
+  section["method"] = {
+      {"warmup_ops", kWarmupOps},
+      {"runs", kRuns},
+      {"timer", "CUDA events around ops_per_run back-to-back operations; one sample per run"},
+      {"run_alignment", "host barrier over all ranks before every run"},
+      {"time", "per run, the slowest rank's time per operation"}};
   return comm.rank() == 0 ? section : nlohmann::json::object();
 }
 

@@ -48,7 +48,8 @@ class MpiComm final : public RankComm {
     std::uint64_t size = bytes.size();
     check(MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast(size)");
     bytes.resize(size);
-    check(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    check(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, 0, MPI_COMM_WORLD),
+          "MPI_Bcast");
   }
 
   std::vector<std::string> gather_to_root(const std::string& bytes) override {
@@ -67,7 +68,8 @@ class MpiComm final : public RankComm {
                       MPI_BYTE, 0, MPI_COMM_WORLD),
           "MPI_Gatherv");
     std::vector<std::string> per_rank;
-    for (std::size_t r = 0; r < sizes.size(); ++r) per_rank.push_back(all.substr(offsets[r], sizes[r]));
+    for (std::size_t r = 0; r < sizes.size(); ++r)
+      per_rank.push_back(all.substr(offsets[r], sizes[r]));
     return per_rank;
   }
 

@@ -13,7 +13,8 @@ bool started_by_mpi_launcher() {
   return false;
 }
 
-std::vector<std::vector<double>> gather_samples(RankComm& comm, const std::vector<double>& samples) {
+std::vector<std::vector<double>> gather_samples(RankComm& comm,
+                                                const std::vector<double>& samples) {
   std::string bytes(samples.size() * sizeof(double), '\0');
   if (!samples.empty()) std::memcpy(bytes.data(), samples.data(), bytes.size());
   std::vector<std::vector<double>> per_rank;

@@ -64,7 +64,7 @@ nlohmann::json this_rank(const RankComm& comm) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return {{"rank", comm.rank()}, {"local_rank", comm.local_rank()}, {"host", host},
-          {"device", device}, {"gpu_name", prop.name}, {"pci_bus_id", bus_id}};
+          {"device", device},    {"gpu_name", prop.name},           {"pci_bus_id", bus_id}};
 }
 
 // Peer access and CUDA's relative performance rank of each GPU pair on this host.
@@ -78,7 +78,8 @@ nlohmann::json peer_links() {
       int rank = 0;
       MOESIM_CUDA_CHECK(cudaDeviceGetP2PAttribute(&access, cudaDevP2PAttrAccessSupported, a, b));
       MOESIM_CUDA_CHECK(cudaDeviceGetP2PAttribute(&rank, cudaDevP2PAttrPerformanceRank, a, b));
-      links.push_back({{"devices", {a, b}}, {"peer_access", access != 0}, {"performance_rank", rank}});
+      links.push_back(
+          {{"devices", {a, b}}, {"peer_access", access != 0}, {"performance_rank", rank}});
     }
   return links;
 }
@@ -90,7 +91,9 @@ nlohmann::json ranks_provenance(RankComm& comm) {
   if (comm.rank() != 0) return {};
   nlohmann::json ranks = nlohmann::json::array();
   for (const std::string& text : all) ranks.push_back(nlohmann::json::parse(text));
-  return {{"launcher", comm.launcher()}, {"ranks", comm.size()}, {"per_rank", ranks},
+  return {{"launcher", comm.launcher()},
+          {"ranks", comm.size()},
+          {"per_rank", ranks},
           {"peer_links", peer_links()}};
 }
 

@@ -25,7 +25,8 @@ std::vector<double> phase_values(const kernels::MoePhaseTimes& t) {
 std::vector<long long> rows_per_rank(const std::vector<int>& histogram, int ranks) {
   std::vector<long long> rows(ranks, 0);
   const std::size_t local = histogram.size() / ranks;
-  for (std::size_t e = 0; e < histogram.size(); ++e) rows[e / local] += static_cast<long long>(histogram[e]) * ranks;
+  for (std::size_t e = 0; e < histogram.size(); ++e)
+    rows[e / local] += static_cast<long long>(histogram[e]) * ranks;
   return rows;
 }
 
@@ -53,7 +54,8 @@ void warm_up(RankComm& comm, kernels::MoeLayerExecutor& layer) {
     comm.barrier();
     warm_ms += layer.run().layer_ms;
   }
-  std::string extra = std::to_string(warm_ms >= 300 ? 0 : static_cast<int>(std::ceil((300 - warm_ms) / (warm_ms / 10))));
+  std::string extra = std::to_string(
+      warm_ms >= 300 ? 0 : static_cast<int>(std::ceil((300 - warm_ms) / (warm_ms / 10))));
   comm.broadcast_from_root(extra);
   for (int i = 0, n = std::stoi(extra); i < n; ++i) {
     comm.barrier();
@@ -89,10 +91,16 @@ nlohmann::json run_case(RankComm& comm, kernels::MoeLayerExecutor& layer, const 
   }
   nlohmann::json phases = phases_json(comm, samples);
   const auto histogram = expert_histogram(routing.expert_ids, shape.experts);
-  return {{"model", shape.name}, {"batch", c.batch}, {"tokens_per_rank", c.tokens},
-          {"routing", c.routing}, {"ep", comm.size()}, {"gemm_method", use_loop ? "loop" : "grouped"},
-          {"received_rows_per_rank", rows_per_rank(histogram, comm.size())}, {"runs", runs},
-          {"timer", "CUDA events per phase; time = per run, the slowest rank"}, {"phases", phases}};
+  return {{"model", shape.name},
+          {"batch", c.batch},
+          {"tokens_per_rank", c.tokens},
+          {"routing", c.routing},
+          {"ep", comm.size()},
+          {"gemm_method", use_loop ? "loop" : "grouped"},
+          {"received_rows_per_rank", rows_per_rank(histogram, comm.size())},
+          {"runs", runs},
+          {"timer", "CUDA events per phase; time = per run, the slowest rank"},
+          {"phases", phases}};
 }
 
 }  // namespace
@@ -115,7 +123,8 @@ nlohmann::json run_ep_validation(RankComm& comm, const kernels::NcclComm& world,
     kernels::MoeLayerExecutor layer(config, stream.get());
     for (const ValidationCase& c : kValidationCases) {
       const Routing routing = validation_routing(shape, c);
-      const bool use_loop = prefer_loop(profile, shape, expert_histogram(routing.expert_ids, shape.experts), comm.size());
+      const bool use_loop = prefer_loop(
+          profile, shape, expert_histogram(routing.expert_ids, shape.experts), comm.size());
       progress(fmt::format("validate EP={} {} {} {}", comm.size(), shape.name, c.batch, c.routing));
       nlohmann::json entry = run_case(comm, layer, shape, c, use_loop, runs);
       if (comm.rank() == 0) cases.push_back(std::move(entry));

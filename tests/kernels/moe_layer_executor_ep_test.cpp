@@ -40,16 +40,17 @@ void run_rank(int rank, const ncclUniqueId& id, int tokens, const std::vector<in
   config.seed = seed;
   MoeLayerExecutor layer(config, stream.get());
   layer.set_routing(ids, weights, tokens);
-  launch_fill_nan_bf16(layer.mutable_output(), static_cast<long long>(tokens) * kHidden, stream.get());
-  layer.run();                  // the first run sizes nothing differently: a second must agree
+  launch_fill_nan_bf16(layer.mutable_output(), static_cast<long long>(tokens) * kHidden,
+                       stream.get());
+  layer.run();  // the first run sizes nothing differently: a second must agree
   result.times = layer.run();
   const auto n = static_cast<std::size_t>(tokens) * kHidden;
   result.input = testing::to_double(testing::to_host(layer.input(), n));
   result.output = testing::to_double(testing::to_host(layer.output(), n));
   result.gate_up = testing::to_double(testing::to_host(layer.experts().gate_up_weights(),
                                                        std::size_t{kLocal} * 2 * kFfn * kHidden));
-  result.down = testing::to_double(testing::to_host(layer.experts().down_weights(),
-                                                    std::size_t{kLocal} * kHidden * kFfn));
+  result.down = testing::to_double(
+      testing::to_host(layer.experts().down_weights(), std::size_t{kLocal} * kHidden * kFfn));
 }
 
 // sum_k w[t,k] * down_e(swiglu(gate_up_e(x_t))), expert e living on rank e / kLocal.
@@ -63,11 +64,15 @@ std::vector<double> reference(const RankResult* ranks, const std::vector<double>
       const int e = ids[t * kTopK + k];
       const RankResult& owner = ranks[e / kLocal];
       const long local = e % kLocal;
-      const std::vector<double> w_up(owner.gate_up.begin() + local * up_size, owner.gate_up.begin() + (local + 1) * up_size);
-      const std::vector<double> w_down(owner.down.begin() + local * down_size, owner.down.begin() + (local + 1) * down_size);
-      const auto h = testing::reference_swiglu(testing::reference_matmul_nt(row, w_up, 1, 2 * kFfn, kHidden), 1, kFfn);
+      const std::vector<double> w_up(owner.gate_up.begin() + local * up_size,
+                                     owner.gate_up.begin() + (local + 1) * up_size);
+      const std::vector<double> w_down(owner.down.begin() + local * down_size,
+                                       owner.down.begin() + (local + 1) * down_size);
+      const auto h = testing::reference_swiglu(
+          testing::reference_matmul_nt(row, w_up, 1, 2 * kFfn, kHidden), 1, kFfn);
       const auto y = testing::reference_matmul_nt(h, w_down, 1, kHidden, kFfn);
-      for (int j = 0; j < kHidden; ++j) ref[static_cast<std::size_t>(t) * kHidden + j] += weights[t * kTopK + k] * y[j];
+      for (int j = 0; j < kHidden; ++j)
+        ref[static_cast<std::size_t>(t) * kHidden + j] += weights[t * kTopK + k] * y[j];
     }
   }
   return ref;

@@ -54,8 +54,8 @@ TEST(CollectiveEntry, SlowestRankPerRunGivesTimeAndBandwidths) {
   // Rank 0 ran {100, 200, 100} us, rank 1 {150, 100, 150}: the slowest per run is
   // {150, 200, 150}, median 150 us. 1 MiB in 150 us: algbw = 1048576 / 150e-6 = 6.99e9 B/s;
   // all-to-all on 2 ranks: busbw = algbw / 2. A non-member rank (no samples) is left out.
-  const auto entry =
-      collective_entry(CollectiveOp::AllToAll, 2, 1 << 20, 20, {{100, 200, 100}, {150, 100, 150}, {}});
+  const auto entry = collective_entry(CollectiveOp::AllToAll, 2, 1 << 20, 20,
+                                      {{100, 200, 100}, {150, 100, 150}, {}});
   EXPECT_DOUBLE_EQ(entry["time"]["median_us"].get<double>(), 150.0);
   const double algbw = 1048576.0 / 150e-6;
   EXPECT_DOUBLE_EQ(entry["algbw_bytes_per_s"].get<double>(), algbw);

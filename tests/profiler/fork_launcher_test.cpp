@@ -35,8 +35,8 @@ TEST(ForkLauncher, SamplesGatheredAndMaxedPerRun) {
   std::vector<double> slowest;
   const int rc = run_forked(2, [&](RankComm& comm) {
     // Rank 0 timed {5, 9}, rank 1 {7, 3}: the slower rank per run gives {7, 9}.
-    const auto per_rank = gather_samples(comm, comm.rank() == 0 ? std::vector<double>{5, 9}
-                                                                : std::vector<double>{7, 3});
+    const auto per_rank = gather_samples(
+        comm, comm.rank() == 0 ? std::vector<double>{5, 9} : std::vector<double>{7, 3});
     if (comm.rank() == 0) slowest = max_over_ranks(per_rank);
     return 0;
   });
@@ -73,10 +73,11 @@ TEST(ForkLauncher, FailingRootEndsAChildThatWouldWaitForever) {
 
 TEST(ForkLauncher, OneRankRunsInProcess) {
   int seen_size = 0;
-  EXPECT_EQ(run_forked(1, [&](RankComm& comm) {
-              seen_size = comm.size();
-              return 0;
-            }),
+  EXPECT_EQ(run_forked(1,
+                       [&](RankComm& comm) {
+                         seen_size = comm.size();
+                         return 0;
+                       }),
             0);
   EXPECT_EQ(seen_size, 1);
 }
