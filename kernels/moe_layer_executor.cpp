@@ -9,7 +9,9 @@
 
 namespace moesim::kernels {
 namespace {
-constexpr int kMarks = 6;  // start, after gate+permute, dispatch, experts, combine, unpermute
+// start, after gate+permute, dispatch, experts, combine, unpermute, and after the count exchange
+constexpr int kMarks = 7;
+constexpr int kCountsKnown = 6;
 }
 
 MoeLayerExecutor::MoeLayerExecutor(const MoeLayerConfig& config, cudaStream_t stream)
@@ -46,6 +48,9 @@ MoeLayerExecutor::MoeLayerExecutor(const MoeLayerConfig& config, cudaStream_t st
   expert_out_ = DeviceBuffer<__nv_bfloat16>(max_received * hidden);
   returned_ = DeviceBuffer<__nv_bfloat16>(config.world > 1 ? entries * hidden : 0);
   output_ = DeviceBuffer<__nv_bfloat16>(static_cast<std::size_t>(config.max_tokens) * hidden);
+  grouped_ = DeviceBuffer<__nv_bfloat16>(config.world > 1 ? max_received * hidden : 0);
+  chunks_host_ = PinnedBuffer<RowChunk>(config.world > 1 ? 2 * static_cast<std::size_t>(local_experts_) * config.world : 0);
+  chunks_ = DeviceBuffer<RowChunk>(chunks_host_.size());
   counts_host_ = PinnedBuffer<int>(experts_total_);
   recv_counts_host_ = PinnedBuffer<int>(static_cast<std::size_t>(local_experts_) * config.world);
   experts_ = std::make_unique<ExpertFfn>(local_experts_, config.hidden, config.expert_ffn,
@@ -117,6 +122,29 @@ void MoeLayerExecutor::exchange_counts() {
     sent += send_rows_[peer];
     received += recv_rows_[peer];
   }
+  if (world > 1) plan_regroup();
+}
+
+// Chunk (peer p, expert e) of the received rows sits at segments_[p * local + e] (peer-major);
+// expert-major it goes after every earlier expert's rows and expert e's rows from peers < p.
+void MoeLayerExecutor::plan_regroup() {
+  const int world = config_.world;
+  const int local = local_experts_;
+  const std::size_t chunks = static_cast<std::size_t>(world) * local;
+  grouped_segments_.clear();
+  long long row = 0;
+  for (int e = 0; e < local; ++e) {
+    const long long first = row;
+    for (int peer = 0; peer < world; ++peer) {
+      const ExpertSegment& s = segments_[static_cast<std::size_t>(peer) * local + e];
+      chunks_host_[peer * local + e] = {s.first_row, row, s.rows};         // regroup
+      chunks_host_[chunks + peer * local + e] = {row, s.first_row, s.rows};  // ungroup
+      row += s.rows;
+    }
+    grouped_segments_.push_back({e, first, static_cast<int>(row - first)});
+  }
+  MOESIM_CUDA_CHECK(cudaMemcpyAsync(chunks_.data(), chunks_host_.data(), chunks_.bytes(),
+                                    cudaMemcpyHostToDevice, stream_));
 }
 
 void MoeLayerExecutor::exchange_rows(const __nv_bfloat16* send,
@@ -151,20 +179,31 @@ MoePhaseTimes MoeLayerExecutor::run() {
   marks_[1].record(stream_);
 
   exchange_counts();
+  marks_[kCountsKnown].record(stream_);
   const bool local_only = config_.world == 1;
-  __nv_bfloat16* expert_in = local_only ? permuted_.data() : received_.data();
-  if (!local_only)
+  const int chunks = local_only ? 0 : config_.world * local_experts_;
+  if (!local_only) {
     exchange_rows(permuted_.data(), send_offsets_, send_rows_, received_.data(), recv_offsets_,
                   recv_rows_);
+    launch_copy_row_chunks(received_.data(), chunks_.data(), chunks, config_.hidden, grouped_.data(),
+                           stream_);
+  }
   marks_[2].record(stream_);
 
-  experts_->run(expert_in, segments_, expert_out_.data(), config_.method, stream_);
+  // EP>1: the experts' output lands in received_ (free once regrouped), expert-major.
+  if (local_only)
+    experts_->run(permuted_.data(), segments_, expert_out_.data(), config_.method, stream_);
+  else
+    experts_->run(grouped_.data(), grouped_segments_, received_.data(), config_.method, stream_);
   marks_[3].record(stream_);
 
   __nv_bfloat16* combined = local_only ? expert_out_.data() : returned_.data();
-  if (!local_only)
+  if (!local_only) {
+    launch_copy_row_chunks(received_.data(), chunks_.data() + chunks, chunks, config_.hidden,
+                           expert_out_.data(), stream_);
     exchange_rows(expert_out_.data(), recv_offsets_, recv_rows_, returned_.data(), send_offsets_,
                   send_rows_);
+  }
   marks_[4].record(stream_);
 
   launch_weighted_combine(combined, dest_row_.data(), route_weights_.data(), tokens_, top_k_,
@@ -175,6 +214,7 @@ MoePhaseTimes MoeLayerExecutor::run() {
   MoePhaseTimes t;
   t.gate_permute_ms = marks_[1].elapsed_ms_since(marks_[0]);
   t.dispatch_ms = marks_[2].elapsed_ms_since(marks_[1]);
+  t.count_exchange_ms = marks_[kCountsKnown].elapsed_ms_since(marks_[1]);
   t.experts_ms = marks_[3].elapsed_ms_since(marks_[2]);
   t.combine_ms = marks_[4].elapsed_ms_since(marks_[3]);
   t.unpermute_ms = marks_[5].elapsed_ms_since(marks_[4]);

@@ -2,7 +2,9 @@
 // A real expert-parallel MoE layer on one GPU (one rank of `world`): gate + permute, dispatch
 // (count exchange, then grouped ncclSend/ncclRecv with per-peer counts), experts, combine
 // (the reverse exchange), unpermute (weighted combine). Experts are split contiguously:
-// rank r owns experts [r * E / world, (r + 1) * E / world).
+// rank r owns experts [r * E / world, (r + 1) * E / world). Received rows arrive peer-major;
+// dispatch regroups them expert-major (each local expert one GEMM, its weights read once) and
+// combine restores peer order before sending them back.
 // The gating kernel runs on random logits so its cost is real; the routing that is replayed
 // comes from set_routing (a trace or a generator), so cases are reproducible.
 #include <cuda_bf16.h>
@@ -13,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/copy_row_chunks.hpp"
 #include "kernels/cuda_resources.hpp"
 #include "kernels/expert_ffn.hpp"
 #include "kernels/grouped_gemm.hpp"
@@ -34,7 +37,8 @@ struct MoeLayerConfig {
 
 struct MoePhaseTimes {
   double gate_permute_ms = 0;
-  double dispatch_ms = 0;
+  double dispatch_ms = 0;        // count exchange + host sync + the rows' all-to-allv
+  double count_exchange_ms = 0;  // the part of dispatch before the rows move
   double experts_ms = 0;
   double combine_ms = 0;
   double unpermute_ms = 0;
@@ -58,6 +62,7 @@ class MoeLayerExecutor {
 
  private:
   void exchange_counts();
+  void plan_regroup();
   void exchange_rows(const __nv_bfloat16* send, const std::vector<long long>& send_offsets,
                      const std::vector<long long>& send_rows, __nv_bfloat16* recv,
                      const std::vector<long long>& recv_offsets,
@@ -72,7 +77,11 @@ class MoeLayerExecutor {
   DeviceBuffer<__nv_bfloat16> input_, permuted_, received_, expert_out_, returned_, output_;
   PinnedBuffer<int> counts_host_, recv_counts_host_;
   std::unique_ptr<ExpertFfn> experts_;
-  std::vector<ExpertSegment> segments_;
+  std::vector<ExpertSegment> segments_;          // EP=1: one per local expert of permuted_
+  std::vector<ExpertSegment> grouped_segments_;  // EP>1: one per local expert of grouped_
+  DeviceBuffer<__nv_bfloat16> grouped_;          // EP>1: received rows, expert-major
+  PinnedBuffer<RowChunk> chunks_host_;           // [regroup (world*local) | ungroup (same)]
+  DeviceBuffer<RowChunk> chunks_;
   std::vector<CudaEvent> marks_;
   std::vector<long long> send_offsets_, send_rows_, recv_offsets_, recv_rows_;
 };

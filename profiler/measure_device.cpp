@@ -88,19 +88,4 @@ nlohmann::json measure_overheads(BenchHarness& harness) {
           {"count_copy_and_sync", to_json(summarise(sync_us))}};
 }
 
-nlohmann::json measure_collectives(const Progress& progress) {
-  int devices = 0;
-  MOESIM_CUDA_CHECK(cudaGetDeviceCount(&devices));
-  progress("collectives");
-  if (devices < 2)
-    return {{"skipped", "only " + std::to_string(devices) +
-                            " GPU visible; all-to-all and send/recv need at least 2"},
-            {"all_to_all", nlohmann::json::array()},
-            {"send_recv", nlohmann::json::array()}};
-  // Multi-GPU measurement needs the per-GPU process launcher, which is not written yet.
-  return {{"skipped", "multi-GPU collectives are not implemented in this version"},
-          {"all_to_all", nlohmann::json::array()},
-          {"send_recv", nlohmann::json::array()}};
-}
-
 }  // namespace moesim::profiler

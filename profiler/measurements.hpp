@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "kernels/nccl_comm.hpp"
 #include "profiler/bench_harness.hpp"
+#include "profiler/rank_comm.hpp"
 #include "profiler/routing.hpp"
 
 namespace moesim::profiler {
@@ -24,7 +26,13 @@ nlohmann::json measure_experts(BenchHarness& harness, const ModelShape& shape,
 nlohmann::json measure_dense_gemms(BenchHarness& harness, bool quick, const Progress& progress);
 nlohmann::json measure_overheads(BenchHarness& harness);
 nlohmann::json measure_copy_bandwidth(BenchHarness& harness);
-// NCCL all-to-all and send/recv; with one visible GPU, says it was skipped and why.
-nlohmann::json measure_collectives(const Progress& progress);
+struct CollectiveOptions {
+  bool quick = false;
+  std::string link_kind = "unknown";  // recorded, not detected: "nvlink", "pcie", ...
+};
+// NCCL all-to-all(v), send/recv, the count exchange and the latency floor on every rank count
+// up to comm.size() (docs/profile-format.md). Every rank calls it; rank 0 gets the section.
+nlohmann::json measure_collectives(RankComm& comm, const kernels::NcclComm& world,
+                                   const CollectiveOptions& options, const Progress& progress);
 
 }  // namespace moesim::profiler

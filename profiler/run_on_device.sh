@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds, checks and measures everything on a GPU machine in one go; results land in $OUT.
-#   profiler/run_on_device.sh [quick|full|validate=PROFILE.json]
-# Where the build dependencies (Boost, nlohmann_json, fmt, Eigen, CLI11, GTest) are missing on
-# the machine, a tarball of them made by profiler/pack_build_deps.sh may sit in .deps/.
+#   profiler/run_on_device.sh smoke            quick collectives under both launchers, tests,
+#                                              --validate against the shipped h200 profile
+#   profiler/run_on_device.sh full             full profile under mpirun, then --validate on it
+#   profiler/run_on_device.sh validate=FILE    --validate against a shipped profile only
+#   profiler/run_on_device.sh final            quick whole profiles under both launchers, then
+#                                              --validate against the shipped h200 profile
+# Build dependencies missing on the machine come from .deps/ (profiler/pack_build_deps.sh,
+# profiler/pack_openmpi.sh). At most 8 files come back: logs are concatenated into one.
 set -o pipefail
 set -u
 mode="${1:-full}"
@@ -10,8 +15,11 @@ OUT="${OUT:-$PWD/out}"
 mkdir -p "$OUT"
 # NVLink multicast stays off: a program that uses it can take a shared host's GPUs down.
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-log="$OUT/build.log"
-{ nvidia-smi; nvidia-smi -q -d CLOCK | head -40; nproc; g++ --version | head -1; cmake --version | head -1; } >"$log" 2>&1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none  # microVMs may forbid cross-memory attach
+log="$OUT/log.txt"
+{ date -u; nvidia-smi; nvidia-smi topo -m; nvidia-smi -q -d CLOCK | head -30; nproc
+  g++ --version | head -1; cmake --version | head -1; command -v mpirun; } >"$log" 2>&1
 
 extra=()
 if [[ -f .deps/build-deps.tar.gz ]]; then
@@ -21,34 +29,63 @@ if [[ -f .deps/build-deps.tar.gz ]]; then
           "-DCMAKE_LIBRARY_PATH=/tmp/moesim-deps/usr/lib/x86_64-linux-gnu")
   export LD_LIBRARY_PATH="/tmp/moesim-deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 fi
-cmake --preset cuda -DMOESIM_GUI=OFF -DMOESIM_WERROR=OFF "${extra[@]}" 2>&1 | tee -a "$log" || exit 1
-cmake --build build/cuda -j "$(nproc)" --target moesim_kernel_tests moesim-profile 2>&1 | tee -a "$log" || exit 1
-
-ctest --test-dir build/cuda -L gpu --output-on-failure 2>&1 | tee "$OUT/ctest.log"
-tests_rc=$?
-
-# validate-only: check a shipped profile against the executor, no new profile.
-if [[ "$mode" == validate=* ]]; then
-  build/cuda/profiler/moesim-profile --validate --profile "${mode#validate=}" \
-    --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy_table.md" 2>&1 | tee "$OUT/validate.log"
-  rc=$?
-  echo "tests rc=$tests_rc validate rc=$rc"
-  [[ $tests_rc -eq 0 && $rc -eq 0 ]]
-  exit
+mpirun_bin=$(command -v mpirun || true)
+if [[ -z "$mpirun_bin" && -f .deps/openmpi.tar.gz ]]; then
+  # Debian's Open MPI, relocated under /tmp with OPAL_PREFIX; nothing goes into /.
+  mkdir -p /tmp/moesim-mpi && tar -xzf .deps/openmpi.tar.gz -C /tmp/moesim-mpi
+  p=/tmp/moesim-mpi/usr
+  export OPAL_PREFIX=$p PATH="$p/bin:$PATH"
+  export LD_LIBRARY_PATH="$p/lib/x86_64-linux-gnu:$p/lib/x86_64-linux-gnu/openmpi/lib:${LD_LIBRARY_PATH:-}"
+  export PMIX_MCA_mca_base_component_path=$p/lib/x86_64-linux-gnu/pmix2/lib/pmix
+  mpirun_bin=$p/bin/mpirun.openmpi
+  extra+=("-DMPI_CXX_COMPILER=$p/bin/mpicxx.openmpi" "-DMPIEXEC_EXECUTABLE=$mpirun_bin")
 fi
+echo "mpirun: ${mpirun_bin:-none}" | tee -a "$log"
 
-quick=()
-[[ "$mode" == quick ]] && quick=(--quick)
 start=$(date +%s)
-build/cuda/profiler/moesim-profile "${quick[@]}" --out "$OUT/profile.json" 2>&1 | tee "$OUT/profile.log"
-profile_rc=$?
-echo "profile took $(( $(date +%s) - start )) s" | tee -a "$OUT/profile.log"
+{ cmake --preset cuda -DMOESIM_GUI=OFF -DMOESIM_WERROR=OFF "${extra[@]}" &&
+  cmake --build build/cuda -j "$(nproc)" --target moesim-profile moesim_kernel_tests \
+        moesim_profiler_mpi_tests; } >>"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+echo "build took $(( $(date +%s) - start )) s" | tee -a "$log"
 
-validate_rc=1
-if [[ $profile_rc -eq 0 ]]; then
-  build/cuda/profiler/moesim-profile --validate --profile "$OUT/profile.json" \
-    --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy_table.md" 2>&1 | tee "$OUT/validate.log"
-  validate_rc=$?
+{ ctest --test-dir build/cuda -L gpu --output-on-failure; ctest --test-dir build/cuda -L mpi --output-on-failure; } >>"$log" 2>&1
+tests_rc=$?
+echo "gpu + mpi tests rc=$tests_rc" | tee -a "$log"
+
+gpus=$(nvidia-smi -L | grep -c GPU)
+link=unknown
+nvidia-smi topo -m 2>/dev/null | grep -q "NV[0-9]" && link=nvlink
+P=build/cuda/profiler/moesim-profile
+mpi=("$mpirun_bin" -np "$gpus" --allow-run-as-root --oversubscribe --bind-to none
+     -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x PATH)
+step() {  # step NAME COMMAND...: runs with a time limit, appends its output to the log
+  local name=$1; shift
+  local t0=$(date +%s)
+  timeout 480 "$@" >>"$log" 2>&1
+  local rc=$?
+  echo "$name rc=$rc ($(( $(date +%s) - t0 )) s)" | tee -a "$log"
+  return $rc
+}
+
+if [[ "$mode" == smoke ]]; then
+  step "fork launcher, quick collectives" $P --quick --collectives-only --link-kind $link --out "$OUT/collectives_fork.json"
+  [[ -n "$mpirun_bin" ]] && step "mpirun -np $gpus, quick collectives" "${mpi[@]}" $P --quick --collectives-only \
+      --link-kind $link --out "$OUT/collectives_mpi.json"
+  step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+elif [[ "$mode" == final ]]; then
+  [[ -n "$mpirun_bin" ]] && step "mpirun -np $gpus, quick profile" "${mpi[@]}" $P --quick --link-kind $link \
+      --out "$OUT/quick_mpi.json"
+  step "fork launcher, quick profile" $P --quick --link-kind $link --out "$OUT/quick_fork.json"
+  step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+elif [[ "$mode" == validate=* ]]; then
+  step "validate vs ${mode#validate=} (fork launcher)" $P --validate --profile "${mode#validate=}" \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+else
+  step "mpirun -np $gpus, full profile" "${mpi[@]}" $P --link-kind $link --out "$OUT/profile.json"
+  [[ -f "$OUT/profile.json" ]] || step "fork launcher, full profile" $P --link-kind $link --out "$OUT/profile.json"
+  step "validate vs the new profile (fork launcher)" $P --validate --profile "$OUT/profile.json" \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
 fi
-echo "tests rc=$tests_rc profile rc=$profile_rc validate rc=$validate_rc"
-[[ $tests_rc -eq 0 && $profile_rc -eq 0 && $validate_rc -eq 0 ]]
+python3 profiler/summarise_results.py "$OUT" 2>&1 | tee -a "$log"

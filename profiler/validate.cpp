@@ -7,26 +7,12 @@
 
 #include "kernels/moe_layer_executor.hpp"
 #include "profiler/bench_harness.hpp"
+#include "profiler/validation_cases.hpp"
 #include "profiler/validation_report.hpp"
 #include "sim/cost/measured_profile.hpp"
 
 namespace moesim::profiler {
 namespace {
-
-struct Case {
-  const char* batch;
-  int tokens;
-  const char* routing;
-  double zipf;
-};
-
-// Decode- and prefill-sized batches; token counts and seeds differ from the profile's grid.
-// The first case comes back last: a first-case-only slowdown would show as a difference.
-constexpr Case kCases[] = {{"decode", 96, "uniform", 0.0},
-                           {"decode", 96, "zipf-1.2", 1.2},
-                           {"prefill", 3000, "uniform", 0.0},
-                           {"prefill", 3000, "zipf-1.2", 1.2},
-                           {"decode-again", 96, "uniform", 0.0}};
 
 constexpr const char* kPhases[] = {"gate_permute", "dispatch", "experts", "combine", "unpermute",
                                    "layer"};
@@ -45,9 +31,8 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
     config.max_tokens = 4096;
     config.seed = 2024;
     kernels::MoeLayerExecutor layer(config, stream.get());
-    for (const Case& c : kCases) {
-      const Routing routing = generate_routing(c.tokens, shape.top_k, shape.experts, c.zipf,
-                                               987654321ull + c.tokens);
+    for (const ValidationCase& c : kValidationCases) {
+      const Routing routing = validation_routing(shape, c);
       const auto counts = expert_histogram(routing.expert_ids, shape.experts);
       const std::vector<double> histogram(counts.begin(), counts.end());
       // The executor uses the GEMM back end the profile predicts to be faster for this histogram.

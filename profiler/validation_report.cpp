@@ -64,4 +64,38 @@ std::string accuracy_markdown(const nlohmann::json& validation) {
   return out;
 }
 
+std::string ep_markdown(const nlohmann::json& ep_cases) {
+  if (ep_cases.empty()) return "";
+  std::string out =
+      "| case | EP | GEMM | gate+permute | count exchange | dispatch | experts | combine | "
+      "unpermute | layer (slowest rank) |\n|---|---:|---|---|---|---|---|---|---|---:|\n";
+  for (const auto& c : ep_cases) {
+    out += fmt::format("| {} {} T={}/rank {} | {} | {} |", c["model"].get<std::string>(),
+                       c["batch"].get<std::string>(), c["tokens_per_rank"].get<int>(),
+                       c["routing"].get<std::string>(), c["ep"].get<int>(),
+                       c["gemm_method"].get<std::string>());
+    for (const char* phase : {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
+                              "unpermute"}) {
+      std::string per_rank;
+      for (const auto& median : c["phases"][phase]["rank_median_us"])
+        per_rank += fmt::format("{}{:.3f}", per_rank.empty() ? "" : " / ", median.get<double>() / 1000);
+      out += " " + per_rank + " |";
+    }
+    out += fmt::format(" {:.3f} |\n", c["phases"]["layer"]["median_us"].get<double>() / 1000);
+  }
+  return out +
+         "\nms. Phases: each rank's median (rank 0 / rank 1 / ...); a rank that finishes its experts "
+         "early waits for its peers inside combine. Layer: median over runs of the slowest rank. "
+         "The count exchange is part of dispatch.\n";
+}
+
+nlohmann::json executor_timings(const nlohmann::json& provenance, const nlohmann::json& ep1,
+                                const nlohmann::json& ep_cases) {
+  return {{"schema_version", 1},
+          {"kind", "moesim-executor-timings"},
+          {"provenance", provenance},
+          {"ep1", ep1.is_object() && ep1.contains("cases") ? ep1["cases"] : nlohmann::json::array()},
+          {"ep", ep_cases}};
+}
+
 }  // namespace moesim::profiler

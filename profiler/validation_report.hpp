@@ -18,4 +18,12 @@ nlohmann::json validation_result(nlohmann::json cases);
 // The accuracy tables (per layer, then per phase) in Markdown, with the summary line.
 std::string accuracy_markdown(const nlohmann::json& validation);
 
+// The EP=ranks cases (measured only: the slowest rank's median per phase) in Markdown, ms.
+std::string ep_markdown(const nlohmann::json& ep_cases);
+
+// The moesim-executor-timings document: every executor timing of a --validate run, EP=1 (with
+// the profile's prediction) and EP=ranks, for the simulator side to compare against.
+nlohmann::json executor_timings(const nlohmann::json& provenance, const nlohmann::json& ep1,
+                                const nlohmann::json& ep_cases);
+
 }  // namespace moesim::profiler

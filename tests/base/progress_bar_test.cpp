@@ -92,3 +92,31 @@ TEST(ProgressBar, DrawsOnATerminal) {
 
 }  // namespace
 }  // namespace moesim
+
+namespace moesim {
+namespace {
+
+// In logs (Lines::InLogs) each update is one line naming its step, with no delay and no redraw.
+TEST(ProgressBar, InLogsWritesOneLinePerUpdateToAFile) {
+  const fs::path path =
+      fs::temp_directory_path() / ("moesim-progress-lines-" + std::to_string(::getpid()) + ".txt");
+  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  {
+    const StderrRedirect redirect(file);
+    ProgressBar bar("measuring", ProgressBar::Lines::InLogs);
+    bar.update(1, 4, "gate");
+    bar.update(4, 4, "combine");
+  }
+  ::close(file);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  fs::remove(path);
+  // 1 of 4 fills 30 * 1 / 4 = 7 of the 30 cells; 4 of 4 fills all 30.
+  EXPECT_EQ(text.str(), "measuring [" + std::string(7, '#') + std::string(23, '.') + "] 1/4 gate\n" +
+                            "measuring [" + std::string(30, '#') + "] 4/4 combine\n");
+}
+
+}  // namespace
+}  // namespace moesim

@@ -73,3 +73,42 @@ TEST(ValidationReport, MarkdownHasOneRowPerCaseAndTheSummaryLine) {
 
 }  // namespace
 }  // namespace moesim::profiler
+
+namespace moesim::profiler {
+namespace {
+
+nlohmann::json ep_case() {
+  nlohmann::json phases = nlohmann::json::object();
+  // Rank medians 100 and 150, 200 and 250, ... in the table's order, so each column is easy to
+  // spot; the layer's slowest-rank median is 700.
+  const char* names[] = {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
+                         "unpermute"};
+  for (int i = 0; i < 6; ++i)
+    phases[names[i]] = {{"rank_median_us", {100.0 * (i + 1), 100.0 * (i + 1) + 50}}};
+  phases["layer"] = {{"median_us", 700.0}};
+  return {{"model", "mixtral-8x7b"}, {"batch", "decode"}, {"tokens_per_rank", 96},
+          {"routing", "uniform"}, {"ep", 2}, {"gemm_method", "grouped"}, {"phases", phases}};
+}
+
+TEST(EpMarkdown, OneRowPerCaseWithEachRanksPhasesInMilliseconds) {
+  const std::string table = ep_markdown(nlohmann::json::array({ep_case()}));
+  // 100 us = 0.100 ms, 150 us = 0.150 ms, ... in column order; the layer 700 us = 0.700 ms.
+  EXPECT_NE(table.find("| mixtral-8x7b decode T=96/rank uniform | 2 | grouped | 0.100 / 0.150 | "
+                       "0.200 / 0.250 | 0.300 / 0.350 | 0.400 / 0.450 | 0.500 / 0.550 | "
+                       "0.600 / 0.650 | 0.700 |"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(ep_markdown(nlohmann::json::array()), "");
+}
+
+TEST(ExecutorTimings, CarriesBothEpSizesAndProvenance) {
+  const nlohmann::json ep1 = {{"cases", nlohmann::json::array({{{"ep", 1}}})}, {"summary", {}}};
+  const auto doc = executor_timings({{"gpu_name", "NVIDIA H200"}}, ep1, nlohmann::json::array({ep_case()}));
+  EXPECT_EQ(doc["kind"], "moesim-executor-timings");
+  EXPECT_EQ(doc["ep1"].size(), 1u);
+  EXPECT_EQ(doc["ep"][0]["ep"], 2);
+  EXPECT_EQ(doc["provenance"]["gpu_name"], "NVIDIA H200");
+}
+
+}  // namespace
+}  // namespace moesim::profiler

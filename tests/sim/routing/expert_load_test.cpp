@@ -28,14 +28,14 @@ void expect_same_shares(const std::vector<double>& a, const std::vector<double>&
 }
 
 TEST(ExpertPopularity, UniformGivesEveryExpertAnEqualShare) {
-  const RoutingSpec uniform{RoutingGenerator::Uniform, 1.0, 1};
+  const RoutingSpec uniform{PopularityKind::Uniform, 1.0, 1};
   const auto popularity = expert_popularity(uniform, 5, 3);
   ASSERT_EQ(popularity.size(), 5u);
   for (double share : popularity) EXPECT_DOUBLE_EQ(share, 0.2);  // 1 / 5
 }
 
 TEST(ExpertPopularity, ZipfSharesFollowOneOverRankToTheExponent) {
-  const RoutingSpec zipf{RoutingGenerator::Zipf, 2.0, 3};
+  const RoutingSpec zipf{PopularityKind::Zipf, 2.0, 3};
   const auto popularity = sorted_descending(expert_popularity(zipf, 4, 0));
   // Weights 1, 1/4, 1/9, 1/16 sum to (144 + 36 + 16 + 9) / 144 = 205 / 144; share r = w_r x 144 /
   // 205.
@@ -47,12 +47,12 @@ TEST(ExpertPopularity, ZipfSharesFollowOneOverRankToTheExponent) {
 
 TEST(ExpertPopularity, ZipfExponentZeroIsUniform) {
   // r^0 = 1 for every rank.
-  const RoutingSpec flat{RoutingGenerator::Zipf, 0.0, 9};
+  const RoutingSpec flat{PopularityKind::Zipf, 0.0, 9};
   for (double share : expert_popularity(flat, 4, 1)) EXPECT_DOUBLE_EQ(share, 0.25);
 }
 
 TEST(ExpertPopularity, EachLayerShufflesTheSameSharesDifferently) {
-  const RoutingSpec zipf{RoutingGenerator::Zipf, 1.0, 11};
+  const RoutingSpec zipf{PopularityKind::Zipf, 1.0, 11};
   const auto layer0 = expert_popularity(zipf, 16, 0);
   const auto layer1 = expert_popularity(zipf, 16, 1);
   // Same multiset of shares (the ranks are permuted, not changed)...
@@ -63,8 +63,8 @@ TEST(ExpertPopularity, EachLayerShufflesTheSameSharesDifferently) {
 }
 
 TEST(ExpertPopularity, AnotherSeedGivesAnotherRanking) {
-  const auto a = expert_popularity({RoutingGenerator::Zipf, 1.0, 1}, 16, 0);
-  const auto b = expert_popularity({RoutingGenerator::Zipf, 1.0, 2}, 16, 0);
+  const auto a = expert_popularity({PopularityKind::Zipf, 1.0, 1}, 16, 0);
+  const auto b = expert_popularity({PopularityKind::Zipf, 1.0, 2}, 16, 0);
   EXPECT_NE(a, b);
   expect_same_shares(a, b);
 }
@@ -82,7 +82,7 @@ TEST(ExpectedExpertLoad, CapsCascadeUntilNoExpertExceedsTheTokens) {
 }
 
 TEST(ExpectedExpertLoad, LoadsAlwaysSumToTokensTimesTopK) {
-  const RoutingSpec zipf{RoutingGenerator::Zipf, 1.2, 5};
+  const RoutingSpec zipf{PopularityKind::Zipf, 1.2, 5};
   for (int top_k : {1, 2, 8}) {
     const auto load = expected_expert_load(expert_popularity(zipf, 32, 0), 1000, top_k);
     SCOPED_TRACE(top_k);
