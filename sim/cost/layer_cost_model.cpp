@@ -216,8 +216,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   return cost;
 }
 
-double LayerCostModel::layer_total(const PhaseTimes& p) const {
-  return schedule_layer(p, s_.parallelism.micro_batches, s_.parallelism.overlap).makespan;
+LayerSchedule LayerCostModel::schedule(const PhaseTimes& p) const {
+  return schedule_layer(p, s_.parallelism.micro_batches, s_.parallelism.overlap);
 }
 
 double LayerCostModel::all_reduce_time(double bytes, int ranks) const {

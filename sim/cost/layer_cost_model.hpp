@@ -45,8 +45,8 @@ class LayerCostModel {
   // A MoE layer for one micro-batch: `load` holds tokens per logical expert over the EP group.
   LayerCost moe_layer(const Placement& placement, const std::vector<double>& load,
                       double tokens_per_gpu) const;
-  // Combines phases under the scenario's overlap for all micro-batches of one layer.
-  double layer_total(const PhaseTimes& per_micro_batch) const;
+  // Lays the phases of all micro-batches of one layer out under the scenario's overlap.
+  LayerSchedule schedule(const PhaseTimes& per_micro_batch) const;
   // Ring all-reduce of `bytes` over `ranks` GPUs (2(n-1)/n of the data crosses the slowest link).
   double all_reduce_time(double bytes, int ranks) const;
 

@@ -13,10 +13,24 @@ struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   double total = 0;  // after overlap
 };
 
+struct MicroBatchTimes {  // seconds from the layer's start
+  double dense = 0;       // dense part, then the gate
+  double dispatch = 0;
+  double experts = 0;
+  double combine = 0;
+};
+
+// When each phase of each micro-batch runs (layer_schedule.hpp makes it).
+struct LayerSchedule {
+  std::vector<MicroBatchTimes> micro_batches;
+  double makespan = 0;
+};
+
 struct LayerResult {
   int layer = 0;  // block index in the model
   bool moe = false;
   PhaseTimes phases;
+  LayerSchedule schedule;  // the phases laid out under the overlap; its makespan is phases.total
   double imbalance = 1;  // max/mean tokens over GPUs of the EP group
   double dropped_tokens = 0;              // routed copies over capacity, per step
   std::vector<double> dropped_per_expert;  // per logical expert, per step

@@ -8,18 +8,6 @@
 
 namespace moesim::sim {
 
-struct MicroBatchTimes {  // seconds from the layer's start
-  double dense = 0;       // dense part, then the gate
-  double dispatch = 0;
-  double experts = 0;
-  double combine = 0;
-};
-
-struct LayerSchedule {
-  std::vector<MicroBatchTimes> micro_batches;
-  double makespan = 0;
-};
-
 // none: micro-batches one after another, each phase after the last.
 // comm-compute: within a micro-batch the expert GEMMs run in chunks beside the all-to-alls
 //   (dispatch starts with the experts; the combine ends no earlier than the experts).

@@ -1,6 +1,5 @@
 #include "sim/report/report.hpp"
 
-#include "sim/cost/layer_schedule.hpp"
 
 #include <fmt/format.h>
 
@@ -157,7 +156,7 @@ Json report_to_timeline(const Report& r, int max_gpus) {
   for (const auto& layer : r.layers) {
     const auto& p = layer.phases;
     const double communication = p.dispatch + p.combine;
-    const auto schedule = schedule_layer(p, r.micro_batches, r.overlap);
+    const auto& schedule = layer.schedule;  // the one the step time came from
     for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
       const auto& at = schedule.micro_batches[mb];
       const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb) : fmt::format("L{} ", layer.layer);

@@ -42,31 +42,37 @@ std::vector<BusyLink> busiest_links(const std::vector<CostedLink>& links, const 
 }
 
 
+// What the step adds up per EP rank and per link while its layers are played (one EP group;
+// every group replays the same routing).
+struct StepTotals {
+  explicit StepTotals(int ep, std::size_t links)
+      : gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0),
+        gpu_dropped(ep, 0.0), gpu_unrouted(ep, 0.0), link_bytes(links, 0.0) {}
+  std::vector<double> gpu_compute, gpu_communication, gpu_tokens, gpu_dropped, gpu_unrouted;
+  std::vector<double> link_bytes;  // one EP group, per step
+  double nvlink_bytes = 0, network_bytes = 0;
+  double sum_max_load = 0, sum_mean_load = 0;
+};
 
-}  // namespace
+// The parts of one step every layer shares: the scenario's sizes and the models that price it.
+struct StepContext {
+  const ScenarioSpec& s;
+  const LayerCostModel& model;
+  const SimulationOverrides& overrides;
+  const std::vector<std::vector<double>>& loads;
+  const std::vector<Placement>& placements;
+  int ep = 0;
+  int groups = 0;
+  double micro_batches = 1;
+  double tokens_per_gpu = 0;    // per micro-batch
+  double tokens_per_group = 0;  // per micro-batch
+};
 
-
-
-Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
-  const ScenarioSpec& s = inputs.scenario;
-  const SimulationOverrides& overrides = inputs.overrides;
-  check_overrides(s, overrides);
-  const auto all_loads = expert_loads(s, overrides);
-  const auto placements = overrides.placements.empty() ? scenario_placements(s, all_loads) : overrides.placements;
-  const ModelSpec& m = s.model;
-  const int ep = s.parallelism.expert_parallel;
-  const int groups = s.cluster.gpus() / ep;
-  const int slots_per_gpu = (m.experts + s.placement.redundant_experts) / ep;
-  const double tp = s.parallelism.attention_tensor_parallel;
-  const double micro_batches = s.parallelism.micro_batches;
-  // Tokens one GPU feeds into each MoE layer per micro-batch (TP ranks split a DP rank's tokens).
-  const double tokens_per_gpu = tokens_per_gpu_per_micro_batch(s);
-  const double tokens_per_group = tokens_per_gpu * ep;
-  const bool training = s.workload.kind == WorkloadKind::Training;
-
+// The report's fields that come from the scenario alone, before any layer is played.
+Report report_header(const ScenarioSpec& s) {
   Report r;
   r.scenario = s.name;
-  r.model = m.name;
+  r.model = s.model.name;
   r.cluster = s.cluster.name;
   r.workload = std::string(choice_name(s.workload.kind));
   r.overlap = s.parallelism.overlap;
@@ -76,140 +82,199 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   r.usd_per_gpu_hour = s.price.usd_per_gpu_hour;
   r.price_date = s.price.date;
   r.device_memory_bytes = s.cluster.device.hbm_bytes;
-  r.memory = ensure_fits(s);
-
-  const std::optional<MeasuredProfile>& profile = inputs.profile;
-  std::optional<NetworkModel> network;
-  const bool flows = s.network.model == NetworkModelKind::Flow ||
-                     (s.network.model == NetworkModelKind::Auto && s.parallelism.expert_parallel <= kAutoFlowMaxGpus);
-  r.network_model = flows ? "flow" : "analytic";
   r.dispatch = std::string(choice_name(s.network.dispatch));
   r.dedup = s.network.dedup;
-  if (flows)
-    network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
-  const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
-  r.profile_source = model.measured() ? "measured" : "roofline";
-  r.collective_costs = model.collective_source();
-  r.ep_groups_played = network ? network->played_groups() : 1;
-  r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
   r.per_gpu.resize(r.gpus);
   for (int g = 0; g < r.gpus; ++g) r.per_gpu[g].gpu = g;
-  std::vector<double> gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0),
-      gpu_dropped(ep, 0.0), gpu_unrouted(ep, 0.0);
-  double nvlink_bytes = 0, network_bytes = 0;
-  double sum_max_load = 0, sum_mean_load = 0;
-  std::vector<double> link_bytes(model.links().size(), 0.0);  // one EP group, per step
+  return r;
+}
 
-  // Which blocks hold experts: the last moe_layers blocks (DeepSeek's first_k_dense_replace shape).
-  const int first_moe = m.layers - m.moe_layers;
-  for (int layer = 0; layer < m.layers; ++layer) {
-    LayerResult result;
-    result.layer = layer;
-    result.moe = layer >= first_moe;
-    if (!result.moe) {
-      result.phases.dense = model.dense_time(tokens_per_gpu, false);
-      for (int g = 0; g < ep; ++g) gpu_compute[g] += result.phases.dense * micro_batches;
-    } else {
-      const int moe_index = layer - first_moe;
-      const Placement& placement = placements[moe_index];
-      const RoutingOutcome outcome =
-          overrides.routing_outcomes.empty()
-              ? apply_policy(s.policy, placement, spread_evenly(all_loads[moe_index], tokens_per_group, ep),
-                             m.top_k, {.popularity = {}, .seed = score_seed(s, moe_index)})
-              : scale_outcome(overrides.routing_outcomes[moe_index],
-                              tokens_per_group / overrides.routing_outcomes[moe_index].tokens);
-      // The GEMMs see padding rows too, and the dispatch carries what routers kept (or padded).
-      const auto& load = outcome.computed;
-      const LayerCost cost = model.moe_layer(placement, load, tokens_per_gpu);
-      const double per_step = micro_batches * groups;
-      result.dropped_tokens = outcome.total(outcome.dropped) * per_step;
-      result.unrouted_tokens = outcome.unrouted_tokens * per_step;
-      result.unrouted_estimated = outcome.unrouted_estimated;
-      for (double dropped : outcome.dropped) result.dropped_per_expert.push_back(dropped * per_step);
-      // Every EP group replays the same routing, so rank g of each group drops the same.
-      for (double dropped : outcome.dropped_per_gpu) result.dropped_per_gpu.push_back(dropped * micro_batches);
-      for (double unrouted : outcome.unrouted_per_rank) result.unrouted_per_gpu.push_back(unrouted * micro_batches);
-      result.phases = cost.phases;
-      result.scale_up_bytes = cost.nvlink_bytes;
-      result.scale_out_bytes = cost.network_bytes;
-      // Each rank's own GEMM time: what the rank computes before it waits at the combine.
-      result.gpu_experts.resize(ep);
-      for (int g = 0; g < ep; ++g)
-        result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
-      const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
-      // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
-      const auto kept_loads = outcome.computed == outcome.kept ? loads : gpu_loads(placement, outcome.kept);
-      const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / ep;
-      const double max = *std::max_element(loads.begin(), loads.end());
-      result.imbalance = mean > 0 ? max / mean : 1.0;
-      sum_max_load += max;
-      sum_mean_load += mean;
-      for (double tokens : outcome.kept) result.tokens_per_expert.push_back(tokens * per_step);
-      for (int g = 0; g < ep; ++g) {
-        gpu_compute[g] += cost.gpu_compute[g] * micro_batches;
-        gpu_communication[g] += cost.gpu_communication[g] * micro_batches;
-        gpu_tokens[g] += kept_loads[g] * micro_batches;
-        gpu_dropped[g] += result.dropped_per_gpu[g];
-        gpu_unrouted[g] += result.unrouted_per_gpu[g];
-      }
-      for (std::size_t link = 0; link < link_bytes.size(); ++link) link_bytes[link] += cost.link_bytes[link] * micro_batches;
-      nvlink_bytes += cost.nvlink_bytes * micro_batches * groups;
-      network_bytes += cost.network_bytes * micro_batches * groups;
-      r.dropped_tokens += result.dropped_tokens;
-      r.unrouted_tokens += result.unrouted_tokens;
-      r.unrouted_estimated = r.unrouted_estimated || result.unrouted_estimated;
-      r.routed_tokens += outcome.total(outcome.routed) * per_step;
-    }
-    result.phases.total = model.layer_total(result.phases);
-    r.step_time_s += result.phases.total;
-    r.layers.push_back(std::move(result));
-    if (progress) progress(layer + 1, m.layers);
+bool plays_flows(const ScenarioSpec& s) {
+  return s.network.model == NetworkModelKind::Flow ||
+         (s.network.model == NetworkModelKind::Auto &&
+          s.parallelism.expert_parallel <= kAutoFlowMaxGpus);
+}
+
+// The capacity policy's outcome for one MoE layer and micro-batch of one EP group.
+RoutingOutcome layer_outcome(const StepContext& c, int moe_index) {
+  if (!c.overrides.routing_outcomes.empty()) {
+    const auto& recorded = c.overrides.routing_outcomes[moe_index];
+    return scale_outcome(recorded, c.tokens_per_group / recorded.tokens);
   }
+  return apply_policy(c.s.policy, c.placements[moe_index],
+                      spread_evenly(c.loads[moe_index], c.tokens_per_group, c.ep), c.s.model.top_k,
+                      {.popularity = {}, .seed = score_seed(c.s, moe_index)});
+}
 
-  if (training) {
-    // Backward costs twice the forward compute and repeats both all-to-alls; then gradients of the
-    // replicated (non-expert) weights are all-reduced over data-parallel ranks and expert gradients
-    // over the EP groups holding the same experts.
-    double forward_comm = 0;
-    for (const auto& l : r.layers) forward_comm += (l.phases.dispatch + l.phases.combine) * micro_batches;
-    const double forward = r.step_time_s;
-    const double dense_bytes = (static_cast<double>(m.total_params()) -
-                                static_cast<double>(m.moe_layers) * m.experts * m.expert_params()) /
-                               tp * 2;
-    const double expert_bytes = static_cast<double>(m.moe_layers) * slots_per_gpu * m.expert_params() * 2;
-    const double gradients = model.all_reduce_time(dense_bytes, s.parallelism.attention_data_parallel) +
-                             model.all_reduce_time(expert_bytes, groups);
-    r.step_time_s = forward + 2 * (forward - forward_comm) + forward_comm + gradients;
-    for (double& bytes : link_bytes) bytes *= 2;  // the backward repeats both all-to-alls
-    for (int g = 0; g < ep; ++g) {
-      gpu_compute[g] *= 3;
-      gpu_communication[g] = gpu_communication[g] * 2 + gradients;
-    }
+// Drops and unrouted tokens of one MoE layer, per step.
+void record_drops(const StepContext& c, const RoutingOutcome& outcome, LayerResult& result) {
+  const double per_step = c.micro_batches * c.groups;
+  result.dropped_tokens = outcome.total(outcome.dropped) * per_step;
+  result.unrouted_tokens = outcome.unrouted_tokens * per_step;
+  result.unrouted_estimated = outcome.unrouted_estimated;
+  for (double dropped : outcome.dropped) result.dropped_per_expert.push_back(dropped * per_step);
+  // Every EP group replays the same routing, so rank g of each group drops the same.
+  for (double dropped : outcome.dropped_per_gpu)
+    result.dropped_per_gpu.push_back(dropped * c.micro_batches);
+  for (double unrouted : outcome.unrouted_per_rank)
+    result.unrouted_per_gpu.push_back(unrouted * c.micro_batches);
+  for (double tokens : outcome.kept) result.tokens_per_expert.push_back(tokens * per_step);
+}
+
+// One MoE layer: its phases, drops and per-rank work, added to the step's totals.
+LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& totals, Report& r) {
+  LayerResult result;
+  const Placement& placement = c.placements[moe_index];
+  const RoutingOutcome outcome = layer_outcome(c, moe_index);
+  // The GEMMs see padding rows too, and the dispatch carries what routers kept (or padded).
+  const LayerCost cost = c.model.moe_layer(placement, outcome.computed, c.tokens_per_gpu);
+  record_drops(c, outcome, result);
+  result.phases = cost.phases;
+  result.scale_up_bytes = cost.nvlink_bytes;
+  result.scale_out_bytes = cost.network_bytes;
+  // Each rank's own GEMM time: what the rank computes before it waits at the combine.
+  result.gpu_experts.resize(c.ep);
+  for (int g = 0; g < c.ep; ++g)
+    result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
+  const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
+  // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
+  const auto kept_loads =
+      outcome.computed == outcome.kept ? loads : gpu_loads(placement, outcome.kept);
+  const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / c.ep;
+  const double max = *std::max_element(loads.begin(), loads.end());
+  result.imbalance = mean > 0 ? max / mean : 1.0;
+  totals.sum_max_load += max;
+  totals.sum_mean_load += mean;
+  for (int g = 0; g < c.ep; ++g) {
+    totals.gpu_compute[g] += cost.gpu_compute[g] * c.micro_batches;
+    totals.gpu_communication[g] += cost.gpu_communication[g] * c.micro_batches;
+    totals.gpu_tokens[g] += kept_loads[g] * c.micro_batches;
+    totals.gpu_dropped[g] += result.dropped_per_gpu[g];
+    totals.gpu_unrouted[g] += result.unrouted_per_gpu[g];
   }
+  for (std::size_t link = 0; link < totals.link_bytes.size(); ++link)
+    totals.link_bytes[link] += cost.link_bytes[link] * c.micro_batches;
+  totals.nvlink_bytes += cost.nvlink_bytes * c.micro_batches * c.groups;
+  totals.network_bytes += cost.network_bytes * c.micro_batches * c.groups;
+  r.dropped_tokens += result.dropped_tokens;
+  r.unrouted_tokens += result.unrouted_tokens;
+  r.unrouted_estimated = r.unrouted_estimated || result.unrouted_estimated;
+  const double per_step = c.micro_batches * c.groups;
+  r.routed_tokens += outcome.total(outcome.routed) * per_step;
+  return result;
+}
 
-  r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) * s.parallelism.attention_data_parallel;
-  r.imbalance = sum_mean_load > 0 ? sum_max_load / sum_mean_load : 1.0;
+// Backward costs twice the forward compute and repeats both all-to-alls; then gradients of the
+// replicated (non-expert) weights are all-reduced over data-parallel ranks and expert gradients
+// over the EP groups holding the same experts.
+void add_backward_pass(const StepContext& c, StepTotals& totals, Report& r) {
+  const ModelSpec& m = c.s.model;
+  double forward_comm = 0;
+  for (const auto& l : r.layers)
+    forward_comm += (l.phases.dispatch + l.phases.combine) * c.micro_batches;
+  const double forward = r.step_time_s;
+  const double tp = c.s.parallelism.attention_tensor_parallel;
+  const int slots_per_gpu = (m.experts + c.s.placement.redundant_experts) / c.ep;
+  const double dense_bytes = (static_cast<double>(m.total_params()) -
+                              static_cast<double>(m.moe_layers) * m.experts * m.expert_params()) /
+                             tp * 2;
+  const double expert_bytes =
+      static_cast<double>(m.moe_layers) * slots_per_gpu * m.expert_params() * 2;
+  const double gradients =
+      c.model.all_reduce_time(dense_bytes, c.s.parallelism.attention_data_parallel) +
+      c.model.all_reduce_time(expert_bytes, c.groups);
+  r.step_time_s = forward + 2 * (forward - forward_comm) + forward_comm + gradients;
+  for (double& bytes : totals.link_bytes) bytes *= 2;  // the backward repeats both all-to-alls
+  for (int g = 0; g < c.ep; ++g) {
+    totals.gpu_compute[g] *= 3;
+    totals.gpu_communication[g] = totals.gpu_communication[g] * 2 + gradients;
+  }
+}
+
+// Per GPU and per link kind, once the step time is known.
+void record_gpus_and_links(const StepContext& c, const StepTotals& totals, Report& r) {
+  const ScenarioSpec& s = c.s;
   for (int g = 0; g < r.gpus; ++g) {
     auto& gpu = r.per_gpu[g];
-    const int rank = g % ep;  // every EP group replays the same expected routing
-    gpu.compute_s = gpu_compute[rank];
-    gpu.communication_s = gpu_communication[rank];
+    const int rank = g % c.ep;  // every EP group replays the same expected routing
+    gpu.compute_s = totals.gpu_compute[rank];
+    gpu.communication_s = totals.gpu_communication[rank];
     gpu.idle_s = std::max(0.0, r.step_time_s - gpu.compute_s - gpu.communication_s);
-    gpu.expert_tokens = gpu_tokens[rank];
-    gpu.dropped_tokens = gpu_dropped[rank];
-    gpu.unrouted_tokens = gpu_unrouted[rank];
+    gpu.expert_tokens = totals.gpu_tokens[rank];
+    gpu.dropped_tokens = totals.gpu_dropped[rank];
+    gpu.unrouted_tokens = totals.gpu_unrouted[rank];
   }
   const bool has_fabric = s.cluster.gpus() > s.cluster.system.gpus_per_scale_up_domain;
   const double scale_up_capacity = s.cluster.system.scale_up_bandwidth * r.gpus * r.step_time_s;
   r.links.push_back({std::string(topology::scale_up_kind_name(s.cluster.system.scale_up_kind)),
-                     nvlink_bytes, scale_up_capacity > 0 ? nvlink_bytes / scale_up_capacity : 0});
+                     totals.nvlink_bytes,
+                     scale_up_capacity > 0 ? totals.nvlink_bytes / scale_up_capacity : 0});
   if (has_fabric) {
     const double nic_capacity = s.cluster.nic.bandwidth * s.cluster.system.nics_per_node *
                                 s.cluster.nodes * r.step_time_s;
-    r.links.push_back({s.cluster.fabric == FabricKind::Roce ? "roce" : "ib", network_bytes,
-                       nic_capacity > 0 ? network_bytes / nic_capacity : 0});
+    r.links.push_back({s.cluster.fabric == FabricKind::Roce ? "roce" : "ib", totals.network_bytes,
+                       nic_capacity > 0 ? totals.network_bytes / nic_capacity : 0});
   }
-  r.busiest_links = busiest_links(model.links(), link_bytes, r.step_time_s);
+  r.busiest_links = busiest_links(c.model.links(), totals.link_bytes, r.step_time_s);
+}
+
+// Every block of the model in order: dense blocks first (DeepSeek's first_k_dense_replace shape),
+// then the MoE blocks; each carries its schedule, whose makespan the step adds up.
+void play_layers(const StepContext& c, StepTotals& totals, Report& r,
+                 const ProgressCallback& progress) {
+  const ModelSpec& m = c.s.model;
+  const int first_moe = m.layers - m.moe_layers;
+  for (int layer = 0; layer < m.layers; ++layer) {
+    LayerResult result;
+    if (layer < first_moe) {
+      result.phases.dense = c.model.dense_time(c.tokens_per_gpu, false);
+      for (int g = 0; g < c.ep; ++g) totals.gpu_compute[g] += result.phases.dense * c.micro_batches;
+    } else {
+      result = play_moe_layer(c, layer - first_moe, totals, r);
+      result.moe = true;
+    }
+    result.layer = layer;
+    result.schedule = c.model.schedule(result.phases);
+    result.phases.total = result.schedule.makespan;
+    r.step_time_s += result.phases.total;
+    r.layers.push_back(std::move(result));
+    if (progress) progress(layer + 1, m.layers);
+  }
+}
+
+}  // namespace
+
+Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
+  const ScenarioSpec& s = inputs.scenario;
+  check_overrides(s, inputs.overrides);
+  const auto loads = expert_loads(s, inputs.overrides);
+  const auto placements =
+      inputs.overrides.placements.empty() ? scenario_placements(s, loads) : inputs.overrides.placements;
+  Report r = report_header(s);
+  r.memory = ensure_fits(s);
+  const std::optional<MeasuredProfile>& profile = inputs.profile;
+  const bool flows = plays_flows(s);
+  std::optional<NetworkModel> network;
+  if (flows) network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
+  const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
+  r.network_model = flows ? "flow" : "analytic";
+  r.profile_source = model.measured() ? "measured" : "roofline";
+  r.collective_costs = model.collective_source();
+  r.ep_groups_played = network ? network->played_groups() : 1;
+  r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
+
+  const int ep = s.parallelism.expert_parallel;
+  const double tokens_per_gpu = tokens_per_gpu_per_micro_batch(s);
+  const StepContext context{s, model, inputs.overrides, loads, placements, ep,
+                            s.cluster.gpus() / ep, static_cast<double>(s.parallelism.micro_batches),
+                            tokens_per_gpu, tokens_per_gpu * ep};
+  StepTotals totals(ep, model.links().size());
+  play_layers(context, totals, r, progress);
+  if (s.workload.kind == WorkloadKind::Training) add_backward_pass(context, totals, r);
+  r.tokens_per_step =
+      static_cast<double>(s.workload.tokens_per_gpu) * s.parallelism.attention_data_parallel;
+  r.imbalance = totals.sum_mean_load > 0 ? totals.sum_max_load / totals.sum_mean_load : 1.0;
+  record_gpus_and_links(context, totals, r);
   return r;
 }
 
