@@ -64,7 +64,8 @@ int generate(const TraceOptions& options) {
   while (generator.next(block)) writer.write_block(block);
   writer.finish();
   fmt::print("wrote {}: {} steps x {} layers of {} tokens ({}, seed {})\n", options.output, options.generator.steps,
-             options.generator.layers, options.generator.tokens, options.generator.kind, options.generator.seed);
+             options.generator.layers, options.generator.tokens, sim::choice_name(options.generator.kind),
+             options.generator.seed);
   return kExitOk;
 }
 
@@ -98,7 +99,10 @@ void add_trace_command(CLI::App& app, Action& action) {
 
   auto* gen = trace->add_subcommand("gen", "Generate a seeded synthetic routing trace");
   auto& g = options->generator;
-  gen->add_option("--kind", g.kind, "uniform, zipf or group-limited")->capture_default_str();
+  gen->add_option_function<std::string>(
+         "--kind", [&g](const std::string& name) { g.kind = *sim::choice_from_name<sim::TraceGeneratorKind>(name); },
+         sim::choice_list<sim::TraceGeneratorKind>() + " (default uniform)")
+      ->check(one_of_choices<sim::TraceGeneratorKind>());
   gen->add_option("--layers", g.layers, "MoE layers")->capture_default_str();
   gen->add_option("--experts", g.experts, "experts per layer")->capture_default_str();
   gen->add_option("--top-k", g.top_k, "experts per token")->capture_default_str();

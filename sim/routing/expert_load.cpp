@@ -2,23 +2,17 @@
 
 #include <cmath>
 #include <numeric>
-#include <random>
+
+#include "sim/routing/zipf.hpp"
 
 namespace moesim::sim {
 
 std::vector<double> expert_popularity(const RoutingSpec& routing, int experts, int layer) {
   std::vector<double> popularity(experts, 1.0);
   if (routing.generator == PopularityKind::Zipf) {
-    std::vector<int> rank(experts);
-    std::iota(rank.begin(), rank.end(), 0);
-    // Fisher-Yates over mt19937_64 (fully specified by the standard) keeps runs bit-identical.
-    std::mt19937_64 rng(routing.seed * 1000003ULL + static_cast<std::uint64_t>(layer));
-    for (int i = experts - 1; i > 0; --i) {
-      const auto j = static_cast<int>(rng() % static_cast<std::uint64_t>(i + 1));
-      std::swap(rank[i], rank[j]);
-    }
-    for (int e = 0; e < experts; ++e)
-      popularity[e] = 1.0 / std::pow(static_cast<double>(rank[e] + 1), routing.zipf_exponent);
+    const auto rank_of = zipf_ranking(routing.seed, static_cast<std::uint32_t>(layer),
+                                      static_cast<std::uint32_t>(experts));
+    for (int e = 0; e < experts; ++e) popularity[e] = zipf_weight(rank_of[e], routing.zipf_exponent);
   }
   const double total = std::accumulate(popularity.begin(), popularity.end(), 0.0);
   for (double& p : popularity) p /= total;

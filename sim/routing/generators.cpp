@@ -6,12 +6,12 @@
 #include <cmath>
 #include <numeric>
 
+#include "sim/routing/zipf.hpp"
+
 namespace moesim::sim {
 
 void validate_generator_spec(const GeneratorSpec& spec) {
   ProblemList problems;
-  if (spec.kind != "uniform" && spec.kind != "zipf" && spec.kind != "group-limited")
-    problems.add("/kind", fmt::format("expected uniform, zipf or group-limited, got \"{}\"", spec.kind));
   if (spec.layers == 0) problems.add("/layers", "expected an integer >= 1, got 0");
   if (spec.experts == 0) problems.add("/experts", "expected an integer >= 1, got 0");
   if (spec.top_k == 0 || spec.top_k > spec.experts)
@@ -27,7 +27,7 @@ void validate_generator_spec(const GeneratorSpec& spec) {
     problems.add("/burst_factor", fmt::format("expected a number in [1, 1e6], got {}", spec.burst_factor));
   if (!(spec.layer_correlation >= 0 && spec.layer_correlation <= 1))
     problems.add("/layer_correlation", fmt::format("expected a number in [0, 1], got {}", spec.layer_correlation));
-  if (spec.kind == "group-limited") {
+  if (spec.kind == TraceGeneratorKind::GroupLimited) {
     if (spec.n_group == 0 || spec.experts % spec.n_group != 0)
       problems.add("/n_group", fmt::format("expected a divisor of experts = {}, got {}", spec.experts, spec.n_group));
     else if (spec.topk_group == 0 || spec.topk_group > spec.n_group)
@@ -46,10 +46,11 @@ TraceGenerator::TraceGenerator(GeneratorSpec spec) : spec_(std::move(spec)), eng
   expert_rank_.resize(spec_.layers);
   weights_.resize(spec_.layers);
   for (std::uint32_t layer = 0; layer < spec_.layers; ++layer) {
+    // The scenario's Zipf ranking for this seed and layer (zipf.hpp), as rank -> expert.
+    const auto rank_of = zipf_ranking(spec_.seed, layer, spec_.experts);
     auto& order = rank_to_expert_[layer];
     order.resize(spec_.experts);
-    std::iota(order.begin(), order.end(), 0U);
-    for (std::uint32_t i = spec_.experts; i > 1; --i) std::swap(order[i - 1], order[uniform_below(i)]);
+    for (std::uint32_t e = 0; e < spec_.experts; ++e) order[rank_of[e]] = e;
   }
   advance_step();
 }
@@ -65,7 +66,7 @@ std::uint32_t TraceGenerator::uniform_below(std::uint32_t bound) {
 }
 
 void TraceGenerator::advance_step() {
-  const bool skewed = spec_.kind != "uniform";
+  const bool skewed = spec_.kind != TraceGeneratorKind::Uniform;
   const auto swaps = static_cast<std::uint32_t>(std::lround(spec_.drift * spec_.experts / 2.0));
   for (std::uint32_t layer = 0; layer < spec_.layers; ++layer) {
     auto& order = rank_to_expert_[layer];
@@ -81,7 +82,7 @@ void TraceGenerator::advance_step() {
     auto& weights = weights_[layer];
     weights.resize(spec_.experts);
     for (std::uint32_t e = 0; e < spec_.experts; ++e)
-      weights[e] = skewed ? std::pow(static_cast<double>(rank[e]) + 1.0, -spec_.zipf_exponent) : 1.0;
+      weights[e] = skewed ? zipf_weight(rank[e], spec_.zipf_exponent) : 1.0;
   }
 }
 
@@ -177,7 +178,7 @@ bool TraceGenerator::next(TraceBlock& block) {
       // the expert of the same popularity rank as last layer's choice: a bijection, so no repeats
       for (std::uint32_t j = 0; j < spec_.top_k; ++j)
         out[j] = rank_to_expert_[layer_][expert_rank_[layer_ - 1][previous_[std::size_t{t} * spec_.top_k + j]]];
-    } else if (spec_.kind == "group-limited") {
+    } else if (spec_.kind == TraceGeneratorKind::GroupLimited) {
       draw_group_limited(log_weights, out);
     } else {
       draw_token(cumulative, log_weights, out);

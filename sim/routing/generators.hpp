@@ -8,12 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "sim/spec/choices.hpp"
 #include "sim/traces/format.hpp"
 
 namespace moesim::sim {
 
 struct GeneratorSpec {
-  std::string kind = "uniform";  // uniform | zipf | group-limited
+  TraceGeneratorKind kind = TraceGeneratorKind::Uniform;
   std::uint32_t layers = 1;
   std::uint32_t experts = 8;
   std::uint32_t top_k = 2;

@@ -26,6 +26,8 @@ enum class NetworkModelKind { Auto, Flow, Analytic };
 // Hierarchical (DeepEP's internode mode): a copy for another scale-up domain crosses the fabric to
 // the GPU there with the sender's local index (same rail), which forwards it over NVLink.
 enum class DispatchKind { Direct, Hierarchical };
+// What `moesim trace gen` draws token by token (sim/routing/generators.hpp).
+enum class TraceGeneratorKind { Uniform, Zipf, GroupLimited };
 enum class PlacementStrategy { Contiguous, RoundRobin, Lpt, Eplb, TopologyAware, Explicit };
 
 template <typename Enum>
@@ -68,6 +70,10 @@ MOESIM_CHOICE_TABLE(PlacementStrategy, {PlacementStrategy::Contiguous, "contiguo
                     {PlacementStrategy::Eplb, "eplb"},
                     {PlacementStrategy::TopologyAware, "topology-aware"},
                     {PlacementStrategy::Explicit, "explicit"});
+
+MOESIM_CHOICE_TABLE(TraceGeneratorKind, {TraceGeneratorKind::Uniform, "uniform"},
+                    {TraceGeneratorKind::Zipf, "zipf"},
+                    {TraceGeneratorKind::GroupLimited, "group-limited"});
 
 #undef MOESIM_CHOICE_TABLE
 

@@ -34,7 +34,7 @@ class SyntheticTrace {
                ("moesim_trace_ingest_bench_" + std::to_string(::getpid()) + ".mtrace"))
                   .string()) {
     GeneratorSpec spec;
-    spec.kind = "zipf";
+    spec.kind = TraceGeneratorKind::Zipf;
     spec.zipf_exponent = 0.8;
     spec.layers = kLayers;
     spec.experts = kExperts;
