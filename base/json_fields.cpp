@@ -27,7 +27,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string format_bound(double value) {
-  if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{}", static_cast<long long>(value));
+  if (value == std::floor(value) && std::fabs(value) < 1e15)
+    return fmt::format("{}", static_cast<long long>(value));
   return fmt::format("{}", value);
 }
 
@@ -85,7 +86,8 @@ std::string FieldReader::path_of(std::string_view key) const {
 const nlohmann::json* FieldReader::lookup(std::string_view key, bool required,
                                           const std::string& expected) {
   if (!declared_.empty() && std::find(declared_.begin(), declared_.end(), key) == declared_.end())
-    throw std::logic_error(fmt::format("field '{}' under '{}' is read but not declared", key, path_));
+    throw std::logic_error(
+        fmt::format("field '{}' under '{}' is read but not declared", key, path_));
   known_.emplace(key);
   if (object_ == nullptr) return nullptr;
   const auto it = object_->find(key);
@@ -98,8 +100,8 @@ const nlohmann::json* FieldReader::lookup(std::string_view key, bool required,
 
 std::int64_t FieldReader::integer(std::string_view key, std::int64_t min, std::int64_t max,
                                   std::optional<std::int64_t> fallback) {
-  const std::string expected = describe_range("an integer", static_cast<double>(min),
-                                              static_cast<double>(max), false);
+  const std::string expected =
+      describe_range("an integer", static_cast<double>(min), static_cast<double>(max), false);
   const nlohmann::json* value = lookup(key, !fallback, expected);
   if (value == nullptr) return fallback.value_or(min);
   if (value->is_number_integer()) {
@@ -155,7 +157,8 @@ std::string FieldReader::string(std::string_view key, std::optional<std::string>
 std::string FieldReader::choice(std::string_view key, std::span<const std::string_view> choices,
                                 std::optional<std::string> fallback) {
   std::string listed;
-  for (auto option : choices) listed += (listed.empty() ? "" : ", ") + fmt::format("\"{}\"", option);
+  for (auto option : choices)
+    listed += (listed.empty() ? "" : ", ") + fmt::format("\"{}\"", option);
   const std::string expected = "expected one of " + listed;
   const nlohmann::json* value = lookup(key, !fallback, expected);
   if (value == nullptr) return fallback.value_or("");
@@ -164,9 +167,9 @@ std::string FieldReader::choice(std::string_view key, std::span<const std::strin
     if (std::find(choices.begin(), choices.end(), text) != choices.end()) return text;
     std::vector<std::string> names(choices.begin(), choices.end());
     const auto suggestion = did_you_mean(text, names);
-    problems_.add(path_of(key), expected + ", got " + describe_json_value(*value) +
-                                    (suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion)
-                                                : ""));
+    problems_.add(path_of(key),
+                  expected + ", got " + describe_json_value(*value) +
+                      (suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
     return fallback.value_or(std::string(choices.front()));
   }
   problems_.add(path_of(key), expected + ", got " + describe_json_value(*value));
@@ -183,9 +186,9 @@ void FieldReader::finish() {
   for (const auto& [key, value] : object_->items()) {
     if (known_.contains(key)) continue;
     const auto suggestion = did_you_mean(key, known);
-    problems_.add(path_of(key), suggestion ? fmt::format("unknown field; did you mean \"{}\"?",
-                                                         *suggestion)
-                                           : "unknown field");
+    problems_.add(path_of(key),
+                  suggestion ? fmt::format("unknown field; did you mean \"{}\"?", *suggestion)
+                             : "unknown field");
   }
 }
 

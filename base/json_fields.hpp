@@ -19,7 +19,8 @@ class FieldReader {
  public:
   // Records "expected an object" when `object` is not one; every getter then returns its fallback.
   // `declared`, when given, is the section's documented field list: asking for a key outside it is
-  // a programming error (std::logic_error), which keeps the list, the parser and the schema in step.
+  // a programming error (std::logic_error), which keeps the list, the parser and the schema in
+  // step.
   FieldReader(const nlohmann::json& object, std::string path, ProblemList& problems,
               std::span<const std::string_view> declared = {});
 

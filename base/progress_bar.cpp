@@ -30,7 +30,8 @@ ProgressBar::~ProgressBar() {
 void ProgressBar::update(long done, long total, std::string_view note) {
   if (total <= 0) return;
   if (!terminal_) {
-    if (log_lines_) fmt::print(stderr, "{} [{}] {}/{} {}\n", label_, bar(done, total), done, total, note);
+    if (log_lines_)
+      fmt::print(stderr, "{} [{}] {}/{} {}\n", label_, bar(done, total), done, total, note);
     return;
   }
   const auto elapsed =

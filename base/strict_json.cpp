@@ -129,24 +129,31 @@ class StrictSax : public nlohmann::json_sax<Json> {
 std::string json_pointer_child(const std::string& parent, std::string_view key) {
   std::string path = parent + "/";
   for (char c : key) {
-    if (c == '~') path += "~0";
-    else if (c == '/') path += "~1";
-    else path += c;
+    if (c == '~')
+      path += "~0";
+    else if (c == '/')
+      path += "~1";
+    else
+      path += c;
   }
   return path;
 }
 
 std::string describe_json_value(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::null: return "null";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::null:
+      return "null";
     case Json::value_t::string: {
       std::string text = value.get<std::string>();
       if (text.size() > 40) text = text.substr(0, 40) + "...";
       return fmt::format("\"{}\"", text);
     }
-    default: return value.dump();
+    default:
+      return value.dump();
   }
 }
 

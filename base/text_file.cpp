@@ -22,7 +22,8 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
   if (!fs::is_regular_file(status)) throw ConfigError(path, {{"", "expected a regular file"}});
   const auto size = fs::file_size(path, error);
   if (!error && size > max_bytes)
-    throw ConfigError(path, {{"", fmt::format("file is {} bytes; expected at most {}", size, max_bytes)}});
+    throw ConfigError(
+        path, {{"", fmt::format("file is {} bytes; expected at most {}", size, max_bytes)}});
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, {{"", "cannot open file for reading"}});
   std::ostringstream buffer;

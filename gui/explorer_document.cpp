@@ -7,10 +7,10 @@
 #include <sstream>
 #include <utility>
 
-#include "sim/spec/builtin_scenarios.hpp"
-#include "sim/run/simulate.hpp"
-#include "sim/routing/trace_replay.hpp"
 #include "base/config_error.hpp"
+#include "sim/routing/trace_replay.hpp"
+#include "sim/run/simulate.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::gui {
 namespace {
@@ -97,8 +97,8 @@ template <typename Enum>
 bool ExplorerDocument::change_run_setting(std::string_view field, std::string& setting,
                                           const std::string& value) {
   if (!value.empty() && !sim::choice_from_name<Enum>(value)) {
-    set_problems({QString::fromStdString(fmt::format("{}: expected {}, got \"{}\"", field,
-                                                     sim::choice_list<Enum>(), value))});
+    set_problems({QString::fromStdString(
+        fmt::format("{}: expected {}, got \"{}\"", field, sim::choice_list<Enum>(), value))});
     return false;
   }
   setting = value;
@@ -231,8 +231,9 @@ bool ExplorerDocument::apply_strategy(const std::string& strategy) {
   if (!has_scenario()) return false;
   const auto chosen = sim::choice_from_name<sim::PlacementStrategy>(strategy);
   if (!chosen) {
-    set_problems({QString::fromStdString(fmt::format("unknown placement strategy \"{}\"; expected {}",
-                                                     strategy, sim::choice_list<sim::PlacementStrategy>()))});
+    set_problems({QString::fromStdString(
+        fmt::format("unknown placement strategy \"{}\"; expected {}", strategy,
+                    sim::choice_list<sim::PlacementStrategy>()))});
     return false;
   }
   std::vector<sim::Placement> after;

@@ -1,5 +1,6 @@
 #pragma once
-// What the explorer writes to disk (no Qt): placements as JSON, and text files written atomically, errors caught.
+// What the explorer writes to disk (no Qt): placements as JSON, and text files written atomically,
+// errors caught.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>

@@ -1,7 +1,5 @@
 #include "gui/main_window.hpp"
 
-#include <algorithm>
-
 #include <QAction>
 #include <QComboBox>
 #include <QDockWidget>
@@ -16,16 +14,17 @@
 #include <QStatusBar>
 #include <QToolBar>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "gui/explorer_document.hpp"
-#include "sim/network/dispatch_traffic.hpp"
 #include "gui/exports.hpp"
 #include "gui/placement_model.hpp"
 #include "gui/placement_view.hpp"
 #include "gui/results_panel.hpp"
 #include "gui/scenario_panel.hpp"
-#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/network/dispatch_traffic.hpp"
 #include "sim/report/report.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::gui {
 namespace {
@@ -174,7 +173,8 @@ void MainWindow::build_actions() {
   auto* replicas = new QComboBox(this);
   replicas->addItem(tr("replicas: as the scenario says"), QString());
   replicas->addItem(tr("replicas: round-robin"), choice_data(sim::ReplicaChoice::RoundRobin));
-  replicas->addItem(tr("replicas: same node first"), choice_data(sim::ReplicaChoice::SameNodeFirst));
+  replicas->addItem(tr("replicas: same node first"),
+                    choice_data(sim::ReplicaChoice::SameNodeFirst));
   replicas->addItem(tr("replicas: least loaded"), choice_data(sim::ReplicaChoice::LeastLoaded));
   replicas->setToolTip(tr("Which replica of a replicated expert each token copy reaches"));
   connect(replicas, &QComboBox::currentIndexChanged, this, [this, replicas] {
@@ -249,10 +249,11 @@ void MainWindow::show_layer_loads() {
   // As the runs split replicated experts: the run scenario's replica choice.
   const auto& run = document_->run_scenario();
   const auto choice = run.policy.replica_choice;
-  const int domain = std::min(run.parallelism.expert_parallel, run.cluster.system.gpus_per_scale_up_domain);
-  results_->show_layer_loads(sim::replica_gpu_loads(document_->placements()[layer], load, choice, domain),
-                             sim::replica_gpu_loads(document_->baseline_placements()[layer], load, choice, domain),
-                             layer);
+  const int domain =
+      std::min(run.parallelism.expert_parallel, run.cluster.system.gpus_per_scale_up_domain);
+  results_->show_layer_loads(
+      sim::replica_gpu_loads(document_->placements()[layer], load, choice, domain),
+      sim::replica_gpu_loads(document_->baseline_placements()[layer], load, choice, domain), layer);
 }
 
 void MainWindow::apply_strategy() {
@@ -285,7 +286,8 @@ void MainWindow::fit_placement_height() {
 }
 
 bool MainWindow::export_report(const QString& path) const {
-  return current_ && try_write_text_file(path.toStdString(), sim::report_to_json(*current_).dump(2));
+  return current_ &&
+         try_write_text_file(path.toStdString(), sim::report_to_json(*current_).dump(2));
 }
 
 bool MainWindow::export_placement(const QString& path) const {

@@ -10,8 +10,8 @@
 #include <optional>
 
 #include "sim/report/report.hpp"
-#include "sim/spec/scenario.hpp"
 #include "sim/run/simulate.hpp"
+#include "sim/spec/scenario.hpp"
 
 namespace moesim::gui {
 

@@ -1,8 +1,9 @@
 #include "gui/timeline_widget.hpp"
-#include "sim/report/report.hpp"
 
 #include <QPainter>
 #include <algorithm>
+
+#include "sim/report/report.hpp"
 
 namespace moesim::gui {
 namespace {

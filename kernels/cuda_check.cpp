@@ -14,10 +14,10 @@ void throw_cuda_error(cudaError_t status, const char* expression, const char* fi
                   fmt::format("{} ({})", cudaGetErrorString(status), cudaGetErrorName(status)));
 }
 
-void throw_cublas_error(cublasStatus_t status, const char* expression, const char* file,
-                        int line) {
-  throw CudaError("cuBLAS", expression, file, line,
-                  fmt::format("{} ({})", cublasGetStatusString(status), cublasGetStatusName(status)));
+void throw_cublas_error(cublasStatus_t status, const char* expression, const char* file, int line) {
+  throw CudaError(
+      "cuBLAS", expression, file, line,
+      fmt::format("{} ({})", cublasGetStatusString(status), cublasGetStatusName(status)));
 }
 
 void throw_nccl_error(ncclResult_t status, const char* expression, const char* file, int line) {

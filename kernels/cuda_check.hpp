@@ -25,24 +25,24 @@ class CudaError : public std::runtime_error {
 
 }  // namespace moesim::kernels
 
-#define MOESIM_CUDA_CHECK(expr)                                                     \
-  do {                                                                              \
-    const cudaError_t moesim_status_ = (expr);                                      \
-    if (moesim_status_ != cudaSuccess)                                              \
+#define MOESIM_CUDA_CHECK(expr)                                                       \
+  do {                                                                                \
+    const cudaError_t moesim_status_ = (expr);                                        \
+    if (moesim_status_ != cudaSuccess)                                                \
       ::moesim::kernels::throw_cuda_error(moesim_status_, #expr, __FILE__, __LINE__); \
   } while (0)
 
-#define MOESIM_CUBLAS_CHECK(expr)                                                     \
-  do {                                                                                \
-    const cublasStatus_t moesim_status_ = (expr);                                     \
-    if (moesim_status_ != CUBLAS_STATUS_SUCCESS)                                      \
+#define MOESIM_CUBLAS_CHECK(expr)                                                       \
+  do {                                                                                  \
+    const cublasStatus_t moesim_status_ = (expr);                                       \
+    if (moesim_status_ != CUBLAS_STATUS_SUCCESS)                                        \
       ::moesim::kernels::throw_cublas_error(moesim_status_, #expr, __FILE__, __LINE__); \
   } while (0)
 
-#define MOESIM_NCCL_CHECK(expr)                                                     \
-  do {                                                                              \
-    const ncclResult_t moesim_status_ = (expr);                                     \
-    if (moesim_status_ != ncclSuccess)                                              \
+#define MOESIM_NCCL_CHECK(expr)                                                       \
+  do {                                                                                \
+    const ncclResult_t moesim_status_ = (expr);                                       \
+    if (moesim_status_ != ncclSuccess)                                                \
       ::moesim::kernels::throw_nccl_error(moesim_status_, #expr, __FILE__, __LINE__); \
   } while (0)
 

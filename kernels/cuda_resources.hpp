@@ -13,7 +13,8 @@
 namespace moesim::kernels {
 
 inline void log_release_failure(const char* what, cudaError_t status) {
-  if (status != cudaSuccess) std::fprintf(stderr, "moesim: %s failed: %s\n", what, cudaGetErrorString(status));
+  if (status != cudaSuccess)
+    std::fprintf(stderr, "moesim: %s failed: %s\n", what, cudaGetErrorString(status));
 }
 
 // Typed device allocation of `count` elements (cudaMalloc, never managed memory).

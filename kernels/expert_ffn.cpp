@@ -43,8 +43,8 @@ void ExpertFfn::run(const __nv_bfloat16* in, std::span<const ExpertSegment> segm
   launch_swiglu(hidden_rows_.data(), total_rows, ffn_, activated_.data(), stream);
   groups_.clear();
   for (const ExpertSegment& s : segments)
-    groups_.push_back({activated_.data() + s.first_row * ffn_, down_.data() + s.expert * down_stride,
-                       out + s.first_row * hidden_, s.rows});
+    groups_.push_back({activated_.data() + s.first_row * ffn_,
+                       down_.data() + s.expert * down_stride, out + s.first_row * hidden_, s.rows});
   gemm_.run(groups_, hidden_, ffn_, method, stream);
 }
 

@@ -25,8 +25,8 @@ void launch_gather_rows(const __nv_bfloat16* in, const int* index, int rows, int
   const int vectors = hidden / 8;
   const int threads = vectors >= 256 ? 256 : ((vectors + 31) / 32) * 32;
   const int blocks = rows < 65535 ? rows : 65535;
-  gather_rows_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const uint4*>(in), index, rows,
-                                                     vectors, reinterpret_cast<uint4*>(out));
+  gather_rows_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const uint4*>(in), index,
+                                                     rows, vectors, reinterpret_cast<uint4*>(out));
   MOESIM_CUDA_CHECK_LAUNCH();
 }
 

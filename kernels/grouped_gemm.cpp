@@ -49,7 +49,8 @@ void GroupedGemm::run(std::span<const GemmGroup> groups, int n, int k, GemmMetho
   int count = 0;
   for (const GemmGroup& g : groups) {
     if (g.rows == 0) continue;
-    if (count == max_groups_) throw std::invalid_argument("GroupedGemm: more groups than max_groups");
+    if (count == max_groups_)
+      throw std::invalid_argument("GroupedGemm: more groups than max_groups");
     host[count] = const_cast<__nv_bfloat16*>(g.weights);
     host[max_groups_ + count] = const_cast<__nv_bfloat16*>(g.activations);
     host[2 * max_groups_ + count] = g.out;
@@ -78,8 +79,8 @@ void GroupedGemm::run(std::span<const GemmGroup> groups, int n, int k, GemmMetho
   MOESIM_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(
       handle_.get(), trans_a_.data(), trans_b_.data(), n_.data(), m_.data(), k_.data(),
       alpha_.data(), device, CUDA_R_16BF, lda_.data(), device + max_groups_, CUDA_R_16BF,
-      ldb_.data(), beta_.data(), device + 2 * max_groups_, CUDA_R_16BF,
-      ldc_.data(), count, group_size_.data(), CUBLAS_COMPUTE_32F));
+      ldb_.data(), beta_.data(), device + 2 * max_groups_, CUDA_R_16BF, ldc_.data(), count,
+      group_size_.data(), CUBLAS_COMPUTE_32F));
 }
 
 }  // namespace moesim::kernels

@@ -12,7 +12,7 @@ namespace {
 // start, after gate+permute, dispatch, experts, combine, unpermute, and after the count exchange
 constexpr int kMarks = 7;
 constexpr int kCountsKnown = 6;
-}
+}  // namespace
 
 MoeLayerExecutor::MoeLayerExecutor(const MoeLayerConfig& config, cudaStream_t stream)
     : config_(config),
@@ -49,14 +49,14 @@ MoeLayerExecutor::MoeLayerExecutor(const MoeLayerConfig& config, cudaStream_t st
   returned_ = DeviceBuffer<__nv_bfloat16>(config.world > 1 ? entries * hidden : 0);
   output_ = DeviceBuffer<__nv_bfloat16>(static_cast<std::size_t>(config.max_tokens) * hidden);
   grouped_ = DeviceBuffer<__nv_bfloat16>(config.world > 1 ? max_received * hidden : 0);
-  chunks_host_ = PinnedBuffer<RowChunk>(config.world > 1 ? 2 * static_cast<std::size_t>(local_experts_) * config.world : 0);
+  chunks_host_ = PinnedBuffer<RowChunk>(
+      config.world > 1 ? 2 * static_cast<std::size_t>(local_experts_) * config.world : 0);
   chunks_ = DeviceBuffer<RowChunk>(chunks_host_.size());
   counts_host_ = PinnedBuffer<int>(experts_total_);
   recv_counts_host_ = PinnedBuffer<int>(static_cast<std::size_t>(local_experts_) * config.world);
-  experts_ = std::make_unique<ExpertFfn>(local_experts_, config.hidden, config.expert_ffn,
-                                         static_cast<long long>(max_received),
-                                         local_experts_ * config.world, config.seed * 7919 + 17,
-                                         stream);
+  experts_ = std::make_unique<ExpertFfn>(
+      local_experts_, config.hidden, config.expert_ffn, static_cast<long long>(max_received),
+      local_experts_ * config.world, config.seed * 7919 + 17, stream);
   marks_.resize(kMarks);
   launch_fill_uniform_f32(logits_.data(), static_cast<long long>(logits_.size()), 2.0f,
                           config.seed * 31 + config.rank, stream);
@@ -89,14 +89,15 @@ void MoeLayerExecutor::exchange_counts() {
   if (world > 1) {
     MOESIM_NCCL_CHECK(ncclGroupStart());
     for (int peer = 0; peer < world; ++peer) {
-      MOESIM_NCCL_CHECK(ncclSend(counts_.data() + peer * local, local, ncclInt32, peer,
-                                 config_.comm, stream_));
+      MOESIM_NCCL_CHECK(
+          ncclSend(counts_.data() + peer * local, local, ncclInt32, peer, config_.comm, stream_));
       MOESIM_NCCL_CHECK(ncclRecv(recv_counts_.data() + peer * local, local, ncclInt32, peer,
                                  config_.comm, stream_));
     }
     MOESIM_NCCL_CHECK(ncclGroupEnd());
     MOESIM_CUDA_CHECK(cudaMemcpyAsync(recv_counts_host_.data(), recv_counts_.data(),
-                                      sizeof(int) * local * world, cudaMemcpyDeviceToHost, stream_));
+                                      sizeof(int) * local * world, cudaMemcpyDeviceToHost,
+                                      stream_));
   }
   // The host needs the counts to size the sends and the GEMMs: the one sync of a dropless layer.
   MOESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -137,7 +138,7 @@ void MoeLayerExecutor::plan_regroup() {
     const long long first = row;
     for (int peer = 0; peer < world; ++peer) {
       const ExpertSegment& s = segments_[static_cast<std::size_t>(peer) * local + e];
-      chunks_host_[peer * local + e] = {s.first_row, row, s.rows};         // regroup
+      chunks_host_[peer * local + e] = {s.first_row, row, s.rows};           // regroup
       chunks_host_[chunks + peer * local + e] = {row, s.first_row, s.rows};  // ungroup
       row += s.rows;
     }
@@ -149,8 +150,7 @@ void MoeLayerExecutor::plan_regroup() {
 
 void MoeLayerExecutor::exchange_rows(const __nv_bfloat16* send,
                                      const std::vector<long long>& send_offsets,
-                                     const std::vector<long long>& send_rows,
-                                     __nv_bfloat16* recv,
+                                     const std::vector<long long>& send_rows, __nv_bfloat16* recv,
                                      const std::vector<long long>& recv_offsets,
                                      const std::vector<long long>& recv_rows) {
   const long long hidden = config_.hidden;
@@ -174,8 +174,8 @@ MoePhaseTimes MoeLayerExecutor::run() {
   launch_build_routing(route_ids_.data(), entries, top_k_, experts_total_, scratch_.data(),
                        counts_.data(), offsets_.data(), dest_row_.data(), source_token_.data(),
                        stream_);
-  launch_gather_rows(input_.data(), source_token_.data(), entries, config_.hidden,
-                     permuted_.data(), stream_);
+  launch_gather_rows(input_.data(), source_token_.data(), entries, config_.hidden, permuted_.data(),
+                     stream_);
   marks_[1].record(stream_);
 
   exchange_counts();
@@ -185,8 +185,8 @@ MoePhaseTimes MoeLayerExecutor::run() {
   if (!local_only) {
     exchange_rows(permuted_.data(), send_offsets_, send_rows_, received_.data(), recv_offsets_,
                   recv_rows_);
-    launch_copy_row_chunks(received_.data(), chunks_.data(), chunks, config_.hidden, grouped_.data(),
-                           stream_);
+    launch_copy_row_chunks(received_.data(), chunks_.data(), chunks, config_.hidden,
+                           grouped_.data(), stream_);
   }
   marks_[2].record(stream_);
 

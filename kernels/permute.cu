@@ -63,18 +63,20 @@ __global__ void place_kernel(const int* __restrict__ expert_ids, int entries, in
 }  // namespace
 
 std::size_t permute_scratch_ints(int entries, int experts) {
-  const std::size_t chunks = (static_cast<std::size_t>(entries) + kPermuteChunk - 1) / kPermuteChunk;
+  const std::size_t chunks =
+      (static_cast<std::size_t>(entries) + kPermuteChunk - 1) / kPermuteChunk;
   return (chunks == 0 ? 1 : chunks) * static_cast<std::size_t>(experts);
 }
 
-void launch_build_routing(const int* expert_ids, int entries, int top_k, int experts,
-                          int* scratch, int* expert_counts, int* expert_offsets, int* dest_row,
-                          int* source_token, cudaStream_t stream) {
+void launch_build_routing(const int* expert_ids, int entries, int top_k, int experts, int* scratch,
+                          int* expert_counts, int* expert_offsets, int* dest_row, int* source_token,
+                          cudaStream_t stream) {
   if (experts < 1 || experts > kMaxPermuteExperts) throw std::invalid_argument("permute: experts");
   if (top_k < 1) throw std::invalid_argument("permute: top_k");
   const int chunks = (entries + kPermuteChunk - 1) / kPermuteChunk;
   if (chunks > 0) {
-    count_chunks_kernel<<<chunks, kPermuteChunk, 0, stream>>>(expert_ids, entries, experts, scratch);
+    count_chunks_kernel<<<chunks, kPermuteChunk, 0, stream>>>(expert_ids, entries, experts,
+                                                              scratch);
     MOESIM_CUDA_CHECK_LAUNCH();
   }
   scan_chunks_kernel<<<1, 1024, 0, stream>>>(chunks, experts, scratch, expert_counts,

@@ -17,8 +17,8 @@ std::size_t permute_scratch_ints(int entries, int experts);
 //   dest_row [entries]: the permuted row of each (token, slot), and
 //   source_token [entries]: for each permuted row, the token it came from (entry / top_k).
 // Within one expert, rows keep (token, slot) order, so the result is deterministic.
-void launch_build_routing(const int* expert_ids, int entries, int top_k, int experts,
-                          int* scratch, int* expert_counts, int* expert_offsets, int* dest_row,
-                          int* source_token, cudaStream_t stream);
+void launch_build_routing(const int* expert_ids, int entries, int top_k, int experts, int* scratch,
+                          int* expert_counts, int* expert_offsets, int* dest_row, int* source_token,
+                          cudaStream_t stream);
 
 }  // namespace moesim::kernels

@@ -30,7 +30,8 @@ __device__ Best warp_argmax(Best mine) {
 }
 
 __device__ float warp_sum(float value) {
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffffu, value, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    value += __shfl_xor_sync(0xffffffffu, value, offset);
   return value;
 }
 
@@ -145,8 +146,8 @@ void launch_topk_gating(const float* logits, int tokens, const GatingParams& par
   if (tokens <= 0) return;
   const int blocks = (tokens + kWarpsPerBlock - 1) / kWarpsPerBlock;
   const size_t shared_bytes = sizeof(float) * 2 * params.experts * kWarpsPerBlock;
-  topk_gating_kernel<<<blocks, 32 * kWarpsPerBlock, shared_bytes, stream>>>(
-      logits, tokens, params, expert_ids, weights);
+  topk_gating_kernel<<<blocks, 32 * kWarpsPerBlock, shared_bytes, stream>>>(logits, tokens, params,
+                                                                            expert_ids, weights);
   MOESIM_CUDA_CHECK_LAUNCH();
 }
 

@@ -15,11 +15,11 @@ struct GatingParams {
   GatingMode mode = GatingMode::Softmax;
   int experts = 0;
   int top_k = 0;
-  int groups = 1;       // DeepSeek's n_group; 1 = no group limit
-  int topk_groups = 1;  // groups kept per token
-  bool renormalize = true;        // weights divided by their sum over the chosen k
-  float scaling = 1.0f;           // DeepSeek-V3's routed_scaling_factor
-  const float* bias = nullptr;    // device [experts]; added for selection only (sigmoid mode)
+  int groups = 1;               // DeepSeek's n_group; 1 = no group limit
+  int topk_groups = 1;          // groups kept per token
+  bool renormalize = true;      // weights divided by their sum over the chosen k
+  float scaling = 1.0f;         // DeepSeek-V3's routed_scaling_factor
+  const float* bias = nullptr;  // device [experts]; added for selection only (sigmoid mode)
 };
 
 // Throws std::invalid_argument when the parameters are out of the kernel's range.

@@ -5,14 +5,14 @@
 
 namespace moesim::profiler {
 
-
 BenchHarness::BenchHarness(cudaStream_t stream, BenchOptions options)
     : stream_(stream), options_(options) {
   int device = 0;
   int l2_bytes = 0;
   MOESIM_CUDA_CHECK(cudaGetDevice(&device));
   MOESIM_CUDA_CHECK(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, device));
-  if (options_.flush_l2) flush_ = kernels::DeviceBuffer<char>(2 * static_cast<std::size_t>(l2_bytes));
+  if (options_.flush_l2)
+    flush_ = kernels::DeviceBuffer<char>(2 * static_cast<std::size_t>(l2_bytes));
 }
 
 Stats BenchHarness::time_once(const std::function<void(cudaStream_t)>& op) {

@@ -17,7 +17,6 @@ struct BenchOptions {
   bool flush_l2 = true;  // a run must not find its inputs left in L2 by the previous run
 };
 
-
 class BenchHarness {
  public:
   BenchHarness(cudaStream_t stream, BenchOptions options);

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "base/config_error.hpp"
+#include "base/progress_bar.hpp"
+#include "base/strict_json.hpp"
+#include "base/text_file.hpp"
 #include "kernels/cuda_check.hpp"
 #include "profiler/bench_harness.hpp"
 #include "profiler/cli_options.hpp"
@@ -17,10 +21,6 @@
 #include "profiler/rank_setup.hpp"
 #include "profiler/validate.hpp"
 #include "profiler/validate_ep.hpp"
-#include "base/config_error.hpp"
-#include "base/progress_bar.hpp"
-#include "base/strict_json.hpp"
-#include "base/text_file.hpp"
 #ifdef MOESIM_HAVE_MPI
 #include "profiler/mpi_comm.hpp"
 #endif
@@ -147,7 +147,8 @@ int validate(RankComm& comm, const moesim::kernels::NcclComm& world, const Profi
                               {"result", ep1},        {"ep_cases", ep_cases}};
   moesim::write_text_file(o.out, doc.dump(1) + "\n");
   if (!o.timings_out.empty())
-    moesim::write_text_file(o.timings_out, executor_timings(provenance, ep1, ep_cases).dump(1) + "\n");
+    moesim::write_text_file(o.timings_out,
+                            executor_timings(provenance, ep1, ep_cases).dump(1) + "\n");
   const std::string table = accuracy_markdown(ep1) + "\n" + ep_markdown(ep_cases);
   if (!o.accuracy_out.empty()) moesim::write_text_file(o.accuracy_out, table);
   std::printf("%s", table.c_str());

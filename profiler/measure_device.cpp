@@ -1,5 +1,6 @@
-#include <chrono>
 #include <cuda_runtime.h>
+
+#include <chrono>
 
 #include "kernels/empty_kernel.hpp"
 #include "kernels/fill.hpp"
@@ -9,9 +10,12 @@
 namespace moesim::profiler {
 
 nlohmann::json measure_dense_gemms(BenchHarness& harness, bool quick, const Progress& progress) {
-  struct Shape { int m, n, k; };
+  struct Shape {
+    int m, n, k;
+  };
   std::vector<Shape> shapes = {{8192, 8192, 8192}};  // the ceiling
-  const std::vector<int> rows = quick ? std::vector<int>{128, 4096} : std::vector<int>{128, 512, 2048, 8192};
+  const std::vector<int> rows =
+      quick ? std::vector<int>{128, 4096} : std::vector<int>{128, 512, 2048, 8192};
   for (int m : rows)
     for (Shape nk : {Shape{0, 4096, 4096}, Shape{0, 7168, 7168}, Shape{0, 2048, 2048},
                      Shape{0, 14336, 4096}, Shape{0, 4096, 14336}})
@@ -25,14 +29,18 @@ nlohmann::json measure_dense_gemms(BenchHarness& harness, bool quick, const Prog
     kernels::DeviceBuffer<__nv_bfloat16> w(static_cast<std::size_t>(shape.n) * shape.k);
     kernels::DeviceBuffer<__nv_bfloat16> c(static_cast<std::size_t>(shape.m) * shape.n);
     kernels::launch_fill_uniform_bf16(a.data(), static_cast<long long>(a.size()), 1.0f, 5, nullptr);
-    kernels::launch_fill_uniform_bf16(w.data(), static_cast<long long>(w.size()), 0.05f, 6, nullptr);
+    kernels::launch_fill_uniform_bf16(w.data(), static_cast<long long>(w.size()), 0.05f, 6,
+                                      nullptr);
     const kernels::GemmGroup group{a.data(), w.data(), c.data(), shape.m};
     const Stats s = harness.time([&](cudaStream_t stream) {
       gemm.run({&group, 1}, shape.n, shape.k, kernels::GemmMethod::Loop, stream);
     });
     const double flops = 2.0 * shape.m * shape.n * shape.k;
-    results.push_back({{"m", shape.m}, {"n", shape.n}, {"k", shape.k},
-                       {"flops_per_s", flops / (s.median_us * 1e-6)}, {"time", to_json(s)}});
+    results.push_back({{"m", shape.m},
+                       {"n", shape.n},
+                       {"k", shape.k},
+                       {"flops_per_s", flops / (s.median_us * 1e-6)},
+                       {"time", to_json(s)}});
   }
   return results;
 }
@@ -42,10 +50,12 @@ nlohmann::json measure_copy_bandwidth(BenchHarness& harness) {
   kernels::DeviceBuffer<char> src(bytes), dst(bytes);
   MOESIM_CUDA_CHECK(cudaMemset(src.data(), 1, bytes));
   const Stats s = harness.time([&](cudaStream_t stream) {
-    MOESIM_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), bytes, cudaMemcpyDeviceToDevice, stream));
+    MOESIM_CUDA_CHECK(
+        cudaMemcpyAsync(dst.data(), src.data(), bytes, cudaMemcpyDeviceToDevice, stream));
   });
   // Bytes read plus bytes written, as METHOD.md counts a copy.
-  return {{"bytes", bytes}, {"bytes_per_s", 2.0 * bytes / (s.median_us * 1e-6)}, {"time", to_json(s)}};
+  return {
+      {"bytes", bytes}, {"bytes_per_s", 2.0 * bytes / (s.median_us * 1e-6)}, {"time", to_json(s)}};
 }
 
 nlohmann::json measure_overheads(BenchHarness& harness) {

@@ -44,7 +44,8 @@ nlohmann::json measure_experts(BenchHarness& harness, const ModelShape& shape,
   };
 
   nlohmann::json balanced = nlohmann::json::object();
-  for (kernels::GemmMethod method : methods) balanced[std::string(gemm_method_name(method))] = nlohmann::json::array();
+  for (kernels::GemmMethod method : methods)
+    balanced[std::string(gemm_method_name(method))] = nlohmann::json::array();
   for (int tokens : tokens_per_expert) {
     // At large counts only some experts are active: the model prices experts one by one, and
     // per-expert time is what the curve records.
@@ -74,9 +75,11 @@ nlohmann::json measure_experts(BenchHarness& harness, const ModelShape& shape,
   for (int tokens : batch_tokens) {
     for (double zipf : {0.0, 0.8, 1.2}) {
       if (static_cast<long long>(tokens) * shape.top_k > kMaxRows) continue;
-      const Routing routing = generate_routing(tokens, shape.top_k, shape.experts, zipf, 77 + tokens);
+      const Routing routing =
+          generate_routing(tokens, shape.top_k, shape.experts, zipf, 77 + tokens);
       const std::vector<int> histogram = expert_histogram(routing.expert_ids, shape.experts);
-      nlohmann::json entry = {{"tokens", tokens}, {"zipf_exponent", zipf}, {"histogram", histogram}};
+      nlohmann::json entry = {
+          {"tokens", tokens}, {"zipf_exponent", zipf}, {"histogram", histogram}};
       for (kernels::GemmMethod method : methods) {
         progress(shape.name + ": experts skewed zipf " + std::to_string(zipf) + ", " +
                  std::to_string(tokens) + " tokens, " + std::string(gemm_method_name(method)));

@@ -62,10 +62,11 @@ nlohmann::json collect_provenance(const std::string& command_line) {
       {"memory_bus_bits", attribute(cudaDevAttrGlobalMemoryBusWidth, device)},
       {"driver_cuda_version", version_string(driver)},
       {"cuda_runtime_version", version_string(runtime)},
-      {"cublas_version", std::to_string(cublas / 10000) + "." + std::to_string((cublas / 100) % 100) +
-                             "." + std::to_string(cublas % 100)},
-      {"nccl_version", std::to_string(nccl / 10000) + "." + std::to_string((nccl / 100) % 100) + "." +
-                           std::to_string(nccl % 100)},
+      {"cublas_version", std::to_string(cublas / 10000) + "." +
+                             std::to_string((cublas / 100) % 100) + "." +
+                             std::to_string(cublas % 100)},
+      {"nccl_version", std::to_string(nccl / 10000) + "." + std::to_string((nccl / 100) % 100) +
+                           "." + std::to_string(nccl % 100)},
       {"host", host},
       {"date_utc", date},
       {"command_line", command_line},

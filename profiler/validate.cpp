@@ -14,8 +14,8 @@
 namespace moesim::profiler {
 namespace {
 
-constexpr const char* kPhases[] = {"gate_permute", "dispatch", "experts", "combine", "unpermute",
-                                   "layer"};
+constexpr const char* kPhases[] = {"gate_permute", "dispatch",  "experts",
+                                   "combine",      "unpermute", "layer"};
 
 }  // namespace
 
@@ -37,7 +37,8 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
       const std::vector<double> histogram(counts.begin(), counts.end());
       // The executor uses the GEMM back end the profile predicts to be faster for this histogram.
       const sim::LayerPrediction loop = model.predict_ep1(shape.name, c.tokens, histogram, "loop");
-      const sim::LayerPrediction grouped = model.predict_ep1(shape.name, c.tokens, histogram, "grouped");
+      const sim::LayerPrediction grouped =
+          model.predict_ep1(shape.name, c.tokens, histogram, "grouped");
       const bool use_loop = loop.layer <= grouped.layer;
       const std::string method_name = use_loop ? "loop" : "grouped";
       const sim::LayerPrediction& pred = use_loop ? loop : grouped;
@@ -51,18 +52,25 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
       std::vector<std::vector<double>> samples(std::size(kPhases));
       for (int i = 0; i < runs; ++i) {
         const kernels::MoePhaseTimes t = layer.run();
-        const double values[] = {t.gate_permute_ms, t.dispatch_ms, t.experts_ms,
+        const double values[] = {t.gate_permute_ms, t.dispatch_ms,  t.experts_ms,
                                  t.combine_ms,      t.unpermute_ms, t.layer_ms};
         for (std::size_t p = 0; p < std::size(kPhases); ++p) samples[p].push_back(values[p] * 1000);
       }
-      const double predicted[] = {pred.gate_permute, pred.dispatch, pred.experts,
-                                  pred.combine,      pred.unpermute,  pred.layer};
+      const double predicted[] = {pred.gate_permute, pred.dispatch,  pred.experts,
+                                  pred.combine,      pred.unpermute, pred.layer};
       nlohmann::json phases = nlohmann::json::object();
-      for (std::size_t p = 0; p < std::size(kPhases); ++p) phases[kPhases[p]] = phase_entry(samples[p], predicted[p]);
-      cases.push_back({{"model", shape.name}, {"batch", c.batch}, {"tokens", c.tokens},
-                       {"routing", c.routing}, {"ep", 1}, {"gemm_method", method_name},
-                       {"max_tokens_per_expert", *std::max_element(histogram.begin(), histogram.end())},
-                       {"runs", runs}, {"phases", phases}});
+      for (std::size_t p = 0; p < std::size(kPhases); ++p)
+        phases[kPhases[p]] = phase_entry(samples[p], predicted[p]);
+      cases.push_back(
+          {{"model", shape.name},
+           {"batch", c.batch},
+           {"tokens", c.tokens},
+           {"routing", c.routing},
+           {"ep", 1},
+           {"gemm_method", method_name},
+           {"max_tokens_per_expert", *std::max_element(histogram.begin(), histogram.end())},
+           {"runs", runs},
+           {"phases", phases}});
     }
   }
   return validation_result(std::move(cases));

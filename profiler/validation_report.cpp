@@ -74,28 +74,31 @@ std::string ep_markdown(const nlohmann::json& ep_cases) {
                        c["batch"].get<std::string>(), c["tokens_per_rank"].get<int>(),
                        c["routing"].get<std::string>(), c["ep"].get<int>(),
                        c["gemm_method"].get<std::string>());
-    for (const char* phase : {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
-                              "unpermute"}) {
+    for (const char* phase :
+         {"gate_permute", "count_exchange", "dispatch", "experts", "combine", "unpermute"}) {
       std::string per_rank;
       for (const auto& median : c["phases"][phase]["rank_median_us"])
-        per_rank += fmt::format("{}{:.3f}", per_rank.empty() ? "" : " / ", median.get<double>() / 1000);
+        per_rank +=
+            fmt::format("{}{:.3f}", per_rank.empty() ? "" : " / ", median.get<double>() / 1000);
       out += " " + per_rank + " |";
     }
     out += fmt::format(" {:.3f} |\n", c["phases"]["layer"]["median_us"].get<double>() / 1000);
   }
   return out +
-         "\nms. Phases: each rank's median (rank 0 / rank 1 / ...); a rank that finishes its experts "
+         "\nms. Phases: each rank's median (rank 0 / rank 1 / ...); a rank that finishes its "
+         "experts "
          "early waits for its peers inside combine. Layer: median over runs of the slowest rank. "
          "The count exchange is part of dispatch.\n";
 }
 
 nlohmann::json executor_timings(const nlohmann::json& provenance, const nlohmann::json& ep1,
                                 const nlohmann::json& ep_cases) {
-  return {{"schema_version", 1},
-          {"kind", "moesim-executor-timings"},
-          {"provenance", provenance},
-          {"ep1", ep1.is_object() && ep1.contains("cases") ? ep1["cases"] : nlohmann::json::array()},
-          {"ep", ep_cases}};
+  return {
+      {"schema_version", 1},
+      {"kind", "moesim-executor-timings"},
+      {"provenance", provenance},
+      {"ep1", ep1.is_object() && ep1.contains("cases") ? ep1["cases"] : nlohmann::json::array()},
+      {"ep", ep_cases}};
 }
 
 }  // namespace moesim::profiler

@@ -11,10 +11,10 @@ namespace {
 using FlowTraits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
 using FlowGraph = boost::adjacency_list<
     boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-    boost::property<boost::edge_capacity_t, std::int64_t,
-                    boost::property<boost::edge_residual_capacity_t, std::int64_t,
-                                    boost::property<boost::edge_reverse_t,
-                                                    FlowTraits::edge_descriptor>>>>;
+    boost::property<
+        boost::edge_capacity_t, std::int64_t,
+        boost::property<boost::edge_residual_capacity_t, std::int64_t,
+                        boost::property<boost::edge_reverse_t, FlowTraits::edge_descriptor>>>>;
 
 // Bandwidths are whole bytes per second in every figure used here; integer capacities keep the
 // push-relabel solver exact.
@@ -141,9 +141,10 @@ std::vector<Bytes> link_loads(Router& router, const TrafficMatrix& traffic) {
     for (std::size_t j = 0; j < count; ++j) {
       const Bytes bytes = traffic.bytes[i * count + j];
       if (bytes == 0 || i == j) continue;
-      router.route(traffic.ranks[i], traffic.ranks[j]).for_each_link([&](LinkId link, double share) {
-        loads[static_cast<std::size_t>(link)] += bytes * share;
-      });
+      router.route(traffic.ranks[i], traffic.ranks[j])
+          .for_each_link([&](LinkId link, double share) {
+            loads[static_cast<std::size_t>(link)] += bytes * share;
+          });
     }
   }
   return loads;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "base/config_error.hpp"
-#include "topology/fabric_builders.hpp"
 #include "base/json_fields.hpp"
+#include "topology/fabric_builders.hpp"
 
 namespace moesim::topology {
 namespace {
@@ -36,23 +36,25 @@ NodeParts build_node(ClusterGraph& graph, const ClusterTopologyParams& params, i
       {VertexKind::HostBridge, fmt::format("n{}.host", node), node, domain, kNoIndex, kNoIndex});
   std::vector<VertexId> pcie_switches;
   for (int s = 0; s < switches; ++s) {
-    pcie_switches.push_back(graph.add_vertex({VertexKind::PcieSwitch,
-                                              fmt::format("n{}.pcie{}", node, s), node, domain,
-                                              kNoIndex, kNoIndex}));
+    pcie_switches.push_back(
+        graph.add_vertex({VertexKind::PcieSwitch, fmt::format("n{}.pcie{}", node, s), node, domain,
+                          kNoIndex, kNoIndex}));
     graph.add_duplex(pcie_switches.back(), host, pcie, kPcieHopLatency, LinkKind::Pcie);
   }
   for (int i = 0; i < gpus; ++i) {
     const int rail = i * nics / gpus;
     parts.gpus.push_back(graph.add_vertex(
         {VertexKind::Gpu, fmt::format("n{}.gpu{}", node, i), node, domain, rail, kNoIndex}));
-    graph.add_duplex(parts.gpus.back(), pcie_switches[static_cast<std::size_t>(i * switches / gpus)],
-                     pcie, kPcieHopLatency, LinkKind::Pcie);
+    graph.add_duplex(parts.gpus.back(),
+                     pcie_switches[static_cast<std::size_t>(i * switches / gpus)], pcie,
+                     kPcieHopLatency, LinkKind::Pcie);
   }
   for (int k = 0; k < nics; ++k) {
     parts.nics.push_back(graph.add_vertex(
         {VertexKind::Nic, fmt::format("n{}.nic{}", node, k), node, domain, k, kNoIndex}));
-    graph.add_duplex(parts.nics.back(), pcie_switches[static_cast<std::size_t>(k * switches / nics)],
-                     pcie, kPcieHopLatency, LinkKind::Pcie);
+    graph.add_duplex(parts.nics.back(),
+                     pcie_switches[static_cast<std::size_t>(k * switches / nics)], pcie,
+                     kPcieHopLatency, LinkKind::Pcie);
   }
 
   const Seconds half_hop = system.scale_up_latency / 2;
@@ -61,9 +63,9 @@ NodeParts build_node(ClusterGraph& graph, const ClusterTopologyParams& params, i
       // One vertex stands for all NVSwitch chips of a domain: what limits a GPU is its own
       // NVLink bandwidth, and the switches are non-blocking.
       if (static_cast<int>(domain_switches.size()) <= domain)
-        domain_switches.push_back(graph.add_vertex({VertexKind::NvSwitch,
-                                                    fmt::format("d{}.nvswitch", domain), kNoIndex,
-                                                    domain, kNoIndex, kNoIndex}));
+        domain_switches.push_back(
+            graph.add_vertex({VertexKind::NvSwitch, fmt::format("d{}.nvswitch", domain), kNoIndex,
+                              domain, kNoIndex, kNoIndex}));
       for (const VertexId gpu : parts.gpus)
         graph.add_duplex(gpu, domain_switches[static_cast<std::size_t>(domain)],
                          system.scale_up_bandwidth, half_hop, LinkKind::Nvlink);
@@ -79,7 +81,8 @@ NodeParts build_node(ClusterGraph& graph, const ClusterTopologyParams& params, i
                            system.scale_up_latency, LinkKind::Xgmi);
       break;
     }
-    case ScaleUpKind::Pcie: break;  // peers talk through the PCIe switches built above
+    case ScaleUpKind::Pcie:
+      break;  // peers talk through the PCIe switches built above
   }
   return parts;
 }
@@ -90,12 +93,14 @@ void check_params(const ClusterTopologyParams& params) {
   if (params.nodes < 1)
     problems.add("/cluster/nodes", fmt::format("expected an integer >= 1, got {}", params.nodes));
   if (system.gpus_per_node < 1 || system.nics_per_node < 1 || system.gpus_per_scale_up_domain < 1)
-    problems.add("/cluster/system", fmt::format("system \"{}\" has no GPUs or no NICs", system.name));
+    problems.add("/cluster/system",
+                 fmt::format("system \"{}\" has no GPUs or no NICs", system.name));
   if (system.scale_up_bandwidth <= 0)
     problems.add("/cluster/system",
                  fmt::format("system \"{}\" has a non-positive scale-up bandwidth", system.name));
   if (params.nic.bandwidth <= 0)
-    problems.add("/cluster/nic", fmt::format("NIC \"{}\" has a non-positive bandwidth", params.nic.name));
+    problems.add("/cluster/nic",
+                 fmt::format("NIC \"{}\" has a non-positive bandwidth", params.nic.name));
   if (!(params.oversubscription >= 1.0))
     problems.add("/cluster/oversubscription",
                  fmt::format("expected a number >= 1, got {}", params.oversubscription));
@@ -134,9 +139,10 @@ ClusterTopologyParams cluster_params(std::string_view system, int nodes, std::st
     std::vector<std::string> names;
     for (const auto& known : node_systems()) names.push_back(known.name);
     const auto suggestion = did_you_mean(system, names);
-    problems.add("/cluster/system",
-                 fmt::format("unknown system \"{}\"{}", system,
-                             suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
+    problems.add(
+        "/cluster/system",
+        fmt::format("unknown system \"{}\"{}", system,
+                    suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
     problems.throw_if_any("cluster");
   }
   params.system = *found_system;

@@ -38,10 +38,14 @@ std::span<const std::string_view> link_kind_names() { return kLinkKindNames; }
 
 int fabric_tier(VertexKind kind) {
   switch (kind) {
-    case VertexKind::Leaf: return 0;
-    case VertexKind::Spine: return 1;
-    case VertexKind::Core: return 2;
-    default: return -1;
+    case VertexKind::Leaf:
+      return 0;
+    case VertexKind::Spine:
+      return 1;
+    case VertexKind::Core:
+      return 2;
+    default:
+      return -1;
   }
 }
 
@@ -101,11 +105,11 @@ VertexId ClusterGraph::add_vertex(VertexInfo info) {
   return id;
 }
 
-LinkId ClusterGraph::add_link(VertexId from, VertexId to, BytesPerSecond bandwidth,
-                              Seconds latency, LinkKind kind) {
+LinkId ClusterGraph::add_link(VertexId from, VertexId to, BytesPerSecond bandwidth, Seconds latency,
+                              LinkKind kind) {
   const auto index = static_cast<LinkId>(links_.size());
-  const auto [edge, added] = boost::add_edge(from, to, LinkInfo{bandwidth, latency, kind, index},
-                                             graph_);
+  const auto [edge, added] =
+      boost::add_edge(from, to, LinkInfo{bandwidth, latency, kind, index}, graph_);
   (void)added;  // parallel edges are allowed (vecS out-edge lists)
   links_.push_back(edge);
   return index;
@@ -162,8 +166,8 @@ std::size_t ClusterGraph::memory_bytes() const {
     bytes += sizeof(VertexInfo) + 2 * sizeof(std::vector<int>) + sizeof(int);
     if (graph_[v].name.size() >= 16) bytes += graph_[v].name.capacity() + 1;
   }
-  const std::size_t per_edge = sizeof(LinkInfo) + 3 * sizeof(void*) + 4 * sizeof(void*) +
-                               sizeof(EdgeId);
+  const std::size_t per_edge =
+      sizeof(LinkInfo) + 3 * sizeof(void*) + 4 * sizeof(void*) + sizeof(EdgeId);
   bytes += links_.size() * per_edge + gpus_.size() * sizeof(VertexId);
   return bytes;
 }

@@ -46,8 +46,8 @@ struct LinkInfo {
   int index = 0;  // position in ClusterGraph::links(), stable for the graph's lifetime
 };
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, VertexInfo,
-                                    LinkInfo>;
+using Graph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, VertexInfo, LinkInfo>;
 using VertexId = Graph::vertex_descriptor;
 using EdgeId = Graph::edge_descriptor;
 using LinkId = int;

@@ -10,12 +10,17 @@ namespace {
 
 std::string_view shape_of(VertexKind kind) {
   switch (kind) {
-    case VertexKind::Gpu: return "box";
-    case VertexKind::Nic: return "cds";
-    case VertexKind::NvSwitch: return "hexagon";
+    case VertexKind::Gpu:
+      return "box";
+    case VertexKind::Nic:
+      return "cds";
+    case VertexKind::NvSwitch:
+      return "hexagon";
     case VertexKind::PcieSwitch:
-    case VertexKind::HostBridge: return "ellipse";
-    default: return "diamond";
+    case VertexKind::HostBridge:
+      return "ellipse";
+    default:
+      return "diamond";
   }
 }
 
@@ -36,8 +41,10 @@ std::string to_dot(const ClusterGraph& graph) {
   std::map<int, std::vector<VertexId>> by_node;
   std::vector<VertexId> outside;
   for (VertexId v = 0; v < graph.vertex_count(); ++v) {
-    if (graph.vertex(v).node >= 0) by_node[graph.vertex(v).node].push_back(v);
-    else outside.push_back(v);
+    if (graph.vertex(v).node >= 0)
+      by_node[graph.vertex(v).node].push_back(v);
+    else
+      outside.push_back(v);
   }
   auto declare = [&](VertexId v, std::string_view indent) {
     const VertexInfo& info = graph.vertex(v);
@@ -55,10 +62,9 @@ std::string to_dot(const ClusterGraph& graph) {
     const LinkInfo& link = graph.link(id);
     const VertexId from = graph.link_source(id);
     const VertexId to = graph.link_target(id);
-    const bool both = id + 1 < count && graph.link_source(id + 1) == to &&
-                      graph.link_target(id + 1) == from &&
-                      graph.link(id + 1).bandwidth == link.bandwidth &&
-                      graph.link(id + 1).kind == link.kind;
+    const bool both =
+        id + 1 < count && graph.link_source(id + 1) == to && graph.link_target(id + 1) == from &&
+        graph.link(id + 1).bandwidth == link.bandwidth && graph.link(id + 1).kind == link.kind;
     dot += fmt::format("  v{} -> v{} [label=\"{} {:g} GB/s\"{}];\n", from, to,
                        link_kind_name(link.kind), link.bandwidth / kGB, both ? ", dir=both" : "");
     if (both) ++id;

@@ -1,5 +1,6 @@
 #pragma once
-// Network adapters, a preset of their own (a GPU does not imply its NIC). Sources in docs/presets.md.
+// Network adapters, a preset of their own (a GPU does not imply its NIC). Sources in
+// docs/presets.md.
 #include <span>
 #include <string>
 #include <string_view>

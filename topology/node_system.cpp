@@ -34,9 +34,12 @@ const NodeSystem* find_node_system(std::string_view name) {
 
 std::string_view scale_up_kind_name(ScaleUpKind kind) {
   switch (kind) {
-    case ScaleUpKind::NvSwitch: return "nvlink";
-    case ScaleUpKind::Pcie: return "pcie";
-    case ScaleUpKind::InfinityFabric: return "infinity-fabric";
+    case ScaleUpKind::NvSwitch:
+      return "nvlink";
+    case ScaleUpKind::Pcie:
+      return "pcie";
+    case ScaleUpKind::InfinityFabric:
+      return "infinity-fabric";
   }
   return "unknown";
 }

@@ -15,9 +15,9 @@ struct NodeSystem {
   std::string name;
   std::string description;
   int gpus_per_node = 8;
-  int gpus_per_scale_up_domain = 8;        // 72 for GB200 NVL72
+  int gpus_per_scale_up_domain = 8;  // 72 for GB200 NVL72
   ScaleUpKind scale_up_kind = ScaleUpKind::NvSwitch;
-  BytesPerSecond scale_up_bandwidth = 0;   // per GPU, per direction
+  BytesPerSecond scale_up_bandwidth = 0;  // per GPU, per direction
   Seconds scale_up_latency = 0;
   std::string default_device;
   std::string default_nic;

@@ -22,9 +22,8 @@ bool pcie_link(const LinkInfo& link) { return link.kind == LinkKind::Pcie; }
 bool intersects(const std::vector<VertexId>& a, const std::vector<VertexId>& b) {
   const auto& small = a.size() <= b.size() ? a : b;
   const auto& large = a.size() <= b.size() ? b : a;
-  return std::any_of(small.begin(), small.end(), [&](VertexId v) {
-    return std::binary_search(large.begin(), large.end(), v);
-  });
+  return std::any_of(small.begin(), small.end(),
+                     [&](VertexId v) { return std::binary_search(large.begin(), large.end(), v); });
 }
 
 }  // namespace
@@ -51,8 +50,7 @@ BytesPerSecond Route::bottleneck() const {
   return tightest;
 }
 
-Router::Router(const ClusterGraph& graph, RouteOptions options)
-    : graph_(graph), options_(options) {
+Router::Router(const ClusterGraph& graph, RouteOptions options) : graph_(graph), options_(options) {
   const Graph& g = graph.graph();
   const auto gpus = graph.gpus();
   // Each node's NIC per rail, then each GPU's own NIC and the leaf that NIC is cabled to.
@@ -120,8 +118,8 @@ const RouteSegment& Router::intra_domain(int source_rank, int destination_rank) 
   auto segment = ecmp_segment(graph_, from, to, through_switch, scale_up_link);
   if (!segment) segment = ecmp_segment(graph_, from, to, through_pcie, pcie_link);
   if (!segment)
-    throw std::runtime_error(fmt::format("no route inside domain {} from {} to {}", domain,
-                                         g[from].name, g[to].name));
+    throw std::runtime_error(
+        fmt::format("no route inside domain {} from {} to {}", domain, g[from].name, g[to].name));
   slot = std::make_unique<RouteSegment>(std::move(*segment));
   return *slot;
 }
@@ -148,8 +146,8 @@ std::optional<RouteSegment> Router::nic_segment(int rank, bool up) const {
   return up ? concatenate(graph_, *inside, wire) : concatenate(graph_, wire, *inside);
 }
 
-const RouteSegment* Router::cached_nic_segment(std::vector<std::unique_ptr<RouteSegment>>& cache, int rank,
-                                               bool up) {
+const RouteSegment* Router::cached_nic_segment(std::vector<std::unique_ptr<RouteSegment>>& cache,
+                                               int rank, bool up) {
   auto& slot = cache[static_cast<std::size_t>(rank)];
   // An empty segment caches "no NIC on a fabric" so the search runs once per rank either way.
   if (!slot) slot = std::make_unique<RouteSegment>(nic_segment(rank, up).value_or(RouteSegment{}));
@@ -200,8 +198,8 @@ Route Router::route(int source_rank, int destination_rank) {
   const auto gpus = graph_.gpus();
   const auto count = static_cast<int>(gpus.size());
   if (source_rank < 0 || source_rank >= count || destination_rank < 0 || destination_rank >= count)
-    throw std::out_of_range(fmt::format("GPU rank {} or {} outside [0, {})", source_rank,
-                                        destination_rank, count));
+    throw std::out_of_range(
+        fmt::format("GPU rank {} or {} outside [0, {})", source_rank, destination_rank, count));
   Route route;
   if (source_rank == destination_rank) return route;
   const Graph& g = graph_.graph();
@@ -215,7 +213,8 @@ Route Router::route(int source_rank, int destination_rank) {
   }
   // PXN: hand over to the peer on the destination's rail, which then sends on its own NIC.
   int sender = source_rank;
-  if (options_.pxn && source.rail != destination.rail && source.node >= 0 && destination.rail >= 0) {
+  if (options_.pxn && source.rail != destination.rail && source.node >= 0 &&
+      destination.rail >= 0) {
     const auto& peers = rail_peer_[static_cast<std::size_t>(source.node)];
     if (static_cast<std::size_t>(destination.rail) < peers.size() &&
         peers[static_cast<std::size_t>(destination.rail)] != kNoIndex) {
@@ -229,10 +228,9 @@ Route Router::route(int source_rank, int destination_rank) {
   const RouteSegment* up = uplink(sender);
   const RouteSegment* down = downlink(destination_rank);
   if (up == nullptr || down == nullptr)
-    throw std::runtime_error(fmt::format("no route from {} to {}: {} has no NIC on a fabric",
-                                         source.name, destination.name,
-                                         up == nullptr ? g[gpus[static_cast<std::size_t>(sender)]].name
-                                                       : destination.name));
+    throw std::runtime_error(fmt::format(
+        "no route from {} to {}: {} has no NIC on a fabric", source.name, destination.name,
+        up == nullptr ? g[gpus[static_cast<std::size_t>(sender)]].name : destination.name));
   route.append(up);
   double paths = route.segments().empty() ? 1.0 : route.segments().front()->paths;
   const VertexId from_leaf = leaf_of(sender);
@@ -248,8 +246,10 @@ Route Router::route(int source_rank, int destination_rank) {
       // Symmetric trees: every top switch is reached over climb.paths / |top| paths.
       paths *= climb.paths * descend.paths / static_cast<double>(climb.top.size());
     } else
-      throw std::runtime_error(fmt::format("no route from {} to {}: their leaves share no spine "
-                                           "or core", source.name, destination.name));
+      throw std::runtime_error(
+          fmt::format("no route from {} to {}: their leaves share no spine "
+                      "or core",
+                      source.name, destination.name));
   }
   route.append(down);
   route.set_paths(paths);
@@ -272,7 +272,8 @@ std::size_t Router::memory_bytes() const {
   std::size_t bytes = sizeof(*this) + (nic_.capacity() + leaf_.capacity()) * sizeof(VertexId);
   for (const auto* table : {&up_, &down_, &fabric_up_, &fabric_down_})
     for (const auto& slot : *table) bytes += segment_bytes(slot);
-  for (const auto& [key, slot] : intra_) bytes += sizeof(key) + 2 * sizeof(void*) + segment_bytes(slot);
+  for (const auto& [key, slot] : intra_)
+    bytes += sizeof(key) + 2 * sizeof(void*) + segment_bytes(slot);
   bytes += (up_group_.capacity() + down_group_.capacity()) * sizeof(int) +
            meeting_.size() * (sizeof(std::uint64_t) + sizeof(int) + 2 * sizeof(void*));
   for (const auto& [top, group] : groups_) bytes += top.capacity() * sizeof(VertexId) + 64;

@@ -6,9 +6,9 @@
 // hands the message over NVLink to the peer GPU on the destination's rail (NCCL's PXN).
 //
 // Routes are composed from segments computed once per class and cached: GPU -> leaf and
-// leaf -> GPU per GPU, the fabric up-/down-segments per leaf and tier, intra-domain routes per pair.
-// A query after the first of its class is a few lookups; no graph search per message.
-// Not thread-safe (the caches fill lazily): one Router per thread.
+// leaf -> GPU per GPU, the fabric up-/down-segments per leaf and tier, intra-domain routes per
+// pair. A query after the first of its class is a few lookups; no graph search per message. Not
+// thread-safe (the caches fill lazily): one Router per thread.
 #include <array>
 #include <map>
 #include <memory>
@@ -34,11 +34,11 @@ struct RouteOptions {
 // One cached piece of a route.
 struct RouteSegment {
   std::vector<LinkShare> links;
-  int hops = 0;                 // links along any one path
-  double paths = 1;             // distinct equal-cost paths
-  Seconds latency = 0;          // share-weighted: the mean over the paths
+  int hops = 0;                   // links along any one path
+  double paths = 1;               // distinct equal-cost paths
+  Seconds latency = 0;            // share-weighted: the mean over the paths
   BytesPerSecond bottleneck = 0;  // min over links of bandwidth / share (0: no links)
-  std::vector<VertexId> top;    // fabric segments: the switches at the segment's top tier, sorted
+  std::vector<VertexId> top;      // fabric segments: the switches at the segment's top tier, sorted
 };
 
 // A route as a handful of pointers into the Router's caches; valid while the Router lives.
@@ -87,15 +87,16 @@ class Router {
   const RouteSegment& fabric_up(VertexId leaf, int tier);
   const RouteSegment& fabric_down(VertexId leaf, int tier);
   std::optional<RouteSegment> nic_segment(int rank, bool up) const;
-  const RouteSegment* cached_nic_segment(std::vector<std::unique_ptr<RouteSegment>>& cache, int rank, bool up);
+  const RouteSegment* cached_nic_segment(std::vector<std::unique_ptr<RouteSegment>>& cache,
+                                         int rank, bool up);
   VertexId nic_of(int rank) const;
   VertexId leaf_of(int rank) const;
 
   const ClusterGraph& graph_;
   RouteOptions options_;
-  std::vector<VertexId> nic_;                  // by rank; kNoVertex without a NIC
-  std::vector<VertexId> leaf_;                 // by rank; kNoVertex without a fabric
-  std::vector<std::vector<int>> rail_peer_;    // [node][rail] -> a GPU rank on that rail
+  std::vector<VertexId> nic_;                             // by rank; kNoVertex without a NIC
+  std::vector<VertexId> leaf_;                            // by rank; kNoVertex without a fabric
+  std::vector<std::vector<int>> rail_peer_;               // [node][rail] -> a GPU rank on that rail
   std::vector<std::unique_ptr<RouteSegment>> up_, down_;  // by rank
   std::unordered_map<std::uint64_t, std::unique_ptr<RouteSegment>> intra_;
   // Fabric segments by vertex * kFabricTiers + tier: a flat table, no hashing on the hot path.

@@ -13,8 +13,8 @@
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
-#include "topology/routes.hpp"
 #include "base/strict_json.hpp"
+#include "topology/routes.hpp"
 
 namespace moesim::topology {
 namespace {
@@ -75,8 +75,8 @@ void check_reachability(const ClusterGraph& graph, const std::vector<std::size_t
     const VertexId gpu = gpus[rank];
     const std::string where = fmt::format("/vertices/{}", vertex_entry[gpu]);
     if (!reached[gpu])
-      problems.add(where, fmt::format("GPU \"{}\" cannot be reached from GPU \"{}\"", g[gpu].name,
-                                      first));
+      problems.add(where,
+                   fmt::format("GPU \"{}\" cannot be reached from GPU \"{}\"", g[gpu].name, first));
     if (!reaching[gpu])
       problems.add(where, fmt::format("GPU \"{}\" cannot reach GPU \"{}\"", g[gpu].name, first));
   }
@@ -112,8 +112,10 @@ void check_routes(const ClusterGraph& graph, const std::vector<std::size_t>& ver
   std::map<VertexId, int> leaf_representative;
   for (std::size_t rank = 0; rank < gpus.size(); ++rank) {
     const int r = static_cast<int>(rank);
-    const int other = graph.vertex(gpus[rank]).domain == graph.vertex(gpus[static_cast<std::size_t>(first)]).domain
-                          ? second : first;
+    const int other = graph.vertex(gpus[rank]).domain ==
+                              graph.vertex(gpus[static_cast<std::size_t>(first)]).domain
+                          ? second
+                          : first;
     attempt(r, other);
     attempt(other, r);
     if (const RouteSegment* up = router.uplink(r))
@@ -148,7 +150,8 @@ ClusterGraph parse_topology(std::string_view text, const std::string& source) {
       if (!entry.is_object()) continue;
       VertexInfo info;
       info.name = entry.string("id");
-      info.kind = parse_vertex_kind(entry.choice("kind", vertex_kind_names())).value_or(VertexKind::Gpu);
+      info.kind =
+          parse_vertex_kind(entry.choice("kind", vertex_kind_names())).value_or(VertexKind::Gpu);
       // choice() falls back to the first kind on a bad value; look at what the file said.
       const nlohmann::json* raw_kind = entry.child("kind");
       const bool kind = raw_kind != nullptr && raw_kind->is_string() &&
@@ -163,7 +166,8 @@ ClusterGraph parse_topology(std::string_view text, const std::string& source) {
       if (on_node && info.rail == kNoIndex) info.rail = 0;
       info.pod = optional_index(entry, "pod", kMaxNodeIndex);
       entry.finish();
-      if (info.name.empty() && entry.has("id")) problems.add(entry.path_of("id"), "expected a non-empty id");
+      if (info.name.empty() && entry.has("id"))
+        problems.add(entry.path_of("id"), "expected a non-empty id");
       if (info.name.empty()) continue;
       if (const auto seen = ids.find(info.name); seen != ids.end()) {
         problems.add(entry.path_of("id"),
@@ -190,9 +194,10 @@ ClusterGraph parse_topology(std::string_view text, const std::string& source) {
       std::sort(names.begin(), names.end());  // the same suggestion on every run
     }
     const auto suggestion = names.size() <= 100000 ? did_you_mean(name, names) : std::nullopt;
-    problems.add(entry.path_of(key),
-                 fmt::format("link end names no vertex: \"{}\"{}", name,
-                             suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
+    problems.add(
+        entry.path_of(key),
+        fmt::format("link end names no vertex: \"{}\"{}", name,
+                    suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
     return std::nullopt;
   };
   if (const auto* links = root.child("links", true)) {
@@ -208,20 +213,24 @@ ClusterGraph parse_topology(std::string_view text, const std::string& source) {
                                       std::nullopt, true);
       if (bandwidth > kMaxBandwidthGbPerS) {
         // Far beyond any link; refusing it keeps sums of capacities finite and exact.
-        problems.add(entry.path_of("bandwidth_gb_per_s"),
-                     fmt::format("expected at most {} GB/s, got {}", kMaxBandwidthGbPerS, bandwidth));
+        problems.add(
+            entry.path_of("bandwidth_gb_per_s"),
+            fmt::format("expected at most {} GB/s, got {}", kMaxBandwidthGbPerS, bandwidth));
         bandwidth = 0;
       }
       const double latency = entry.number("latency_us", 0, 1e9, 0.0);
       const bool duplex = entry.boolean("duplex", false);
       entry.finish();
       if (from && to && *from == *to)
-        problems.add(entry.path(), fmt::format("link from \"{}\" to itself", graph.vertex(*from).name));
+        problems.add(entry.path(),
+                     fmt::format("link from \"{}\" to itself", graph.vertex(*from).name));
       if (!from || !to || *from == *to || !kind || !(bandwidth > 0)) continue;
       const BytesPerSecond rate = bandwidth * kGB;
       const Seconds delay = latency * 1e-6;
-      if (duplex) graph.add_duplex(*from, *to, rate, delay, *kind);
-      else graph.add_link(*from, *to, rate, delay, *kind);
+      if (duplex)
+        graph.add_duplex(*from, *to, rate, delay, *kind);
+      else
+        graph.add_link(*from, *to, rate, delay, *kind);
     }
   }
   root.finish();
@@ -253,11 +262,10 @@ nlohmann::json topology_to_json(const ClusterGraph& graph) {
     const VertexId from = graph.link_source(id);
     const VertexId to = graph.link_target(id);
     // Builders add both directions of a cable one after the other.
-    const bool duplex = id + 1 < count && graph.link_source(id + 1) == to &&
-                        graph.link_target(id + 1) == from &&
-                        graph.link(id + 1).bandwidth == link.bandwidth &&
-                        graph.link(id + 1).latency == link.latency &&
-                        graph.link(id + 1).kind == link.kind;
+    const bool duplex =
+        id + 1 < count && graph.link_source(id + 1) == to && graph.link_target(id + 1) == from &&
+        graph.link(id + 1).bandwidth == link.bandwidth &&
+        graph.link(id + 1).latency == link.latency && graph.link(id + 1).kind == link.kind;
     nlohmann::json entry = {{"from", graph.vertex(from).name},
                             {"to", graph.vertex(to).name},
                             {"kind", link_kind_name(link.kind)},

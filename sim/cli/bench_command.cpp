@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/run/simulate.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::cli {
 namespace {

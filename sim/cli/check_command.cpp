@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "sim/report/check.hpp"
-#include "sim/cli/commands.hpp"
 #include "base/text_file.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/report/check.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/simulate.hpp"
 
@@ -36,11 +36,14 @@ int check(const CheckOptions& o) {
     candidate_source = o.scenario;
     auto scenario = sim::load_scenario(o.scenario);
     sim::SimulationOverrides overrides;
-    if (!o.trace.empty()) overrides = sim::trace_overrides(o.trace, scenario, {.repeat_layers = o.repeat_layers});
-    candidate = sim::report_to_json(sim::simulate(sim::resolve_inputs(std::move(scenario), std::move(overrides))));
+    if (!o.trace.empty())
+      overrides = sim::trace_overrides(o.trace, scenario, {.repeat_layers = o.repeat_layers});
+    candidate = sim::report_to_json(
+        sim::simulate(sim::resolve_inputs(std::move(scenario), std::move(overrides))));
   } else {
     if (o.reports.size() != 2) {
-      fmt::print(stderr, "error: expected BASELINE and CANDIDATE reports (or --scenario S --baseline R)\n");
+      fmt::print(stderr,
+                 "error: expected BASELINE and CANDIDATE reports (or --scenario S --baseline R)\n");
       return kExitInvalidInput;
     }
     baseline_source = o.reports[0];
@@ -54,14 +57,17 @@ int check(const CheckOptions& o) {
     std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
     tolerances.push_back(tolerance);
   }
-  const auto result = sim::compare_reports(baseline, baseline_source, candidate, candidate_source, tolerances);
+  const auto result =
+      sim::compare_reports(baseline, baseline_source, candidate, candidate_source, tolerances);
   fmt::print("{}", sim::check_table_text(result));
   if (!o.junit.empty()) {
     write_text_file(o.junit, sim::check_junit_xml(result));
   }
-  if (const char* actions = std::getenv("GITHUB_ACTIONS"); actions && std::string(actions) == "true") {
+  if (const char* actions = std::getenv("GITHUB_ACTIONS");
+      actions && std::string(actions) == "true") {
     fmt::print("{}", sim::check_github_annotations(result));
-    if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY")) append_text_file(summary, sim::check_table_markdown(result));
+    if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"))
+      append_text_file(summary, sim::check_table_markdown(result));
   }
   if (result.metrics.empty()) {
     fmt::print(stderr, "moesim check: the reports share no metric to compare\n");
@@ -81,14 +87,19 @@ int check(const CheckOptions& o) {
 
 void add_check_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<CheckOptions>();
-  auto* command = app.add_subcommand("check", "Compare two reports (or re-run a scenario) against tolerances; exit 1 on regression");
+  auto* command = app.add_subcommand(
+      "check",
+      "Compare two reports (or re-run a scenario) against tolerances; exit 1 on regression");
   command->add_option("reports", o->reports, "BASELINE.json CANDIDATE.json");
   command->add_option("--scenario", o->scenario, "re-run this scenario as the candidate");
   command->add_option("--baseline", o->baseline, "baseline report for --scenario");
   command->add_option("--trace", o->trace, "routing trace to replay in the re-run");
-  command->add_flag("--repeat-layers", o->repeat_layers, "tile a trace with fewer layers over the model's");
-  command->add_option("--fail-on", o->fail_on, "METRIC:AMOUNT, e.g. tokens_per_s:-3% or drop_rate:+0.001 (repeatable)");
-  command->add_option("--policy", o->policy, "tolerance policy JSON (default: the built-in policy)");
+  command->add_flag("--repeat-layers", o->repeat_layers,
+                    "tile a trace with fewer layers over the model's");
+  command->add_option("--fail-on", o->fail_on,
+                      "METRIC:AMOUNT, e.g. tokens_per_s:-3% or drop_rate:+0.001 (repeatable)");
+  command->add_option("--policy", o->policy,
+                      "tolerance policy JSON (default: the built-in policy)");
   command->add_option("--junit", o->junit, "write JUnit XML here");
   command->callback([&action, o] { action = [o] { return check(*o); }; });
 }

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/cli/commands.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/cluster_presets.hpp"
-#include "sim/cli/commands.hpp"
 #include "sim/spec/device_presets.hpp"
 #include "sim/spec/model_presets.hpp"
 #include "sim/spec/scenario.hpp"
@@ -35,11 +35,13 @@ void list_devices() {
 }
 
 void list_clusters() {
-  fmt::print("{:<14} {:<16} {:>5} {:>5} {:<12}  description\n", "cluster", "system", "nodes", "GPUs", "fabric");
+  fmt::print("{:<14} {:<16} {:>5} {:>5} {:<12}  description\n", "cluster", "system", "nodes",
+             "GPUs", "fabric");
   for (const auto& c : sim::cluster_presets()) {
     const auto* system = topology::find_node_system(c.system);
     fmt::print("{:<14} {:<16} {:>5} {:>5} {:<12}  {}\n", c.name, c.system, c.nodes,
-               system ? c.nodes * system->gpus_per_node : 0, sim::choice_name(c.fabric), c.description);
+               system ? c.nodes * system->gpus_per_node : 0, sim::choice_name(c.fabric),
+               c.description);
   }
   fmt::print("\n{:<16} {:>10} {:>16}  description\n", "system", "GPUs/node", "scale-up GB/s/dir");
   for (const auto& s : topology::node_systems())
@@ -58,16 +60,21 @@ void list_scenarios() {
 
 void add_list_command(CLI::App& app, Action& action) {
   auto what = std::make_shared<std::string>();
-  auto* command = app.add_subcommand("list", "Built-in presets: models, devices, clusters, scenarios");
+  auto* command =
+      app.add_subcommand("list", "Built-in presets: models, devices, clusters, scenarios");
   command->add_option("what", *what, "models | devices | clusters | scenarios")
       ->required()
       ->check(CLI::IsMember({"models", "devices", "clusters", "scenarios"}));
   command->callback([&action, what] {
     action = [what] {
-      if (*what == "models") list_models();
-      else if (*what == "devices") list_devices();
-      else if (*what == "clusters") list_clusters();
-      else list_scenarios();
+      if (*what == "models")
+        list_models();
+      else if (*what == "devices")
+        list_devices();
+      else if (*what == "clusters")
+        list_clusters();
+      else
+        list_scenarios();
       return kExitOk;
     };
   });

@@ -3,8 +3,8 @@
 
 #include <exception>
 
-#include "sim/cli/commands.hpp"
 #include "base/config_error.hpp"
+#include "sim/cli/commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace moesim::cli;

@@ -27,12 +27,14 @@ struct PlaceOptions {
 
 std::string describe_loads(const std::vector<double>& loads) {
   std::string text;
-  for (std::size_t g = 0; g < loads.size(); ++g) text += fmt::format("{}{:.0f}", g ? " " : "", loads[g]);
+  for (std::size_t g = 0; g < loads.size(); ++g)
+    text += fmt::format("{}{:.0f}", g ? " " : "", loads[g]);
   return text;
 }
 
 double max_over_mean(const std::vector<double>& loads) {
-  const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / static_cast<double>(loads.size());
+  const double mean =
+      std::accumulate(loads.begin(), loads.end(), 0.0) / static_cast<double>(loads.size());
   return mean > 0 ? *std::max_element(loads.begin(), loads.end()) / mean : 1.0;
 }
 
@@ -47,21 +49,29 @@ int place(const PlaceOptions& options) {
   const auto stats = sim::compute_trace_stats(*source);
   const auto experts = static_cast<int>(stats.shape.experts);
   // the placement serves every layer: load and co-activation summed over layers
-  sim::PlacementInputs inputs{.experts = experts, .gpus = options.gpus, .nodes = options.nodes,
-                              .redundant = options.redundant, .expert_load = std::vector<double>(experts, 0.0),
-                              .groups = options.groups, .coactivation = {}, .placement_file = options.placement_file};
+  sim::PlacementInputs inputs{.experts = experts,
+                              .gpus = options.gpus,
+                              .nodes = options.nodes,
+                              .redundant = options.redundant,
+                              .expert_load = std::vector<double>(experts, 0.0),
+                              .groups = options.groups,
+                              .coactivation = {},
+                              .placement_file = options.placement_file};
   for (const auto& layer : stats.layers) {
-    for (int e = 0; e < experts; ++e) inputs.expert_load[e] += static_cast<double>(layer.tokens_per_expert[e]);
+    for (int e = 0; e < experts; ++e)
+      inputs.expert_load[e] += static_cast<double>(layer.tokens_per_expert[e]);
     if (layer.coactivation.empty()) continue;
     inputs.coactivation.resize(layer.coactivation.size(), 0.0);
-    for (std::size_t i = 0; i < layer.coactivation.size(); ++i) inputs.coactivation[i] += static_cast<double>(layer.coactivation[i]);
+    for (std::size_t i = 0; i < layer.coactivation.size(); ++i)
+      inputs.coactivation[i] += static_cast<double>(layer.coactivation[i]);
   }
   const bool contiguous_fits = options.gpus > 0 && experts % options.gpus == 0;
-  const auto after = sim::place_experts(parsed_choice<sim::PlacementStrategy>(options.strategy), inputs);
+  const auto after =
+      sim::place_experts(parsed_choice<sim::PlacementStrategy>(options.strategy), inputs);
   // Which replica a copy reaches changes each GPU's load; one node = one scale-up domain here.
   const int domain = options.nodes > 0 ? std::max(1, options.gpus / options.nodes) : options.gpus;
-  const auto after_loads =
-      sim::replica_gpu_loads(after, inputs.expert_load, parsed_choice<sim::ReplicaChoice>(options.replica_choice), domain);
+  const auto after_loads = sim::replica_gpu_loads(
+      after, inputs.expert_load, parsed_choice<sim::ReplicaChoice>(options.replica_choice), domain);
   const double after_imbalance = max_over_mean(after_loads);
   std::vector<double> before_loads;
   double before_imbalance = 0;
@@ -73,18 +83,23 @@ int place(const PlaceOptions& options) {
     before_imbalance = sim::placement_imbalance(before, inputs.expert_load);
   }
   if (options.json) {
-    nlohmann::json out{{"strategy", options.strategy}, {"replica_choice", options.replica_choice},
-                       {"gpus", after.gpus}, {"slots", after.slots},
-                       {"gpu_load_after", after_loads}, {"imbalance_after", after_imbalance}};
-    if (contiguous_fits) out["gpu_load_before"] = before_loads, out["imbalance_before"] = before_imbalance;
+    nlohmann::json out{{"strategy", options.strategy},
+                       {"replica_choice", options.replica_choice},
+                       {"gpus", after.gpus},
+                       {"slots", after.slots},
+                       {"gpu_load_after", after_loads},
+                       {"imbalance_after", after_imbalance}};
+    if (contiguous_fits)
+      out["gpu_load_before"] = before_loads, out["imbalance_before"] = before_imbalance;
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
   }
   if (contiguous_fits)
-    fmt::print("before (contiguous, no replicas): imbalance {:.3f}\n  per-GPU load: {}\n", before_imbalance,
-               describe_loads(before_loads));
+    fmt::print("before (contiguous, no replicas): imbalance {:.3f}\n  per-GPU load: {}\n",
+               before_imbalance, describe_loads(before_loads));
   fmt::print("after ({}, {} redundant, replica choice {}): imbalance {:.3f}\n  per-GPU load: {}\n",
-             options.strategy, options.redundant, options.replica_choice, after_imbalance, describe_loads(after_loads));
+             options.strategy, options.redundant, options.replica_choice, after_imbalance,
+             describe_loads(after_loads));
   for (int g = 0; g < after.gpus; ++g) {
     std::string slots;
     for (int e : after.slots[g]) slots += fmt::format("{}{}", slots.empty() ? "" : " ", e);
@@ -97,23 +112,30 @@ int place(const PlaceOptions& options) {
 
 void add_place_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<PlaceOptions>();
-  auto* command = app.add_subcommand("place", "Compute an expert placement from a trace or load matrix");
-  command->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")->required();
+  auto* command =
+      app.add_subcommand("place", "Compute an expert placement from a trace or load matrix");
+  command->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")
+      ->required();
   command->add_option("--strategy", options->strategy, sim::choice_list<sim::PlacementStrategy>())
       ->check(one_of_choices<sim::PlacementStrategy>())
       ->capture_default_str();
   command->add_option("--gpus", options->gpus, "GPUs in the expert-parallel group")->required();
-  command->add_option("--nodes", options->nodes, "nodes the GPUs split over")->capture_default_str();
-  command->add_option("--redundant", options->redundant, "redundant expert slots")->capture_default_str();
-  command->add_option("--groups", options->groups, "expert groups for hierarchical EPLB (n_group)")->capture_default_str();
+  command->add_option("--nodes", options->nodes, "nodes the GPUs split over")
+      ->capture_default_str();
+  command->add_option("--redundant", options->redundant, "redundant expert slots")
+      ->capture_default_str();
+  command->add_option("--groups", options->groups, "expert groups for hierarchical EPLB (n_group)")
+      ->capture_default_str();
   command->add_option("--placement-file", options->placement_file, "JSON for --strategy explicit");
-  command->add_option("--replica-choice", options->replica_choice,
-                      "which replica a token copy reaches: " + sim::choice_list<sim::ReplicaChoice>())
+  command
+      ->add_option("--replica-choice", options->replica_choice,
+                   "which replica a token copy reaches: " + sim::choice_list<sim::ReplicaChoice>())
       ->check(one_of_choices<sim::ReplicaChoice>())
       ->capture_default_str();
   command->add_option("--experts", options->import.experts, "experts per layer (id arrays)");
   command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)");
-  command->add_flag("--counts", options->import.counts, "the .npy is a [layers, experts] count matrix");
+  command->add_flag("--counts", options->import.counts,
+                    "the .npy is a [layers, experts] count matrix");
   command->add_flag("--json", options->json, "print JSON");
   command->callback([&action, options] { action = [options] { return place(*options); }; });
 }

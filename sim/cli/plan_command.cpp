@@ -5,9 +5,9 @@
 #include <fstream>
 #include <thread>
 
-#include "sim/cli/commands.hpp"
-#include "base/text_file.hpp"
 #include "base/progress_bar.hpp"
+#include "base/text_file.hpp"
+#include "sim/cli/commands.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace moesim::cli {
@@ -22,19 +22,23 @@ struct PlanOptions {
 
 int plan(const PlanOptions& o) {
   const auto spec = sim::load_plan(o.plan);
-  const int threads = o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = o.threads > 0
+                          ? o.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const auto start = std::chrono::steady_clock::now();
   ProgressBar bar(fmt::format("planning {} candidates", spec.candidates.size()));
-  const auto outcomes = sim::run_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto outcomes =
+      sim::run_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("{}", sim::plan_table_text(spec, outcomes, o.rows));
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
   write_text_file((dir / "plan.csv").string(), sim::plan_csv(outcomes));
   write_text_file((dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n");
   write_text_file((dir / "plan.svg").string(), sim::plan_svg(spec, outcomes));
-  fmt::print("{} candidates in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, plan.svg\n", outcomes.size(), seconds,
-             threads, dir.string());
+  fmt::print("{} candidates in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, plan.svg\n",
+             outcomes.size(), seconds, threads, dir.string());
   return kExitOk;
 }
 
@@ -42,11 +46,14 @@ int plan(const PlanOptions& o) {
 
 void add_plan_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<PlanOptions>();
-  auto* command = app.add_subcommand("plan", "Search cluster options against a throughput/latency target and price");
-  command->add_option("plan", o->plan, "plan JSON (e.g. scenarios/plans/dsv3-serving.json)")->required();
+  auto* command = app.add_subcommand(
+      "plan", "Search cluster options against a throughput/latency target and price");
+  command->add_option("plan", o->plan, "plan JSON (e.g. scenarios/plans/dsv3-serving.json)")
+      ->required();
   command->add_option("--out", o->out_dir, "output directory")->capture_default_str();
   command->add_option("-j,--threads", o->threads, "worker threads (default: every core)");
-  command->add_option("--rows", o->rows, "rows of the ranked table to print")->capture_default_str();
+  command->add_option("--rows", o->rows, "rows of the ranked table to print")
+      ->capture_default_str();
   command->callback([&action, o] { action = [o] { return plan(*o); }; });
 }
 

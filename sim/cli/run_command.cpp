@@ -3,11 +3,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/cli/commands.hpp"
-#include "base/text_file.hpp"
 #include "base/progress_bar.hpp"
-#include "sim/run/simulate.hpp"
+#include "base/text_file.hpp"
+#include "sim/cli/commands.hpp"
 #include "sim/report/report.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -27,7 +27,8 @@ int run(const RunOptions& options) {
   sim::SimulationOverrides overrides;
   // A per-token trace has its drops counted token by token (sim/routing/trace_policy.hpp).
   if (!options.trace.empty())
-    overrides = sim::trace_overrides(options.trace, scenario, {.repeat_layers = options.repeat_layers});
+    overrides =
+        sim::trace_overrides(options.trace, scenario, {.repeat_layers = options.repeat_layers});
   // Every input is read here, once; the simulation itself does no I/O.
   const auto inputs = sim::resolve_inputs(std::move(scenario), std::move(overrides));
   ProgressBar bar("simulating");
@@ -49,13 +50,18 @@ int run(const RunOptions& options) {
 
 void add_run_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<RunOptions>();
-  auto* command = app.add_subcommand("run", "Simulate a scenario; write report.json, report.csv, timeline.json");
-  command->add_option("scenario", options->scenario, "built-in scenario name or scenario JSON file")->required();
-  command->add_option("--trace", options->trace, "replay this routing trace (any format moesim trace reads)");
-  command->add_option("--profile", options->profile,
-                      "price from this profile instead of the scenario's: a moesim-profile JSON, h100, h200, "
-                      "roofline or auto");
-  command->add_flag("--repeat-layers", options->repeat_layers, "tile a trace with fewer layers over the model's");
+  auto* command = app.add_subcommand(
+      "run", "Simulate a scenario; write report.json, report.csv, timeline.json");
+  command->add_option("scenario", options->scenario, "built-in scenario name or scenario JSON file")
+      ->required();
+  command->add_option("--trace", options->trace,
+                      "replay this routing trace (any format moesim trace reads)");
+  command->add_option(
+      "--profile", options->profile,
+      "price from this profile instead of the scenario's: a moesim-profile JSON, h100, h200, "
+      "roofline or auto");
+  command->add_flag("--repeat-layers", options->repeat_layers,
+                    "tile a trace with fewer layers over the model's");
   command->add_option("--out", options->out_dir, "output directory")->capture_default_str();
   command->add_flag("-q,--quiet", options->quiet, "do not print the summary");
   command->callback([&action, options] { action = [options] { return run(*options); }; });

@@ -6,13 +6,13 @@
 #include <map>
 #include <vector>
 
+#include "base/config_error.hpp"
+#include "base/json_fields.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/spec/cluster_presets.hpp"
 #include "topology/bandwidth_queries.hpp"
 #include "topology/cluster_builders.hpp"
-#include "base/config_error.hpp"
 #include "topology/dot_export.hpp"
-#include "base/json_fields.hpp"
 #include "topology/routes.hpp"
 #include "topology/topology_json.hpp"
 
@@ -32,36 +32,38 @@ topology::FabricKind fabric_or(const std::string& name, topology::FabricKind fal
   if (name.empty()) return fallback;
   if (const auto kind = topology::parse_fabric_kind(name)) return *kind;
   throw ConfigError("--fabric", {{"", fmt::format("expected one of \"none\", \"ib-fat-tree\", "
-                                                  "\"roce\", got \"{}\"", name)}});
+                                                  "\"roce\", got \"{}\"",
+                                                  name)}});
 }
 
 topology::ClusterGraph resolve(const ShowOptions& options) {
   if (const auto* preset = sim::find_cluster_preset(options.what)) {
     auto fabric = preset->fabric;
-    auto params = topology::cluster_params(preset->system, preset->nodes, "",
-                                           fabric_or(options.fabric, fabric),
-                                           preset->oversubscription);
+    auto params =
+        topology::cluster_params(preset->system, preset->nodes, "",
+                                 fabric_or(options.fabric, fabric), preset->oversubscription);
     auto graph = topology::build_cluster(params);
     graph.set_name(preset->name);
     return graph;
   }
   if (const auto* system = topology::find_node_system(options.what)) {
-    const bool one_domain = options.nodes * system->gpus_per_node <= system->gpus_per_scale_up_domain;
-    const auto fallback = one_domain ? topology::FabricKind::None
-                                     : topology::FabricKind::InfinibandFatTree;
-    return topology::build_cluster(topology::cluster_params(
-        system->name, options.nodes, "", fabric_or(options.fabric, fallback),
-        options.oversubscription));
+    const bool one_domain =
+        options.nodes * system->gpus_per_node <= system->gpus_per_scale_up_domain;
+    const auto fallback =
+        one_domain ? topology::FabricKind::None : topology::FabricKind::InfinibandFatTree;
+    return topology::build_cluster(topology::cluster_params(system->name, options.nodes, "",
+                                                            fabric_or(options.fabric, fallback),
+                                                            options.oversubscription));
   }
   if (std::filesystem::exists(options.what)) return topology::load_topology_file(options.what);
   std::vector<std::string> names;
   for (const auto& preset : sim::cluster_presets()) names.push_back(preset.name);
   for (const auto& system : topology::node_systems()) names.push_back(system.name);
   const auto suggestion = did_you_mean(options.what, names);
-  throw ConfigError(options.what,
-                    {{"", fmt::format("not a cluster preset, a node system or a topology file{}",
-                                      suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion)
-                                                 : "")}});
+  throw ConfigError(
+      options.what,
+      {{"", fmt::format("not a cluster preset, a node system or a topology file{}",
+                        suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : "")}});
 }
 
 std::string rate(BytesPerSecond bandwidth) {
@@ -83,8 +85,8 @@ void print_summary(const topology::ClusterGraph& graph) {
   std::string links;
   for (std::size_t k = 0; k < topology::link_kind_names().size(); ++k)
     if (const auto count = graph.count(static_cast<topology::LinkKind>(k)))
-      links += fmt::format("{}{} {}", links.empty() ? "" : ", ", topology::link_kind_names()[k],
-                           count);
+      links +=
+          fmt::format("{}{} {}", links.empty() ? "" : ", ", topology::link_kind_names()[k], count);
   fmt::print("  links         {} directed ({})\n", graph.link_count(), links);
   fmt::print("  fabric tiers  {}\n", graph.tiers());
   if (graph.gpus().empty()) return;
@@ -116,9 +118,12 @@ void print_summary(const topology::ClusterGraph& graph) {
 
 int show(const ShowOptions& options) {
   const auto graph = resolve(options);
-  if (options.dot) fmt::print("{}", topology::to_dot(graph));
-  else if (options.json) fmt::print("{}\n", topology::topology_to_json(graph).dump(1));
-  else print_summary(graph);
+  if (options.dot)
+    fmt::print("{}", topology::to_dot(graph));
+  else if (options.json)
+    fmt::print("{}\n", topology::topology_to_json(graph).dump(1));
+  else
+    print_summary(graph);
   return kExitOk;
 }
 
@@ -126,7 +131,8 @@ int show(const ShowOptions& options) {
 
 void add_topology_command(CLI::App& app, Action& action) {
   auto options = std::make_shared<ShowOptions>();
-  auto* command = app.add_subcommand("topology", "Cluster topologies: show a summary or export one");
+  auto* command =
+      app.add_subcommand("topology", "Cluster topologies: show a summary or export one");
   command->require_subcommand(1);
   auto* show_command = command->add_subcommand(
       "show", "Summarise a cluster preset, a node system (with --nodes) or a topology JSON file");
@@ -135,8 +141,9 @@ void add_topology_command(CLI::App& app, Action& action) {
   show_command->add_option("--nodes", options->nodes, "nodes, when WHAT is a node system")
       ->check(CLI::Range(1, 1 << 16));
   show_command->add_option("--fabric", options->fabric, "none, ib-fat-tree or roce");
-  show_command->add_option("--oversubscription", options->oversubscription,
-                           "leaf downlink:uplink ratio, when WHAT is a node system")
+  show_command
+      ->add_option("--oversubscription", options->oversubscription,
+                   "leaf downlink:uplink ratio, when WHAT is a node system")
       ->check(CLI::Range(1.0, 64.0));
   auto* dot = show_command->add_flag("--dot", options->dot, "print Graphviz DOT");
   show_command->add_flag("--json", options->json, "print the topology as JSON")->excludes(dot);

@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/cli/commands.hpp"
 #include "base/text_file.hpp"
-#include "sim/traces/heatmap_png.hpp"
+#include "sim/cli/commands.hpp"
 #include "sim/routing/generators.hpp"
+#include "sim/traces/heatmap_png.hpp"
 #include "sim/traces/import.hpp"
 #include "sim/traces/stats.hpp"
 #include "sim/traces/writer.hpp"
@@ -25,7 +25,8 @@ struct TraceOptions {
 };
 
 // Streams any source into a binary trace; a block the writer refuses is the input's fault.
-std::uint64_t write_trace(sim::RoutingSource& source, const std::string& input, const std::string& output) {
+std::uint64_t write_trace(sim::RoutingSource& source, const std::string& input,
+                          const std::string& output) {
   sim::TraceWriter writer(output, source.shape());
   sim::TraceBlock block;
   try {
@@ -47,13 +48,14 @@ int convert(const TraceOptions& options) {
       counts["tokens_per_expert"].push_back(layer.tokens_per_expert);
     }
     write_text_file(options.output, counts.dump() + "\n");
-    fmt::print("wrote {} (count matrix, {} layers x {} experts)\n", options.output, stats.layers.size(), stats.shape.experts);
+    fmt::print("wrote {} (count matrix, {} layers x {} experts)\n", options.output,
+               stats.layers.size(), stats.shape.experts);
     return kExitOk;
   }
   const auto shape = source->shape();
   const auto blocks = write_trace(*source, options.input, options.output);
-  fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n", options.output, blocks, shape.layers, shape.experts,
-             shape.top_k);
+  fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n", options.output, blocks,
+             shape.layers, shape.experts, shape.top_k);
   return kExitOk;
 }
 
@@ -63,9 +65,9 @@ int generate(const TraceOptions& options) {
   sim::TraceBlock block;
   while (generator.next(block)) writer.write_block(block);
   writer.finish();
-  fmt::print("wrote {}: {} steps x {} layers of {} tokens ({}, seed {})\n", options.output, options.generator.steps,
-             options.generator.layers, options.generator.tokens, sim::choice_name(options.generator.kind),
-             options.generator.seed);
+  fmt::print("wrote {}: {} steps x {} layers of {} tokens ({}, seed {})\n", options.output,
+             options.generator.steps, options.generator.layers, options.generator.tokens,
+             sim::choice_name(options.generator.kind), options.generator.seed);
   return kExitOk;
 }
 
@@ -73,21 +75,27 @@ int stats(const TraceOptions& options) {
   // the file name is checked before the (possibly long) pass over the trace
   const auto heatmap_extension = std::filesystem::path(options.heatmap).extension().string();
   if (!options.heatmap.empty() && heatmap_extension != ".svg" && heatmap_extension != ".png")
-    throw ConfigError(options.heatmap, {{"--heatmap", fmt::format("expected a .svg or .png file name, got extension "
-                                                                  "'{}'", heatmap_extension)}});
+    throw ConfigError(options.heatmap,
+                      {{"--heatmap", fmt::format("expected a .svg or .png file name, got extension "
+                                                 "'{}'",
+                                                 heatmap_extension)}});
   auto source = sim::open_routing(options.input, options.import);
   const auto stats = sim::compute_trace_stats(*source);
-  if (options.json) fmt::print("{}\n", sim::trace_stats_to_json(stats).dump(2));
-  else fmt::print("{}", sim::trace_stats_text(stats));
+  if (options.json)
+    fmt::print("{}\n", sim::trace_stats_to_json(stats).dump(2));
+  else
+    fmt::print("{}", sim::trace_stats_text(stats));
   if (heatmap_extension == ".svg") write_text_file(options.heatmap, sim::trace_heatmap_svg(stats));
   if (heatmap_extension == ".png") sim::write_heatmap_png(stats, options.heatmap);
   return kExitOk;
 }
 
 void add_import_options(CLI::App* command, TraceOptions& options) {
-  command->add_option("--experts", options.import.experts, "experts per layer (id arrays; default max id + 1)");
+  command->add_option("--experts", options.import.experts,
+                      "experts per layer (id arrays; default max id + 1)");
   command->add_option("--top-k", options.import.top_k, "top-k (count matrices that do not say)");
-  command->add_flag("--counts", options.import.counts, "the .npy is a [layers, experts] count matrix");
+  command->add_flag("--counts", options.import.counts,
+                    "the .npy is a [layers, experts] count matrix");
 }
 
 }  // namespace
@@ -100,7 +108,10 @@ void add_trace_command(CLI::App& app, Action& action) {
   auto* gen = trace->add_subcommand("gen", "Generate a seeded synthetic routing trace");
   auto& g = options->generator;
   gen->add_option_function<std::string>(
-         "--kind", [&g](const std::string& name) { g.kind = *sim::choice_from_name<sim::TraceGeneratorKind>(name); },
+         "--kind",
+         [&g](const std::string& name) {
+           g.kind = *sim::choice_from_name<sim::TraceGeneratorKind>(name);
+         },
          sim::choice_list<sim::TraceGeneratorKind>() + " (default uniform)")
       ->check(one_of_choices<sim::TraceGeneratorKind>());
   gen->add_option("--layers", g.layers, "MoE layers")->capture_default_str();
@@ -110,27 +121,37 @@ void add_trace_command(CLI::App& app, Action& action) {
   gen->add_option("--steps", g.steps, "steps")->capture_default_str();
   gen->add_option("--zipf-s", g.zipf_exponent, "Zipf exponent")->capture_default_str();
   gen->add_option("--n-group", g.n_group, "expert groups (group-limited)")->capture_default_str();
-  gen->add_option("--topk-group", g.topk_group, "groups per token (group-limited)")->capture_default_str();
-  gen->add_option("--drift", g.drift, "share of popularity ranks swapped per step")->capture_default_str();
-  gen->add_option("--burst-probability", g.burst_probability, "chance per block of a hot expert")->capture_default_str();
-  gen->add_option("--burst-factor", g.burst_factor, "weight multiplier of a bursting expert")->capture_default_str();
-  gen->add_option("--layer-correlation", g.layer_correlation, "chance a token repeats last layer's choices")->capture_default_str();
+  gen->add_option("--topk-group", g.topk_group, "groups per token (group-limited)")
+      ->capture_default_str();
+  gen->add_option("--drift", g.drift, "share of popularity ranks swapped per step")
+      ->capture_default_str();
+  gen->add_option("--burst-probability", g.burst_probability, "chance per block of a hot expert")
+      ->capture_default_str();
+  gen->add_option("--burst-factor", g.burst_factor, "weight multiplier of a bursting expert")
+      ->capture_default_str();
+  gen->add_option("--layer-correlation", g.layer_correlation,
+                  "chance a token repeats last layer's choices")
+      ->capture_default_str();
   gen->add_option("--seed", g.seed, "random seed")->capture_default_str();
   gen->add_option("-o,--out", options->output, "output trace (.mtrace)")->required();
   gen->callback([&action, options] { action = [options] { return generate(*options); }; });
 
   for (const char* name : {"import", "convert"}) {
-    auto* command = trace->add_subcommand(name, std::string(name) == "import"
-                                                    ? "Import .npy/.json/.csv routing into a binary trace"
-                                                    : "Convert any importable routing to a trace (.mtrace) or a count matrix (.json)");
+    auto* command = trace->add_subcommand(
+        name,
+        std::string(name) == "import"
+            ? "Import .npy/.json/.csv routing into a binary trace"
+            : "Convert any importable routing to a trace (.mtrace) or a count matrix (.json)");
     command->add_option("input", options->input, "routing file")->required();
     command->add_option("-o,--out", options->output, "output file")->required();
     add_import_options(command, *options);
     command->callback([&action, options] { action = [options] { return convert(*options); }; });
   }
 
-  auto* stat = trace->add_subcommand("stats", "Per-layer tokens per expert, imbalance, entropy, hottest experts, co-activation");
-  stat->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")->required();
+  auto* stat = trace->add_subcommand(
+      "stats", "Per-layer tokens per expert, imbalance, entropy, hottest experts, co-activation");
+  stat->add_option("input", options->input, "routing file (.mtrace, .npy, .json, .csv)")
+      ->required();
   add_import_options(stat, *options);
   stat->add_flag("--json", options->json, "print JSON");
   stat->add_option("--heatmap", options->heatmap, "write a layer x expert heat map (.svg or .png)");

@@ -3,17 +3,17 @@
 #include <filesystem>
 #include <vector>
 
-#include "sim/spec/builtin_scenarios.hpp"
+#include "base/config_error.hpp"
+#include "base/strict_json.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/scenario.hpp"
 #include "sim/traces/format.hpp"
 #include "sim/traces/import.hpp"
 #include "topology/cluster_graph.hpp"
-#include "base/config_error.hpp"
-#include "base/strict_json.hpp"
 #include "topology/topology_json.hpp"
 
 namespace moesim::cli {
@@ -27,14 +27,16 @@ JsonKind json_kind(const nlohmann::json& document) {
   if (document.contains("vertices") || document.contains("links")) return JsonKind::Topology;
   if (document.contains("provenance") && document.contains("models")) return JsonKind::Profile;
   if (document.contains("search") && document.contains("base")) return JsonKind::Plan;
-  if (document.contains("tokens_per_expert") || document.contains("files") || document.contains("pattern"))
+  if (document.contains("tokens_per_expert") || document.contains("files") ||
+      document.contains("pattern"))
     return JsonKind::RoutingCounts;
   return JsonKind::Scenario;
 }
 
 std::string validate_scenario(const sim::ScenarioSpec& scenario) {
   sim::ensure_fits(scenario);
-  return fmt::format("scenario \"{}\": {} on {} GPUs", scenario.name, scenario.model.name, scenario.cluster.gpus());
+  return fmt::format("scenario \"{}\": {} on {} GPUs", scenario.name, scenario.model.name,
+                     scenario.cluster.gpus());
 }
 
 // Reads every block so each checksum and id is checked, not only the header.
@@ -44,13 +46,16 @@ std::string validate_routing(const std::string& file) {
   sim::TraceBlock block;
   std::size_t blocks = 0;
   while (source->next(block)) ++blocks;
-  return fmt::format("routing: {} layers, {} experts, top-{}{}", shape.layers, shape.experts, shape.top_k,
+  return fmt::format("routing: {} layers, {} experts, top-{}{}", shape.layers, shape.experts,
+                     shape.top_k,
                      source->counts() ? " (count matrix)" : fmt::format(", {} blocks", blocks));
 }
 
 std::string validate_one(const std::string& file) {
-  if (sim::find_builtin_scenario(file) != nullptr) return validate_scenario(sim::load_scenario(file));
-  if (!std::filesystem::exists(file)) throw ConfigError(file, {{"", "no such file, and no built-in scenario of that name"}});
+  if (sim::find_builtin_scenario(file) != nullptr)
+    return validate_scenario(sim::load_scenario(file));
+  if (!std::filesystem::exists(file))
+    throw ConfigError(file, {{"", "no such file, and no built-in scenario of that name"}});
   if (std::filesystem::path(file).extension() != ".json") return validate_routing(file);
   const std::string text = read_text_file(file);
   switch (json_kind(parse_strict_json(text, file))) {
@@ -60,11 +65,15 @@ std::string validate_one(const std::string& file) {
     }
     case JsonKind::Profile: {
       const auto profile = sim::load_profile(file);
-      return fmt::format("profile of {} for {} models", profile.gpu_name(), profile.model_names().size());
+      return fmt::format("profile of {} for {} models", profile.gpu_name(),
+                         profile.model_names().size());
     }
-    case JsonKind::Plan: return fmt::format("plan: {} candidates", sim::parse_plan(text, file).candidates.size());
-    case JsonKind::RoutingCounts: return validate_routing(file);
-    case JsonKind::Scenario: return validate_scenario(sim::parse_scenario(text, file));
+    case JsonKind::Plan:
+      return fmt::format("plan: {} candidates", sim::parse_plan(text, file).candidates.size());
+    case JsonKind::RoutingCounts:
+      return validate_routing(file);
+    case JsonKind::Scenario:
+      return validate_scenario(sim::parse_scenario(text, file));
   }
   return "ok";
 }
@@ -81,8 +90,9 @@ int validate(const std::vector<std::string>& files) {
 
 void add_validate_command(CLI::App& app, Action& action) {
   auto files = std::make_shared<std::vector<std::string>>();
-  auto* command = app.add_subcommand(
-      "validate", "Check scenarios, routing traces, profiles, topologies and plans; exit 2 on the first bad one");
+  auto* command = app.add_subcommand("validate",
+                                     "Check scenarios, routing traces, profiles, topologies and "
+                                     "plans; exit 2 on the first bad one");
   command->add_option("files", *files, "files (or built-in scenario names) to check")->required();
   command->callback([&action, files] { action = [files] { return validate(*files); }; });
 }

@@ -6,30 +6,30 @@
 #include <string>
 #include <vector>
 
+#include "sim/cost/layer_result.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/network/network_model.hpp"
 #include "sim/placement/placement.hpp"
-#include "sim/cost/layer_result.hpp"
 #include "sim/spec/scenario.hpp"
 
 namespace moesim::sim {
 
 struct LayerCost {
-  PhaseTimes phases;                     // per micro-batch, on the slowest GPU
-  std::vector<double> gpu_compute;       // per GPU of the EP group, seconds
-  std::vector<double> gpu_communication; // per GPU of the EP group, seconds
-  std::vector<double> gpu_tokens;        // token copies each GPU's experts compute
-  double nvlink_bytes = 0;               // summed over the EP group
+  PhaseTimes phases;                      // per micro-batch, on the slowest GPU
+  std::vector<double> gpu_compute;        // per GPU of the EP group, seconds
+  std::vector<double> gpu_communication;  // per GPU of the EP group, seconds
+  std::vector<double> gpu_tokens;         // token copies each GPU's experts compute
+  double nvlink_bytes = 0;                // summed over the EP group
   double network_bytes = 0;
-  std::vector<double> link_bytes;        // dispatch + combine, by LayerCostModel::links() index
+  std::vector<double> link_bytes;  // dispatch + combine, by LayerCostModel::links() index
 };
-
 
 class LayerCostModel {
  public:
   // `profile` may be null; when it holds no curves for the model only its ceilings are used.
   // `network` may be null: all-to-alls are then priced analytically.
-  LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile, const NetworkModel* network = nullptr);
+  LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile,
+                 const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
   const std::vector<CostedLink>& links() const { return links_; }
   // Where scale-up all-to-all bandwidth comes from: the profile's NCCL curve, or line rate x
@@ -51,11 +51,12 @@ class LayerCostModel {
   double all_reduce_time(double bytes, int ranks) const;
 
  private:
-  double compute_rate() const;       // FLOP/s reached
-  double memory_rate() const;        // bytes/s reached
-  double scale_up_rate() const;      // bytes/s per GPU inside the NVLink/PCIe domain
-  double scale_out_rate() const;     // bytes/s per GPU across the fabric
-  int domain_size() const;           // GPUs of the EP group per scale-up domain
+  double compute_rate() const;               // FLOP/s reached
+  double memory_rate() const;                // bytes/s reached
+  double scale_up_rate() const;              // bytes/s per GPU inside the NVLink/PCIe domain
+  double scale_out_rate() const;             // bytes/s per GPU across the fabric
+  int domain_size() const;                   // GPUs of the EP group per scale-up domain
+  double count_exchange_time(int ep) const;  // seconds; 0 unless the profile timed it
   // Seconds for `bytes` over one GPU's scale-up port in an all-to-all where each rank sends
   // `rank_bytes` in all: from the measured curve when there is one (small messages then cost
   // what they measured), else line rate x efficiency.
@@ -68,6 +69,7 @@ class LayerCostModel {
   const NetworkModel* network_ = nullptr;
   std::vector<CostedLink> links_;
   const CollectiveCurve* all_to_all_curve_ = nullptr;
+  const AllToAllTimes* all_to_all_times_ = nullptr;  // timed NCCL all-to-all, preferred
 };
 
 }  // namespace moesim::sim

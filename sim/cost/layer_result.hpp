@@ -8,6 +8,7 @@ struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   double dense = 0;
   double gate = 0;
   double dispatch = 0;
+  double count_exchange = 0;  // part of dispatch: the counts exchanged to size receive buffers
   double experts = 0;
   double combine = 0;
   double total = 0;  // after overlap
@@ -30,17 +31,17 @@ struct LayerResult {
   int layer = 0;  // block index in the model
   bool moe = false;
   PhaseTimes phases;
-  LayerSchedule schedule;  // the phases laid out under the overlap; its makespan is phases.total
-  double imbalance = 1;  // max/mean tokens over GPUs of the EP group
-  double dropped_tokens = 0;              // routed copies over capacity, per step
+  LayerSchedule schedule;     // the phases laid out under the overlap; its makespan is phases.total
+  double imbalance = 1;       // max/mean tokens over GPUs of the EP group
+  double dropped_tokens = 0;  // routed copies over capacity, per step
   std::vector<double> dropped_per_expert;  // per logical expert, per step
   std::vector<double> dropped_per_gpu;     // per EP rank: what one GPU of that rank drops per step
-  double unrouted_tokens = 0;             // tokens no expert processed (residual only), per step
-  std::vector<double> unrouted_per_gpu;   // per EP rank: one source GPU's unrouted tokens per step
-  bool unrouted_estimated = false;        // from a sampled estimate (docs/capacity-policy.md)
-  std::vector<double> tokens_per_expert;  // global, after drops
-  std::vector<double> gpu_experts;        // per EP rank, one micro-batch: its own expert GEMM time
-  double scale_up_bytes = 0;              // one EP group, one micro-batch, dispatch + combine
+  double unrouted_tokens = 0;              // tokens no expert processed (residual only), per step
+  std::vector<double> unrouted_per_gpu;    // per EP rank: one source GPU's unrouted tokens per step
+  bool unrouted_estimated = false;         // from a sampled estimate (docs/capacity-policy.md)
+  std::vector<double> tokens_per_expert;   // global, after drops
+  std::vector<double> gpu_experts;         // per EP rank, one micro-batch: its own expert GEMM time
+  double scale_up_bytes = 0;               // one EP group, one micro-batch, dispatch + combine
   double scale_out_bytes = 0;
 };
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/cost/collective_model.hpp"
+
 namespace moesim {
 class ProblemList;
 }
@@ -54,9 +56,14 @@ class MeasuredProfile {
 
   const std::string& source() const { return source_; }
   const std::string& gpu_name() const { return gpu_name_; }
-  double dense_flops() const { return dense_flops_; }         // measured bf16 GEMM rate
-  double copy_bandwidth() const { return copy_bandwidth_; }   // bytes/s, read + write
-  double collective_overhead_us() const { return count_copy_us_; }
+  double dense_flops() const { return dense_flops_; }        // measured bf16 GEMM rate
+  double copy_bandwidth() const { return copy_bandwidth_; }  // bytes/s, read + write
+  // Added to every collective when the profile has no measured count exchange (older profiles).
+  double collective_overhead_us() const {
+    return collectives_.count_exchange.empty() ? count_copy_us_ : 0.0;
+  }
+  // The timed NCCL collectives and the count exchange (collective_model.hpp).
+  const MeasuredCollectives& collectives() const { return collectives_; }
   const ModelCurves* model(const std::string& name) const;
   // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
   const CollectiveCurve* all_to_all_curve(int ranks) const;
@@ -67,7 +74,8 @@ class MeasuredProfile {
   double experts_us(const ModelCurves& curves, const std::vector<double>& tokens_per_expert,
                     const std::string& method) const;
   // A whole layer on one GPU (EP = 1), as moesim-profile --validate predicts it.
-  LayerPrediction predict_ep1(const std::string& model, double tokens, const std::vector<double>& histogram,
+  LayerPrediction predict_ep1(const std::string& model, double tokens,
+                              const std::vector<double>& histogram,
                               const std::string& method) const;
 
  private:
@@ -80,6 +88,7 @@ class MeasuredProfile {
   double count_copy_us_ = 0;
   std::vector<ModelCurves> models_;
   std::vector<CollectiveCurve> all_to_all_;
+  MeasuredCollectives collectives_;
 };
 
 // "h100" / "h200" (compiled in from scenarios/profiles/) or a file; throws ConfigError.

@@ -15,7 +15,6 @@ struct MemoryBreakdown {  // bytes per GPU
   double total() const { return weights + optimizer + kv_cache + activations; }
 };
 
-
 MemoryBreakdown memory_per_gpu(const ScenarioSpec& scenario);
 
 // Whether a scenario's memory fits its device, as a value: `plan` rejects a candidate with it

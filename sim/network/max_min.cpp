@@ -207,14 +207,17 @@ void validate_link_capacities(const std::vector<BytesPerSecond>& link_capacity) 
 
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
                                           const std::vector<FlowPath>& flows) {
-  return solve(link_capacity, flows.size(),
-               [&](std::size_t flow) -> const FlowPath& { return flows[flow]; }, false);
+  return solve(
+      link_capacity, flows.size(), [&](std::size_t flow) -> const FlowPath& { return flows[flow]; },
+      false);
 }
 
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
-                                          const std::vector<const FlowPath*>& flows, bool prevalidated) {
-  return solve(link_capacity, flows.size(),
-               [&](std::size_t flow) -> const FlowPath& { return *flows[flow]; }, prevalidated);
+                                          const std::vector<const FlowPath*>& flows,
+                                          bool prevalidated) {
+  return solve(
+      link_capacity, flows.size(),
+      [&](std::size_t flow) -> const FlowPath& { return *flows[flow]; }, prevalidated);
 }
 
 }  // namespace moesim::sim

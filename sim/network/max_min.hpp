@@ -48,6 +48,7 @@ void validate_link_capacities(const std::vector<BytesPerSecond>& link_capacity);
 // path through validate_flow_path and the capacities through validate_link_capacities, so a
 // re-solve skips the checks.
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
-                                          const std::vector<const FlowPath*>& flows, bool prevalidated = false);
+                                          const std::vector<const FlowPath*>& flows,
+                                          bool prevalidated = false);
 
 }  // namespace moesim::sim

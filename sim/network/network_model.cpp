@@ -10,15 +10,19 @@ namespace {
 
 topology::FabricKind to_topology(FabricKind fabric) {
   switch (fabric) {
-    case FabricKind::None: return topology::FabricKind::None;
-    case FabricKind::InfinibandFatTree: return topology::FabricKind::InfinibandFatTree;
-    case FabricKind::Roce: return topology::FabricKind::Roce;
+    case FabricKind::None:
+      return topology::FabricKind::None;
+    case FabricKind::InfinibandFatTree:
+      return topology::FabricKind::InfinibandFatTree;
+    case FabricKind::Roce:
+      return topology::FabricKind::Roce;
   }
   return topology::FabricKind::InfinibandFatTree;
 }
 
 bool is_scale_out(topology::LinkKind kind) {
-  return kind == topology::LinkKind::Ib || kind == topology::LinkKind::Roce || kind == topology::LinkKind::Ethernet;
+  return kind == topology::LinkKind::Ib || kind == topology::LinkKind::Roce ||
+         kind == topology::LinkKind::Ethernet;
 }
 
 }  // namespace
@@ -46,11 +50,14 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   const int groups = s.cluster.gpus() / ep;
   played_groups_ = s.cluster.gpus() <= kFlowAllGroupsMaxGpus ? groups : 1;
   const int played = played_groups_ * ep;
-  paths_.assign(static_cast<std::size_t>(played), std::vector<RoutedPath>(static_cast<std::size_t>(ep)));
+  paths_.assign(static_cast<std::size_t>(played),
+                std::vector<RoutedPath>(static_cast<std::size_t>(ep)));
   for (int a = 0; a < played; ++a) {
     const int first = a / ep * ep;  // the first GPU of a's EP group
     for (int b = 0; b < ep; ++b)
-      if (first + b != a) paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] = routed_path(*router_, a, first + b);
+      if (first + b != a)
+        paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] =
+            routed_path(*router_, a, first + b);
   }
 }
 
@@ -59,7 +66,8 @@ std::vector<CostedLink> NetworkModel::costed_links() const {
   for (std::size_t id = 0; id < graph_->link_count(); ++id) {
     const auto link = static_cast<topology::LinkId>(id);
     const auto& info = graph_->link(link);
-    links.push_back({graph_->vertex(graph_->link_source(link)).name + " -> " + graph_->vertex(graph_->link_target(link)).name,
+    links.push_back({graph_->vertex(graph_->link_source(link)).name + " -> " +
+                         graph_->vertex(graph_->link_target(link)).name,
                      std::string(topology::link_kind_name(info.kind)), info.bandwidth});
   }
   return links;
@@ -73,28 +81,37 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
       if (!is_scale_out(kind)) efficiency = scale_up_efficiency;
   // Every played EP group replays the same matrix on its own GPUs, all at once, so groups that
   // share fabric links contend as they would.
-  const auto ep = static_cast<std::size_t>(ep_), played = static_cast<std::size_t>(played_groups_) * ep;
+  const auto ep = static_cast<std::size_t>(ep_),
+             played = static_cast<std::size_t>(played_groups_) * ep;
   ByteMatrix all = bytes;
   if (played_groups_ > 1) {
     all.assign(played, std::vector<Bytes>(played, 0.0));
     for (std::size_t a = 0; a < played; ++a)
-      std::copy(bytes[a % ep].begin(), bytes[a % ep].end(), all[a].begin() + static_cast<std::ptrdiff_t>(a / ep * ep));
+      std::copy(bytes[a % ep].begin(), bytes[a % ep].end(),
+                all[a].begin() + static_cast<std::ptrdiff_t>(a / ep * ep));
   }
   if (options.hierarchical && !fabric_leg.empty() && played_groups_ > 1) {
     const std::size_t domains = fabric_leg.front().size();
-    options.node_bytes.assign(played, std::vector<Bytes>(played / static_cast<std::size_t>(options.gpus_per_node), 0.0));
+    options.node_bytes.assign(
+        played, std::vector<Bytes>(played / static_cast<std::size_t>(options.gpus_per_node), 0.0));
     for (std::size_t a = 0; a < played; ++a)
-      std::copy(fabric_leg[a % ep].begin(), fabric_leg[a % ep].end(), options.node_bytes[a].begin() + static_cast<std::ptrdiff_t>(a / ep * domains));
+      std::copy(fabric_leg[a % ep].begin(), fabric_leg[a % ep].end(),
+                options.node_bytes[a].begin() + static_cast<std::ptrdiff_t>(a / ep * domains));
   } else if (options.hierarchical) {
     options.node_bytes = fabric_leg;
   }
   const auto result = simulate_all_to_all(
-      all, [this](int a, int b) { return paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b % ep_)]; }, links_, options);
+      all,
+      [this](int a, int b) {
+        return paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b % ep_)];
+      },
+      links_, options);
   CollectiveTiming timing;
   timing.time = result.time.seconds();
   timing.gpu_time.assign(ep, 0.0);
   for (std::size_t g = 0; g < played; ++g)
-    timing.gpu_time[g % ep] = std::max(timing.gpu_time[g % ep], std::max(result.send_done[g], result.receive_done[g]).seconds());
+    timing.gpu_time[g % ep] = std::max(
+        timing.gpu_time[g % ep], std::max(result.send_done[g], result.receive_done[g]).seconds());
   timing.link_bytes = result.link_bytes;
   // A byte crossing the fabric rides several fabric links; count it once, where it leaves a NIC.
   for (std::size_t link = 0; link < result.link_bytes.size(); ++link) {
@@ -103,7 +120,9 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
       if (kind != topology::LinkKind::Pcie) timing.scale_up_bytes += result.link_bytes[link];
       continue;
     }
-    if (graph_->vertex(graph_->link_source(static_cast<topology::LinkId>(link))).kind == topology::VertexKind::Nic) timing.scale_out_bytes += result.link_bytes[link];
+    if (graph_->vertex(graph_->link_source(static_cast<topology::LinkId>(link))).kind ==
+        topology::VertexKind::Nic)
+      timing.scale_out_bytes += result.link_bytes[link];
   }
   timing.scale_up_bytes /= played_groups_;  // per EP group, as the analytic model counts
   timing.scale_out_bytes /= played_groups_;

@@ -17,7 +17,7 @@ namespace moesim::sim {
 // scale-up port or NIC share under the analytic model (the links that model prices).
 struct CostedLink {
   std::string name;
-  std::string kind;  // "nvlink", "pcie", "ib", "roce", ...
+  std::string kind;     // "nvlink", "pcie", "ib", "roce", ...
   double capacity = 0;  // bytes/s, line rate
 };
 
@@ -26,11 +26,11 @@ struct CostedLink {
 inline constexpr int kFlowAllGroupsMaxGpus = 64;
 
 struct CollectiveTiming {
-  double time = 0;                  // seconds, the slowest GPU
-  std::vector<double> gpu_time;     // per GPU of the EP group: when its sends and receives end
-  double scale_up_bytes = 0;        // bytes on NVLink / PCIe / xGMI links
-  double scale_out_bytes = 0;       // bytes on NIC-to-fabric links (counted once, at injection)
-  std::vector<double> link_bytes;   // by graph link id
+  double time = 0;                 // seconds, the slowest GPU
+  std::vector<double> gpu_time;    // per GPU of the EP group: when its sends and receives end
+  double scale_up_bytes = 0;       // bytes on NVLink / PCIe / xGMI links
+  double scale_out_bytes = 0;      // bytes on NIC-to-fabric links (counted once, at injection)
+  std::vector<double> link_bytes;  // by graph link id
 };
 
 class NetworkModel {

@@ -25,15 +25,19 @@ Placement make_placement(const PlacementSpec& spec, int experts, int gpus,
     // Hottest load per replica first; the first expert that some GPU with room lacks gets the slot.
     std::vector<int> order(experts);
     for (int e = 0; e < experts; ++e) order[e] = e;
-    auto per_replica = [&](int e) { return expert_load[e] / static_cast<double>(p.replicas[e].size()); };
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return per_replica(a) > per_replica(b); });
+    auto per_replica = [&](int e) {
+      return expert_load[e] / static_cast<double>(p.replicas[e].size());
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return per_replica(a) > per_replica(b); });
     const auto loads = gpu_loads(p, expert_load);
     bool placed = false;
     for (int expert : order) {
       int target = -1;
       for (int g = 0; g < gpus; ++g) {
         const bool has_room = static_cast<int>(p.slots[g].size()) < slots_per_gpu;
-        const bool lacks = std::find(p.slots[g].begin(), p.slots[g].end(), expert) == p.slots[g].end();
+        const bool lacks =
+            std::find(p.slots[g].begin(), p.slots[g].end(), expert) == p.slots[g].end();
         if (has_room && lacks && (target < 0 || loads[g] < loads[target])) target = g;
       }
       if (target < 0) continue;

@@ -14,11 +14,12 @@ namespace moesim::sim {
 struct PlacementInputs {
   int experts = 0;
   int gpus = 0;
-  int nodes = 1;                    // GPUs split evenly over nodes
-  int redundant = 0;                // extra slots; (experts + redundant) must divide over gpus
+  int nodes = 1;                         // GPUs split evenly over nodes
+  int redundant = 0;                     // extra slots; (experts + redundant) must divide over gpus
   std::vector<double> expert_load = {};  // tokens per logical expert (e.g. summed over layers)
-  int groups = 0;                   // expert groups (DeepSeek n_group) for hierarchical EPLB; 0 = none
-  std::vector<double> coactivation = {};  // experts × experts tokens choosing both, for topology-aware
+  int groups = 0;  // expert groups (DeepSeek n_group) for hierarchical EPLB; 0 = none
+  std::vector<double> coactivation =
+      {};                           // experts × experts tokens choosing both, for topology-aware
   std::string placement_file = {};  // for "explicit": JSON {"gpus": [[expert, ...], ...]}
 };
 

@@ -13,16 +13,16 @@
 namespace moesim::sim {
 
 struct PlanCandidate {
-  std::string label;            // "hgx-h200 x4, EP 32, TP 1, contiguous, +0"
-  nlohmann::json scenario;      // the full scenario document simulated
+  std::string label;        // "hgx-h200 x4, EP 32, TP 1, contiguous, +0"
+  nlohmann::json scenario;  // the full scenario document simulated
   double usd_per_gpu_hour = 0;
   std::string price_date;
 };
 
 struct PlanSpec {
   std::string name;
-  std::optional<double> target_tokens_per_s;   // the whole service
-  std::optional<double> max_latency_ms;        // step time (decode: time per output token)
+  std::optional<double> target_tokens_per_s;  // the whole service
+  std::optional<double> max_latency_ms;       // step time (decode: time per output token)
   std::vector<PlanCandidate> candidates;
 };
 
@@ -33,9 +33,9 @@ struct PlanOutcome {
   Report report;          // valid when fits
   double tokens_per_s_per_user = 0;
   bool meets_latency = true;
-  int replicas_needed = 1;  // copies of this deployment to reach the throughput target
-  bool pareto = false;      // on the front of tokens/s/GPU against tokens/s/user
-  double usd_per_hour() const;          // one deployment
+  int replicas_needed = 1;      // copies of this deployment to reach the throughput target
+  bool pareto = false;          // on the front of tokens/s/GPU against tokens/s/user
+  double usd_per_hour() const;  // one deployment
   std::optional<double> usd_per_million_tokens() const;
 };
 
@@ -45,9 +45,11 @@ PlanSpec load_plan(const std::string& path);
 
 // Simulates every candidate on `threads` threads; outcomes come back in a deterministic order
 // (feasible first by $/million tokens, then latency misses, then rejections).
-std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads, const ProgressCallback& progress = {});
+std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
+                                  const ProgressCallback& progress = {});
 
-std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes, int max_rows);
+std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes,
+                            int max_rows);
 std::string plan_csv(const std::vector<PlanOutcome>& outcomes);
 nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
 // Scatter of tokens/s/GPU against tokens/s/user, the Pareto front joined and marked.

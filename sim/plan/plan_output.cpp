@@ -23,14 +23,18 @@ std::string verdict(const PlanOutcome& o) {
 
 }  // namespace
 
-std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes, int max_rows) {
+std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes,
+                            int max_rows) {
   std::string text;
   if (plan.target_tokens_per_s || plan.max_latency_ms)
-    text += fmt::format("target: {}{}\n", plan.target_tokens_per_s ? fmt::format("{:.0f} tokens/s", *plan.target_tokens_per_s) : "",
-                        plan.max_latency_ms ? fmt::format("  latency <= {} ms", *plan.max_latency_ms) : "");
-  text += fmt::format("{:>4}  {:<62} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n", "rank", "candidate",
-                      "GPUs", "nodes", "tokens/s", "tok/s/GPU", "tok/s/usr", "latency", "imbal", "drop%", "headroom", "$/hour",
-                      "$/Mtok", "verdict");
+    text += fmt::format(
+        "target: {}{}\n",
+        plan.target_tokens_per_s ? fmt::format("{:.0f} tokens/s", *plan.target_tokens_per_s) : "",
+        plan.max_latency_ms ? fmt::format("  latency <= {} ms", *plan.max_latency_ms) : "");
+  text += fmt::format(
+      "{:>4}  {:<62} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
+      "rank", "candidate", "GPUs", "nodes", "tokens/s", "tok/s/GPU", "tok/s/usr", "latency",
+      "imbal", "drop%", "headroom", "$/hour", "$/Mtok", "verdict");
   int rank = 0, rejected = 0;
   for (const auto& o : outcomes) {
     if (!o.fits) {
@@ -40,13 +44,16 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
     if (rank >= max_rows) continue;
     ++rank;
     const auto& r = o.report;
-    const double gpus_per_node = static_cast<double>(r.gpus) / o.candidate.scenario["cluster"]["nodes"].get<double>();
-    text += fmt::format("{:>4}  {:<62} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9.2f} {:>7.2f}ms {:>6.3f} {:>8.4f} {:>6.1f}GiB {:>8.2f} {:>8.4f}  {}{}\n",
-                        rank, o.candidate.label, r.gpus, static_cast<int>(r.gpus / gpus_per_node), r.tokens_per_s(),
-                        r.tokens_per_s() / r.gpus, o.tokens_per_s_per_user, r.step_time_s * 1e3, r.imbalance,
-                        r.routed_tokens > 0 ? 100 * r.dropped_tokens / r.routed_tokens : 0.0, headroom_gib(o),
-                        o.usd_per_hour(), o.usd_per_million_tokens().value_or(0), verdict(o),
-                        plan.target_tokens_per_s ? fmt::format(" (x{} for target)", o.replicas_needed) : "");
+    const double gpus_per_node =
+        static_cast<double>(r.gpus) / o.candidate.scenario["cluster"]["nodes"].get<double>();
+    text += fmt::format(
+        "{:>4}  {:<62} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9.2f} {:>7.2f}ms {:>6.3f} {:>8.4f} "
+        "{:>6.1f}GiB {:>8.2f} {:>8.4f}  {}{}\n",
+        rank, o.candidate.label, r.gpus, static_cast<int>(r.gpus / gpus_per_node), r.tokens_per_s(),
+        r.tokens_per_s() / r.gpus, o.tokens_per_s_per_user, r.step_time_s * 1e3, r.imbalance,
+        r.routed_tokens > 0 ? 100 * r.dropped_tokens / r.routed_tokens : 0.0, headroom_gib(o),
+        o.usd_per_hour(), o.usd_per_million_tokens().value_or(0), verdict(o),
+        plan.target_tokens_per_s ? fmt::format(" (x{} for target)", o.replicas_needed) : "");
   }
   if (rejected > 0) {
     text += fmt::format("{} candidates rejected, e.g.:\n", rejected);
@@ -59,18 +66,23 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
 
 std::string plan_csv(const std::vector<PlanOutcome>& outcomes) {
   std::string csv =
-      "candidate,fits,gpus,tokens_per_s,tokens_per_s_per_gpu,tokens_per_s_per_user,latency_ms,imbalance,drop_rate,"
-      "memory_headroom_gib,usd_per_hour,usd_per_million_tokens,replicas_needed,pareto,meets_latency,rejection\n";
+      "candidate,fits,gpus,tokens_per_s,tokens_per_s_per_gpu,tokens_per_s_per_user,latency_ms,"
+      "imbalance,drop_rate,"
+      "memory_headroom_gib,usd_per_hour,usd_per_million_tokens,replicas_needed,pareto,meets_"
+      "latency,rejection\n";
   for (const auto& o : outcomes) {
     const auto& r = o.report;
     std::string rejection = o.rejection;
     std::replace(rejection.begin(), rejection.end(), '"', '\'');
-    csv += fmt::format("\"{}\",{},{},{:.3f},{:.3f},{:.4f},{:.4f},{:.4f},{:.6f},{:.3f},{:.3f},{:.6f},{},{},{},\"{}\"\n",
-                       o.candidate.label, o.fits ? 1 : 0, r.gpus, r.tokens_per_s(), r.gpus ? r.tokens_per_s() / r.gpus : 0.0,
-                       o.tokens_per_s_per_user, r.step_time_s * 1e3, r.imbalance,
-                       r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0, o.fits ? headroom_gib(o) : 0.0,
-                       o.fits ? o.usd_per_hour() : 0.0, o.usd_per_million_tokens().value_or(0), o.replicas_needed,
-                       o.pareto ? 1 : 0, o.meets_latency ? 1 : 0, rejection);
+    csv += fmt::format(
+        "\"{}\",{},{},{:.3f},{:.3f},{:.4f},{:.4f},{:.4f},{:.6f},{:.3f},{:.3f},{:.6f},{},{},{},\"{}"
+        "\"\n",
+        o.candidate.label, o.fits ? 1 : 0, r.gpus, r.tokens_per_s(),
+        r.gpus ? r.tokens_per_s() / r.gpus : 0.0, o.tokens_per_s_per_user, r.step_time_s * 1e3,
+        r.imbalance, r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0,
+        o.fits ? headroom_gib(o) : 0.0, o.fits ? o.usd_per_hour() : 0.0,
+        o.usd_per_million_tokens().value_or(0), o.replicas_needed, o.pareto ? 1 : 0,
+        o.meets_latency ? 1 : 0, rejection);
   }
   return csv;
 }
@@ -78,25 +90,38 @@ std::string plan_csv(const std::vector<PlanOutcome>& outcomes) {
 nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& o : outcomes) {
-    nlohmann::json row{{"candidate", o.candidate.label}, {"fits", o.fits}, {"scenario", o.candidate.scenario}};
+    nlohmann::json row{
+        {"candidate", o.candidate.label}, {"fits", o.fits}, {"scenario", o.candidate.scenario}};
     if (!o.fits) {
       row["rejection"] = o.rejection;
     } else {
       const auto& r = o.report;
       const auto cost = o.usd_per_million_tokens();
-      row.update({{"gpus", r.gpus}, {"tokens_per_s", r.tokens_per_s()}, {"tokens_per_s_per_gpu", r.tokens_per_s() / r.gpus},
-                  {"tokens_per_s_per_user", o.tokens_per_s_per_user}, {"latency_ms", r.step_time_s * 1e3},
-                  {"imbalance_max_over_mean", r.imbalance}, {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
-                  {"memory_headroom_gib", headroom_gib(o)}, {"usd_per_hour", o.usd_per_hour()},
-                  {"usd_per_million_tokens", cost ? nlohmann::json(*cost) : nlohmann::json(nullptr)},
-                  {"price_date", o.candidate.price_date}, {"replicas_needed", o.replicas_needed}, {"pareto", o.pareto},
-                  {"meets_latency", o.meets_latency}});
+      row.update(
+          {{"gpus", r.gpus},
+           {"tokens_per_s", r.tokens_per_s()},
+           {"tokens_per_s_per_gpu", r.tokens_per_s() / r.gpus},
+           {"tokens_per_s_per_user", o.tokens_per_s_per_user},
+           {"latency_ms", r.step_time_s * 1e3},
+           {"imbalance_max_over_mean", r.imbalance},
+           {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
+           {"memory_headroom_gib", headroom_gib(o)},
+           {"usd_per_hour", o.usd_per_hour()},
+           {"usd_per_million_tokens", cost ? nlohmann::json(*cost) : nlohmann::json(nullptr)},
+           {"price_date", o.candidate.price_date},
+           {"replicas_needed", o.replicas_needed},
+           {"pareto", o.pareto},
+           {"meets_latency", o.meets_latency}});
     }
     rows.push_back(std::move(row));
   }
-  return {{"schema_version", 1}, {"plan", plan.name},
-          {"target", {{"tokens_per_s", plan.target_tokens_per_s ? nlohmann::json(*plan.target_tokens_per_s) : nlohmann::json(nullptr)},
-                      {"max_latency_ms", plan.max_latency_ms ? nlohmann::json(*plan.max_latency_ms) : nlohmann::json(nullptr)}}},
+  return {{"schema_version", 1},
+          {"plan", plan.name},
+          {"target",
+           {{"tokens_per_s", plan.target_tokens_per_s ? nlohmann::json(*plan.target_tokens_per_s)
+                                                      : nlohmann::json(nullptr)},
+            {"max_latency_ms", plan.max_latency_ms ? nlohmann::json(*plan.max_latency_ms)
+                                                   : nlohmann::json(nullptr)}}},
           {"candidates", rows}};
 }
 
@@ -112,35 +137,58 @@ std::string plan_svg(const PlanSpec& plan, const std::vector<PlanOutcome>& outco
   max_y = max_y > 0 ? max_y * 1.05 : 1;
   auto px = [&](double x) { return kLeft + x / max_x * (kWidth - kLeft - kRight); };
   auto py = [&](double y) { return kHeight - kBottom - y / max_y * (kHeight - kTop - kBottom); };
-  std::string svg = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n", kWidth, kHeight);
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n",
+      kWidth, kHeight);
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">moesim plan {}: throughput per GPU against speed per user</text>\n", kLeft, plan.name);
-  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"black\"/><line x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{1}\" stroke=\"black\"/>\n",
-                     kLeft, kHeight - kBottom, kWidth - kRight, kTop);
+  svg += fmt::format(
+      "<text x=\"{}\" y=\"24\" font-size=\"15\">moesim plan {}: throughput per GPU against speed "
+      "per user</text>\n",
+      kLeft, plan.name);
+  svg += fmt::format(
+      "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"black\"/><line x1=\"{0}\" "
+      "y1=\"{3}\" x2=\"{0}\" y2=\"{1}\" stroke=\"black\"/>\n",
+      kLeft, kHeight - kBottom, kWidth - kRight, kTop);
   for (int tick = 0; tick <= 4; ++tick) {
     const double fx = max_x * tick / 4, fy = max_y * tick / 4;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.3g}</text>\n", px(fx), kHeight - kBottom + 18, fx);
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n", kLeft - 6, py(fy) + 4, fy);
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.3g}</text>\n",
+                       px(fx), kHeight - kBottom + 18, fx);
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n",
+                       kLeft - 6, py(fy) + 4, fy);
   }
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">tokens/s per user</text>\n", (kLeft + kWidth - kRight) / 2, kHeight - 16);
-  svg += fmt::format("<text x=\"18\" y=\"{:.1f}\" transform=\"rotate(-90 18 {:.1f})\" text-anchor=\"middle\">tokens/s per GPU</text>\n",
-                     (kTop + kHeight - kBottom) / 2, (kTop + kHeight - kBottom) / 2);
+  svg += fmt::format(
+      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">tokens/s per user</text>\n",
+      (kLeft + kWidth - kRight) / 2, kHeight - 16);
+  svg += fmt::format(
+      "<text x=\"18\" y=\"{:.1f}\" transform=\"rotate(-90 18 {:.1f})\" "
+      "text-anchor=\"middle\">tokens/s per GPU</text>\n",
+      (kTop + kHeight - kBottom) / 2, (kTop + kHeight - kBottom) / 2);
   std::vector<const PlanOutcome*> front;
   for (const auto& o : outcomes) {
     if (!o.fits) continue;
     const double x = px(o.tokens_per_s_per_user), y = py(o.report.tokens_per_s() / o.report.gpus);
-    svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" fill-opacity=\"0.7\"><title>{}</title></circle>\n", x, y,
-                       o.pareto ? 5 : 3, o.pareto ? "#d62728" : (o.meets_latency ? "#1f77b4" : "#aaaaaa"), o.candidate.label);
+    svg += fmt::format(
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" "
+        "fill-opacity=\"0.7\"><title>{}</title></circle>\n",
+        x, y, o.pareto ? 5 : 3, o.pareto ? "#d62728" : (o.meets_latency ? "#1f77b4" : "#aaaaaa"),
+        o.candidate.label);
     if (o.pareto) front.push_back(&o);
   }
-  std::sort(front.begin(), front.end(), [](auto* a, auto* b) { return a->tokens_per_s_per_user < b->tokens_per_s_per_user; });
+  std::sort(front.begin(), front.end(),
+            [](auto* a, auto* b) { return a->tokens_per_s_per_user < b->tokens_per_s_per_user; });
   if (front.size() > 1) {
     svg += "<polyline fill=\"none\" stroke=\"#d62728\" stroke-width=\"1.5\" points=\"";
-    for (const auto* o : front) svg += fmt::format("{:.1f},{:.1f} ", px(o->tokens_per_s_per_user), py(o->report.tokens_per_s() / o->report.gpus));
+    for (const auto* o : front)
+      svg += fmt::format("{:.1f},{:.1f} ", px(o->tokens_per_s_per_user),
+                         py(o->report.tokens_per_s() / o->report.gpus));
     svg += "\"/>\n";
   }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#d62728\">red: Pareto front</text><text x=\"{}\" y=\"{}\" fill=\"#1f77b4\">blue: meets latency</text><text x=\"{}\" y=\"{}\" fill=\"#888\">grey: too slow</text>\n",
-                     kWidth - 160, kTop + 10, kWidth - 160, kTop + 26, kWidth - 160, kTop + 42);
+  svg += fmt::format(
+      "<text x=\"{}\" y=\"{}\" fill=\"#d62728\">red: Pareto front</text><text x=\"{}\" y=\"{}\" "
+      "fill=\"#1f77b4\">blue: meets latency</text><text x=\"{}\" y=\"{}\" fill=\"#888\">grey: too "
+      "slow</text>\n",
+      kWidth - 160, kTop + 10, kWidth - 160, kTop + 26, kWidth - 160, kTop + 42);
   return svg + "</svg>\n";
 }
 

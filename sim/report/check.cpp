@@ -5,10 +5,10 @@
 #include <charconv>
 #include <cmath>
 
-#include "sim/report/report.hpp"
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/report/report.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -18,9 +18,15 @@ using Json = nlohmann::json;
 // The default policy, compiled in from scenarios/policies/check-default.json.
 #include "check_policy_data.inc"
 
-constexpr std::string_view kSummaryMetrics[] = {
-    "step_time_ms", "tokens_per_s", "tokens_per_s_per_gpu", "imbalance_max_over_mean",
-    "dropped_tokens", "drop_rate", "unrouted_tokens", "peak_memory_gib_per_gpu", "cost_per_million_tokens_usd"};
+constexpr std::string_view kSummaryMetrics[] = {"step_time_ms",
+                                                "tokens_per_s",
+                                                "tokens_per_s_per_gpu",
+                                                "imbalance_max_over_mean",
+                                                "dropped_tokens",
+                                                "drop_rate",
+                                                "unrouted_tokens",
+                                                "peak_memory_gib_per_gpu",
+                                                "cost_per_million_tokens_usd"};
 
 std::vector<Tolerance> parse_policy(const Json& document, const std::string& source) {
   ProblemList problems;
@@ -34,7 +40,8 @@ std::vector<Tolerance> parse_policy(const Json& document, const std::string& sou
       try {
         tolerances.push_back(parse_tolerance(metric, text, source));
       } catch (const ConfigError& error) {
-        for (const auto& problem : error.problems()) problems.add(fields.path_of(metric), problem.message);
+        for (const auto& problem : error.problems())
+          problems.add(fields.path_of(metric), problem.message);
       }
     }
     fields.finish();
@@ -45,23 +52,34 @@ std::vector<Tolerance> parse_policy(const Json& document, const std::string& sou
 }
 
 std::string format_value(double value) {
-  if (value != 0 && (std::fabs(value) >= 1e6 || std::fabs(value) < 1e-3)) return fmt::format("{:.4g}", value);
+  if (value != 0 && (std::fabs(value) >= 1e6 || std::fabs(value) < 1e-3))
+    return fmt::format("{:.4g}", value);
   return fmt::format("{:.4f}", value);
 }
 
 std::string format_delta(const MetricComparison& m) {
-  return m.baseline != 0 ? fmt::format("{:+.2f}%", 100 * m.relative_delta) : fmt::format("{:+.4g}", m.delta);
+  return m.baseline != 0 ? fmt::format("{:+.2f}%", 100 * m.relative_delta)
+                         : fmt::format("{:+.4g}", m.delta);
 }
 
 std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,14 +87,16 @@ std::string xml_escape(std::string_view text) {
 
 }  // namespace
 
-Tolerance parse_tolerance(std::string_view metric, std::string_view text, const std::string& source) {
+Tolerance parse_tolerance(std::string_view metric, std::string_view text,
+                          const std::string& source) {
   Tolerance t;
   t.metric = std::string(metric);
   t.text = std::string(text);
   std::string_view rest = text;
   const std::string expected = "expected a signed amount such as \"-3%\" or \"+0.001\"";
   if (rest.empty() || (rest.front() != '+' && rest.front() != '-'))
-    throw ConfigError(source, {{std::string(metric), fmt::format("{}, got \"{}\"", expected, text)}});
+    throw ConfigError(source,
+                      {{std::string(metric), fmt::format("{}, got \"{}\"", expected, text)}});
   t.bad_direction = rest.front() == '+' ? +1 : -1;
   rest.remove_prefix(1);
   if (!rest.empty() && rest.back() == '%') {
@@ -84,9 +104,10 @@ Tolerance parse_tolerance(std::string_view metric, std::string_view text, const 
     rest.remove_suffix(1);
   }
   const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), t.amount);
-  if (error != std::errc() || end != rest.data() + rest.size() || rest.empty() || !std::isfinite(t.amount) ||
-      t.amount < 0)
-    throw ConfigError(source, {{std::string(metric), fmt::format("{}, got \"{}\"", expected, text)}});
+  if (error != std::errc() || end != rest.data() + rest.size() || rest.empty() ||
+      !std::isfinite(t.amount) || t.amount < 0)
+    throw ConfigError(source,
+                      {{std::string(metric), fmt::format("{}, got \"{}\"", expected, text)}});
   if (t.relative) t.amount /= 100;
   return t;
 }
@@ -94,14 +115,16 @@ Tolerance parse_tolerance(std::string_view metric, std::string_view text, const 
 Tolerance parse_fail_on(std::string_view spec) {
   const auto colon = spec.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    throw ConfigError("--fail-on", {{std::string(spec), "expected METRIC:AMOUNT such as tokens_per_s:-3%"}});
+    throw ConfigError("--fail-on",
+                      {{std::string(spec), "expected METRIC:AMOUNT such as tokens_per_s:-3%"}});
   return parse_tolerance(spec.substr(0, colon), spec.substr(colon + 1), "--fail-on");
 }
 
 std::vector<Tolerance> load_check_policy(const std::string& path) {
   if (path.empty()) {
     const auto& [name, text] = kCheckPolicies[0];  // check-default
-    return parse_policy(parse_strict_json(text, std::string(name) + ".json"), std::string(name) + ".json");
+    return parse_policy(parse_strict_json(text, std::string(name) + ".json"),
+                        std::string(name) + ".json");
   }
   return parse_policy(parse_strict_json(read_text_file(path), path), path);
 }
@@ -127,23 +150,29 @@ Json load_report(const std::string& path) {
   return report;
 }
 
-CheckResult compare_reports(const Json& baseline, const std::string& baseline_source, const Json& candidate,
-                            const std::string& candidate_source, const std::vector<Tolerance>& tolerances) {
+CheckResult compare_reports(const Json& baseline, const std::string& baseline_source,
+                            const Json& candidate, const std::string& candidate_source,
+                            const std::vector<Tolerance>& tolerances) {
   const int old_version = baseline["schema_version"].get<int>();
   const int new_version = candidate["schema_version"].get<int>();
   if (old_version != new_version)
-    throw ConfigError(candidate_source,
-                      {{"/schema_version", fmt::format("report schema {} cannot be compared with {}'s schema {}; "
-                                                       "re-run both with the same moesim",
-                                                       new_version, baseline_source, old_version)}});
+    throw ConfigError(
+        candidate_source,
+        {{"/schema_version", fmt::format("report schema {} cannot be compared with {}'s schema {}; "
+                                         "re-run both with the same moesim",
+                                         new_version, baseline_source, old_version)}});
   if (old_version != kReportSchemaVersion)
-    throw ConfigError(baseline_source, {{"/schema_version", fmt::format("expected {}, got {}", kReportSchemaVersion, old_version)}});
+    throw ConfigError(baseline_source,
+                      {{"/schema_version",
+                        fmt::format("expected {}, got {}", kReportSchemaVersion, old_version)}});
   const std::string old_scenario = baseline.value("scenario", "");
   const std::string new_scenario = candidate.value("scenario", "");
   if (old_scenario != new_scenario)
-    throw ConfigError(candidate_source,
-                      {{"/scenario", fmt::format("report of scenario \"{}\" cannot be compared with {}'s scenario \"{}\"",
-                                                 new_scenario, baseline_source, old_scenario)}});
+    throw ConfigError(
+        candidate_source,
+        {{"/scenario",
+          fmt::format("report of scenario \"{}\" cannot be compared with {}'s scenario \"{}\"",
+                      new_scenario, baseline_source, old_scenario)}});
   CheckResult result;
   result.scenario = old_scenario;
   for (std::string_view metric : kSummaryMetrics) {
@@ -160,7 +189,8 @@ CheckResult compare_reports(const Json& baseline, const std::string& baseline_so
     for (const auto& t : tolerances)
       if (t.metric == key) m.tolerance = t;
     if (m.tolerance) {
-      const double change = (m.tolerance->relative ? m.relative_delta : m.delta) * m.tolerance->bad_direction;
+      const double change =
+          (m.tolerance->relative ? m.relative_delta : m.delta) * m.tolerance->bad_direction;
       // A relative tolerance on a zero baseline: any move in the bad direction counts.
       const double limit = m.tolerance->amount;
       m.regression = change > limit + 1e-12;
@@ -174,27 +204,37 @@ CheckResult compare_reports(const Json& baseline, const std::string& baseline_so
     if (!known) {
       std::vector<std::string> names(std::begin(kSummaryMetrics), std::end(kSummaryMetrics));
       const auto suggestion = did_you_mean(t.metric, names);
-      throw ConfigError("--fail-on", {{t.metric, fmt::format("unknown metric{}", suggestion ? fmt::format("; did you mean \"{}\"?", *suggestion) : "")}});
+      throw ConfigError(
+          "--fail-on",
+          {{t.metric,
+            fmt::format("unknown metric{}",
+                        suggestion ? fmt::format("; did you mean \"{}\"?", *suggestion) : "")}});
     }
   }
   return result;
 }
 
 std::string check_table_text(const CheckResult& r) {
-  std::string text = fmt::format("{:<30} {:>14} {:>14} {:>10} {:>10}  {}\n", "metric", "old", "new", "change", "limit", "verdict");
+  std::string text = fmt::format("{:<30} {:>14} {:>14} {:>10} {:>10}  {}\n", "metric", "old", "new",
+                                 "change", "limit", "verdict");
   for (const auto& m : r.metrics)
-    text += fmt::format("{:<30} {:>14} {:>14} {:>10} {:>10}  {}\n", m.metric, format_value(m.baseline),
-                        format_value(m.candidate), format_delta(m), m.tolerance ? m.tolerance->text : "-",
+    text += fmt::format("{:<30} {:>14} {:>14} {:>10} {:>10}  {}\n", m.metric,
+                        format_value(m.baseline), format_value(m.candidate), format_delta(m),
+                        m.tolerance ? m.tolerance->text : "-",
                         m.regression ? "REGRESSION" : (m.tolerance ? "ok" : "not gated"));
   return text;
 }
 
 std::string check_table_markdown(const CheckResult& r) {
-  std::string text = fmt::format("### moesim check: {}\n\n| metric | old | new | change | limit | verdict |\n|---|---:|---:|---:|---:|---|\n", r.scenario);
+  std::string text = fmt::format(
+      "### moesim check: {}\n\n| metric | old | new | change | limit | verdict "
+      "|\n|---|---:|---:|---:|---:|---|\n",
+      r.scenario);
   for (const auto& m : r.metrics)
-    text += fmt::format("| {} | {} | {} | {} | {} | {} |\n", m.metric, format_value(m.baseline), format_value(m.candidate),
-                        format_delta(m), m.tolerance ? m.tolerance->text : "-",
-                        m.regression ? ":x: regression" : (m.tolerance ? ":white_check_mark: ok" : "not gated"));
+    text += fmt::format(
+        "| {} | {} | {} | {} | {} | {} |\n", m.metric, format_value(m.baseline),
+        format_value(m.candidate), format_delta(m), m.tolerance ? m.tolerance->text : "-",
+        m.regression ? ":x: regression" : (m.tolerance ? ":white_check_mark: ok" : "not gated"));
   return text;
 }
 
@@ -202,20 +242,25 @@ std::string check_junit_xml(const CheckResult& r) {
   int failures = 0;
   for (const auto& m : r.metrics) failures += m.regression ? 1 : 0;
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  xml += fmt::format("<testsuites name=\"moesim check\" tests=\"{}\" failures=\"{}\">\n", r.metrics.size(), failures);
-  xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(r.scenario), r.metrics.size(), failures);
+  xml += fmt::format("<testsuites name=\"moesim check\" tests=\"{}\" failures=\"{}\">\n",
+                     r.metrics.size(), failures);
+  xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
+                     xml_escape(r.scenario), r.metrics.size(), failures);
   for (const auto& m : r.metrics) {
     const std::string name = fmt::format("{}: {} -> {} ({})", m.metric, format_value(m.baseline),
                                          format_value(m.candidate), format_delta(m));
-    xml += fmt::format("    <testcase classname=\"moesim.check.{}\" name=\"{}\"", xml_escape(r.scenario), xml_escape(name));
+    xml += fmt::format("    <testcase classname=\"moesim.check.{}\" name=\"{}\"",
+                       xml_escape(r.scenario), xml_escape(name));
     if (!m.regression) {
       xml += "/>\n";
       continue;
     }
-    const std::string message = fmt::format("{} moved {} beyond its tolerance {}: {} -> {}", m.metric, format_delta(m),
-                                            m.tolerance->text, format_value(m.baseline), format_value(m.candidate));
-    xml += fmt::format(">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
-                       xml_escape(message), xml_escape(message));
+    const std::string message =
+        fmt::format("{} moved {} beyond its tolerance {}: {} -> {}", m.metric, format_delta(m),
+                    m.tolerance->text, format_value(m.baseline), format_value(m.candidate));
+    xml += fmt::format(
+        ">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
+        xml_escape(message), xml_escape(message));
   }
   xml += "  </testsuite>\n</testsuites>\n";
   return xml;
@@ -225,16 +270,19 @@ std::string check_github_annotations(const CheckResult& r, int limit) {
   std::vector<const MetricComparison*> failed;
   for (const auto& m : r.metrics)
     if (m.regression) failed.push_back(&m);
-  std::stable_sort(failed.begin(), failed.end(), [](auto* a, auto* b) { return a->severity > b->severity; });
+  std::stable_sort(failed.begin(), failed.end(),
+                   [](auto* a, auto* b) { return a->severity > b->severity; });
   std::string text;
   for (int i = 0; i < static_cast<int>(failed.size()) && i < limit; ++i) {
     const auto& m = *failed[i];
-    text += fmt::format("::error title=moesim check: {} regressed::{} {}: {} -> {} ({}), tolerance {}\n", m.metric,
-                        r.scenario, m.metric, format_value(m.baseline), format_value(m.candidate), format_delta(m),
-                        m.tolerance->text);
+    text += fmt::format(
+        "::error title=moesim check: {} regressed::{} {}: {} -> {} ({}), tolerance {}\n", m.metric,
+        r.scenario, m.metric, format_value(m.baseline), format_value(m.candidate), format_delta(m),
+        m.tolerance->text);
   }
   if (static_cast<int>(failed.size()) > limit)
-    text += fmt::format("::notice title=moesim check::{} more regressions; see the job summary\n", failed.size() - limit);
+    text += fmt::format("::notice title=moesim check::{} more regressions; see the job summary\n",
+                        failed.size() - limit);
   return text;
 }
 

@@ -19,7 +19,8 @@ struct Tolerance {
 };
 
 // Parses "metric:-3%" (from --fail-on) or the value "-3%" of a policy entry; throws ConfigError.
-Tolerance parse_tolerance(std::string_view metric, std::string_view text, const std::string& source);
+Tolerance parse_tolerance(std::string_view metric, std::string_view text,
+                          const std::string& source);
 Tolerance parse_fail_on(std::string_view spec);
 // The built-in default policy (scenarios/policies/check-default.json, compiled in) or a file.
 std::vector<Tolerance> load_check_policy(const std::string& path_or_empty);

@@ -1,6 +1,5 @@
 #include "sim/report/report.hpp"
 
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,13 +14,15 @@ double us(double seconds) { return seconds * 1e6; }
 
 Json phases_to_json(const PhaseTimes& p) {
   return Json{{"dense_ms", ms(p.dense)},       {"gate_ms", ms(p.gate)},
-              {"dispatch_ms", ms(p.dispatch)}, {"experts_ms", ms(p.experts)},
-              {"combine_ms", ms(p.combine)},   {"total_ms", ms(p.total)}};
+              {"dispatch_ms", ms(p.dispatch)}, {"count_exchange_ms", ms(p.count_exchange)},
+              {"experts_ms", ms(p.experts)},   {"combine_ms", ms(p.combine)},
+              {"total_ms", ms(p.total)}};
 }
 
 // Tokens that reach no expert, as a share of the tokens entering MoE layers in a step.
 double unrouted_rate(const Report& r) {
-  const auto moe_layers = std::count_if(r.layers.begin(), r.layers.end(), [](const LayerResult& l) { return l.moe; });
+  const auto moe_layers =
+      std::count_if(r.layers.begin(), r.layers.end(), [](const LayerResult& l) { return l.moe; });
   const double entering = r.tokens_per_step * static_cast<double>(moe_layers);
   return entering > 0 ? r.unrouted_tokens / entering : 0.0;
 }
@@ -29,8 +30,9 @@ double unrouted_rate(const Report& r) {
 // The index and value of the largest entry, for "most drops at ..." lines.
 std::pair<std::size_t, double> largest(const std::vector<double>& values) {
   const auto it = std::max_element(values.begin(), values.end());
-  return it == values.end() ? std::pair<std::size_t, double>{0, 0.0}
-                            : std::pair<std::size_t, double>{static_cast<std::size_t>(it - values.begin()), *it};
+  return it == values.end()
+             ? std::pair<std::size_t, double>{0, 0.0}
+             : std::pair<std::size_t, double>{static_cast<std::size_t>(it - values.begin()), *it};
 }
 
 }  // namespace
@@ -109,8 +111,9 @@ Json report_to_json(const Report& r) {
         {"activations", r.memory.activations / kGiBytes},
         {"total", peak_gib},
         {"device_capacity", r.device_memory_bytes / kGiBytes}}},
-      {"price", r.usd_per_gpu_hour ? Json{{"usd_per_gpu_hour", *r.usd_per_gpu_hour}, {"date", r.price_date}}
-                                   : Json(nullptr)},
+      {"price", r.usd_per_gpu_hour
+                    ? Json{{"usd_per_gpu_hour", *r.usd_per_gpu_hour}, {"date", r.price_date}}
+                    : Json(nullptr)},
       {"layers", layers},
       {"per_gpu", gpus},
       {"links", links},
@@ -121,13 +124,15 @@ Json report_to_json(const Report& r) {
 
 std::string report_to_csv(const Report& r) {
   std::string csv =
-      "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_mean,"
+      "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_"
+      "mean,"
       "dropped_tokens,unrouted_tokens\n";
   for (const auto& l : r.layers) {
     const auto& p = l.phases;
-    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f}\n", l.layer,
-                       l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
-                       ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens);
+    csv +=
+        fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f}\n",
+                    l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
+                    ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens);
   }
   return csv;
 }
@@ -138,20 +143,37 @@ Json report_to_timeline(const Report& r, int max_gpus) {
   const int links_pid = shown;  // a process of its own for the link-load counters
   const char* streams[] = {"compute", "dispatch", "combine"};
   for (int gpu = 0; gpu < shown; ++gpu) {
-    events.push_back({{"ph", "M"}, {"pid", gpu}, {"name", "process_name"}, {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
+    events.push_back({{"ph", "M"},
+                      {"pid", gpu},
+                      {"name", "process_name"},
+                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
     for (int tid = 0; tid < 3; ++tid)
-      events.push_back({{"ph", "M"}, {"pid", gpu}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", streams[tid]}}}});
+      events.push_back({{"ph", "M"},
+                        {"pid", gpu},
+                        {"tid", tid},
+                        {"name", "thread_name"},
+                        {"args", {{"name", streams[tid]}}}});
   }
-  events.push_back({{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
+  events.push_back(
+      {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
   auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
     if (duration <= 0) return;
-    events.push_back({{"ph", "X"}, {"pid", gpu}, {"tid", tid}, {"name", name}, {"ts", us(start)}, {"dur", us(duration)}});
+    events.push_back({{"ph", "X"},
+                      {"pid", gpu},
+                      {"tid", tid},
+                      {"name", name},
+                      {"ts", us(start)},
+                      {"dur", us(duration)}});
   };
   auto counter = [&](double at, double scale_up, double scale_out) {
-    events.push_back({{"ph", "C"}, {"pid", links_pid}, {"name", "link load GB/s (one EP group)"}, {"ts", us(at)},
+    events.push_back({{"ph", "C"},
+                      {"pid", links_pid},
+                      {"name", "link load GB/s (one EP group)"},
+                      {"ts", us(at)},
                       {"args", {{"scale_up", scale_up / 1e9}, {"scale_out", scale_out / 1e9}}}});
   };
-  const int ep = r.layers.empty() ? 1 : std::max<int>(1, static_cast<int>(r.layers.back().gpu_experts.size()));
+  const int ep =
+      r.layers.empty() ? 1 : std::max<int>(1, static_cast<int>(r.layers.back().gpu_experts.size()));
   double t = 0;
   for (const auto& layer : r.layers) {
     const auto& p = layer.phases;
@@ -159,17 +181,20 @@ Json report_to_timeline(const Report& r, int max_gpus) {
     const auto& schedule = layer.schedule;  // the one the step time came from
     for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
       const auto& at = schedule.micro_batches[mb];
-      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb) : fmt::format("L{} ", layer.layer);
+      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
+                                                  : fmt::format("L{} ", layer.layer);
       for (int gpu = 0; gpu < shown; ++gpu) {
         const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
         emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
         emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
         emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
-        emit(gpu, 0, tag + "experts", t + at.experts, own);  // then idle until the slowest rank is done
+        emit(gpu, 0, tag + "experts", t + at.experts,
+             own);  // then idle until the slowest rank is done
         emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
       }
       if (communication > 0) {
-        const double rate_up = layer.scale_up_bytes / communication, rate_out = layer.scale_out_bytes / communication;
+        const double rate_up = layer.scale_up_bytes / communication,
+                     rate_out = layer.scale_out_bytes / communication;
         counter(t + at.dispatch, rate_up, rate_out);
         counter(t + at.dispatch + p.dispatch, 0, 0);
         counter(t + at.combine, rate_up, rate_out);
@@ -178,7 +203,8 @@ Json report_to_timeline(const Report& r, int max_gpus) {
     }
     t += p.total;
   }
-  return Json{{"traceEvents", events}, {"displayTimeUnit", "ms"},
+  return Json{{"traceEvents", events},
+              {"displayTimeUnit", "ms"},
               {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};
 }
 
@@ -188,13 +214,16 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("scenario  {}  ({} on {}, {} GPUs, {})\n", r.scenario, r.model, r.cluster,
                       r.gpus, r.workload);
   text += fmt::format("costs     {}{}\n", r.profile_source,
-                      r.profile_source == "roofline" ? " (device datasheet x efficiency; no measured profile)"
-                                                     : fmt::format(" (profile {})", r.profile_name));
+                      r.profile_source == "roofline"
+                          ? " (device datasheet x efficiency; no measured profile)"
+                          : fmt::format(" (profile {})", r.profile_name));
   text += fmt::format("routing   {}\n", r.routing);
-  text += fmt::format("network   {}\n", r.network_model == "flow"
-                                          ? fmt::format("flow-level max-min sharing over the cluster graph, {} EP group{} at once",
-                                                        r.ep_groups_played, r.ep_groups_played == 1 ? "" : "s")
-                                          : std::string("analytic per-GPU bandwidth bounds"));
+  text += fmt::format(
+      "network   {}\n",
+      r.network_model == "flow"
+          ? fmt::format("flow-level max-min sharing over the cluster graph, {} EP group{} at once",
+                        r.ep_groups_played, r.ep_groups_played == 1 ? "" : "s")
+          : std::string("analytic per-GPU bandwidth bounds"));
   text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
                       r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
@@ -209,17 +238,21 @@ std::string report_summary_text(const Report& r) {
     for (const auto& l : r.layers) {
       per_expert.resize(std::max(per_expert.size(), l.dropped_per_expert.size()), 0.0);
       per_rank.resize(std::max(per_rank.size(), l.dropped_per_gpu.size()), 0.0);
-      for (std::size_t e = 0; e < l.dropped_per_expert.size(); ++e) per_expert[e] += l.dropped_per_expert[e];
-      for (std::size_t g = 0; g < l.dropped_per_gpu.size(); ++g) per_rank[g] += l.dropped_per_gpu[g];
+      for (std::size_t e = 0; e < l.dropped_per_expert.size(); ++e)
+        per_expert[e] += l.dropped_per_expert[e];
+      for (std::size_t g = 0; g < l.dropped_per_gpu.size(); ++g)
+        per_rank[g] += l.dropped_per_gpu[g];
     }
     const auto [expert, expert_drops] = largest(per_expert);
     const auto [rank, rank_drops] = largest(per_rank);
-    text += fmt::format("          most at expert {} ({:.0f} over all layers) and EP rank {} ({:.0f} per GPU)\n",
-                        expert, expert_drops, rank, rank_drops);
+    text += fmt::format(
+        "          most at expert {} ({:.0f} over all layers) and EP rank {} ({:.0f} per GPU)\n",
+        expert, expert_drops, rank, rank_drops);
   }
-  text += fmt::format("unrouted  {:.0f} tokens ({:.4f}% of tokens into MoE layers; residual only){}\n",
-                      r.unrouted_tokens, 100.0 * unrouted_rate(r),
-                      r.unrouted_estimated ? ", sampled estimate" : "");
+  text +=
+      fmt::format("unrouted  {:.0f} tokens ({:.4f}% of tokens into MoE layers; residual only){}\n",
+                  r.unrouted_tokens, 100.0 * unrouted_rate(r),
+                  r.unrouted_estimated ? ", sampled estimate" : "");
   text += fmt::format("memory    {:.1f} of {:.1f} GiB per GPU\n", r.memory.total() / (1 << 30),
                       r.device_memory_bytes / (1 << 30));
   text += cost ? fmt::format("cost      ${:.3f} per million tokens (at ${}/GPU-hour, {})\n", *cost,
@@ -233,12 +266,14 @@ std::string report_summary_text(const Report& r) {
     sum.experts += l.phases.experts;
     sum.combine += l.phases.combine;
   }
-  text += fmt::format("phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms (forward, summed over layers)\n",
-                      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
+  text += fmt::format(
+      "phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms "
+      "(forward, summed over layers)\n",
+      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
   for (std::size_t i = 0; i < std::min<std::size_t>(3, r.busiest_links.size()); ++i) {
     const auto& link = r.busiest_links[i];
-    text += fmt::format("{}{:5.1f}%  {} ({})\n", i == 0 ? "links     " : "          ", 100 * link.utilisation,
-                        link.name, link.kind);
+    text += fmt::format("{}{:5.1f}%  {} ({})\n", i == 0 ? "links     " : "          ",
+                        100 * link.utilisation, link.name, link.kind);
   }
   return text;
 }

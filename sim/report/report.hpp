@@ -1,6 +1,7 @@
 #pragma once
-// The report of a run (DESIGN.md's report contract) drawn from run/run_result.hpp's Report. report.json is the source; CSV, the Perfetto
-// timeline and the terminal summary are derived from it.
+// The report of a run (DESIGN.md's report contract) drawn from run/run_result.hpp's Report.
+// report.json is the source; CSV, the Perfetto timeline and the terminal summary are derived from
+// it.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>

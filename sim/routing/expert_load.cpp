@@ -12,7 +12,8 @@ std::vector<double> expert_popularity(const RoutingSpec& routing, int experts, i
   if (routing.generator == PopularityKind::Zipf) {
     const auto rank_of = zipf_ranking(routing.seed, static_cast<std::uint32_t>(layer),
                                       static_cast<std::uint32_t>(experts));
-    for (int e = 0; e < experts; ++e) popularity[e] = zipf_weight(rank_of[e], routing.zipf_exponent);
+    for (int e = 0; e < experts; ++e)
+      popularity[e] = zipf_weight(rank_of[e], routing.zipf_exponent);
   }
   const double total = std::accumulate(popularity.begin(), popularity.end(), 0.0);
   for (double& p : popularity) p /= total;

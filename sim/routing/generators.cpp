@@ -15,27 +15,34 @@ void validate_generator_spec(const GeneratorSpec& spec) {
   if (spec.layers == 0) problems.add("/layers", "expected an integer >= 1, got 0");
   if (spec.experts == 0) problems.add("/experts", "expected an integer >= 1, got 0");
   if (spec.top_k == 0 || spec.top_k > spec.experts)
-    problems.add("/top_k", fmt::format("expected an integer in [1, experts = {}], got {}", spec.experts, spec.top_k));
+    problems.add("/top_k", fmt::format("expected an integer in [1, experts = {}], got {}",
+                                       spec.experts, spec.top_k));
   if (spec.steps == 0) problems.add("/steps", "expected an integer >= 1, got 0");
   if (!(spec.zipf_exponent >= 0 && spec.zipf_exponent <= 16))
-    problems.add("/zipf_exponent", fmt::format("expected a number in [0, 16], got {}", spec.zipf_exponent));
+    problems.add("/zipf_exponent",
+                 fmt::format("expected a number in [0, 16], got {}", spec.zipf_exponent));
   if (!(spec.drift >= 0 && spec.drift <= 1))
     problems.add("/drift", fmt::format("expected a number in [0, 1], got {}", spec.drift));
   if (!(spec.burst_probability >= 0 && spec.burst_probability <= 1))
-    problems.add("/burst_probability", fmt::format("expected a number in [0, 1], got {}", spec.burst_probability));
+    problems.add("/burst_probability",
+                 fmt::format("expected a number in [0, 1], got {}", spec.burst_probability));
   if (!(spec.burst_factor >= 1 && spec.burst_factor <= 1e6))
-    problems.add("/burst_factor", fmt::format("expected a number in [1, 1e6], got {}", spec.burst_factor));
+    problems.add("/burst_factor",
+                 fmt::format("expected a number in [1, 1e6], got {}", spec.burst_factor));
   if (!(spec.layer_correlation >= 0 && spec.layer_correlation <= 1))
-    problems.add("/layer_correlation", fmt::format("expected a number in [0, 1], got {}", spec.layer_correlation));
+    problems.add("/layer_correlation",
+                 fmt::format("expected a number in [0, 1], got {}", spec.layer_correlation));
   if (spec.kind == TraceGeneratorKind::GroupLimited) {
     if (spec.n_group == 0 || spec.experts % spec.n_group != 0)
-      problems.add("/n_group", fmt::format("expected a divisor of experts = {}, got {}", spec.experts, spec.n_group));
+      problems.add("/n_group", fmt::format("expected a divisor of experts = {}, got {}",
+                                           spec.experts, spec.n_group));
     else if (spec.topk_group == 0 || spec.topk_group > spec.n_group)
-      problems.add("/topk_group", fmt::format("expected an integer in [1, n_group = {}], got {}", spec.n_group,
-                                              spec.topk_group));
+      problems.add("/topk_group", fmt::format("expected an integer in [1, n_group = {}], got {}",
+                                              spec.n_group, spec.topk_group));
     else if (spec.top_k > spec.topk_group * (spec.experts / spec.n_group))
-      problems.add("/top_k", fmt::format("expected at most topk_group x experts per group = {}, got {}",
-                                         spec.topk_group * (spec.experts / spec.n_group), spec.top_k));
+      problems.add("/top_k",
+                   fmt::format("expected at most topk_group x experts per group = {}, got {}",
+                               spec.topk_group * (spec.experts / spec.n_group), spec.top_k));
   }
   problems.throw_if_any("generator");
 }
@@ -72,7 +79,8 @@ void TraceGenerator::advance_step() {
     auto& order = rank_to_expert_[layer];
     if (step_ > 0)
       for (std::uint32_t s = 0; s < swaps; ++s) {
-        const auto a = uniform_below(spec_.experts);  // two statements: argument order is unspecified
+        const auto a =
+            uniform_below(spec_.experts);  // two statements: argument order is unspecified
         const auto b = uniform_below(spec_.experts);
         std::swap(order[a], order[b]);
       }
@@ -89,18 +97,21 @@ void TraceGenerator::advance_step() {
 namespace {
 
 // Indices of the `count` largest scores, ties to the lower index (deterministic).
-void top_indices(const std::vector<double>& scores, std::vector<std::uint32_t>& indices, std::uint32_t count) {
+void top_indices(const std::vector<double>& scores, std::vector<std::uint32_t>& indices,
+                 std::uint32_t count) {
   indices.resize(scores.size());
   std::iota(indices.begin(), indices.end(), 0U);
-  std::partial_sort(indices.begin(), indices.begin() + count, indices.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return scores[a] != scores[b] ? scores[a] > scores[b] : a < b;
-  });
+  std::partial_sort(indices.begin(), indices.begin() + count, indices.end(),
+                    [&](std::uint32_t a, std::uint32_t b) {
+                      return scores[a] != scores[b] ? scores[a] > scores[b] : a < b;
+                    });
   indices.resize(count);
 }
 
 }  // namespace
 
-void TraceGenerator::draw_group_limited(const std::vector<double>& log_weights, std::uint32_t* out) {
+void TraceGenerator::draw_group_limited(const std::vector<double>& log_weights,
+                                        std::uint32_t* out) {
   // Gumbel-top-k: adding Gumbel noise to log-weights and taking the top k draws k experts without
   // replacement in proportion to their weights (the Plackett-Luce model); the noisy scores then
   // stand in for gate affinities in DeepSeek's group-limited selection.
@@ -112,7 +123,8 @@ void TraceGenerator::draw_group_limited(const std::vector<double>& log_weights, 
   const std::uint32_t group_size = spec_.experts / spec_.n_group;
   std::vector<double> group_scores(spec_.n_group);
   for (std::uint32_t g = 0; g < spec_.n_group; ++g) {
-    // DeepSeek-V3 scores a group by the sum of its two best experts (one when groups are singletons)
+    // DeepSeek-V3 scores a group by the sum of its two best experts (one when groups are
+    // singletons)
     double best = -INFINITY, second = -INFINITY;
     for (std::uint32_t e = g * group_size; e < (g + 1) * group_size; ++e) {
       if (scores_[e] > best) {
@@ -135,18 +147,18 @@ void TraceGenerator::draw_group_limited(const std::vector<double>& log_weights, 
   std::copy(chosen.begin(), chosen.end(), out);
 }
 
-void TraceGenerator::draw_token(const std::vector<double>& cumulative, const std::vector<double>& log_weights,
-                                  std::uint32_t* out) {
+void TraceGenerator::draw_token(const std::vector<double>& cumulative,
+                                const std::vector<double>& log_weights, std::uint32_t* out) {
   // Rejecting repeats draws each next expert from the weights renormalised over those not yet
-  // chosen: sampling without replacement. A very hot expert could make that slow, so after a bounded
-  // number of tries the (equivalent) Gumbel-top-k draw takes over.
+  // chosen: sampling without replacement. A very hot expert could make that slow, so after a
+  // bounded number of tries the (equivalent) Gumbel-top-k draw takes over.
   const double total = cumulative.back();
   std::uint32_t chosen = 0;
   for (std::uint32_t tries = 0; chosen < spec_.top_k && tries < 64 * spec_.top_k; ++tries) {
     const double target = uniform01() * total;
-    const auto expert = static_cast<std::uint32_t>(
-        std::min<std::ptrdiff_t>(std::upper_bound(cumulative.begin(), cumulative.end(), target) - cumulative.begin(),
-                                 static_cast<std::ptrdiff_t>(spec_.experts) - 1));
+    const auto expert = static_cast<std::uint32_t>(std::min<std::ptrdiff_t>(
+        std::upper_bound(cumulative.begin(), cumulative.end(), target) - cumulative.begin(),
+        static_cast<std::ptrdiff_t>(spec_.experts) - 1));
     if (std::find(out, out + chosen, expert) == out + chosen) out[chosen++] = expert;
   }
   if (chosen == spec_.top_k) return;
@@ -165,7 +177,8 @@ bool TraceGenerator::next(TraceBlock& block) {
     weights[uniform_below(spec_.experts)] *= spec_.burst_factor;
   std::vector<double> cumulative(spec_.experts), log_weights(spec_.experts);
   std::partial_sum(weights.begin(), weights.end(), cumulative.begin());
-  std::transform(weights.begin(), weights.end(), log_weights.begin(), [](double w) { return std::log(w); });
+  std::transform(weights.begin(), weights.end(), log_weights.begin(),
+                 [](double w) { return std::log(w); });
   block.step = step_;
   block.layer = layer_;
   block.tokens = spec_.tokens;
@@ -177,7 +190,9 @@ bool TraceGenerator::next(TraceBlock& block) {
     if (correlate && uniform01() < spec_.layer_correlation) {
       // the expert of the same popularity rank as last layer's choice: a bijection, so no repeats
       for (std::uint32_t j = 0; j < spec_.top_k; ++j)
-        out[j] = rank_to_expert_[layer_][expert_rank_[layer_ - 1][previous_[std::size_t{t} * spec_.top_k + j]]];
+        out[j] =
+            rank_to_expert_[layer_]
+                           [expert_rank_[layer_ - 1][previous_[std::size_t{t} * spec_.top_k + j]]];
     } else if (spec_.kind == TraceGeneratorKind::GroupLimited) {
       draw_group_limited(log_weights, out);
     } else {

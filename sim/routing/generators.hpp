@@ -20,10 +20,11 @@ struct GeneratorSpec {
   std::uint32_t top_k = 2;
   std::uint32_t tokens = 4096;  // per step and layer
   std::uint32_t steps = 1;
-  double zipf_exponent = 1.0;   // zipf and group-limited: weight of popularity rank r is (r+1)^-s
-  std::uint32_t n_group = 1;    // group-limited: experts split into n_group equal groups ...
-  std::uint32_t topk_group = 1; // ... and each token picks its experts from its best topk_group groups
-  double drift = 0.0;           // per step, share of experts whose popularity rank swaps at random
+  double zipf_exponent = 1.0;  // zipf and group-limited: weight of popularity rank r is (r+1)^-s
+  std::uint32_t n_group = 1;   // group-limited: experts split into n_group equal groups ...
+  std::uint32_t topk_group =
+      1;               // ... and each token picks its experts from its best topk_group groups
+  double drift = 0.0;  // per step, share of experts whose popularity rank swaps at random
   double burst_probability = 0.0;  // per (step, layer): chance that one random expert runs hot
   double burst_factor = 8.0;       // that expert's weight multiplier during the burst
   double layer_correlation = 0.0;  // chance a token repeats its previous layer's choices (by rank)
@@ -44,7 +45,7 @@ class TraceGenerator {
   const std::vector<double>& layer_weights(std::uint32_t layer) const { return weights_[layer]; }
 
  private:
-  double uniform01();                 // [0, 1) from the top 53 bits
+  double uniform01();  // [0, 1) from the top 53 bits
   std::uint32_t uniform_below(std::uint32_t bound);
   void advance_step();
   void draw_token(const std::vector<double>& cumulative, const std::vector<double>& log_weights,

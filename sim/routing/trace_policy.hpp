@@ -7,9 +7,9 @@
 
 #include "sim/placement/placement.hpp"
 #include "sim/routing/policy.hpp"
+#include "sim/routing/trace_replay.hpp"
 #include "sim/spec/scenario.hpp"
 #include "sim/traces/import.hpp"
-#include "sim/routing/trace_replay.hpp"
 
 namespace moesim::sim {
 

@@ -7,7 +7,8 @@
 
 namespace moesim::sim {
 
-std::vector<std::uint32_t> zipf_ranking(std::uint64_t seed, std::uint32_t layer, std::uint32_t experts) {
+std::vector<std::uint32_t> zipf_ranking(std::uint64_t seed, std::uint32_t layer,
+                                        std::uint32_t experts) {
   std::vector<std::uint32_t> rank_of(experts);
   std::iota(rank_of.begin(), rank_of.end(), 0U);
   std::mt19937_64 rng(seed * 1000003ULL + layer);

@@ -26,9 +26,12 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
   } else if (s.profile.source != "roofline") {
     profile = load_profile(s.profile.source);
     if (profile->model(m.name) == nullptr)
-      throw ConfigError(s.source, {{"/profile", fmt::format("profile {} holds no measurements for {} (it has: {}); measure it "
-                                                            "with moesim-profile or use \"roofline\"",
-                                                            s.profile.source, m.name, fmt::join(profile->model_names(), ", "))}});
+      throw ConfigError(
+          s.source,
+          {{"/profile",
+            fmt::format("profile {} holds no measurements for {} (it has: {}); measure it "
+                        "with moesim-profile or use \"roofline\"",
+                        s.profile.source, m.name, fmt::join(profile->model_names(), ", "))}});
   }
   return profile;
 }
@@ -61,7 +64,8 @@ void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
   const ModelSpec& m = s.model;
   const auto layers = static_cast<std::size_t>(m.moe_layers);
   if (!o.expert_popularity.empty() && o.expert_popularity.size() != layers)
-    problems.add("routing", fmt::format("expected loads for {} MoE layers, got {}", layers, o.expert_popularity.size()));
+    problems.add("routing", fmt::format("expected loads for {} MoE layers, got {}", layers,
+                                        o.expert_popularity.size()));
   for (std::size_t l = 0; l < o.expert_popularity.size(); ++l) {
     const auto& row = o.expert_popularity[l];
     double total = 0;
@@ -72,13 +76,16 @@ void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
     }
     if (!valid || total <= 0)
       problems.add(fmt::format("routing/layer {}", l),
-                   fmt::format("expected {} finite non-negative expert loads with a positive sum", m.experts));
+                   fmt::format("expected {} finite non-negative expert loads with a positive sum",
+                               m.experts));
   }
   if (!o.placements.empty() && o.placements.size() != layers)
-    problems.add("placement", fmt::format("expected placements for {} MoE layers, got {}", layers, o.placements.size()));
+    problems.add("placement", fmt::format("expected placements for {} MoE layers, got {}", layers,
+                                          o.placements.size()));
   for (std::size_t l = 0; l < o.placements.size(); ++l) {
     const auto& p = o.placements[l];
-    bool valid = p.gpus == s.parallelism.expert_parallel && p.replicas.size() == static_cast<std::size_t>(m.experts) &&
+    bool valid = p.gpus == s.parallelism.expert_parallel &&
+                 p.replicas.size() == static_cast<std::size_t>(m.experts) &&
                  p.slots.size() == static_cast<std::size_t>(p.gpus);
     for (std::size_t e = 0; valid && e < p.replicas.size(); ++e) {
       valid = !p.replicas[e].empty();
@@ -86,19 +93,20 @@ void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {
     }
     if (!valid)
       problems.add(fmt::format("placement/layer {}", l),
-                   fmt::format("expected every one of {} experts on at least one of {} GPUs", m.experts,
-                               s.parallelism.expert_parallel));
+                   fmt::format("expected every one of {} experts on at least one of {} GPUs",
+                               m.experts, s.parallelism.expert_parallel));
   }
   if (!o.routing_outcomes.empty() && o.routing_outcomes.size() != layers)
-    problems.add("routing", fmt::format("expected policy outcomes for {} MoE layers, got {}", layers, o.routing_outcomes.size()));
+    problems.add("routing", fmt::format("expected policy outcomes for {} MoE layers, got {}",
+                                        layers, o.routing_outcomes.size()));
   for (std::size_t l = 0; l < o.routing_outcomes.size(); ++l) {
     const auto& outcome = o.routing_outcomes[l];
     if (outcome.tokens <= 0 || outcome.kept.size() != static_cast<std::size_t>(m.experts) ||
         outcome.dropped_per_gpu.size() != static_cast<std::size_t>(s.parallelism.expert_parallel) ||
         outcome.unrouted_per_rank.size() != static_cast<std::size_t>(s.parallelism.expert_parallel))
       problems.add(fmt::format("routing/layer {}", l),
-                   fmt::format("expected a policy outcome over {} experts and {} GPUs with tokens", m.experts,
-                               s.parallelism.expert_parallel));
+                   fmt::format("expected a policy outcome over {} experts and {} GPUs with tokens",
+                               m.experts, s.parallelism.expert_parallel));
   }
   problems.throw_if_any(s.source);
 }
@@ -108,8 +116,9 @@ std::vector<std::vector<double>> expert_loads(const ScenarioSpec& s, const Simul
   const double tokens_per_group = tokens_per_gpu_per_micro_batch(s) * s.parallelism.expert_parallel;
   std::vector<std::vector<double>> loads;
   for (int layer = 0; layer < m.moe_layers; ++layer) {
-    auto popularity = o.expert_popularity.empty() ? expert_popularity(s.workload.routing, m.experts, layer)
-                                                  : o.expert_popularity[layer];
+    auto popularity = o.expert_popularity.empty()
+                          ? expert_popularity(s.workload.routing, m.experts, layer)
+                          : o.expert_popularity[layer];
     const double total = std::accumulate(popularity.begin(), popularity.end(), 0.0);
     for (double& p : popularity) p /= total;
     loads.push_back(expected_expert_load(popularity, tokens_per_group, m.top_k));
@@ -117,7 +126,8 @@ std::vector<std::vector<double>> expert_loads(const ScenarioSpec& s, const Simul
   return loads;
 }
 
-std::vector<Placement> scenario_placements(const ScenarioSpec& s, const std::vector<std::vector<double>>& loads) {
+std::vector<Placement> scenario_placements(const ScenarioSpec& s,
+                                           const std::vector<std::vector<double>>& loads) {
   std::vector<Placement> placements;
   const int ep = s.parallelism.expert_parallel;
   const bool simple = s.placement.strategy == PlacementStrategy::Contiguous ||

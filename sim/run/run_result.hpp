@@ -17,7 +17,7 @@ struct GpuResult {
   double compute_s = 0;
   double communication_s = 0;
   double idle_s = 0;
-  double expert_tokens = 0;   // per step, summed over layers
+  double expert_tokens = 0;    // per step, summed over layers
   double dropped_tokens = 0;   // copies meant for this GPU's experts that overflowed, per step
   double unrouted_tokens = 0;  // of this GPU's own tokens, those no expert processed, per step
 };
@@ -45,12 +45,12 @@ struct Report {
   std::string profile_source = "roofline";
   std::string profile_name;  // which measured profile, when profile_source is "measured"
   std::string network_model = "analytic";  // how all-to-alls were priced: "flow" or "analytic"
-  Overlap overlap = Overlap::None;  // as the scenario's parallelism
+  Overlap overlap = Overlap::None;         // as the scenario's parallelism
   int micro_batches = 1;
   double step_time_s = 0;
   double tokens_per_step = 0;
   double dropped_tokens = 0;
-  double routed_tokens = 0;  // token-expert assignments before drops
+  double routed_tokens = 0;    // token-expert assignments before drops
   double unrouted_tokens = 0;  // tokens that reached no expert, per step
   bool unrouted_estimated = false;
   std::string routing = "token-choice";  // the policy's routing mode

@@ -8,46 +8,52 @@
 #include <numeric>
 #include <optional>
 
-#include "sim/routing/expert_load.hpp"
+#include "base/config_error.hpp"
+#include "sim/cost/layer_cost_model.hpp"
+#include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
 #include "sim/placement/placement.hpp"
 #include "sim/placement/strategies.hpp"
+#include "sim/routing/expert_load.hpp"
 #include "sim/routing/policy.hpp"
-#include "sim/cost/layer_cost_model.hpp"
-#include "sim/cost/measured_profile.hpp"
-#include "base/config_error.hpp"
 
 namespace moesim::sim {
 namespace {
 
 // Synthetic scores of a layer's sampled estimates: seeded by the scenario, different per layer.
 std::uint64_t score_seed(const ScenarioSpec& s, int moe_layer) {
-  return s.workload.routing.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(moe_layer) + 1;
+  return s.workload.routing.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(moe_layer) +
+         1;
 }
 
 // The most utilised links, ties broken by name so reports stay byte-identical.
-std::vector<BusyLink> busiest_links(const std::vector<CostedLink>& links, const std::vector<double>& bytes,
-                                    double step_time) {
+std::vector<BusyLink> busiest_links(const std::vector<CostedLink>& links,
+                                    const std::vector<double>& bytes, double step_time) {
   std::vector<BusyLink> busy;
   for (std::size_t i = 0; i < links.size(); ++i)
     if (bytes[i] > 0 && links[i].capacity > 0 && step_time > 0)
-      busy.push_back({links[i].name, links[i].kind, bytes[i], bytes[i] / (links[i].capacity * step_time)});
+      busy.push_back(
+          {links[i].name, links[i].kind, bytes[i], bytes[i] / (links[i].capacity * step_time)});
   const auto order = [](const BusyLink& a, const BusyLink& b) {
     return a.utilisation != b.utilisation ? a.utilisation > b.utilisation : a.name < b.name;
   };
   const auto keep = std::min(busy.size(), kBusiestLinks);
-  std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(keep), busy.end(), order);
+  std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(keep), busy.end(),
+                    order);
   busy.resize(keep);
   return busy;
 }
-
 
 // What the step adds up per EP rank and per link while its layers are played (one EP group;
 // every group replays the same routing).
 struct StepTotals {
   explicit StepTotals(int ep, std::size_t links)
-      : gpu_compute(ep, 0.0), gpu_communication(ep, 0.0), gpu_tokens(ep, 0.0),
-        gpu_dropped(ep, 0.0), gpu_unrouted(ep, 0.0), link_bytes(links, 0.0) {}
+      : gpu_compute(ep, 0.0),
+        gpu_communication(ep, 0.0),
+        gpu_tokens(ep, 0.0),
+        gpu_dropped(ep, 0.0),
+        gpu_unrouted(ep, 0.0),
+        link_bytes(links, 0.0) {}
   std::vector<double> gpu_compute, gpu_communication, gpu_tokens, gpu_dropped, gpu_unrouted;
   std::vector<double> link_bytes;  // one EP group, per step
   double nvlink_bytes = 0, network_bytes = 0;
@@ -210,8 +216,8 @@ void record_gpus_and_links(const StepContext& c, const StepTotals& totals, Repor
                      totals.nvlink_bytes,
                      scale_up_capacity > 0 ? totals.nvlink_bytes / scale_up_capacity : 0});
   if (has_fabric) {
-    const double nic_capacity = s.cluster.nic.bandwidth * s.cluster.system.nics_per_node *
-                                s.cluster.nodes * r.step_time_s;
+    const double nic_capacity =
+        s.cluster.nic.bandwidth * s.cluster.system.nics_per_node * s.cluster.nodes * r.step_time_s;
     r.links.push_back({s.cluster.fabric == FabricKind::Roce ? "roce" : "ib", totals.network_bytes,
                        nic_capacity > 0 ? totals.network_bytes / nic_capacity : 0});
   }
@@ -248,8 +254,8 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   const ScenarioSpec& s = inputs.scenario;
   check_overrides(s, inputs.overrides);
   const auto loads = expert_loads(s, inputs.overrides);
-  const auto placements =
-      inputs.overrides.placements.empty() ? scenario_placements(s, loads) : inputs.overrides.placements;
+  const auto placements = inputs.overrides.placements.empty() ? scenario_placements(s, loads)
+                                                              : inputs.overrides.placements;
   Report r = report_header(s);
   r.memory = ensure_fits(s);
   const std::optional<MeasuredProfile>& profile = inputs.profile;
@@ -265,9 +271,16 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
 
   const int ep = s.parallelism.expert_parallel;
   const double tokens_per_gpu = tokens_per_gpu_per_micro_batch(s);
-  const StepContext context{s, model, inputs.overrides, loads, placements, ep,
-                            s.cluster.gpus() / ep, static_cast<double>(s.parallelism.micro_batches),
-                            tokens_per_gpu, tokens_per_gpu * ep};
+  const StepContext context{s,
+                            model,
+                            inputs.overrides,
+                            loads,
+                            placements,
+                            ep,
+                            s.cluster.gpus() / ep,
+                            static_cast<double>(s.parallelism.micro_batches),
+                            tokens_per_gpu,
+                            tokens_per_gpu * ep};
   StepTotals totals(ep, model.links().size());
   play_layers(context, totals, r, progress);
   if (s.workload.kind == WorkloadKind::Training) add_backward_pass(context, totals, r);

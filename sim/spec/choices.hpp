@@ -40,9 +40,9 @@ struct Choice {
 template <typename Enum>
 struct ChoiceTable;
 
-#define MOESIM_CHOICE_TABLE(Enum, ...)                                   \
-  template <>                                                           \
-  struct ChoiceTable<Enum> {                                            \
+#define MOESIM_CHOICE_TABLE(Enum, ...)                                          \
+  template <>                                                                   \
+  struct ChoiceTable<Enum> {                                                    \
     static constexpr auto entries = std::to_array<Choice<Enum>>({__VA_ARGS__}); \
   }
 

@@ -35,9 +35,9 @@ class ConfigFields {
       if (fallback) return *fallback;
       std::string listed;
       for (const char* name : names) listed += (listed.empty() ? "" : " or ") + std::string(name);
-      problems_.add(path_ + "/" + first,
-                    fmt::format("missing required field (expected an integer >= {} in {})", min,
-                                listed));
+      problems_.add(
+          path_ + "/" + first,
+          fmt::format("missing required field (expected an integer >= {} in {})", min, listed));
       return min;
     }
     if (!value->is_number_integer() || value->get<std::int64_t>() < min) {
@@ -80,8 +80,10 @@ int count_moe_layers(const ConfigFields& fields, int layers, ProblemList& proble
         problems.add(fields.path() + "/mlp_only_layers", "expected an array of layer indices");
       } else {
         for (const auto& index : *list) {
-          if (index.is_number_integer()) mlp_only.push_back(index.get<std::int64_t>());
-          else problems.add(fields.path() + "/mlp_only_layers", "expected integer layer indices");
+          if (index.is_number_integer())
+            mlp_only.push_back(index.get<std::int64_t>());
+          else
+            problems.add(fields.path() + "/mlp_only_layers", "expected integer layer indices");
         }
       }
     }
@@ -110,8 +112,9 @@ std::int64_t gqa_attention_params(std::int64_t hidden, int heads, int kv_heads, 
 
 std::int64_t mla_attention_params(std::int64_t hidden, int heads, const MlaShape& s) {
   const std::int64_t qk_head = s.qk_nope_head_dim + s.qk_rope_head_dim;
-  const std::int64_t q = s.q_lora_rank > 0 ? hidden * s.q_lora_rank + s.q_lora_rank * heads * qk_head
-                                           : hidden * heads * qk_head;
+  const std::int64_t q = s.q_lora_rank > 0
+                             ? hidden * s.q_lora_rank + s.q_lora_rank * heads * qk_head
+                             : hidden * heads * qk_head;
   const std::int64_t kv_down = hidden * (s.kv_lora_rank + s.qk_rope_head_dim);
   const std::int64_t kv_up = s.kv_lora_rank * heads * (s.qk_nope_head_dim + s.v_head_dim);
   const std::int64_t o = std::int64_t{heads} * s.v_head_dim * hidden;
@@ -156,10 +159,10 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
         fields.integer({"n_routed_experts", "num_local_experts", "num_experts"}, 1));
     // Switch Transformers route top-1 and write no field for it.
     const auto switch_top_k = t5_style ? std::optional<std::int64_t>(1) : std::nullopt;
-    model.top_k = static_cast<int>(fields.integer(
-        {"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, switch_top_k));
-    model.expert_ffn =
-        fields.integer({"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
+    model.top_k = static_cast<int>(
+        fields.integer({"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, switch_top_k));
+    model.expert_ffn = fields.integer(
+        {"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
   }
   if (problems.empty() && model.top_k > model.experts)
     problems.add(base + "/num_experts_per_tok",
@@ -205,8 +208,8 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
     model.shared_expert_ffn = model.expert_ffn;
   }
 
-  model.gating = string_or(config, "scoring_func", "softmax") == "sigmoid" ? Gating::Sigmoid
-                                                                                     : Gating::Softmax;
+  model.gating =
+      string_or(config, "scoring_func", "softmax") == "sigmoid" ? Gating::Sigmoid : Gating::Softmax;
   model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, 1));
   model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, 1));
 
@@ -221,7 +224,8 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
     const int head_dim = static_cast<int>(model.hidden / heads);
     model.attention_heads = heads;
     model.head_dim = head_dim;
-    model.attention_params_per_layer = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
+    model.attention_params_per_layer =
+        gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
     model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
   } else if (config.contains("kv_lora_rank")) {  // DeepSeek's multi-head latent attention
     const int heads = static_cast<int>(fields.integer({"num_attention_heads"}, 1));
@@ -236,13 +240,15 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
     model.attention_params_per_layer = mla_attention_params(model.hidden, heads, shape);
     model.kv_cache_bytes_per_token_per_layer = (shape.kv_lora_rank + shape.qk_rope_head_dim) * 2;
   } else {
-    const int heads = static_cast<int>(fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1));
+    const int heads =
+        static_cast<int>(fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1));
     const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
     const int head_dim = static_cast<int>(
         fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
     model.attention_heads = heads;
     model.head_dim = head_dim;
-    const std::int64_t self_attention = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
+    const std::int64_t self_attention =
+        gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
     // T5 decoder blocks add cross-attention: the per-block average keeps the total right.
     model.attention_params_per_layer =
         t5_style ? (self_attention * (encoder_layers + 2 * decoder_layers)) / model.layers

@@ -64,8 +64,8 @@ std::vector<ModelSpec> make_presets() {
   set_deepseek_mla(kimi, 64);
   models.push_back(kimi);
 
-  auto mixtral = base("mixtral-8x7b", "huggingface.co/mistralai/Mixtral-8x7B-v0.1 config.json",
-                      32, 32, 4096, 32000, 8, 2, 14336);
+  auto mixtral = base("mixtral-8x7b", "huggingface.co/mistralai/Mixtral-8x7B-v0.1 config.json", 32,
+                      32, 4096, 32000, 8, 2, 14336);
   set_gqa(mixtral, {32, 8, 128});
   models.push_back(mixtral);
 
@@ -74,8 +74,8 @@ std::vector<ModelSpec> make_presets() {
   set_gqa(mixtral22, {48, 8, 128});
   models.push_back(mixtral22);
 
-  auto qwen30 = base("qwen3-30b-a3b", "huggingface.co/Qwen/Qwen3-30B-A3B config.json", 48, 48,
-                     2048, 151936, 128, 8, 768);
+  auto qwen30 = base("qwen3-30b-a3b", "huggingface.co/Qwen/Qwen3-30B-A3B config.json", 48, 48, 2048,
+                     151936, 128, 8, 768);
   set_gqa(qwen30, {32, 4, 128});
   qwen30.dense_ffn = 6144;
   models.push_back(qwen30);
@@ -86,14 +86,15 @@ std::vector<ModelSpec> make_presets() {
   qwen235.dense_ffn = 12288;
   models.push_back(qwen235);
 
-  auto gptoss = base("gpt-oss-120b", "huggingface.co/openai/gpt-oss-120b config.json", 36, 36,
-                     2880, 201088, 128, 4, 2880);
+  auto gptoss = base("gpt-oss-120b", "huggingface.co/openai/gpt-oss-120b config.json", 36, 36, 2880,
+                     201088, 128, 4, 2880);
   set_gqa(gptoss, {64, 8, 64});
   models.push_back(gptoss);
 
-  auto maverick = base("llama-4-maverick",
-                       "huggingface.co/meta-llama/Llama-4-Maverick-17B-128E config.json (text_config)",
-                       48, 24, 5120, 202048, 128, 1, 8192);
+  auto maverick =
+      base("llama-4-maverick",
+           "huggingface.co/meta-llama/Llama-4-Maverick-17B-128E config.json (text_config)", 48, 24,
+           5120, 202048, 128, 1, 8192);
   set_gqa(maverick, {40, 8, 128});
   maverick.dense_ffn = 16384;
   maverick.shared_experts = 1;
@@ -111,11 +112,13 @@ std::vector<ModelSpec> make_presets() {
   models.push_back(dbrx);
 
   // T5-style encoder-decoder: 15 + 15 blocks, every one sparse; ReLU experts (2 matrices).
-  auto switch_c = base("switch-c-2048",
-                       "Fedus et al. 2021 (arXiv:2101.03961) Table 9; huggingface.co/google/switch-c-2048",
-                       30, 30, 2048, 32128, 2048, 1, 6144);
+  auto switch_c =
+      base("switch-c-2048",
+           "Fedus et al. 2021 (arXiv:2101.03961) Table 9; huggingface.co/google/switch-c-2048", 30,
+           30, 2048, 32128, 2048, 1, 6144);
   set_gqa(switch_c, {32, 32, 64});
-  switch_c.attention_params_per_layer = switch_c.attention_params_per_layer * 45 / 30;  // cross-attn
+  switch_c.attention_params_per_layer =
+      switch_c.attention_params_per_layer * 45 / 30;  // cross-attn
   switch_c.gated_ffn = false;
   switch_c.tied_embeddings = true;
   switch_c.default_capacity_factor = 1.0;

@@ -11,15 +11,15 @@ struct ModelSpec {
   std::string name;
   std::string source;  // where the figures come from (a config.json or paper)
 
-  int layers = 0;            // transformer blocks counted once (encoder + decoder for T5-style)
-  int moe_layers = 0;        // blocks whose MLP is a mixture of experts
+  int layers = 0;      // transformer blocks counted once (encoder + decoder for T5-style)
+  int moe_layers = 0;  // blocks whose MLP is a mixture of experts
   std::int64_t hidden = 0;
   std::int64_t vocab = 0;
   bool tied_embeddings = false;
 
-  int experts = 0;            // routed experts per MoE layer
+  int experts = 0;  // routed experts per MoE layer
   int top_k = 0;
-  int shared_experts = 0;     // always-on experts per MoE layer
+  int shared_experts = 0;              // always-on experts per MoE layer
   std::int64_t expert_ffn = 0;         // intermediate width of one routed expert
   std::int64_t shared_expert_ffn = 0;  // intermediate width of one shared expert
   std::int64_t dense_ffn = 0;          // intermediate width of the MLP in non-MoE blocks
@@ -33,9 +33,9 @@ struct ModelSpec {
   int attention_heads = 0;
   int head_dim = 0;
 
-  double weight_bytes = 2;        // bf16 weights
-  double dispatch_bytes = 2;      // bytes per activation element sent to experts (1 = FP8)
-  double combine_bytes = 2;       // bytes per element returned (BF16 combine)
+  double weight_bytes = 2;             // bf16 weights
+  double dispatch_bytes = 2;           // bytes per activation element sent to experts (1 = FP8)
+  double combine_bytes = 2;            // bytes per element returned (BF16 combine)
   double default_capacity_factor = 0;  // 0 = dropless; GShard trained with capacity
 
   std::int64_t matrices_per_ffn() const { return gated_ffn ? 3 : 2; }

@@ -4,17 +4,17 @@
 #include <fmt/ranges.h>
 
 #include <array>
-#include <numeric>
 #include <filesystem>
+#include <numeric>
 #include <regex>
 
-#include "sim/spec/builtin_scenarios.hpp"
-#include "sim/spec/cluster_presets.hpp"
-#include "sim/spec/builtin_profiles.hpp"
-#include "sim/spec/model_presets.hpp"
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/spec/builtin_profiles.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/spec/cluster_presets.hpp"
+#include "sim/spec/model_presets.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -22,26 +22,42 @@ namespace {
 using Json = nlohmann::json;
 using Names = std::span<const std::string_view>;
 
-constexpr std::string_view kRootFields[] = {"schema_version", "name",   "description", "model",
-                                            "cluster",        "parallelism", "placement",
-                                            "policy",         "workload", "profile", "network", "price"};
-constexpr std::string_view kModelFields[] = {
-    "preset",       "name",          "layers",        "moe_layers",        "hidden",
-    "vocab",        "experts",       "top_k",         "shared_experts",    "expert_ffn",
-    "shared_expert_ffn", "dense_ffn", "gated_ffn",    "gating",            "expert_groups",
-    "topk_groups",  "attention_params_per_layer",     "kv_cache_bytes_per_token_per_layer",
-    "weight_bytes", "dispatch_bytes", "combine_bytes", "tied_embeddings"};
-constexpr std::string_view kClusterFields[] = {"preset", "system",           "nodes",
-                                               "device", "nic",              "fabric",
-                                               "oversubscription", "roce_efficiency"};
+constexpr std::string_view kRootFields[] = {
+    "schema_version", "name",   "description", "model",   "cluster", "parallelism",
+    "placement",      "policy", "workload",    "profile", "network", "price"};
+constexpr std::string_view kModelFields[] = {"preset",
+                                             "name",
+                                             "layers",
+                                             "moe_layers",
+                                             "hidden",
+                                             "vocab",
+                                             "experts",
+                                             "top_k",
+                                             "shared_experts",
+                                             "expert_ffn",
+                                             "shared_expert_ffn",
+                                             "dense_ffn",
+                                             "gated_ffn",
+                                             "gating",
+                                             "expert_groups",
+                                             "topk_groups",
+                                             "attention_params_per_layer",
+                                             "kv_cache_bytes_per_token_per_layer",
+                                             "weight_bytes",
+                                             "dispatch_bytes",
+                                             "combine_bytes",
+                                             "tied_embeddings"};
+constexpr std::string_view kClusterFields[] = {
+    "preset", "system",           "nodes",          "gpus_per_node", "device", "nic",
+    "fabric", "oversubscription", "roce_efficiency"};
 constexpr std::string_view kParallelismFields[] = {"expert_parallel", "attention_data_parallel",
                                                    "attention_tensor_parallel", "micro_batches",
                                                    "overlap"};
 constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts", "file"};
 constexpr std::string_view kPolicyFields[] = {"capacity_factor", "drop",    "pad_to_capacity",
                                               "min_capacity",    "routing", "replica_choice"};
-constexpr std::string_view kWorkloadFields[] = {"kind", "tokens_per_gpu", "context_tokens",
-                                                "steps", "routing"};
+constexpr std::string_view kWorkloadFields[] = {"kind", "tokens_per_gpu", "context_tokens", "steps",
+                                                "routing"};
 constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
 constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency", "memory_efficiency",
                                                "network_efficiency"};
@@ -62,7 +78,6 @@ constexpr SectionFields kSections[] = {
     {"/price", kPriceFields},
 };
 
-
 // A choice read through its name table; an unknown name is already a problem in `problems`.
 template <typename Enum>
 Enum read_choice(FieldReader& reader, std::string_view key, Enum fallback) {
@@ -76,6 +91,15 @@ std::vector<std::string> names_of(auto const& items) {
   return names;
 }
 
+// A node of the same system with fewer GPUs (a 2-GPU H200 box): its NICs shrink in proportion
+// (rounded up), and a scale-up domain that spanned the node spans the smaller node.
+void resize_node(topology::NodeSystem& system, int gpus_per_node) {
+  const int before = system.gpus_per_node;
+  if (system.gpus_per_scale_up_domain == before) system.gpus_per_scale_up_domain = gpus_per_node;
+  system.nics_per_node = std::max(1, (system.nics_per_node * gpus_per_node + before - 1) / before);
+  system.gpus_per_node = gpus_per_node;
+}
+
 // A preset name given where a preset is expected; an unknown one gets a suggestion.
 template <class Item>
 const Item* resolve_preset(const std::string& name, const std::string& path, const char* what,
@@ -85,9 +109,10 @@ const Item* resolve_preset(const std::string& name, const std::string& path, con
   const auto suggestion = did_you_mean(name, names);
   std::string listed;
   for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
-  problems.add(path, fmt::format("unknown {} \"{}\"{}; expected one of: {}", what, name,
-                                 suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : "",
-                                 listed));
+  problems.add(
+      path,
+      fmt::format("unknown {} \"{}\"{}; expected one of: {}", what, name,
+                  suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : "", listed));
   return nullptr;
 }
 
@@ -96,7 +121,8 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
   const auto names = names_of(model_presets());
   if (value.is_string()) {
     const auto name = value.get<std::string>();
-    const ModelSpec* preset = resolve_preset(name, path, "model", find_model(name), names, problems);
+    const ModelSpec* preset =
+        resolve_preset(name, path, "model", find_model(name), names, problems);
     return preset ? *preset : ModelSpec{};
   }
   FieldReader r(value, path, problems, kModelFields);
@@ -124,13 +150,15 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
   m.top_k = static_cast<int>(int_field("top_k", m.top_k, 1));
   m.shared_experts = static_cast<int>(opt_int("shared_experts", m.shared_experts, 0));
   m.expert_ffn = int_field("expert_ffn", m.expert_ffn, 1);
-  m.shared_expert_ffn = opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0);
+  m.shared_expert_ffn =
+      opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0);
   m.dense_ffn = opt_int("dense_ffn", m.dense_ffn ? m.dense_ffn : m.expert_ffn, 0);
   m.gated_ffn = r.boolean("gated_ffn", m.gated_ffn);
   m.gating = read_choice(r, "gating", preset ? m.gating : Gating::Softmax);
   m.expert_groups = static_cast<int>(opt_int("expert_groups", m.expert_groups, 1));
   m.topk_groups = static_cast<int>(opt_int("topk_groups", m.topk_groups, 1));
-  m.attention_params_per_layer = opt_int("attention_params_per_layer", m.attention_params_per_layer, 0);
+  m.attention_params_per_layer =
+      opt_int("attention_params_per_layer", m.attention_params_per_layer, 0);
   m.kv_cache_bytes_per_token_per_layer =
       opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0);
   m.weight_bytes = r.number("weight_bytes", 0.5, 4, m.weight_bytes);
@@ -142,10 +170,11 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
     problems.add(path + "/moe_layers",
                  fmt::format("expected at most layers ({}), got {}", m.layers, m.moe_layers));
   if (m.top_k > m.experts)
-    problems.add(path + "/top_k", fmt::format("expected at most experts ({}), got {}", m.experts, m.top_k));
+    problems.add(path + "/top_k",
+                 fmt::format("expected at most experts ({}), got {}", m.experts, m.top_k));
   if (m.expert_groups > 1 && m.experts % m.expert_groups != 0)
-    problems.add(path + "/expert_groups",
-                 fmt::format("expected a divisor of experts ({}), got {}", m.experts, m.expert_groups));
+    problems.add(path + "/expert_groups", fmt::format("expected a divisor of experts ({}), got {}",
+                                                      m.experts, m.expert_groups));
   if (m.topk_groups > m.expert_groups)
     problems.add(path + "/topk_groups", fmt::format("expected at most expert_groups ({}), got {}",
                                                     m.expert_groups, m.topk_groups));
@@ -172,32 +201,40 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
   }
   c.name = preset ? preset->name : "custom";
   const bool have_preset = preset != nullptr || value.is_string();
-  auto fallback = [&](std::string text) { return have_preset ? std::optional(text) : std::nullopt; };
+  auto fallback = [&](std::string text) {
+    return have_preset ? std::optional(text) : std::nullopt;
+  };
 
-  const auto system_name = r.string("system", preset ? std::optional(preset->system) : fallback("hgx-h100"));
+  const auto system_name =
+      r.string("system", preset ? std::optional(preset->system) : fallback("hgx-h100"));
   if (const auto* system = resolve_preset(system_name, r.path_of("system"), "node system",
                                           topology::find_node_system(system_name),
                                           names_of(topology::node_systems()), problems))
     c.system = *system;
-  c.nodes = static_cast<int>(r.integer("nodes", 1, 1'000'000,
-                                       preset ? std::optional<std::int64_t>(preset->nodes) : std::nullopt));
+  c.nodes = static_cast<int>(r.integer(
+      "nodes", 1, 1'000'000, preset ? std::optional<std::int64_t>(preset->nodes) : std::nullopt));
+  const int full_node = c.system.gpus_per_node;
+  const auto per_node = r.integer("gpus_per_node", 1, full_node, full_node);
+  if (per_node != full_node) resize_node(c.system, static_cast<int>(per_node));
   const auto device_name = r.string("device", c.system.default_device);
-  if (const auto* device = resolve_preset(device_name, r.path_of("device"), "device",
-                                          find_device(device_name), names_of(device_presets()),
-                                          problems))
+  if (const auto* device =
+          resolve_preset(device_name, r.path_of("device"), "device", find_device(device_name),
+                         names_of(device_presets()), problems))
     c.device = *device;
   const auto nic_name = r.string("nic", c.system.default_nic);
-  if (const auto* nic = resolve_preset(nic_name, r.path_of("nic"), "NIC",
-                                       topology::find_nic(nic_name),
-                                       names_of(topology::nic_presets()), problems))
+  if (const auto* nic =
+          resolve_preset(nic_name, r.path_of("nic"), "NIC", topology::find_nic(nic_name),
+                         names_of(topology::nic_presets()), problems))
     c.nic = *nic;
   c.fabric = read_choice(r, "fabric", preset ? preset->fabric : FabricKind::InfinibandFatTree);
   c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
   c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
   r.finish();
-  if (c.fabric == FabricKind::None && c.nodes * c.system.gpus_per_node > c.system.gpus_per_scale_up_domain)
+  if (c.fabric == FabricKind::None &&
+      c.nodes * c.system.gpus_per_node > c.system.gpus_per_scale_up_domain)
     problems.add(path + "/fabric",
-                 fmt::format("expected a scale-out fabric for {} nodes of {} (one scale-up domain holds {} GPUs), got \"none\"",
+                 fmt::format("expected a scale-out fabric for {} nodes of {} (one scale-up domain "
+                             "holds {} GPUs), got \"none\"",
                              c.nodes, c.system.name, c.system.gpus_per_scale_up_domain));
   return c;
 }
@@ -206,8 +243,8 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
 
 namespace {
 
-ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model,
-                                 int redundant, ProblemList& problems) {
+ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model, int redundant,
+                                 ProblemList& problems) {
   static const Json kEmpty = Json::object();
   FieldReader r(value ? *value : kEmpty, "/parallelism", problems, kParallelismFields);
   ParallelismSpec p;
@@ -215,25 +252,30 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   const int slots = model.experts + redundant;
   const int default_ep = std::max(1, std::gcd(std::max(gpus, 1), std::max(slots, 1)));
   p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, 1'000'000, default_ep));
-  p.attention_tensor_parallel = static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
-  p.attention_data_parallel = static_cast<int>(
-      r.integer("attention_data_parallel", 1, 1'000'000,
-                std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
+  p.attention_tensor_parallel =
+      static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
+  p.attention_data_parallel =
+      static_cast<int>(r.integer("attention_data_parallel", 1, 1'000'000,
+                                 std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
   p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
   p.overlap = read_choice(r, "overlap", Overlap::None);
   r.finish();
   if (gpus <= 0) return p;  // the cluster was invalid and has been reported
   if (gpus % p.expert_parallel != 0)
     problems.add(r.path_of("expert_parallel"),
-                 fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus, p.expert_parallel));
+                 fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus,
+                             p.expert_parallel));
   if (model.experts > 0 && slots % p.expert_parallel != 0)
-    problems.add(r.path_of("expert_parallel"),
-                 fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
-                             slots, model.experts, redundant, p.expert_parallel));
+    problems.add(
+        r.path_of("expert_parallel"),
+        fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
+                    slots, model.experts, redundant, p.expert_parallel));
   if (p.attention_data_parallel * p.attention_tensor_parallel != gpus)
-    problems.add(r.path_of("attention_data_parallel"),
-                 fmt::format("expected attention_data_parallel x attention_tensor_parallel = {} GPUs, got {} x {}",
-                             gpus, p.attention_data_parallel, p.attention_tensor_parallel));
+    problems.add(
+        r.path_of("attention_data_parallel"),
+        fmt::format(
+            "expected attention_data_parallel x attention_tensor_parallel = {} GPUs, got {} x {}",
+            gpus, p.attention_data_parallel, p.attention_tensor_parallel));
   if (p.overlap == Overlap::TwoMicroBatch && p.micro_batches < 2)
     problems.add(r.path_of("micro_batches"), "expected >= 2 with overlap \"two-micro-batch\"");
   return p;
@@ -251,7 +293,8 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
     FieldReader rr(*routing, r.path_of("routing"), problems, kRoutingFields);
     w.routing.generator = read_choice(rr, "generator", PopularityKind::Uniform);
     w.routing.zipf_exponent = rr.number("zipf_exponent", 0, 10, 1.0);
-    w.routing.seed = static_cast<std::uint64_t>(rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
+    w.routing.seed = static_cast<std::uint64_t>(
+        rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
     rr.finish();
   }
   r.finish();
@@ -276,22 +319,26 @@ PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& p
   r.finish();
   const bool expert_choice = p.routing == RoutingMode::ExpertChoice;
   if (p.min_capacity > 0 && p.capacity_factor == 0 && !expert_choice)
-    problems.add(r.path_of("min_capacity"), "expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
+    problems.add(r.path_of("min_capacity"),
+                 "expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
   // Under expert choice every expert takes exactly its capacity: nothing overflows to drop or pad.
   for (const char* key : {"drop", "pad_to_capacity"})
     if (expert_choice && r.has(key))
-      problems.add(r.path_of(key), "expected only with routing \"token-choice\" (under \"expert-choice\" every "
-                                   "expert takes exactly its capacity: nothing overflows)");
+      problems.add(r.path_of(key),
+                   "expected only with routing \"token-choice\" (under \"expert-choice\" every "
+                   "expert takes exactly its capacity: nothing overflows)");
   return p;
 }
 
 // Profile names resolve when the run starts (files may be large); here only their existence.
-void check_profile_source(const std::string& source, const std::string& path, ProblemList& problems) {
+void check_profile_source(const std::string& source, const std::string& path,
+                          ProblemList& problems) {
   if (source == "auto" || source == "roofline") return;
   const auto builtin = builtin_profile_names();
   if (std::find(builtin.begin(), builtin.end(), source) != builtin.end()) return;
   if (!std::filesystem::exists(source))
-    problems.add(path, fmt::format("expected \"auto\", \"roofline\", a built-in profile ({}) or a profile file, got \"{}\"",
+    problems.add(path, fmt::format("expected \"auto\", \"roofline\", a built-in profile ({}) or a "
+                                   "profile file, got \"{}\"",
                                    fmt::join(builtin, ", "), source));
 }
 
@@ -340,7 +387,8 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.name = root.string("name", std::filesystem::path(source).stem().string());
   s.description = root.string("description", "");
   if (const Json* model = root.child("model", true)) s.model = read_model(*model, problems);
-  if (const Json* cluster = root.child("cluster", true)) s.cluster = read_cluster(*cluster, problems);
+  if (const Json* cluster = root.child("cluster", true))
+    s.cluster = read_cluster(*cluster, problems);
   // Checks that combine sections only make sense once model and cluster are sound.
   const bool sound = problems.empty();
 
@@ -351,7 +399,8 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.placement.redundant_experts = static_cast<int>(pr.integer("redundant_experts", 0, 1 << 20, 0));
   s.placement.file = pr.string("file", "");
   if (s.placement.strategy == PlacementStrategy::Explicit && s.placement.file.empty())
-    problems.add(pr.path_of("file"), "missing required field (expected the placement file of strategy \"explicit\")");
+    problems.add(pr.path_of("file"),
+                 "missing required field (expected the placement file of strategy \"explicit\")");
   if (s.placement.strategy != PlacementStrategy::Explicit && !s.placement.file.empty())
     problems.add(pr.path_of("file"), "expected only with strategy \"explicit\"");
   pr.finish();
@@ -367,10 +416,15 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
     s.network.model = read_choice(nr, "model", NetworkModelKind::Auto);
     s.network.dispatch = read_choice(nr, "dispatch", DispatchKind::Direct);
     s.network.dedup = nr.boolean("dedup", false);
-    const int ep = s.parallelism.expert_parallel, domain = s.cluster.system.gpus_per_scale_up_domain;
-    if (s.network.dispatch == DispatchKind::Hierarchical && domain > 0 && ep > domain && ep % domain != 0)
-      problems.add(nr.path_of("dispatch"),
-                   fmt::format("hierarchical dispatch needs whole scale-up domains: EP {} is not a multiple of {}", ep, domain));
+    const int ep = s.parallelism.expert_parallel,
+              domain = s.cluster.system.gpus_per_scale_up_domain;
+    if (s.network.dispatch == DispatchKind::Hierarchical && domain > 0 && ep > domain &&
+        ep % domain != 0)
+      problems.add(
+          nr.path_of("dispatch"),
+          fmt::format(
+              "hierarchical dispatch needs whole scale-up domains: EP {} is not a multiple of {}",
+              ep, domain));
     nr.finish();
   }
   root.finish();
@@ -385,15 +439,15 @@ ScenarioSpec load_scenario(const std::string& name_or_path) {
     std::vector<std::string> names;
     for (const auto& scenario : builtin_scenarios()) names.emplace_back(scenario.name);
     const auto suggestion = did_you_mean(name_or_path, names);
-    throw ConfigError(name_or_path,
-                      {{"", fmt::format("no such file, and no built-in scenario of that name{}",
-                                        suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion)
-                                                   : " (moesim list scenarios)")}});
+    throw ConfigError(
+        name_or_path,
+        {{"", fmt::format("no such file, and no built-in scenario of that name{}",
+                          suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion)
+                                     : " (moesim list scenarios)")}});
   }
   return parse_scenario(read_text_file(name_or_path), name_or_path);
 }
 
 std::span<const SectionFields> scenario_fields() { return kSections; }
-
 
 }  // namespace moesim::sim

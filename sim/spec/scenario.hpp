@@ -1,6 +1,6 @@
 #pragma once
-// The scenario file (schema_version 1) as a typed spec. docs/scenario.schema.json describes the same
-// format; tests keep the two in step through the field lists below.
+// The scenario file (schema_version 1) as a typed spec. docs/scenario.schema.json describes the
+// same format; tests keep the two in step through the field lists below.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -16,7 +16,6 @@
 namespace moesim::sim {
 
 inline constexpr int kScenarioSchemaVersion = 1;
-
 
 struct ClusterSpec {
   std::string name;  // preset name, or "custom"
@@ -48,7 +47,7 @@ struct PlacementSpec {
 struct PolicySpec {
   double capacity_factor = 0;  // 0 = dropless (expert choice: factor 1)
   DropPolicy drop = DropPolicy::Probs;
-  bool pad_to_capacity = false;  // with capacity_factor 0: Tutel's dynamic capacity
+  bool pad_to_capacity = false;   // with capacity_factor 0: Tutel's dynamic capacity
   std::int64_t min_capacity = 0;  // DeepSpeed's floor on the per-rank capacity
   RoutingMode routing = RoutingMode::TokenChoice;
   ReplicaChoice replica_choice = ReplicaChoice::RoundRobin;
@@ -72,11 +71,10 @@ struct ProfileSpec {
   // "auto" (the profile measured on this device when it holds the model, else roofline),
   // "roofline", a built-in profile name (h100, h200) or a profile file.
   std::string source = "auto";
-  double compute_efficiency = 0.6;   // share of dense peak a roofline GEMM reaches
-  double memory_efficiency = 0.8;    // share of HBM bandwidth
-  double network_efficiency = 0.8;   // share of link line rate a collective reaches
+  double compute_efficiency = 0.6;  // share of dense peak a roofline GEMM reaches
+  double memory_efficiency = 0.8;   // share of HBM bandwidth
+  double network_efficiency = 0.8;  // share of link line rate a collective reaches
 };
-
 
 // EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box
 // (release build): DeepSeek-V3 prefill at EP 64 takes 19.5 s with flows against 0.07 s
@@ -126,6 +124,5 @@ struct SectionFields {
   std::span<const std::string_view> fields;
 };
 std::span<const SectionFields> scenario_fields();
-
 
 }  // namespace moesim::sim

@@ -81,7 +81,8 @@ __attribute__((target("sse4.2"))) std::uint32_t crc32c_hardware(std::span<const 
     state = __builtin_ia32_crc32di(state, word);
   }
   auto narrow = static_cast<std::uint32_t>(state);
-  for (; left > 0; --left, ++p) narrow = __builtin_ia32_crc32qi(narrow, std::to_integer<std::uint8_t>(*p));
+  for (; left > 0; --left, ++p)
+    narrow = __builtin_ia32_crc32qi(narrow, std::to_integer<std::uint8_t>(*p));
   return ~narrow;
 }
 #else
@@ -144,18 +145,24 @@ float bf16_to_float(std::uint16_t bits) {
 
 float quantise_score(float value, ScoreType type) {
   switch (type) {
-    case ScoreType::Fp16: return fp16_to_float(float_to_fp16(value));
-    case ScoreType::Bf16: return bf16_to_float(float_to_bf16(value));
-    case ScoreType::None: break;
+    case ScoreType::Fp16:
+      return fp16_to_float(float_to_fp16(value));
+    case ScoreType::Bf16:
+      return bf16_to_float(float_to_bf16(value));
+    case ScoreType::None:
+      break;
   }
   return value;
 }
 
 std::string_view score_type_name(ScoreType type) {
   switch (type) {
-    case ScoreType::None: return "none";
-    case ScoreType::Fp16: return "fp16";
-    case ScoreType::Bf16: return "bf16";
+    case ScoreType::None:
+      return "none";
+    case ScoreType::Fp16:
+      return "fp16";
+    case ScoreType::Bf16:
+      return "bf16";
   }
   return "unknown";
 }
@@ -171,8 +178,8 @@ std::string check_token_choices(std::span<const std::uint32_t> ids, std::uint32_
   return {};
 }
 
-std::uint64_t ChoiceChecker::first_invalid_token(std::span<const std::uint32_t> ids, std::uint32_t top_k,
-                                                std::uint32_t experts) {
+std::uint64_t ChoiceChecker::first_invalid_token(std::span<const std::uint32_t> ids,
+                                                 std::uint32_t top_k, std::uint32_t experts) {
   // above this the stamps would outgrow the block they check; the pairwise scan takes over
   constexpr std::uint32_t kMaxStampedExperts = 1U << 16;
   const std::uint64_t tokens = top_k == 0 ? 0 : ids.size() / top_k;
@@ -208,14 +215,16 @@ void decode_ids(const std::byte* bytes, int width, std::span<std::uint32_t> out)
       break;
     default:
       for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24);
+        out[i] = byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) |
+                 (byte(4 * i + 3) << 24);
       break;
   }
 }
 
 std::uint64_t load_le(const std::byte* bytes, int width) {
   std::uint64_t value = 0;
-  for (int i = width - 1; i >= 0; --i) value = (value << 8) | std::to_integer<std::uint64_t>(bytes[i]);
+  for (int i = width - 1; i >= 0; --i)
+    value = (value << 8) | std::to_integer<std::uint64_t>(bytes[i]);
   return value;
 }
 

@@ -32,7 +32,8 @@ HeatmapImage render_heatmap(const TraceStats& stats) {
 void write_heatmap_png(const TraceStats& stats, const std::string& path) {
   const HeatmapImage heatmap = render_heatmap(stats);
   if (heatmap.width == 0 || heatmap.height == 0)
-    throw std::runtime_error(fmt::format("cannot write {}: the statistics hold no layer or expert", path));
+    throw std::runtime_error(
+        fmt::format("cannot write {}: the statistics hold no layer or expert", path));
   // libpng's simplified API reports errors in `message` instead of longjmp-ing through C++ frames
   png_image image{};
   image.version = PNG_IMAGE_VERSION;

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/traces/reader.hpp"
 #include "base/strict_json.hpp"
+#include "sim/traces/reader.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -27,7 +27,8 @@ class ReaderSource : public RoutingSource {
 
 class BlockSource : public RoutingSource {
  public:
-  BlockSource(TraceShape shape, std::vector<TraceBlock> blocks) : shape_(shape), blocks_(std::move(blocks)) {}
+  BlockSource(TraceShape shape, std::vector<TraceBlock> blocks)
+      : shape_(shape), blocks_(std::move(blocks)) {}
   TraceShape shape() const override { return shape_; }
   bool next(TraceBlock& block) override {
     if (next_ == blocks_.size()) return false;
@@ -47,7 +48,8 @@ class CountSource : public RoutingSource {
   CountSource(CountMatrix counts, std::uint32_t top_k, std::string source)
       : counts_(std::move(counts)), top_k_(top_k), source_(std::move(source)) {}
   TraceShape shape() const override {
-    return {static_cast<std::uint32_t>(counts_.tokens_per_expert.size()), counts_.experts, top_k_, ScoreType::None};
+    return {static_cast<std::uint32_t>(counts_.tokens_per_expert.size()), counts_.experts, top_k_,
+            ScoreType::None};
   }
   bool next(TraceBlock& block) override {
     if (row_ == counts_.tokens_per_expert.size()) return false;
@@ -79,22 +81,30 @@ TraceBlock tokens_from_counts(const CountMatrix& counts, std::uint32_t row, std:
                               const std::string& source) {
   const std::string where = fmt::format("/tokens_per_expert/{}", row);
   if (top_k == 0)
-    throw ConfigError(source, {{"/top_k", "expected top_k to turn counts into tokens (the file does not give it; "
-                                          "pass --top-k)"}});
+    throw ConfigError(source,
+                      {{"/top_k",
+                        "expected top_k to turn counts into tokens (the file does not give it; "
+                        "pass --top-k)"}});
   const auto& per_expert = counts.tokens_per_expert[row];
   std::uint64_t total = 0;
   for (auto count : per_expert) total += count;
   if (total % top_k != 0)
-    throw ConfigError(source, {{where, fmt::format("expected a row sum that is a multiple of top_k {}, got {}", top_k,
-                                                   total)}});
+    throw ConfigError(
+        source, {{where, fmt::format("expected a row sum that is a multiple of top_k {}, got {}",
+                                     top_k, total)}});
   const std::uint64_t tokens = total / top_k;
   if (tokens > UINT32_MAX)
-    throw ConfigError(source, {{where, fmt::format("expected at most {} tokens per layer, got {}", UINT32_MAX, tokens)}});
+    throw ConfigError(
+        source,
+        {{where, fmt::format("expected at most {} tokens per layer, got {}", UINT32_MAX, tokens)}});
   for (std::size_t e = 0; e < per_expert.size(); ++e)
     if (per_expert[e] > tokens)
-      throw ConfigError(source, {{fmt::format("{}/{}", where, e),
-                                  fmt::format("expected at most {} (the row's tokens: a token picks an expert once), "
-                                              "got {}", tokens, per_expert[e])}});
+      throw ConfigError(
+          source,
+          {{fmt::format("{}/{}", where, e),
+            fmt::format("expected at most {} (the row's tokens: a token picks an expert once), "
+                        "got {}",
+                        tokens, per_expert[e])}});
   TraceBlock block{0, row, static_cast<std::uint32_t>(tokens), {}, {}};
   block.expert_ids.resize(total);
   // expert e's copies occupy a run of positions in the list; position p is token p % T, slot p / T,
@@ -106,7 +116,8 @@ TraceBlock tokens_from_counts(const CountMatrix& counts, std::uint32_t row, std:
   return block;
 }
 
-std::unique_ptr<RoutingSource> make_count_source(CountMatrix counts, std::uint32_t top_k, std::string source) {
+std::unique_ptr<RoutingSource> make_count_source(CountMatrix counts, std::uint32_t top_k,
+                                                 std::string source) {
   return std::make_unique<CountSource>(std::move(counts), top_k, std::move(source));
 }
 
@@ -125,10 +136,12 @@ std::unique_ptr<RoutingSource> open_routing(const std::string& path, const Impor
       const auto top_k = options.top_k;
       return make_count_source(std::move(counts), top_k, path);
     }
-    const std::uint32_t experts = options.experts ? options.experts : npy_experts_needed(array, path);
+    const std::uint32_t experts =
+        options.experts ? options.experts : npy_experts_needed(array, path);
     TraceBlock block = npy_to_block(array, path, experts);
-    const TraceShape shape{1, experts, array.shape.size() == 2 ? static_cast<std::uint32_t>(array.shape[1]) : 1U,
-                           ScoreType::None};
+    const TraceShape shape{
+        1, experts, array.shape.size() == 2 ? static_cast<std::uint32_t>(array.shape[1]) : 1U,
+        ScoreType::None};
     std::vector<TraceBlock> blocks;
     blocks.push_back(std::move(block));
     return make_block_source(shape, std::move(blocks));
@@ -144,11 +157,16 @@ std::unique_ptr<RoutingSource> open_routing(const std::string& path, const Impor
     }
     if (json.is_object() && (json.contains("files") || json.contains("pattern")))
       return open_npy_manifest(path, text, options);
-    throw ConfigError(path, {{"/", "expected tokens_per_expert (a count matrix) or files/pattern (an .npy manifest)"}});
+    throw ConfigError(
+        path,
+        {{"/", "expected tokens_per_expert (a count matrix) or files/pattern (an .npy manifest)"}});
   }
   if (extension == ".csv") return open_csv_routing(path, read_text_file(path), options);
-  throw ConfigError(path, {{"/", fmt::format("expected a routing trace (MOETRACE magic), an .npy array, or a .json or "
-                                             ".csv file, got extension '{}'", extension)}});
+  throw ConfigError(
+      path,
+      {{"/", fmt::format("expected a routing trace (MOETRACE magic), an .npy array, or a .json or "
+                         ".csv file, got extension '{}'",
+                         extension)}});
 }
 
 }  // namespace moesim::sim

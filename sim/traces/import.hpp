@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "sim/traces/npy_reader.hpp"
 #include "sim/traces/format.hpp"
+#include "sim/traces/npy_reader.hpp"
 
 namespace moesim::sim {
 
 // Per-expert token counts [layers][experts] with no per-token order (what EPLB takes as input).
 struct CountMatrix {
   std::uint32_t experts = 0;
-  std::uint32_t top_k = 0;          // 0 when the file does not say
+  std::uint32_t top_k = 0;              // 0 when the file does not say
   std::vector<std::int64_t> layer_ids;  // model layer of each row (0, 1, ... when not given)
   std::vector<std::vector<std::uint64_t>> tokens_per_expert;
 };
@@ -40,7 +40,8 @@ struct ImportOptions {
 
 // Picks the importer by extension and content; every malformation is a ConfigError (TraceError for
 // binary input) naming the file and the byte offset, line or JSON path.
-std::unique_ptr<RoutingSource> open_routing(const std::string& path, const ImportOptions& options = {});
+std::unique_ptr<RoutingSource> open_routing(const std::string& path,
+                                            const ImportOptions& options = {});
 
 // One .npy [tokens, top_k] (or [tokens]) of expert ids as a block; checks every id.
 TraceBlock npy_to_block(const NpyArray& array, const std::string& source, std::uint32_t experts);
@@ -52,12 +53,13 @@ CountMatrix count_matrix_from_json(const std::string& text, const std::string& s
 CountMatrix count_matrix_from_npy(const NpyArray& array, const std::string& source);
 CountMatrix count_matrix_from_csv(const std::string& text, const std::string& source);
 
-// A block of `layer` whose tokens reproduce the row's counts exactly (docs/trace-format.md says how);
-// ConfigError when no such tokens exist.
+// A block of `layer` whose tokens reproduce the row's counts exactly (docs/trace-format.md says
+// how); ConfigError when no such tokens exist.
 TraceBlock tokens_from_counts(const CountMatrix& counts, std::uint32_t row, std::uint32_t top_k,
                               const std::string& source);
 
-std::unique_ptr<RoutingSource> make_count_source(CountMatrix counts, std::uint32_t top_k, std::string source);
+std::unique_ptr<RoutingSource> make_count_source(CountMatrix counts, std::uint32_t top_k,
+                                                 std::string source);
 std::unique_ptr<RoutingSource> make_block_source(TraceShape shape, std::vector<TraceBlock> blocks);
 std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const std::string& text,
                                                  const ImportOptions& options);

@@ -26,7 +26,8 @@ std::vector<CsvLine> split_csv(std::string_view text) {
     CsvLine parsed{number, {}};
     for (std::size_t start = 0;;) {
       const auto comma = line.find(',', start);
-      auto cell = line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      auto cell = line.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
       while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);
       while (!cell.empty() && cell.back() == ' ') cell.remove_suffix(1);
       parsed.cells.push_back(cell);
@@ -38,13 +39,15 @@ std::vector<CsvLine> split_csv(std::string_view text) {
   return lines;
 }
 
-std::uint64_t parse_count(const CsvLine& line, std::size_t column, const std::string& source, std::uint64_t max) {
+std::uint64_t parse_count(const CsvLine& line, std::size_t column, const std::string& source,
+                          std::uint64_t max) {
   const auto cell = line.cells[column];
   std::uint64_t value = 0;
   const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
   if (cell.empty() || error != std::errc() || end != cell.data() + cell.size() || value > max)
-    throw ConfigError(source, {{fmt::format("line {} column {}", line.number, column + 1),
-                                fmt::format("expected an integer in [0, {}], got \"{}\"", max, cell)}});
+    throw ConfigError(source,
+                      {{fmt::format("line {} column {}", line.number, column + 1),
+                        fmt::format("expected an integer in [0, {}], got \"{}\"", max, cell)}});
   return value;
 }
 
@@ -56,17 +59,21 @@ CountMatrix count_matrix_from_csv(const std::string& text, const std::string& so
     throw ConfigError(source, {{"line 1", "expected a header starting with \"layer\""}});
   CountMatrix counts;
   counts.experts = static_cast<std::uint32_t>(lines.front().cells.size() - 1);
-  if (counts.experts == 0) throw ConfigError(source, {{"line 1", "expected one column per expert after \"layer\""}});
+  if (counts.experts == 0)
+    throw ConfigError(source, {{"line 1", "expected one column per expert after \"layer\""}});
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const auto& line = lines[i];
     if (line.cells.size() != counts.experts + 1U)
       throw ConfigError(source, {{fmt::format("line {}", line.number),
-                                  fmt::format("expected {} columns like the header, got {}", counts.experts + 1, line.cells.size())}});
+                                  fmt::format("expected {} columns like the header, got {}",
+                                              counts.experts + 1, line.cells.size())}});
     counts.layer_ids.push_back(static_cast<std::int64_t>(parse_count(line, 0, source, INT32_MAX)));
     auto& row = counts.tokens_per_expert.emplace_back();
-    for (std::size_t c = 1; c < line.cells.size(); ++c) row.push_back(parse_count(line, c, source, UINT32_MAX));
+    for (std::size_t c = 1; c < line.cells.size(); ++c)
+      row.push_back(parse_count(line, c, source, UINT32_MAX));
   }
-  if (counts.tokens_per_expert.empty()) throw ConfigError(source, {{"line 2", "expected at least one layer row"}});
+  if (counts.tokens_per_expert.empty())
+    throw ConfigError(source, {{"line 2", "expected at least one layer row"}});
   return counts;
 }
 
@@ -76,8 +83,11 @@ std::unique_ptr<RoutingSource> open_csv_routing(const std::string& path, const s
   if (!lines.empty() && lines.front().cells.front() == "layer")
     return make_count_source(count_matrix_from_csv(text, path), options.top_k, path);
   const auto& header = lines.empty() ? CsvLine{1, {""}} : lines.front();
-  if (header.cells.size() < 4 || header.cells[0] != "step" || header.cells[1] != "layer" || header.cells[2] != "token")
-    throw ConfigError(path, {{"line 1", "expected a header \"step,layer,token,expert_0,...\" or \"layer,e0,e1,...\""}});
+  if (header.cells.size() < 4 || header.cells[0] != "step" || header.cells[1] != "layer" ||
+      header.cells[2] != "token")
+    throw ConfigError(
+        path,
+        {{"line 1", "expected a header \"step,layer,token,expert_0,...\" or \"layer,e0,e1,...\""}});
   const auto top_k = static_cast<std::uint32_t>(header.cells.size() - 3);
   // CSV is for small hand-written traces: the whole file is held as blocks
   std::vector<TraceBlock> blocks;
@@ -86,47 +96,63 @@ std::unique_ptr<RoutingSource> open_csv_routing(const std::string& path, const s
     const auto& line = lines[i];
     if (line.cells.size() != header.cells.size())
       throw ConfigError(path, {{fmt::format("line {}", line.number),
-                                fmt::format("expected {} columns like the header, got {}", header.cells.size(), line.cells.size())}});
+                                fmt::format("expected {} columns like the header, got {}",
+                                            header.cells.size(), line.cells.size())}});
     const auto step = parse_count(line, 0, path, UINT32_MAX);
     const auto layer = parse_count(line, 1, path, 65535);
     const auto token = parse_count(line, 2, path, UINT32_MAX);
     if (blocks.empty() || blocks.back().step != step || blocks.back().layer != layer) {
-      const bool next_layer = !blocks.empty() && step == blocks.back().step && layer == blocks.back().layer + 1;
-      const bool next_step = layer == 0 && (blocks.empty() ? step == 0 : step == blocks.back().step + 1U);
+      const bool next_layer =
+          !blocks.empty() && step == blocks.back().step && layer == blocks.back().layer + 1;
+      const bool next_step =
+          layer == 0 && (blocks.empty() ? step == 0 : step == blocks.back().step + 1U);
       if (!next_layer && !next_step)
         throw ConfigError(path, {{fmt::format("line {}", line.number),
-                                  fmt::format("expected rows grouped by step then layer, in order from 0; got step {} layer {} here",
+                                  fmt::format("expected rows grouped by step then layer, in order "
+                                              "from 0; got step {} layer {} here",
                                               step, layer)}});
       if (next_step && !blocks.empty() && blocks.back().layer + 1 != layers)
-        throw ConfigError(path, {{fmt::format("line {}", line.number),
-                                  fmt::format("expected step {} to hold all {} layers before step {}", blocks.back().step,
-                                              layers, step)}});
-      blocks.push_back({static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(layer), 0, {}, {}});
+        throw ConfigError(path,
+                          {{fmt::format("line {}", line.number),
+                            fmt::format("expected step {} to hold all {} layers before step {}",
+                                        blocks.back().step, layers, step)}});
+      blocks.push_back(
+          {static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(layer), 0, {}, {}});
       layers = std::max<std::uint64_t>(layers, layer + 1);
     }
     auto& block = blocks.back();
     if (token != block.tokens)
-      throw ConfigError(path, {{fmt::format("line {} column 3", line.number),
-                                fmt::format("expected token {} (tokens numbered from 0 in each layer), got {}", block.tokens, token)}});
+      throw ConfigError(
+          path, {{fmt::format("line {} column 3", line.number),
+                  fmt::format("expected token {} (tokens numbered from 0 in each layer), got {}",
+                              block.tokens, token)}});
     ++block.tokens;
     for (std::size_t c = 3; c < line.cells.size(); ++c) {
-      const auto id = parse_count(line, c, path, options.experts ? options.experts - 1U : INT32_MAX);
+      const auto id =
+          parse_count(line, c, path, options.experts ? options.experts - 1U : INT32_MAX);
       block.expert_ids.push_back(static_cast<std::uint32_t>(id));
       largest = std::max(largest, id);
     }
-    const std::span<const std::uint32_t> ids(block.expert_ids.end() - top_k, block.expert_ids.end());
+    const std::span<const std::uint32_t> ids(block.expert_ids.end() - top_k,
+                                             block.expert_ids.end());
     if (auto problem = check_token_choices(ids, UINT32_MAX); !problem.empty())
       throw ConfigError(path, {{fmt::format("line {}", line.number), problem}});
   }
   if (blocks.empty()) throw ConfigError(path, {{"line 2", "expected at least one routing row"}});
   for (const auto& block : blocks)
-    if (block.step == blocks.back().step && block.layer == blocks.back().layer && block.layer + 1 != layers)
-      throw ConfigError(path, {{"/", fmt::format("expected every step to hold all {} layers; the last step ends at layer {}",
-                                                 layers, block.layer)}});
+    if (block.step == blocks.back().step && block.layer == blocks.back().layer &&
+        block.layer + 1 != layers)
+      throw ConfigError(
+          path,
+          {{"/",
+            fmt::format("expected every step to hold all {} layers; the last step ends at layer {}",
+                        layers, block.layer)}});
   const auto experts = options.experts ? options.experts : static_cast<std::uint32_t>(largest + 1);
   if (top_k > experts)
-    throw ConfigError(path, {{"line 1", fmt::format("expected top_k {} <= experts {}", top_k, experts)}});
-  return make_block_source({static_cast<std::uint32_t>(layers), experts, top_k, ScoreType::None}, std::move(blocks));
+    throw ConfigError(path,
+                      {{"line 1", fmt::format("expected top_k {} <= experts {}", top_k, experts)}});
+  return make_block_source({static_cast<std::uint32_t>(layers), experts, top_k, ScoreType::None},
+                           std::move(blocks));
 }
 
 }  // namespace moesim::sim

@@ -4,21 +4,27 @@
 #include <filesystem>
 #include <functional>
 
-#include "sim/traces/import.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/traces/import.hpp"
 
 namespace moesim::sim {
 namespace {
 
 void check_id_shape(const NpyArray& array, const std::string& source) {
   if (array.shape.size() != 1 && array.shape.size() != 2)
-    throw TraceError(source, 0, fmt::format("expected a [tokens, top_k] or [tokens] array of expert ids, got {} "
-                                            "dimensions", array.shape.size()));
+    throw TraceError(
+        source, 0,
+        fmt::format("expected a [tokens, top_k] or [tokens] array of expert ids, got {} "
+                    "dimensions",
+                    array.shape.size()));
   if (array.shape.size() == 2 && (array.shape[1] == 0 || array.shape[1] > 65536))
-    throw TraceError(source, 0, fmt::format("expected top_k (the second dimension) in [1, 65536], got {}", array.shape[1]));
+    throw TraceError(
+        source, 0,
+        fmt::format("expected top_k (the second dimension) in [1, 65536], got {}", array.shape[1]));
   if (array.shape[0] > UINT32_MAX)
-    throw TraceError(source, 0, fmt::format("expected at most {} tokens, got {}", UINT32_MAX, array.shape[0]));
+    throw TraceError(source, 0,
+                     fmt::format("expected at most {} tokens, got {}", UINT32_MAX, array.shape[0]));
 }
 
 std::uint64_t element_offset(const NpyArray& array, std::uint64_t index) {
@@ -36,7 +42,8 @@ struct ManifestFiles {
 
 class ManifestSource : public RoutingSource {
  public:
-  ManifestSource(ManifestFiles files, std::uint32_t experts) : files_(std::move(files)), experts_(experts) {
+  ManifestSource(ManifestFiles files, std::uint32_t experts)
+      : files_(std::move(files)), experts_(experts) {
     TraceBlock first;
     load(0, 0, first);  // sets top_k_ and reports a bad first file before any block is asked for
   }
@@ -53,7 +60,8 @@ class ManifestSource : public RoutingSource {
 
  private:
   void load(std::size_t step, std::size_t layer, TraceBlock& block) {
-    block = TraceBlock{static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(layer), 0, {}, {}};
+    block =
+        TraceBlock{static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(layer), 0, {}, {}};
     for (const auto& path : files_.of(step, layer)) {
       const NpyArray array = read_npy(path);
       TraceBlock part = npy_to_block(array, path, experts_);
@@ -61,12 +69,17 @@ class ManifestSource : public RoutingSource {
       const auto width = static_cast<std::uint32_t>(array.shape.size() == 2 ? array.shape[1] : 1);
       if (top_k_ == 0) top_k_ = width;
       if (width != top_k_)
-        throw TraceError(path, 0, fmt::format("expected top_k {} like the manifest's first file, got {}", top_k_, width));
+        throw TraceError(
+            path, 0,
+            fmt::format("expected top_k {} like the manifest's first file, got {}", top_k_, width));
       if (std::uint64_t{block.tokens} + part.tokens > UINT32_MAX)
-        throw TraceError(path, 0, fmt::format("expected at most {} tokens in step {} layer {} over all ranks",
-                                              UINT32_MAX, step, layer));
+        throw TraceError(
+            path, 0,
+            fmt::format("expected at most {} tokens in step {} layer {} over all ranks", UINT32_MAX,
+                        step, layer));
       block.tokens += part.tokens;
-      block.expert_ids.insert(block.expert_ids.end(), part.expert_ids.begin(), part.expert_ids.end());
+      block.expert_ids.insert(block.expert_ids.end(), part.expert_ids.begin(),
+                              part.expert_ids.end());
     }
   }
 
@@ -92,7 +105,8 @@ std::uint32_t npy_experts_needed(const NpyArray& array, const std::string& sourc
   for (std::uint64_t i = 0; i < array.elements(); ++i) {
     const auto id = array.at(i);
     if (id < 0 || id >= std::int64_t{1} << 31)
-      throw TraceError(source, element_offset(array, i), fmt::format("expected an expert id in [0, 2^31), got {}", id));
+      throw TraceError(source, element_offset(array, i),
+                       fmt::format("expected an expert id in [0, 2^31), got {}", id));
     largest = std::max(largest, id);
   }
   return static_cast<std::uint32_t>(largest + 1);
@@ -103,21 +117,23 @@ TraceBlock npy_to_block(const NpyArray& array, const std::string& source, std::u
   const std::uint64_t tokens = array.shape[0];
   const std::uint64_t top_k = array.shape.size() == 2 ? array.shape[1] : 1;
   if (top_k > experts)
-    throw TraceError(source, 0, fmt::format("expected top_k <= experts {}, got {}", experts, top_k));
+    throw TraceError(source, 0,
+                     fmt::format("expected top_k <= experts {}, got {}", experts, top_k));
   TraceBlock block{0, 0, static_cast<std::uint32_t>(tokens), {}, {}};
   block.expert_ids.resize(tokens * top_k);
   for (std::uint64_t i = 0; i < tokens * top_k; ++i) {
     const auto id = array.at(i);
     if (id < 0 || id >= static_cast<std::int64_t>(experts))
       throw TraceError(source, element_offset(array, i),
-                       fmt::format("token {} choice {}: expected an expert id in [0, {}), got {}", i / top_k, i % top_k,
-                                   experts, id));
+                       fmt::format("token {} choice {}: expected an expert id in [0, {}), got {}",
+                                   i / top_k, i % top_k, experts, id));
     block.expert_ids[i] = static_cast<std::uint32_t>(id);
   }
   for (std::uint64_t t = 0; t < tokens; ++t) {
     const std::span<const std::uint32_t> ids(&block.expert_ids[t * top_k], top_k);
     if (auto problem = check_token_choices(ids, experts); !problem.empty())
-      throw TraceError(source, element_offset(array, t * top_k), fmt::format("token {}: {}", t, problem));
+      throw TraceError(source, element_offset(array, t * top_k),
+                       fmt::format("token {}: {}", t, problem));
   }
   return block;
 }
@@ -127,7 +143,9 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
   const auto json = parse_strict_json(text, path);
   ProblemList problems;
   FieldReader fields(json, "", problems);
-  const auto experts = fields.integer("experts", 1, UINT32_MAX, options.experts ? std::optional<std::int64_t>(options.experts) : std::nullopt);
+  const auto experts =
+      fields.integer("experts", 1, UINT32_MAX,
+                     options.experts ? std::optional<std::int64_t>(options.experts) : std::nullopt);
   const auto base = std::filesystem::path(path).parent_path();
   auto resolve = [base](const std::string& file) { return (base / file).string(); };
   ManifestFiles manifest;
@@ -135,30 +153,40 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
     using FileTable = std::vector<std::vector<std::vector<std::string>>>;  // [step][layer][rank]
     FileTable table;
     const auto* files = fields.child("files", true);
-    if (!files->is_array() || files->empty()) problems.add("/files", "expected a non-empty array of steps");
+    if (!files->is_array() || files->empty())
+      problems.add("/files", "expected a non-empty array of steps");
     else
       for (std::size_t s = 0; s < files->size(); ++s) {
         const auto& step = (*files)[s];
         const std::string where = fmt::format("/files/{}", s);
         if (!step.is_array() || step.empty() || (s > 0 && step.size() != table.front().size())) {
-          problems.add(where, fmt::format("expected an array with one entry per layer{}",
-                                          s > 0 ? fmt::format(" ({}, as in step 0)", table.front().size()) : ""));
+          problems.add(
+              where,
+              fmt::format("expected an array with one entry per layer{}",
+                          s > 0 ? fmt::format(" ({}, as in step 0)", table.front().size()) : ""));
           continue;
         }
         auto& layers = table.emplace_back();
         for (std::size_t l = 0; l < step.size(); ++l) {
           const auto& entry = step[l];
           auto& ranks = layers.emplace_back();
-          if (entry.is_string()) ranks.push_back(resolve(entry.get<std::string>()));
-          else if (entry.is_array() && !entry.empty() && std::all_of(entry.begin(), entry.end(), [](const auto& f) { return f.is_string(); }))
+          if (entry.is_string())
+            ranks.push_back(resolve(entry.get<std::string>()));
+          else if (entry.is_array() && !entry.empty() &&
+                   std::all_of(entry.begin(), entry.end(),
+                               [](const auto& f) { return f.is_string(); }))
             for (const auto& f : entry) ranks.push_back(resolve(f.get<std::string>()));
-          else problems.add(fmt::format("{}/{}", where, l), "expected a file name or an array of per-rank file names");
+          else
+            problems.add(fmt::format("{}/{}", where, l),
+                         "expected a file name or an array of per-rank file names");
         }
       }
     if (!table.empty()) {
       manifest.steps = table.size();
       manifest.layers = table.front().size();
-      manifest.of = [table = std::move(table)](std::size_t s, std::size_t l) { return table[s][l]; };
+      manifest.of = [table = std::move(table)](std::size_t s, std::size_t l) {
+        return table[s][l];
+      };
     }
   } else {
     const std::string pattern = fields.string("pattern");
@@ -170,8 +198,8 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
     manifest.of = [pattern, ranks, resolve](std::size_t s, std::size_t l) {
       std::vector<std::string> files;
       for (std::int64_t r = 0; r < ranks; ++r)
-        files.push_back(resolve(substitute(substitute(substitute(pattern, "step", s), "layer", l), "rank",
-                                           static_cast<std::size_t>(r))));
+        files.push_back(resolve(substitute(substitute(substitute(pattern, "step", s), "layer", l),
+                                           "rank", static_cast<std::size_t>(r))));
       return files;
     };
   }

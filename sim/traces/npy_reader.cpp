@@ -20,9 +20,13 @@ class HeaderParser {
   HeaderParser(std::string_view text, std::uint64_t base, const std::string& source)
       : text_(text), base_(base), source_(source) {}
 
-  [[noreturn]] void fail(const std::string& message) const { throw TraceError(source_, base_ + pos_, message); }
+  [[noreturn]] void fail(const std::string& message) const {
+    throw TraceError(source_, base_ + pos_, message);
+  }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t')) ++pos_;
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t'))
+      ++pos_;
   }
   bool accept(char c) {
     skip_space();
@@ -49,7 +53,8 @@ class HeaderParser {
   }
   bool boolean() {
     skip_space();
-    for (auto [word, value] : {std::pair{std::string_view("True"), true}, {std::string_view("False"), false}})
+    for (auto [word, value] :
+         {std::pair{std::string_view("True"), true}, {std::string_view("False"), false}})
       if (text_.substr(pos_, word.size()) == word) return pos_ += word.size(), value;
     fail(fmt::format("expected True or False in the .npy header, got {}", found()));
   }
@@ -59,7 +64,8 @@ class HeaderParser {
     while (!accept(')')) {
       skip_space();
       if (pos_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[pos_])))
-        fail(fmt::format("expected a non-negative integer dimension in the shape, got {}", found()));
+        fail(
+            fmt::format("expected a non-negative integer dimension in the shape, got {}", found()));
       std::uint64_t dim = 0;
       while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
         const auto digit = static_cast<std::uint64_t>(text_[pos_++] - '0');
@@ -92,7 +98,8 @@ std::uint64_t NpyArray::elements() const {
 }
 
 std::int64_t NpyArray::at(std::uint64_t index) const {
-  const std::uint64_t raw = load_le(&data[index * static_cast<std::uint64_t>(item_bytes)], item_bytes);
+  const std::uint64_t raw =
+      load_le(&data[index * static_cast<std::uint64_t>(item_bytes)], item_bytes);
   if (!is_signed || item_bytes == 8) return static_cast<std::int64_t>(raw);
   const std::uint64_t sign_bit = std::uint64_t{1} << (8 * item_bytes - 1);
   return static_cast<std::int64_t>((raw ^ sign_bit) - sign_bit);  // sign-extend
@@ -100,20 +107,27 @@ std::int64_t NpyArray::at(std::uint64_t index) const {
 
 NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) {
   if (bytes.size() < 10)
-    throw TraceError(source, 0, fmt::format("expected a .npy preamble (10 bytes), but the file ends at byte {}", bytes.size()));
+    throw TraceError(
+        source, 0,
+        fmt::format("expected a .npy preamble (10 bytes), but the file ends at byte {}",
+                    bytes.size()));
   if (std::memcmp(bytes.data(), kNpyMagic.data(), kNpyMagic.size()) != 0)
     throw TraceError(source, 0, "expected the .npy magic \"\\x93NUMPY\"");
   const auto major = std::to_integer<int>(bytes[6]);
   if (major < 1 || major > 3)
-    throw TraceError(source, 6, fmt::format("expected .npy format version 1, 2 or 3, got {}", major));
+    throw TraceError(source, 6,
+                     fmt::format("expected .npy format version 1, 2 or 3, got {}", major));
   const int length_bytes = major == 1 ? 2 : 4;
   if (bytes.size() < 8U + static_cast<std::size_t>(length_bytes))
-    throw TraceError(source, 8, fmt::format("expected the header length, but the file ends at byte {}", bytes.size()));
+    throw TraceError(
+        source, 8,
+        fmt::format("expected the header length, but the file ends at byte {}", bytes.size()));
   const std::uint64_t header_length = load_le(&bytes[8], length_bytes);
   const std::uint64_t header_at = 8 + static_cast<std::uint64_t>(length_bytes);
   if (header_length > bytes.size() - header_at)
-    throw TraceError(source, 8, fmt::format("expected a header of {} bytes, but the file ends at byte {}",
-                                            header_length, bytes.size()));
+    throw TraceError(source, 8,
+                     fmt::format("expected a header of {} bytes, but the file ends at byte {}",
+                                 header_length, bytes.size()));
   const std::string_view text(reinterpret_cast<const char*>(&bytes[header_at]), header_length);
   HeaderParser parser(text, header_at, source);
   NpyArray array;
@@ -132,7 +146,9 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
       array.shape = parser.shape();
       have_shape = true;
     } else {
-      throw TraceError(source, key_at, fmt::format("expected the key descr, fortran_order or shape, got '{}'", key));
+      throw TraceError(
+          source, key_at,
+          fmt::format("expected the key descr, fortran_order or shape, got '{}'", key));
     }
     if (!parser.accept(',')) {
       parser.expect('}', "',' or '}' in the header dict");
@@ -140,14 +156,19 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
     }
   }
   if (array.descr.empty() || !fortran || !have_shape)
-    throw TraceError(source, header_at, "expected the header to give descr, fortran_order and shape");
+    throw TraceError(source, header_at,
+                     "expected the header to give descr, fortran_order and shape");
   if (*fortran)
-    throw TraceError(source, header_at, "expected fortran_order False (save with np.ascontiguousarray)");
+    throw TraceError(source, header_at,
+                     "expected fortran_order False (save with np.ascontiguousarray)");
   const auto& d = array.descr;
   const bool little = d.size() == 3 && (d[0] == '<' || (d[0] == '|' && d[2] == '1'));
-  if (!little || (d[1] != 'i' && d[1] != 'u') || (d[2] != '1' && d[2] != '2' && d[2] != '4' && d[2] != '8'))
-    throw TraceError(source, header_at, fmt::format("expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), "
-                                                    "got '{}'", d));
+  if (!little || (d[1] != 'i' && d[1] != 'u') ||
+      (d[2] != '1' && d[2] != '2' && d[2] != '4' && d[2] != '8'))
+    throw TraceError(source, header_at,
+                     fmt::format("expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), "
+                                 "got '{}'",
+                                 d));
   array.item_bytes = d[2] - '0';
   array.is_signed = d[1] == 'i';
   array.data_offset = header_at + header_length;
@@ -160,11 +181,13 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
   const std::uint64_t data_bytes = count * static_cast<std::uint64_t>(array.item_bytes);
   const std::uint64_t available = bytes.size() - array.data_offset;
   if (data_bytes > available)
-    throw TraceError(source, array.data_offset, fmt::format("expected {} bytes of array data, but the file ends at byte {}",
-                                                            data_bytes, bytes.size()));
+    throw TraceError(source, array.data_offset,
+                     fmt::format("expected {} bytes of array data, but the file ends at byte {}",
+                                 data_bytes, bytes.size()));
   if (data_bytes < available)
-    throw TraceError(source, array.data_offset + data_bytes,
-                     fmt::format("expected the end of the file, got {} more bytes", available - data_bytes));
+    throw TraceError(
+        source, array.data_offset + data_bytes,
+        fmt::format("expected the end of the file, got {} more bytes", available - data_bytes));
   array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(array.data_offset), bytes.end());
   return array;
 }

@@ -20,7 +20,8 @@ struct NpyArray {
   std::vector<std::byte> data;    // row-major elements, little-endian
 
   std::uint64_t elements() const;
-  std::int64_t at(std::uint64_t index) const;  // sign- or zero-extended; u8 values above 2^63 clamp negative
+  std::int64_t at(
+      std::uint64_t index) const;  // sign- or zero-extended; u8 values above 2^63 clamp negative
 };
 
 // Parses a whole .npy image; `source` names it in errors ("ids.npy: byte 10: expected ...").

@@ -43,8 +43,9 @@ class TraceReader {
   std::uint64_t next_step_ = 0;
   std::uint32_t next_layer_ = 0;
   std::uint64_t blocks_read_ = 0;
-  std::uint32_t offsets_crc_ = 0;  // chained over the offsets of blocks read, checked against the index
-  bool skipped_blocks_ = false;    // after a seek the offset check is the index load's job
+  std::uint32_t offsets_crc_ =
+      0;  // chained over the offsets of blocks read, checked against the index
+  bool skipped_blocks_ = false;  // after a seek the offset check is the index load's job
   bool done_ = false;
   std::vector<std::uint64_t> block_offsets_;  // from the index; empty until loaded
   bool index_loaded_ = false;

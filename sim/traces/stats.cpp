@@ -14,7 +14,8 @@ constexpr std::size_t kTopN = 5;
 
 void finish_layer(LayerStats& layer, std::uint32_t top_k) {
   const auto& counts = layer.tokens_per_expert;
-  const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}));
+  const double total =
+      static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}));
   const double mean = total / static_cast<double>(counts.size());
   const auto max = *std::max_element(counts.begin(), counts.end());
   layer.imbalance = mean > 0 ? static_cast<double>(max) / mean : 0.0;
@@ -24,12 +25,14 @@ void finish_layer(LayerStats& layer, std::uint32_t top_k) {
       const double p = static_cast<double>(c) / total;
       layer.entropy_bits -= p * std::log2(p);
     }
-  layer.entropy_normalised = counts.size() > 1 ? layer.entropy_bits / std::log2(static_cast<double>(counts.size())) : 1.0;
+  layer.entropy_normalised =
+      counts.size() > 1 ? layer.entropy_bits / std::log2(static_cast<double>(counts.size())) : 1.0;
   std::vector<std::uint32_t> order(counts.size());
   std::iota(order.begin(), order.end(), 0U);
   const auto n = std::min(kTopN, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
-                    [&](auto a, auto b) { return counts[a] != counts[b] ? counts[a] > counts[b] : a < b; });
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+      [&](auto a, auto b) { return counts[a] != counts[b] ? counts[a] > counts[b] : a < b; });
   layer.hottest.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n));
   if (layer.tokens == 0 && top_k > 0) layer.tokens = static_cast<std::uint64_t>(total) / top_k;
   if (layer.coactivation.empty()) return;
@@ -40,7 +43,9 @@ void finish_layer(LayerStats& layer, std::uint32_t top_k) {
       if (tokens == 0) continue;
       layer.coactivated.push_back({a, b, tokens});
       std::sort(layer.coactivated.begin(), layer.coactivated.end(),
-                [](const auto& x, const auto& y) { return x.tokens > y.tokens; });  // stable enough: ties keep scan order
+                [](const auto& x, const auto& y) {
+                  return x.tokens > y.tokens;
+                });  // stable enough: ties keep scan order
       if (layer.coactivated.size() > kTopN) layer.coactivated.pop_back();
     }
 }
@@ -104,7 +109,8 @@ nlohmann::json trace_stats_to_json(const TraceStats& stats) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& layer : stats.layers) {
     nlohmann::json pairs = nlohmann::json::array();
-    for (const auto& pair : layer.coactivated) pairs.push_back({{"experts", {pair.a, pair.b}}, {"tokens", pair.tokens}});
+    for (const auto& pair : layer.coactivated)
+      pairs.push_back({{"experts", {pair.a, pair.b}}, {"tokens", pair.tokens}});
     layers.push_back({{"layer", layer.layer},
                       {"tokens", layer.tokens},
                       {"tokens_per_expert", layer.tokens_per_expert},
@@ -114,43 +120,53 @@ nlohmann::json trace_stats_to_json(const TraceStats& stats) {
                       {"hottest_experts", layer.hottest},
                       {"coactivated_pairs", stats.per_token ? pairs : nlohmann::json(nullptr)}});
   }
-  return {{"layers_in_trace", stats.shape.layers}, {"experts", stats.shape.experts},
-          {"top_k", stats.shape.top_k},           {"steps", stats.steps},
-          {"per_token", stats.per_token},         {"layers", layers}};
+  return {{"layers_in_trace", stats.shape.layers},
+          {"experts", stats.shape.experts},
+          {"top_k", stats.shape.top_k},
+          {"steps", stats.steps},
+          {"per_token", stats.per_token},
+          {"layers", layers}};
 }
 
 std::string trace_stats_text(const TraceStats& stats) {
-  std::string text = fmt::format("{} layers x {} experts, top-{}, {} step(s){}\n", stats.shape.layers, stats.shape.experts,
-                                 stats.shape.top_k, stats.steps, stats.per_token ? "" : " (count matrix)");
-  text += fmt::format("{:>6} {:>12} {:>9} {:>8} {:>9}  {:<24} {}\n", "layer", "tokens", "max/mean", "entropy", "norm.",
-                      "hottest", stats.per_token ? "top co-activated pairs" : "");
+  std::string text = fmt::format("{} layers x {} experts, top-{}, {} step(s){}\n",
+                                 stats.shape.layers, stats.shape.experts, stats.shape.top_k,
+                                 stats.steps, stats.per_token ? "" : " (count matrix)");
+  text +=
+      fmt::format("{:>6} {:>12} {:>9} {:>8} {:>9}  {:<24} {}\n", "layer", "tokens", "max/mean",
+                  "entropy", "norm.", "hottest", stats.per_token ? "top co-activated pairs" : "");
   for (const auto& layer : stats.layers) {
     std::string hottest, pairs;
-    for (auto e : layer.hottest)
-      hottest += fmt::format("{}{}", hottest.empty() ? "" : ",", e);
+    for (auto e : layer.hottest) hottest += fmt::format("{}{}", hottest.empty() ? "" : ",", e);
     for (const auto& pair : layer.coactivated)
       pairs += fmt::format("{}{}+{}:{}", pairs.empty() ? "" : " ", pair.a, pair.b, pair.tokens);
-    text += fmt::format("{:>6} {:>12} {:>9.3f} {:>8.3f} {:>9.3f}  {:<24} {}\n", layer.layer, layer.tokens, layer.imbalance,
-                        layer.entropy_bits, layer.entropy_normalised, hottest, pairs);
+    text += fmt::format("{:>6} {:>12} {:>9.3f} {:>8.3f} {:>9.3f}  {:<24} {}\n", layer.layer,
+                        layer.tokens, layer.imbalance, layer.entropy_bits, layer.entropy_normalised,
+                        hottest, pairs);
   }
   text += "tokens per expert:\n";
-  for (const auto& layer : stats.layers) text += fmt::format("  layer {}: {}\n", layer.layer, fmt::join(layer.tokens_per_expert, " "));
+  for (const auto& layer : stats.layers)
+    text += fmt::format("  layer {}: {}\n", layer.layer, fmt::join(layer.tokens_per_expert, " "));
   return text;
 }
 
 HeatColour heat_colour(double load_over_mean) {
   const double t = std::clamp(load_over_mean / 2.0, 0.0, 1.0);
-  const auto channel = [](double level) { return static_cast<std::uint8_t>(std::lround(255 * level)); };
+  const auto channel = [](double level) {
+    return static_cast<std::uint8_t>(std::lround(255 * level));
+  };
   return {255, channel(t < 0.5 ? 1.0 : 2.0 * (1.0 - t)), channel(t < 0.5 ? 1.0 - 2.0 * t : 0.0)};
 }
 
 std::vector<double> load_over_mean(const LayerStats& layer) {
   const auto& counts = layer.tokens_per_expert;
-  const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}));
+  const double total =
+      static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}));
   const double mean = total / static_cast<double>(std::max<std::size_t>(1, counts.size()));
   std::vector<double> ratios(counts.size(), 0.0);
   if (mean > 0)
-    for (std::size_t e = 0; e < counts.size(); ++e) ratios[e] = static_cast<double>(counts[e]) / mean;
+    for (std::size_t e = 0; e < counts.size(); ++e)
+      ratios[e] = static_cast<double>(counts[e]) / mean;
   return ratios;
 }
 
@@ -164,8 +180,10 @@ std::string trace_heatmap_svg(const TraceStats& stats) {
   const int width = left + cell * static_cast<int>(stats.shape.experts) + 20;
   const int height = top + cell * static_cast<int>(stats.layers.size()) + 40;
   std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<text x=\"{}\" y=\"18\">tokens per expert / layer mean (white 0, red >= 2)</text>\n", width, height, left);
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n"
+      "<text x=\"{}\" y=\"18\">tokens per expert / layer mean (white 0, red >= 2)</text>\n",
+      width, height, left);
   for (std::size_t r = 0; r < stats.layers.size(); ++r) {
     const auto& layer = stats.layers[r];
     const auto ratios = load_over_mean(layer);
@@ -173,12 +191,16 @@ std::string trace_heatmap_svg(const TraceStats& stats) {
     svg += fmt::format("<text x=\"4\" y=\"{}\">layer {}</text>\n", y + cell - 2, layer.layer);
     for (std::size_t e = 0; e < layer.tokens_per_expert.size(); ++e) {
       const HeatColour colour = heat_colour(ratios[e]);
-      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb({},{},{})\"><title>layer {} expert {}: {}"
-                         "</title></rect>\n", left + cell * static_cast<int>(e), y, cell, cell, colour.red, colour.green,
-                         colour.blue, layer.layer, e, layer.tokens_per_expert[e]);
+      svg += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb({},{},{})\"><title>layer "
+          "{} expert {}: {}"
+          "</title></rect>\n",
+          left + cell * static_cast<int>(e), y, cell, cell, colour.red, colour.green, colour.blue,
+          layer.layer, e, layer.tokens_per_expert[e]);
     }
   }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\">expert 0 .. {}</text>\n</svg>\n", left, height - 12, stats.shape.experts - 1);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\">expert 0 .. {}</text>\n</svg>\n", left, height - 12,
+                     stats.shape.experts - 1);
   return svg;
 }
 

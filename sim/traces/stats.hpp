@@ -20,11 +20,11 @@ struct LayerStats {
   std::int64_t layer = 0;  // the model layer (count matrices may skip layers)
   std::uint64_t tokens = 0;
   std::vector<std::uint64_t> tokens_per_expert;
-  double imbalance = 0;          // max / mean tokens per expert
-  double entropy_bits = 0;       // of the expert-load distribution
-  double entropy_normalised = 0; // entropy / log2(experts): 1 = perfectly even
-  std::vector<std::uint32_t> hottest;    // up to 5 experts, most loaded first
-  std::vector<ExpertPair> coactivated;   // up to 5 pairs; empty for count matrices
+  double imbalance = 0;                     // max / mean tokens per expert
+  double entropy_bits = 0;                  // of the expert-load distribution
+  double entropy_normalised = 0;            // entropy / log2(experts): 1 = perfectly even
+  std::vector<std::uint32_t> hottest;       // up to 5 experts, most loaded first
+  std::vector<ExpertPair> coactivated;      // up to 5 pairs; empty for count matrices
   std::vector<std::uint64_t> coactivation;  // experts × experts, row-major; empty when not recorded
 };
 

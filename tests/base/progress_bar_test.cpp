@@ -114,8 +114,9 @@ TEST(ProgressBar, InLogsWritesOneLinePerUpdateToAFile) {
   text << in.rdbuf();
   fs::remove(path);
   // 1 of 4 fills 30 * 1 / 4 = 7 of the 30 cells; 4 of 4 fills all 30.
-  EXPECT_EQ(text.str(), "measuring [" + std::string(7, '#') + std::string(23, '.') + "] 1/4 gate\n" +
-                            "measuring [" + std::string(30, '#') + "] 4/4 combine\n");
+  EXPECT_EQ(text.str(), "measuring [" + std::string(7, '#') + std::string(23, '.') +
+                            "] 1/4 gate\n" + "measuring [" + std::string(30, '#') +
+                            "] 4/4 combine\n");
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ std::string error_of(std::string_view text) {
 }
 
 TEST(StrictJson, AcceptsOrdinaryDocuments) {
-  const auto value = parse_strict_json(R"({"a": [1, 2.5, "x", null, true], "b": {"c": -3}})", "f.json");
+  const auto value =
+      parse_strict_json(R"({"a": [1, 2.5, "x", null, true], "b": {"c": -3}})", "f.json");
   EXPECT_EQ(value["a"][1], 2.5);
   EXPECT_EQ(value["b"]["c"], -3);
 }

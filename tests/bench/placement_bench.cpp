@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/routing/expert_load.hpp"
 #include "sim/placement/strategies.hpp"
+#include "sim/routing/expert_load.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -37,14 +37,16 @@ std::vector<PlacementInputs> deepseek_layers(int gpus, int redundant) {
     in.nodes = gpus / 8;
     in.redundant = redundant;
     in.groups = kGroups;
-    in.expert_load = expected_expert_load(expert_popularity(routing, kExperts, layer), kTokensPerGpu * gpus, kTopK);
+    in.expert_load = expected_expert_load(expert_popularity(routing, kExperts, layer),
+                                          kTokensPerGpu * gpus, kTopK);
     layers.push_back(std::move(in));
   }
   return layers;
 }
 
 void place_all_layers(benchmark::State& state, PlacementStrategy strategy) {
-  const auto layers = deepseek_layers(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  const auto layers =
+      deepseek_layers(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   std::vector<Placement> placements(layers.size());
   for (auto _ : state)
     for (std::size_t l = 0; l < layers.size(); ++l) {
@@ -54,15 +56,21 @@ void place_all_layers(benchmark::State& state, PlacementStrategy strategy) {
   // quality beside cost, so a faster strategy that balances worse shows it
   double worst_imbalance = 0;
   for (std::size_t l = 0; l < layers.size(); ++l)
-    worst_imbalance = std::max(worst_imbalance, placement_imbalance(placements[l], layers[l].expert_load));
+    worst_imbalance =
+        std::max(worst_imbalance, placement_imbalance(placements[l], layers[l].expert_load));
   state.counters["worst_imbalance"] = worst_imbalance;
 }
 
 void BM_PlaceEplb(benchmark::State& state) { place_all_layers(state, PlacementStrategy::Eplb); }
 void BM_PlaceLpt(benchmark::State& state) { place_all_layers(state, PlacementStrategy::Lpt); }
-void BM_PlaceTopologyAware(benchmark::State& state) { place_all_layers(state, PlacementStrategy::TopologyAware); }
+void BM_PlaceTopologyAware(benchmark::State& state) {
+  place_all_layers(state, PlacementStrategy::TopologyAware);
+}
 void deepseek_cases(benchmark::internal::Benchmark* bench) {
-  bench->ArgNames({"gpus", "redundant"})->Args({32, 32})->Args({256, 256})->Unit(benchmark::kMillisecond);
+  bench->ArgNames({"gpus", "redundant"})
+      ->Args({32, 32})
+      ->Args({256, 256})
+      ->Unit(benchmark::kMillisecond);
 }
 BENCHMARK(BM_PlaceEplb)->Apply(deepseek_cases);
 BENCHMARK(BM_PlaceLpt)->Apply(deepseek_cases);

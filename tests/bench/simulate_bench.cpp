@@ -2,8 +2,8 @@
 // 2,048 H200s (EP 64 or 256), analytic network; and the flow network on one 8-GPU node.
 #include <benchmark/benchmark.h>
 
-#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/run/simulate.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -23,7 +23,12 @@ void BM_SimulateDeepSeekPrefill(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(simulate(scenario).step_time_s);
   state.counters["gpus"] = gpus;
 }
-BENCHMARK(BM_SimulateDeepSeekPrefill)->Arg(64)->Arg(256)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SimulateDeepSeekPrefill)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_SimulateQuickstartFlow(benchmark::State& state) {
   auto scenario = load_scenario("quickstart");

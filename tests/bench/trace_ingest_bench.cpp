@@ -67,20 +67,24 @@ void BM_TraceIngestCounts(benchmark::State& state) {
   const std::string& path = trace_path();
   for (auto _ : state) {
     TraceReader reader(path);
-    std::vector<std::vector<std::uint64_t>> per_expert(kLayers, std::vector<std::uint64_t>(kExperts, 0));
+    std::vector<std::vector<std::uint64_t>> per_expert(kLayers,
+                                                       std::vector<std::uint64_t>(kExperts, 0));
     TraceBlock block;
     while (reader.next(block)) {
       auto& counts = per_expert[block.layer];
       for (const std::uint32_t expert : block.expert_ids) ++counts[expert];
     }
-    std::vector<std::vector<std::uint64_t>> per_gpu(kLayers, std::vector<std::uint64_t>(kExpertParallel, 0));
+    std::vector<std::vector<std::uint64_t>> per_gpu(kLayers,
+                                                    std::vector<std::uint64_t>(kExpertParallel, 0));
     constexpr std::uint32_t kExpertsPerGpu = kExperts / kExpertParallel;
     for (std::uint32_t l = 0; l < kLayers; ++l)
-      for (std::uint32_t e = 0; e < kExperts; ++e) per_gpu[l][e / kExpertsPerGpu] += per_expert[l][e];
+      for (std::uint32_t e = 0; e < kExperts; ++e)
+        per_gpu[l][e / kExpertsPerGpu] += per_expert[l][e];
     benchmark::DoNotOptimize(per_gpu.data());
   }
   state.SetItemsProcessed(state.iterations() * kAssignments);
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(std::filesystem::file_size(path)));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<std::int64_t>(std::filesystem::file_size(path)));
 }
 BENCHMARK(BM_TraceIngestCounts)->Unit(benchmark::kMillisecond);
 
@@ -100,7 +104,8 @@ BENCHMARK(BM_TraceStats)->Unit(benchmark::kMillisecond);
 // The two CRC-32C paths over 1 MiB (bytes/s): the tables every CPU can run, and SSE4.2's crc32.
 std::vector<std::byte> crc_input() {
   std::vector<std::byte> bytes(1 << 20);
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::byte>((i * 167 + 13) & 0xFFU);
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::byte>((i * 167 + 13) & 0xFFU);
   return bytes;
 }
 

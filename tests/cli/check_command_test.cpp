@@ -11,7 +11,8 @@ namespace {
 std::filesystem::path write_skewed_quickstart(const std::filesystem::path& dir) {
   auto text = slurp(std::string(MOESIM_SOURCE_DIR) + "/scenarios/quickstart.json");
   const std::string uniform = R"("generator": "uniform", "seed": 1)";
-  text.replace(text.find(uniform), uniform.size(), R"("generator": "zipf", "zipf_exponent": 1.0, "seed": 1)");
+  text.replace(text.find(uniform), uniform.size(),
+               R"("generator": "zipf", "zipf_exponent": 1.0, "seed": 1)");
   const auto path = dir / "skewed.json";
   std::ofstream(path) << text;
   return path;
@@ -23,8 +24,9 @@ TEST(CheckCommand, SkewedRoutingFailsTheGateAndTheOriginalPasses) {
   const auto baseline = (dir / "base" / "report.json").string();
   const auto same = run_moesim("check --scenario quickstart --baseline " + baseline);
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
-  const auto skewed = run_moesim("check --scenario " + write_skewed_quickstart(dir).string() + " --baseline " +
-                                 baseline + " --junit " + (dir / "junit.xml").string());
+  const auto skewed =
+      run_moesim("check --scenario " + write_skewed_quickstart(dir).string() + " --baseline " +
+                 baseline + " --junit " + (dir / "junit.xml").string());
   EXPECT_EQ(skewed.exit_code, 1) << skewed.out << skewed.err;
   EXPECT_NE(skewed.out.find("REGRESSION"), std::string::npos);
   const auto junit = slurp(dir / "junit.xml");
@@ -35,7 +37,9 @@ TEST(CheckCommand, SkewedRoutingFailsTheGateAndTheOriginalPasses) {
 TEST(CheckCommand, BadInputExitsTwo) {
   const auto dir = scratch_dir("check-bad");
   std::ofstream(dir / "bad.json") << "{\"schema_version\": 1}";
-  EXPECT_EQ(run_moesim("check " + (dir / "bad.json").string() + " " + (dir / "bad.json").string()).exit_code, 2);
+  EXPECT_EQ(run_moesim("check " + (dir / "bad.json").string() + " " + (dir / "bad.json").string())
+                .exit_code,
+            2);
   EXPECT_EQ(run_moesim("check only-one.json").exit_code, 2);
 }
 
@@ -43,7 +47,8 @@ TEST(CheckCommand, DifferentScenariosAreRefused) {
   const auto dir = scratch_dir("check-different");
   ASSERT_EQ(run_moesim("run quickstart -q --out " + (dir / "a").string()).exit_code, 0);
   ASSERT_EQ(run_moesim("run mixtral-train-h100x64 -q --out " + (dir / "b").string()).exit_code, 0);
-  const auto result = run_moesim("check " + (dir / "a/report.json").string() + " " + (dir / "b/report.json").string());
+  const auto result = run_moesim("check " + (dir / "a/report.json").string() + " " +
+                                 (dir / "b/report.json").string());
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("cannot be compared"), std::string::npos);
 }
@@ -53,7 +58,10 @@ TEST(CheckCommand, NothingGatedExitsFive) {
   std::ofstream(dir / "policy.json") << R"({"tolerances": {}})";
   ASSERT_EQ(run_moesim("run quickstart -q --out " + dir.string()).exit_code, 0);
   const auto report = (dir / "report.json").string();
-  EXPECT_EQ(run_moesim("check --policy " + (dir / "policy.json").string() + " " + report + " " + report).exit_code, 5);
+  EXPECT_EQ(
+      run_moesim("check --policy " + (dir / "policy.json").string() + " " + report + " " + report)
+          .exit_code,
+      5);
 }
 
 }  // namespace

@@ -25,8 +25,8 @@ inline std::string slurp(const std::filesystem::path& path) {
 
 // A scratch directory unique to the running test, removed and recreated on each call.
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("moesim-test-" + name + "-" +
-                                                             std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("moesim-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -36,8 +36,8 @@ inline CliResult run_moesim(const std::string& arguments, const std::string& scr
   const auto dir = scratch_dir(scratch + "-io");
   const auto out = dir / "stdout";
   const auto err = dir / "stderr";
-  const std::string command = std::string(MOESIM_BINARY) + " " + arguments + " >" + out.string() +
-                              " 2>" + err.string();
+  const std::string command =
+      std::string(MOESIM_BINARY) + " " + arguments + " >" + out.string() + " 2>" + err.string();
   const int status = std::system(command.c_str());
   CliResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

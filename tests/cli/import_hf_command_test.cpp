@@ -28,9 +28,7 @@ TEST(ImportHfCommand, TextSummaryShowsParameters) {
 
 TEST(ImportHfCommand, BadConfigExitsTwo) {
   const auto dir = scratch_dir("import-hf-bad");
-  {
-    std::ofstream(dir / "config.json") << R"({"hidden_size": 64})";
-  }
+  { std::ofstream(dir / "config.json") << R"({"hidden_size": 64})"; }
   const auto result = run_moesim("import-hf " + (dir / "config.json").string());
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("config.json: /vocab_size: missing required field"), std::string::npos)

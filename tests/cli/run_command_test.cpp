@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_runner.hpp"
@@ -17,11 +16,13 @@ TEST(RunCommand, QuickstartWritesTheThreeFilesAndASummary) {
   EXPECT_NE(result.out.find("measured (profile h100"), std::string::npos);
   const auto report = nlohmann::json::parse(slurp(dir / "report.json"));
   EXPECT_EQ(report["schema_version"], 1);
-  for (const char* field : {"step_time_ms", "tokens_per_s", "tokens_per_s_per_gpu",
-                            "imbalance_max_over_mean", "dropped_tokens", "drop_rate", "unrouted_tokens",
-                            "peak_memory_gib_per_gpu", "cost_per_million_tokens_usd", "profile_source"})
+  for (const char* field :
+       {"step_time_ms", "tokens_per_s", "tokens_per_s_per_gpu", "imbalance_max_over_mean",
+        "dropped_tokens", "drop_rate", "unrouted_tokens", "peak_memory_gib_per_gpu",
+        "cost_per_million_tokens_usd", "profile_source"})
     EXPECT_TRUE(report["summary"].contains(field)) << field;
-  EXPECT_EQ(report["summary"]["profile_source"], "measured");  // the shipped H100 profile has Mixtral
+  EXPECT_EQ(report["summary"]["profile_source"],
+            "measured");  // the shipped H100 profile has Mixtral
   EXPECT_GT(report["summary"]["tokens_per_s"].get<double>(), 0);
   // quickstart is Mixtral-8x7B: 32 layers, one CSV row each under the header.
   const auto csv = slurp(dir / "report.csv");
@@ -36,26 +37,34 @@ TEST(RunCommand, PerTokenTraceCountsDropsExactlyAndNeedsScoresForProbs) {
   // flagged as an estimate), and drop "probs" is refused: the trace has no scores to order by.
   const auto dir = scratch_dir("run-trace-policy");
   const auto trace = (dir / "t.mtrace").string();
-  ASSERT_EQ(run_moesim("trace gen --kind zipf --layers 2 --experts 8 --top-k 2 --tokens 2048 -o " + trace, "run-trace-policy")
-                .exit_code, 0);
+  ASSERT_EQ(
+      run_moesim("trace gen --kind zipf --layers 2 --experts 8 --top-k 2 --tokens 2048 -o " + trace,
+                 "run-trace-policy")
+          .exit_code,
+      0);
   auto scenario = [&](const std::string& drop) {
     const auto path = dir / (drop + ".json");
-    std::ofstream(path) << R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8", "profile": "roofline",
-        "policy": {"capacity_factor": 1.0, "drop": ")" << drop << R"("}})";
+    std::ofstream(path)
+        << R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8", "profile": "roofline",
+        "policy": {"capacity_factor": 1.0, "drop": ")"
+        << drop << R"("}})";
     return path.string();
   };
   const auto out = dir / "out";
-  auto result = run_moesim("run " + scenario("position") + " --trace " + trace + " --repeat-layers -q --out " + out.string(),
+  auto result = run_moesim("run " + scenario("position") + " --trace " + trace +
+                               " --repeat-layers -q --out " + out.string(),
                            "run-trace-policy");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto report = nlohmann::json::parse(slurp(out / "report.json"));
   EXPECT_GT(report["summary"]["dropped_tokens"].get<double>(), 0);
   EXPECT_GT(report["summary"]["unrouted_tokens"].get<double>(), 0);
   EXPECT_EQ(report["summary"]["unrouted_estimated"], false);
-  result = run_moesim("run " + scenario("probs") + " --trace " + trace + " --repeat-layers -q --out " + out.string(),
+  result = run_moesim("run " + scenario("probs") + " --trace " + trace +
+                          " --repeat-layers -q --out " + out.string(),
                       "run-trace-policy");
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("t.mtrace: /policy/drop: expected \"position\""), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("t.mtrace: /policy/drop: expected \"position\""), std::string::npos)
+      << result.err;
 }
 
 TEST(RunCommand, SameInputSameBytes) {
@@ -84,8 +93,10 @@ TEST(RunCommand, ProfileOptionOverridesTheScenarios) {
   const auto dir = scratch_dir("run-profile");
   const auto result = run_moesim("run quickstart -q --profile roofline --out " + dir.string());
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(nlohmann::json::parse(slurp(dir / "report.json"))["summary"]["profile_source"], "roofline");
-  const auto missing = run_moesim("run quickstart -q --profile /no/such/profile.json --out " + dir.string());
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir / "report.json"))["summary"]["profile_source"],
+            "roofline");
+  const auto missing =
+      run_moesim("run quickstart -q --profile /no/such/profile.json --out " + dir.string());
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("/no/such/profile.json"), std::string::npos) << missing.err;
 }

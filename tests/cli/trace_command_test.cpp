@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_runner.hpp"
 
@@ -11,7 +11,9 @@ namespace {
 TEST(TraceCommand, GeneratedTraceConvertsToCountsThatStatsReportExactly) {
   const auto dir = scratch_dir("trace-gen");
   const auto trace = (dir / "g.mtrace").string();
-  auto result = run_moesim("trace gen --kind zipf --layers 2 --experts 8 --top-k 2 --tokens 100 --steps 3 -o " + trace, "trace-gen");
+  auto result = run_moesim(
+      "trace gen --kind zipf --layers 2 --experts 8 --top-k 2 --tokens 100 --steps 3 -o " + trace,
+      "trace-gen");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   result = run_moesim("trace stats --json " + trace, "trace-gen");
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -25,16 +27,19 @@ TEST(TraceCommand, GeneratedTraceConvertsToCountsThatStatsReportExactly) {
   const auto counts = (dir / "c.json").string();
   ASSERT_EQ(run_moesim("trace convert " + trace + " -o " + counts, "trace-gen").exit_code, 0);
   result = run_moesim("trace stats --json " + counts, "trace-gen");
-  EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][1]["tokens_per_expert"], stats["layers"][1]["tokens_per_expert"]);
+  EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][1]["tokens_per_expert"],
+            stats["layers"][1]["tokens_per_expert"]);
 }
 
 TEST(TraceCommand, RealRoutingStatsMatchTheRecordedCounts) {
-  const std::string file = std::string(MOESIM_SOURCE_DIR) + "/../shared/data/real-routing/Mixtral-8x7B-v0.1.c4.json";
+  const std::string file =
+      std::string(MOESIM_SOURCE_DIR) + "/../shared/data/real-routing/Mixtral-8x7B-v0.1.c4.json";
   if (!std::ifstream(file)) GTEST_SKIP() << file << " is absent";
   const auto result = run_moesim("trace stats --json " + file, "trace-real");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto recorded = nlohmann::json::parse(slurp(file));
-  EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][2]["tokens_per_expert"], recorded["tokens_per_expert"][2]);
+  EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][2]["tokens_per_expert"],
+            recorded["tokens_per_expert"][2]);
 }
 
 TEST(TraceCommand, CorruptTraceExitsTwoWithTheByteOffset) {
@@ -43,24 +48,32 @@ TEST(TraceCommand, CorruptTraceExitsTwoWithTheByteOffset) {
   std::ofstream(bad) << "MOETRACE";
   const auto result = run_moesim("trace stats " + bad.string(), "trace-bad");
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("byte 0: expected a trace header (32 bytes), but the file ends at byte 8"), std::string::npos);
+  EXPECT_NE(
+      result.err.find("byte 0: expected a trace header (32 bytes), but the file ends at byte 8"),
+      std::string::npos);
 }
 
 TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
   const auto dir = scratch_dir("trace-heatmap");
   const auto trace = (dir / "g.mtrace").string();
-  const auto gen = run_moesim("trace gen --layers 2 --experts 8 --top-k 2 --tokens 50 -o " + trace, "trace-heatmap");
+  const auto gen = run_moesim("trace gen --layers 2 --experts 8 --top-k 2 --tokens 50 -o " + trace,
+                              "trace-heatmap");
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   const auto svg = dir / "h.svg", png = dir / "h.png";
-  auto result = run_moesim("trace stats " + trace + " --heatmap " + svg.string() + " --json", "trace-heatmap");
+  auto result = run_moesim("trace stats " + trace + " --heatmap " + svg.string() + " --json",
+                           "trace-heatmap");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0U);
-  result = run_moesim("trace stats " + trace + " --heatmap " + png.string() + " --json", "trace-heatmap");
+  result = run_moesim("trace stats " + trace + " --heatmap " + png.string() + " --json",
+                      "trace-heatmap");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(slurp(png).substr(0, 8), "\x89PNG\r\n\x1a\n");  // the PNG signature
-  result = run_moesim("trace stats " + trace + " --heatmap " + (dir / "h.jpg").string(), "trace-heatmap");
+  result = run_moesim("trace stats " + trace + " --heatmap " + (dir / "h.jpg").string(),
+                      "trace-heatmap");
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("expected a .svg or .png file name, got extension '.jpg'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("expected a .svg or .png file name, got extension '.jpg'"),
+            std::string::npos)
+      << result.err;
 }
 
 TEST(PlaceCommand, EplbImprovesOnContiguousForSkewedLoad) {
@@ -68,7 +81,8 @@ TEST(PlaceCommand, EplbImprovesOnContiguousForSkewedLoad) {
   const auto counts = dir / "c.json";
   // loads 7, 5, 4, 2 on 2 GPUs: contiguous 12 | 6 = 4/3 imbalance; LPT 9 | 9 = 1
   std::ofstream(counts) << R"({"top_k": 1, "tokens_per_expert": [[7, 5, 4, 2]]})";
-  const auto result = run_moesim("place --strategy lpt --gpus 2 --json " + counts.string(), "place");
+  const auto result =
+      run_moesim("place --strategy lpt --gpus 2 --json " + counts.string(), "place");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto out = nlohmann::json::parse(result.out);
   EXPECT_DOUBLE_EQ(out["imbalance_before"].get<double>(), 4.0 / 3.0);
@@ -85,7 +99,9 @@ TEST(PlaceCommand, LeastLoadedReplicaChoiceLevelsTheGpus) {
   // GPU 1 up to 4 first, then splits the last 2 evenly: 5 | 5, imbalance 1.
   std::ofstream(counts) << R"({"top_k": 1, "tokens_per_expert": [[6, 4, 0]]})";
   std::ofstream(file) << R"({"gpus": [[0, 1], [0, 2]]})";
-  const std::string base = "place --strategy explicit --gpus 2 --redundant 1 --json --placement-file " + file.string() + " ";
+  const std::string base =
+      "place --strategy explicit --gpus 2 --redundant 1 --json --placement-file " + file.string() +
+      " ";
   auto result = run_moesim(base + counts.string(), "place-rr");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(result.out)["imbalance_after"].get<double>(), 1.4);
@@ -94,7 +110,8 @@ TEST(PlaceCommand, LeastLoadedReplicaChoiceLevelsTheGpus) {
   const auto out = nlohmann::json::parse(result.out);
   EXPECT_DOUBLE_EQ(out["imbalance_after"].get<double>(), 1.0);
   EXPECT_EQ(out["gpu_load_after"], (std::vector<double>{5, 5}));
-  EXPECT_EQ(run_moesim(base + "--replica-choice nearest " + counts.string(), "place-bad").exit_code, 2);
+  EXPECT_EQ(run_moesim(base + "--replica-choice nearest " + counts.string(), "place-bad").exit_code,
+            2);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/traces/import.hpp"
 #include "base/config_error.hpp"
+#include "sim/traces/import.hpp"
 
 namespace {
 
@@ -19,7 +19,8 @@ void expand_rows(const moesim::sim::CountMatrix& counts, std::uint32_t top_k) {
   for (std::uint32_t row = 0; row < counts.tokens_per_expert.size(); ++row) {
     if (counts.tokens_per_expert[row].size() != counts.experts) __builtin_trap();
     std::uint64_t choices = 0;
-    for (const auto count : counts.tokens_per_expert[row]) choices += std::min(count, kMaxExpandedChoices);
+    for (const auto count : counts.tokens_per_expert[row])
+      choices += std::min(count, kMaxExpandedChoices);
     if (choices >= kMaxExpandedChoices) continue;
     try {
       const auto block = moesim::sim::tokens_from_counts(counts, row, top_k, "fuzz");

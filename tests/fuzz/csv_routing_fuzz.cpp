@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/traces/import.hpp"
 #include "base/config_error.hpp"
+#include "sim/traces/import.hpp"
 
 namespace {
 constexpr std::uint64_t kMaxExpandedChoices = 1U << 22;
@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     options.top_k = (data[0] >> 4) & 0x07U;  // 0 = refused for count matrices
   }
   try {
-    auto source = moesim::sim::open_csv_routing("fuzz.csv", size > 0 ? text.substr(1) : text, options);
+    auto source =
+        moesim::sim::open_csv_routing("fuzz.csv", size > 0 ? text.substr(1) : text, options);
     const auto shape = source->shape();
     if (const auto* counts = source->counts()) {
       // a count matrix's rows become tokens in memory: a huge (valid) count is a memory limit, not

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "sim/traces/import.hpp"
 #include "base/config_error.hpp"
+#include "sim/traces/import.hpp"
 
 namespace {
 
@@ -35,7 +35,8 @@ void write_npy(const std::filesystem::path& path, int tokens, int top_k) {
 }
 
 std::filesystem::path scratch_dir() {
-  const auto dir = std::filesystem::temp_directory_path() / ("moesim-manifest-fuzz-" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("moesim-manifest-fuzz-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   write_npy(dir / "a.npy", 3, 2);
   write_npy(dir / "b.npy", 2, 2);

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sim/cost/measured_profile.hpp"
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
+#include "sim/cost/measured_profile.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

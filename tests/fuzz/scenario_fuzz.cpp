@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/config_error.hpp"
 #include "sim/cost/memory_model.hpp"
 #include "sim/spec/scenario.hpp"
-#include "base/config_error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

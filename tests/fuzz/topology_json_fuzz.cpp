@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "topology/bandwidth_queries.hpp"
 #include "base/config_error.hpp"
+#include "topology/bandwidth_queries.hpp"
 #include "topology/routes.hpp"
 #include "topology/topology_json.hpp"
 

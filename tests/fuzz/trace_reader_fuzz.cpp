@@ -9,7 +9,8 @@
 #include "sim/traces/reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/tmp/moesim-trace-fuzz-" + std::to_string(::getpid()) + ".mtrace";
+  static const std::string path =
+      "/tmp/moesim-trace-fuzz-" + std::to_string(::getpid()) + ".mtrace";
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

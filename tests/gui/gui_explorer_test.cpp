@@ -8,6 +8,7 @@
 #include <QTest>
 #include <algorithm>
 
+#include "base/config_error.hpp"
 #include "gui/explorer_document.hpp"
 #include "gui/main_window.hpp"
 #include "gui/placement_model.hpp"
@@ -17,7 +18,6 @@
 #include "gui/timeline_widget.hpp"
 #include "gui_test_scenarios.hpp"
 #include "sim/run/simulate.hpp"
-#include "base/config_error.hpp"
 
 namespace moesim::gui {
 namespace {

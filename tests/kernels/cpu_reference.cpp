@@ -7,8 +7,8 @@
 
 namespace moesim::kernels::testing {
 
-GatingResult reference_gating(const std::vector<float>& logits, int tokens,
-                              const GatingParams& p, const std::vector<float>& bias) {
+GatingResult reference_gating(const std::vector<float>& logits, int tokens, const GatingParams& p,
+                              const std::vector<float>& bias) {
   GatingResult result;
   const int experts = p.experts;
   result.ids.resize(static_cast<std::size_t>(tokens) * p.top_k);
@@ -30,7 +30,8 @@ GatingResult reference_gating(const std::vector<float>& logits, int tokens,
         select[e] = score[e] + (bias.empty() ? 0.0 : bias[e]);
       }
     }
-    std::copy(select.begin(), select.end(), result.selection.begin() + static_cast<long>(t) * experts);
+    std::copy(select.begin(), select.end(),
+              result.selection.begin() + static_cast<long>(t) * experts);
     if (p.groups > 1) {
       const int per_group = experts / p.groups;
       std::vector<double> group_score(p.groups);
@@ -38,8 +39,8 @@ GatingResult reference_gating(const std::vector<float>& logits, int tokens,
         std::vector<double> members(select.begin() + g * per_group,
                                     select.begin() + (g + 1) * per_group);
         std::sort(members.rbegin(), members.rend());
-        group_score[g] = p.mode == GatingMode::Sigmoid && per_group > 1 ? members[0] + members[1]
-                                                                       : members[0];
+        group_score[g] =
+            p.mode == GatingMode::Sigmoid && per_group > 1 ? members[0] + members[1] : members[0];
       }
       std::vector<int> order(p.groups);
       std::iota(order.begin(), order.end(), 0);
@@ -52,7 +53,8 @@ GatingResult reference_gating(const std::vector<float>& logits, int tokens,
     }
     std::vector<int> order(experts);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return select[a] > select[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return select[a] > select[b]; });
     double sum = 0;
     for (int k = 0; k < p.top_k; ++k) sum += score[order[k]];
     for (int k = 0; k < p.top_k; ++k) {

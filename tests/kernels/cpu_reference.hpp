@@ -7,9 +7,9 @@
 namespace moesim::kernels::testing {
 
 struct GatingResult {
-  std::vector<int> ids;          // [tokens, top_k]
-  std::vector<double> weights;   // [tokens, top_k]
-  std::vector<double> selection; // [tokens, experts]: the score the choice was made on
+  std::vector<int> ids;           // [tokens, top_k]
+  std::vector<double> weights;    // [tokens, top_k]
+  std::vector<double> selection;  // [tokens, experts]: the score the choice was made on
 };
 
 // bias: host [experts] or empty.

@@ -20,8 +20,8 @@ inline bool gpu_present() {
   return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
 }
 
-#define MOESIM_REQUIRE_GPU()                                    \
-  do {                                                          \
+#define MOESIM_REQUIRE_GPU()                                                          \
+  do {                                                                                \
     if (!::moesim::kernels::testing::gpu_present()) GTEST_SKIP() << "no CUDA device"; \
   } while (0)
 
@@ -36,8 +36,8 @@ template <typename T>
 DeviceBuffer<T> to_device(const std::vector<T>& host) {
   DeviceBuffer<T> device(host.size());
   if (!host.empty())
-    MOESIM_CUDA_CHECK(cudaMemcpy(device.data(), host.data(), sizeof(T) * host.size(),
-                                 cudaMemcpyHostToDevice));
+    MOESIM_CUDA_CHECK(
+        cudaMemcpy(device.data(), host.data(), sizeof(T) * host.size(), cudaMemcpyHostToDevice));
   return device;
 }
 
@@ -50,7 +50,8 @@ std::vector<T> to_host(const T* device, std::size_t count) {
   return host;
 }
 
-inline std::vector<__nv_bfloat16> random_bf16(std::size_t count, float scale, std::mt19937_64& rng) {
+inline std::vector<__nv_bfloat16> random_bf16(std::size_t count, float scale,
+                                              std::mt19937_64& rng) {
   std::uniform_real_distribution<float> dist(-scale, scale);
   std::vector<__nv_bfloat16> out(count);
   for (auto& v : out) v = __float2bfloat16(dist(rng));

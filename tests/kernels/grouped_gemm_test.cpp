@@ -50,8 +50,7 @@ void check_grouped_gemm(const std::vector<int>& rows_per_expert, int n, int k, G
     ref.insert(ref.end(), part.begin(), part.end());
     first += rows;
   }
-  EXPECT_LT(testing::relative_error(got, ref), testing::kBf16Tolerance)
-      << gemm_method_name(method);
+  EXPECT_LT(testing::relative_error(got, ref), testing::kBf16Tolerance) << gemm_method_name(method);
 }
 
 TEST(GroupedGemm, LoopMatchesCpuWithIdleAndSkewedExperts) {

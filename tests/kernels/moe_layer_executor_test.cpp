@@ -43,28 +43,34 @@ void check_layer(GemmMethod method, bool skewed) {
     }
   }
   layer.set_routing(ids, weights, tokens);
-  launch_fill_nan_bf16(layer.mutable_output(), static_cast<long long>(tokens) * hidden, stream.get());
+  launch_fill_nan_bf16(layer.mutable_output(), static_cast<long long>(tokens) * hidden,
+                       stream.get());
   const MoePhaseTimes times = layer.run();
   EXPECT_GT(times.layer_ms, 0.0);
 
-  const auto x = testing::to_double(testing::to_host(layer.input(), static_cast<std::size_t>(tokens) * hidden));
-  const auto up = testing::to_double(
-      testing::to_host(layer.experts().gate_up_weights(), static_cast<std::size_t>(experts) * 2 * ffn * hidden));
-  const auto down = testing::to_double(
-      testing::to_host(layer.experts().down_weights(), static_cast<std::size_t>(experts) * hidden * ffn));
-  const auto got = testing::to_double(testing::to_host(layer.output(), static_cast<std::size_t>(tokens) * hidden));
+  const auto x = testing::to_double(
+      testing::to_host(layer.input(), static_cast<std::size_t>(tokens) * hidden));
+  const auto up = testing::to_double(testing::to_host(
+      layer.experts().gate_up_weights(), static_cast<std::size_t>(experts) * 2 * ffn * hidden));
+  const auto down = testing::to_double(testing::to_host(
+      layer.experts().down_weights(), static_cast<std::size_t>(experts) * hidden * ffn));
+  const auto got = testing::to_double(
+      testing::to_host(layer.output(), static_cast<std::size_t>(tokens) * hidden));
   std::vector<double> ref(static_cast<std::size_t>(tokens) * hidden, 0.0);
   for (int t = 0; t < tokens; ++t) {
-    const std::vector<double> row(x.begin() + static_cast<long>(t) * hidden, x.begin() + static_cast<long>(t + 1) * hidden);
+    const std::vector<double> row(x.begin() + static_cast<long>(t) * hidden,
+                                  x.begin() + static_cast<long>(t + 1) * hidden);
     for (int k = 0; k < top_k; ++k) {
       const int e = ids[t * top_k + k];
       const std::vector<double> w_up(up.begin() + static_cast<long>(e) * 2 * ffn * hidden,
                                      up.begin() + static_cast<long>(e + 1) * 2 * ffn * hidden);
       const std::vector<double> w_down(down.begin() + static_cast<long>(e) * hidden * ffn,
                                        down.begin() + static_cast<long>(e + 1) * hidden * ffn);
-      const auto h = testing::reference_swiglu(testing::reference_matmul_nt(row, w_up, 1, 2 * ffn, hidden), 1, ffn);
+      const auto h = testing::reference_swiglu(
+          testing::reference_matmul_nt(row, w_up, 1, 2 * ffn, hidden), 1, ffn);
       const auto y = testing::reference_matmul_nt(h, w_down, 1, hidden, ffn);
-      for (int j = 0; j < hidden; ++j) ref[static_cast<std::size_t>(t) * hidden + j] += weights[t * top_k + k] * y[j];
+      for (int j = 0; j < hidden; ++j)
+        ref[static_cast<std::size_t>(t) * hidden + j] += weights[t * top_k + k] * y[j];
     }
   }
   EXPECT_LT(testing::relative_error(got, ref), testing::kBf16Tolerance);

@@ -51,9 +51,13 @@ void check_permute(const std::vector<int>& ids, int tokens, int top_k, int exper
   for (int i = 0; i < entries; ++i) {
     const void* token_row = x.data() + static_cast<std::size_t>(i / top_k) * hidden;
     ASSERT_EQ(std::memcmp(got_permuted.data() + static_cast<std::size_t>(ref_dest[i]) * hidden,
-                          token_row, row_bytes), 0) << "permuted row of entry " << i;
-    ASSERT_EQ(std::memcmp(got_back.data() + static_cast<std::size_t>(i) * hidden, token_row,
-                          row_bytes), 0) << "unpermuted entry " << i;
+                          token_row, row_bytes),
+              0)
+        << "permuted row of entry " << i;
+    ASSERT_EQ(
+        std::memcmp(got_back.data() + static_cast<std::size_t>(i) * hidden, token_row, row_bytes),
+        0)
+        << "unpermuted entry " << i;
   }
 }
 

@@ -54,7 +54,8 @@ TEST(WeightedCombine, MatchesCpuForScatteredRows) {
     for (int s = 0; s < top_k; ++s)
       for (int h = 0; h < hidden; ++h)
         ref[static_cast<std::size_t>(t) * hidden + h] +=
-            weights[t * top_k + s] * values[static_cast<std::size_t>(dest[t * top_k + s]) * hidden + h];
+            weights[t * top_k + s] *
+            values[static_cast<std::size_t>(dest[t * top_k + s]) * hidden + h];
   EXPECT_LT(testing::relative_error(got, ref), testing::kBf16Tolerance);
 }
 

@@ -29,7 +29,7 @@ void check_gating(const GatingParams& base, int tokens, bool with_bias) {
   const std::size_t entries = static_cast<std::size_t>(tokens) * params.top_k;
   DeviceBuffer<int> ids(entries);
   DeviceBuffer<float> weights(entries);
-  MOESIM_CUDA_CHECK(cudaMemset(ids.data(), 0xff, entries * sizeof(int)));       // poison: -1
+  MOESIM_CUDA_CHECK(cudaMemset(ids.data(), 0xff, entries * sizeof(int)));        // poison: -1
   MOESIM_CUDA_CHECK(cudaMemset(weights.data(), 0xff, entries * sizeof(float)));  // poison: NaN
   launch_topk_gating(device_logits.data(), tokens, params, ids.data(), weights.data(), nullptr);
   const auto got_ids = testing::to_host(ids.data(), entries);

@@ -81,13 +81,14 @@ nlohmann::json ep_case() {
   nlohmann::json phases = nlohmann::json::object();
   // Rank medians 100 and 150, 200 and 250, ... in the table's order, so each column is easy to
   // spot; the layer's slowest-rank median is 700.
-  const char* names[] = {"gate_permute", "count_exchange", "dispatch", "experts", "combine",
-                         "unpermute"};
+  const char* names[] = {"gate_permute", "count_exchange", "dispatch",
+                         "experts",      "combine",        "unpermute"};
   for (int i = 0; i < 6; ++i)
     phases[names[i]] = {{"rank_median_us", {100.0 * (i + 1), 100.0 * (i + 1) + 50}}};
   phases["layer"] = {{"median_us", 700.0}};
   return {{"model", "mixtral-8x7b"}, {"batch", "decode"}, {"tokens_per_rank", 96},
-          {"routing", "uniform"}, {"ep", 2}, {"gemm_method", "grouped"}, {"phases", phases}};
+          {"routing", "uniform"},    {"ep", 2},           {"gemm_method", "grouped"},
+          {"phases", phases}};
 }
 
 TEST(EpMarkdown, OneRowPerCaseWithEachRanksPhasesInMilliseconds) {
@@ -103,7 +104,8 @@ TEST(EpMarkdown, OneRowPerCaseWithEachRanksPhasesInMilliseconds) {
 
 TEST(ExecutorTimings, CarriesBothEpSizesAndProvenance) {
   const nlohmann::json ep1 = {{"cases", nlohmann::json::array({{{"ep", 1}}})}, {"summary", {}}};
-  const auto doc = executor_timings({{"gpu_name", "NVIDIA H200"}}, ep1, nlohmann::json::array({ep_case()}));
+  const auto doc =
+      executor_timings({{"gpu_name", "NVIDIA H200"}}, ep1, nlohmann::json::array({ep_case()}));
   EXPECT_EQ(doc["kind"], "moesim-executor-timings");
   EXPECT_EQ(doc["ep1"].size(), 1u);
   EXPECT_EQ(doc["ep"][0]["ep"], 2);

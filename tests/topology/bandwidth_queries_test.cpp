@@ -10,8 +10,8 @@ namespace moesim::topology {
 namespace {
 
 TEST(BisectionBandwidth, TwoToOneOversubscribedFatTreeOf32NodesHalvesAcrossRails) {
-  const auto graph = build_cluster(cluster_params("hgx-h200", 32, "", FabricKind::InfinibandFatTree,
-                                                  2.0));
+  const auto graph =
+      build_cluster(cluster_params("hgx-h200", 32, "", FabricKind::InfinibandFatTree, 2.0));
   // 32 nodes fill one leaf per rail (32 downlinks of 50 GB/s each). At 2:1 each leaf has
   // 32 x 50 / 2 = 800 GB/s of uplinks.
   // Split by nodes (16 | 16): both halves hang off the same 8 leaves, so the cut is the NICs of
@@ -61,8 +61,8 @@ TEST(FabricBottleneck, UniformAllToAllOnFourH200NodesIsTheNicRail) {
 }
 
 TEST(FabricBottleneck, TwoToOneOversubscriptionMovesItToTheSpineUplinks) {
-  const auto graph = build_cluster(cluster_params("hgx-h200", 4, "", FabricKind::InfinibandFatTree,
-                                                  2.0));
+  const auto graph =
+      build_cluster(cluster_params("hgx-h200", 4, "", FabricKind::InfinibandFatTree, 2.0));
   Router router(graph);
   std::vector<int> ranks(32);
   std::iota(ranks.begin(), ranks.end(), 0);
@@ -80,8 +80,8 @@ TEST(FabricBottleneck, InjectionBandwidthOfAnH200Gpu) {
   const auto graph = build_cluster(cluster_params("hgx-h200", 4));
   Router router(graph);
   const auto injection = injection_bandwidth(router, 0);
-  EXPECT_DOUBLE_EQ(injection.scale_up, 450e9);   // its NVLink to the NVSwitch
-  EXPECT_DOUBLE_EQ(injection.scale_out, 50e9);   // min(PCIe 64 GB/s, NIC 50 GB/s)
+  EXPECT_DOUBLE_EQ(injection.scale_up, 450e9);  // its NVLink to the NVSwitch
+  EXPECT_DOUBLE_EQ(injection.scale_out, 50e9);  // min(PCIe 64 GB/s, NIC 50 GB/s)
 }
 
 }  // namespace

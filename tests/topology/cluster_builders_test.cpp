@@ -94,7 +94,8 @@ TEST(TopologyBuilders, UnknownSystemSuggestsTheClosestName) {
     cluster_params("hgx-h20", 1);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_EQ(error.problems()[0].message, "unknown system \"hgx-h20\" (did you mean \"hgx-h200\"?)");
+    EXPECT_EQ(error.problems()[0].message,
+              "unknown system \"hgx-h20\" (did you mean \"hgx-h200\"?)");
   }
 }
 

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "topology/cluster_builders.hpp"
 #include "base/config_error.hpp"
+#include "topology/cluster_builders.hpp"
 #include "topology/routes.hpp"
 
 namespace moesim::topology {
@@ -21,7 +21,8 @@ std::string pair_topology(const std::string& links =
              "vertices": [{"id": "g0", "kind": "gpu", "node": 0},
                           {"id": "g1", "kind": "gpu", "node": 0},
                           {"id": "sw", "kind": "nvswitch", "domain": 0}],
-             "links": )" + links + "}";
+             "links": )" +
+         links + "}";
 }
 
 std::vector<Problem> problems_of(const std::string& text) {
@@ -41,9 +42,9 @@ TEST(TopologyJson, ReadsVerticesAndDuplexLinks) {
   EXPECT_EQ(graph.link_count(), 4u);  // 2 duplex cables x 2 directions
   Router router(graph);
   const auto route = router.route(0, 1);
-  EXPECT_EQ(route.hops(), 2);                       // g0 -> sw -> g1
-  EXPECT_DOUBLE_EQ(route.bottleneck(), 450e9);      // 450 GB/s in the file
-  EXPECT_DOUBLE_EQ(route.latency(), 2 * 0.5e-6);    // two links of 0.5 us
+  EXPECT_EQ(route.hops(), 2);                     // g0 -> sw -> g1
+  EXPECT_DOUBLE_EQ(route.bottleneck(), 450e9);    // 450 GB/s in the file
+  EXPECT_DOUBLE_EQ(route.latency(), 2 * 0.5e-6);  // two links of 0.5 us
 }
 
 TEST(TopologyJson, DanglingLinkEndNamesTheMissingVertex) {
@@ -129,7 +130,8 @@ TEST(TopologyJson, ErrorTextNamesFilePathAndProblem) {
                    "pair.json");
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_EQ(std::string(error.what()), "pair.json: /links/0/to: link end names no vertex: \"nope\"");
+    EXPECT_EQ(std::string(error.what()),
+              "pair.json: /links/0/to: link end names no vertex: \"nope\"");
   }
 }
 

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "sim/spec/builtin_scenarios.hpp"
+#include "base/config_error.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/run/simulate.hpp"
-#include "base/config_error.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::sim {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <numeric>
 
-#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/run/simulate.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::sim {
 namespace {

@@ -53,7 +53,8 @@ TEST(Placement, RedundantSlotsReplicateTheHottestWhereTheyFit) {
 
 TEST(Placement, UnevenExpertCountsSpreadByAtMostOne) {
   // 128 experts over 72 GPUs: 56 GPUs hold 2 and 16 hold 1 before redundancy.
-  const auto p = make_placement({PlacementStrategy::Contiguous, 0, {}}, 128, 72, std::vector<double>(128, 1.0));
+  const auto p = make_placement({PlacementStrategy::Contiguous, 0, {}}, 128, 72,
+                                std::vector<double>(128, 1.0));
   int twos = 0, ones = 0;
   for (const auto& slots : p.slots) (slots.size() == 2 ? twos : ones) += 1;
   EXPECT_EQ(twos, 56);

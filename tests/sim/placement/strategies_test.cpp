@@ -1,9 +1,10 @@
+#include "sim/placement/strategies.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "sim/placement/strategies.hpp"
 #include "base/config_error.hpp"
 
 namespace moesim::sim {
@@ -14,7 +15,9 @@ TEST(PlacementStrategies, LptBalancesWhatContiguousCannot) {
   // 12 / 9 = 4/3. LPT, heaviest first to the lighter GPU: 7 -> g0, 5 -> g1, 4 -> g1 (5 < 7),
   // 2 -> g0: 9 and 9, imbalance 1.
   PlacementInputs in{.experts = 4, .gpus = 2, .expert_load = {7, 5, 4, 2}};
-  EXPECT_DOUBLE_EQ(placement_imbalance(place_experts(PlacementStrategy::Contiguous, in), in.expert_load), 4.0 / 3.0);
+  EXPECT_DOUBLE_EQ(
+      placement_imbalance(place_experts(PlacementStrategy::Contiguous, in), in.expert_load),
+      4.0 / 3.0);
   const auto lpt = place_experts(PlacementStrategy::Lpt, in);
   EXPECT_EQ(lpt.slots, (std::vector<std::vector<int>>{{0, 3}, {1, 2}}));
   EXPECT_DOUBLE_EQ(placement_imbalance(lpt, in.expert_load), 1.0);
@@ -24,7 +27,8 @@ TEST(PlacementStrategies, BalancedPackingAndReplicationFollowEplb) {
   // weights 12, 2, 12, 6 into 2 packs of 2: 12 (g0) -> p0, 12 (g2) -> p1, 6 (g3) -> p0 (tie, lower
   // index), 2 (g1) -> p1.
   EXPECT_EQ(balanced_packing({12, 2, 12, 6}, 2), (std::vector<int>{0, 1, 1, 0}));
-  // loads 10, 2, 3, 3 and 2 extra replicas: 10/1 is the max, then 10/2 = 5 still beats 3: counts 3,1,1,1.
+  // loads 10, 2, 3, 3 and 2 extra replicas: 10/1 is the max, then 10/2 = 5 still beats 3: counts
+  // 3,1,1,1.
   EXPECT_EQ(replicate_experts({10, 2, 3, 3}, 2), (std::vector<int>{3, 1, 1, 1}));
 }
 
@@ -39,37 +43,49 @@ TEST(PlacementStrategies, HierarchicalEplbWorkedByHand) {
   // Node 1, 2 extra: e4 (6 -> 3), then e5 (6 -> 3): items 3,3 (e4), 3,3 (e5), 1 (e2), 1 (e3):
   //   e4 -> g2, e4 -> g3, e5 -> g2, e5 -> g3, e2 -> g2, e3 -> g3: both 7.
   // Total 32, mean 8, max 9.33 = 28/3: imbalance 28/3 / 8 = 7/6.
-  PlacementInputs in{.experts = 8, .gpus = 4, .nodes = 2, .redundant = 4,
-                     .expert_load = {10, 2, 1, 1, 6, 6, 3, 3}, .groups = 4};
+  PlacementInputs in{.experts = 8,
+                     .gpus = 4,
+                     .nodes = 2,
+                     .redundant = 4,
+                     .expert_load = {10, 2, 1, 1, 6, 6, 3, 3},
+                     .groups = 4};
   const auto placement = place_experts(PlacementStrategy::Eplb, in);
-  EXPECT_EQ(placement.slots, (std::vector<std::vector<int>>{{0, 0, 1}, {0, 6, 7}, {4, 5, 2}, {4, 5, 3}}));
+  EXPECT_EQ(placement.slots,
+            (std::vector<std::vector<int>>{{0, 0, 1}, {0, 6, 7}, {4, 5, 2}, {4, 5, 3}}));
   EXPECT_NEAR(placement_imbalance(placement, in.expert_load), 7.0 / 6.0, 1e-12);
   EXPECT_EQ(placement.replicas[0], (std::vector<int>{0, 0, 1}));
 }
 
 TEST(PlacementStrategies, GlobalEplbWhenGroupsDoNotDivideNodes) {
   // 3 groups cannot split over 2 nodes: global replication + packing, same as LPT with replicas.
-  PlacementInputs in{.experts = 6, .gpus = 2, .nodes = 2, .expert_load = {6, 5, 4, 3, 2, 1}, .groups = 3};
+  PlacementInputs in{
+      .experts = 6, .gpus = 2, .nodes = 2, .expert_load = {6, 5, 4, 3, 2, 1}, .groups = 3};
   const auto eplb = place_experts(PlacementStrategy::Eplb, in);
   EXPECT_EQ(eplb.slots, place_experts(PlacementStrategy::Lpt, in).slots);
 }
 
 TEST(PlacementStrategies, TopologyAwareKeepsCoActivatedExpertsOnOneNode) {
   // 4 experts, 2 nodes x 1 GPU. Experts 0 and 3 are always chosen together, as are 1 and 2; equal
-  // loads. Expert 0 goes first (to node 0); expert 1 has no affinity with it: lightest node, node 1;
-  // expert 2 pairs with 1 (node 1), expert 3 with 0 (node 0).
+  // loads. Expert 0 goes first (to node 0); expert 1 has no affinity with it: lightest node, node
+  // 1; expert 2 pairs with 1 (node 1), expert 3 with 0 (node 0).
   std::vector<double> coactivation(16, 0.0);
   coactivation[0 * 4 + 3] = 100;
   coactivation[1 * 4 + 2] = 100;
-  PlacementInputs in{.experts = 4, .gpus = 2, .nodes = 2, .expert_load = {1, 1, 1, 1}, .coactivation = coactivation};
+  PlacementInputs in{.experts = 4,
+                     .gpus = 2,
+                     .nodes = 2,
+                     .expert_load = {1, 1, 1, 1},
+                     .coactivation = coactivation};
   const auto placement = place_experts(PlacementStrategy::TopologyAware, in);
   EXPECT_EQ(placement.slots, (std::vector<std::vector<int>>{{0, 3}, {1, 2}}));
 }
 
 TEST(PlacementStrategies, ExplicitFilesAreValidated) {
-  const auto path = std::filesystem::temp_directory_path() / ("moesim-placement-" + std::to_string(::getpid()) + ".json");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("moesim-placement-" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << R"({"gpus": [[0, 1], [2, 2]]})";
-  PlacementInputs in{.experts = 4, .gpus = 2, .expert_load = {1, 1, 1, 1}, .placement_file = path.string()};
+  PlacementInputs in{
+      .experts = 4, .gpus = 2, .expert_load = {1, 1, 1, 1}, .placement_file = path.string()};
   try {
     place_experts(PlacementStrategy::Explicit, in);
     FAIL() << "expected ConfigError";

@@ -10,7 +10,10 @@ namespace {
 nlohmann::json report(const char* scenario, double tokens_per_s, double drop_rate, int schema = 1) {
   return {{"schema_version", schema},
           {"scenario", scenario},
-          {"summary", {{"tokens_per_s", tokens_per_s}, {"drop_rate", drop_rate}, {"cost_per_million_tokens_usd", nullptr}}}};
+          {"summary",
+           {{"tokens_per_s", tokens_per_s},
+            {"drop_rate", drop_rate},
+            {"cost_per_million_tokens_usd", nullptr}}}};
 }
 
 TEST(Tolerance, ParsesSignAmountAndPercent) {
@@ -38,14 +41,17 @@ TEST(Check, RelativeFallBeyondToleranceIsARegression) {
   EXPECT_TRUE(compare_reports(report("s", 1000, 0), "a", report("s", 960, 0), "b", t).regressed());
   EXPECT_FALSE(compare_reports(report("s", 1000, 0), "a", report("s", 980, 0), "b", t).regressed());
   // A rise is never a regression for a "-" tolerance.
-  EXPECT_FALSE(compare_reports(report("s", 1000, 0), "a", report("s", 2000, 0), "b", t).regressed());
+  EXPECT_FALSE(
+      compare_reports(report("s", 1000, 0), "a", report("s", 2000, 0), "b", t).regressed());
 }
 
 TEST(Check, AbsoluteRiseBeyondToleranceIsARegression) {
   // drop_rate 0.010 -> 0.012 rises by 0.002 > 0.001; 0.010 -> 0.0105 by 0.0005 <= 0.001.
   const std::vector<Tolerance> t{parse_fail_on("drop_rate:+0.001")};
-  EXPECT_TRUE(compare_reports(report("s", 1, 0.010), "a", report("s", 1, 0.012), "b", t).regressed());
-  EXPECT_FALSE(compare_reports(report("s", 1, 0.010), "a", report("s", 1, 0.0105), "b", t).regressed());
+  EXPECT_TRUE(
+      compare_reports(report("s", 1, 0.010), "a", report("s", 1, 0.012), "b", t).regressed());
+  EXPECT_FALSE(
+      compare_reports(report("s", 1, 0.010), "a", report("s", 1, 0.0105), "b", t).regressed());
 }
 
 TEST(Check, NullMetricsAreSkippedNotCompared) {
@@ -61,14 +67,16 @@ TEST(Check, DifferentScenariosOrSchemasAreRefused) {
 TEST(Check, DefaultPolicyLoadsAndGatesThroughput) {
   const auto policy = load_check_policy("");
   bool has_throughput = false;
-  for (const auto& t : policy) has_throughput = has_throughput || (t.metric == "tokens_per_s" && t.bad_direction == -1);
+  for (const auto& t : policy)
+    has_throughput = has_throughput || (t.metric == "tokens_per_s" && t.bad_direction == -1);
   EXPECT_TRUE(has_throughput);
 }
 
 TEST(Check, AnnotationsListTheWorstFirstAndAtMostTheLimit) {
   // tokens_per_s falls 50% against a 3% limit (16.7 limits); drop_rate rises 0.002 against 0.001
   // (2 limits): tokens_per_s comes first, and a limit of 1 leaves a notice for the other.
-  const std::vector<Tolerance> t{parse_fail_on("tokens_per_s:-3%"), parse_fail_on("drop_rate:+0.001")};
+  const std::vector<Tolerance> t{parse_fail_on("tokens_per_s:-3%"),
+                                 parse_fail_on("drop_rate:+0.001")};
   const auto result = compare_reports(report("s", 1000, 0.0), "a", report("s", 500, 0.002), "b", t);
   const auto text = check_github_annotations(result, 1);
   EXPECT_EQ(text.find("::error title=moesim check: tokens_per_s regressed"), 0u);

@@ -10,12 +10,14 @@ namespace moesim::sim {
 namespace {
 
 // Events of one GPU whose name ends with `suffix`.
-std::vector<nlohmann::json> events(const nlohmann::json& timeline, int pid, const std::string& suffix) {
+std::vector<nlohmann::json> events(const nlohmann::json& timeline, int pid,
+                                   const std::string& suffix) {
   std::vector<nlohmann::json> found;
   for (const auto& e : timeline["traceEvents"])
     if (e["ph"] == "X" && e["pid"] == pid) {
       const auto name = e["name"].get<std::string>();
-      if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
         found.push_back(e);
     }
   return found;
@@ -53,7 +55,8 @@ TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
   const auto mb0_dispatch = events(timeline, 0, "L3 mb0 dispatch");
   EXPECT_DOUBLE_EQ(mb1_start, mb0_dispatch[0]["ts"].get<double>());
   const auto mb0_experts = events(timeline, 0, "L3 mb0 experts");
-  EXPECT_GE(mb0_experts[0]["ts"].get<double>(), mb0_dispatch[0]["ts"].get<double>() + mb0_dispatch[0]["dur"].get<double>());
+  EXPECT_GE(mb0_experts[0]["ts"].get<double>(),
+            mb0_dispatch[0]["ts"].get<double>() + mb0_dispatch[0]["dur"].get<double>());
   bool has_counter = false;
   for (const auto& e : timeline["traceEvents"]) has_counter = has_counter || e["ph"] == "C";
   EXPECT_TRUE(has_counter);
@@ -89,8 +92,11 @@ TEST(Report, DropsAndUnroutedTokensReachJsonCsvAndSummary) {
   EXPECT_NE(csv.find(",dropped_tokens,unrouted_tokens\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",3.0,1.0\n"), std::string::npos) << csv;  // layer 1's last two columns
   const auto text = report_summary_text(r);
-  EXPECT_NE(text.find("most at expert 2 (3 over all layers) and EP rank 1 (3 per GPU)"), std::string::npos) << text;
-  EXPECT_NE(text.find("unrouted  1 tokens (0.5000% of tokens into MoE layers"), std::string::npos) << text;
+  EXPECT_NE(text.find("most at expert 2 (3 over all layers) and EP rank 1 (3 per GPU)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("unrouted  1 tokens (0.5000% of tokens into MoE layers"), std::string::npos)
+      << text;
 }
 
 }  // namespace

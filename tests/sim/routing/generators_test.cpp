@@ -1,9 +1,9 @@
+#include "sim/routing/generators.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include "sim/routing/generators.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -20,8 +20,16 @@ std::vector<double> counts(GeneratorSpec spec, std::uint32_t layer) {
 }
 
 TEST(RoutingGenerators, SameSeedGivesTheSameRoutingAndAnotherSeedDoesNot) {
-  GeneratorSpec spec{.kind = TraceGeneratorKind::Zipf, .layers = 2, .experts = 16, .top_k = 4, .tokens = 64, .steps = 3,
-                     .drift = 0.5, .burst_probability = 0.5, .layer_correlation = 0.3, .seed = 7};
+  GeneratorSpec spec{.kind = TraceGeneratorKind::Zipf,
+                     .layers = 2,
+                     .experts = 16,
+                     .top_k = 4,
+                     .tokens = 64,
+                     .steps = 3,
+                     .drift = 0.5,
+                     .burst_probability = 0.5,
+                     .layer_correlation = 0.3,
+                     .seed = 7};
   TraceGenerator a(spec), b(spec);
   spec.seed = 8;
   TraceGenerator c(spec);
@@ -42,11 +50,16 @@ TEST(RoutingGenerators, SameSeedGivesTheSameRoutingAndAnotherSeedDoesNot) {
 TEST(RoutingGenerators, TopKIsWithoutReplacementEvenUnderHeavySkew) {
   // Zipf s = 8 over 8 experts: rank 0 has weight 1, rank 1 only 2^-8, so repeats are the norm and
   // the sampler must skip them (falling back to Gumbel-top-k when rejections pile up).
-  TraceGenerator generator({.kind = TraceGeneratorKind::Zipf, .experts = 8, .top_k = 8, .tokens = 50, .zipf_exponent = 8});
+  TraceGenerator generator({.kind = TraceGeneratorKind::Zipf,
+                            .experts = 8,
+                            .top_k = 8,
+                            .tokens = 50,
+                            .zipf_exponent = 8});
   TraceBlock block;
   ASSERT_TRUE(generator.next(block));
   for (std::uint32_t t = 0; t < block.tokens; ++t) {
-    std::vector<std::uint32_t> ids(block.expert_ids.begin() + t * 8, block.expert_ids.begin() + (t + 1) * 8);
+    std::vector<std::uint32_t> ids(block.expert_ids.begin() + t * 8,
+                                   block.expert_ids.begin() + (t + 1) * 8);
     std::sort(ids.begin(), ids.end());
     EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
   }
@@ -60,19 +73,24 @@ TEST(RoutingGenerators, UniformSpreadsLoadEvenly) {
 }
 
 TEST(RoutingGenerators, ZipfHottestExpertMatchesTheHarmonicShare) {
-  // s = 1, 4 experts, top-1: weights 1, 1/2, 1/3, 1/4 sum to 25/12, so the hottest takes 12/25 = 0.48
-  // of 100,000 tokens = 48,000 (binomial sigma ~ 158; 1,000 is > 6 sigma).
-  const auto per_expert = counts({.kind = TraceGeneratorKind::Zipf, .experts = 4, .top_k = 1, .tokens = 100000}, 0);
+  // s = 1, 4 experts, top-1: weights 1, 1/2, 1/3, 1/4 sum to 25/12, so the hottest takes 12/25 =
+  // 0.48 of 100,000 tokens = 48,000 (binomial sigma ~ 158; 1,000 is > 6 sigma).
+  const auto per_expert =
+      counts({.kind = TraceGeneratorKind::Zipf, .experts = 4, .top_k = 1, .tokens = 100000}, 0);
   EXPECT_NEAR(*std::max_element(per_expert.begin(), per_expert.end()), 48000, 1000);
   // and the coldest 3/25 = 0.12 -> 12,000
   EXPECT_NEAR(*std::min_element(per_expert.begin(), per_expert.end()), 12000, 1000);
 }
 
 TEST(RoutingGenerators, GroupLimitedKeepsEachTokenInsideItsGroups) {
-  // 8 experts in 4 groups of 2, topk_group 1, top-2: both choices come from one group, i.e. the pair
-  // is {2g, 2g+1}.
-  TraceGenerator generator({.kind = TraceGeneratorKind::GroupLimited, .experts = 8, .top_k = 2, .tokens = 500, .n_group = 4,
-                              .topk_group = 1});
+  // 8 experts in 4 groups of 2, topk_group 1, top-2: both choices come from one group, i.e. the
+  // pair is {2g, 2g+1}.
+  TraceGenerator generator({.kind = TraceGeneratorKind::GroupLimited,
+                            .experts = 8,
+                            .top_k = 2,
+                            .tokens = 500,
+                            .n_group = 4,
+                            .topk_group = 1});
   TraceBlock block;
   ASSERT_TRUE(generator.next(block));
   for (std::uint32_t t = 0; t < block.tokens; ++t)
@@ -82,7 +100,12 @@ TEST(RoutingGenerators, GroupLimitedKeepsEachTokenInsideItsGroups) {
 TEST(RoutingGenerators, FullLayerCorrelationCarriesLoadAcrossLayersByRank) {
   // With correlation 1 every layer-1 token maps its layer-0 choices rank for rank, so layer 1's
   // sorted per-expert counts equal layer 0's.
-  GeneratorSpec spec{.kind = TraceGeneratorKind::Zipf, .layers = 2, .experts = 16, .top_k = 2, .tokens = 2000, .layer_correlation = 1};
+  GeneratorSpec spec{.kind = TraceGeneratorKind::Zipf,
+                     .layers = 2,
+                     .experts = 16,
+                     .top_k = 2,
+                     .tokens = 2000,
+                     .layer_correlation = 1};
   auto layer0 = counts(spec, 0);
   auto layer1 = counts(spec, 1);
   std::sort(layer0.begin(), layer0.end());
@@ -93,7 +116,12 @@ TEST(RoutingGenerators, FullLayerCorrelationCarriesLoadAcrossLayersByRank) {
 TEST(RoutingGenerators, DriftMovesTheHotExpert) {
   // drift 1 swaps experts/2 = 32 random rank pairs per step: after 20 steps the rank-0 expert of
   // step 0 is, with overwhelming probability, no longer rank 0.
-  TraceGenerator generator({.kind = TraceGeneratorKind::Zipf, .experts = 64, .top_k = 1, .tokens = 1, .steps = 20, .drift = 1});
+  TraceGenerator generator({.kind = TraceGeneratorKind::Zipf,
+                            .experts = 64,
+                            .top_k = 1,
+                            .tokens = 1,
+                            .steps = 20,
+                            .drift = 1});
   const auto first = generator.layer_weights(0);
   TraceBlock block;
   for (int i = 0; i < 19; ++i) generator.next(block);
@@ -102,7 +130,8 @@ TEST(RoutingGenerators, DriftMovesTheHotExpert) {
 
 TEST(RoutingGenerators, InvalidSpecsListEveryProblem) {
   try {
-    TraceGenerator generator({.kind = TraceGeneratorKind::GroupLimited, .experts = 10, .top_k = 0, .n_group = 3});
+    TraceGenerator generator(
+        {.kind = TraceGeneratorKind::GroupLimited, .experts = 10, .top_k = 0, .n_group = 3});
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
     // top_k 0 and n_group 3 (not a divisor of 10): two problems

@@ -4,9 +4,9 @@
 
 #include <numeric>
 
-#include "sim/run/simulate.hpp"
 #include "base/config_error.hpp"
 #include "sim/report/report.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::sim {
 namespace {

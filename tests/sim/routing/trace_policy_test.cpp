@@ -1,10 +1,9 @@
 #include "sim/routing/trace_policy.hpp"
-#include "sim/run/simulate.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sim/run/simulate.hpp"
 #include "base/config_error.hpp"
+#include "sim/run/simulate.hpp"
 
 namespace moesim::sim {
 namespace {

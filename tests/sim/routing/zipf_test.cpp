@@ -17,10 +17,10 @@ TEST(Zipf, RankingIsAPermutationFixedBySeedAndLayer) {
   std::sort(sorted.begin(), sorted.end());
   std::vector<std::uint32_t> every(64);
   std::iota(every.begin(), every.end(), 0U);
-  EXPECT_EQ(sorted, every);                        // each rank once
-  EXPECT_EQ(ranks, zipf_ranking(7, 3, 64));        // same seed and layer: same ranking
-  EXPECT_NE(ranks, zipf_ranking(7, 4, 64));        // another layer shuffles anew
-  EXPECT_NE(ranks, zipf_ranking(8, 3, 64));        // and so does another seed
+  EXPECT_EQ(sorted, every);                  // each rank once
+  EXPECT_EQ(ranks, zipf_ranking(7, 3, 64));  // same seed and layer: same ranking
+  EXPECT_NE(ranks, zipf_ranking(7, 4, 64));  // another layer shuffles anew
+  EXPECT_NE(ranks, zipf_ranking(8, 3, 64));  // and so does another seed
 }
 
 TEST(Zipf, WeightFallsAsAPowerOfTheRank) {
@@ -33,8 +33,13 @@ TEST(Zipf, WeightFallsAsAPowerOfTheRank) {
 // same seed make the same expert hot in every layer, with weights in the same proportions.
 TEST(Zipf, ScenarioPopularityAndTraceGeneratorAgree) {
   const RoutingSpec routing{PopularityKind::Zipf, 1.3, 11};
-  TraceGenerator generator({.kind = TraceGeneratorKind::Zipf, .layers = 3, .experts = 16,
-                            .top_k = 2, .tokens = 8, .zipf_exponent = 1.3, .seed = 11});
+  TraceGenerator generator({.kind = TraceGeneratorKind::Zipf,
+                            .layers = 3,
+                            .experts = 16,
+                            .top_k = 2,
+                            .tokens = 8,
+                            .zipf_exponent = 1.3,
+                            .seed = 11});
   for (int layer = 0; layer < 3; ++layer) {
     const auto popularity = expert_popularity(routing, 16, layer);
     const auto& weights = generator.layer_weights(static_cast<std::uint32_t>(layer));

@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/spec/builtin_scenarios.hpp"
-#include "sim/cost/measured_profile.hpp"
-#include "sim/spec/model_presets.hpp"
-
 #include <cmath>
+
 #include "base/config_error.hpp"
+#include "sim/cost/measured_profile.hpp"
 #include "sim/report/report.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/spec/model_presets.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -131,7 +131,8 @@ TEST(SimulateOverrides, MovingAnExpertOntoABusyGpuDoublesItsGemmTime) {
     p.replicas[1] = {0};
   }
   const auto report = simulate(s, {}, SimulationOverrides{{}, placements, {}});
-  EXPECT_NEAR(report.layers[0].phases.experts, 2 * 2.0 * 176160768.0 * 8192 / (0.6 * 989e12), 1e-12);
+  EXPECT_NEAR(report.layers[0].phases.experts, 2 * 2.0 * 176160768.0 * 8192 / (0.6 * 989e12),
+              1e-12);
   EXPECT_DOUBLE_EQ(report.imbalance, 2.0);  // GPU 0 carries 2/8 of the tokens: 2x the mean
 }
 
@@ -160,8 +161,10 @@ TEST(SimulateProfile, QuickstartUsesTheMeasuredH100Profile) {
   // quickstart runs on H100s with profile "auto", and the built-in h100 profile measured Mixtral.
   const auto report = simulate(load_scenario("quickstart"));
   EXPECT_EQ(report.profile_source, "measured");
-  // Measured curves, not the roofline: the experts phase differs from 2 x 176M x 8192 / (0.6 x 989T).
-  EXPECT_GT(std::fabs(report.layers[0].phases.experts - 2.0 * 176160768.0 * 8192 / (0.6 * 989e12)), 1e-5);
+  // Measured curves, not the roofline: the experts phase differs from 2 x 176M x 8192 / (0.6 x
+  // 989T).
+  EXPECT_GT(std::fabs(report.layers[0].phases.experts - 2.0 * 176160768.0 * 8192 / (0.6 * 989e12)),
+            1e-5);
 }
 
 TEST(SimulateProfile, MeasuredExpertTimeInterpolatesTheProfileCurve) {

@@ -38,7 +38,8 @@ TEST(ClusterPresets, NameCountsTheGpusItBuilds) {
 TEST(ClusterPresets, FabricIsOneOfTheKnownKindsAndOversubscriptionIsAtLeastOne) {
   for (const auto& cluster : cluster_presets()) {
     SCOPED_TRACE(cluster.name);
-    EXPECT_NE(choice_name(cluster.fabric), "?");  // a name in the table, so `list clusters` prints it
+    EXPECT_NE(choice_name(cluster.fabric),
+              "?");  // a name in the table, so `list clusters` prints it
     EXPECT_GE(cluster.oversubscription, 1.0);
     EXPECT_FALSE(cluster.description.empty());
   }

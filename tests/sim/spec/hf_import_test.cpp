@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/spec/model_presets.hpp"
 #include "base/config_error.hpp"
+#include "sim/spec/model_presets.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -70,7 +70,8 @@ TEST(HfImport, DbrxReadsFfnConfig) {
 }
 
 TEST(HfImport, SwitchCCountsEncoderAndDecoderBlocks) {
-  // 15 + 15 blocks, all sparse; 2048 ReLU experts of 2 x 2048 x 6144 = 25.2M: 1.55T, published 1.571T.
+  // 15 + 15 blocks, all sparse; 2048 ReLU experts of 2 x 2048 x 6144 = 25.2M: 1.55T,
+  // published 1.571T.
   const auto m = import_hf_config_file(fixture("switch-c-2048"));
   EXPECT_EQ(m.layers, 30);
   EXPECT_EQ(m.moe_layers, 30);
@@ -81,9 +82,9 @@ TEST(HfImport, SwitchCCountsEncoderAndDecoderBlocks) {
 
 TEST(HfImport, EveryFixtureMatchesItsPreset) {
   // The presets and the importer count parameters the same way: each fixture lands on its preset.
-  for (const char* name : {"deepseek-v3", "kimi-k2", "mixtral-8x7b", "mixtral-8x22b", "qwen3-30b-a3b",
-                           "qwen3-235b-a22b", "gpt-oss-120b", "llama-4-maverick", "olmoe-1b-7b", "dbrx",
-                           "switch-c-2048"}) {
+  for (const char* name : {"deepseek-v3", "kimi-k2", "mixtral-8x7b", "mixtral-8x22b",
+                           "qwen3-30b-a3b", "qwen3-235b-a22b", "gpt-oss-120b", "llama-4-maverick",
+                           "olmoe-1b-7b", "dbrx", "switch-c-2048"}) {
     const auto imported = import_hf_config_file(fixture(name));
     const auto* preset = find_model(name);
     ASSERT_NE(preset, nullptr) << name;

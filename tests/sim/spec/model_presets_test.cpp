@@ -6,9 +6,9 @@ namespace moesim::sim {
 namespace {
 
 TEST(ModelPresets, EveryNamedModelExists) {
-  for (const char* name : {"deepseek-v3", "kimi-k2", "mixtral-8x7b", "mixtral-8x22b", "qwen3-30b-a3b",
-                           "qwen3-235b-a22b", "gpt-oss-120b", "llama-4-maverick", "olmoe-1b-7b",
-                           "dbrx", "switch-c-2048", "gshard-600b"})
+  for (const char* name : {"deepseek-v3", "kimi-k2", "mixtral-8x7b", "mixtral-8x22b",
+                           "qwen3-30b-a3b", "qwen3-235b-a22b", "gpt-oss-120b", "llama-4-maverick",
+                           "olmoe-1b-7b", "dbrx", "switch-c-2048", "gshard-600b"})
     EXPECT_NE(find_model(name), nullptr) << name;
 }
 

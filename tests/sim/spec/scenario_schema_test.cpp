@@ -26,7 +26,8 @@ Json read_json(const std::string& path) {
 }
 
 const Json& schema_document() {
-  static const Json kSchema = read_json(std::string(MOESIM_SOURCE_DIR) + "/docs/scenario.schema.json");
+  static const Json kSchema =
+      read_json(std::string(MOESIM_SOURCE_DIR) + "/docs/scenario.schema.json");
   return kSchema;
 }
 
@@ -38,7 +39,8 @@ const Json& section_schema(std::string_view section) {
   std::size_t start = 1;
   while (start <= path.size() && !path.empty()) {
     const auto end = path.find('/', start);
-    const std::string key = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const std::string key =
+        path.substr(start, end == std::string::npos ? std::string::npos : end - start);
     node = &(*node)["properties"][key];
     if (node->contains("oneOf")) node = &(*node)["oneOf"][1];
     if (end == std::string::npos) break;
@@ -77,11 +79,13 @@ TEST(ScenarioSchema, BuiltinScenariosAreValidUnderTheSchema) {
 }
 
 TEST(ScenarioSchema, MalformedFilesAreRejectedByTheSchemaToo) {
-  for (const char* file : {"nodes-negative.json", "unknown-field.json", "bad-overlap.json", "bad-date.json",
-                           "wrong-schema-version.json", "missing-model.json", "many-problems.json",
-                           "not-an-object.json", "inline-model-missing-fields.json"}) {
+  for (const char* file :
+       {"nodes-negative.json", "unknown-field.json", "bad-overlap.json", "bad-date.json",
+        "wrong-schema-version.json", "missing-model.json", "many-problems.json",
+        "not-an-object.json", "inline-model-missing-fields.json"}) {
     SCOPED_TRACE(file);
-    EXPECT_FALSE(schema_accepts(read_json(std::string(MOESIM_SOURCE_DIR) + "/tests/data/scenarios/bad/" + file)));
+    EXPECT_FALSE(schema_accepts(
+        read_json(std::string(MOESIM_SOURCE_DIR) + "/tests/data/scenarios/bad/" + file)));
   }
 }
 

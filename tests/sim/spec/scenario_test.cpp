@@ -5,15 +5,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "sim/spec/builtin_scenarios.hpp"
-#include "sim/cost/memory_model.hpp"
 #include "base/config_error.hpp"
+#include "sim/cost/memory_model.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 
 namespace moesim::sim {
 namespace {
 
 std::string read_bad(const std::string& name) {
-  std::ifstream in(std::string(MOESIM_SOURCE_DIR) + "/tests/data/scenarios/bad/" + name, std::ios::binary);
+  std::ifstream in(std::string(MOESIM_SOURCE_DIR) + "/tests/data/scenarios/bad/" + name,
+                   std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -43,62 +44,91 @@ TEST_P(MalformedScenario, GetsItsExactMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Corpus, MalformedScenario,
     ::testing::Values(
-        BadCase{"nodes-negative.json", "nodes-negative.json: /cluster/nodes: expected an integer in [1, 1000000], got -2"},
-        BadCase{"unknown-field.json", "unknown-field.json: /worklaod: unknown field; did you mean \"workload\"?"},
-        BadCase{"unknown-model.json",
-                "unknown-model.json: /model: unknown model \"mixtrl-8x7b\" (did you mean \"mixtral-8x7b\"?); "
-                "expected one of: deepseek-v3, kimi-k2, mixtral-8x7b, mixtral-8x22b, qwen3-30b-a3b, "
-                "qwen3-235b-a22b, gpt-oss-120b, llama-4-maverick, olmoe-1b-7b, dbrx, switch-c-2048, gshard-600b"},
-        BadCase{"duplicate-key.json", "duplicate-key.json: /model: duplicate key (each field may appear once)"},
+        BadCase{"nodes-negative.json",
+                "nodes-negative.json: /cluster/nodes: expected an integer in [1, 1000000], got -2"},
+        BadCase{"unknown-field.json",
+                "unknown-field.json: /worklaod: unknown field; did you mean \"workload\"?"},
+        BadCase{
+            "unknown-model.json",
+            "unknown-model.json: /model: unknown model \"mixtrl-8x7b\" (did you mean "
+            "\"mixtral-8x7b\"?); "
+            "expected one of: deepseek-v3, kimi-k2, mixtral-8x7b, mixtral-8x22b, qwen3-30b-a3b, "
+            "qwen3-235b-a22b, gpt-oss-120b, llama-4-maverick, olmoe-1b-7b, dbrx, switch-c-2048, "
+            "gshard-600b"},
+        BadCase{"duplicate-key.json",
+                "duplicate-key.json: /model: duplicate key (each field may appear once)"},
         // The second {...} starts at byte 68, after the 68-byte first object and a space.
         BadCase{"trailing-data.json",
-                "trailing-data.json: byte 68: invalid JSON: line 1, column 69: syntax error while parsing "
+                "trailing-data.json: byte 68: invalid JSON: line 1, column 69: syntax error while "
+                "parsing "
                 "value - unexpected '{'; expected end of input"},
         BadCase{"invalid-utf8.json",
-                "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while parsing value - "
+                "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while "
+                "parsing value - "
                 "invalid string: ill-formed UTF-8 byte; last read: '\"caf\xe9\"'"},
         BadCase{"nan.json",
-                "nan.json: byte 98: invalid JSON: line 1, column 99: syntax error while parsing value - "
+                "nan.json: byte 98: invalid JSON: line 1, column 99: syntax error while parsing "
+                "value - "
                 "invalid literal; last read: '\"capacity_factor\": N'"},
-        BadCase{"huge-number.json", "huge-number.json: byte 102: invalid JSON: number overflow parsing '1e999'"},
-        BadCase{"wrong-schema-version.json", "wrong-schema-version.json: /schema_version: expected 1, got 2"},
-        BadCase{"missing-model.json", "missing-model.json: /model: missing required field (expected a value)"},
+        BadCase{"huge-number.json",
+                "huge-number.json: byte 102: invalid JSON: number overflow parsing '1e999'"},
+        BadCase{"wrong-schema-version.json",
+                "wrong-schema-version.json: /schema_version: expected 1, got 2"},
+        BadCase{"missing-model.json",
+                "missing-model.json: /model: missing required field (expected a value)"},
         BadCase{"bad-ep.json",
-                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the cluster's 8 GPUs, got 3\n"
-                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the 8 expert slots (8 experts "
+                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the cluster's 8 "
+                "GPUs, got 3\n"
+                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the 8 expert "
+                "slots (8 experts "
                 "+ 0 redundant), got 3"},
         BadCase{"hierarchical-partial-domain.json",
-                "hierarchical-partial-domain.json: /network/dispatch: hierarchical dispatch needs whole scale-up "
+                "hierarchical-partial-domain.json: /network/dispatch: hierarchical dispatch needs "
+                "whole scale-up "
                 "domains: EP 12 is not a multiple of 8"},
-        BadCase{"bad-overlap.json",
-                "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
-                "\"two-micro-batch\", got \"two-microbatch\" (did you mean \"two-micro-batch\"?)"},
-        BadCase{"bad-date.json", "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
+        BadCase{
+            "bad-overlap.json",
+            "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
+            "\"two-micro-batch\", got \"two-microbatch\" (did you mean \"two-micro-batch\"?)"},
+        BadCase{"bad-date.json",
+                "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
         BadCase{"many-problems.json",
                 "many-problems.json: /model/top_k: expected an integer >= 1, got 0\n"
                 "many-problems.json: /cluster/nodes: expected an integer in [1, 1000000], got 0\n"
-                "many-problems.json: /workload/kind: expected one of \"training\", \"prefill\", \"decode\", got \"serve\"\n"
-                "many-problems.json: /workload/tokens_per_gpu: expected an integer in [1, 16777216], got 1.5"},
+                "many-problems.json: /workload/kind: expected one of \"training\", \"prefill\", "
+                "\"decode\", got \"serve\"\n"
+                "many-problems.json: /workload/tokens_per_gpu: expected an integer in [1, "
+                "16777216], got 1.5"},
         BadCase{"not-an-object.json", "not-an-object.json: /: expected an object, got an array"},
         BadCase{"empty.json",
-                "empty.json: byte 0: invalid JSON: line 1, column 1: syntax error while parsing value - "
+                "empty.json: byte 0: invalid JSON: line 1, column 1: syntax error while parsing "
+                "value - "
                 "unexpected end of input; expected '[', '{', or a literal"},
         BadCase{"inline-model-missing-fields.json",
-                "inline-model-missing-fields.json: /model/moe_layers: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/hidden: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/experts: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/top_k: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/expert_ffn: missing required field (expected an integer >= 1)"},
+                "inline-model-missing-fields.json: /model/moe_layers: missing required field "
+                "(expected an integer >= 1)\n"
+                "inline-model-missing-fields.json: /model/hidden: missing required field (expected "
+                "an integer >= 1)\n"
+                "inline-model-missing-fields.json: /model/experts: missing required field "
+                "(expected an integer >= 1)\n"
+                "inline-model-missing-fields.json: /model/top_k: missing required field (expected "
+                "an integer >= 1)\n"
+                "inline-model-missing-fields.json: /model/expert_ffn: missing required field "
+                "(expected an integer >= 1)"},
         BadCase{"no-fabric.json",
-                "no-fabric.json: /cluster/fabric: expected a scale-out fabric for 4 nodes of hgx-h100 (one "
+                "no-fabric.json: /cluster/fabric: expected a scale-out fabric for 4 nodes of "
+                "hgx-h100 (one "
                 "scale-up domain holds 8 GPUs), got \"none\""},
         BadCase{"deep-nesting.json",
-                "deep-nesting.json: /0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0...: nesting deeper than 128 levels"},
+                "deep-nesting.json: /0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0...: nesting "
+                "deeper than 128 levels"},
         // DeepSeek-V3 on 8 H100s: 256/8 = 32 experts x 58 layers x 44.0M x 2 bytes = 163 GiB of
         // experts alone, over the 74.5 GiB (80e9 bytes) an H100 holds.
         BadCase{"does-not-fit.json",
-                "does-not-fit.json: /cluster/device: the scenario does not fit: it needs 184.9 GiB per GPU "
-                "(weights 184.1, optimizer 0.0, KV cache 0.3, activations 0.5) but a h100-sxm has 74.5 GiB; "
+                "does-not-fit.json: /cluster/device: the scenario does not fit: it needs 184.9 GiB "
+                "per GPU "
+                "(weights 184.1, optimizer 0.0, KV cache 0.3, activations 0.5) but a h100-sxm has "
+                "74.5 GiB; "
                 "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu"}),
     [](const auto& test_info) {
       std::string name;
@@ -116,8 +146,10 @@ TEST(Scenario, EveryBuiltinParsesAndFits) {
 }
 
 TEST(Scenario, PresetOverridesApply) {
-  const auto s = parse_scenario(R"({"schema_version": 1, "model": {"preset": "mixtral-8x7b", "top_k": 1},
-      "cluster": {"preset": "h100x64", "oversubscription": 2}})", "o.json");
+  const auto s =
+      parse_scenario(R"({"schema_version": 1, "model": {"preset": "mixtral-8x7b", "top_k": 1},
+      "cluster": {"preset": "h100x64", "oversubscription": 2}})",
+                     "o.json");
   EXPECT_EQ(s.model.top_k, 1);
   EXPECT_EQ(s.model.experts, 8);
   EXPECT_EQ(s.cluster.nodes, 8);
@@ -131,14 +163,17 @@ TEST(Scenario, GshardDefaultsToItsCapacityFactorUnlessNullGiven) {
       R"({"schema_version": 1, "model": "gshard-600b", "cluster": "h200x256"})", "g.json");
   EXPECT_DOUBLE_EQ(with_default.policy.capacity_factor, 1.0);
   const auto dropless = parse_scenario(R"({"schema_version": 1, "model": "gshard-600b",
-      "cluster": "h200x256", "policy": {"capacity_factor": null}})", "g.json");
+      "cluster": "h200x256", "policy": {"capacity_factor": null}})",
+                                       "g.json");
   EXPECT_DOUBLE_EQ(dropless.policy.capacity_factor, 0.0);
 }
 
 std::string policy_error(const std::string& policy) {
   try {
-    parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8", "policy": )" + policy + "}",
-                   "p.json");
+    parse_scenario(
+        R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8", "policy": )" +
+            policy + "}",
+        "p.json");
   } catch (const ConfigError& error) {
     return error.what();
   }
@@ -146,30 +181,41 @@ std::string policy_error(const std::string& policy) {
 }
 
 TEST(Scenario, PolicyReadsMinCapacityRoutingAndTutelDynamicCapacity) {
-  const auto s = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
-      "policy": {"capacity_factor": 1.25, "min_capacity": 4, "drop": "position"}})", "p.json");
+  const auto s =
+      parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+      "policy": {"capacity_factor": 1.25, "min_capacity": 4, "drop": "position"}})",
+                     "p.json");
   EXPECT_EQ(s.policy.min_capacity, 4);
   EXPECT_EQ(s.policy.drop, DropPolicy::Position);
   EXPECT_EQ(s.policy.routing, RoutingMode::TokenChoice);
   // Tutel writes its dynamic capacity as factor 0 with padding: both are accepted.
-  const auto tutel = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
-      "policy": {"capacity_factor": 0, "pad_to_capacity": true}})", "p.json");
+  const auto tutel =
+      parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+      "policy": {"capacity_factor": 0, "pad_to_capacity": true}})",
+                     "p.json");
   EXPECT_DOUBLE_EQ(tutel.policy.capacity_factor, 0);
   EXPECT_TRUE(tutel.policy.pad_to_capacity);
-  const auto ec = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
-      "policy": {"routing": "expert-choice"}})", "p.json");
+  const auto ec =
+      parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+      "policy": {"routing": "expert-choice"}})",
+                     "p.json");
   EXPECT_EQ(ec.policy.routing, RoutingMode::ExpertChoice);
 }
 
 TEST(Scenario, PolicyContradictionsAreErrorsWithTheirPath) {
   EXPECT_EQ(policy_error(R"({"min_capacity": 4})"),
-            "p.json: /policy/min_capacity: expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
+            "p.json: /policy/min_capacity: expected a capacity_factor for min_capacity to floor "
+            "(dropless has no capacity)");
   EXPECT_EQ(policy_error(R"({"routing": "expert-choice", "drop": "probs"})"),
-            "p.json: /policy/drop: expected only with routing \"token-choice\" (under \"expert-choice\" every expert "
+            "p.json: /policy/drop: expected only with routing \"token-choice\" (under "
+            "\"expert-choice\" every expert "
             "takes exactly its capacity: nothing overflows)");
-  EXPECT_NE(policy_error(R"({"routing": "expert"})").find("p.json: /policy/routing: expected one of"), std::string::npos)
+  EXPECT_NE(
+      policy_error(R"({"routing": "expert"})").find("p.json: /policy/routing: expected one of"),
+      std::string::npos)
       << policy_error(R"({"routing": "expert"})");
-  EXPECT_NE(policy_error(R"({"min_capacity": -1, "capacity_factor": 1})").find("/policy/min_capacity: expected an integer"),
+  EXPECT_NE(policy_error(R"({"min_capacity": -1, "capacity_factor": 1})")
+                .find("/policy/min_capacity: expected an integer"),
             std::string::npos);
 }
 

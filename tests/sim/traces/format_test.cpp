@@ -16,7 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() / ("moesim-trace-format-" + std::to_string(::getpid()) + "-" + name);
+  return fs::temp_directory_path() /
+         ("moesim-trace-format-" + std::to_string(::getpid()) + "-" + name);
 }
 
 std::vector<std::byte> read_all(const fs::path& path) {
@@ -29,7 +30,8 @@ std::vector<std::byte> read_all(const fs::path& path) {
 
 void write_all(const fs::path& path, const std::vector<std::byte>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // Layout of the sample: header 32 bytes; 4 blocks of 28 + 3 tokens x 2 choices x (1 id byte + 2
@@ -108,11 +110,13 @@ TEST(TraceFormat, Crc32cHardwareAndPortablePathsAgree) {
   // Every length 0..70 at every alignment 0..7 covers the 8-byte loop, the byte tail and
   // unaligned starts; chaining from a non-zero CRC covers the seed's inversion.
   std::vector<std::byte> bytes(80);
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::byte>((i * 167 + 13) & 0xFFU);
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::byte>((i * 167 + 13) & 0xFFU);
   for (std::size_t start = 0; start < 8; ++start)
     for (std::size_t length = 0; length <= 70; ++length) {  // start + 70 < 80 bytes
       const auto span = std::span<const std::byte>(bytes).subspan(start, length);
-      ASSERT_EQ(crc32c_hardware(span), crc32c_portable(span)) << "start " << start << " length " << length;
+      ASSERT_EQ(crc32c_hardware(span), crc32c_portable(span))
+          << "start " << start << " length " << length;
       ASSERT_EQ(crc32c_hardware(span, 0xDEADBEEFU), crc32c_portable(span, 0xDEADBEEFU));
     }
 }
@@ -222,24 +226,27 @@ TEST(TraceFormat, SeekJumpsToAStepThroughTheIndex) {
 }
 
 TEST(TraceFormat, ShortFileReportsTheMissingHeader) {
-  EXPECT_EQ(read_error(truncated("short", 10)),
-            fmt::format("{}: byte 0: expected a trace header (32 bytes), but the file ends at byte 10",
-                        temp_path("short").string()));
+  EXPECT_EQ(
+      read_error(truncated("short", 10)),
+      fmt::format("{}: byte 0: expected a trace header (32 bytes), but the file ends at byte 10",
+                  temp_path("short").string()));
 }
 
 TEST(TraceFormat, CorruptHeaderFieldsAreNamedByOffset) {
   const auto magic = corrupt("magic", 0, std::byte{'X'});
-  EXPECT_EQ(read_error(magic), magic.string() + ": byte 0: expected magic \"MOETRACE\", got 0x584f455452414345");
+  EXPECT_EQ(read_error(magic),
+            magic.string() + ": byte 0: expected magic \"MOETRACE\", got 0x584f455452414345");
   const auto version = corrupt("version", 8, std::byte{2});
   EXPECT_EQ(read_error(version), version.string() + ": byte 8: expected version 1, got 2");
   // layers 2 -> 3 leaves the stored CRC stale.
   const auto layers = corrupt("layers", 12, std::byte{3});
   auto header = read_all(layers);
   header.resize(28);
-  EXPECT_EQ(read_error(layers),
-            fmt::format("{}: byte 28: header checksum mismatch: stored 0x{:08x}, computed 0x{:08x}",
-                        layers.string(), crc32c(std::span(read_all(write_sample("clean")).data(), 28)),
-                        crc32c(header)));
+  EXPECT_EQ(
+      read_error(layers),
+      fmt::format("{}: byte 28: header checksum mismatch: stored 0x{:08x}, computed 0x{:08x}",
+                  layers.string(), crc32c(std::span(read_all(write_sample("clean")).data(), 28)),
+                  crc32c(header)));
 }
 
 TEST(TraceFormat, FlippedPayloadByteFailsTheBlockChecksum) {
@@ -248,9 +255,11 @@ TEST(TraceFormat, FlippedPayloadByteFailsTheBlockChecksum) {
   const auto bytes = read_all(path);
   std::uint32_t computed = crc32c(std::span(bytes).subspan(32, 24));
   computed = crc32c(std::span(bytes).subspan(60, 18), computed);
-  EXPECT_EQ(read_error(path),
-            fmt::format("{}: byte 56: checksum mismatch in step 0 layer 0: stored 0x{:08x}, computed 0x{:08x}",
-                        path.string(), load_le(&bytes[56], 4), computed));
+  EXPECT_EQ(
+      read_error(path),
+      fmt::format(
+          "{}: byte 56: checksum mismatch in step 0 layer 0: stored 0x{:08x}, computed 0x{:08x}",
+          path.string(), load_le(&bytes[56], 4), computed));
 }
 
 TEST(TraceFormat, NothingIsReplayedFromACorruptBlock) {
@@ -266,34 +275,39 @@ TEST(TraceFormat, NothingIsReplayedFromACorruptBlock) {
 TEST(TraceFormat, TruncationInsideABlockNamesWhatIsMissing) {
   const auto cut_header = truncated("cut-header", 100);
   EXPECT_EQ(read_error(cut_header),
-            cut_header.string() + ": byte 78: expected a block header (28 bytes), but the file ends at byte 100");
+            cut_header.string() +
+                ": byte 78: expected a block header (28 bytes), but the file ends at byte 100");
   // block 1's header ends at 78 + 28 = 106; its 18-byte payload is cut at 110
   const auto cut_payload = truncated("cut-payload", 110);
-  EXPECT_EQ(read_error(cut_payload), cut_payload.string() +
-                                         ": byte 106: expected the block payload (18 bytes), but the file ends at "
-                                         "byte 110");
+  EXPECT_EQ(read_error(cut_payload),
+            cut_payload.string() +
+                ": byte 106: expected the block payload (18 bytes), but the file ends at "
+                "byte 110");
   // a writer that never finished leaves no index after the last block (ends at 216)
   const auto no_index = truncated("no-index", 216);
-  EXPECT_EQ(read_error(no_index), no_index.string() +
-                                      ": byte 216: expected block magic \"TBLK\" or index magic \"TIDX\" (4 bytes), "
-                                      "but the file ends at byte 216");
+  EXPECT_EQ(read_error(no_index),
+            no_index.string() +
+                ": byte 216: expected block magic \"TBLK\" or index magic \"TIDX\" (4 bytes), "
+                "but the file ends at byte 216");
 }
 
 TEST(TraceFormat, BlockHeaderFieldsAreChecked) {
   // block 1's layer field at 78 + 8 = 86 set to 0: a repeated layer
   const auto order = corrupt("order", 86, std::byte{0});
-  EXPECT_EQ(read_error(order), order.string() + ": byte 82: expected step 0 layer 1, got step 0 layer 0");
+  EXPECT_EQ(read_error(order),
+            order.string() + ": byte 82: expected step 0 layer 1, got step 0 layer 0");
   // block 0's payload size at 32 + 16 = 48: 3 tokens x 2 x 3 bytes = 18, set to 19
   const auto size = corrupt("size", 48, std::byte{19});
-  EXPECT_EQ(read_error(size), size.string() + ": byte 48: expected payload size 3 x top_k 2 x 3 bytes, got 19");
+  EXPECT_EQ(read_error(size),
+            size.string() + ": byte 48: expected payload size 3 x top_k 2 x 3 bytes, got 19");
   // a huge token count with a matching size is refused against the file size, before allocating
   auto bytes = read_all(write_sample("huge"));
   store_le(&bytes[44], 0xFFFFFFFFU, 4);
   store_le(&bytes[48], 0xFFFFFFFFULL * 6, 8);  // 2 choices x 3 bytes per token
   write_all(temp_path("huge"), bytes);
-  EXPECT_EQ(read_error(temp_path("huge")),
-            temp_path("huge").string() +
-                ": byte 60: expected the block payload (25769803770 bytes), but the file ends at byte 316");
+  EXPECT_EQ(read_error(temp_path("huge")), temp_path("huge").string() +
+                                               ": byte 60: expected the block payload (25769803770 "
+                                               "bytes), but the file ends at byte 316");
 }
 
 TEST(TraceFormat, InvalidExpertIdsBehindAGoodChecksumAreRefused) {
@@ -302,15 +316,17 @@ TEST(TraceFormat, InvalidExpertIdsBehindAGoodChecksumAreRefused) {
   bytes[62] = std::byte{9};
   refresh_block0_crc(bytes);
   write_all(temp_path("range"), bytes);
-  EXPECT_EQ(read_error(temp_path("range")),
-            temp_path("range").string() + ": byte 62: step 0 layer 0 token 1: expert id 9 >= experts 4");
+  EXPECT_EQ(
+      read_error(temp_path("range")),
+      temp_path("range").string() + ": byte 62: step 0 layer 0 token 1: expert id 9 >= experts 4");
   bytes[62] = bytes[63];
   refresh_block0_crc(bytes);
   write_all(temp_path("range"), bytes);
-  EXPECT_EQ(read_error(temp_path("range")),
-            fmt::format("{}: byte 62: step 0 layer 0 token 1: expert {} chosen twice (top-k is without "
-                        "replacement)",
-                        temp_path("range").string(), std::to_integer<int>(bytes[63])));
+  EXPECT_EQ(
+      read_error(temp_path("range")),
+      fmt::format("{}: byte 62: step 0 layer 0 token 1: expert {} chosen twice (top-k is without "
+                  "replacement)",
+                  temp_path("range").string(), std::to_integer<int>(bytes[63])));
 }
 
 TEST(TraceFormat, CorruptIndexAndFooterAreRefused) {
@@ -319,21 +335,25 @@ TEST(TraceFormat, CorruptIndexAndFooterAreRefused) {
   EXPECT_EQ(read_error(count), count.string() + ": byte 224: expected an index of 4 blocks, got 5");
   // an entry's offset (216 + 16 + 8 = 240) flipped: the index checksum at 216 + 16 + 64 = 296 fails
   const auto entry = corrupt("entry", 240, std::byte{0x21});
-  EXPECT_NE(read_error(entry).find(entry.string() + ": byte 296: index checksum mismatch"), std::string::npos);
+  EXPECT_NE(read_error(entry).find(entry.string() + ": byte 296: index checksum mismatch"),
+            std::string::npos);
   // footer magic at 300 + 12 = 312
   const auto magic = corrupt("footer", 312, std::byte{'X'});
-  EXPECT_EQ(read_error(magic), magic.string() + ": byte 312: expected footer magic \"TEND\", got 0x58454e44");
+  EXPECT_EQ(read_error(magic),
+            magic.string() + ": byte 312: expected footer magic \"TEND\", got 0x58454e44");
   // trailing garbage after the footer
   auto bytes = read_all(write_sample("trailing"));
   bytes.push_back(std::byte{0});
   write_all(temp_path("trailing"), bytes);
   EXPECT_EQ(read_error(temp_path("trailing")),
-            temp_path("trailing").string() + ": byte 316: expected the end of the file, got 1 more bytes");
+            temp_path("trailing").string() +
+                ": byte 316: expected the end of the file, got 1 more bytes");
 }
 
 TEST(TraceFormat, WriterRefusesOutOfOrderAndInvalidBlocks) {
   TraceWriter writer(temp_path("writer").string(), kShape);
-  EXPECT_THROW(writer.write_block(sample_block(0, 1)), std::invalid_argument);  // layer 0 comes first
+  EXPECT_THROW(writer.write_block(sample_block(0, 1)),
+               std::invalid_argument);  // layer 0 comes first
   auto block = sample_block(0, 0);
   block.expert_ids[1] = block.expert_ids[0];
   EXPECT_THROW(writer.write_block(block), std::invalid_argument);

@@ -1,11 +1,11 @@
+#include "sim/traces/heatmap_png.hpp"
+
 #include <gtest/gtest.h>
 #include <png.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
-
-#include "sim/traces/heatmap_png.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -35,7 +35,8 @@ struct DecodedPng {
 DecodedPng read_png(const std::string& path) {
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
-  if (png_image_begin_read_from_file(&image, path.c_str()) == 0) throw std::runtime_error(image.message);
+  if (png_image_begin_read_from_file(&image, path.c_str()) == 0)
+    throw std::runtime_error(image.message);
   image.format = PNG_FORMAT_RGB;
   DecodedPng decoded{image.width, image.height, std::vector<std::uint8_t>(PNG_IMAGE_SIZE(image))};
   if (png_image_finish_read(&image, nullptr, decoded.rgb.data(), 0, nullptr) == 0)
@@ -52,7 +53,8 @@ TEST(HeatmapPng, ColourScaleRunsFromWhiteThroughYellowToRed) {
 }
 
 TEST(HeatmapPng, WrittenFileDecodesToTheCellsOfTheStats) {
-  const auto path = std::filesystem::temp_directory_path() / ("moesim-heatmap-" + std::to_string(::getpid()) + ".png");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("moesim-heatmap-" + std::to_string(::getpid()) + ".png");
   write_heatmap_png(known_stats(), path.string());
   const DecodedPng png = read_png(path.string());
   std::filesystem::remove(path);
@@ -66,7 +68,8 @@ TEST(HeatmapPng, WrittenFileDecodesToTheCellsOfTheStats) {
   for (std::uint32_t y = 0; y < png.height; ++y)
     for (std::uint32_t x = 0; x < png.width; ++x) {
       const HeatColour pixel = png.at(x, y);
-      ASSERT_GE(pixel.green + pixel.blue, hottest.green + hottest.blue) << "pixel " << x << ", " << y;
+      ASSERT_GE(pixel.green + pixel.blue, hottest.green + hottest.blue)
+          << "pixel " << x << ", " << y;
     }
   // layer 0 expert 1 sits at the mean (yellow), expert 3 is idle (white); layer 1 is all yellow
   EXPECT_EQ(png.at(24 + 12, 12), heat_colour(1.0));

@@ -1,9 +1,10 @@
+#include "sim/traces/import.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "sim/traces/import.hpp"
 #include "base/strict_json.hpp"
 
 namespace moesim::sim {
@@ -12,14 +13,16 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_dir() {
-  const auto dir = fs::temp_directory_path() / ("moesim-trace-import-" + std::to_string(::getpid()));
+  const auto dir =
+      fs::temp_directory_path() / ("moesim-trace-import-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir;
 }
 
 // An .npy v1.0 image: 10-byte preamble + header padded with spaces to a multiple of 64, + data.
 std::string npy_image(const std::string& descr, const std::string& shape, const std::string& data) {
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::string image = "\x93NUMPY";
@@ -33,7 +36,8 @@ std::string npy_image(const std::string& descr, const std::string& shape, const 
 std::string int64s(std::initializer_list<std::int64_t> values) {
   std::string bytes;
   for (auto v : values)
-    for (int i = 0; i < 8; ++i) bytes += static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xFF);
+    for (int i = 0; i < 8; ++i)
+      bytes += static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xFF);
   return bytes;
 }
 
@@ -74,36 +78,43 @@ TEST(NpyImport, ExpertCountDefaultsToTheLargestIdPlusOne) {
 }
 
 TEST(NpyImport, MalformedFilesNameTheByteAndTheExpectation) {
-  // The dict "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }" is 59 characters; with the
-  // 10-byte preamble and a newline that is 70, padded to 128: data starts at byte 128, element i at
-  // 128 + 8i. Element 3 (token 1, choice 1) is at 152; element 2 (token 1's first) at 144.
+  // The dict "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }" is 59 characters; with
+  // the 10-byte preamble and a newline that is 70, padded to 128: data starts at byte 128, element
+  // i at 128 + 8i. Element 3 (token 1, choice 1) is at 152; element 2 (token 1's first) at 144.
   const auto range = write_file("range.npy", npy_image("<i8", "(2, 2)", int64s({0, 1, 2, 9})));
-  EXPECT_EQ(error_of(range, {.experts = 4}),
-            range.string() + ": byte 152: token 1 choice 1: expected an expert id in [0, 4), got 9");
+  EXPECT_EQ(
+      error_of(range, {.experts = 4}),
+      range.string() + ": byte 152: token 1 choice 1: expected an expert id in [0, 4), got 9");
   const auto twice = write_file("twice.npy", npy_image("<i8", "(2, 2)", int64s({0, 1, 2, 2})));
-  EXPECT_EQ(error_of(twice, {.experts = 4}),
-            twice.string() + ": byte 144: token 1: expert 2 chosen twice (top-k is without replacement)");
+  EXPECT_EQ(
+      error_of(twice, {.experts = 4}),
+      twice.string() + ": byte 144: token 1: expert 2 chosen twice (top-k is without replacement)");
   // 2 x 2 int64 = 32 bytes expected, 3 x 8 = 24 present: the file ends at 128 + 24 = 152
   const auto short_data = write_file("short.npy", npy_image("<i8", "(2, 2)", int64s({0, 1, 2})));
   EXPECT_EQ(error_of(short_data, {.experts = 4}),
-            short_data.string() + ": byte 128: expected 32 bytes of array data, but the file ends at byte 152");
+            short_data.string() +
+                ": byte 128: expected 32 bytes of array data, but the file ends at byte 152");
   const auto big_endian = write_file("big.npy", npy_image(">i8", "(1, 1)", int64s({0})));
-  EXPECT_EQ(error_of(big_endian),
-            big_endian.string() + ": byte 10: expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), got '>i8'");
+  EXPECT_EQ(
+      error_of(big_endian),
+      big_endian.string() +
+          ": byte 10: expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), got '>i8'");
   const auto floats = write_file("float.npy", npy_image("<f4", "(1, 1)", "abcd"));
   EXPECT_NE(error_of(floats).find("got '<f4'"), std::string::npos);
   std::string bad_shape = npy_image("<i8", "(2, x)", int64s({0, 1}));
   const auto shape = write_file("shape.npy", bad_shape);
   // "{'descr': '<i8', 'fortran_order': False, 'shape': (2, " is 54 characters, so 'x' is at 10 + 54
-  EXPECT_EQ(error_of(shape), shape.string() + ": byte 64: expected a non-negative integer dimension in the shape, got 'x'");
+  EXPECT_EQ(error_of(shape),
+            shape.string() +
+                ": byte 64: expected a non-negative integer dimension in the shape, got 'x'");
 }
 
 TEST(NpyImport, ManifestAssemblesOneFilePerLayerAndRank) {
   write_file("l0.npy", npy_image("<i8", "(2, 1)", int64s({0, 1})));
   write_file("l1r0.npy", npy_image("<i8", "(1, 1)", int64s({2})));
   write_file("l1r1.npy", npy_image("<i8", "(1, 1)", int64s({3})));
-  const auto manifest =
-      write_file("manifest.json", R"({"experts": 4, "files": [["l0.npy", ["l1r0.npy", "l1r1.npy"]]]})");
+  const auto manifest = write_file(
+      "manifest.json", R"({"experts": 4, "files": [["l0.npy", ["l1r0.npy", "l1r1.npy"]]]})");
   auto source = open_routing(manifest.string());
   EXPECT_EQ(source->shape(), (TraceShape{2, 4, 1, ScoreType::None}));
   TraceBlock block;
@@ -111,7 +122,8 @@ TEST(NpyImport, ManifestAssemblesOneFilePerLayerAndRank) {
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{0, 1}));
   ASSERT_TRUE(source->next(block));
   EXPECT_EQ(block.layer, 1U);
-  EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{2, 3}));  // rank 0's tokens, then rank 1's
+  EXPECT_EQ(block.expert_ids,
+            (std::vector<std::uint32_t>{2, 3}));  // rank 0's tokens, then rank 1's
   EXPECT_FALSE(source->next(block));
 }
 
@@ -123,7 +135,8 @@ TEST(NpyImport, ADirectoryNamedAsAnArrayIsAConfigError) {
     open_routing(manifest.string());
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("is a directory; expected a file"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("is a directory; expected a file"), std::string::npos)
+        << error.what();
   }
 }
 
@@ -132,7 +145,8 @@ TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   write_file("none.npy", npy_image("<i8", "(0, 2)", ""));
   write_file("one.npy", npy_image("<i8", "(1, 2)", int64s({0, 3})));
   write_file("wide.npy", npy_image("<i8", "(0, 3)", ""));
-  const auto manifest = write_file("empty-first.json", R"({"experts": 4, "files": [["none.npy", "one.npy"]]})");
+  const auto manifest =
+      write_file("empty-first.json", R"({"experts": 4, "files": [["none.npy", "one.npy"]]})");
   auto source = open_routing(manifest.string());
   EXPECT_EQ(source->shape(), (TraceShape{2, 4, 2, ScoreType::None}));
   TraceBlock block;
@@ -140,16 +154,17 @@ TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   ASSERT_TRUE(source->next(block));
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{0, 3}));
   // an empty [0, 3] file after top-2 ones is still a different top_k
-  const auto wide = write_file("wide-second.json", R"({"experts": 4, "files": [["one.npy", "wide.npy"]]})");
-  EXPECT_EQ(error_of(wide),
-            (temp_dir() / "wide.npy").string() + ": byte 0: expected top_k 2 like the manifest's first file, got 3");
+  const auto wide =
+      write_file("wide-second.json", R"({"experts": 4, "files": [["one.npy", "wide.npy"]]})");
+  EXPECT_EQ(error_of(wide), (temp_dir() / "wide.npy").string() +
+                                ": byte 0: expected top_k 2 like the manifest's first file, got 3");
 }
 
 TEST(NpyImport, PatternManifestNamesItsFilesOnDemand) {
   // 2^24 steps x 2^16 layers = 2^40 file names: made one block at a time, never all held
   write_file("p.npy", npy_image("<i8", "(1, 2)", int64s({1, 2})));
-  const auto manifest =
-      write_file("huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 65536})");
+  const auto manifest = write_file(
+      "huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 65536})");
   auto source = open_routing(manifest.string());
   EXPECT_EQ(source->shape(), (TraceShape{65536, 4, 2, ScoreType::None}));
   TraceBlock block;
@@ -181,11 +196,13 @@ TEST(CountImport, JsonCsvAndNpyMatricesAgree) {
   EXPECT_EQ(from_csv->counts()->tokens_per_expert, expected);
   EXPECT_EQ(from_npy->counts()->tokens_per_expert, expected);
   EXPECT_EQ(error_of(write_file("bad.json", R"({"top_k": 2, "tokens_per_expert": [[3, -1]]})")),
-            (temp_dir() / "bad.json").string() + ": /tokens_per_expert/0/1: expected a count >= 0, got -1");
+            (temp_dir() / "bad.json").string() +
+                ": /tokens_per_expert/0/1: expected a count >= 0, got -1");
 }
 
 TEST(CsvImport, PerTokenRowsBecomeBlocks) {
-  const auto csv = write_file("t.csv", "step,layer,token,expert_0,expert_1\n0,0,0,1,2\n0,0,1,0,3\n0,1,0,2,3\n");
+  const auto csv =
+      write_file("t.csv", "step,layer,token,expert_0,expert_1\n0,0,0,1,2\n0,0,1,0,3\n0,1,0,2,3\n");
   auto source = open_routing(csv.string());
   // layers 0-1; largest id 3 -> 4 experts; 2 expert columns -> top-2
   EXPECT_EQ(source->shape(), (TraceShape{2, 4, 2, ScoreType::None}));
@@ -193,7 +210,8 @@ TEST(CsvImport, PerTokenRowsBecomeBlocks) {
   ASSERT_TRUE(source->next(block));
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{1, 2, 0, 3}));
   const auto bad = write_file("bad.csv", "step,layer,token,expert_0\n0,0,0,x\n");
-  EXPECT_EQ(error_of(bad), bad.string() + ": line 2 column 4: expected an integer in [0, 2147483647], got \"x\"");
+  EXPECT_EQ(error_of(bad),
+            bad.string() + ": line 2 column 4: expected an integer in [0, 2147483647], got \"x\"");
 }
 
 TEST(RealRoutingImport, SharedCountsImportAndReplayExactly) {
@@ -202,7 +220,8 @@ TEST(RealRoutingImport, SharedCountsImportAndReplayExactly) {
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".json") continue;
-    const auto json = parse_strict_json(read_text_file(entry.path().string()), entry.path().string());
+    const auto json =
+        parse_strict_json(read_text_file(entry.path().string()), entry.path().string());
     auto source = open_routing(entry.path().string());
     ASSERT_NE(source->counts(), nullptr);
     const auto expected = json["tokens_per_expert"].get<std::vector<std::vector<std::uint64_t>>>();

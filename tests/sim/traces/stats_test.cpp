@@ -1,8 +1,8 @@
+#include "sim/traces/stats.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "sim/traces/stats.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -32,7 +32,8 @@ TEST(TraceStats, CountsImbalanceEntropyAndCoActivationOfAKnownLayer) {
 }
 
 TEST(TraceStats, CoActivationCountsAPairWhicheverOrderTheTokenListsIt) {
-  // tokens {1,0}, {0,1}, {2,0} over 3 experts: pair {0,1} twice, {0,2} once, stored at [a][b], a < b
+  // tokens {1,0}, {0,1}, {2,0} over 3 experts: pair {0,1} twice, {0,2} once, stored at [a][b], a <
+  // b
   std::vector<TraceBlock> blocks{{0, 0, 3, {1, 0, 0, 1, 2, 0}, {}}};
   auto source = make_block_source({1, 3, 2, ScoreType::None}, std::move(blocks));
   const auto stats = compute_trace_stats(*source);

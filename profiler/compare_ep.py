@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Holds `moesim run` against the EP executor's measured phases (docs/accuracy.md, EP=2 table).
+
+usage: profiler/compare_ep.py MOESIM TIMINGS.json [--profile h200] > table.md
+
+For each EP>1 case of an executor-timings file (moesim-profile --validate --timings-out) it writes
+the matching scenario: the case's model, a node of `ep` GPUs of the profile's system, EP = ep,
+one MoE layer (the executor runs one), the case's tokens per rank, its routing (uniform, or Zipf with the case's exponent), BF16 dispatch
+as the executor sends it; then runs moesim on it and reads the first MoE layer's phases.
+Phases compared: gate+permute (moesim "gate"), dispatch (count exchange included), experts,
+combine (+unpermute, as moesim folds it in), and the MoE layer without its dense part.
+"""
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SYSTEMS = {"h200": "hgx-h200", "h100": "hgx-h100"}
+
+
+def scenario_for(case, profile):
+    routing = {"generator": "uniform", "seed": 1}
+    if case["routing"].startswith("zipf-"):
+        routing = {"generator": "zipf", "zipf_exponent": float(case["routing"][5:]), "seed": 1}
+    ep = case["ep"]
+    return {
+        "schema_version": 1,
+        "name": f"ep{ep}-{case['model']}-{case['batch']}-{case['routing']}",
+        "model": {"preset": case["model"], "layers": 1, "moe_layers": 1,
+                  "dispatch_bytes": 2, "combine_bytes": 2},
+        "cluster": {"system": SYSTEMS[profile], "nodes": 1, "gpus_per_node": ep, "fabric": "none"},
+        "parallelism": {"expert_parallel": ep, "attention_data_parallel": ep},
+        "workload": {"kind": "decode" if case["batch"].startswith("decode") else "prefill",
+                     "tokens_per_gpu": case["tokens_per_rank"], "context_tokens": 16,
+                     "routing": routing},
+        "profile": profile,
+        "network": {"model": "analytic"},
+    }
+
+
+def predicted_phases(moesim, scenario, workdir):
+    path = workdir / (scenario["name"] + ".json")
+    path.write_text(json.dumps(scenario))
+    out = workdir / scenario["name"]
+    subprocess.run([moesim, "run", str(path), "--out", str(out), "-q"], check=True)
+    report = json.loads((out / "report.json").read_text())
+    layer = next(l for l in report["layers"] if l["moe"])
+    p = layer
+    return {"gate_permute": p["gate_ms"] * 1e3, "dispatch": p["dispatch_ms"] * 1e3,
+            "experts": p["experts_ms"] * 1e3, "combine": p["combine_ms"] * 1e3,
+            "layer": (p["gate_ms"] + p["dispatch_ms"] + p["experts_ms"] + p["combine_ms"]) * 1e3}
+
+
+def measured_phases(case):
+    m = {k: v["median_us"] for k, v in case["phases"].items()}
+    return {"gate_permute": m["gate_permute"], "dispatch": m["dispatch"], "experts": m["experts"],
+            "combine": m["combine"] + m["unpermute"], "layer": m["layer"]}
+
+
+def main():
+    moesim, timings = sys.argv[1], Path(sys.argv[2])
+    profile = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--profile" else "h200"
+    cases = [c for c in json.loads(timings.read_text())["ep"] if not c["batch"].endswith("again")]
+    phases = ["gate_permute", "dispatch", "experts", "combine", "layer"]
+    print("| model | batch | routing | " + " | ".join(f"{p} µs meas / pred (err)" for p in phases) + " |")
+    print("|---|---|---|" + "---|" * len(phases))
+    errors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in cases:
+            pred = predicted_phases(moesim, scenario_for(case, profile), Path(tmp))
+            meas = measured_phases(case)
+            cells = []
+            for p in phases:
+                err = (pred[p] - meas[p]) / meas[p]
+                cells.append(f"{meas[p]:.0f} / {pred[p]:.0f} ({err:+.0%})")
+                if p == "layer":
+                    errors.append(abs(err))
+            print(f"| {case['model']} | {case['batch']} | {case['routing']} | " + " | ".join(cells) + " |")
+    errors.sort()
+    print(f"\nlayer |error|: median {errors[len(errors) // 2]:.1%}, worst {errors[-1]:.1%} "
+          f"over {len(errors)} cases")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+#pragma once
+// The measured collective model: what an NCCL all-to-all on `ranks` GPUs of one scale-up domain
+// takes, by the bytes each rank sends, read from a profile's `collectives` section
+// (docs/profile-format.md). Between measured sizes the time is interpolated in log-log space
+// (a power law between neighbours, as latency-bound small messages give way to bandwidth-bound
+// large ones); below the smallest size the latency floor holds; above the largest, the last
+// measured bandwidth. The count exchange (what an EP layer does to size its receive buffers,
+// host synchronisation included) is its own term.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moesim {
+class ProblemList;
+}
+
+namespace moesim::sim {
+
+struct TimePoint {
+  double bytes = 0;  // per rank, in total over its peers
+  double us = 0;     // median time of one collective (the slowest rank)
+};
+
+struct AllToAllTimes {
+  int ranks = 0;
+  std::vector<TimePoint> points;  // by bytes, ascending
+};
+
+struct CountExchangePoint {
+  int ranks = 0;
+  int experts = 0;
+  double us = 0;  // host wall time: the counts' all-to-all plus the synchronisation
+};
+
+struct MeasuredCollectives {
+  std::string link_kind;  // "nvlink", "pcie" or "unknown"
+  std::vector<AllToAllTimes> all_to_all;
+  std::vector<CountExchangePoint> count_exchange;
+  bool empty() const { return all_to_all.empty() && count_exchange.empty(); }
+};
+
+// Reads the timed entries of /collectives (all_to_all[].time.median_us, count_exchange[]); an
+// older profile without times gives an empty result. Problems are added with their JSON paths.
+MeasuredCollectives read_measured_collectives(const nlohmann::json& document,
+                                              ProblemList& problems);
+
+// y at x on a curve of positive points, interpolated in log-log space; the first point's y below
+// it; beyond the last point, y grows in proportion to x (its bandwidth holds).
+double loglog_interpolate(const std::vector<TimePoint>& points, double bytes);
+
+// The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
+const AllToAllTimes* nearest_all_to_all(const MeasuredCollectives& collectives, int ranks);
+
+// The count exchange on the nearest measured ranks and expert count; nullopt when none measured.
+std::optional<double> count_exchange_us(const MeasuredCollectives& collectives, int ranks,
+                                        int experts);
+
+}  // namespace moesim::sim
