@@ -1,7 +1,8 @@
-#include <algorithm>
 #include "sim/plan/plan.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "base/config_error.hpp"
 
@@ -32,7 +33,8 @@ TEST(Plan, CheaperGpuWinsWhenTheComputeIsTheSame) {
   const auto outcomes = run_plan(plan, 2);
   ASSERT_TRUE(outcomes[0].fits && outcomes[1].fits);
   EXPECT_NE(outcomes[0].candidate.label.find("hgx-h100"), std::string::npos);
-  const double ratio = *outcomes[0].usd_per_million_tokens() / *outcomes[1].usd_per_million_tokens();
+  const double ratio =
+      *outcomes[0].usd_per_million_tokens() / *outcomes[1].usd_per_million_tokens();
   EXPECT_NEAR(ratio, 2.0 / 3.0, 0.03);
   // 1M tokens/s over roughly 169k tokens/s per node (the quickstart figure): 6 copies.
   EXPECT_EQ(outcomes[0].replicas_needed, 6);
@@ -100,13 +102,41 @@ TEST(Plan, HierarchicalDispatchOnlyWhereTheGroupSpansDomains) {
     parse_plan(bad, "bad.json");
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("/search/dispatch/1: expected \"direct\" or \"hierarchical\", got \"deepep\""),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(error.what())
+            .find("/search/dispatch/1: expected \"direct\" or \"hierarchical\", got \"deepep\""),
+        std::string::npos)
         << error.what();
   }
 }
 
-// a dominates b: at least as good on both axes (tokens/s per GPU, tokens/s per user), better on one.
+TEST(Plan, UnknownPlacementStrategyOrOverlapIsAnErrorNamingTheEntry) {
+  // Before, each misspelt name reached the candidates and rejected them one by one; now the plan
+  // itself is refused, naming the list entry and the table's names.
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"expert_parallel\""), 17,
+               R"("placement_strategies": ["lpt", "greedy"], "overlaps": ["two-microbatch"],
+                  "expert_parallel")");
+  try {
+    parse_plan(text, "typo.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 2u) << error.what();
+    EXPECT_EQ(error.problems()[0].where, "/search/placement_strategies/1");
+    EXPECT_NE(error.problems()[0].message.find(
+                  R"(expected "contiguous", "round-robin", "lpt", "eplb", "topology-aware" or )"
+                  R"("explicit", got "greedy")"),
+              std::string::npos)
+        << error.problems()[0].message;
+    EXPECT_EQ(error.problems()[1].where, "/search/overlaps/0");
+    EXPECT_NE(error.problems()[1].message.find(R"((did you mean "two-micro-batch"?))"),
+              std::string::npos)
+        << error.problems()[1].message;
+  }
+}
+
+// a dominates b: at least as good on both axes (tokens/s per GPU, tokens/s per user), better on
+// one.
 bool dominates(const PlanOutcome& a, const PlanOutcome& b) {
   const double a_gpu = a.report.tokens_per_s() / a.report.gpus;
   const double b_gpu = b.report.tokens_per_s() / b.report.gpus;
@@ -122,9 +152,9 @@ TEST(Plan, ParetoFrontHoldsExactlyTheUndominatedCandidates) {
       EXPECT_FALSE(candidate.pareto) << candidate.candidate.label;  // never simulated
       continue;
     }
-    const bool beaten = std::any_of(outcomes.begin(), outcomes.end(), [&](const PlanOutcome& other) {
-      return other.fits && dominates(other, candidate);
-    });
+    const bool beaten = std::any_of(
+        outcomes.begin(), outcomes.end(),
+        [&](const PlanOutcome& other) { return other.fits && dominates(other, candidate); });
     EXPECT_EQ(candidate.pareto, !beaten) << candidate.candidate.label;
     on_front += candidate.pareto ? 1 : 0;
     dominated += beaten ? 1 : 0;
