@@ -11,7 +11,6 @@
 namespace moesim::sim {
 namespace {
 
-
 Placement from_slots(std::vector<std::vector<int>> slots, int experts) {
   Placement placement;
   placement.gpus = static_cast<int>(slots.size());
@@ -25,25 +24,31 @@ Placement from_slots(std::vector<std::vector<int>> slots, int experts) {
 std::vector<int> by_weight_descending(const std::vector<double>& weights) {
   std::vector<int> order(weights.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return weights[a] > weights[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return weights[a] > weights[b]; });
   return order;
 }
 
-// Replicas of `experts` (with counts from replicate_experts) onto the GPUs `gpu_ids`, heaviest first
-// to the least-loaded GPU with a free slot, preferring one that does not already hold the expert.
-void pack_replicas(const std::vector<int>& experts, const std::vector<int>& counts, const std::vector<double>& load,
-                   const std::vector<int>& gpu_ids, int slots_per_gpu, std::vector<std::vector<int>>& slots) {
+// Replicas of `experts` (with counts from replicate_experts) onto the GPUs `gpu_ids`, heaviest
+// first to the least-loaded GPU with a free slot, preferring one that does not already hold the
+// expert.
+void pack_replicas(const std::vector<int>& experts, const std::vector<int>& counts,
+                   const std::vector<double>& load, const std::vector<int>& gpu_ids,
+                   int slots_per_gpu, std::vector<std::vector<int>>& slots) {
   std::vector<std::pair<int, double>> items;
   for (std::size_t i = 0; i < experts.size(); ++i)
-    for (int r = 0; r < counts[i]; ++r) items.emplace_back(experts[i], load[experts[i]] / counts[i]);
-  std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (int r = 0; r < counts[i]; ++r)
+      items.emplace_back(experts[i], load[experts[i]] / counts[i]);
+  std::stable_sort(items.begin(), items.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   std::vector<double> gpu_load(slots.size(), 0.0);
   for (const auto& [expert, weight] : items) {
     int best = -1;
     for (int pass = 0; pass < 2 && best < 0; ++pass)
       for (int g : gpu_ids) {
         if (static_cast<int>(slots[g].size()) >= slots_per_gpu) continue;
-        if (pass == 0 && std::find(slots[g].begin(), slots[g].end(), expert) != slots[g].end()) continue;
+        if (pass == 0 && std::find(slots[g].begin(), slots[g].end(), expert) != slots[g].end())
+          continue;
         if (best < 0 || gpu_load[g] < gpu_load[best]) best = g;
       }
     slots[best].push_back(expert);
@@ -59,7 +64,8 @@ Placement place_explicit(const PlacementInputs& in) {
   const auto& path = in.placement_file;
   const auto json = parse_strict_json(read_text_file(path), path);
   ProblemList problems;
-  if (!json.is_object() || !json.contains("gpus") || !json["gpus"].is_array() || json["gpus"].empty())
+  if (!json.is_object() || !json.contains("gpus") || !json["gpus"].is_array() ||
+      json["gpus"].empty())
     throw ConfigError(path, {{"/gpus", "expected a non-empty array with each GPU's experts"}});
   const auto& gpus = json["gpus"];
   if (in.gpus > 0 && static_cast<int>(gpus.size()) != in.gpus)
@@ -70,27 +76,132 @@ Placement place_explicit(const PlacementInputs& in) {
     auto& gpu = slots.emplace_back();
     const std::string where = fmt::format("/gpus/{}", g);
     if (!gpus[g].is_array() || gpus[g].size() != gpus[0].size()) {
-      problems.add(where, fmt::format("expected an array of {} expert ids (as many as GPU 0)", gpus[0].size()));
+      problems.add(where, fmt::format("expected an array of {} expert ids (as many as GPU 0)",
+                                      gpus[0].size()));
       continue;
     }
     for (std::size_t s = 0; s < gpus[g].size(); ++s) {
       const auto& id = gpus[g][s];
-      if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() >= in.experts) {
-        problems.add(fmt::format("{}/{}", where, s), fmt::format("expected an expert id in [0, {}), got {}", in.experts,
-                                                                 describe_json_value(id)));
+      if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
+          id.get<std::int64_t>() >= in.experts) {
+        problems.add(fmt::format("{}/{}", where, s),
+                     fmt::format("expected an expert id in [0, {}), got {}", in.experts,
+                                 describe_json_value(id)));
         continue;
       }
       const int expert = id.get<int>();
       if (std::find(gpu.begin(), gpu.end(), expert) != gpu.end())
-        problems.add(fmt::format("{}/{}", where, s), fmt::format("expected each expert once per GPU, got {} again", expert));
+        problems.add(fmt::format("{}/{}", where, s),
+                     fmt::format("expected each expert once per GPU, got {} again", expert));
       gpu.push_back(expert);
       seen[expert] = true;
     }
   }
   for (int e = 0; e < in.experts; ++e)
-    if (!seen[e]) problems.add("/gpus", fmt::format("expected every expert placed; expert {} is on no GPU", e));
+    if (!seen[e])
+      problems.add("/gpus", fmt::format("expected every expert placed; expert {} is on no GPU", e));
   problems.throw_if_any(path);
   return from_slots(std::move(slots), in.experts);
+}
+
+// Sizes every strategy but "explicit" needs: whole nodes, and slots that divide over the GPUs.
+void check_grid_inputs(const PlacementInputs& in, ProblemList& problems) {
+  require(problems, in.gpus >= 1, "gpus", fmt::format("expected >= 1, got {}", in.gpus));
+  require(problems, in.nodes >= 1 && in.gpus % std::max(1, in.nodes) == 0, "nodes",
+          fmt::format("expected a divisor of gpus = {}, got {}", in.gpus, in.nodes));
+  require(
+      problems,
+      in.redundant >= 0 && in.gpus >= 1 && (in.experts + in.redundant) % std::max(1, in.gpus) == 0,
+      "redundant",
+      fmt::format("expected experts + redundant ({} + {}) to divide evenly over {} GPUs",
+                  in.experts, in.redundant, in.gpus));
+}
+
+// Per node: replicate its experts into its slots, then pack the replicas onto its GPUs.
+void fill_nodes(const PlacementInputs& in, int slots_per_gpu,
+                const std::vector<std::vector<int>>& node_experts,
+                std::vector<std::vector<int>>& slots) {
+  const int gpus_per_node = in.gpus / in.nodes;
+  for (int node = 0; node < in.nodes; ++node) {
+    std::vector<double> local(node_experts[node].size());
+    for (std::size_t i = 0; i < local.size(); ++i) local[i] = in.expert_load[node_experts[node][i]];
+    const int extra = slots_per_gpu * gpus_per_node - static_cast<int>(local.size());
+    std::vector<int> node_gpus(gpus_per_node);
+    std::iota(node_gpus.begin(), node_gpus.end(), node * gpus_per_node);
+    pack_replicas(node_experts[node], replicate_experts(local, extra), in.expert_load, node_gpus,
+                  slots_per_gpu, slots);
+  }
+}
+
+// DeepSeek's hierarchical EPLB applies when expert groups divide evenly over the nodes.
+bool hierarchical_eplb_applies(PlacementStrategy strategy, const PlacementInputs& in) {
+  return strategy == PlacementStrategy::Eplb && in.groups > 0 && in.experts % in.groups == 0 &&
+         in.groups % in.nodes == 0 && (in.experts + in.redundant) % in.nodes == 0;
+}
+
+// DeepSeek EPLB's first level: expert groups -> nodes by balanced packing of the group loads.
+std::vector<std::vector<int>> nodes_by_group_load(const PlacementInputs& in) {
+  const int group_size = in.experts / in.groups;
+  std::vector<double> group_load(in.groups, 0.0);
+  for (int e = 0; e < in.experts; ++e) group_load[e / group_size] += in.expert_load[e];
+  const auto node_of_group = balanced_packing(group_load, in.nodes);
+  std::vector<std::vector<int>> node_experts(in.nodes);
+  for (int e = 0; e < in.experts; ++e) node_experts[node_of_group[e / group_size]].push_back(e);
+  return node_experts;
+}
+
+void check_topology_aware_inputs(const PlacementInputs& in, ProblemList& problems) {
+  require(problems, in.experts % in.nodes == 0 && in.redundant % in.nodes == 0, "nodes",
+          fmt::format("expected experts ({}) and redundant ({}) divisible by nodes ({})",
+                      in.experts, in.redundant, in.nodes));
+  require(problems,
+          in.coactivation.empty() || in.coactivation.size() == std::size_t(in.experts) * in.experts,
+          "coactivation", fmt::format("expected {} x {} entries", in.experts, in.experts));
+}
+
+// How often `expert` is co-activated with the experts already on a node, both directions.
+double coactivation_affinity(const PlacementInputs& in, int expert,
+                             const std::vector<int>& node_experts) {
+  double affinity = 0;
+  if (in.coactivation.empty()) return affinity;
+  for (int other : node_experts)
+    affinity += in.coactivation[std::size_t(expert) * in.experts + other] +
+                in.coactivation[std::size_t(other) * in.experts + expert];
+  return affinity;
+}
+
+// Heaviest expert first, to the node (with room) whose experts it is most often co-activated with,
+// so the dispatch of a token that picks both stays inside one node; ties to the lightest node.
+std::vector<std::vector<int>> nodes_by_coactivation(const PlacementInputs& in) {
+  std::vector<std::vector<int>> node_experts(in.nodes);
+  std::vector<double> node_load(in.nodes, 0.0);
+  const int per_node = in.experts / in.nodes;
+  for (int e : by_weight_descending(in.expert_load)) {
+    int best = -1;
+    double best_affinity = -1;
+    for (int node = 0; node < in.nodes; ++node) {
+      if (static_cast<int>(node_experts[node].size()) >= per_node) continue;
+      const double affinity = coactivation_affinity(in, e, node_experts[node]);
+      if (best < 0 || affinity > best_affinity ||
+          (affinity == best_affinity && node_load[node] < node_load[best]))
+        best = node, best_affinity = affinity;
+    }
+    node_experts[best].push_back(e);
+    node_load[best] += in.expert_load[e];
+  }
+  return node_experts;
+}
+
+// lpt, and global EPLB (no groups, or groups that do not divide the nodes): replicate by max
+// load per replica over all experts, then pack every replica over every GPU.
+void pack_globally(const PlacementInputs& in, int slots_per_gpu,
+                   std::vector<std::vector<int>>& slots) {
+  std::vector<int> all(in.experts);
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<int> gpu_ids(in.gpus);
+  std::iota(gpu_ids.begin(), gpu_ids.end(), 0);
+  pack_replicas(all, replicate_experts(in.expert_load, in.redundant), in.expert_load, gpu_ids,
+                slots_per_gpu, slots);
 }
 
 }  // namespace
@@ -124,7 +235,8 @@ std::vector<int> replicate_experts(const std::vector<double>& load, int extra) {
 
 double placement_imbalance(const Placement& placement, const std::vector<double>& expert_load) {
   const auto loads = gpu_loads(placement, expert_load);
-  const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / static_cast<double>(loads.size());
+  const double mean =
+      std::accumulate(loads.begin(), loads.end(), 0.0) / static_cast<double>(loads.size());
   return mean > 0 ? *std::max_element(loads.begin(), loads.end()) / mean : 1.0;
 }
 
@@ -137,12 +249,7 @@ Placement place_experts(PlacementStrategy strategy, const PlacementInputs& in) {
     problems.throw_if_any("placement");
     return place_explicit(in);
   }
-  require(problems, in.gpus >= 1, "gpus", fmt::format("expected >= 1, got {}", in.gpus));
-  require(problems, in.nodes >= 1 && in.gpus % std::max(1, in.nodes) == 0, "nodes",
-          fmt::format("expected a divisor of gpus = {}, got {}", in.gpus, in.nodes));
-  require(problems, in.redundant >= 0 && in.gpus >= 1 && (in.experts + in.redundant) % std::max(1, in.gpus) == 0,
-          "redundant", fmt::format("expected experts + redundant ({} + {}) to divide evenly over {} GPUs", in.experts,
-                                   in.redundant, in.gpus));
+  check_grid_inputs(in, problems);
   problems.throw_if_any("placement");
   const int slots_per_gpu = (in.experts + in.redundant) / in.gpus;
   if (strategy == PlacementStrategy::Contiguous || strategy == PlacementStrategy::RoundRobin) {
@@ -150,71 +257,18 @@ Placement place_experts(PlacementStrategy strategy, const PlacementInputs& in) {
             fmt::format("expected experts ({}) divisible by gpus ({}) for {}", in.experts, in.gpus,
                         choice_name(strategy)));
     problems.throw_if_any("placement");
-    return make_placement(PlacementSpec{strategy, in.redundant, {}}, in.experts, in.gpus, in.expert_load);
+    return make_placement(PlacementSpec{strategy, in.redundant, {}}, in.experts, in.gpus,
+                          in.expert_load);
   }
   std::vector<std::vector<int>> slots(in.gpus);
-  const int gpus_per_node = in.gpus / in.nodes;
-  auto node_gpus = [&](int node) {
-    std::vector<int> ids(gpus_per_node);
-    std::iota(ids.begin(), ids.end(), node * gpus_per_node);
-    return ids;
-  };
-  // Per node: replicate its experts into its slots, then pack the replicas onto its GPUs.
-  auto fill_nodes = [&](const std::vector<std::vector<int>>& node_experts) {
-    for (int node = 0; node < in.nodes; ++node) {
-      std::vector<double> local(node_experts[node].size());
-      for (std::size_t i = 0; i < local.size(); ++i) local[i] = in.expert_load[node_experts[node][i]];
-      const int extra = slots_per_gpu * gpus_per_node - static_cast<int>(local.size());
-      pack_replicas(node_experts[node], replicate_experts(local, extra), in.expert_load, node_gpus(node), slots_per_gpu,
-                    slots);
-    }
-  };
-  const bool hierarchical = strategy == PlacementStrategy::Eplb && in.groups > 0 && in.experts % in.groups == 0 &&
-                            in.groups % in.nodes == 0 && (in.experts + in.redundant) % in.nodes == 0;
-  if (hierarchical) {
-    // DeepSeek EPLB: groups -> nodes by balanced packing, then replicas and packing inside each node
-    const int group_size = in.experts / in.groups;
-    std::vector<double> group_load(in.groups, 0.0);
-    for (int e = 0; e < in.experts; ++e) group_load[e / group_size] += in.expert_load[e];
-    const auto node_of_group = balanced_packing(group_load, in.nodes);
-    std::vector<std::vector<int>> node_experts(in.nodes);
-    for (int e = 0; e < in.experts; ++e) node_experts[node_of_group[e / group_size]].push_back(e);
-    fill_nodes(node_experts);
+  if (hierarchical_eplb_applies(strategy, in)) {
+    fill_nodes(in, slots_per_gpu, nodes_by_group_load(in), slots);
   } else if (strategy == PlacementStrategy::TopologyAware) {
-    require(problems, in.experts % in.nodes == 0 && in.redundant % in.nodes == 0, "nodes",
-            fmt::format("expected experts ({}) and redundant ({}) divisible by nodes ({})", in.experts, in.redundant, in.nodes));
-    require(problems, in.coactivation.empty() || in.coactivation.size() == std::size_t(in.experts) * in.experts,
-            "coactivation", fmt::format("expected {} x {} entries", in.experts, in.experts));
+    check_topology_aware_inputs(in, problems);
     problems.throw_if_any("placement");
-    // Heaviest expert first, to the node (with room) whose experts it is most often co-activated with,
-    // so the dispatch of a token that picks both stays inside one node; ties to the lightest node.
-    std::vector<std::vector<int>> node_experts(in.nodes);
-    std::vector<double> node_load(in.nodes, 0.0);
-    const int per_node = in.experts / in.nodes;
-    for (int e : by_weight_descending(in.expert_load)) {
-      int best = -1;
-      double best_affinity = -1;
-      for (int node = 0; node < in.nodes; ++node) {
-        if (static_cast<int>(node_experts[node].size()) >= per_node) continue;
-        double affinity = 0;
-        if (!in.coactivation.empty())
-          for (int other : node_experts[node])
-            affinity += in.coactivation[std::size_t(e) * in.experts + other] + in.coactivation[std::size_t(other) * in.experts + e];
-        if (best < 0 || affinity > best_affinity || (affinity == best_affinity && node_load[node] < node_load[best]))
-          best = node, best_affinity = affinity;
-      }
-      node_experts[best].push_back(e);
-      node_load[best] += in.expert_load[e];
-    }
-    fill_nodes(node_experts);
+    fill_nodes(in, slots_per_gpu, nodes_by_coactivation(in), slots);
   } else {
-    // lpt, and global EPLB (no groups, or groups that do not divide the nodes): replicate by max
-    // load per replica over all experts, then pack every replica over every GPU
-    std::vector<int> all(in.experts);
-    std::iota(all.begin(), all.end(), 0);
-    std::vector<int> gpu_ids(in.gpus);
-    std::iota(gpu_ids.begin(), gpu_ids.end(), 0);
-    pack_replicas(all, replicate_experts(in.expert_load, in.redundant), in.expert_load, gpu_ids, slots_per_gpu, slots);
+    pack_globally(in, slots_per_gpu, slots);
   }
   return from_slots(std::move(slots), in.experts);
 }
