@@ -20,9 +20,13 @@ class HeaderParser {
   HeaderParser(std::string_view text, std::uint64_t base, const std::string& source)
       : text_(text), base_(base), source_(source) {}
 
-  [[noreturn]] void fail(const std::string& message) const { throw TraceError(source_, base_ + pos_, message); }
+  [[noreturn]] void fail(const std::string& message) const {
+    throw TraceError(source_, base_ + pos_, message);
+  }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t')) ++pos_;
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t'))
+      ++pos_;
   }
   bool accept(char c) {
     skip_space();
@@ -49,7 +53,8 @@ class HeaderParser {
   }
   bool boolean() {
     skip_space();
-    for (auto [word, value] : {std::pair{std::string_view("True"), true}, {std::string_view("False"), false}})
+    for (auto [word, value] :
+         {std::pair{std::string_view("True"), true}, {std::string_view("False"), false}})
       if (text_.substr(pos_, word.size()) == word) return pos_ += word.size(), value;
     fail(fmt::format("expected True or False in the .npy header, got {}", found()));
   }
@@ -59,7 +64,8 @@ class HeaderParser {
     while (!accept(')')) {
       skip_space();
       if (pos_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[pos_])))
-        fail(fmt::format("expected a non-negative integer dimension in the shape, got {}", found()));
+        fail(
+            fmt::format("expected a non-negative integer dimension in the shape, got {}", found()));
       std::uint64_t dim = 0;
       while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
         const auto digit = static_cast<std::uint64_t>(text_[pos_++] - '0');
@@ -83,40 +89,42 @@ class HeaderParser {
   std::size_t pos_ = 0;
 };
 
-}  // namespace
+// Where the header dict sits: after the magic, the version and the header length.
+struct NpyPreamble {
+  std::uint64_t header_at = 0;
+  std::uint64_t header_length = 0;
+};
 
-std::uint64_t NpyArray::elements() const {
-  std::uint64_t count = 1;
-  for (auto dim : shape) count *= dim;
-  return count;
-}
-
-std::int64_t NpyArray::at(std::uint64_t index) const {
-  const std::uint64_t raw = load_le(&data[index * static_cast<std::uint64_t>(item_bytes)], item_bytes);
-  if (!is_signed || item_bytes == 8) return static_cast<std::int64_t>(raw);
-  const std::uint64_t sign_bit = std::uint64_t{1} << (8 * item_bytes - 1);
-  return static_cast<std::int64_t>((raw ^ sign_bit) - sign_bit);  // sign-extend
-}
-
-NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) {
+NpyPreamble read_preamble(std::span<const std::byte> bytes, const std::string& source) {
   if (bytes.size() < 10)
-    throw TraceError(source, 0, fmt::format("expected a .npy preamble (10 bytes), but the file ends at byte {}", bytes.size()));
+    throw TraceError(
+        source, 0,
+        fmt::format("expected a .npy preamble (10 bytes), but the file ends at byte {}",
+                    bytes.size()));
   if (std::memcmp(bytes.data(), kNpyMagic.data(), kNpyMagic.size()) != 0)
     throw TraceError(source, 0, "expected the .npy magic \"\\x93NUMPY\"");
   const auto major = std::to_integer<int>(bytes[6]);
   if (major < 1 || major > 3)
-    throw TraceError(source, 6, fmt::format("expected .npy format version 1, 2 or 3, got {}", major));
+    throw TraceError(source, 6,
+                     fmt::format("expected .npy format version 1, 2 or 3, got {}", major));
   const int length_bytes = major == 1 ? 2 : 4;
   if (bytes.size() < 8U + static_cast<std::size_t>(length_bytes))
-    throw TraceError(source, 8, fmt::format("expected the header length, but the file ends at byte {}", bytes.size()));
-  const std::uint64_t header_length = load_le(&bytes[8], length_bytes);
-  const std::uint64_t header_at = 8 + static_cast<std::uint64_t>(length_bytes);
-  if (header_length > bytes.size() - header_at)
-    throw TraceError(source, 8, fmt::format("expected a header of {} bytes, but the file ends at byte {}",
-                                            header_length, bytes.size()));
-  const std::string_view text(reinterpret_cast<const char*>(&bytes[header_at]), header_length);
-  HeaderParser parser(text, header_at, source);
-  NpyArray array;
+    throw TraceError(
+        source, 8,
+        fmt::format("expected the header length, but the file ends at byte {}", bytes.size()));
+  NpyPreamble preamble;
+  preamble.header_length = load_le(&bytes[8], length_bytes);
+  preamble.header_at = 8 + static_cast<std::uint64_t>(length_bytes);
+  if (preamble.header_length > bytes.size() - preamble.header_at)
+    throw TraceError(source, 8,
+                     fmt::format("expected a header of {} bytes, but the file ends at byte {}",
+                                 preamble.header_length, bytes.size()));
+  return preamble;
+}
+
+// The header dict's descr, fortran_order and shape; each must be there, C order.
+void read_header_dict(HeaderParser& parser, std::uint64_t header_at, const std::string& source,
+                      NpyArray& array) {
   std::optional<bool> fortran;
   bool have_shape = false;
   parser.expect('{', "'{' opening the header dict");
@@ -132,7 +140,9 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
       array.shape = parser.shape();
       have_shape = true;
     } else {
-      throw TraceError(source, key_at, fmt::format("expected the key descr, fortran_order or shape, got '{}'", key));
+      throw TraceError(
+          source, key_at,
+          fmt::format("expected the key descr, fortran_order or shape, got '{}'", key));
     }
     if (!parser.accept(',')) {
       parser.expect('}', "',' or '}' in the header dict");
@@ -140,31 +150,75 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
     }
   }
   if (array.descr.empty() || !fortran || !have_shape)
-    throw TraceError(source, header_at, "expected the header to give descr, fortran_order and shape");
+    throw TraceError(source, header_at,
+                     "expected the header to give descr, fortran_order and shape");
   if (*fortran)
-    throw TraceError(source, header_at, "expected fortran_order False (save with np.ascontiguousarray)");
+    throw TraceError(source, header_at,
+                     "expected fortran_order False (save with np.ascontiguousarray)");
+}
+
+// Only little-endian integers: the dtype decides the item size and signedness.
+void read_dtype(std::uint64_t header_at, const std::string& source, NpyArray& array) {
   const auto& d = array.descr;
   const bool little = d.size() == 3 && (d[0] == '<' || (d[0] == '|' && d[2] == '1'));
-  if (!little || (d[1] != 'i' && d[1] != 'u') || (d[2] != '1' && d[2] != '2' && d[2] != '4' && d[2] != '8'))
-    throw TraceError(source, header_at, fmt::format("expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), "
-                                                    "got '{}'", d));
+  if (!little || (d[1] != 'i' && d[1] != 'u') ||
+      (d[2] != '1' && d[2] != '2' && d[2] != '4' && d[2] != '8'))
+    throw TraceError(source, header_at,
+                     fmt::format("expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), "
+                                 "got '{}'",
+                                 d));
   array.item_bytes = d[2] - '0';
   array.is_signed = d[1] == 'i';
-  array.data_offset = header_at + header_length;
+}
+
+// The array's size in bytes, refused before it can overflow (8 bytes an item at most).
+std::uint64_t data_bytes_of(const NpyArray& array, std::uint64_t header_at,
+                            const std::string& source) {
   std::uint64_t count = 1;
   for (auto dim : array.shape) {
     if (dim != 0 && count > UINT64_MAX / 8 / dim)
       throw TraceError(source, header_at, "expected an array shape whose size fits in 64 bits");
     count *= dim;
   }
-  const std::uint64_t data_bytes = count * static_cast<std::uint64_t>(array.item_bytes);
+  return count * static_cast<std::uint64_t>(array.item_bytes);
+}
+
+}  // namespace
+
+std::uint64_t NpyArray::elements() const {
+  std::uint64_t count = 1;
+  for (auto dim : shape) count *= dim;
+  return count;
+}
+
+std::int64_t NpyArray::at(std::uint64_t index) const {
+  const std::uint64_t raw =
+      load_le(&data[index * static_cast<std::uint64_t>(item_bytes)], item_bytes);
+  if (!is_signed || item_bytes == 8) return static_cast<std::int64_t>(raw);
+  const std::uint64_t sign_bit = std::uint64_t{1} << (8 * item_bytes - 1);
+  return static_cast<std::int64_t>((raw ^ sign_bit) - sign_bit);  // sign-extend
+}
+
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) {
+  const NpyPreamble preamble = read_preamble(bytes, source);
+  const std::uint64_t header_at = preamble.header_at;
+  const std::string_view text(reinterpret_cast<const char*>(&bytes[header_at]),
+                              preamble.header_length);
+  HeaderParser parser(text, header_at, source);
+  NpyArray array;
+  read_header_dict(parser, header_at, source, array);
+  read_dtype(header_at, source, array);
+  array.data_offset = header_at + preamble.header_length;
+  const std::uint64_t data_bytes = data_bytes_of(array, header_at, source);
   const std::uint64_t available = bytes.size() - array.data_offset;
   if (data_bytes > available)
-    throw TraceError(source, array.data_offset, fmt::format("expected {} bytes of array data, but the file ends at byte {}",
-                                                            data_bytes, bytes.size()));
+    throw TraceError(source, array.data_offset,
+                     fmt::format("expected {} bytes of array data, but the file ends at byte {}",
+                                 data_bytes, bytes.size()));
   if (data_bytes < available)
-    throw TraceError(source, array.data_offset + data_bytes,
-                     fmt::format("expected the end of the file, got {} more bytes", available - data_bytes));
+    throw TraceError(
+        source, array.data_offset + data_bytes,
+        fmt::format("expected the end of the file, got {} more bytes", available - data_bytes));
   array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(array.data_offset), bytes.end());
   return array;
 }
