@@ -31,7 +31,12 @@ class TraceReader {
   [[noreturn]] void fail(std::uint64_t offset, const std::string& message) const;
   void read_at(std::uint64_t offset, std::byte* out, std::size_t bytes, const char* what);
   void read_header();
-  void read_block(std::uint64_t at, TraceBlock& block);
+  struct BlockHeader;
+  void read_block(std::uint64_t at, TraceBlock& out);
+  BlockHeader read_block_header(std::uint64_t at);
+  void read_block_payload(const BlockHeader& block);
+  void decode_block_ids(const BlockHeader& block, TraceBlock& out);
+  void decode_block_scores(const BlockHeader& block, TraceBlock& out);
   void read_trailer(std::uint64_t at);
   void load_index();
 
@@ -43,8 +48,9 @@ class TraceReader {
   std::uint64_t next_step_ = 0;
   std::uint32_t next_layer_ = 0;
   std::uint64_t blocks_read_ = 0;
-  std::uint32_t offsets_crc_ = 0;  // chained over the offsets of blocks read, checked against the index
-  bool skipped_blocks_ = false;    // after a seek the offset check is the index load's job
+  std::uint32_t offsets_crc_ =
+      0;  // chained over the offsets of blocks read, checked against the index
+  bool skipped_blocks_ = false;  // after a seek the offset check is the index load's job
   bool done_ = false;
   std::vector<std::uint64_t> block_offsets_;  // from the index; empty until loaded
   bool index_loaded_ = false;
