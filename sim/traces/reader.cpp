@@ -325,9 +325,13 @@ std::uint64_t TraceReader::steps() {
 
 void TraceReader::seek_step(std::uint64_t step) {
   load_index();
-  if (step >= steps())
+  const std::uint64_t step_count = steps();
+  if (step_count == 0)
     throw std::out_of_range(
-        fmt::format("{}: step {} is past the last step {}", path_, step, steps()));
+        fmt::format("{}: step {} is past the end of a trace with no steps", path_, step));
+  if (step >= step_count)  // steps count from 0
+    throw std::out_of_range(
+        fmt::format("{}: step {} is past the last step {}", path_, step, step_count - 1));
   position_ = block_offsets_[step * shape_.layers];
   next_step_ = step;
   next_layer_ = 0;
