@@ -8,7 +8,8 @@ namespace moesim::sim {
 
 std::vector<std::byte> encode_trace_header(const TraceShape& shape) {
   std::vector<std::byte> header(kTraceHeaderBytes, std::byte{0});
-  for (std::size_t i = 0; i < kTraceMagic.size(); ++i) header[i] = static_cast<std::byte>(kTraceMagic[i]);
+  for (std::size_t i = 0; i < kTraceMagic.size(); ++i)
+    header[i] = static_cast<std::byte>(kTraceMagic[i]);
   store_le(&header[8], kTraceVersion, 2);
   store_le(&header[10], static_cast<std::uint64_t>(shape.id_bytes()), 1);
   store_le(&header[11], static_cast<std::uint64_t>(shape.scores), 1);
@@ -19,18 +20,31 @@ std::vector<std::byte> encode_trace_header(const TraceShape& shape) {
   return header;
 }
 
-TraceWriter::TraceWriter(std::string path, TraceShape shape)
-    : path_(std::move(path)), shape_(shape), out_(path_, std::ios::binary | std::ios::trunc) {
-  if (shape_.layers == 0 || shape_.experts == 0 || shape_.top_k == 0 || shape_.top_k > shape_.experts)
+namespace {
+
+// Checked before the output file is opened, so a refused shape leaves no empty file behind.
+TraceShape checked_shape(const TraceShape& shape) {
+  if (shape.layers == 0 || shape.experts == 0 || shape.top_k == 0 || shape.top_k > shape.experts)
     throw std::invalid_argument(fmt::format(
         "trace shape needs layers >= 1, experts >= 1 and top_k in [1, experts]; got {}, {}, {}",
-        shape_.layers, shape_.experts, shape_.top_k));
+        shape.layers, shape.experts, shape.top_k));
+  return shape;
+}
+
+}  // namespace
+
+// shape_ is declared before out_, so checked_shape runs (and may throw) before the file exists.
+TraceWriter::TraceWriter(std::string path, TraceShape shape)
+    : path_(std::move(path)),
+      shape_(checked_shape(shape)),
+      out_(path_, std::ios::binary | std::ios::trunc) {
   if (!out_) throw std::runtime_error(fmt::format("cannot create {}", path_));
   write_bytes(encode_trace_header(shape_));
 }
 
 void TraceWriter::write_bytes(const std::vector<std::byte>& bytes) {
-  out_.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out_.write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   if (!out_) throw std::runtime_error(fmt::format("cannot write {} at byte {}", path_, offset_));
   offset_ += bytes.size();
 }
@@ -48,30 +62,37 @@ void TraceWriter::write_block(const TraceBlock& block) {
     }
   }
   if (block.step != step || block.layer != layer)
-    throw std::invalid_argument(fmt::format("trace blocks out of order: expected step {} layer {}, got step {} layer {}",
-                                            step, layer, block.step, block.layer));
+    throw std::invalid_argument(
+        fmt::format("trace blocks out of order: expected step {} layer {}, got step {} layer {}",
+                    step, layer, block.step, block.layer));
   const std::uint64_t choices = std::uint64_t{block.tokens} * shape_.top_k;
   if (block.expert_ids.size() != choices)
-    throw std::invalid_argument(fmt::format("block has {} expert ids, expected tokens {} x top_k {}",
-                                            block.expert_ids.size(), block.tokens, shape_.top_k));
+    throw std::invalid_argument(
+        fmt::format("block has {} expert ids, expected tokens {} x top_k {}",
+                    block.expert_ids.size(), block.tokens, shape_.top_k));
   const bool has_scores = shape_.scores != ScoreType::None;
   if (has_scores && block.scores.size() != choices)
-    throw std::invalid_argument(fmt::format("block has {} scores, expected {}", block.scores.size(), choices));
+    throw std::invalid_argument(
+        fmt::format("block has {} scores, expected {}", block.scores.size(), choices));
   const int id_bytes = shape_.id_bytes();
   const std::size_t payload = choices * static_cast<std::size_t>(id_bytes + shape_.score_bytes());
   buffer_.assign(kBlockHeaderBytes + payload, std::byte{0});
-  for (std::size_t i = 0; i < kBlockMagic.size(); ++i) buffer_[i] = static_cast<std::byte>(kBlockMagic[i]);
+  for (std::size_t i = 0; i < kBlockMagic.size(); ++i)
+    buffer_[i] = static_cast<std::byte>(kBlockMagic[i]);
   store_le(&buffer_[4], block.step, 4);
   store_le(&buffer_[8], block.layer, 4);
   store_le(&buffer_[12], block.tokens, 4);
   store_le(&buffer_[16], payload, 8);
   std::byte* ids = &buffer_[kBlockHeaderBytes];
   for (std::uint32_t t = 0; t < block.tokens; ++t) {
-    const std::span<const std::uint32_t> token(&block.expert_ids[std::size_t{t} * shape_.top_k], shape_.top_k);
+    const std::span<const std::uint32_t> token(&block.expert_ids[std::size_t{t} * shape_.top_k],
+                                               shape_.top_k);
     if (auto problem = check_token_choices(token, shape_.experts); !problem.empty())
-      throw std::invalid_argument(fmt::format("step {} layer {} token {}: {}", block.step, block.layer, t, problem));
+      throw std::invalid_argument(
+          fmt::format("step {} layer {} token {}: {}", block.step, block.layer, t, problem));
   }
-  for (std::size_t i = 0; i < choices; ++i) store_le(ids + i * id_bytes, block.expert_ids[i], id_bytes);
+  for (std::size_t i = 0; i < choices; ++i)
+    store_le(ids + i * id_bytes, block.expert_ids[i], id_bytes);
   if (has_scores) {
     std::byte* scores = ids + choices * id_bytes;
     for (std::size_t i = 0; i < choices; ++i) {
@@ -90,11 +111,13 @@ void TraceWriter::write_block(const TraceBlock& block) {
 void TraceWriter::finish() {
   if (finished_) return;
   if (!index_.empty() && index_.back().layer + 1 != shape_.layers)
-    throw std::invalid_argument(fmt::format("trace ends inside step {}: layer {} of {} written last",
-                                            index_.back().step, index_.back().layer, shape_.layers));
+    throw std::invalid_argument(
+        fmt::format("trace ends inside step {}: layer {} of {} written last", index_.back().step,
+                    index_.back().layer, shape_.layers));
   const std::uint64_t index_offset = offset_;
   buffer_.assign(kIndexHeaderBytes + index_.size() * kIndexEntryBytes + 4, std::byte{0});
-  for (std::size_t i = 0; i < kIndexMagic.size(); ++i) buffer_[i] = static_cast<std::byte>(kIndexMagic[i]);
+  for (std::size_t i = 0; i < kIndexMagic.size(); ++i)
+    buffer_[i] = static_cast<std::byte>(kIndexMagic[i]);
   store_le(&buffer_[8], index_.size(), 8);
   for (std::size_t i = 0; i < index_.size(); ++i) {
     std::byte* entry = &buffer_[kIndexHeaderBytes + i * kIndexEntryBytes];
@@ -108,7 +131,8 @@ void TraceWriter::finish() {
   buffer_.assign(kFooterBytes, std::byte{0});
   store_le(&buffer_[0], index_offset, 8);
   store_le(&buffer_[8], crc32c(std::span(buffer_).first(8)), 4);
-  for (std::size_t i = 0; i < kFooterMagic.size(); ++i) buffer_[12 + i] = static_cast<std::byte>(kFooterMagic[i]);
+  for (std::size_t i = 0; i < kFooterMagic.size(); ++i)
+    buffer_[12 + i] = static_cast<std::byte>(kFooterMagic[i]);
   write_bytes(buffer_);
   out_.close();
   if (!out_) throw std::runtime_error(fmt::format("cannot close {}", path_));
