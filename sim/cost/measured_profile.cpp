@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
@@ -32,8 +33,8 @@ double positive(const Json& root, const std::string& pointer, ProblemList& probl
 }
 
 // A curve from an array of points: x from `x_key`, y from `y_pointer` inside each point.
-Curve read_curve(const Json& root, const std::string& pointer, const char* x_key, const std::string& y_pointer,
-                 ProblemList& problems) {
+Curve read_curve(const Json& root, const std::string& pointer, const char* x_key,
+                 const std::string& y_pointer, ProblemList& problems) {
   Curve curve;
   const Json::json_pointer where(pointer);
   if (!root.contains(where) || !root.at(where).is_array() || root.at(where).empty()) {
@@ -47,10 +48,51 @@ Curve read_curve(const Json& root, const std::string& pointer, const char* x_key
     const double y = positive(root, base + y_pointer, problems);
     curve.push_back({x, y});
   }
-  std::sort(curve.begin(), curve.end(), [](const CurvePoint& a, const CurvePoint& b) { return a.x < b.x; });
+  std::sort(curve.begin(), curve.end(),
+            [](const CurvePoint& a, const CurvePoint& b) { return a.x < b.x; });
   for (std::size_t i = 1; i < curve.size(); ++i)
-    if (curve[i].x == curve[i - 1].x) problems.add(pointer, fmt::format("expected distinct {} values, {} repeats", x_key, curve[i].x));
+    if (curve[i].x == curve[i - 1].x)
+      problems.add(pointer,
+                   fmt::format("expected distinct {} values, {} repeats", x_key, curve[i].x));
   return curve;
+}
+
+// /models/i: a model preset's name, sizes and measured curves; nullopt when the entry is not an
+// object (recorded in `problems`).
+std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i,
+                                             ProblemList& problems) {
+  const std::string base = fmt::format("/models/{}", i);
+  const Json& entry = document["models"][i];
+  if (!entry.is_object()) {
+    problems.add(
+        base, "expected an object of one model's measurements, got " + describe_json_value(entry));
+    return std::nullopt;
+  }
+  ModelCurves curves;
+  const auto name = entry.find("name");
+  if (name != entry.end() && name->is_string()) curves.name = name->get<std::string>();
+  if (name != entry.end() && !name->is_string())
+    problems.add(base + "/name", "expected a model preset name, got " + describe_json_value(*name));
+  else if (curves.name.empty())
+    problems.add(base + "/name", "expected a model preset name");
+  curves.hidden = static_cast<std::int64_t>(positive(document, base + "/hidden", problems));
+  curves.expert_ffn = static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems));
+  curves.gate_us = read_curve(document, base + "/gate", "tokens", "/time/median_us", problems);
+  curves.permute_us =
+      read_curve(document, base + "/permute", "tokens", "/time/median_us", problems);
+  curves.unpermute_us =
+      read_curve(document, base + "/combine", "tokens", "/time/median_us", problems);
+  curves.expert_loop_us = read_curve(document, base + "/experts/balanced/loop", "tokens_per_expert",
+                                     "/per_expert_us", problems);
+  curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
+                                        "tokens_per_expert", "/per_expert_us", problems);
+  return curves;
+}
+
+// Only the number 1; a string "1" or another type is as wrong as 2 (and never a library error).
+bool is_schema_version_1(const Json& document) {
+  const auto version = document.find("schema_version");
+  return version != document.end() && version->is_number() && version->get<double>() == 1.0;
 }
 
 }  // namespace
@@ -58,22 +100,26 @@ Curve read_curve(const Json& root, const std::string& pointer, const char* x_key
 double interpolate(const Curve& curve, double x) {
   if (curve.empty()) return 0;
   if (curve.size() == 1 || x <= curve.front().x) return curve.front().y;
-  auto upper = std::upper_bound(curve.begin(), curve.end(), x, [](double value, const CurvePoint& p) { return value < p.x; });
+  auto upper = std::upper_bound(curve.begin(), curve.end(), x,
+                                [](double value, const CurvePoint& p) { return value < p.x; });
   if (upper == curve.end()) upper = curve.end() - 1;
   const CurvePoint& hi = *upper;
   const CurvePoint& lo = *(upper - 1);
   return lo.y + (x - lo.x) * (hi.y - lo.y) / (hi.x - lo.x);
 }
 
-MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source) : source_(source) {
+MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source)
+    : source_(source) {
   ProblemList problems;
   if (!document.is_object()) {
     problems.add("", "expected a moesim profile object, got " + describe_json_value(document));
     problems.throw_if_any(source);
   }
-  if (document.value("schema_version", 0) != 1) problems.add("/schema_version", "expected 1");
+  if (!is_schema_version_1(document)) problems.add("/schema_version", "expected 1");
   const Json::json_pointer gpu("/provenance/gpu_name");
-  gpu_name_ = document.contains(gpu) && document.at(gpu).is_string() ? document.at(gpu).get<std::string>() : "unknown GPU";
+  gpu_name_ = document.contains(gpu) && document.at(gpu).is_string()
+                  ? document.at(gpu).get<std::string>()
+                  : "unknown GPU";
   dense_flops_ = positive(document, "/ceilings/dense_bf16_flops_per_s", problems);
   copy_bandwidth_ = positive(document, "/ceilings/copy/bytes_per_s", problems);
   count_copy_us_ = positive(document, "/overheads/count_copy_and_sync/median_us", problems);
@@ -81,21 +127,9 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   if (!document.contains("models") || !document["models"].is_array()) {
     problems.add("/models", "expected an array of per-model measurements");
   } else {
-    for (std::size_t i = 0; i < document["models"].size(); ++i) {
-      const std::string base = fmt::format("/models/{}", i);
-      const Json& entry = document["models"][i];
-      ModelCurves curves;
-      curves.name = entry.value("name", "");
-      if (curves.name.empty()) problems.add(base + "/name", "expected a model preset name");
-      curves.hidden = static_cast<std::int64_t>(positive(document, base + "/hidden", problems));
-      curves.expert_ffn = static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems));
-      curves.gate_us = read_curve(document, base + "/gate", "tokens", "/time/median_us", problems);
-      curves.permute_us = read_curve(document, base + "/permute", "tokens", "/time/median_us", problems);
-      curves.unpermute_us = read_curve(document, base + "/combine", "tokens", "/time/median_us", problems);
-      curves.expert_loop_us = read_curve(document, base + "/experts/balanced/loop", "tokens_per_expert", "/per_expert_us", problems);
-      curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped", "tokens_per_expert", "/per_expert_us", problems);
-      models_.push_back(std::move(curves));
-    }
+    for (std::size_t i = 0; i < document["models"].size(); ++i)
+      if (auto curves = read_model_curves(document, i, problems))
+        models_.push_back(std::move(*curves));
   }
   problems.throw_if_any(source);
 }
@@ -105,7 +139,8 @@ void MeasuredProfile::read_all_to_all(const Json& document, ProblemList& problem
   if (!document.contains(where)) return;  // profiles from one GPU carry none
   const Json& entries = document.at(where);
   if (!entries.is_array()) {
-    problems.add(where.to_string(), "expected an array of {ranks, bytes, busbw_bytes_per_s}, got " + describe_json_value(entries));
+    problems.add(where.to_string(), "expected an array of {ranks, bytes, busbw_bytes_per_s}, got " +
+                                        describe_json_value(entries));
     return;
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -115,17 +150,24 @@ void MeasuredProfile::read_all_to_all(const Json& document, ProblemList& problem
       problems.add(base + "/ranks", fmt::format("expected an integer >= 2, got {}", ranks));
       continue;
     }
-    const CurvePoint point{positive(document, base + "/bytes", problems), positive(document, base + "/busbw_bytes_per_s", problems)};
-    auto curve = std::find_if(all_to_all_.begin(), all_to_all_.end(), [&](const CollectiveCurve& c) { return c.ranks == static_cast<int>(ranks); });
-    if (curve == all_to_all_.end()) curve = all_to_all_.insert(all_to_all_.end(), CollectiveCurve{static_cast<int>(ranks), {}});
+    const CurvePoint point{positive(document, base + "/bytes", problems),
+                           positive(document, base + "/busbw_bytes_per_s", problems)};
+    auto curve =
+        std::find_if(all_to_all_.begin(), all_to_all_.end(),
+                     [&](const CollectiveCurve& c) { return c.ranks == static_cast<int>(ranks); });
+    if (curve == all_to_all_.end())
+      curve = all_to_all_.insert(all_to_all_.end(), CollectiveCurve{static_cast<int>(ranks), {}});
     curve->busbw.push_back(point);
   }
   for (auto& curve : all_to_all_) {
-    std::sort(curve.busbw.begin(), curve.busbw.end(), [](const CurvePoint& a, const CurvePoint& b) { return a.x < b.x; });
+    std::sort(curve.busbw.begin(), curve.busbw.end(),
+              [](const CurvePoint& a, const CurvePoint& b) { return a.x < b.x; });
     for (std::size_t i = 1; i < curve.busbw.size(); ++i)
       if (curve.busbw[i].x == curve.busbw[i - 1].x)
-        problems.add(where.to_string(), fmt::format("expected one measurement per (ranks, bytes); {} ranks, {} bytes repeats",
-                                                    curve.ranks, curve.busbw[i].x));
+        problems.add(
+            where.to_string(),
+            fmt::format("expected one measurement per (ranks, bytes); {} ranks, {} bytes repeats",
+                        curve.ranks, curve.busbw[i].x));
   }
 }
 
@@ -161,14 +203,17 @@ double MeasuredProfile::experts_us(const ModelCurves& curves, const std::vector<
   return total;
 }
 
-double MeasuredProfile::experts_us(const ModelCurves& curves, const std::vector<double>& tokens) const {
+double MeasuredProfile::experts_us(const ModelCurves& curves,
+                                   const std::vector<double>& tokens) const {
   return std::min(experts_us(curves, tokens, "loop"), experts_us(curves, tokens, "grouped"));
 }
 
 LayerPrediction MeasuredProfile::predict_ep1(const std::string& model_name, double tokens,
-                                             const std::vector<double>& histogram, const std::string& method) const {
+                                             const std::vector<double>& histogram,
+                                             const std::string& method) const {
   const ModelCurves* curves = model(model_name);
-  if (curves == nullptr) throw ConfigError(source_, {{"/models", "no measurements for model " + model_name}});
+  if (curves == nullptr)
+    throw ConfigError(source_, {{"/models", "no measurements for model " + model_name}});
   LayerPrediction p;
   p.gate_permute = interpolate(curves->gate_us, tokens) + interpolate(curves->permute_us, tokens);
   p.dispatch = count_copy_us_;  // at EP = 1 only the count copy-and-sync remains
@@ -182,9 +227,13 @@ MeasuredProfile load_profile(const std::string& name_or_path) {
   if (const auto text = builtin_profile_text(name_or_path))
     return MeasuredProfile(parse_strict_json(*text, name_or_path), name_or_path);
   if (!std::filesystem::exists(name_or_path))
-    throw ConfigError(name_or_path, {{"", fmt::format("no such profile file, and no built-in profile of that name "
-                                                      "(built-in: {})", fmt::join(builtin_profile_names(), ", "))}});
-  return MeasuredProfile(parse_strict_json(read_text_file(name_or_path), name_or_path), name_or_path);
+    throw ConfigError(
+        name_or_path,
+        {{"", fmt::format("no such profile file, and no built-in profile of that name "
+                          "(built-in: {})",
+                          fmt::join(builtin_profile_names(), ", "))}});
+  return MeasuredProfile(parse_strict_json(read_text_file(name_or_path), name_or_path),
+                         name_or_path);
 }
 
 }  // namespace moesim::sim
