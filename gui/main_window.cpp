@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QPushButton>
 #include <QSpinBox>
@@ -84,7 +85,20 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 void MainWindow::build_actions() {
+  build_file_menu();
+  const QList<QAction*> edit_actions = build_edit_menu();
+  build_toolbar(edit_actions);
+}
+
+void MainWindow::build_file_menu() {
   auto* file = menuBar()->addMenu(tr("&File"));
+  add_open_actions(file);
+  add_export_actions(file);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+}
+
+void MainWindow::add_open_actions(QMenu* file) {
   file->addAction(tr("&Open scenario…"), QKeySequence::Open, this, [this] {
     const auto path = QFileDialog::getOpenFileName(this, tr("Open scenario"), {},
                                                    tr("Scenarios (*.json);;All files (*)"));
@@ -101,6 +115,9 @@ void MainWindow::build_actions() {
                                      tr("Traces (*.moetrace *.npy *.json *.csv);;All files (*)"));
     if (!path.isEmpty()) load_trace(path.toStdString());
   });
+}
+
+void MainWindow::add_export_actions(QMenu* file) {
   const auto save_with = [this](const QString& title, const QString& filter, auto write) {
     const auto path = QFileDialog::getSaveFileName(this, title, {}, filter);
     if (path.isEmpty()) return;
@@ -122,9 +139,9 @@ void MainWindow::build_actions() {
       status_->setText(results_->save_current_chart(path) ? tr("Wrote %1").arg(path)
                                                           : tr("Could not write %1").arg(path));
   });
-  file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+}
 
+QList<QAction*> MainWindow::build_edit_menu() {
   auto* undo = document_->undo_stack()->createUndoAction(this, tr("&Undo"));
   auto* redo = document_->undo_stack()->createRedoAction(this, tr("&Redo"));
   undo->setShortcut(QKeySequence::Undo);
@@ -146,7 +163,10 @@ void MainWindow::build_actions() {
   placement_view_->addActions({replicate, remove});
   edit->addSeparator();
   edit->addActions({replicate, remove});
+  return {replicate, remove, undo, redo};
+}
 
+void MainWindow::build_toolbar(const QList<QAction*>& edit_actions) {
   auto* bar = addToolBar(tr("Placement"));
   bar->setObjectName(QStringLiteral("placement"));
   bar->addWidget(new QLabel(tr(" MoE layer "), this));
@@ -156,9 +176,16 @@ void MainWindow::build_actions() {
   bar->addWidget(strategy_combo_);
   bar->addAction(tr("Apply strategy"), this, &MainWindow::apply_strategy);
   bar->addSeparator();
-  bar->addActions({replicate, remove, undo, redo});
+  bar->addActions(edit_actions);
   bar->addSeparator();
   bar->addAction(tr("Cancel run"), this, [this] { runner_->cancel(); });
+  auto* network = network_model_combo();
+  bar->addSeparator();
+  bar->addWidget(network);
+  bar->addWidget(replica_choice_combo());
+}
+
+QComboBox* MainWindow::network_model_combo() {
   auto* network = new QComboBox(this);
   network->addItem(tr("network: analytic (fast)"), choice_data(sim::NetworkModelKind::Analytic));
   network->addItem(tr("network: flow (exact, slow)"), choice_data(sim::NetworkModelKind::Flow));
@@ -168,8 +195,10 @@ void MainWindow::build_actions() {
   connect(network, &QComboBox::currentIndexChanged, this, [this, network] {
     document_->set_network_model(network->currentData().toString().toStdString());
   });
-  bar->addSeparator();
-  bar->addWidget(network);
+  return network;
+}
+
+QComboBox* MainWindow::replica_choice_combo() {
   auto* replicas = new QComboBox(this);
   replicas->addItem(tr("replicas: as the scenario says"), QString());
   replicas->addItem(tr("replicas: round-robin"), choice_data(sim::ReplicaChoice::RoundRobin));
@@ -180,7 +209,7 @@ void MainWindow::build_actions() {
   connect(replicas, &QComboBox::currentIndexChanged, this, [this, replicas] {
     document_->set_replica_choice(replicas->currentData().toString().toStdString());
   });
-  bar->addWidget(replicas);
+  return replicas;
 }
 
 bool MainWindow::load(const std::string& name_or_path) {

@@ -1,14 +1,17 @@
 #pragma once
 // moesim-gui's window: wires the document, the simulation runner, the models and the panels. It
 // holds no logic of its own beyond deciding when to re-simulate.
+#include <QList>
 #include <QMainWindow>
 #include <optional>
 #include <string>
 
 #include "gui/simulation_worker.hpp"
 
+class QAction;
 class QComboBox;
 class QLabel;
+class QMenu;
 class QSpinBox;
 class QSplitter;
 
@@ -47,6 +50,14 @@ class MainWindow : public QMainWindow {
 
  private:
   void build_actions();
+  void build_file_menu();
+  void add_open_actions(QMenu* file);
+  void add_export_actions(QMenu* file);
+  // Undo, redo, replicate and remove in the edit menu; returned in the toolbar's order.
+  QList<QAction*> build_edit_menu();
+  void build_toolbar(const QList<QAction*>& edit_actions);
+  QComboBox* network_model_combo();
+  QComboBox* replica_choice_combo();
   void resimulate(bool with_baseline);
   void show_result(const SimulationResult& result);
   void show_layer_loads();

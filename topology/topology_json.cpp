@@ -128,6 +128,130 @@ void check_routes(const ClusterGraph& graph, const std::vector<std::size_t>& ver
         attempt(a, b);
 }
 
+// The vertices read so far, by id, for link ends and duplicate checks.
+struct VertexTable {
+  std::unordered_map<std::string, VertexId> ids;
+  std::vector<std::size_t> entry;         // by vertex: its index in "vertices"
+  std::vector<std::string> sorted_names;  // for did-you-mean, built on the first dangling end
+};
+
+// One entry's fields; the name is empty when the entry has no usable id.
+VertexInfo read_vertex_fields(FieldReader& entry) {
+  VertexInfo info;
+  info.name = entry.string("id");
+  info.kind =
+      parse_vertex_kind(entry.choice("kind", vertex_kind_names())).value_or(VertexKind::Gpu);
+  // choice() falls back to the first kind on a bad value; look at what the file said.
+  const nlohmann::json* raw_kind = entry.child("kind");
+  const bool kind = raw_kind != nullptr && raw_kind->is_string() &&
+                    parse_vertex_kind(raw_kind->get<std::string>()).has_value();
+  // An unknown kind is one problem already; do not add "missing node" to it.
+  const bool on_node = kind && (info.kind == VertexKind::Gpu || info.kind == VertexKind::Nic);
+  info.node = on_node ? static_cast<int>(entry.integer("node", 0, kMaxNodeIndex))
+                      : optional_index(entry, "node", kMaxNodeIndex);
+  info.domain = optional_index(entry, "domain", kMaxNodeIndex);
+  if (info.kind == VertexKind::Gpu && info.domain == kNoIndex) info.domain = info.node;
+  info.rail = optional_index(entry, "rail", kMaxRailIndex);
+  if (on_node && info.rail == kNoIndex) info.rail = 0;
+  info.pod = optional_index(entry, "pod", kMaxNodeIndex);
+  entry.finish();
+  return info;
+}
+
+// /vertices/i: added to the graph unless its id is missing or taken.
+void add_vertex_entry(const nlohmann::json& item, std::size_t i, ClusterGraph& graph,
+                      VertexTable& vertices, ProblemList& problems) {
+  FieldReader entry(item, fmt::format("/vertices/{}", i), problems, kVertexFields);
+  if (!entry.is_object()) return;
+  VertexInfo info = read_vertex_fields(entry);
+  if (info.name.empty() && entry.has("id"))
+    problems.add(entry.path_of("id"), "expected a non-empty id");
+  if (info.name.empty()) return;
+  if (const auto seen = vertices.ids.find(info.name); seen != vertices.ids.end()) {
+    problems.add(entry.path_of("id"),
+                 fmt::format("duplicate vertex id \"{}\" (first at /vertices/{})", info.name,
+                             vertices.entry[seen->second]));
+    return;
+  }
+  const std::string name = info.name;
+  const VertexId id = graph.add_vertex(std::move(info));
+  vertices.ids.emplace(name, id);
+  vertices.entry.push_back(i);
+}
+
+VertexTable read_vertices(FieldReader& root, ClusterGraph& graph, ProblemList& problems) {
+  VertexTable vertices;
+  const auto* list = root.child("vertices", true);
+  if (list == nullptr) return vertices;
+  if (!list->is_array())
+    problems.add("/vertices", "expected an array, got " + describe_json_value(*list));
+  else if (list->empty())
+    problems.add("/vertices", "expected at least one vertex");
+  for (std::size_t i = 0; list->is_array() && i < list->size(); ++i)
+    add_vertex_entry((*list)[i], i, graph, vertices, problems);
+  if (problems.empty() && graph.gpus().empty())
+    problems.add("/vertices", "expected at least one vertex of kind \"gpu\"");
+  return vertices;
+}
+
+// The vertex a link end names; a dangling name is a problem with a did-you-mean.
+std::optional<VertexId> resolve_link_end(FieldReader& entry, std::string_view key,
+                                         VertexTable& vertices, ProblemList& problems) {
+  const std::string name = entry.string(key);
+  if (!entry.has(key) || !(*entry.child(key)).is_string()) return std::nullopt;
+  if (const auto it = vertices.ids.find(name); it != vertices.ids.end()) return it->second;
+  auto& names = vertices.sorted_names;
+  if (names.empty()) {
+    for (const auto& [known, id] : vertices.ids) names.push_back(known);
+    std::sort(names.begin(), names.end());  // the same suggestion on every run
+  }
+  const auto suggestion = names.size() <= 100000 ? did_you_mean(name, names) : std::nullopt;
+  problems.add(entry.path_of(key),
+               fmt::format("link end names no vertex: \"{}\"{}", name,
+                           suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
+  return std::nullopt;
+}
+
+// /links/i: added to the graph when both ends, the kind and the bandwidth are good.
+void add_link_entry(const nlohmann::json& item, std::size_t i, ClusterGraph& graph,
+                    VertexTable& vertices, ProblemList& problems) {
+  FieldReader entry(item, fmt::format("/links/{}", i), problems, kLinkFields);
+  if (!entry.is_object()) return;
+  const auto from = resolve_link_end(entry, "from", vertices, problems);
+  const auto to = resolve_link_end(entry, "to", vertices, problems);
+  const auto kind = parse_link_kind(entry.choice("kind", link_kind_names()));
+  double bandwidth =
+      entry.number("bandwidth_gb_per_s", 0, std::numeric_limits<double>::max(), std::nullopt, true);
+  if (bandwidth > kMaxBandwidthGbPerS) {
+    // Far beyond any link; refusing it keeps sums of capacities finite and exact.
+    problems.add(entry.path_of("bandwidth_gb_per_s"),
+                 fmt::format("expected at most {} GB/s, got {}", kMaxBandwidthGbPerS, bandwidth));
+    bandwidth = 0;
+  }
+  const double latency = entry.number("latency_us", 0, 1e9, 0.0);
+  const bool duplex = entry.boolean("duplex", false);
+  entry.finish();
+  if (from && to && *from == *to)
+    problems.add(entry.path(), fmt::format("link from \"{}\" to itself", graph.vertex(*from).name));
+  if (!from || !to || *from == *to || !kind || !(bandwidth > 0)) return;
+  const BytesPerSecond rate = bandwidth * kGB;
+  const Seconds delay = latency * 1e-6;
+  if (duplex)
+    graph.add_duplex(*from, *to, rate, delay, *kind);
+  else
+    graph.add_link(*from, *to, rate, delay, *kind);
+}
+
+void read_links(FieldReader& root, ClusterGraph& graph, VertexTable& vertices,
+                ProblemList& problems) {
+  const auto* list = root.child("links", true);
+  if (list == nullptr) return;
+  if (!list->is_array())
+    problems.add("/links", "expected an array, got " + describe_json_value(*list));
+  for (std::size_t i = 0; list->is_array() && i < list->size(); ++i)
+    add_link_entry((*list)[i], i, graph, vertices, problems);
+}
+
 }  // namespace
 
 ClusterGraph parse_topology(std::string_view text, const std::string& source) {
@@ -137,105 +261,11 @@ ClusterGraph parse_topology(std::string_view text, const std::string& source) {
   root.integer("schema_version", kTopologySchemaVersion, kTopologySchemaVersion);
   ClusterGraph graph(root.string("name", std::string("custom")));
   graph.set_description(root.string("description", std::string()));
-
-  std::unordered_map<std::string, VertexId> ids;
-  std::vector<std::size_t> vertex_entry;  // by vertex: its index in "vertices"
-  if (const auto* vertices = root.child("vertices", true)) {
-    if (!vertices->is_array())
-      problems.add("/vertices", "expected an array, got " + describe_json_value(*vertices));
-    else if (vertices->empty())
-      problems.add("/vertices", "expected at least one vertex");
-    for (std::size_t i = 0; vertices->is_array() && i < vertices->size(); ++i) {
-      FieldReader entry((*vertices)[i], fmt::format("/vertices/{}", i), problems, kVertexFields);
-      if (!entry.is_object()) continue;
-      VertexInfo info;
-      info.name = entry.string("id");
-      info.kind =
-          parse_vertex_kind(entry.choice("kind", vertex_kind_names())).value_or(VertexKind::Gpu);
-      // choice() falls back to the first kind on a bad value; look at what the file said.
-      const nlohmann::json* raw_kind = entry.child("kind");
-      const bool kind = raw_kind != nullptr && raw_kind->is_string() &&
-                        parse_vertex_kind(raw_kind->get<std::string>()).has_value();
-      // An unknown kind is one problem already; do not add "missing node" to it.
-      const bool on_node = kind && (info.kind == VertexKind::Gpu || info.kind == VertexKind::Nic);
-      info.node = on_node ? static_cast<int>(entry.integer("node", 0, kMaxNodeIndex))
-                          : optional_index(entry, "node", kMaxNodeIndex);
-      info.domain = optional_index(entry, "domain", kMaxNodeIndex);
-      if (info.kind == VertexKind::Gpu && info.domain == kNoIndex) info.domain = info.node;
-      info.rail = optional_index(entry, "rail", kMaxRailIndex);
-      if (on_node && info.rail == kNoIndex) info.rail = 0;
-      info.pod = optional_index(entry, "pod", kMaxNodeIndex);
-      entry.finish();
-      if (info.name.empty() && entry.has("id"))
-        problems.add(entry.path_of("id"), "expected a non-empty id");
-      if (info.name.empty()) continue;
-      if (const auto seen = ids.find(info.name); seen != ids.end()) {
-        problems.add(entry.path_of("id"),
-                     fmt::format("duplicate vertex id \"{}\" (first at /vertices/{})", info.name,
-                                 vertex_entry[seen->second]));
-        continue;
-      }
-      const std::string name = info.name;
-      const VertexId id = graph.add_vertex(std::move(info));
-      ids.emplace(name, id);
-      vertex_entry.push_back(i);
-    }
-    if (problems.empty() && graph.gpus().empty())
-      problems.add("/vertices", "expected at least one vertex of kind \"gpu\"");
-  }
-
-  std::vector<std::string> names;  // for did-you-mean, built on the first dangling end
-  auto resolve = [&](FieldReader& entry, std::string_view key) -> std::optional<VertexId> {
-    const std::string name = entry.string(key);
-    if (!entry.has(key) || !(*entry.child(key)).is_string()) return std::nullopt;
-    if (const auto it = ids.find(name); it != ids.end()) return it->second;
-    if (names.empty()) {
-      for (const auto& [known, id] : ids) names.push_back(known);
-      std::sort(names.begin(), names.end());  // the same suggestion on every run
-    }
-    const auto suggestion = names.size() <= 100000 ? did_you_mean(name, names) : std::nullopt;
-    problems.add(
-        entry.path_of(key),
-        fmt::format("link end names no vertex: \"{}\"{}", name,
-                    suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
-    return std::nullopt;
-  };
-  if (const auto* links = root.child("links", true)) {
-    if (!links->is_array())
-      problems.add("/links", "expected an array, got " + describe_json_value(*links));
-    for (std::size_t i = 0; links->is_array() && i < links->size(); ++i) {
-      FieldReader entry((*links)[i], fmt::format("/links/{}", i), problems, kLinkFields);
-      if (!entry.is_object()) continue;
-      const auto from = resolve(entry, "from");
-      const auto to = resolve(entry, "to");
-      const auto kind = parse_link_kind(entry.choice("kind", link_kind_names()));
-      double bandwidth = entry.number("bandwidth_gb_per_s", 0, std::numeric_limits<double>::max(),
-                                      std::nullopt, true);
-      if (bandwidth > kMaxBandwidthGbPerS) {
-        // Far beyond any link; refusing it keeps sums of capacities finite and exact.
-        problems.add(
-            entry.path_of("bandwidth_gb_per_s"),
-            fmt::format("expected at most {} GB/s, got {}", kMaxBandwidthGbPerS, bandwidth));
-        bandwidth = 0;
-      }
-      const double latency = entry.number("latency_us", 0, 1e9, 0.0);
-      const bool duplex = entry.boolean("duplex", false);
-      entry.finish();
-      if (from && to && *from == *to)
-        problems.add(entry.path(),
-                     fmt::format("link from \"{}\" to itself", graph.vertex(*from).name));
-      if (!from || !to || *from == *to || !kind || !(bandwidth > 0)) continue;
-      const BytesPerSecond rate = bandwidth * kGB;
-      const Seconds delay = latency * 1e-6;
-      if (duplex)
-        graph.add_duplex(*from, *to, rate, delay, *kind);
-      else
-        graph.add_link(*from, *to, rate, delay, *kind);
-    }
-  }
+  VertexTable vertices = read_vertices(root, graph, problems);
+  read_links(root, graph, vertices, problems);
   root.finish();
-  if (problems.empty()) check_reachability(graph, vertex_entry, problems);
-  if (problems.empty()) check_routes(graph, vertex_entry, problems);
+  if (problems.empty()) check_reachability(graph, vertices.entry, problems);
+  if (problems.empty()) check_routes(graph, vertices.entry, problems);
   problems.throw_if_any(source);
   return graph;
 }

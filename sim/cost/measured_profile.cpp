@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
@@ -56,6 +57,44 @@ Curve read_curve(const Json& root, const std::string& pointer, const char* x_key
   return curve;
 }
 
+// /models/i: a model preset's name, sizes and measured curves; nullopt when the entry is not an
+// object (recorded in `problems`).
+std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i,
+                                             ProblemList& problems) {
+  const std::string base = fmt::format("/models/{}", i);
+  const Json& entry = document["models"][i];
+  if (!entry.is_object()) {
+    problems.add(
+        base, "expected an object of one model's measurements, got " + describe_json_value(entry));
+    return std::nullopt;
+  }
+  ModelCurves curves;
+  const auto name = entry.find("name");
+  if (name != entry.end() && name->is_string()) curves.name = name->get<std::string>();
+  if (name != entry.end() && !name->is_string())
+    problems.add(base + "/name", "expected a model preset name, got " + describe_json_value(*name));
+  else if (curves.name.empty())
+    problems.add(base + "/name", "expected a model preset name");
+  curves.hidden = static_cast<std::int64_t>(positive(document, base + "/hidden", problems));
+  curves.expert_ffn = static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems));
+  curves.gate_us = read_curve(document, base + "/gate", "tokens", "/time/median_us", problems);
+  curves.permute_us =
+      read_curve(document, base + "/permute", "tokens", "/time/median_us", problems);
+  curves.unpermute_us =
+      read_curve(document, base + "/combine", "tokens", "/time/median_us", problems);
+  curves.expert_loop_us = read_curve(document, base + "/experts/balanced/loop", "tokens_per_expert",
+                                     "/per_expert_us", problems);
+  curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
+                                        "tokens_per_expert", "/per_expert_us", problems);
+  return curves;
+}
+
+// Only the number 1; a string "1" or another type is as wrong as 2 (and never a library error).
+bool is_schema_version_1(const Json& document) {
+  const auto version = document.find("schema_version");
+  return version != document.end() && version->is_number() && version->get<double>() == 1.0;
+}
+
 }  // namespace
 
 double interpolate(const Curve& curve, double x) {
@@ -76,7 +115,7 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
     problems.add("", "expected a moesim profile object, got " + describe_json_value(document));
     problems.throw_if_any(source);
   }
-  if (document.value("schema_version", 0) != 1) problems.add("/schema_version", "expected 1");
+  if (!is_schema_version_1(document)) problems.add("/schema_version", "expected 1");
   const Json::json_pointer gpu("/provenance/gpu_name");
   gpu_name_ = document.contains(gpu) && document.at(gpu).is_string()
                   ? document.at(gpu).get<std::string>()
@@ -89,26 +128,9 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   if (!document.contains("models") || !document["models"].is_array()) {
     problems.add("/models", "expected an array of per-model measurements");
   } else {
-    for (std::size_t i = 0; i < document["models"].size(); ++i) {
-      const std::string base = fmt::format("/models/{}", i);
-      const Json& entry = document["models"][i];
-      ModelCurves curves;
-      curves.name = entry.value("name", "");
-      if (curves.name.empty()) problems.add(base + "/name", "expected a model preset name");
-      curves.hidden = static_cast<std::int64_t>(positive(document, base + "/hidden", problems));
-      curves.expert_ffn =
-          static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems));
-      curves.gate_us = read_curve(document, base + "/gate", "tokens", "/time/median_us", problems);
-      curves.permute_us =
-          read_curve(document, base + "/permute", "tokens", "/time/median_us", problems);
-      curves.unpermute_us =
-          read_curve(document, base + "/combine", "tokens", "/time/median_us", problems);
-      curves.expert_loop_us = read_curve(document, base + "/experts/balanced/loop",
-                                         "tokens_per_expert", "/per_expert_us", problems);
-      curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
-                                            "tokens_per_expert", "/per_expert_us", problems);
-      models_.push_back(std::move(curves));
-    }
+    for (std::size_t i = 0; i < document["models"].size(); ++i)
+      if (auto curves = read_model_curves(document, i, problems))
+        models_.push_back(std::move(*curves));
   }
   problems.throw_if_any(source);
 }

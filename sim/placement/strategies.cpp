@@ -104,6 +104,106 @@ Placement place_explicit(const PlacementInputs& in) {
   return from_slots(std::move(slots), in.experts);
 }
 
+// Sizes every strategy but "explicit" needs: whole nodes, and slots that divide over the GPUs.
+void check_grid_inputs(const PlacementInputs& in, ProblemList& problems) {
+  require(problems, in.gpus >= 1, "gpus", fmt::format("expected >= 1, got {}", in.gpus));
+  require(problems, in.nodes >= 1 && in.gpus % std::max(1, in.nodes) == 0, "nodes",
+          fmt::format("expected a divisor of gpus = {}, got {}", in.gpus, in.nodes));
+  require(
+      problems,
+      in.redundant >= 0 && in.gpus >= 1 && (in.experts + in.redundant) % std::max(1, in.gpus) == 0,
+      "redundant",
+      fmt::format("expected experts + redundant ({} + {}) to divide evenly over {} GPUs",
+                  in.experts, in.redundant, in.gpus));
+}
+
+// Per node: replicate its experts into its slots, then pack the replicas onto its GPUs.
+void fill_nodes(const PlacementInputs& in, int slots_per_gpu,
+                const std::vector<std::vector<int>>& node_experts,
+                std::vector<std::vector<int>>& slots) {
+  const int gpus_per_node = in.gpus / in.nodes;
+  for (int node = 0; node < in.nodes; ++node) {
+    std::vector<double> local(node_experts[node].size());
+    for (std::size_t i = 0; i < local.size(); ++i) local[i] = in.expert_load[node_experts[node][i]];
+    const int extra = slots_per_gpu * gpus_per_node - static_cast<int>(local.size());
+    std::vector<int> node_gpus(gpus_per_node);
+    std::iota(node_gpus.begin(), node_gpus.end(), node * gpus_per_node);
+    pack_replicas(node_experts[node], replicate_experts(local, extra), in.expert_load, node_gpus,
+                  slots_per_gpu, slots);
+  }
+}
+
+// DeepSeek's hierarchical EPLB applies when expert groups divide evenly over the nodes.
+bool hierarchical_eplb_applies(PlacementStrategy strategy, const PlacementInputs& in) {
+  return strategy == PlacementStrategy::Eplb && in.groups > 0 && in.experts % in.groups == 0 &&
+         in.groups % in.nodes == 0 && (in.experts + in.redundant) % in.nodes == 0;
+}
+
+// DeepSeek EPLB's first level: expert groups -> nodes by balanced packing of the group loads.
+std::vector<std::vector<int>> nodes_by_group_load(const PlacementInputs& in) {
+  const int group_size = in.experts / in.groups;
+  std::vector<double> group_load(in.groups, 0.0);
+  for (int e = 0; e < in.experts; ++e) group_load[e / group_size] += in.expert_load[e];
+  const auto node_of_group = balanced_packing(group_load, in.nodes);
+  std::vector<std::vector<int>> node_experts(in.nodes);
+  for (int e = 0; e < in.experts; ++e) node_experts[node_of_group[e / group_size]].push_back(e);
+  return node_experts;
+}
+
+void check_topology_aware_inputs(const PlacementInputs& in, ProblemList& problems) {
+  require(problems, in.experts % in.nodes == 0 && in.redundant % in.nodes == 0, "nodes",
+          fmt::format("expected experts ({}) and redundant ({}) divisible by nodes ({})",
+                      in.experts, in.redundant, in.nodes));
+  require(problems,
+          in.coactivation.empty() || in.coactivation.size() == std::size_t(in.experts) * in.experts,
+          "coactivation", fmt::format("expected {} x {} entries", in.experts, in.experts));
+}
+
+// How often `expert` is co-activated with the experts already on a node, both directions.
+double coactivation_affinity(const PlacementInputs& in, int expert,
+                             const std::vector<int>& node_experts) {
+  double affinity = 0;
+  if (in.coactivation.empty()) return affinity;
+  for (int other : node_experts)
+    affinity += in.coactivation[std::size_t(expert) * in.experts + other] +
+                in.coactivation[std::size_t(other) * in.experts + expert];
+  return affinity;
+}
+
+// Heaviest expert first, to the node (with room) whose experts it is most often co-activated with,
+// so the dispatch of a token that picks both stays inside one node; ties to the lightest node.
+std::vector<std::vector<int>> nodes_by_coactivation(const PlacementInputs& in) {
+  std::vector<std::vector<int>> node_experts(in.nodes);
+  std::vector<double> node_load(in.nodes, 0.0);
+  const int per_node = in.experts / in.nodes;
+  for (int e : by_weight_descending(in.expert_load)) {
+    int best = -1;
+    double best_affinity = -1;
+    for (int node = 0; node < in.nodes; ++node) {
+      if (static_cast<int>(node_experts[node].size()) >= per_node) continue;
+      const double affinity = coactivation_affinity(in, e, node_experts[node]);
+      if (best < 0 || affinity > best_affinity ||
+          (affinity == best_affinity && node_load[node] < node_load[best]))
+        best = node, best_affinity = affinity;
+    }
+    node_experts[best].push_back(e);
+    node_load[best] += in.expert_load[e];
+  }
+  return node_experts;
+}
+
+// lpt, and global EPLB (no groups, or groups that do not divide the nodes): replicate by max
+// load per replica over all experts, then pack every replica over every GPU.
+void pack_globally(const PlacementInputs& in, int slots_per_gpu,
+                   std::vector<std::vector<int>>& slots) {
+  std::vector<int> all(in.experts);
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<int> gpu_ids(in.gpus);
+  std::iota(gpu_ids.begin(), gpu_ids.end(), 0);
+  pack_replicas(all, replicate_experts(in.expert_load, in.redundant), in.expert_load, gpu_ids,
+                slots_per_gpu, slots);
+}
+
 }  // namespace
 
 std::vector<int> balanced_packing(const std::vector<double>& weights, int packs) {
@@ -149,15 +249,7 @@ Placement place_experts(PlacementStrategy strategy, const PlacementInputs& in) {
     problems.throw_if_any("placement");
     return place_explicit(in);
   }
-  require(problems, in.gpus >= 1, "gpus", fmt::format("expected >= 1, got {}", in.gpus));
-  require(problems, in.nodes >= 1 && in.gpus % std::max(1, in.nodes) == 0, "nodes",
-          fmt::format("expected a divisor of gpus = {}, got {}", in.gpus, in.nodes));
-  require(
-      problems,
-      in.redundant >= 0 && in.gpus >= 1 && (in.experts + in.redundant) % std::max(1, in.gpus) == 0,
-      "redundant",
-      fmt::format("expected experts + redundant ({} + {}) to divide evenly over {} GPUs",
-                  in.experts, in.redundant, in.gpus));
+  check_grid_inputs(in, problems);
   problems.throw_if_any("placement");
   const int slots_per_gpu = (in.experts + in.redundant) / in.gpus;
   if (strategy == PlacementStrategy::Contiguous || strategy == PlacementStrategy::RoundRobin) {
@@ -169,78 +261,14 @@ Placement place_experts(PlacementStrategy strategy, const PlacementInputs& in) {
                           in.expert_load);
   }
   std::vector<std::vector<int>> slots(in.gpus);
-  const int gpus_per_node = in.gpus / in.nodes;
-  auto node_gpus = [&](int node) {
-    std::vector<int> ids(gpus_per_node);
-    std::iota(ids.begin(), ids.end(), node * gpus_per_node);
-    return ids;
-  };
-  // Per node: replicate its experts into its slots, then pack the replicas onto its GPUs.
-  auto fill_nodes = [&](const std::vector<std::vector<int>>& node_experts) {
-    for (int node = 0; node < in.nodes; ++node) {
-      std::vector<double> local(node_experts[node].size());
-      for (std::size_t i = 0; i < local.size(); ++i)
-        local[i] = in.expert_load[node_experts[node][i]];
-      const int extra = slots_per_gpu * gpus_per_node - static_cast<int>(local.size());
-      pack_replicas(node_experts[node], replicate_experts(local, extra), in.expert_load,
-                    node_gpus(node), slots_per_gpu, slots);
-    }
-  };
-  const bool hierarchical = strategy == PlacementStrategy::Eplb && in.groups > 0 &&
-                            in.experts % in.groups == 0 && in.groups % in.nodes == 0 &&
-                            (in.experts + in.redundant) % in.nodes == 0;
-  if (hierarchical) {
-    // DeepSeek EPLB: groups -> nodes by balanced packing, then replicas and packing inside each
-    // node
-    const int group_size = in.experts / in.groups;
-    std::vector<double> group_load(in.groups, 0.0);
-    for (int e = 0; e < in.experts; ++e) group_load[e / group_size] += in.expert_load[e];
-    const auto node_of_group = balanced_packing(group_load, in.nodes);
-    std::vector<std::vector<int>> node_experts(in.nodes);
-    for (int e = 0; e < in.experts; ++e) node_experts[node_of_group[e / group_size]].push_back(e);
-    fill_nodes(node_experts);
+  if (hierarchical_eplb_applies(strategy, in)) {
+    fill_nodes(in, slots_per_gpu, nodes_by_group_load(in), slots);
   } else if (strategy == PlacementStrategy::TopologyAware) {
-    require(problems, in.experts % in.nodes == 0 && in.redundant % in.nodes == 0, "nodes",
-            fmt::format("expected experts ({}) and redundant ({}) divisible by nodes ({})",
-                        in.experts, in.redundant, in.nodes));
-    require(
-        problems,
-        in.coactivation.empty() || in.coactivation.size() == std::size_t(in.experts) * in.experts,
-        "coactivation", fmt::format("expected {} x {} entries", in.experts, in.experts));
+    check_topology_aware_inputs(in, problems);
     problems.throw_if_any("placement");
-    // Heaviest expert first, to the node (with room) whose experts it is most often co-activated
-    // with, so the dispatch of a token that picks both stays inside one node; ties to the lightest
-    // node.
-    std::vector<std::vector<int>> node_experts(in.nodes);
-    std::vector<double> node_load(in.nodes, 0.0);
-    const int per_node = in.experts / in.nodes;
-    for (int e : by_weight_descending(in.expert_load)) {
-      int best = -1;
-      double best_affinity = -1;
-      for (int node = 0; node < in.nodes; ++node) {
-        if (static_cast<int>(node_experts[node].size()) >= per_node) continue;
-        double affinity = 0;
-        if (!in.coactivation.empty())
-          for (int other : node_experts[node])
-            affinity += in.coactivation[std::size_t(e) * in.experts + other] +
-                        in.coactivation[std::size_t(other) * in.experts + e];
-        if (best < 0 || affinity > best_affinity ||
-            (affinity == best_affinity && node_load[node] < node_load[best]))
-          best = node, best_affinity = affinity;
-      }
-      node_experts[best].push_back(e);
-      node_load[best] += in.expert_load[e];
-    }
-    fill_nodes(node_experts);
+    fill_nodes(in, slots_per_gpu, nodes_by_coactivation(in), slots);
   } else {
-    // lpt, and global EPLB (no groups, or groups that do not divide the nodes): replicate by max
-    // load per replica over all experts, then pack every replica over every GPU
-    std::vector<int> all(in.experts);
-    std::iota(all.begin(), all.end(), 0);
-    std::vector<int> gpu_ids(in.gpus);
-    std::iota(gpu_ids.begin(), gpu_ids.end(), 0);
-    pack_replicas(all, replicate_experts(in.expert_load, in.redundant), in.expert_load, gpu_ids,
-                  slots_per_gpu, slots);
+    pack_globally(in, slots_per_gpu, slots);
   }
   return from_slots(std::move(slots), in.experts);
 }

@@ -100,14 +100,14 @@ constexpr std::optional<Enum> choice_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-// "a, b or c", for messages and help texts.
+// "a, b or c", for help texts; quoted ("\"a\", \"b\" or \"c\"") for messages about a file's value.
 template <typename Enum>
-std::string choice_list() {
+std::string choice_list(std::string_view quote = "") {
   std::string listed;
   const auto& names = kChoiceNames<Enum>;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (i > 0) listed += i + 1 == names.size() ? " or " : ", ";
-    listed += names[i];
+    listed.append(quote).append(names[i]).append(quote);
   }
   return listed;
 }

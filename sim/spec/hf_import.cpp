@@ -101,6 +101,155 @@ std::string string_or(const Json& config, const char* key, const char* fallback)
   return it != config.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
+// Where the language model's figures sit in a config.json and which family's layout they follow.
+struct ConfigLayout {
+  const Json& config;  // Llama 4 keeps the language model under text_config
+  std::string base;    // JSON pointer of `config`
+  bool nested = false;
+  bool dbrx = false;      // DBRX nests its MoE and attention figures
+  bool t5_style = false;  // Switch Transformers: encoder and decoder blocks
+};
+
+ConfigLayout config_layout(const Json& document) {
+  const bool nested = document.contains("text_config") && document["text_config"].is_object();
+  const Json& config = nested ? document["text_config"] : document;
+  return ConfigLayout{config, nested ? "/text_config" : "", nested,
+                      config.contains("ffn_config") && config["ffn_config"].is_object(),
+                      config.contains("num_decoder_layers")};
+}
+
+std::string model_name(const Json& document, const std::string& source) {
+  if (document.contains("_name_or_path") && document["_name_or_path"].is_string())
+    return document["_name_or_path"].get<std::string>();
+  if (document.contains("model_type") && document["model_type"].is_string())
+    return document["model_type"].get<std::string>();
+  return source;
+}
+
+// Routed experts: how many, how many a token picks, and their FFN width.
+void read_experts(const ConfigLayout& layout, const ConfigFields& fields, ModelSpec& model,
+                  ProblemList& problems) {
+  if (layout.dbrx) {
+    ConfigFields ffn(layout.config["ffn_config"], layout.base + "/ffn_config", problems);
+    model.experts = static_cast<int>(ffn.integer({"moe_num_experts"}, 1));
+    model.top_k = static_cast<int>(ffn.integer({"moe_top_k"}, 1));
+    model.expert_ffn = ffn.integer({"ffn_hidden_size"}, 1);
+  } else {
+    model.experts = static_cast<int>(
+        fields.integer({"n_routed_experts", "num_local_experts", "num_experts"}, 1));
+    // Switch Transformers route top-1 and write no field for it.
+    const auto switch_top_k = layout.t5_style ? std::optional<std::int64_t>(1) : std::nullopt;
+    model.top_k = static_cast<int>(
+        fields.integer({"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, switch_top_k));
+    model.expert_ffn = fields.integer(
+        {"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
+  }
+  if (problems.empty() && model.top_k > model.experts)
+    problems.add(layout.base + "/num_experts_per_tok",
+                 fmt::format("top-k {} exceeds the {} experts", model.top_k, model.experts));
+}
+
+struct BlockCounts {
+  std::int64_t encoder = 0;  // every block of a decoder-only model
+  std::int64_t decoder = 0;  // T5-style models only
+};
+
+// Blocks and MoE blocks: T5-style models count encoder and decoder blocks.
+BlockCounts read_blocks(const ConfigLayout& layout, const ConfigFields& fields, ModelSpec& model,
+                        ProblemList& problems) {
+  BlockCounts blocks;
+  blocks.encoder = fields.integer({"num_hidden_layers", "n_layers", "num_layers"}, 1);
+  blocks.decoder = layout.t5_style ? fields.integer({"num_decoder_layers"}, 0) : 0;
+  model.layers = static_cast<int>(blocks.encoder + blocks.decoder);
+  if (!layout.t5_style) {
+    model.moe_layers = count_moe_layers(fields, model.layers, problems);
+    return blocks;
+  }
+  const auto enc_step = fields.integer({"encoder_sparse_step"}, 0, 1);
+  const auto dec_step = fields.integer({"decoder_sparse_step"}, 0, 1);
+  // HF SwitchTransformers: block i is sparse when step == 1 or i % step == 1.
+  auto sparse = [](std::int64_t block_count, std::int64_t step) {
+    int count = 0;
+    for (std::int64_t i = 0; i < block_count; ++i)
+      count += (step == 1 || (step > 1 && i % step == 1));
+    return count;
+  };
+  model.moe_layers = sparse(blocks.encoder, enc_step) + sparse(blocks.decoder, dec_step);
+  model.gated_ffn = false;
+  return blocks;
+}
+
+// The dense MLP width for blocks without experts, and the shared (always-on) experts.
+void read_dense_and_shared_ffn(const ConfigLayout& layout, const ConfigFields& fields,
+                               ModelSpec& model) {
+  if (fields.find({"intermediate_size_mlp"}) != nullptr)  // Llama 4
+    model.dense_ffn = fields.integer({"intermediate_size_mlp"}, 1);
+  else if (layout.config.contains("moe_intermediate_size"))  // DeepSeek, Kimi, Qwen
+    model.dense_ffn = fields.integer({"intermediate_size"}, 1, model.expert_ffn);
+  else
+    model.dense_ffn = model.expert_ffn;
+
+  const auto shared_width = fields.integer({"shared_expert_intermediate_size"}, 0, 0);
+  if (fields.find({"n_shared_experts"}) != nullptr) {
+    model.shared_experts = static_cast<int>(fields.integer({"n_shared_experts"}, 0));
+    model.shared_expert_ffn = model.expert_ffn;
+  } else if (shared_width > 0) {
+    model.shared_experts = 1;
+    model.shared_expert_ffn = shared_width;
+  } else if (layout.nested && string_or(layout.config, "model_type", "") == "llama4_text") {
+    model.shared_experts = 1;  // every Llama 4 MoE block adds one shared expert
+    model.shared_expert_ffn = model.expert_ffn;
+  }
+}
+
+void read_dbrx_attention(const ConfigLayout& layout, const ConfigFields& fields, ModelSpec& model,
+                         ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  const auto attn_it = layout.config.find("attn_config");
+  const Json& attn_config =
+      attn_it != layout.config.end() && attn_it->is_object() ? *attn_it : kEmpty;
+  ConfigFields attn(attn_config, layout.base + "/attn_config", problems);
+  const int heads = static_cast<int>(fields.integer({"n_heads"}, 1));
+  const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, heads));
+  const int head_dim = static_cast<int>(model.hidden / heads);
+  model.attention_heads = heads;
+  model.head_dim = head_dim;
+  model.attention_params_per_layer = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
+  model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
+}
+
+// DeepSeek's multi-head latent attention: the KV cache holds the compressed latent.
+void read_mla_attention(const ConfigFields& fields, ModelSpec& model) {
+  const int heads = static_cast<int>(fields.integer({"num_attention_heads"}, 1));
+  MlaShape shape;
+  shape.q_lora_rank = fields.integer({"q_lora_rank"}, 0, 0);
+  shape.kv_lora_rank = fields.integer({"kv_lora_rank"}, 1);
+  shape.qk_nope_head_dim = fields.integer({"qk_nope_head_dim"}, 1);
+  shape.qk_rope_head_dim = fields.integer({"qk_rope_head_dim"}, 0);
+  shape.v_head_dim = fields.integer({"v_head_dim"}, 1);
+  model.attention_heads = heads;
+  model.head_dim = static_cast<int>(shape.qk_nope_head_dim + shape.qk_rope_head_dim);
+  model.attention_params_per_layer = mla_attention_params(model.hidden, heads, shape);
+  model.kv_cache_bytes_per_token_per_layer = (shape.kv_lora_rank + shape.qk_rope_head_dim) * 2;
+}
+
+void read_gqa_attention(const ConfigLayout& layout, const ConfigFields& fields,
+                        const BlockCounts& blocks, ModelSpec& model) {
+  const int heads =
+      static_cast<int>(fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1));
+  const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
+  const int head_dim = static_cast<int>(
+      fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
+  model.attention_heads = heads;
+  model.head_dim = head_dim;
+  const std::int64_t self_attention = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
+  // T5 decoder blocks add cross-attention: the per-block average keeps the total right.
+  model.attention_params_per_layer =
+      layout.t5_style ? (self_attention * (blocks.encoder + 2 * blocks.decoder)) / model.layers
+                      : self_attention;
+  model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
+}
+
 }  // namespace
 
 std::int64_t gqa_attention_params(std::int64_t hidden, int heads, int kv_heads, int head_dim) {
@@ -127,134 +276,31 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
     problems.add("", "expected a config.json object, got " + describe_json_value(document));
     problems.throw_if_any(source);
   }
-  // Llama 4 keeps the language model under text_config.
-  const bool nested = document.contains("text_config") && document["text_config"].is_object();
-  const Json& config = nested ? document["text_config"] : document;
-  const std::string base = nested ? "/text_config" : "";
-  ConfigFields fields(config, base, problems);
+  const ConfigLayout layout = config_layout(document);
+  ConfigFields fields(layout.config, layout.base, problems);
 
   ModelSpec model;
   model.source = source;
-  if (document.contains("_name_or_path") && document["_name_or_path"].is_string())
-    model.name = document["_name_or_path"].get<std::string>();
-  else if (document.contains("model_type") && document["model_type"].is_string())
-    model.name = document["model_type"].get<std::string>();
-  else
-    model.name = source;
-
-  const bool dbrx = config.contains("ffn_config") && config["ffn_config"].is_object();
-  const bool t5_style = config.contains("num_decoder_layers");
+  model.name = model_name(document, source);
   model.hidden = fields.integer({"hidden_size", "d_model"}, 1);
   model.vocab = fields.integer({"vocab_size"}, 1);
-  const auto tied = config.find("tie_word_embeddings");
-  model.tied_embeddings = tied != config.end() && tied->is_boolean() ? tied->get<bool>() : t5_style;
-
-  if (dbrx) {  // DBRX nests its MoE and attention figures
-    ConfigFields ffn(config["ffn_config"], base + "/ffn_config", problems);
-    model.experts = static_cast<int>(ffn.integer({"moe_num_experts"}, 1));
-    model.top_k = static_cast<int>(ffn.integer({"moe_top_k"}, 1));
-    model.expert_ffn = ffn.integer({"ffn_hidden_size"}, 1);
-  } else {
-    model.experts = static_cast<int>(
-        fields.integer({"n_routed_experts", "num_local_experts", "num_experts"}, 1));
-    // Switch Transformers route top-1 and write no field for it.
-    const auto switch_top_k = t5_style ? std::optional<std::int64_t>(1) : std::nullopt;
-    model.top_k = static_cast<int>(
-        fields.integer({"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, switch_top_k));
-    model.expert_ffn = fields.integer(
-        {"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
-  }
-  if (problems.empty() && model.top_k > model.experts)
-    problems.add(base + "/num_experts_per_tok",
-                 fmt::format("top-k {} exceeds the {} experts", model.top_k, model.experts));
-
-  // Blocks: T5-style models count encoder and decoder blocks.
-  const auto encoder_layers = fields.integer({"num_hidden_layers", "n_layers", "num_layers"}, 1);
-  const auto decoder_layers = t5_style ? fields.integer({"num_decoder_layers"}, 0) : 0;
-  model.layers = static_cast<int>(encoder_layers + decoder_layers);
-  if (t5_style) {
-    const auto enc_step = fields.integer({"encoder_sparse_step"}, 0, 1);
-    const auto dec_step = fields.integer({"decoder_sparse_step"}, 0, 1);
-    // HF SwitchTransformers: block i is sparse when step == 1 or i % step == 1.
-    auto sparse = [](std::int64_t blocks, std::int64_t step) {
-      int count = 0;
-      for (std::int64_t i = 0; i < blocks; ++i) count += (step == 1 || (step > 1 && i % step == 1));
-      return count;
-    };
-    model.moe_layers = sparse(encoder_layers, enc_step) + sparse(decoder_layers, dec_step);
-    model.gated_ffn = false;
-  } else {
-    model.moe_layers = count_moe_layers(fields, model.layers, problems);
-  }
-
-  // Dense MLP width for the blocks without experts.
-  if (fields.find({"intermediate_size_mlp"}) != nullptr)  // Llama 4
-    model.dense_ffn = fields.integer({"intermediate_size_mlp"}, 1);
-  else if (config.contains("moe_intermediate_size"))  // DeepSeek, Kimi, Qwen
-    model.dense_ffn = fields.integer({"intermediate_size"}, 1, model.expert_ffn);
-  else
-    model.dense_ffn = model.expert_ffn;
-
-  // Shared (always-on) experts.
-  const auto shared_width = fields.integer({"shared_expert_intermediate_size"}, 0, 0);
-  if (fields.find({"n_shared_experts"}) != nullptr) {
-    model.shared_experts = static_cast<int>(fields.integer({"n_shared_experts"}, 0));
-    model.shared_expert_ffn = model.expert_ffn;
-  } else if (shared_width > 0) {
-    model.shared_experts = 1;
-    model.shared_expert_ffn = shared_width;
-  } else if (nested && string_or(config, "model_type", "") == "llama4_text") {
-    model.shared_experts = 1;  // every Llama 4 MoE block adds one shared expert
-    model.shared_expert_ffn = model.expert_ffn;
-  }
-
-  model.gating =
-      string_or(config, "scoring_func", "softmax") == "sigmoid" ? Gating::Sigmoid : Gating::Softmax;
+  const auto tied = layout.config.find("tie_word_embeddings");
+  model.tied_embeddings =
+      tied != layout.config.end() && tied->is_boolean() ? tied->get<bool>() : layout.t5_style;
+  read_experts(layout, fields, model, problems);
+  const BlockCounts blocks = read_blocks(layout, fields, model, problems);
+  read_dense_and_shared_ffn(layout, fields, model);
+  model.gating = string_or(layout.config, "scoring_func", "softmax") == "sigmoid" ? Gating::Sigmoid
+                                                                                  : Gating::Softmax;
   model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, 1));
   model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, 1));
 
-  // Attention.
-  if (dbrx) {
-    static const Json kEmpty = Json::object();
-    const auto attn_it = config.find("attn_config");
-    const Json& attn_config = attn_it != config.end() && attn_it->is_object() ? *attn_it : kEmpty;
-    ConfigFields attn(attn_config, base + "/attn_config", problems);
-    const int heads = static_cast<int>(fields.integer({"n_heads"}, 1));
-    const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, heads));
-    const int head_dim = static_cast<int>(model.hidden / heads);
-    model.attention_heads = heads;
-    model.head_dim = head_dim;
-    model.attention_params_per_layer =
-        gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
-    model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
-  } else if (config.contains("kv_lora_rank")) {  // DeepSeek's multi-head latent attention
-    const int heads = static_cast<int>(fields.integer({"num_attention_heads"}, 1));
-    MlaShape shape;
-    shape.q_lora_rank = fields.integer({"q_lora_rank"}, 0, 0);
-    shape.kv_lora_rank = fields.integer({"kv_lora_rank"}, 1);
-    shape.qk_nope_head_dim = fields.integer({"qk_nope_head_dim"}, 1);
-    shape.qk_rope_head_dim = fields.integer({"qk_rope_head_dim"}, 0);
-    shape.v_head_dim = fields.integer({"v_head_dim"}, 1);
-    model.attention_heads = heads;
-    model.head_dim = static_cast<int>(shape.qk_nope_head_dim + shape.qk_rope_head_dim);
-    model.attention_params_per_layer = mla_attention_params(model.hidden, heads, shape);
-    model.kv_cache_bytes_per_token_per_layer = (shape.kv_lora_rank + shape.qk_rope_head_dim) * 2;
-  } else {
-    const int heads =
-        static_cast<int>(fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1));
-    const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
-    const int head_dim = static_cast<int>(
-        fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
-    model.attention_heads = heads;
-    model.head_dim = head_dim;
-    const std::int64_t self_attention =
-        gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
-    // T5 decoder blocks add cross-attention: the per-block average keeps the total right.
-    model.attention_params_per_layer =
-        t5_style ? (self_attention * (encoder_layers + 2 * decoder_layers)) / model.layers
-                 : self_attention;
-    model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
-  }
+  if (layout.dbrx)
+    read_dbrx_attention(layout, fields, model, problems);
+  else if (layout.config.contains("kv_lora_rank"))
+    read_mla_attention(fields, model);
+  else
+    read_gqa_attention(layout, fields, blocks, model);
   problems.throw_if_any(source);
   return model;
 }

@@ -89,23 +89,13 @@ class HeaderParser {
   std::size_t pos_ = 0;
 };
 
-}  // namespace
+// Where the header dict sits: after the magic, the version and the header length.
+struct NpyPreamble {
+  std::uint64_t header_at = 0;
+  std::uint64_t header_length = 0;
+};
 
-std::uint64_t NpyArray::elements() const {
-  std::uint64_t count = 1;
-  for (auto dim : shape) count *= dim;
-  return count;
-}
-
-std::int64_t NpyArray::at(std::uint64_t index) const {
-  const std::uint64_t raw =
-      load_le(&data[index * static_cast<std::uint64_t>(item_bytes)], item_bytes);
-  if (!is_signed || item_bytes == 8) return static_cast<std::int64_t>(raw);
-  const std::uint64_t sign_bit = std::uint64_t{1} << (8 * item_bytes - 1);
-  return static_cast<std::int64_t>((raw ^ sign_bit) - sign_bit);  // sign-extend
-}
-
-NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) {
+NpyPreamble read_preamble(std::span<const std::byte> bytes, const std::string& source) {
   if (bytes.size() < 10)
     throw TraceError(
         source, 0,
@@ -122,15 +112,19 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
     throw TraceError(
         source, 8,
         fmt::format("expected the header length, but the file ends at byte {}", bytes.size()));
-  const std::uint64_t header_length = load_le(&bytes[8], length_bytes);
-  const std::uint64_t header_at = 8 + static_cast<std::uint64_t>(length_bytes);
-  if (header_length > bytes.size() - header_at)
+  NpyPreamble preamble;
+  preamble.header_length = load_le(&bytes[8], length_bytes);
+  preamble.header_at = 8 + static_cast<std::uint64_t>(length_bytes);
+  if (preamble.header_length > bytes.size() - preamble.header_at)
     throw TraceError(source, 8,
                      fmt::format("expected a header of {} bytes, but the file ends at byte {}",
-                                 header_length, bytes.size()));
-  const std::string_view text(reinterpret_cast<const char*>(&bytes[header_at]), header_length);
-  HeaderParser parser(text, header_at, source);
-  NpyArray array;
+                                 preamble.header_length, bytes.size()));
+  return preamble;
+}
+
+// The header dict's descr, fortran_order and shape; each must be there, C order.
+void read_header_dict(HeaderParser& parser, std::uint64_t header_at, const std::string& source,
+                      NpyArray& array) {
   std::optional<bool> fortran;
   bool have_shape = false;
   parser.expect('{', "'{' opening the header dict");
@@ -161,6 +155,10 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
   if (*fortran)
     throw TraceError(source, header_at,
                      "expected fortran_order False (save with np.ascontiguousarray)");
+}
+
+// Only little-endian integers: the dtype decides the item size and signedness.
+void read_dtype(std::uint64_t header_at, const std::string& source, NpyArray& array) {
   const auto& d = array.descr;
   const bool little = d.size() == 3 && (d[0] == '<' || (d[0] == '|' && d[2] == '1'));
   if (!little || (d[1] != 'i' && d[1] != 'u') ||
@@ -171,14 +169,47 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) 
                                  d));
   array.item_bytes = d[2] - '0';
   array.is_signed = d[1] == 'i';
-  array.data_offset = header_at + header_length;
+}
+
+// The array's size in bytes, refused before it can overflow (8 bytes an item at most).
+std::uint64_t data_bytes_of(const NpyArray& array, std::uint64_t header_at,
+                            const std::string& source) {
   std::uint64_t count = 1;
   for (auto dim : array.shape) {
     if (dim != 0 && count > UINT64_MAX / 8 / dim)
       throw TraceError(source, header_at, "expected an array shape whose size fits in 64 bits");
     count *= dim;
   }
-  const std::uint64_t data_bytes = count * static_cast<std::uint64_t>(array.item_bytes);
+  return count * static_cast<std::uint64_t>(array.item_bytes);
+}
+
+}  // namespace
+
+std::uint64_t NpyArray::elements() const {
+  std::uint64_t count = 1;
+  for (auto dim : shape) count *= dim;
+  return count;
+}
+
+std::int64_t NpyArray::at(std::uint64_t index) const {
+  const std::uint64_t raw =
+      load_le(&data[index * static_cast<std::uint64_t>(item_bytes)], item_bytes);
+  if (!is_signed || item_bytes == 8) return static_cast<std::int64_t>(raw);
+  const std::uint64_t sign_bit = std::uint64_t{1} << (8 * item_bytes - 1);
+  return static_cast<std::int64_t>((raw ^ sign_bit) - sign_bit);  // sign-extend
+}
+
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) {
+  const NpyPreamble preamble = read_preamble(bytes, source);
+  const std::uint64_t header_at = preamble.header_at;
+  const std::string_view text(reinterpret_cast<const char*>(&bytes[header_at]),
+                              preamble.header_length);
+  HeaderParser parser(text, header_at, source);
+  NpyArray array;
+  read_header_dict(parser, header_at, source, array);
+  read_dtype(header_at, source, array);
+  array.data_offset = header_at + preamble.header_length;
+  const std::uint64_t data_bytes = data_bytes_of(array, header_at, source);
   const std::uint64_t available = bytes.size() - array.data_offset;
   if (data_bytes > available)
     throw TraceError(source, array.data_offset,

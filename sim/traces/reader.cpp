@@ -106,66 +106,99 @@ bool TraceReader::next(TraceBlock& block) {
   return true;
 }
 
-void TraceReader::read_block(std::uint64_t at, TraceBlock& block) {
-  std::byte header[kBlockHeaderBytes];
-  read_at(at, header, kBlockHeaderBytes, "a block header");
-  const auto step = load_le(header + 4, 4);
-  const auto layer = load_le(header + 8, 4);
-  if (step != next_step_ || layer != next_layer_)
+// A block's header fields, checked against the reader's position and the file's size.
+struct TraceReader::BlockHeader {
+  std::uint64_t at = 0;  // file offset of the block
+  std::byte bytes[kBlockHeaderBytes];
+  std::uint64_t step = 0;
+  std::uint64_t layer = 0;
+  std::uint64_t tokens = 0;
+  std::uint64_t payload = 0;  // bytes after the header
+  std::uint64_t choices = 0;  // tokens x top_k expert ids
+};
+
+TraceReader::BlockHeader TraceReader::read_block_header(std::uint64_t at) {
+  BlockHeader block;
+  block.at = at;
+  read_at(at, block.bytes, kBlockHeaderBytes, "a block header");
+  block.step = load_le(block.bytes + 4, 4);
+  block.layer = load_le(block.bytes + 8, 4);
+  if (block.step != next_step_ || block.layer != next_layer_)
     fail(at + 4, fmt::format("expected step {} layer {}, got step {} layer {}", next_step_,
-                             next_layer_, step, layer));
-  const auto tokens = load_le(header + 12, 4);
-  const auto payload = load_le(header + 16, 8);
-  const std::uint64_t choices = tokens * shape_.top_k;  // < 2^64: both factors < 2^32
-  const auto id_bytes = static_cast<std::uint64_t>(shape_.id_bytes());
-  const auto bytes_per_choice = id_bytes + static_cast<std::uint64_t>(shape_.score_bytes());
-  if (choices > UINT64_MAX / bytes_per_choice || payload != choices * bytes_per_choice)
-    fail(at + 16, fmt::format("expected payload size {} x top_k {} x {} bytes, got {}", tokens,
-                              shape_.top_k, bytes_per_choice, payload));
+                             next_layer_, block.step, block.layer));
+  block.tokens = load_le(block.bytes + 12, 4);
+  block.payload = load_le(block.bytes + 16, 8);
+  block.choices = block.tokens * shape_.top_k;  // < 2^64: both factors < 2^32
+  const auto bytes_per_choice = static_cast<std::uint64_t>(shape_.id_bytes()) +
+                                static_cast<std::uint64_t>(shape_.score_bytes());
+  if (block.choices > UINT64_MAX / bytes_per_choice ||
+      block.payload != block.choices * bytes_per_choice)
+    fail(at + 16, fmt::format("expected payload size {} x top_k {} x {} bytes, got {}",
+                              block.tokens, shape_.top_k, bytes_per_choice, block.payload));
   // checked against the file size before allocating: a corrupt size cannot exhaust memory
-  if (payload > size_ - (at + kBlockHeaderBytes))
+  if (block.payload > size_ - (at + kBlockHeaderBytes))
     fail(at + kBlockHeaderBytes,
-         fmt::format("expected the block payload ({} bytes), but the file ends at byte {}", payload,
-                     size_));
-  buffer_.resize(kBlockHeaderBytes + payload);
-  std::memcpy(buffer_.data(), header, kBlockHeaderBytes);
-  read_at(at + kBlockHeaderBytes, buffer_.data() + kBlockHeaderBytes, payload, "the block payload");
-  const auto stored_crc = load_le(header + 24, 4);
+         fmt::format("expected the block payload ({} bytes), but the file ends at byte {}",
+                     block.payload, size_));
+  return block;
+}
+
+// The header and payload into buffer_, checksummed together.
+void TraceReader::read_block_payload(const BlockHeader& block) {
+  buffer_.resize(kBlockHeaderBytes + block.payload);
+  std::memcpy(buffer_.data(), block.bytes, kBlockHeaderBytes);
+  read_at(block.at + kBlockHeaderBytes, buffer_.data() + kBlockHeaderBytes, block.payload,
+          "the block payload");
+  const auto stored_crc = load_le(block.bytes + 24, 4);
   std::uint32_t crc = crc32c(std::span(buffer_).first(24));
   crc = crc32c(std::span(buffer_).subspan(kBlockHeaderBytes), crc);
   if (stored_crc != crc)
-    fail(at + 24,
+    fail(block.at + 24,
          fmt::format("checksum mismatch in step {} layer {}: stored 0x{:08x}, computed 0x{:08x}",
-                     step, layer, stored_crc, crc));
-  const std::byte* ids = buffer_.data() + kBlockHeaderBytes;
-  block.step = static_cast<std::uint32_t>(step);
-  block.layer = static_cast<std::uint32_t>(layer);
-  block.tokens = static_cast<std::uint32_t>(tokens);
-  block.expert_ids.resize(choices);
-  decode_ids(ids, shape_.id_bytes(), block.expert_ids);
-  if (const auto t = checker_.first_invalid_token(block.expert_ids, shape_.top_k, shape_.experts);
-      t < tokens) {
-    const std::span<const std::uint32_t> token(&block.expert_ids[t * shape_.top_k], shape_.top_k);
-    fail(at + kBlockHeaderBytes + t * shape_.top_k * id_bytes,
-         fmt::format("step {} layer {} token {}: {}", step, layer, t,
-                     check_token_choices(token, shape_.experts)));
+                     block.step, block.layer, stored_crc, crc));
+}
+
+// The expert ids from buffer_, each token's checked (in range, no repeats).
+void TraceReader::decode_block_ids(const BlockHeader& block, TraceBlock& out) {
+  const auto id_bytes = static_cast<std::uint64_t>(shape_.id_bytes());
+  out.expert_ids.resize(block.choices);
+  decode_ids(buffer_.data() + kBlockHeaderBytes, shape_.id_bytes(), out.expert_ids);
+  const auto t = checker_.first_invalid_token(out.expert_ids, shape_.top_k, shape_.experts);
+  if (t >= block.tokens) return;
+  const std::span<const std::uint32_t> token(&out.expert_ids[t * shape_.top_k], shape_.top_k);
+  fail(block.at + kBlockHeaderBytes + t * shape_.top_k * id_bytes,
+       fmt::format("step {} layer {} token {}: {}", block.step, block.layer, t,
+                   check_token_choices(token, shape_.experts)));
+}
+
+// The gate scores after the ids, when the trace has them; each must be finite.
+void TraceReader::decode_block_scores(const BlockHeader& block, TraceBlock& out) {
+  out.scores.clear();
+  if (shape_.scores == ScoreType::None) return;
+  const std::uint64_t scores_at =
+      kBlockHeaderBytes + block.choices * static_cast<std::uint64_t>(shape_.id_bytes());
+  const std::byte* scores = buffer_.data() + scores_at;
+  out.scores.resize(block.choices);
+  for (std::uint64_t i = 0; i < block.choices; ++i) {
+    const auto bits = static_cast<std::uint16_t>(load_le(scores + 2 * i, 2));
+    out.scores[i] = shape_.scores == ScoreType::Fp16 ? fp16_to_float(bits) : bf16_to_float(bits);
+    if (!std::isfinite(out.scores[i]))
+      fail(block.at + scores_at + 2 * i,
+           fmt::format("step {} layer {} token {}: expected a finite gate score, got {}",
+                       block.step, block.layer, i / shape_.top_k, out.scores[i]));
   }
-  block.scores.clear();
-  if (shape_.scores != ScoreType::None) {
-    const std::byte* scores = ids + choices * id_bytes;
-    block.scores.resize(choices);
-    for (std::uint64_t i = 0; i < choices; ++i) {
-      const auto bits = static_cast<std::uint16_t>(load_le(scores + 2 * i, 2));
-      block.scores[i] =
-          shape_.scores == ScoreType::Fp16 ? fp16_to_float(bits) : bf16_to_float(bits);
-      if (!std::isfinite(block.scores[i]))
-        fail(at + kBlockHeaderBytes + choices * id_bytes + 2 * i,
-             fmt::format("step {} layer {} token {}: expected a finite gate score, got {}", step,
-                         layer, i / shape_.top_k, block.scores[i]));
-    }
-  }
+}
+
+void TraceReader::read_block(std::uint64_t at, TraceBlock& out) {
+  const BlockHeader block = read_block_header(at);
+  read_block_payload(block);
+  out.step = static_cast<std::uint32_t>(block.step);
+  out.layer = static_cast<std::uint32_t>(block.layer);
+  out.tokens = static_cast<std::uint32_t>(block.tokens);
+  decode_block_ids(block, out);
+  decode_block_scores(block, out);
   offsets_crc_ = chain_offset(offsets_crc_, at);
-  position_ = at + kBlockHeaderBytes + payload;
+  position_ = at + kBlockHeaderBytes + block.payload;
   ++blocks_read_;
   if (++next_layer_ == shape_.layers) {
     next_layer_ = 0;
@@ -292,9 +325,13 @@ std::uint64_t TraceReader::steps() {
 
 void TraceReader::seek_step(std::uint64_t step) {
   load_index();
-  if (step >= steps())
+  const std::uint64_t step_count = steps();
+  if (step_count == 0)
     throw std::out_of_range(
-        fmt::format("{}: step {} is past the last step {}", path_, step, steps()));
+        fmt::format("{}: step {} is past the end of a trace with no steps", path_, step));
+  if (step >= step_count)  // steps count from 0
+    throw std::out_of_range(
+        fmt::format("{}: step {} is past the last step {}", path_, step, step_count - 1));
   position_ = block_offsets_[step * shape_.layers];
   next_step_ = step;
   next_layer_ = 0;

@@ -31,7 +31,12 @@ class TraceReader {
   [[noreturn]] void fail(std::uint64_t offset, const std::string& message) const;
   void read_at(std::uint64_t offset, std::byte* out, std::size_t bytes, const char* what);
   void read_header();
-  void read_block(std::uint64_t at, TraceBlock& block);
+  struct BlockHeader;
+  void read_block(std::uint64_t at, TraceBlock& out);
+  BlockHeader read_block_header(std::uint64_t at);
+  void read_block_payload(const BlockHeader& block);
+  void decode_block_ids(const BlockHeader& block, TraceBlock& out);
+  void decode_block_scores(const BlockHeader& block, TraceBlock& out);
   void read_trailer(std::uint64_t at);
   void load_index();
 

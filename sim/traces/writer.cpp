@@ -20,13 +20,24 @@ std::vector<std::byte> encode_trace_header(const TraceShape& shape) {
   return header;
 }
 
-TraceWriter::TraceWriter(std::string path, TraceShape shape)
-    : path_(std::move(path)), shape_(shape), out_(path_, std::ios::binary | std::ios::trunc) {
-  if (shape_.layers == 0 || shape_.experts == 0 || shape_.top_k == 0 ||
-      shape_.top_k > shape_.experts)
+namespace {
+
+// Checked before the output file is opened, so a refused shape leaves no empty file behind.
+TraceShape checked_shape(const TraceShape& shape) {
+  if (shape.layers == 0 || shape.experts == 0 || shape.top_k == 0 || shape.top_k > shape.experts)
     throw std::invalid_argument(fmt::format(
         "trace shape needs layers >= 1, experts >= 1 and top_k in [1, experts]; got {}, {}, {}",
-        shape_.layers, shape_.experts, shape_.top_k));
+        shape.layers, shape.experts, shape.top_k));
+  return shape;
+}
+
+}  // namespace
+
+// shape_ is declared before out_, so checked_shape runs (and may throw) before the file exists.
+TraceWriter::TraceWriter(std::string path, TraceShape shape)
+    : path_(std::move(path)),
+      shape_(checked_shape(shape)),
+      out_(path_, std::ios::binary | std::ios::trunc) {
   if (!out_) throw std::runtime_error(fmt::format("cannot create {}", path_));
   write_bytes(encode_trace_header(shape_));
 }

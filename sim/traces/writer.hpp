@@ -37,7 +37,7 @@ class TraceWriter {
   void write_bytes(const std::vector<std::byte>& bytes);
 
   std::string path_;
-  TraceShape shape_;
+  TraceShape shape_;  // before out_: the shape is checked before the file is created
   std::ofstream out_;
   std::uint64_t offset_ = 0;
   std::vector<IndexEntry> index_;

@@ -206,11 +206,9 @@ TEST(MeasuredProfile, NonObjectDocumentIsOneProblem) {
             std::vector<std::string>{": expected a moesim profile object, got an array"});
 }
 
-// BUG (sim/cost/measured_profile.cpp, MeasuredProfile::MeasuredProfile): `document.value(
-// "schema_version", 0)` and `entry.value("name", "")` throw nlohmann::json::type_error when the
-// field has another type (or a model entry is not an object), so a malformed profile escapes as
-// an uncaught library exception instead of a ConfigError naming the file and path.
-TEST(MeasuredProfile, DISABLED_WronglyTypedFieldsAreConfigErrorsNotLibraryExceptions) {
+// A field of the wrong type is a ConfigError naming the file and the field, never
+// nlohmann::json::type_error escaping from a value() lookup.
+TEST(MeasuredProfile, WronglyTypedFieldsAreConfigErrorsNotLibraryExceptions) {
   json version_as_text = toy_profile();
   version_as_text["schema_version"] = "1";
   EXPECT_THROW(MeasuredProfile(version_as_text, "p.json"), ConfigError);
@@ -220,6 +218,13 @@ TEST(MeasuredProfile, DISABLED_WronglyTypedFieldsAreConfigErrorsNotLibraryExcept
   json name_as_number = toy_profile();
   name_as_number["models"][0]["name"] = 7;
   EXPECT_THROW(MeasuredProfile(name_as_number, "p.json"), ConfigError);
+  // Each names its field.
+  EXPECT_EQ(problems_of(version_as_text), std::vector<std::string>{"/schema_version: expected 1"});
+  EXPECT_EQ(
+      problems_of(model_as_number),
+      std::vector<std::string>{"/models/0: expected an object of one model's measurements, got 5"});
+  EXPECT_EQ(problems_of(name_as_number),
+            std::vector<std::string>{"/models/0/name: expected a model preset name, got 7"});
 }
 
 TEST(LoadProfile, BuiltinNameLoadsTheShippedProfile) {

@@ -110,6 +110,31 @@ TEST(Plan, HierarchicalDispatchOnlyWhereTheGroupSpansDomains) {
   }
 }
 
+TEST(Plan, UnknownPlacementStrategyOrOverlapIsAnErrorNamingTheEntry) {
+  // Before, each misspelt name reached the candidates and rejected them one by one; now the plan
+  // itself is refused, naming the list entry and the table's names.
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"expert_parallel\""), 17,
+               R"("placement_strategies": ["lpt", "greedy"], "overlaps": ["two-microbatch"],
+                  "expert_parallel")");
+  try {
+    parse_plan(text, "typo.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 2u) << error.what();
+    EXPECT_EQ(error.problems()[0].where, "/search/placement_strategies/1");
+    EXPECT_NE(error.problems()[0].message.find(
+                  R"(expected "contiguous", "round-robin", "lpt", "eplb", "topology-aware" or )"
+                  R"("explicit", got "greedy")"),
+              std::string::npos)
+        << error.problems()[0].message;
+    EXPECT_EQ(error.problems()[1].where, "/search/overlaps/0");
+    EXPECT_NE(error.problems()[1].message.find(R"((did you mean "two-micro-batch"?))"),
+              std::string::npos)
+        << error.problems()[1].message;
+  }
+}
+
 // a dominates b: at least as good on both axes (tokens/s per GPU, tokens/s per user), better on
 // one.
 bool dominates(const PlanOutcome& a, const PlanOutcome& b) {

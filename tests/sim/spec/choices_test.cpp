@@ -52,5 +52,11 @@ TEST(Choices, TableOrderIsTheOrderUsersSee) {
   EXPECT_EQ(choice_list<ReplicaChoice>(), "round-robin, same-node-first or least-loaded");
 }
 
+TEST(Choices, QuotedListQuotesEachName) {
+  // The plan parser's messages quote the names as the file spells them.
+  EXPECT_EQ(choice_list<DispatchKind>("\""), "\"direct\" or \"hierarchical\"");
+  EXPECT_EQ(choice_list<Overlap>("\""), "\"none\", \"comm-compute\" or \"two-micro-batch\"");
+}
+
 }  // namespace
 }  // namespace moesim::sim

@@ -110,10 +110,8 @@ TEST(TraceReader, SeekPastTheLastStepIsOutOfRange) {
   EXPECT_NO_THROW(reader.seek_step(2));
 }
 
-// BUG (sim/traces/reader.cpp, TraceReader::seek_step): the message prints the step count where it
-// says "the last step": a 3-step trace reports "step 3 is past the last step 3", though its last
-// step is 2.
-TEST(TraceReader, DISABLED_SeekPastTheEndNamesTheRealLastStep) {
+// A 3-step trace holds steps 0, 1 and 2: step 3 is past the last step, 2.
+TEST(TraceReader, SeekPastTheEndNamesTheRealLastStep) {
   const auto path = write_tiny("past-message");
   TraceReader reader(path.string());
   try {
@@ -121,6 +119,20 @@ TEST(TraceReader, DISABLED_SeekPastTheEndNamesTheRealLastStep) {
     FAIL() << "expected std::out_of_range";
   } catch (const std::out_of_range& error) {
     EXPECT_EQ(std::string(error.what()), path.string() + ": step 3 is past the last step 2");
+  }
+}
+
+TEST(TraceReader, SeekInATraceWithNoStepsSaysItHasNone) {
+  // No blocks, so no last step to name (steps() - 1 would wrap around to 2^64 - 1).
+  const auto path = write_tiny("no-steps", 0);
+  TraceReader reader(path.string());
+  EXPECT_EQ(reader.steps(), 0u);
+  try {
+    reader.seek_step(0);
+    FAIL() << "expected std::out_of_range";
+  } catch (const std::out_of_range& error) {
+    EXPECT_EQ(std::string(error.what()),
+              path.string() + ": step 0 is past the end of a trace with no steps");
   }
 }
 

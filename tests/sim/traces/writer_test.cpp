@@ -99,6 +99,14 @@ TEST(TraceWriter, ShapeOutsideItsRangeIsRefused) {
                std::invalid_argument);
 }
 
+TEST(TraceWriter, RefusedShapeLeavesNoFileBehind) {
+  // top_k 5 of 4 experts is refused before the output is opened, so nothing is created.
+  const auto path = temp_path("refused-shape");
+  fs::remove(path);
+  EXPECT_THROW(TraceWriter(path.string(), {1, 4, 5, ScoreType::None}), std::invalid_argument);
+  EXPECT_FALSE(fs::exists(path));
+}
+
 TEST(TraceWriter, UncreatableFileIsARuntimeErrorNamingIt) {
   const std::string path = (temp_path("no-such-dir") / "trace.bin").string();
   try {

@@ -1,0 +1,350 @@
+// parse_plan: the plan file read into its search lists, then expanded into the candidate grid.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/config_error.hpp"
+#include "base/json_fields.hpp"
+#include "base/strict_json.hpp"
+#include "sim/plan/plan.hpp"
+#include "sim/spec/choices.hpp"
+#include "sim/spec/scenario.hpp"
+#include "topology/node_system.hpp"
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kPlanFields[] = {"schema_version", "name",   "description",
+                                            "base",           "target", "search"};
+constexpr std::string_view kTargetFields[] = {"tokens_per_s", "max_latency_ms"};
+constexpr std::string_view kSearchFields[] = {"clusters",
+                                              "expert_parallel",
+                                              "attention_tensor_parallel",
+                                              "placement_strategies",
+                                              "redundant_experts",
+                                              "overlaps",
+                                              "dispatch"};
+constexpr std::string_view kClusterFields[] = {
+    "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
+    "usd_per_gpu_hour", "price_date"};
+constexpr std::string_view kBaseSections[] = {"model", "policy", "workload", "profile", "network"};
+
+// An array of positive integers at `path`, or `fallback` when absent.
+std::vector<int> int_list(const Json* value, const std::string& path, std::vector<int> fallback,
+                          ProblemList& problems) {
+  if (value == nullptr) return fallback;
+  std::vector<int> numbers;
+  if (!value->is_array() || value->empty()) {
+    problems.add(path,
+                 "expected a non-empty array of integers, got " + describe_json_value(*value));
+    return fallback;
+  }
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const Json& item = (*value)[i];
+    if (!item.is_number_integer() || item.get<std::int64_t>() < 0 ||
+        item.get<std::int64_t>() > 1'000'000)
+      problems.add(path + "/" + std::to_string(i),
+                   "expected an integer in [0, 1000000], got " + describe_json_value(item));
+    else
+      numbers.push_back(item.get<int>());
+  }
+  return numbers;
+}
+
+std::vector<std::string> string_list(const Json* value, const std::string& path,
+                                     std::vector<std::string> fallback, ProblemList& problems) {
+  if (value == nullptr) return fallback;
+  if (!value->is_array() || value->empty()) {
+    problems.add(path, "expected a non-empty array of strings, got " + describe_json_value(*value));
+    return fallback;
+  }
+  std::vector<std::string> items;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    if ((*value)[i].is_string())
+      items.push_back((*value)[i].get<std::string>());
+    else
+      problems.add(path + "/" + std::to_string(i),
+                   "expected a string, got " + describe_json_value((*value)[i]));
+  }
+  return items;
+}
+
+// A list of choice names at `path`, each checked against Enum's name table here: left to the
+// candidates' scenario parser, a typo would only reject every candidate of the grid one by one.
+template <typename Enum>
+std::vector<std::string> choice_name_list(const Json* value, const std::string& path,
+                                          std::vector<std::string> fallback,
+                                          ProblemList& problems) {
+  auto names = string_list(value, path, std::move(fallback), problems);
+  const std::vector<std::string> known(kChoiceNames<Enum>.begin(), kChoiceNames<Enum>.end());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (choice_from_name<Enum>(names[i])) continue;
+    const auto suggestion = did_you_mean(names[i], known);
+    problems.add(
+        fmt::format("{}/{}", path, i),
+        fmt::format("expected {}, got \"{}\"{}", choice_list<Enum>("\""), names[i],
+                    suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
+  }
+  return names;
+}
+
+// Every (a, b) pair of the two lists, a outermost.
+std::vector<std::pair<std::string, std::string>> combinations(const std::vector<std::string>& as,
+                                                              const std::vector<std::string>& bs) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& a : as)
+    for (const auto& b : bs) pairs.emplace_back(a, b);
+  return pairs;
+}
+
+struct ClusterOption {
+  Json cluster;  // scenario "cluster" object without the node count
+  std::vector<int> nodes;
+  int gpus_per_node = 8;
+  int gpus_per_domain = 8;  // scale-up domain: hierarchical dispatch needs EP over whole ones
+  double usd_per_gpu_hour = 0;
+  std::string price_date;
+};
+
+// The plan's "search" section: the lists whose product is the candidate grid.
+struct SearchLists {
+  std::vector<ClusterOption> clusters;
+  bool expert_parallel_auto = true;  // every EP size that divides the GPUs and the expert slots
+  std::vector<int> expert_parallel;
+  std::vector<int> attention_tensor_parallel{1};
+  std::vector<int> redundant_experts{0};
+  std::vector<std::string> placement_strategies{"contiguous"};
+  std::vector<std::string> overlaps{"none"};
+  std::vector<std::string> dispatches{"direct"};
+};
+
+// The scenario sections every candidate shares; the search decides the rest.
+Json read_base(FieldReader& root, ProblemList& problems) {
+  Json base = Json::object();
+  const Json* value = root.child("base", true);
+  if (value == nullptr) return base;
+  if (!value->is_object()) {
+    problems.add("/base",
+                 "expected an object holding model, policy, workload, profile and network, got " +
+                     describe_json_value(*value));
+    return base;
+  }
+  for (const auto& [key, section] : value->items()) {
+    if (std::find(std::begin(kBaseSections), std::end(kBaseSections), key) ==
+        std::end(kBaseSections))
+      problems.add("/base/" + key,
+                   "unknown field; the search decides cluster, parallelism and placement "
+                   "(expected model, policy, workload, profile or network)");
+    else
+      base[key] = section;
+  }
+  return base;
+}
+
+void read_target(FieldReader& root, PlanSpec& plan, ProblemList& problems) {
+  const Json* target = root.child("target");
+  if (target == nullptr) return;
+  FieldReader t(*target, "/target", problems, kTargetFields);
+  plan.target_tokens_per_s = t.optional_number("tokens_per_s", 0, 1e15, true);
+  plan.max_latency_ms = t.optional_number("max_latency_ms", 0, 1e9, true);
+  t.finish();
+}
+
+// One entry of /search/clusters: a node system, its options and price, and the node counts.
+ClusterOption read_cluster_option(const Json& entry, const std::string& path,
+                                  ProblemList& problems) {
+  FieldReader c(entry, path, problems, kClusterFields);
+  ClusterOption option;
+  const auto system_name = c.string("system");
+  const auto* system = topology::find_node_system(system_name);
+  if (c.has("system") && system == nullptr)
+    problems.add(path + "/system", fmt::format("unknown node system \"{}\"", system_name));
+  option.gpus_per_node = system ? system->gpus_per_node : 8;
+  option.gpus_per_domain = system ? system->gpus_per_scale_up_domain : 8;
+  option.cluster = Json{{"system", system_name}};
+  for (const char* key : {"device", "nic", "fabric"})
+    if (c.has(key)) option.cluster[key] = c.string(key);
+  if (c.has("oversubscription"))
+    option.cluster["oversubscription"] = c.number("oversubscription", 1, 64);
+  option.nodes = int_list(c.child("nodes", true), path + "/nodes", {}, problems);
+  option.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 0, 10'000, std::nullopt, true);
+  option.price_date = c.string("price_date");
+  c.finish();
+  return option;
+}
+
+std::vector<ClusterOption> read_cluster_options(FieldReader& search, ProblemList& problems) {
+  std::vector<ClusterOption> clusters;
+  const Json* list = search.child("clusters", true);
+  if (list == nullptr) return clusters;
+  if (!list->is_array() || list->empty())
+    problems.add("/search/clusters", "expected a non-empty array of cluster options");
+  for (std::size_t i = 0; list->is_array() && i < list->size(); ++i)
+    clusters.push_back(
+        read_cluster_option((*list)[i], "/search/clusters/" + std::to_string(i), problems));
+  return clusters;
+}
+
+SearchLists read_search(FieldReader& root, ProblemList& problems) {
+  SearchLists lists;
+  const Json* search = root.child("search", true);
+  if (search == nullptr) return lists;
+  FieldReader s(*search, "/search", problems, kSearchFields);
+  lists.clusters = read_cluster_options(s, problems);
+  if (const Json* ep = s.child("expert_parallel");
+      ep != nullptr && !(ep->is_string() && ep->get<std::string>() == "auto")) {
+    lists.expert_parallel_auto = false;
+    lists.expert_parallel = int_list(ep, "/search/expert_parallel", {}, problems);
+  }
+  lists.attention_tensor_parallel =
+      int_list(s.child("attention_tensor_parallel"), "/search/attention_tensor_parallel",
+               lists.attention_tensor_parallel, problems);
+  lists.redundant_experts = int_list(s.child("redundant_experts"), "/search/redundant_experts",
+                                     lists.redundant_experts, problems);
+  lists.placement_strategies = choice_name_list<PlacementStrategy>(
+      s.child("placement_strategies"), "/search/placement_strategies", lists.placement_strategies,
+      problems);
+  lists.overlaps =
+      choice_name_list<Overlap>(s.child("overlaps"), "/search/overlaps", lists.overlaps, problems);
+  lists.dispatches = choice_name_list<DispatchKind>(s.child("dispatch"), "/search/dispatch",
+                                                    lists.dispatches, problems);
+  s.finish();
+  return lists;
+}
+
+// The base's model, parsed through a throwaway scenario to learn its expert count; a bad base is
+// reported under /base, while the cluster and parallelism the probe made up are not the plan's
+// problems (0 experts then, and the grid keeps only EP sizes that divide the redundant slots).
+int probe_expert_count(const Json& base, const std::string& source) {
+  try {
+    Json probe = base;
+    probe["schema_version"] = 1;
+    probe["cluster"] = "h100x8";
+    return parse_scenario(probe.dump(), source + " /base").model.experts;
+  } catch (const ConfigError& error) {
+    std::vector<Problem> moved;
+    for (const auto& p : error.problems())
+      if (p.where.rfind("/cluster", 0) != 0 && p.where.rfind("/parallelism", 0) != 0)
+        moved.push_back({"/base" + p.where, p.message});
+    if (!moved.empty()) throw ConfigError(source, moved);
+    return 0;
+  }
+}
+
+// One point of the grid before the placement, overlap and dispatch lists multiply it.
+struct GridPoint {
+  const ClusterOption& option;
+  int nodes = 0;
+  int gpus = 0;
+  int tensor_parallel = 1;
+  int redundant_experts = 0;
+  int expert_parallel = 1;
+};
+
+// The EP sizes to try: only those dividing both the GPUs and the expert slots make candidates.
+std::vector<int> expert_parallel_sizes(const SearchLists& search, int gpus, int expert_slots) {
+  std::vector<int> sizes = search.expert_parallel;
+  if (search.expert_parallel_auto) {
+    sizes.clear();
+    for (int d = 1; d <= gpus; ++d)
+      if (gpus % d == 0 && expert_slots % d == 0) sizes.push_back(d);
+  }
+  std::erase_if(sizes, [&](int ep) { return ep < 1 || gpus % ep != 0 || expert_slots % ep != 0; });
+  return sizes;
+}
+
+// The scenario document one candidate simulates.
+Json candidate_scenario(const std::string& plan_name, const Json& base, const GridPoint& point,
+                        const std::string& strategy, const std::string& overlap,
+                        const std::string& dispatch) {
+  const ClusterOption& option = point.option;
+  Json cluster = option.cluster;
+  cluster["nodes"] = point.nodes;
+  Json scenario = base;
+  scenario["schema_version"] = 1;
+  scenario["name"] = plan_name;
+  scenario["cluster"] = cluster;
+  scenario["parallelism"] = {{"expert_parallel", point.expert_parallel},
+                             {"attention_tensor_parallel", point.tensor_parallel},
+                             {"attention_data_parallel", point.gpus / point.tensor_parallel},
+                             {"overlap", overlap},
+                             {"micro_batches", overlap == "two-micro-batch" ? 2 : 1}};
+  scenario["placement"] = {{"strategy", strategy}, {"redundant_experts", point.redundant_experts}};
+  scenario["price"] = {{"usd_per_gpu_hour", option.usd_per_gpu_hour}, {"date", option.price_date}};
+  // Sweeps price all-to-alls analytically; `moesim run` the chosen one for flow-level figures.
+  // The base's other network options (dedup) stay.
+  scenario["network"]["model"] = "analytic";
+  scenario["network"]["dispatch"] = dispatch;
+  return scenario;
+}
+
+// The grid point's candidates: every placement strategy, overlap and dispatch mode.
+void add_candidates(PlanSpec& plan, const Json& base, const SearchLists& search,
+                    const GridPoint& point) {
+  const ClusterOption& option = point.option;
+  for (const auto& strategy : search.placement_strategies) {
+    for (const auto& [overlap, dispatch] : combinations(search.overlaps, search.dispatches)) {
+      // Hierarchical differs from direct only when the group spans scale-up domains.
+      const bool hierarchical =
+          choice_from_name<DispatchKind>(dispatch) == DispatchKind::Hierarchical;
+      const int ep = point.expert_parallel;
+      if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0))
+        continue;
+      PlanCandidate candidate;
+      candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}{}",
+                                    option.cluster["system"].get<std::string>(), point.nodes, ep,
+                                    point.tensor_parallel, strategy, point.redundant_experts,
+                                    overlap, hierarchical ? ", hierarchical" : "");
+      candidate.scenario = candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
+      candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
+      candidate.price_date = option.price_date;
+      plan.candidates.push_back(std::move(candidate));
+    }
+  }
+}
+
+// The grid over one cluster option at one node count: attention TP, redundant experts, EP.
+void add_node_count(PlanSpec& plan, const Json& base, const SearchLists& search,
+                    const ClusterOption& option, int nodes, int experts) {
+  const int gpus = nodes * option.gpus_per_node;
+  for (int tp : search.attention_tensor_parallel) {
+    if (tp < 1 || gpus % tp != 0) continue;
+    for (int redundant : search.redundant_experts)
+      for (int ep : expert_parallel_sizes(search, gpus, experts + redundant))
+        add_candidates(plan, base, search, GridPoint{option, nodes, gpus, tp, redundant, ep});
+  }
+}
+
+}  // namespace
+
+PlanSpec parse_plan(const std::string& text, const std::string& source) {
+  const Json document = parse_strict_json(text, source);
+  ProblemList problems;
+  FieldReader root(document, "", problems, kPlanFields);
+  problems.throw_if_any(source);
+  root.integer("schema_version", 1, 1);
+  PlanSpec plan;
+  plan.name = root.string("name", "plan");
+  root.string("description", "");
+  const Json base = read_base(root, problems);
+  read_target(root, plan, problems);
+  const SearchLists search = read_search(root, problems);
+  root.finish();
+  problems.throw_if_any(source);
+
+  // The grid: only combinations whose sizes divide evenly become candidates.
+  const int experts = probe_expert_count(base, source);
+  for (const auto& option : search.clusters)
+    for (int nodes : option.nodes) add_node_count(plan, base, search, option, nodes, experts);
+  if (plan.candidates.empty())
+    throw ConfigError(source, {{"/search",
+                                "expected at least one candidate whose EP size divides "
+                                "both its GPUs and the expert slots"}});
+  return plan;
+}
+
+PlanSpec load_plan(const std::string& path) { return parse_plan(read_text_file(path), path); }
+
+}  // namespace moesim::sim
