@@ -56,7 +56,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "value - unexpected '{'; expected end of input"},
         BadCase{"invalid-utf8.json",
                 "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while parsing value - "
-                "invalid string: ill-formed UTF-8 byte; last read: '\"caf\xe9\"'"},
+                "invalid string: ill-formed UTF-8 byte; last read: '\"caf\\xe9\"'"},  // escaped for the terminal
         BadCase{"nan.json",
                 "nan.json: byte 98: invalid JSON: line 1, column 99: syntax error while parsing value - "
                 "invalid literal; last read: '\"capacity_factor\": N'"},
