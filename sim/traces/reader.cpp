@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "base/limits.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -70,6 +72,9 @@ void TraceReader::read_header() {
   if (shape_.experts == 0) fail(16, "expected experts >= 1, got 0");
   if (shape_.top_k == 0 || shape_.top_k > shape_.experts)
     fail(20, fmt::format("expected top_k in [1, {}], got {}", shape_.experts, shape_.top_k));
+  // before anything is sized by the shape: a valid header CRC says nothing about sane sizes
+  if (const auto problem = shape_limit_problem(shape_))
+    fail(problem->field == "layers" ? 12 : problem->field == "experts" ? 16 : 20, problem->message);
   const auto id_bytes = load_le(header + 10, 1);
   if (id_bytes != static_cast<std::uint64_t>(shape_.id_bytes()))
     fail(10, fmt::format("expected id width {} for {} experts, got {}", shape_.id_bytes(), shape_.experts,
@@ -116,6 +121,9 @@ void TraceReader::read_block(std::uint64_t at, TraceBlock& block) {
   if (choices > UINT64_MAX / bytes_per_choice || payload != choices * bytes_per_choice)
     fail(at + 16, fmt::format("expected payload size {} x top_k {} x {} bytes, got {}", tokens, shape_.top_k,
                               bytes_per_choice, payload));
+  if (choices > static_cast<std::uint64_t>(kMaxChoicesPerBlock))  // docs/limits.md
+    fail(at + 12, fmt::format("expected tokens x top_k <= {} (docs/limits.md), got {} x {}",
+                              kMaxChoicesPerBlock, tokens, shape_.top_k));
   // checked against the file size before allocating: a corrupt size cannot exhaust memory
   if (payload > size_ - (at + kBlockHeaderBytes))
     fail(at + kBlockHeaderBytes, fmt::format("expected the block payload ({} bytes), but the file ends at byte {}",

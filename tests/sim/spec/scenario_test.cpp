@@ -43,62 +43,93 @@ TEST_P(MalformedScenario, GetsItsExactMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Corpus, MalformedScenario,
     ::testing::Values(
-        BadCase{"nodes-negative.json", "nodes-negative.json: /cluster/nodes: expected an integer in [1, 1000000], got -2"},
-        BadCase{"unknown-field.json", "unknown-field.json: /worklaod: unknown field; did you mean \"workload\"?"},
-        BadCase{"unknown-model.json",
-                "unknown-model.json: /model: unknown model \"mixtrl-8x7b\" (did you mean \"mixtral-8x7b\"?); "
-                "expected one of: deepseek-v3, kimi-k2, mixtral-8x7b, mixtral-8x22b, qwen3-30b-a3b, "
-                "qwen3-235b-a22b, gpt-oss-120b, llama-4-maverick, olmoe-1b-7b, dbrx, switch-c-2048, gshard-600b"},
-        BadCase{"duplicate-key.json", "duplicate-key.json: /model: duplicate key (each field may appear once)"},
+        BadCase{"nodes-negative.json",
+                "nodes-negative.json: /cluster/nodes: expected an integer in [1, 131072], got -2"},
+        BadCase{"unknown-field.json",
+                "unknown-field.json: /worklaod: unknown field; did you mean \"workload\"?"},
+        BadCase{
+            "unknown-model.json",
+            "unknown-model.json: /model: unknown model \"mixtrl-8x7b\" (did you mean "
+            "\"mixtral-8x7b\"?); "
+            "expected one of: deepseek-v3, kimi-k2, mixtral-8x7b, mixtral-8x22b, qwen3-30b-a3b, "
+            "qwen3-235b-a22b, gpt-oss-120b, llama-4-maverick, olmoe-1b-7b, dbrx, switch-c-2048, "
+            "gshard-600b"},
+        BadCase{"duplicate-key.json",
+                "duplicate-key.json: /model: duplicate key (each field may appear once)"},
         // The second {...} starts at byte 68, after the 68-byte first object and a space.
         BadCase{"trailing-data.json",
-                "trailing-data.json: byte 68: invalid JSON: line 1, column 69: syntax error while parsing "
+                "trailing-data.json: byte 68: invalid JSON: line 1, column 69: syntax error while "
+                "parsing "
                 "value - unexpected '{'; expected end of input"},
-        BadCase{"invalid-utf8.json",
-                "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while parsing value - "
-                "invalid string: ill-formed UTF-8 byte; last read: '\"caf\\xe9\"'"},  // escaped for the terminal
+        BadCase{
+            "invalid-utf8.json",
+            "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while "
+            "parsing value - "
+            "invalid string: ill-formed UTF-8 byte; last read: '\"caf\\xe9\"'"},  // escaped for the
+                                                                                  // terminal
         BadCase{"nan.json",
-                "nan.json: byte 98: invalid JSON: line 1, column 99: syntax error while parsing value - "
+                "nan.json: byte 98: invalid JSON: line 1, column 99: syntax error while parsing "
+                "value - "
                 "invalid literal; last read: '\"capacity_factor\": N'"},
-        BadCase{"huge-number.json", "huge-number.json: byte 102: invalid JSON: number overflow parsing '1e999'"},
-        BadCase{"wrong-schema-version.json", "wrong-schema-version.json: /schema_version: expected 1, got 2"},
-        BadCase{"missing-model.json", "missing-model.json: /model: missing required field (expected a value)"},
+        BadCase{"huge-number.json",
+                "huge-number.json: byte 102: invalid JSON: number overflow parsing '1e999'"},
+        BadCase{"wrong-schema-version.json",
+                "wrong-schema-version.json: /schema_version: expected 1, got 2"},
+        BadCase{"missing-model.json",
+                "missing-model.json: /model: missing required field (expected a value)"},
         BadCase{"bad-ep.json",
-                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the cluster's 8 GPUs, got 3\n"
-                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the 8 expert slots (8 experts "
+                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the cluster's 8 "
+                "GPUs, got 3\n"
+                "bad-ep.json: /parallelism/expert_parallel: expected a divisor of the 8 expert "
+                "slots (8 experts "
                 "+ 0 redundant), got 3"},
         BadCase{"hierarchical-partial-domain.json",
-                "hierarchical-partial-domain.json: /network/dispatch: hierarchical dispatch needs whole scale-up "
+                "hierarchical-partial-domain.json: /network/dispatch: hierarchical dispatch needs "
+                "whole scale-up "
                 "domains: EP 12 is not a multiple of 8"},
-        BadCase{"bad-overlap.json",
-                "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
-                "\"two-micro-batch\", got \"two-microbatch\" (did you mean \"two-micro-batch\"?)"},
-        BadCase{"bad-date.json", "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
+        BadCase{
+            "bad-overlap.json",
+            "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
+            "\"two-micro-batch\", got \"two-microbatch\" (did you mean \"two-micro-batch\"?)"},
+        BadCase{"bad-date.json",
+                "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
         BadCase{"many-problems.json",
-                "many-problems.json: /model/top_k: expected an integer >= 1, got 0\n"
-                "many-problems.json: /cluster/nodes: expected an integer in [1, 1000000], got 0\n"
-                "many-problems.json: /workload/kind: expected one of \"training\", \"prefill\", \"decode\", got \"serve\"\n"
-                "many-problems.json: /workload/tokens_per_gpu: expected an integer in [1, 16777216], got 1.5"},
+                "many-problems.json: /model/top_k: expected an integer in [1, 256], got 0\n"
+                "many-problems.json: /cluster/nodes: expected an integer in [1, 131072], got 0\n"
+                "many-problems.json: /workload/kind: expected one of \"training\", \"prefill\", "
+                "\"decode\", got \"serve\"\n"
+                "many-problems.json: /workload/tokens_per_gpu: expected an integer in [1, "
+                "16777216], got 1.5"},
         BadCase{"not-an-object.json", "not-an-object.json: /: expected an object, got an array"},
         BadCase{"empty.json",
-                "empty.json: byte 0: invalid JSON: line 1, column 1: syntax error while parsing value - "
+                "empty.json: byte 0: invalid JSON: line 1, column 1: syntax error while parsing "
+                "value - "
                 "unexpected end of input; expected '[', '{', or a literal"},
         BadCase{"inline-model-missing-fields.json",
-                "inline-model-missing-fields.json: /model/moe_layers: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/hidden: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/experts: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/top_k: missing required field (expected an integer >= 1)\n"
-                "inline-model-missing-fields.json: /model/expert_ffn: missing required field (expected an integer >= 1)"},
+                "inline-model-missing-fields.json: /model/moe_layers: missing required field "
+                "(expected an integer in [1, 1024])\n"
+                "inline-model-missing-fields.json: /model/hidden: missing required field (expected "
+                "an integer in [1, 65536])\n"
+                "inline-model-missing-fields.json: /model/experts: missing required field "
+                "(expected an integer in [1, 8192])\n"
+                "inline-model-missing-fields.json: /model/top_k: missing required field (expected "
+                "an integer in [1, 256])\n"
+                "inline-model-missing-fields.json: /model/expert_ffn: missing required field "
+                "(expected an integer in [1, 262144])"},
         BadCase{"no-fabric.json",
-                "no-fabric.json: /cluster/fabric: expected a scale-out fabric for 4 nodes of hgx-h100 (one "
+                "no-fabric.json: /cluster/fabric: expected a scale-out fabric for 4 nodes of "
+                "hgx-h100 (one "
                 "scale-up domain holds 8 GPUs), got \"none\""},
         BadCase{"deep-nesting.json",
-                "deep-nesting.json: /0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0...: nesting deeper than 128 levels"},
+                "deep-nesting.json: /0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0...: nesting "
+                "deeper than 128 levels"},
         // DeepSeek-V3 on 8 H100s: 256/8 = 32 experts x 58 layers x 44.0M x 2 bytes = 163 GiB of
         // experts alone, over the 74.5 GiB (80e9 bytes) an H100 holds.
         BadCase{"does-not-fit.json",
-                "does-not-fit.json: /cluster/device: the scenario does not fit: it needs 184.9 GiB per GPU "
-                "(weights 184.1, optimizer 0.0, KV cache 0.3, activations 0.5) but a h100-sxm has 74.5 GiB; "
+                "does-not-fit.json: /cluster/device: the scenario does not fit: it needs 184.9 GiB "
+                "per GPU "
+                "(weights 184.1, optimizer 0.0, KV cache 0.3, activations 0.5) but a h100-sxm has "
+                "74.5 GiB; "
                 "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu"}),
     [](const auto& test_info) {
       std::string name;
@@ -106,6 +137,62 @@ INSTANTIATE_TEST_SUITE_P(
         if (std::isalnum(static_cast<unsigned char>(c))) name += c;
       return name;
     });
+
+std::string parse_error(const std::string& text) {
+  try {
+    parse_scenario(text, "s.json");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+// A custom model on one HGX H100 node, with `model_fields` and `placement` spliced in.
+std::string custom_scenario(const std::string& model_fields, const std::string& placement = "{}") {
+  return R"({"schema_version": 1, "model": {"layers": 2, "moe_layers": 2, "hidden": 64, "expert_ffn": 64, )" +
+         model_fields + R"(}, "cluster": "h100x8", "placement": )" + placement + "}";
+}
+
+TEST(ScenarioLimits, IntegersPastTheirLimitAreRefusedNotWrapped) {
+  // Issue 16: 2^32 + 8 experts became 8 and top_k 2^32 + 2 became 2 when narrowed to int.
+  EXPECT_EQ(parse_error(custom_scenario(R"("experts": 4294967304, "top_k": 4294967298)")),
+            "s.json: /model/experts: expected an integer in [1, 8192], got 4294967304\n"
+            "s.json: /model/top_k: expected an integer in [1, 256], got 4294967298");
+  // 10^18 layers went negative.
+  EXPECT_EQ(
+      parse_error(
+          R"({"schema_version": 1, "model": {"layers": 1000000000000000000, "moe_layers": 1, )"
+          R"("hidden": 64, "expert_ffn": 64, "experts": 8, "top_k": 2}, "cluster": "h100x8"})"),
+      "s.json: /model/layers: expected an integer in [1, 1024], got 1000000000000000000");
+}
+
+TEST(ScenarioLimits, RedundantExpertsAreBoundedSoRunsFinishInSeconds) {
+  // Issue 16: 1,048,576 redundant experts were inside the old range and hung `run`.
+  EXPECT_EQ(parse_error(custom_scenario(R"("experts": 8, "top_k": 2)",
+                                        R"({"redundant_experts": 1048576})")),
+            "s.json: /placement/redundant_experts: expected an integer in [0, 8192], got 1048576");
+  // 8 + 8190 = 8198 slots > 8192.
+  EXPECT_EQ(
+      parse_error(custom_scenario(R"("experts": 8, "top_k": 2)", R"({"redundant_experts": 8190})")),
+      "s.json: /placement/redundant_experts: expected experts + redundant_experts <= 8192 expert "
+      "slots, "
+      "got 8 + 8190 = 8198");
+  // 64 MoE layers x 8192 slots = 524288 > 2^18 = 262144 cells.
+  EXPECT_EQ(parse_error(
+                R"({"schema_version": 1, "model": {"layers": 64, "moe_layers": 64, "hidden": 64, )"
+                R"("expert_ffn": 64, "experts": 8192, "top_k": 2}, "cluster": "h100x8"})"),
+            "s.json: /model/moe_layers: expected moe_layers x expert slots <= 262144, got 64 x "
+            "8192 = 524288");
+}
+
+TEST(ScenarioLimits, ClusterGpusAreBounded) {
+  // 16385 nodes of 8 GPUs = 131080 GPUs > 2^17 = 131072.
+  EXPECT_EQ(
+      parse_error(
+          R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": {"preset": "h100x8", "nodes": 16385}})"),
+      "s.json: /cluster/nodes: expected at most 131072 GPUs (16384 nodes of 8 GPUs), got 16385 "
+      "nodes = 131080 GPUs");
+}
 
 TEST(Scenario, EveryBuiltinParsesAndFits) {
   for (const auto& builtin : builtin_scenarios()) {

@@ -51,6 +51,24 @@ fs::path write_tiny(const std::string& name, std::uint32_t steps = 3) {
   return path;
 }
 
+TEST(TraceReader, HeaderPastTheLayerLimitIsRefusedBeforeAnythingIsSized) {
+  // Issue 16: an empty trace (68 bytes, valid CRCs) whose header declares 2^32 - 1 layers passed
+  // validate, then `trace stats` allocated per-layer tables and died of std::bad_alloc.
+  const auto path = write_tiny("huge-layers", 0);
+  auto bytes = read_all(path);
+  const auto header = encode_trace_header({0xFFFFFFFFU, 4, 1, ScoreType::None});
+  std::copy(header.begin(), header.end(), bytes.begin());
+  write_all(path, bytes);
+  try {
+    TraceReader reader(path.string());
+    FAIL() << "expected a TraceError";
+  } catch (const TraceError& error) {
+    EXPECT_EQ(
+        std::string(error.what()),
+        path.string() + ": byte 12: expected layers <= 1024 (docs/limits.md), got 4294967295");
+  }
+}
+
 TEST(TraceReader, MissingFileIsAConfigErrorNotATraceError) {
   const auto path = temp_path("absent");
   try {
@@ -189,13 +207,13 @@ TEST(TraceReader, CorruptFooterIsFoundWhenTheIndexIsLoaded) {
 }
 
 TEST(TraceReader, FileTooShortForAnIndexIsRefusedBeforeSeeking) {
-  // One unfinished 30-byte block leaves 62 bytes; header 32 + index header 16 + CRC 4 + footer 16
-  // = 68 is the least a finished trace holds.
-  const auto path = temp_path("no-index");
-  {
-    TraceWriter writer(path.string(), kTiny);
-    writer.write_block(tiny_block(0));
-  }
+  // A one-step trace cut after its 30-byte block leaves 62 bytes; header 32 + index header 16 +
+  // CRC 4 + footer 16 = 68 is the least a finished trace holds. (The writer itself never leaves
+  // such a file: it renames only finished traces into place.)
+  const auto path = write_tiny("no-index", 1);
+  auto bytes = read_all(path);
+  bytes.resize(62);
+  write_all(path, bytes);
   TraceReader reader(path.string());
   try {
     reader.seek_step(0);
