@@ -3,17 +3,18 @@
 #include <filesystem>
 #include <vector>
 
-#include "sim/spec/builtin_scenarios.hpp"
+#include "base/config_error.hpp"
+#include "base/strict_json.hpp"
+#include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/scenario.hpp"
 #include "sim/traces/format.hpp"
 #include "sim/traces/import.hpp"
 #include "topology/cluster_graph.hpp"
-#include "base/config_error.hpp"
-#include "base/strict_json.hpp"
 #include "topology/topology_json.hpp"
 
 namespace moesim::cli {
@@ -34,7 +35,8 @@ JsonKind json_kind(const nlohmann::json& document) {
 
 std::string validate_scenario(const sim::ScenarioSpec& scenario) {
   sim::ensure_fits(scenario);
-  return fmt::format("scenario \"{}\": {} on {} GPUs", scenario.name, scenario.model.name, scenario.cluster.gpus());
+  return fmt::format("scenario \"{}\": {} on {} GPUs", escape_for_terminal(scenario.name),
+                     escape_for_terminal(scenario.model.name), scenario.cluster.gpus());
 }
 
 // Reads every block so each checksum and id is checked, not only the header.
@@ -72,7 +74,7 @@ std::string validate_one(const std::string& file) {
 int validate(const std::vector<std::string>& files) {
   for (const auto& file : files) {
     // Throws ConfigError (exit 2) at the first bad file, listing every problem in it.
-    fmt::print("{}: ok ({})\n", file, validate_one(file));
+    fmt::print("{}: ok ({})\n", escape_for_terminal(file), validate_one(file));
   }
   return kExitOk;
 }
