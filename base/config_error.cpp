@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/terminal_text.hpp"
+
 namespace moesim {
 
 std::string format_problems(const std::string& source, const std::vector<Problem>& problems) {
@@ -9,7 +11,9 @@ std::string format_problems(const std::string& source, const std::vector<Problem
   for (const auto& problem : problems) {
     if (!text.empty()) text += '\n';
     const std::string where = problem.where.empty() ? "/" : problem.where;
-    text += fmt::format("{}: {}: {}", source, where, problem.message);
+    // file names, paths and values come from inputs: escaped, so a message cannot drive the
+    // terminal
+    text += escape_for_terminal(fmt::format("{}: {}: {}", source, where, problem.message));
   }
   return text;
 }

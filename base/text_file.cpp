@@ -69,6 +69,17 @@ void write_text_file(const std::string& path, const std::string& text) {
   }
 }
 
+void refuse_output_over_input(const std::string& output, std::span<const std::string> inputs) {
+  for (const auto& input : inputs) {
+    std::error_code error;  // either missing: not the same file
+    if (!fs::equivalent(output, input, error) || error) continue;
+    throw ConfigError(
+        output, {{"", fmt::format("is the same file as the input {}; expected another output path "
+                                  "(writing it would destroy the input)",
+                                  input)}});
+  }
+}
+
 void append_text_file(const std::string& path, const std::string& text) {
   write_in_place(path, text, std::ios::app);
 }

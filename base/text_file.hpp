@@ -2,6 +2,7 @@
 // Whole-file text input and output for every part of moesim: reading is bounded (a regular file
 // of at most a stated size), writing is atomic (a reader never sees half a file).
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace moesim {
@@ -16,6 +17,11 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes = k
 // Writes `text` to a temporary file beside `path`, then renames it over `path`; throws
 // std::runtime_error naming the file when it cannot (the CLI maps it to exit 3).
 void write_text_file(const std::string& path, const std::string& text);
+
+// Refuses (ConfigError naming `output`, exit 2) an output path that is the same file as one of
+// `inputs` (std::filesystem::equivalent: through links and other spellings too), before anything
+// is written: writing it would destroy the input.
+void refuse_output_over_input(const std::string& output, std::span<const std::string> inputs);
 
 // Appends to a file others write too (a CI job summary): not atomic, by its nature.
 void append_text_file(const std::string& path, const std::string& text);

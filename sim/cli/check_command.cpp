@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/report/check.hpp"
@@ -24,6 +25,12 @@ struct CheckOptions {
 };
 
 int check(const CheckOptions& o) {
+  if (!o.junit.empty()) {
+    std::vector<std::string> inputs = o.reports;
+    for (const auto* input : {&o.baseline, &o.scenario, &o.trace, &o.policy})
+      if (!input->empty()) inputs.push_back(*input);
+    refuse_output_over_input(o.junit, inputs);
+  }
   nlohmann::json baseline, candidate;
   std::string baseline_source, candidate_source;
   if (!o.scenario.empty()) {
@@ -59,17 +66,18 @@ int check(const CheckOptions& o) {
   }
   const auto result =
       sim::compare_reports(baseline, baseline_source, candidate, candidate_source, tolerances);
-  fmt::print("{}", sim::check_table_text(result));
+  fmt::print("{}", escape_for_terminal(sim::check_table_text(result), /*keep_newlines=*/true));
   if (!o.junit.empty()) {
     write_text_file(o.junit, sim::check_junit_xml(result));
   }
   if (const char* actions = std::getenv("GITHUB_ACTIONS");
       actions && std::string(actions) == "true") {
-    fmt::print("{}", sim::check_github_annotations(result));
+    fmt::print("{}",
+               escape_for_terminal(sim::check_github_annotations(result), /*keep_newlines=*/true));
     if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"))
       append_text_file(summary, sim::check_table_markdown(result));
   }
-  if (result.metrics.empty()) {
+  if (result.compared() == 0) {
     fmt::print(stderr, "moesim check: the reports share no metric to compare\n");
     return kExitNothingCompared;
   }

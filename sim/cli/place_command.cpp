@@ -7,6 +7,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 #include "sim/placement/strategies.hpp"
+#include "sim/spec/limits.hpp"
 #include "sim/traces/stats.hpp"
 
 namespace moesim::cli {
@@ -48,6 +49,12 @@ int place(const PlaceOptions& options) {
   auto source = sim::open_routing(options.input, options.import);
   const auto stats = sim::compute_trace_stats(*source);
   const auto experts = static_cast<int>(stats.shape.experts);
+  // placement time grows with the square of the slots (docs/limits.md)
+  if (experts + options.redundant > sim::kMaxExpertSlots)
+    throw ConfigError(
+        "--redundant",
+        {{"", fmt::format("expected experts + redundant <= {} expert slots, got {} + {}",
+                          sim::kMaxExpertSlots, experts, options.redundant)}});
   // the placement serves every layer: load and co-activation summed over layers
   sim::PlacementInputs inputs{.experts = experts,
                               .gpus = options.gpus,
@@ -119,21 +126,28 @@ void add_place_command(CLI::App& app, Action& action) {
   command->add_option("--strategy", options->strategy, sim::choice_list<sim::PlacementStrategy>())
       ->check(one_of_choices<sim::PlacementStrategy>())
       ->capture_default_str();
-  command->add_option("--gpus", options->gpus, "GPUs in the expert-parallel group")->required();
+  command->add_option("--gpus", options->gpus, "GPUs in the expert-parallel group")
+      ->required()
+      ->check(CLI::Range(std::int64_t{1}, sim::kMaxGpus));
   command->add_option("--nodes", options->nodes, "nodes the GPUs split over")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, sim::kMaxGpus));
   command->add_option("--redundant", options->redundant, "redundant expert slots")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, sim::kMaxRedundantExperts));
   command->add_option("--groups", options->groups, "expert groups for hierarchical EPLB (n_group)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, sim::kMaxExperts));
   command->add_option("--placement-file", options->placement_file, "JSON for --strategy explicit");
   command
       ->add_option("--replica-choice", options->replica_choice,
                    "which replica a token copy reaches: " + sim::choice_list<sim::ReplicaChoice>())
       ->check(one_of_choices<sim::ReplicaChoice>())
       ->capture_default_str();
-  command->add_option("--experts", options->import.experts, "experts per layer (id arrays)");
-  command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)");
+  command->add_option("--experts", options->import.experts, "experts per layer (id arrays)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)")
+      ->check(CLI::NonNegativeNumber);
   command->add_flag("--counts", options->import.counts,
                     "the .npy is a [layers, experts] count matrix");
   command->add_flag("--json", options->json, "print JSON");

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "base/progress_bar.hpp"
+#include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/report/report.hpp"
@@ -39,9 +40,14 @@ int run(const RunOptions& options) {
   write_text_file((dir / "report.csv").string(), sim::report_to_csv(report));
   write_text_file((dir / "timeline.json").string(), sim::report_to_timeline(report).dump() + "\n");
   if (!options.quiet) {
-    fmt::print("{}", sim::report_summary_text(report));
+    // names from the inputs are escaped whole (a newline too) before the summary lays out its lines
+    sim::Report shown = report;
+    for (auto* name :
+         {&shown.scenario, &shown.model, &shown.cluster, &shown.workload, &shown.profile_name})
+      *name = escape_for_terminal(*name);
+    fmt::print("{}", escape_for_terminal(sim::report_summary_text(shown), /*keep_newlines=*/true));
     fmt::print("wrote     {}/report.json, report.csv, timeline.json (open in ui.perfetto.dev)\n",
-               dir.string());
+               escape_for_terminal(dir.string()));
   }
   return kExitOk;
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/routing/generators.hpp"
@@ -39,6 +40,7 @@ std::uint64_t write_trace(sim::RoutingSource& source, const std::string& input,
 }
 
 int convert(const TraceOptions& options) {
+  refuse_output_over_input(options.output, std::span(&options.input, 1));
   auto source = sim::open_routing(options.input, options.import);
   if (std::filesystem::path(options.output).extension() == ".json") {
     const auto stats = sim::compute_trace_stats(*source);
@@ -48,14 +50,14 @@ int convert(const TraceOptions& options) {
       counts["tokens_per_expert"].push_back(layer.tokens_per_expert);
     }
     write_text_file(options.output, counts.dump() + "\n");
-    fmt::print("wrote {} (count matrix, {} layers x {} experts)\n", options.output,
-               stats.layers.size(), stats.shape.experts);
+    fmt::print("wrote {} (count matrix, {} layers x {} experts)\n",
+               escape_for_terminal(options.output), stats.layers.size(), stats.shape.experts);
     return kExitOk;
   }
   const auto shape = source->shape();
   const auto blocks = write_trace(*source, options.input, options.output);
-  fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n", options.output, blocks,
-             shape.layers, shape.experts, shape.top_k);
+  fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n",
+             escape_for_terminal(options.output), blocks, shape.layers, shape.experts, shape.top_k);
   return kExitOk;
 }
 
@@ -65,9 +67,10 @@ int generate(const TraceOptions& options) {
   sim::TraceBlock block;
   while (generator.next(block)) writer.write_block(block);
   writer.finish();
-  fmt::print("wrote {}: {} steps x {} layers of {} tokens ({}, seed {})\n", options.output,
-             options.generator.steps, options.generator.layers, options.generator.tokens,
-             sim::choice_name(options.generator.kind), options.generator.seed);
+  fmt::print("wrote {}: {} steps x {} layers of {} tokens ({}, seed {})\n",
+             escape_for_terminal(options.output), options.generator.steps, options.generator.layers,
+             options.generator.tokens, sim::choice_name(options.generator.kind),
+             options.generator.seed);
   return kExitOk;
 }
 
@@ -91,9 +94,12 @@ int stats(const TraceOptions& options) {
 }
 
 void add_import_options(CLI::App* command, TraceOptions& options) {
-  command->add_option("--experts", options.import.experts,
-                      "experts per layer (id arrays; default max id + 1)");
-  command->add_option("--top-k", options.import.top_k, "top-k (count matrices that do not say)");
+  command
+      ->add_option("--experts", options.import.experts,
+                   "experts per layer (id arrays; default max id + 1)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--top-k", options.import.top_k, "top-k (count matrices that do not say)")
+      ->check(CLI::NonNegativeNumber);
   command->add_flag("--counts", options.import.counts,
                     "the .npy is a [layers, experts] count matrix");
 }
@@ -114,15 +120,28 @@ void add_trace_command(CLI::App& app, Action& action) {
          },
          sim::choice_list<sim::TraceGeneratorKind>() + " (default uniform)")
       ->check(one_of_choices<sim::TraceGeneratorKind>());
-  gen->add_option("--layers", g.layers, "MoE layers")->capture_default_str();
-  gen->add_option("--experts", g.experts, "experts per layer")->capture_default_str();
-  gen->add_option("--top-k", g.top_k, "experts per token")->capture_default_str();
-  gen->add_option("--tokens", g.tokens, "tokens per step")->capture_default_str();
-  gen->add_option("--steps", g.steps, "steps")->capture_default_str();
+  gen->add_option("--layers", g.layers, "MoE layers")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--experts", g.experts, "experts per layer")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--top-k", g.top_k, "experts per token")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--tokens", g.tokens, "tokens per step")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--steps", g.steps, "steps")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   gen->add_option("--zipf-s", g.zipf_exponent, "Zipf exponent")->capture_default_str();
-  gen->add_option("--n-group", g.n_group, "expert groups (group-limited)")->capture_default_str();
+  gen->add_option("--n-group", g.n_group, "expert groups (group-limited)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   gen->add_option("--topk-group", g.topk_group, "groups per token (group-limited)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   gen->add_option("--drift", g.drift, "share of popularity ranks swapped per step")
       ->capture_default_str();
   gen->add_option("--burst-probability", g.burst_probability, "chance per block of a hot expert")
@@ -132,7 +151,10 @@ void add_trace_command(CLI::App& app, Action& action) {
   gen->add_option("--layer-correlation", g.layer_correlation,
                   "chance a token repeats last layer's choices")
       ->capture_default_str();
-  gen->add_option("--seed", g.seed, "random seed")->capture_default_str();
+  // unsigned: without the check CLI11 turns -1 into 2^64 - 1
+  gen->add_option("--seed", g.seed, "random seed")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   gen->add_option("-o,--out", options->output, "output trace (.mtrace)")->required();
   gen->callback([&action, options] { action = [options] { return generate(*options); }; });
 

@@ -5,6 +5,7 @@
 
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
+#include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
@@ -35,8 +36,8 @@ JsonKind json_kind(const nlohmann::json& document) {
 
 std::string validate_scenario(const sim::ScenarioSpec& scenario) {
   sim::ensure_fits(scenario);
-  return fmt::format("scenario \"{}\": {} on {} GPUs", scenario.name, scenario.model.name,
-                     scenario.cluster.gpus());
+  return fmt::format("scenario \"{}\": {} on {} GPUs", escape_for_terminal(scenario.name),
+                     escape_for_terminal(scenario.model.name), scenario.cluster.gpus());
 }
 
 // Reads every block so each checksum and id is checked, not only the header.
@@ -81,7 +82,7 @@ std::string validate_one(const std::string& file) {
 int validate(const std::vector<std::string>& files) {
   for (const auto& file : files) {
     // Throws ConfigError (exit 2) at the first bad file, listing every problem in it.
-    fmt::print("{}: ok ({})\n", file, validate_one(file));
+    fmt::print("{}: ok ({})\n", escape_for_terminal(file), validate_one(file));
   }
   return kExitOk;
 }

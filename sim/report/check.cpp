@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
@@ -57,9 +58,32 @@ std::string format_value(double value) {
   return fmt::format("{:.4f}", value);
 }
 
+// Why `summary[key]` of one report cannot be compared; empty when it is a finite number.
+std::string metric_problem(const Json& summary, const std::string& key, std::string_view which) {
+  if (!summary.contains(key)) return fmt::format("missing from the {}", which);
+  const Json& value = summary[key];
+  if (value.is_null()) return fmt::format("null in the {}", which);
+  if (!value.is_number())
+    return fmt::format("not a number in the {} ({})", which, describe_json_value(value));
+  if (!std::isfinite(value.get<double>())) return fmt::format("not finite in the {}", which);
+  return {};
+}
+
 std::string format_delta(const MetricComparison& m) {
+  if (!m.not_compared.empty()) return "-";
   return m.baseline != 0 ? fmt::format("{:+.2f}%", 100 * m.relative_delta)
                          : fmt::format("{:+.4g}", m.delta);
+}
+
+std::string shown_value(const MetricComparison& m, double value) {
+  return m.not_compared.empty() ? format_value(value) : "n/a";
+}
+
+// "REGRESSION", or "REGRESSION (null in the candidate)" for a gated metric that cannot be compared.
+std::string verdict(const MetricComparison& m, std::string_view regression) {
+  if (!m.regression) return m.tolerance ? "ok" : "not gated";
+  return m.not_compared.empty() ? std::string(regression)
+                                : fmt::format("{} ({})", regression, m.not_compared);
 }
 
 std::string xml_escape(std::string_view text) {
@@ -123,10 +147,18 @@ Tolerance parse_fail_on(std::string_view spec) {
 std::vector<Tolerance> load_check_policy(const std::string& path) {
   if (path.empty()) {
     const auto& [name, text] = kCheckPolicies[0];  // check-default
-    return parse_policy(parse_strict_json(text, std::string(name) + ".json"),
-                        std::string(name) + ".json");
+    auto tolerances = parse_policy(parse_strict_json(text, std::string(name) + ".json"),
+                                   std::string(name) + ".json");
+    for (auto& tolerance : tolerances) tolerance.from_default_policy = true;
+    return tolerances;
   }
   return parse_policy(parse_strict_json(read_text_file(path), path), path);
+}
+
+std::size_t CheckResult::compared() const {
+  std::size_t count = 0;
+  for (const auto& m : metrics) count += m.not_compared.empty() ? 1 : 0;
+  return count;
 }
 
 bool CheckResult::regressed() const {
@@ -177,24 +209,42 @@ CheckResult compare_reports(const Json& baseline, const std::string& baseline_so
   result.scenario = old_scenario;
   for (std::string_view metric : kSummaryMetrics) {
     const std::string key(metric);
-    const Json& old_value = baseline["summary"].value(key, Json());
-    const Json& new_value = candidate["summary"].value(key, Json());
-    if (!old_value.is_number() || !new_value.is_number()) continue;  // e.g. no price in either
     MetricComparison m;
     m.metric = key;
-    m.baseline = old_value.get<double>();
-    m.candidate = new_value.get<double>();
-    m.delta = m.candidate - m.baseline;
-    m.relative_delta = m.baseline != 0 ? m.delta / std::fabs(m.baseline) : 0;
     for (const auto& t : tolerances)
       if (t.metric == key) m.tolerance = t;
+    const auto old_problem = metric_problem(baseline["summary"], key, "baseline");
+    const auto new_problem = metric_problem(candidate["summary"], key, "candidate");
+    if (!old_problem.empty() || !new_problem.empty()) {
+      const auto absent = [&key](const Json& report) {
+        return !report["summary"].contains(key) || report["summary"][key].is_null();
+      };
+      // Ungated, or a default-policy metric neither report has (no price: no cost): not compared.
+      if (!m.tolerance ||
+          (absent(baseline) && absent(candidate) && m.tolerance->from_default_policy))
+        continue;
+      m.not_compared = old_problem.empty()   ? new_problem
+                       : new_problem.empty() ? old_problem
+                                             : old_problem + ", " + new_problem;
+      m.regression = true;  // a gated metric that cannot be compared cannot pass
+      m.severity = 1e9;
+      result.metrics.push_back(m);
+      continue;
+    }
+    m.baseline = baseline["summary"][key].get<double>();
+    m.candidate = candidate["summary"][key].get<double>();
+    m.delta = m.candidate - m.baseline;
+    m.relative_delta = m.baseline != 0 ? m.delta / std::fabs(m.baseline) : 0;
     if (m.tolerance) {
-      const double change =
-          (m.tolerance->relative ? m.relative_delta : m.delta) * m.tolerance->bad_direction;
-      // A relative tolerance on a zero baseline: any move in the bad direction counts.
+      const double bad_move = m.delta * m.tolerance->bad_direction;
+      // From a baseline of 0 the relative change is infinite: any move in the bad direction fails.
+      const double change = !m.tolerance->relative ? bad_move
+                            : m.baseline != 0      ? m.relative_delta * m.tolerance->bad_direction
+                            : bad_move > 0         ? std::numeric_limits<double>::infinity()
+                                                   : 0.0;
       const double limit = m.tolerance->amount;
       m.regression = change > limit + 1e-12;
-      m.severity = limit > 0 ? change / limit : (change > 0 ? 1e9 : 0);
+      m.severity = std::isinf(change) ? 1e9 : limit > 0 ? change / limit : (change > 0 ? 1e9 : 0);
     }
     result.metrics.push_back(m);
   }
@@ -219,9 +269,8 @@ std::string check_table_text(const CheckResult& r) {
                                  "change", "limit", "verdict");
   for (const auto& m : r.metrics)
     text += fmt::format("{:<30} {:>14} {:>14} {:>10} {:>10}  {}\n", m.metric,
-                        format_value(m.baseline), format_value(m.candidate), format_delta(m),
-                        m.tolerance ? m.tolerance->text : "-",
-                        m.regression ? "REGRESSION" : (m.tolerance ? "ok" : "not gated"));
+                        shown_value(m, m.baseline), shown_value(m, m.candidate), format_delta(m),
+                        m.tolerance ? m.tolerance->text : "-", verdict(m, "REGRESSION"));
   return text;
 }
 
@@ -231,10 +280,11 @@ std::string check_table_markdown(const CheckResult& r) {
       "|\n|---|---:|---:|---:|---:|---|\n",
       r.scenario);
   for (const auto& m : r.metrics)
-    text += fmt::format(
-        "| {} | {} | {} | {} | {} | {} |\n", m.metric, format_value(m.baseline),
-        format_value(m.candidate), format_delta(m), m.tolerance ? m.tolerance->text : "-",
-        m.regression ? ":x: regression" : (m.tolerance ? ":white_check_mark: ok" : "not gated"));
+    text += fmt::format("| {} | {} | {} | {} | {} | {} |\n", m.metric, shown_value(m, m.baseline),
+                        shown_value(m, m.candidate), format_delta(m),
+                        m.tolerance ? m.tolerance->text : "-",
+                        m.regression ? verdict(m, ":x: regression")
+                                     : (m.tolerance ? ":white_check_mark: ok" : "not gated"));
   return text;
 }
 
@@ -247,8 +297,8 @@ std::string check_junit_xml(const CheckResult& r) {
   xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
                      xml_escape(r.scenario), r.metrics.size(), failures);
   for (const auto& m : r.metrics) {
-    const std::string name = fmt::format("{}: {} -> {} ({})", m.metric, format_value(m.baseline),
-                                         format_value(m.candidate), format_delta(m));
+    const std::string name = fmt::format("{}: {} -> {} ({})", m.metric, shown_value(m, m.baseline),
+                                         shown_value(m, m.candidate), format_delta(m));
     xml += fmt::format("    <testcase classname=\"moesim.check.{}\" name=\"{}\"",
                        xml_escape(r.scenario), xml_escape(name));
     if (!m.regression) {
@@ -256,8 +306,11 @@ std::string check_junit_xml(const CheckResult& r) {
       continue;
     }
     const std::string message =
-        fmt::format("{} moved {} beyond its tolerance {}: {} -> {}", m.metric, format_delta(m),
-                    m.tolerance->text, format_value(m.baseline), format_value(m.candidate));
+        m.not_compared.empty() ? fmt::format("{} moved {} beyond its tolerance {}: {} -> {}",
+                                             m.metric, format_delta(m), m.tolerance->text,
+                                             format_value(m.baseline), format_value(m.candidate))
+                               : fmt::format("{} is gated ({}) but cannot be compared: {}",
+                                             m.metric, m.tolerance->text, m.not_compared);
     xml += fmt::format(
         ">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
         xml_escape(message), xml_escape(message));
@@ -275,6 +328,11 @@ std::string check_github_annotations(const CheckResult& r, int limit) {
   std::string text;
   for (int i = 0; i < static_cast<int>(failed.size()) && i < limit; ++i) {
     const auto& m = *failed[i];
+    if (!m.not_compared.empty()) {
+      text += fmt::format("::error title=moesim check: {} not compared::{} {}: {}, tolerance {}\n",
+                          m.metric, r.scenario, m.metric, m.not_compared, m.tolerance->text);
+      continue;
+    }
     text += fmt::format(
         "::error title=moesim check: {} regressed::{} {}: {} -> {} ({}), tolerance {}\n", m.metric,
         r.scenario, m.metric, format_value(m.baseline), format_value(m.candidate), format_delta(m),

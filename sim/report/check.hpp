@@ -9,13 +9,17 @@
 namespace moesim::sim {
 
 // "-3%": fail when the metric falls by more than 3% of the baseline; "+0.001": when it rises by
-// more than 0.001 (absolute).
+// more than 0.001 (absolute). From a baseline of 0 a relative change is infinite: any move in the
+// bad direction fails a relative tolerance (docs/ci-gate.md).
 struct Tolerance {
   std::string metric;
   int bad_direction = +1;  // +1: a rise is bad; -1: a fall is bad
   double amount = 0;
   bool relative = false;
   std::string text;  // as the user wrote it
+  // From the built-in default policy: a metric that neither report has (no price, so no cost) is
+  // then not compared. Asked for by --fail-on or --policy, it must be there.
+  bool from_default_policy = false;
 };
 
 // Parses "metric:-3%" (from --fail-on) or the value "-3%" of a policy entry; throws ConfigError.
@@ -32,6 +36,9 @@ struct MetricComparison {
   double delta = 0;           // candidate - baseline
   double relative_delta = 0;  // delta / |baseline| (0 when the baseline is 0)
   std::optional<Tolerance> tolerance;
+  // Empty when both reports hold a finite number; otherwise why not ("null in the candidate"). A
+  // gated metric that cannot be compared is a regression.
+  std::string not_compared;
   bool regression = false;
   double severity = 0;  // how far past its tolerance, in tolerances (for "worst first")
 };
@@ -40,6 +47,8 @@ struct CheckResult {
   std::string scenario;
   std::vector<MetricComparison> metrics;
   bool regressed() const;
+  // How many metrics both reports hold as finite numbers (0: nothing could be compared).
+  std::size_t compared() const;
 };
 
 // Refuses (ConfigError) reports of different schema versions or scenarios.

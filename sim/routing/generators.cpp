@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "sim/spec/limits.hpp"
 #include "sim/routing/zipf.hpp"
 
 namespace moesim::sim {
@@ -18,6 +19,17 @@ void validate_generator_spec(const GeneratorSpec& spec) {
     problems.add("/top_k", fmt::format("expected an integer in [1, experts = {}], got {}",
                                        spec.experts, spec.top_k));
   if (spec.steps == 0) problems.add("/steps", "expected an integer >= 1, got 0");
+  // before the constructor sizes per-layer tables by experts and a block by tokens x top_k
+  if (const auto problem =
+          shape_limit_problem({spec.layers, spec.experts, spec.top_k, ScoreType::None}))
+    problems.add("/" + problem->field, problem->message);
+  if (spec.tokens > kMaxTokensPerBlock)
+    problems.add("/tokens", fmt::format("expected tokens <= {} (docs/limits.md), got {}",
+                                        kMaxTokensPerBlock, spec.tokens));
+  else if (std::int64_t{spec.tokens} * spec.top_k > kMaxChoicesPerBlock)
+    problems.add("/tokens",
+                 fmt::format("expected tokens x top_k <= {} (docs/limits.md), got {} x {}",
+                             kMaxChoicesPerBlock, spec.tokens, spec.top_k));
   if (!(spec.zipf_exponent >= 0 && spec.zipf_exponent <= 16))
     problems.add("/zipf_exponent",
                  fmt::format("expected a number in [0, 16], got {}", spec.zipf_exponent));

@@ -10,6 +10,7 @@
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
+#include "sim/spec/limits.hpp"
 #include "base/strict_json.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
@@ -134,33 +135,35 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
     if (preset) m = *preset;
   }
   // With a preset every field is an optional override; without one the structure is required.
-  auto int_field = [&](const char* key, std::int64_t current, std::int64_t min) {
-    return r.integer(key, min, std::numeric_limits<std::int64_t>::max(),
-                     preset ? std::optional(current) : std::nullopt);
+  // Every integer is range-checked against its limit (sim/spec/limits.hpp) before it is narrowed.
+  auto int_field = [&](const char* key, std::int64_t current, std::int64_t min, std::int64_t max) {
+    return r.integer(key, min, max, preset ? std::optional(current) : std::nullopt);
   };
-  auto opt_int = [&](const char* key, std::int64_t current, std::int64_t min) {
-    return r.integer(key, min, std::numeric_limits<std::int64_t>::max(), current);
+  auto opt_int = [&](const char* key, std::int64_t current, std::int64_t min, std::int64_t max) {
+    return r.integer(key, min, max, current);
   };
   m.name = r.string("name", preset ? m.name : std::string("custom"));
-  m.layers = static_cast<int>(int_field("layers", m.layers, 1));
-  m.moe_layers = static_cast<int>(int_field("moe_layers", m.moe_layers, 1));
-  m.hidden = int_field("hidden", m.hidden, 1);
-  m.vocab = opt_int("vocab", m.vocab, 0);
-  m.experts = static_cast<int>(int_field("experts", m.experts, 1));
-  m.top_k = static_cast<int>(int_field("top_k", m.top_k, 1));
-  m.shared_experts = static_cast<int>(opt_int("shared_experts", m.shared_experts, 0));
-  m.expert_ffn = int_field("expert_ffn", m.expert_ffn, 1);
+  m.layers = static_cast<int>(int_field("layers", m.layers, 1, kMaxLayers));
+  m.moe_layers = static_cast<int>(int_field("moe_layers", m.moe_layers, 1, kMaxLayers));
+  m.hidden = int_field("hidden", m.hidden, 1, kMaxHidden);
+  m.vocab = opt_int("vocab", m.vocab, 0, kMaxVocab);
+  m.experts = static_cast<int>(int_field("experts", m.experts, 1, kMaxExperts));
+  m.top_k = static_cast<int>(int_field("top_k", m.top_k, 1, kMaxTopK));
+  m.shared_experts = static_cast<int>(opt_int("shared_experts", m.shared_experts, 0, kMaxExperts));
+  m.expert_ffn = int_field("expert_ffn", m.expert_ffn, 1, kMaxFfnWidth);
   m.shared_expert_ffn =
-      opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0);
-  m.dense_ffn = opt_int("dense_ffn", m.dense_ffn ? m.dense_ffn : m.expert_ffn, 0);
+      opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0,
+              kMaxFfnWidth);
+  m.dense_ffn = opt_int("dense_ffn", m.dense_ffn ? m.dense_ffn : m.expert_ffn, 0, kMaxFfnWidth);
   m.gated_ffn = r.boolean("gated_ffn", m.gated_ffn);
   m.gating = read_choice(r, "gating", preset ? m.gating : Gating::Softmax);
-  m.expert_groups = static_cast<int>(opt_int("expert_groups", m.expert_groups, 1));
-  m.topk_groups = static_cast<int>(opt_int("topk_groups", m.topk_groups, 1));
-  m.attention_params_per_layer =
-      opt_int("attention_params_per_layer", m.attention_params_per_layer, 0);
+  m.expert_groups = static_cast<int>(opt_int("expert_groups", m.expert_groups, 1, kMaxExperts));
+  m.topk_groups = static_cast<int>(opt_int("topk_groups", m.topk_groups, 1, kMaxExperts));
+  m.attention_params_per_layer = opt_int("attention_params_per_layer", m.attention_params_per_layer,
+                                         0, kMaxAttentionParamsPerLayer);
   m.kv_cache_bytes_per_token_per_layer =
-      opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0);
+      opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0,
+              kMaxKvBytesPerTokenPerLayer);
   m.weight_bytes = r.number("weight_bytes", 0.5, 4, m.weight_bytes);
   m.dispatch_bytes = r.number("dispatch_bytes", 0.5, 4, m.dispatch_bytes);
   m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
@@ -179,6 +182,22 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
     problems.add(path + "/topk_groups", fmt::format("expected at most expert_groups ({}), got {}",
                                                     m.expert_groups, m.topk_groups));
   return m;
+}
+
+// Placement and routing tables are (MoE layers x expert slots) long and placement time grows with
+// the square of the slots: both are bounded (docs/limits.md), in 64-bit arithmetic.
+void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& problems) {
+  const std::int64_t slots = std::int64_t{model.experts} + redundant;
+  if (model.experts > 0 && slots > kMaxExpertSlots)
+    problems.add(
+        "/placement/redundant_experts",
+        fmt::format("expected experts + redundant_experts <= {} expert slots, got {} + {} = {}",
+                    kMaxExpertSlots, model.experts, redundant, slots));
+  else if (model.experts > 0 && slots * model.moe_layers > kMaxLayerExpertCells)
+    problems.add(
+        "/model/moe_layers",
+        fmt::format("expected moe_layers x expert slots <= {}, got {} x {} = {}",
+                    kMaxLayerExpertCells, model.moe_layers, slots, slots * model.moe_layers));
 }
 
 ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
@@ -212,7 +231,7 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
                                           names_of(topology::node_systems()), problems))
     c.system = *system;
   c.nodes = static_cast<int>(r.integer(
-      "nodes", 1, 1'000'000, preset ? std::optional<std::int64_t>(preset->nodes) : std::nullopt));
+      "nodes", 1, kMaxGpus, preset ? std::optional<std::int64_t>(preset->nodes) : std::nullopt));
   const int full_node = c.system.gpus_per_node;
   const auto per_node = r.integer("gpus_per_node", 1, full_node, full_node);
   if (per_node != full_node) resize_node(c.system, static_cast<int>(per_node));
@@ -230,8 +249,15 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
   c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
   c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
   r.finish();
-  if (c.fabric == FabricKind::None &&
-      c.nodes * c.system.gpus_per_node > c.system.gpus_per_scale_up_domain)
+  const std::int64_t gpus = std::int64_t{c.nodes} * c.system.gpus_per_node;
+  if (gpus > kMaxGpus)
+    problems.add(
+        path + "/nodes",
+        fmt::format("expected at most {} GPUs ({} nodes of {} GPUs), got {} nodes = {} GPUs",
+                    kMaxGpus, kMaxGpus / std::max(1, c.system.gpus_per_node),
+                    c.system.gpus_per_node, c.nodes, gpus));
+  else if (c.fabric == FabricKind::None &&
+           c.nodes * c.system.gpus_per_node > c.system.gpus_per_scale_up_domain)
     problems.add(path + "/fabric",
                  fmt::format("expected a scale-out fabric for {} nodes of {} (one scale-up domain "
                              "holds {} GPUs), got \"none\"",
@@ -251,11 +277,11 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   // By default experts spread over as many GPUs as both the cluster and the slots divide into.
   const int slots = model.experts + redundant;
   const int default_ep = std::max(1, std::gcd(std::max(gpus, 1), std::max(slots, 1)));
-  p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, 1'000'000, default_ep));
+  p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, kMaxGpus, default_ep));
   p.attention_tensor_parallel =
       static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
   p.attention_data_parallel =
-      static_cast<int>(r.integer("attention_data_parallel", 1, 1'000'000,
+      static_cast<int>(r.integer("attention_data_parallel", 1, kMaxGpus,
                                  std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
   p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
   p.overlap = read_choice(r, "overlap", Overlap::None);
@@ -286,7 +312,7 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
   FieldReader r(value ? *value : kEmpty, "/workload", problems, kWorkloadFields);
   WorkloadSpec w;
   w.kind = read_choice(r, "kind", WorkloadKind::Prefill);
-  w.tokens_per_gpu = r.integer("tokens_per_gpu", 1, 1LL << 24, 4096);
+  w.tokens_per_gpu = r.integer("tokens_per_gpu", 1, kMaxTokensPerBlock, 4096);
   w.context_tokens = r.integer("context_tokens", 1, 1LL << 24, 4096);
   w.steps = static_cast<int>(r.integer("steps", 1, 1'000'000, 1));
   if (const Json* routing = r.child("routing")) {
@@ -396,7 +422,9 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   const Json* placement = root.child("placement");
   FieldReader pr(placement ? *placement : kEmpty, "/placement", problems, kPlacementFields);
   s.placement.strategy = read_choice(pr, "strategy", PlacementStrategy::Contiguous);
-  s.placement.redundant_experts = static_cast<int>(pr.integer("redundant_experts", 0, 1 << 20, 0));
+  s.placement.redundant_experts =
+      static_cast<int>(pr.integer("redundant_experts", 0, kMaxRedundantExperts, 0));
+  check_expert_slots(s.model, s.placement.redundant_experts, problems);
   s.placement.file = pr.string("file", "");
   if (s.placement.strategy == PlacementStrategy::Explicit && s.placement.file.empty())
     problems.add(pr.path_of("file"),

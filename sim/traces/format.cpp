@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sim/spec/limits.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -165,6 +167,25 @@ std::string_view score_type_name(ScoreType type) {
       return "bf16";
   }
   return "unknown";
+}
+
+std::optional<ShapeLimitProblem> shape_limit_problem(const TraceShape& shape) {
+  const auto outside = [](std::string field, std::int64_t value,
+                          std::int64_t max) -> std::optional<ShapeLimitProblem> {
+    if (value <= max)
+      return std::nullopt;  // the lower bounds are each reader's (0 may mean "not given")
+    auto message = fmt::format("expected {} <= {} (docs/limits.md), got {}", field, max, value);
+    return ShapeLimitProblem{std::move(field), std::move(message)};
+  };
+  if (auto problem = outside("layers", shape.layers, kMaxLayers)) return problem;
+  if (auto problem = outside("experts", shape.experts, kMaxExperts)) return problem;
+  if (auto problem = outside("top_k", shape.top_k, kMaxTopK)) return problem;
+  const std::int64_t cells = std::int64_t{shape.layers} * shape.experts;  // both <= 2^13 here
+  if (cells > kMaxLayerExpertCells)
+    return ShapeLimitProblem{
+        "layers", fmt::format("expected layers x experts <= {} (docs/limits.md), got {} x {} = {}",
+                              kMaxLayerExpertCells, shape.layers, shape.experts, cells)};
+  return std::nullopt;
 }
 
 std::string check_token_choices(std::span<const std::uint32_t> ids, std::uint32_t experts) {

@@ -3,6 +3,7 @@
 // shared constants, the shape and block types, TraceError, CRC-32C and fp16/bf16 conversion.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +75,15 @@ float quantise_score(float value, ScoreType type);
 
 std::string_view score_type_name(ScoreType type);
 int id_bytes_for(std::uint32_t experts);
+
+// A trace shape past docs/limits.md (sim/spec/limits.hpp): which header field, and what was expected.
+struct ShapeLimitProblem {
+  std::string field;  // "layers", "experts" or "top_k"
+  std::string message;
+};
+// The first limit `shape` breaks (layers, experts, top_k, layers x experts); nullopt when within
+// them. Readers, importers and generators all check here before they allocate by the shape.
+std::optional<ShapeLimitProblem> shape_limit_problem(const TraceShape& shape);
 
 // Checks one token's choices: each id < experts, none twice. Returns an empty string when valid,
 // otherwise what is wrong ("expert id 70 >= experts 64").

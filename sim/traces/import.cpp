@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/spec/limits.hpp"
 #include "base/strict_json.hpp"
 #include "sim/traces/reader.hpp"
 
@@ -46,7 +47,16 @@ class BlockSource : public RoutingSource {
 class CountSource : public RoutingSource {
  public:
   CountSource(CountMatrix counts, std::uint32_t top_k, std::string source)
-      : counts_(std::move(counts)), top_k_(top_k), source_(std::move(source)) {}
+      : counts_(std::move(counts)), top_k_(top_k), source_(std::move(source)) {
+    // a sum that wraps would report 0 tokens for a layer full of them
+    for (std::size_t row = 0; row < counts_.tokens_per_expert.size(); ++row) {
+      std::uint64_t total = 0;
+      for (const auto count : counts_.tokens_per_expert[row])
+        if (__builtin_add_overflow(total, count, &total))
+          throw ConfigError(source_, {{fmt::format("/tokens_per_expert/{}", row),
+                                       "expected a row sum below 2^64, got an overflow"}});
+    }
+  }
   TraceShape shape() const override {
     return {static_cast<std::uint32_t>(counts_.tokens_per_expert.size()), counts_.experts, top_k_,
             ScoreType::None};
@@ -87,16 +97,23 @@ TraceBlock tokens_from_counts(const CountMatrix& counts, std::uint32_t row, std:
                         "pass --top-k)"}});
   const auto& per_expert = counts.tokens_per_expert[row];
   std::uint64_t total = 0;
-  for (auto count : per_expert) total += count;
+  for (auto count : per_expert)
+    if (__builtin_add_overflow(total, count, &total))
+      throw ConfigError(source,
+                        {{where, fmt::format("expected a row sum below 2^64, got an overflow")}});
   if (total % top_k != 0)
     throw ConfigError(
         source, {{where, fmt::format("expected a row sum that is a multiple of top_k {}, got {}",
                                      top_k, total)}});
   const std::uint64_t tokens = total / top_k;
-  if (tokens > UINT32_MAX)
+  if (tokens > static_cast<std::uint64_t>(kMaxTokensPerBlock) ||
+      total > static_cast<std::uint64_t>(kMaxChoicesPerBlock))
     throw ConfigError(
         source,
-        {{where, fmt::format("expected at most {} tokens per layer, got {}", UINT32_MAX, tokens)}});
+        {{where,
+          fmt::format("expected at most {} tokens and {} choices per layer (docs/limits.md), "
+                      "got {} tokens x top_k {}",
+                      kMaxTokensPerBlock, kMaxChoicesPerBlock, tokens, top_k)}});
   for (std::size_t e = 0; e < per_expert.size(); ++e)
     if (per_expert[e] > tokens)
       throw ConfigError(
@@ -125,7 +142,10 @@ std::unique_ptr<RoutingSource> make_block_source(TraceShape shape, std::vector<T
   return std::make_unique<BlockSource>(shape, std::move(blocks));
 }
 
-std::unique_ptr<RoutingSource> open_routing(const std::string& path, const ImportOptions& options) {
+namespace {
+
+std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
+                                                const ImportOptions& options) {
   const std::string prefix = read_prefix(path, 8);
   const std::string extension = std::filesystem::path(path).extension().string();
   if (prefix == kTraceMagic) return std::make_unique<ReaderSource>(path);
@@ -167,6 +187,23 @@ std::unique_ptr<RoutingSource> open_routing(const std::string& path, const Impor
       {{"/", fmt::format("expected a routing trace (MOETRACE magic), an .npy array, or a .json or "
                          ".csv file, got extension '{}'",
                          extension)}});
+}
+
+}  // namespace
+
+std::unique_ptr<RoutingSource> open_routing(const std::string& path, const ImportOptions& options) {
+  // A directory, FIFO or device is refused before anything opens it (a FIFO would block).
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw ConfigError(path, {{"/", std::filesystem::is_directory(status)
+                                       ? "is a directory; expected a routing file"
+                                       : "expected a regular file"}});
+  auto source = open_any_routing(path, options);
+  // One check for every format, before any caller sizes a table by the shape (docs/limits.md).
+  if (const auto problem = shape_limit_problem(source->shape()))
+    throw ConfigError(path, {{"/", problem->message}});
+  return source;
 }
 
 }  // namespace moesim::sim

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "sim/spec/limits.hpp"
 #include "sim/traces/import.hpp"
 
 namespace moesim::sim {
@@ -58,6 +59,11 @@ CountMatrix count_matrix_from_csv(const std::string& text, const std::string& so
   if (lines.empty() || lines.front().cells.front() != "layer")
     throw ConfigError(source, {{"line 1", "expected a header starting with \"layer\""}});
   CountMatrix counts;
+  if (lines.front().cells.size() - 1 > static_cast<std::size_t>(kMaxExperts))
+    throw ConfigError(
+        source,
+        {{"line 1", fmt::format("expected at most {} expert columns (docs/limits.md), got {}",
+                                kMaxExperts, lines.front().cells.size() - 1)}});
   counts.experts = static_cast<std::uint32_t>(lines.front().cells.size() - 1);
   if (counts.experts == 0)
     throw ConfigError(source, {{"line 1", "expected one column per expert after \"layer\""}});
@@ -88,6 +94,11 @@ std::unique_ptr<RoutingSource> open_csv_routing(const std::string& path, const s
     throw ConfigError(
         path,
         {{"line 1", "expected a header \"step,layer,token,expert_0,...\" or \"layer,e0,e1,...\""}});
+  if (header.cells.size() - 3 > static_cast<std::size_t>(kMaxTopK))
+    throw ConfigError(
+        path, {{"line 1",
+                fmt::format("expected at most {} expert columns (top_k, docs/limits.md), got {}",
+                            kMaxTopK, header.cells.size() - 3)}});
   const auto top_k = static_cast<std::uint32_t>(header.cells.size() - 3);
   // CSV is for small hand-written traces: the whole file is held as blocks
   std::vector<TraceBlock> blocks;
@@ -99,7 +110,7 @@ std::unique_ptr<RoutingSource> open_csv_routing(const std::string& path, const s
                                 fmt::format("expected {} columns like the header, got {}",
                                             header.cells.size(), line.cells.size())}});
     const auto step = parse_count(line, 0, path, UINT32_MAX);
-    const auto layer = parse_count(line, 1, path, 65535);
+    const auto layer = parse_count(line, 1, path, static_cast<std::uint64_t>(kMaxLayers - 1));
     const auto token = parse_count(line, 2, path, UINT32_MAX);
     if (blocks.empty() || blocks.back().step != step || blocks.back().layer != layer) {
       const bool next_layer =
@@ -128,8 +139,10 @@ std::unique_ptr<RoutingSource> open_csv_routing(const std::string& path, const s
                               block.tokens, token)}});
     ++block.tokens;
     for (std::size_t c = 3; c < line.cells.size(); ++c) {
-      const auto id =
-          parse_count(line, c, path, options.experts ? options.experts - 1U : INT32_MAX);
+      // ids are bounded before any table is sized by the largest one (docs/limits.md)
+      const auto id = parse_count(
+          line, c, path,
+          options.experts ? options.experts - 1U : static_cast<std::uint64_t>(kMaxExperts - 1));
       block.expert_ids.push_back(static_cast<std::uint32_t>(id));
       largest = std::max(largest, id);
     }

@@ -3,8 +3,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 #include "base/json_fields.hpp"
+#include "sim/spec/limits.hpp"
 #include "base/strict_json.hpp"
 #include "sim/traces/import.hpp"
 
@@ -18,13 +20,21 @@ void check_id_shape(const NpyArray& array, const std::string& source) {
         fmt::format("expected a [tokens, top_k] or [tokens] array of expert ids, got {} "
                     "dimensions",
                     array.shape.size()));
-  if (array.shape.size() == 2 && (array.shape[1] == 0 || array.shape[1] > 65536))
-    throw TraceError(
-        source, 0,
-        fmt::format("expected top_k (the second dimension) in [1, 65536], got {}", array.shape[1]));
-  if (array.shape[0] > UINT32_MAX)
+  if (array.shape.size() == 2 &&
+      (array.shape[1] == 0 || array.shape[1] > static_cast<std::uint64_t>(kMaxTopK)))
     throw TraceError(source, 0,
-                     fmt::format("expected at most {} tokens, got {}", UINT32_MAX, array.shape[0]));
+                     fmt::format("expected top_k (the second dimension) in [1, {}], got {}",
+                                 kMaxTopK, array.shape[1]));
+  if (array.shape[0] > static_cast<std::uint64_t>(kMaxTokensPerBlock))
+    throw TraceError(source, 0,
+                     fmt::format("expected at most {} tokens (docs/limits.md), got {}",
+                                 kMaxTokensPerBlock, array.shape[0]));
+  const std::uint64_t top_k = array.shape.size() == 2 ? array.shape[1] : 1;
+  if (array.shape[0] * top_k >
+      static_cast<std::uint64_t>(kMaxChoicesPerBlock))  // < 2^24 x 2^8: no wrap
+    throw TraceError(source, 0,
+                     fmt::format("expected tokens x top_k <= {} (docs/limits.md), got {} x {}",
+                                 kMaxChoicesPerBlock, array.shape[0], top_k));
 }
 
 std::uint64_t element_offset(const NpyArray& array, std::uint64_t index) {
@@ -104,9 +114,10 @@ std::uint32_t npy_experts_needed(const NpyArray& array, const std::string& sourc
   std::int64_t largest = -1;
   for (std::uint64_t i = 0; i < array.elements(); ++i) {
     const auto id = array.at(i);
-    if (id < 0 || id >= std::int64_t{1} << 31)
+    if (id < 0 || id >= kMaxExperts)
       throw TraceError(source, element_offset(array, i),
-                       fmt::format("expected an expert id in [0, 2^31), got {}", id));
+                       fmt::format("expected an expert id in [0, {}) (docs/limits.md), got {}",
+                                   kMaxExperts, id));
     largest = std::max(largest, id);
   }
   return static_cast<std::uint32_t>(largest + 1);
@@ -144,7 +155,7 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
   ProblemList problems;
   FieldReader fields(json, "", problems);
   const auto experts =
-      fields.integer("experts", 1, UINT32_MAX,
+      fields.integer("experts", 1, kMaxExperts,
                      options.experts ? std::optional<std::int64_t>(options.experts) : std::nullopt);
   const auto base = std::filesystem::path(path).parent_path();
   auto resolve = [base](const std::string& file) { return (base / file).string(); };
@@ -153,19 +164,30 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
     using FileTable = std::vector<std::vector<std::vector<std::string>>>;  // [step][layer][rank]
     FileTable table;
     const auto* files = fields.child("files", true);
+    // step 0's layer count, once step 0 is known good: every later step must match it
+    std::optional<std::size_t> layers_in_step0;
     if (!files->is_array() || files->empty())
       problems.add("/files", "expected a non-empty array of steps");
     else
       for (std::size_t s = 0; s < files->size(); ++s) {
         const auto& step = (*files)[s];
         const std::string where = fmt::format("/files/{}", s);
-        if (!step.is_array() || step.empty() || (s > 0 && step.size() != table.front().size())) {
+        const bool matches_step0 = !layers_in_step0 || step.size() == *layers_in_step0;
+        if (!step.is_array() || step.empty() || !matches_step0) {
           problems.add(
               where,
-              fmt::format("expected an array with one entry per layer{}",
-                          s > 0 ? fmt::format(" ({}, as in step 0)", table.front().size()) : ""));
+              fmt::format(
+                  "expected an array with one entry per layer{} (files is [step][layer]), got {}",
+                  layers_in_step0 ? fmt::format(" ({}, as in step 0)", *layers_in_step0) : "",
+                  describe_json_value(step)));
           continue;
         }
+        if (s == 0 && step.size() > static_cast<std::size_t>(kMaxLayers)) {
+          problems.add(where, fmt::format("expected at most {} layers (docs/limits.md), got {}",
+                                          kMaxLayers, step.size()));
+          break;
+        }
+        if (s == 0) layers_in_step0 = step.size();
         auto& layers = table.emplace_back();
         for (std::size_t l = 0; l < step.size(); ++l) {
           const auto& entry = step[l];
@@ -181,7 +203,7 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
                          "expected a file name or an array of per-rank file names");
         }
       }
-    if (!table.empty()) {
+    if (problems.empty() && !table.empty()) {
       manifest.steps = table.size();
       manifest.layers = table.front().size();
       manifest.of = [table = std::move(table)](std::size_t s, std::size_t l) {
@@ -191,7 +213,7 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
   } else {
     const std::string pattern = fields.string("pattern");
     const auto steps = fields.integer("steps", 1, 1 << 24, 1);
-    const auto layers = fields.integer("layers", 1, 1 << 16);
+    const auto layers = fields.integer("layers", 1, kMaxLayers);
     const auto ranks = fields.integer("ranks", 1, 1 << 16, 1);
     manifest.steps = static_cast<std::size_t>(steps);
     manifest.layers = static_cast<std::size_t>(layers);

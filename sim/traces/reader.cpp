@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "sim/spec/limits.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -74,6 +76,9 @@ void TraceReader::read_header() {
   if (shape_.experts == 0) fail(16, "expected experts >= 1, got 0");
   if (shape_.top_k == 0 || shape_.top_k > shape_.experts)
     fail(20, fmt::format("expected top_k in [1, {}], got {}", shape_.experts, shape_.top_k));
+  // before anything is sized by the shape: a valid header CRC says nothing about sane sizes
+  if (const auto problem = shape_limit_problem(shape_))
+    fail(problem->field == "layers" ? 12 : problem->field == "experts" ? 16 : 20, problem->message);
   const auto id_bytes = load_le(header + 10, 1);
   if (id_bytes != static_cast<std::uint64_t>(shape_.id_bytes()))
     fail(10, fmt::format("expected id width {} for {} experts, got {}", shape_.id_bytes(),
@@ -135,6 +140,9 @@ TraceReader::BlockHeader TraceReader::read_block_header(std::uint64_t at) {
       block.payload != block.choices * bytes_per_choice)
     fail(at + 16, fmt::format("expected payload size {} x top_k {} x {} bytes, got {}",
                               block.tokens, shape_.top_k, bytes_per_choice, block.payload));
+  if (block.choices > static_cast<std::uint64_t>(kMaxChoicesPerBlock))  // docs/limits.md
+    fail(at + 12, fmt::format("expected tokens x top_k <= {} (docs/limits.md), got {} x {}",
+                              kMaxChoicesPerBlock, block.tokens, shape_.top_k));
   // checked against the file size before allocating: a corrupt size cannot exhaust memory
   if (block.payload > size_ - (at + kBlockHeaderBytes))
     fail(at + kBlockHeaderBytes,

@@ -1,7 +1,9 @@
 #include "sim/traces/writer.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 namespace moesim::sim {
@@ -22,24 +24,42 @@ std::vector<std::byte> encode_trace_header(const TraceShape& shape) {
 
 namespace {
 
-// Checked before the output file is opened, so a refused shape leaves no empty file behind.
-TraceShape checked_shape(const TraceShape& shape) {
-  if (shape.layers == 0 || shape.experts == 0 || shape.top_k == 0 || shape.top_k > shape.experts)
-    throw std::invalid_argument(fmt::format(
-        "trace shape needs layers >= 1, experts >= 1 and top_k in [1, experts]; got {}, {}, {}",
-        shape.layers, shape.experts, shape.top_k));
-  return shape;
+// A device or pipe (/dev/null) is written where it is: renaming over it would replace it.
+std::string temporary_path_for(const std::string& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return path;
+  return fmt::format("{}.tmp{}", path, ::getpid());  // the process id: two writers never share one
 }
 
 }  // namespace
 
-// shape_ is declared before out_, so checked_shape runs (and may throw) before the file exists.
 TraceWriter::TraceWriter(std::string path, TraceShape shape)
-    : path_(std::move(path)),
-      shape_(checked_shape(shape)),
-      out_(path_, std::ios::binary | std::ios::trunc) {
+    : path_(std::move(path)), temporary_(temporary_path_for(path_)), shape_(shape) {
+  if (shape_.layers == 0 || shape_.experts == 0 || shape_.top_k == 0 ||
+      shape_.top_k > shape_.experts)
+    throw std::invalid_argument(fmt::format(
+        "trace shape needs layers >= 1, experts >= 1 and top_k in [1, experts]; got {}, {}, {}",
+        shape_.layers, shape_.experts, shape_.top_k));
+  out_.open(temporary_, std::ios::binary | std::ios::trunc);
   if (!out_) throw std::runtime_error(fmt::format("cannot create {}", path_));
-  write_bytes(encode_trace_header(shape_));
+  try {
+    write_bytes(encode_trace_header(shape_));
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+TraceWriter::~TraceWriter() {
+  if (!finished_) discard();
+}
+
+void TraceWriter::discard() {
+  out_.close();
+  if (temporary_ == path_) return;
+  std::error_code ignored;
+  std::filesystem::remove(temporary_, ignored);
 }
 
 void TraceWriter::write_bytes(const std::vector<std::byte>& bytes) {
@@ -136,6 +156,11 @@ void TraceWriter::finish() {
   write_bytes(buffer_);
   out_.close();
   if (!out_) throw std::runtime_error(fmt::format("cannot close {}", path_));
+  if (temporary_ != path_) {
+    std::error_code error;
+    std::filesystem::rename(temporary_, path_, error);
+    if (error) throw std::runtime_error(fmt::format("cannot write {}: {}", path_, error.message()));
+  }
   finished_ = true;
   buffer_.clear();
   buffer_.shrink_to_fit();

@@ -12,17 +12,18 @@ namespace moesim::sim {
 
 class TraceWriter {
  public:
-  // Writes the header; throws std::runtime_error when the file cannot be created.
+  // Writes the header to a temporary file beside `path`; throws std::runtime_error when it cannot
+  // be created. `path` itself is replaced only by finish(), so a failed run leaves it untouched.
   TraceWriter(std::string path, TraceShape shape);
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
-  // Without finish() the file has no index, and readers report it as truncated.
-  ~TraceWriter() = default;
+  // Without finish() the temporary file is removed and `path` keeps what it held before.
+  ~TraceWriter();
 
   // Blocks come in order: step 0 layer 0, step 0 layer 1, ..., step 1 layer 0, ... Ids must be
   // valid (< experts, distinct per token); std::invalid_argument otherwise.
   void write_block(const TraceBlock& block);
-  // Writes the index and footer and closes the file. No block may follow.
+  // Writes the index and footer, closes the file and renames it over `path`. No block may follow.
   void finish();
 
   const TraceShape& shape() const { return shape_; }
@@ -35,9 +36,11 @@ class TraceWriter {
     std::uint64_t offset;
   };
   void write_bytes(const std::vector<std::byte>& bytes);
+  void discard();  // closes and removes the temporary file
 
   std::string path_;
-  TraceShape shape_;  // before out_: the shape is checked before the file is created
+  std::string temporary_;  // where the blocks go until finish(); == path_ for a device or pipe
+  TraceShape shape_;
   std::ofstream out_;
   std::uint64_t offset_ = 0;
   std::vector<IndexEntry> index_;

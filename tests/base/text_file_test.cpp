@@ -140,5 +140,23 @@ TEST_F(TextFile, WrittenTextReadsBackUnchanged) {
   EXPECT_EQ(read_text_file(path("round.txt")), text);
 }
 
+TEST_F(TextFile, OutputThatIsAnInputIsRefusedThroughAnyPathSpelling) {
+  // Issue 16: `trace convert t.mtrace -o t.mtrace` truncated its own input.
+  put(path("t.mtrace"), "input");
+  const std::string inputs[] = {path("t.mtrace")};
+  const std::string other_spelling = (dir_ / "." / "t.mtrace").string();
+  try {
+    refuse_output_over_input(other_spelling, inputs);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              other_spelling + ": /: is the same file as the input " + path("t.mtrace") +
+                  "; expected another output path (writing it would destroy the input)");
+  }
+  EXPECT_EQ(get(path("t.mtrace")), "input");
+  // Another file, or one that does not exist yet, is fine.
+  EXPECT_NO_THROW(refuse_output_over_input(path("new.mtrace"), inputs));
+}
+
 }  // namespace
 }  // namespace moesim

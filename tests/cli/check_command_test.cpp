@@ -64,5 +64,54 @@ TEST(CheckCommand, NothingGatedExitsFive) {
       5);
 }
 
+TEST(CheckCommand, DropRateFromZeroFailsARelativeTolerance) {
+  // Issue 16: --fail-on drop_rate:+1% passed a change from 0 to 0.5.
+  const auto dir = scratch_dir("check-zero");
+  std::ofstream(dir / "a.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"drop_rate": 0}})";
+  std::ofstream(dir / "b.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"drop_rate": 0.5}})";
+  std::ofstream(dir / "policy.json") << R"({"tolerances": {}})";
+  const auto gated = run_moesim("check --policy " + (dir / "policy.json").string() + " " +
+                                (dir / "a.json").string() + " " + (dir / "b.json").string() +
+                                " --fail-on drop_rate:+1%");
+  EXPECT_EQ(gated.exit_code, 1) << gated.out << gated.err;
+  EXPECT_NE(gated.out.find("REGRESSION"), std::string::npos) << gated.out;
+}
+
+TEST(CheckCommand, GatedMetricNullInTheCandidateFailsAndNothingComparableExitsFive) {
+  const auto dir = scratch_dir("check-null");
+  std::ofstream(dir / "policy.json") << R"({"tolerances": {}})";
+  std::ofstream(dir / "a.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"tokens_per_s": 10, "drop_rate": 0}})";
+  std::ofstream(dir / "b.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"tokens_per_s": null, "drop_rate": 0}})";
+  const std::string policy = "check --policy " + (dir / "policy.json").string() + " ";
+  const auto result = run_moesim(policy + (dir / "a.json").string() + " " +
+                                 (dir / "b.json").string() + " --fail-on tokens_per_s:-3%");
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(result.out.find("REGRESSION (null in the candidate)"), std::string::npos) << result.out;
+  // Nothing at all in common: exit 5, even with the metric gated.
+  std::ofstream(dir / "c.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"tokens_per_s": null}})";
+  EXPECT_EQ(run_moesim(policy + (dir / "a.json").string() + " " + (dir / "c.json").string() +
+                       " --fail-on tokens_per_s:-3%")
+                .exit_code,
+            5);
+}
+
+TEST(CheckCommand, JunitOverAnInputReportIsRefused) {
+  const auto dir = scratch_dir("check-junit");
+  std::ofstream(dir / "a.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"drop_rate": 0}})";
+  const auto a = (dir / "a.json").string();
+  const auto result = run_moesim("check " + a + " " + a + " --junit " + a);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "error: " + a + ": /: is the same file as the input " + a +
+                "; expected another output path (writing it would destroy the input)\n");
+  EXPECT_NE(slurp(dir / "a.json").find("drop_rate"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace moesim::testing

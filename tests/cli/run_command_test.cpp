@@ -67,6 +67,21 @@ TEST(RunCommand, PerTokenTraceCountsDropsExactlyAndNeedsScoresForProbs) {
       << result.err;
 }
 
+TEST(RunCommand, ControlCharactersInTheScenarioNameAreEscapedInTheSummary) {
+  // Issue 16: a name holding ESC [ 2 J (clear screen) reached the terminal raw.
+  const auto dir = scratch_dir("run-escape");
+  auto text = slurp(std::string(MOESIM_SOURCE_DIR) + "/scenarios/quickstart.json");
+  const std::string name = R"("name": "quickstart")";
+  text.replace(text.find(name), name.size(), R"("name": "quick\u001b[2Jstart\nfake line")");
+  std::ofstream(dir / "s.json") << text;
+  const auto result = run_moesim(
+      "run " + (dir / "s.json").string() + " --out " + (dir / "out").string(), "run-escape");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("scenario  quick\\x1b[2Jstart\\x0afake line  ("), std::string::npos)
+      << result.out;
+  EXPECT_EQ(result.out.find('\x1b'), std::string::npos);
+}
+
 TEST(RunCommand, SameInputSameBytes) {
   const auto a = scratch_dir("run-det-a");
   const auto b = scratch_dir("run-det-b");

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,89 @@ TEST(TraceCommand, GeneratedTraceConvertsToCountsThatStatsReportExactly) {
   result = run_moesim("trace stats --json " + counts, "trace-gen");
   EXPECT_EQ(nlohmann::json::parse(result.out)["layers"][1]["tokens_per_expert"],
             stats["layers"][1]["tokens_per_expert"]);
+}
+
+TEST(TraceCommand, ConvertOntoItsOwnInputIsRefusedAndTheInputSurvives) {
+  // Issue 16: `trace convert t.mtrace -o t.mtrace` truncated its input to 32 bytes.
+  const auto dir = scratch_dir("trace-self");
+  const auto trace = (dir / "t.mtrace").string();
+  ASSERT_EQ(
+      run_moesim("trace gen --layers 1 --experts 4 --top-k 1 --tokens 8 -o " + trace, "trace-self")
+          .exit_code,
+      0);
+  const auto before = slurp(trace);
+  const auto result = run_moesim(
+      "trace convert " + trace + " -o " + (dir / "." / "t.mtrace").string(), "trace-self");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "error: " + (dir / "." / "t.mtrace").string() + ": /: is the same file as the input " +
+                trace + "; expected another output path (writing it would destroy the input)\n");
+  EXPECT_EQ(slurp(trace), before);
+}
+
+TEST(TraceCommand, FailedConvertLeavesNoOutputFile) {
+  // Two steps of one 36-byte block (28 + 8 one-byte ids): block 1 sits at 68, its ids at 96. A
+  // corrupt id there fails step 1's checksum after step 0 was written: no file is left behind.
+  const auto dir = scratch_dir("trace-partial");
+  const auto input = (dir / "in.mtrace").string();
+  ASSERT_EQ(
+      run_moesim("trace gen --layers 1 --experts 4 --top-k 1 --tokens 8 --steps 2 -o " + input,
+                 "trace-partial")
+          .exit_code,
+      0);
+  auto bytes = slurp(input);
+  bytes[100] = static_cast<char>(bytes[100] ^ 1);
+  std::ofstream(input, std::ios::binary | std::ios::trunc) << bytes;
+  const auto out = dir / "out.mtrace";
+  const auto result = run_moesim("trace convert " + input + " -o " + out.string(), "trace-partial");
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    EXPECT_EQ(entry.path().filename(), "in.mtrace");
+}
+
+TEST(TraceCommand, GenPastTheLimitsOrWithANegativeSeedExitsTwo) {
+  // Issue 16: --experts 1000000000 --tokens 1 took 3.9 GB; --seed -1 became 2^64 - 1.
+  const auto dir = scratch_dir("trace-limits");
+  const auto out = (dir / "g.mtrace").string();
+  auto result = run_moesim("trace gen --experts 1000000000 --tokens 1 -o " + out, "trace-limits");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(
+      result.err,
+      "error: generator: /experts: expected experts <= 8192 (docs/limits.md), got 1000000000\n");
+  result = run_moesim("trace gen --seed -1 -o " + out, "trace-limits");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err.rfind("--seed: Value -1 not in range 0", 0), 0U) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(TraceCommand, StatsOfAHeaderPastTheLayerLimitExitsTwoWithTheOffset) {
+  // Issue 16: a trace with valid CRCs declaring 2^32 - 1 layers passed validate, then bad_alloc.
+  const auto dir = scratch_dir("trace-huge");
+  const auto trace = (dir / "t.mtrace").string();
+  ASSERT_EQ(
+      run_moesim("trace gen --layers 1 --experts 4 --top-k 1 --tokens 1 --steps 1 -o " + trace,
+                 "trace-huge")
+          .exit_code,
+      0);
+  // Rewrite the header: layers 0xFFFFFFFF at byte 12, header CRC-32C at byte 28 recomputed below.
+  auto bytes = slurp(trace);
+  for (int i = 12; i < 16; ++i) bytes[i] = '\xff';
+  std::uint32_t crc = 0xFFFFFFFFU;
+  for (int i = 0; i < 28; ++i) {
+    crc ^= static_cast<unsigned char>(bytes[i]);
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1U) ? 0x82F63B78U : 0U);
+  }
+  crc = ~crc;
+  for (int i = 0; i < 4; ++i) bytes[28 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  std::ofstream(trace, std::ios::binary | std::ios::trunc) << bytes;
+  for (const char* command : {"trace stats ", "validate "}) {
+    const auto result = run_moesim(command + trace, "trace-huge");
+    EXPECT_EQ(result.exit_code, 2) << command;
+    EXPECT_EQ(result.err,
+              "error: " + trace +
+                  ": byte 12: expected layers <= 1024 (docs/limits.md), got 4294967295\n");
+  }
 }
 
 TEST(TraceCommand, RealRoutingStatsMatchTheRecordedCounts) {

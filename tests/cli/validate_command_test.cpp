@@ -18,7 +18,7 @@ TEST(ValidateCommand, BadFileExitsTwoNamingFileFieldAndExpectation) {
   const auto result = run_moesim("validate " + kBad + "nodes-negative.json");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find(
-                "nodes-negative.json: /cluster/nodes: expected an integer in [1, 1000000], got -2"),
+                "nodes-negative.json: /cluster/nodes: expected an integer in [1, 131072], got -2"),
             std::string::npos)
       << result.err;
 }

@@ -59,6 +59,51 @@ TEST(Check, NullMetricsAreSkippedNotCompared) {
   ASSERT_EQ(result.metrics.size(), 2u);  // tokens_per_s and drop_rate; the null cost is left out
 }
 
+TEST(Check, RelativeToleranceFromAZeroBaselineFailsAnyBadMove) {
+  // Issue 16: drop_rate 0 -> 0.5 passed "+1%" because a relative change from 0 was taken as 0.
+  // From 0 the relative change is infinite: any rise fails "+1%"; staying at 0 or falling passes.
+  const std::vector<Tolerance> t{parse_fail_on("drop_rate:+1%")};
+  const auto result = compare_reports(report("s", 1, 0), "a", report("s", 1, 0.5), "b", t);
+  EXPECT_TRUE(result.regressed());
+  EXPECT_FALSE(compare_reports(report("s", 1, 0), "a", report("s", 1, 0), "b", t).regressed());
+  const std::vector<Tolerance> fall{parse_fail_on("tokens_per_s:-1%")};
+  EXPECT_FALSE(compare_reports(report("s", 0, 0), "a", report("s", 5, 0), "b", fall).regressed());
+  EXPECT_TRUE(compare_reports(report("s", 0, 0), "a", report("s", -5, 0), "b", fall).regressed());
+}
+
+TEST(Check, GatedMetricNullOrMissingInEitherReportFails) {
+  // The candidate lost tokens_per_s (null), then drop_rate (absent): each gated one fails.
+  const std::vector<Tolerance> t{parse_fail_on("tokens_per_s:-3%")};
+  auto candidate = report("s", 1, 0);
+  candidate["summary"]["tokens_per_s"] = nullptr;
+  auto result = compare_reports(report("s", 1000, 0), "a", candidate, "b", t);
+  EXPECT_TRUE(result.regressed());
+  EXPECT_EQ(result.metrics[0].not_compared, "null in the candidate");
+  EXPECT_NE(check_table_text(result).find("REGRESSION (null in the candidate)"), std::string::npos);
+  candidate["summary"]["tokens_per_s"] = "fast";
+  result = compare_reports(report("s", 1000, 0), "a", candidate, "b", t);
+  EXPECT_EQ(result.metrics[0].not_compared, "not a number in the candidate (\"fast\")");
+  auto baseline = report("s", 1, 0);
+  baseline["summary"].erase("tokens_per_s");
+  result = compare_reports(baseline, "a", report("s", 1000, 0), "b", t);
+  EXPECT_TRUE(result.regressed());
+  EXPECT_EQ(result.metrics[0].not_compared, "missing from the baseline");
+  // Only drop_rate could be compared, and it is not gated.
+  EXPECT_EQ(result.compared(), 1u);
+}
+
+TEST(Check, DefaultPolicyMetricAbsentFromBothReportsIsNotCompared) {
+  // No price in either report: the built-in policy's cost gate has nothing to compare, not a
+  // failure.
+  const auto defaults = load_check_policy("");
+  const auto result =
+      compare_reports(report("s", 1000, 0), "a", report("s", 1000, 0), "b", defaults);
+  EXPECT_FALSE(result.regressed());
+  // Asked for explicitly, the same null cost fails.
+  const std::vector<Tolerance> t{parse_fail_on("cost_per_million_tokens_usd:+3%")};
+  EXPECT_TRUE(compare_reports(report("s", 1000, 0), "a", report("s", 1000, 0), "b", t).regressed());
+}
+
 TEST(Check, DifferentScenariosOrSchemasAreRefused) {
   EXPECT_THROW(compare_reports(report("s", 1, 0), "a", report("t", 1, 0), "b", {}), ConfigError);
   EXPECT_THROW(compare_reports(report("s", 1, 0), "a", report("s", 1, 0, 2), "b", {}), ConfigError);

@@ -140,5 +140,25 @@ TEST(RoutingGenerators, InvalidSpecsListEveryProblem) {
   }
 }
 
+TEST(RoutingGenerators, SizesPastTheLimitsAreRefusedBeforeAllocating) {
+  // Issue 16: --experts 1000000000 --tokens 1 took 3.9 GB of per-layer tables for one token.
+  try {
+    TraceGenerator generator({.experts = 1'000'000'000, .top_k = 2, .tokens = 1});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "generator: /experts: expected experts <= 8192 (docs/limits.md), got 1000000000");
+  }
+  // 2^24 tokens x top-8 = 2^27 choices > 2^26 in one block.
+  try {
+    validate_generator_spec({.experts = 64, .top_k = 8, .tokens = 1U << 24});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "generator: /tokens: expected tokens x top_k <= 67108864 (docs/limits.md), got "
+                 "16777216 x 8");
+  }
+}
+
 }  // namespace
 }  // namespace moesim::sim

@@ -45,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
     Corpus, MalformedScenario,
     ::testing::Values(
         BadCase{"nodes-negative.json",
-                "nodes-negative.json: /cluster/nodes: expected an integer in [1, 1000000], got -2"},
+                "nodes-negative.json: /cluster/nodes: expected an integer in [1, 131072], got -2"},
         BadCase{"unknown-field.json",
                 "unknown-field.json: /worklaod: unknown field; did you mean \"workload\"?"},
         BadCase{
@@ -62,10 +62,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "trailing-data.json: byte 68: invalid JSON: line 1, column 69: syntax error while "
                 "parsing "
                 "value - unexpected '{'; expected end of input"},
-        BadCase{"invalid-utf8.json",
-                "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while "
-                "parsing value - "
-                "invalid string: ill-formed UTF-8 byte; last read: '\"caf\xe9\"'"},
+        BadCase{
+            "invalid-utf8.json",
+            "invalid-utf8.json: byte 81: invalid JSON: line 1, column 82: syntax error while "
+            "parsing value - "
+            "invalid string: ill-formed UTF-8 byte; last read: '\"caf\\xe9\"'"},  // escaped for the
+                                                                                  // terminal
         BadCase{"nan.json",
                 "nan.json: byte 98: invalid JSON: line 1, column 99: syntax error while parsing "
                 "value - "
@@ -93,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad-date.json",
                 "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
         BadCase{"many-problems.json",
-                "many-problems.json: /model/top_k: expected an integer >= 1, got 0\n"
-                "many-problems.json: /cluster/nodes: expected an integer in [1, 1000000], got 0\n"
+                "many-problems.json: /model/top_k: expected an integer in [1, 256], got 0\n"
+                "many-problems.json: /cluster/nodes: expected an integer in [1, 131072], got 0\n"
                 "many-problems.json: /workload/kind: expected one of \"training\", \"prefill\", "
                 "\"decode\", got \"serve\"\n"
                 "many-problems.json: /workload/tokens_per_gpu: expected an integer in [1, "
@@ -106,15 +108,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "unexpected end of input; expected '[', '{', or a literal"},
         BadCase{"inline-model-missing-fields.json",
                 "inline-model-missing-fields.json: /model/moe_layers: missing required field "
-                "(expected an integer >= 1)\n"
+                "(expected an integer in [1, 1024])\n"
                 "inline-model-missing-fields.json: /model/hidden: missing required field (expected "
-                "an integer >= 1)\n"
+                "an integer in [1, 65536])\n"
                 "inline-model-missing-fields.json: /model/experts: missing required field "
-                "(expected an integer >= 1)\n"
+                "(expected an integer in [1, 8192])\n"
                 "inline-model-missing-fields.json: /model/top_k: missing required field (expected "
-                "an integer >= 1)\n"
+                "an integer in [1, 256])\n"
                 "inline-model-missing-fields.json: /model/expert_ffn: missing required field "
-                "(expected an integer >= 1)"},
+                "(expected an integer in [1, 262144])"},
         BadCase{"no-fabric.json",
                 "no-fabric.json: /cluster/fabric: expected a scale-out fabric for 4 nodes of "
                 "hgx-h100 (one "
@@ -136,6 +138,62 @@ INSTANTIATE_TEST_SUITE_P(
         if (std::isalnum(static_cast<unsigned char>(c))) name += c;
       return name;
     });
+
+std::string parse_error(const std::string& text) {
+  try {
+    parse_scenario(text, "s.json");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+// A custom model on one HGX H100 node, with `model_fields` and `placement` spliced in.
+std::string custom_scenario(const std::string& model_fields, const std::string& placement = "{}") {
+  return R"({"schema_version": 1, "model": {"layers": 2, "moe_layers": 2, "hidden": 64, "expert_ffn": 64, )" +
+         model_fields + R"(}, "cluster": "h100x8", "placement": )" + placement + "}";
+}
+
+TEST(ScenarioLimits, IntegersPastTheirLimitAreRefusedNotWrapped) {
+  // Issue 16: 2^32 + 8 experts became 8 and top_k 2^32 + 2 became 2 when narrowed to int.
+  EXPECT_EQ(parse_error(custom_scenario(R"("experts": 4294967304, "top_k": 4294967298)")),
+            "s.json: /model/experts: expected an integer in [1, 8192], got 4294967304\n"
+            "s.json: /model/top_k: expected an integer in [1, 256], got 4294967298");
+  // 10^18 layers went negative.
+  EXPECT_EQ(
+      parse_error(
+          R"({"schema_version": 1, "model": {"layers": 1000000000000000000, "moe_layers": 1, )"
+          R"("hidden": 64, "expert_ffn": 64, "experts": 8, "top_k": 2}, "cluster": "h100x8"})"),
+      "s.json: /model/layers: expected an integer in [1, 1024], got 1000000000000000000");
+}
+
+TEST(ScenarioLimits, RedundantExpertsAreBoundedSoRunsFinishInSeconds) {
+  // Issue 16: 1,048,576 redundant experts were inside the old range and hung `run`.
+  EXPECT_EQ(parse_error(custom_scenario(R"("experts": 8, "top_k": 2)",
+                                        R"({"redundant_experts": 1048576})")),
+            "s.json: /placement/redundant_experts: expected an integer in [0, 8192], got 1048576");
+  // 8 + 8190 = 8198 slots > 8192.
+  EXPECT_EQ(
+      parse_error(custom_scenario(R"("experts": 8, "top_k": 2)", R"({"redundant_experts": 8190})")),
+      "s.json: /placement/redundant_experts: expected experts + redundant_experts <= 8192 expert "
+      "slots, "
+      "got 8 + 8190 = 8198");
+  // 64 MoE layers x 8192 slots = 524288 > 2^18 = 262144 cells.
+  EXPECT_EQ(parse_error(
+                R"({"schema_version": 1, "model": {"layers": 64, "moe_layers": 64, "hidden": 64, )"
+                R"("expert_ffn": 64, "experts": 8192, "top_k": 2}, "cluster": "h100x8"})"),
+            "s.json: /model/moe_layers: expected moe_layers x expert slots <= 262144, got 64 x "
+            "8192 = 524288");
+}
+
+TEST(ScenarioLimits, ClusterGpusAreBounded) {
+  // 16385 nodes of 8 GPUs = 131080 GPUs > 2^17 = 131072.
+  EXPECT_EQ(
+      parse_error(
+          R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": {"preset": "h100x8", "nodes": 16385}})"),
+      "s.json: /cluster/nodes: expected at most 131072 GPUs (16384 nodes of 8 GPUs), got 16385 "
+      "nodes = 131080 GPUs");
+}
 
 TEST(Scenario, EveryBuiltinParsesAndFits) {
   for (const auto& builtin : builtin_scenarios()) {

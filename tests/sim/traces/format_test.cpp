@@ -9,30 +9,17 @@
 
 #include "sim/traces/reader.hpp"
 #include "sim/traces/writer.hpp"
+#include "tests/sim/traces/trace_test_files.hpp"
 
 namespace moesim::sim {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("moesim-trace-format-" + std::to_string(::getpid()) + "-" + name);
-}
+fs::path temp_path(const std::string& name) { return test::temp_trace_path("trace-format", name); }
 
-std::vector<std::byte> read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  std::memcpy(bytes.data(), chars.data(), chars.size());
-  return bytes;
-}
-
-void write_all(const fs::path& path, const std::vector<std::byte>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
+using test::read_all;
+using test::write_all;
 
 // Layout of the sample: header 32 bytes; 4 blocks of 28 + 3 tokens x 2 choices x (1 id byte + 2
 // score bytes) = 46 bytes at 32, 78, 124, 170; index at 216 of 16 + 4 x 16 + 4 = 84 bytes; footer
@@ -197,19 +184,20 @@ TEST(TraceFormat, RoundTripKeepsEveryIdAndQuantisedScore) {
   EXPECT_EQ(blocks, 4);  // 2 steps x 2 layers
 }
 
-TEST(TraceFormat, WideExpertIdsRoundTripWithoutScores) {
-  const auto path = temp_path("wide");
-  const TraceShape shape{1, 70000, 2, ScoreType::None};  // 70000 > 65536: four-byte ids
-  {
-    TraceWriter writer(path.string(), shape);
-    writer.write_block({0, 0, 1, {69999, 300}, {}});
-    writer.finish();
-  }
-  TraceReader reader(path.string());
-  TraceBlock block;
-  ASSERT_TRUE(reader.next(block));
-  EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{69999, 300}));
-  EXPECT_TRUE(block.scores.empty());
+TEST(TraceFormat, ShapesPastTheLimitsAreNamedByField) {
+  // docs/limits.md: layers <= 1024, experts <= 8192, top_k <= 256, layers x experts <= 2^18.
+  EXPECT_FALSE(shape_limit_problem({1024, 256, 8, ScoreType::None}).has_value());
+  const auto layers = shape_limit_problem({0xFFFFFFFFU, 8, 2, ScoreType::None});
+  ASSERT_TRUE(layers.has_value());
+  EXPECT_EQ(layers->field, "layers");
+  EXPECT_EQ(layers->message, "expected layers <= 1024 (docs/limits.md), got 4294967295");
+  // 70000 experts would need four-byte ids: the format has them, moesim's limits do not.
+  EXPECT_EQ(shape_limit_problem({1, 70000, 2, ScoreType::None})->message,
+            "expected experts <= 8192 (docs/limits.md), got 70000");
+  EXPECT_EQ(shape_limit_problem({1, 8, 300, ScoreType::None})->field, "top_k");
+  // 64 x 8192 = 524288 cells > 262144.
+  EXPECT_EQ(shape_limit_problem({64, 8192, 2, ScoreType::None})->message,
+            "expected layers x experts <= 262144 (docs/limits.md), got 64 x 8192 = 524288");
 }
 
 TEST(TraceFormat, SeekJumpsToAStepThroughTheIndex) {
@@ -300,14 +288,24 @@ TEST(TraceFormat, BlockHeaderFieldsAreChecked) {
   const auto size = corrupt("size", 48, std::byte{19});
   EXPECT_EQ(read_error(size),
             size.string() + ": byte 48: expected payload size 3 x top_k 2 x 3 bytes, got 19");
-  // a huge token count with a matching size is refused against the file size, before allocating
+  // a huge token count with a matching size is refused against the limit (docs/limits.md: 2^26
+  // choices per block) before allocating; the tokens field of block 0 is at 32 + 12 = 44
   auto bytes = read_all(write_sample("huge"));
   store_le(&bytes[44], 0xFFFFFFFFU, 4);
   store_le(&bytes[48], 0xFFFFFFFFULL * 6, 8);  // 2 choices x 3 bytes per token
   write_all(temp_path("huge"), bytes);
-  EXPECT_EQ(read_error(temp_path("huge")), temp_path("huge").string() +
-                                               ": byte 60: expected the block payload (25769803770 "
-                                               "bytes), but the file ends at byte 316");
+  EXPECT_EQ(
+      read_error(temp_path("huge")),
+      temp_path("huge").string() +
+          ": byte 44: expected tokens x top_k <= 67108864 (docs/limits.md), got 4294967295 x 2");
+  // within the limit (2^20 tokens x 2), a size past the end of the file is refused against it
+  store_le(&bytes[44], 1U << 20, 4);
+  store_le(&bytes[48], (1ULL << 20) * 6, 8);
+  write_all(temp_path("huge"), bytes);
+  EXPECT_EQ(
+      read_error(temp_path("huge")),
+      temp_path("huge").string() +
+          ": byte 60: expected the block payload (6291456 bytes), but the file ends at byte 316");
 }
 
 TEST(TraceFormat, InvalidExpertIdsBehindAGoodChecksumAreRefused) {

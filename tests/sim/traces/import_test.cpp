@@ -140,6 +140,46 @@ TEST(NpyImport, ADirectoryNamedAsAnArrayIsAConfigError) {
   }
 }
 
+TEST(NpyImport, AnExpertIdPastTheLimitIsRefusedBeforeAnythingIsSizedByIt) {
+  // Issue 16: id 2^31 - 1 passed the range check, then 2^31 experts were allocated.
+  const auto path = write_file("huge-id.npy", npy_image("<i8", "(1, 2)", int64s({0, 2147483647})));
+  // element 1 sits at data offset 128 (10 + 118-byte header) + 8.
+  EXPECT_EQ(error_of(path),
+            path.string() +
+                ": byte 136: expected an expert id in [0, 8192) (docs/limits.md), got 2147483647");
+}
+
+TEST(CsvImport, AnExpertIdPastTheLimitIsRefused) {
+  const auto csv =
+      write_file("huge-id.csv", "step,layer,token,expert_0,expert_1\n0,0,0,1,2147483647\n");
+  EXPECT_EQ(
+      error_of(csv),
+      csv.string() + ": line 2 column 5: expected an integer in [0, 8191], got \"2147483647\"");
+}
+
+TEST(NpyImport, AFlatFilesListIsAConfigErrorWithItsPath) {
+  // Issue 16: "files" as a flat list crashed (front() on an empty step table) instead of saying
+  // that files is [step][layer]. Every step is reported, each with what it holds.
+  const auto manifest =
+      write_file("flat-manifest.json", R"({"experts": 4, "files": ["a.npy", "b.npy"]})");
+  EXPECT_EQ(error_of(manifest), manifest.string() +
+                                    ": /files/0: expected an array with one entry per layer (files "
+                                    "is [step][layer]), got \"a.npy\"\n" +
+                                    manifest.string() +
+                                    ": /files/1: expected an array with one entry per layer (files "
+                                    "is [step][layer]), got \"b.npy\"");
+}
+
+TEST(NpyImport, AStepWithAnotherLayerCountThanStepZeroIsNamed) {
+  // Step 0 holds 2 layers, step 1 holds 1: step 1 is the one reported.
+  const auto manifest = write_file("ragged-manifest.json",
+                                   R"({"experts": 4, "files": [["a.npy", "b.npy"], ["c.npy"]]})");
+  EXPECT_EQ(error_of(manifest),
+            manifest.string() +
+                ": /files/1: expected an array with one entry per layer (2, as in step 0) "
+                "(files is [step][layer]), got an array");
+}
+
 TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   // layer 0 is [0, 2] (no tokens, top-2 by its shape); layer 1 is [1, 2]: the trace is top-2.
   write_file("none.npy", npy_image("<i8", "(0, 2)", ""));
@@ -164,9 +204,9 @@ TEST(NpyImport, PatternManifestNamesItsFilesOnDemand) {
   // 2^24 steps x 2^16 layers = 2^40 file names: made one block at a time, never all held
   write_file("p.npy", npy_image("<i8", "(1, 2)", int64s({1, 2})));
   const auto manifest = write_file(
-      "huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 65536})");
+      "huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 1024})");
   auto source = open_routing(manifest.string());
-  EXPECT_EQ(source->shape(), (TraceShape{65536, 4, 2, ScoreType::None}));
+  EXPECT_EQ(source->shape(), (TraceShape{1024, 4, 2, ScoreType::None}));
   TraceBlock block;
   ASSERT_TRUE(source->next(block));
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{1, 2}));
@@ -211,7 +251,7 @@ TEST(CsvImport, PerTokenRowsBecomeBlocks) {
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{1, 2, 0, 3}));
   const auto bad = write_file("bad.csv", "step,layer,token,expert_0\n0,0,0,x\n");
   EXPECT_EQ(error_of(bad),
-            bad.string() + ": line 2 column 4: expected an integer in [0, 2147483647], got \"x\"");
+            bad.string() + ": line 2 column 4: expected an integer in [0, 8191], got \"x\"");
 }
 
 TEST(RealRoutingImport, SharedCountsImportAndReplayExactly) {

@@ -11,30 +11,17 @@
 #include <vector>
 
 #include "sim/traces/writer.hpp"
+#include "tests/sim/traces/trace_test_files.hpp"
 
 namespace moesim::sim {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("moesim-trace-reader-" + std::to_string(::getpid()) + "-" + name);
-}
+fs::path temp_path(const std::string& name) { return test::temp_trace_path("trace-reader", name); }
 
-std::vector<std::byte> read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  std::memcpy(bytes.data(), chars.data(), chars.size());
-  return bytes;
-}
-
-void write_all(const fs::path& path, const std::vector<std::byte>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
+using test::read_all;
+using test::write_all;
 
 // One layer, 4 experts (1-byte ids), top-1, no scores. Each block holds 2 tokens: 28 + 2 = 30
 // bytes. Three steps put blocks at 32, 62 and 92, the index at 122 (16 + 3 x 16 + 4 = 68 bytes)
@@ -49,6 +36,24 @@ fs::path write_tiny(const std::string& name, std::uint32_t steps = 3) {
   for (std::uint32_t step = 0; step < steps; ++step) writer.write_block(tiny_block(step));
   writer.finish();
   return path;
+}
+
+TEST(TraceReader, HeaderPastTheLayerLimitIsRefusedBeforeAnythingIsSized) {
+  // Issue 16: an empty trace (68 bytes, valid CRCs) whose header declares 2^32 - 1 layers passed
+  // validate, then `trace stats` allocated per-layer tables and died of std::bad_alloc.
+  const auto path = write_tiny("huge-layers", 0);
+  auto bytes = read_all(path);
+  const auto header = encode_trace_header({0xFFFFFFFFU, 4, 1, ScoreType::None});
+  std::copy(header.begin(), header.end(), bytes.begin());
+  write_all(path, bytes);
+  try {
+    TraceReader reader(path.string());
+    FAIL() << "expected a TraceError";
+  } catch (const TraceError& error) {
+    EXPECT_EQ(
+        std::string(error.what()),
+        path.string() + ": byte 12: expected layers <= 1024 (docs/limits.md), got 4294967295");
+  }
 }
 
 TEST(TraceReader, MissingFileIsAConfigErrorNotATraceError) {
@@ -201,13 +206,13 @@ TEST(TraceReader, CorruptFooterIsFoundWhenTheIndexIsLoaded) {
 }
 
 TEST(TraceReader, FileTooShortForAnIndexIsRefusedBeforeSeeking) {
-  // One unfinished 30-byte block leaves 62 bytes; header 32 + index header 16 + CRC 4 + footer 16
-  // = 68 is the least a finished trace holds.
-  const auto path = temp_path("no-index");
-  {
-    TraceWriter writer(path.string(), kTiny);
-    writer.write_block(tiny_block(0));
-  }
+  // A one-step trace cut after its 30-byte block leaves 62 bytes; header 32 + index header 16 +
+  // CRC 4 + footer 16 = 68 is the least a finished trace holds. (The writer itself never leaves
+  // such a file: it renames only finished traces into place.)
+  const auto path = write_tiny("no-index", 1);
+  auto bytes = read_all(path);
+  bytes.resize(62);
+  write_all(path, bytes);
   TraceReader reader(path.string());
   try {
     reader.seek_step(0);

@@ -6,21 +6,20 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/traces/reader.hpp"
+#include "tests/sim/traces/trace_test_files.hpp"
 
 namespace moesim::sim {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("moesim-trace-writer-" + std::to_string(::getpid()) + "-" + name);
-}
+fs::path temp_path(const std::string& name) { return test::temp_trace_path("trace-writer", name); }
 
 // One layer, 4 experts (1-byte ids), top-1, no scores: a choice is 1 byte, a block of 2 tokens is
 // 28 + 2 = 30 bytes.
@@ -166,28 +165,34 @@ TEST(TraceWriter, EmptyTraceIsValid) {
   EXPECT_EQ(reader.steps(), 0u);
 }
 
-TEST(TraceWriter, WithoutFinishTheReaderFindsNoIndex) {
+TEST(TraceWriter, WithoutFinishThePathKeepsWhatItHeldAndNoTemporaryIsLeft) {
+  // Issue 16: a failed command left a truncated trace that looked complete. The blocks go to a
+  // temporary file that only finish() renames over the path.
   const auto path = temp_path("unfinished");
+  std::ofstream(path, std::ios::binary) << "previous contents";
   {
     TraceWriter writer(path.string(), kTiny);
     writer.write_block({0, 0, 2, {3, 0}, {}});
     writer.write_block({1, 0, 2, {1, 2}, {}});
   }
-  // Two 30-byte blocks after the 32-byte header end at 92, where the index should start.
-  TraceReader reader(path.string());
-  TraceBlock block;
-  ASSERT_TRUE(reader.next(block));
-  ASSERT_TRUE(reader.next(block));
-  try {
-    reader.next(block);
-    FAIL() << "expected a TraceError";
-  } catch (const TraceError& error) {
-    EXPECT_EQ(error.offset(), 92u);
-    EXPECT_EQ(std::string(error.what()),
-              path.string() +
-                  ": byte 92: expected block magic \"TBLK\" or index magic \"TIDX\" (4 bytes), but "
-                  "the file ends at byte 92");
-  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string contents((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  EXPECT_EQ(contents, "previous contents");
+  EXPECT_FALSE(fs::exists(path.string() + ".tmp" + std::to_string(::getpid())));
+}
+
+TEST(TraceWriter, FinishReplacesThePathWhole) {
+  const auto path = temp_path("replaced");
+  std::ofstream(path, std::ios::binary) << "previous contents";
+  TraceWriter writer(path.string(), kTiny);
+  writer.write_block({0, 0, 2, {3, 0}, {}});
+  // Until finish() the old file is untouched: 17 bytes of "previous contents".
+  EXPECT_EQ(fs::file_size(path), 17u);
+  writer.finish();
+  // header 32 + one 30-byte block + index (16 + 16 + 4) + footer 16 = 114.
+  EXPECT_EQ(fs::file_size(path), 114u);
+  EXPECT_FALSE(fs::exists(path.string() + ".tmp" + std::to_string(::getpid())));
 }
 
 }  // namespace

@@ -1,0 +1,35 @@
+#pragma once
+// The largest model, cluster and trace moesim accepts, in one place for every input kind
+// (scenarios, traces, importers, generators, CLI options). docs/limits.md gives the reasons and the
+// timings: the largest valid input finishes in seconds and allocates well under 2 GB.
+#include <cstdint>
+
+namespace moesim::sim {
+
+// Transformer blocks of a model, and MoE layers of a model or a trace (largest real: ~126).
+inline constexpr std::int64_t kMaxLayers = 1024;
+// Routed experts per MoE layer (largest real: 384); ids fit 2 bytes in a trace.
+inline constexpr std::int64_t kMaxExperts = 8192;
+// Experts each token chooses.
+inline constexpr std::int64_t kMaxTopK = 256;
+// Redundant expert slots across the EP group; experts + redundant <= kMaxExpertSlots.
+inline constexpr std::int64_t kMaxRedundantExperts = 8192;
+// Physical expert slots per MoE layer: placement costs grow with the square of this.
+inline constexpr std::int64_t kMaxExpertSlots = 8192;
+// MoE layers x expert slots (x experts for a trace): per-layer, per-expert tables are this long.
+inline constexpr std::int64_t kMaxLayerExpertCells = std::int64_t{1} << 18;
+// GPUs in a cluster (nodes x GPUs per node).
+inline constexpr std::int64_t kMaxGpus = std::int64_t{1} << 17;
+// Tokens per step and layer in a generated or imported block (and tokens per GPU per step).
+inline constexpr std::int64_t kMaxTokensPerBlock = std::int64_t{1} << 24;
+// Expert choices (tokens x top_k) held at once for one block: 256 MiB of ids.
+inline constexpr std::int64_t kMaxChoicesPerBlock = std::int64_t{1} << 26;
+
+// Model widths and sizes: products of these (parameter counts, bytes) stay far inside int64.
+inline constexpr std::int64_t kMaxHidden = std::int64_t{1} << 16;
+inline constexpr std::int64_t kMaxFfnWidth = std::int64_t{1} << 18;
+inline constexpr std::int64_t kMaxVocab = std::int64_t{1} << 22;
+inline constexpr std::int64_t kMaxAttentionParamsPerLayer = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxKvBytesPerTokenPerLayer = std::int64_t{1} << 24;
+
+}  // namespace moesim::sim
