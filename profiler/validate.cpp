@@ -24,12 +24,7 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
   nlohmann::json cases = nlohmann::json::array();
   kernels::CudaStream stream;
   for (const ModelShape& shape : profiled_models()) {
-    kernels::MoeLayerConfig config;
-    config.hidden = shape.hidden;
-    config.expert_ffn = shape.expert_ffn;
-    config.gating = shape.gating;
-    config.max_tokens = 4096;
-    config.seed = 2024;
+    kernels::MoeLayerConfig config = validation_config(shape);
     kernels::MoeLayerExecutor layer(config, stream.get());
     for (const ValidationCase& c : kValidationCases) {
       const Routing routing = validation_routing(shape, c);

@@ -111,12 +111,7 @@ nlohmann::json run_ep_validation(RankComm& comm, const kernels::NcclComm& world,
   nlohmann::json cases = nlohmann::json::array();
   kernels::CudaStream stream;
   for (const ModelShape& shape : profiled_models()) {
-    kernels::MoeLayerConfig config;
-    config.hidden = shape.hidden;
-    config.expert_ffn = shape.expert_ffn;
-    config.gating = shape.gating;
-    config.max_tokens = 4096;
-    config.seed = 2024;
+    kernels::MoeLayerConfig config = validation_config(shape);
     config.rank = comm.rank();
     config.world = comm.size();
     config.comm = world.get();
