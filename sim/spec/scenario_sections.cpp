@@ -1,0 +1,334 @@
+#include "sim/spec/scenario_sections.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <array>
+#include <filesystem>
+#include <numeric>
+#include <regex>
+
+#include "base/config_error.hpp"
+#include "base/json_fields.hpp"
+#include "base/strict_json.hpp"
+#include "sim/spec/builtin_profiles.hpp"
+#include "sim/spec/builtin_scenarios.hpp"
+#include "sim/spec/cluster_presets.hpp"
+#include "sim/spec/limits.hpp"
+#include "sim/spec/model_presets.hpp"
+
+namespace moesim::sim::scenario_sections {
+namespace {
+
+std::vector<std::string> names_of(auto const& items) {
+  std::vector<std::string> names;
+  for (const auto& item : items) names.push_back(item.name);
+  return names;
+}
+
+// A node of the same system with fewer GPUs (a 2-GPU H200 box): its NICs shrink in proportion
+// (rounded up), and a scale-up domain that spanned the node spans the smaller node.
+void resize_node(topology::NodeSystem& system, int gpus_per_node) {
+  const int before = system.gpus_per_node;
+  if (system.gpus_per_scale_up_domain == before) system.gpus_per_scale_up_domain = gpus_per_node;
+  system.nics_per_node = std::max(1, (system.nics_per_node * gpus_per_node + before - 1) / before);
+  system.gpus_per_node = gpus_per_node;
+}
+
+// A preset name given where a preset is expected; an unknown one gets a suggestion.
+template <class Item>
+const Item* resolve_preset(const std::string& name, const std::string& path, const char* what,
+                           const Item* found, const std::vector<std::string>& names,
+                           ProblemList& problems) {
+  if (found != nullptr) return found;
+  const auto suggestion = did_you_mean(name, names);
+  std::string listed;
+  for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
+  problems.add(
+      path,
+      fmt::format("unknown {} \"{}\"{}; expected one of: {}", what, name,
+                  suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : "", listed));
+  return nullptr;
+}
+
+}  // namespace
+
+ModelSpec read_model(const Json& value, ProblemList& problems) {
+  const std::string path = "/model";
+  const auto names = names_of(model_presets());
+  if (value.is_string()) {
+    const auto name = value.get<std::string>();
+    const ModelSpec* preset =
+        resolve_preset(name, path, "model", find_model(name), names, problems);
+    return preset ? *preset : ModelSpec{};
+  }
+  FieldReader r(value, path, problems, kModelFields);
+  ModelSpec m;
+  const ModelSpec* preset = nullptr;
+  if (r.has("preset")) {
+    const auto name = r.string("preset");
+    preset = resolve_preset(name, r.path_of("preset"), "model", find_model(name), names, problems);
+    if (preset) m = *preset;
+  }
+  // With a preset every field is an optional override; without one the structure is required.
+  // Every integer is range-checked against its limit (sim/spec/limits.hpp) before it is narrowed.
+  auto int_field = [&](const char* key, std::int64_t current, std::int64_t min, std::int64_t max) {
+    return r.integer(key, min, max, preset ? std::optional(current) : std::nullopt);
+  };
+  auto opt_int = [&](const char* key, std::int64_t current, std::int64_t min, std::int64_t max) {
+    return r.integer(key, min, max, current);
+  };
+  m.name = r.string("name", preset ? m.name : std::string("custom"));
+  m.layers = static_cast<int>(int_field("layers", m.layers, 1, kMaxLayers));
+  m.moe_layers = static_cast<int>(int_field("moe_layers", m.moe_layers, 1, kMaxLayers));
+  m.hidden = int_field("hidden", m.hidden, 1, kMaxHidden);
+  m.vocab = opt_int("vocab", m.vocab, 0, kMaxVocab);
+  m.experts = static_cast<int>(int_field("experts", m.experts, 1, kMaxExperts));
+  m.top_k = static_cast<int>(int_field("top_k", m.top_k, 1, kMaxTopK));
+  m.shared_experts = static_cast<int>(opt_int("shared_experts", m.shared_experts, 0, kMaxExperts));
+  m.expert_ffn = int_field("expert_ffn", m.expert_ffn, 1, kMaxFfnWidth);
+  m.shared_expert_ffn =
+      opt_int("shared_expert_ffn", m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn, 0,
+              kMaxFfnWidth);
+  m.dense_ffn = opt_int("dense_ffn", m.dense_ffn ? m.dense_ffn : m.expert_ffn, 0, kMaxFfnWidth);
+  m.gated_ffn = r.boolean("gated_ffn", m.gated_ffn);
+  m.gating = read_choice(r, "gating", preset ? m.gating : Gating::Softmax);
+  m.expert_groups = static_cast<int>(opt_int("expert_groups", m.expert_groups, 1, kMaxExperts));
+  m.topk_groups = static_cast<int>(opt_int("topk_groups", m.topk_groups, 1, kMaxExperts));
+  m.attention_params_per_layer = opt_int("attention_params_per_layer", m.attention_params_per_layer,
+                                         0, kMaxAttentionParamsPerLayer);
+  m.kv_cache_bytes_per_token_per_layer =
+      opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0,
+              kMaxKvBytesPerTokenPerLayer);
+  m.weight_bytes = r.number("weight_bytes", 0.5, 4, m.weight_bytes);
+  m.dispatch_bytes = r.number("dispatch_bytes", 0.5, 4, m.dispatch_bytes);
+  m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
+  m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
+  r.finish();
+  if (m.moe_layers > m.layers)
+    problems.add(path + "/moe_layers",
+                 fmt::format("expected at most layers ({}), got {}", m.layers, m.moe_layers));
+  if (m.top_k > m.experts)
+    problems.add(path + "/top_k",
+                 fmt::format("expected at most experts ({}), got {}", m.experts, m.top_k));
+  if (m.expert_groups > 1 && m.experts % m.expert_groups != 0)
+    problems.add(path + "/expert_groups", fmt::format("expected a divisor of experts ({}), got {}",
+                                                      m.experts, m.expert_groups));
+  if (m.topk_groups > m.expert_groups)
+    problems.add(path + "/topk_groups", fmt::format("expected at most expert_groups ({}), got {}",
+                                                    m.expert_groups, m.topk_groups));
+  return m;
+}
+
+// Placement and routing tables are (MoE layers x expert slots) long and placement time grows with
+// the square of the slots: both are bounded (docs/limits.md), in 64-bit arithmetic.
+void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& problems) {
+  const std::int64_t slots = std::int64_t{model.experts} + redundant;
+  if (model.experts > 0 && slots > kMaxExpertSlots)
+    problems.add(
+        "/placement/redundant_experts",
+        fmt::format("expected experts + redundant_experts <= {} expert slots, got {} + {} = {}",
+                    kMaxExpertSlots, model.experts, redundant, slots));
+  else if (model.experts > 0 && slots * model.moe_layers > kMaxLayerExpertCells)
+    problems.add(
+        "/model/moe_layers",
+        fmt::format("expected moe_layers x expert slots <= {}, got {} x {} = {}",
+                    kMaxLayerExpertCells, model.moe_layers, slots, slots * model.moe_layers));
+}
+
+ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
+  const std::string path = "/cluster";
+  ClusterSpec c;
+  const ClusterPreset* preset = nullptr;
+  const Json* object = &value;
+  static const Json kEmpty = Json::object();
+  if (value.is_string()) {
+    const auto name = value.get<std::string>();
+    preset = resolve_preset(name, path, "cluster", find_cluster_preset(name),
+                            names_of(cluster_presets()), problems);
+    object = &kEmpty;
+  }
+  FieldReader r(*object, path, problems, kClusterFields);
+  if (r.has("preset")) {
+    const auto name = r.string("preset");
+    preset = resolve_preset(name, r.path_of("preset"), "cluster", find_cluster_preset(name),
+                            names_of(cluster_presets()), problems);
+  }
+  c.name = preset ? preset->name : "custom";
+  const bool have_preset = preset != nullptr || value.is_string();
+  auto fallback = [&](std::string text) {
+    return have_preset ? std::optional(text) : std::nullopt;
+  };
+
+  const auto system_name =
+      r.string("system", preset ? std::optional(preset->system) : fallback("hgx-h100"));
+  if (const auto* system = resolve_preset(system_name, r.path_of("system"), "node system",
+                                          topology::find_node_system(system_name),
+                                          names_of(topology::node_systems()), problems))
+    c.system = *system;
+  c.nodes = static_cast<int>(r.integer(
+      "nodes", 1, kMaxGpus, preset ? std::optional<std::int64_t>(preset->nodes) : std::nullopt));
+  const int full_node = c.system.gpus_per_node;
+  const auto per_node = r.integer("gpus_per_node", 1, full_node, full_node);
+  if (per_node != full_node) resize_node(c.system, static_cast<int>(per_node));
+  const auto device_name = r.string("device", c.system.default_device);
+  if (const auto* device =
+          resolve_preset(device_name, r.path_of("device"), "device", find_device(device_name),
+                         names_of(device_presets()), problems))
+    c.device = *device;
+  const auto nic_name = r.string("nic", c.system.default_nic);
+  if (const auto* nic =
+          resolve_preset(nic_name, r.path_of("nic"), "NIC", topology::find_nic(nic_name),
+                         names_of(topology::nic_presets()), problems))
+    c.nic = *nic;
+  c.fabric = read_choice(r, "fabric", preset ? preset->fabric : FabricKind::InfinibandFatTree);
+  c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
+  c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
+  r.finish();
+  const std::int64_t gpus = std::int64_t{c.nodes} * c.system.gpus_per_node;
+  if (gpus > kMaxGpus)
+    problems.add(
+        path + "/nodes",
+        fmt::format("expected at most {} GPUs ({} nodes of {} GPUs), got {} nodes = {} GPUs",
+                    kMaxGpus, kMaxGpus / std::max(1, c.system.gpus_per_node),
+                    c.system.gpus_per_node, c.nodes, gpus));
+  else if (c.fabric == FabricKind::None &&
+           c.nodes * c.system.gpus_per_node > c.system.gpus_per_scale_up_domain)
+    problems.add(path + "/fabric",
+                 fmt::format("expected a scale-out fabric for {} nodes of {} (one scale-up domain "
+                             "holds {} GPUs), got \"none\"",
+                             c.nodes, c.system.name, c.system.gpus_per_scale_up_domain));
+  return c;
+}
+
+ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model, int redundant,
+                                 ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  FieldReader r(value ? *value : kEmpty, "/parallelism", problems, kParallelismFields);
+  ParallelismSpec p;
+  // By default experts spread over as many GPUs as both the cluster and the slots divide into.
+  const int slots = model.experts + redundant;
+  const int default_ep = std::max(1, std::gcd(std::max(gpus, 1), std::max(slots, 1)));
+  p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, kMaxGpus, default_ep));
+  p.attention_tensor_parallel =
+      static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
+  p.attention_data_parallel =
+      static_cast<int>(r.integer("attention_data_parallel", 1, kMaxGpus,
+                                 std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
+  p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
+  p.overlap = read_choice(r, "overlap", Overlap::None);
+  r.finish();
+  if (gpus <= 0) return p;  // the cluster was invalid and has been reported
+  if (gpus % p.expert_parallel != 0)
+    problems.add(r.path_of("expert_parallel"),
+                 fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus,
+                             p.expert_parallel));
+  if (model.experts > 0 && slots % p.expert_parallel != 0)
+    problems.add(
+        r.path_of("expert_parallel"),
+        fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
+                    slots, model.experts, redundant, p.expert_parallel));
+  if (p.attention_data_parallel * p.attention_tensor_parallel != gpus)
+    problems.add(
+        r.path_of("attention_data_parallel"),
+        fmt::format(
+            "expected attention_data_parallel x attention_tensor_parallel = {} GPUs, got {} x {}",
+            gpus, p.attention_data_parallel, p.attention_tensor_parallel));
+  if (p.overlap == Overlap::TwoMicroBatch && p.micro_batches < 2)
+    problems.add(r.path_of("micro_batches"), "expected >= 2 with overlap \"two-micro-batch\"");
+  return p;
+}
+
+WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  FieldReader r(value ? *value : kEmpty, "/workload", problems, kWorkloadFields);
+  WorkloadSpec w;
+  w.kind = read_choice(r, "kind", WorkloadKind::Prefill);
+  w.tokens_per_gpu = r.integer("tokens_per_gpu", 1, kMaxTokensPerBlock, 4096);
+  w.context_tokens = r.integer("context_tokens", 1, 1LL << 24, 4096);
+  w.steps = static_cast<int>(r.integer("steps", 1, 1'000'000, 1));
+  if (const Json* routing = r.child("routing")) {
+    FieldReader rr(*routing, r.path_of("routing"), problems, kRoutingFields);
+    w.routing.generator = read_choice(rr, "generator", PopularityKind::Uniform);
+    w.routing.zipf_exponent = rr.number("zipf_exponent", 0, 10, 1.0);
+    w.routing.seed = static_cast<std::uint64_t>(
+        rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
+    rr.finish();
+  }
+  r.finish();
+  return w;
+}
+
+PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems) {
+  static const Json kEmpty = Json::object();
+  FieldReader r(value ? *value : kEmpty, "/policy", problems, kPolicyFields);
+  PolicySpec p;
+  // null (or 0, Tutel's spelling) means dropless; a model trained with capacity (GShard, Switch)
+  // defaults to its own factor.
+  const bool explicit_null = value && value->is_object() && value->contains("capacity_factor") &&
+                             (*value)["capacity_factor"].is_null();
+  const auto factor = r.optional_number("capacity_factor", 0, 64);
+  p.capacity_factor = factor ? *factor : (explicit_null ? 0.0 : model.default_capacity_factor);
+  p.drop = read_choice(r, "drop", DropPolicy::Probs);
+  p.pad_to_capacity = r.boolean("pad_to_capacity", false);
+  p.min_capacity = r.integer("min_capacity", 0, 1LL << 31, 0);
+  p.routing = read_choice(r, "routing", RoutingMode::TokenChoice);
+  p.replica_choice = read_choice(r, "replica_choice", ReplicaChoice::RoundRobin);
+  r.finish();
+  const bool expert_choice = p.routing == RoutingMode::ExpertChoice;
+  if (p.min_capacity > 0 && p.capacity_factor == 0 && !expert_choice)
+    problems.add(r.path_of("min_capacity"),
+                 "expected a capacity_factor for min_capacity to floor (dropless has no capacity)");
+  // Under expert choice every expert takes exactly its capacity: nothing overflows to drop or pad.
+  for (const char* key : {"drop", "pad_to_capacity"})
+    if (expert_choice && r.has(key))
+      problems.add(r.path_of(key),
+                   "expected only with routing \"token-choice\" (under \"expert-choice\" every "
+                   "expert takes exactly its capacity: nothing overflows)");
+  return p;
+}
+
+// Profile names resolve when the run starts (files may be large); here only their existence.
+void check_profile_source(const std::string& source, const std::string& path,
+                          ProblemList& problems) {
+  if (source == "auto" || source == "roofline") return;
+  const auto builtin = builtin_profile_names();
+  if (std::find(builtin.begin(), builtin.end(), source) != builtin.end()) return;
+  if (!std::filesystem::exists(source))
+    problems.add(path, fmt::format("expected \"auto\", \"roofline\", a built-in profile ({}) or a "
+                                   "profile file, got \"{}\"",
+                                   fmt::join(builtin, ", "), source));
+}
+
+ProfileSpec read_profile(const Json* value, ProblemList& problems) {
+  ProfileSpec p;
+  if (value == nullptr) return p;
+  if (value->is_string()) {
+    p.source = value->get<std::string>();
+    check_profile_source(p.source, "/profile", problems);
+    return p;
+  }
+  FieldReader r(*value, "/profile", problems, kProfileFields);
+  p.source = r.string("source", "auto");
+  check_profile_source(p.source, r.path_of("source"), problems);
+  p.compute_efficiency = r.number("compute_efficiency", 0, 1, p.compute_efficiency, true);
+  p.memory_efficiency = r.number("memory_efficiency", 0, 1, p.memory_efficiency, true);
+  p.network_efficiency = r.number("network_efficiency", 0, 1, p.network_efficiency, true);
+  r.finish();
+  return p;
+}
+
+PriceSpec read_price(const Json* value, ProblemList& problems) {
+  PriceSpec p;
+  if (value == nullptr || value->is_null()) return p;
+  FieldReader r(*value, "/price", problems, kPriceFields);
+  p.usd_per_gpu_hour = r.number("usd_per_gpu_hour", 0, 10'000, std::nullopt, true);
+  p.date = r.string("date");
+  static const std::regex kDate(R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))");
+  if (r.has("date") && !std::regex_match(p.date, kDate))
+    problems.add(r.path_of("date"), fmt::format("expected a date YYYY-MM-DD, got \"{}\"", p.date));
+  r.finish();
+  return p;
+}
+
+}  // namespace moesim::sim::scenario_sections

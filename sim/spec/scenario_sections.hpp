@@ -1,0 +1,77 @@
+#pragma once
+// The scenario parser's parts (scenario.cpp puts them together): the fields each section accepts
+// and one reader per section, which reads it into its typed spec and adds every problem with its
+// JSON path. Internal to sim/spec/.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "base/json_fields.hpp"
+#include "sim/spec/choices.hpp"
+#include "sim/spec/scenario.hpp"
+
+namespace moesim::sim::scenario_sections {
+
+inline constexpr std::string_view kRootFields[] = {
+    "schema_version", "name",   "description", "model",   "cluster", "parallelism",
+    "placement",      "policy", "workload",    "profile", "network", "price"};
+inline constexpr std::string_view kModelFields[] = {"preset",
+                                                    "name",
+                                                    "layers",
+                                                    "moe_layers",
+                                                    "hidden",
+                                                    "vocab",
+                                                    "experts",
+                                                    "top_k",
+                                                    "shared_experts",
+                                                    "expert_ffn",
+                                                    "shared_expert_ffn",
+                                                    "dense_ffn",
+                                                    "gated_ffn",
+                                                    "gating",
+                                                    "expert_groups",
+                                                    "topk_groups",
+                                                    "attention_params_per_layer",
+                                                    "kv_cache_bytes_per_token_per_layer",
+                                                    "weight_bytes",
+                                                    "dispatch_bytes",
+                                                    "combine_bytes",
+                                                    "tied_embeddings"};
+inline constexpr std::string_view kClusterFields[] = {
+    "preset", "system",           "nodes",          "gpus_per_node", "device", "nic",
+    "fabric", "oversubscription", "roce_efficiency"};
+inline constexpr std::string_view kParallelismFields[] = {
+    "expert_parallel", "attention_data_parallel", "attention_tensor_parallel", "micro_batches",
+    "overlap"};
+inline constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts", "file"};
+inline constexpr std::string_view kPolicyFields[] = {
+    "capacity_factor", "drop", "pad_to_capacity", "min_capacity", "routing", "replica_choice"};
+inline constexpr std::string_view kWorkloadFields[] = {"kind", "tokens_per_gpu", "context_tokens",
+                                                       "steps", "routing"};
+inline constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
+inline constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency",
+                                                      "memory_efficiency", "network_efficiency"};
+inline constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
+inline constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup"};
+
+// A choice read through its name table; an unknown name is already a problem in `problems`.
+template <typename Enum>
+Enum read_choice(FieldReader& reader, std::string_view key, Enum fallback) {
+  const auto name = reader.choice(key, kChoiceNames<Enum>, std::string(choice_name(fallback)));
+  return choice_from_name<Enum>(name).value_or(fallback);
+}
+
+using Json = nlohmann::json;
+
+ModelSpec read_model(const Json& value, ProblemList& problems);
+ClusterSpec read_cluster(const Json& value, ProblemList& problems);
+// Experts + redundant slots against the limits, once the model is known.
+void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& problems);
+ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model, int redundant,
+                                 ProblemList& problems);
+WorkloadSpec read_workload(const Json* value, ProblemList& problems);
+PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems);
+ProfileSpec read_profile(const Json* value, ProblemList& problems);
+PriceSpec read_price(const Json* value, ProblemList& problems);
+
+}  // namespace moesim::sim::scenario_sections
