@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "sim/spec/limits.hpp"
 #include "sim/routing/zipf.hpp"
+#include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
 

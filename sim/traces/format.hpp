@@ -76,7 +76,8 @@ float quantise_score(float value, ScoreType type);
 std::string_view score_type_name(ScoreType type);
 int id_bytes_for(std::uint32_t experts);
 
-// A trace shape past docs/limits.md (sim/spec/limits.hpp): which header field, and what was expected.
+// A trace shape past docs/limits.md (sim/spec/limits.hpp): which header field, and what was
+// expected.
 struct ShapeLimitProblem {
   std::string field;  // "layers", "experts" or "top_k"
   std::string message;

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/spec/limits.hpp"
 #include "base/strict_json.hpp"
+#include "sim/spec/limits.hpp"
 #include "sim/traces/reader.hpp"
 
 namespace moesim::sim {

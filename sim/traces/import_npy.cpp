@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "base/json_fields.hpp"
-#include "sim/spec/limits.hpp"
 #include "base/strict_json.hpp"
+#include "sim/spec/limits.hpp"
 #include "sim/traces/import.hpp"
 
 namespace moesim::sim {
