@@ -192,4 +192,19 @@ void FieldReader::finish() {
   }
 }
 
+std::optional<double> positive_number_at(const nlohmann::json& root, const std::string& pointer,
+                                         ProblemList& problems) {
+  const nlohmann::json::json_pointer where(pointer);
+  if (!root.contains(where)) {
+    problems.add(pointer, "missing required field (expected a number > 0)");
+    return std::nullopt;
+  }
+  const nlohmann::json& value = root.at(where);
+  if (!value.is_number() || !(value.get<double>() > 0) || !std::isfinite(value.get<double>())) {
+    problems.add(pointer, "expected a number > 0, got " + describe_json_value(value));
+    return std::nullopt;
+  }
+  return value.get<double>();
+}
+
 }  // namespace moesim

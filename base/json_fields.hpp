@@ -66,4 +66,10 @@ std::optional<std::string> did_you_mean(std::string_view word,
 // "expected an integer >= 1" / "expected a number in [0, 1]" / "expected a number > 0".
 std::string describe_range(std::string_view kind, double min, double max, bool min_exclusive);
 
+// The finite number > 0 at JSON pointer `pointer` under `root`; nullopt after adding the problem
+// ("missing required field" or "expected a number > 0, got ...") under that pointer. For documents
+// read by pointer (profiles) rather than section by section.
+std::optional<double> positive_number_at(const nlohmann::json& root, const std::string& pointer,
+                                         ProblemList& problems);
+
 }  // namespace moesim

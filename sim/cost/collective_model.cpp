@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "base/config_error.hpp"
+#include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 
 namespace moesim::sim {
@@ -14,26 +15,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A finite number > 0 at `pointer`, or a problem naming it.
-std::optional<double> positive_at(const Json& document, const std::string& pointer,
-                                  ProblemList& problems) {
-  const Json::json_pointer where(pointer);
-  if (!document.contains(where)) {
-    problems.add(pointer, "missing required field (expected a number > 0)");
-    return std::nullopt;
-  }
-  const Json& value = document.at(where);
-  if (!value.is_number() || !(value.get<double>() > 0) || !std::isfinite(value.get<double>())) {
-    problems.add(pointer, "expected a number > 0, got " + describe_json_value(value));
-    return std::nullopt;
-  }
-  return value.get<double>();
-}
-
 // An integer in [minimum, 1e6] at `pointer`, or a problem naming it.
 std::optional<int> count_at(const Json& document, const std::string& pointer, int minimum,
                             ProblemList& problems) {
-  const auto value = positive_at(document, pointer, problems);
+  const auto value = positive_number_at(document, pointer, problems);
   if (!value) return std::nullopt;
   if (*value < minimum || *value > 1e6 || *value != std::floor(*value)) {
     problems.add(pointer,
@@ -49,8 +34,8 @@ void read_all_to_all_times(const Json& document, ProblemList& problems, Measured
     const std::string base = fmt::format("/collectives/all_to_all/{}", i);
     if (!entries[i].is_object() || !entries[i].contains("time")) continue;  // busbw-only entry
     const auto ranks = count_at(document, base + "/ranks", 2, problems);
-    const auto bytes = positive_at(document, base + "/bytes", problems);
-    const auto us = positive_at(document, base + "/time/median_us", problems);
+    const auto bytes = positive_number_at(document, base + "/bytes", problems);
+    const auto us = positive_number_at(document, base + "/time/median_us", problems);
     if (!ranks || !bytes || !us) continue;
     auto curve = std::find_if(out.all_to_all.begin(), out.all_to_all.end(),
                               [&](const AllToAllTimes& c) { return c.ranks == *ranks; });
@@ -81,7 +66,7 @@ void read_count_exchange(const Json& document, ProblemList& problems, MeasuredCo
     const std::string base = fmt::format("/collectives/count_exchange/{}", i);
     const auto ranks = count_at(document, base + "/ranks", 1, problems);
     const auto experts = count_at(document, base + "/experts", 1, problems);
-    const auto us = positive_at(document, base + "/time/median_us", problems);
+    const auto us = positive_number_at(document, base + "/time/median_us", problems);
     if (ranks && experts && us) out.count_exchange.push_back({*ranks, *experts, *us});
   }
 }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "base/config_error.hpp"
+#include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 
@@ -19,17 +20,7 @@ using Json = nlohmann::json;
 
 // Reads a finite, positive number at `pointer` under `root`, or records what was expected.
 double positive(const Json& root, const std::string& pointer, ProblemList& problems) {
-  const Json::json_pointer where(pointer);
-  if (!root.contains(where)) {
-    problems.add(pointer, "missing required field (expected a number > 0)");
-    return 0;
-  }
-  const Json& value = root.at(where);
-  if (!value.is_number() || !(value.get<double>() > 0) || !std::isfinite(value.get<double>())) {
-    problems.add(pointer, "expected a number > 0, got " + describe_json_value(value));
-    return 0;
-  }
-  return value.get<double>();
+  return positive_number_at(root, pointer, problems).value_or(0);
 }
 
 // A curve from an array of points: x from `x_key`, y from `y_pointer` inside each point.
