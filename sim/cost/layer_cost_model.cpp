@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <numeric>
 
+#include "sim/cost/attention_cost.hpp"
 #include "sim/cost/layer_schedule.hpp"
+#include "sim/cost/touched_experts.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 
 namespace moesim::sim {
@@ -110,23 +112,14 @@ double LayerCostModel::scale_out_rate() const {
   return rate * s_.profile.network_efficiency / c.oversubscription;
 }
 
-double LayerCostModel::dense_time(double tokens, bool moe_layer) const {
-  const ModelSpec& m = s_.model;
-  const double tp = s_.parallelism.attention_tensor_parallel;
-  const bool decode = s_.workload.kind == WorkloadKind::Decode;
-  const double context = static_cast<double>(s_.workload.context_tokens);
-  // Causal prefill attends on average over half the context; decode over all of it.
-  const double attended = decode ? context : context / 2;
-  const double mlp_params = moe_layer
-                                ? static_cast<double>(m.shared_experts) * m.shared_expert_params()
-                                : static_cast<double>(m.dense_mlp_params());
-  const double weights = static_cast<double>(m.attention_params_per_layer) / tp + mlp_params;
-  const double flops =
-      2 * weights * tokens + 4 * tokens * attended * m.attention_heads * m.head_dim / tp;
-  double bytes = weights * m.weight_bytes;
-  if (decode)
-    bytes += tokens * context * static_cast<double>(m.kv_cache_bytes_per_token_per_layer) / tp;
-  return std::max(flops / compute_rate(), bytes / memory_rate());
+double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const {
+  const DenseWork work =
+      dense_work(s_.model, {.tokens = attention_tokens,
+                            .tensor_parallel = s_.parallelism.attention_tensor_parallel,
+                            .decode = s_.workload.kind == WorkloadKind::Decode,
+                            .context = static_cast<double>(s_.workload.context_tokens),
+                            .moe_layer = moe_layer});
+  return std::max(work.flops / compute_rate(), (work.weight_bytes + work.kv_bytes) / memory_rate());
 }
 
 double LayerCostModel::expert_time(double tokens) const {
@@ -136,11 +129,20 @@ double LayerCostModel::expert_time(double tokens) const {
                   params * s_.model.weight_bytes / memory_rate());
 }
 
-double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens) const {
-  if (curves_ != nullptr) return profile_->experts_us(*curves_, tokens) * 1e-6;
-  double total = 0;
-  for (double t : tokens) total += expert_time(t);
-  return total;
+double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
+                                        double group_tokens) const {
+  // Each expert costs what it costs when touched, times the chance it is (touched_experts.hpp).
+  auto expected = [&](auto&& one_expert) {
+    double total = 0;
+    for (double t : tokens) total += expected_expert_cost(t, group_tokens, one_expert);
+    return total;
+  };
+  if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
+  // The faster of the two measured back ends, as moesim-profile --validate picks it.
+  const double loop = expected([&](double t) { return interpolate(curves_->expert_loop_us, t); });
+  const double grouped =
+      expected([&](double t) { return interpolate(curves_->expert_grouped_us, t); });
+  return std::min(loop, grouped) * 1e-6;
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
@@ -162,7 +164,9 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   const DispatchTraffic traffic = plan_dispatch(placement, load, s_.policy.replica_choice,
                                                 domain_size(), sending_tokens, m.top_k);
   cost.gpu_tokens = traffic.received;
-  for (int g = 0; g < gpus; ++g) cost.gpu_compute[g] = gpu_experts_time(traffic.local_tokens[g]);
+  const double group_tokens = tokens_per_gpu * gpus;
+  for (int g = 0; g < gpus; ++g)
+    cost.gpu_compute[g] = gpu_experts_time(traffic.local_tokens[g], group_tokens);
 
   // Gate (router GEMM) and permute (one read and one write of each token copy).
   const double gate_flops = 2 * token_bytes * m.experts * tokens_per_gpu;
@@ -262,7 +266,9 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   if (curves_ != nullptr)
     cost.phases.combine += interpolate(curves_->unpermute_us, tokens_per_gpu) * 1e-6;
   cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());
-  cost.phases.dense = dense_time(tokens_per_gpu, true);
+  // Attention runs every token of the TP group on each of its ranks (tokens_per_gpu is one rank's
+  // share of the MoE tokens).
+  cost.phases.dense = dense_time(tokens_per_gpu * s_.parallelism.attention_tensor_parallel, true);
   for (double& compute : cost.gpu_compute) compute += cost.phases.dense + cost.phases.gate;
   return cost;
 }

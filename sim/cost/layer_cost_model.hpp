@@ -36,12 +36,15 @@ class LayerCostModel {
   // network_efficiency.
   std::string collective_source() const;
 
-  // Attention (+ dense MLP or shared experts) for `tokens` on one GPU.
-  double dense_time(double tokens, bool moe_layer) const;
+  // Attention (+ dense MLP or shared experts) on one GPU, for the query tokens of its attention
+  // group (a TP group runs them all, each rank on its share of heads and weights).
+  double dense_time(double attention_tokens, bool moe_layer) const;
   // One expert's GEMMs (gate/up/down) for `tokens`: compute- or weight-bandwidth-bound.
   double expert_time(double tokens) const;
-  // The expert GEMMs of one GPU holding experts with these token counts.
-  double gpu_experts_time(const std::vector<double>& tokens_per_local_expert) const;
+  // The expert GEMMs of one GPU holding experts with these expected token counts, when the EP group
+  // routes `group_tokens` tokens: an expert no token chooses costs nothing, weights included.
+  double gpu_experts_time(const std::vector<double>& tokens_per_local_expert,
+                          double group_tokens) const;
   // A MoE layer for one micro-batch: `load` holds tokens per logical expert over the EP group.
   LayerCost moe_layer(const Placement& placement, const std::vector<double>& load,
                       double tokens_per_gpu) const;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/config_error.hpp"
+#include "sim/cost/attention_cost.hpp"
 
 namespace moesim::sim {
 
@@ -44,8 +45,9 @@ MemoryBreakdown memory_per_gpu(const ScenarioSpec& s) {
       break;
     }
     case WorkloadKind::Prefill:
-      memory.kv_cache =
-          tokens * static_cast<double>(m.kv_cache_bytes_per_token_per_layer) * m.layers / tp;
+      // Per architecture: GQA splits KV heads over TP ranks, MLA's latent is on every rank.
+      memory.kv_cache = tokens * kv_bytes_per_rank(m, s.parallelism.attention_tensor_parallel) *
+                        m.layers;
       memory.activations = 2.0 * tokens *
                            std::max<double>(static_cast<double>(m.hidden),
                                             static_cast<double>(m.expert_ffn) * m.top_k) *
@@ -54,7 +56,7 @@ MemoryBreakdown memory_per_gpu(const ScenarioSpec& s) {
     case WorkloadKind::Decode:
       // tokens_per_gpu sequences, each holding context_tokens of KV.
       memory.kv_cache = tokens * static_cast<double>(s.workload.context_tokens) *
-                        static_cast<double>(m.kv_cache_bytes_per_token_per_layer) * m.layers / tp;
+                        kv_bytes_per_rank(m, s.parallelism.attention_tensor_parallel) * m.layers;
       memory.activations = 2.0 * tokens *
                            std::max<double>(static_cast<double>(m.hidden),
                                             static_cast<double>(m.expert_ffn) * m.top_k) *

@@ -233,7 +233,8 @@ void play_layers(const StepContext& c, StepTotals& totals, Report& r,
   for (int layer = 0; layer < m.layers; ++layer) {
     LayerResult result;
     if (layer < first_moe) {
-      result.phases.dense = c.model.dense_time(c.tokens_per_gpu, false);
+      result.phases.dense = c.model.dense_time(
+          c.tokens_per_gpu * c.s.parallelism.attention_tensor_parallel, false);
       for (int g = 0; g < c.ep; ++g) totals.gpu_compute[g] += result.phases.dense * c.micro_batches;
     } else {
       result = play_moe_layer(c, layer - first_moe, totals, r);

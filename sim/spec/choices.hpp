@@ -47,6 +47,7 @@ struct ChoiceTable;
   }
 
 MOESIM_CHOICE_TABLE(Gating, {Gating::Softmax, "softmax"}, {Gating::Sigmoid, "sigmoid"});
+MOESIM_CHOICE_TABLE(AttentionKind, {AttentionKind::Gqa, "gqa"}, {AttentionKind::Mla, "mla"});
 MOESIM_CHOICE_TABLE(FabricKind, {FabricKind::InfinibandFatTree, "ib-fat-tree"},
                     {FabricKind::Roce, "roce"}, {FabricKind::None, "none"});
 MOESIM_CHOICE_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::CommCompute, "comm-compute"},

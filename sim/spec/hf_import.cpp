@@ -7,6 +7,7 @@
 
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
+#include "sim/spec/choices.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -212,8 +213,10 @@ void read_dbrx_attention(const ConfigLayout& layout, const ConfigFields& fields,
   const int heads = static_cast<int>(fields.integer({"n_heads"}, 1));
   const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, heads));
   const int head_dim = static_cast<int>(model.hidden / heads);
-  model.attention_heads = heads;
-  model.head_dim = head_dim;
+  model.attention = {.kind = AttentionKind::Gqa,
+                     .heads = heads,
+                     .kv_heads = kv_heads,
+                     .head_dim = head_dim};
   model.attention_params_per_layer = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
   model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
 }
@@ -227,8 +230,7 @@ void read_mla_attention(const ConfigFields& fields, ModelSpec& model) {
   shape.qk_nope_head_dim = fields.integer({"qk_nope_head_dim"}, 1);
   shape.qk_rope_head_dim = fields.integer({"qk_rope_head_dim"}, 0);
   shape.v_head_dim = fields.integer({"v_head_dim"}, 1);
-  model.attention_heads = heads;
-  model.head_dim = static_cast<int>(shape.qk_nope_head_dim + shape.qk_rope_head_dim);
+  model.attention = mla_attention_shape(heads, shape);
   model.attention_params_per_layer = mla_attention_params(model.hidden, heads, shape);
   model.kv_cache_bytes_per_token_per_layer = (shape.kv_lora_rank + shape.qk_rope_head_dim) * 2;
 }
@@ -240,8 +242,10 @@ void read_gqa_attention(const ConfigLayout& layout, const ConfigFields& fields,
   const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
   const int head_dim = static_cast<int>(
       fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
-  model.attention_heads = heads;
-  model.head_dim = head_dim;
+  model.attention = {.kind = AttentionKind::Gqa,
+                     .heads = heads,
+                     .kv_heads = kv_heads,
+                     .head_dim = head_dim};
   const std::int64_t self_attention = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
   // T5 decoder blocks add cross-attention: the per-block average keeps the total right.
   model.attention_params_per_layer =
@@ -257,6 +261,15 @@ std::int64_t gqa_attention_params(std::int64_t hidden, int heads, int kv_heads, 
   const std::int64_t kv = 2 * hidden * kv_heads * head_dim;
   const std::int64_t o = std::int64_t{heads} * head_dim * hidden;
   return q + kv + o;
+}
+
+AttentionShape mla_attention_shape(int heads, const MlaShape& s) {
+  return {.kind = AttentionKind::Mla,
+          .heads = heads,
+          .kv_lora_rank = static_cast<int>(s.kv_lora_rank),
+          .qk_nope_head_dim = static_cast<int>(s.qk_nope_head_dim),
+          .qk_rope_head_dim = static_cast<int>(s.qk_rope_head_dim),
+          .v_head_dim = static_cast<int>(s.v_head_dim)};
 }
 
 std::int64_t mla_attention_params(std::int64_t hidden, int heads, const MlaShape& s) {
@@ -327,6 +340,14 @@ Json model_spec_to_json(const ModelSpec& m) {
               {"topk_groups", m.topk_groups},
               {"attention_params_per_layer", m.attention_params_per_layer},
               {"kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer},
+              {"attention", std::string(choice_name(m.attention.kind))},
+              {"attention_heads", m.attention.heads},
+              {"kv_heads", m.attention.kv_heads},
+              {"head_dim", m.attention.head_dim},
+              {"kv_lora_rank", m.attention.kv_lora_rank},
+              {"qk_nope_head_dim", m.attention.qk_nope_head_dim},
+              {"qk_rope_head_dim", m.attention.qk_rope_head_dim},
+              {"v_head_dim", m.attention.v_head_dim},
               {"total_params", m.total_params()},
               {"active_params", m.active_params()}};
 }

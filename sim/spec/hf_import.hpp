@@ -22,6 +22,7 @@ struct MlaShape {
   std::int64_t v_head_dim = 0;
 };
 std::int64_t mla_attention_params(std::int64_t hidden, int heads, const MlaShape& shape);
+AttentionShape mla_attention_shape(int heads, const MlaShape& shape);
 
 nlohmann::json model_spec_to_json(const ModelSpec& model);
 

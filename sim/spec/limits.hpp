@@ -31,5 +31,8 @@ inline constexpr std::int64_t kMaxFfnWidth = std::int64_t{1} << 18;
 inline constexpr std::int64_t kMaxVocab = std::int64_t{1} << 22;
 inline constexpr std::int64_t kMaxAttentionParamsPerLayer = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxKvBytesPerTokenPerLayer = std::int64_t{1} << 24;
+// Attention heads, and the width of one head or of MLA's latent.
+inline constexpr std::int64_t kMaxAttentionHeads = 4096;
+inline constexpr std::int64_t kMaxHeadWidth = std::int64_t{1} << 16;
 
 }  // namespace moesim::sim

@@ -29,8 +29,10 @@ ModelSpec base(const char* name, const char* source, int layers, int moe_layers,
 }
 
 void set_gqa(ModelSpec& m, GqaShape s) {
-  m.attention_heads = s.heads;
-  m.head_dim = s.head_dim;
+  m.attention = {.kind = AttentionKind::Gqa,
+                 .heads = s.heads,
+                 .kv_heads = s.kv_heads,
+                 .head_dim = s.head_dim};
   m.attention_params_per_layer = gqa_attention_params(m.hidden, s.heads, s.kv_heads, s.head_dim);
   m.kv_cache_bytes_per_token_per_layer = 2LL * s.kv_heads * s.head_dim * 2;  // K and V in bf16
 }
@@ -38,8 +40,7 @@ void set_gqa(ModelSpec& m, GqaShape s) {
 // DeepSeek-V3 and Kimi-K2 share the MLA shape; only the head count differs.
 void set_deepseek_mla(ModelSpec& m, int heads) {
   const MlaShape shape{1536, 512, 128, 64, 128};
-  m.attention_heads = heads;
-  m.head_dim = 192;
+  m.attention = mla_attention_shape(heads, shape);
   m.attention_params_per_layer = mla_attention_params(m.hidden, heads, shape);
   m.kv_cache_bytes_per_token_per_layer = (512 + 64) * 2;  // compressed latent + rope key
   m.gating = Gating::Sigmoid;

@@ -6,6 +6,19 @@
 namespace moesim::sim {
 
 enum class Gating { Softmax, Sigmoid };
+enum class AttentionKind { Gqa, Mla };
+
+// The attention block's shape, from which sim/cost/attention_cost derives its FLOPs and KV bytes.
+struct AttentionShape {
+  AttentionKind kind = AttentionKind::Gqa;
+  int heads = 0;     // query heads
+  int kv_heads = 0;  // GQA key/value heads (MHA: = heads); MLA keeps one shared latent instead
+  int head_dim = 0;  // GQA head width
+  int kv_lora_rank = 0;      // MLA latent width (DeepSeek-V3: 512)
+  int qk_nope_head_dim = 0;  // MLA query/key width per head without rope (128)
+  int qk_rope_head_dim = 0;  // MLA rope key width, shared by every head (64)
+  int v_head_dim = 0;        // MLA value width per head (128)
+};
 
 struct ModelSpec {
   std::string name;
@@ -30,8 +43,7 @@ struct ModelSpec {
 
   std::int64_t attention_params_per_layer = 0;
   std::int64_t kv_cache_bytes_per_token_per_layer = 0;  // at the KV dtype
-  int attention_heads = 0;
-  int head_dim = 0;
+  AttentionShape attention;
 
   double weight_bytes = 2;             // bf16 weights
   double dispatch_bytes = 2;           // bytes per activation element sent to experts (1 = FP8)

@@ -51,6 +51,24 @@ const Item* resolve_preset(const std::string& name, const std::string& path, con
   return nullptr;
 }
 
+// The attention block's shape (docs/scenario.schema.json, model.attention*): every field optional,
+// a preset's shape is the default.
+AttentionShape read_attention(FieldReader& r, AttentionShape a) {
+  auto width = [&](const char* key, int current, std::int64_t max) {
+    return static_cast<int>(r.integer(key, 0, max, current));
+  };
+  a.kind = read_choice(r, "attention", a.kind);
+  a.heads = width("attention_heads", a.heads, kMaxAttentionHeads);
+  a.kv_heads = width("kv_heads", a.kv_heads, kMaxAttentionHeads);
+  a.head_dim = width("head_dim", a.head_dim, kMaxHeadWidth);
+  a.kv_lora_rank = width("kv_lora_rank", a.kv_lora_rank, kMaxHeadWidth);
+  a.qk_nope_head_dim = width("qk_nope_head_dim", a.qk_nope_head_dim, kMaxHeadWidth);
+  a.qk_rope_head_dim = width("qk_rope_head_dim", a.qk_rope_head_dim, kMaxHeadWidth);
+  a.v_head_dim = width("v_head_dim", a.v_head_dim, kMaxHeadWidth);
+  if (a.kind == AttentionKind::Gqa && a.kv_heads == 0) a.kv_heads = a.heads;
+  return a;
+}
+
 }  // namespace
 
 ModelSpec read_model(const Json& value, ProblemList& problems) {
@@ -104,6 +122,7 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
   m.dispatch_bytes = r.number("dispatch_bytes", 0.5, 4, m.dispatch_bytes);
   m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
+  m.attention = read_attention(r, m.attention);
   r.finish();
   if (m.moe_layers > m.layers)
     problems.add(path + "/moe_layers",
@@ -114,6 +133,9 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
   if (m.expert_groups > 1 && m.experts % m.expert_groups != 0)
     problems.add(path + "/expert_groups", fmt::format("expected a divisor of experts ({}), got {}",
                                                       m.experts, m.expert_groups));
+  if (m.attention.kind == AttentionKind::Gqa && m.attention.kv_heads > m.attention.heads)
+    problems.add(path + "/kv_heads", fmt::format("expected at most attention_heads ({}), got {}",
+                                                 m.attention.heads, m.attention.kv_heads));
   if (m.topk_groups > m.expert_groups)
     problems.add(path + "/topk_groups", fmt::format("expected at most expert_groups ({}), got {}",
                                                     m.expert_groups, m.topk_groups));

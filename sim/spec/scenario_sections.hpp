@@ -36,7 +36,15 @@ inline constexpr std::string_view kModelFields[] = {"preset",
                                                     "weight_bytes",
                                                     "dispatch_bytes",
                                                     "combine_bytes",
-                                                    "tied_embeddings"};
+                                                    "tied_embeddings",
+                                                    "attention",
+                                                    "attention_heads",
+                                                    "kv_heads",
+                                                    "head_dim",
+                                                    "kv_lora_rank",
+                                                    "qk_nope_head_dim",
+                                                    "qk_rope_head_dim",
+                                                    "v_head_dim"};
 inline constexpr std::string_view kClusterFields[] = {
     "preset", "system",           "nodes",          "gpus_per_node", "device", "nic",
     "fabric", "oversubscription", "roce_efficiency"};

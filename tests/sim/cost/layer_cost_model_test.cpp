@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -35,8 +37,7 @@ ScenarioSpec toy_scenario(const std::string& cluster = "h100x8", int expert_para
   m.shared_expert_ffn = 1000;
   m.dense_ffn = 4000;
   m.attention_params_per_layer = 4'000'000;
-  m.attention_heads = 8;
-  m.head_dim = 128;
+  m.attention = {.kind = AttentionKind::Gqa, .heads = 8, .kv_heads = 8, .head_dim = 128};
   m.kv_cache_bytes_per_token_per_layer = 1000;
   m.weight_bytes = 2;
   m.dispatch_bytes = 2;
@@ -98,8 +99,9 @@ TEST(LayerCostModel, IdleExpertCostsNothing) {
   const LayerCostModel cost(s, nullptr);
   // Its weights are never read.
   EXPECT_DOUBLE_EQ(cost.expert_time(0), 0);
-  // A GPU's experts add up: 12 + 24 + 0 us.
-  EXPECT_DOUBLE_EQ(cost.gpu_experts_time({100, 1000, 0}), 36e-6);
+  // A GPU's experts add up: 12 + 24 + 0 us. Out of a million tokens an expert expecting 100 is
+  // touched with probability 1 - (1 - 1e-4)^1e6 = 1 - e^-100, which is 1 in a double.
+  EXPECT_DOUBLE_EQ(cost.gpu_experts_time({100, 1000, 0}, 1e6), 36e-6);
 }
 
 TEST(LayerCostModel, OneByteWeightsRunOnTheFp8Path) {
@@ -134,13 +136,14 @@ TEST(LayerCostModel, DecodeDenseTimeReadsTheWholeKvCache) {
   EXPECT_DOUBLE_EQ(cost.dense_time(10, true), 34.48e-6);
 }
 
-TEST(LayerCostModel, TensorParallelSplitsAttention) {
+TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
   ScenarioSpec s = toy_scenario();
   s.parallelism.attention_tensor_parallel = 2;
   const LayerCostModel cost(s, nullptr);
-  // Weights 4e6 / 2 + 3e6 = 5e6: 2 x 5e6 x 1000 = 1e10, attention 4.194304e9 / 2 = 2.097152e9;
-  // 1.2097152e10 / 5e14 = 24.194304 us.
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 24.194304e-6);
+  // The TP group's 1000 tokens run on both ranks, each with half the weights and half the heads:
+  // weights (4e6 + 3e6) / 2 = 3.5e6: 2 x 3.5e6 x 1000 = 7e9; attention 4 x 1000 x 1024 x 4 heads x
+  // 128 = 2.097152e9; 9.097152e9 / 5e14 = 18.194304 us, half the TP 1 time (36.388608 us).
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 18.194304e-6);
 }
 
 TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
@@ -165,7 +168,9 @@ TEST(LayerCostModel, MeasuredCurvesPriceTheExpertsOfAGpu) {
   const LayerCostModel cost(s, &profile);
   EXPECT_TRUE(cost.measured());
   // {10, 30, 0}: loop 4 + 8 = 12 us beats grouped 6 + 7 = 13 us.
-  EXPECT_DOUBLE_EQ(cost.gpu_experts_time({10, 30, 0}), 12e-6);
+  // Out of 1e6 tokens the 10-token expert is touched with P = 1 - (1 - 1e-5)^1e6 ~ 1 - e^-10; its
+  // expected cost P x loop(10 / P) = 4P + 0.2 x (10 - 10P) = 4 - 2(1 - P) us: 9.08e-5 us short.
+  EXPECT_NEAR(cost.gpu_experts_time({10, 30, 0}, 1e6), 12e-6 - 2e-6 * std::exp(-10.0), 1e-14);
 }
 
 TEST(LayerCostModel, AllReduceInsideOneNodeRunsAtNvlinkRate) {

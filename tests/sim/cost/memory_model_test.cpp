@@ -83,6 +83,14 @@ TEST(MemoryModel, TensorParallelSplitsEverythingButTheExperts) {
   EXPECT_DOUBLE_EQ(memory.kv_cache, 1200);
 }
 
+TEST(MemoryModel, MlaLatentCacheIsNotSplitByTensorParallel) {
+  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  s.model.attention.kind = AttentionKind::Mla;
+  s.parallelism.attention_tensor_parallel = 2;
+  // Every TP rank holds the whole latent of its tokens: 2400 bytes, as at TP 1, not 1200.
+  EXPECT_DOUBLE_EQ(memory_per_gpu(s).kv_cache, 2400);
+}
+
 TEST(MemoryModel, LargerExpertParallelHoldsFewerExperts) {
   ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
   s.parallelism.expert_parallel = 8;

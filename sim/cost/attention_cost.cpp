@@ -1,0 +1,46 @@
+#include "sim/cost/attention_cost.hpp"
+
+#include <algorithm>
+
+namespace moesim::sim {
+
+double attention_core_flops(const AttentionShape& a, bool decode) {
+  if (a.kind == AttentionKind::Gqa) return 4.0 * a.head_dim;  // QK^T (2d) and PV (2d)
+  if (decode)
+    // Absorbed: scores over the latent plus rope key (512 + 64 = 576 wide for DeepSeek-V3), values
+    // over the 512-wide latent; W_UK and W_UV move into the per-token projections (FlashMLA).
+    return 2.0 * (a.kv_lora_rank + a.qk_rope_head_dim) + 2.0 * a.kv_lora_rank;
+  // Prefill decompresses keys and values: scores over 128 + 64 = 192, values over 128.
+  return 2.0 * (a.qk_nope_head_dim + a.qk_rope_head_dim) + 2.0 * a.v_head_dim;
+}
+
+double kv_bytes_per_rank(const ModelSpec& m, int tp) {
+  const double bytes = static_cast<double>(m.kv_cache_bytes_per_token_per_layer);
+  if (m.attention.kind == AttentionKind::Mla || tp <= 1) return bytes;
+  const int kv_heads = m.attention.kv_heads;
+  if (kv_heads <= 0) return bytes / tp;  // a custom model without a head count
+  // Ranks beyond the KV head count hold a copy of a head (vLLM and SGLang replicate them).
+  const int heads_per_rank = (kv_heads + tp - 1) / tp;
+  return bytes * heads_per_rank / kv_heads;
+}
+
+DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
+  const double tp = s.tensor_parallel;
+  const double mlp_params = s.moe_layer
+                                ? static_cast<double>(m.shared_experts) * m.shared_expert_params()
+                                : static_cast<double>(m.dense_mlp_params());
+  // Every weight matrix is split over the TP ranks, and each rank runs all the group's tokens.
+  const double weights = (static_cast<double>(m.attention_params_per_layer) + mlp_params) / tp;
+  // Causal prefill attends on average over half the context; decode over all of it. Heads split.
+  const double attended = s.decode ? s.context : s.context / 2;
+  const double heads_per_rank = std::max(1.0, m.attention.heads / tp);
+  DenseWork work;
+  work.flops = 2 * weights * s.tokens +
+               s.tokens * attended * heads_per_rank * attention_core_flops(m.attention, s.decode);
+  if (m.attention.heads == 0) work.flops = 2 * weights * s.tokens;
+  work.weight_bytes = weights * m.weight_bytes;
+  if (s.decode) work.kv_bytes = s.tokens * s.context * kv_bytes_per_rank(m, s.tensor_parallel);
+  return work;
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,33 @@
+#pragma once
+// The work of a block's dense part (attention + dense MLP or shared experts) on one GPU, by the
+// attention architecture, with the attention tensor-parallel split applied exactly once.
+#include "sim/spec/model_spec.hpp"
+
+namespace moesim::sim {
+
+// FLOPs of the attention core (scores and weighted values) per query token, head and attended
+// position. Decode runs MLA absorbed (FlashMLA), prefill non-absorbed (DeepSeek-V3 paper, 2.1.1).
+double attention_core_flops(const AttentionShape& attention, bool decode);
+
+// KV-cache bytes one GPU holds (and a decode step reads) per token and layer under attention TP:
+// GQA splits its KV heads over the TP ranks (each rank keeps at least one), MLA's latent is
+// replicated on every rank.
+double kv_bytes_per_rank(const ModelSpec& model, int attention_tp);
+
+struct DenseWork {
+  double flops = 0;         // on one GPU
+  double weight_bytes = 0;  // weights read from HBM
+  double kv_bytes = 0;      // KV cache read (decode)
+};
+
+struct DenseShape {
+  double tokens = 0;   // query tokens of the attention group (a TP group shares them)
+  int tensor_parallel = 1;
+  bool decode = false;
+  double context = 0;  // KV length each sequence attends over
+  bool moe_layer = true;  // MLP = shared experts (MoE block) or the dense MLP
+};
+
+DenseWork dense_work(const ModelSpec& model, const DenseShape& shape);
+
+}  // namespace moesim::sim
