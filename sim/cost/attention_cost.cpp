@@ -39,7 +39,11 @@ DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
                s.tokens * attended * heads_per_rank * attention_core_flops(m.attention, s.decode);
   if (m.attention.heads == 0) work.flops = 2 * weights * s.tokens;
   work.weight_bytes = weights * m.weight_bytes;
-  if (s.decode) work.kv_bytes = s.tokens * s.context * kv_bytes_per_rank(m, s.tensor_parallel);
+  // A sequence's cache is read once however many of its query tokens attend to it (FlashMLA and
+  // FlashInfer run a sequence's drafts together).
+  if (s.decode)
+    work.kv_bytes = s.tokens / s.queries_per_sequence * s.context *
+                    kv_bytes_per_rank(m, s.tensor_parallel);
   return work;
 }
 

@@ -25,6 +25,7 @@ struct DenseShape {
   int tensor_parallel = 1;
   bool decode = false;
   double context = 0;  // KV length each sequence attends over
+  int queries_per_sequence = 1;  // decode under MTP: the drafts share their sequence's KV read
   bool moe_layer = true;  // MLP = shared experts (MoE block) or the dense MLP
 };
 

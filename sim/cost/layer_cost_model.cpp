@@ -16,7 +16,7 @@ LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfi
                                const NetworkModel* network)
     : s_(scenario),
       profile_(profile),
-      curves_(profile ? profile->model(scenario.model.name) : nullptr),
+      curves_(profile ? profile->curves_for_shape(scenario.model) : nullptr),
       network_(network) {
   if (profile_ != nullptr) {
     all_to_all_curve_ = profile_->all_to_all_curve(domain_size());
@@ -77,7 +77,8 @@ double LayerCostModel::scale_up_efficiency(double rank_bytes) const {
 }
 
 double LayerCostModel::count_exchange_time(int ep) const {
-  if (profile_ == nullptr || ep < 2) return 0;
+  // A step captured in a CUDA graph cannot synchronise with the host to size its buffers.
+  if (profile_ == nullptr || ep < 2 || s_.workload.cuda_graphs) return 0;
   const auto us = count_exchange_us(profile_->collectives(), ep, s_.model.experts);
   return us ? *us * 1e-6 : 0.0;
 }
@@ -94,6 +95,11 @@ double LayerCostModel::compute_rate() const {
            (s_.model.weight_bytes <= 1 ? d.fp8_flops / d.bf16_flops : 1.0);
   // One-byte weights run the FP8 tensor path, as DeepSeek's FP8 GEMMs do.
   return (s_.model.weight_bytes <= 1 ? d.fp8_flops : d.bf16_flops) * s_.profile.compute_efficiency;
+}
+
+double LayerCostModel::bf16_over_fp8() const {
+  const auto& d = s_.cluster.device;
+  return d.fp8_flops > 0 ? d.bf16_flops / d.fp8_flops : 1.0;
 }
 
 double LayerCostModel::memory_rate() const {
@@ -118,6 +124,7 @@ double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const
                             .tensor_parallel = s_.parallelism.attention_tensor_parallel,
                             .decode = s_.workload.kind == WorkloadKind::Decode,
                             .context = static_cast<double>(s_.workload.context_tokens),
+                            .queries_per_sequence = s_.workload.queries_per_sequence(),
                             .moe_layer = moe_layer});
   return std::max(work.flops / compute_rate(), (work.weight_bytes + work.kv_bytes) / memory_rate());
 }
@@ -138,11 +145,34 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
     return total;
   };
   if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
-  // The faster of the two measured back ends, as moesim-profile --validate picks it.
-  const double loop = expected([&](double t) { return interpolate(curves_->expert_loop_us, t); });
-  const double grouped =
-      expected([&](double t) { return interpolate(curves_->expert_grouped_us, t); });
-  return std::min(loop, grouped) * 1e-6;
+  // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
+  // price FP8 experts through fp8_scale.
+  auto measured = [&](const Curve& curve) {
+    return expected([&](double t) { return interpolate(curve, t) * fp8_scale(t); });
+  };
+  return std::min(measured(curves_->expert_loop_us), measured(curves_->expert_grouped_us)) * 1e-6;
+}
+
+double LayerCostModel::fp8_scale(double rows) const {
+  if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
+  return profile_->fp8_over_bf16(rows).value_or(bf16_over_fp8());
+}
+
+std::vector<std::string> LayerCostModel::pricing_notes() const {
+  std::vector<std::string> notes;
+  if (curves_ != nullptr && curves_->name != s_.model.name)
+    notes.push_back(fmt::format("expert, gate and permute curves measured for {} (same shape)",
+                                curves_->name));
+  if (curves_ != nullptr && s_.model.weight_bytes <= 1)
+    notes.push_back(
+        profile_->fp8_over_bf16(1)
+            ? "FP8 experts: BF16 curves x the profile's measured FP8/BF16 GEMM time ratio"
+            : fmt::format("FP8 experts: BF16 curves x {:.2f}, the {} datasheet's BF16/FP8 rate "
+                          "(the profile measured no FP8 GEMMs)",
+                          bf16_over_fp8(), s_.cluster.device.name));
+  if (s_.workload.cuda_graphs && profile_ != nullptr && s_.parallelism.expert_parallel > 1)
+    notes.push_back("CUDA graphs: no count exchange (a captured step keeps fixed-size buffers)");
+  return notes;
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
@@ -268,8 +298,12 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());
   // Attention runs every token of the TP group on each of its ranks (tokens_per_gpu is one rank's
   // share of the MoE tokens).
-  cost.phases.dense = dense_time(tokens_per_gpu * s_.parallelism.attention_tensor_parallel, true);
-  for (double& compute : cost.gpu_compute) compute += cost.phases.dense + cost.phases.gate;
+  const double attention_tokens = tokens_per_gpu * s_.parallelism.attention_tensor_parallel;
+  const double dense = dense_time(attention_tokens, true);
+  cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens);
+  cost.phases.dense = dense + cost.phases.tp_all_reduce;
+  for (double& compute : cost.gpu_compute) compute += dense + cost.phases.gate;
+  for (double& time : cost.gpu_communication) time += cost.phases.tp_all_reduce;
   return cost;
 }
 

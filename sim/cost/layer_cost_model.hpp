@@ -24,6 +24,16 @@ struct LayerCost {
   std::vector<double> link_bytes;  // dispatch + combine, by LayerCostModel::links() index
 };
 
+// The kernels of one step and what launching them costs: a step takes at least `floor` (kernels
+// cannot be launched faster), pays `fixed` once per step, and `overhead` for the small-kernel
+// cost above the roofline of the kernels the roofline prices.
+struct LaunchFloor {
+  int kernels = 0;
+  double floor = 0;     // seconds
+  double fixed = 0;     // seconds
+  double overhead = 0;  // seconds
+};
+
 class LayerCostModel {
  public:
   // `profile` may be null; when it holds no curves for the model only its ceilings are used.
@@ -32,6 +42,9 @@ class LayerCostModel {
                  const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
   const std::vector<CostedLink>& links() const { return links_; }
+  // How this scenario was priced where that is not obvious (curves borrowed from a same-shaped
+  // model, FP8 scaled from BF16, CUDA graphs), for the report.
+  std::vector<std::string> pricing_notes() const;
   // Where scale-up all-to-all bandwidth comes from: the profile's NCCL curve, or line rate x
   // network_efficiency.
   std::string collective_source() const;
@@ -50,11 +63,21 @@ class LayerCostModel {
                       double tokens_per_gpu) const;
   // Lays the phases of all micro-batches of one layer out under the scenario's overlap.
   LayerSchedule schedule(const PhaseTimes& per_micro_batch) const;
+  // --- What a step adds outside the expert path (step_costs.cpp) ---
+  // Attention-TP all-reduces of one block (after attention and after the MLP or MoE block) for
+  // the group's tokens; 0 without attention TP.
+  double tp_collectives_time(double attention_tokens) const;
+  // The LM head (vocab-parallel, bf16) and sampling for `rows` rows of logits on one GPU.
+  double lm_head_time(double rows) const;
+  // Kernels a step launches, eagerly or from a CUDA graph (workload.cuda_graphs).
+  LaunchFloor launch_floor() const;
   // Ring all-reduce of `bytes` over `ranks` GPUs (2(n-1)/n of the data crosses the slowest link).
   double all_reduce_time(double bytes, int ranks) const;
 
  private:
   double compute_rate() const;               // FLOP/s reached
+  double bf16_over_fp8() const;              // BF16 / FP8 GEMM rate of the device
+  double fp8_scale(double rows) const;       // FP8 / BF16 time of an expert GEMM of `rows` rows
   double memory_rate() const;                // bytes/s reached
   double scale_up_rate() const;              // bytes/s per GPU inside the NVLink/PCIe domain
   double scale_out_rate() const;             // bytes/s per GPU across the fabric

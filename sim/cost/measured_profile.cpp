@@ -4,14 +4,17 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/spec/builtin_profiles.hpp"
+#include "sim/spec/model_presets.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -67,6 +70,14 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
   else if (curves.name.empty())
     problems.add(base + "/name", "expected a model preset name");
   curves.hidden = static_cast<std::int64_t>(positive(document, base + "/hidden", problems));
+  // The profiler measures a preset's shape: its router width and top-k are the preset's, unless
+  // the entry says otherwise.
+  if (const ModelSpec* preset = find_model(curves.name)) {
+    curves.experts = preset->experts;
+    curves.top_k = preset->top_k;
+  }
+  if (entry.contains("top_k"))
+    curves.top_k = static_cast<int>(positive(document, base + "/top_k", problems));
   curves.expert_ffn = static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems));
   curves.gate_us = read_curve(document, base + "/gate", "tokens", "/time/median_us", problems);
   curves.permute_us =
@@ -78,6 +89,32 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
   curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
                                         "tokens_per_expert", "/per_expert_us", problems);
   return curves;
+}
+
+// /fp8_gemm (optional): FP8 and BF16 GEMM times at the same shapes. Per row count, the median
+// FP8 / BF16 ratio over the shapes measured with that many rows.
+Curve read_fp8_ratios(const Json& document, ProblemList& problems) {
+  Curve ratios;
+  const auto it = document.find("fp8_gemm");
+  if (it == document.end()) return ratios;
+  if (!it->is_array() || it->empty()) {
+    problems.add("/fp8_gemm", "expected a non-empty array of {m, n, k, bf16_us, fp8_us}");
+    return ratios;
+  }
+  std::map<double, std::vector<double>> by_rows;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const std::string base = fmt::format("/fp8_gemm/{}", i);
+    const double rows = positive(document, base + "/m", problems);
+    const double bf16 = positive(document, base + "/bf16_us", problems);
+    const double fp8 = positive(document, base + "/fp8_us", problems);
+    if (bf16 > 0 && fp8 > 0) by_rows[rows].push_back(fp8 / bf16);
+  }
+  for (auto& [rows, values] : by_rows) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    ratios.push_back({rows, n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2});
+  }
+  return ratios;
 }
 
 // Only the number 1; a string "1" or another type is as wrong as 2 (and never a library error).
@@ -115,6 +152,7 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   copy_bandwidth_ = positive(document, "/ceilings/copy/bytes_per_s", problems);
   count_copy_us_ = positive(document, "/overheads/count_copy_and_sync/median_us", problems);
   read_all_to_all(document, problems);
+  fp8_over_bf16_ = read_fp8_ratios(document, problems);
   collectives_ = read_measured_collectives(document, problems);
   if (!document.contains("models") || !document["models"].is_array()) {
     problems.add("/models", "expected an array of per-model measurements");
@@ -178,6 +216,34 @@ const ModelCurves* MeasuredProfile::model(const std::string& name) const {
   for (const auto& curves : models_)
     if (curves.name == name) return &curves;
   return nullptr;
+}
+
+const ModelCurves* MeasuredProfile::curves_for_shape(const ModelSpec& m) const {
+  for (const auto& curves : models_)
+    // Router width and top-k are compared where the profile knows them (a preset's measurements).
+    if (curves.hidden == m.hidden && curves.expert_ffn == m.expert_ffn &&
+        (curves.experts == 0 || curves.experts == m.experts) &&
+        (curves.top_k == 0 || curves.top_k == m.top_k))
+      return &curves;
+  return nullptr;
+}
+
+std::string MeasuredProfile::device_preset() const {
+  std::string name = gpu_name_;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // Longest names first: "gb200" contains "b200".
+  for (const auto& [key, preset] : {std::pair{"gb200", "gb200"}, {"b200", "b200"},
+                                    {"h200", "h200"}, {"h100", "h100-sxm"}, {"mi300x", "mi300x"}})
+    if (name.find(key) != std::string::npos) return preset;
+  return "";
+}
+
+std::optional<double> MeasuredProfile::fp8_over_bf16(double rows) const {
+  if (fp8_over_bf16_.empty()) return std::nullopt;
+  // Held flat outside the measured rows: no trend is extrapolated.
+  return interpolate(fp8_over_bf16_,
+                     std::clamp(rows, fp8_over_bf16_.front().x, fp8_over_bf16_.back().x));
 }
 
 std::vector<std::string> MeasuredProfile::model_names() const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/cost/collective_model.hpp"
+#include "sim/spec/model_spec.hpp"
 
 namespace moesim {
 class ProblemList;
@@ -26,9 +27,11 @@ using Curve = std::vector<CurvePoint>;
 double interpolate(const Curve& curve, double x);
 
 struct ModelCurves {
-  std::string name;  // a model preset name
+  std::string name;  // the model preset it was measured for
   std::int64_t hidden = 0;
   std::int64_t expert_ffn = 0;
+  int experts = 0;  // the gate's width
+  int top_k = 0;    // copies permute moves per token
   Curve gate_us, permute_us, unpermute_us;  // by tokens on the GPU
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
 };
@@ -65,6 +68,15 @@ class MeasuredProfile {
   // The timed NCCL collectives and the count exchange (collective_model.hpp).
   const MeasuredCollectives& collectives() const { return collectives_; }
   const ModelCurves* model(const std::string& name) const;
+  // The curves measured at this model's shape (hidden, expert FFN, and experts and top-k where the
+  // profile knows them), whatever the model is called; null when no measured shape matches.
+  const ModelCurves* curves_for_shape(const ModelSpec& model) const;
+  // The device preset the profile was measured on ("h200", "h100-sxm", ...), from its GPU name;
+  // empty when the name is not one moesim knows.
+  std::string device_preset() const;
+  // FP8 / BF16 GEMM time measured at `rows` rows (median over the measured shapes, linear between
+  // measured row counts, flat outside them); nullopt when the profile measured no FP8 GEMMs.
+  std::optional<double> fp8_over_bf16(double rows) const;
   // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
   const CollectiveCurve* all_to_all_curve(int ranks) const;
   std::vector<std::string> model_names() const;
@@ -87,6 +99,7 @@ class MeasuredProfile {
   double copy_bandwidth_ = 0;
   double count_copy_us_ = 0;
   std::vector<ModelCurves> models_;
+  Curve fp8_over_bf16_;  // x: GEMM rows, y: FP8 time / BF16 time
   std::vector<CollectiveCurve> all_to_all_;
   MeasuredCollectives collectives_;
 };

@@ -15,6 +15,7 @@ double us(double seconds) { return seconds * 1e6; }
 Json phases_to_json(const PhaseTimes& p) {
   return Json{{"dense_ms", ms(p.dense)},       {"gate_ms", ms(p.gate)},
               {"dispatch_ms", ms(p.dispatch)}, {"count_exchange_ms", ms(p.count_exchange)},
+              {"tp_all_reduce_ms", ms(p.tp_all_reduce)},
               {"experts_ms", ms(p.experts)},   {"combine_ms", ms(p.combine)},
               {"total_ms", ms(p.total)}};
 }
@@ -33,6 +34,17 @@ std::pair<std::size_t, double> largest(const std::vector<double>& values) {
   return it == values.end()
              ? std::pair<std::size_t, double>{0, 0.0}
              : std::pair<std::size_t, double>{static_cast<std::size_t>(it - values.begin()), *it};
+}
+
+Json step_extras_to_json(const StepExtras& x) {
+  return Json{{"lm_head_and_sampling_ms", ms(x.lm_head)},
+              {"mtp_drafts_ms", ms(x.mtp_drafts)},
+              {"launch_floor_ms", ms(x.launch_floor)},
+              {"launch_fixed_ms", ms(x.launch_fixed)},
+              {"kernel_overhead_ms", ms(x.kernel_overhead)},
+              {"kernels", x.kernels},
+              {"cuda_graphs", x.cuda_graphs},
+              {"accepted_tokens_per_sequence", x.accepted_tokens_per_sequence}};
 }
 
 }  // namespace
@@ -61,6 +73,9 @@ Json report_to_json(const Report& r) {
       {"dedup", r.dedup},
       {"tokens_per_step", r.tokens_per_step},
       {"gpus", r.gpus},
+      {"time_per_output_token_ms", ms(r.time_per_output_token_s())},
+      {"step_extras", step_extras_to_json(r.extras)},
+      {"pricing_notes", r.pricing_notes},
   };
   Json layers = Json::array();
   for (const auto& layer : r.layers) {
@@ -227,6 +242,17 @@ std::string report_summary_text(const Report& r) {
   text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
                       r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
   text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
+  if (r.workload == "decode")
+    text += fmt::format("TPOT      {:.3f} ms  ({:.2f} tokens per sequence per step)\n",
+                        ms(r.time_per_output_token_s()), r.extras.accepted_tokens_per_sequence);
+  if (r.extras.lm_head + r.extras.mtp_drafts + r.extras.launch_fixed > 0)
+    text += fmt::format(
+        "  + step  LM head and sampling {:.3f} ms, MTP drafts {:.3f} ms, small-kernel overhead "
+        "{:.3f} ms, launch {:.3f} ms ({} kernels, {}; floor {:.3f} ms)\n",
+        ms(r.extras.lm_head), ms(r.extras.mtp_drafts), ms(r.extras.kernel_overhead),
+        ms(r.extras.launch_fixed), r.extras.kernels, r.extras.cuda_graphs ? "CUDA graph" : "eager",
+        ms(r.extras.launch_floor));
+  for (const auto& note : r.pricing_notes) text += fmt::format("note      {}\n", note);
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);
   text += fmt::format("imbalance {:.3f} max/mean\n", r.imbalance);

@@ -15,23 +15,45 @@
 
 namespace moesim::sim {
 
+namespace {
+
+// A profile names the device it was measured on; pricing another device from it is refused unless
+// the scenario says so (the report then says so too).
+void check_profile_device(const ScenarioSpec& s, const MeasuredProfile& profile) {
+  const std::string measured_on = profile.device_preset();
+  if (measured_on.empty() || measured_on == s.cluster.device.name || s.profile.allow_other_device)
+    return;
+  throw ConfigError(
+      s.source, {{"/profile",
+                  fmt::format("profile {} was measured on {} ({}), but the cluster's device is {}; "
+                              "measure this device, or set profile.allow_other_device to price "
+                              "it from these measurements anyway",
+                              s.profile.source, profile.gpu_name(), measured_on,
+                              s.cluster.device.name)}});
+}
+
+}  // namespace
+
 std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
   const ModelSpec& m = s.model;
   std::optional<MeasuredProfile> profile;
   if (s.profile.source == "auto") {
     if (const auto name = builtin_profile_for_device(s.cluster.device.name)) {
       profile = load_profile(*name);
-      if (profile->model(m.name) == nullptr) profile.reset();
+      if (profile->curves_for_shape(m) == nullptr) profile.reset();
     }
   } else if (s.profile.source != "roofline") {
     profile = load_profile(s.profile.source);
-    if (profile->model(m.name) == nullptr)
+    check_profile_device(s, *profile);
+    if (profile->curves_for_shape(m) == nullptr)
       throw ConfigError(
           s.source,
           {{"/profile",
-            fmt::format("profile {} holds no measurements for {} (it has: {}); measure it "
-                        "with moesim-profile or use \"roofline\"",
-                        s.profile.source, m.name, fmt::join(profile->model_names(), ", "))}});
+            fmt::format("profile {} holds no measurements at {}'s shape (hidden {}, expert_ffn {}, "
+                        "{} experts, top-{}; it measured: {}); measure it with moesim-profile "
+                        "or use \"roofline\"",
+                        s.profile.source, m.name, m.hidden, m.expert_ffn, m.experts, m.top_k,
+                        fmt::join(profile->model_names(), ", "))}});
   }
   return profile;
 }
@@ -55,8 +77,9 @@ SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec&
 }
 
 double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
-  return static_cast<double>(s.workload.tokens_per_gpu) / s.parallelism.attention_tensor_parallel /
-         s.parallelism.micro_batches;
+  // Under MTP every sequence sends its drafted tokens through the verify pass too.
+  return static_cast<double>(s.workload.tokens_per_gpu) * s.workload.queries_per_sequence() /
+         s.parallelism.attention_tensor_parallel / s.parallelism.micro_batches;
 }
 
 void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {

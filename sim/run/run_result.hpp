@@ -36,6 +36,18 @@ struct BusyLink {
   double utilisation = 0;  // bytes / (line rate x step time)
 };
 
+// What a step pays outside its blocks (seconds), and what a decode step yields per sequence.
+struct StepExtras {
+  double lm_head = 0;       // LM head and sampling
+  double mtp_drafts = 0;    // the MTP module's draft passes
+  double launch_floor = 0;  // kernels x launch gap: the step takes at least this
+  double launch_fixed = 0;  // once per step (a CUDA graph's replay)
+  double kernel_overhead = 0;  // small-kernel time above the roofline, over the step's kernels
+  int kernels = 0;
+  bool cuda_graphs = false;
+  double accepted_tokens_per_sequence = 1;  // 1 + a + ... + a^d under MTP
+};
+
 struct Report {
   std::string scenario;
   std::string model;
@@ -66,9 +78,15 @@ struct Report {
   int ep_groups_played = 1;             // EP groups whose links busiest_links covers
   std::string dispatch = "direct";      // "direct" or "hierarchical"
   std::string collective_costs;         // where scale-up all-to-all bandwidth came from
+  std::vector<std::string> pricing_notes;  // LayerCostModel::pricing_notes
+  StepExtras extras;
   bool dedup = false;
 
   double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }
+  // Decode: the time between a sequence's output tokens (TPOT).
+  double time_per_output_token_s() const {
+    return step_time_s / extras.accepted_tokens_per_sequence;
+  }
   std::optional<double> cost_per_million_tokens() const;
 };
 

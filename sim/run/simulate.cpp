@@ -233,9 +233,14 @@ void play_layers(const StepContext& c, StepTotals& totals, Report& r,
   for (int layer = 0; layer < m.layers; ++layer) {
     LayerResult result;
     if (layer < first_moe) {
-      result.phases.dense = c.model.dense_time(
-          c.tokens_per_gpu * c.s.parallelism.attention_tensor_parallel, false);
-      for (int g = 0; g < c.ep; ++g) totals.gpu_compute[g] += result.phases.dense * c.micro_batches;
+      const double attention_tokens = c.tokens_per_gpu * c.s.parallelism.attention_tensor_parallel;
+      const double dense = c.model.dense_time(attention_tokens, false);
+      result.phases.tp_all_reduce = c.model.tp_collectives_time(attention_tokens);
+      result.phases.dense = dense + result.phases.tp_all_reduce;
+      for (int g = 0; g < c.ep; ++g) {
+        totals.gpu_compute[g] += dense * c.micro_batches;
+        totals.gpu_communication[g] += result.phases.tp_all_reduce * c.micro_batches;
+      }
     } else {
       result = play_moe_layer(c, layer - first_moe, totals, r);
       result.moe = true;
@@ -247,6 +252,41 @@ void play_layers(const StepContext& c, StepTotals& totals, Report& r,
     r.layers.push_back(std::move(result));
     if (progress) progress(layer + 1, m.layers);
   }
+}
+
+// The LM head and sampling, MTP drafts and the launch floor: what a serving step adds to its blocks
+// (training keeps its own accounting, add_backward_pass).
+void add_step_extras(const StepContext& c, Report& r) {
+  const WorkloadSpec& w = c.s.workload;
+  StepExtras& x = r.extras;
+  const double sequences = static_cast<double>(w.tokens_per_gpu);
+  // Decode computes logits for every query token (drafts included); prefill for each sequence's
+  // last token only.
+  const double rows = w.kind == WorkloadKind::Decode
+                          ? sequences * w.queries_per_sequence()
+                          : std::max(1.0, sequences / static_cast<double>(w.context_tokens));
+  x.lm_head = c.model.lm_head_time(rows);
+  x.accepted_tokens_per_sequence = w.accepted_tokens_per_sequence();
+  if (w.mtp_draft_tokens > 0) {
+    // Each draft runs the MTP module (one MoE block) and the LM head for every sequence; the block
+    // is priced as a verify-pass MoE block (decode blocks are weight- and KV-bound).
+    double moe_total = 0;
+    int moe_blocks = 0;
+    for (const auto& layer : r.layers)
+      if (layer.moe) moe_total += layer.phases.total, ++moe_blocks;
+    const double block = moe_blocks > 0 ? moe_total / moe_blocks : 0.0;
+    x.mtp_drafts = w.mtp_draft_tokens * (block + c.model.lm_head_time(sequences));
+  }
+  const LaunchFloor launch = c.model.launch_floor();
+  x.kernels = launch.kernels;
+  x.launch_floor = launch.floor;
+  x.launch_fixed = launch.fixed;
+  x.kernel_overhead = launch.overhead;
+  x.cuda_graphs = w.cuda_graphs;
+  // Kernels are queued ahead of the GPU, so launching only shows when it is slower than the work.
+  r.step_time_s =
+      std::max(r.step_time_s + x.lm_head + x.mtp_drafts + x.kernel_overhead, x.launch_floor) +
+      x.launch_fixed;
 }
 
 }  // namespace
@@ -284,9 +324,13 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
                             tokens_per_gpu * ep};
   StepTotals totals(ep, model.links().size());
   play_layers(context, totals, r, progress);
-  if (s.workload.kind == WorkloadKind::Training) add_backward_pass(context, totals, r);
-  r.tokens_per_step =
-      static_cast<double>(s.workload.tokens_per_gpu) * s.parallelism.attention_data_parallel;
+  if (s.workload.kind == WorkloadKind::Training)
+    add_backward_pass(context, totals, r);
+  else
+    add_step_extras(context, r);
+  r.pricing_notes = model.pricing_notes();
+  r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) *
+                      s.parallelism.attention_data_parallel * r.extras.accepted_tokens_per_sequence;
   r.imbalance = totals.sum_mean_load > 0 ? totals.sum_max_load / totals.sum_mean_load : 1.0;
   record_gpus_and_links(context, totals, r);
   return r;

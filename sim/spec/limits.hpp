@@ -25,6 +25,9 @@ inline constexpr std::int64_t kMaxTokensPerBlock = std::int64_t{1} << 24;
 // Expert choices (tokens x top_k) held at once for one block: 256 MiB of ids.
 inline constexpr std::int64_t kMaxChoicesPerBlock = std::int64_t{1} << 26;
 
+// Draft tokens a multi-token-prediction step verifies per sequence.
+inline constexpr std::int64_t kMaxDraftTokens = 16;
+
 // Model widths and sizes: products of these (parameter counts, bytes) stay far inside int64.
 inline constexpr std::int64_t kMaxHidden = std::int64_t{1} << 16;
 inline constexpr std::int64_t kMaxFfnWidth = std::int64_t{1} << 18;

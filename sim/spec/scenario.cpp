@@ -117,3 +117,18 @@ ScenarioSpec load_scenario(const std::string& name_or_path) {
 std::span<const SectionFields> scenario_fields() { return kSections; }
 
 }  // namespace moesim::sim
+
+namespace moesim::sim {
+
+double WorkloadSpec::accepted_tokens_per_sequence() const {
+  if (kind != WorkloadKind::Decode) return 1;
+  // Draft i counts only when drafts 1..i-1 were accepted: 1 + a + a^2 + ... + a^d.
+  double accepted = 1, chance = 1;
+  for (int i = 0; i < mtp_draft_tokens; ++i) {
+    chance *= mtp_acceptance_rate;
+    accepted += chance;
+  }
+  return accepted;
+}
+
+}  // namespace moesim::sim

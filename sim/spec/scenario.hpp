@@ -65,6 +65,19 @@ struct WorkloadSpec {
   std::int64_t context_tokens = 4096;  // KV length each sequence attends over
   int steps = 1;
   RoutingSpec routing;
+  // How the step is launched: CUDA graphs replay its kernels with a small gap (default for decode,
+  // as serving stacks capture decode steps); without them each kernel pays an eager launch.
+  bool cuda_graphs = false;
+  // Multi-token prediction (decode): each step verifies `mtp_draft_tokens` drafted tokens per
+  // sequence, each accepted with `mtp_acceptance_rate` when the ones before it were.
+  int mtp_draft_tokens = 0;
+  double mtp_acceptance_rate = 0;
+  // Query tokens per sequence in one step: 1, or 1 + the drafts under MTP.
+  int queries_per_sequence() const {
+    return kind == WorkloadKind::Decode ? 1 + mtp_draft_tokens : 1;
+  }
+  // Expected tokens a sequence gains per step: 1 + a + a^2 + ... + a^d.
+  double accepted_tokens_per_sequence() const;
 };
 
 struct ProfileSpec {
@@ -74,6 +87,8 @@ struct ProfileSpec {
   double compute_efficiency = 0.6;  // share of dense peak a roofline GEMM reaches
   double memory_efficiency = 0.8;   // share of HBM bandwidth
   double network_efficiency = 0.8;  // share of link line rate a collective reaches
+  // A profile measured on another device than the cluster's is refused unless this is set.
+  bool allow_other_device = false;
 };
 
 // EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box

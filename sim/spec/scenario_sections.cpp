@@ -277,6 +277,15 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
         rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
     rr.finish();
   }
+  w.cuda_graphs = r.boolean("cuda_graphs", w.kind == WorkloadKind::Decode);
+  w.mtp_draft_tokens = static_cast<int>(r.integer("mtp_draft_tokens", 0, kMaxDraftTokens, 0));
+  const auto acceptance = r.optional_number("mtp_acceptance_rate", 0, 1);
+  w.mtp_acceptance_rate = acceptance.value_or(0);
+  if (w.mtp_draft_tokens > 0 && w.kind != WorkloadKind::Decode)
+    problems.add(r.path_of("mtp_draft_tokens"), "expected 0 outside decode (MTP drafts tokens)");
+  if (w.mtp_draft_tokens > 0 && !acceptance)
+    problems.add(r.path_of("mtp_acceptance_rate"),
+                 "expected the share of drafted tokens accepted (0-1) when mtp_draft_tokens > 0");
   r.finish();
   return w;
 }
@@ -336,6 +345,7 @@ ProfileSpec read_profile(const Json* value, ProblemList& problems) {
   p.compute_efficiency = r.number("compute_efficiency", 0, 1, p.compute_efficiency, true);
   p.memory_efficiency = r.number("memory_efficiency", 0, 1, p.memory_efficiency, true);
   p.network_efficiency = r.number("network_efficiency", 0, 1, p.network_efficiency, true);
+  p.allow_other_device = r.boolean("allow_other_device", false);
   r.finish();
   return p;
 }

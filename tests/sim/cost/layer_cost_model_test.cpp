@@ -71,6 +71,7 @@ MeasuredProfile toy_profile() {
        {{{"name", "toy"},
          {"hidden", 1000},
          {"expert_ffn", 2000},
+         {"top_k", 2},
          {"gate", {timed(100, 5), timed(300, 9)}},
          {"permute", {timed(100, 2), timed(300, 4)}},
          {"combine", {timed(100, 1), timed(300, 3)}},
@@ -148,7 +149,7 @@ TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
 
 TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
   ScenarioSpec s = toy_scenario();
-  s.model.name = "not-in-the-profile";  // ceilings only, no curves
+  s.model.top_k = 4;  // another shape than the profile measured: ceilings only, no curves
   const MeasuredProfile profile = toy_profile();
   const LayerCostModel cost(s, &profile);
   EXPECT_FALSE(cost.measured());

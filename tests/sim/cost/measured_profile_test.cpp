@@ -271,3 +271,31 @@ TEST(LoadProfile, FileIsReadAndCheckedUnderItsPath) {
 
 }  // namespace
 }  // namespace moesim::sim
+
+namespace moesim::sim {
+namespace {
+
+TEST(MeasuredProfile, Fp8RatioIsTheMedianPerRowCountAndFlatOutsideTheMeasuredRows) {
+  // Rows 16: ratios 30/40 = 0.75, 20/20 = 1, 45/50 = 0.9 -> median 0.9. Rows 1024: 50/100 = 0.5
+  // and 70/100 = 0.7 -> median 0.6. Between them linear in rows; flat outside.
+  auto gemm = [](int m, double bf16, double fp8) {
+    return nlohmann::json{{"m", m}, {"n", 4096}, {"k", 4096}, {"bf16_us", bf16}, {"fp8_us", fp8}};
+  };
+  nlohmann::json document = nlohmann::json::parse(R"({"schema_version": 1,
+      "ceilings": {"dense_bf16_flops_per_s": 5e14, "copy": {"bytes_per_s": 2e12}},
+      "overheads": {"count_copy_and_sync": {"median_us": 12}}, "models": []})");
+  document["fp8_gemm"] = {gemm(16, 40, 30), gemm(16, 20, 20), gemm(16, 50, 45),
+                          gemm(1024, 100, 50), gemm(1024, 100, 70)};
+  const MeasuredProfile profile(document, "fp8.json");
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16), 0.9);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1024), 0.6);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(520), 0.75);  // halfway: (0.9 + 0.6) / 2
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1), 0.9);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1e6), 0.6);
+  // A profile without FP8 GEMMs says so.
+  document.erase("fp8_gemm");
+  EXPECT_FALSE(MeasuredProfile(document, "bf16.json").fp8_over_bf16(16).has_value());
+}
+
+}  // namespace
+}  // namespace moesim::sim
