@@ -42,8 +42,8 @@ DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
   // A sequence's cache is read once however many of its query tokens attend to it (FlashMLA and
   // FlashInfer run a sequence's drafts together).
   if (s.decode)
-    work.kv_bytes = s.tokens / s.queries_per_sequence * s.context *
-                    kv_bytes_per_rank(m, s.tensor_parallel);
+    work.kv_bytes =
+        s.tokens / s.queries_per_sequence * s.context * kv_bytes_per_rank(m, s.tensor_parallel);
   return work;
 }
 

@@ -21,12 +21,12 @@ struct DenseWork {
 };
 
 struct DenseShape {
-  double tokens = 0;   // query tokens of the attention group (a TP group shares them)
+  double tokens = 0;  // query tokens of the attention group (a TP group shares them)
   int tensor_parallel = 1;
   bool decode = false;
-  double context = 0;  // KV length each sequence attends over
+  double context = 0;            // KV length each sequence attends over
   int queries_per_sequence = 1;  // decode under MTP: the drafts share their sequence's KV read
-  bool moe_layer = true;  // MLP = shared experts (MoE block) or the dense MLP
+  bool moe_layer = true;         // MLP = shared experts (MoE block) or the dense MLP
 };
 
 DenseWork dense_work(const ModelSpec& model, const DenseShape& shape);

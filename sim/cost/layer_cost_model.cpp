@@ -161,8 +161,8 @@ double LayerCostModel::fp8_scale(double rows) const {
 std::vector<std::string> LayerCostModel::pricing_notes() const {
   std::vector<std::string> notes;
   if (curves_ != nullptr && curves_->name != s_.model.name)
-    notes.push_back(fmt::format("expert, gate and permute curves measured for {} (same shape)",
-                                curves_->name));
+    notes.push_back(
+        fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
   if (curves_ != nullptr && s_.model.weight_bytes <= 1)
     notes.push_back(
         profile_->fp8_over_bf16(1)

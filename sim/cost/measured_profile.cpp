@@ -233,8 +233,11 @@ std::string MeasuredProfile::device_preset() const {
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   // Longest names first: "gb200" contains "b200".
-  for (const auto& [key, preset] : {std::pair{"gb200", "gb200"}, {"b200", "b200"},
-                                    {"h200", "h200"}, {"h100", "h100-sxm"}, {"mi300x", "mi300x"}})
+  for (const auto& [key, preset] : {std::pair{"gb200", "gb200"},
+                                    {"b200", "b200"},
+                                    {"h200", "h200"},
+                                    {"h100", "h100-sxm"},
+                                    {"mi300x", "mi300x"}})
     if (name.find(key) != std::string::npos) return preset;
   return "";
 }

@@ -30,8 +30,8 @@ struct ModelCurves {
   std::string name;  // the model preset it was measured for
   std::int64_t hidden = 0;
   std::int64_t expert_ffn = 0;
-  int experts = 0;  // the gate's width
-  int top_k = 0;    // copies permute moves per token
+  int experts = 0;                          // the gate's width
+  int top_k = 0;                            // copies permute moves per token
   Curve gate_us, permute_us, unpermute_us;  // by tokens on the GPU
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
 };

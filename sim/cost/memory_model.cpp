@@ -46,8 +46,8 @@ MemoryBreakdown memory_per_gpu(const ScenarioSpec& s) {
     }
     case WorkloadKind::Prefill:
       // Per architecture: GQA splits KV heads over TP ranks, MLA's latent is on every rank.
-      memory.kv_cache = tokens * kv_bytes_per_rank(m, s.parallelism.attention_tensor_parallel) *
-                        m.layers;
+      memory.kv_cache =
+          tokens * kv_bytes_per_rank(m, s.parallelism.attention_tensor_parallel) * m.layers;
       memory.activations = 2.0 * tokens *
                            std::max<double>(static_cast<double>(m.hidden),
                                             static_cast<double>(m.expert_ffn) * m.top_k) *

@@ -20,7 +20,7 @@ constexpr double kTpAllReduceFloor = 10e-6;
 constexpr int kKernelsPerDenseBlock = 11;
 constexpr int kKernelsPerMoeBlock = 18;
 constexpr int kKernelsOfTheExpertPath = 7;  // of the MoE block's 18: router to combine
-constexpr int kKernelsPerTpBlock = 2;  // the two all-reduces
+constexpr int kKernelsPerTpBlock = 2;       // the two all-reduces
 constexpr int kKernelsPerStep = 5;
 // Gap between back-to-back small kernels, measured on H200 at full clocks with PyTorch 2.11
 // (profiler/measure_step_floor.py, docs/measurements/h200x2-step-floor.json): 6.7 us launched

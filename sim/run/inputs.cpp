@@ -24,12 +24,12 @@ void check_profile_device(const ScenarioSpec& s, const MeasuredProfile& profile)
   if (measured_on.empty() || measured_on == s.cluster.device.name || s.profile.allow_other_device)
     return;
   throw ConfigError(
-      s.source, {{"/profile",
-                  fmt::format("profile {} was measured on {} ({}), but the cluster's device is {}; "
-                              "measure this device, or set profile.allow_other_device to price "
-                              "it from these measurements anyway",
-                              s.profile.source, profile.gpu_name(), measured_on,
-                              s.cluster.device.name)}});
+      s.source,
+      {{"/profile",
+        fmt::format("profile {} was measured on {} ({}), but the cluster's device is {}; "
+                    "measure this device, or set profile.allow_other_device to price "
+                    "it from these measurements anyway",
+                    s.profile.source, profile.gpu_name(), measured_on, s.cluster.device.name)}});
 }
 
 }  // namespace

@@ -38,10 +38,10 @@ struct BusyLink {
 
 // What a step pays outside its blocks (seconds), and what a decode step yields per sequence.
 struct StepExtras {
-  double lm_head = 0;       // LM head and sampling
-  double mtp_drafts = 0;    // the MTP module's draft passes
-  double launch_floor = 0;  // kernels x launch gap: the step takes at least this
-  double launch_fixed = 0;  // once per step (a CUDA graph's replay)
+  double lm_head = 0;          // LM head and sampling
+  double mtp_drafts = 0;       // the MTP module's draft passes
+  double launch_floor = 0;     // kernels x launch gap: the step takes at least this
+  double launch_fixed = 0;     // once per step (a CUDA graph's replay)
   double kernel_overhead = 0;  // small-kernel time above the roofline, over the step's kernels
   int kernels = 0;
   bool cuda_graphs = false;
@@ -74,10 +74,10 @@ struct Report {
   std::vector<LayerResult> layers;
   std::vector<GpuResult> per_gpu;
   std::vector<LinkUse> links;
-  std::vector<BusyLink> busiest_links;  // most utilised first, at most kBusiestLinks
-  int ep_groups_played = 1;             // EP groups whose links busiest_links covers
-  std::string dispatch = "direct";      // "direct" or "hierarchical"
-  std::string collective_costs;         // where scale-up all-to-all bandwidth came from
+  std::vector<BusyLink> busiest_links;     // most utilised first, at most kBusiestLinks
+  int ep_groups_played = 1;                // EP groups whose links busiest_links covers
+  std::string dispatch = "direct";         // "direct" or "hierarchical"
+  std::string collective_costs;            // where scale-up all-to-all bandwidth came from
   std::vector<std::string> pricing_notes;  // LayerCostModel::pricing_notes
   StepExtras extras;
   bool dedup = false;

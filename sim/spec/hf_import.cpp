@@ -213,10 +213,8 @@ void read_dbrx_attention(const ConfigLayout& layout, const ConfigFields& fields,
   const int heads = static_cast<int>(fields.integer({"n_heads"}, 1));
   const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, heads));
   const int head_dim = static_cast<int>(model.hidden / heads);
-  model.attention = {.kind = AttentionKind::Gqa,
-                     .heads = heads,
-                     .kv_heads = kv_heads,
-                     .head_dim = head_dim};
+  model.attention = {
+      .kind = AttentionKind::Gqa, .heads = heads, .kv_heads = kv_heads, .head_dim = head_dim};
   model.attention_params_per_layer = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
   model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
 }
@@ -242,10 +240,8 @@ void read_gqa_attention(const ConfigLayout& layout, const ConfigFields& fields,
   const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
   const int head_dim = static_cast<int>(
       fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
-  model.attention = {.kind = AttentionKind::Gqa,
-                     .heads = heads,
-                     .kv_heads = kv_heads,
-                     .head_dim = head_dim};
+  model.attention = {
+      .kind = AttentionKind::Gqa, .heads = heads, .kv_heads = kv_heads, .head_dim = head_dim};
   const std::int64_t self_attention = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
   // T5 decoder blocks add cross-attention: the per-block average keeps the total right.
   model.attention_params_per_layer =

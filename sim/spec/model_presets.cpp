@@ -29,10 +29,8 @@ ModelSpec base(const char* name, const char* source, int layers, int moe_layers,
 }
 
 void set_gqa(ModelSpec& m, GqaShape s) {
-  m.attention = {.kind = AttentionKind::Gqa,
-                 .heads = s.heads,
-                 .kv_heads = s.kv_heads,
-                 .head_dim = s.head_dim};
+  m.attention = {
+      .kind = AttentionKind::Gqa, .heads = s.heads, .kv_heads = s.kv_heads, .head_dim = s.head_dim};
   m.attention_params_per_layer = gqa_attention_params(m.hidden, s.heads, s.kv_heads, s.head_dim);
   m.kv_cache_bytes_per_token_per_layer = 2LL * s.kv_heads * s.head_dim * 2;  // K and V in bf16
 }

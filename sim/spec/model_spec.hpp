@@ -11,10 +11,10 @@ enum class AttentionKind { Gqa, Mla };
 // The attention block's shape, from which sim/cost/attention_cost derives its FLOPs and KV bytes.
 struct AttentionShape {
   AttentionKind kind = AttentionKind::Gqa;
-  int heads = 0;     // query heads
-  int kv_heads = 0;  // GQA key/value heads (MHA: = heads); MLA keeps one shared latent instead
-  int head_dim = 0;  // GQA head width
-  int kv_lora_rank = 0;      // MLA latent width (DeepSeek-V3: 512)
+  int heads = 0;         // query heads
+  int kv_heads = 0;      // GQA key/value heads (MHA: = heads); MLA keeps one shared latent instead
+  int head_dim = 0;      // GQA head width
+  int kv_lora_rank = 0;  // MLA latent width (DeepSeek-V3: 512)
   int qk_nope_head_dim = 0;  // MLA query/key width per head without rope (128)
   int qk_rope_head_dim = 0;  // MLA rope key width, shared by every head (64)
   int v_head_dim = 0;        // MLA value width per head (128)

@@ -55,12 +55,12 @@ inline constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_e
 inline constexpr std::string_view kPolicyFields[] = {
     "capacity_factor", "drop", "pad_to_capacity", "min_capacity", "routing", "replica_choice"};
 inline constexpr std::string_view kWorkloadFields[] = {
-    "kind",        "tokens_per_gpu",   "context_tokens",      "steps",
-    "routing",     "cuda_graphs",      "mtp_draft_tokens",    "mtp_acceptance_rate"};
+    "kind",    "tokens_per_gpu", "context_tokens",   "steps",
+    "routing", "cuda_graphs",    "mtp_draft_tokens", "mtp_acceptance_rate"};
 inline constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
-inline constexpr std::string_view kProfileFields[] = {
-    "source", "compute_efficiency", "memory_efficiency", "network_efficiency",
-    "allow_other_device"};
+inline constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency",
+                                                      "memory_efficiency", "network_efficiency",
+                                                      "allow_other_device"};
 inline constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
 inline constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup"};
 

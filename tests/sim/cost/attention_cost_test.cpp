@@ -47,10 +47,11 @@ TEST(AttentionCost, TensorParallelIsCountedOnce) {
   // reads an eighth of the weights under TP.
   for (const char* name : {"deepseek-v3", "mixtral-8x7b"}) {
     const ModelSpec& m = *find_model(name);
-    const DenseWork tp = dense_work(m, {.tokens = 64, .tensor_parallel = 8, .decode = true,
-                                        .context = 4096, .moe_layer = true});
-    const DenseWork dp = dense_work(m, {.tokens = 8, .tensor_parallel = 1, .decode = true,
-                                        .context = 4096, .moe_layer = true});
+    const DenseWork tp = dense_work(
+        m,
+        {.tokens = 64, .tensor_parallel = 8, .decode = true, .context = 4096, .moe_layer = true});
+    const DenseWork dp = dense_work(
+        m, {.tokens = 8, .tensor_parallel = 1, .decode = true, .context = 4096, .moe_layer = true});
     EXPECT_DOUBLE_EQ(tp.flops, dp.flops) << name;
     EXPECT_DOUBLE_EQ(tp.weight_bytes * 8, dp.weight_bytes) << name;
   }
@@ -59,8 +60,11 @@ TEST(AttentionCost, TensorParallelIsCountedOnce) {
   // 64 x 4096 x 1152 = 301,989,888 under TP 8 against 8 x 4096 x 1152 = 37,748,736 under DP 8,
   // which is why MLA serves decode with attention DP.
   auto kv = [](const char* name, double tokens, int tp) {
-    return dense_work(*find_model(name), {.tokens = tokens, .tensor_parallel = tp, .decode = true,
-                                          .context = 4096, .moe_layer = true})
+    return dense_work(*find_model(name), {.tokens = tokens,
+                                          .tensor_parallel = tp,
+                                          .decode = true,
+                                          .context = 4096,
+                                          .moe_layer = true})
         .kv_bytes;
   };
   EXPECT_DOUBLE_EQ(kv("mixtral-8x7b", 64, 8), 134217728);
@@ -78,8 +82,7 @@ TEST(TouchedExperts, FourTokensWithTopEightTouchAtMostThirtyTwoOf256) {
   EXPECT_NEAR(touched, 256 * (1 - std::pow(31.0 / 32, 4)), 1e-9);
   EXPECT_LE(touched, 32);
   // A prefill of 4096 tokens touches them all: 1 - (31/32)^4096 is 1 in a double.
-  EXPECT_DOUBLE_EQ(expected_touched_experts(std::vector<double>(256, 4096.0 * 8 / 256), 4096),
-                   256);
+  EXPECT_DOUBLE_EQ(expected_touched_experts(std::vector<double>(256, 4096.0 * 8 / 256), 4096), 256);
 }
 
 TEST(TouchedExperts, ExpectedCostChargesWeightsOnlyWhenTouched) {

@@ -284,8 +284,8 @@ TEST(MeasuredProfile, Fp8RatioIsTheMedianPerRowCountAndFlatOutsideTheMeasuredRow
   nlohmann::json document = nlohmann::json::parse(R"({"schema_version": 1,
       "ceilings": {"dense_bf16_flops_per_s": 5e14, "copy": {"bytes_per_s": 2e12}},
       "overheads": {"count_copy_and_sync": {"median_us": 12}}, "models": []})");
-  document["fp8_gemm"] = {gemm(16, 40, 30), gemm(16, 20, 20), gemm(16, 50, 45),
-                          gemm(1024, 100, 50), gemm(1024, 100, 70)};
+  document["fp8_gemm"] = {gemm(16, 40, 30), gemm(16, 20, 20), gemm(16, 50, 45), gemm(1024, 100, 50),
+                          gemm(1024, 100, 70)};
   const MeasuredProfile profile(document, "fp8.json");
   EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16), 0.9);
   EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1024), 0.6);

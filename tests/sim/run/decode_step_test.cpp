@@ -25,8 +25,7 @@ ScenarioSpec scenario(const std::string& model, const std::string& cluster,
 TEST(DecodeStep, ProfileCurvesFollowTheShapeNotTheName) {
   // A Mixtral-shaped model called deepseek-v3 is priced from the Mixtral measurements of the H200
   // profile, and gives exactly the expert time of Mixtral itself.
-  const std::string mixtral_shape =
-      R"({"preset": "mixtral-8x7b", "name": "deepseek-v3"})";
+  const std::string mixtral_shape = R"({"preset": "mixtral-8x7b", "name": "deepseek-v3"})";
   ScenarioSpec renamed = scenario(mixtral_shape, "h200x8");
   renamed.profile.source = "h200";
   ScenarioSpec mixtral = scenario(R"("mixtral-8x7b")", "h200x8");
@@ -72,8 +71,7 @@ TEST(DecodeStep, MtpVerifiesTheDraftsAndYieldsTheAcceptedTokens) {
 }
 
 TEST(DecodeStep, MtpNeedsAnAcceptanceRate) {
-  EXPECT_THROW(scenario(R"("mixtral-8x7b")", "h200x8", R"(, "mtp_draft_tokens": 2)"),
-               ConfigError);
+  EXPECT_THROW(scenario(R"("mixtral-8x7b")", "h200x8", R"(, "mtp_draft_tokens": 2)"), ConfigError);
 }
 
 TEST(DecodeStep, EagerLaunchesSetAFloorThatCudaGraphsLower) {
