@@ -20,11 +20,6 @@ topology::FabricKind to_topology(FabricKind fabric) {
   return topology::FabricKind::InfinibandFatTree;
 }
 
-bool is_scale_out(topology::LinkKind kind) {
-  return kind == topology::LinkKind::Ib || kind == topology::LinkKind::Roce ||
-         kind == topology::LinkKind::Ethernet;
-}
-
 }  // namespace
 
 NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
@@ -78,7 +73,7 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
   AllToAllOptions options = options_;
   if (scale_up_efficiency > 0)
     for (auto& [kind, efficiency] : options.efficiency)
-      if (!is_scale_out(kind)) efficiency = scale_up_efficiency;
+      if (!is_scale_out_kind(kind)) efficiency = scale_up_efficiency;
   // Every played EP group replays the same matrix on its own GPUs, all at once, so groups that
   // share fabric links contend as they would.
   const auto ep = static_cast<std::size_t>(ep_),
@@ -113,17 +108,14 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
     timing.gpu_time[g % ep] = std::max(
         timing.gpu_time[g % ep], std::max(result.send_done[g], result.receive_done[g]).seconds());
   timing.link_bytes = result.link_bytes;
-  // A byte crossing the fabric rides several fabric links; count it once, where it leaves a NIC.
-  for (std::size_t link = 0; link < result.link_bytes.size(); ++link) {
-    const auto kind = links_.kind[link];
-    if (!is_scale_out(kind)) {
-      if (kind != topology::LinkKind::Pcie) timing.scale_up_bytes += result.link_bytes[link];
-      continue;
-    }
-    if (graph_->vertex(graph_->link_source(static_cast<topology::LinkId>(link))).kind ==
-        topology::VertexKind::Nic)
+  // A byte between GPUs counts once however many links it rides (GPU -> NVSwitch -> GPU is two);
+  // a byte crossing the fabric rides several fabric links and counts once, where it leaves a NIC.
+  timing.scale_up_bytes = result.scale_up_bytes;
+  for (std::size_t link = 0; link < result.link_bytes.size(); ++link)
+    if (is_scale_out_kind(links_.kind[link]) &&
+        graph_->vertex(graph_->link_source(static_cast<topology::LinkId>(link))).kind ==
+            topology::VertexKind::Nic)
       timing.scale_out_bytes += result.link_bytes[link];
-  }
   timing.scale_up_bytes /= played_groups_;  // per EP group, as the analytic model counts
   timing.scale_out_bytes /= played_groups_;
   return timing;

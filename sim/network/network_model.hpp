@@ -28,7 +28,7 @@ inline constexpr int kFlowAllGroupsMaxGpus = 64;
 struct CollectiveTiming {
   double time = 0;                 // seconds, the slowest GPU
   std::vector<double> gpu_time;    // per GPU of the EP group: when its sends and receives end
-  double scale_up_bytes = 0;       // bytes on NVLink / PCIe / xGMI links
+  double scale_up_bytes = 0;       // GPU-to-GPU bytes off the fabric, each counted once
   double scale_out_bytes = 0;      // bytes on NIC-to-fabric links (counted once, at injection)
   std::vector<double> link_bytes;  // by graph link id
 };
