@@ -74,7 +74,9 @@ double LayerCostModel::scale_up_time(double bytes, double rank_bytes) const {
 }
 
 double LayerCostModel::scale_up_efficiency(double rank_bytes) const {
-  if (all_to_all_curve_ == nullptr) return s_.profile.network_efficiency;
+  if (all_to_all_curve_ == nullptr)
+    return s_.cluster.scale_up_link.efficiency > 0 ? s_.cluster.scale_up_link.efficiency
+                                                   : s_.profile.network_efficiency;
   const Curve& busbw = all_to_all_curve_->busbw;
   const double rate = interpolate(busbw, std::clamp(rank_bytes, busbw.front().x, busbw.back().x));
   return std::min(1.0, rate / s_.cluster.system.scale_up_bandwidth);
@@ -120,14 +122,18 @@ double LayerCostModel::memory_rate() const {
 }
 
 double LayerCostModel::scale_up_rate() const {
-  return s_.cluster.system.scale_up_bandwidth * s_.profile.network_efficiency;
+  const double efficiency = s_.cluster.scale_up_link.efficiency;
+  return s_.cluster.system.scale_up_bandwidth *
+         (efficiency > 0 ? efficiency : s_.profile.network_efficiency);
 }
 
 double LayerCostModel::scale_out_rate() const {
   const auto& c = s_.cluster;
   double rate = c.nic.bandwidth * c.system.nics_per_node / c.system.gpus_per_node;
   if (c.fabric == FabricKind::Roce) rate *= c.roce_efficiency;
-  return rate * s_.profile.network_efficiency / c.oversubscription;
+  const double efficiency =
+      c.nic_link.efficiency > 0 ? c.nic_link.efficiency : s_.profile.network_efficiency;
+  return rate * efficiency / c.oversubscription;
 }
 
 double LayerCostModel::dense_time(double tokens, bool moe_layer) const {
@@ -179,9 +185,10 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   const double total_load = std::accumulate(load.begin(), load.end(), 0.0);
   const double routed = tokens_per_gpu * m.top_k * gpus;
   const double sending_tokens = routed > 0 ? tokens_per_gpu * total_load / routed : 0.0;
-  const DispatchTraffic traffic =
-      plan_dispatch(placement, load, s_.policy.replica_choice, domain_size(), sending_tokens,
-                    m.top_k, GroupLimit{m.expert_groups, m.topk_groups});
+  // A group limit changes only which tokens cross, so only deduplicated bytes need it.
+  const DispatchTraffic traffic = plan_dispatch(
+      placement, load, s_.policy.replica_choice, domain_size(), sending_tokens, m.top_k,
+      net.dedup ? GroupLimit{m.expert_groups, m.topk_groups} : GroupLimit{});
   cost.gpu_tokens = traffic.received;
   for (int g = 0; g < gpus; ++g) cost.gpu_compute[g] = gpu_experts_time(traffic.local_tokens[g]);
 

@@ -22,6 +22,18 @@ topology::FabricKind to_topology(FabricKind fabric) {
 
 }  // namespace
 
+topology::LinkKind scale_up_link_kind(topology::ScaleUpKind kind) {
+  switch (kind) {
+    case topology::ScaleUpKind::NvSwitch:
+      return topology::LinkKind::Nvlink;
+    case topology::ScaleUpKind::Pcie:
+      return topology::LinkKind::Pcie;
+    case topology::ScaleUpKind::InfinityFabric:
+      return topology::LinkKind::Xgmi;
+  }
+  return topology::LinkKind::Nvlink;
+}
+
 NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   topology::ClusterTopologyParams params;
   params.system = s.cluster.system;
@@ -33,8 +45,15 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   graph_ = std::make_unique<topology::ClusterGraph>(topology::build_cluster(params));
   router_ = std::make_unique<topology::Router>(*graph_);
   links_ = network_links(*graph_);
-  // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads).
+  // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads), or the
+  // scenario's own for its scale-up links and its NICs' fabric (cluster.links).
   for (auto kind : links_.kind) options_.efficiency[kind] = s.profile.network_efficiency;
+  scale_up_kind_ = scale_up_link_kind(s.cluster.system.scale_up_kind);
+  if (s.cluster.scale_up_link.efficiency > 0)
+    options_.efficiency[scale_up_kind_] = s.cluster.scale_up_link.efficiency;
+  if (s.cluster.nic_link.efficiency > 0)
+    for (auto kind : {topology::LinkKind::Ib, topology::LinkKind::Roce})
+      options_.efficiency[kind] = s.cluster.nic_link.efficiency;
   options_.fixed_cost = SimTime::from_seconds(fixed_cost_seconds);
   options_.completion_tolerance = 1e-3;
   const int ep = s.parallelism.expert_parallel;
@@ -71,9 +90,8 @@ std::vector<CostedLink> NetworkModel::costed_links() const {
 CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg,
                                           double scale_up_efficiency) const {
   AllToAllOptions options = options_;
-  if (scale_up_efficiency > 0)
-    for (auto& [kind, efficiency] : options.efficiency)
-      if (!is_scale_out_kind(kind)) efficiency = scale_up_efficiency;
+  // The measured curve describes the scale-up links only, not the PCIe between GPUs and NICs.
+  if (scale_up_efficiency > 0) options.efficiency[scale_up_kind_] = scale_up_efficiency;
   // Every played EP group replays the same matrix on its own GPUs, all at once, so groups that
   // share fabric links contend as they would.
   const auto ep = static_cast<std::size_t>(ep_),

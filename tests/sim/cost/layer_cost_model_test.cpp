@@ -186,6 +186,19 @@ TEST(LayerCostModel, AllReduceAcrossNodesRunsAtTheNicShare) {
   EXPECT_DOUBLE_EQ(cost.all_reduce_time(40e6, 2), 2e-3);
 }
 
+TEST(LayerCostModel, LinkEfficienciesOfTheScenarioReplaceTheProfilesPerKind) {
+  ScenarioSpec s = toy_scenario("h100x64", 8);
+  s.cluster.scale_up_link.efficiency = 0.5;
+  s.cluster.nic_link.efficiency = 0.4;
+  const LayerCostModel cost(s, nullptr);
+  // Across nodes: 50e9 B/s per GPU x 0.4 = 20e9 B/s; two ranks: 2 x 1/2 x 40e6 / 20e9 = 2 ms.
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(40e6, 2), 2e-3);
+  // Inside one node: NVLink 450e9 x 0.5 = 225e9 B/s; 2 x 1/2 x 225e6 / 225e9 = 1 ms.
+  ScenarioSpec one_node = toy_scenario("h100x8", 8);
+  one_node.cluster.scale_up_link.efficiency = 0.5;
+  EXPECT_DOUBLE_EQ(LayerCostModel(one_node, nullptr).all_reduce_time(225e6, 2), 1e-3);
+}
+
 TEST(LayerCostModel, RoceDeliversItsEfficiencyOfLineRate) {
   ScenarioSpec s = toy_scenario("h100x64", 8);
   s.cluster.fabric = FabricKind::Roce;
