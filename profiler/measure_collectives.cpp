@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "kernels/copy_row_chunks.hpp"
 #include "kernels/cuda_resources.hpp"
 #include "kernels/fill.hpp"
 #include "profiler/collective_ops.hpp"
@@ -49,7 +50,8 @@ class CollectiveBench {
 
   // GPU time per op of `ops_per_run` back-to-back ops, one sample per run, runs aligned by a
   // barrier. Every rank calls this; non-members (member = false) only take part in the barriers.
-  std::vector<double> time_gpu(bool member, int ops_per_run, const Op& op) {
+  // `before`, when given, is enqueued ahead of the start event, untimed.
+  std::vector<double> time_gpu(bool member, int ops_per_run, const Op& op, const Op& before = {}) {
     if (member) {
       for (int i = 0; i < kWarmupOps; ++i) op(stream_.get());
       stream_.synchronize();
@@ -58,6 +60,7 @@ class CollectiveBench {
     for (int run = 0; run < kRuns; ++run) {
       comm_.barrier();
       if (!member) continue;
+      if (before) before(stream_.get());
       start_.record(stream_.get());
       for (int i = 0; i < ops_per_run; ++i) op(stream_.get());
       stop_.record(stream_.get());
@@ -206,6 +209,97 @@ nlohmann::json latency_floor(CollectiveBench& bench, int ranks, const kernels::N
   return entries;
 }
 
+// The fixed part of a dropless EP layer's dispatch, as the executor runs it (kernels/
+// moe_layer_executor.cpp: exchange_counts, plan_regroup, exchange_rows, copy_row_chunks) with one
+// 16-byte row per (peer, expert): the count exchange and its host synchronisation, the host sizing
+// the receive buffers and planning the regroup, the regroup table's upload, the rows' exchange
+// launched on a stream the sync left idle, and the regroup kernel.
+class DispatchSequence {
+ public:
+  static constexpr int kRowHidden = 8;  // bf16 elements: one 16-byte row
+
+  DispatchSequence(int experts, int ranks)
+      : experts_(experts),
+        ranks_(ranks),
+        local_(experts / ranks),
+        counts_(experts),
+        received_(experts),
+        host_counts_(experts),
+        host_received_(experts),
+        host_chunks_(experts),
+        chunks_(experts),
+        rows_(static_cast<std::size_t>(experts) * kRowHidden),
+        arrived_(rows_.size()),
+        grouped_(rows_.size()) {
+    const std::vector<int> ones(experts, 1);  // one row for every expert from every peer
+    MOESIM_CUDA_CHECK(
+        cudaMemcpy(counts_.data(), ones.data(), counts_.bytes(), cudaMemcpyHostToDevice));
+  }
+
+  void run(ncclComm_t comm, cudaStream_t stream) {
+    run_count_exchange(counts_.data(), experts_, received_.data(), host_counts_.data(),
+                       host_received_.data(), comm, stream);
+    // Received chunk (peer, expert) goes expert-major; sends and receives sized from the counts.
+    std::vector<std::size_t> send_bytes(ranks_, 0), recv_bytes(ranks_, 0);
+    long long row = 0;
+    for (int e = 0; e < local_; ++e)
+      for (int peer = 0; peer < ranks_; ++peer) {
+        const int chunk = peer * local_ + e;
+        host_chunks_[chunk] = {chunk, row, host_received_[chunk]};
+        row += host_received_[chunk];
+        recv_bytes[peer] += 16ull * static_cast<std::size_t>(host_received_[chunk]);
+        send_bytes[peer] += 16ull * static_cast<std::size_t>(host_counts_[chunk]);
+      }
+    MOESIM_CUDA_CHECK(cudaMemcpyAsync(chunks_.data(), host_chunks_.data(), chunks_.bytes(),
+                                      cudaMemcpyHostToDevice, stream));
+    enqueue_all_to_allv(reinterpret_cast<const char*>(rows_.data()), send_bytes,
+                        reinterpret_cast<char*>(arrived_.data()), recv_bytes, comm, stream);
+    kernels::launch_copy_row_chunks(arrived_.data(), chunks_.data(), experts_, kRowHidden,
+                                    grouped_.data(), stream);
+  }
+
+ private:
+  int experts_, ranks_, local_;
+  kernels::DeviceBuffer<int> counts_, received_;
+  kernels::PinnedBuffer<int> host_counts_, host_received_;
+  kernels::PinnedBuffer<kernels::RowChunk> host_chunks_;
+  kernels::DeviceBuffer<kernels::RowChunk> chunks_;
+  kernels::DeviceBuffer<__nv_bfloat16> rows_, arrived_, grouped_;
+};
+
+// The dispatch sequence timed by CUDA events from the end of a 128 MiB fill (the GPU busy, as
+// with gate and permute, while the host enqueues) to the end of the regroup. The simulator adds
+// the rows' bytes (their all-to-all beyond its floor, the regroup copy) to this.
+nlohmann::json dispatch_sequence(CollectiveBench& bench, int ranks, const kernels::NcclComm* comm,
+                                 const Progress& progress) {
+  nlohmann::json entries = nlohmann::json::array();
+  if (ranks < 2) return entries;  // one rank exchanges and regroups nothing
+  progress("dispatch sequence on " + std::to_string(ranks) + " ranks");
+  const bool member = bench.comm().rank() < ranks;
+  kernels::DeviceBuffer<__nv_bfloat16> busy(64ull << 20);
+  const Op keep_busy = [&busy](cudaStream_t s) {
+    kernels::launch_fill_uniform_bf16(busy.data(), static_cast<long long>(busy.size()), 1.0f, 7, s);
+  };
+  for (int experts : kCountExchangeExperts) {
+    if (experts % ranks != 0) continue;
+    DispatchSequence sequence(experts, ranks);
+    ncclComm_t nccl = member ? comm->get() : nullptr;
+    const Op run = [&sequence, nccl](cudaStream_t s) { sequence.run(nccl, s); };
+    const auto per_rank = gather_samples(bench.comm(), bench.time_gpu(member, 1, run, keep_busy));
+    if (bench.comm().rank() != 0) continue;
+    std::vector<std::vector<double>> members;
+    for (const auto& samples : per_rank)
+      if (!samples.empty()) members.push_back(samples);
+    entries.push_back({{"ranks", ranks},
+                       {"experts", experts},
+                       {"row_bytes", 16},
+                       {"rows_per_peer", experts / ranks},
+                       {"timer", "CUDA events: end of a 128 MiB fill to the end of the regroup"},
+                       {"time", to_json(summarise(max_over_ranks(members)))}});
+  }
+  return entries;
+}
+
 // 1, 2, 4, ... up to the world size, and the world size itself.
 std::vector<int> rank_counts(int world) {
   std::vector<int> counts;
@@ -227,8 +321,8 @@ nlohmann::json measure_collectives(RankComm& comm, const kernels::NcclComm& worl
   nlohmann::json section = {{"link_kind", options.link_kind},
                             {"launcher", comm.launcher()},
                             {"ranks_measured", rank_counts(comm.size())}};
-  for (const char* key :
-       {"all_to_all", "all_to_allv", "send_recv", "count_exchange", "latency_floor"})
+  for (const char* key : {"all_to_all", "all_to_allv", "send_recv", "count_exchange",
+                          "dispatch_sequence", "latency_floor"})
     section[key] = nlohmann::json::array();
   section["one_rank"] = {{"all_to_all", nlohmann::json::array()},
                          {"send_recv", nlohmann::json::array()}};
@@ -247,6 +341,7 @@ nlohmann::json measure_collectives(RankComm& comm, const kernels::NcclComm& worl
              sweep(bench, CollectiveOp::AllToAllv, ranks, member, sizes, progress));
     append(into["send_recv"], sweep(bench, CollectiveOp::SendRecv, ranks, member, sizes, progress));
     append(section["count_exchange"], count_exchange(bench, ranks, member, progress));
+    append(section["dispatch_sequence"], dispatch_sequence(bench, ranks, member, progress));
     append(section["latency_floor"], latency_floor(bench, ranks, member, progress));
   }
   if (comm.size() < 2)

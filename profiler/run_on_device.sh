@@ -6,6 +6,9 @@
 #   profiler/run_on_device.sh validate=FILE    --validate against a shipped profile only
 #   profiler/run_on_device.sh final            quick whole profiles under both launchers, then
 #                                              --validate against the shipped h200 profile
+#   profiler/run_on_device.sh ep2              moesim-profile alone (no tests: a short lease),
+#                                              quick collectives (the dispatch sequence among
+#                                              them), --validate against the shipped h200 profile
 # Build dependencies missing on the machine come from .deps/ (profiler/pack_build_deps.sh,
 # profiler/pack_openmpi.sh). At most 8 files come back: logs are concatenated into one.
 set -o pipefail
@@ -42,15 +45,18 @@ if [[ -z "$mpirun_bin" && -f .deps/openmpi.tar.gz ]]; then
 fi
 echo "mpirun: ${mpirun_bin:-none}" | tee -a "$log"
 
+targets=(moesim-profile moesim_kernel_tests moesim_profiler_mpi_tests)
+[[ "$mode" == ep2 ]] && targets=(moesim-profile)
 start=$(date +%s)
 { cmake --preset cuda -DMOESIM_GUI=OFF -DMOESIM_WERROR=OFF "${extra[@]}" &&
-  cmake --build build/cuda -j "$(nproc)" --target moesim-profile moesim_kernel_tests \
-        moesim_profiler_mpi_tests; } >>"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+  cmake --build build/cuda -j "$(nproc)" --target "${targets[@]}"; } >>"$log" 2>&1 ||
+  { tail -60 "$log"; exit 1; }
 echo "build took $(( $(date +%s) - start )) s" | tee -a "$log"
 
-{ ctest --test-dir build/cuda -L gpu --output-on-failure; ctest --test-dir build/cuda -L mpi --output-on-failure; } >>"$log" 2>&1
-tests_rc=$?
-echo "gpu + mpi tests rc=$tests_rc" | tee -a "$log"
+if [[ "$mode" != ep2 ]]; then
+  { ctest --test-dir build/cuda -L gpu --output-on-failure; ctest --test-dir build/cuda -L mpi --output-on-failure; } >>"$log" 2>&1
+  echo "gpu + mpi tests rc=$?" | tee -a "$log"
+fi
 
 gpus=$(nvidia-smi -L | grep -c GPU)
 link=unknown
@@ -77,6 +83,11 @@ elif [[ "$mode" == final ]]; then
   [[ -n "$mpirun_bin" ]] && step "mpirun -np $gpus, quick profile" "${mpi[@]}" $P --quick --link-kind $link \
       --out "$OUT/quick_mpi.json"
   step "fork launcher, quick profile" $P --quick --link-kind $link --out "$OUT/quick_fork.json"
+  step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
+      --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+elif [[ "$mode" == ep2 ]]; then
+  step "fork launcher, quick collectives" $P --quick --collectives-only --link-kind $link \
+      --out "$OUT/collectives_quick.json"
   step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
 elif [[ "$mode" == validate=* ]]; then

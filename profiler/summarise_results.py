@@ -30,13 +30,18 @@ def curves(name, section):
         t = e["time"]
         print(f"count exchange+sync ranks={e['ranks']} experts={e['experts']}: median {t['median_us']:.1f} us "
               f"(p10 {t['p10_us']:.1f}, p90 {t['p90_us']:.1f})")
+    for e in section.get("dispatch_sequence", []):
+        t = e["time"]
+        print(f"dispatch sequence ranks={e['ranks']} experts={e['experts']}: median {t['median_us']:.1f} us "
+              f"(p10 {t['p10_us']:.1f}, p90 {t['p90_us']:.1f})")
     for e in section.get("latency_floor", []):
         print(f"latency floor {e['op']} ranks={e['ranks']}: {e['time']['median_us']:.1f} us back-to-back, "
               f"{e['single_call_host']['median_us']:.1f} us one call + sync")
 
 
 def main(out):
-    for name in ("collectives_fork.json", "collectives_mpi.json", "profile.json", "quick_mpi.json", "quick_fork.json"):
+    for name in ("collectives_fork.json", "collectives_mpi.json", "profile.json", "quick_mpi.json", "quick_fork.json",
+                 "collectives_quick.json"):
         doc = load(os.path.join(out, name))
         if doc:
             curves(name, doc.get("collectives"))

@@ -98,6 +98,7 @@ nlohmann::json run_case(RankComm& comm, kernels::MoeLayerExecutor& layer, const 
           {"ep", comm.size()},
           {"gemm_method", use_loop ? "loop" : "grouped"},
           {"received_rows_per_rank", rows_per_rank(histogram, comm.size())},
+          {"expert_histogram", histogram},  // one rank's copies per expert; every rank routes alike
           {"runs", runs},
           {"timer", "CUDA events per phase; time = per run, the slowest rank"},
           {"phases", phases}};

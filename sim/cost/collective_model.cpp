@@ -28,47 +28,83 @@ std::optional<int> count_at(const Json& document, const std::string& pointer, in
   return static_cast<int>(*value);
 }
 
-void read_all_to_all_times(const Json& document, ProblemList& problems, MeasuredCollectives& out) {
-  const Json& entries = document.at(Json::json_pointer("/collectives/all_to_all"));
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string base = fmt::format("/collectives/all_to_all/{}", i);
-    if (!entries[i].is_object() || !entries[i].contains("time")) continue;  // busbw-only entry
-    const auto ranks = count_at(document, base + "/ranks", 2, problems);
-    const auto bytes = positive_number_at(document, base + "/bytes", problems);
-    const auto us = positive_number_at(document, base + "/time/median_us", problems);
-    if (!ranks || !bytes || !us) continue;
-    auto curve = std::find_if(out.all_to_all.begin(), out.all_to_all.end(),
-                              [&](const AllToAllTimes& c) { return c.ranks == *ranks; });
-    if (curve == out.all_to_all.end())
-      curve = out.all_to_all.insert(out.all_to_all.end(), AllToAllTimes{*ranks, {}});
-    curve->points.push_back({*bytes, *us});
+// One entry of /collectives/all_to_all into its rank count's curve: the busbw always, the time
+// where the entry has one (profiles before timed collectives have none).
+void read_all_to_all_entry(const Json& document, std::size_t i, ProblemList& problems,
+                           MeasuredCollectives& out) {
+  const std::string base = fmt::format("/collectives/all_to_all/{}", i);
+  const auto ranks = count_at(document, base + "/ranks", 2, problems);
+  const auto bytes = positive_number_at(document, base + "/bytes", problems);
+  const auto busbw = positive_number_at(document, base + "/busbw_bytes_per_s", problems);
+  const Json& entry = document["collectives"]["all_to_all"][i];
+  const bool timed = entry.is_object() && entry.contains("time");
+  const auto us =
+      timed ? positive_number_at(document, base + "/time/median_us", problems) : std::nullopt;
+  if (!ranks || !bytes || !busbw || (timed && !us)) return;
+  auto curve = std::find_if(out.all_to_all.begin(), out.all_to_all.end(),
+                            [&](const AllToAllTimes& c) { return c.ranks == *ranks; });
+  if (curve == out.all_to_all.end())
+    curve = out.all_to_all.insert(out.all_to_all.end(), AllToAllTimes{*ranks, {}, {}});
+  curve->busbw.push_back({*bytes, *busbw});
+  if (us) curve->points.push_back({*bytes, *us});
+}
+
+void read_all_to_all(const Json& document, ProblemList& problems, MeasuredCollectives& out) {
+  const Json::json_pointer where("/collectives/all_to_all");
+  if (!document.contains(where)) return;  // profiles from one GPU carry none
+  const Json& entries = document.at(where);
+  if (!entries.is_array()) {
+    problems.add(where.to_string(), "expected an array of {ranks, bytes, busbw_bytes_per_s}, got " +
+                                        describe_json_value(entries));
+    return;
   }
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    read_all_to_all_entry(document, i, problems, out);
   for (auto& curve : out.all_to_all) {
     std::sort(curve.points.begin(), curve.points.end(),
               [](const TimePoint& a, const TimePoint& b) { return a.bytes < b.bytes; });
-    for (std::size_t p = 1; p < curve.points.size(); ++p)
-      if (curve.points[p].bytes == curve.points[p - 1].bytes)
-        problems.add("/collectives/all_to_all",
+    std::sort(curve.busbw.begin(), curve.busbw.end(),
+              [](const BusbwPoint& a, const BusbwPoint& b) { return a.bytes < b.bytes; });
+    for (std::size_t p = 1; p < curve.busbw.size(); ++p)
+      if (curve.busbw[p].bytes == curve.busbw[p - 1].bytes)
+        problems.add(where.to_string(),
                      fmt::format("expected one entry per size on {} ranks, got {} bytes twice",
-                                 curve.ranks, curve.points[p].bytes));
+                                 curve.ranks, curve.busbw[p].bytes));
   }
 }
 
-void read_count_exchange(const Json& document, ProblemList& problems, MeasuredCollectives& out) {
-  const Json::json_pointer where("/collectives/count_exchange");
-  if (!document.contains(where)) return;
+// /collectives/<key>: [{ranks, experts, time: {median_us}}, ...], optional.
+std::vector<CountExchangePoint> read_rank_expert_times(const Json& document, const std::string& key,
+                                                       ProblemList& problems) {
+  std::vector<CountExchangePoint> out;
+  const Json::json_pointer where("/collectives/" + key);
+  if (!document.contains(where)) return out;
   const Json& entries = document.at(where);
   if (!entries.is_array()) {
     problems.add(where.to_string(), "expected an array, got " + describe_json_value(entries));
-    return;
+    return out;
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string base = fmt::format("/collectives/count_exchange/{}", i);
+    const std::string base = fmt::format("/collectives/{}/{}", key, i);
     const auto ranks = count_at(document, base + "/ranks", 1, problems);
     const auto experts = count_at(document, base + "/experts", 1, problems);
     const auto us = positive_number_at(document, base + "/time/median_us", problems);
-    if (ranks && experts && us) out.count_exchange.push_back({*ranks, *experts, *us});
+    if (ranks && experts && us) out.push_back({*ranks, *experts, *us});
   }
+  return out;
+}
+
+// The point nearest (ranks, experts), ranks first.
+std::optional<double> nearest_rank_expert_time(const std::vector<CountExchangePoint>& points,
+                                               int ranks, int experts) {
+  const CountExchangePoint* best = nullptr;
+  auto key = [&](const CountExchangePoint& p) {
+    return std::pair(std::abs(p.ranks - ranks), std::abs(p.experts - experts));
+  };
+  for (const auto& point : points)
+    if (!best || key(point) < key(*best)) best = &point;
+  if (!best) return std::nullopt;
+  return best->us;
 }
 
 }  // namespace
@@ -80,9 +116,9 @@ MeasuredCollectives read_measured_collectives(const Json& document, ProblemList&
   const Json& collectives = document.at(section);
   if (collectives.contains("link_kind") && collectives["link_kind"].is_string())
     out.link_kind = collectives["link_kind"].get<std::string>();
-  if (collectives.contains("all_to_all") && collectives["all_to_all"].is_array())
-    read_all_to_all_times(document, problems, out);  // a non-array is reported by the busbw reader
-  read_count_exchange(document, problems, out);
+  read_all_to_all(document, problems, out);
+  out.count_exchange = read_rank_expert_times(document, "count_exchange", problems);
+  out.dispatch_sequence = read_rank_expert_times(document, "dispatch_sequence", problems);
   return out;
 }
 
@@ -114,14 +150,12 @@ const AllToAllTimes* nearest_all_to_all(const MeasuredCollectives& collectives, 
 
 std::optional<double> count_exchange_us(const MeasuredCollectives& collectives, int ranks,
                                         int experts) {
-  const CountExchangePoint* best = nullptr;
-  auto key = [&](const CountExchangePoint& p) {
-    return std::pair(std::abs(p.ranks - ranks), std::abs(p.experts - experts));
-  };
-  for (const auto& point : collectives.count_exchange)
-    if (!best || key(point) < key(*best)) best = &point;
-  if (!best) return std::nullopt;
-  return best->us;
+  return nearest_rank_expert_time(collectives.count_exchange, ranks, experts);
+}
+
+std::optional<double> dispatch_sequence_us(const MeasuredCollectives& collectives, int ranks,
+                                           int experts) {
+  return nearest_rank_expert_time(collectives.dispatch_sequence, ranks, experts);
 }
 
 }  // namespace moesim::sim

@@ -22,26 +22,40 @@ struct TimePoint {
   double us = 0;     // median time of one collective (the slowest rank)
 };
 
-struct AllToAllTimes {
-  int ranks = 0;
-  std::vector<TimePoint> points;  // by bytes, ascending
+struct BusbwPoint {
+  double bytes = 0;  // per rank, in total over its peers
+  double busbw = 0;  // bytes/s, nccl-tests' bus bandwidth
 };
 
+// The all-to-all measured on `ranks` GPUs, one entry per size.
+struct AllToAllTimes {
+  int ranks = 0;
+  std::vector<TimePoint> points;  // timed sizes, by bytes ascending (empty in older profiles)
+  std::vector<BusbwPoint> busbw;  // every size, by bytes ascending
+};
+
+// A term measured per (ranks, experts): the count exchange, or the dispatch sequence.
 struct CountExchangePoint {
   int ranks = 0;
   int experts = 0;
-  double us = 0;  // host wall time: the counts' all-to-all plus the synchronisation
+  double us = 0;
 };
 
 struct MeasuredCollectives {
   std::string link_kind;  // "nvlink", "pcie" or "unknown"
   std::vector<AllToAllTimes> all_to_all;
+  // Host wall time of the counts' all-to-all plus the synchronisation.
   std::vector<CountExchangePoint> count_exchange;
-  bool empty() const { return all_to_all.empty() && count_exchange.empty(); }
+  // The executor's dispatch with one row per (peer, expert): count exchange, host sync, buffer
+  // sizing, regroup table upload, the rows' exchange on an idle stream, the regroup kernel.
+  std::vector<CountExchangePoint> dispatch_sequence;
+  bool empty() const {
+    return all_to_all.empty() && count_exchange.empty() && dispatch_sequence.empty();
+  }
 };
 
-// Reads the timed entries of /collectives (all_to_all[].time.median_us, count_exchange[]); an
-// older profile without times gives an empty result. Problems are added with their JSON paths.
+// Reads /collectives: every all_to_all entry once (its busbw, and its time where it has one),
+// count_exchange[] and dispatch_sequence[]. Problems are added with their JSON paths.
 MeasuredCollectives read_measured_collectives(const nlohmann::json& document,
                                               ProblemList& problems);
 
@@ -49,11 +63,15 @@ MeasuredCollectives read_measured_collectives(const nlohmann::json& document,
 // it; beyond the last point, y grows in proportion to x (its bandwidth holds).
 double loglog_interpolate(const std::vector<TimePoint>& points, double bytes);
 
-// The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
+// The timed all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if
+// none has times.
 const AllToAllTimes* nearest_all_to_all(const MeasuredCollectives& collectives, int ranks);
 
 // The count exchange on the nearest measured ranks and expert count; nullopt when none measured.
 std::optional<double> count_exchange_us(const MeasuredCollectives& collectives, int ranks,
                                         int experts);
+// The dispatch sequence likewise (ranks first, then experts); nullopt when none measured.
+std::optional<double> dispatch_sequence_us(const MeasuredCollectives& collectives, int ranks,
+                                           int experts);
 
 }  // namespace moesim::sim

@@ -43,9 +43,15 @@ LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfi
 }
 
 std::string LayerCostModel::collective_source() const {
+  const std::string sequence =
+      dispatch_sequence_time(s_.parallelism.expert_parallel) > 0
+          ? "; dispatch from the measured dispatch sequence plus the rows beyond the floor and "
+            "the regroup copy"
+          : "";
   if (all_to_all_times_ != nullptr)
-    return fmt::format("measured NCCL all-to-all times ({} ranks, {} sizes, log-log between them)",
-                       all_to_all_times_->ranks, all_to_all_times_->points.size());
+    return fmt::format(
+        "measured NCCL all-to-all times ({} ranks, {} sizes, log-log between them){}",
+        all_to_all_times_->ranks, all_to_all_times_->points.size(), sequence);
   if (all_to_all_curve_ == nullptr) return "line rate x network_efficiency";
   return fmt::format("measured NCCL all-to-all curve ({} ranks, {} sizes)",
                      all_to_all_curve_->ranks, all_to_all_curve_->busbw.size());
@@ -70,7 +76,9 @@ double LayerCostModel::scale_up_time(double bytes, double rank_bytes) const {
 }
 
 double LayerCostModel::scale_up_efficiency(double rank_bytes) const {
-  if (all_to_all_curve_ == nullptr) return s_.profile.network_efficiency;
+  if (all_to_all_curve_ == nullptr)
+    return s_.cluster.scale_up_link.efficiency > 0 ? s_.cluster.scale_up_link.efficiency
+                                                   : s_.profile.network_efficiency;
   const Curve& busbw = all_to_all_curve_->busbw;
   const double rate = interpolate(busbw, std::clamp(rank_bytes, busbw.front().x, busbw.back().x));
   return std::min(1.0, rate / s_.cluster.system.scale_up_bandwidth);
@@ -81,6 +89,21 @@ double LayerCostModel::count_exchange_time(int ep) const {
   if (profile_ == nullptr || ep < 2 || s_.workload.cuda_graphs) return 0;
   const auto us = count_exchange_us(profile_->collectives(), ep, s_.model.experts);
   return us ? *us * 1e-6 : 0.0;
+}
+
+double LayerCostModel::dispatch_sequence_time(int ep) const {
+  // Nor can it run the host-side sequence around the count exchange.
+  if (profile_ == nullptr || ep < 2 || s_.workload.cuda_graphs) return 0;
+  const auto us = dispatch_sequence_us(profile_->collectives(), ep, s_.model.experts);
+  return us ? *us * 1e-6 : 0.0;
+}
+
+double LayerCostModel::scale_up_floor() const {
+  if (all_to_all_times_ != nullptr) return all_to_all_times_->points.front().us * 1e-6;
+  if (all_to_all_curve_ == nullptr) return 0;
+  const CurvePoint& smallest = all_to_all_curve_->busbw.front();
+  const double n = all_to_all_curve_->ranks;
+  return smallest.x * (n - 1) / n / smallest.y;
 }
 
 int LayerCostModel::domain_size() const {
@@ -108,14 +131,18 @@ double LayerCostModel::memory_rate() const {
 }
 
 double LayerCostModel::scale_up_rate() const {
-  return s_.cluster.system.scale_up_bandwidth * s_.profile.network_efficiency;
+  const double efficiency = s_.cluster.scale_up_link.efficiency;
+  return s_.cluster.system.scale_up_bandwidth *
+         (efficiency > 0 ? efficiency : s_.profile.network_efficiency);
 }
 
 double LayerCostModel::scale_out_rate() const {
   const auto& c = s_.cluster;
   double rate = c.nic.bandwidth * c.system.nics_per_node / c.system.gpus_per_node;
   if (c.fabric == FabricKind::Roce) rate *= c.roce_efficiency;
-  return rate * s_.profile.network_efficiency / c.oversubscription;
+  const double efficiency =
+      c.nic_link.efficiency > 0 ? c.nic_link.efficiency : s_.profile.network_efficiency;
+  return rate * efficiency / c.oversubscription;
 }
 
 double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const {
@@ -191,8 +218,10 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   const double total_load = std::accumulate(load.begin(), load.end(), 0.0);
   const double routed = tokens_per_gpu * m.top_k * gpus;
   const double sending_tokens = routed > 0 ? tokens_per_gpu * total_load / routed : 0.0;
-  const DispatchTraffic traffic = plan_dispatch(placement, load, s_.policy.replica_choice,
-                                                domain_size(), sending_tokens, m.top_k);
+  // A group limit changes only which tokens cross, so only deduplicated bytes need it.
+  const DispatchTraffic traffic = plan_dispatch(
+      placement, load, s_.policy.replica_choice, domain_size(), sending_tokens, m.top_k,
+      net.dedup ? GroupLimit{m.expert_groups, m.topk_groups} : GroupLimit{});
   cost.gpu_tokens = traffic.received;
   const double group_tokens = tokens_per_gpu * gpus;
   for (int g = 0; g < gpus; ++g)
@@ -219,7 +248,18 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
       network_ == nullptr ? hop_tokens(traffic, net.dispatch, net.dedup) : HopTokens{};
   const bool fabric = traffic.domains > 1;
   const bool two_hops = fabric && net.dispatch == DispatchKind::Hierarchical;
-  auto all_to_all = [&](double element_bytes, bool reverse, std::vector<double>& per_gpu_time) {
+  // A measured dispatch sequence (count exchange, host sync, receive-buffer sizing, regroup table
+  // upload, the rows' exchange launched on the idle stream, regroup kernel: what the executor's
+  // dispatch costs with one row per peer and expert) is the dispatch's fixed part; the rows add
+  // their all-to-all beyond its floor and the regroup copy: each received copy read and written
+  // once, expert-major after the dispatch and back in peer order before the combine.
+  const double sequence = dispatch_sequence_time(gpus);
+  const auto regroup = [&](int g, double element_bytes) {
+    return sequence > 0 ? 2 * traffic.received[g] * token_bytes * element_bytes / memory_rate()
+                        : 0.0;
+  };
+  auto all_to_all = [&](double element_bytes, bool reverse, double floor_time,
+                        std::vector<double>& per_gpu_time) {
     double slowest = 0;
     // A measured curve already holds the NVLink latency of a one-domain collective.
     const bool measured_latency =
@@ -234,9 +274,9 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
     for (int g = 0; g < gpus; ++g) {
       const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
       const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
-      const double time =
-          std::max(scale_up_time(intra, rank_bytes), fabric ? inter / scale_out_rate() : 0.0) +
-          latency;
+      const double scale_up = std::max(0.0, scale_up_time(intra, rank_bytes) - floor_time);
+      const double time = std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
+                          regroup(g, element_bytes);
       per_gpu_time[g] += time;
       slowest = std::max(slowest, time);
       cost.nvlink_bytes += hops.send_intra[g] * bytes;
@@ -274,24 +314,32 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
     const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
     const CollectiveTiming timing =
         network_->all_to_all(matrix, fabric_leg, scale_up_efficiency(rank_bytes));
-    for (int g = 0; g < gpus; ++g) per_gpu_time[g] += timing.gpu_time[g];
+    double slowest = 0;
+    for (int g = 0; g < gpus; ++g) {
+      per_gpu_time[g] += timing.gpu_time[g] + regroup(g, element_bytes);
+      slowest = std::max(slowest, timing.gpu_time[g] + regroup(g, element_bytes));
+    }
     cost.nvlink_bytes += timing.scale_up_bytes;
     cost.network_bytes += timing.scale_out_bytes;
     for (std::size_t link = 0; link < timing.link_bytes.size(); ++link)
       cost.link_bytes[link] += timing.link_bytes[link];
-    return timing.time;
+    return std::max(timing.time, slowest);
   };
-  const auto collective = [&](double element_bytes, bool reverse) {
-    return network_ != nullptr ? flow_all_to_all(element_bytes, reverse, cost.gpu_communication)
-                               : all_to_all(element_bytes, reverse, cost.gpu_communication);
+  // The flow model has no floor of its own to take off after the sequence.
+  const auto collective = [&](double element_bytes, bool reverse, double floor_time) {
+    return network_ != nullptr
+               ? flow_all_to_all(element_bytes, reverse, cost.gpu_communication)
+               : all_to_all(element_bytes, reverse, floor_time, cost.gpu_communication);
   };
   // The count exchange that sizes each receive buffer (host synchronisation included) precedes the
-  // dispatch on every GPU; profiles that did not time it fold a count copy into each collective.
-  const double exchange = count_exchange_time(gpus);
-  cost.phases.dispatch = collective(m.dispatch_bytes, false) + exchange;
-  cost.phases.count_exchange = exchange;
-  for (double& time : cost.gpu_communication) time += exchange;
-  cost.phases.combine = collective(m.combine_bytes, true);
+  // dispatch on every GPU, inside the dispatch sequence where one was measured; profiles that
+  // timed neither fold a count copy into each collective.
+  cost.phases.count_exchange = count_exchange_time(gpus);
+  cost.phases.dispatch_fixed = sequence > 0 ? sequence : cost.phases.count_exchange;
+  cost.phases.dispatch = collective(m.dispatch_bytes, false, sequence > 0 ? scale_up_floor() : 0) +
+                         cost.phases.dispatch_fixed;
+  for (double& time : cost.gpu_communication) time += cost.phases.dispatch_fixed;
+  cost.phases.combine = collective(m.combine_bytes, true, 0);
   // Unpermute (gathering expert outputs back into token order) ends the combine phase.
   if (curves_ != nullptr)
     cost.phases.combine += interpolate(curves_->unpermute_us, tokens_per_gpu) * 1e-6;

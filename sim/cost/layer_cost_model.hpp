@@ -83,6 +83,11 @@ class LayerCostModel {
   double scale_out_rate() const;             // bytes/s per GPU across the fabric
   int domain_size() const;                   // GPUs of the EP group per scale-up domain
   double count_exchange_time(int ep) const;  // seconds; 0 unless the profile timed it
+  // The profile's dispatch sequence (collectives.dispatch_sequence) on the nearest measured ranks
+  // and experts, seconds; 0 unless measured.
+  double dispatch_sequence_time(int ep) const;
+  // One GPU's scale-up all-to-all at the smallest measured size, seconds; 0 without a curve.
+  double scale_up_floor() const;
   // Seconds for `bytes` over one GPU's scale-up port in an all-to-all where each rank sends
   // `rank_bytes` in all: from the measured curve when there is one (small messages then cost
   // what they measured), else line rate x efficiency.

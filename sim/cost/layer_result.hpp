@@ -10,6 +10,9 @@ struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   double gate = 0;
   double dispatch = 0;
   double count_exchange = 0;  // part of dispatch: the counts exchanged to size receive buffers
+  // Part of dispatch: its measured fixed cost, the dispatch sequence (count exchange, host sync,
+  // buffer sizing, regroup launch) where the profile has one, else the count exchange.
+  double dispatch_fixed = 0;
   double experts = 0;
   double combine = 0;
   double total = 0;  // after overlap

@@ -151,9 +151,12 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   dense_flops_ = positive(document, "/ceilings/dense_bf16_flops_per_s", problems);
   copy_bandwidth_ = positive(document, "/ceilings/copy/bytes_per_s", problems);
   count_copy_us_ = positive(document, "/overheads/count_copy_and_sync/median_us", problems);
-  read_all_to_all(document, problems);
   fp8_over_bf16_ = read_fp8_ratios(document, problems);
   collectives_ = read_measured_collectives(document, problems);
+  for (const auto& measured : collectives_.all_to_all) {  // the busbw view of the same entries
+    CollectiveCurve& curve = all_to_all_.emplace_back(CollectiveCurve{measured.ranks, {}});
+    for (const auto& point : measured.busbw) curve.busbw.push_back({point.bytes, point.busbw});
+  }
   if (!document.contains("models") || !document["models"].is_array()) {
     problems.add("/models", "expected an array of per-model measurements");
   } else {
@@ -162,43 +165,6 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
         models_.push_back(std::move(*curves));
   }
   problems.throw_if_any(source);
-}
-
-void MeasuredProfile::read_all_to_all(const Json& document, ProblemList& problems) {
-  const Json::json_pointer where("/collectives/all_to_all");
-  if (!document.contains(where)) return;  // profiles from one GPU carry none
-  const Json& entries = document.at(where);
-  if (!entries.is_array()) {
-    problems.add(where.to_string(), "expected an array of {ranks, bytes, busbw_bytes_per_s}, got " +
-                                        describe_json_value(entries));
-    return;
-  }
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string base = fmt::format("/collectives/all_to_all/{}", i);
-    const double ranks = positive(document, base + "/ranks", problems);
-    if (ranks > 0 && (ranks < 2 || ranks != std::floor(ranks) || ranks > 1e6)) {
-      problems.add(base + "/ranks", fmt::format("expected an integer >= 2, got {}", ranks));
-      continue;
-    }
-    const CurvePoint point{positive(document, base + "/bytes", problems),
-                           positive(document, base + "/busbw_bytes_per_s", problems)};
-    auto curve =
-        std::find_if(all_to_all_.begin(), all_to_all_.end(),
-                     [&](const CollectiveCurve& c) { return c.ranks == static_cast<int>(ranks); });
-    if (curve == all_to_all_.end())
-      curve = all_to_all_.insert(all_to_all_.end(), CollectiveCurve{static_cast<int>(ranks), {}});
-    curve->busbw.push_back(point);
-  }
-  for (auto& curve : all_to_all_) {
-    std::sort(curve.busbw.begin(), curve.busbw.end(),
-              [](const CurvePoint& a, const CurvePoint& b) { return a.x < b.x; });
-    for (std::size_t i = 1; i < curve.busbw.size(); ++i)
-      if (curve.busbw[i].x == curve.busbw[i - 1].x)
-        problems.add(
-            where.to_string(),
-            fmt::format("expected one measurement per (ranks, bytes); {} ranks, {} bytes repeats",
-                        curve.ranks, curve.busbw[i].x));
-  }
 }
 
 const CollectiveCurve* MeasuredProfile::all_to_all_curve(int ranks) const {

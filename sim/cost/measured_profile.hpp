@@ -91,8 +91,6 @@ class MeasuredProfile {
                               const std::string& method) const;
 
  private:
-  void read_all_to_all(const nlohmann::json& document, ProblemList& problems);
-
   std::string source_;
   std::string gpu_name_;
   double dense_flops_ = 0;

@@ -36,7 +36,20 @@ struct PairLeg {
   FlowId flow;
 };
 
+// Whether a route stays off the fabric: every link it crosses is a scale-up or PCIe link.
+bool stays_inside(const FlowPath& path, const NetworkLinks& links) {
+  if (links.kind.empty()) return true;
+  return std::none_of(path.links.begin(), path.links.end(), [&](LinkId link) {
+    return is_scale_out_kind(links.kind[static_cast<std::size_t>(link)]);
+  });
+}
+
 }  // namespace
+
+bool is_scale_out_kind(topology::LinkKind kind) {
+  return kind == topology::LinkKind::Ib || kind == topology::LinkKind::Roce ||
+         kind == topology::LinkKind::Ethernet;
+}
 
 std::vector<BytesPerSecond> effective_capacity(
     const NetworkLinks& links, const std::map<topology::LinkKind, double>& efficiency) {
@@ -76,7 +89,9 @@ AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& 
   FlowNetwork network(queue, effective_capacity(links, options.efficiency),
                       FlowNetworkOptions{options.completion_tolerance});
   std::vector<PairLeg> legs;
+  Bytes scale_up_bytes = 0;
   const auto add_routed = [&](RoutedPath route, Bytes size, SimTime extra_latency) {
+    if (stays_inside(route.path, links)) scale_up_bytes += size;
     return network.add_flow(std::move(route.path), size,
                             options.fixed_cost + extra_latency + route.latency);
   };
@@ -171,6 +186,7 @@ AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& 
   for (std::size_t gpu = 0; gpu < gpus; ++gpu)
     result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
   result.link_bytes = network.link_bytes();
+  result.scale_up_bytes = scale_up_bytes;
   result.flows = network.flow_count();
   result.solves = network.solve_count();
   return result;

@@ -61,9 +61,17 @@ struct AllToAllResult {
   std::vector<SimTime> receive_done;
   SimTime time;                   // the collective: the slowest GPU gates it
   std::vector<Bytes> link_bytes;  // by link id, for link utilisation: bytes / (capacity * time)
+  // Bytes of the flows whose route crosses no scale-out link (is_scale_out_kind): GPU-to-GPU
+  // traffic inside a node or scale-up domain (NVLink, xGMI or PCIe), each byte once however many
+  // links its route crosses (GPU -> NVSwitch -> GPU is two). Hierarchical forwarding legs count;
+  // RDMA legs do not. Links without kinds count as scale-up.
+  Bytes scale_up_bytes = 0;
   std::size_t flows = 0;
   std::size_t solves = 0;  // rate re-solves: the cost of the simulation
 };
+
+// IB, RoCE and Ethernet: the fabric between nodes, as opposed to the links inside a node.
+bool is_scale_out_kind(topology::LinkKind kind);
 
 // Throws std::invalid_argument for a matrix that is not square or has negative or non-finite
 // entries, links whose vectors disagree, or hierarchical options that do not fit the matrix.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 
 namespace moesim::sim {
 namespace {
@@ -74,15 +75,47 @@ std::vector<std::vector<double>> replica_split(const Placement& p, const std::ve
   return split;
 }
 
+// Fills group_share and group_total from the split of copies plan_dispatch made.
+void split_by_group(DispatchTraffic& t, const Placement& p,
+                    const std::vector<std::vector<std::vector<double>>>& part_of,
+                    GroupLimit limit) {
+  const auto groups = static_cast<std::size_t>(limit.groups);
+  const std::size_t per_group = p.replicas.size() / groups;
+  t.topk_groups = limit.chosen;
+  t.group_share.assign(static_cast<std::size_t>(t.domains),
+                       std::vector<std::vector<double>>(
+                           groups, std::vector<double>(static_cast<std::size_t>(t.gpus), 0.0)));
+  t.group_total.assign(static_cast<std::size_t>(t.domains), std::vector<double>(groups, 0.0));
+  for (std::size_t n = 0; n < t.group_share.size(); ++n)
+    for (std::size_t e = 0; e < p.replicas.size(); ++e)
+      for (std::size_t i = 0; i < p.replicas[e].size(); ++i) {
+        const auto g = static_cast<std::size_t>(p.replicas[e][i]);
+        t.group_share[n][e / per_group][g] += part_of[n][e][i];
+        t.group_total[n][e / per_group] += part_of[n][e][i];
+      }
+}
+
 }  // namespace
 
 int DispatchTraffic::members(int domain) const {
   return std::min(domain_size, gpus - domain * domain_size);
 }
 
+double DispatchTraffic::tokens_to(int domain, int first, int count, bool dedup) const {
+  const auto n = static_cast<std::size_t>(domain);
+  const auto begin = static_cast<std::size_t>(first), end = begin + static_cast<std::size_t>(count);
+  double part = 0;
+  for (std::size_t g = begin; g < end; ++g) part += share[n][g];
+  if (!dedup || group_share.empty()) return tokens_for_share(part, top_k, dedup);
+  std::vector<double> to_destination(group_total[n].size(), 0.0);
+  for (std::size_t q = 0; q < to_destination.size(); ++q)
+    for (std::size_t g = begin; g < end; ++g) to_destination[q] += group_share[n][q][g];
+  return grouped_tokens_for_share(group_total[n], to_destination, top_k, topk_groups);
+}
+
 DispatchTraffic plan_dispatch(const Placement& p, const std::vector<double>& load,
                               ReplicaChoice choice, int domain_size, double tokens_per_gpu,
-                              int top_k) {
+                              int top_k, GroupLimit limit) {
   DispatchTraffic t;
   t.gpus = p.gpus;
   t.domain_size = std::clamp(domain_size, 1, std::max(1, p.gpus));
@@ -99,9 +132,15 @@ DispatchTraffic plan_dispatch(const Placement& p, const std::vector<double>& loa
                                                        0.0);
   // Only same-node-first makes a sender's domain matter; the others share one split.
   const int distinct = choice == ReplicaChoice::SameNodeFirst ? t.domains : 1;
+  const bool grouped = limit.chosen < limit.groups;
+  if (grouped && (limit.chosen < 1 || load.size() % static_cast<std::size_t>(limit.groups) != 0))
+    throw std::invalid_argument("plan_dispatch: expert groups must divide the experts");
+  // part_of[n][e][i]: share of domain n's copies bound for replica i of expert e (grouped only).
+  std::vector<std::vector<std::vector<double>>> part_of(grouped ? t.domains : 0);
   std::vector<std::vector<double>> split;
   for (int n = 0; n < t.domains; ++n) {
     if (n < distinct) split = replica_split(p, load, choice, t, n);
+    if (grouped) part_of[static_cast<std::size_t>(n)].resize(p.replicas.size());
     // The copies this domain's senders route, in the load's units.
     const double domain_part = total * t.members(n) / static_cast<double>(t.gpus);
     for (std::size_t e = 0; e < p.replicas.size(); ++e) {
@@ -110,6 +149,7 @@ DispatchTraffic plan_dispatch(const Placement& p, const std::vector<double>& loa
         const int g = p.replicas[e][i];
         const double part = expert_share * split[e][i];
         t.share[static_cast<std::size_t>(n)][static_cast<std::size_t>(g)] += part;
+        if (grouped) part_of[static_cast<std::size_t>(n)][e].push_back(part);
         const auto& slots = p.slots[static_cast<std::size_t>(g)];
         const auto slot = static_cast<std::size_t>(
             std::find(slots.begin(), slots.end(), static_cast<int>(e)) - slots.begin());
@@ -121,6 +161,7 @@ DispatchTraffic plan_dispatch(const Placement& p, const std::vector<double>& loa
     const auto& tokens = t.local_tokens[static_cast<std::size_t>(g)];
     t.received[static_cast<std::size_t>(g)] = std::accumulate(tokens.begin(), tokens.end(), 0.0);
   }
+  if (grouped) split_by_group(t, p, part_of, limit);
   return t;
 }
 
@@ -135,28 +176,37 @@ double tokens_for_share(double share, int top_k, bool dedup) {
   return 1.0 - std::pow(1.0 - std::clamp(share, 0.0, 1.0), top_k);
 }
 
+double grouped_tokens_for_share(const std::vector<double>& group_copies,
+                                const std::vector<double>& group_to_destination, int top_k,
+                                int chosen) {
+  const double per_group = static_cast<double>(top_k) / chosen;  // copies in each chosen group
+  double miss = 1;
+  for (std::size_t q = 0; q < group_copies.size(); ++q) {
+    if (group_copies[q] <= 0) continue;
+    const double picked = std::min(1.0, chosen * group_copies[q]);
+    const double there = std::clamp(group_to_destination[q] / group_copies[q], 0.0, 1.0);
+    miss *= 1 - picked * (1 - std::pow(1 - there, per_group));
+  }
+  return 1 - miss;
+}
+
 HopTokens hop_tokens(const DispatchTraffic& t, DispatchKind dispatch, bool dedup) {
   const auto gpus = static_cast<std::size_t>(t.gpus);
   HopTokens h{std::vector<double>(gpus, 0.0), std::vector<double>(gpus, 0.0),
               std::vector<double>(gpus, 0.0), std::vector<double>(gpus, 0.0)};
   const double T = t.tokens_per_gpu;
-  const auto f = [&](int domain, int gpu) {
-    return T * tokens_for_share(
-                   t.share[static_cast<std::size_t>(domain)][static_cast<std::size_t>(gpu)],
-                   t.top_k, dedup);
-  };
-  // Tokens a GPU of domain m sends to every GPU of domain n (before any forwarding), and the
-  // share of its copies that domain n takes.
+  const auto f = [&](int domain, int gpu) { return T * t.tokens_to(domain, gpu, 1, dedup); };
+  // Tokens a GPU of domain m sends to every GPU of domain n (before any forwarding).
   std::vector<std::vector<double>> to_domain(
       static_cast<std::size_t>(t.domains),
       std::vector<double>(static_cast<std::size_t>(t.domains), 0.0));
-  std::vector<std::vector<double>> domain_share = to_domain;
   for (int m = 0; m < t.domains; ++m)
-    for (int g = 0; g < t.gpus; ++g) {
+    for (int g = 0; g < t.gpus; ++g)
       to_domain[static_cast<std::size_t>(m)][static_cast<std::size_t>(t.domain_of(g))] += f(m, g);
-      domain_share[static_cast<std::size_t>(m)][static_cast<std::size_t>(t.domain_of(g))] +=
-          t.share[static_cast<std::size_t>(m)][static_cast<std::size_t>(g)];
-    }
+  // Deduplicated per domain: a token crosses to domain n once (the fabric leg).
+  const auto once_to = [&](int from, int domain) {
+    return T * t.tokens_to(from, domain * t.domain_size, t.members(domain), true);
+  };
   const bool hierarchical = dispatch == DispatchKind::Hierarchical && t.domains > 1;
   for (int g = 0; g < t.gpus; ++g) {
     const int n = t.domain_of(g);
@@ -175,11 +225,8 @@ HopTokens hop_tokens(const DispatchTraffic& t, DispatchKind dispatch, bool dedup
       }
       // Hierarchical (domains all full): one fabric leg per (sender, domain) to the same-rail
       // relay, deduplicated per domain when asked; the relay forwards each GPU's part.
-      const double fabric =
-          dedup ? T * tokens_for_share(domain_share[ni][mi], t.top_k, true) : to_domain[ni][mi];
-      h.send_inter[gi] += fabric;
-      h.receive_inter[gi] +=
-          dedup ? T * tokens_for_share(domain_share[mi][ni], t.top_k, true) : to_domain[mi][ni];
+      h.send_inter[gi] += dedup ? once_to(n, m) : to_domain[ni][mi];
+      h.receive_inter[gi] += dedup ? once_to(m, n) : to_domain[mi][ni];
       // As relay for m's sender on its rail: forward to the other GPUs of this domain.
       h.send_intra[gi] += to_domain[mi][ni] - f(m, g);
       // As destination: every sender of m off this GPU's rail arrives through another relay.
@@ -196,31 +243,19 @@ ByteMatrix gpu_byte_matrix(const DispatchTraffic& t, bool dedup, double bytes_pe
     for (int d = 0; d < t.gpus; ++d)
       if (s != d)
         bytes[static_cast<std::size_t>(s)][static_cast<std::size_t>(d)] =
-            t.tokens_per_gpu *
-            tokens_for_share(
-                t.share[static_cast<std::size_t>(t.domain_of(s))][static_cast<std::size_t>(d)],
-                t.top_k, dedup) *
-            bytes_per_token;
+            t.tokens_per_gpu * t.tokens_to(t.domain_of(s), d, 1, dedup) * bytes_per_token;
   return bytes;
 }
 
 ByteMatrix domain_byte_matrix(const DispatchTraffic& t, bool dedup, double bytes_per_token) {
   ByteMatrix bytes(static_cast<std::size_t>(t.gpus),
                    std::vector<Bytes>(static_cast<std::size_t>(t.domains), 0.0));
-  for (int s = 0; s < t.gpus; ++s) {
-    const auto& row = t.share[static_cast<std::size_t>(t.domain_of(s))];
-    for (int n = 0; n < t.domains; ++n) {
-      if (n == t.domain_of(s)) continue;
-      double share = 0, copies = 0;
-      for (int d = n * t.domain_size; d < n * t.domain_size + t.members(n); ++d) {
-        share += row[static_cast<std::size_t>(d)];
-        copies += tokens_for_share(row[static_cast<std::size_t>(d)], t.top_k, false);
-      }
-      bytes[static_cast<std::size_t>(s)][static_cast<std::size_t>(n)] =
-          t.tokens_per_gpu * (dedup ? tokens_for_share(share, t.top_k, true) : copies) *
-          bytes_per_token;
-    }
-  }
+  for (int s = 0; s < t.gpus; ++s)
+    for (int n = 0; n < t.domains; ++n)
+      if (n != t.domain_of(s))
+        bytes[static_cast<std::size_t>(s)][static_cast<std::size_t>(n)] =
+            t.tokens_per_gpu * t.tokens_to(t.domain_of(s), n * t.domain_size, t.members(n), dedup) *
+            bytes_per_token;
   return bytes;
 }
 

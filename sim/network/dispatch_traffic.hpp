@@ -24,9 +24,26 @@ struct DispatchTraffic {
   // local_tokens[g]: token copies each expert slot of GPU g computes, in slot order.
   std::vector<std::vector<double>> local_tokens;
   std::vector<double> received;  // copies per GPU: the sum of its local_tokens
+  // Group-limited routing (DeepSeek's n_group / topk_group): each token picks topk_groups of the
+  // expert groups and its top_k experts inside them. group_share[n][q][g]: the part of share[n][g]
+  // that belongs to experts of group q. Empty when routing is not group-limited.
+  int topk_groups = 1;
+  std::vector<std::vector<std::vector<double>>> group_share;
+  std::vector<std::vector<double>> group_total;  // [n][q]: group q's share of domain n's copies
 
   int domain_of(int gpu) const { return gpu / domain_size; }
   int members(int domain) const;
+  // Tokens, per token a GPU of `domain` routes, bound for GPUs [first, first + count): top_k x
+  // their share of its copies, or with deduplication those with at least one copy there
+  // (tokens_for_share; under a group limit, a token reaches them only through its chosen groups).
+  double tokens_to(int domain, int first, int count, bool dedup) const;
+};
+
+// DeepSeek-style group-limited routing: experts in `groups` equal groups by index, each token
+// choosing `chosen` of them. {1, 1} (or chosen >= groups) is no limit.
+struct GroupLimit {
+  int groups = 1;
+  int chosen = 1;
 };
 
 // `load` holds copies per logical expert over the EP group (sums to tokens_per_gpu x top_k x GPUs
@@ -35,7 +52,7 @@ struct DispatchTraffic {
 // least-loaded fills replicas so the GPUs' totals level (water-filling, heaviest expert first).
 DispatchTraffic plan_dispatch(const Placement& placement, const std::vector<double>& load,
                               ReplicaChoice choice, int domain_size, double tokens_per_gpu,
-                              int top_k);
+                              int top_k, GroupLimit limit = {});
 
 // Copies each GPU computes under a replica choice (plan_dispatch's `received`): what `moesim place`
 // prints and what the imbalance of a placement is under that choice.
@@ -46,6 +63,16 @@ std::vector<double> replica_gpu_loads(const Placement& placement, const std::vec
 // top_k x share copies, or with deduplication the expected tokens with at least one copy there,
 // 1 - (1 - share)^top_k (copies treated as independent draws; exact for top-1).
 double tokens_for_share(double share, int top_k, bool dedup);
+
+// With deduplication under a group limit: a token that picks `chosen` groups reaches group q's
+// part of the destination with probability pi_q = min(1, chosen x p_q) (p_q: group q's share of
+// the copies; the inclusion probability of sampling groups without replacement) and, once q is
+// chosen, with 1 - (1 - f_q)^(top_k / chosen) (f_q: the destination's share of q's copies).
+// Groups taken as independent: 1 - prod_q (1 - pi_q (1 - (1 - f_q)^(top_k / chosen))).
+// With one group and chosen = 1 it is tokens_for_share(share, top_k, true).
+double grouped_tokens_for_share(const std::vector<double>& group_copies,
+                                const std::vector<double>& group_to_destination, int top_k,
+                                int chosen);
 
 // Per-GPU tokens on each hop of one all-to-all (dispatch direction; the combine mirrors it).
 struct HopTokens {

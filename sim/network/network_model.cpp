@@ -20,12 +20,19 @@ topology::FabricKind to_topology(FabricKind fabric) {
   return topology::FabricKind::InfinibandFatTree;
 }
 
-bool is_scale_out(topology::LinkKind kind) {
-  return kind == topology::LinkKind::Ib || kind == topology::LinkKind::Roce ||
-         kind == topology::LinkKind::Ethernet;
-}
-
 }  // namespace
+
+topology::LinkKind scale_up_link_kind(topology::ScaleUpKind kind) {
+  switch (kind) {
+    case topology::ScaleUpKind::NvSwitch:
+      return topology::LinkKind::Nvlink;
+    case topology::ScaleUpKind::Pcie:
+      return topology::LinkKind::Pcie;
+    case topology::ScaleUpKind::InfinityFabric:
+      return topology::LinkKind::Xgmi;
+  }
+  return topology::LinkKind::Nvlink;
+}
 
 NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   topology::ClusterTopologyParams params;
@@ -38,8 +45,15 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   graph_ = std::make_unique<topology::ClusterGraph>(topology::build_cluster(params));
   router_ = std::make_unique<topology::Router>(*graph_);
   links_ = network_links(*graph_);
-  // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads).
+  // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads), or the
+  // scenario's own for its scale-up links and its NICs' fabric (cluster.links).
   for (auto kind : links_.kind) options_.efficiency[kind] = s.profile.network_efficiency;
+  scale_up_kind_ = scale_up_link_kind(s.cluster.system.scale_up_kind);
+  if (s.cluster.scale_up_link.efficiency > 0)
+    options_.efficiency[scale_up_kind_] = s.cluster.scale_up_link.efficiency;
+  if (s.cluster.nic_link.efficiency > 0)
+    for (auto kind : {topology::LinkKind::Ib, topology::LinkKind::Roce})
+      options_.efficiency[kind] = s.cluster.nic_link.efficiency;
   options_.fixed_cost = SimTime::from_seconds(fixed_cost_seconds);
   options_.completion_tolerance = 1e-3;
   const int ep = s.parallelism.expert_parallel;
@@ -76,9 +90,8 @@ std::vector<CostedLink> NetworkModel::costed_links() const {
 CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg,
                                           double scale_up_efficiency) const {
   AllToAllOptions options = options_;
-  if (scale_up_efficiency > 0)
-    for (auto& [kind, efficiency] : options.efficiency)
-      if (!is_scale_out(kind)) efficiency = scale_up_efficiency;
+  // The measured curve describes the scale-up links only, not the PCIe between GPUs and NICs.
+  if (scale_up_efficiency > 0) options.efficiency[scale_up_kind_] = scale_up_efficiency;
   // Every played EP group replays the same matrix on its own GPUs, all at once, so groups that
   // share fabric links contend as they would.
   const auto ep = static_cast<std::size_t>(ep_),
@@ -113,17 +126,14 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
     timing.gpu_time[g % ep] = std::max(
         timing.gpu_time[g % ep], std::max(result.send_done[g], result.receive_done[g]).seconds());
   timing.link_bytes = result.link_bytes;
-  // A byte crossing the fabric rides several fabric links; count it once, where it leaves a NIC.
-  for (std::size_t link = 0; link < result.link_bytes.size(); ++link) {
-    const auto kind = links_.kind[link];
-    if (!is_scale_out(kind)) {
-      if (kind != topology::LinkKind::Pcie) timing.scale_up_bytes += result.link_bytes[link];
-      continue;
-    }
-    if (graph_->vertex(graph_->link_source(static_cast<topology::LinkId>(link))).kind ==
-        topology::VertexKind::Nic)
+  // A byte between GPUs counts once however many links it rides (GPU -> NVSwitch -> GPU is two);
+  // a byte crossing the fabric rides several fabric links and counts once, where it leaves a NIC.
+  timing.scale_up_bytes = result.scale_up_bytes;
+  for (std::size_t link = 0; link < result.link_bytes.size(); ++link)
+    if (is_scale_out_kind(links_.kind[link]) &&
+        graph_->vertex(graph_->link_source(static_cast<topology::LinkId>(link))).kind ==
+            topology::VertexKind::Nic)
       timing.scale_out_bytes += result.link_bytes[link];
-  }
   timing.scale_up_bytes /= played_groups_;  // per EP group, as the analytic model counts
   timing.scale_out_bytes /= played_groups_;
   return timing;

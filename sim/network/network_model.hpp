@@ -28,10 +28,13 @@ inline constexpr int kFlowAllGroupsMaxGpus = 64;
 struct CollectiveTiming {
   double time = 0;                 // seconds, the slowest GPU
   std::vector<double> gpu_time;    // per GPU of the EP group: when its sends and receives end
-  double scale_up_bytes = 0;       // bytes on NVLink / PCIe / xGMI links
+  double scale_up_bytes = 0;       // GPU-to-GPU bytes off the fabric, each counted once
   double scale_out_bytes = 0;      // bytes on NIC-to-fabric links (counted once, at injection)
   std::vector<double> link_bytes;  // by graph link id
 };
+
+// The kind of link a node system's scale-up fabric is made of.
+topology::LinkKind scale_up_link_kind(topology::ScaleUpKind kind);
 
 class NetworkModel {
  public:
@@ -40,8 +43,8 @@ class NetworkModel {
   // bytes[s][d] between ranks s and d of an EP group, played on every group at once when the
   // cluster has at most kFlowAllGroupsMaxGpus GPUs, else on the first (GPUs 0 .. ep-1). Under
   // hierarchical dispatch `fabric_leg` may give the deduplicated [source][domain] RDMA bytes.
-  // `scale_up_efficiency` > 0 replaces the profile's network_efficiency on NVLink/PCIe/xGMI
-  // links for this collective (the measured NCCL curve at its message size).
+  // `scale_up_efficiency` > 0 replaces the efficiency of the system's scale-up links (NVLink, xGMI,
+  // or PCIe on a PCIe-only node) for this collective (the measured NCCL curve at its size).
   CollectiveTiming all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg = {},
                               double scale_up_efficiency = 0) const;
   // Every graph link by id, named "from -> to", for link-utilisation reports.
@@ -56,6 +59,7 @@ class NetworkModel {
   NetworkLinks links_;
   AllToAllOptions options_;
   std::vector<std::vector<RoutedPath>> paths_;  // [source GPU][destination rank in its group]
+  topology::LinkKind scale_up_kind_ = topology::LinkKind::Nvlink;
   int ep_ = 0;
   int played_groups_ = 1;
 };

@@ -17,6 +17,7 @@ Json phases_to_json(const PhaseTimes& p) {
               {"gate_ms", ms(p.gate)},
               {"dispatch_ms", ms(p.dispatch)},
               {"count_exchange_ms", ms(p.count_exchange)},
+              {"dispatch_fixed_ms", ms(p.dispatch_fixed)},
               {"tp_all_reduce_ms", ms(p.tp_all_reduce)},
               {"experts_ms", ms(p.experts)},
               {"combine_ms", ms(p.combine)},

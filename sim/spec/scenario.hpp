@@ -17,6 +17,12 @@ namespace moesim::sim {
 
 inline constexpr int kScenarioSchemaVersion = 1;
 
+// A scenario's figures for one kind of link (cluster.links), replacing the preset's.
+struct LinkOverride {
+  double bandwidth = 0;   // bytes/s per direction; 0 keeps the preset's
+  double efficiency = 0;  // share of line rate the collectives reach; 0: profile.network_efficiency
+};
+
 struct ClusterSpec {
   std::string name;  // preset name, or "custom"
   topology::NodeSystem system;
@@ -26,6 +32,8 @@ struct ClusterSpec {
   FabricKind fabric = FabricKind::InfinibandFatTree;
   double oversubscription = 1.0;  // leaf uplinks : downlinks
   double roce_efficiency = 0.9;   // share of line rate RoCE delivers
+  LinkOverride scale_up_link;     // the system's scale-up links (NVLink, xGMI, PCIe)
+  LinkOverride nic_link;          // the NICs onto the fabric (IB or RoCE)
   int gpus() const { return nodes * system.gpus_per_node; }
 };
 

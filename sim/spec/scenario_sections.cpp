@@ -158,6 +158,61 @@ void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& prob
                     kMaxLayerExpertCells, model.moe_layers, slots, slots * model.moe_layers));
 }
 
+namespace {
+
+// The link kind names a cluster's links go by: its scale-up links and its NICs' fabric.
+std::string_view scale_up_link_name(topology::ScaleUpKind kind) {
+  switch (kind) {
+    case topology::ScaleUpKind::NvSwitch:
+      return "nvlink";
+    case topology::ScaleUpKind::Pcie:
+      return "pcie";
+    case topology::ScaleUpKind::InfinityFabric:
+      return "xgmi";
+  }
+  return "nvlink";
+}
+
+LinkOverride read_link_override(const Json& value, const std::string& path, ProblemList& problems) {
+  static constexpr std::string_view kFields[] = {"bandwidth", "efficiency"};
+  FieldReader r(value, path, problems, kFields);
+  LinkOverride link;
+  link.bandwidth = r.optional_number("bandwidth", 0, 1e15, /*min_exclusive=*/true).value_or(0);
+  link.efficiency = r.optional_number("efficiency", 0, 1, /*min_exclusive=*/true).value_or(0);
+  r.finish();
+  return link;
+}
+
+// cluster.links: {"nvlink": {bandwidth, efficiency}, "ib": {...}}; only the kinds the cluster has.
+void read_link_overrides(const Json& value, const std::string& path, ClusterSpec& c,
+                         ProblemList& problems) {
+  if (!value.is_object()) {
+    problems.add(path, "expected an object of link kinds, got " + describe_json_value(value));
+    return;
+  }
+  const std::string scale_up(scale_up_link_name(c.system.scale_up_kind));
+  const std::string nic = c.fabric == FabricKind::None   ? ""
+                          : c.fabric == FabricKind::Roce ? "roce"
+                                                         : "ib";
+  for (const auto& [kind, entry] : value.items()) {
+    if (kind == scale_up) {
+      c.scale_up_link = read_link_override(entry, path + "/" + kind, problems);
+      if (c.scale_up_link.bandwidth > 0) c.system.scale_up_bandwidth = c.scale_up_link.bandwidth;
+    } else if (!nic.empty() && kind == nic) {
+      c.nic_link = read_link_override(entry, path + "/" + kind, problems);
+      if (c.nic_link.bandwidth > 0) c.nic.bandwidth = c.nic_link.bandwidth;
+    } else {
+      problems.add(
+          path + "/" + kind,
+          fmt::format("expected a link kind of this cluster: \"{}\" (its scale-up "
+                      "links){}",
+                      scale_up, nic.empty() ? "" : fmt::format(" or \"{}\" (its NICs)", nic)));
+    }
+  }
+}
+
+}  // namespace
+
 ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
   const std::string path = "/cluster";
   ClusterSpec c;
@@ -206,6 +261,8 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
   c.fabric = read_choice(r, "fabric", preset ? preset->fabric : FabricKind::InfinibandFatTree);
   c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
   c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
+  if (const Json* links = r.child("links"))
+    read_link_overrides(*links, r.path_of("links"), c, problems);
   r.finish();
   const std::int64_t gpus = std::int64_t{c.nodes} * c.system.gpus_per_node;
   if (gpus > kMaxGpus)

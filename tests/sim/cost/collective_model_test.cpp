@@ -55,6 +55,20 @@ TEST(CollectiveModel, ReadsTimedEntriesPerRankCountSortedBySize) {
   EXPECT_DOUBLE_EQ(two->points[0].bytes, 1024);  // sorted
   // 3 ranks is as near 2 as 4: the larger wins.
   EXPECT_EQ(nearest_all_to_all(collectives, 3)->ranks, 4);
+  // The same read gives every entry's busbw, the untimed one too, sorted.
+  ASSERT_EQ(two->busbw.size(), 3u);
+  EXPECT_DOUBLE_EQ(two->busbw[2].bytes, 8192);
+  EXPECT_DOUBLE_EQ(two->busbw[2].busbw, 1e9);
+}
+
+TEST(CollectiveModel, OneSizeTwiceOnOneRankCountIsAProblem) {
+  ProblemList problems;
+  read_measured_collectives(
+      profile_with({{"all_to_all", {timed(2, 1024, 11), timed(2, 1024, 12)}}}), problems);
+  ASSERT_EQ(problems.problems().size(), 1u);
+  EXPECT_EQ(problems.problems()[0].where, "/collectives/all_to_all");
+  EXPECT_EQ(problems.problems()[0].message,
+            "expected one entry per size on 2 ranks, got 1024 bytes twice");
 }
 
 TEST(CollectiveModel, BadTimesAreProblemsWithTheirPaths) {
@@ -84,6 +98,21 @@ TEST(CollectiveModel, CountExchangeTakesTheNearestRanksThenExperts) {
   EXPECT_DOUBLE_EQ(*count_exchange_us(collectives, 2, 16), 32);   // 16 is nearer 8 than 256
   EXPECT_DOUBLE_EQ(*count_exchange_us(collectives, 8, 256), 35);  // 2 ranks is the nearest
   EXPECT_FALSE(count_exchange_us(MeasuredCollectives{}, 2, 8).has_value());
+}
+
+TEST(CollectiveModel, DispatchSequenceIsReadAndLookedUpLikeTheCountExchange) {
+  ProblemList problems;
+  const auto collectives = read_measured_collectives(
+      profile_with({{"dispatch_sequence",
+                     {{{"ranks", 2}, {"experts", 8}, {"time", {{"median_us", 52}}}},
+                      {{"ranks", 2}, {"experts", 256}, {"time", {{"median_us", 61}}}},
+                      {{"ranks", 2}, {"experts", 128}, {"time", {{"median_us", -1}}}}}}}),
+      problems);
+  ASSERT_EQ(problems.problems().size(), 1u);
+  EXPECT_EQ(problems.problems()[0].where, "/collectives/dispatch_sequence/2/time/median_us");
+  EXPECT_DOUBLE_EQ(*dispatch_sequence_us(collectives, 2, 160), 61);  // 160 is nearer 256 than 8
+  EXPECT_DOUBLE_EQ(*dispatch_sequence_us(collectives, 4, 8), 52);
+  EXPECT_FALSE(count_exchange_us(collectives, 2, 8).has_value());  // a different term
 }
 
 }  // namespace

@@ -191,6 +191,19 @@ TEST(LayerCostModel, AllReduceAcrossNodesRunsAtTheNicShare) {
   EXPECT_DOUBLE_EQ(cost.all_reduce_time(40e6, 2), 2e-3);
 }
 
+TEST(LayerCostModel, LinkEfficienciesOfTheScenarioReplaceTheProfilesPerKind) {
+  ScenarioSpec s = toy_scenario("h100x64", 8);
+  s.cluster.scale_up_link.efficiency = 0.5;
+  s.cluster.nic_link.efficiency = 0.4;
+  const LayerCostModel cost(s, nullptr);
+  // Across nodes: 50e9 B/s per GPU x 0.4 = 20e9 B/s; two ranks: 2 x 1/2 x 40e6 / 20e9 = 2 ms.
+  EXPECT_DOUBLE_EQ(cost.all_reduce_time(40e6, 2), 2e-3);
+  // Inside one node: NVLink 450e9 x 0.5 = 225e9 B/s; 2 x 1/2 x 225e6 / 225e9 = 1 ms.
+  ScenarioSpec one_node = toy_scenario("h100x8", 8);
+  one_node.cluster.scale_up_link.efficiency = 0.5;
+  EXPECT_DOUBLE_EQ(LayerCostModel(one_node, nullptr).all_reduce_time(225e6, 2), 1e-3);
+}
+
 TEST(LayerCostModel, RoceDeliversItsEfficiencyOfLineRate) {
   ScenarioSpec s = toy_scenario("h100x64", 8);
   s.cluster.fabric = FabricKind::Roce;
@@ -253,11 +266,9 @@ TEST(LayerCostModel, MoeLayerOnTwoGpusWithOneExpertEach) {
 }
 
 // The same layer with the all-to-alls played as flows on the node's graph: the NVLink bytes are the
-// same traffic and should agree with the analytic 4 MB.
-// BUG (sim/network/network_model.cpp, all_to_all): the flow model adds every NVLink link a byte
-// crosses, GPU -> NVSwitch and NVSwitch -> GPU, and reports 8 MB. See
-// NetworkModel.DISABLED_ScaleUpBytesCountEachByteOnceThroughTheSwitch.
-TEST(LayerCostModel, DISABLED_FlowAndAnalyticModelsCountTheSameNvlinkBytes) {
+// same traffic and agree with the analytic 4 MB, though each byte rides GPU -> NVSwitch and
+// NVSwitch -> GPU (it was counted on both, 8 MB).
+TEST(LayerCostModel, FlowAndAnalyticModelsCountTheSameNvlinkBytes) {
   ScenarioSpec s = toy_scenario("h100x8", 2);
   s.model.experts = 2;
   s.model.top_k = 1;
@@ -272,6 +283,59 @@ TEST(LayerCostModel, DISABLED_FlowAndAnalyticModelsCountTheSameNvlinkBytes) {
       LayerCostModel(s, nullptr, &network).moe_layer(placement, {1000, 1000}, 1000);
   EXPECT_DOUBLE_EQ(analytic.nvlink_bytes, 4e6);
   EXPECT_DOUBLE_EQ(flow.nvlink_bytes, analytic.nvlink_bytes);
+}
+
+// The toy profile's ceilings plus NCCL collectives measured on 2 ranks: the all-to-all took 10 us
+// at 1000 bytes per rank (its floor) and 40 us at 2 MB; the count exchange 30 us; the dispatch
+// sequence (count exchange to the end of the regroup, one row per peer and expert) 50 us.
+json profile_with_collectives(bool with_sequence) {
+  json document = {
+      {"schema_version", 1},
+      {"ceilings", {{"dense_bf16_flops_per_s", 5e14}, {"copy", {{"bytes_per_s", 2e12}}}}},
+      {"overheads", {{"count_copy_and_sync", {{"median_us", 12}}}}},
+      {"models", json::array()}};
+  auto entry = [](double bytes, double us) {
+    return json{{"ranks", 2},
+                {"bytes", bytes},
+                {"busbw_bytes_per_s", bytes / 2 / us * 1e6},
+                {"time", {{"median_us", us}}}};
+  };
+  auto at_eight_experts = [](double us) {
+    return json::array({{{"ranks", 2}, {"experts", 8}, {"time", {{"median_us", us}}}}});
+  };
+  document["collectives"] = {{"all_to_all", {entry(1000, 10), entry(2e6, 40)}},
+                             {"count_exchange", at_eight_experts(30)}};
+  if (with_sequence) document["collectives"]["dispatch_sequence"] = at_eight_experts(50);
+  return document;
+}
+
+TEST(LayerCostModel, MeasuredDispatchSequenceIsTheFixedPartAndTheRowsAddTheirBytes) {
+  ScenarioSpec s = toy_scenario("h100x8", 2);
+  s.model.experts = 2;
+  s.model.top_k = 1;
+  s.model.shared_experts = 0;
+  Placement placement;
+  placement.gpus = 2;
+  placement.slots = {{0}, {1}};
+  placement.replicas = {{0}, {1}};
+  // Each GPU sends 500 copies x 1000 x 2 bytes = 1 MB to its peer: an even all-to-all of
+  // 1 MB x 2 / 1 = 2 MB per rank, measured 40 us; the floor (the smallest size) 10 us.
+  const MeasuredProfile without(profile_with_collectives(false), "p.json");
+  const LayerCost before = LayerCostModel(s, &without).moe_layer(placement, {1000, 1000}, 1000);
+  // Count exchange 30 us, then the all-to-all 40 us; the combine the all-to-all alone.
+  EXPECT_NEAR(before.phases.dispatch, 70e-6, 1e-12);
+  EXPECT_NEAR(before.phases.combine, 40e-6, 1e-12);
+  EXPECT_NEAR(before.phases.dispatch_fixed, 30e-6, 1e-12);
+  const MeasuredProfile with(profile_with_collectives(true), "p.json");
+  const LayerCost after = LayerCostModel(s, &with).moe_layer(placement, {1000, 1000}, 1000);
+  // The sequence 50 us, the rows' all-to-all beyond its floor 40 - 10 = 30 us, and the regroup of
+  // the 1000 copies each GPU received (2 MB read and written, 4 MB at 2e12 B/s): 2 us. 82 us.
+  EXPECT_NEAR(after.phases.dispatch, 82e-6, 1e-12);
+  EXPECT_NEAR(after.phases.dispatch_fixed, 50e-6, 1e-12);
+  EXPECT_NEAR(after.phases.count_exchange, 30e-6, 1e-12);  // inside the sequence, not added
+  // The combine restores peer order first (2 us) and pays the whole all-to-all: 42 us.
+  EXPECT_NEAR(after.phases.combine, 42e-6, 1e-12);
+  EXPECT_NEAR(after.gpu_communication[0], 82e-6 + 42e-6, 1e-12);
 }
 
 }  // namespace

@@ -62,6 +62,9 @@ TEST(AllToAll, UniformExchangeIsGatedByTheSharedNic) {
       std::accumulate(result.link_bytes.begin() + 8, result.link_bytes.begin() + 12, 0.0);
   EXPECT_DOUBLE_EQ(sent, 12e9);
   EXPECT_DOUBLE_EQ(result.link_bytes[12], 2e9);  // GPU 0's NIC receives from GPUs 2 and 3
+  // Inside the nodes: 0 <-> 1 and 2 <-> 3, four flows of 1 GB, each on two NVLink links but
+  // 4 GB sent; the 8 flows between nodes are scale-out and not counted here.
+  EXPECT_DOUBLE_EQ(result.scale_up_bytes, 4e9);
 }
 
 TEST(AllToAll, EfficiencyScalesTheLinkKind) {
@@ -116,6 +119,8 @@ TEST(AllToAll, HierarchicalDispatchRelaysOverTheSameRail) {
   EXPECT_DOUBLE_EQ(result.link_bytes[2], 1e9);       // relay's NVLink uplink forwards it
   EXPECT_DOUBLE_EQ(result.link_bytes[4 + 3], 1e9);
   EXPECT_EQ(result.receive_done[3], ms(20));
+  // The RDMA leg is scale-out; the relay's forward to GPU 3 is 1 GB of scale-up traffic.
+  EXPECT_DOUBLE_EQ(result.scale_up_bytes, 1e9);
 }
 
 TEST(AllToAll, NodeDeduplicationSendsATokenOncePerNode) {

@@ -115,6 +115,50 @@ TEST(DispatchTraffic, HierarchicalDedupSendsATokenOncePerDomain) {
   EXPECT_DOUBLE_EQ(gpu_byte_matrix(t, true, 1.0)[0][2], 43.75);
 }
 
+// 8 GPUs in 4 domains of 2; 16 experts, 2 per GPU in order (GPU g holds 2g and 2g + 1).
+Placement two_experts_per_gpu() {
+  Placement p;
+  p.gpus = 8;
+  p.slots.resize(8);
+  p.replicas.resize(16);
+  for (int e = 0; e < 16; ++e) {
+    p.slots[e / 2].push_back(e);
+    p.replicas[e].push_back(e / 2);
+  }
+  return p;
+}
+
+TEST(DispatchTraffic, GroupLimitedTokensReachAtMostTheirChosenGroupsDomains) {
+  // 16 experts in 4 groups of 4 (group q = experts 4q..4q+3 = domain q's GPUs), each token picks
+  // 2 groups and its 4 experts inside them; uniform load, 100 tokens per GPU.
+  const auto t = plan_dispatch(two_experts_per_gpu(), std::vector<double>(16, 1.0),
+                               ReplicaChoice::RoundRobin, 2, 100, 4, GroupLimit{4, 2});
+  // Domain 1 holds group 1 whole: each group carries 1/4 of the copies, so a token picks group 1
+  // with probability min(1, 2 x 1/4) = 0.5 and then puts 4 / 2 = 2 copies there: it reaches
+  // domain 1 with probability 0.5, 50 of 100 tokens. Over the 4 domains a token reaches
+  // 4 x 0.5 = 2, its 2 groups. Without the limit: 1 - (3/4)^4 = 0.68359375 per domain,
+  // 2.73 domains.
+  EXPECT_DOUBLE_EQ(domain_byte_matrix(t, true, 1.0)[0][1], 50);
+  EXPECT_DOUBLE_EQ(hop_tokens(t, DispatchKind::Hierarchical, true).send_inter[0], 3 * 50.0);
+  const auto unlimited = plan_dispatch(two_experts_per_gpu(), std::vector<double>(16, 1.0),
+                                       ReplicaChoice::RoundRobin, 2, 100, 4);
+  EXPECT_DOUBLE_EQ(domain_byte_matrix(unlimited, true, 1.0)[0][1], 68.359375);
+  // One GPU of domain 1 holds half of group 1: once the group is picked, its 2 copies miss that
+  // GPU with probability 0.5^2, so 0.5 x 0.75 = 0.375 of the tokens, 37.5.
+  EXPECT_DOUBLE_EQ(gpu_byte_matrix(t, true, 1.0)[0][2], 37.5);
+  // The limit changes which tokens cross, not how many copies: without dedup, 4 x 1/8 = 0.5
+  // copies per token per GPU either way.
+  EXPECT_DOUBLE_EQ(gpu_byte_matrix(t, false, 1.0)[0][2], 50);
+  // DeepSeek-V3 on 8 nodes (a node holds one of 8 groups, 4 groups picked, 8 experts): a token
+  // reaches a node with probability min(1, 4 / 8) = 0.5, 8 x 0.5 = 4 nodes; 1 - (7/8)^8 = 0.656
+  // per node, 5.25 nodes, without the limit.
+  std::vector<double> copies(8, 1.0 / 8), to_node_0(8, 0.0);
+  to_node_0[0] = 1.0 / 8;
+  EXPECT_DOUBLE_EQ(grouped_tokens_for_share(copies, to_node_0, 8, 4), 0.5);
+  // One group picked alone is the ungrouped formula: 1 - (1 - 0.3)^2 = 0.51.
+  EXPECT_DOUBLE_EQ(grouped_tokens_for_share({1.0}, {0.3}, 2, 1), tokens_for_share(0.3, 2, true));
+}
+
 TEST(DispatchTraffic, EveryHopSendsWhatItReceives) {
   // Conservation on a skewed, replicated layout: 8 GPUs in 2 domains, every mode.
   const Placement p = one_expert_per_gpu(8, {{0, 5}, {1, 6}, {0, 2}});

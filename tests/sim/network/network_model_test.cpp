@@ -80,6 +80,25 @@ TEST(NetworkModel, ScaleUpEfficiencyOverridesTheProfileOnNvlink) {
   EXPECT_NEAR(timing.time, 1e-6 + 1e-3, 2e-9);
 }
 
+TEST(NetworkModel, ScaleUpEfficiencyLeavesThePcieToTheNicsAlone) {
+  // h100x64, EP 16: rank 0 to rank 8 goes GPU -> PCIe switch -> NIC -> fabric -> NIC -> PCIe ->
+  // GPU. The measured NVLink curve's efficiency (0.5) is not the PCIe's: PCIe Gen5 keeps
+  // 0.8 x 64 GB/s = 51.2 GB/s and the NIC (0.8 x 50 GB/s = 40 GB/s) is the bottleneck, 40 MB in
+  // 1 ms plus the route's few microseconds. (At 0.5 x 64 = 32 GB/s it took 1.25 ms.)
+  const NetworkModel network(scenario_on("h100x64", "deepseek-v3", 16), 0.0);
+  const CollectiveTiming timing = network.all_to_all(one_transfer(16, 0, 8, 40e6), {}, 0.5);
+  EXPECT_GT(timing.time, 1e-3);
+  EXPECT_LT(timing.time, 1e-3 + 20e-6);
+}
+
+TEST(NetworkModel, ScenarioLinkEfficiencyPricesItsKind) {
+  ScenarioSpec s = scenario_on("h100x8", "mixtral-8x7b", 8);
+  s.cluster.scale_up_link.efficiency = 0.5;
+  const NetworkModel network(s, 0.0);
+  // 0.5 x 450 GB/s = 225 GB/s: 225 MB in 1 ms, plus the 1 us route latency.
+  EXPECT_NEAR(network.all_to_all(one_transfer(8, 2, 3, 225e6)).time, 1e-6 + 1e-3, 2e-9);
+}
+
 TEST(NetworkModel, TwoSendersIntoOneGpuShareItsPort) {
   const NetworkModel network(scenario_on("h100x8", "mixtral-8x7b", 8), 0.0);
   ByteMatrix matrix = one_transfer(8, 0, 2, 180e6);
@@ -98,22 +117,18 @@ TEST(NetworkModel, TrafficBetweenNodesIsCountedOnceAsScaleOut) {
   EXPECT_GT(timing.time, 0.0);
 }
 
-// BUG (sim/network/network_model.cpp, all_to_all): scale_up_bytes adds the bytes of every NVLink
-// link a transfer crosses. Through the NVSwitch vertex a byte rides two links (GPU -> switch ->
-// GPU), so the flow model reports twice what it sent, while the analytic model
-// (LayerCostModel::moe_layer) counts each byte once and xGMI's direct links count it once too.
-// The report divides this by the communication time as a rate (report.cpp), doubling it.
-TEST(NetworkModel, DISABLED_ScaleUpBytesCountEachByteOnceThroughTheSwitch) {
+// Through the NVSwitch a byte rides two links (GPU -> switch -> GPU) but is one byte sent, as the
+// analytic model (LayerCostModel::moe_layer) and xGMI's direct links count it. (It was counted on
+// both links, which doubled the report's NVLink rate.)
+TEST(NetworkModel, ScaleUpBytesCountEachByteOnceThroughTheSwitch) {
   const NetworkModel network(scenario_on("h100x8", "mixtral-8x7b", 8), 0.0);
   const CollectiveTiming timing = network.all_to_all(one_transfer(8, 0, 1, 1e6));
   EXPECT_NEAR(timing.scale_up_bytes, 1e6, 1e-3);
 }
 
-// BUG (sim/network/network_model.cpp, all_to_all): PCIe links are left out of scale_up_bytes,
-// though CollectiveTiming documents "bytes on NVLink / PCIe / xGMI links" and the analytic model
-// counts a PCIe-only node's GPU-to-GPU bytes as scale-up: under the flow model such a node
-// reports no scale-up traffic at all.
-TEST(NetworkModel, DISABLED_ScaleUpBytesIncludeGpuToGpuTrafficOnAPcieOnlyNode) {
+// A PCIe-only node's GPU-to-GPU bytes are its scale-up traffic, as the analytic model counts them
+// (they were left out, so such a node reported none under the flow model).
+TEST(NetworkModel, ScaleUpBytesIncludeGpuToGpuTrafficOnAPcieOnlyNode) {
   const NetworkModel network(scenario_on("pcie-h100x8", "mixtral-8x7b", 8), 0.0);
   const CollectiveTiming timing = network.all_to_all(one_transfer(8, 0, 1, 1e6));
   EXPECT_NEAR(timing.scale_up_bytes, 1e6, 1e-3);

@@ -216,6 +216,35 @@ TEST(Scenario, PresetOverridesApply) {
   EXPECT_EQ(s.parallelism.expert_parallel, 8);
 }
 
+TEST(Scenario, LinkOverridesReplaceThePresetsFiguresPerKind) {
+  // An H800-class node: NVLink at 400 GB/s per direction, 200 Gb/s (25 GB/s) NICs at 85%.
+  const auto s = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b",
+      "cluster": {"preset": "h100x64", "links": {"nvlink": {"bandwidth": 400e9},
+                                                 "ib": {"bandwidth": 25e9, "efficiency": 0.85}}}})",
+                                "h800.json");
+  EXPECT_DOUBLE_EQ(s.cluster.system.scale_up_bandwidth, 400e9);
+  EXPECT_DOUBLE_EQ(s.cluster.scale_up_link.efficiency, 0);  // not given: the profile's
+  EXPECT_DOUBLE_EQ(s.cluster.nic.bandwidth, 25e9);
+  EXPECT_DOUBLE_EQ(s.cluster.nic_link.efficiency, 0.85);
+}
+
+TEST(Scenario, LinkOverridesOfKindsTheClusterLacksAreErrors) {
+  try {
+    parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b",
+        "cluster": {"preset": "h100x64", "links": {"xgmi": {"bandwidth": 1e9},
+                                                   "nvlink": {"efficiency": 1.5}}}})",
+                   "bad.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("/cluster/links/xgmi: expected a link kind of this cluster: \"nvlink\" "
+                           "(its scale-up links) or \"ib\" (its NICs)"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("/cluster/links/nvlink/efficiency"), std::string::npos) << message;
+  }
+}
+
 TEST(Scenario, GshardDefaultsToItsCapacityFactorUnlessNullGiven) {
   const auto with_default = parse_scenario(
       R"({"schema_version": 1, "model": "gshard-600b", "cluster": "h200x256"})", "g.json");
