@@ -241,7 +241,7 @@ def main():
         doc = {"format": "moesim-calibration", "schema_version": 1,
                "device": torch.cuda.get_device_name(),
                "provenance": {"tool": "profiler/torch_moe_timings.py", "torch": torch.__version__,
-                              "cuda": torch.version.cuda, "nccl": ".".join(map(str, torch.cuda.nccl.version())),
+                              "cuda": torch.version.cuda, "nccl": str(torch.cuda.nccl.version()),
                               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                               "warmup": WARMUP, "runs": RUNS, "command": " ".join(sys.argv)},
                "records": records}
