@@ -31,6 +31,8 @@ class LayerCostModel {
   LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile,
                  const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
+  // The profile carries phase curves from `moesim calibrate`; they price the phases they cover.
+  bool calibrated() const { return calibrated_ != nullptr; }
   const std::vector<CostedLink>& links() const { return links_; }
   // Where scale-up all-to-all bandwidth comes from: the profile's NCCL curve, or line rate x
   // network_efficiency.
@@ -70,6 +72,7 @@ class LayerCostModel {
   std::vector<CostedLink> links_;
   const CollectiveCurve* all_to_all_curve_ = nullptr;
   const AllToAllTimes* all_to_all_times_ = nullptr;  // timed NCCL all-to-all, preferred
+  const CalibratedPhases* calibrated_ = nullptr;
 };
 
 }  // namespace moesim::sim

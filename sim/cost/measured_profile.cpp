@@ -116,6 +116,8 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   count_copy_us_ = positive(document, "/overheads/count_copy_and_sync/median_us", problems);
   read_all_to_all(document, problems);
   collectives_ = read_measured_collectives(document, problems);
+  if (document.contains("calibrated_phases"))
+    calibrated_ = read_calibrated_phases(document, "/calibrated_phases", problems);
   if (!document.contains("models") || !document["models"].is_array()) {
     problems.add("/models", "expected an array of per-model measurements");
   } else {

@@ -25,7 +25,8 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
     }
   } else if (s.profile.source != "roofline") {
     profile = load_profile(s.profile.source);
-    if (profile->model(m.name) == nullptr)
+    // Calibrated phase curves price any shape (and say how far they extrapolate).
+    if (profile->model(m.name) == nullptr && profile->calibrated_phases() == nullptr)
       throw ConfigError(
           s.source,
           {{"/profile",

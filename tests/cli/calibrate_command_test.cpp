@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+const std::string kSource = MOESIM_SOURCE_DIR;
+const std::string kTimings = kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
+                             kSource + "/docs/measurements/h200x2-torch-timings-ep2.json";
+
+TEST(CalibrateCommand, BadTimingsExitTwoNamingFileAndPointer) {
+  const auto dir = scratch_dir("calibrate-bad");
+  const auto file = (dir / "bad.json").string();
+  std::ofstream(file) << R"({"format": "moesim-calibration", "schema_version": 1,
+    "device": "NVIDIA H200", "stack": "s",
+    "records": [{"shape": {"hidden": 64, "expert_ffn": 64, "experts": 4, "top_k": 2},
+                 "tokens": -5, "active_experts": 2, "phases_ms": {"gate": 0.1}}]})";
+  const auto result = run_moesim("calibrate " + file + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(file + ": /records/0/tokens: expected a number > 0"), std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.json"));
+}
+
+TEST(CalibrateCommand, SeveralStacksNeedAChoice) {
+  const auto dir = scratch_dir("calibrate-stacks");
+  const auto result = run_moesim("calibrate " + kTimings + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("torch-grouped, torch-loop); choose one with --stack"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(CalibrateCommand, FitsTheRecordedTimingsAndChecksThemBack) {
+  const auto dir = scratch_dir("calibrate-fit");
+  const auto profile = (dir / "p.json").string();
+  const auto fit =
+      run_moesim("calibrate " + kTimings + " --stack torch-grouped --out " + profile, "fit");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("layer     leave-one-shape-out"), std::string::npos) << fit.out;
+  const auto written = nlohmann::json::parse(slurp(profile));
+  const auto& phases = written["calibrated_phases"];
+  EXPECT_EQ(phases["stack"], "torch-grouped");
+  EXPECT_EQ(phases["device"], "NVIDIA H200");
+  // The harness times six phases (no dense part); 8 shapes, 7 cases each, 1 rank + 2 ranks.
+  EXPECT_EQ(phases["phases"].size(), 6u);
+  EXPECT_EQ(phases["shapes"], 8);
+  EXPECT_EQ(phases["records"], 8 * 7 * 3);
+  const auto check = run_moesim(
+      "calibrate --check " + profile + " " + kTimings + " --json " + (dir / "check.json").string(),
+      "check");
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const auto result = nlohmann::json::parse(slurp(dir / "check.json"));
+  EXPECT_EQ(result["records"], 8 * 7 * 3);  // the loop stack's records are left out
+  EXPECT_GE(result["band_coverage"].get<double>(), 0.0);
+}
+
+TEST(CalibrateCommand, RunWithTheShippedTorchProfilePrintsTheBand) {
+  const auto dir = scratch_dir("calibrate-run");
+  const auto result =
+      run_moesim("run dsv3-decode-h200x256 --profile h200-torch --out " + dir.string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ms ± "), std::string::npos) << result.out;
+  const auto report = nlohmann::json::parse(slurp(dir / "report.json"));
+  EXPECT_EQ(report["summary"]["profile_source"], "calibrated");
+  EXPECT_EQ(report["summary"]["error_band"]["stack"], "torch-grouped");
+  EXPECT_GT(report["summary"]["error_band"]["relative"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace moesim::testing
