@@ -83,6 +83,12 @@ int calibrate(const CalibrateOptions& o) {
   if (o.out.empty()) throw ConfigError("moesim calibrate", {{"--out", "give --out PROFILE.json"}});
   refuse_output_over_input(o.out, o.timings);
   const auto records = select_records(o);
+  // The band comes from predicting records the fit did not see: that needs two at least.
+  if (records.size() < 2)
+    throw ConfigError(o.timings.front(),
+                      {{"/records",
+                        "expected at least 2 records of the stack, to measure the "
+                        "fit's leave-one-out error"}});
   const std::string base = base_profile_name(o.base, records.front().device);
   const auto builtin = sim::builtin_profile_text(base);
   nlohmann::json profile =

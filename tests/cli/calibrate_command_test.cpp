@@ -73,5 +73,32 @@ TEST(CalibrateCommand, RunWithTheShippedTorchProfilePrintsTheBand) {
   EXPECT_GT(report["summary"]["error_band"]["relative"].get<double>(), 0.0);
 }
 
+TEST(CalibrateCommand, TraceConverterSumsEachPhasesKernelsInsideTheLayerSpans) {
+  if (std::system("python3 -c 'import json' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no python3 on this machine";
+  const auto dir = scratch_dir("calibrate-trace");
+  const auto out = (dir / "traced.json").string();
+  const std::string command = "python3 " + kSource + "/profiler/trace_to_calibration.py " +
+                              kSource + "/tests/data/calibration/trace_two_layers.json " + kSource +
+                              "/tests/data/calibration/trace_mapping.json " +
+                              "--device 'NVIDIA H200' --out " + out + " >/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const auto record = nlohmann::json::parse(slurp(out))["records"][0];
+  // Two GPU-side moe_layer spans of 1000 and 1200 us; inside them topk 100 and 120 us, the sort
+  // 50 and 60, grouped_mm 500 and 700, index_add 100 and 100 (the grouped_mm at 5000 us lies
+  // outside both). Medians of two: gate 0.110 ms, permute 0.055, experts 0.600, unpermute 0.100,
+  // layer 1.100.
+  EXPECT_NEAR(record["phases_ms"]["gate"].get<double>(), 0.110, 1e-9);
+  EXPECT_NEAR(record["phases_ms"]["permute"].get<double>(), 0.055, 1e-9);
+  EXPECT_NEAR(record["phases_ms"]["experts"].get<double>(), 0.600, 1e-9);
+  EXPECT_NEAR(record["phases_ms"]["unpermute"].get<double>(), 0.100, 1e-9);
+  EXPECT_NEAR(record["layer_ms"].get<double>(), 1.100, 1e-9);
+  // moesim reads it (a parse error would be reported first) and asks for a second record.
+  const auto result = run_moesim("calibrate " + out + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("/records: expected at least 2 records"), std::string::npos)
+      << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing
