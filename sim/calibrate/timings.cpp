@@ -22,6 +22,8 @@ constexpr std::string_view kFormat = "moesim-calibration";
 constexpr std::int64_t kMaxRecords = 1'000'000;
 constexpr std::int64_t kMaxRanks = kMaxGpus;
 constexpr double kMaxTokens = static_cast<double>(kMaxTokensPerBlock);
+// A day: far above any layer, and it keeps sums of phases finite.
+constexpr double kMaxMilliseconds = 86'400'000;
 // The dtype names a record may give, with their bytes per element.
 constexpr std::array<std::string_view, 5> kDtypes = {"fp32", "bf16", "fp16", "fp8", "int8"};
 constexpr std::array<double, 5> kDtypeBytes = {4, 2, 2, 1, 1};
@@ -77,6 +79,7 @@ std::vector<double> read_histogram(FieldReader& r, const LayerShape& shape, doub
     problems.add(r.path(),
                  "expected exactly one of tokens_per_local_expert (an array) and "
                  "active_experts (a count)");
+    r.child("active_experts");  // named once above, not again as an unknown field
     if (!has_histogram) return histogram;
   }
   if (has_histogram) {
@@ -118,9 +121,10 @@ void read_phases(FieldReader& r, TimingRecord& record, ProblemList& problems) {
     if (known == kCalibratedPhaseNames.end()) {
       problems.add(where, fmt::format("unknown phase; expected one of {}",
                                       fmt::join(kCalibratedPhaseNames, ", ")));
-    } else if (!value.is_number() || !std::isfinite(value.get<double>()) ||
-               value.get<double>() < 0) {
-      problems.add(where, "expected a time in ms >= 0, got " + describe_json_value(value));
+    } else if (!value.is_number() || !(value.get<double>() >= 0) ||
+               value.get<double>() > kMaxMilliseconds) {
+      problems.add(where, fmt::format("expected a time in ms in [0, {:g}], got {}",
+                                      kMaxMilliseconds, describe_json_value(value)));
     } else {
       record.phase_ms[static_cast<std::size_t>(known - kCalibratedPhaseNames.begin())] =
           value.get<double>();
@@ -147,7 +151,8 @@ TimingRecord read_record(const Json& value, const std::string& pointer, const st
   record.work.tokens_per_local_expert =
       read_histogram(r, record.shape, record.work.tokens, problems);
   read_phases(r, record, problems);
-  if (r.has("layer_ms")) record.layer_ms = r.number("layer_ms", 0, 1e9, std::nullopt, true);
+  if (r.has("layer_ms"))
+    record.layer_ms = r.number("layer_ms", 0, kMaxMilliseconds, std::nullopt, true);
   r.optional_number("spread", 0);
   r.optional_number("check_relative_error", 0);
   r.finish();

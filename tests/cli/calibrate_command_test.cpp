@@ -100,5 +100,36 @@ TEST(CalibrateCommand, TraceConverterSumsEachPhasesKernelsInsideTheLayerSpans) {
       << result.err;
 }
 
+TEST(CalibrateCommand, ValidateChecksTimingsAndCalibratedProfiles) {
+  const auto result =
+      run_moesim("validate " + kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
+                 kSource + "/scenarios/profiles/h200-torch.json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  // 8 shapes x 7 cases x 2 back ends at one rank.
+  EXPECT_NE(result.out.find("calibration timings: 112 records"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("h200-torch.json: ok (profile of NVIDIA H200"), std::string::npos)
+      << result.out;
+}
+
+TEST(CalibrateCommand, ABaseProfileOfAnotherDeviceIsRefusedUnlessForced) {
+  // H100 timings onto the H200 base profile: refused, naming the profile's GPU; --force-device
+  // combines them.
+  const auto dir = scratch_dir("calibrate-device");
+  auto doc = nlohmann::json::parse(slurp(kSource + "/tests/fuzz/corpus/calibration/"
+                                                   "torch_ep2_four_records.json"));
+  doc["device"] = "NVIDIA H100 80GB HBM3";
+  const auto file = (dir / "h100.json").string();
+  std::ofstream(file) << doc.dump();
+  const auto out = (dir / "p.json").string();
+  const auto refused = run_moesim("calibrate " + file + " --base h200 --out " + out);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("h200: /provenance/gpu_name: profile measured on \"NVIDIA H200\" but "
+                             "the timings come from \"NVIDIA H100 80GB HBM3\""),
+            std::string::npos)
+      << refused.err;
+  const auto forced = run_moesim("calibrate " + file + " --base h200 --force-device --out " + out);
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing
