@@ -82,6 +82,10 @@ std::vector<double> read_histogram(FieldReader& r, const LayerShape& shape, doub
     r.child("active_experts");  // named once above, not again as an unknown field
     if (!has_histogram) return histogram;
   }
+  if (has_histogram && r.has("local_copies")) {
+    problems.add(r.path_of("local_copies"), "expected only with active_experts");
+    r.child("local_copies");
+  }
   if (has_histogram) {
     const Json& array = *r.child("tokens_per_local_expert");
     const std::string at = r.path_of("tokens_per_local_expert");
