@@ -206,4 +206,21 @@ CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
   return phases;
 }
 
+nlohmann::json relative_residuals(const CalibratedPhases& phases,
+                                  const std::vector<TimingRecord>& records) {
+  std::vector<const TimingRecord*> all;
+  for (const auto& r : records) all.push_back(&r);
+  nlohmann::json residuals = nlohmann::json::object();
+  for (const auto& curve : phases.curves) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const TimingRecord* r : phase_records(curve.phase, all)) {
+      const double measured = *r->phase_ms[index_of(curve.phase)];
+      values.push_back(measured > 0 ? (curve_ms(curve, r->shape, r->work) - measured) / measured
+                                    : 0.0);
+    }
+    residuals[std::string(phase_name(curve.phase))] = std::move(values);
+  }
+  return residuals;
+}
+
 }  // namespace moesim::sim

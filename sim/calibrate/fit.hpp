@@ -3,6 +3,7 @@
 // over each phase's physical features, rows weighted by their layer's time (an error counts as the
 // share of the layer it spoils, so a 20 us phase cannot dominate), the expert knee chosen by
 // leave-one-shape-out error, and that error measured per phase and for whole layers.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,10 @@ double abs_median(const std::vector<double>& values);
 
 // Every phase the records timed, fitted; records must share one stack and one device.
 CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records);
+
+// The fit's residuals, for the profile: per phase, (fitted - measured) / measured of each record
+// it was fitted to, in record order; {"gate": [...], ...}.
+nlohmann::json relative_residuals(const CalibratedPhases& phases,
+                                  const std::vector<TimingRecord>& records);
 
 }  // namespace moesim::sim

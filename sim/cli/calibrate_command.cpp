@@ -98,6 +98,7 @@ int calibrate(const CalibrateOptions& o) {
   const sim::CalibratedPhases phases = sim::calibrate_phases(records);
   profile["calibrated_phases"] = sim::to_json(phases);
   profile["calibrated_phases"]["timings"] = o.timings;
+  profile["calibrated_phases"]["residuals_relative"] = sim::relative_residuals(phases, records);
   const sim::MeasuredProfile check(profile, o.out);  // what run will read back must load
   write_text_file(o.out, profile.dump(1) + "\n");
   fmt::print("stack     {} on {} ({} records, {} shapes; base profile {})\n",

@@ -111,6 +111,11 @@ CalibratedPhases read_calibrated_phases(const Json& document, const std::string&
     phases.layer_loo_p90 = l.number("p90_abs_relative", 0);
     l.finish();
   }
+  // Per phase, each fitted record's relative residual (moesim calibrate adds them): for readers.
+  if (const Json* residuals = r.child("residuals_relative");
+      residuals != nullptr && !residuals->is_object())
+    problems.add(r.path_of("residuals_relative"),
+                 "expected an object of residual arrays, got " + describe_json_value(*residuals));
   // The timing files it was fitted to (moesim calibrate adds them): provenance only.
   if (const Json* timings = r.child("timings"); timings != nullptr && !timings->is_array())
     problems.add(r.path_of("timings"),

@@ -52,6 +52,9 @@ TEST(CalibrateCommand, FitsTheRecordedTimingsAndChecksThemBack) {
   EXPECT_EQ(phases["phases"].size(), 6u);
   EXPECT_EQ(phases["shapes"], 8);
   EXPECT_EQ(phases["records"], 8 * 7 * 3);
+  // One residual per record that timed the phase: experts at every rank, dispatch at EP 2 only.
+  EXPECT_EQ(phases["residuals_relative"]["experts"].size(), 8u * 7 * 3);
+  EXPECT_EQ(phases["residuals_relative"]["dispatch"].size(), 8u * 7 * 2);
   const auto check = run_moesim(
       "calibrate --check " + profile + " " + kTimings + " --json " + (dir / "check.json").string(),
       "check");
