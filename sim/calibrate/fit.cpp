@@ -38,8 +38,10 @@ std::vector<const TimingRecord*> without(const std::vector<const TimingRecord*>&
 }
 
 void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
-  for (const auto& [name, value] :
-       range_variables(curve.phase, r.shape, r.work, curve.knee_tokens)) {
+  for (const auto& variable : range_variables(curve.phase, r.shape, r.work, curve.knee_tokens)) {
+    // (named copies: clang cannot capture structured bindings in the lambda below)
+    const std::string& name = variable.first;
+    const double value = variable.second;
     auto range = std::find_if(curve.ranges.begin(), curve.ranges.end(),
                               [&](const FeatureRange& f) { return f.name == name; });
     if (range == curve.ranges.end()) {

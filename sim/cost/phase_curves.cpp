@@ -129,7 +129,10 @@ double curve_ms(const PhaseCurve& curve, const LayerShape& shape, const RankWork
 
 double extrapolation(const PhaseCurve& curve, const LayerShape& shape, const RankWork& work) {
   double distance = 0;
-  for (const auto& [name, value] : range_variables(curve.phase, shape, work, curve.knee_tokens)) {
+  for (const auto& variable : range_variables(curve.phase, shape, work, curve.knee_tokens)) {
+    // (named copies: clang cannot capture structured bindings in the lambda below)
+    const std::string& name = variable.first;
+    const double value = variable.second;
     const auto range = std::find_if(curve.ranges.begin(), curve.ranges.end(),
                                     [&](const FeatureRange& r) { return r.name == name; });
     if (range == curve.ranges.end() || value <= 0) continue;
