@@ -37,11 +37,14 @@ void apply_calibrated_phases(const CalibratedPhases& phases, const ModelSpec& m,
     calibrated += *total;
     return true;
   };
+  const bool one_rank = local_tokens.size() < 2;
   take({CalibratedPhase::Gate, CalibratedPhase::Permute}, cost.phases.gate);
-  if (take({CalibratedPhase::Dispatch}, cost.phases.dispatch) || local_tokens.size() < 2)
+  const bool dispatch = take({CalibratedPhase::Dispatch}, cost.phases.dispatch);
+  if (dispatch || one_rank)
     cost.phases.count_exchange = 0;  // the stack's dispatch time holds its own count exchange
-  if (local_tokens.size() < 2) cost.phases.dispatch = 0;
-  take({CalibratedPhase::Combine, CalibratedPhase::Unpermute}, cost.phases.combine);
+  if (one_rank) cost.phases.dispatch = 0;
+  const bool combine =
+      take({CalibratedPhase::Combine, CalibratedPhase::Unpermute}, cost.phases.combine);
   take({CalibratedPhase::Dense}, cost.phases.dense);
   for (std::size_t g = 0; g < layer.gpu_experts_s.size() && g < cost.gpu_compute.size(); ++g)
     cost.gpu_compute[g] = layer.gpu_experts_s[g];
@@ -49,8 +52,9 @@ void apply_calibrated_phases(const CalibratedPhases& phases, const ModelSpec& m,
     cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());
     calibrated += cost.phases.experts;
   }
-  for (double& communication : cost.gpu_communication)
-    communication = cost.phases.dispatch + cost.phases.combine;
+  if (dispatch || combine || one_rank)  // the stack's collectives wait for the slowest rank
+    for (double& communication : cost.gpu_communication)
+      communication = cost.phases.dispatch + cost.phases.combine;
   cost.phases.calibrated = calibrated;
   cost.phases.band = layer.band;
 }
