@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_check_command(app, action);
   add_plan_command(app, action);
   add_bench_command(app, action);
+  add_calibrate_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

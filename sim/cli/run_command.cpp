@@ -42,8 +42,8 @@ int run(const RunOptions& options) {
   if (!options.quiet) {
     // names from the inputs are escaped whole (a newline too) before the summary lays out its lines
     sim::Report shown = report;
-    for (auto* name :
-         {&shown.scenario, &shown.model, &shown.cluster, &shown.workload, &shown.profile_name})
+    for (auto* name : {&shown.scenario, &shown.model, &shown.cluster, &shown.workload,
+                       &shown.profile_name, &shown.calibration_stack})
       *name = escape_for_terminal(*name);
     fmt::print("{}", escape_for_terminal(sim::report_summary_text(shown), /*keep_newlines=*/true));
     fmt::print("wrote     {}/report.json, report.csv, timeline.json (open in ui.perfetto.dev)\n",
@@ -64,8 +64,8 @@ void add_run_command(CLI::App& app, Action& action) {
                       "replay this routing trace (any format moesim trace reads)");
   command->add_option(
       "--profile", options->profile,
-      "price from this profile instead of the scenario's: a moesim-profile JSON, h100, h200, "
-      "roofline or auto");
+      "price from this profile instead of the scenario's: a moesim-profile or moesim calibrate "
+      "JSON, h100, h200, h200-torch, h200-torch-loop, roofline or auto");
   command->add_flag("--repeat-layers", options->repeat_layers,
                     "tile a trace with fewer layers over the model's");
   command->add_option("--out", options->out_dir, "output directory")->capture_default_str();

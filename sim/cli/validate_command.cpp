@@ -6,6 +6,7 @@
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
 #include "base/terminal_text.hpp"
+#include "sim/calibrate/timings.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
@@ -21,11 +22,13 @@ namespace moesim::cli {
 namespace {
 
 // What a JSON document is, from the fields only that kind has.
-enum class JsonKind { Scenario, Topology, Profile, Plan, RoutingCounts };
+enum class JsonKind { Scenario, Topology, Profile, Plan, RoutingCounts, CalibrationTimings };
 
 JsonKind json_kind(const nlohmann::json& document) {
   if (!document.is_object()) return JsonKind::Scenario;  // its parser reports "expected an object"
   if (document.contains("vertices") || document.contains("links")) return JsonKind::Topology;
+  if (document.contains("format") && document.contains("records"))
+    return JsonKind::CalibrationTimings;
   if (document.contains("provenance") && document.contains("models")) return JsonKind::Profile;
   if (document.contains("search") && document.contains("base")) return JsonKind::Plan;
   if (document.contains("tokens_per_expert") || document.contains("files") ||
@@ -73,6 +76,9 @@ std::string validate_one(const std::string& file) {
       return fmt::format("plan: {} candidates", sim::parse_plan(text, file).candidates.size());
     case JsonKind::RoutingCounts:
       return validate_routing(file);
+    case JsonKind::CalibrationTimings:
+      return fmt::format("calibration timings: {} records",
+                         sim::read_timings(parse_strict_json(text, file), file).size());
     case JsonKind::Scenario:
       return validate_scenario(sim::parse_scenario(text, file));
   }
@@ -92,8 +98,8 @@ int validate(const std::vector<std::string>& files) {
 void add_validate_command(CLI::App& app, Action& action) {
   auto files = std::make_shared<std::vector<std::string>>();
   auto* command = app.add_subcommand("validate",
-                                     "Check scenarios, routing traces, profiles, topologies and "
-                                     "plans; exit 2 on the first bad one");
+                                     "Check scenarios, routing traces, profiles, topologies, "
+                                     "plans and calibration timings; exit 2 on the first bad one");
   command->add_option("files", *files, "files (or built-in scenario names) to check")->required();
   command->callback([&action, files] { action = [files] { return validate(*files); }; });
 }

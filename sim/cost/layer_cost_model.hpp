@@ -41,6 +41,8 @@ class LayerCostModel {
   LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile,
                  const NetworkModel* network = nullptr);
   bool measured() const { return curves_ != nullptr; }
+  // The profile carries phase curves from `moesim calibrate`; they price the phases they cover.
+  bool calibrated() const { return calibrated_ != nullptr; }
   const std::vector<CostedLink>& links() const { return links_; }
   // How this scenario was priced where that is not obvious (curves borrowed from a same-shaped
   // model, FP8 scaled from BF16, CUDA graphs), for the report.
@@ -101,6 +103,7 @@ class LayerCostModel {
   std::vector<CostedLink> links_;
   const CollectiveCurve* all_to_all_curve_ = nullptr;
   const AllToAllTimes* all_to_all_times_ = nullptr;  // timed NCCL all-to-all, preferred
+  const CalibratedPhases* calibrated_ = nullptr;
 };
 
 }  // namespace moesim::sim

@@ -15,7 +15,9 @@ struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   double dispatch_fixed = 0;
   double experts = 0;
   double combine = 0;
-  double total = 0;  // after overlap
+  double total = 0;       // after overlap
+  double calibrated = 0;  // of the work above, seconds priced from calibrated curves
+  double band = 0;        // their relative error band (docs/accuracy.md); 0 without calibration
 };
 
 struct MicroBatchTimes {  // seconds from the layer's start

@@ -157,6 +157,8 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
     CollectiveCurve& curve = all_to_all_.emplace_back(CollectiveCurve{measured.ranks, {}});
     for (const auto& point : measured.busbw) curve.busbw.push_back({point.bytes, point.busbw});
   }
+  if (document.contains("calibrated_phases"))
+    calibrated_ = read_calibrated_phases(document, "/calibrated_phases", problems);
   if (!document.contains("models") || !document["models"].is_array()) {
     problems.add("/models", "expected an array of per-model measurements");
   } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/cost/collective_model.hpp"
+#include "sim/cost/phase_curves.hpp"
 #include "sim/spec/model_spec.hpp"
 
 namespace moesim {
@@ -80,6 +81,10 @@ class MeasuredProfile {
   // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
   const CollectiveCurve* all_to_all_curve(int ranks) const;
   std::vector<std::string> model_names() const;
+  // Phase curves fitted by `moesim calibrate` (phase_curves.hpp); null when the profile has none.
+  const CalibratedPhases* calibrated_phases() const {
+    return calibrated_ ? &*calibrated_ : nullptr;
+  }
 
   // Expert GEMMs of one GPU: the faster of the two measured back ends for this histogram.
   double experts_us(const ModelCurves& curves, const std::vector<double>& tokens_per_expert) const;
@@ -100,6 +105,7 @@ class MeasuredProfile {
   Curve fp8_over_bf16_;  // x: GEMM rows, y: FP8 time / BF16 time
   std::vector<CollectiveCurve> all_to_all_;
   MeasuredCollectives collectives_;
+  std::optional<CalibratedPhases> calibrated_;
 };
 
 // "h100" / "h200" (compiled in from scenarios/profiles/) or a file; throws ConfigError.

@@ -1,6 +1,7 @@
 #include "sim/report/report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -71,6 +72,11 @@ Json report_to_json(const Report& r) {
       {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
       {"profile_source", r.profile_source},
       {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
+      {"error_band", r.calibrated_phases.empty()
+                         ? Json(nullptr)
+                         : Json{{"relative", r.error_band},
+                                {"stack", r.calibration_stack},
+                                {"calibrated_phases", r.calibrated_phases}}},
       {"network_model", r.network_model},
       {"dispatch", r.dispatch},
       {"collective_costs", r.collective_costs},
@@ -86,6 +92,10 @@ Json report_to_json(const Report& r) {
     Json entry = phases_to_json(layer.phases);
     entry["layer"] = layer.layer;
     entry["moe"] = layer.moe;
+    if (layer.phases.calibrated > 0) {
+      entry["calibrated_ms"] = ms(layer.phases.calibrated);
+      entry["error_band_relative"] = layer.phases.band;
+    }
     entry["imbalance_max_over_mean"] = layer.imbalance;
     entry["dropped_tokens"] = layer.dropped_tokens;
     entry["dropped_per_expert"] = layer.dropped_per_expert;
@@ -245,7 +255,11 @@ std::string report_summary_text(const Report& r) {
           : std::string("analytic per-GPU bandwidth bounds"));
   text += fmt::format("dispatch  {}{}; scale-up bandwidth from {}\n", r.dispatch,
                       r.dedup ? ", tokens deduplicated per destination" : "", r.collective_costs);
-  text += fmt::format("step      {:.3f} ms\n", ms(r.step_time_s));
+  text += r.calibrated_phases.empty()
+              ? fmt::format("step      {:.3f} ms\n", ms(r.step_time_s))
+              : fmt::format("step      {:.3f} ms ± {:.0f}%  (band from calibration of {}: {})\n",
+                            ms(r.step_time_s), 100 * r.error_band, r.calibration_stack,
+                            fmt::join(r.calibrated_phases, ", "));
   if (r.workload == "decode")
     text += fmt::format("TPOT      {:.3f} ms  ({:.2f} tokens per sequence per step)\n",
                         ms(r.time_per_output_token_s()), r.extras.accepted_tokens_per_sequence);

@@ -45,7 +45,8 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
   } else if (s.profile.source != "roofline") {
     profile = load_profile(s.profile.source);
     check_profile_device(s, *profile);
-    if (profile->curves_for_shape(m) == nullptr)
+    // Calibrated phase curves price any shape (and say how far they extrapolate).
+    if (profile->curves_for_shape(m) == nullptr && profile->calibrated_phases() == nullptr)
       throw ConfigError(
           s.source,
           {{"/profile",

@@ -55,7 +55,12 @@ struct Report {
   std::string workload;
   int gpus = 0;
   std::string profile_source = "roofline";
-  std::string profile_name;  // which measured profile, when profile_source is "measured"
+  std::string profile_name;  // which profile, when profile_source is "measured" or "calibrated"
+  // With a calibrated profile: its stack, the phases its curves priced, and the step's relative
+  // error band from their leave-one-shape-out errors (docs/accuracy.md); band 0 without one.
+  std::string calibration_stack;
+  std::vector<std::string> calibrated_phases;
+  double error_band = 0;
   std::string network_model = "analytic";  // how all-to-alls were priced: "flow" or "analytic"
   Overlap overlap = Overlap::None;         // as the scenario's parallelism
   int micro_batches = 1;

@@ -289,6 +289,21 @@ void add_step_extras(const StepContext& c, Report& r) {
       x.launch_fixed;
 }
 
+// The step's band: each layer's calibrated work weighted by its band, over all the work it did;
+// work priced otherwise carries no band and so narrows the step's share of it.
+void record_calibration(const CalibratedPhases& phases, Report& r) {
+  r.calibration_stack = phases.stack;
+  for (const auto& curve : phases.curves) r.calibrated_phases.emplace_back(phase_name(curve.phase));
+  double banded = 0;
+  double work = 0;
+  for (const auto& l : r.layers) {
+    const PhaseTimes& p = l.phases;
+    banded += p.band * p.calibrated;
+    work += p.dense + p.gate + p.dispatch + p.experts + p.combine;
+  }
+  r.error_band = work > 0 ? banded / work : 0.0;
+}
+
 }  // namespace
 
 Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
@@ -305,10 +320,12 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   if (flows) network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
   const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
   r.network_model = flows ? "flow" : "analytic";
-  r.profile_source = model.measured() ? "measured" : "roofline";
+  r.profile_source = model.calibrated() ? "calibrated" : model.measured() ? "measured" : "roofline";
   r.collective_costs = model.collective_source();
   r.ep_groups_played = network ? network->played_groups() : 1;
-  r.profile_name = model.measured() ? profile->source() + " (" + profile->gpu_name() + ")" : "";
+  r.profile_name = model.measured() || model.calibrated()
+                       ? profile->source() + " (" + profile->gpu_name() + ")"
+                       : "";
 
   const int ep = s.parallelism.expert_parallel;
   const double tokens_per_gpu = tokens_per_gpu_per_micro_batch(s);
@@ -324,6 +341,7 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
                             tokens_per_gpu * ep};
   StepTotals totals(ep, model.links().size());
   play_layers(context, totals, r, progress);
+  if (model.calibrated()) record_calibration(*profile->calibrated_phases(), r);
   if (s.workload.kind == WorkloadKind::Training)
     add_backward_pass(context, totals, r);
   else

@@ -244,10 +244,12 @@ TEST(LoadProfile, UnknownNameListsTheBuiltins) {
     load_profile(missing);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
+    // In the order of the sorted file names: '-' sorts before '.', so h200-torch-loop.json comes
+    // before h200-torch.json and both before h200.json.
     EXPECT_EQ(std::string(error.what()),
               missing +
                   ": /: no such profile file, and no built-in profile of that name (built-in: "
-                  "h100, h200)");
+                  "h100, h200-torch-loop, h200-torch, h200)");
   }
 }
 

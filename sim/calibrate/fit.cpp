@@ -1,0 +1,228 @@
+#include "sim/calibrate/fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "sim/calibrate/nnls.hpp"
+
+namespace moesim::sim {
+namespace {
+
+std::size_t index_of(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
+
+// What is left out together: all records of one shape; with a single shape, each record alone.
+std::vector<std::vector<const TimingRecord*>> holdout_groups(
+    const std::vector<const TimingRecord*>& records) {
+  std::map<std::string, std::size_t> group_of;
+  std::vector<std::vector<const TimingRecord*>> groups;
+  for (const TimingRecord* r : records) {
+    const auto [it, added] = group_of.emplace(r->shape_key(), groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(r);
+  }
+  if (groups.size() > 1) return groups;
+  groups.clear();
+  for (const TimingRecord* r : records) groups.push_back({r});
+  return groups;
+}
+
+std::vector<const TimingRecord*> without(const std::vector<const TimingRecord*>& records,
+                                         const std::vector<const TimingRecord*>& left_out) {
+  const std::set<const TimingRecord*> out(left_out.begin(), left_out.end());
+  std::vector<const TimingRecord*> kept;
+  for (const TimingRecord* r : records)
+    if (out.count(r) == 0) kept.push_back(r);
+  return kept;
+}
+
+void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
+  for (const auto& variable : range_variables(curve.phase, r.shape, r.work, curve.knee_tokens)) {
+    // (named copies: clang cannot capture structured bindings in the lambda below)
+    const std::string& name = variable.first;
+    const double value = variable.second;
+    auto range = std::find_if(curve.ranges.begin(), curve.ranges.end(),
+                              [&](const FeatureRange& f) { return f.name == name; });
+    if (range == curve.ranges.end()) {
+      curve.ranges.push_back({name, value, value});
+      continue;
+    }
+    range->min = std::min(range->min, value);
+    range->max = std::max(range->max, value);
+  }
+}
+
+// All phases fitted to `records` with the knees already chosen (for the whole-layer holdout).
+CalibratedPhases fit_all(const std::vector<const TimingRecord*>& records,
+                         const std::vector<PhaseCurve>& chosen) {
+  CalibratedPhases phases;
+  for (const auto& c : chosen) {
+    const auto rows = phase_records(c.phase, records);
+    if (!rows.empty()) phases.curves.push_back(fit_phase(c.phase, rows, c.knee_tokens));
+  }
+  return phases;
+}
+
+}  // namespace
+
+std::vector<const TimingRecord*> phase_records(CalibratedPhase phase,
+                                               const std::vector<const TimingRecord*>& records) {
+  const bool collective = phase == CalibratedPhase::Dispatch || phase == CalibratedPhase::Combine;
+  std::vector<const TimingRecord*> rows;
+  for (const TimingRecord* r : records)
+    if (r->phase_ms[index_of(phase)] && (!collective || r->work.ranks > 1) &&
+        r->measured_layer_ms() > 0)
+      rows.push_back(r);
+  return rows;
+}
+
+PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord*>& records,
+                     double knee_tokens) {
+  PhaseCurve curve;
+  curve.phase = phase;
+  curve.knee_tokens = knee_tokens;
+  curve.records = static_cast<int>(records.size());
+  const auto columns = static_cast<Eigen::Index>(feature_names(phase).size());
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(records.size()), columns);
+  Eigen::VectorXd b(a.rows());
+  for (Eigen::Index i = 0; i < a.rows(); ++i) {
+    const TimingRecord& r = *records[static_cast<std::size_t>(i)];
+    const double weight = 1 / r.measured_layer_ms();
+    const auto features = phase_features(phase, r.shape, r.work, knee_tokens);
+    for (Eigen::Index j = 0; j < columns; ++j)
+      a(i, j) = features[static_cast<std::size_t>(j)] * weight;
+    b(i) = *r.phase_ms[index_of(phase)] * weight;
+    widen_ranges(curve, r);
+  }
+  // Unit-scaled columns, so one tolerance serves counts, bytes and FLOPs alike.
+  Eigen::VectorXd scale = a.cwiseAbs().colwise().maxCoeff().transpose();
+  for (Eigen::Index j = 0; j < columns; ++j)
+    if (!(scale(j) > 0)) scale(j) = 1;
+  const Eigen::VectorXd x = non_negative_least_squares(a * scale.cwiseInverse().asDiagonal(), b);
+  curve.coefficients.resize(static_cast<std::size_t>(columns));
+  for (Eigen::Index j = 0; j < columns; ++j)
+    curve.coefficients[static_cast<std::size_t>(j)] = x(j) / scale(j);
+  std::vector<double> errors;
+  for (const TimingRecord* r : records) {
+    const double measured = *r->phase_ms[index_of(phase)];
+    if (measured > 0) errors.push_back((curve_ms(curve, r->shape, r->work) - measured) / measured);
+  }
+  curve.fit_rms = root_mean_square(errors);
+  return curve;
+}
+
+LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
+                                const std::vector<const TimingRecord*>& records,
+                                double knee_tokens) {
+  LeaveOneOut result;
+  std::vector<double> layer_shares;
+  for (const auto& group : holdout_groups(records)) {
+    const auto training = without(records, group);
+    if (training.empty()) continue;
+    const PhaseCurve curve = fit_phase(phase, training, knee_tokens);
+    for (const TimingRecord* r : group) {
+      const double measured = *r->phase_ms[index_of(phase)];
+      const double error = curve_ms(curve, r->shape, r->work) - measured;
+      if (measured > 0) result.relative_errors.push_back(error / measured);
+      layer_shares.push_back(error / r->measured_layer_ms());
+    }
+  }
+  result.layer_weighted_rms = root_mean_square(layer_shares);
+  return result;
+}
+
+double root_mean_square(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  double sum = 0;
+  for (double v : values) sum += v * v;
+  return std::sqrt(sum / static_cast<double>(values.size()));
+}
+
+double abs_percentile_90(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  std::vector<double> sorted;
+  for (double v : values) sorted.push_back(std::abs(v));
+  std::sort(sorted.begin(), sorted.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(sorted.size())));
+  return sorted[std::max<std::size_t>(rank, 1) - 1];
+}
+
+double abs_median(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  std::vector<double> sorted;
+  for (double v : values) sorted.push_back(std::abs(v));
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t mid = sorted.size() / 2;
+  return sorted.size() % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
+  CalibratedPhases phases;
+  std::vector<const TimingRecord*> all;
+  std::set<std::string> shapes;
+  for (const auto& r : records) {
+    all.push_back(&r);
+    shapes.insert(r.shape_key());
+  }
+  if (!records.empty()) {
+    phases.stack = records.front().stack;
+    phases.device = records.front().device;
+  }
+  phases.records = static_cast<int>(records.size());
+  phases.shapes = static_cast<int>(shapes.size());
+  for (std::size_t p = 0; p < kCalibratedPhaseCount; ++p) {
+    const auto phase = static_cast<CalibratedPhase>(p);
+    const auto rows = phase_records(phase, all);
+    if (rows.empty()) continue;
+    // The knee with the smallest leave-one-shape-out error; a larger knee must do strictly better.
+    const std::vector<double> knees =
+        phase == CalibratedPhase::Experts ? kKneeGrid : std::vector<double>{0};
+    LeaveOneOut best;
+    double best_knee = 0;
+    for (double knee : knees) {
+      LeaveOneOut trial = leave_one_shape_out(phase, rows, knee);
+      if (knee == knees.front() || trial.layer_weighted_rms < best.layer_weighted_rms) {
+        best = std::move(trial);
+        best_knee = knee;
+      }
+    }
+    PhaseCurve curve = fit_phase(phase, rows, best_knee);
+    curve.loo_rms = root_mean_square(best.relative_errors);
+    curve.loo_p90 = abs_percentile_90(best.relative_errors);
+    phases.curves.push_back(std::move(curve));
+  }
+  // Whole layers: each shape predicted by curves fitted without it.
+  std::vector<double> layer_errors;
+  for (const auto& group : holdout_groups(all)) {
+    const auto training = without(all, group);
+    if (training.empty()) continue;
+    const CalibratedPhases unseen = fit_all(training, phases.curves);
+    for (const TimingRecord* r : group) {
+      const double predicted = estimate_layer(unseen, r->shape, r->work).layer_ms;
+      layer_errors.push_back((predicted - r->measured_layer_ms()) / r->measured_layer_ms());
+    }
+  }
+  phases.layer_loo_median = abs_median(layer_errors);
+  phases.layer_loo_p90 = abs_percentile_90(layer_errors);
+  return phases;
+}
+
+nlohmann::json relative_residuals(const CalibratedPhases& phases,
+                                  const std::vector<TimingRecord>& records) {
+  std::vector<const TimingRecord*> all;
+  for (const auto& r : records) all.push_back(&r);
+  nlohmann::json residuals = nlohmann::json::object();
+  for (const auto& curve : phases.curves) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const TimingRecord* r : phase_records(curve.phase, all)) {
+      const double measured = *r->phase_ms[index_of(curve.phase)];
+      values.push_back(measured > 0 ? (curve_ms(curve, r->shape, r->work) - measured) / measured
+                                    : 0.0);
+    }
+    residuals[std::string(phase_name(curve.phase))] = std::move(values);
+  }
+  return residuals;
+}
+
+}  // namespace moesim::sim

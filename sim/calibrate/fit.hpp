@@ -1,0 +1,48 @@
+#pragma once
+// Fits per-phase cost curves to recorded timings (docs/calibrate.md): non-negative least squares
+// over each phase's physical features, rows weighted by their layer's time (an error counts as the
+// share of the layer it spoils, so a 20 us phase cannot dominate), the expert knee chosen by
+// leave-one-shape-out error, and that error measured per phase and for whole layers.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/calibrate/timings.hpp"
+#include "sim/cost/phase_curves.hpp"
+
+namespace moesim::sim {
+
+// Tokens per expert below which an expert costs its weight read, tried for the expert curve.
+inline const std::vector<double> kKneeGrid = {0, 8, 16, 32, 64, 128, 256, 512};
+
+// The records a phase is fitted to: those that timed it (and, for dispatch and combine, ran on
+// more than one rank).
+std::vector<const TimingRecord*> phase_records(CalibratedPhase phase,
+                                               const std::vector<const TimingRecord*>& records);
+// The curve fitted to all of `records` with this knee; its leave-one-out fields left 0.
+PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord*>& records,
+                     double knee_tokens);
+
+struct LeaveOneOut {
+  std::vector<double> relative_errors;  // (predicted - measured) / measured, measured > 0
+  double layer_weighted_rms = 0;        // of (predicted - measured) / layer time: the knee score
+};
+// Each shape predicted by a fit to the other shapes (every record alone when all shapes differ).
+LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
+                                const std::vector<const TimingRecord*>& records,
+                                double knee_tokens);
+
+double root_mean_square(const std::vector<double>& values);
+// The smallest |value| that at least 90% of |values| do not exceed (0 when empty).
+double abs_percentile_90(const std::vector<double>& values);
+double abs_median(const std::vector<double>& values);
+
+// Every phase the records timed, fitted; records must share one stack and one device.
+CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records);
+
+// The fit's residuals, for the profile: per phase, (fitted - measured) / measured of each record
+// it was fitted to, in record order; {"gate": [...], ...}.
+nlohmann::json relative_residuals(const CalibratedPhases& phases,
+                                  const std::vector<TimingRecord>& records);
+
+}  // namespace moesim::sim

@@ -1,0 +1,227 @@
+#include "sim/cost/phase_curves.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/config_error.hpp"
+#include "base/strict_json.hpp"
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+struct Quantities {  // what every phase's features are made of
+  double tokens, copies, copy_bytes, multi_rank, active, expert_flops, weight_bytes, remote_bytes;
+};
+
+Quantities quantities(const LayerShape& s, const RankWork& w, double knee_tokens) {
+  Quantities q{};
+  q.tokens = w.tokens;
+  q.copies = w.tokens * s.top_k;
+  q.copy_bytes = q.copies * s.hidden * s.activation_bytes;
+  q.multi_rank = w.ranks > 1 ? 1.0 : 0.0;
+  // Each rank sends (R-1)/R of its copies away on average and receives as many.
+  q.remote_bytes = w.ranks > 1 ? q.copy_bytes * (w.ranks - 1) / w.ranks : 0.0;
+  const double params = (s.gated ? 3.0 : 2.0) * s.hidden * s.expert_ffn;
+  double effective_tokens = 0;
+  for (double n : w.tokens_per_local_expert) {
+    if (n <= 0) continue;  // an idle expert launches nothing and reads no weights
+    q.active += 1;
+    effective_tokens += std::max(n, knee_tokens);
+  }
+  q.expert_flops = 2 * params * effective_tokens;
+  q.weight_bytes = q.active * params * s.weight_bytes;
+  return q;
+}
+
+double routed_tokens(const RankWork& w) {
+  double total = 0;
+  for (double n : w.tokens_per_local_expert) total += n;
+  return total;
+}
+
+}  // namespace
+
+std::string_view phase_name(CalibratedPhase phase) {
+  return kCalibratedPhaseNames[static_cast<std::size_t>(phase)];
+}
+
+std::vector<std::string_view> feature_names(CalibratedPhase phase) {
+  switch (phase) {
+    case CalibratedPhase::Gate:
+      return {"one", "token_elements", "gate_macs", "multi_rank"};
+    case CalibratedPhase::Permute:
+    case CalibratedPhase::Unpermute:
+      return {"one", "copies", "copy_bytes", "multi_rank", "multi_rank_copy_bytes"};
+    case CalibratedPhase::Dispatch:
+    case CalibratedPhase::Combine:
+      return {"one", "remote_bytes"};
+    case CalibratedPhase::Experts:
+      return {"one", "active_experts", "expert_flops", "weight_bytes"};
+    case CalibratedPhase::Dense:
+      return {"one", "tokens", "token_elements"};
+  }
+  return {};
+}
+
+std::vector<double> phase_features(CalibratedPhase phase, const LayerShape& s, const RankWork& w,
+                                   double knee_tokens) {
+  const Quantities q = quantities(s, w, knee_tokens);
+  switch (phase) {
+    case CalibratedPhase::Gate:
+      return {1, q.tokens * s.hidden, q.tokens * s.hidden * s.experts, q.multi_rank};
+    case CalibratedPhase::Permute:
+    case CalibratedPhase::Unpermute:
+      return {1, q.copies, q.copy_bytes, q.multi_rank, q.multi_rank * q.copy_bytes};
+    case CalibratedPhase::Dispatch:
+    case CalibratedPhase::Combine:
+      return {1, q.remote_bytes};
+    case CalibratedPhase::Experts:
+      return {1, q.active, q.expert_flops, q.weight_bytes};
+    case CalibratedPhase::Dense:
+      return {1, q.tokens, q.tokens * s.hidden};
+  }
+  return {};
+}
+
+std::vector<std::pair<std::string, double>> range_variables(CalibratedPhase phase,
+                                                            const LayerShape& s, const RankWork& w,
+                                                            double knee_tokens) {
+  std::vector<std::pair<std::string, double>> values = {
+      {"tokens", w.tokens},
+      {"hidden", s.hidden},
+      {"expert_ffn", s.expert_ffn},
+      {"experts", s.experts},
+      {"top_k", s.top_k},
+      {"ranks", static_cast<double>(w.ranks)},
+      {"activation_bytes", s.activation_bytes},
+      {"weight_bytes_per_element", s.weight_bytes}};
+  if (phase == CalibratedPhase::Experts) {
+    const Quantities q = quantities(s, w, 0);
+    values.emplace_back("tokens_per_active_expert", q.active > 0 ? routed_tokens(w) / q.active : 0);
+  }
+  const auto names = feature_names(phase);
+  const auto features = phase_features(phase, s, w, knee_tokens);
+  // "one" and the 0/1 multi_rank flag carry no scale; "ranks" already covers the flag.
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] != "one" && names[i] != "multi_rank")
+      values.emplace_back(std::string(names[i]), features[i]);
+  return values;
+}
+
+const PhaseCurve* CalibratedPhases::curve(CalibratedPhase phase) const {
+  for (const auto& c : curves)
+    if (c.phase == phase) return &c;
+  return nullptr;
+}
+
+double curve_ms(const PhaseCurve& curve, const LayerShape& shape, const RankWork& work) {
+  const auto features = phase_features(curve.phase, shape, work, curve.knee_tokens);
+  double ms = 0;
+  for (std::size_t i = 0; i < features.size() && i < curve.coefficients.size(); ++i)
+    ms += curve.coefficients[i] * features[i];
+  return ms;
+}
+
+double extrapolation(const PhaseCurve& curve, const LayerShape& shape, const RankWork& work) {
+  double distance = 0;
+  for (const auto& variable : range_variables(curve.phase, shape, work, curve.knee_tokens)) {
+    // (named copies: clang cannot capture structured bindings in the lambda below)
+    const std::string& name = variable.first;
+    const double value = variable.second;
+    const auto range = std::find_if(curve.ranges.begin(), curve.ranges.end(),
+                                    [&](const FeatureRange& r) { return r.name == name; });
+    if (range == curve.ranges.end() || value <= 0) continue;
+    // A quantity the fit only ever saw at 0 (EP > 1 terms of an EP = 1 fit): unknown, one doubling.
+    if (range->max <= 0)
+      distance = std::max(distance, 1.0);
+    else if (value > range->max)
+      distance = std::max(distance, std::log2(value / range->max));
+    else if (range->min > 0 && value < range->min)
+      distance = std::max(distance, std::log2(range->min / value));
+  }
+  return distance;
+}
+
+LayerEstimate estimate_layer(const CalibratedPhases& phases, const LayerShape& shape,
+                             const RankWork& work, double peak_experts_ms) {
+  LayerEstimate estimate;
+  double weighted_band = 0;
+  for (const auto& curve : phases.curves) {
+    const bool collective =
+        curve.phase == CalibratedPhase::Dispatch || curve.phase == CalibratedPhase::Combine;
+    if (collective && work.ranks < 2) continue;  // one rank exchanges nothing
+    const auto index = static_cast<std::size_t>(curve.phase);
+    double ms = curve_ms(curve, shape, work);
+    if (curve.phase == CalibratedPhase::Experts && peak_experts_ms > 0) ms = peak_experts_ms;
+    estimate.phase_ms[index] = ms;
+    estimate.priced[index] = true;
+    estimate.layer_ms += ms;
+    estimate.extrapolation = std::max(estimate.extrapolation, extrapolation(curve, shape, work));
+    weighted_band += curve.loo_p90 * ms;
+  }
+  // The whole-layer leave-one-shape-out error when calibration measured one; else the phases'.
+  const double base = phases.layer_loo_p90 > 0 ? phases.layer_loo_p90
+                      : estimate.layer_ms > 0  ? weighted_band / estimate.layer_ms
+                                               : 0.0;
+  estimate.band = widened_band(base, estimate.extrapolation);
+  return estimate;
+}
+
+CalibratedLayer price_calibrated_layer(const CalibratedPhases& phases, const LayerShape& shape,
+                                       double tokens_per_gpu,
+                                       const std::vector<std::vector<double>>& local_tokens) {
+  CalibratedLayer layer;
+  const int ranks = static_cast<int>(local_tokens.size());
+  double peak_ms = 0;
+  std::size_t slowest = 0;
+  for (std::size_t g = 0; g < local_tokens.size(); ++g) {
+    const RankWork work{tokens_per_gpu, local_tokens[g], ranks};
+    if (const PhaseCurve* experts = phases.curve(CalibratedPhase::Experts)) {
+      layer.gpu_experts_s.push_back(curve_ms(*experts, shape, work) * 1e-3);
+      if (layer.gpu_experts_s.back() * 1e3 > peak_ms) {
+        peak_ms = layer.gpu_experts_s.back() * 1e3;
+        slowest = g;
+      }
+    }
+  }
+  // The slowest rank sets the layer: its experts, and its band.
+  const RankWork work{tokens_per_gpu,
+                      local_tokens.empty() ? std::vector<double>{} : local_tokens[slowest], ranks};
+  const LayerEstimate estimate = estimate_layer(phases, shape, work, peak_ms);
+  for (std::size_t p = 0; p < kCalibratedPhaseCount; ++p)
+    if (estimate.priced[p]) layer.phase_s[p] = estimate.phase_ms[p] * 1e-3;
+  layer.band = estimate.band;
+  return layer;
+}
+
+Json to_json(const CalibratedPhases& p) {
+  Json curves = Json::object();
+  for (const auto& c : p.curves) {
+    Json ranges = Json::object();
+    for (const auto& r : c.ranges) ranges[r.name] = {r.min, r.max};
+    std::vector<std::string> names;
+    for (auto name : feature_names(c.phase)) names.emplace_back(name);
+    curves[std::string(phase_name(c.phase))] = {
+        {"features", names},
+        {"coefficients_ms", c.coefficients},
+        {"knee_tokens", c.knee_tokens},
+        {"records", c.records},
+        {"fit_rms_relative", c.fit_rms},
+        {"leave_one_shape_out", {{"rms_relative", c.loo_rms}, {"p90_abs_relative", c.loo_p90}}},
+        {"ranges", ranges}};
+  }
+  return {{"stack", p.stack},
+          {"device", p.device},
+          {"records", p.records},
+          {"shapes", p.shapes},
+          {"layer_leave_one_shape_out",
+           {{"median_abs_relative", p.layer_loo_median}, {"p90_abs_relative", p.layer_loo_p90}}},
+          {"phases", curves}};
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+const std::string kSource = MOESIM_SOURCE_DIR;
+const std::string kTimings = kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
+                             kSource + "/docs/measurements/h200x2-torch-timings-ep2.json";
+
+TEST(CalibrateCommand, BadTimingsExitTwoNamingFileAndPointer) {
+  const auto dir = scratch_dir("calibrate-bad");
+  const auto file = (dir / "bad.json").string();
+  std::ofstream(file) << R"({"format": "moesim-calibration", "schema_version": 1,
+    "device": "NVIDIA H200", "stack": "s",
+    "records": [{"shape": {"hidden": 64, "expert_ffn": 64, "experts": 4, "top_k": 2},
+                 "tokens": -5, "active_experts": 2, "phases_ms": {"gate": 0.1}}]})";
+  const auto result = run_moesim("calibrate " + file + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(
+      result.err.find(file + ": /records/0/tokens: expected a number in (0, 16777216], got -5"),
+      std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.json"));
+}
+
+TEST(CalibrateCommand, SeveralStacksNeedAChoice) {
+  const auto dir = scratch_dir("calibrate-stacks");
+  const auto result = run_moesim("calibrate " + kTimings + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("torch-grouped, torch-loop); choose one with --stack"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(CalibrateCommand, FitsTheRecordedTimingsAndChecksThemBack) {
+  const auto dir = scratch_dir("calibrate-fit");
+  const auto profile = (dir / "p.json").string();
+  const auto fit =
+      run_moesim("calibrate " + kTimings + " --stack torch-grouped --out " + profile, "fit");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("layer     leave-one-shape-out"), std::string::npos) << fit.out;
+  const auto written = nlohmann::json::parse(slurp(profile));
+  const auto& phases = written["calibrated_phases"];
+  EXPECT_EQ(phases["stack"], "torch-grouped");
+  EXPECT_EQ(phases["device"], "NVIDIA H200");
+  // The harness times six phases (no dense part); 8 shapes, 7 cases each, 1 rank + 2 ranks.
+  EXPECT_EQ(phases["phases"].size(), 6u);
+  EXPECT_EQ(phases["shapes"], 8);
+  EXPECT_EQ(phases["records"], 8 * 7 * 3);
+  // One residual per record that timed the phase: experts at every rank, dispatch at EP 2 only.
+  EXPECT_EQ(phases["residuals_relative"]["experts"].size(), 8u * 7 * 3);
+  EXPECT_EQ(phases["residuals_relative"]["dispatch"].size(), 8u * 7 * 2);
+  const auto check = run_moesim(
+      "calibrate --check " + profile + " " + kTimings + " --json " + (dir / "check.json").string(),
+      "check");
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const auto result = nlohmann::json::parse(slurp(dir / "check.json"));
+  EXPECT_EQ(result["records"], 8 * 7 * 3);  // the loop stack's records are left out
+  EXPECT_GE(result["band_coverage"].get<double>(), 0.0);
+}
+
+TEST(CalibrateCommand, RunWithTheShippedTorchProfilePrintsTheBand) {
+  const auto dir = scratch_dir("calibrate-run");
+  const auto result =
+      run_moesim("run dsv3-decode-h200x256 --profile h200-torch --out " + dir.string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ms ± "), std::string::npos) << result.out;
+  const auto report = nlohmann::json::parse(slurp(dir / "report.json"));
+  EXPECT_EQ(report["summary"]["profile_source"], "calibrated");
+  EXPECT_EQ(report["summary"]["error_band"]["stack"], "torch-grouped");
+  EXPECT_GT(report["summary"]["error_band"]["relative"].get<double>(), 0.0);
+}
+
+TEST(CalibrateCommand, TraceConverterSumsEachPhasesKernelsInsideTheLayerSpans) {
+  if (std::system("python3 -c 'import json' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no python3 on this machine";
+  const auto dir = scratch_dir("calibrate-trace");
+  const auto out = (dir / "traced.json").string();
+  const std::string command = "python3 " + kSource + "/profiler/trace_to_calibration.py " +
+                              kSource + "/tests/data/calibration/trace_two_layers.json " + kSource +
+                              "/tests/data/calibration/trace_mapping.json " +
+                              "--device 'NVIDIA H200' --out " + out + " >/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const auto record = nlohmann::json::parse(slurp(out))["records"][0];
+  // Two GPU-side moe_layer spans of 1000 and 1200 us; inside them topk 100 and 120 us, the sort
+  // 50 and 60, grouped_mm 500 and 700, index_add 100 and 100 (the grouped_mm at 5000 us lies
+  // outside both). Medians of two: gate 0.110 ms, permute 0.055, experts 0.600, unpermute 0.100,
+  // layer 1.100.
+  EXPECT_NEAR(record["phases_ms"]["gate"].get<double>(), 0.110, 1e-9);
+  EXPECT_NEAR(record["phases_ms"]["permute"].get<double>(), 0.055, 1e-9);
+  EXPECT_NEAR(record["phases_ms"]["experts"].get<double>(), 0.600, 1e-9);
+  EXPECT_NEAR(record["phases_ms"]["unpermute"].get<double>(), 0.100, 1e-9);
+  EXPECT_NEAR(record["layer_ms"].get<double>(), 1.100, 1e-9);
+  // moesim reads it (a parse error would be reported first) and asks for a second record.
+  const auto result = run_moesim("calibrate " + out + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("/records: expected at least 2 records"), std::string::npos)
+      << result.err;
+}
+
+TEST(CalibrateCommand, ValidateChecksTimingsAndCalibratedProfiles) {
+  const auto result =
+      run_moesim("validate " + kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
+                 kSource + "/scenarios/profiles/h200-torch.json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  // 8 shapes x 7 cases x 2 back ends at one rank.
+  EXPECT_NE(result.out.find("calibration timings: 112 records"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("h200-torch.json: ok (profile of NVIDIA H200"), std::string::npos)
+      << result.out;
+}
+
+TEST(CalibrateCommand, ABaseProfileOfAnotherDeviceIsRefusedUnlessForced) {
+  // H100 timings onto the H200 base profile: refused, naming the profile's GPU; --force-device
+  // combines them.
+  const auto dir = scratch_dir("calibrate-device");
+  auto doc = nlohmann::json::parse(slurp(kSource + "/tests/fuzz/corpus/calibration/"
+                                                   "torch_ep2_four_records.json"));
+  doc["device"] = "NVIDIA H100 80GB HBM3";
+  const auto file = (dir / "h100.json").string();
+  std::ofstream(file) << doc.dump();
+  const auto out = (dir / "p.json").string();
+  const auto refused = run_moesim("calibrate " + file + " --base h200 --out " + out);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("h200: /provenance/gpu_name: profile measured on \"NVIDIA H200\" but "
+                             "the timings come from \"NVIDIA H100 80GB HBM3\""),
+            std::string::npos)
+      << refused.err;
+  const auto forced = run_moesim("calibrate " + file + " --base h200 --force-device --out " + out);
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+}
+
+}  // namespace
+}  // namespace moesim::testing
