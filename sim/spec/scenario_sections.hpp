@@ -38,8 +38,8 @@ inline constexpr std::string_view kModelFields[] = {"preset",
                                                     "combine_bytes",
                                                     "tied_embeddings"};
 inline constexpr std::string_view kClusterFields[] = {
-    "preset", "system",           "nodes",           "gpus_per_node", "device", "nic",
-    "fabric", "oversubscription", "roce_efficiency", "links"};
+    "preset", "system",           "nodes",           "gpus_per_node", "device",  "nic",
+    "fabric", "oversubscription", "roce_efficiency", "links",         "topology"};
 inline constexpr std::string_view kParallelismFields[] = {
     "expert_parallel", "attention_data_parallel", "attention_tensor_parallel", "micro_batches",
     "overlap"};
