@@ -4,6 +4,7 @@
 
 #include "sim/network/topology_paths.hpp"
 #include "topology/cluster_builders.hpp"
+#include "topology/topology_json.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -42,7 +43,9 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   params.fabric = to_topology(s.cluster.fabric);
   params.oversubscription = s.cluster.oversubscription;
   params.roce_efficiency = s.cluster.roce_efficiency;
-  graph_ = std::make_unique<topology::ClusterGraph>(topology::build_cluster(params));
+  graph_ = std::make_unique<topology::ClusterGraph>(
+      s.cluster.topology_file.empty() ? topology::build_cluster(params)
+                                      : topology::load_topology_file(s.cluster.topology_file));
   router_ = std::make_unique<topology::Router>(*graph_);
   links_ = network_links(*graph_);
   // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads), or the

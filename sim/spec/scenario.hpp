@@ -34,6 +34,9 @@ struct ClusterSpec {
   double roce_efficiency = 0.9;   // share of line rate RoCE delivers
   LinkOverride scale_up_link;     // the system's scale-up links (NVLink, xGMI, PCIe)
   LinkOverride nic_link;          // the NICs onto the fabric (IB or RoCE)
+  // A topology file (docs/topology.md) the flow model plays instead of the graph built from the
+  // figures above, its GPUs in rank order; empty: built. The analytic model uses the figures.
+  std::string topology_file;
   int gpus() const { return nodes * system.gpus_per_node; }
 };
 

@@ -16,6 +16,7 @@
 #include "sim/spec/cluster_presets.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/model_presets.hpp"
+#include "topology/topology_json.hpp"
 
 namespace moesim::sim::scenario_sections {
 namespace {
@@ -211,6 +212,19 @@ void read_link_overrides(const Json& value, const std::string& path, ClusterSpec
   }
 }
 
+// cluster.topology: a topology file whose GPUs must be the cluster's, in rank order.
+void read_topology_file(const std::string& file, const std::string& path, std::int64_t gpus,
+                        ProblemList& problems) {
+  try {
+    const auto graph = topology::load_topology_file(file);
+    if (static_cast<std::int64_t>(graph.gpus().size()) != gpus)
+      problems.add(path, fmt::format("expected a topology of the cluster's {} GPUs, got {} in {}",
+                                     gpus, graph.gpus().size(), file));
+  } catch (const ConfigError& error) {
+    problems.add(path, error.what());
+  }
+}
+
 }  // namespace
 
 ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
@@ -263,8 +277,11 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
   c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
   if (const Json* links = r.child("links"))
     read_link_overrides(*links, r.path_of("links"), c, problems);
+  if (r.has("topology")) c.topology_file = r.string("topology");
   r.finish();
   const std::int64_t gpus = std::int64_t{c.nodes} * c.system.gpus_per_node;
+  if (!c.topology_file.empty() && gpus <= kMaxGpus)
+    read_topology_file(c.topology_file, path + "/topology", gpus, problems);
   if (gpus > kMaxGpus)
     problems.add(
         path + "/nodes",

@@ -46,8 +46,8 @@ inline constexpr std::string_view kModelFields[] = {"preset",
                                                     "qk_rope_head_dim",
                                                     "v_head_dim"};
 inline constexpr std::string_view kClusterFields[] = {
-    "preset", "system",           "nodes",           "gpus_per_node", "device", "nic",
-    "fabric", "oversubscription", "roce_efficiency", "links"};
+    "preset", "system",           "nodes",           "gpus_per_node", "device",  "nic",
+    "fabric", "oversubscription", "roce_efficiency", "links",         "topology"};
 inline constexpr std::string_view kParallelismFields[] = {
     "expert_parallel", "attention_data_parallel", "attention_tensor_parallel", "micro_batches",
     "overlap"};

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "base/config_error.hpp"
+#include "topology/topology_json.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -97,6 +100,26 @@ TEST(NetworkModel, ScenarioLinkEfficiencyPricesItsKind) {
   const NetworkModel network(s, 0.0);
   // 0.5 x 450 GB/s = 225 GB/s: 225 MB in 1 ms, plus the 1 us route latency.
   EXPECT_NEAR(network.all_to_all(one_transfer(8, 2, 3, 225e6)).time, 1e-6 + 1e-3, 2e-9);
+}
+
+// The h100x8 node written as a topology file, every NVLink link at `nvlink_gb_per_s`.
+std::string h100x8_topology_file(double nvlink_gb_per_s, const std::string& name) {
+  const NetworkModel built(scenario_on("h100x8", "mixtral-8x7b", 8), 0.0);
+  nlohmann::json file = topology::topology_to_json(built.graph());
+  for (auto& link : file["links"])
+    if (link["kind"] == "nvlink") link["bandwidth_gb_per_s"] = nvlink_gb_per_s;
+  const auto path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path) << file.dump();
+  return path;
+}
+
+TEST(NetworkModel, ATopologyFileReplacesTheBuiltGraph) {
+  ScenarioSpec s = scenario_on("h100x8", "mixtral-8x7b", 8);
+  s.cluster.topology_file = h100x8_topology_file(225, "moesim_network_topology_test.json");
+  const NetworkModel network(s, 0.0);
+  // The file's NVLink runs at 225 GB/s: 0.8 x 225 = 180 GB/s, 180 MB in 1 ms, plus the same
+  // 1 us route latency as the built node.
+  EXPECT_NEAR(network.all_to_all(one_transfer(8, 0, 1, 180e6)).time, 1e-6 + 1e-3, 2e-9);
 }
 
 TEST(NetworkModel, TwoSendersIntoOneGpuShareItsPort) {

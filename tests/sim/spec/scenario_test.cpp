@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -243,6 +244,40 @@ TEST(Scenario, LinkOverridesOfKindsTheClusterLacksAreErrors) {
         << message;
     EXPECT_NE(message.find("/cluster/links/nvlink/efficiency"), std::string::npos) << message;
   }
+}
+
+TEST(Scenario, ATopologyFileMustHoldTheClustersGpus) {
+  // A file of 2 GPUs fits a 2-GPU H200 node, not a 64-GPU cluster; a missing file is an error.
+  const auto path =
+      (std::filesystem::temp_directory_path() / "moesim_scenario_topology.json").string();
+  std::ofstream(path) << R"({"schema_version": 1, "name": "two",
+      "vertices": [{"id": "g0", "kind": "gpu", "node": 0, "domain": 0},
+                   {"id": "g1", "kind": "gpu", "node": 0, "domain": 0}],
+      "links": [{"from": "g0", "to": "g1", "kind": "nvlink", "bandwidth_gb_per_s": 450,
+                 "latency_us": 1, "duplex": true}]})";
+  const auto scenario = [](const std::string& cluster) {
+    return R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": )" + cluster + "}";
+  };
+  const auto two = parse_scenario(
+      scenario(
+          R"({"system": "hgx-h200", "nodes": 1, "gpus_per_node": 2, "fabric": "none", "topology": ")" +
+          path + R"("})"),
+      "pair.json");
+  EXPECT_EQ(two.cluster.topology_file, path);
+  try {
+    parse_scenario(scenario(R"({"preset": "h100x64", "topology": ")" + path + R"("})"), "big.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(
+        std::string(error.what())
+            .find("/cluster/topology: expected a topology of the cluster's 64 GPUs, got 2 in " +
+                  path),
+        std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(parse_scenario(scenario(R"({"preset": "h100x8", "topology": "/no/such.json"})"),
+                              "missing.json"),
+               ConfigError);
 }
 
 TEST(Scenario, GshardDefaultsToItsCapacityFactorUnlessNullGiven) {
