@@ -22,7 +22,7 @@ struct PlaceOptions {
   int groups = 0;
   std::string placement_file;
   std::string replica_choice = "round-robin";
-  sim::ImportOptions import;
+  sim::ImportOptions import{.refuse_unused = true};  // options the user gave: none ignored
   bool json = false;
 };
 

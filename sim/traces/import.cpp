@@ -148,6 +148,7 @@ namespace {
 // asked for something the result would not reflect.
 void refuse_unused_options(const std::string& path, const std::string& format,
                            const ImportOptions& options, bool reads_experts, bool reads_top_k) {
+  if (!options.refuse_unused) return;
   const auto refuse = [&](const char* option, const char* what) {
     throw ConfigError(option, {{"", fmt::format("{} is {}; {} does not apply to it (it gives its "
                                                 "own {})",
