@@ -46,8 +46,10 @@ std::string write_scratch(const std::string& name, const std::string& text) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   try {
-    const std::string baseline_path = write_scratch("a.json", fuzzed_report(in).dump());
-    const std::string candidate_path = write_scratch("b.json", fuzzed_report(in).dump());
+    const std::string baseline_path =
+        write_scratch("a.json", moesim::fuzz::dump(fuzzed_report(in)));
+    const std::string candidate_path =
+        write_scratch("b.json", moesim::fuzz::dump(fuzzed_report(in)));
     auto tolerances = moesim::sim::load_check_policy("");
     if (in.ConsumeBool())
       tolerances.push_back(moesim::sim::parse_fail_on(in.ConsumeRandomLengthString(24)));

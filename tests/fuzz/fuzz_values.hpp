@@ -59,6 +59,12 @@ inline nlohmann::json object_of(FuzzedDataProvider& in, std::initializer_list<co
   return object;
 }
 
+// JSON text of `value`; fuzzed strings may be invalid UTF-8, which a real file could not hold
+// (the strict parser refuses it), so such bytes are replaced rather than thrown on.
+inline std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // Whether the input is JSON text (a real file from the corpus) rather than bytes to structure.
 inline bool looks_like_json(const std::uint8_t* data, std::size_t size) {
   return size > 0 && data[0] == '{';

@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::string manifest_path =
       (moesim::fuzz::npy_scratch_dir("manifest-shape-fuzz") / "manifest.json").string();
   FuzzedDataProvider in(data, size);
-  const std::string text = fuzzed_manifest(in).dump();
+  const std::string text = moesim::fuzz::dump(fuzzed_manifest(in));
   try {
     auto source = moesim::sim::open_npy_manifest(manifest_path, text, {});
     const auto shape = source->shape();
