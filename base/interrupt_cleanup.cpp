@@ -34,8 +34,12 @@ void install_interrupt_cleanup() {
   action.sa_handler = remove_temporaries_and_reraise;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESETHAND;
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
+  for (const int signal_number : {SIGINT, SIGTERM}) {
+    // A signal the parent set to be ignored (a shell's background job and SIGINT, nohup) stays so.
+    struct sigaction previous {};
+    ::sigaction(signal_number, nullptr, &previous);
+    if (previous.sa_handler != SIG_IGN) ::sigaction(signal_number, &action, nullptr);
+  }
 }
 
 TemporaryFileGuard::TemporaryFileGuard(const std::string& path) {
