@@ -193,15 +193,17 @@ void FieldReader::finish() {
 }
 
 std::optional<double> positive_number_at(const nlohmann::json& root, const std::string& pointer,
-                                         ProblemList& problems) {
+                                         ProblemList& problems, double max) {
   const nlohmann::json::json_pointer where(pointer);
+  const std::string expected = describe_range("a number", 0, max, true);
   if (!root.contains(where)) {
-    problems.add(pointer, "missing required field (expected a number > 0)");
+    problems.add(pointer, "missing required field (" + expected + ")");
     return std::nullopt;
   }
   const nlohmann::json& value = root.at(where);
-  if (!value.is_number() || !(value.get<double>() > 0) || !std::isfinite(value.get<double>())) {
-    problems.add(pointer, "expected a number > 0, got " + describe_json_value(value));
+  if (!value.is_number() || !(value.get<double>() > 0) || !std::isfinite(value.get<double>()) ||
+      value.get<double>() > max) {
+    problems.add(pointer, expected + ", got " + describe_json_value(value));
     return std::nullopt;
   }
   return value.get<double>();

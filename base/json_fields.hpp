@@ -69,7 +69,10 @@ std::string describe_range(std::string_view kind, double min, double max, bool m
 // The finite number > 0 at JSON pointer `pointer` under `root`; nullopt after adding the problem
 // ("missing required field" or "expected a number > 0, got ...") under that pointer. For documents
 // read by pointer (profiles) rather than section by section.
+// A value above `max` (a bound on what a measurement can be) is refused the same way:
+// "expected a number in (0, 1e+09], got 1e+308".
 std::optional<double> positive_number_at(const nlohmann::json& root, const std::string& pointer,
-                                         ProblemList& problems);
+                                         ProblemList& problems,
+                                         double max = std::numeric_limits<double>::max());
 
 }  // namespace moesim

@@ -21,7 +21,8 @@ ProgressBar::ProgressBar(std::string label, Lines lines)
     : label_(std::move(label)),
       start_(std::chrono::steady_clock::now()),
       terminal_(isatty(2) != 0),
-      log_lines_(lines == Lines::InLogs) {}
+      lines_(lines),
+      last_log_line_(start_) {}
 
 ProgressBar::~ProgressBar() {
   if (shown_) fmt::print(stderr, "\n");
@@ -30,8 +31,15 @@ ProgressBar::~ProgressBar() {
 void ProgressBar::update(long done, long total, std::string_view note) {
   if (total <= 0) return;
   if (!terminal_) {
-    if (log_lines_)
-      fmt::print(stderr, "{} [{}] {}/{} {}\n", label_, bar(done, total), done, total, note);
+    if (lines_ == Lines::OnTerminalOnly) return;
+    const auto now = std::chrono::steady_clock::now();
+    // Every 10 s, and the last update once any line was written (a short run writes none).
+    const bool due = lines_ == Lines::InLogs || now - last_log_line_ >= std::chrono::seconds(10) ||
+                     (logged_ && done >= total);
+    if (!due) return;
+    last_log_line_ = now;
+    logged_ = true;
+    fmt::print(stderr, "{} [{}] {}/{} {}\n", label_, bar(done, total), done, total, note);
     return;
   }
   const auto elapsed =

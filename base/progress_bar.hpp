@@ -2,7 +2,10 @@
 // The one progress display of every moesim program, on stderr. On a terminal it is a bar redrawn
 // in place that appears only once work has run for a second, so short runs stay clean. Elsewhere
 // (a log, mpirun's pipes) it is silent, unless made with Lines::InLogs: then each update is one
-// line, for long measurements whose logs are the only window onto them.
+// line, for long measurements whose logs are the only window onto them; or with
+// Lines::InLogsEvery10s (long simulations, plans, trace generation): one line every ten seconds and
+// the last one, never a carriage-return redraw, so a CI log shows progress without thousands of
+// lines.
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -11,7 +14,7 @@ namespace moesim {
 
 class ProgressBar {
  public:
-  enum class Lines { OnTerminalOnly, InLogs };
+  enum class Lines { OnTerminalOnly, InLogs, InLogsEvery10s };
   explicit ProgressBar(std::string label, Lines lines = Lines::OnTerminalOnly);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
@@ -24,7 +27,9 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_;
   bool shown_ = false;
   bool terminal_ = false;
-  bool log_lines_ = false;
+  Lines lines_;
+  std::chrono::steady_clock::time_point last_log_line_;
+  bool logged_ = false;
 };
 
 }  // namespace moesim

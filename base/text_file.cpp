@@ -5,10 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "base/config_error.hpp"
+#include "base/interrupt_cleanup.hpp"
 
 namespace moesim {
 namespace fs = std::filesystem;
@@ -26,10 +26,18 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
         path, {{"", fmt::format("file is {} bytes; expected at most {}", size, max_bytes)}});
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, {{"", "cannot open file for reading"}});
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  // Read at most one byte past the limit: a file whose size said less (a /proc file, one still
+  // growing) is refused all the same, never read without end.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= max_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
   if (in.bad()) throw ConfigError(path, {{"", "read error"}});
-  return buffer.str();
+  if (text.size() > max_bytes)
+    throw ConfigError(path, {{"", fmt::format("file grew past {} bytes while read; expected at "
+                                              "most {}",
+                                              max_bytes, max_bytes)}});
+  return text;
 }
 
 namespace {
@@ -51,6 +59,7 @@ void write_text_file(const std::string& path, const std::string& text) {
     return write_in_place(path, text, std::ios::trunc);
   // The temporary name carries the process id so two writers never share one.
   const std::string temporary = fmt::format("{}.tmp{}", path, getpid());
+  const TemporaryFileGuard interrupt_guard(temporary);  // removed if SIGINT/SIGTERM comes first
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;

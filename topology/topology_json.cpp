@@ -14,7 +14,8 @@
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
-#include "topology/routes.hpp"
+#include "topology/route_check.hpp"
+#include "topology/topology_limits.hpp"
 
 namespace moesim::topology {
 namespace {
@@ -82,52 +83,6 @@ void check_reachability(const ClusterGraph& graph, const std::vector<std::size_t
   }
 }
 
-// Every GPU pair must have a route the Router can build, not just some path: within each domain
-// pair by pair; across domains each GPU's way out and in, and each pair of leaves.
-void check_routes(const ClusterGraph& graph, const std::vector<std::size_t>& vertex_entry,
-                  ProblemList& problems) {
-  constexpr std::size_t kMaxReported = 20;
-  const auto gpus = graph.gpus();
-  Router router(graph);
-  std::set<std::pair<int, int>> attempted;
-  auto attempt = [&](int a, int b) {
-    if (problems.problems().size() >= kMaxReported || !attempted.emplace(a, b).second) return;
-    try {
-      router.route(a, b);
-    } catch (const std::runtime_error& error) {
-      problems.add(fmt::format("/vertices/{}", vertex_entry[gpus[static_cast<std::size_t>(a)]]),
-                   error.what());
-    }
-  };
-  std::map<int, std::vector<int>> domains;
-  for (std::size_t rank = 0; rank < gpus.size(); ++rank)
-    domains[graph.vertex(gpus[rank]).domain].push_back(static_cast<int>(rank));
-  for (const auto& [domain, ranks] : domains)
-    for (const int a : ranks)
-      for (const int b : ranks)
-        if (a != b) attempt(a, b);
-  if (domains.size() < 2) return;
-  const int first = domains.begin()->second.front();
-  const int second = std::next(domains.begin())->second.front();
-  std::map<VertexId, int> leaf_representative;
-  for (std::size_t rank = 0; rank < gpus.size(); ++rank) {
-    const int r = static_cast<int>(rank);
-    const int other = graph.vertex(gpus[rank]).domain ==
-                              graph.vertex(gpus[static_cast<std::size_t>(first)]).domain
-                          ? second
-                          : first;
-    attempt(r, other);
-    attempt(other, r);
-    if (const RouteSegment* up = router.uplink(r))
-      leaf_representative.emplace(graph.link_target(up->links.back().link), r);
-  }
-  for (const auto& [leaf_a, a] : leaf_representative)
-    for (const auto& [leaf_b, b] : leaf_representative)
-      if (leaf_a != leaf_b && graph.vertex(gpus[static_cast<std::size_t>(a)]).domain !=
-                                  graph.vertex(gpus[static_cast<std::size_t>(b)]).domain)
-        attempt(a, b);
-}
-
 // The vertices read so far, by id, for link ends and duplicate checks.
 struct VertexTable {
   std::unordered_map<std::string, VertexId> ids;
@@ -187,8 +142,15 @@ VertexTable read_vertices(FieldReader& root, ClusterGraph& graph, ProblemList& p
     problems.add("/vertices", "expected an array, got " + describe_json_value(*list));
   else if (list->empty())
     problems.add("/vertices", "expected at least one vertex");
-  for (std::size_t i = 0; list->is_array() && i < list->size(); ++i)
+  for (std::size_t i = 0; list->is_array() && i < list->size(); ++i) {
     add_vertex_entry((*list)[i], i, graph, vertices, problems);
+    if (graph.gpus().size() > kMaxTopologyGpus) {  // stop before the graph outgrows the limit
+      problems.add(fmt::format("/vertices/{}", i),
+                   fmt::format("expected at most {} GPUs (docs/limits.md); this is GPU {}",
+                               kMaxTopologyGpus, graph.gpus().size()));
+      return vertices;
+    }
+  }
   if (problems.empty() && graph.gpus().empty())
     problems.add("/vertices", "expected at least one vertex of kind \"gpu\"");
   return vertices;

@@ -9,12 +9,13 @@
 
 namespace moesim::cli {
 
-// DESIGN.md's exit codes.
+// DESIGN.md's exit codes (listed in README.md and `moesim --help`).
 enum ExitCode : int {
   kExitOk = 0,
   kExitRegression = 1,
   kExitInvalidInput = 2,
   kExitRuntimeFailure = 3,
+  kExitPlanInfeasible = 4,  // `plan`: no candidate fits and meets the latency target
   kExitNothingCompared = 5,
 };
 

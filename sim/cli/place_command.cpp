@@ -22,7 +22,7 @@ struct PlaceOptions {
   int groups = 0;
   std::string placement_file;
   std::string replica_choice = "round-robin";
-  sim::ImportOptions import;
+  sim::ImportOptions import{.refuse_unused = true};  // options the user gave: none ignored
   bool json = false;
 };
 
@@ -45,6 +45,26 @@ Enum parsed_choice(const std::string& name) {
   return sim::choice_from_name<Enum>(name).value();
 }
 
+// --groups asks for DeepSeek's hierarchical EPLB; when it cannot apply, EPLB would silently fall
+// back to global packing, so say why instead (the conditions of strategies.cpp's hierarchical
+// check).
+void check_groups_apply(const PlaceOptions& options, int experts) {
+  if (options.groups == 0) return;
+  const auto refuse = [](const std::string& why) { throw ConfigError("--groups", {{"", why}}); };
+  if (options.strategy != "eplb")
+    refuse(fmt::format("expert groups apply to --strategy eplb only, not {}", options.strategy));
+  if (experts % options.groups != 0)
+    refuse(fmt::format("{} groups do not divide the {} experts", options.groups, experts));
+  if (options.groups % options.nodes != 0)
+    refuse(
+        fmt::format("{} groups do not divide over {} nodes (hierarchical EPLB puts whole groups "
+                    "on nodes)",
+                    options.groups, options.nodes));
+  if ((experts + options.redundant) % options.nodes != 0)
+    refuse(fmt::format("{} expert slots ({} + {} redundant) do not divide over {} nodes",
+                       experts + options.redundant, experts, options.redundant, options.nodes));
+}
+
 int place(const PlaceOptions& options) {
   auto source = sim::open_routing(options.input, options.import);
   const auto stats = sim::compute_trace_stats(*source);
@@ -55,6 +75,7 @@ int place(const PlaceOptions& options) {
         "--redundant",
         {{"", fmt::format("expected experts + redundant <= {} expert slots, got {} + {}",
                           sim::kMaxExpertSlots, experts, options.redundant)}});
+  check_groups_apply(options, experts);
   // the placement serves every layer: load and co-activation summed over layers
   sim::PlacementInputs inputs{.experts = experts,
                               .gpus = options.gpus,

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/progress_bar.hpp"
+#include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/plan/plan.hpp"
@@ -26,7 +27,8 @@ int plan(const PlanOptions& o) {
                           ? o.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const auto start = std::chrono::steady_clock::now();
-  ProgressBar bar(fmt::format("planning {} candidates", spec.candidates.size()));
+  ProgressBar bar(fmt::format("planning {} candidates", spec.candidates.size()),
+                  ProgressBar::Lines::InLogsEvery10s);
   const auto outcomes =
       sim::run_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
   const double seconds =
@@ -39,6 +41,11 @@ int plan(const PlanOptions& o) {
   write_text_file((dir / "plan.svg").string(), sim::plan_svg(spec, outcomes));
   fmt::print("{} candidates in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, plan.svg\n",
              outcomes.size(), seconds, threads, dir.string());
+  if (const auto miss = sim::plan_nearest_miss(spec, outcomes)) {
+    fmt::print(stderr, "error: no candidate fits and meets the target; nearest miss: {}\n",
+               escape_for_terminal(*miss));
+    return kExitPlanInfeasible;
+  }
   return kExitOk;
 }
 

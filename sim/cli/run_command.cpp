@@ -32,7 +32,7 @@ int run(const RunOptions& options) {
         sim::trace_overrides(options.trace, scenario, {.repeat_layers = options.repeat_layers});
   // Every input is read here, once; the simulation itself does no I/O.
   const auto inputs = sim::resolve_inputs(std::move(scenario), std::move(overrides));
-  ProgressBar bar("simulating");
+  ProgressBar bar("simulating", ProgressBar::Lines::InLogsEvery10s);
   const auto report = sim::simulate(inputs, [&](int done, int total) { bar.update(done, total); });
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);

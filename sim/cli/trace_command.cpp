@@ -19,7 +19,7 @@ namespace {
 struct TraceOptions {
   std::string input;
   std::string output;
-  sim::ImportOptions import;
+  sim::ImportOptions import{.refuse_unused = true};  // options the user gave: none ignored
   bool json = false;
   std::string heatmap;
   sim::GeneratorSpec generator;

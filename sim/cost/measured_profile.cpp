@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
@@ -21,9 +24,59 @@ namespace {
 
 using Json = nlohmann::json;
 
+// What a measurement can plausibly be: one phase under 1000 s, a rate under 10^18 per second
+// (FLOP/s or bytes/s), a size (tokens, bytes, ranks) under 10^12. 1e308 us is a typo, not a GPU.
+constexpr double kMaxMicroseconds = 1e9;
+constexpr double kMaxPerSecond = 1e18;
+constexpr double kMaxSize = 1e12;
+
+// The sections a profile holds (docs/profile-format.md); any other top-level key is refused.
+constexpr std::string_view kProfileSections[] = {"schema_version",
+                                                 "kind",
+                                                 "mode",
+                                                 "provenance",
+                                                 "method",
+                                                 "overheads",
+                                                 "ceilings",
+                                                 "models",
+                                                 "collectives",
+                                                 "dense_gemm",
+                                                 "wide_spread_measurements",
+                                                 "fp8_gemm",
+                                                 "calibrated_phases"};
+// The fields of one /models entry.
+constexpr std::string_view kModelFields[] = {"name",  "hidden",  "expert_ffn",    "experts",
+                                             "top_k", "gating",  "expert_groups", "topk_groups",
+                                             "gate",  "permute", "combine"};
+
 // Reads a finite, positive number at `pointer` under `root`, or records what was expected.
-double positive(const Json& root, const std::string& pointer, ProblemList& problems) {
-  return positive_number_at(root, pointer, problems).value_or(0);
+double positive(const Json& root, const std::string& pointer, ProblemList& problems,
+                double max = kMaxPerSecond) {
+  return positive_number_at(root, pointer, problems, max).value_or(0);
+}
+
+// Every key of the object at `pointer` not in `known`: "unknown field", with a likely typo named.
+void refuse_unknown_fields(const Json& object, const std::string& pointer,
+                           std::span<const std::string_view> known, ProblemList& problems) {
+  const std::vector<std::string> names(known.begin(), known.end());
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    const auto suggestion = did_you_mean(key, names);
+    problems.add(
+        pointer + "/" + key,
+        "unknown field" + (suggestion ? fmt::format("; did you mean '{}'?", *suggestion) : ""));
+  }
+}
+
+// A `time` object's `runs`, when given, counts the timed runs behind the median: at least one.
+void check_runs(const Json& root, const std::string& time_pointer, ProblemList& problems) {
+  const Json::json_pointer where(time_pointer + "/runs");
+  if (!root.contains(where)) return;
+  const Json& runs = root.at(where);
+  if (!runs.is_number_integer() || runs.get<std::int64_t>() < 1 ||
+      runs.get<std::int64_t>() > 1'000'000)
+    problems.add(where.to_string(),
+                 "expected an integer in [1, 1000000], got " + describe_json_value(runs));
 }
 
 // A curve from an array of points: x from `x_key`, y from `y_pointer` inside each point.
@@ -38,16 +91,19 @@ Curve read_curve(const Json& root, const std::string& pointer, const char* x_key
   const Json& points = root.at(where);
   for (std::size_t i = 0; i < points.size(); ++i) {
     const std::string base = fmt::format("{}/{}", pointer, i);
-    const double x = positive(root, base + "/" + x_key, problems);
-    const double y = positive(root, base + y_pointer, problems);
+    const double x = positive(root, base + "/" + x_key, problems, kMaxSize);
+    const double y = positive(root, base + y_pointer, problems, kMaxMicroseconds);
+    check_runs(root, base + "/time", problems);
+    // Sizes grow along the array, as moesim-profile writes them: anything else is a hand edit
+    // that interpolation would silently reorder.
+    if (x > 0 && x < 1)  // tokens and bytes count whole things: a slope over 1e-300 is infinite
+      problems.add(base + "/" + x_key, fmt::format("expected {} >= 1, got {}", x_key, x));
+    else if (!curve.empty() && x > 0 && !(x > curve.back().x))
+      problems.add(base + "/" + x_key, fmt::format("expected {} increasing along the array, got "
+                                                   "{} after {}",
+                                                   x_key, x, curve.back().x));
     curve.push_back({x, y});
   }
-  std::sort(curve.begin(), curve.end(),
-            [](const CurvePoint& a, const CurvePoint& b) { return a.x < b.x; });
-  for (std::size_t i = 1; i < curve.size(); ++i)
-    if (curve[i].x == curve[i - 1].x)
-      problems.add(pointer,
-                   fmt::format("expected distinct {} values, {} repeats", x_key, curve[i].x));
   return curve;
 }
 
@@ -62,6 +118,7 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
         base, "expected an object of one model's measurements, got " + describe_json_value(entry));
     return std::nullopt;
   }
+  refuse_unknown_fields(entry, base, kModelFields, problems);
   ModelCurves curves;
   const auto name = entry.find("name");
   if (name != entry.end() && name->is_string()) curves.name = name->get<std::string>();
@@ -69,7 +126,8 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
     problems.add(base + "/name", "expected a model preset name, got " + describe_json_value(*name));
   else if (curves.name.empty())
     problems.add(base + "/name", "expected a model preset name");
-  curves.hidden = static_cast<std::int64_t>(positive(document, base + "/hidden", problems));
+  curves.hidden =
+      static_cast<std::int64_t>(positive(document, base + "/hidden", problems, kMaxSize));
   // The profiler measures a preset's shape: its router width and top-k are the preset's, unless
   // the entry says otherwise.
   if (const ModelSpec* preset = find_model(curves.name)) {
@@ -77,8 +135,9 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
     curves.top_k = preset->top_k;
   }
   if (entry.contains("top_k"))
-    curves.top_k = static_cast<int>(positive(document, base + "/top_k", problems));
-  curves.expert_ffn = static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems));
+    curves.top_k = static_cast<int>(positive(document, base + "/top_k", problems, kMaxSize));
+  curves.expert_ffn =
+      static_cast<std::int64_t>(positive(document, base + "/expert_ffn", problems, kMaxSize));
   curves.gate_us = read_curve(document, base + "/gate", "tokens", "/time/median_us", problems);
   curves.permute_us =
       read_curve(document, base + "/permute", "tokens", "/time/median_us", problems);
@@ -144,13 +203,16 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
     problems.throw_if_any(source);
   }
   if (!is_schema_version_1(document)) problems.add("/schema_version", "expected 1");
+  refuse_unknown_fields(document, "", kProfileSections, problems);
   const Json::json_pointer gpu("/provenance/gpu_name");
   gpu_name_ = document.contains(gpu) && document.at(gpu).is_string()
                   ? document.at(gpu).get<std::string>()
                   : "unknown GPU";
   dense_flops_ = positive(document, "/ceilings/dense_bf16_flops_per_s", problems);
   copy_bandwidth_ = positive(document, "/ceilings/copy/bytes_per_s", problems);
-  count_copy_us_ = positive(document, "/overheads/count_copy_and_sync/median_us", problems);
+  count_copy_us_ =
+      positive(document, "/overheads/count_copy_and_sync/median_us", problems, kMaxMicroseconds);
+  check_runs(document, "/overheads/count_copy_and_sync", problems);
   fp8_over_bf16_ = read_fp8_ratios(document, problems);
   collectives_ = read_measured_collectives(document, problems);
   for (const auto& measured : collectives_.all_to_all) {  // the busbw view of the same entries

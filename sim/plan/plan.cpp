@@ -1,5 +1,7 @@
 #include "sim/plan/plan.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -30,6 +32,8 @@ PlanOutcome evaluate_candidate(const PlanSpec& plan, const PlanCandidate& candid
     const auto scenario = parse_scenario(candidate.scenario.dump(), candidate.label);
     if (auto fit = check_memory_fit(scenario); !fit.fits()) {
       outcome.rejection = std::move(fit.shortfall);
+      outcome.memory_needed_bytes = fit.memory.total();
+      outcome.memory_capacity_bytes = scenario.cluster.device.hbm_bytes;
       return outcome;
     }
     outcome.report = simulate(scenario);
@@ -91,6 +95,38 @@ std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
         return a.usd_per_million_tokens().value_or(0) < b.usd_per_million_tokens().value_or(0);
       });
   return outcomes;
+}
+
+bool plan_feasible(const PlanOutcome& outcome) { return outcome.fits && outcome.meets_latency; }
+
+std::optional<std::string> plan_nearest_miss(const PlanSpec& plan,
+                                             const std::vector<PlanOutcome>& outcomes) {
+  if (outcomes.empty() || std::any_of(outcomes.begin(), outcomes.end(), plan_feasible))
+    return std::nullopt;
+  // Overshoot as a ratio to the target: 1.25 = 25 % over. Too slow beats does-not-fit: it runs.
+  const PlanOutcome* slow = nullptr;
+  const PlanOutcome* big = nullptr;
+  for (const auto& o : outcomes) {
+    if (o.fits && (!slow || o.report.step_time_s < slow->report.step_time_s)) slow = &o;
+    if (o.memory_capacity_bytes > 0 &&
+        (!big || o.memory_needed_bytes / o.memory_capacity_bytes <
+                     big->memory_needed_bytes / big->memory_capacity_bytes))
+      big = &o;
+  }
+  if (slow != nullptr) {
+    const double step_ms = slow->report.step_time_s * 1e3;
+    return fmt::format("{}: {:.2f} ms per step against max_latency_ms {} ({:.1f}% over)",
+                       slow->candidate.label, step_ms, *plan.max_latency_ms,
+                       100 * (step_ms / *plan.max_latency_ms - 1));
+  }
+  if (big != nullptr) {
+    constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
+    return fmt::format("{}: needs {:.1f} GiB per GPU of the {:.1f} GiB it has ({:.1f}% over)",
+                       big->candidate.label, big->memory_needed_bytes / kGiBytes,
+                       big->memory_capacity_bytes / kGiBytes,
+                       100 * (big->memory_needed_bytes / big->memory_capacity_bytes - 1));
+  }
+  return fmt::format("{}: {}", outcomes.front().candidate.label, outcomes.front().rejection);
 }
 
 }  // namespace moesim::sim

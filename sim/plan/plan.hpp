@@ -33,9 +33,11 @@ struct PlanOutcome {
   Report report;          // valid when fits
   double tokens_per_s_per_user = 0;
   bool meets_latency = true;
-  int replicas_needed = 1;      // copies of this deployment to reach the throughput target
-  bool pareto = false;          // on the front of tokens/s/GPU against tokens/s/user
-  double usd_per_hour() const;  // one deployment
+  int replicas_needed = 1;           // copies of this deployment to reach the throughput target
+  bool pareto = false;               // on the front of tokens/s/GPU against tokens/s/user
+  double memory_needed_bytes = 0;    // per GPU, when rejected for memory
+  double memory_capacity_bytes = 0;  // the device's HBM, when rejected for memory
+  double usd_per_hour() const;       // one deployment
   std::optional<double> usd_per_million_tokens() const;
 };
 
@@ -47,6 +49,13 @@ PlanSpec load_plan(const std::string& path);
 // (feasible first by $/million tokens, then latency misses, then rejections).
 std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
                                   const ProgressCallback& progress = {});
+
+// Feasible: simulated and within the latency target (throughput is met by adding replicas).
+bool plan_feasible(const PlanOutcome& outcome);
+// When no candidate is feasible, the one closest to it and by how much: the smallest latency
+// overshoot, else the smallest memory overshoot, else the first rejection. nullopt otherwise.
+std::optional<std::string> plan_nearest_miss(const PlanSpec& plan,
+                                             const std::vector<PlanOutcome>& outcomes);
 
 std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes,
                             int max_rows);

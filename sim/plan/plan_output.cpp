@@ -122,6 +122,8 @@ nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& o
                                                       : nlohmann::json(nullptr)},
             {"max_latency_ms", plan.max_latency_ms ? nlohmann::json(*plan.max_latency_ms)
                                                    : nlohmann::json(nullptr)}}},
+          {"feasible", !plan_nearest_miss(plan, outcomes).has_value()},
+          {"nearest_miss", plan_nearest_miss(plan, outcomes).value_or("")},
           {"candidates", rows}};
 }
 

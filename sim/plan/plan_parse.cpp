@@ -7,7 +7,9 @@
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/plan/plan_lists.hpp"
 #include "sim/spec/choices.hpp"
+#include "sim/spec/limits.hpp"
 #include "sim/spec/scenario.hpp"
 #include "topology/node_system.hpp"
 
@@ -30,74 +32,6 @@ constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
 constexpr std::string_view kBaseSections[] = {"model", "policy", "workload", "profile", "network"};
-
-// An array of positive integers at `path`, or `fallback` when absent.
-std::vector<int> int_list(const Json* value, const std::string& path, std::vector<int> fallback,
-                          ProblemList& problems) {
-  if (value == nullptr) return fallback;
-  std::vector<int> numbers;
-  if (!value->is_array() || value->empty()) {
-    problems.add(path,
-                 "expected a non-empty array of integers, got " + describe_json_value(*value));
-    return fallback;
-  }
-  for (std::size_t i = 0; i < value->size(); ++i) {
-    const Json& item = (*value)[i];
-    if (!item.is_number_integer() || item.get<std::int64_t>() < 0 ||
-        item.get<std::int64_t>() > 1'000'000)
-      problems.add(path + "/" + std::to_string(i),
-                   "expected an integer in [0, 1000000], got " + describe_json_value(item));
-    else
-      numbers.push_back(item.get<int>());
-  }
-  return numbers;
-}
-
-std::vector<std::string> string_list(const Json* value, const std::string& path,
-                                     std::vector<std::string> fallback, ProblemList& problems) {
-  if (value == nullptr) return fallback;
-  if (!value->is_array() || value->empty()) {
-    problems.add(path, "expected a non-empty array of strings, got " + describe_json_value(*value));
-    return fallback;
-  }
-  std::vector<std::string> items;
-  for (std::size_t i = 0; i < value->size(); ++i) {
-    if ((*value)[i].is_string())
-      items.push_back((*value)[i].get<std::string>());
-    else
-      problems.add(path + "/" + std::to_string(i),
-                   "expected a string, got " + describe_json_value((*value)[i]));
-  }
-  return items;
-}
-
-// A list of choice names at `path`, each checked against Enum's name table here: left to the
-// candidates' scenario parser, a typo would only reject every candidate of the grid one by one.
-template <typename Enum>
-std::vector<std::string> choice_name_list(const Json* value, const std::string& path,
-                                          std::vector<std::string> fallback,
-                                          ProblemList& problems) {
-  auto names = string_list(value, path, std::move(fallback), problems);
-  const std::vector<std::string> known(kChoiceNames<Enum>.begin(), kChoiceNames<Enum>.end());
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (choice_from_name<Enum>(names[i])) continue;
-    const auto suggestion = did_you_mean(names[i], known);
-    problems.add(
-        fmt::format("{}/{}", path, i),
-        fmt::format("expected {}, got \"{}\"{}", choice_list<Enum>("\""), names[i],
-                    suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
-  }
-  return names;
-}
-
-// Every (a, b) pair of the two lists, a outermost.
-std::vector<std::pair<std::string, std::string>> combinations(const std::vector<std::string>& as,
-                                                              const std::vector<std::string>& bs) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (const auto& a : as)
-    for (const auto& b : bs) pairs.emplace_back(a, b);
-  return pairs;
-}
 
 struct ClusterOption {
   Json cluster;  // scenario "cluster" object without the node count
@@ -168,7 +102,8 @@ ClusterOption read_cluster_option(const Json& entry, const std::string& path,
     if (c.has(key)) option.cluster[key] = c.string(key);
   if (c.has("oversubscription"))
     option.cluster["oversubscription"] = c.number("oversubscription", 1, 64);
-  option.nodes = int_list(c.child("nodes", true), path + "/nodes", {}, problems);
+  option.nodes = int_list(c.child("nodes", true), path + "/nodes", {}, 1,
+                          kMaxGpus / option.gpus_per_node, problems);
   option.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 0, 10'000, std::nullopt, true);
   option.price_date = c.string("price_date");
   c.finish();
@@ -196,13 +131,13 @@ SearchLists read_search(FieldReader& root, ProblemList& problems) {
   if (const Json* ep = s.child("expert_parallel");
       ep != nullptr && !(ep->is_string() && ep->get<std::string>() == "auto")) {
     lists.expert_parallel_auto = false;
-    lists.expert_parallel = int_list(ep, "/search/expert_parallel", {}, problems);
+    lists.expert_parallel = int_list(ep, "/search/expert_parallel", {}, 1, kMaxGpus, problems);
   }
   lists.attention_tensor_parallel =
       int_list(s.child("attention_tensor_parallel"), "/search/attention_tensor_parallel",
-               lists.attention_tensor_parallel, problems);
+               lists.attention_tensor_parallel, 1, kMaxGpus, problems);
   lists.redundant_experts = int_list(s.child("redundant_experts"), "/search/redundant_experts",
-                                     lists.redundant_experts, problems);
+                                     lists.redundant_experts, 0, kMaxRedundantExperts, problems);
   lists.placement_strategies = choice_name_list<PlacementStrategy>(
       s.child("placement_strategies"), "/search/placement_strategies", lists.placement_strategies,
       problems);
@@ -248,11 +183,58 @@ std::vector<int> expert_parallel_sizes(const SearchLists& search, int gpus, int 
   std::vector<int> sizes = search.expert_parallel;
   if (search.expert_parallel_auto) {
     sizes.clear();
-    for (int d = 1; d <= gpus; ++d)
+    // a divisor of both is at most the smaller: slots <= kMaxExpertSlots, GPUs far more
+    for (int d = 1; d <= (expert_slots > 0 ? std::min(gpus, expert_slots) : gpus); ++d)
       if (gpus % d == 0 && expert_slots % d == 0) sizes.push_back(d);
   }
   std::erase_if(sizes, [&](int ep) { return ep < 1 || gpus % ep != 0 || expert_slots % ep != 0; });
   return sizes;
+}
+
+// The longest search list, by its path: the one to shorten when the grid is too large.
+std::string longest_list(const SearchLists& search) {
+  std::pair<std::size_t, std::string> longest{search.redundant_experts.size(),
+                                              "/search/redundant_experts"};
+  const auto consider = [&](std::size_t size, std::string path) {
+    if (size > longest.first) longest = {size, std::move(path)};
+  };
+  consider(search.attention_tensor_parallel.size(), "/search/attention_tensor_parallel");
+  consider(search.expert_parallel.size(), "/search/expert_parallel");
+  for (std::size_t i = 0; i < search.clusters.size(); ++i)
+    consider(search.clusters[i].nodes.size(), fmt::format("/search/clusters/{}/nodes", i));
+  return longest.second;
+}
+
+// Refuses a grid of more than kMaxPlanCandidates (each a simulation) before building any. The
+// product of the list sizes (in double: it cannot wrap) is checked first, bounding the EP loops.
+void check_grid_size(const SearchLists& search, int experts, const std::string& source) {
+  const double per_point = static_cast<double>(search.placement_strategies.size()) *
+                           static_cast<double>(search.overlaps.size()) *
+                           static_cast<double>(search.dispatches.size());
+  double points = 0;
+  for (const auto& option : search.clusters)
+    points += static_cast<double>(option.nodes.size()) *
+              static_cast<double>(search.attention_tensor_parallel.size()) *
+              static_cast<double>(search.redundant_experts.size());
+  double count = points * per_point;
+  if (count <= static_cast<double>(kMaxPlanCandidates)) {
+    count = 0;
+    for (const auto& option : search.clusters)
+      for (int nodes : option.nodes)
+        for (int tp : search.attention_tensor_parallel)
+          for (int redundant : search.redundant_experts) {
+            const int gpus = nodes * option.gpus_per_node;
+            if (tp >= 1 && gpus % tp == 0)
+              count += static_cast<double>(
+                           expert_parallel_sizes(search, gpus, experts + redundant).size()) *
+                       per_point;
+          }
+  }
+  if (count > static_cast<double>(kMaxPlanCandidates))
+    throw ConfigError(source, {{longest_list(search),
+                                fmt::format("the search grid makes {:.0f} candidates; expected at "
+                                            "most {} (docs/limits.md): shorten the lists",
+                                            count, kMaxPlanCandidates)}});
 }
 
 // The scenario document one candidate simulates.
@@ -336,6 +318,7 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
 
   // The grid: only combinations whose sizes divide evenly become candidates.
   const int experts = probe_expert_count(base, source);
+  check_grid_size(search, experts, source);
   for (const auto& option : search.clusters)
     for (int nodes : option.nodes) add_node_count(plan, base, search, option, nodes, experts);
   if (plan.candidates.empty())

@@ -173,10 +173,19 @@ Json load_report(const std::string& path) {
   if (!report.is_object()) {
     problems.add("", "expected a moesim report object, got " + describe_json_value(report));
   } else {
-    if (!report.contains("schema_version") || !report["schema_version"].is_number_integer())
+    // An integer that fits an int: 2^32 + 1 must not narrow to schema 1 (found by fuzzing).
+    const auto version = report.find("schema_version");
+    if (version == report.end() || !version->is_number_integer())
       problems.add("/schema_version", "missing required field (expected an integer)");
+    else if (version->is_number_unsigned() ? version->get<std::uint64_t>() > 1'000'000
+                                           : version->get<std::int64_t>() < 0)
+      problems.add("/schema_version",
+                   "expected an integer in [0, 1000000], got " + describe_json_value(*version));
     if (!report.contains("summary") || !report["summary"].is_object())
       problems.add("/summary", "missing required field (expected an object)");
+    if (report.contains("scenario") && !report["scenario"].is_string())
+      problems.add("/scenario", "expected the scenario's name, a string, got " +
+                                    describe_json_value(report["scenario"]));
   }
   problems.throw_if_any(path);
   return report;

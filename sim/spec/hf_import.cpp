@@ -8,11 +8,22 @@
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
 #include "sim/spec/choices.hpp"
+#include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
 namespace {
 
 using Json = nlohmann::json;
+
+// An integer in [min, max]; a value past int64 arrives unsigned and is out of range like any other.
+bool in_range(const Json& value, std::int64_t min, std::int64_t max) {
+  if (!value.is_number_integer()) return false;
+  if (value.is_number_unsigned())
+    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(max) &&
+           static_cast<std::int64_t>(value.get<std::uint64_t>()) >= min;
+  const auto number = value.get<std::int64_t>();
+  return number >= min && number <= max;
+}
 
 // Looks a field up under several names; HF families disagree on what to call the same thing.
 class ConfigFields {
@@ -21,32 +32,40 @@ class ConfigFields {
       : root_(root), path_(std::move(path)), problems_(problems) {}
 
   const Json* find(std::initializer_list<const char*> names) const {
-    for (const char* name : names) {
-      const auto it = root_.find(name);
-      if (it != root_.end() && !it->is_null()) return &*it;
-    }
-    return nullptr;
+    const auto it = root_.find(name_found(names));
+    return it != root_.end() && !it->is_null() ? &*it : nullptr;
   }
 
-  std::int64_t integer(std::initializer_list<const char*> names, std::int64_t min,
+  // The first of `names` present, in [min, max] (docs/limits.md) before any narrowing; else a
+  // problem naming the field, and `min`, which keeps later divisions and loops safe.
+  std::int64_t integer(std::initializer_list<const char*> names, std::int64_t min, std::int64_t max,
                        std::optional<std::int64_t> fallback = std::nullopt) const {
     const Json* value = find(names);
     const std::string first = *names.begin();
+    const std::string expected = fmt::format("an integer in [{}, {}]", min, max);
     if (value == nullptr) {
       if (fallback) return *fallback;
       std::string listed;
       for (const char* name : names) listed += (listed.empty() ? "" : " or ") + std::string(name);
-      problems_.add(
-          path_ + "/" + first,
-          fmt::format("missing required field (expected an integer >= {} in {})", min, listed));
+      problems_.add(path_ + "/" + first,
+                    fmt::format("missing required field (expected {} in {})", expected, listed));
       return min;
     }
-    if (!value->is_number_integer() || value->get<std::int64_t>() < min) {
-      problems_.add(path_ + "/" + first, fmt::format("expected an integer >= {}, got {}", min,
-                                                     describe_json_value(*value)));
+    if (!in_range(*value, min, max)) {
+      problems_.add(path_ + "/" + name_found(names),
+                    fmt::format("expected {}, got {}", expected, describe_json_value(*value)));
       return min;
     }
     return value->get<std::int64_t>();
+  }
+
+  // The first of `names` present (not null), else the first name: the path a problem names.
+  const char* name_found(std::initializer_list<const char*> names) const {
+    for (const char* name : names) {
+      const auto it = root_.find(name);
+      if (it != root_.end() && !it->is_null()) return name;
+    }
+    return *names.begin();
   }
 
   const Json& root() const { return root_; }
@@ -58,40 +77,54 @@ class ConfigFields {
   ProblemList& problems_;
 };
 
+// Qwen's `mlp_only_layers`: a flag per block, so the scan is linear in the blocks and the list.
+// Each index must name one of the `layers` blocks; the list cannot be longer than the blocks.
+std::vector<bool> mlp_only_layers(const ConfigFields& fields, int layers, ProblemList& problems) {
+  std::vector<bool> dense(static_cast<std::size_t>(layers), false);
+  const Json* list = fields.find({"mlp_only_layers"});
+  if (list == nullptr) return dense;
+  const std::string path = fields.path() + "/mlp_only_layers";
+  if (!list->is_array()) {
+    problems.add(path, "expected an array of layer indices, got " + describe_json_value(*list));
+    return dense;
+  }
+  if (list->size() > static_cast<std::size_t>(layers)) {
+    problems.add(path, fmt::format("expected at most {} layer indices (one per block), got {}",
+                                   layers, list->size()));
+    return dense;
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const Json& index = (*list)[i];
+    if (!in_range(index, 0, layers - 1)) {
+      problems.add(fmt::format("{}/{}", path, i),
+                   fmt::format("expected a layer index in [0, {}], got {}", layers - 1,
+                               describe_json_value(index)));
+      continue;
+    }
+    dense[static_cast<std::size_t>(index.get<std::int64_t>())] = true;
+  }
+  return dense;
+}
+
 // Which of `layers` blocks hold experts, by each family's own rule.
 int count_moe_layers(const ConfigFields& fields, int layers, ProblemList& problems) {
   const Json& config = fields.root();
   int moe = 0;
   if (fields.find({"first_k_dense_replace"}) != nullptr) {  // DeepSeek-V3, Kimi-K2
-    const auto first_dense = fields.integer({"first_k_dense_replace"}, 0);
-    const auto freq = fields.integer({"moe_layer_freq"}, 1, 1);
+    const auto first_dense = fields.integer({"first_k_dense_replace"}, 0, kMaxLayers);
+    const auto freq = fields.integer({"moe_layer_freq"}, 1, kMaxLayers, 1);
     for (int i = 0; i < layers; ++i) moe += (i >= first_dense && i % freq == 0) ? 1 : 0;
     return moe;
   }
   if (fields.find({"interleave_moe_layer_step"}) != nullptr) {  // Llama 4
-    const auto every = fields.integer({"interleave_moe_layer_step"}, 1);
+    const auto every = fields.integer({"interleave_moe_layer_step"}, 1, kMaxLayers);
     for (int i = 0; i < layers; ++i) moe += ((i + 1) % every == 0) ? 1 : 0;
     return moe;
   }
   if (config.contains("decoder_sparse_step") && !config.contains("encoder_sparse_step")) {  // Qwen
-    const auto every = fields.integer({"decoder_sparse_step"}, 1, 1);
-    std::vector<std::int64_t> mlp_only;
-    if (const Json* list = fields.find({"mlp_only_layers"})) {
-      if (!list->is_array()) {
-        problems.add(fields.path() + "/mlp_only_layers", "expected an array of layer indices");
-      } else {
-        for (const auto& index : *list) {
-          if (index.is_number_integer())
-            mlp_only.push_back(index.get<std::int64_t>());
-          else
-            problems.add(fields.path() + "/mlp_only_layers", "expected integer layer indices");
-        }
-      }
-    }
-    for (int i = 0; i < layers; ++i) {
-      const bool dense = std::find(mlp_only.begin(), mlp_only.end(), i) != mlp_only.end();
-      moe += (!dense && (i + 1) % every == 0) ? 1 : 0;
-    }
+    const auto every = fields.integer({"decoder_sparse_step"}, 1, kMaxLayers, 1);
+    const std::vector<bool> dense = mlp_only_layers(fields, layers, problems);
+    for (int i = 0; i < layers; ++i) moe += (!dense[i] && (i + 1) % every == 0) ? 1 : 0;
     return moe;
   }
   return layers;
@@ -132,18 +165,18 @@ void read_experts(const ConfigLayout& layout, const ConfigFields& fields, ModelS
                   ProblemList& problems) {
   if (layout.dbrx) {
     ConfigFields ffn(layout.config["ffn_config"], layout.base + "/ffn_config", problems);
-    model.experts = static_cast<int>(ffn.integer({"moe_num_experts"}, 1));
-    model.top_k = static_cast<int>(ffn.integer({"moe_top_k"}, 1));
-    model.expert_ffn = ffn.integer({"ffn_hidden_size"}, 1);
+    model.experts = static_cast<int>(ffn.integer({"moe_num_experts"}, 1, kMaxExperts));
+    model.top_k = static_cast<int>(ffn.integer({"moe_top_k"}, 1, kMaxTopK));
+    model.expert_ffn = ffn.integer({"ffn_hidden_size"}, 1, kMaxFfnWidth);
   } else {
     model.experts = static_cast<int>(
-        fields.integer({"n_routed_experts", "num_local_experts", "num_experts"}, 1));
+        fields.integer({"n_routed_experts", "num_local_experts", "num_experts"}, 1, kMaxExperts));
     // Switch Transformers route top-1 and write no field for it.
     const auto switch_top_k = layout.t5_style ? std::optional<std::int64_t>(1) : std::nullopt;
-    model.top_k = static_cast<int>(
-        fields.integer({"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, switch_top_k));
+    model.top_k = static_cast<int>(fields.integer(
+        {"num_experts_per_tok", "experts_per_token", "moe_top_k"}, 1, kMaxTopK, switch_top_k));
     model.expert_ffn = fields.integer(
-        {"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1);
+        {"moe_intermediate_size", "intermediate_size", "ffn_hidden_size", "d_ff"}, 1, kMaxFfnWidth);
   }
   if (problems.empty() && model.top_k > model.experts)
     problems.add(layout.base + "/num_experts_per_tok",
@@ -159,15 +192,24 @@ struct BlockCounts {
 BlockCounts read_blocks(const ConfigLayout& layout, const ConfigFields& fields, ModelSpec& model,
                         ProblemList& problems) {
   BlockCounts blocks;
-  blocks.encoder = fields.integer({"num_hidden_layers", "n_layers", "num_layers"}, 1);
-  blocks.decoder = layout.t5_style ? fields.integer({"num_decoder_layers"}, 0) : 0;
+  const std::size_t problems_before = problems.problems().size();
+  blocks.encoder = fields.integer({"num_hidden_layers", "n_layers", "num_layers"}, 1, kMaxLayers);
+  blocks.decoder = layout.t5_style ? fields.integer({"num_decoder_layers"}, 0, kMaxLayers) : 0;
   model.layers = static_cast<int>(blocks.encoder + blocks.decoder);
+  if (model.layers > kMaxLayers) {  // each count is in range; their sum may not be
+    problems.add(layout.base + "/num_decoder_layers",
+                 fmt::format("expected encoder + decoder blocks <= {} (docs/limits.md), got {}",
+                             kMaxLayers, model.layers));
+    model.layers = 1;
+    blocks = BlockCounts{1, 0};
+  }
+  if (problems.problems().size() > problems_before) return blocks;  // no block count to go on
   if (!layout.t5_style) {
     model.moe_layers = count_moe_layers(fields, model.layers, problems);
     return blocks;
   }
-  const auto enc_step = fields.integer({"encoder_sparse_step"}, 0, 1);
-  const auto dec_step = fields.integer({"decoder_sparse_step"}, 0, 1);
+  const auto enc_step = fields.integer({"encoder_sparse_step"}, 0, kMaxLayers, 1);
+  const auto dec_step = fields.integer({"decoder_sparse_step"}, 0, kMaxLayers, 1);
   // HF SwitchTransformers: block i is sparse when step == 1 or i % step == 1.
   auto sparse = [](std::int64_t block_count, std::int64_t step) {
     int count = 0;
@@ -184,15 +226,15 @@ BlockCounts read_blocks(const ConfigLayout& layout, const ConfigFields& fields, 
 void read_dense_and_shared_ffn(const ConfigLayout& layout, const ConfigFields& fields,
                                ModelSpec& model) {
   if (fields.find({"intermediate_size_mlp"}) != nullptr)  // Llama 4
-    model.dense_ffn = fields.integer({"intermediate_size_mlp"}, 1);
+    model.dense_ffn = fields.integer({"intermediate_size_mlp"}, 1, kMaxFfnWidth);
   else if (layout.config.contains("moe_intermediate_size"))  // DeepSeek, Kimi, Qwen
-    model.dense_ffn = fields.integer({"intermediate_size"}, 1, model.expert_ffn);
+    model.dense_ffn = fields.integer({"intermediate_size"}, 1, kMaxFfnWidth, model.expert_ffn);
   else
     model.dense_ffn = model.expert_ffn;
 
-  const auto shared_width = fields.integer({"shared_expert_intermediate_size"}, 0, 0);
+  const auto shared_width = fields.integer({"shared_expert_intermediate_size"}, 0, kMaxFfnWidth, 0);
   if (fields.find({"n_shared_experts"}) != nullptr) {
-    model.shared_experts = static_cast<int>(fields.integer({"n_shared_experts"}, 0));
+    model.shared_experts = static_cast<int>(fields.integer({"n_shared_experts"}, 0, kMaxExperts));
     model.shared_expert_ffn = model.expert_ffn;
   } else if (shared_width > 0) {
     model.shared_experts = 1;
@@ -210,8 +252,8 @@ void read_dbrx_attention(const ConfigLayout& layout, const ConfigFields& fields,
   const Json& attn_config =
       attn_it != layout.config.end() && attn_it->is_object() ? *attn_it : kEmpty;
   ConfigFields attn(attn_config, layout.base + "/attn_config", problems);
-  const int heads = static_cast<int>(fields.integer({"n_heads"}, 1));
-  const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, heads));
+  const int heads = static_cast<int>(fields.integer({"n_heads"}, 1, kMaxAttentionHeads));
+  const int kv_heads = static_cast<int>(attn.integer({"kv_n_heads"}, 1, kMaxAttentionHeads, heads));
   const int head_dim = static_cast<int>(model.hidden / heads);
   model.attention = {
       .kind = AttentionKind::Gqa, .heads = heads, .kv_heads = kv_heads, .head_dim = head_dim};
@@ -221,13 +263,14 @@ void read_dbrx_attention(const ConfigLayout& layout, const ConfigFields& fields,
 
 // DeepSeek's multi-head latent attention: the KV cache holds the compressed latent.
 void read_mla_attention(const ConfigFields& fields, ModelSpec& model) {
-  const int heads = static_cast<int>(fields.integer({"num_attention_heads"}, 1));
+  const int heads =
+      static_cast<int>(fields.integer({"num_attention_heads"}, 1, kMaxAttentionHeads));
   MlaShape shape;
-  shape.q_lora_rank = fields.integer({"q_lora_rank"}, 0, 0);
-  shape.kv_lora_rank = fields.integer({"kv_lora_rank"}, 1);
-  shape.qk_nope_head_dim = fields.integer({"qk_nope_head_dim"}, 1);
-  shape.qk_rope_head_dim = fields.integer({"qk_rope_head_dim"}, 0);
-  shape.v_head_dim = fields.integer({"v_head_dim"}, 1);
+  shape.q_lora_rank = fields.integer({"q_lora_rank"}, 0, kMaxHidden, 0);
+  shape.kv_lora_rank = fields.integer({"kv_lora_rank"}, 1, kMaxHidden);
+  shape.qk_nope_head_dim = fields.integer({"qk_nope_head_dim"}, 1, kMaxHidden);
+  shape.qk_rope_head_dim = fields.integer({"qk_rope_head_dim"}, 0, kMaxHidden);
+  shape.v_head_dim = fields.integer({"v_head_dim"}, 1, kMaxHidden);
   model.attention = mla_attention_shape(heads, shape);
   model.attention_params_per_layer = mla_attention_params(model.hidden, heads, shape);
   model.kv_cache_bytes_per_token_per_layer = (shape.kv_lora_rank + shape.qk_rope_head_dim) * 2;
@@ -235,11 +278,12 @@ void read_mla_attention(const ConfigFields& fields, ModelSpec& model) {
 
 void read_gqa_attention(const ConfigLayout& layout, const ConfigFields& fields,
                         const BlockCounts& blocks, ModelSpec& model) {
-  const int heads =
-      static_cast<int>(fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1));
-  const int kv_heads = static_cast<int>(fields.integer({"num_key_value_heads"}, 1, heads));
-  const int head_dim = static_cast<int>(
-      fields.integer({"head_dim", "d_kv"}, 1, heads > 0 ? model.hidden / heads : 1));
+  const int heads = static_cast<int>(
+      fields.integer({"num_attention_heads", "num_heads", "n_heads"}, 1, kMaxAttentionHeads));
+  const int kv_heads =
+      static_cast<int>(fields.integer({"num_key_value_heads"}, 1, kMaxAttentionHeads, heads));
+  const int head_dim = static_cast<int>(fields.integer(
+      {"head_dim", "d_kv"}, 1, kMaxHidden, std::max<std::int64_t>(1, model.hidden / heads)));
   model.attention = {
       .kind = AttentionKind::Gqa, .heads = heads, .kv_heads = kv_heads, .head_dim = head_dim};
   const std::int64_t self_attention = gqa_attention_params(model.hidden, heads, kv_heads, head_dim);
@@ -248,6 +292,27 @@ void read_gqa_attention(const ConfigLayout& layout, const ConfigFields& fields,
       layout.t5_style ? (self_attention * (blocks.encoder + 2 * blocks.decoder)) / model.layers
                       : self_attention;
   model.kv_cache_bytes_per_token_per_layer = 2LL * kv_heads * head_dim * 2;
+}
+
+// Figures computed from several fields: checked once every field is known to be in range, so a
+// model that imports is one a scenario accepts.
+void check_derived_sizes(const ConfigLayout& layout, const ModelSpec& model,
+                         ProblemList& problems) {
+  if (!problems.empty()) return;
+  if (model.moe_layers < 1)
+    problems.add(
+        layout.base + "/num_hidden_layers",
+        fmt::format("none of the {} blocks holds experts (check the MoE layer step fields)",
+                    model.layers));
+  if (model.attention_params_per_layer > kMaxAttentionParamsPerLayer)
+    problems.add(layout.base + "/num_attention_heads",
+                 fmt::format("attention parameters per block {} exceed {} (docs/limits.md)",
+                             model.attention_params_per_layer, kMaxAttentionParamsPerLayer));
+  if (model.kv_cache_bytes_per_token_per_layer > kMaxKvBytesPerTokenPerLayer)
+    problems.add(
+        layout.base + "/num_key_value_heads",
+        fmt::format("KV-cache bytes per token per block {} exceed {} (docs/limits.md)",
+                    model.kv_cache_bytes_per_token_per_layer, kMaxKvBytesPerTokenPerLayer));
 }
 
 }  // namespace
@@ -291,8 +356,8 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
   ModelSpec model;
   model.source = source;
   model.name = model_name(document, source);
-  model.hidden = fields.integer({"hidden_size", "d_model"}, 1);
-  model.vocab = fields.integer({"vocab_size"}, 1);
+  model.hidden = fields.integer({"hidden_size", "d_model"}, 1, kMaxHidden);
+  model.vocab = fields.integer({"vocab_size"}, 1, kMaxVocab);
   const auto tied = layout.config.find("tie_word_embeddings");
   model.tied_embeddings =
       tied != layout.config.end() && tied->is_boolean() ? tied->get<bool>() : layout.t5_style;
@@ -301,8 +366,8 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
   read_dense_and_shared_ffn(layout, fields, model);
   model.gating = string_or(layout.config, "scoring_func", "softmax") == "sigmoid" ? Gating::Sigmoid
                                                                                   : Gating::Softmax;
-  model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, 1));
-  model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, 1));
+  model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, kMaxExperts, 1));
+  model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, kMaxExperts, 1));
 
   if (layout.dbrx)
     read_dbrx_attention(layout, fields, model, problems);
@@ -310,6 +375,7 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
     read_mla_attention(fields, model);
   else
     read_gqa_attention(layout, fields, blocks, model);
+  check_derived_sizes(layout, model, problems);
   problems.throw_if_any(source);
   return model;
 }

@@ -4,6 +4,8 @@
 // timings: the largest valid input finishes in seconds and allocates well under 2 GB.
 #include <cstdint>
 
+#include "topology/topology_limits.hpp"
+
 namespace moesim::sim {
 
 // Transformer blocks of a model, and MoE layers of a model or a trace (largest real: ~126).
@@ -12,14 +14,17 @@ inline constexpr std::int64_t kMaxLayers = 1024;
 inline constexpr std::int64_t kMaxExperts = 8192;
 // Experts each token chooses.
 inline constexpr std::int64_t kMaxTopK = 256;
-// Redundant expert slots across the EP group; experts + redundant <= kMaxExpertSlots.
-inline constexpr std::int64_t kMaxRedundantExperts = 8192;
 // Physical expert slots per MoE layer: placement costs grow with the square of this.
 inline constexpr std::int64_t kMaxExpertSlots = 8192;
+// Redundant expert slots across the EP group; experts + redundant <= kMaxExpertSlots, so no more
+// than the slots themselves.
+inline constexpr std::int64_t kMaxRedundantExperts = kMaxExpertSlots;
 // MoE layers x expert slots (x experts for a trace): per-layer, per-expert tables are this long.
 inline constexpr std::int64_t kMaxLayerExpertCells = std::int64_t{1} << 18;
-// GPUs in a cluster (nodes x GPUs per node).
+// GPUs in a cluster (nodes x GPUs per node), and in a topology file.
 inline constexpr std::int64_t kMaxGpus = std::int64_t{1} << 17;
+static_assert(topology::kMaxTopologyGpus == static_cast<std::size_t>(kMaxGpus),
+              "topology files and scenarios share one GPU limit");
 // Tokens per step and layer in a generated or imported block (and tokens per GPU per step).
 inline constexpr std::int64_t kMaxTokensPerBlock = std::int64_t{1} << 24;
 // Expert choices (tokens x top_k) held at once for one block: 256 MiB of ids.
@@ -27,15 +32,19 @@ inline constexpr std::int64_t kMaxChoicesPerBlock = std::int64_t{1} << 26;
 
 // Draft tokens a multi-token-prediction step verifies per sequence.
 inline constexpr std::int64_t kMaxDraftTokens = 16;
+// Candidates one `moesim plan` grid may make: each is a simulation (docs/limits.md has timings).
+inline constexpr std::int64_t kMaxPlanCandidates = 4096;
 
 // Model widths and sizes: products of these (parameter counts, bytes) stay far inside int64.
 inline constexpr std::int64_t kMaxHidden = std::int64_t{1} << 16;
 inline constexpr std::int64_t kMaxFfnWidth = std::int64_t{1} << 18;
+// Attention (query and key-value) heads of a block (largest real: 128); head widths and latent
+// ranks are bounded by kMaxHidden.
+inline constexpr std::int64_t kMaxAttentionHeads = 1024;
 inline constexpr std::int64_t kMaxVocab = std::int64_t{1} << 22;
 inline constexpr std::int64_t kMaxAttentionParamsPerLayer = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxKvBytesPerTokenPerLayer = std::int64_t{1} << 24;
-// Attention heads, and the width of one head or of MLA's latent.
-inline constexpr std::int64_t kMaxAttentionHeads = 4096;
+// The width of one attention head or of MLA's latent.
 inline constexpr std::int64_t kMaxHeadWidth = std::int64_t{1} << 16;
 
 }  // namespace moesim::sim

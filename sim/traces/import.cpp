@@ -144,12 +144,33 @@ std::unique_ptr<RoutingSource> make_block_source(TraceShape shape, std::vector<T
 
 namespace {
 
+// An import option the chosen format does not read is refused, never silently ignored: the user
+// asked for something the result would not reflect.
+void refuse_unused_options(const std::string& path, const std::string& format,
+                           const ImportOptions& options, bool reads_experts, bool reads_top_k) {
+  if (!options.refuse_unused) return;
+  const auto refuse = [&](const char* option, const char* what) {
+    throw ConfigError(option, {{"", fmt::format("{} is {}; {} does not apply to it (it gives its "
+                                                "own {})",
+                                                path, format, option, what)}});
+  };
+  if (options.experts && !reads_experts) refuse("--experts", "experts");
+  if (options.top_k && !reads_top_k) refuse("--top-k", "top-k");
+  if (options.counts && format != "an .npy array") refuse("--counts", "layout");
+}
+
 std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
                                                 const ImportOptions& options) {
   const std::string prefix = read_prefix(path, 8);
   const std::string extension = std::filesystem::path(path).extension().string();
-  if (prefix == kTraceMagic) return std::make_unique<ReaderSource>(path);
+  if (prefix == kTraceMagic) {
+    refuse_unused_options(path, "a routing trace (.mtrace)", options, false, false);
+    return std::make_unique<ReaderSource>(path);
+  }
   if (prefix.rfind("\x93NUMPY", 0) == 0) {
+    // A count matrix takes --top-k (it cannot say); an id array takes --experts (ids can miss
+    // some).
+    refuse_unused_options(path, "an .npy array", options, !options.counts, options.counts);
     const NpyArray array = read_npy(path);
     if (options.counts) {
       CountMatrix counts = count_matrix_from_npy(array, path);
@@ -171,6 +192,7 @@ std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
     const std::string text = read_text_file(path);
     const auto json = parse_strict_json(text, path);
     if (json.is_object() && json.contains("tokens_per_expert")) {
+      refuse_unused_options(path, "a count matrix (.json)", options, false, true);
       CountMatrix counts = count_matrix_from_json(text, path);
       const auto top_k = options.top_k ? options.top_k : counts.top_k;
       return make_count_source(std::move(counts), top_k, path);

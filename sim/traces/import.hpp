@@ -36,6 +36,10 @@ struct ImportOptions {
   std::uint32_t experts = 0;  // for id arrays: 0 = max id + 1
   std::uint32_t top_k = 0;    // for count matrices that do not give it
   bool counts = false;        // a .npy is a [layers, experts] count matrix, not [tokens, top_k] ids
+  // Set where a user gave the options (the CLI): one the format does not read is then refused
+  // (ConfigError naming the option) rather than ignored. Scenarios pass their model's experts and
+  // top-k as hints for any format and leave it unset.
+  bool refuse_unused = false;
 };
 
 // Picks the importer by extension and content; every malformation is a ConfigError (TraceError for

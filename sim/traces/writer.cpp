@@ -41,6 +41,7 @@ TraceWriter::TraceWriter(std::string path, TraceShape shape)
     throw std::invalid_argument(fmt::format(
         "trace shape needs layers >= 1, experts >= 1 and top_k in [1, experts]; got {}, {}, {}",
         shape_.layers, shape_.experts, shape_.top_k));
+  if (temporary_ != path_) interrupt_guard_ = std::make_unique<TemporaryFileGuard>(temporary_);
   out_.open(temporary_, std::ios::binary | std::ios::trunc);
   if (!out_) throw std::runtime_error(fmt::format("cannot create {}", path_));
   try {
@@ -161,6 +162,7 @@ void TraceWriter::finish() {
     std::filesystem::rename(temporary_, path_, error);
     if (error) throw std::runtime_error(fmt::format("cannot write {}: {}", path_, error.message()));
   }
+  interrupt_guard_.reset();
   finished_ = true;
   buffer_.clear();
   buffer_.shrink_to_fit();

@@ -3,9 +3,11 @@
 // block plus 16 bytes of index per block written.
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/interrupt_cleanup.hpp"
 #include "sim/traces/format.hpp"
 
 namespace moesim::sim {
@@ -40,6 +42,8 @@ class TraceWriter {
 
   std::string path_;
   std::string temporary_;  // where the blocks go until finish(); == path_ for a device or pipe
+  // Removes temporary_ if SIGINT/SIGTERM ends a long trace gen or convert before finish().
+  std::unique_ptr<TemporaryFileGuard> interrupt_guard_;
   TraceShape shape_;
   std::ofstream out_;
   std::uint64_t offset_ = 0;

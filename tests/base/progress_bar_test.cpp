@@ -119,5 +119,22 @@ TEST(ProgressBar, InLogsWritesOneLinePerUpdateToAFile) {
                             "] 4/4 combine\n");
 }
 
+// Lines::InLogsEvery10s (run, plan): a run shorter than ten seconds writes nothing to a log, not
+// one line per update and never a carriage return.
+TEST(ProgressBar, EveryTenSecondsStaysQuietInALogForAShortRun) {
+  const fs::path path =
+      fs::temp_directory_path() / ("moesim-progress-10s-" + std::to_string(::getpid()) + ".txt");
+  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  {
+    const StderrRedirect redirect(file);
+    ProgressBar bar("simulating", ProgressBar::Lines::InLogsEvery10s);
+    for (int done = 1; done <= 1000; ++done) bar.update(done, 1000);
+  }
+  ::close(file);
+  EXPECT_EQ(fs::file_size(path), 0u);
+  fs::remove(path);
+}
+
 }  // namespace
 }  // namespace moesim

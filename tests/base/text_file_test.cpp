@@ -96,6 +96,18 @@ TEST_F(TextFile, RefusesAFifoWithoutBlocking) {
             path("pipe") + ": /: expected a regular file");
 }
 
+TEST_F(TextFile, RefusesDevZeroWithoutReadingIt) {
+  // Issue 16: `run /dev/zero` read 4.2 GB. A character device is refused before any read.
+  EXPECT_EQ(read_error("/dev/zero", kMaxTextFileBytes), "/dev/zero: /: expected a regular file");
+}
+
+TEST_F(TextFile, AFileLongerThanItsStatedSizeIsReadOnlyToTheLimit) {
+  // /proc files are regular with a stated size of 0, yet /proc/self/status holds far more than
+  // 16 bytes: the read stops one chunk past the limit and refuses the file.
+  EXPECT_EQ(read_error("/proc/self/status", 16),
+            "/proc/self/status: /: file grew past 16 bytes while read; expected at most 16");
+}
+
 TEST_F(TextFile, WriteCreatesTheFileWithItsContentAndNoTemporary) {
   write_text_file(path("out.json"), "{\"a\": 1}\n");
   EXPECT_EQ(get(path("out.json")), "{\"a\": 1}\n");

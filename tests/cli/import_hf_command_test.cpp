@@ -35,5 +35,22 @@ TEST(ImportHfCommand, BadConfigExitsTwo) {
       << result.err;
 }
 
+TEST(ImportHfCommand, DbrxHeadsThatWouldNarrowToZeroExitTwoNamingTheField) {
+  // The issue's reproducer: DBRX n_heads = 2^32 crashed with SIGFPE (exit 136 from the shell).
+  const auto dir = scratch_dir("import-hf-heads");
+  {
+    std::ofstream(dir / "config.json") << R"({"model_type": "dbrx", "d_model": 6144,
+        "n_heads": 4294967296, "n_layers": 40, "vocab_size": 100352,
+        "attn_config": {"kv_n_heads": 8},
+        "ffn_config": {"ffn_hidden_size": 10752, "moe_num_experts": 16, "moe_top_k": 4}})";
+  }
+  const auto result = run_moesim("import-hf " + (dir / "config.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("config.json: /n_heads: expected an integer in [1, 1024], got "
+                            "4294967296"),
+            std::string::npos)
+      << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/cli/cli_runner.hpp"
 
@@ -158,6 +161,36 @@ TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
   EXPECT_NE(result.err.find("expected a .svg or .png file name, got extension '.jpg'"),
             std::string::npos)
       << result.err;
+}
+
+TEST(TraceCommand, InterruptedGenLeavesNeitherOutputNorTemporary) {
+  // Issue 16: an interrupted command must leave the previous outputs or nothing. A 400-step
+  // generation runs for many seconds; once its temporary exists, SIGTERM ends it (a background
+  // job of a script ignores SIGINT, as shells set it up).
+  const auto dir = scratch_dir("trace-interrupt");
+  const auto out = dir / "big.mtrace";
+  const auto pid_file = dir / "pid";
+  const std::string command = std::string(MOESIM_BINARY) +
+                              " trace gen --layers 8 --experts 256 --top-k 8 --tokens 65536 "
+                              "--steps 400 -o " +
+                              out.string() + " >/dev/null 2>&1 & echo $! >" + pid_file.string();
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const pid_t pid = std::stoi(slurp(pid_file));
+  const auto temporary_exists = [&] {
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+      if (entry.path().filename().string().rfind("big.mtrace.tmp", 0) == 0) return true;
+    return false;
+  };
+  for (int wait = 0; wait < 200 && !temporary_exists(); ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(temporary_exists());
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  for (int wait = 0; wait < 200 && temporary_exists(); ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The handler removed the temporary; the trace was never renamed into place.
+  EXPECT_FALSE(temporary_exists());
+  EXPECT_FALSE(std::filesystem::exists(out));
+  ::kill(pid, SIGKILL);  // in case the signal did not end it: no process outlives the test
 }
 
 TEST(PlaceCommand, EplbImprovesOnContiguousForSkewedLoad) {

@@ -14,36 +14,9 @@
 
 #include "base/config_error.hpp"
 #include "sim/traces/import.hpp"
+#include "tests/fuzz/npy_scratch.hpp"
 
 namespace {
-
-// A |u1 .npy (v1.0) of `tokens` rows of `top_k` ids < 4; top_k 0 writes a 1-D [tokens] array.
-void write_npy(const std::filesystem::path& path, int tokens, int top_k) {
-  const std::string rows = std::to_string(tokens);
-  const std::string shape = top_k == 0 ? rows + "," : rows + ", " + std::to_string(top_k);
-  std::string header = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + shape + "), }";
-  header.resize(64 - 10 - 1, ' ');  // magic 6 + version 2 + length 2: the data starts at byte 64
-  header += '\n';
-  std::string bytes = "\x93NUMPY\x01";
-  bytes += '\0';
-  bytes += static_cast<char>(header.size());
-  bytes += '\0';
-  bytes += header;
-  for (int t = 0; t < tokens; ++t)
-    for (int k = 0; k < std::max(top_k, 1); ++k) bytes += static_cast<char>((t + k) % 4);
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-std::filesystem::path scratch_dir() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("moesim-manifest-fuzz-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  write_npy(dir / "a.npy", 3, 2);
-  write_npy(dir / "b.npy", 2, 2);
-  write_npy(dir / "c.npy", 4, 0);      // [4]: top-1
-  write_npy(dir / "empty.npy", 0, 2);  // [0, 2]: no tokens
-  return dir;
-}
 
 // The harness reads only inside its scratch directory: an absolute path or ".." could name a
 // device (/dev/zero reads forever), which is not the importer's input to fuzz.
@@ -61,7 +34,8 @@ bool stays_inside(const nlohmann::json& value) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string manifest = (scratch_dir() / "manifest.json").string();
+  static const std::string manifest =
+      (moesim::fuzz::npy_scratch_dir("manifest-fuzz") / "manifest.json").string();
   const std::string text(reinterpret_cast<const char*>(data), size);
   const auto parsed = nlohmann::json::parse(text, nullptr, false);
   if (!parsed.is_discarded() && !stays_inside(parsed)) return 0;

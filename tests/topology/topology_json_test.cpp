@@ -1,5 +1,6 @@
 #include "topology/topology_json.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -84,6 +85,52 @@ TEST(TopologyJson, OneWayCableLeavesTheOtherDirectionUnreachable) {
   // g1 -> sw -> g0 works; nothing leads from sw back to g1.
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].message, "GPU \"g1\" cannot be reached from GPU \"g0\"");
+}
+
+TEST(TopologyJson, SwitchOfAnotherDomainGivesNoRouteInside) {
+  // g0 and g1 are in domain 0 (node 0); their NVSwitch is declared in domain 1, so the graph
+  // connects them but no route stays inside their domain: each GPU is named once, in the Router's
+  // words, and not once per pair.
+  std::string text = pair_topology();
+  text.replace(text.find(R"("domain": 0)"), 11, R"("domain": 1)");
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].where, "/vertices/0");
+  EXPECT_EQ(problems[0].message, "no route inside domain 0 from g0 to g1");
+  EXPECT_EQ(problems[1].where, "/vertices/1");
+  EXPECT_EQ(problems[1].message, "no route inside domain 0 from g1 to g0");
+}
+
+// `gpus` GPUs on one NVSwitch, each cabled both ways.
+std::string star_topology(int gpus) {
+  std::string vertices = R"({"id": "sw", "kind": "nvswitch", "domain": 0})";
+  std::string links;
+  for (int g = 0; g < gpus; ++g) {
+    const std::string id = fmt::format("g{}", g);
+    vertices += R"(, {"id": ")" + id + R"(", "kind": "gpu", "node": 0})";
+    links += std::string(g ? ", " : "") + R"({"from": ")" + id +
+             R"(", "to": "sw", "kind": "nvlink", "bandwidth_gb_per_s": 450, "duplex": true})";
+  }
+  return R"({"schema_version": 1, "name": "star", "vertices": [)" + vertices + "], \"links\": [" +
+         links + "]}";
+}
+
+TEST(TopologyJson, ManyGpusOnOneSwitchAreCheckedWithoutRoutingEveryPair) {
+  // Issue 16: 2,000 GPUs on one switch took 48 s (every pair routed, each search O(N)). Now one
+  // search serves every GPU entering through the same switch; the speed target lives in
+  // tests/bench/topology_bench.cpp, here only the result: 2,000 GPUs in one domain.
+  const ClusterGraph graph = parse_topology(star_topology(2000), "star.json");
+  EXPECT_EQ(graph.gpus().size(), 2000u);
+}
+
+TEST(TopologyJson, MoreGpusThanTheLimitAreRefusedAtTheFirstOnePast) {
+  // kMaxTopologyGpus = 2^17 = 131,072; vertices[0] is the switch, so GPU 131,073 is
+  // vertices[131073].
+  const auto problems = problems_of(star_topology(131073));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].where, "/vertices/131073");
+  EXPECT_EQ(problems[0].message,
+            "expected at most 131072 GPUs (docs/limits.md); this is GPU 131073");
 }
 
 TEST(TopologyJson, DuplicateIdsAndUnknownKindsAreNamed) {

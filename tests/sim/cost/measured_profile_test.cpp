@@ -38,7 +38,7 @@ json toy_profile() {
              {"hidden", 10},
              {"expert_ffn", 20},
              {"gate", {timed(100, 5), timed(300, 9)}},
-             {"permute", {timed(300, 4), timed(100, 2)}},  // out of order: sorted on reading
+             {"permute", {timed(100, 2), timed(300, 4)}},
              {"combine", {timed(100, 1), timed(300, 3)}},
              {"experts",
               {{"balanced",
@@ -114,7 +114,7 @@ TEST(MeasuredProfile, MissingGpuNameIsUnknown) {
   EXPECT_EQ(MeasuredProfile(document, "p.json").gpu_name(), "unknown GPU");
 }
 
-TEST(MeasuredProfile, CurvesAreSortedByTokens) {
+TEST(MeasuredProfile, CurvesKeepTheirSizes) {
   const MeasuredProfile profile(toy_profile(), "p.json");
   const ModelCurves* toy = profile.model("toy");
   ASSERT_NE(toy, nullptr);
@@ -182,10 +182,12 @@ TEST(MeasuredProfile, MissingSectionsAreListedTogetherWithTheirPaths) {
   EXPECT_EQ(problems_of(document),
             (std::vector<std::string>{
                 "/schema_version: expected 1",
-                "/ceilings/dense_bf16_flops_per_s: missing required field (expected a number > 0)",
-                "/ceilings/copy/bytes_per_s: missing required field (expected a number > 0)",
+                "/ceilings/dense_bf16_flops_per_s: missing required field (expected a number in "
+                "(0, 1e+18])",
+                "/ceilings/copy/bytes_per_s: missing required field (expected a number in (0, "
+                "1e+18])",
                 "/overheads/count_copy_and_sync/median_us: missing required field (expected a "
-                "number > 0)",
+                "number in (0, 1000000000])",
                 "/models: expected an array of per-model measurements"}));
 }
 
@@ -193,12 +195,13 @@ TEST(MeasuredProfile, BadCurvePointsNameTheirIndex) {
   json document = toy_profile();
   document["models"][0]["gate"][1]["time"]["median_us"] = -1;
   document["models"][0]["combine"] = json::array();
-  document["models"][0]["permute"][1]["tokens"] = 300;  // now both points are at 300 tokens
-  EXPECT_EQ(
-      problems_of(document),
-      (std::vector<std::string>{"/models/0/gate/1/time/median_us: expected a number > 0, got -1",
-                                "/models/0/permute: expected distinct tokens values, 300 repeats",
-                                "/models/0/combine: expected a non-empty array of measurements"}));
+  document["models"][0]["permute"][0]["tokens"] = 300;  // now both points are at 300 tokens
+  EXPECT_EQ(problems_of(document),
+            (std::vector<std::string>{
+                "/models/0/gate/1/time/median_us: expected a number in (0, 1000000000], got -1",
+                "/models/0/permute/1/tokens: expected tokens increasing along the array, got 300 "
+                "after 300",
+                "/models/0/combine: expected a non-empty array of measurements"}));
 }
 
 TEST(MeasuredProfile, NonObjectDocumentIsOneProblem) {
@@ -225,6 +228,52 @@ TEST(MeasuredProfile, WronglyTypedFieldsAreConfigErrorsNotLibraryExceptions) {
       std::vector<std::string>{"/models/0: expected an object of one model's measurements, got 5"});
   EXPECT_EQ(problems_of(name_as_number),
             std::vector<std::string>{"/models/0/name: expected a model preset name, got 7"});
+}
+
+// Issue 16: a time of 1e308 us was accepted and gave a 3.2e306 ms step. Bounds: a phase under
+// 1e9 us (1000 s), a rate under 1e18 per second.
+TEST(MeasuredProfile, AbsurdTimesAndRatesAreRefusedWithTheirPointers) {
+  json document = toy_profile();
+  document["models"][0]["gate"][0]["time"]["median_us"] = 1e308;
+  document["ceilings"]["copy"]["bytes_per_s"] = 1e300;
+  EXPECT_EQ(
+      problems_of(document),
+      (std::vector<std::string>{
+          "/ceilings/copy/bytes_per_s: expected a number in (0, 1e+18], got 1e+300",
+          "/models/0/gate/0/time/median_us: expected a number in (0, 1000000000], got 1e+308"}));
+}
+
+TEST(MeasuredProfile, ZeroRunsIsRefused) {
+  // A median over no runs measured nothing.
+  json document = toy_profile();
+  document["models"][0]["combine"][1]["time"]["runs"] = 0;
+  document["overheads"]["count_copy_and_sync"]["runs"] = 30;  // a real count passes
+  EXPECT_EQ(problems_of(document),
+            std::vector<std::string>{
+                "/models/0/combine/1/time/runs: expected an integer in [1, 1000000], got 0"});
+}
+
+TEST(MeasuredProfile, UnknownFieldsAreRefusedWithALikelyTypo) {
+  json document = toy_profile();
+  document["celings"] = json::object();
+  document["models"][0]["permutes"] = json::array();
+  EXPECT_EQ(
+      problems_of(document),
+      (std::vector<std::string>{"/celings: unknown field; did you mean 'ceilings'?",
+                                "/models/0/permutes: unknown field; did you mean 'permute'?"}));
+}
+
+TEST(MeasuredProfile, SizesOutOfOrderAreRefusedNotSorted) {
+  // 300 then 100 tokens: interpolation would have reordered a hand edit silently.
+  json document = toy_profile();
+  document["models"][0]["gate"] = {timed(300, 9), timed(100, 5)};
+  EXPECT_EQ(problems_of(document),
+            std::vector<std::string>{"/models/0/gate/1/tokens: expected tokens increasing along "
+                                     "the array, got 100 after 300"});
+}
+
+TEST(MeasuredProfile, ShippedProfilesPassTheStricterChecks) {
+  for (const char* name : {"h100", "h200"}) EXPECT_NO_THROW(load_profile(name)) << name;
 }
 
 TEST(LoadProfile, BuiltinNameLoadsTheShippedProfile) {
@@ -265,8 +314,9 @@ TEST(LoadProfile, FileIsReadAndCheckedUnderItsPath) {
     load_profile(path.string());
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_EQ(std::string(error.what()),
-              path.string() + ": /ceilings/copy/bytes_per_s: expected a number > 0, got 0");
+    EXPECT_EQ(
+        std::string(error.what()),
+        path.string() + ": /ceilings/copy/bytes_per_s: expected a number in (0, 1e+18], got 0");
   }
   std::filesystem::remove(path);
 }

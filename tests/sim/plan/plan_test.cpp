@@ -1,5 +1,6 @@
 #include "sim/plan/plan.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -162,6 +163,80 @@ TEST(Plan, ParetoFrontHoldsExactlyTheUndominatedCandidates) {
   // The small plan's grid has both kinds, so each half of the check above ran.
   EXPECT_GE(on_front, 1);
   EXPECT_GE(dominated, 1);
+}
+
+TEST(Plan, FeasiblePlanHasNoNearestMiss) {
+  const auto plan = parse_plan(kSmallPlan, "small.json");
+  EXPECT_FALSE(plan_nearest_miss(plan, run_plan(plan, 1)).has_value());
+}
+
+TEST(Plan, NothingFitsNamesTheCandidateClosestToFitting) {
+  // DeepSeek-V3 fits neither node; an H200 (141 GB) is closer to holding it than an H100 (80 GB),
+  // with the same weights per GPU, so the H200 candidate is the nearest miss.
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"mixtral-8x7b\""), 14, "\"deepseek-v3\"");
+  const auto plan = parse_plan(text, "dsv3.json");
+  const auto miss = plan_nearest_miss(plan, run_plan(plan, 1));
+  ASSERT_TRUE(miss.has_value());
+  EXPECT_EQ(miss->rfind("hgx-h200 x1, EP 8", 0), 0u) << *miss;
+  EXPECT_NE(miss->find("GiB per GPU of the"), std::string::npos) << *miss;
+  EXPECT_NE(miss->find("% over)"), std::string::npos) << *miss;
+}
+
+TEST(Plan, EveryCandidateTooSlowNamesTheFastestAndByHowMuch) {
+  // A 1 us latency target no step meets; the nearest miss is the fastest candidate, and its
+  // overshoot is step / target - 1 of it.
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"target\": {"), 11, "\"target\": {\"max_latency_ms\": 0.001, ");
+  const auto plan = parse_plan(text, "slow.json");
+  const auto outcomes = run_plan(plan, 1);
+  const auto miss = plan_nearest_miss(plan, outcomes);
+  ASSERT_TRUE(miss.has_value());
+  const PlanOutcome* fastest = &outcomes[0];
+  for (const auto& o : outcomes)
+    if (o.report.step_time_s < fastest->report.step_time_s) fastest = &o;
+  const double step_ms = fastest->report.step_time_s * 1e3;
+  EXPECT_EQ(*miss, fmt::format("{}: {:.2f} ms per step against max_latency_ms 0.001 ({:.1f}% over)",
+                               fastest->candidate.label, step_ms, 100 * (step_ms / 0.001 - 1)));
+}
+
+TEST(Plan, HugeRedundantGridIsRefusedBeforeItIsBuilt) {
+  // Issue 16: a huge redundant list passed validate, then ran for ever. 5,000 redundant counts x
+  // 2 cluster options x 1 node count x 1 TP x 1 strategy, overlap and dispatch = 10,000 grid
+  // points before EP, over kMaxPlanCandidates = 4,096.
+  std::string list = "[0";
+  for (int r = 1; r < 5000; ++r) list += fmt::format(",{}", r);
+  list += "]";
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"expert_parallel\": [8]"), 22,
+               "\"expert_parallel\": [8], \"redundant_experts\": " + list);
+  try {
+    parse_plan(text, "grid.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "grid.json: /search/redundant_experts: the search grid makes 10000 candidates; "
+                 "expected at most 4096 (docs/limits.md): shorten the lists");
+  }
+}
+
+TEST(Plan, SearchValuesPastTheLimitsAreRefusedNotNarrowed) {
+  // 2^32 nodes would narrow to 0 in an int; redundant experts are bounded by kMaxRedundantExperts.
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"nodes\": [1]"), 12, "\"nodes\": [4294967296]");
+  text.replace(text.find("\"expert_parallel\": [8]"), 22,
+               "\"expert_parallel\": [8], \"redundant_experts\": [1048576]");
+  try {
+    parse_plan(text, "big.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    // hgx-h100 has 8 GPUs per node: at most 131072 / 8 = 16384 nodes.
+    EXPECT_STREQ(error.what(),
+                 "big.json: /search/clusters/0/nodes/0: expected an integer in [1, 16384], got "
+                 "4294967296\n"
+                 "big.json: /search/redundant_experts/0: expected an integer in [0, 8192], got "
+                 "1048576");
+  }
 }
 
 }  // namespace

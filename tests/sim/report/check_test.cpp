@@ -1,6 +1,12 @@
 #include "sim/report/check.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "base/config_error.hpp"
 
@@ -127,6 +133,34 @@ TEST(Check, AnnotationsListTheWorstFirstAndAtMostTheLimit) {
   EXPECT_EQ(text.find("::error title=moesim check: tokens_per_s regressed"), 0u);
   EXPECT_EQ(text.find("drop_rate regressed"), std::string::npos);
   EXPECT_NE(text.find("1 more regressions"), std::string::npos);
+}
+
+// The ConfigError message of load_report on a file holding `text`, or "" when it loads.
+std::string load_error(const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    fmt::format("moesim-load-report-{}.json", ::getpid());
+  std::ofstream(path) << text;
+  try {
+    load_report(path.string());
+  } catch (const ConfigError& error) {
+    std::filesystem::remove(path);
+    return std::string(error.what()).substr(path.string().size());
+  }
+  std::filesystem::remove(path);
+  return "";
+}
+
+TEST(LoadReport, ScenarioThatIsNotANameIsRefusedNotALibraryError) {
+  // Found by check_report_fuzz: an object as "scenario" threw nlohmann's type_error (exit 3).
+  EXPECT_EQ(load_error(R"({"schema_version": 1, "scenario": {"name": "x"}, "summary": {}})"),
+            ": /scenario: expected the scenario's name, a string, got an object");
+}
+
+TEST(LoadReport, SchemaVersionPastIntIsRefusedNotNarrowed) {
+  // 2^32 + 1 narrowed to int is 1: a foreign report would have passed as schema 1.
+  EXPECT_EQ(load_error(R"({"schema_version": 4294967297, "summary": {}})"),
+            ": /schema_version: expected an integer in [0, 1000000], got 4294967297");
+  EXPECT_EQ(load_error(R"({"schema_version": 1, "scenario": "s", "summary": {}})"), "");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "sim/spec/hf_import.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "base/config_error.hpp"
@@ -101,9 +102,10 @@ TEST(HfImport, MissingExpertCountNamesTheAlternatives) {
     import_hf_config(config, "c.json");
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_STREQ(error.what(),
-                 "c.json: /n_routed_experts: missing required field (expected an integer >= 1 in "
-                 "n_routed_experts or num_local_experts or num_experts)");
+    EXPECT_STREQ(
+        error.what(),
+        "c.json: /n_routed_experts: missing required field (expected an integer in [1, 8192] "
+        "in n_routed_experts or num_local_experts or num_experts)");
   }
 }
 
@@ -112,6 +114,86 @@ TEST(HfImport, WrongTypeIsAnErrorNotACrash) {
       "num_hidden_layers": 2, "num_attention_heads": 4, "num_experts": 4, "num_experts_per_tok": 2,
       "intermediate_size": 8, "first_k_dense_replace": "x", "tie_word_embeddings": 3})");
   EXPECT_THROW(import_hf_config(config, "c.json"), ConfigError);
+}
+
+// The ConfigError message of importing `config`, or "" when it imports.
+std::string import_error(const std::string& config) {
+  try {
+    import_hf_config(nlohmann::json::parse(config), "c.json");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+constexpr const char* kDbrxStart = R"({"model_type": "dbrx", "d_model": 6144, "n_layers": 40,
+    "vocab_size": 100352, "attn_config": {"kv_n_heads": 8},
+    "ffn_config": {"ffn_hidden_size": 10752, "moe_num_experts": 16, "moe_top_k": 4}, )";
+
+TEST(HfImport, DbrxHeadsPastTheLimitAreRefusedNotADivisionByZero) {
+  // 2^32 heads used to narrow to int 0, then d_model / 0 raised SIGFPE. kMaxAttentionHeads = 1024.
+  EXPECT_EQ(import_error(std::string(kDbrxStart) + R"("n_heads": 4294967296})"),
+            "c.json: /n_heads: expected an integer in [1, 1024], got 4294967296");
+}
+
+TEST(HfImport, LayerCountPastInt64IsRefusedNotZero) {
+  // 2^63 does not fit int64 (nlohmann keeps it unsigned); it used to become layers = 0 and divide.
+  const std::string config = R"({"hidden_size": 64, "vocab_size": 10, "num_attention_heads": 4,
+      "num_experts": 4, "num_experts_per_tok": 2, "intermediate_size": 8,
+      "num_hidden_layers": 9223372036854775808})";
+  EXPECT_EQ(import_error(config),
+            "c.json: /num_hidden_layers: expected an integer in [1, 1024], got "
+            "9223372036854775808");
+}
+
+TEST(HfImport, SwitchEncoderPlusDecoderBlocksAreBoundedTogether) {
+  // Each count is at the limit 1024; together 1024 + 1024 = 2048 > kMaxLayers.
+  const std::string config = R"({"d_model": 64, "vocab_size": 10, "num_heads": 4, "d_kv": 16,
+      "num_experts": 4, "d_ff": 8, "num_layers": 1024, "num_decoder_layers": 1024})";
+  EXPECT_EQ(import_error(config),
+            "c.json: /num_decoder_layers: expected encoder + decoder blocks <= 1024 "
+            "(docs/limits.md), got 2048");
+}
+
+std::string qwen_config(const std::string& layers, const std::string& mlp_only) {
+  return R"({"hidden_size": 64, "vocab_size": 10, "num_attention_heads": 4, "num_experts": 4,
+      "num_experts_per_tok": 2, "moe_intermediate_size": 8, "decoder_sparse_step": 1,
+      "num_hidden_layers": )" +
+         layers + R"(, "mlp_only_layers": )" + mlp_only + "}";
+}
+
+TEST(HfImport, QwenHugeLayerCountWithLongMlpOnlyListIsRefusedAtOnce) {
+  // 2^31 blocks x a 2,000-entry list used to scan for minutes; the block count is refused first.
+  std::string list = "[";
+  for (int i = 0; i < 2000; ++i) list += fmt::format("{}{}", i ? "," : "", i);
+  list += "]";
+  EXPECT_EQ(import_error(qwen_config("2147483648", list)),
+            "c.json: /num_hidden_layers: expected an integer in [1, 1024], got 2147483648");
+  // With 48 blocks a list of 2,000 indices cannot name distinct blocks.
+  EXPECT_EQ(import_error(qwen_config("48", list)),
+            "c.json: /mlp_only_layers: expected at most 48 layer indices (one per block), got "
+            "2000");
+}
+
+TEST(HfImport, QwenMlpOnlyLayersNameRealBlocks) {
+  // 4 blocks, decoder_sparse_step 1: blocks 0 and 3 dense leave 2 MoE blocks.
+  const auto model = import_hf_config(nlohmann::json::parse(qwen_config("4", "[0, 3]")), "c.json");
+  EXPECT_EQ(model.moe_layers, 2);
+  EXPECT_EQ(import_error(qwen_config("4", "[1, 4]")),
+            "c.json: /mlp_only_layers/1: expected a layer index in [0, 3], got 4");
+  // Every block dense: nothing for the simulator to place.
+  EXPECT_EQ(import_error(qwen_config("2", "[0, 1]")),
+            "c.json: /num_hidden_layers: none of the 2 blocks holds experts (check the MoE layer "
+            "step fields)");
+}
+
+TEST(HfImport, ExpertCountPastTheLimitIsRefusedNotWrapped) {
+  // 2^32 + 8 used to wrap to 8 experts in a static_cast<int>.
+  const std::string config = R"({"hidden_size": 64, "vocab_size": 10, "num_attention_heads": 4,
+      "num_hidden_layers": 2, "num_experts": 4294967304, "num_experts_per_tok": 2,
+      "intermediate_size": 8})";
+  EXPECT_EQ(import_error(config),
+            "c.json: /num_experts: expected an integer in [1, 8192], got 4294967304");
 }
 
 }  // namespace

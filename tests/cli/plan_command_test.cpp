@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+// DeepSeek-V3 (671B parameters) on one 8-GPU node of H100 (80 GB) or H200 (141 GB): no candidate
+// fits, so nothing is simulated and the plan finishes at once.
+constexpr const char* kInfeasiblePlan = R"({
+  "schema_version": 1, "name": "too-small",
+  "base": {"model": "deepseek-v3", "workload": {"kind": "decode", "tokens_per_gpu": 128}},
+  "target": {"tokens_per_s": 1000},
+  "search": {
+    "clusters": [
+      {"system": "hgx-h100", "nodes": [1], "fabric": "none", "usd_per_gpu_hour": 2, "price_date": "2026-11-01"},
+      {"system": "hgx-h200", "nodes": [1], "fabric": "none", "usd_per_gpu_hour": 3, "price_date": "2026-11-01"}
+    ],
+    "expert_parallel": [8]
+  }
+})";
+
+TEST(PlanCommand, NothingFeasibleExitsFourNamingTheNearestMiss) {
+  // Issue 16: this exited 0. Exit 4 is plan's own code (README.md, moesim --help).
+  const auto dir = scratch_dir("plan-infeasible");
+  std::ofstream(dir / "plan.json") << kInfeasiblePlan;
+  const auto result = run_moesim(
+      "plan " + (dir / "plan.json").string() + " -j 1 --out " + (dir / "out").string(), "plan");
+  EXPECT_EQ(result.exit_code, 4) << result.err;
+  EXPECT_NE(result.err.find("error: no candidate fits and meets the target; nearest miss: "
+                            "hgx-h200 x1, EP 8"),
+            std::string::npos)
+      << result.err;
+  // The outputs are still written, and plan.json says the same.
+  const auto plan = nlohmann::json::parse(slurp(dir / "out" / "plan.json"));
+  EXPECT_EQ(plan["feasible"], false);
+  EXPECT_EQ(plan["nearest_miss"].get<std::string>().rfind("hgx-h200 x1, EP 8", 0), 0u);
+}
+
+TEST(PlanCommand, HelpListsTheExitCodes) {
+  const auto result = run_moesim("--help", "plan-help");
+  EXPECT_NE(result.out.find("4 plan found no feasible option"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace moesim::testing
