@@ -16,6 +16,7 @@
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/cost/measurement_bounds.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/model_presets.hpp"
 
@@ -23,12 +24,6 @@ namespace moesim::sim {
 namespace {
 
 using Json = nlohmann::json;
-
-// What a measurement can plausibly be: one phase under 1000 s, a rate under 10^18 per second
-// (FLOP/s or bytes/s), a size (tokens, bytes, ranks) under 10^12. 1e308 us is a typo, not a GPU.
-constexpr double kMaxMicroseconds = 1e9;
-constexpr double kMaxPerSecond = 1e18;
-constexpr double kMaxSize = 1e12;
 
 // The sections a profile holds (docs/profile-format.md); any other top-level key is refused.
 constexpr std::string_view kProfileSections[] = {"schema_version",

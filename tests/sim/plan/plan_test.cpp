@@ -14,7 +14,8 @@ namespace {
 // on one H200 node, which cannot fit (671B parameters in 8 x 141 GB).
 const char* kSmallPlan = R"({
   "schema_version": 1, "name": "small",
-  "base": {"model": "mixtral-8x7b", "workload": {"kind": "prefill", "tokens_per_gpu": 4096}},
+  "base": {"model": "mixtral-8x7b", "workload": {"kind": "prefill", "tokens_per_gpu": 4096},
+           "profile": "roofline"},
   "target": {"tokens_per_s": 1000000},
   "search": {
     "clusters": [
@@ -26,7 +27,8 @@ const char* kSmallPlan = R"({
 })";
 
 TEST(Plan, CheaperGpuWinsWhenTheComputeIsTheSame) {
-  // Both nodes run the same 989 TFLOP/s of bf16 and the same 450 GB/s NVLink, and the expert GEMMs
+  // Priced by the roofline (the two measured profiles time different host sequences), both nodes
+  // run the same 989 TFLOP/s of bf16 and the same 450 GB/s NVLink, and the expert GEMMs
   // (compute-bound) dominate, so their tokens/s are within a few percent (only the HBM-bound
   // gate/permute differ). $/Mtok then follows price: H100 costs 2/3 of H200 per token.
   const auto plan = parse_plan(kSmallPlan, "small.json");
