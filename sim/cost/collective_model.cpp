@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "sim/cost/measurement_bounds.hpp"
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/cost/measurement_bounds.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -36,11 +36,13 @@ void read_all_to_all_entry(const Json& document, std::size_t i, ProblemList& pro
   const std::string base = fmt::format("/collectives/all_to_all/{}", i);
   const auto ranks = count_at(document, base + "/ranks", 2, problems);
   const auto bytes = positive_number_at(document, base + "/bytes", problems, kMaxSize);
-  const auto busbw = positive_number_at(document, base + "/busbw_bytes_per_s", problems, kMaxPerSecond);
+  const auto busbw =
+      positive_number_at(document, base + "/busbw_bytes_per_s", problems, kMaxPerSecond);
   const Json& entry = document["collectives"]["all_to_all"][i];
   const bool timed = entry.is_object() && entry.contains("time");
   const auto us =
-      timed ? positive_number_at(document, base + "/time/median_us", problems, kMaxMicroseconds) : std::nullopt;
+      timed ? positive_number_at(document, base + "/time/median_us", problems, kMaxMicroseconds)
+            : std::nullopt;
   if (!ranks || !bytes || !busbw || (timed && !us)) return;
   auto curve = std::find_if(out.all_to_all.begin(), out.all_to_all.end(),
                             [&](const AllToAllTimes& c) { return c.ranks == *ranks; });
@@ -89,7 +91,8 @@ std::vector<CountExchangePoint> read_rank_expert_times(const Json& document, con
     const std::string base = fmt::format("/collectives/{}/{}", key, i);
     const auto ranks = count_at(document, base + "/ranks", 1, problems);
     const auto experts = count_at(document, base + "/experts", 1, problems);
-    const auto us = positive_number_at(document, base + "/time/median_us", problems, kMaxMicroseconds);
+    const auto us =
+        positive_number_at(document, base + "/time/median_us", problems, kMaxMicroseconds);
     if (ranks && experts && us) out.push_back({*ranks, *experts, *us});
   }
   return out;

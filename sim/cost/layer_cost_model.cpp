@@ -271,9 +271,9 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   const double routed = tokens_per_gpu * m.top_k * gpus;
   const double sending_tokens = routed > 0 ? tokens_per_gpu * total_load / routed : 0.0;
   // A group limit changes only which tokens cross, so only deduplicated bytes need it.
-  const DispatchTraffic traffic = plan_dispatch(
-      placement, load, s_.policy.replica_choice, domain_size(), sending_tokens, m.top_k,
-      net.dedup ? GroupLimit{m.expert_groups, m.topk_groups} : GroupLimit{});
+  const DispatchTraffic traffic =
+      plan_dispatch(placement, load, s_.policy.replica_choice, domain_size(), sending_tokens,
+                    m.top_k, net.dedup ? GroupLimit{m.expert_groups, m.topk_groups} : GroupLimit{});
   cost.gpu_tokens = traffic.received;
   const double group_tokens = tokens_per_gpu * gpus;
   for (int g = 0; g < gpus; ++g)
