@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <regex>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"

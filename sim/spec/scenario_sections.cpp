@@ -6,7 +6,6 @@
 #include <array>
 #include <filesystem>
 #include <numeric>
-#include <regex>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
