@@ -188,6 +188,10 @@ double LayerCostModel::fp8_scale(double rows) const {
 
 std::vector<std::string> LayerCostModel::pricing_notes() const {
   std::vector<std::string> notes;
+  if (profile_ != nullptr && !profile_->device_preset().empty() &&
+      profile_->device_preset() != s_.cluster.device.name)
+    notes.push_back(fmt::format("profile measured on {} prices a {} (profile.allow_other_device)",
+                                profile_->gpu_name(), s_.cluster.device.name));
   if (curves_ != nullptr && curves_->name != s_.model.name)
     notes.push_back(
         fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));

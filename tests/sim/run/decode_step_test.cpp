@@ -48,7 +48,13 @@ TEST(DecodeStep, AProfileOfAnotherDeviceIsRefusedUnlessAllowed) {
     EXPECT_NE(std::string(e.what()).find("allow_other_device"), std::string::npos) << e.what();
   }
   s.profile.allow_other_device = true;
-  EXPECT_EQ(simulate(resolve_inputs(s, {})).profile_source, "measured");
+  const Report forced = simulate(resolve_inputs(s, {}));
+  EXPECT_EQ(forced.profile_source, "measured");
+  // ... and the report says so.
+  ASSERT_FALSE(forced.pricing_notes.empty());
+  EXPECT_NE(forced.pricing_notes[0].find("measured on NVIDIA H200 prices a h100-sxm"),
+            std::string::npos)
+      << forced.pricing_notes[0];
 }
 
 TEST(DecodeStep, MtpVerifiesTheDraftsAndYieldsTheAcceptedTokens) {
