@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (model.layers < 1 || model.layers > kMaxLayers || model.moe_layers < 1 ||
         model.moe_layers > model.layers || model.experts < 1 || model.experts > kMaxExperts ||
         model.top_k < 1 || model.top_k > model.experts || model.hidden < 1 ||
-        model.attention_heads < 1)
+        model.attention.heads < 1)
       __builtin_trap();  // an imported model past the limits: a silent wrap got through
     (void)model.total_params();
   } catch (const moesim::ConfigError&) {
