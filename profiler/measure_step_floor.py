@@ -16,11 +16,12 @@ Timing follows docs/profiling.md: warm-up, CUDA events, median of repeats.
 import argparse
 import json
 import os
-import statistics
 import sys
 
 import torch
 import torch.distributed as dist
+
+from cuda_timing import median_ms
 
 
 def spin_up_clocks(seconds=0.5):
@@ -39,18 +40,7 @@ def spin_up_clocks(seconds=0.5):
 
 
 def median_us(run, repeats=20, warmup=5):
-    for _ in range(warmup):
-        run()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        run()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) * 1000.0)
-    return statistics.median(times)
+    return median_ms(run, repeats, warmup) * 1000.0
 
 
 def kernel_gaps(kernels=2000):

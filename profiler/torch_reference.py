@@ -18,6 +18,8 @@ import json
 import statistics
 import sys
 
+from cuda_timing import event_samples_ms
+
 try:  # the table can be rebuilt from a saved --out file without PyTorch
     import torch
     import torch.nn.functional as F
@@ -85,17 +87,7 @@ def layer(x, ids, w_gate, w_up, w_down, top_k, grouped):
 
 
 def time_layer(fn):
-    for _ in range(WARMUP):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(RUNS):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end))
+    samples = event_samples_ms(fn, RUNS, WARMUP)
     return statistics.median(samples), (max(samples) - min(samples)) / statistics.median(samples)
 
 
