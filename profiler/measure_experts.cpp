@@ -67,6 +67,26 @@ nlohmann::json measure_experts(BenchHarness& harness, const ModelShape& shape,
     }
   }
 
+  // The grouped back end with fewer experts in the launch, as EP leaves them on a GPU: halving
+  // from half the model's experts down to one, at the power-of-two token counts (the simulator
+  // interpolates in log(active experts), docs/profile-format.md).
+  nlohmann::json fewer_active = nlohmann::json::array();
+  for (int active = shape.experts / 2; active >= 1; active /= 2) {
+    for (int tokens : tokens_per_expert) {
+      if ((tokens & (tokens - 1)) != 0) continue;
+      if (static_cast<long long>(tokens) * active > kMaxRows) break;
+      progress(shape.name + ": experts grouped, " + std::to_string(tokens) + " tokens/expert x " +
+               std::to_string(active) + " of " + std::to_string(shape.experts));
+      std::vector<int> histogram(shape.experts, 0);
+      std::fill(histogram.begin(), histogram.begin() + active, tokens);
+      const Stats s = measure(histogram, kernels::GemmMethod::Grouped);
+      fewer_active.push_back({{"tokens_per_expert", tokens},
+                              {"active_experts", active},
+                              {"per_expert_us", s.median_us / active},
+                              {"time", to_json(s)}});
+    }
+  }
+
   nlohmann::json skewed = nlohmann::json::array();
   // Uniform routing (zipf 0) still gives uneven histograms: at decode sizes, many small,
   // different row counts, which is where the GEMM back ends part ways.
@@ -88,7 +108,7 @@ nlohmann::json measure_experts(BenchHarness& harness, const ModelShape& shape,
       skewed.push_back(entry);
     }
   }
-  return {{"balanced", balanced}, {"skewed", skewed}};
+  return {{"balanced", balanced}, {"by_active", {{"grouped", fewer_active}}}, {"skewed", skewed}};
 }
 
 }  // namespace moesim::profiler

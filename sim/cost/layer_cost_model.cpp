@@ -7,6 +7,7 @@
 
 #include "sim/cost/apply_calibration.hpp"
 #include "sim/cost/attention_cost.hpp"
+#include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_schedule.hpp"
 #include "sim/cost/touched_experts.hpp"
 #include "sim/network/dispatch_traffic.hpp"
@@ -175,10 +176,13 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
   if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
   // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
   // price FP8 experts through fp8_scale.
-  auto measured = [&](const Curve& curve) {
-    return expected([&](double t) { return interpolate(curve, t) * fp8_scale(t); });
-  };
-  return std::min(measured(curves_->expert_loop_us), measured(curves_->expert_grouped_us)) * 1e-6;
+  const double loop =
+      expected([&](double t) { return interpolate(curves_->expert_loop_us, t) * fp8_scale(t); });
+  // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
+  const double active = expected_touched_experts(tokens, group_tokens);
+  const double grouped =
+      expected([&](double t) { return grouped_per_expert_us(*curves_, t, active) * fp8_scale(t); });
+  return std::min(loop, grouped) * 1e-6;
 }
 
 double LayerCostModel::fp8_scale(double rows) const {

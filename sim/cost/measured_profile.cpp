@@ -16,6 +16,7 @@
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/measurement_bounds.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/model_presets.hpp"
@@ -142,6 +143,7 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
                                      "/per_expert_us", problems);
   curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
                                         "tokens_per_expert", "/per_expert_us", problems);
+  curves.expert_grouped_fewer = read_fewer_active_curves(document, base, curves.experts, problems);
   return curves;
 }
 
@@ -282,10 +284,14 @@ std::vector<std::string> MeasuredProfile::model_names() const {
 
 double MeasuredProfile::experts_us(const ModelCurves& curves, const std::vector<double>& tokens,
                                    const std::string& method) const {
-  const Curve& curve = method == "grouped" ? curves.expert_grouped_us : curves.expert_loop_us;
+  const double active = static_cast<double>(
+      std::count_if(tokens.begin(), tokens.end(), [](double t) { return t > 0; }));
   double total = 0;
-  for (double t : tokens)
-    if (t > 0) total += interpolate(curve, t);
+  for (double t : tokens) {
+    if (t <= 0) continue;
+    total += method == "grouped" ? grouped_per_expert_us(curves, t, active)
+                                 : interpolate(curves.expert_loop_us, t);
+  }
   return total;
 }
 

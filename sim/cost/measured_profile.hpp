@@ -27,6 +27,13 @@ using Curve = std::vector<CurvePoint>;
 // value (a fixed launch cost).
 double interpolate(const Curve& curve, double x);
 
+// Grouped expert GEMMs measured with `active_experts` experts sharing the launch (fewer than the
+// model has): per expert, by tokens per expert (grouped_expert_curves.hpp).
+struct ActiveExpertsCurve {
+  int active_experts = 0;
+  Curve per_expert_us;
+};
+
 struct ModelCurves {
   std::string name;  // the model preset it was measured for
   std::int64_t hidden = 0;
@@ -35,6 +42,8 @@ struct ModelCurves {
   int top_k = 0;                            // copies permute moves per token
   Curve gate_us, permute_us, unpermute_us;  // by tokens on the GPU
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
+  // The grouped back end at fewer active experts, ascending; empty in older profiles.
+  std::vector<ActiveExpertsCurve> expert_grouped_fewer;
 };
 
 // NCCL all-to-all measured on `ranks` GPUs of one node: bus bandwidth (nccl-tests' busbw) by the

@@ -1,5 +1,6 @@
-// Run under `mpirun -np 2` (tests/profiler/mpi/run_mpi_test.sh): the MPI back end of RankComm on
-// the CPU, no GPU. Every rank runs every test; the checks that need rank 0's view run there.
+// Run under `mpirun -np N` (tests/profiler/mpi/run_mpi_test.sh, N = 2, 4 and 8): the MPI back end
+// of RankComm on the CPU, no GPU. The runner passes N as `--ranks=N`. Every rank runs every test;
+// the checks that need rank 0's view run there.
 #include "profiler/mpi_comm.hpp"
 
 #include <gtest/gtest.h>
@@ -11,9 +12,10 @@ namespace moesim::profiler {
 namespace {
 
 RankComm* g_comm = nullptr;
+int g_expected_ranks = 2;
 
-TEST(MpiComm, SeesTwoRanksOnOneHost) {
-  EXPECT_EQ(g_comm->size(), 2);
+TEST(MpiComm, SeesEveryRankOnOneHost) {
+  EXPECT_EQ(g_comm->size(), g_expected_ranks);
   EXPECT_EQ(g_comm->launcher(), "mpi");
   // mpirun -np 2 on one host: the host-local rank is the world rank.
   EXPECT_EQ(g_comm->local_rank(), g_comm->rank());
@@ -39,22 +41,25 @@ TEST(MpiComm, GatherBringsEveryRanksBytesToRootInRankOrder) {
     EXPECT_TRUE(all.empty());
     return;
   }
-  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(g_expected_ranks));
   EXPECT_EQ(all[0], "rank 0");
-  // rank 1 sent "rank 1" followed by 1 * 1000 'x': 6 + 1000 bytes.
-  EXPECT_EQ(all[1].size(), 1006u);
-  EXPECT_EQ(all[1].substr(0, 6), "rank 1");
+  // rank r sent "rank r" followed by r * 1000 'x': 6 + 1000 r bytes (r < 10).
+  for (int r = 1; r < g_expected_ranks; ++r) {
+    EXPECT_EQ(all[r].size(), 6u + 1000u * static_cast<std::size_t>(r));
+    EXPECT_EQ(all[r].substr(0, 6), "rank " + std::to_string(r));
+  }
 }
 
 TEST(MpiComm, SlowestRankSetsEachRunsTime) {
   g_comm->barrier();
-  // Rank r timed runs {10 + r, 20 - 5r}: rank 0 {10, 20}, rank 1 {11, 15}; max per run {11, 20}.
+  // Rank r timed runs {10 + r, 20 - 5r}: the first run's slowest is the last rank (10 + N - 1),
+  // the second's is rank 0 (20).
   const double r = g_comm->rank();
   const auto per_rank = gather_samples(*g_comm, {10 + r, 20 - 5 * r});
   if (g_comm->rank() != 0) return;
   const auto slowest = max_over_ranks(per_rank);
   ASSERT_EQ(slowest.size(), 2u);
-  EXPECT_DOUBLE_EQ(slowest[0], 11.0);
+  EXPECT_DOUBLE_EQ(slowest[0], 10.0 + g_expected_ranks - 1);
   EXPECT_DOUBLE_EQ(slowest[1], 20.0);
 }
 
@@ -63,6 +68,9 @@ TEST(MpiComm, SlowestRankSetsEachRunsTime) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]).rfind("--ranks=", 0) == 0)
+      moesim::profiler::g_expected_ranks = std::stoi(std::string(argv[i]).substr(8));
   auto comm = moesim::profiler::make_mpi_comm(&argc, &argv);
   moesim::profiler::g_comm = comm.get();
   const int failed = RUN_ALL_TESTS();
