@@ -34,7 +34,12 @@ std::optional<ScenarioSpec> read_scenario(const Json* value, const std::string& 
         file = std::filesystem::path(base_dir) / file;
       return load_scenario(file.string());
     }
-    if (value->is_object()) return parse_scenario(value->dump(), source + " " + path);
+    if (value->is_object()) {
+      // Inline, the serving file's own schema_version stands for the scenario's.
+      Json scenario = *value;
+      if (!scenario.contains("schema_version")) scenario["schema_version"] = 1;
+      return parse_scenario(scenario.dump(), source + " " + path);
+    }
     problems.add(path, "expected a scenario object, or a built-in scenario name or file, got " +
                            describe_json_value(*value));
   } catch (const ConfigError& error) {
