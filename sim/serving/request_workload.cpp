@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "base/json_fields.hpp"
+#include "base/strict_json.hpp"
 #include "sim/serving/request_log.hpp"
 
 namespace moesim::sim {
@@ -34,8 +35,15 @@ LengthDistribution read_length(FieldReader& parent, std::string_view key) {
   if (value == nullptr) return d;
   const std::string path = parent.path_of(key);
   if (value->is_number_integer()) {  // shorthand: a fixed length
-    FieldReader wrapper(Json{{"value", *value}}, path, parent.problems());
-    d.value = wrapper.integer("value", 1, kMaxLength);
+    const bool in_range = value->is_number_unsigned()
+                              ? value->get<std::uint64_t>() >= 1 &&
+                                    value->get<std::uint64_t>() <= static_cast<std::uint64_t>(kMaxLength)
+                              : false;  // a signed integer here is negative or zero
+    if (in_range)
+      d.value = value->get<std::int64_t>();
+    else
+      parent.problems().add(path, fmt::format("expected an integer in [1, {}], got {}", kMaxLength,
+                                              describe_json_value(*value)));
     return d;
   }
   FieldReader r(*value, path, parent.problems(), kLengthFields);
