@@ -104,9 +104,13 @@ std::string serving_plan_svg(const PlanSpec& plan, const ServingPlanResult& resu
   });
   if (front.size() > 1) {
     svg += "<polyline fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\" points=\"";
-    for (const auto* o : front)
-      svg += fmt::format("{:.1f},{:.1f} ", axes.px(o->curve_tokens_per_s_per_user),
-                         axes.py(o->curve_tokens_per_s_per_gpu));
+    std::string last;
+    for (const auto* o : front) {  // equal options (say, two placements alike) draw one point
+      const auto point = fmt::format("{:.1f},{:.1f} ", axes.px(o->curve_tokens_per_s_per_user),
+                                     axes.py(o->curve_tokens_per_s_per_gpu));
+      if (point != last) svg += point;
+      last = point;
+    }
     svg += "\"/>\n";
   }
   if (!result.outcomes.empty() && result.outcomes.front().verdict == ServingVerdict::Feasible) {

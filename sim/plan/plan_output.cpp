@@ -34,7 +34,7 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
   // Prefill has no per-user token rate or per-token latency: its rows show the step instead.
   const bool prefill = plan_is_prefill(plan);
   text += fmt::format(
-      "{:>4}  {:<62} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
+      "{:>4}  {:<76} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
       "rank", "candidate", "GPUs", "nodes", "tokens/s", "tok/s/GPU", prefill ? "" : "tok/s/usr",
       prefill ? "step" : "TPOT", "imbal", "drop%", "headroom",
       plan.target_tokens_per_s ? "$/h@tgt" : "$/hour", "$/Mtok", "verdict");
@@ -50,7 +50,7 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
     const double gpus_per_node =
         static_cast<double>(r.gpus) / o.candidate.scenario["cluster"]["nodes"].get<double>();
     text += fmt::format(
-        "{:>4}  {:<62} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9} {:>7.2f}ms {:>6.3f} {:>8.4f} "
+        "{:>4}  {:<76} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9} {:>7.2f}ms {:>6.3f} {:>8.4f} "
         "{:>6.1f}GiB {:>8.2f} {:>8.4f}  {}{}\n",
         rank, o.candidate.label, r.gpus, static_cast<int>(r.gpus / gpus_per_node), r.tokens_per_s(),
         r.tokens_per_s() / r.gpus, prefill ? "" : fmt::format("{:.2f}", o.tokens_per_s_per_user),

@@ -145,8 +145,11 @@ void simulate_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, 
   }
 }
 
+// By price; at equal price the faster stream (lower TPOT p90, then TTFT p90) first.
 bool cheaper(const ServingPlanOutcome& a, const ServingPlanOutcome& b) {
   if (a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
+  if (a.metrics.tpot.p90 != b.metrics.tpot.p90) return a.metrics.tpot.p90 < b.metrics.tpot.p90;
+  if (a.metrics.ttft.p90 != b.metrics.ttft.p90) return a.metrics.ttft.p90 < b.metrics.ttft.p90;
   return a.label < b.label;
 }
 

@@ -35,10 +35,11 @@ LengthDistribution read_length(FieldReader& parent, std::string_view key) {
   if (value == nullptr) return d;
   const std::string path = parent.path_of(key);
   if (value->is_number_integer()) {  // shorthand: a fixed length
-    const bool in_range = value->is_number_unsigned()
-                              ? value->get<std::uint64_t>() >= 1 &&
-                                    value->get<std::uint64_t>() <= static_cast<std::uint64_t>(kMaxLength)
-                              : false;  // a signed integer here is negative or zero
+    const bool in_range =
+        value->is_number_unsigned()
+            ? value->get<std::uint64_t>() >= 1 &&
+                  value->get<std::uint64_t>() <= static_cast<std::uint64_t>(kMaxLength)
+            : false;  // a signed integer here is negative or zero
     if (in_range)
       d.value = value->get<std::int64_t>();
     else

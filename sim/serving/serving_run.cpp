@@ -255,7 +255,6 @@ std::array<double, 3> mean_request_lengths(const TrafficSpec& traffic,
   return {m.input, m.prefill, m.output};
 }
 
-
 int pool_instances(double rate, double capacity) {
   if (rate <= 0 || capacity <= 0) return 1;
   return std::max(1, static_cast<int>(std::ceil(rate / (kPoolTargetUtilisation * capacity))));
