@@ -62,6 +62,25 @@ std::string escape_xml(std::string text) {
   return out;
 }
 
+// The chosen option ringed, and the colour key.
+std::string choice_and_legend(const Axes& axes, const ServingPlanResult& result) {
+  std::string svg;
+  if (!result.outcomes.empty() && result.outcomes.front().verdict == ServingVerdict::Feasible) {
+    const auto& chosen = result.outcomes.front();
+    svg += fmt::format(
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"8\" fill=\"none\" stroke=\"black\" "
+        "stroke-width=\"1.5\"><title>chosen: {}</title></circle>\n",
+        axes.px(chosen.curve_tokens_per_s_per_user), axes.py(chosen.curve_tokens_per_s_per_gpu),
+        escape_xml(chosen.label));
+  }
+  svg += fmt::format(
+      "<text x=\"{0}\" y=\"{1}\" fill=\"#d62728\">red: Pareto front</text><text x=\"{0}\" "
+      "y=\"{2}\" fill=\"#1f77b4\">blue: meets the SLA</text><text x=\"{0}\" y=\"{3}\" "
+      "fill=\"#888\">grey: rejected</text><text x=\"{0}\" y=\"{4}\">ring: cheapest</text>\n",
+      kWidth - 170, kTop + 10, kTop + 26, kTop + 42, kTop + 58);
+  return svg;
+}
+
 }  // namespace
 
 std::string serving_plan_svg(const PlanSpec& plan, const ServingPlanResult& result) {
@@ -113,19 +132,7 @@ std::string serving_plan_svg(const PlanSpec& plan, const ServingPlanResult& resu
     }
     svg += "\"/>\n";
   }
-  if (!result.outcomes.empty() && result.outcomes.front().verdict == ServingVerdict::Feasible) {
-    const auto& chosen = result.outcomes.front();
-    svg += fmt::format(
-        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"8\" fill=\"none\" stroke=\"black\" "
-        "stroke-width=\"1.5\"><title>chosen: {}</title></circle>\n",
-        axes.px(chosen.curve_tokens_per_s_per_user), axes.py(chosen.curve_tokens_per_s_per_gpu),
-        escape_xml(chosen.label));
-  }
-  svg += fmt::format(
-      "<text x=\"{0}\" y=\"{1}\" fill=\"#d62728\">red: Pareto front</text><text x=\"{0}\" "
-      "y=\"{2}\" fill=\"#1f77b4\">blue: meets the SLA</text><text x=\"{0}\" y=\"{3}\" "
-      "fill=\"#888\">grey: rejected</text><text x=\"{0}\" y=\"{4}\">ring: cheapest</text>\n",
-      kWidth - 170, kTop + 10, kTop + 26, kTop + 42, kTop + 58);
+  svg += choice_and_legend(axes, result);
   return svg + "</svg>\n";
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -165,6 +166,67 @@ void mark_pareto(std::vector<ServingPlanOutcome>& outcomes) {
   }
 }
 
+using Tick = std::function<void(int)>;
+
+// One outcome per candidate and batch limit, in that order (candidate-major).
+std::vector<ServingPlanOutcome> grid_outcomes(const PlanSpec& plan) {
+  std::vector<ServingPlanOutcome> outcomes;
+  for (std::size_t c = 0; c < plan.candidates.size(); ++c)
+    for (int batch : plan.serving->max_batch_per_rank) {
+      ServingPlanOutcome o;
+      o.candidate = static_cast<int>(c);
+      o.max_batch_per_rank = batch;
+      o.label = fmt::format("{}, batch {}", plan.candidates[c].label, batch);
+      outcomes.push_back(std::move(o));
+    }
+  return outcomes;
+}
+
+// Phase 2: the sized options by their lower-bound price, a wave of `threads` at a time, until the
+// next lower bound is above the cheapest feasible price (nothing left can be cheaper) and either
+// `keep` are feasible or that bound is 1.5x the cheapest. The rest are marked for price.
+void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& deployments,
+                             const std::vector<Request>& requests, int threads, const Tick& tick,
+                             ServingPlanResult& result) {
+  const ServingPlanSpec& s = *plan.serving;
+  auto& outcomes = result.outcomes;
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (outcomes[i].reason.empty()) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return cheaper(outcomes[a], outcomes[b]); });
+  std::size_t next = 0;
+  double best = 0;
+  int feasible = 0;
+  while (next < order.size()) {
+    const double bound = outcomes[order[next]].usd_per_hour;
+    if (feasible > 0 && bound > best && (feasible >= s.keep || bound > 1.5 * best)) break;
+    const std::size_t wave =
+        std::min(order.size() - next, static_cast<std::size_t>(std::max(1, threads)));
+    parallel_for(wave, threads, [&](std::size_t k) {
+      auto& o = outcomes[order[next + k]];
+      const auto c = static_cast<std::size_t>(o.candidate);
+      simulate_outcome(s, plan.candidates[c], deployments[c], requests, o);
+    });
+    for (std::size_t k = 0; k < wave; ++k) {
+      const auto& o = outcomes[order[next + k]];
+      ++result.simulated;
+      if (o.verdict != ServingVerdict::Feasible) continue;
+      best = feasible == 0 ? o.usd_per_hour : std::min(best, o.usd_per_hour);
+      ++feasible;
+    }
+    next += wave;
+    tick(static_cast<int>(wave));
+  }
+  for (; next < order.size(); ++next) {
+    auto& o = outcomes[order[next]];
+    o.verdict = ServingVerdict::Price;
+    o.reason = fmt::format(
+        "price: not simulated; at least ${:.2f}/hour, above the cheapest feasible ${:.2f}/hour",
+        o.usd_per_hour, best);
+  }
+}
+
 }  // namespace
 
 std::string_view verdict_name(ServingVerdict verdict) {
@@ -224,20 +286,12 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
   const auto requests = generate_requests(s.traffic);
   result.offered_requests_per_s = offered_requests_per_s(s.traffic, requests);
   const auto mean = mean_request_lengths(s.traffic, requests);
-  std::vector<Deployment> deployments(plan.candidates.size());
+  result.outcomes = grid_outcomes(plan);
   auto& outcomes = result.outcomes;
-  for (std::size_t c = 0; c < plan.candidates.size(); ++c)
-    for (int batch : s.max_batch_per_rank) {
-      ServingPlanOutcome o;
-      o.candidate = static_cast<int>(c);
-      o.max_batch_per_rank = batch;
-      o.label = fmt::format("{}, batch {}", plan.candidates[c].label, batch);
-      outcomes.push_back(std::move(o));
-    }
   const int total = static_cast<int>(outcomes.size());
   std::atomic<int> done{0};
   std::mutex progress_mutex;
-  const auto tick = [&](int count) {
+  const Tick tick = [&](int count) {
     const int now = done += count;
     if (progress) {
       std::lock_guard lock(progress_mutex);
@@ -245,6 +299,7 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
     }
   };
   // Phase 1: every deployment sized from its capacity (a few steps each), in parallel.
+  std::vector<Deployment> deployments(plan.candidates.size());
   const std::size_t per = s.max_batch_per_rank.size();
   parallel_for(plan.candidates.size(), threads, [&](std::size_t c) {
     deployments[c] = prepare(plan.candidates[c]);
@@ -253,45 +308,7 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
                    outcomes[c * per + b]);
     tick(static_cast<int>(per));
   });
-  // Phase 2: the sized ones by their lower-bound price, a wave of `threads` at a time, until the
-  // next lower bound is above the cheapest feasible price (it cannot win) and either `keep` are
-  // feasible or that bound is 1.5x the cheapest.
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < outcomes.size(); ++i)
-    if (!outcomes[i].simulated && outcomes[i].reason.empty()) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](auto a, auto b) { return cheaper(outcomes[a], outcomes[b]); });
-  std::size_t next = 0;
-  double best = 0;
-  int feasible = 0;
-  while (next < order.size()) {
-    const double bound = outcomes[order[next]].usd_per_hour;
-    if (feasible > 0 && bound > best && (feasible >= s.keep || bound > 1.5 * best)) break;
-    const std::size_t wave =
-        std::min(order.size() - next, static_cast<std::size_t>(std::max(1, threads)));
-    parallel_for(wave, threads, [&](std::size_t k) {
-      auto& o = outcomes[order[next + k]];
-      simulate_outcome(s, plan.candidates[static_cast<std::size_t>(o.candidate)],
-                       deployments[static_cast<std::size_t>(o.candidate)], requests, o);
-    });
-    for (std::size_t k = 0; k < wave; ++k) {
-      const auto& o = outcomes[order[next + k]];
-      ++result.simulated;
-      if (o.verdict != ServingVerdict::Feasible) continue;
-      best = feasible == 0 ? o.usd_per_hour : std::min(best, o.usd_per_hour);
-      ++feasible;
-    }
-    next += wave;
-    tick(static_cast<int>(wave));
-  }
-  for (; next < order.size(); ++next) {
-    auto& o = outcomes[order[next]];
-    o.verdict = ServingVerdict::Price;
-    o.reason = fmt::format(
-        "price: not simulated; at least ${:.2f}/hour, above the cheapest "
-        "feasible ${:.2f}/hour",
-        o.usd_per_hour, best);
-  }
+  simulate_cheapest_first(plan, deployments, requests, threads, tick, result);
   if (progress) progress(2 * total, 2 * total);
   mark_pareto(outcomes);
   std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) {
