@@ -74,7 +74,11 @@ class Instance {
     in_system_ += change;
   }
 
-  std::int64_t kv_need(const RequestRecord& r) const { return r.input_tokens + r.output_tokens; }
+  // A prefill-only instance holds the prompt's KV until it has been sent; the others the whole
+  // sequence.
+  std::int64_t kv_need(const RequestRecord& r) const {
+    return role_ == ServingRole::PrefillOnly ? r.input_tokens : r.input_tokens + r.output_tokens;
+  }
 
   // Prefill chunks for this step: unfinished prompts first, then new requests in arrival order
   // while the budget, the batch limit and the KV cache allow. Returns the budget left.
