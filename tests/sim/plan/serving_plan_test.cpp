@@ -38,10 +38,16 @@ TEST(ServingPlan, ChosenOptionIsNeverPricierThanAnotherThatMeetsTheSla) {
   const auto& chosen = result.outcomes.front();
   ASSERT_EQ(chosen.verdict, ServingVerdict::Feasible) << chosen.reason;
   for (const auto& o : result.outcomes) {
-    if (o.verdict == ServingVerdict::Feasible) EXPECT_LE(chosen.usd_per_hour, o.usd_per_hour);
+    if (o.verdict == ServingVerdict::Feasible) {
+      EXPECT_LE(chosen.usd_per_hour, o.usd_per_hour);
+    }
     // Skipped for price: even its lower bound costs more than the chosen option.
-    if (o.verdict == ServingVerdict::Price) EXPECT_GT(o.usd_per_hour, chosen.usd_per_hour);
-    if (o.verdict != ServingVerdict::Feasible) EXPECT_FALSE(o.reason.empty()) << o.label;
+    if (o.verdict == ServingVerdict::Price) {
+      EXPECT_GT(o.usd_per_hour, chosen.usd_per_hour);
+    }
+    if (o.verdict != ServingVerdict::Feasible) {
+      EXPECT_FALSE(o.reason.empty()) << o.label;
+    }
   }
   EXPECT_TRUE(chosen.simulated);
   EXPECT_LE(chosen.metrics.tpot.p90, 0.060);

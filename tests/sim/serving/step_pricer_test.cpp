@@ -8,15 +8,17 @@
 namespace moesim::sim {
 namespace {
 
+using Bracket = std::pair<std::int64_t, std::int64_t>;
+
 TEST(StepPricer, GridIsEveryIntegerToSixteenThenNinePercentApart) {
   // 8 is a grid point; 8.5 lies between 8 and 9.
-  EXPECT_EQ(count_grid_bracket(8), std::pair<std::int64_t, std::int64_t>(8, 8));
-  EXPECT_EQ(count_grid_bracket(8.5), std::pair<std::int64_t, std::int64_t>(8, 9));
+  EXPECT_EQ(count_grid_bracket(8), Bracket(8, 8));
+  EXPECT_EQ(count_grid_bracket(8.5), Bracket(8, 9));
   // Past 16: 16 x 2^(2/8) = 19.03 -> 19 and 16 x 2^(3/8) = 20.75 -> 21, so 20 lies between them.
-  EXPECT_EQ(count_grid_bracket(20), std::pair<std::int64_t, std::int64_t>(19, 21));
+  EXPECT_EQ(count_grid_bracket(20), Bracket(19, 21));
   // Contexts at powers of two.
-  EXPECT_EQ(context_grid_bracket(1000), std::pair<std::int64_t, std::int64_t>(512, 1024));
-  EXPECT_EQ(context_grid_bracket(1024), std::pair<std::int64_t, std::int64_t>(1024, 1024));
+  EXPECT_EQ(context_grid_bracket(1000), Bracket(512, 1024));
+  EXPECT_EQ(context_grid_bracket(1024), Bracket(1024, 1024));
 }
 
 TEST(StepPricer, AGridShapeIsTheSimulatedStep) {
