@@ -44,8 +44,10 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
       "{} options ({} simulated) in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, "
       "plan.svg\n",
       result.outcomes.size(), result.simulated, seconds, threads, dir.string());
-  if (result.outcomes.empty() || result.outcomes.front().verdict != sim::ServingVerdict::Feasible) {
-    fmt::print(stderr, "error: no option meets the SLA at the traffic's load\n");
+  if (result.outcomes.front().verdict != sim::ServingVerdict::Feasible) {
+    const auto& first = result.outcomes.front();  // outcomes.empty() is refused by parse_plan
+    fmt::print(stderr, "error: no option meets the SLA at the traffic's load; e.g. {}: {}\n",
+               escape_for_terminal(first.label), escape_for_terminal(first.reason));
     return kExitPlanInfeasible;
   }
   return kExitOk;

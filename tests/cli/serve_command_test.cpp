@@ -50,5 +50,26 @@ TEST(ServeCommand, AMissedSlaExitsFour) {
   EXPECT_NE(result.out.find("SLA missed: TPOT p90"), std::string::npos) << result.out;
 }
 
+TEST(ServeCommand, AServingPlanWithNothingFeasibleExitsFourWithTheReason) {
+  // DeepSeek-V3 at BF16 (1.3 TB of weights) on one 8-GPU H100 node: every option is refused for
+  // memory before any traffic is played.
+  const auto dir = scratch_dir("serving-plan-memory");
+  std::ofstream(dir / "plan.json") << R"({"schema_version": 1, "name": "too-small",
+    "base": {"model": "deepseek-v3", "workload": {"kind": "decode"}, "profile": "roofline"},
+    "search": {"clusters": [{"system": "hgx-h100", "nodes": [1], "fabric": "none",
+                             "usd_per_gpu_hour": 2, "price_date": "2026-11-01"}],
+               "expert_parallel": [8]},
+    "serving": {"traffic": {"rate_per_s": 1, "input_tokens": 100, "output_tokens": 10},
+                "sla": {"tpot_p90_ms": 100}}})";
+  const auto result = run_moesim(
+      "plan " + (dir / "plan.json").string() + " -j 1 --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(result.exit_code, 4) << result.err;
+  EXPECT_NE(result.err.find("no option meets the SLA"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("memory: weights"), std::string::npos) << result.err;
+  const auto plan = nlohmann::json::parse(slurp(dir / "out" / "plan.json"));
+  EXPECT_EQ(plan["feasible"], false);
+  EXPECT_EQ(plan["candidates"][0]["verdict"], "memory");
+}
+
 }  // namespace
 }  // namespace moesim::testing
