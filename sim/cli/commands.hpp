@@ -15,7 +15,7 @@ enum ExitCode : int {
   kExitRegression = 1,
   kExitInvalidInput = 2,
   kExitRuntimeFailure = 3,
-  kExitPlanInfeasible = 4,  // `plan`: no candidate fits and meets the latency target
+  kExitPlanInfeasible = 4,  // `plan`: no candidate meets the target; `serve`: SLA missed
   kExitNothingCompared = 5,
 };
 
@@ -37,6 +37,7 @@ void add_place_command(CLI::App& app, Action& action);
 void add_topology_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
 void add_plan_command(CLI::App& app, Action& action);
+void add_serve_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_calibrate_command(CLI::App& app, Action& action);
 

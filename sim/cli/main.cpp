@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_topology_command(app, action);
   add_check_command(app, action);
   add_plan_command(app, action);
+  add_serve_command(app, action);
   add_bench_command(app, action);
   add_calibrate_command(app, action);
   try {

@@ -19,16 +19,49 @@ struct PlanOptions {
   std::string out_dir = "moesim-plan";
   int threads = 0;
   int rows = 20;
+  bool progress = false;  // a progress line per update, even off a terminal
 };
+
+// A plan with /serving: candidates sized and simulated against the traffic and SLA.
+int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
+  const auto start = std::chrono::steady_clock::now();
+  ProgressBar bar(fmt::format("planning {} deployments x {} batch limits", spec.candidates.size(),
+                              spec.serving->max_batch_per_rank.size()),
+                  o.progress ? ProgressBar::Lines::InLogs : ProgressBar::Lines::InLogsEvery10s);
+  const auto result =
+      sim::run_serving_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("{}", escape_for_terminal(sim::serving_plan_table_text(spec, result, o.rows),
+                                       /*keep_newlines=*/true));
+  std::filesystem::create_directories(o.out_dir);
+  const std::filesystem::path dir(o.out_dir);
+  write_text_file((dir / "plan.csv").string(), sim::serving_plan_csv(result));
+  write_text_file((dir / "plan.json").string(),
+                  sim::serving_plan_json(spec, result).dump(2) + "\n");
+  write_text_file((dir / "plan.svg").string(), sim::serving_plan_svg(spec, result));
+  fmt::print(
+      "{} options ({} simulated) in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, "
+      "plan.svg\n",
+      result.outcomes.size(), result.simulated, seconds, threads, dir.string());
+  if (result.outcomes.front().verdict != sim::ServingVerdict::Feasible) {
+    const auto& first = result.outcomes.front();  // outcomes.empty() is refused by parse_plan
+    fmt::print(stderr, "error: no option meets the SLA at the traffic's load; e.g. {}: {}\n",
+               escape_for_terminal(first.label), escape_for_terminal(first.reason));
+    return kExitPlanInfeasible;
+  }
+  return kExitOk;
+}
 
 int plan(const PlanOptions& o) {
   const auto spec = sim::load_plan(o.plan);
   const int threads = o.threads > 0
                           ? o.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (spec.serving) return serving_plan(spec, o, threads);
   const auto start = std::chrono::steady_clock::now();
   ProgressBar bar(fmt::format("planning {} candidates", spec.candidates.size()),
-                  ProgressBar::Lines::InLogsEvery10s);
+                  o.progress ? ProgressBar::Lines::InLogs : ProgressBar::Lines::InLogsEvery10s);
   const auto outcomes =
       sim::run_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
   const double seconds =
@@ -61,6 +94,9 @@ void add_plan_command(CLI::App& app, Action& action) {
   command->add_option("-j,--threads", o->threads, "worker threads (default: every core)");
   command->add_option("--rows", o->rows, "rows of the ranked table to print")
       ->capture_default_str();
+  command->add_flag("--progress", o->progress,
+                    "print a progress line at every update on stderr (default: a bar on a "
+                    "terminal, a line every 10 s in logs)");
   command->callback([&action, o] { action = [o] { return plan(*o); }; });
 }
 

@@ -11,6 +11,7 @@
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/serving/serving_spec.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/scenario.hpp"
 #include "sim/traces/format.hpp"
@@ -22,7 +23,15 @@ namespace moesim::cli {
 namespace {
 
 // What a JSON document is, from the fields only that kind has.
-enum class JsonKind { Scenario, Topology, Profile, Plan, RoutingCounts, CalibrationTimings };
+enum class JsonKind {
+  Scenario,
+  Topology,
+  Profile,
+  Plan,
+  RoutingCounts,
+  CalibrationTimings,
+  Serving
+};
 
 JsonKind json_kind(const nlohmann::json& document) {
   if (!document.is_object()) return JsonKind::Scenario;  // its parser reports "expected an object"
@@ -31,6 +40,7 @@ JsonKind json_kind(const nlohmann::json& document) {
     return JsonKind::CalibrationTimings;
   if (document.contains("provenance") && document.contains("models")) return JsonKind::Profile;
   if (document.contains("search") && document.contains("base")) return JsonKind::Plan;
+  if (document.contains("traffic")) return JsonKind::Serving;
   if (document.contains("tokens_per_expert") || document.contains("files") ||
       document.contains("pattern"))
     return JsonKind::RoutingCounts;
@@ -81,6 +91,11 @@ std::string validate_one(const std::string& file) {
                          sim::read_timings(parse_strict_json(text, file), file).size());
     case JsonKind::Scenario:
       return validate_scenario(sim::parse_scenario(text, file));
+    case JsonKind::Serving: {
+      const auto spec =
+          sim::parse_serving(text, file, std::filesystem::path(file).parent_path().string());
+      return fmt::format("serving: {}", spec.disaggregated ? "prefill/decode pools" : "aggregated");
+    }
   }
   return "ok";
 }

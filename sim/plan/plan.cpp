@@ -87,14 +87,25 @@ std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
              (b_gpu > a_gpu || b.tokens_per_s_per_user > a.tokens_per_s_per_user);
     });
   }
+  // With a throughput target the question is what the whole service costs: copies x price.
+  const bool at_target = plan.target_tokens_per_s.has_value();
   std::stable_sort(
-      outcomes.begin(), outcomes.end(), [](const PlanOutcome& a, const PlanOutcome& b) {
+      outcomes.begin(), outcomes.end(), [at_target](const PlanOutcome& a, const PlanOutcome& b) {
         auto rank = [](const PlanOutcome& o) { return !o.fits ? 2 : (o.meets_latency ? 0 : 1); };
         if (rank(a) != rank(b)) return rank(a) < rank(b);
         if (!a.fits) return false;
+        if (at_target && a.usd_per_hour_at_target() != b.usd_per_hour_at_target())
+          return a.usd_per_hour_at_target() < b.usd_per_hour_at_target();
         return a.usd_per_million_tokens().value_or(0) < b.usd_per_million_tokens().value_or(0);
       });
   return outcomes;
+}
+
+bool plan_is_prefill(const PlanSpec& plan) {
+  if (plan.candidates.empty()) return false;
+  const auto& scenario = plan.candidates.front().scenario;
+  const auto kind = nlohmann::json::json_pointer("/workload/kind");
+  return !scenario.contains(kind) || scenario.at(kind) == "prefill";
 }
 
 bool plan_feasible(const PlanOutcome& outcome) { return outcome.fits && outcome.meets_latency; }

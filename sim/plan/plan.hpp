@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/plan/serving_plan.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/simulate.hpp"
 
@@ -24,6 +25,8 @@ struct PlanSpec {
   std::optional<double> target_tokens_per_s;  // the whole service
   std::optional<double> max_latency_ms;       // step time (decode: time per output token)
   std::vector<PlanCandidate> candidates;
+  // Serving traffic and an SLA (serving_plan.hpp): candidates are then ranked by $/hour at load.
+  std::optional<ServingPlanSpec> serving;
 };
 
 struct PlanOutcome {
@@ -38,6 +41,7 @@ struct PlanOutcome {
   double memory_needed_bytes = 0;    // per GPU, when rejected for memory
   double memory_capacity_bytes = 0;  // the device's HBM, when rejected for memory
   double usd_per_hour() const;       // one deployment
+  double usd_per_hour_at_target() const { return usd_per_hour() * replicas_needed; }
   std::optional<double> usd_per_million_tokens() const;
 };
 
@@ -46,7 +50,8 @@ PlanSpec parse_plan(const std::string& text, const std::string& source);
 PlanSpec load_plan(const std::string& path);
 
 // Simulates every candidate on `threads` threads; outcomes come back in a deterministic order
-// (feasible first by $/million tokens, then latency misses, then rejections).
+// (feasible first by $/hour at the throughput target, or by $/million tokens without one, then
+// latency misses, then rejections).
 std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
                                   const ProgressCallback& progress = {});
 
@@ -56,6 +61,9 @@ bool plan_feasible(const PlanOutcome& outcome);
 // overshoot, else the smallest memory overshoot, else the first rejection. nullopt otherwise.
 std::optional<std::string> plan_nearest_miss(const PlanSpec& plan,
                                              const std::vector<PlanOutcome>& outcomes);
+
+// Whether the plan's workload is prefill: it has no per-user speed or per-token latency then.
+bool plan_is_prefill(const PlanSpec& plan);
 
 std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes,
                             int max_rows);

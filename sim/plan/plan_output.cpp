@@ -31,10 +31,13 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
         "target: {}{}\n",
         plan.target_tokens_per_s ? fmt::format("{:.0f} tokens/s", *plan.target_tokens_per_s) : "",
         plan.max_latency_ms ? fmt::format("  latency <= {} ms", *plan.max_latency_ms) : "");
+  // Prefill has no per-user token rate or per-token latency: its rows show the step instead.
+  const bool prefill = plan_is_prefill(plan);
   text += fmt::format(
-      "{:>4}  {:<62} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
-      "rank", "candidate", "GPUs", "nodes", "tokens/s", "tok/s/GPU", "tok/s/usr", "latency",
-      "imbal", "drop%", "headroom", "$/hour", "$/Mtok", "verdict");
+      "{:>4}  {:<76} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
+      "rank", "candidate", "GPUs", "nodes", "tokens/s", "tok/s/GPU", prefill ? "" : "tok/s/usr",
+      prefill ? "step" : "TPOT", "imbal", "drop%", "headroom",
+      plan.target_tokens_per_s ? "$/h@tgt" : "$/hour", "$/Mtok", "verdict");
   int rank = 0, rejected = 0;
   for (const auto& o : outcomes) {
     if (!o.fits) {
@@ -47,12 +50,14 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
     const double gpus_per_node =
         static_cast<double>(r.gpus) / o.candidate.scenario["cluster"]["nodes"].get<double>();
     text += fmt::format(
-        "{:>4}  {:<62} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9.2f} {:>7.2f}ms {:>6.3f} {:>8.4f} "
+        "{:>4}  {:<76} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9} {:>7.2f}ms {:>6.3f} {:>8.4f} "
         "{:>6.1f}GiB {:>8.2f} {:>8.4f}  {}{}\n",
         rank, o.candidate.label, r.gpus, static_cast<int>(r.gpus / gpus_per_node), r.tokens_per_s(),
-        r.tokens_per_s() / r.gpus, o.tokens_per_s_per_user, r.step_time_s * 1e3, r.imbalance,
+        r.tokens_per_s() / r.gpus, prefill ? "" : fmt::format("{:.2f}", o.tokens_per_s_per_user),
+        r.step_time_s * 1e3, r.imbalance,
         r.routed_tokens > 0 ? 100 * r.dropped_tokens / r.routed_tokens : 0.0, headroom_gib(o),
-        o.usd_per_hour(), o.usd_per_million_tokens().value_or(0), verdict(o),
+        plan.target_tokens_per_s ? o.usd_per_hour_at_target() : o.usd_per_hour(),
+        o.usd_per_million_tokens().value_or(0), verdict(o),
         plan.target_tokens_per_s ? fmt::format(" (x{} for target)", o.replicas_needed) : "");
   }
   if (rejected > 0) {
@@ -107,12 +112,14 @@ nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& o
            {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
            {"memory_headroom_gib", headroom_gib(o)},
            {"usd_per_hour", o.usd_per_hour()},
+           {"usd_per_hour_at_target", o.usd_per_hour_at_target()},
            {"usd_per_million_tokens", cost ? nlohmann::json(*cost) : nlohmann::json(nullptr)},
            {"price_date", o.candidate.price_date},
            {"replicas_needed", o.replicas_needed},
            {"pareto", o.pareto},
            {"meets_latency", o.meets_latency}});
     }
+    if (o.fits && plan_is_prefill(plan)) row.erase("tokens_per_s_per_user");  // no users' stream
     rows.push_back(std::move(row));
   }
   return {{"schema_version", 1},

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
@@ -18,8 +19,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kPlanFields[] = {"schema_version", "name",   "description",
-                                            "base",           "target", "search"};
+constexpr std::string_view kPlanFields[] = {"schema_version", "name",   "description", "base",
+                                            "target",         "search", "serving"};
 constexpr std::string_view kTargetFields[] = {"tokens_per_s", "max_latency_ms"};
 constexpr std::string_view kSearchFields[] = {"clusters",
                                               "expert_parallel",
@@ -27,7 +28,8 @@ constexpr std::string_view kSearchFields[] = {"clusters",
                                               "placement_strategies",
                                               "redundant_experts",
                                               "overlaps",
-                                              "dispatch"};
+                                              "dispatch",
+                                              "tokens_per_gpu"};
 constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
@@ -52,6 +54,7 @@ struct SearchLists {
   std::vector<std::string> placement_strategies{"contiguous"};
   std::vector<std::string> overlaps{"none"};
   std::vector<std::string> dispatches{"direct"};
+  std::vector<int> tokens_per_gpu;  // empty: the base workload's (a batch-size sweep otherwise)
 };
 
 // The scenario sections every candidate shares; the search decides the rest.
@@ -145,6 +148,8 @@ SearchLists read_search(FieldReader& root, ProblemList& problems) {
       choice_name_list<Overlap>(s.child("overlaps"), "/search/overlaps", lists.overlaps, problems);
   lists.dispatches = choice_name_list<DispatchKind>(s.child("dispatch"), "/search/dispatch",
                                                     lists.dispatches, problems);
+  lists.tokens_per_gpu = int_list(s.child("tokens_per_gpu"), "/search/tokens_per_gpu", {}, 1,
+                                  kMaxTokensPerBlock, problems);
   s.finish();
   return lists;
 }
@@ -208,9 +213,10 @@ std::string longest_list(const SearchLists& search) {
 // Refuses a grid of more than kMaxPlanCandidates (each a simulation) before building any. The
 // product of the list sizes (in double: it cannot wrap) is checked first, bounding the EP loops.
 void check_grid_size(const SearchLists& search, int experts, const std::string& source) {
-  const double per_point = static_cast<double>(search.placement_strategies.size()) *
-                           static_cast<double>(search.overlaps.size()) *
-                           static_cast<double>(search.dispatches.size());
+  const double per_point =
+      static_cast<double>(search.placement_strategies.size()) *
+      static_cast<double>(search.overlaps.size()) * static_cast<double>(search.dispatches.size()) *
+      static_cast<double>(std::max<std::size_t>(1, search.tokens_per_gpu.size()));
   double points = 0;
   for (const auto& option : search.clusters)
     points += static_cast<double>(option.nodes.size()) *
@@ -274,15 +280,23 @@ void add_candidates(PlanSpec& plan, const Json& base, const SearchLists& search,
       const int ep = point.expert_parallel;
       if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0))
         continue;
-      PlanCandidate candidate;
-      candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}{}",
-                                    option.cluster["system"].get<std::string>(), point.nodes, ep,
-                                    point.tensor_parallel, strategy, point.redundant_experts,
-                                    overlap, hierarchical ? ", hierarchical" : "");
-      candidate.scenario = candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
-      candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
-      candidate.price_date = option.price_date;
-      plan.candidates.push_back(std::move(candidate));
+      const std::string label = fmt::format(
+          "{} x{}, EP {}, TP {}, {}, +{}, {}{}", option.cluster["system"].get<std::string>(),
+          point.nodes, ep, point.tensor_parallel, strategy, point.redundant_experts, overlap,
+          hierarchical ? ", hierarchical" : "");
+      const Json scenario = candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
+      // A batch-size sweep: one candidate per tokens_per_gpu, else the base workload's.
+      const std::vector<int> batches =
+          search.tokens_per_gpu.empty() ? std::vector<int>{0} : search.tokens_per_gpu;
+      for (int batch : batches) {
+        PlanCandidate candidate;
+        candidate.label = batch > 0 ? fmt::format("{}, batch {}", label, batch) : label;
+        candidate.scenario = scenario;
+        if (batch > 0) candidate.scenario["workload"]["tokens_per_gpu"] = batch;
+        candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
+        candidate.price_date = option.price_date;
+        plan.candidates.push_back(std::move(candidate));
+      }
     }
   }
 }
@@ -313,6 +327,15 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   const Json base = read_base(root, problems);
   read_target(root, plan, problems);
   const SearchLists search = read_search(root, problems);
+  plan.serving = read_serving_plan(root.child("serving"),
+                                   std::filesystem::path(source).parent_path().string(), problems);
+  if (plan.serving && root.has("target"))
+    problems.add("/target",
+                 "a plan with /serving takes its load from /serving/traffic and its "
+                 "latency limits from /serving/sla; remove /target");
+  if (plan.serving && !search.tokens_per_gpu.empty())
+    problems.add("/search/tokens_per_gpu",
+                 "a plan with /serving sweeps /serving/batching/max_batch_per_rank instead");
   root.finish();
   problems.throw_if_any(source);
 

@@ -1,0 +1,321 @@
+#include "sim/plan/serving_plan.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "base/json_fields.hpp"
+#include "sim/plan/plan.hpp"
+#include "sim/plan/plan_lists.hpp"
+#include "sim/spec/limits.hpp"
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kServingPlanFields[] = {"mode", "traffic", "sla", "batching", "keep"};
+constexpr std::string_view kModes[] = {"aggregated", "disaggregated"};
+constexpr int kSlaRetries = 3;  // instance counts tried above the lower bound before giving up
+
+// One deployment of the grid, parsed once; its step table is shared by its batch limits.
+struct Deployment {
+  std::optional<ScenarioSpec> scenario;
+  std::shared_ptr<StepTimeTable> pricer;
+  std::string error;
+};
+
+// Runs `work(i)` for i in [0, count) on `threads` threads.
+template <typename Work>
+void parallel_for(std::size_t count, int threads, Work work) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < count; i = next++) work(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::min<int>(std::max(1, threads), static_cast<int>(count)); ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& thread : pool) thread.join();
+}
+
+Deployment prepare(const PlanCandidate& candidate) {
+  Deployment d;
+  try {
+    d.scenario = parse_scenario(candidate.scenario.dump(), candidate.label);
+    d.pricer = std::make_shared<StepTimeTable>(resolve_inputs(*d.scenario));
+  } catch (const ConfigError& error) {  // a placement the candidate's sizes cannot make
+    d.error = error.problems().empty() ? error.what() : error.problems().front().message;
+    d.scenario.reset();
+  }
+  return d;
+}
+
+// Capacity, the instance counts that keep up at 80% utilisation, and the price those cost: a lower
+// bound, since the SLA can only ask for more instances.
+void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, const Deployment& d,
+                  double rate, const std::array<double, 3>& mean, ServingPlanOutcome& o) {
+  if (!d.scenario) {
+    o.verdict = ServingVerdict::Memory;  // sizes that cannot be placed are refused like memory
+    o.reason = d.error;
+    return;
+  }
+  BatchingSpec batching = s.batching;
+  batching.max_batch_per_rank = o.max_batch_per_rank;
+  const PoolCapacity c = pool_capacity(*d.scenario, ServingRole::Aggregated, batching,
+                                       s.memory_fraction, mean[0], mean[1], mean[2], *d.pricer);
+  o.gpus_per_instance = c.gpus_per_instance;
+  if (!c.shortfall.empty()) {
+    o.verdict = ServingVerdict::Memory;
+    o.reason = c.shortfall;
+    return;
+  }
+  const double accepted = d.pricer->accepted_tokens_per_sequence();
+  const double step =
+      d.pricer->step_seconds({0, 0, c.decode_batch_per_rank, mean[0] + mean[2] / 2});
+  o.curve_tokens_per_s_per_user = accepted / step;
+  o.curve_tokens_per_s_per_gpu =
+      c.decode_batch_per_rank * c.data_parallel_ranks * accepted / step / c.gpus_per_instance;
+  if (s.disaggregated) {
+    o.prefill_instances = pool_instances(rate, c.prefill_requests_per_s);
+    o.decode_instances = pool_instances(rate, c.decode_requests_per_s);
+  } else {
+    o.decode_instances = pool_instances(rate, c.requests_per_s);
+  }
+  o.gpus = (o.prefill_instances + o.decode_instances) * c.gpus_per_instance;
+  o.usd_per_hour = o.gpus * candidate.usd_per_gpu_hour;
+  if (o.gpus > kMaxGpus) {
+    o.verdict = ServingVerdict::Throughput;
+    o.reason = fmt::format(
+        "throughput: {:.2f} req/s per instance at most; {} req/s needs {} GPUs, "
+        "over the {}-GPU limit",
+        c.requests_per_s, rate, o.gpus, kMaxGpus);
+  }
+}
+
+ServingSpec serving_spec_for(const ServingPlanSpec& s, const ServingPlanOutcome& o,
+                             const ScenarioSpec& scenario) {
+  ServingSpec spec;
+  spec.name = o.label;
+  spec.disaggregated = s.disaggregated;
+  spec.aggregated = {scenario, o.decode_instances};
+  spec.prefill = {scenario, o.prefill_instances};
+  spec.decode = {scenario, o.decode_instances};
+  spec.traffic = s.traffic;
+  spec.batching = s.batching;
+  spec.batching.max_batch_per_rank = o.max_batch_per_rank;
+  spec.memory_fraction = s.memory_fraction;
+  spec.sla = s.sla;
+  return spec;
+}
+
+// Simulates the traffic at the lower-bound instance counts; on an SLA miss adds instances (the
+// pool the missed term points at) up to kSlaRetries times.
+void simulate_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, Deployment& d,
+                      const std::vector<Request>& requests, ServingPlanOutcome& o) {
+  o.simulated = true;
+  for (int attempt = 0;; ++attempt) {
+    const ServingOutcome run =
+        run_serving(serving_spec_for(s, o, *d.scenario), requests, *d.pricer, *d.pricer);
+    o.metrics = run.metrics;
+    o.gpus = run.gpus;
+    o.usd_per_hour = run.gpus * candidate.usd_per_gpu_hour;
+    if (run.meets_sla()) {
+      o.verdict = ServingVerdict::Feasible;
+      o.reason.clear();
+      return;
+    }
+    o.verdict = ServingVerdict::Sla;
+    o.reason = fmt::format("SLA: {} at {} instances", fmt::join(run.sla_failures, ", "),
+                           s.disaggregated
+                               ? fmt::format("{}P + {}D", o.prefill_instances, o.decode_instances)
+                               : std::to_string(o.decode_instances));
+    if (run.never_fit > 0 || attempt == kSlaRetries) return;
+    const auto grow = [](int n) { return std::max(n + 1, static_cast<int>(std::ceil(n * 1.25))); };
+    const bool ttft = run.metrics.ttft.p90 > s.sla.ttft_p90_s.value_or(1e300);
+    if (s.disaggregated && ttft) o.prefill_instances = grow(o.prefill_instances);
+    if (!s.disaggregated || !ttft || run.sla_failures.size() > 1)
+      o.decode_instances = grow(o.decode_instances);
+  }
+}
+
+// By price; at equal price the faster stream (lower TPOT p90, then TTFT p90) first.
+bool cheaper(const ServingPlanOutcome& a, const ServingPlanOutcome& b) {
+  if (a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
+  if (a.metrics.tpot.p90 != b.metrics.tpot.p90) return a.metrics.tpot.p90 < b.metrics.tpot.p90;
+  if (a.metrics.ttft.p90 != b.metrics.ttft.p90) return a.metrics.ttft.p90 < b.metrics.ttft.p90;
+  return a.label < b.label;
+}
+
+void mark_pareto(std::vector<ServingPlanOutcome>& outcomes) {
+  for (auto& a : outcomes) {
+    if (a.curve_tokens_per_s_per_gpu <= 0) continue;
+    a.pareto = std::none_of(outcomes.begin(), outcomes.end(), [&](const ServingPlanOutcome& b) {
+      return b.curve_tokens_per_s_per_gpu >= a.curve_tokens_per_s_per_gpu &&
+             b.curve_tokens_per_s_per_user >= a.curve_tokens_per_s_per_user &&
+             (b.curve_tokens_per_s_per_gpu > a.curve_tokens_per_s_per_gpu ||
+              b.curve_tokens_per_s_per_user > a.curve_tokens_per_s_per_user);
+    });
+  }
+}
+
+using Tick = std::function<void(int)>;
+
+// One outcome per candidate and batch limit, in that order (candidate-major).
+std::vector<ServingPlanOutcome> grid_outcomes(const PlanSpec& plan) {
+  std::vector<ServingPlanOutcome> outcomes;
+  for (std::size_t c = 0; c < plan.candidates.size(); ++c)
+    for (int batch : plan.serving->max_batch_per_rank) {
+      ServingPlanOutcome o;
+      o.candidate = static_cast<int>(c);
+      o.max_batch_per_rank = batch;
+      o.label = fmt::format("{}, batch {}", plan.candidates[c].label, batch);
+      outcomes.push_back(std::move(o));
+    }
+  return outcomes;
+}
+
+// Phase 2: the sized options by their lower-bound price, a wave of `threads` at a time, until the
+// next lower bound is above the cheapest feasible price (nothing left can be cheaper) and either
+// `keep` are feasible or that bound is 1.5x the cheapest. The rest are marked for price.
+void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& deployments,
+                             const std::vector<Request>& requests, int threads, const Tick& tick,
+                             ServingPlanResult& result) {
+  const ServingPlanSpec& s = *plan.serving;
+  auto& outcomes = result.outcomes;
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (outcomes[i].reason.empty()) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return cheaper(outcomes[a], outcomes[b]); });
+  std::size_t next = 0;
+  double best = 0;
+  int feasible = 0;
+  while (next < order.size()) {
+    const double bound = outcomes[order[next]].usd_per_hour;
+    if (feasible > 0 && bound > best && (feasible >= s.keep || bound > 1.5 * best)) break;
+    const std::size_t wave =
+        std::min(order.size() - next, static_cast<std::size_t>(std::max(1, threads)));
+    parallel_for(wave, threads, [&](std::size_t k) {
+      auto& o = outcomes[order[next + k]];
+      const auto c = static_cast<std::size_t>(o.candidate);
+      simulate_outcome(s, plan.candidates[c], deployments[c], requests, o);
+    });
+    for (std::size_t k = 0; k < wave; ++k) {
+      const auto& o = outcomes[order[next + k]];
+      ++result.simulated;
+      if (o.verdict != ServingVerdict::Feasible) continue;
+      best = feasible == 0 ? o.usd_per_hour : std::min(best, o.usd_per_hour);
+      ++feasible;
+    }
+    next += wave;
+    tick(static_cast<int>(wave));
+  }
+  for (; next < order.size(); ++next) {
+    auto& o = outcomes[order[next]];
+    o.verdict = ServingVerdict::Price;
+    o.reason = fmt::format(
+        "price: not simulated; at least ${:.2f}/hour, above the cheapest feasible ${:.2f}/hour",
+        o.usd_per_hour, best);
+  }
+}
+
+}  // namespace
+
+std::string_view verdict_name(ServingVerdict verdict) {
+  switch (verdict) {
+    case ServingVerdict::Feasible:
+      return "feasible";
+    case ServingVerdict::Memory:
+      return "memory";
+    case ServingVerdict::Sla:
+      return "SLA";
+    case ServingVerdict::Throughput:
+      return "throughput";
+    case ServingVerdict::Price:
+      return "price";
+  }
+  return "price";
+}
+
+std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::string& base_dir,
+                                                 ProblemList& problems) {
+  if (object == nullptr) return std::nullopt;
+  ServingPlanSpec s;
+  FieldReader r(*object, "/serving", problems, kServingPlanFields);
+  s.disaggregated = r.choice("mode", kModes, "aggregated") == "disaggregated";
+  if (const Json* traffic = r.child("traffic", true)) {
+    s.traffic = read_traffic(*traffic, "/serving/traffic", base_dir, problems);
+    if (s.traffic.arrival == ArrivalKind::Concurrency)
+      problems.add("/serving/traffic/arrival",
+                   "expected poisson or log: a plan sizes pools for a request rate");
+  }
+  s.sla = read_sla(r.child("sla", true), "/serving/sla", problems);
+  if (r.has("sla") && s.sla.empty())
+    problems.add("/serving/sla", "expected at least one of ttft_p90_ms, tpot_p90_ms, e2e_p90_ms");
+  if (const Json* batching = r.child("batching")) {
+    Json copy = *batching;
+    if (copy.is_object() && copy.contains("max_batch_per_rank") &&
+        copy["max_batch_per_rank"].is_array()) {
+      s.max_batch_per_rank =
+          int_list(&copy["max_batch_per_rank"], "/serving/batching/max_batch_per_rank", {}, 1,
+                   65'536, problems);
+      copy.erase("max_batch_per_rank");
+    }
+    s.batching = read_batching(&copy, "/serving/batching", s.memory_fraction, problems);
+    if (!batching->is_array() && batching->contains("max_batch_per_rank") &&
+        !(*batching)["max_batch_per_rank"].is_array())
+      s.max_batch_per_rank = {s.batching.max_batch_per_rank};
+  }
+  s.keep = static_cast<int>(r.integer("keep", 1, 1000, 10));
+  r.finish();
+  return s;
+}
+
+ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
+                                   const ProgressCallback& progress) {
+  const ServingPlanSpec& s = *plan.serving;
+  ServingPlanResult result;
+  const auto requests = generate_requests(s.traffic);
+  result.offered_requests_per_s = offered_requests_per_s(s.traffic, requests);
+  const auto mean = mean_request_lengths(s.traffic, requests);
+  result.outcomes = grid_outcomes(plan);
+  auto& outcomes = result.outcomes;
+  const int total = static_cast<int>(outcomes.size());
+  std::atomic<int> done{0};
+  std::mutex progress_mutex;
+  const Tick tick = [&](int count) {
+    const int now = done += count;
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      progress(now, 2 * total);
+    }
+  };
+  // Phase 1: every deployment sized from its capacity (a few steps each), in parallel.
+  std::vector<Deployment> deployments(plan.candidates.size());
+  const std::size_t per = s.max_batch_per_rank.size();
+  parallel_for(plan.candidates.size(), threads, [&](std::size_t c) {
+    deployments[c] = prepare(plan.candidates[c]);
+    for (std::size_t b = 0; b < per; ++b)
+      size_outcome(s, plan.candidates[c], deployments[c], result.offered_requests_per_s, mean,
+                   outcomes[c * per + b]);
+    tick(static_cast<int>(per));
+  });
+  simulate_cheapest_first(plan, deployments, requests, threads, tick, result);
+  if (progress) progress(2 * total, 2 * total);
+  mark_pareto(outcomes);
+  std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) {
+    if (a.verdict != b.verdict) return static_cast<int>(a.verdict) < static_cast<int>(b.verdict);
+    return a.verdict == ServingVerdict::Feasible ? cheaper(a, b) : false;
+  });
+  return result;
+}
+
+}  // namespace moesim::sim

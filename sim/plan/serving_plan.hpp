@@ -1,0 +1,73 @@
+#pragma once
+// `moesim plan` against an SLA: a plan file with a "serving" section (traffic, SLA, batching,
+// aggregated or prefill/decode) ranks every candidate deployment and batch limit by $/hour at the
+// traffic's load, cheapest first, and says why each other option failed: memory, SLA or
+// throughput, or price (not simulated: even its lower bound costs more than the options kept).
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/config_error.hpp"
+#include "sim/run/simulate.hpp"
+#include "sim/serving/serving_run.hpp"
+
+namespace moesim::sim {
+
+struct PlanCandidate;
+struct PlanSpec;
+
+struct ServingPlanSpec {
+  TrafficSpec traffic;
+  SlaSpec sla;
+  BatchingSpec batching;
+  double memory_fraction = 0.9;
+  std::vector<int> max_batch_per_rank{256};  // swept: each a candidate
+  bool disaggregated = false;  // each candidate as both pools, each pool sized to keep up
+  int keep = 10;               // feasible options simulated before pricier ones are skipped
+};
+
+// The plan file's /serving; nullopt when absent. Problems under /serving.
+std::optional<ServingPlanSpec> read_serving_plan(const nlohmann::json* object,
+                                                 const std::string& base_dir,
+                                                 ProblemList& problems);
+
+enum class ServingVerdict { Feasible, Memory, Sla, Throughput, Price };
+std::string_view verdict_name(ServingVerdict verdict);
+
+struct ServingPlanOutcome {
+  std::string label;  // the candidate's label and its batch limit
+  int candidate = 0;  // index into PlanSpec::candidates
+  int max_batch_per_rank = 0;
+  ServingVerdict verdict = ServingVerdict::Price;
+  std::string reason;                               // empty when feasible
+  int prefill_instances = 0, decode_instances = 0;  // aggregated: decode_instances only
+  int gpus_per_instance = 0;
+  int gpus = 0;
+  double usd_per_hour = 0;  // at the traffic's load; the lower bound when not simulated
+  ServingMetrics metrics;   // when simulated
+  double curve_tokens_per_s_per_gpu = 0;  // decode flat out at the batch limit
+  double curve_tokens_per_s_per_user = 0;
+  bool pareto = false;
+  bool simulated = false;
+};
+
+struct ServingPlanResult {
+  std::vector<ServingPlanOutcome> outcomes;  // feasible by $/hour first, then the rest by verdict
+  double offered_requests_per_s = 0;
+  int simulated = 0;
+};
+
+ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
+                                   const ProgressCallback& progress = {});
+
+std::string serving_plan_table_text(const PlanSpec& plan, const ServingPlanResult& result,
+                                    int max_rows);
+std::string serving_plan_csv(const ServingPlanResult& result);
+nlohmann::json serving_plan_json(const PlanSpec& plan, const ServingPlanResult& result);
+// tokens/s/GPU against tokens/s/user: one line per deployment over its batch limits, the Pareto
+// front joined in red.
+std::string serving_plan_svg(const PlanSpec& plan, const ServingPlanResult& result);
+
+}  // namespace moesim::sim

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+const std::string kRoot = MOESIM_SOURCE_DIR;
+
+TEST(ServeCommand, ReplaysARequestLogAndWritesTheOutputs) {
+  // The shipped log has 8 requests; all finish, and requests.csv has a header and one row each.
+  const auto dir = scratch_dir("serve-log");
+  const auto result = run_moesim(
+      "serve " + kRoot + "/scenarios/serving/mixtral-h100-log.json --out " + (dir / "out").string(),
+      "serve");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("8 of 8 requests completed"), std::string::npos) << result.out;
+  const auto serving = nlohmann::json::parse(slurp(dir / "out" / "serving.json"));
+  EXPECT_EQ(serving["summary"]["completed"], 8);
+  EXPECT_EQ(serving["mode"], "aggregated");
+  const auto csv = slurp(dir / "out" / "requests.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
+}
+
+TEST(ServeCommand, ABadLogLineExitsTwoNamingFileLineAndField) {
+  const auto dir = scratch_dir("serve-bad-log");
+  std::ofstream(dir / "log.csv") << "arrival_s,input_tokens,output_tokens\n0,10,5\n0.5,ten,5\n";
+  std::ofstream(dir / "serve.json") << R"({"schema_version": 1, "scenario": "quickstart",
+    "traffic": {"arrival": "log", "log": "log.csv"}})";
+  const auto result = run_moesim(
+      "serve " + (dir / "serve.json").string() + " --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("log.csv: line 3, field input_tokens"), std::string::npos)
+      << result.err;
+}
+
+TEST(ServeCommand, AMissedSlaExitsFour) {
+  // 1 ms of TPOT is below any decode step of Mixtral on H100 (tens of milliseconds at least a few).
+  const auto dir = scratch_dir("serve-sla");
+  std::ofstream(dir / "serve.json") << R"({"schema_version": 1, "scenario": "quickstart",
+    "traffic": {"rate_per_s": 2, "duration_s": 5, "input_tokens": 500, "output_tokens": 20},
+    "sla": {"tpot_p90_ms": 1}})";
+  const auto result = run_moesim(
+      "serve " + (dir / "serve.json").string() + " --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(result.exit_code, 4) << result.err;
+  EXPECT_NE(result.out.find("SLA missed: TPOT p90"), std::string::npos) << result.out;
+}
+
+TEST(ServeCommand, AServingPlanWithNothingFeasibleExitsFourWithTheReason) {
+  // DeepSeek-V3 at BF16 (1.3 TB of weights) on one 8-GPU H100 node: every option is refused for
+  // memory before any traffic is played.
+  const auto dir = scratch_dir("serving-plan-memory");
+  std::ofstream(dir / "plan.json") << R"({"schema_version": 1, "name": "too-small",
+    "base": {"model": "deepseek-v3", "workload": {"kind": "decode"}, "profile": "roofline"},
+    "search": {"clusters": [{"system": "hgx-h100", "nodes": [1], "fabric": "none",
+                             "usd_per_gpu_hour": 2, "price_date": "2026-11-01"}],
+               "expert_parallel": [8]},
+    "serving": {"traffic": {"rate_per_s": 1, "input_tokens": 100, "output_tokens": 10},
+                "sla": {"tpot_p90_ms": 100}}})";
+  const auto result = run_moesim(
+      "plan " + (dir / "plan.json").string() + " -j 1 --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(result.exit_code, 4) << result.err;
+  EXPECT_NE(result.err.find("no option meets the SLA"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("memory: weights"), std::string::npos) << result.err;
+  const auto plan = nlohmann::json::parse(slurp(dir / "out" / "plan.json"));
+  EXPECT_EQ(plan["feasible"], false);
+  EXPECT_EQ(plan["candidates"][0]["verdict"], "memory");
+}
+
+}  // namespace
+}  // namespace moesim::testing

@@ -1,0 +1,101 @@
+#include "sim/plan/serving_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "base/config_error.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace moesim::sim {
+namespace {
+
+// Mixtral-8x7B on H100 or H200 nodes at two prices, EP 4 or 8, two batch limits, against a
+// 10 requests/s Poisson load of 1,000-token prompts and 100-token answers.
+const char* kServingPlan = R"({
+  "schema_version": 1, "name": "sla",
+  "base": {"model": "mixtral-8x7b", "workload": {"kind": "decode"}, "profile": "roofline"},
+  "search": {
+    "clusters": [
+      {"system": "hgx-h100", "nodes": [1, 2], "fabric": "ib-fat-tree", "usd_per_gpu_hour": 2, "price_date": "2026-11-01"},
+      {"system": "hgx-h200", "nodes": [1], "fabric": "ib-fat-tree", "usd_per_gpu_hour": 3, "price_date": "2026-11-01"}
+    ],
+    "expert_parallel": [4, 8]
+  },
+  "serving": {
+    "traffic": {"rate_per_s": 10, "duration_s": 60, "input_tokens": 1000, "output_tokens": 100},
+    "sla": {"ttft_p90_ms": 2000, "tpot_p90_ms": 60},
+    "batching": {"max_batch_per_rank": [8, 64], "chunked_prefill": true},
+    "keep": 2
+  }
+})";
+
+TEST(ServingPlan, ChosenOptionIsNeverPricierThanAnotherThatMeetsTheSla) {
+  const auto plan = parse_plan(kServingPlan, "sla.json");
+  ASSERT_TRUE(plan.serving.has_value());
+  // 3 node options x EP {4, 8} (both divide 8 and 16 GPUs and the 8 experts) x 2 batch limits.
+  ASSERT_EQ(plan.candidates.size(), 6u);
+  const auto result = run_serving_plan(plan, 2);
+  ASSERT_EQ(result.outcomes.size(), 12u);
+  const auto& chosen = result.outcomes.front();
+  ASSERT_EQ(chosen.verdict, ServingVerdict::Feasible) << chosen.reason;
+  for (const auto& o : result.outcomes) {
+    if (o.verdict == ServingVerdict::Feasible) {
+      EXPECT_LE(chosen.usd_per_hour, o.usd_per_hour);
+    }
+    // Skipped for price: even its lower bound costs more than the chosen option.
+    if (o.verdict == ServingVerdict::Price) {
+      EXPECT_GT(o.usd_per_hour, chosen.usd_per_hour);
+    }
+    if (o.verdict != ServingVerdict::Feasible) {
+      EXPECT_FALSE(o.reason.empty()) << o.label;
+    }
+  }
+  EXPECT_TRUE(chosen.simulated);
+  EXPECT_LE(chosen.metrics.tpot.p90, 0.060);
+  EXPECT_LE(chosen.metrics.ttft.p90, 2.0);
+}
+
+TEST(ServingPlan, EachBatchLimitIsAPointOnItsDeploymentsCurve) {
+  // A larger batch limit gives more tokens/s per GPU and fewer per user: the curve bends.
+  const auto result = run_serving_plan(parse_plan(kServingPlan, "sla.json"), 1);
+  for (const auto& small : result.outcomes) {
+    if (small.max_batch_per_rank != 8 || small.curve_tokens_per_s_per_gpu <= 0) continue;
+    for (const auto& large : result.outcomes)
+      if (large.candidate == small.candidate && large.max_batch_per_rank == 64 &&
+          large.curve_tokens_per_s_per_gpu > 0) {
+        EXPECT_GT(large.curve_tokens_per_s_per_gpu, small.curve_tokens_per_s_per_gpu);
+        EXPECT_LT(large.curve_tokens_per_s_per_user, small.curve_tokens_per_s_per_user);
+      }
+  }
+}
+
+TEST(ServingPlan, TooLittleMemoryIsTheReason) {
+  std::string text = kServingPlan;
+  text.replace(text.find("\"mixtral-8x7b\""), 14, "\"deepseek-v3\"");
+  text.replace(text.find("[4, 8]"), 6, "[8]");
+  text.replace(text.find("[1, 2]"), 6, "[1]");
+  const auto result = run_serving_plan(parse_plan(text, "dsv3.json"), 1);
+  for (const auto& o : result.outcomes) {
+    EXPECT_EQ(o.verdict, ServingVerdict::Memory);
+    EXPECT_NE(o.reason.find("memory"), std::string::npos) << o.reason;
+  }
+}
+
+TEST(ServingPlan, ServingAndTargetTogetherAreRefused) {
+  std::string text = kServingPlan;
+  text.replace(text.find("\"search\""), 8, "\"target\": {\"tokens_per_s\": 5}, \"search\"");
+  try {
+    parse_plan(text, "both.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.problems().front().where, "/target");
+  }
+}
+
+TEST(ServingPlan, ClosedLoopTrafficIsRefused) {
+  std::string text = kServingPlan;
+  text.replace(text.find("\"rate_per_s\": 10"), 16, "\"arrival\": \"concurrency\", \"users\": 4");
+  EXPECT_THROW(parse_plan(text, "users.json"), ConfigError);
+}
+
+}  // namespace
+}  // namespace moesim::sim
