@@ -16,7 +16,8 @@ fi
 flags=(-np "$ranks")
 # CI runs as root in a container with few cores; Open MPI refuses root without these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-if "$mpiexec" --version 2>&1 | grep -q "Open MPI"; then
+# Open MPI's launcher calls itself "mpirun (Open MPI)" or "mpiexec (OpenRTE)".
+if "$mpiexec" --version 2>&1 | grep -qE "Open MPI|OpenRTE|open-mpi.org"; then
   flags+=(--oversubscribe)
   [[ "$(id -u)" -eq 0 ]] && flags+=(--allow-run-as-root)
   export OMPI_MCA_btl_vader_single_copy_mechanism=none  # containers often forbid CMA
