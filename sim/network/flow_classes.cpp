@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "sim/network/flow_network.hpp"
+#include "sim/network/link_groups.hpp"
 
 namespace moesim::sim {
 
@@ -27,9 +28,10 @@ double alone_rate(const FlowPath& path, const std::vector<BytesPerSecond>& capac
   return rate;
 }
 
+// Latency is not part of the key: a same-rail and a cross-rail route differ by two switch hops
+// (under a microsecond), and splitting on it would keep every GPU's NIC its own constraint.
 struct ClassKey {
   Bytes bytes;
-  std::int64_t latency_ns;
   double alone;
   bool operator==(const ClassKey&) const = default;
 };
@@ -47,7 +49,7 @@ std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const PathLookup& 
     for (std::size_t d = 0; d < gpus; ++d) {
       if (s == d || bytes[s][d] <= 0) continue;
       const RoutedPath& route = path(static_cast<int>(s), static_cast<int>(d));
-      const ClassKey key{bytes[s][d], route.latency.ns(), alone_rate(route.path, capacity)};
+      const ClassKey key{bytes[s][d], alone_rate(route.path, capacity)};
       auto& anchor = seen[by_destination ? d : s];
       const auto found = std::find_if(anchor.begin(), anchor.end(),
                                       [&](const auto& entry) { return entry.first == key; });
@@ -113,15 +115,20 @@ std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup&
       std::uint32_t& slot = order[ids[s * gpus + d]];
       if (slot == kNoClass) {
         slot = static_cast<std::uint32_t>(classes.size());
-        const RoutedPath& route = path(static_cast<int>(s), static_cast<int>(d));
-        classes.push_back(FlowClass{{}, {}, bytes[s][d], route.latency});
+        classes.push_back(FlowClass{{}, {}, bytes[s][d], SimTime::zero()});
       }
       classes[slot].members.push_back({static_cast<int>(s), static_cast<int>(d)});
     }
   std::vector<std::int32_t> position(capacity.size(), 0);
   std::vector<std::uint32_t> stamp(capacity.size(), 0);
-  for (std::size_t c = 0; c < classes.size(); ++c)
+  for (std::size_t c = 0; c < classes.size(); ++c) {
     sum_member_paths(classes[c], path, position, stamp, static_cast<std::uint32_t>(c + 1));
+    std::int64_t latency_ns = 0;
+    for (const GpuPair& pair : classes[c].members)
+      latency_ns += path(pair.source, pair.destination).latency.ns();
+    const auto members = static_cast<std::int64_t>(classes[c].members.size());
+    classes[c].latency = SimTime::from_ns((latency_ns + members / 2) / members);
+  }
   return classes;
 }
 
@@ -135,11 +142,18 @@ AllToAllResult simulate_classed_all_to_all(const ByteMatrix& bytes, const PathLo
   const std::vector<BytesPerSecond> capacity = effective_capacity(links, options.efficiency);
   std::vector<FlowClass> classes = classify_pairs(bytes, path, capacity);
 
+  // Tied rates make more links alike: every GPU of a domain sends one member of each of its
+  // domain's classes, so their NICs carry the same classes and become one constraint.
+  std::vector<const FlowPath*> class_paths;
+  for (const FlowClass& flow_class : classes) class_paths.push_back(&flow_class.path);
+  const LinkGroups groups = group_links(capacity.size(), class_paths);
+
   EventQueue queue;
-  FlowNetwork network(queue, capacity, FlowNetworkOptions{options.completion_tolerance});
+  FlowNetwork network(queue, group_capacity(groups, capacity),
+                      FlowNetworkOptions{options.completion_tolerance});
   std::vector<FlowId> flow_of(classes.size());
   for (std::size_t c = 0; c < classes.size(); ++c)
-    flow_of[c] = network.add_flow(std::move(classes[c].path), classes[c].bytes,
+    flow_of[c] = network.add_flow(grouped_path(classes[c].path, groups), classes[c].bytes,
                                   options.fixed_cost + classes[c].latency);
   queue.run();
 
@@ -161,7 +175,7 @@ AllToAllResult simulate_classed_all_to_all(const ByteMatrix& bytes, const PathLo
   result.time = options.fixed_cost;
   for (std::size_t gpu = 0; gpu < gpus; ++gpu)
     result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
-  result.link_bytes = network.link_bytes();
+  result.link_bytes = link_bytes_from_groups(groups, network.link_bytes());
   result.flows = network.flow_count();
   result.solves = network.solve_count();
   return result;

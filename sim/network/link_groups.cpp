@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 namespace moesim::sim {
 

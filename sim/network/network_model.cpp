@@ -59,7 +59,7 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
     for (auto kind : {topology::LinkKind::Ib, topology::LinkKind::Roce})
       options_.efficiency[kind] = s.cluster.nic_link.efficiency;
   options_.fixed_cost = SimTime::from_seconds(fixed_cost_seconds);
-  options_.completion_tolerance = 1e-3;
+  options_.completion_tolerance = kFlowCompletionTolerance;
   const int ep = s.parallelism.expert_parallel;
   const int domain = std::min(ep, s.cluster.system.gpus_per_scale_up_domain);
   options_.hierarchical = s.network.dispatch == DispatchKind::Hierarchical && ep > domain;
