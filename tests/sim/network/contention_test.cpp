@@ -12,7 +12,7 @@ namespace moesim::sim {
 namespace {
 
 ScenarioSpec scenario_with_cluster(const std::string& cluster, int expert_parallel) {
-  const std::string text = R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": )" +
+  const std::string text = R"({"schema_version": 1, "model": "deepseek-v3", "cluster": )" +
                            cluster + R"(, "parallelism": {"expert_parallel": )" +
                            std::to_string(expert_parallel) + R"(},
       "profile": {"source": "roofline", "network_efficiency": 1},
