@@ -3,10 +3,14 @@
 // fabric's shape (docs/topology.md) and max-min sharing (docs/network-model.md).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "sim/network/network_model.hpp"
+#include "topology/cluster_builders.hpp"
+#include "topology/topology_json.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -78,6 +82,57 @@ TEST(Contention, TwoEpGroupsSharingOversubscribedSpinesSlowEachOther) {
   const double together = 168 * b / (4 * kNic);
   EXPECT_NEAR(timing.time, together, together * 1e-3 + 10e-6);
   EXPECT_NEAR(timing.time / (24 * b / kNic), 1.75, 1.75 * 0.02);
+}
+
+// The 4-node H200 fabric as a topology file with NIC 0 of node 0 sending at half speed (its
+// receiving direction keeps the full rate).
+std::string topology_with_half_speed_nic() {
+  auto json =
+      topology::topology_to_json(topology::build_cluster(topology::cluster_params("hgx-h200", 4)));
+  for (auto& link : json["links"])
+    if (link["from"] == "n0.nic0" && link["to"] == "p0.g0.leaf0") {
+      auto back = link;
+      std::swap(back["from"], back["to"]);
+      link["duplex"] = back["duplex"] = false;
+      link["bandwidth_gb_per_s"] = 25.0;
+      json["links"].push_back(back);
+      break;
+    }
+  const auto path = std::filesystem::temp_directory_path() / "moesim_half_speed_nic.json";
+  std::ofstream(path) << json.dump();
+  return path.string();
+}
+
+TEST(Contention, OneNicAtHalfSpeedGatesTheCollectiveWhereTheAnalyticModelSeesNone) {
+  const std::string file = topology_with_half_speed_nic();
+  const NetworkModel network(
+      scenario_with_cluster(R"({"preset": "h200x32", "topology": ")" + file + R"("})", 32), 0.0);
+  const double b = 1e8;
+  const CollectiveTiming timing = network.all_to_all(uniform(32, b));
+  // GPU 0 sends 24 b across the fabric (3 other nodes x 8 GPUs) through its NIC, now 25 GB/s:
+  // 24 b / 25 GB/s = 96 ms. Every other NIC moves its 24 b at 50 GB/s in 48 ms, and on the
+  // non-blocking 1:1 fabric nothing else binds, so GPU 0 gates the collective at 96 ms.
+  const double expected = 24 * b / (kNic / 2);
+  EXPECT_NEAR(timing.time, expected, expected * 1e-3 + 10e-6);
+  // The analytic model prices the cluster's figures, where every NIC has 50 GB/s: 48 ms, half.
+  EXPECT_NEAR(timing.time / (24 * b / kNic), 2.0, 2.0 * 0.02);
+  // GPU 0 ends at 96 ms, and so does every GPU of another node: each receives one of GPU 0's
+  // slow flows. GPU 1 shares GPU 0's node, gets its bytes over NVLink, and moves its own 24 b
+  // both ways at 50 GB/s: 48 ms.
+  EXPECT_NEAR(timing.gpu_time[0], expected, expected * 1e-3 + 10e-6);
+  EXPECT_NEAR(timing.gpu_time[9], expected, expected * 1e-3 + 10e-6);
+  EXPECT_NEAR(timing.gpu_time[1], expected / 2, expected / 2 * 0.02 + 10e-6);
+  // The slow NIC's uplink is the busiest link: 24 b in 96 ms at 25 GB/s, full.
+  const auto links = network.costed_links();
+  double busiest = 0;
+  std::string busiest_name;
+  for (std::size_t link = 0; link < links.size(); ++link) {
+    const double use = timing.link_bytes[link] / (links[link].capacity * timing.time);
+    if (use > busiest + 1e-9) busiest = use, busiest_name = links[link].name;
+  }
+  EXPECT_NEAR(busiest, 1.0, 0.01);
+  EXPECT_EQ(busiest_name, "n0.nic0 -> p0.g0.leaf0");
+  std::filesystem::remove(file);
 }
 
 }  // namespace
