@@ -259,8 +259,12 @@ void MainWindow::show_result(const SimulationResult& result) {
   QString notes;
   if (!document_->trace().empty())
     notes += tr(" · trace %1").arg(QString::fromStdString(document_->trace()));
-  if (!document_->network_model().empty())
-    notes += tr(" · network %1").arg(QString::fromStdString(document_->network_model()));
+  // Name the model that drew the figures; under "auto" the setting alone does not say which.
+  const QString drew = QString::fromStdString(current_->network_model);
+  const std::string& chosen = document_->network_model();
+  notes += chosen.empty() || chosen == current_->network_model
+               ? tr(" · network %1").arg(drew)
+               : tr(" · network %1 (%2)").arg(drew, QString::fromStdString(chosen));
   status_->setText(tr("%1 · %2 GPUs · step %3 ms · %4 tokens/s · simulated in %5 ms%6")
                        .arg(QString::fromStdString(current_->scenario))
                        .arg(current_->gpus)

@@ -10,10 +10,8 @@
 
 namespace moesim::sim {
 
-namespace {
-
-void validate_matrix(const ByteMatrix& matrix, std::size_t rows, std::size_t columns,
-                     const std::string& name) {
+void validate_byte_matrix(const ByteMatrix& matrix, std::size_t rows, std::size_t columns,
+                          const std::string& name) {
   if (matrix.size() != rows)
     throw std::invalid_argument(name + ": expected " + std::to_string(rows) + " rows, got " +
                                 std::to_string(matrix.size()));
@@ -29,6 +27,8 @@ void validate_matrix(const ByteMatrix& matrix, std::size_t rows, std::size_t col
   }
 }
 
+namespace {
+
 // A flow and the GPU pairs whose completion waits on it.
 struct PairLeg {
   int source;
@@ -36,15 +36,14 @@ struct PairLeg {
   FlowId flow;
 };
 
-// Whether a route stays off the fabric: every link it crosses is a scale-up or PCIe link.
+}  // namespace
+
 bool stays_inside(const FlowPath& path, const NetworkLinks& links) {
   if (links.kind.empty()) return true;
   return std::none_of(path.links.begin(), path.links.end(), [&](LinkId link) {
     return is_scale_out_kind(links.kind[static_cast<std::size_t>(link)]);
   });
 }
-
-}  // namespace
 
 bool is_scale_out_kind(topology::LinkKind kind) {
   return kind == topology::LinkKind::Ib || kind == topology::LinkKind::Roce ||
@@ -71,7 +70,7 @@ std::vector<BytesPerSecond> effective_capacity(
 AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& path,
                                    const NetworkLinks& links, const AllToAllOptions& options) {
   const std::size_t gpus = bytes.size();
-  validate_matrix(bytes, gpus, gpus, "all-to-all bytes");
+  validate_byte_matrix(bytes, gpus, gpus, "all-to-all bytes");
   const int gpu_count = static_cast<int>(gpus);
   const int per_node = options.gpus_per_node;
   if (options.hierarchical) {
@@ -79,8 +78,8 @@ AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& 
       throw std::invalid_argument("all-to-all: hierarchical needs gpus_per_node dividing " +
                                   std::to_string(gpus) + " GPUs");
     if (!options.node_bytes.empty())
-      validate_matrix(options.node_bytes, gpus, gpus / static_cast<std::size_t>(per_node),
-                      "all-to-all node_bytes");
+      validate_byte_matrix(options.node_bytes, gpus, gpus / static_cast<std::size_t>(per_node),
+                           "all-to-all node_bytes");
   }
   if (options.fixed_cost < SimTime::zero())
     throw std::invalid_argument("all-to-all: negative fixed cost");

@@ -5,6 +5,7 @@
 // hierarchical mode, the per-node matrix). See docs/network-model.md.
 #include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "sim/engine/event_queue.hpp"
@@ -72,6 +73,15 @@ struct AllToAllResult {
 
 // IB, RoCE and Ethernet: the fabric between nodes, as opposed to the links inside a node.
 bool is_scale_out_kind(topology::LinkKind kind);
+
+// Whether a route stays off the fabric: it crosses no scale-out link (true when `links` has no
+// kinds).
+bool stays_inside(const FlowPath& path, const NetworkLinks& links);
+
+// Throws std::invalid_argument naming `name`, the row and the column for a matrix that is not
+// rows x columns or holds a negative or non-finite entry.
+void validate_byte_matrix(const ByteMatrix& matrix, std::size_t rows, std::size_t columns,
+                          const std::string& name);
 
 // Throws std::invalid_argument for a matrix that is not square or has negative or non-finite
 // entries, links whose vectors disagree, or hierarchical options that do not fit the matrix.

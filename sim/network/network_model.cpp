@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sim/network/flow_classes.hpp"
 #include "sim/network/topology_paths.hpp"
 #include "topology/cluster_builders.hpp"
 #include "topology/topology_json.hpp"
@@ -58,7 +59,7 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
     for (auto kind : {topology::LinkKind::Ib, topology::LinkKind::Roce})
       options_.efficiency[kind] = s.cluster.nic_link.efficiency;
   options_.fixed_cost = SimTime::from_seconds(fixed_cost_seconds);
-  options_.completion_tolerance = 1e-3;
+  options_.completion_tolerance = kFlowCompletionTolerance;
   const int ep = s.parallelism.expert_parallel;
   const int domain = std::min(ep, s.cluster.system.gpus_per_scale_up_domain);
   options_.hierarchical = s.network.dispatch == DispatchKind::Hierarchical && ep > domain;
@@ -69,13 +70,29 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   const int played = played_groups_ * ep;
   paths_.assign(static_cast<std::size_t>(played),
                 std::vector<RoutedPath>(static_cast<std::size_t>(ep)));
+  std::vector<const FlowPath*> all_paths;
   for (int a = 0; a < played; ++a) {
     const int first = a / ep * ep;  // the first GPU of a's EP group
     for (int b = 0; b < ep; ++b)
-      if (first + b != a)
-        paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] =
-            routed_path(*router_, a, first + b);
+      if (first + b != a) {
+        auto& routed = paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)];
+        routed = routed_path(*router_, a, first + b);
+        all_paths.push_back(&routed.path);
+      }
   }
+  group_paths(all_paths);
+}
+
+void NetworkModel::group_paths(const std::vector<const FlowPath*>& all_paths) {
+  std::vector<char> fabric(links_.kind.size());
+  for (std::size_t link = 0; link < fabric.size(); ++link)
+    fabric[link] = is_scale_out_kind(links_.kind[link]) ? 1 : 0;
+  groups_ = group_links(links_.capacity.size(), all_paths, fabric);
+  for (auto& row : paths_)
+    for (auto& routed : row) routed.path = grouped_path(routed.path, groups_);
+  group_kind_.clear();
+  for (char out : groups_.scale_out)
+    group_kind_.push_back(out ? topology::LinkKind::Ib : scale_up_kind_);
 }
 
 std::vector<CostedLink> NetworkModel::costed_links() const {
@@ -116,12 +133,18 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
   } else if (options.hierarchical) {
     options.node_bytes = fabric_leg;
   }
-  const auto result = simulate_all_to_all(
-      all,
-      [this](int a, int b) {
-        return paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b % ep_)];
-      },
-      links_, options);
+  // The solver sees link groups: each the tightest of its members at their efficiencies.
+  NetworkLinks grouped{group_capacity(groups_, effective_capacity(links_, options.efficiency)),
+                       group_kind_};
+  options.efficiency.clear();
+  const auto lookup = [this](int a, int b) -> const RoutedPath& {
+    return paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b % ep_)];
+  };
+  AllToAllResult result =
+      options.hierarchical ? simulate_all_to_all(
+                                 all, [&](int a, int b) { return lookup(a, b); }, grouped, options)
+                           : simulate_classed_all_to_all(all, lookup, grouped, options);
+  result.link_bytes = link_bytes_from_groups(groups_, result.link_bytes);
   CollectiveTiming timing;
   timing.time = result.time.seconds();
   timing.gpu_time.assign(ep, 0.0);

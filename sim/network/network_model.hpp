@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/network/all_to_all.hpp"
+#include "sim/network/link_groups.hpp"
 #include "sim/spec/scenario.hpp"
 #include "topology/cluster_graph.hpp"
 #include "topology/routes.hpp"
@@ -24,6 +25,11 @@ struct CostedLink {
 // Clusters up to this size play every EP group's all-to-all at once under the flow model; larger
 // ones play the first group (flows grow with groups x EP^2).
 inline constexpr int kFlowAllGroupsMaxGpus = 64;
+
+// Completions within 1% of a flow's transfer time are batched into one re-solve: DeepSeek-V3 on
+// 256 GPUs takes 127 re-solves a collective instead of 513, with the same collective times
+// (docs/network-model.md; the bound is tested in tests/sim/network/completion_tolerance_test.cpp).
+inline constexpr double kFlowCompletionTolerance = 1e-2;
 
 struct CollectiveTiming {
   double time = 0;                 // seconds, the slowest GPU
@@ -54,10 +60,17 @@ class NetworkModel {
   int played_groups() const { return played_groups_; }
 
  private:
+  // Groups the links of every played path and rewrites the paths over the groups.
+  void group_paths(const std::vector<const FlowPath*>& all_paths);
+
   std::unique_ptr<topology::ClusterGraph> graph_;
   std::unique_ptr<topology::Router> router_;
   NetworkLinks links_;
   AllToAllOptions options_;
+  // Links that constrain the same flows alike, solved as one (link_groups.hpp); paths_ run over
+  // the groups, whose kind is IB where a member is a fabric link and scale_up_kind_ elsewhere.
+  LinkGroups groups_;
+  std::vector<topology::LinkKind> group_kind_;
   std::vector<std::vector<RoutedPath>> paths_;  // [source GPU][destination rank in its group]
   topology::LinkKind scale_up_kind_ = topology::LinkKind::Nvlink;
   int ep_ = 0;

@@ -234,7 +234,11 @@ TEST(DispatchTraffic, FlowModelPlaysEveryEpGroupAtOnce) {
   EXPECT_NEAR(two.busiest_links.front().bytes_per_step,
               2 * one.busiest_links.front().bytes_per_step,
               1e-6 * one.busiest_links.front().bytes_per_step);
-  EXPECT_NEAR(two.step_time_s, one.step_time_s, 1e-9);
+  // Equal but for latency: a flow class moves at its members' mean latency, and on 2 nodes the
+  // single 25 GB/s uplink splits cross-rail pairs from same-rail ones (a different rate alone)
+  // where on 4 nodes (50 GB/s) they share a class. Two switch hops of latency per collective
+  // bound the difference: under 1 us per collective, 16 collectives here.
+  EXPECT_NEAR(two.step_time_s, one.step_time_s, 16e-6);
 }
 
 }  // namespace

@@ -1,0 +1,184 @@
+#include "sim/network/flow_classes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+
+#include "sim/network/flow_network.hpp"
+#include "sim/network/link_groups.hpp"
+
+namespace moesim::sim {
+
+namespace {
+
+// Beyond this many classes on one anchor GPU the anchor is not worth classing by.
+constexpr std::size_t kMaxClassesPerAnchor = 64;
+constexpr std::uint32_t kNoClass = std::numeric_limits<std::uint32_t>::max();
+
+// The rate a path allows a flow alone: its tightest link relative to the share it carries.
+double alone_rate(const FlowPath& path, const std::vector<BytesPerSecond>& capacity) {
+  double rate = std::numeric_limits<double>::infinity();
+  for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
+    const double share = path.shares.empty() ? 1.0 : path.shares[hop];
+    if (share > 0)
+      rate = std::min(rate, capacity[static_cast<std::size_t>(path.links[hop])] / share);
+  }
+  return rate;
+}
+
+// Latency is not part of the key: a same-rail and a cross-rail route differ by two switch hops
+// (under a microsecond), and splitting on it would keep every GPU's NIC its own constraint.
+struct ClassKey {
+  Bytes bytes;
+  double alone;
+  bool operator==(const ClassKey&) const = default;
+};
+
+// Class ids per pair (row-major, kNoClass where no bytes) with every pair anchored at its
+// destination (`by_destination`) or its source; an empty vector when an anchor has too many.
+std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const PathLookup& path,
+                                     const std::vector<BytesPerSecond>& capacity,
+                                     bool by_destination, std::uint32_t& count) {
+  const std::size_t gpus = bytes.size();
+  std::vector<std::uint32_t> ids(gpus * gpus, kNoClass);
+  std::vector<std::vector<std::pair<ClassKey, std::uint32_t>>> seen(gpus);
+  count = 0;
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d) {
+      if (s == d || bytes[s][d] <= 0) continue;
+      const RoutedPath& route = path(static_cast<int>(s), static_cast<int>(d));
+      const ClassKey key{bytes[s][d], alone_rate(route.path, capacity)};
+      auto& anchor = seen[by_destination ? d : s];
+      const auto found = std::find_if(anchor.begin(), anchor.end(),
+                                      [&](const auto& entry) { return entry.first == key; });
+      if (found != anchor.end()) {
+        ids[s * gpus + d] = found->second;
+        continue;
+      }
+      if (anchor.size() >= kMaxClassesPerAnchor) return {};
+      anchor.emplace_back(key, count);
+      ids[s * gpus + d] = count++;
+    }
+  return ids;
+}
+
+// The class's path: every member's hops added link by link, in the order first met.
+void sum_member_paths(FlowClass& flow_class, const PathLookup& path,
+                      std::vector<std::int32_t>& position, std::vector<std::uint32_t>& stamp,
+                      std::uint32_t mark) {
+  FlowPath& summed = flow_class.path;
+  for (const GpuPair& pair : flow_class.members) {
+    const FlowPath& member = path(pair.source, pair.destination).path;
+    for (std::size_t hop = 0; hop < member.links.size(); ++hop) {
+      const double share = member.shares.empty() ? 1.0 : member.shares[hop];
+      if (share <= 0) continue;
+      const auto link = static_cast<std::size_t>(member.links[hop]);
+      if (stamp[link] != mark) {
+        stamp[link] = mark;
+        position[link] = static_cast<std::int32_t>(summed.links.size());
+        summed.links.push_back(member.links[hop]);
+        summed.shares.push_back(0.0);
+      }
+      summed.shares[static_cast<std::size_t>(position[link])] += share;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup& path,
+                                      const std::vector<BytesPerSecond>& capacity) {
+  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
+  std::uint32_t by_destination_count = 0, by_source_count = 0;  // classes under each anchor
+  std::vector<std::uint32_t> ids = class_ids(bytes, path, capacity, true, by_destination_count);
+  std::vector<std::uint32_t> by_source = class_ids(bytes, path, capacity, false, by_source_count);
+  if (ids.empty() || (!by_source.empty() && by_source_count < by_destination_count)) {
+    ids = std::move(by_source);
+    by_destination_count = by_source_count;
+  }
+  const std::size_t gpus = bytes.size();
+  if (ids.empty()) {  // neither anchor classes well: one class per pair
+    ids.assign(gpus * gpus, kNoClass);
+    by_destination_count = 0;
+    for (std::size_t s = 0; s < gpus; ++s)
+      for (std::size_t d = 0; d < gpus; ++d)
+        if (s != d && bytes[s][d] > 0) ids[s * gpus + d] = by_destination_count++;
+  }
+  // Number classes in the order their first pair appears, whichever anchor made them.
+  std::vector<std::uint32_t> order(by_destination_count, kNoClass);
+  std::vector<FlowClass> classes;
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d) {
+      if (s == d || bytes[s][d] <= 0) continue;
+      std::uint32_t& slot = order[ids[s * gpus + d]];
+      if (slot == kNoClass) {
+        slot = static_cast<std::uint32_t>(classes.size());
+        classes.push_back(FlowClass{{}, {}, bytes[s][d], SimTime::zero()});
+      }
+      classes[slot].members.push_back({static_cast<int>(s), static_cast<int>(d)});
+    }
+  std::vector<std::int32_t> position(capacity.size(), 0);
+  std::vector<std::uint32_t> stamp(capacity.size(), 0);
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    sum_member_paths(classes[c], path, position, stamp, static_cast<std::uint32_t>(c + 1));
+    std::int64_t latency_ns = 0;
+    for (const GpuPair& pair : classes[c].members)
+      latency_ns += path(pair.source, pair.destination).latency.ns();
+    const auto members = static_cast<std::int64_t>(classes[c].members.size());
+    classes[c].latency = SimTime::from_ns((latency_ns + members / 2) / members);
+  }
+  return classes;
+}
+
+AllToAllResult simulate_classed_all_to_all(const ByteMatrix& bytes, const PathLookup& path,
+                                           const NetworkLinks& links,
+                                           const AllToAllOptions& options) {
+  if (options.hierarchical)
+    throw std::invalid_argument("all-to-all: flow classes play direct dispatch only");
+  if (options.fixed_cost < SimTime::zero())
+    throw std::invalid_argument("all-to-all: negative fixed cost");
+  const std::vector<BytesPerSecond> capacity = effective_capacity(links, options.efficiency);
+  std::vector<FlowClass> classes = classify_pairs(bytes, path, capacity);
+
+  // Tied rates make more links alike: every GPU of a domain sends one member of each of its
+  // domain's classes, so their NICs carry the same classes and become one constraint.
+  std::vector<const FlowPath*> class_paths;
+  for (const FlowClass& flow_class : classes) class_paths.push_back(&flow_class.path);
+  const LinkGroups groups = group_links(capacity.size(), class_paths);
+
+  EventQueue queue;
+  FlowNetwork network(queue, group_capacity(groups, capacity),
+                      FlowNetworkOptions{options.completion_tolerance});
+  std::vector<FlowId> flow_of(classes.size());
+  for (std::size_t c = 0; c < classes.size(); ++c)
+    flow_of[c] = network.add_flow(grouped_path(classes[c].path, groups), classes[c].bytes,
+                                  options.fixed_cost + classes[c].latency);
+  queue.run();
+
+  const std::size_t gpus = bytes.size();
+  AllToAllResult result;
+  result.send_done.assign(gpus, options.fixed_cost);
+  result.receive_done.assign(gpus, options.fixed_cost);
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    const SimTime finish = network.finish_time(flow_of[c]);
+    for (const GpuPair& pair : classes[c].members) {
+      auto& sent = result.send_done[static_cast<std::size_t>(pair.source)];
+      auto& received = result.receive_done[static_cast<std::size_t>(pair.destination)];
+      sent = std::max(sent, finish);
+      received = std::max(received, finish);
+      if (stays_inside(path(pair.source, pair.destination).path, links))
+        result.scale_up_bytes += classes[c].bytes;
+    }
+  }
+  result.time = options.fixed_cost;
+  for (std::size_t gpu = 0; gpu < gpus; ++gpu)
+    result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
+  result.link_bytes = link_bytes_from_groups(groups, network.link_bytes());
+  result.flows = network.flow_count();
+  result.solves = network.solve_count();
+  return result;
+}
+
+}  // namespace moesim::sim

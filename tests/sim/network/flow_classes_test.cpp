@@ -1,0 +1,97 @@
+#include "sim/network/flow_classes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace moesim::sim {
+namespace {
+
+// A star of 4 GPUs: GPU g sends on link g and receives on link 4 + g, 100 GB/s each, 1 us.
+struct Star {
+  std::vector<std::vector<RoutedPath>> paths;
+  NetworkLinks links{std::vector<BytesPerSecond>(8, 100e9), {}};
+  Star() : paths(4, std::vector<RoutedPath>(4)) {
+    for (int s = 0; s < 4; ++s)
+      for (int d = 0; d < 4; ++d)
+        paths[s][d] = RoutedPath{FlowPath({s, 4 + d}), SimTime::from_ns(1000)};
+  }
+  PathLookup lookup() const {
+    return [this](int s, int d) -> const RoutedPath& { return paths[s][d]; };
+  }
+  PathFunction function() const {
+    return [this](int s, int d) { return paths[s][d]; };
+  }
+};
+
+ByteMatrix zeros() { return ByteMatrix(4, std::vector<Bytes>(4, 0.0)); }
+
+TEST(FlowClasses, IncastFromThreeSendersIsOneClassAndMatchesThePairs) {
+  const Star star;
+  ByteMatrix bytes = zeros();
+  for (int s = 1; s < 4; ++s) bytes[s][0] = 1e9;
+  const auto classes = classify_pairs(bytes, star.lookup(), star.links.capacity);
+  ASSERT_EQ(classes.size(), 1u);
+  EXPECT_EQ(classes[0].members.size(), 3u);
+  // The class crosses each sender's link once and GPU 0's receive link three times over.
+  EXPECT_EQ(classes[0].path.links, (std::vector<LinkId>{1, 4, 2, 3}));
+  EXPECT_DOUBLE_EQ(classes[0].path.shares[1], 3);
+  // GPU 0 receives at 100 GB/s shared by 3: 33.3 GB/s each, 1 GB in 30 ms, after 1 us.
+  const auto classed = simulate_classed_all_to_all(bytes, star.lookup(), star.links);
+  const auto pairs = simulate_all_to_all(bytes, star.function(), star.links);
+  EXPECT_EQ(classed.time, SimTime::from_ns(1000 + 30'000'000));
+  EXPECT_EQ(classed.time, pairs.time);
+  ASSERT_EQ(classed.link_bytes.size(), pairs.link_bytes.size());
+  for (std::size_t link = 0; link < pairs.link_bytes.size(); ++link)
+    EXPECT_DOUBLE_EQ(classed.link_bytes[link], pairs.link_bytes[link]) << link;
+  EXPECT_EQ(classed.receive_done, pairs.receive_done);
+  EXPECT_EQ(classed.flows, 1u);
+  EXPECT_EQ(pairs.flows, 3u);
+}
+
+// A dispatch: every GPU of a domain (0-1, 2-3) sends the same bytes to a destination; the combine
+// sends it back.
+ByteMatrix dispatch() {
+  ByteMatrix bytes = zeros();
+  const double to[4] = {1e9, 2e9, 3e9, 4e9};
+  for (int s = 0; s < 4; ++s)
+    for (int d = 0; d < 4; ++d)
+      if (s != d) bytes[s][d] = to[d] * (s < 2 ? 1.0 : 0.5);
+  return bytes;
+}
+
+TEST(FlowClasses, ADispatchIsClassedByDestinationAndItsCombineBySource) {
+  const Star star;
+  // Destination d gets one amount from each source domain: GPU 0 hears 1 GB from GPU 1 (domain
+  // 0) and 0.5 GB from each of 2 and 3 (domain 1): 2 classes, and so for every destination: 8.
+  // By source, GPU 0's three destinations get 2, 3 and 4 GB: 3 classes a source, 12. So 8; the
+  // combine is the transpose, so by source it makes the same 8.
+  EXPECT_EQ(classify_pairs(dispatch(), star.lookup(), star.links.capacity).size(), 8u);
+  ByteMatrix combine = dispatch();
+  for (int a = 0; a < 4; ++a)
+    for (int b = a + 1; b < 4; ++b) std::swap(combine[a][b], combine[b][a]);
+  EXPECT_EQ(classify_pairs(combine, star.lookup(), star.links.capacity).size(), 8u);
+}
+
+TEST(FlowClasses, ClassesOfInterchangeablePairsFinishWhenThePairsDo) {
+  const Star star;
+  const auto classed = simulate_classed_all_to_all(dispatch(), star.lookup(), star.links);
+  const auto pairs = simulate_all_to_all(dispatch(), star.function(), star.links);
+  // On the star every class's members share their destination's link, so the rates are the
+  // pairs' own: the same completions to the nanosecond.
+  EXPECT_EQ(classed.send_done, pairs.send_done);
+  EXPECT_EQ(classed.receive_done, pairs.receive_done);
+  EXPECT_LT(classed.flows, pairs.flows);
+}
+
+TEST(FlowClasses, HierarchicalIsRefused) {
+  const Star star;
+  AllToAllOptions options;
+  options.hierarchical = true;
+  options.gpus_per_node = 2;
+  EXPECT_THROW(simulate_classed_all_to_all(dispatch(), star.lookup(), star.links, options),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace moesim::sim
