@@ -17,7 +17,9 @@ LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfi
     : s_(scenario),
       profile_(profile),
       curves_(profile ? profile->curves_for_shape(scenario.model) : nullptr),
-      network_(network) {
+      network_(network),
+      group_collectives_(scenario, profile),
+      moe_tp_group_(group_layout(scenario, GroupKind::MoeTensor)) {
   if (profile_ != nullptr) {
     calibrated_ = profile_->calibrated_phases();
     all_to_all_curve_ = profile_->all_to_all_curve(domain_size());
@@ -108,7 +110,32 @@ double LayerCostModel::scale_up_floor() const {
 }
 
 int LayerCostModel::domain_size() const {
-  return std::min(s_.parallelism.expert_parallel, s_.cluster.system.gpus_per_scale_up_domain);
+  // EP ranks stride over the MoE TP shards, so a domain holds a k-th as many of them.
+  const int per_domain =
+      std::max(1, s_.cluster.system.gpus_per_scale_up_domain / s_.parallelism.moe_tensor_parallel);
+  return std::min(s_.parallelism.expert_parallel, per_domain);
+}
+
+void LayerCostModel::add_moe_tp_collectives(double received, LayerCost& cost) const {
+  if (moe_tp_group_.size <= 1 || received <= 0) return;
+  // Each shard gathers its peers' rows (the all-gather's output is k of them) and reduce-scatters
+  // the partial sums of their outputs back (at the combine's element size).
+  const double k = moe_tp_group_.size;
+  const double hidden = static_cast<double>(s_.model.hidden);
+  cost.phases.moe_tp_all_gather =
+      group_collectives_
+          .price(CollectiveKind::AllGather, k * received * hidden * s_.model.dispatch_bytes,
+                 moe_tp_group_)
+          .seconds;
+  cost.phases.moe_tp_reduce_scatter =
+      group_collectives_
+          .price(CollectiveKind::ReduceScatter, k * received * hidden * s_.model.combine_bytes,
+                 moe_tp_group_)
+          .seconds;
+  cost.phases.dispatch += cost.phases.moe_tp_all_gather;
+  cost.phases.combine += cost.phases.moe_tp_reduce_scatter;
+  for (double& time : cost.gpu_communication)
+    time += cost.phases.moe_tp_all_gather + cost.phases.moe_tp_reduce_scatter;
 }
 
 double LayerCostModel::compute_rate() const {
@@ -159,9 +186,12 @@ double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const
 
 double LayerCostModel::expert_time(double tokens) const {
   if (tokens <= 0) return 0;  // an idle expert's weights are never read
+  // Under MoE TP k each shard computes k x tokens rows on 1/k of the weights: the same FLOPs as
+  // the whole expert on `tokens`, a k-th of the weight bytes.
   const double params = static_cast<double>(s_.model.expert_params());
-  return std::max(2 * params * tokens / compute_rate(),
-                  params * s_.model.weight_bytes / memory_rate());
+  return std::max(
+      2 * params * tokens / compute_rate(),
+      params * s_.model.weight_bytes / s_.parallelism.moe_tensor_parallel / memory_rate());
 }
 
 double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
@@ -175,8 +205,12 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
   if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
   // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
   // price FP8 experts through fp8_scale.
+  // A shard of MoE TP k runs k x t rows on a k-th of the expert: priced as the whole expert's
+  // curve at k x t rows, split k ways.
+  const double shards = s_.parallelism.moe_tensor_parallel;
   auto measured = [&](const Curve& curve) {
-    return expected([&](double t) { return interpolate(curve, t) * fp8_scale(t); });
+    return expected(
+        [&](double t) { return interpolate(curve, t * shards) / shards * fp8_scale(t * shards); });
   };
   return std::min(measured(curves_->expert_loop_us), measured(curves_->expert_grouped_us)) * 1e-6;
 }
@@ -204,6 +238,17 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
                           bf16_over_fp8(), s_.cluster.device.name));
   if (s_.workload.cuda_graphs && profile_ != nullptr && s_.parallelism.expert_parallel > 1)
     notes.push_back("CUDA graphs: no count exchange (a captured step keeps fixed-size buffers)");
+  // Which curve or default priced the TP collectives (their source does not depend on the size).
+  constexpr double kProbeBytes = 1 << 20;
+  const int tp = s_.parallelism.attention_tensor_parallel;
+  if (tp > 1)
+    notes.push_back(fmt::format("attention TP all_reduce ({} GPUs): {}", tp,
+                                tp_all_reduce(kProbeBytes / 2 / s_.model.hidden).source));
+  if (moe_tp_group_.size > 1)
+    for (CollectiveKind kind : {CollectiveKind::AllGather, CollectiveKind::ReduceScatter})
+      notes.push_back(
+          fmt::format("MoE TP {} ({} GPUs): {}", collective_kind_name(kind), moe_tp_group_.size,
+                      group_collectives_.price(kind, kProbeBytes, moe_tp_group_).source));
   return notes;
 }
 
@@ -356,7 +401,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   if (calibrated_ != nullptr)
     apply_calibrated_phases(*calibrated_, m, tokens_per_gpu, traffic.local_tokens, cost);
   const double dense = cost.phases.dense;
-  cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens);
+  add_moe_tp_collectives(*std::max_element(traffic.received.begin(), traffic.received.end()), cost);
+  cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens, true);
   cost.phases.dense = dense + cost.phases.tp_all_reduce;
   for (double& compute : cost.gpu_compute) compute += dense + cost.phases.gate;
   for (double& time : cost.gpu_communication) time += cost.phases.tp_all_reduce;
