@@ -401,7 +401,13 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   if (calibrated_ != nullptr)
     apply_calibrated_phases(*calibrated_, m, tokens_per_gpu, traffic.local_tokens, cost);
   const double dense = cost.phases.dense;
-  add_moe_tp_collectives(*std::max_element(traffic.received.begin(), traffic.received.end()), cost);
+  // MoE TP gathers what its shards compute: with EP, the copies each EP rank received (Megatron's
+  // expert TP after the all-to-all); without, the tokens themselves, routed on every shard (the
+  // serving stacks' fused MoE), so each row is gathered once however many experts it chose.
+  add_moe_tp_collectives(gpus > 1
+                             ? *std::max_element(traffic.received.begin(), traffic.received.end())
+                             : tokens_per_gpu,
+                         cost);
   cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens, true);
   cost.phases.dense = dense + cost.phases.tp_all_reduce;
   for (double& compute : cost.gpu_compute) compute += dense + cost.phases.gate;

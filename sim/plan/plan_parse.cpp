@@ -6,6 +6,7 @@
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/plan/parallel_search.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
 #include "sim/spec/choices.hpp"
@@ -27,7 +28,11 @@ constexpr std::string_view kSearchFields[] = {"clusters",
                                               "placement_strategies",
                                               "redundant_experts",
                                               "overlaps",
-                                              "dispatch"};
+                                              "dispatch",
+                                              "moe_tensor_parallel",
+                                              "pipeline_parallel",
+                                              "pipeline_micro_batches",
+                                              "zero_stages"};
 constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
@@ -52,6 +57,7 @@ struct SearchLists {
   std::vector<std::string> placement_strategies{"contiguous"};
   std::vector<std::string> overlaps{"none"};
   std::vector<std::string> dispatches{"direct"};
+  ParallelSearch parallel;  // MoE TP, pipeline, ZeRO (parallel_search.hpp)
 };
 
 // The scenario sections every candidate shares; the search decides the rest.
@@ -145,6 +151,7 @@ SearchLists read_search(FieldReader& root, ProblemList& problems) {
       choice_name_list<Overlap>(s.child("overlaps"), "/search/overlaps", lists.overlaps, problems);
   lists.dispatches = choice_name_list<DispatchKind>(s.child("dispatch"), "/search/dispatch",
                                                     lists.dispatches, problems);
+  lists.parallel = read_parallel_search(s, problems);
   s.finish();
   return lists;
 }
@@ -210,7 +217,8 @@ std::string longest_list(const SearchLists& search) {
 void check_grid_size(const SearchLists& search, int experts, const std::string& source) {
   const double per_point = static_cast<double>(search.placement_strategies.size()) *
                            static_cast<double>(search.overlaps.size()) *
-                           static_cast<double>(search.dispatches.size());
+                           static_cast<double>(search.dispatches.size()) *
+                           static_cast<double>(parallel_layouts(search.parallel).size());
   double points = 0;
   for (const auto& option : search.clusters)
     points += static_cast<double>(option.nodes.size()) *
@@ -266,25 +274,34 @@ Json candidate_scenario(const std::string& plan_name, const Json& base, const Gr
 void add_candidates(PlanSpec& plan, const Json& base, const SearchLists& search,
                     const GridPoint& point) {
   const ClusterOption& option = point.option;
-  for (const auto& strategy : search.placement_strategies) {
-    for (const auto& [overlap, dispatch] : combinations(search.overlaps, search.dispatches)) {
-      // Hierarchical differs from direct only when the group spans scale-up domains.
-      const bool hierarchical =
-          choice_from_name<DispatchKind>(dispatch) == DispatchKind::Hierarchical;
-      const int ep = point.expert_parallel;
-      if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0))
-        continue;
-      PlanCandidate candidate;
-      candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}{}",
-                                    option.cluster["system"].get<std::string>(), point.nodes, ep,
-                                    point.tensor_parallel, strategy, point.redundant_experts,
-                                    overlap, hierarchical ? ", hierarchical" : "");
-      candidate.scenario = candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
-      candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
-      candidate.price_date = option.price_date;
-      plan.candidates.push_back(std::move(candidate));
+  const bool training = base.contains("workload") && base["workload"].is_object() &&
+                        base["workload"].value("kind", "") == "training";
+  const LayoutShape shape{training, point.gpus, point.tensor_parallel, point.expert_parallel};
+  for (const ParallelLayout& layout : parallel_layouts(search.parallel))
+    for (const auto& strategy : search.placement_strategies) {
+      for (const auto& [overlap, dispatch] : combinations(search.overlaps, search.dispatches)) {
+        // Hierarchical differs from direct only when the group spans scale-up domains.
+        const bool hierarchical =
+            choice_from_name<DispatchKind>(dispatch) == DispatchKind::Hierarchical;
+        const int ep = point.expert_parallel;
+        if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0))
+          continue;
+        PlanCandidate candidate;
+        candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}{}",
+                                      option.cluster["system"].get<std::string>(), point.nodes, ep,
+                                      point.tensor_parallel, strategy, point.redundant_experts,
+                                      overlap, hierarchical ? ", hierarchical" : "");
+        candidate.scenario =
+            candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
+        candidate.label += parallel_label(layout, search.parallel);
+        candidate.rejection = stack_rejection(layout, shape);
+        if (candidate.rejection.empty())
+          apply_parallel_layout(layout, search.parallel, shape, candidate.scenario["parallelism"]);
+        candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
+        candidate.price_date = option.price_date;
+        plan.candidates.push_back(std::move(candidate));
+      }
     }
-  }
 }
 
 // The grid over one cluster option at one node count: attention TP, redundant experts, EP.
