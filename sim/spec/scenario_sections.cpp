@@ -322,9 +322,12 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   if (gpus <= 0) return p;  // the cluster was invalid and has been reported
   if (stage % p.moe_group() != 0)
     problems.add(r.path_of("expert_parallel"),
-                 fmt::format("expected moe_tensor_parallel x expert_parallel to divide the {} GPUs "
-                             "of a pipeline stage, got {} x {}",
-                             stage, p.moe_tensor_parallel, p.expert_parallel));
+                 p.moe_group() == p.expert_parallel && stage == gpus
+                     ? fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus,
+                                   p.expert_parallel)
+                     : fmt::format("expected moe_tensor_parallel x expert_parallel to divide the "
+                                   "{} GPUs of a pipeline stage, got {} x {}",
+                                   stage, p.moe_tensor_parallel, p.expert_parallel));
   if (model.experts > 0 && slots % p.expert_parallel != 0)
     problems.add(
         r.path_of("expert_parallel"),
