@@ -42,6 +42,35 @@ void enqueue_send_recv(const char* send, char* recv, std::size_t bytes, ncclComm
   MOESIM_NCCL_CHECK(ncclGroupEnd());
 }
 
+namespace {
+// bf16 elements each rank contributes to (or receives from) one slice of `bytes`.
+std::size_t slice_elements(std::size_t bytes, ncclComm_t comm) {
+  int ranks = 0;
+  MOESIM_NCCL_CHECK(ncclCommCount(comm, &ranks));
+  const std::size_t slice = static_cast<std::size_t>(ranks) * 2;
+  if (bytes % slice != 0)
+    throw std::invalid_argument("reduction collectives: bytes must split into bf16 per rank");
+  return bytes / slice;
+}
+}  // namespace
+
+void enqueue_all_reduce(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
+                        cudaStream_t stream) {
+  MOESIM_NCCL_CHECK(ncclAllReduce(send, recv, bytes / 2, ncclBfloat16, ncclSum, comm, stream));
+}
+
+void enqueue_all_gather(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
+                        cudaStream_t stream) {
+  MOESIM_NCCL_CHECK(
+      ncclAllGather(send, recv, slice_elements(bytes, comm), ncclBfloat16, comm, stream));
+}
+
+void enqueue_reduce_scatter(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
+                            cudaStream_t stream) {
+  MOESIM_NCCL_CHECK(ncclReduceScatter(send, recv, slice_elements(bytes, comm), ncclBfloat16,
+                                      ncclSum, comm, stream));
+}
+
 void run_count_exchange(const int* counts, int experts, int* received, int* host_counts,
                         int* host_received, ncclComm_t comm, cudaStream_t stream) {
   MOESIM_CUDA_CHECK(

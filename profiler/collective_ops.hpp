@@ -19,6 +19,16 @@ void enqueue_all_to_allv(const char* send, const std::vector<std::size_t>& send_
 void enqueue_send_recv(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
                        cudaStream_t stream);
 
+// nccl-tests' all_reduce, all_gather and reduce_scatter on bf16 (sum), sized as nccl-tests sizes
+// them: `bytes` is the all-reduced vector, the all-gather's output, the reduce-scatter's input.
+// `bytes` must divide into 2-byte elements on every rank.
+void enqueue_all_reduce(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
+                        cudaStream_t stream);
+void enqueue_all_gather(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
+                        cudaStream_t stream);
+void enqueue_reduce_scatter(const char* send, char* recv, std::size_t bytes, ncclComm_t comm,
+                            cudaStream_t stream);
+
 // What a dropless EP layer does before it can size its receive buffers (the executor's
 // exchange_counts): expert counts to the host, an all-to-all of the counts, the received counts
 // to the host, and a stream synchronisation. `counts` holds `experts` ints; `received` and the

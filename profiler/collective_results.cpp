@@ -17,12 +17,19 @@ std::string collective_name(CollectiveOp op) {
       return "all_to_allv";
     case CollectiveOp::SendRecv:
       return "send_recv";
+    case CollectiveOp::AllReduce:
+      return "all_reduce";
+    case CollectiveOp::AllGather:
+      return "all_gather";
+    case CollectiveOp::ReduceScatter:
+      return "reduce_scatter";
   }
   throw std::logic_error("collective_name: unknown op");
 }
 
 double bus_bandwidth(CollectiveOp op, double algbw_bytes_per_s, int ranks) {
   if (op == CollectiveOp::SendRecv) return algbw_bytes_per_s;
+  if (op == CollectiveOp::AllReduce) return algbw_bytes_per_s * 2 * (ranks - 1) / ranks;
   return algbw_bytes_per_s * (ranks - 1) / ranks;
 }
 

@@ -3,7 +3,10 @@
 // splits, and the one place where algbw and busbw are defined (nccl-tests' doc/PERFORMANCE.md):
 //   algbw = bytes / time, bytes = what each rank sends in total;
 //   all-to-all(v): busbw = algbw * (ranks - 1) / ranks  (a rank's share to itself crosses no link);
-//   send/recv:     busbw = algbw.
+//   send/recv:     busbw = algbw;
+//   all-reduce:    busbw = algbw * 2 (ranks - 1) / ranks, bytes = the vector each rank holds;
+//   all-gather:    busbw = algbw * (ranks - 1) / ranks, bytes = the gathered output;
+//   reduce-scatter: busbw = algbw * (ranks - 1) / ranks, bytes = the input each rank reduces.
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,9 +14,10 @@
 
 namespace moesim::profiler {
 
-enum class CollectiveOp { AllToAll, AllToAllv, SendRecv };
+enum class CollectiveOp { AllToAll, AllToAllv, SendRecv, AllReduce, AllGather, ReduceScatter };
 
-std::string collective_name(CollectiveOp op);  // "all_to_all", "all_to_allv", "send_recv"
+// "all_to_all", "all_to_allv", "send_recv", "all_reduce", "all_gather", "reduce_scatter"
+std::string collective_name(CollectiveOp op);
 double bus_bandwidth(CollectiveOp op, double algbw_bytes_per_s, int ranks);
 
 // Bytes per rank: full mode every power of 2 from 1 KiB to 1 GiB (21 sizes); quick mode every

@@ -1,5 +1,6 @@
 // The profile's `collectives` section (docs/profile-format.md): NCCL all-to-all, all-to-allv with
-// MoE-like splits and send/recv from 1 KiB to 1 GiB per rank on every rank count, the count
+// MoE-like splits, send/recv, all-reduce, all-gather and reduce-scatter from 1 KiB to 1 GiB per
+// rank on every rank count, the count
 // exchange and host sync of a dropless EP layer, and the latency floor. Every rank runs this;
 // rank 0 gathers the samples and writes the section.
 #include <cuda_runtime.h>
@@ -119,9 +120,15 @@ Splits make_splits(CollectiveOp op, std::size_t bytes, int ranks, int rank) {
 
 Op make_op(CollectiveOp op, const CollectiveBench& bench, const Splits& splits, std::size_t bytes,
            ncclComm_t comm) {
-  if (op == CollectiveOp::SendRecv)
-    return [&bench, bytes, comm](cudaStream_t s) {
-      enqueue_send_recv(bench.send(), bench.recv(), bytes, comm, s);
+  using Enqueue = void (*)(const char*, char*, std::size_t, ncclComm_t, cudaStream_t);
+  Enqueue whole = nullptr;  // the operations sized by one byte count
+  if (op == CollectiveOp::SendRecv) whole = enqueue_send_recv;
+  if (op == CollectiveOp::AllReduce) whole = enqueue_all_reduce;
+  if (op == CollectiveOp::AllGather) whole = enqueue_all_gather;
+  if (op == CollectiveOp::ReduceScatter) whole = enqueue_reduce_scatter;
+  if (whole != nullptr)
+    return [&bench, bytes, comm, whole](cudaStream_t s) {
+      whole(bench.send(), bench.recv(), bytes, comm, s);
     };
   return [&bench, splits, comm](cudaStream_t s) {
     enqueue_all_to_allv(bench.send(), splits.send, bench.recv(), splits.recv, comm, s);
@@ -321,8 +328,8 @@ nlohmann::json measure_collectives(RankComm& comm, const kernels::NcclComm& worl
   nlohmann::json section = {{"link_kind", options.link_kind},
                             {"launcher", comm.launcher()},
                             {"ranks_measured", rank_counts(comm.size())}};
-  for (const char* key : {"all_to_all", "all_to_allv", "send_recv", "count_exchange",
-                          "dispatch_sequence", "latency_floor"})
+  for (const char* key : {"all_to_all", "all_to_allv", "send_recv", "all_reduce", "all_gather",
+                          "reduce_scatter", "count_exchange", "dispatch_sequence", "latency_floor"})
     section[key] = nlohmann::json::array();
   section["one_rank"] = {{"all_to_all", nlohmann::json::array()},
                          {"send_recv", nlohmann::json::array()}};
@@ -340,6 +347,12 @@ nlohmann::json measure_collectives(RankComm& comm, const kernels::NcclComm& worl
       append(into["all_to_allv"],
              sweep(bench, CollectiveOp::AllToAllv, ranks, member, sizes, progress));
     append(into["send_recv"], sweep(bench, CollectiveOp::SendRecv, ranks, member, sizes, progress));
+    // The tensor- and data-parallel collectives (docs/parallelism.md); one rank reduces nothing.
+    if (ranks > 1)
+      for (CollectiveOp reduction :
+           {CollectiveOp::AllReduce, CollectiveOp::AllGather, CollectiveOp::ReduceScatter})
+        append(section[collective_name(reduction)],
+               sweep(bench, reduction, ranks, member, sizes, progress));
     append(section["count_exchange"], count_exchange(bench, ranks, member, progress));
     append(section["dispatch_sequence"], dispatch_sequence(bench, ranks, member, progress));
     append(section["latency_floor"], latency_floor(bench, ranks, member, progress));

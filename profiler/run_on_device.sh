@@ -9,6 +9,9 @@
 #   profiler/run_on_device.sh ep2              moesim-profile alone (no tests: a short lease),
 #                                              quick collectives (the dispatch sequence among
 #                                              them), --validate against the shipped h200 profile
+#   profiler/run_on_device.sh reductions       moesim-profile alone, the full collectives section
+#                                              (all-reduce, all-gather, reduce-scatter among them)
+#                                              under mpirun, for docs/parallelism.md
 # Build dependencies missing on the machine come from .deps/ (profiler/pack_build_deps.sh,
 # profiler/pack_openmpi.sh). At most 8 files come back: logs are concatenated into one.
 set -o pipefail
@@ -46,14 +49,14 @@ fi
 echo "mpirun: ${mpirun_bin:-none}" | tee -a "$log"
 
 targets=(moesim-profile moesim_kernel_tests moesim_profiler_mpi_tests)
-[[ "$mode" == ep2 ]] && targets=(moesim-profile)
+[[ "$mode" == ep2 || "$mode" == reductions ]] && targets=(moesim-profile)
 start=$(date +%s)
 { cmake --preset cuda -DMOESIM_GUI=OFF -DMOESIM_WERROR=OFF "${extra[@]}" &&
   cmake --build build/cuda -j "$(nproc)" --target "${targets[@]}"; } >>"$log" 2>&1 ||
   { tail -60 "$log"; exit 1; }
 echo "build took $(( $(date +%s) - start )) s" | tee -a "$log"
 
-if [[ "$mode" != ep2 ]]; then
+if [[ "$mode" != ep2 && "$mode" != reductions ]]; then
   { ctest --test-dir build/cuda -L gpu --output-on-failure; ctest --test-dir build/cuda -L mpi --output-on-failure; } >>"$log" 2>&1
   echo "gpu + mpi tests rc=$?" | tee -a "$log"
 fi
@@ -90,6 +93,9 @@ elif [[ "$mode" == ep2 ]]; then
       --out "$OUT/collectives_quick.json"
   step "validate vs shipped h200 (fork launcher)" $P --validate --profile scenarios/profiles/h200.json \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+elif [[ "$mode" == reductions ]]; then
+  step "mpirun -np $gpus, full collectives" "${mpi[@]}" $P --collectives-only --link-kind $link \
+      --out "$OUT/collectives_full.json"
 elif [[ "$mode" == validate=* ]]; then
   step "validate vs ${mode#validate=} (fork launcher)" $P --validate --profile "${mode#validate=}" \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"

@@ -31,29 +31,29 @@ std::optional<int> count_at(const Json& document, const std::string& pointer, in
 
 // One entry of /collectives/all_to_all into its rank count's curve: the busbw always, the time
 // where the entry has one (profiles before timed collectives have none).
-void read_all_to_all_entry(const Json& document, std::size_t i, ProblemList& problems,
-                           MeasuredCollectives& out) {
-  const std::string base = fmt::format("/collectives/all_to_all/{}", i);
+void read_timed_entry(const Json& document, const std::string& key, std::size_t i,
+                      ProblemList& problems, std::vector<CollectiveTimes>& out) {
+  const std::string base = fmt::format("/collectives/{}/{}", key, i);
   const auto ranks = count_at(document, base + "/ranks", 2, problems);
   const auto bytes = positive_number_at(document, base + "/bytes", problems, kMaxSize);
   const auto busbw =
       positive_number_at(document, base + "/busbw_bytes_per_s", problems, kMaxPerSecond);
-  const Json& entry = document["collectives"]["all_to_all"][i];
+  const Json& entry = document["collectives"][key][i];
   const bool timed = entry.is_object() && entry.contains("time");
   const auto us =
       timed ? positive_number_at(document, base + "/time/median_us", problems, kMaxMicroseconds)
             : std::nullopt;
   if (!ranks || !bytes || !busbw || (timed && !us)) return;
-  auto curve = std::find_if(out.all_to_all.begin(), out.all_to_all.end(),
-                            [&](const AllToAllTimes& c) { return c.ranks == *ranks; });
-  if (curve == out.all_to_all.end())
-    curve = out.all_to_all.insert(out.all_to_all.end(), AllToAllTimes{*ranks, {}, {}});
+  auto curve = std::find_if(out.begin(), out.end(),
+                            [&](const CollectiveTimes& c) { return c.ranks == *ranks; });
+  if (curve == out.end()) curve = out.insert(out.end(), CollectiveTimes{*ranks, {}, {}});
   curve->busbw.push_back({*bytes, *busbw});
   if (us) curve->points.push_back({*bytes, *us});
 }
 
-void read_all_to_all(const Json& document, ProblemList& problems, MeasuredCollectives& out) {
-  const Json::json_pointer where("/collectives/all_to_all");
+void read_timed(const Json& document, const std::string& key, ProblemList& problems,
+                std::vector<CollectiveTimes>& out) {
+  const Json::json_pointer where("/collectives/" + key);
   if (!document.contains(where)) return;  // profiles from one GPU carry none
   const Json& entries = document.at(where);
   if (!entries.is_array()) {
@@ -62,8 +62,8 @@ void read_all_to_all(const Json& document, ProblemList& problems, MeasuredCollec
     return;
   }
   for (std::size_t i = 0; i < entries.size(); ++i)
-    read_all_to_all_entry(document, i, problems, out);
-  for (auto& curve : out.all_to_all) {
+    read_timed_entry(document, key, i, problems, out);
+  for (auto& curve : out) {
     std::sort(curve.points.begin(), curve.points.end(),
               [](const TimePoint& a, const TimePoint& b) { return a.bytes < b.bytes; });
     std::sort(curve.busbw.begin(), curve.busbw.end(),
@@ -120,7 +120,11 @@ MeasuredCollectives read_measured_collectives(const Json& document, ProblemList&
   const Json& collectives = document.at(section);
   if (collectives.contains("link_kind") && collectives["link_kind"].is_string())
     out.link_kind = collectives["link_kind"].get<std::string>();
-  read_all_to_all(document, problems, out);
+  read_timed(document, "all_to_all", problems, out.all_to_all);
+  read_timed(document, "all_reduce", problems, out.all_reduce);
+  read_timed(document, "all_gather", problems, out.all_gather);
+  read_timed(document, "reduce_scatter", problems, out.reduce_scatter);
+  read_timed(document, "send_recv", problems, out.send_recv);
   out.count_exchange = read_rank_expert_times(document, "count_exchange", problems);
   out.dispatch_sequence = read_rank_expert_times(document, "dispatch_sequence", problems);
   return out;
@@ -140,8 +144,12 @@ double loglog_interpolate(const std::vector<TimePoint>& points, double bytes) {
 }
 
 const AllToAllTimes* nearest_all_to_all(const MeasuredCollectives& collectives, int ranks) {
-  const AllToAllTimes* best = nullptr;
-  for (const auto& curve : collectives.all_to_all) {
+  return nearest_times(collectives.all_to_all, ranks);
+}
+
+const CollectiveTimes* nearest_times(const std::vector<CollectiveTimes>& curves, int ranks) {
+  const CollectiveTimes* best = nullptr;
+  for (const auto& curve : curves) {
     if (curve.points.empty()) continue;
     const int distance = std::abs(curve.ranks - ranks);
     const int best_distance = best ? std::abs(best->ranks - ranks) : 0;

@@ -41,21 +41,30 @@ struct CountExchangePoint {
   double us = 0;
 };
 
+// Any collective measured by size on `ranks` GPUs has the same shape (nccl-tests' sizes: the
+// all-reduced vector, the all-gather's output, the reduce-scatter's input, send/recv's message).
+using CollectiveTimes = AllToAllTimes;
+
 struct MeasuredCollectives {
   std::string link_kind;  // "nvlink", "pcie" or "unknown"
   std::vector<AllToAllTimes> all_to_all;
+  // The tensor-, data- and pipeline-parallel collectives (docs/parallelism.md); empty in
+  // profiles measured before them.
+  std::vector<CollectiveTimes> all_reduce, all_gather, reduce_scatter, send_recv;
   // Host wall time of the counts' all-to-all plus the synchronisation.
   std::vector<CountExchangePoint> count_exchange;
   // The executor's dispatch with one row per (peer, expert): count exchange, host sync, buffer
   // sizing, regroup table upload, the rows' exchange on an idle stream, the regroup kernel.
   std::vector<CountExchangePoint> dispatch_sequence;
   bool empty() const {
-    return all_to_all.empty() && count_exchange.empty() && dispatch_sequence.empty();
+    return all_to_all.empty() && count_exchange.empty() && dispatch_sequence.empty() &&
+           all_reduce.empty() && all_gather.empty() && reduce_scatter.empty() && send_recv.empty();
   }
 };
 
-// Reads /collectives: every all_to_all entry once (its busbw, and its time where it has one),
-// count_exchange[] and dispatch_sequence[]. Problems are added with their JSON paths.
+// Reads /collectives: every all_to_all, all_reduce, all_gather, reduce_scatter and send_recv entry
+// once (its busbw, and its time where it has one), count_exchange[] and dispatch_sequence[].
+// Problems are added with their JSON paths.
 MeasuredCollectives read_measured_collectives(const nlohmann::json& document,
                                               ProblemList& problems);
 
@@ -66,6 +75,9 @@ double loglog_interpolate(const std::vector<TimePoint>& points, double bytes);
 // The timed all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if
 // none has times.
 const AllToAllTimes* nearest_all_to_all(const MeasuredCollectives& collectives, int ranks);
+
+// The timed curve of any collective on the ranks count nearest `ranks` (ties: the larger).
+const CollectiveTimes* nearest_times(const std::vector<CollectiveTimes>& curves, int ranks);
 
 // The count exchange on the nearest measured ranks and expert count; nullopt when none measured.
 std::optional<double> count_exchange_us(const MeasuredCollectives& collectives, int ranks,

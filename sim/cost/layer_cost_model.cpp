@@ -18,7 +18,9 @@ LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfi
     : s_(scenario),
       profile_(profile),
       curves_(profile ? profile->curves_for_shape(scenario.model) : nullptr),
-      network_(network) {
+      network_(network),
+      group_collectives_(scenario, profile),
+      moe_tp_group_(group_layout(scenario, GroupKind::MoeTensor)) {
   if (profile_ != nullptr) {
     calibrated_ = profile_->calibrated_phases();
     all_to_all_curve_ = profile_->all_to_all_curve(domain_size());
@@ -42,21 +44,6 @@ LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfi
     links_.push_back({fmt::format("gpu{} nic out", g), nic, nic_share});
     links_.push_back({fmt::format("gpu{} nic in", g), nic, nic_share});
   }
-}
-
-std::string LayerCostModel::collective_source() const {
-  const std::string sequence =
-      dispatch_sequence_time(s_.parallelism.expert_parallel) > 0
-          ? "; dispatch from the measured dispatch sequence plus the rows beyond the floor and "
-            "the regroup copy"
-          : "";
-  if (all_to_all_times_ != nullptr)
-    return fmt::format(
-        "measured NCCL all-to-all times ({} ranks, {} sizes, log-log between them){}",
-        all_to_all_times_->ranks, all_to_all_times_->points.size(), sequence);
-  if (all_to_all_curve_ == nullptr) return "line rate x network_efficiency";
-  return fmt::format("measured NCCL all-to-all curve ({} ranks, {} sizes)",
-                     all_to_all_curve_->ranks, all_to_all_curve_->busbw.size());
 }
 
 double LayerCostModel::scale_up_time(double bytes, double rank_bytes) const {
@@ -109,7 +96,10 @@ double LayerCostModel::scale_up_floor() const {
 }
 
 int LayerCostModel::domain_size() const {
-  return std::min(s_.parallelism.expert_parallel, s_.cluster.system.gpus_per_scale_up_domain);
+  // EP ranks stride over the MoE TP shards, so a domain holds a k-th as many of them.
+  const int per_domain =
+      std::max(1, s_.cluster.system.gpus_per_scale_up_domain / s_.parallelism.moe_tensor_parallel);
+  return std::min(s_.parallelism.expert_parallel, per_domain);
 }
 
 double LayerCostModel::compute_rate() const {
@@ -160,9 +150,12 @@ double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const
 
 double LayerCostModel::expert_time(double tokens) const {
   if (tokens <= 0) return 0;  // an idle expert's weights are never read
+  // Under MoE TP k each shard computes k x tokens rows on 1/k of the weights: the same FLOPs as
+  // the whole expert on `tokens`, a k-th of the weight bytes.
   const double params = static_cast<double>(s_.model.expert_params());
-  return std::max(2 * params * tokens / compute_rate(),
-                  params * s_.model.weight_bytes / memory_rate());
+  return std::max(
+      2 * params * tokens / compute_rate(),
+      params * s_.model.weight_bytes / s_.parallelism.moe_tensor_parallel / memory_rate());
 }
 
 double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
@@ -176,39 +169,23 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
   if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
   // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
   // price FP8 experts through fp8_scale.
-  const double loop =
-      expected([&](double t) { return interpolate(curves_->expert_loop_us, t) * fp8_scale(t); });
+  // A shard of MoE TP k runs k x t rows on a k-th of the expert: priced as the whole expert's
+  // curve at k x t rows, split k ways.
+  const double shards = s_.parallelism.moe_tensor_parallel;
+  const double loop = expected([&](double t) {
+    return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
+  });
   // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
   const double active = expected_touched_experts(tokens, group_tokens);
-  const double grouped =
-      expected([&](double t) { return grouped_per_expert_us(*curves_, t, active) * fp8_scale(t); });
+  const double grouped = expected([&](double t) {
+    return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
+  });
   return std::min(loop, grouped) * 1e-6;
 }
 
 double LayerCostModel::fp8_scale(double rows) const {
   if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
   return profile_->fp8_over_bf16(rows).value_or(bf16_over_fp8());
-}
-
-std::vector<std::string> LayerCostModel::pricing_notes() const {
-  std::vector<std::string> notes;
-  if (profile_ != nullptr && !profile_->device_preset().empty() &&
-      profile_->device_preset() != s_.cluster.device.name)
-    notes.push_back(fmt::format("profile measured on {} prices a {} (profile.allow_other_device)",
-                                profile_->gpu_name(), s_.cluster.device.name));
-  if (curves_ != nullptr && curves_->name != s_.model.name)
-    notes.push_back(
-        fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
-  if (curves_ != nullptr && s_.model.weight_bytes <= 1)
-    notes.push_back(
-        profile_->fp8_over_bf16(1)
-            ? "FP8 experts: BF16 curves x the profile's measured FP8/BF16 GEMM time ratio"
-            : fmt::format("FP8 experts: BF16 curves x {:.2f}, the {} datasheet's BF16/FP8 rate "
-                          "(the profile measured no FP8 GEMMs)",
-                          bf16_over_fp8(), s_.cluster.device.name));
-  if (s_.workload.cuda_graphs && profile_ != nullptr && s_.parallelism.expert_parallel > 1)
-    notes.push_back("CUDA graphs: no count exchange (a captured step keeps fixed-size buffers)");
-  return notes;
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
@@ -360,7 +337,14 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   if (calibrated_ != nullptr)
     apply_calibrated_phases(*calibrated_, m, tokens_per_gpu, traffic.local_tokens, cost);
   const double dense = cost.phases.dense;
-  cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens);
+  // MoE TP gathers what its shards compute: with EP, the copies each EP rank received (Megatron's
+  // expert TP after the all-to-all); without, the tokens themselves, routed on every shard (the
+  // serving stacks' fused MoE), so each row is gathered once however many experts it chose.
+  add_moe_tp_collectives(gpus > 1
+                             ? *std::max_element(traffic.received.begin(), traffic.received.end())
+                             : tokens_per_gpu,
+                         cost);
+  cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens, true);
   cost.phases.dense = dense + cost.phases.tp_all_reduce;
   for (double& compute : cost.gpu_compute) compute += dense + cost.phases.gate;
   for (double& time : cost.gpu_communication) time += cost.phases.tp_all_reduce;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cost/group_collectives.hpp"
 #include "sim/cost/layer_result.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/network/network_model.hpp"
@@ -66,13 +67,20 @@ class LayerCostModel {
   // Lays the phases of all micro-batches of one layer out under the scenario's overlap.
   LayerSchedule schedule(const PhaseTimes& per_micro_batch) const;
   // --- What a step adds outside the expert path (step_costs.cpp) ---
-  // Attention-TP all-reduces of one block (after attention and after the MLP or MoE block) for
-  // the group's tokens; 0 without attention TP.
-  double tp_collectives_time(double attention_tokens) const;
+  // Attention-TP all-reduces of one block (after attention, and after the MLP or MoE block unless
+  // MoE TP reduces the experts' outputs itself) for the group's tokens; 0 without attention TP.
+  double tp_collectives_time(double attention_tokens, bool moe_block = false) const;
+  // One attention-TP all-reduce of the group's bf16 activations, and what priced it.
+  CollectivePrice tp_all_reduce(double attention_tokens) const;
+  // The TP, DP and pipeline collectives (docs/parallelism.md).
+  const GroupCollectives& group_collectives() const { return group_collectives_; }
   // The LM head (vocab-parallel, bf16) and sampling for `rows` rows of logits on one GPU.
   double lm_head_time(double rows) const;
   // Kernels a step launches, eagerly or from a CUDA graph (workload.cuda_graphs).
   LaunchFloor launch_floor() const;
+  // The Adam step on `parameters` held by this GPU: memory-bound, 28 bytes a parameter (fp32 master
+  // weight and two moments read and written, the bf16 gradient read, the bf16 weight written).
+  double adam_step_time(double parameters) const;
   // Ring all-reduce of `bytes` over `ranks` GPUs (2(n-1)/n of the data crosses the slowest link).
   double all_reduce_time(double bytes, int ranks) const;
 
@@ -104,6 +112,11 @@ class LayerCostModel {
   const CollectiveCurve* all_to_all_curve_ = nullptr;
   const AllToAllTimes* all_to_all_times_ = nullptr;  // timed NCCL all-to-all, preferred
   const CalibratedPhases* calibrated_ = nullptr;
+  GroupCollectives group_collectives_;
+  GroupLayout moe_tp_group_;  // the experts' shards (size 1 without MoE TP)
+  // MoE TP's all-gather before and reduce-scatter after the experts for `received` token copies
+  // per GPU, added to the cost's phases and per-GPU communication.
+  void add_moe_tp_collectives(double received, LayerCost& cost) const;
 };
 
 }  // namespace moesim::sim

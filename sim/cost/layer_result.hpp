@@ -13,8 +13,12 @@ struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   // Part of dispatch: its measured fixed cost, the dispatch sequence (count exchange, host sync,
   // buffer sizing, regroup launch) where the profile has one, else the count exchange.
   double dispatch_fixed = 0;
+  // Part of dispatch: the MoE-TP all-gather of the tokens an EP rank received (MoE TP > 1).
+  double moe_tp_all_gather = 0;
   double experts = 0;
   double combine = 0;
+  // Part of combine: the MoE-TP reduce-scatter of the expert outputs' partial sums.
+  double moe_tp_reduce_scatter = 0;
   double total = 0;       // after overlap
   double calibrated = 0;  // of the work above, seconds priced from calibrated curves
   double band = 0;        // their relative error band (docs/accuracy.md); 0 without calibration
@@ -37,6 +41,9 @@ struct LayerResult {
   int layer = 0;  // block index in the model
   bool moe = false;
   PhaseTimes phases;
+  // Training: the block's backward pass per micro-batch (run/training_step.hpp), its own phases:
+  // twice the forward's compute (input and weight gradients), the same collectives in reverse.
+  PhaseTimes backward;
   LayerSchedule schedule;     // the phases laid out under the overlap; its makespan is phases.total
   double imbalance = 1;       // max/mean tokens over GPUs of the EP group
   double dropped_tokens = 0;  // routed copies over capacity, per step

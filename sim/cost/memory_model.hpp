@@ -9,12 +9,23 @@ namespace moesim::sim {
 
 struct MemoryBreakdown {  // bytes per GPU
   double weights = 0;
-  double optimizer = 0;
+  double gradients = 0;  // training: bf16, sharded from ZeRO stage 2
+  double optimizer = 0;  // training: fp32 master weights and two Adam moments
   double kv_cache = 0;
   double activations = 0;
-  double total() const { return weights + optimizer + kv_cache + activations; }
+  double total() const { return weights + gradients + optimizer + kv_cache + activations; }
 };
 
+// Parameters one GPU of a pipeline stage holds: the replicated part (attention, dense MLPs,
+// shared experts, routers, the stage's embedding or LM head) split by attention TP, and its
+// expert slots split by MoE TP.
+struct StageParams {
+  double dense = 0;
+  double experts = 0;
+};
+StageParams stage_params(const ScenarioSpec& scenario, int stage);
+
+// The pipeline stage that holds the most bytes per GPU (stage 0 when there is no pipeline).
 MemoryBreakdown memory_per_gpu(const ScenarioSpec& scenario);
 
 // Whether a scenario's memory fits its device, as a value: `plan` rejects a candidate with it

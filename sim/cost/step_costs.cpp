@@ -36,14 +36,25 @@ constexpr double kKernelOverhead = 3.4e-6;
 
 }  // namespace
 
-double LayerCostModel::tp_collectives_time(double attention_tokens) const {
+CollectivePrice LayerCostModel::tp_all_reduce(double attention_tokens) const {
   const int tp = s_.parallelism.attention_tensor_parallel;
-  if (tp <= 1 || attention_tokens <= 0) return 0;
-  // One all-reduce after attention, one after the MLP or MoE block, of the group's bf16
-  // activations; a ring moves 2 (n-1) / n of them across each rank's link.
+  if (tp <= 1 || attention_tokens <= 0) return {0, ""};
   const double bytes = attention_tokens * static_cast<double>(s_.model.hidden) * 2;
-  const double one = kTpAllReduceFloor + 2.0 * (tp - 1) / tp * bytes / scale_up_rate();
-  return 2 * one;
+  const GroupLayout group = group_layout(s_, GroupKind::AttentionTensor);
+  CollectivePrice measured = group_collectives_.price(CollectiveKind::AllReduce, bytes, group);
+  // A measured curve (or a group across domains) prices it; inside one domain without a curve,
+  // the serving stacks' one-shot floor plus a ring, as docs/decode-model.md describes.
+  if (group.crosses_domains() || measured.source.starts_with("measured")) return measured;
+  return {kTpAllReduceFloor + 2.0 * (tp - 1) / tp * bytes / scale_up_rate(),
+          "default: 10 us one-shot floor + ring at scale-up line rate x efficiency"};
+}
+
+double LayerCostModel::tp_collectives_time(double attention_tokens, bool moe_block) const {
+  // One all-reduce after attention, one after the MLP or MoE block, of the group's bf16
+  // activations; under MoE TP the experts' reduce-scatter (and the next all-gather) takes the
+  // second one's place.
+  const bool sharded_experts = moe_block && s_.parallelism.moe_tensor_parallel > 1;
+  return (sharded_experts ? 1 : 2) * tp_all_reduce(attention_tokens).seconds;
 }
 
 double LayerCostModel::lm_head_time(double rows) const {
@@ -58,6 +69,11 @@ double LayerCostModel::lm_head_time(double rows) const {
   // Sampling reads the fp32 logits about three times (softmax, top-k/top-p, the draw).
   const double sampling = 3 * rows * vocab * 4 / memory_rate();
   return head + sampling;
+}
+
+double LayerCostModel::adam_step_time(double parameters) const {
+  constexpr double kAdamBytesPerParameter = 12 + 12 + 2 + 2;
+  return parameters * kAdamBytesPerParameter / memory_rate();
 }
 
 LaunchFloor LayerCostModel::launch_floor() const {

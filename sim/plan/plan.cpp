@@ -28,6 +28,10 @@ namespace {
 PlanOutcome evaluate_candidate(const PlanSpec& plan, const PlanCandidate& candidate) {
   PlanOutcome outcome;
   outcome.candidate = candidate;
+  if (!candidate.rejection.empty()) {
+    outcome.rejection = candidate.rejection;
+    return outcome;
+  }
   try {
     const auto scenario = parse_scenario(candidate.scenario.dump(), candidate.label);
     if (auto fit = check_memory_fit(scenario); !fit.fits()) {

@@ -18,6 +18,7 @@ struct PlanCandidate {
   nlohmann::json scenario;  // the full scenario document simulated
   double usd_per_gpu_hour = 0;
   std::string price_date;
+  std::string rejection;  // why no stack runs this layout (parallel_search.hpp); empty: simulate
 };
 
 struct PlanSpec {

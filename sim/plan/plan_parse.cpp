@@ -7,6 +7,7 @@
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/plan/parallel_search.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
 #include "sim/spec/choices.hpp"
@@ -29,7 +30,11 @@ constexpr std::string_view kSearchFields[] = {"clusters",
                                               "redundant_experts",
                                               "overlaps",
                                               "dispatch",
-                                              "tokens_per_gpu"};
+                                              "tokens_per_gpu",
+                                              "moe_tensor_parallel",
+                                              "pipeline_parallel",
+                                              "pipeline_micro_batches",
+                                              "zero_stages"};
 constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
@@ -55,6 +60,7 @@ struct SearchLists {
   std::vector<std::string> overlaps{"none"};
   std::vector<std::string> dispatches{"direct"};
   std::vector<int> tokens_per_gpu;  // empty: the base workload's (a batch-size sweep otherwise)
+  ParallelSearch parallel;          // MoE TP, pipeline, ZeRO (parallel_search.hpp)
 };
 
 // The scenario sections every candidate shares; the search decides the rest.
@@ -150,6 +156,7 @@ SearchLists read_search(FieldReader& root, ProblemList& problems) {
                                                     lists.dispatches, problems);
   lists.tokens_per_gpu = int_list(s.child("tokens_per_gpu"), "/search/tokens_per_gpu", {}, 1,
                                   kMaxTokensPerBlock, problems);
+  lists.parallel = read_parallel_search(s, problems);
   s.finish();
   return lists;
 }
@@ -216,7 +223,8 @@ void check_grid_size(const SearchLists& search, int experts, const std::string& 
   const double per_point =
       static_cast<double>(search.placement_strategies.size()) *
       static_cast<double>(search.overlaps.size()) * static_cast<double>(search.dispatches.size()) *
-      static_cast<double>(std::max<std::size_t>(1, search.tokens_per_gpu.size()));
+      static_cast<double>(std::max<std::size_t>(1, search.tokens_per_gpu.size())) *
+      static_cast<double>(parallel_layouts(search.parallel).size());
   double points = 0;
   for (const auto& option : search.clusters)
     points += static_cast<double>(option.nodes.size()) *
@@ -268,37 +276,53 @@ Json candidate_scenario(const std::string& plan_name, const Json& base, const Gr
   return scenario;
 }
 
-// The grid point's candidates: every placement strategy, overlap and dispatch mode.
+// One candidate per batch size of the sweep (`search.tokens_per_gpu`), else the base workload's.
+void add_batch_sweep(PlanSpec& plan, const SearchLists& search, const PlanCandidate& candidate) {
+  const std::vector<int> batches =
+      search.tokens_per_gpu.empty() ? std::vector<int>{0} : search.tokens_per_gpu;
+  for (int batch : batches) {
+    PlanCandidate copy = candidate;
+    if (batch > 0) {
+      copy.label += fmt::format(", batch {}", batch);
+      copy.scenario["workload"]["tokens_per_gpu"] = batch;
+    }
+    plan.candidates.push_back(std::move(copy));
+  }
+}
+
+// The grid point's candidates: every parallel layout, placement strategy, overlap and dispatch
+// mode, and batch size.
 void add_candidates(PlanSpec& plan, const Json& base, const SearchLists& search,
                     const GridPoint& point) {
   const ClusterOption& option = point.option;
-  for (const auto& strategy : search.placement_strategies) {
-    for (const auto& [overlap, dispatch] : combinations(search.overlaps, search.dispatches)) {
-      // Hierarchical differs from direct only when the group spans scale-up domains.
-      const bool hierarchical =
-          choice_from_name<DispatchKind>(dispatch) == DispatchKind::Hierarchical;
-      const int ep = point.expert_parallel;
-      if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0))
-        continue;
-      const std::string label = fmt::format(
-          "{} x{}, EP {}, TP {}, {}, +{}, {}{}", option.cluster["system"].get<std::string>(),
-          point.nodes, ep, point.tensor_parallel, strategy, point.redundant_experts, overlap,
-          hierarchical ? ", hierarchical" : "");
-      const Json scenario = candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
-      // A batch-size sweep: one candidate per tokens_per_gpu, else the base workload's.
-      const std::vector<int> batches =
-          search.tokens_per_gpu.empty() ? std::vector<int>{0} : search.tokens_per_gpu;
-      for (int batch : batches) {
+  const bool training = base.contains("workload") && base["workload"].is_object() &&
+                        base["workload"].value("kind", "") == "training";
+  const LayoutShape shape{training, point.gpus, point.tensor_parallel, point.expert_parallel};
+  for (const ParallelLayout& layout : parallel_layouts(search.parallel))
+    for (const auto& strategy : search.placement_strategies) {
+      for (const auto& [overlap, dispatch] : combinations(search.overlaps, search.dispatches)) {
+        // Hierarchical differs from direct only when the group spans scale-up domains.
+        const bool hierarchical =
+            choice_from_name<DispatchKind>(dispatch) == DispatchKind::Hierarchical;
+        const int ep = point.expert_parallel;
+        if (hierarchical && (ep <= option.gpus_per_domain || ep % option.gpus_per_domain != 0))
+          continue;
         PlanCandidate candidate;
-        candidate.label = batch > 0 ? fmt::format("{}, batch {}", label, batch) : label;
-        candidate.scenario = scenario;
-        if (batch > 0) candidate.scenario["workload"]["tokens_per_gpu"] = batch;
+        candidate.label = fmt::format("{} x{}, EP {}, TP {}, {}, +{}, {}{}",
+                                      option.cluster["system"].get<std::string>(), point.nodes, ep,
+                                      point.tensor_parallel, strategy, point.redundant_experts,
+                                      overlap, hierarchical ? ", hierarchical" : "");
+        candidate.scenario =
+            candidate_scenario(plan.name, base, point, strategy, overlap, dispatch);
+        candidate.label += parallel_label(layout, search.parallel);
+        candidate.rejection = stack_rejection(layout, shape);
+        if (candidate.rejection.empty())
+          apply_parallel_layout(layout, search.parallel, shape, candidate.scenario["parallelism"]);
         candidate.usd_per_gpu_hour = option.usd_per_gpu_hour;
         candidate.price_date = option.price_date;
-        plan.candidates.push_back(std::move(candidate));
+        add_batch_sweep(plan, search, candidate);
       }
     }
-  }
 }
 
 // The grid over one cluster option at one node count: attention TP, redundant experts, EP.

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "sim/report/training_report.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -20,7 +22,9 @@ Json phases_to_json(const PhaseTimes& p) {
               {"count_exchange_ms", ms(p.count_exchange)},
               {"dispatch_fixed_ms", ms(p.dispatch_fixed)},
               {"tp_all_reduce_ms", ms(p.tp_all_reduce)},
+              {"moe_tp_all_gather_ms", ms(p.moe_tp_all_gather)},
               {"experts_ms", ms(p.experts)},
+              {"moe_tp_reduce_scatter_ms", ms(p.moe_tp_reduce_scatter)},
               {"combine_ms", ms(p.combine)},
               {"total_ms", ms(p.total)}};
 }
@@ -103,6 +107,7 @@ Json report_to_json(const Report& r) {
     entry["unrouted_tokens"] = layer.unrouted_tokens;
     entry["unrouted_per_gpu"] = layer.unrouted_per_gpu;
     entry["tokens_per_expert"] = layer.tokens_per_expert;
+    if (r.training) entry["backward"] = backward_to_json(layer.backward);
     layers.push_back(std::move(entry));
   }
   Json gpus = Json::array();
@@ -135,6 +140,7 @@ Json report_to_json(const Report& r) {
       {"summary", summary},
       {"memory_gib_per_gpu",
        {{"weights", r.memory.weights / kGiBytes},
+        {"gradients", r.memory.gradients / kGiBytes},
         {"optimizer", r.memory.optimizer / kGiBytes},
         {"kv_cache", r.memory.kv_cache / kGiBytes},
         {"activations", r.memory.activations / kGiBytes},
@@ -143,6 +149,7 @@ Json report_to_json(const Report& r) {
       {"price", r.usd_per_gpu_hour
                     ? Json{{"usd_per_gpu_hour", *r.usd_per_gpu_hour}, {"date", r.price_date}}
                     : Json(nullptr)},
+      {"training", r.training ? training_to_json(*r.training) : Json(nullptr)},
       {"layers", layers},
       {"per_gpu", gpus},
       {"links", links},
@@ -155,14 +162,20 @@ std::string report_to_csv(const Report& r) {
   std::string csv =
       "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_"
       "mean,"
-      "dropped_tokens,unrouted_tokens\n";
+      "dropped_tokens,unrouted_tokens,tp_all_reduce_ms,moe_tp_all_gather_ms,moe_tp_reduce_"
+      "scatter_ms,backward_ms\n";
+  constexpr int kColumns = 15;
   for (const auto& l : r.layers) {
     const auto& p = l.phases;
-    csv +=
-        fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f}\n",
-                    l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
-                    ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens);
+    csv += fmt::format(
+        "{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.6f},{:.6f},{:.6f},"
+        "{:.6f}\n",
+        l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
+        ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens,
+        ms(p.tp_all_reduce), ms(p.moe_tp_all_gather), ms(p.moe_tp_reduce_scatter),
+        ms(l.backward.total));
   }
+  if (r.training) csv += training_csv_rows(*r.training, kColumns);
   return csv;
 }
 
@@ -232,6 +245,7 @@ Json report_to_timeline(const Report& r, int max_gpus) {
     }
     t += p.total;
   }
+  if (r.training) append_training_timeline(*r.training, shown, events);
   return Json{{"traceEvents", events},
               {"displayTimeUnit", "ms"},
               {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};
@@ -312,8 +326,10 @@ std::string report_summary_text(const Report& r) {
   }
   text += fmt::format(
       "phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms "
-      "(forward, summed over layers)\n",
-      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
+      "(forward, summed over layers{})\n",
+      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine),
+      r.training ? ", one micro-batch" : "");
+  if (r.training) text += training_summary(*r.training);
   for (std::size_t i = 0; i < std::min<std::size_t>(3, r.busiest_links.size()); ++i) {
     const auto& link = r.busiest_links[i];
     text += fmt::format("{}{:5.1f}%  {} ({})\n", i == 0 ? "links     " : "          ",

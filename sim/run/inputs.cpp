@@ -78,9 +78,11 @@ SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec&
 }
 
 double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
-  // Under MTP every sequence sends its drafted tokens through the verify pass too.
+  // Under MTP every sequence sends its drafted tokens through the verify pass too; a training
+  // pipeline plays one of its micro-batches.
   return static_cast<double>(s.workload.tokens_per_gpu) * s.workload.queries_per_sequence() /
-         s.parallelism.attention_tensor_parallel / s.parallelism.micro_batches;
+         s.parallelism.attention_tensor_parallel / s.parallelism.micro_batches /
+         s.parallelism.pipeline.micro_batches;
 }
 
 void check_overrides(const ScenarioSpec& s, const SimulationOverrides& o) {

@@ -48,6 +48,39 @@ struct StepExtras {
   double accepted_tokens_per_sequence = 1;  // 1 + a + ... + a^d under MTP
 };
 
+// A training step's parts (run/training_step.hpp; docs/parallelism.md), seconds per step on the
+// slowest pipeline stage. The exposed parts sum to the step time exactly: forward + backward +
+// pipeline_bubble + pipeline_send_recv + gradient_reduce + param_all_gather + optimizer.
+struct TrainingPhases {
+  double forward = 0;             // micro_batches x the stage's forward
+  double backward = 0;            // micro_batches x the stage's backward
+  double pipeline_bubble = 0;     // (p - 1) x (F + B) [/ virtual stages]: warm-up and drain
+  double pipeline_send_recv = 0;  // activations forward, gradients back, each micro-batch
+  double gradient_reduce = 0;     // exposed after overlap with the last backward
+  double param_all_gather = 0;    // exposed (ZeRO: gathers the updated or sharded weights)
+  double optimizer = 0;           // the Adam step on this GPU's share of the parameters
+  // Before overlap: what the collectives take in all.
+  double gradient_reduce_work = 0;
+  double param_all_gather_work = 0;
+  // Per micro-batch on the slowest stage.
+  double stage_forward = 0;
+  double stage_backward = 0;
+  double send_recv = 0;  // one stage-to-stage message
+  int slowest_stage = 0;
+  int stages = 1;
+  int micro_batches = 1;
+  int virtual_stages = 1;
+  std::string schedule = "1f1b";
+  int zero_stage = 1;
+  std::string gradient_collective = "reduce_scatter";  // or "all_reduce" (ZeRO 0)
+  double bubble_fraction = 0;                          // bubble / (forward + backward + bubble)
+  std::vector<std::string> assumptions;                // stated in the report and the docs
+  double total() const {
+    return forward + backward + pipeline_bubble + pipeline_send_recv + gradient_reduce +
+           param_all_gather + optimizer;
+  }
+};
+
 struct Report {
   std::string scenario;
   std::string model;
@@ -85,6 +118,7 @@ struct Report {
   std::string collective_costs;            // where scale-up all-to-all bandwidth came from
   std::vector<std::string> pricing_notes;  // LayerCostModel::pricing_notes
   StepExtras extras;
+  std::optional<TrainingPhases> training;  // training workloads only
   bool dedup = false;
 
   double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }

@@ -16,6 +16,7 @@
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/policy.hpp"
+#include "sim/run/training_step.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -171,30 +172,23 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   return result;
 }
 
-// Backward costs twice the forward compute and repeats both all-to-alls; then gradients of the
-// replicated (non-expert) weights are all-reduced over data-parallel ranks and expert gradients
-// over the EP groups holding the same experts.
-void add_backward_pass(const StepContext& c, StepTotals& totals, Report& r) {
-  const ModelSpec& m = c.s.model;
-  double forward_comm = 0;
-  for (const auto& l : r.layers)
-    forward_comm += (l.phases.dispatch + l.phases.combine) * c.micro_batches;
-  const double forward = r.step_time_s;
-  const double tp = c.s.parallelism.attention_tensor_parallel;
-  const int slots_per_gpu = (m.experts + c.s.placement.redundant_experts) / c.ep;
-  const double dense_bytes = (static_cast<double>(m.total_params()) -
-                              static_cast<double>(m.moe_layers) * m.experts * m.expert_params()) /
-                             tp * 2;
-  const double expert_bytes =
-      static_cast<double>(m.moe_layers) * slots_per_gpu * m.expert_params() * 2;
-  const double gradients =
-      c.model.all_reduce_time(dense_bytes, c.s.parallelism.attention_data_parallel) +
-      c.model.all_reduce_time(expert_bytes, c.groups);
-  r.step_time_s = forward + 2 * (forward - forward_comm) + forward_comm + gradients;
-  for (double& bytes : totals.link_bytes) bytes *= 2;  // the backward repeats both all-to-alls
+// The training step (training_step.hpp) replaces the forward's sum; per GPU, the average stage
+// plays its share of the blocks for every micro-batch, forward and backward.
+void add_training_step(const StepContext& c, StepTotals& totals, Report& r) {
+  std::vector<std::string> notes;
+  r.training = price_training_step(c.s, c.model, r.layers, notes);
+  const TrainingPhases& t = *r.training;
+  r.step_time_s = t.total();
+  for (auto& line : notes) r.pricing_notes.push_back(std::move(line));
+  const double blocks_played = static_cast<double>(t.micro_batches) / t.stages;
+  for (double& bytes : totals.link_bytes) bytes *= 2 * blocks_played;
+  totals.nvlink_bytes *= 2 * blocks_played;
+  totals.network_bytes *= 2 * blocks_played;
+  const double data_parallel = t.gradient_reduce_work + t.param_all_gather_work;
   for (int g = 0; g < c.ep; ++g) {
-    totals.gpu_compute[g] *= 3;
-    totals.gpu_communication[g] = totals.gpu_communication[g] * 2 + gradients;
+    totals.gpu_compute[g] *= 3 * blocks_played;
+    totals.gpu_communication[g] =
+        totals.gpu_communication[g] * 2 * blocks_played + data_parallel + t.pipeline_send_recv;
   }
 }
 
@@ -256,7 +250,7 @@ void play_layers(const StepContext& c, StepTotals& totals, Report& r,
 }
 
 // The LM head and sampling, MTP drafts and the launch floor: what a serving step adds to its blocks
-// (training keeps its own accounting, add_backward_pass).
+// (training keeps its own accounting, add_training_step).
 void add_step_extras(const StepContext& c, Report& r) {
   const WorkloadSpec& w = c.s.workload;
   StepExtras& x = r.extras;
@@ -343,11 +337,11 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   StepTotals totals(ep, model.links().size());
   play_layers(context, totals, r, progress);
   if (model.calibrated()) record_calibration(*profile->calibrated_phases(), r);
+  r.pricing_notes = model.pricing_notes();
   if (s.workload.kind == WorkloadKind::Training)
-    add_backward_pass(context, totals, r);
+    add_training_step(context, totals, r);
   else
     add_step_extras(context, r);
-  r.pricing_notes = model.pricing_notes();
   r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) *
                       s.parallelism.attention_data_parallel * r.extras.accepted_tokens_per_sequence;
   r.imbalance = totals.sum_mean_load > 0 ? totals.sum_max_load / totals.sum_mean_load : 1.0;

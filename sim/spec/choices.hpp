@@ -29,6 +29,11 @@ enum class DispatchKind { Direct, Hierarchical };
 // What `moesim trace gen` draws token by token (sim/routing/generators.hpp).
 enum class TraceGeneratorKind { Uniform, Zipf, GroupLimited };
 enum class PlacementStrategy { Contiguous, RoundRobin, Lpt, Eplb, TopologyAware, Explicit };
+// A training pipeline's schedule (Narayanan et al. 2021): 1F1B, or interleaved over virtual stages.
+enum class PipelineSchedule { OneFOneB, Interleaved };
+// How ranks are numbered over the groups, innermost first (Megatron's order string): "tp-dp-pp"
+// keeps each tensor-parallel group on consecutive ranks, so inside a node.
+enum class RankOrder { TpDpPp, TpPpDp, DpTpPp, DpPpTp, PpTpDp, PpDpTp };
 
 template <typename Enum>
 struct Choice {
@@ -75,6 +80,11 @@ MOESIM_CHOICE_TABLE(PlacementStrategy, {PlacementStrategy::Contiguous, "contiguo
 MOESIM_CHOICE_TABLE(TraceGeneratorKind, {TraceGeneratorKind::Uniform, "uniform"},
                     {TraceGeneratorKind::Zipf, "zipf"},
                     {TraceGeneratorKind::GroupLimited, "group-limited"});
+MOESIM_CHOICE_TABLE(PipelineSchedule, {PipelineSchedule::OneFOneB, "1f1b"},
+                    {PipelineSchedule::Interleaved, "interleaved"});
+MOESIM_CHOICE_TABLE(RankOrder, {RankOrder::TpDpPp, "tp-dp-pp"}, {RankOrder::TpPpDp, "tp-pp-dp"},
+                    {RankOrder::DpTpPp, "dp-tp-pp"}, {RankOrder::DpPpTp, "dp-pp-tp"},
+                    {RankOrder::PpTpDp, "pp-tp-dp"}, {RankOrder::PpDpTp, "pp-dp-tp"});
 
 #undef MOESIM_CHOICE_TABLE
 

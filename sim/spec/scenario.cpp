@@ -28,6 +28,8 @@ constexpr SectionFields kSections[] = {
     {"/model", kModelFields},
     {"/cluster", kClusterFields},
     {"/parallelism", kParallelismFields},
+    {"/parallelism/pipeline_parallel", kPipelineFields},
+    {"/parallelism/data_parallel", kDataParallelFields},
     {"/placement", kPlacementFields},
     {"/policy", kPolicyFields},
     {"/workload", kWorkloadFields},
@@ -93,6 +95,7 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
               ep, domain));
     nr.finish();
   }
+  if (sound) check_parallel_groups(s, problems);
   root.finish();
   problems.throw_if_any(source);
   return s;

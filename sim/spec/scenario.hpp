@@ -40,12 +40,37 @@ struct ClusterSpec {
   int gpus() const { return nodes * system.gpus_per_node; }
 };
 
+// Training's pipeline (docs/parallelism.md): `size` stages of layers/size blocks each, the step's
+// tokens cut into `micro_batches`, each stage holding `virtual_stages` chunks when interleaved.
+struct PipelineSpec {
+  int size = 1;
+  PipelineSchedule schedule = PipelineSchedule::OneFOneB;
+  int micro_batches = 1;
+  int virtual_stages = 1;
+};
+
+// Data parallelism of the replicated (non-expert) weights: attention_data_parallel replicas; the
+// ZeRO stage says what each shards (0: nothing, 1: optimizer state, 2: + gradients, 3: + weights).
+struct DataParallelSpec {
+  int zero_stage = 1;
+};
+
 struct ParallelismSpec {
   int expert_parallel = 0;  // EP size; 0 before validation = every GPU
+  // Each expert's FFN split over this many GPUs (column- then row-parallel, Megatron's expert
+  // tensor parallel); MoE TP x EP GPUs form the MoE group.
+  int moe_tensor_parallel = 1;
   int attention_data_parallel = 0;
   int attention_tensor_parallel = 1;
-  int micro_batches = 1;
+  int micro_batches = 1;  // per layer, for overlap (not the pipeline's)
   Overlap overlap = Overlap::None;
+  PipelineSpec pipeline;
+  DataParallelSpec data;
+  int data_parallel_size = 0;  // data_parallel.size as given (0: not given); = attention DP
+  RankOrder rank_order = RankOrder::TpDpPp;
+  // GPUs of one pipeline stage: attention TP x DP, or MoE TP x EP x expert DP.
+  int stage_gpus(int gpus) const { return gpus / pipeline.size; }
+  int moe_group() const { return moe_tensor_parallel * expert_parallel; }
 };
 
 struct PlacementSpec {

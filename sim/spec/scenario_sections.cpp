@@ -301,34 +301,44 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   static const Json kEmpty = Json::object();
   FieldReader r(value ? *value : kEmpty, "/parallelism", problems, kParallelismFields);
   ParallelismSpec p;
-  // By default experts spread over as many GPUs as both the cluster and the slots divide into.
+  read_parallel_groups(r, p);  // pipeline, data parallel, MoE TP, rank order: read first
+  const int stage = std::max(1, gpus / p.pipeline.size);
+  // By default experts spread over as many GPUs as both a stage's MoE TP groups and the slots
+  // divide into.
   const int slots = model.experts + redundant;
-  const int default_ep = std::max(1, std::gcd(std::max(gpus, 1), std::max(slots, 1)));
+  const int default_ep =
+      std::max(1, std::gcd(std::max(stage / p.moe_tensor_parallel, 1), std::max(slots, 1)));
   p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, kMaxGpus, default_ep));
   p.attention_tensor_parallel =
       static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
+  const int default_dp = p.data_parallel_size > 0
+                             ? p.data_parallel_size
+                             : std::max(1, stage / std::max(1, p.attention_tensor_parallel));
   p.attention_data_parallel =
-      static_cast<int>(r.integer("attention_data_parallel", 1, kMaxGpus,
-                                 std::max(1, gpus / std::max(1, p.attention_tensor_parallel))));
+      static_cast<int>(r.integer("attention_data_parallel", 1, kMaxGpus, default_dp));
   p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
   p.overlap = read_choice(r, "overlap", Overlap::None);
   r.finish();
   if (gpus <= 0) return p;  // the cluster was invalid and has been reported
-  if (gpus % p.expert_parallel != 0)
+  if (stage % p.moe_group() != 0)
     problems.add(r.path_of("expert_parallel"),
-                 fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus,
-                             p.expert_parallel));
+                 p.moe_group() == p.expert_parallel && stage == gpus
+                     ? fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus,
+                                   p.expert_parallel)
+                     : fmt::format("expected moe_tensor_parallel x expert_parallel to divide the "
+                                   "{} GPUs of a pipeline stage, got {} x {}",
+                                   stage, p.moe_tensor_parallel, p.expert_parallel));
   if (model.experts > 0 && slots % p.expert_parallel != 0)
     problems.add(
         r.path_of("expert_parallel"),
         fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
                     slots, model.experts, redundant, p.expert_parallel));
-  if (p.attention_data_parallel * p.attention_tensor_parallel != gpus)
+  if (p.attention_data_parallel * p.attention_tensor_parallel * p.pipeline.size != gpus)
     problems.add(
         r.path_of("attention_data_parallel"),
-        fmt::format(
-            "expected attention_data_parallel x attention_tensor_parallel = {} GPUs, got {} x {}",
-            gpus, p.attention_data_parallel, p.attention_tensor_parallel));
+        fmt::format("expected attention_data_parallel x attention_tensor_parallel x "
+                    "pipeline_parallel.size = {} GPUs, got {} x {} x {}",
+                    gpus, p.attention_data_parallel, p.attention_tensor_parallel, p.pipeline.size));
   if (p.overlap == Overlap::TwoMicroBatch && p.micro_batches < 2)
     problems.add(r.path_of("micro_batches"), "expected >= 2 with overlap \"two-micro-batch\"");
   return p;

@@ -49,8 +49,12 @@ inline constexpr std::string_view kClusterFields[] = {
     "preset", "system",           "nodes",           "gpus_per_node", "device",  "nic",
     "fabric", "oversubscription", "roce_efficiency", "links",         "topology"};
 inline constexpr std::string_view kParallelismFields[] = {
-    "expert_parallel", "attention_data_parallel", "attention_tensor_parallel", "micro_batches",
-    "overlap"};
+    "expert_parallel",           "moe_tensor_parallel", "attention_data_parallel",
+    "attention_tensor_parallel", "micro_batches",       "overlap",
+    "pipeline_parallel",         "data_parallel",       "rank_order"};
+inline constexpr std::string_view kPipelineFields[] = {"size", "schedule", "micro_batches",
+                                                       "virtual_stages"};
+inline constexpr std::string_view kDataParallelFields[] = {"size", "zero_stage"};
 inline constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_experts", "file"};
 inline constexpr std::string_view kPolicyFields[] = {
     "capacity_factor", "drop", "pad_to_capacity", "min_capacity", "routing", "replica_choice"};
@@ -79,6 +83,10 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems);
 void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& problems);
 ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model, int redundant,
                                  ProblemList& problems);
+// The training and MoE-TP fields of /parallelism (scenario_parallel.cpp); `p` holds the rest.
+void read_parallel_groups(FieldReader& reader, ParallelismSpec& p);
+// Every group against the cluster, the model and the workload, once all are read.
+void check_parallel_groups(const ScenarioSpec& s, ProblemList& problems);
 WorkloadSpec read_workload(const Json* value, ProblemList& problems);
 PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems);
 ProfileSpec read_profile(const Json* value, ProblemList& problems);

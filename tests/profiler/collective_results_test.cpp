@@ -20,6 +20,17 @@ TEST(BusBandwidth, SendRecvIsAlgorithmBandwidth) {
   EXPECT_DOUBLE_EQ(bus_bandwidth(CollectiveOp::SendRecv, 42e9, 2), 42e9);
 }
 
+TEST(BusBandwidth, ReductionsFollowNcclTests) {
+  // nccl-tests' PERFORMANCE.md: a ring all-reduce moves 2 (n-1)/n of the vector through each
+  // rank's link: 8 ranks, 100 GB/s algbw -> 100 * 2 * 7 / 8 = 175 GB/s; 2 ranks -> 100 * 2 / 2.
+  EXPECT_DOUBLE_EQ(bus_bandwidth(CollectiveOp::AllReduce, 100e9, 8), 175e9);
+  EXPECT_DOUBLE_EQ(bus_bandwidth(CollectiveOp::AllReduce, 100e9, 2), 100e9);
+  // All-gather and reduce-scatter move (n-1)/n of the whole buffer: 100 * 3 / 4 on 4 ranks.
+  EXPECT_DOUBLE_EQ(bus_bandwidth(CollectiveOp::AllGather, 100e9, 4), 75e9);
+  EXPECT_DOUBLE_EQ(bus_bandwidth(CollectiveOp::ReduceScatter, 100e9, 4), 75e9);
+  EXPECT_EQ(collective_name(CollectiveOp::ReduceScatter), "reduce_scatter");
+}
+
 TEST(CollectiveMessageSizes, SpanOneKibibyteToOneGibibyte) {
   const auto full = collective_message_sizes(false);
   // Powers of 2 from 2^10 to 2^30: 21 sizes.

@@ -64,10 +64,12 @@ TEST(MemoryModel, DecodeKeepsTheWholeContextOfEverySequence) {
 
 TEST(MemoryModel, TrainingShardsAdamStateOverTheReplicasOfEachWeight) {
   const MemoryBreakdown memory = memory_per_gpu(toy_scenario(WorkloadKind::Training));
-  // bf16 gradients: 10760 x 2 = 21520. fp32 master + 2 moments, 12 bytes a parameter, sharded:
-  // dense over 8 DP replicas (8360 / 8 = 1045), experts over 8 GPUs / EP 4 = 2 replicas
-  // (2400 / 2 = 1200): 12 x 2245 = 26940. In all 48460.
-  EXPECT_DOUBLE_EQ(memory.optimizer, 21520 + 26940);
+  // ZeRO stage 1 (the default). bf16 gradients on every replica: 10760 x 2 = 21520. fp32 master +
+  // 2 moments, 12 bytes a parameter, sharded: dense over 8 DP replicas (8360 / 8 = 1045), experts
+  // over 8 GPUs / EP 4 = 2 replicas (2400 / 2 = 1200): 12 x 2245 = 26940.
+  EXPECT_DOUBLE_EQ(memory.gradients, 21520);
+  EXPECT_DOUBLE_EQ(memory.optimizer, 26940);
+  EXPECT_DOUBLE_EQ(memory.weights, 21520);  // not sharded below ZeRO 3
   // 34 bytes per token per hidden unit per block: 34 x 100 x 10 x 4 = 136000.
   EXPECT_DOUBLE_EQ(memory.activations, 136000);
   EXPECT_DOUBLE_EQ(memory.kv_cache, 0);
@@ -116,8 +118,58 @@ TEST(MemoryModel, TrainingOnMoreGpusShardsExpertStateFurther) {
   ScenarioSpec s = toy_scenario(WorkloadKind::Training);
   s.cluster.nodes = 2;  // 16 GPUs / EP 4 = 4 replicas of each expert
   s.parallelism.attention_data_parallel = 16;
-  // 21520 + 12 x (8360 / 16 + 2400 / 4) = 21520 + 12 x (522.5 + 600) = 21520 + 13470 = 34990.
-  EXPECT_DOUBLE_EQ(memory_per_gpu(s).optimizer, 34990);
+  // 12 x (8360 / 16 + 2400 / 4) = 12 x (522.5 + 600) = 13470; gradients unsharded, 21520.
+  EXPECT_DOUBLE_EQ(memory_per_gpu(s).optimizer, 13470);
+  EXPECT_DOUBLE_EQ(memory_per_gpu(s).gradients, 21520);
+}
+
+TEST(MemoryModel, ZeroStagesShardStateGradientsThenWeights) {
+  ScenarioSpec s = toy_scenario(WorkloadKind::Training);
+  // The sharded share of one GPU: 8360 / 8 + 2400 / 2 = 2245 parameters; all of them: 10760.
+  s.parallelism.data.zero_stage = 0;
+  MemoryBreakdown m = memory_per_gpu(s);
+  EXPECT_DOUBLE_EQ(m.optimizer, 12 * 10760.0);  // 129120: nothing sharded
+  EXPECT_DOUBLE_EQ(m.gradients, 2 * 10760.0);
+  s.parallelism.data.zero_stage = 2;
+  m = memory_per_gpu(s);
+  EXPECT_DOUBLE_EQ(m.optimizer, 12 * 2245.0);  // 26940
+  EXPECT_DOUBLE_EQ(m.gradients, 2 * 2245.0);   // 4490
+  EXPECT_DOUBLE_EQ(m.weights, 2 * 10760.0);
+  s.parallelism.data.zero_stage = 3;
+  m = memory_per_gpu(s);
+  EXPECT_DOUBLE_EQ(m.weights, 2 * 2245.0);  // 4490: weights sharded too
+}
+
+TEST(MemoryModel, MoeTensorParallelSplitsEachExpert) {
+  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  s.parallelism.moe_tensor_parallel = 2;  // MoE TP 2 x EP 4 = 8 GPUs
+  // Experts 2 slots x 2 blocks x 600 / 2 = 1200; (8360 + 1200) x 2 = 19120.
+  EXPECT_DOUBLE_EQ(memory_per_gpu(s).weights, 19120);
+}
+
+TEST(MemoryModel, PipelineStagesHoldTheirOwnBlocksAndTheFullestIsReported) {
+  ScenarioSpec s = toy_scenario(WorkloadKind::Training);
+  s.parallelism.pipeline.size = 2;  // 8 GPUs = DP 4 x PP 2; EP 4 fills a stage
+  s.parallelism.attention_data_parallel = 4;
+  // Stage 0: blocks 0-1 (dense) and the embedding table 100 x 10 = 1000:
+  //   1000 + 2 x 500 + 2 x 1200 = 4400 dense parameters, no experts.
+  // Stage 1: blocks 2-3 (MoE) and the LM head 1000: 1000 + 2 x 500 + 2 x (900 + 80) = 3960
+  //   dense, 2 slots x 2 blocks x 600 = 2400 expert parameters.
+  EXPECT_DOUBLE_EQ(stage_params(s, 0).dense, 4400);
+  EXPECT_DOUBLE_EQ(stage_params(s, 0).experts, 0);
+  EXPECT_DOUBLE_EQ(stage_params(s, 1).dense, 3960);
+  EXPECT_DOUBLE_EQ(stage_params(s, 1).experts, 2400);
+  // One micro-batch: each stage holds one, 34 x 100 x 10 x 2 blocks = 68000 bytes.
+  // Stage 1, ZeRO 1: weights and gradients (3960 + 2400) x 2 = 12720 each; optimizer
+  // 12 x (3960 / 4 DP + 2400 / 1 expert replica (4 GPUs / EP 4)) = 12 x 3390 = 40680.
+  // In all 134120, against stage 0's 8800 + 8800 + 12 x 1100 + 68000 = 98800: stage 1 is reported.
+  const MemoryBreakdown m = memory_per_gpu(s);
+  EXPECT_DOUBLE_EQ(m.optimizer, 40680);
+  EXPECT_DOUBLE_EQ(m.total(), 134120);
+  // 1F1B with 4 micro-batches of 25 tokens: stage 0 holds min(2 stages - 0, 4) = 2 of them,
+  // 34 x 25 x 10 x 2 blocks x 2 = 34000; stage 1 holds 1: 17000.
+  s.parallelism.pipeline.micro_batches = 4;
+  EXPECT_DOUBLE_EQ(memory_per_gpu(s).activations, 17000);  // stage 1 is still the fullest
 }
 
 }  // namespace

@@ -130,7 +130,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"does-not-fit.json",
                 "does-not-fit.json: /cluster/device: the scenario does not fit: it needs 184.9 GiB "
                 "per GPU "
-                "(weights 184.1, optimizer 0.0, KV cache 0.3, activations 0.5) but a h100-sxm has "
+                "(weights 184.1, gradients 0.0, optimizer 0.0, KV cache 0.3, activations 0.5) but "
+                "a h100-sxm has "
                 "74.5 GiB; "
                 "use more GPUs, a larger expert_parallel or fewer tokens_per_gpu"}),
     [](const auto& test_info) {

@@ -1,0 +1,81 @@
+// What the report says about how a scenario was priced: borrowed or scaled curves, the source of
+// each collective's figures, and the MoE TP collectives around the experts. Members of
+// LayerCostModel.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/cost/layer_cost_model.hpp"
+
+namespace moesim::sim {
+
+std::string LayerCostModel::collective_source() const {
+  const std::string sequence =
+      dispatch_sequence_time(s_.parallelism.expert_parallel) > 0
+          ? "; dispatch from the measured dispatch sequence plus the rows beyond the floor and "
+            "the regroup copy"
+          : "";
+  if (all_to_all_times_ != nullptr)
+    return fmt::format(
+        "measured NCCL all-to-all times ({} ranks, {} sizes, log-log between them){}",
+        all_to_all_times_->ranks, all_to_all_times_->points.size(), sequence);
+  if (all_to_all_curve_ == nullptr) return "line rate x network_efficiency";
+  return fmt::format("measured NCCL all-to-all curve ({} ranks, {} sizes)",
+                     all_to_all_curve_->ranks, all_to_all_curve_->busbw.size());
+}
+
+std::vector<std::string> LayerCostModel::pricing_notes() const {
+  std::vector<std::string> notes;
+  if (profile_ != nullptr && !profile_->device_preset().empty() &&
+      profile_->device_preset() != s_.cluster.device.name)
+    notes.push_back(fmt::format("profile measured on {} prices a {} (profile.allow_other_device)",
+                                profile_->gpu_name(), s_.cluster.device.name));
+  if (curves_ != nullptr && curves_->name != s_.model.name)
+    notes.push_back(
+        fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
+  if (curves_ != nullptr && s_.model.weight_bytes <= 1)
+    notes.push_back(
+        profile_->fp8_over_bf16(1)
+            ? "FP8 experts: BF16 curves x the profile's measured FP8/BF16 GEMM time ratio"
+            : fmt::format("FP8 experts: BF16 curves x {:.2f}, the {} datasheet's BF16/FP8 rate "
+                          "(the profile measured no FP8 GEMMs)",
+                          bf16_over_fp8(), s_.cluster.device.name));
+  if (s_.workload.cuda_graphs && profile_ != nullptr && s_.parallelism.expert_parallel > 1)
+    notes.push_back("CUDA graphs: no count exchange (a captured step keeps fixed-size buffers)");
+  // Which curve or default priced the TP collectives (their source does not depend on the size).
+  constexpr double kProbeBytes = 1 << 20;
+  const int tp = s_.parallelism.attention_tensor_parallel;
+  if (tp > 1)
+    notes.push_back(fmt::format("attention TP all_reduce ({} GPUs): {}", tp,
+                                tp_all_reduce(kProbeBytes / 2 / s_.model.hidden).source));
+  if (moe_tp_group_.size > 1)
+    for (CollectiveKind kind : {CollectiveKind::AllGather, CollectiveKind::ReduceScatter})
+      notes.push_back(
+          fmt::format("MoE TP {} ({} GPUs): {}", collective_kind_name(kind), moe_tp_group_.size,
+                      group_collectives_.price(kind, kProbeBytes, moe_tp_group_).source));
+  return notes;
+}
+
+void LayerCostModel::add_moe_tp_collectives(double received, LayerCost& cost) const {
+  if (moe_tp_group_.size <= 1 || received <= 0) return;
+  // Each shard gathers its peers' rows (the all-gather's output is k of them) and reduce-scatters
+  // the partial sums of their outputs back (at the combine's element size).
+  const double k = moe_tp_group_.size;
+  const double hidden = static_cast<double>(s_.model.hidden);
+  cost.phases.moe_tp_all_gather =
+      group_collectives_
+          .price(CollectiveKind::AllGather, k * received * hidden * s_.model.dispatch_bytes,
+                 moe_tp_group_)
+          .seconds;
+  cost.phases.moe_tp_reduce_scatter =
+      group_collectives_
+          .price(CollectiveKind::ReduceScatter, k * received * hidden * s_.model.combine_bytes,
+                 moe_tp_group_)
+          .seconds;
+  cost.phases.dispatch += cost.phases.moe_tp_all_gather;
+  cost.phases.combine += cost.phases.moe_tp_reduce_scatter;
+  for (double& time : cost.gpu_communication)
+    time += cost.phases.moe_tp_all_gather + cost.phases.moe_tp_reduce_scatter;
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,97 @@
+// The parallel groups of /parallelism beyond expert parallel and attention TP/DP: MoE tensor
+// parallel, training's pipeline and data parallel (ZeRO), and the rank order that places each
+// group on the topology (docs/parallelism.md). Part of the scenario parser.
+#include <fmt/format.h>
+
+#include "sim/spec/limits.hpp"
+#include "sim/spec/scenario_sections.hpp"
+
+namespace moesim::sim::scenario_sections {
+namespace {
+
+void read_pipeline(FieldReader& parent, PipelineSpec& pipeline) {
+  const Json* value = parent.child("pipeline_parallel");
+  if (value == nullptr) return;
+  FieldReader r(*value, parent.path_of("pipeline_parallel"), parent.problems(), kPipelineFields);
+  pipeline.size = static_cast<int>(r.integer("size", 1, 1024, 1));
+  pipeline.schedule = read_choice(r, "schedule", PipelineSchedule::OneFOneB);
+  pipeline.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1 << 16, 1));
+  pipeline.virtual_stages = static_cast<int>(r.integer("virtual_stages", 1, 64, 1));
+  r.finish();
+}
+
+// data_parallel.size, when given, must match attention_data_parallel: returned for the default.
+int read_data_parallel(FieldReader& parent, DataParallelSpec& data) {
+  const Json* value = parent.child("data_parallel");
+  if (value == nullptr) return 0;
+  FieldReader r(*value, parent.path_of("data_parallel"), parent.problems(), kDataParallelFields);
+  const auto size = static_cast<int>(r.integer("size", 1, kMaxGpus, 0));
+  data.zero_stage = static_cast<int>(r.integer("zero_stage", 0, 3, 1));
+  r.finish();
+  return size;
+}
+
+void check_pipeline(const ScenarioSpec& s, ProblemList& problems) {
+  const PipelineSpec& p = s.parallelism.pipeline;
+  const std::string path = "/parallelism/pipeline_parallel";
+  const int gpus = s.cluster.gpus();
+  if (gpus % p.size != 0)
+    problems.add(path + "/size",
+                 fmt::format("expected a divisor of the cluster's {} GPUs, got {}", gpus, p.size));
+  // Serving stacks pipeline requests, not micro-batches of one step: not modelled yet.
+  if ((p.size > 1 || p.micro_batches > 1) && s.workload.kind != WorkloadKind::Training)
+    problems.add(path, fmt::format("expected pipeline parallelism only with workload.kind "
+                                   "\"training\" (serving pipelines are not modelled), got {}",
+                                   choice_name(s.workload.kind)));
+  const int chunks = p.size * p.virtual_stages;
+  if (s.model.layers % chunks != 0)
+    problems.add(path + "/size",
+                 fmt::format("expected size x virtual_stages to divide the model's {} layers, got "
+                             "{} x {}",
+                             s.model.layers, p.size, p.virtual_stages));
+  if (p.schedule == PipelineSchedule::OneFOneB && p.virtual_stages != 1)
+    problems.add(path + "/virtual_stages",
+                 fmt::format("expected 1 with schedule \"1f1b\" (use \"interleaved\"), got {}",
+                             p.virtual_stages));
+  if (p.schedule == PipelineSchedule::Interleaved) {
+    if (p.virtual_stages < 2)
+      problems.add(path + "/virtual_stages", "expected >= 2 with schedule \"interleaved\"");
+    // Megatron's interleaved schedule runs micro-batches in groups of one per stage.
+    if (p.micro_batches % p.size != 0)
+      problems.add(path + "/micro_batches",
+                   fmt::format("expected a multiple of size {} with schedule \"interleaved\" (as "
+                               "Megatron requires), got {}",
+                               p.size, p.micro_batches));
+  }
+}
+
+}  // namespace
+
+void read_parallel_groups(FieldReader& r, ParallelismSpec& p) {
+  read_pipeline(r, p.pipeline);
+  p.data_parallel_size = read_data_parallel(r, p.data);
+  p.moe_tensor_parallel = static_cast<int>(r.integer("moe_tensor_parallel", 1, 1024, 1));
+  p.rank_order = read_choice(r, "rank_order", RankOrder::TpDpPp);
+}
+
+void check_parallel_groups(const ScenarioSpec& s, ProblemList& problems) {
+  const ParallelismSpec& p = s.parallelism;
+  const ModelSpec& m = s.model;
+  check_pipeline(s, problems);
+  if (p.data_parallel_size > 0 && p.data_parallel_size != p.attention_data_parallel)
+    problems.add("/parallelism/data_parallel/size",
+                 fmt::format("expected the attention data parallel size {} (the replicas of the "
+                             "non-expert weights), got {}",
+                             p.attention_data_parallel, p.data_parallel_size));
+  if (m.expert_ffn > 0 && m.expert_ffn % p.moe_tensor_parallel != 0)
+    problems.add("/parallelism/moe_tensor_parallel",
+                 fmt::format("expected a divisor of the model's expert_ffn {}, got {}",
+                             m.expert_ffn, p.moe_tensor_parallel));
+  const int heads = m.attention.heads;
+  if (heads > 0 && heads % p.attention_tensor_parallel != 0)
+    problems.add("/parallelism/attention_tensor_parallel",
+                 fmt::format("expected a divisor of the model's {} attention heads, got {}", heads,
+                             p.attention_tensor_parallel));
+}
+
+}  // namespace moesim::sim::scenario_sections
