@@ -137,18 +137,25 @@ class PickleParser {
 
   bool scalar_op(std::uint8_t op) {
     switch (op) {
-      case kNone: push({}); return true;
+      case kNone:
+        push({});
+        return true;
       case kNewTrue:
-      case kNewFalse: push({.kind = PickleKind::Bool, .integer = op == kNewTrue}); return true;
+      case kNewFalse:
+        push({.kind = PickleKind::Bool, .integer = op == kNewTrue});
+        return true;
       case kBinInt:
         push({.kind = PickleKind::Int,
               .integer = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_uint(4)))});
         return true;
       case kBinInt1:
       case kBinInt2:
-        push({.kind = PickleKind::Int, .integer = static_cast<std::int64_t>(read_uint(op == kBinInt1 ? 1 : 2))});
+        push({.kind = PickleKind::Int,
+              .integer = static_cast<std::int64_t>(read_uint(op == kBinInt1 ? 1 : 2))});
         return true;
-      case kLong1: push({.kind = PickleKind::Int, .integer = read_long()}); return true;
+      case kLong1:
+        push({.kind = PickleKind::Int, .integer = read_long()});
+        return true;
       case kBinFloat: {
         std::uint64_t bits = 0;
         for (int i = 0; i < 8; ++i) bits = bits << 8 | read_uint(1);  // big-endian
@@ -156,16 +163,33 @@ class PickleParser {
         return true;
       }
       case kShortBinUnicode:
-      case kShortBinString: push({.kind = PickleKind::String, .text = read_text(read_uint(1))}); return true;
+      case kShortBinString:
+        push({.kind = PickleKind::String, .text = read_text(read_uint(1))});
+        return true;
       case kBinUnicode:
-      case kBinString: push({.kind = PickleKind::String, .text = read_text(read_uint(4))}); return true;
-      case kBinUnicode8: push({.kind = PickleKind::String, .text = read_text(read_uint(8))}); return true;
-      case kShortBinBytes: push({.kind = PickleKind::Bytes, .text = read_text(read_uint(1))}); return true;
-      case kBinBytes: push({.kind = PickleKind::Bytes, .text = read_text(read_uint(4))}); return true;
-      case kBinBytes8: push({.kind = PickleKind::Bytes, .text = read_text(read_uint(8))}); return true;
-      case kProto: read_uint(1); return true;
-      case kFrame: read_uint(8); return true;  // frames only group bytes already in order
-      default: return false;
+      case kBinString:
+        push({.kind = PickleKind::String, .text = read_text(read_uint(4))});
+        return true;
+      case kBinUnicode8:
+        push({.kind = PickleKind::String, .text = read_text(read_uint(8))});
+        return true;
+      case kShortBinBytes:
+        push({.kind = PickleKind::Bytes, .text = read_text(read_uint(1))});
+        return true;
+      case kBinBytes:
+        push({.kind = PickleKind::Bytes, .text = read_text(read_uint(4))});
+        return true;
+      case kBinBytes8:
+        push({.kind = PickleKind::Bytes, .text = read_text(read_uint(8))});
+        return true;
+      case kProto:
+        read_uint(1);
+        return true;
+      case kFrame:
+        read_uint(8);
+        return true;  // frames only group bytes already in order
+      default:
+        return false;
     }
   }
 
@@ -181,12 +205,24 @@ class PickleParser {
 
   bool container_op(std::uint8_t op) {
     switch (op) {
-      case kMark: marks_.push_back(stack_.size()); return true;
-      case kEmptyList: push({.kind = PickleKind::List}); return true;
-      case kEmptyTuple: push({.kind = PickleKind::Tuple}); return true;
-      case kEmptyDict: push({.kind = PickleKind::Dict}); return true;
-      case kList: push({.kind = PickleKind::List, .items = pop_to_mark()}); return true;
-      case kTuple: push({.kind = PickleKind::Tuple, .items = pop_to_mark()}); return true;
+      case kMark:
+        marks_.push_back(stack_.size());
+        return true;
+      case kEmptyList:
+        push({.kind = PickleKind::List});
+        return true;
+      case kEmptyTuple:
+        push({.kind = PickleKind::Tuple});
+        return true;
+      case kEmptyDict:
+        push({.kind = PickleKind::Dict});
+        return true;
+      case kList:
+        push({.kind = PickleKind::List, .items = pop_to_mark()});
+        return true;
+      case kTuple:
+        push({.kind = PickleKind::Tuple, .items = pop_to_mark()});
+        return true;
       case kTuple1:
       case kTuple2:
       case kTuple3: {
@@ -201,8 +237,12 @@ class PickleParser {
         push({.kind = PickleKind::Dict, .items = std::move(items)});
         return true;
       }
-      case kAppend: append({pop()}); return true;
-      case kAppends: append(pop_to_mark()); return true;
+      case kAppend:
+        append({pop()});
+        return true;
+      case kAppends:
+        append(pop_to_mark());
+        return true;
       case kSetItem: {
         const auto value = pop();
         const auto key = pop();
@@ -215,7 +255,8 @@ class PickleParser {
         set_items(items);
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   void append(const std::vector<std::uint32_t>& items) {
@@ -238,9 +279,15 @@ class PickleParser {
 
   bool memo_op(std::uint8_t op) {
     switch (op) {
-      case kBinPut: memo_[read_uint(1)] = top(); return true;
-      case kLongBinPut: memo_[read_uint(4)] = top(); return true;
-      case kMemoize: memo_[memo_.size()] = top(); return true;
+      case kBinPut:
+        memo_[read_uint(1)] = top();
+        return true;
+      case kLongBinPut:
+        memo_[read_uint(4)] = top();
+        return true;
+      case kMemoize:
+        memo_[memo_.size()] = top();
+        return true;
       case kBinGet:
       case kLongBinGet: {
         const auto key = read_uint(op == kBinGet ? 1 : 4);
@@ -249,7 +296,8 @@ class PickleParser {
         stack_.push_back(found->second);
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -263,12 +311,16 @@ class PickleParser {
       case kStackGlobal: {
         const auto name = pop();
         const auto module = pop();
-        if (value_of(module).kind != PickleKind::String || value_of(name).kind != PickleKind::String)
+        if (value_of(module).kind != PickleKind::String ||
+            value_of(name).kind != PickleKind::String)
           fail("expected a module and a name (strings) for STACK_GLOBAL");
-        push({.kind = PickleKind::Global, .text = value_of(module).text + "." + value_of(name).text});
+        push({.kind = PickleKind::Global,
+              .text = value_of(module).text + "." + value_of(name).text});
         return true;
       }
-      case kBinPersId: push(storage(pop())); return true;
+      case kBinPersId:
+        push(storage(pop()));
+        return true;
       case kReduce: {
         const auto args = pop();
         const auto callable = pop();
@@ -288,8 +340,12 @@ class PickleParser {
         push({.kind = PickleKind::Object, .items = {cls, args}});
         return true;
       }
-      case kBuild: pop(); top(); return true;  // state of an object moesim does not look into
-      default: return false;
+      case kBuild:
+        pop();
+        top();
+        return true;  // state of an object moesim does not look into
+      default:
+        return false;
     }
   }
 
@@ -313,7 +369,8 @@ class PickleParser {
     constexpr std::string_view kPrefix = "torch.", kSuffix = "Storage";
     if (type.starts_with(kPrefix)) type.erase(0, kPrefix.size());
     if (type.ends_with(kSuffix)) type.resize(type.size() - kSuffix.size());
-    document_.tensors.push_back({.dtype = type, .storage_key = key,
+    document_.tensors.push_back({.dtype = type,
+                                 .storage_key = key,
                                  .storage_elements = static_cast<std::uint64_t>(elements)});
     return {.kind = PickleKind::Storage,
             .integer = static_cast<std::int64_t>(document_.tensors.size() - 1)};
@@ -385,8 +442,8 @@ PickleDocument parse_pickle(std::span<const std::byte> bytes, const std::string&
 }
 
 std::string_view pickle_kind_name(PickleKind kind) {
-  constexpr std::string_view kNames[] = {"None",  "a bool", "an int",  "a float", "a string",
-                                         "bytes", "a list", "a tuple", "a dict",  "a global",
+  constexpr std::string_view kNames[] = {"None",      "a bool",   "an int",   "a float", "a string",
+                                         "bytes",     "a list",   "a tuple",  "a dict",  "a global",
                                          "a storage", "a tensor", "an object"};
   return kNames[static_cast<std::size_t>(kind)];
 }

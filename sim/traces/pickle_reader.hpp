@@ -26,26 +26,26 @@ enum class PickleKind : std::uint8_t {
   Global,   // a class or function: text = "module.name"
   Storage,  // a persistent id ('storage', type, key, location, elements)
   Tensor,
-  Object,   // anything else REDUCE or NEWOBJ built: items = [callable, args]
+  Object,  // anything else REDUCE or NEWOBJ built: items = [callable, args]
 };
 
 // A tensor as torch._utils._rebuild_tensor_v2/_v3 describes it; the bytes are the archive's.
 struct PickleTensor {
-  std::string dtype;        // torch's storage type name without "Storage": "Int", "Long", ...
-  std::string storage_key;  // the archive entry data/<key>
+  std::string dtype = {};        // torch's storage type name without "Storage": "Int", "Long", ...
+  std::string storage_key = {};  // the archive entry data/<key>
   std::uint64_t storage_elements = 0;
   std::int64_t storage_offset = 0;
-  std::vector<std::int64_t> shape;
-  std::vector<std::int64_t> stride;
+  std::vector<std::int64_t> shape = {};
+  std::vector<std::int64_t> stride = {};
 };
 
 struct PickleValue {
   PickleKind kind = PickleKind::None;
-  std::int64_t integer = 0;          // Int and Bool; for Tensor, the index into tensors
-  double real = 0;                   // Float
-  std::string text;                  // String, Bytes, Global
-  std::vector<std::uint32_t> items;  // List, Tuple; Dict as key, value, key, value, ...
-  std::uint64_t offset = 0;          // byte of the opcode that made it
+  std::int64_t integer = 0;               // Int and Bool; for Tensor, the index into tensors
+  double real = 0;                        // Float
+  std::string text = {};                  // String, Bytes, Global
+  std::vector<std::uint32_t> items = {};  // List, Tuple; Dict as key, value, key, value, ...
+  std::uint64_t offset = 0;               // byte of the opcode that made it
 };
 
 struct PickleDocument {

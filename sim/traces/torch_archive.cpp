@@ -25,13 +25,14 @@ ZipHandle open_zip(std::span<const std::byte> bytes, const std::string& source) 
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* buffer = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
-  zip_t* archive = buffer ? zip_open_from_source(buffer, ZIP_RDONLY | ZIP_CHECKCONS, &error)
-                          : nullptr;
+  zip_t* archive =
+      buffer ? zip_open_from_source(buffer, ZIP_RDONLY | ZIP_CHECKCONS, &error) : nullptr;
   if (archive == nullptr) {
     const std::string reason = zip_error_strerror(&error);
     zip_error_fini(&error);
     if (buffer) zip_source_free(buffer);
-    throw TraceError(source, 0, fmt::format("expected a ZIP archive (torch.save), got: {}", reason));
+    throw TraceError(source, 0,
+                     fmt::format("expected a ZIP archive (torch.save), got: {}", reason));
   }
   zip_error_fini(&error);
   return ZipHandle(archive);
@@ -57,16 +58,19 @@ std::vector<std::byte> read_entry(zip_t* archive, zip_uint64_t index, const std:
                                  name, stat.comp_method));
   // entries that overlap (one blob named many times) could otherwise multiply the file's size
   if (stat.size > archive_bytes - budget.used)
-    throw TraceError(source, 0, fmt::format("entry {}: expected entries totalling at most the "
-                                            "archive's {} bytes, got {} more after {}",
-                                            name, archive_bytes, stat.size, budget.used));
+    throw TraceError(source, 0,
+                     fmt::format("entry {}: expected entries totalling at most the "
+                                 "archive's {} bytes, got {} more after {}",
+                                 name, archive_bytes, stat.size, budget.used));
   budget.used += stat.size;
   std::unique_ptr<zip_file_t, ZipFileCloser> file(zip_fopen_index(archive, index, 0));
   std::vector<std::byte> bytes(stat.size);
-  if (!file || zip_fread(file.get(), bytes.data(), stat.size) != static_cast<zip_int64_t>(stat.size))
-    throw TraceError(source, 0, fmt::format("entry {}: expected {} readable bytes (the archive is "
-                                            "damaged: {})",
-                                            name, stat.size, zip_strerror(archive)));
+  if (!file ||
+      zip_fread(file.get(), bytes.data(), stat.size) != static_cast<zip_int64_t>(stat.size))
+    throw TraceError(source, 0,
+                     fmt::format("entry {}: expected {} readable bytes (the archive is "
+                                 "damaged: {})",
+                                 name, stat.size, zip_strerror(archive)));
   return bytes;
 }
 
@@ -79,8 +83,8 @@ void read_entries(zip_t* archive, std::size_t archive_bytes, TorchArchive& out) 
     const std::string name = raw ? raw : "";
     if (!name.ends_with("/data.pkl") || name.find('/') != name.size() - 9) continue;
     if (!prefix.empty())
-      throw TraceError(out.source, 0, fmt::format("expected one data.pkl, got {} and {}",
-                                                  out.pickle_entry, name));
+      throw TraceError(out.source, 0,
+                       fmt::format("expected one data.pkl, got {} and {}", out.pickle_entry, name));
     out.pickle_entry = name;
     prefix = name.substr(0, name.size() - 8);
   }
@@ -161,9 +165,10 @@ IntegerTensor integer_tensor(const TorchArchive& archive, const PickleValue& val
     fail(fmt::format("expected the archive to hold storage data/{}", tensor.storage_key));
   if (tensor.shape.size() > 8 ||
       static_cast<std::uint64_t>(tensor.storage_offset) > tensor.storage_elements)
-    fail(fmt::format("expected at most 8 dimensions and an offset inside the storage, got {} and "
-                     "{}",
-                     tensor.shape.size(), tensor.storage_offset));
+    fail(
+        fmt::format("expected at most 8 dimensions and an offset inside the storage, got {} and "
+                    "{}",
+                    tensor.shape.size(), tensor.storage_offset));
   // the last element any index can reach must lie inside the storage's bytes
   std::uint64_t elements = 1, last = static_cast<std::uint64_t>(tensor.storage_offset);
   for (std::size_t d = 0; d < tensor.shape.size(); ++d) {

@@ -15,9 +15,9 @@
 namespace moesim::sim {
 
 struct TorchArchive {
-  std::string source;            // the file, for messages
-  std::string pickle_entry;      // "<name>/data.pkl"
-  PickleDocument document;       // the saved object
+  std::string source;                                      // the file, for messages
+  std::string pickle_entry;                                // "<name>/data.pkl"
+  PickleDocument document;                                 // the saved object
   std::map<std::string, std::vector<std::byte>> storages;  // key → bytes
 };
 
@@ -29,7 +29,8 @@ struct IntegerTensor {
     return values[i * static_cast<std::size_t>(shape[1]) + j];
   }
   std::int64_t at(std::size_t i, std::size_t j, std::size_t k) const {
-    return values[(i * static_cast<std::size_t>(shape[1]) + j) * static_cast<std::size_t>(shape[2]) +
+    return values[(i * static_cast<std::size_t>(shape[1]) + j) *
+                      static_cast<std::size_t>(shape[2]) +
                   k];
   }
 };
