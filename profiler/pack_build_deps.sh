@@ -17,8 +17,7 @@ g++ -std=c++20 -I. -M topology/*.cpp 2>/dev/null | tr ' \\' '\n\n' | grep '^/usr
   ls -d /usr/lib/x86_64-linux-gnu/cmake/Boost-1.74.0 /usr/lib/x86_64-linux-gnu/cmake/boost_headers-1.74.0 \
         /usr/lib/x86_64-linux-gnu/cmake/BoostDetectToolset-1.74.0.cmake \
         /usr/lib/x86_64-linux-gnu/cmake/fmt /usr/lib/x86_64-linux-gnu/cmake/GTest \
-        /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 /usr/share/eigen3 \
-        /usr/lib/x86_64-linux-gnu/cmake/libzip
+        /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 /usr/share/eigen3
 } | sed 's|^/||' > "$list.all"
 tar -czf .deps/build-deps.tar.gz -C / -T "$list.all"
 ls -la .deps/build-deps.tar.gz
