@@ -2,6 +2,7 @@
 // takes what the matching CLI command takes and returns its result as JSON text, which the Python
 // package (python/moesim/__init__.py) turns into dicts and NumPy arrays. The GIL is released
 // while anything is simulated or read, so threads can sweep.
+#include <fmt/format.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -173,7 +174,7 @@ PYBIND11_MODULE(_moesim, m) {
       py::list problems;
       for (const auto& problem : error.problems())
         problems.append(py::make_tuple(problem.where, problem.message));
-      py::object instance = config_error(error.what());
+      py::object instance = py::handle(config_error.ptr())(error.what());
       instance.attr("source") = error.source();
       instance.attr("problems") = problems;
       PyErr_SetObject(config_error.ptr(), instance.ptr());
