@@ -98,7 +98,7 @@ TEST(ImportStacks, ExpertMapRoutingIsRefusedAsRouting) {
 TEST(ImportStacks, ExpertMapPlacesOneLayerByEpRank) {
   // Row 1 is [0..7, 0, 5]: 10 slots over 2 GPUs, 5 each (slot p on GPU p / 5), so GPU 1 holds
   // slots 5..9 = experts 5, 6, 7, 0, 5: expert 5 twice, as the deployed map has it.
-  PlacementInputs in{.experts = 8, .gpus = 2};
+  PlacementInputs in{.experts = 8, .gpus = 2, .expert_load = std::vector<double>(8, 1.0)};
   in.placement_file = (kFixtures / "sglang_expert_location.pt").string();
   in.map_layer = 1;
   const auto placement = place_experts(PlacementStrategy::Explicit, in);
@@ -108,7 +108,7 @@ TEST(ImportStacks, ExpertMapPlacesOneLayerByEpRank) {
 }
 
 TEST(ImportStacks, ExpertMapWithDifferingLayersNeedsALayer) {
-  PlacementInputs in{.experts = 8, .gpus = 2};
+  PlacementInputs in{.experts = 8, .gpus = 2, .expert_load = std::vector<double>(8, 1.0)};
   in.placement_file = (kFixtures / "sglang_expert_location.json").string();
   try {
     place_experts(PlacementStrategy::Explicit, in);
@@ -180,8 +180,8 @@ TEST(ImportStacks, TruncatedArchiveIsATraceError) {
 }
 
 TEST(ImportStacks, VllmIdOutOfRangeNamesItsByte) {
-  // [2, 1, 2] <i4 with ids 0 1 / 2 9: the header pads the data to byte 64; id 9 is element 3,
-  // at 64 + 3 x 4 = 76.
+  // [2, 1, 2] <i4 with ids 0 1 / 2 9. Preamble 10 bytes + the 62-character dict + '\n' = 73,
+  // padded to 128 where the data starts; id 9 is element 3, at 128 + 3 x 4 = 140.
   std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 1, 2), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   std::string image = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() + 1) +
@@ -192,7 +192,7 @@ TEST(ImportStacks, VllmIdOutOfRangeNamesItsByte) {
     auto source = open_vllm_routed_experts(array, "ids.npy", {.experts = 8});
     FAIL() << "no error";
   } catch (const TraceError& error) {
-    EXPECT_EQ(error.offset(), 76U) << error.what();
+    EXPECT_EQ(error.offset(), 140U) << error.what();
   }
 }
 
