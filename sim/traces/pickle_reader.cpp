@@ -7,58 +7,12 @@
 #include <unordered_map>
 
 #include "sim/traces/format.hpp"
+#include "sim/traces/pickle_opcodes.hpp"
 
 namespace moesim::sim {
 namespace {
 
-// Opcode bytes (Python's Lib/pickletools.py documents each).
-enum Op : std::uint8_t {
-  kMark = '(',
-  kStop = '.',
-  kBinFloat = 'G',
-  kBinInt = 'J',
-  kBinInt1 = 'K',
-  kBinInt2 = 'M',
-  kNone = 'N',
-  kBinPersId = 'Q',
-  kReduce = 'R',
-  kBinString = 'T',
-  kShortBinString = 'U',
-  kBinUnicode = 'X',
-  kAppend = 'a',
-  kBuild = 'b',
-  kGlobal = 'c',
-  kDict = 'd',
-  kEmptyDict = '}',
-  kAppends = 'e',
-  kBinGet = 'h',
-  kLongBinGet = 'j',
-  kList = 'l',
-  kEmptyList = ']',
-  kBinPut = 'q',
-  kLongBinPut = 'r',
-  kSetItem = 's',
-  kTuple = 't',
-  kEmptyTuple = ')',
-  kSetItems = 'u',
-  kBinBytes = 'B',
-  kShortBinBytes = 'C',
-  kProto = 0x80,
-  kNewObj = 0x81,
-  kTuple1 = 0x85,
-  kTuple2 = 0x86,
-  kTuple3 = 0x87,
-  kNewTrue = 0x88,
-  kNewFalse = 0x89,
-  kLong1 = 0x8a,
-  kShortBinUnicode = 0x8c,
-  kBinUnicode8 = 0x8d,
-  kBinBytes8 = 0x8e,
-  kNewObjEx = 0x92,
-  kStackGlobal = 0x93,
-  kMemoize = 0x94,
-  kFrame = 0x95,
-};
+using namespace pickle_op;
 
 class PickleParser {
  public:
@@ -70,7 +24,7 @@ class PickleParser {
       op_offset_ = pos_;
       const auto op = static_cast<std::uint8_t>(read_uint(1));
       if (op == kStop) break;
-      if (!scalar_op(op) && !container_op(op) && !memo_op(op) && !object_op(op))
+      if (!scalar_op(op) && !text_op(op) && !container_op(op) && !memo_op(op) && !object_op(op))
         fail(fmt::format("expected a pickle opcode torch.save writes, got 0x{:02x}", op));
     }
     if (stack_.size() != 1 || !marks_.empty())
@@ -162,35 +116,33 @@ class PickleParser {
         push({.kind = PickleKind::Float, .real = std::bit_cast<double>(bits)});
         return true;
       }
-      case kShortBinUnicode:
-      case kShortBinString:
-        push({.kind = PickleKind::String, .text = read_text(read_uint(1))});
-        return true;
-      case kBinUnicode:
-      case kBinString:
-        push({.kind = PickleKind::String, .text = read_text(read_uint(4))});
-        return true;
-      case kBinUnicode8:
-        push({.kind = PickleKind::String, .text = read_text(read_uint(8))});
-        return true;
-      case kShortBinBytes:
-        push({.kind = PickleKind::Bytes, .text = read_text(read_uint(1))});
-        return true;
-      case kBinBytes:
-        push({.kind = PickleKind::Bytes, .text = read_text(read_uint(4))});
-        return true;
-      case kBinBytes8:
-        push({.kind = PickleKind::Bytes, .text = read_text(read_uint(8))});
-        return true;
       case kProto:
-        read_uint(1);
+      case kFrame:  // a frame only groups bytes that follow in order anyway
+        read_uint(op == kProto ? 1 : 8);
         return true;
-      case kFrame:
-        read_uint(8);
-        return true;  // frames only group bytes already in order
       default:
         return false;
     }
+  }
+
+  // Strings and bytes: the opcode gives the kind and the width of the length before the text.
+  bool text_op(std::uint8_t op) {
+    struct TextOp {
+      std::uint8_t op;
+      PickleKind kind;
+      int length_bytes;
+    };
+    static constexpr TextOp kTextOps[] = {
+        {kShortBinUnicode, PickleKind::String, 1}, {kShortBinString, PickleKind::String, 1},
+        {kBinUnicode, PickleKind::String, 4},      {kBinString, PickleKind::String, 4},
+        {kBinUnicode8, PickleKind::String, 8},     {kShortBinBytes, PickleKind::Bytes, 1},
+        {kBinBytes, PickleKind::Bytes, 4},         {kBinBytes8, PickleKind::Bytes, 8}};
+    for (const auto& text : kTextOps)
+      if (text.op == op) {
+        push({.kind = text.kind, .text = read_text(read_uint(text.length_bytes))});
+        return true;
+      }
+    return false;
   }
 
   // LONG1: a little-endian two's-complement integer of up to 8 bytes (int64 is all moesim needs).
@@ -327,14 +279,10 @@ class PickleParser {
         push(reduce(callable, args));
         return true;
       }
+      case kNewObjEx:
+        pop();  // keyword arguments, then as NEWOBJ
+        [[fallthrough]];
       case kNewObj: {
-        const auto args = pop();
-        const auto cls = pop();
-        push({.kind = PickleKind::Object, .items = {cls, args}});
-        return true;
-      }
-      case kNewObjEx: {
-        pop();  // keyword arguments
         const auto args = pop();
         const auto cls = pop();
         push({.kind = PickleKind::Object, .items = {cls, args}});
