@@ -4,6 +4,13 @@ find_package(nlohmann_json 3.11 REQUIRED)
 find_package(fmt 9 REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(PNG REQUIRED)                  # trace stats --heatmap FILE.png
+# torch.save archives (SGLang's .pt records), numpy.savez. Found by hand: Debian 12's
+# libzip-config.cmake requires the zipcmp tools, a package moesim does not need.
+find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)
+find_library(LIBZIP_LIBRARY zip REQUIRED)
+add_library(moesim_libzip INTERFACE)
+target_include_directories(moesim_libzip SYSTEM INTERFACE ${LIBZIP_INCLUDE_DIR})
+target_link_libraries(moesim_libzip INTERFACE ${LIBZIP_LIBRARY})
 find_package(CLI11 CONFIG QUIET)
 if(NOT CLI11_FOUND)
   find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)

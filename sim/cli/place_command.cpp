@@ -21,6 +21,7 @@ struct PlaceOptions {
   int redundant = 0;
   int groups = 0;
   std::string placement_file;
+  int map_layer = -1;
   std::string replica_choice = "round-robin";
   sim::ImportOptions import{.refuse_unused = true};  // options the user gave: none ignored
   bool json = false;
@@ -84,7 +85,8 @@ int place(const PlaceOptions& options) {
                               .expert_load = std::vector<double>(experts, 0.0),
                               .groups = options.groups,
                               .coactivation = {},
-                              .placement_file = options.placement_file};
+                              .placement_file = options.placement_file,
+                              .map_layer = options.map_layer};
   for (const auto& layer : stats.layers) {
     for (int e = 0; e < experts; ++e)
       inputs.expert_load[e] += static_cast<double>(layer.tokens_per_expert[e]);
@@ -159,7 +161,13 @@ void add_place_command(CLI::App& app, Action& action) {
   command->add_option("--groups", options->groups, "expert groups for hierarchical EPLB (n_group)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, sim::kMaxExperts));
-  command->add_option("--placement-file", options->placement_file, "JSON for --strategy explicit");
+  command->add_option("--placement-file", options->placement_file,
+                      "for --strategy explicit: {\"gpus\": ...} JSON, or an SGLang/vLLM "
+                      "physical-to-logical map (.pt, .npy, .json)");
+  command
+      ->add_option("--map-layer", options->map_layer,
+                   "the map's MoE layer to place by (default: its layers must be alike)")
+      ->check(CLI::NonNegativeNumber);
   command
       ->add_option("--replica-choice", options->replica_choice,
                    "which replica a token copy reaches: " + sim::choice_list<sim::ReplicaChoice>())

@@ -7,6 +7,7 @@
 
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
+#include "sim/traces/import_stacks.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -60,10 +61,37 @@ void require(ProblemList& problems, bool ok, std::string where, std::string mess
   if (!ok) problems.add(std::move(where), std::move(message));
 }
 
-Placement place_explicit(const PlacementInputs& in) {
+// Every expert placed, and (in moesim's own files) at most once per GPU; a deployed map may hold
+// two replicas on one GPU, as EPLB's packing can leave them.
+void check_explicit_slots(const std::vector<std::vector<int>>& slots, int experts,
+                          const std::string& where_prefix, bool allow_twice,
+                          ProblemList& problems) {
+  std::vector<bool> seen(experts, false);
+  for (std::size_t g = 0; g < slots.size(); ++g)
+    for (std::size_t s = 0; s < slots[g].size(); ++s) {
+      const int expert = slots[g][s];
+      const std::string where = fmt::format("{}/{}/{}", where_prefix, g, s);
+      if (expert < 0 || expert >= experts) {
+        problems.add(where,
+                     fmt::format("expected an expert id in [0, {}), got {}", experts, expert));
+        continue;
+      }
+      if (!allow_twice &&
+          std::find(slots[g].begin(), slots[g].begin() + static_cast<std::ptrdiff_t>(s), expert) !=
+              slots[g].begin() + static_cast<std::ptrdiff_t>(s))
+        problems.add(where, fmt::format("expected each expert once per GPU, got {} again", expert));
+      seen[expert] = true;
+    }
+  for (int e = 0; e < experts; ++e)
+    if (!seen[e])
+      problems.add(where_prefix,
+                   fmt::format("expected every expert placed; expert {} is on no GPU", e));
+}
+
+// moesim's own file: {"gpus": [[experts on GPU 0], ...]}.
+std::vector<std::vector<int>> slots_from_json(const nlohmann::json& json, const PlacementInputs& in,
+                                              ProblemList& problems) {
   const auto& path = in.placement_file;
-  const auto json = parse_strict_json(read_text_file(path), path);
-  ProblemList problems;
   if (!json.is_object() || !json.contains("gpus") || !json["gpus"].is_array() ||
       json["gpus"].empty())
     throw ConfigError(path, {{"/gpus", "expected a non-empty array with each GPU's experts"}});
@@ -71,35 +99,70 @@ Placement place_explicit(const PlacementInputs& in) {
   if (in.gpus > 0 && static_cast<int>(gpus.size()) != in.gpus)
     problems.add("/gpus", fmt::format("expected {} GPUs (--gpus), got {}", in.gpus, gpus.size()));
   std::vector<std::vector<int>> slots;
-  std::vector<bool> seen(in.experts, false);
   for (std::size_t g = 0; g < gpus.size(); ++g) {
     auto& gpu = slots.emplace_back();
-    const std::string where = fmt::format("/gpus/{}", g);
     if (!gpus[g].is_array() || gpus[g].size() != gpus[0].size()) {
-      problems.add(where, fmt::format("expected an array of {} expert ids (as many as GPU 0)",
-                                      gpus[0].size()));
+      problems.add(
+          fmt::format("/gpus/{}", g),
+          fmt::format("expected an array of {} expert ids (as many as GPU 0)", gpus[0].size()));
       continue;
     }
     for (std::size_t s = 0; s < gpus[g].size(); ++s) {
       const auto& id = gpus[g][s];
-      if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
-          id.get<std::int64_t>() >= in.experts) {
-        problems.add(fmt::format("{}/{}", where, s),
+      if (!id.is_number_integer() || id.get<std::int64_t>() < INT32_MIN ||
+          id.get<std::int64_t>() > INT32_MAX)
+        problems.add(fmt::format("/gpus/{}/{}", g, s),
                      fmt::format("expected an expert id in [0, {}), got {}", in.experts,
                                  describe_json_value(id)));
-        continue;
-      }
-      const int expert = id.get<int>();
-      if (std::find(gpu.begin(), gpu.end(), expert) != gpu.end())
-        problems.add(fmt::format("{}/{}", where, s),
-                     fmt::format("expected each expert once per GPU, got {} again", expert));
-      gpu.push_back(expert);
-      seen[expert] = true;
+      else
+        gpu.push_back(id.get<int>());
     }
   }
-  for (int e = 0; e < in.experts; ++e)
-    if (!seen[e])
-      problems.add("/gpus", fmt::format("expected every expert placed; expert {} is on no GPU", e));
+  return slots;
+}
+
+// SGLang's or vLLM's physical-to-logical map: one layer's slots, `gpus` equal runs of them
+// (slot p on EP rank p / slots per rank, as both stacks lay them out).
+std::vector<std::vector<int>> slots_from_expert_map(const PlacementInputs& in) {
+  const auto& path = in.placement_file;
+  const auto map = read_expert_map(path);
+  const auto& rows = map.physical_to_logical;
+  const auto layers = static_cast<int>(rows.size());
+  int layer = layers == 1 ? 0 : in.map_layer;  // one row places every layer
+  if (layer < 0) {
+    layer = 0;
+    for (int l = 1; l < layers; ++l)
+      if (rows[l] != rows[0])
+        throw ConfigError(path, {{fmt::format("layer {}", l),
+                                  fmt::format("expected every layer's map alike (moesim places all "
+                                              "MoE layers the same way), but layer {} differs from "
+                                              "layer 0; choose one with --map-layer",
+                                              l)}});
+  }
+  if (layer >= layers)
+    throw ConfigError(path,
+                      {{"physical_to_logical_map",
+                        fmt::format("expected a row for MoE layer {} (one row, or one per MoE "
+                                    "layer), got {} rows",
+                                    layer, layers)}});
+  const auto slots_total = static_cast<int>(rows[layer].size());
+  if (in.gpus < 1 || slots_total % in.gpus != 0)
+    throw ConfigError(path, {{"gpus", fmt::format("expected the EP size (GPUs) to divide the map's "
+                                                  "{} physical slots, got {}",
+                                                  slots_total, in.gpus)}});
+  std::vector<std::vector<int>> slots(in.gpus);
+  for (int p = 0; p < slots_total; ++p)
+    slots[p / (slots_total / in.gpus)].push_back(static_cast<int>(rows[layer][p]));
+  return slots;
+}
+
+Placement place_explicit(const PlacementInputs& in) {
+  const auto& path = in.placement_file;
+  ProblemList problems;
+  const bool map = is_expert_map_file(path);
+  auto slots = map ? slots_from_expert_map(in)
+                   : slots_from_json(parse_strict_json(read_text_file(path), path), in, problems);
+  check_explicit_slots(slots, in.experts, map ? "physical_to_logical_map" : "/gpus", map, problems);
   problems.throw_if_any(path);
   return from_slots(std::move(slots), in.experts);
 }

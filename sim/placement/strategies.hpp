@@ -19,8 +19,11 @@ struct PlacementInputs {
   std::vector<double> expert_load = {};  // tokens per logical expert (e.g. summed over layers)
   int groups = 0;  // expert groups (DeepSeek n_group) for hierarchical EPLB; 0 = none
   std::vector<double> coactivation =
-      {};                           // experts × experts tokens choosing both, for topology-aware
-  std::string placement_file = {};  // for "explicit": JSON {"gpus": [[expert, ...], ...]}
+      {};  // experts × experts tokens choosing both, for topology-aware
+  // for "explicit": JSON {"gpus": [[expert, ...], ...]}, or an SGLang/vLLM physical-to-logical
+  // expert map (.pt, .npy, .json with physical_to_logical_map; sim/traces/import_stacks.hpp)
+  std::string placement_file = {};
+  int map_layer = -1;  // the map's row to place by (a 1-row map serves all); -1: rows all alike
 };
 
 // Throws ConfigError naming the field (strategy, gpus, redundant, ...) when the inputs cannot be

@@ -172,6 +172,7 @@ std::vector<Placement> scenario_placements(const ScenarioSpec& s,
     inputs.expert_load = load;
     inputs.groups = s.model.expert_groups > 1 ? s.model.expert_groups : 0;
     inputs.placement_file = s.placement.file;
+    inputs.map_layer = static_cast<int>(placements.size());  // an expert map's row per MoE layer
     placements.push_back(place_experts(s.placement.strategy, inputs));
   }
   return placements;

@@ -8,6 +8,7 @@
 
 #include "base/strict_json.hpp"
 #include "sim/spec/limits.hpp"
+#include "sim/traces/import_stacks.hpp"
 #include "sim/traces/reader.hpp"
 
 namespace moesim::sim {
@@ -159,6 +160,28 @@ void refuse_unused_options(const std::string& path, const std::string& format,
   if (options.counts && format != "an .npy array") refuse("--counts", "layout");
 }
 
+// A ZIP archive: numpy.savez of vLLM's per-request routed experts, or torch.save of SGLang's
+// expert-distribution record (an expert map is a placement, not routing: it is refused by name).
+std::unique_ptr<RoutingSource> open_zip_routing(const std::string& path,
+                                                const std::string& extension,
+                                                const ImportOptions& options) {
+  if (extension == ".npz") {
+    refuse_unused_options(path, "vLLM routed experts (.npz)", options, true, false);
+    return open_vllm_routed_experts_npz(path, options);
+  }
+  refuse_unused_options(path, "an SGLang expert-distribution record (.pt)", options, false, true);
+  const TorchArchive archive = read_torch_archive(path);
+  const auto& document = archive.document;
+  const auto& root = document.root_value();
+  if (root.kind == PickleKind::Tensor || document.find(root, "physical_to_logical_map"))
+    throw ConfigError(path, {{"/",
+                              "is a physical-to-logical expert map, a placement rather than "
+                              "routing: give it as the placement file (moesim place "
+                              "--strategy explicit --placement-file, or the scenario's "
+                              "placement.file)"}});
+  return open_sglang_record(archive, options);
+}
+
 std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
                                                 const ImportOptions& options) {
   const std::string prefix = read_prefix(path, 8);
@@ -167,11 +190,18 @@ std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
     refuse_unused_options(path, "a routing trace (.mtrace)", options, false, false);
     return std::make_unique<ReaderSource>(path);
   }
+  if (looks_like_zip(prefix)) return open_zip_routing(path, extension, options);
+  if (extension == ".jsonl") {
+    refuse_unused_options(path, "a Megatron-Core router trace (.jsonl)", options, true, false);
+    return open_megatron_router_trace(path, read_text_file(path), options);
+  }
   if (prefix.rfind("\x93NUMPY", 0) == 0) {
     // A count matrix takes --top-k (it cannot say); an id array takes --experts (ids can miss
     // some).
     refuse_unused_options(path, "an .npy array", options, !options.counts, options.counts);
     const NpyArray array = read_npy(path);
+    if (array.shape.size() == 3 && !options.counts)
+      return open_vllm_routed_experts(array, path, options);
     if (options.counts) {
       CountMatrix counts = count_matrix_from_npy(array, path);
       const auto top_k = options.top_k;
@@ -206,8 +236,8 @@ std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
   if (extension == ".csv") return open_csv_routing(path, read_text_file(path), options);
   throw ConfigError(
       path,
-      {{"/", fmt::format("expected a routing trace (MOETRACE magic), an .npy array, or a .json or "
-                         ".csv file, got extension '{}'",
+      {{"/", fmt::format("expected a routing trace (MOETRACE magic), an .npy/.npz array, a torch "
+                         ".pt record, or a .json, .jsonl or .csv file, got extension '{}'",
                          extension)}});
 }
 
