@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "sim/report/step_account.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -57,6 +59,7 @@ Json step_extras_to_json(const StepExtras& x) {
 Json report_to_json(const Report& r) {
   const double peak_gib = r.memory.total() / (1024.0 * 1024.0 * 1024.0);
   const auto cost = r.cost_per_million_tokens();
+  const StepAccount account = account_step(r);
   Json summary{
       {"step_time_ms", ms(r.step_time_s)},
       {"tokens_per_s", r.tokens_per_s()},
@@ -86,10 +89,14 @@ Json report_to_json(const Report& r) {
       {"time_per_output_token_ms", ms(r.time_per_output_token_s())},
       {"step_extras", step_extras_to_json(r.extras)},
       {"pricing_notes", r.pricing_notes},
+      {"micro_batches", r.micro_batches},
+      {"step_account", step_account_to_json(r, account)},
   };
   Json layers = Json::array();
-  for (const auto& layer : r.layers) {
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerResult& layer = r.layers[i];
     Json entry = phases_to_json(layer.phases);
+    entry["exposed"] = exposed_to_json(account.layers[i]);
     entry["layer"] = layer.layer;
     entry["moe"] = layer.moe;
     if (layer.phases.calibrated > 0) {
@@ -155,15 +162,21 @@ std::string report_to_csv(const Report& r) {
   std::string csv =
       "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_"
       "mean,"
-      "dropped_tokens,unrouted_tokens\n";
-  for (const auto& l : r.layers) {
+      "dropped_tokens,unrouted_tokens,exposed_dense_ms,exposed_gate_ms,exposed_dispatch_ms,"
+      "exposed_experts_ms,exposed_combine_ms,exposed_wait_ms\n";
+  const StepAccount account = account_step(r);
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    const auto& l = r.layers[i];
     const auto& p = l.phases;
-    csv +=
-        fmt::format("{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f}\n",
-                    l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
-                    ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens);
+    const auto& e = account.layers[i];
+    csv += fmt::format(
+        "{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.6f},{:.6f},{:.6f},"
+        "{:.6f},{:.6f},{:.6f}\n",
+        l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
+        ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens, ms(e.dense),
+        ms(e.gate), ms(e.dispatch), ms(e.experts), ms(e.combine), ms(e.wait));
   }
-  return csv;
+  return csv + step_items_csv(account);
 }
 
 Json report_to_timeline(const Report& r, int max_gpus) {
@@ -302,18 +315,7 @@ std::string report_summary_text(const Report& r) {
   text += cost ? fmt::format("cost      ${:.3f} per million tokens (at ${}/GPU-hour, {})\n", *cost,
                              *r.usd_per_gpu_hour, r.price_date)
                : std::string("cost      no price given\n");
-  PhaseTimes sum;
-  for (const auto& l : r.layers) {
-    sum.dense += l.phases.dense;
-    sum.gate += l.phases.gate;
-    sum.dispatch += l.phases.dispatch;
-    sum.experts += l.phases.experts;
-    sum.combine += l.phases.combine;
-  }
-  text += fmt::format(
-      "phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms "
-      "(forward, summed over layers)\n",
-      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine));
+  text += step_account_text(r, account_step(r));
   for (std::size_t i = 0; i < std::min<std::size_t>(3, r.busiest_links.size()); ++i) {
     const auto& link = r.busiest_links[i];
     text += fmt::format("{}{:5.1f}%  {} ({})\n", i == 0 ? "links     " : "          ",
