@@ -3,7 +3,9 @@ find_package(Boost 1.74 REQUIRED)            # Boost.Graph is header-only
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(fmt 9 REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
-find_package(PNG REQUIRED)                  # trace stats --heatmap FILE.png
+find_package(PNG REQUIRED)                  # tests decode the heat maps
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)  # sim/draw: heat maps as PNG and SVG
 find_package(CLI11 CONFIG QUIET)
 if(NOT CLI11_FOUND)
   find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)

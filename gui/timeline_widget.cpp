@@ -23,16 +23,21 @@ QColor phase_colour(const QString& name) {
 
 TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   setMinimumSize(300, 120);
-  setToolTip(tr("One step on GPU 0, as the Perfetto timeline export has it (moesim run --out)"));
+  setToolTip(
+      tr("One step on the hottest GPU, as the Perfetto timeline export has it (moesim run --out)"));
 }
 
 void TimelineWidget::set_report(const sim::Report& report) {
   spans_.clear();
   end_us_ = 0;
   step_ms_ = report.step_time_s * 1e3;
+  // One GPU: the hottest, the one every collective waits for.
   const auto timeline = sim::report_to_timeline(report, 1);
+  const auto& listed = timeline.at("otherData").at("gpus_listed");
+  const int gpu = listed.empty() ? 0 : listed.front().get<int>();
+  gpu_ = gpu;
   for (const auto& event : timeline.at("traceEvents")) {
-    if (event.value("ph", "") != "X" || event.value("pid", -1) != 0) continue;
+    if (event.value("ph", "") != "X" || event.value("pid", -1) != gpu) continue;
     Span span;
     span.lane = event.value("tid", 0);
     span.start_us = event.value("ts", 0.0);
@@ -63,9 +68,10 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
   const int lane_height = std::max(16, (height() - top - axis_height - 8) / 3);
   const double x_scale = (width() - label_width - 12) / end_us_;
   painter.drawText(QRect(0, 4, width(), 20), Qt::AlignCenter,
-                   tr("One step on GPU 0 (step time %1 ms): phases back to back on the slowest "
-                      "GPU's schedule; time in ms")
-                       .arg(step_ms_, 0, 'f', 2));
+                   tr("One step on GPU %2, the hottest (step time %1 ms): phases on the "
+                      "slowest GPU's schedule; time in ms")
+                       .arg(step_ms_, 0, 'f', 2)
+                       .arg(gpu_));
   int legend_x = 80;
   for (const char* phase : {"dense", "gate", "dispatch", "experts", "combine"}) {
     painter.fillRect(QRect(legend_x, 28, 10, 10), phase_colour(QString::fromLatin1(phase)));

@@ -60,21 +60,17 @@ void require(ProblemList& problems, bool ok, std::string where, std::string mess
   if (!ok) problems.add(std::move(where), std::move(message));
 }
 
-Placement place_explicit(const PlacementInputs& in) {
-  const auto& path = in.placement_file;
-  const auto json = parse_strict_json(read_text_file(path), path);
-  ProblemList problems;
-  if (!json.is_object() || !json.contains("gpus") || !json["gpus"].is_array() ||
-      json["gpus"].empty())
-    throw ConfigError(path, {{"/gpus", "expected a non-empty array with each GPU's experts"}});
-  const auto& gpus = json["gpus"];
-  if (in.gpus > 0 && static_cast<int>(gpus.size()) != in.gpus)
-    problems.add("/gpus", fmt::format("expected {} GPUs (--gpus), got {}", in.gpus, gpus.size()));
+// One placement's "gpus" array, each problem named under `prefix` ("" or "/layers/3").
+std::vector<std::vector<int>> explicit_slots(const nlohmann::json& gpus, const std::string& prefix,
+                                             const PlacementInputs& in, ProblemList& problems) {
   std::vector<std::vector<int>> slots;
+  if (in.gpus > 0 && static_cast<int>(gpus.size()) != in.gpus)
+    problems.add(prefix + "/gpus",
+                 fmt::format("expected {} GPUs (--gpus), got {}", in.gpus, gpus.size()));
   std::vector<bool> seen(in.experts, false);
   for (std::size_t g = 0; g < gpus.size(); ++g) {
     auto& gpu = slots.emplace_back();
-    const std::string where = fmt::format("/gpus/{}", g);
+    const std::string where = fmt::format("{}/gpus/{}", prefix, g);
     if (!gpus[g].is_array() || gpus[g].size() != gpus[0].size()) {
       problems.add(where, fmt::format("expected an array of {} expert ids (as many as GPU 0)",
                                       gpus[0].size()));
@@ -99,7 +95,49 @@ Placement place_explicit(const PlacementInputs& in) {
   }
   for (int e = 0; e < in.experts; ++e)
     if (!seen[e])
-      problems.add("/gpus", fmt::format("expected every expert placed; expert {} is on no GPU", e));
+      problems.add(prefix + "/gpus",
+                   fmt::format("expected every expert placed; expert {} is on no GPU", e));
+  return slots;
+}
+
+bool non_empty_array(const nlohmann::json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_array() &&
+         !object[key].empty();
+}
+
+// {"gpus": [[expert, ...], ...]} for every layer, or {"layers": [{"gpus": ...}, ...]} with one
+// entry per MoE layer (as `moesim place --out` writes).
+Placement place_explicit(const PlacementInputs& in) {
+  const auto& path = in.placement_file;
+  if (path.empty())
+    throw ConfigError("placement", {{"file",
+                                     "expected a placement file for strategy \"explicit\" (hint: "
+                                     "--placement-file FILE, or placement.file in a scenario)"}});
+  const auto json = parse_strict_json(read_text_file(path), path);
+  ProblemList problems;
+  if (non_empty_array(json, "layers")) {
+    const auto& layers = json["layers"];
+    if (in.moe_layers > 0 && static_cast<int>(layers.size()) != in.moe_layers)
+      throw ConfigError(path,
+                        {{"/layers", fmt::format("expected one entry per MoE layer ({}), got {}",
+                                                 in.moe_layers, layers.size())}});
+    const auto index = static_cast<std::size_t>(std::max(0, in.layer));
+    if (index >= layers.size())
+      throw ConfigError(path, {{"/layers", fmt::format("expected an entry for MoE layer {}, got {}",
+                                                       index, layers.size())}});
+    const std::string prefix = fmt::format("/layers/{}", index);
+    if (!non_empty_array(layers[index], "gpus"))
+      throw ConfigError(path,
+                        {{prefix + "/gpus", "expected a non-empty array with each GPU's experts"}});
+    auto slots = explicit_slots(layers[index]["gpus"], prefix, in, problems);
+    problems.throw_if_any(path);
+    return from_slots(std::move(slots), in.experts);
+  }
+  if (!non_empty_array(json, "gpus"))
+    throw ConfigError(path, {{"/gpus",
+                              "expected a non-empty array with each GPU's experts (or "
+                              "/layers, one such object per MoE layer)"}});
+  auto slots = explicit_slots(json["gpus"], "", in, problems);
   problems.throw_if_any(path);
   return from_slots(std::move(slots), in.experts);
 }

@@ -19,8 +19,12 @@ struct PlacementInputs {
   std::vector<double> expert_load = {};  // tokens per logical expert (e.g. summed over layers)
   int groups = 0;  // expert groups (DeepSeek n_group) for hierarchical EPLB; 0 = none
   std::vector<double> coactivation =
-      {};                           // experts × experts tokens choosing both, for topology-aware
-  std::string placement_file = {};  // for "explicit": JSON {"gpus": [[expert, ...], ...]}
+      {};  // experts × experts tokens choosing both, for topology-aware
+  // For "explicit": JSON {"gpus": [[expert, ...], ...]}, or {"layers": [{"gpus": ...}, ...]} with
+  // one placement per MoE layer; `layer` picks this MoE layer's, `moe_layers` checks the count.
+  std::string placement_file = {};
+  int layer = 0;
+  int moe_layers = 0;  // 0: any count (a file for another model is refused by its expert ids)
 };
 
 // Throws ConfigError naming the field (strategy, gpus, redundant, ...) when the inputs cannot be

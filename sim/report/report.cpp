@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "sim/report/provenance.hpp"
 #include "sim/report/step_account.hpp"
 
 namespace moesim::sim {
@@ -13,7 +14,6 @@ namespace {
 using Json = nlohmann::json;
 
 double ms(double seconds) { return seconds * 1e3; }
-double us(double seconds) { return seconds * 1e6; }
 
 Json phases_to_json(const PhaseTimes& p) {
   return Json{{"dense_ms", ms(p.dense)},
@@ -136,6 +136,7 @@ Json report_to_json(const Report& r) {
   return Json{
       {"schema_version", kReportSchemaVersion},
       {"scenario", r.scenario},
+      {"provenance", provenance_to_json(r.provenance)},
       {"model", r.model},
       {"cluster", r.cluster},
       {"workload", r.workload},
@@ -179,77 +180,6 @@ std::string report_to_csv(const Report& r) {
   return csv + step_items_csv(account);
 }
 
-Json report_to_timeline(const Report& r, int max_gpus) {
-  Json events = Json::array();
-  const int shown = std::min<int>(max_gpus, static_cast<int>(r.per_gpu.size()));
-  const int links_pid = shown;  // a process of its own for the link-load counters
-  const char* streams[] = {"compute", "dispatch", "combine"};
-  for (int gpu = 0; gpu < shown; ++gpu) {
-    events.push_back({{"ph", "M"},
-                      {"pid", gpu},
-                      {"name", "process_name"},
-                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
-    for (int tid = 0; tid < 3; ++tid)
-      events.push_back({{"ph", "M"},
-                        {"pid", gpu},
-                        {"tid", tid},
-                        {"name", "thread_name"},
-                        {"args", {{"name", streams[tid]}}}});
-  }
-  events.push_back(
-      {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
-  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
-    if (duration <= 0) return;
-    events.push_back({{"ph", "X"},
-                      {"pid", gpu},
-                      {"tid", tid},
-                      {"name", name},
-                      {"ts", us(start)},
-                      {"dur", us(duration)}});
-  };
-  auto counter = [&](double at, double scale_up, double scale_out) {
-    events.push_back({{"ph", "C"},
-                      {"pid", links_pid},
-                      {"name", "link load GB/s (one EP group)"},
-                      {"ts", us(at)},
-                      {"args", {{"scale_up", scale_up / 1e9}, {"scale_out", scale_out / 1e9}}}});
-  };
-  const int ep =
-      r.layers.empty() ? 1 : std::max<int>(1, static_cast<int>(r.layers.back().gpu_experts.size()));
-  double t = 0;
-  for (const auto& layer : r.layers) {
-    const auto& p = layer.phases;
-    const double communication = p.dispatch + p.combine;
-    const auto& schedule = layer.schedule;  // the one the step time came from
-    for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
-      const auto& at = schedule.micro_batches[mb];
-      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
-                                                  : fmt::format("L{} ", layer.layer);
-      for (int gpu = 0; gpu < shown; ++gpu) {
-        const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
-        emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
-        emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
-        emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
-        emit(gpu, 0, tag + "experts", t + at.experts,
-             own);  // then idle until the slowest rank is done
-        emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
-      }
-      if (communication > 0) {
-        const double rate_up = layer.scale_up_bytes / communication,
-                     rate_out = layer.scale_out_bytes / communication;
-        counter(t + at.dispatch, rate_up, rate_out);
-        counter(t + at.dispatch + p.dispatch, 0, 0);
-        counter(t + at.combine, rate_up, rate_out);
-        counter(t + at.combine + p.combine, 0, 0);
-      }
-    }
-    t += p.total;
-  }
-  return Json{{"traceEvents", events},
-              {"displayTimeUnit", "ms"},
-              {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};
-}
-
 std::string report_summary_text(const Report& r) {
   const auto cost = r.cost_per_million_tokens();
   std::string text;
@@ -260,6 +190,7 @@ std::string report_summary_text(const Report& r) {
                           ? " (device datasheet x efficiency; no measured profile)"
                           : fmt::format(" (profile {})", r.profile_name));
   text += fmt::format("routing   {}\n", r.routing);
+  text += provenance_text(r.provenance);
   text += fmt::format(
       "network   {}\n",
       r.network_model == "flow"

@@ -48,6 +48,20 @@ struct StepExtras {
   double accepted_tokens_per_sequence = 1;  // 1 + a + ... + a^d under MTP
 };
 
+// Where a report came from (filled at the input edge, report/provenance.hpp): the moesim version,
+// each input's path (or built-in name) and CRC-32C, and what the run scaled or tiled.
+struct InputRecord {
+  std::string role;    // "scenario", "trace", "profile"
+  std::string path;    // a file, or a built-in name
+  std::string crc32c;  // hex of the bytes read (a built-in's compiled-in text); empty for none
+  bool builtin = false;
+};
+struct Provenance {
+  std::string moesim_version;
+  std::vector<InputRecord> inputs;
+  std::vector<std::string> adjustments;  // "trace: 4096 tokens per layer scaled to 32768 ..."
+};
+
 struct Report {
   std::string scenario;
   std::string model;
@@ -86,6 +100,7 @@ struct Report {
   std::vector<std::string> pricing_notes;  // LayerCostModel::pricing_notes
   StepExtras extras;
   bool dedup = false;
+  Provenance provenance;
 
   double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }
   // Decode: the time between a sequence's output tokens (TPOT).
