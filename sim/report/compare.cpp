@@ -103,8 +103,9 @@ std::string comparison_text(const Comparison& c) {
     for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
   std::string text;
   for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i)
-      text += fmt::format("{:<{}}{}", line[i], widths[i], i + 1 < line.size() ? "  " : "\n");
+    for (std::size_t i = 0; i + 1 < line.size(); ++i)
+      text += fmt::format("{:<{}}  ", line[i], widths[i]);
+    text += line.back() + "\n";  // the last column unpadded: no trailing blanks
   }
   return text;
 }
