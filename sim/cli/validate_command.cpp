@@ -97,7 +97,7 @@ int validate(const std::vector<std::string>& files) {
       ++bad;
     }
   }
-  if (bad > 0)
+  if (bad > 0 && files.size() > 1)
     fmt::print(stderr, "{} of {} file{} invalid\n", bad, files.size(),
                files.size() == 1 ? "" : "s");
   return bad > 0 ? kExitInvalidInput : kExitOk;

@@ -77,7 +77,7 @@ def make_fixtures(moesim, source, scratch):
     write_npy(os.path.join(scratch, "routing.npy"), "<i4", "(64, 2)",
               [(t * 3 + k) % 8 for t in range(64) for k in range(2)])
     write_npy(os.path.join(scratch, "counts.npy"), "<i8", "(2, 16)",
-              [(e * 7 + layer) % 5 * 8 for layer in range(2) for e in range(16)])
+              [12 if (e + layer) % 2 == 0 else 4 for layer in range(2) for e in range(16)])
     # 3 layers of 256 experts (DeepSeek-V3's), top-8, skewed differently in each layer.
     counts = [[1 + ((e * (layer + 3)) % 97) ** 2 // 50 for e in range(256)] for layer in range(3)]
     with open(os.path.join(scratch, "counts.json"), "w", encoding="utf-8") as out:

@@ -80,7 +80,9 @@ TEST(Heatmap, TickStepsAreOneTwoOrFiveTimesAPowerOfTen) {
 TEST(Heatmap, LayoutFitsTheTitleAndSpacesTicksFor256Experts) {
   TraceStats stats;
   stats.shape = {58, 256, 8, ScoreType::None};
-  stats.layers.resize(58, LayerStats{.tokens_per_expert = std::vector<std::uint64_t>(256, 1)});
+  LayerStats even;
+  even.tokens_per_expert.assign(256, 1);
+  stats.layers.resize(58, even);
   const std::string long_title(300, 'x');  // wider than the map: the canvas grows to hold it
   const auto layout = layout_heatmap(stats, long_title);
   // 1200 / 256 = 4 px per expert, 720 / 58 = 12 px per layer.

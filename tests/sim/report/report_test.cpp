@@ -107,7 +107,12 @@ TEST(Timeline, BeyondTheLimitKeepsTheHottestGpusAndAnEvenSample) {
   // GPUs 0 and 4. Listed ascending: 0 2 4 5.
   Report r;
   r.gpus = 8;
-  for (int g = 0; g < 8; ++g) r.per_gpu.push_back({.gpu = g, .compute_s = 1});
+  for (int g = 0; g < 8; ++g) {
+    GpuResult gpu;
+    gpu.gpu = g;
+    gpu.compute_s = 1;
+    r.per_gpu.push_back(gpu);
+  }
   r.per_gpu[5].compute_s = 3;
   r.per_gpu[2].compute_s = 2;
   const auto selection = select_timeline_gpus(r, 4);
