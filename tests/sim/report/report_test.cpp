@@ -137,11 +137,14 @@ TEST(Timeline, LinkCountersArePerPhase) {
   layer.phases.total = layer.schedule.makespan;
   r.layers.push_back(layer);
   std::map<std::string, double> first_rate;
-  for (const auto& e : report_to_timeline(r)["traceEvents"])
-    if (e["ph"] == "C" && !first_rate.count(e["name"]))
-      first_rate[e["name"]] = e["args"]["scale_out"].get<double>();
+  const auto timeline = report_to_timeline(r);
+  for (const auto& e : timeline["traceEvents"]) {
+    if (e["ph"] != "C") continue;
+    const auto name = e["name"].get<std::string>();
+    if (first_rate.count(name) == 0) first_rate[name] = e["args"]["scale_out"].get<double>();
+  }
   EXPECT_NEAR(first_rate["dispatch link load GB/s (one EP group)"], 1.0, 1e-12);
-  EXPECT_NEAR(first_rate["combine link load GB/s (one EP group)"], 4.0, 1e-12);
+  EXPECT_NEAR(first_rate["combine link load GB/s (one EP group)"], 4.0, 1e-12) << timeline.dump();
 }
 
 }  // namespace
