@@ -86,17 +86,23 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
                      std::max(1.0, span.duration_us * x_scale), lane_height - 4);
     painter.fillRect(box, phase_colour(span.name));
   }
-  // Time axis: about ten ticks, in milliseconds.
+  // Time axis in milliseconds: a round step (1, 2 or 5 x 10^k ms) with at least 80 px between
+  // labels, so they never collide, and no label past the right edge.
   const int axis_y = top + 3 * lane_height + 4;
   painter.setPen(palette().text().color());
   painter.drawLine(label_width, axis_y, width() - 12, axis_y);
-  for (int tick = 0; tick <= 10; ++tick) {
-    const double at_us = end_us_ * tick / 10;
-    const int x = label_width + static_cast<int>(at_us * x_scale);
+  const double end_ms = end_us_ / 1e3;
+  const double ms_per_pixel = end_ms / std::max(1.0, width() - label_width - 12.0);
+  double step_ms = 1e-3;
+  for (int i = 0; step_ms / ms_per_pixel < 80 && i < 60; ++i)
+    step_ms *= (i % 3 == 1) ? 2.5 : 2;  // 1, 2, 5, 10, 20, 50 ...
+  const int decimals = step_ms >= 1 ? 0 : step_ms >= 0.1 ? 1 : step_ms >= 0.01 ? 2 : 3;
+  for (double at_ms = 0; at_ms <= end_ms * (1 + 1e-9); at_ms += step_ms) {
+    const int x = label_width + static_cast<int>(at_ms * 1e3 * x_scale);
     painter.drawLine(x, axis_y, x, axis_y + 4);
-    const int label_x = std::min(x - 40, width() - 84);  // the last label stays inside
-    painter.drawText(QRect(label_x, axis_y + 4, 80, 16), Qt::AlignHCenter | Qt::AlignTop,
-                     QString::number(at_us / 1e3, 'f', 1));
+    if (x + 40 > width()) continue;  // its label would be cut off
+    painter.drawText(QRect(x - 40, axis_y + 4, 80, 16), Qt::AlignHCenter | Qt::AlignTop,
+                     QString::number(at_ms, 'f', decimals));
   }
 }
 
