@@ -13,7 +13,9 @@ std::string format_problems(const std::string& source, const std::vector<Problem
     const std::string where = problem.where.empty() ? "/" : problem.where;
     // file names, paths and values come from inputs: escaped, so a message cannot drive the
     // terminal
-    text += escape_for_terminal(fmt::format("{}: {}: {}", source, where, problem.message));
+    // an empty name reads as "error: : /: ..."; say that no file was named instead
+    const std::string named = source.empty() ? "(no file named)" : source;
+    text += escape_for_terminal(fmt::format("{}: {}: {}", named, where, problem.message));
   }
   return text;
 }

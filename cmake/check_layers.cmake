@@ -3,7 +3,7 @@
 # The stages, bottom to top. A file may include its own stage and any stage listed before it.
 # Front ends (gui/, profiler/, kernels/, sim/cli/, tests/) are not checked: they sit on top.
 set(stages base topology sim/spec sim/traces sim/placement sim/routing sim/engine sim/network sim/cost
-           sim/run sim/serving sim/report sim/plan sim/calibrate)
+           sim/run sim/serving sim/report sim/plan sim/calibrate sim/draw)
 
 list(LENGTH stages stage_count)
 set(problems "")

@@ -3,7 +3,9 @@ find_package(Boost 1.74 REQUIRED)            # Boost.Graph is header-only
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(fmt 9 REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
-find_package(PNG REQUIRED)                  # trace stats --heatmap FILE.png
+find_package(PNG REQUIRED)                  # tests decode the heat maps
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)  # sim/draw: heat maps as PNG and SVG
 # torch.save archives (SGLang's .pt records), numpy.savez. Found by hand: Debian 12's
 # libzip-config.cmake requires the zipcmp tools, a package moesim does not need.
 find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)

@@ -27,6 +27,13 @@ QChart* new_chart(const QString& title) {
   return chart;
 }
 
+// A tick every 1, 2 or 5 x 10^k items, the smallest that keeps at most `most` ticks: round labels.
+int round_tick_step(int count, int most) {
+  for (int decade = 1;; decade *= 10)
+    for (int multiple : {1, 2, 5})
+      if (multiple * decade * most >= count) return multiple * decade;
+}
+
 // Bars sit on a hidden category axis; a value axis spanning the same [i - 0.5, i + 0.5] cells
 // names every n-th of them, so hundreds of bars stay labelled, and line series can share it.
 QValueAxis* attach_index_axes(QChart* chart, QAbstractSeries* bars, int count,
@@ -40,7 +47,7 @@ QValueAxis* attach_index_axes(QChart* chart, QAbstractSeries* bars, int count,
   x->setRange(-0.5, count - 0.5);
   x->setTickType(QValueAxis::TicksDynamic);
   x->setTickAnchor(0);
-  x->setTickInterval(std::max(1, count / 16));
+  x->setTickInterval(round_tick_step(count, 16));
   x->setLabelFormat(QStringLiteral("%.0f"));
   x->setTitleText(title);
   chart->addAxis(categories, Qt::AlignBottom);
@@ -53,6 +60,8 @@ QValueAxis* attach_value_axis(QChart* chart, const std::vector<QAbstractSeries*>
                               double top) {
   auto* y = new QValueAxis;
   y->setRange(0, top);
+  y->applyNiceNumbers();  // round ticks (0, 10000, 20000 ...), never 31461 and 41947
+  y->setLabelFormat(top >= 10 ? QStringLiteral("%.0f") : QStringLiteral("%.2f"));
   chart->addAxis(y, Qt::AlignLeft);
   for (auto* one : series) one->attachAxis(y);
   return y;

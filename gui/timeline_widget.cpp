@@ -23,16 +23,21 @@ QColor phase_colour(const QString& name) {
 
 TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent) {
   setMinimumSize(300, 120);
-  setToolTip(tr("One step on GPU 0, as the Perfetto timeline export has it (moesim run --out)"));
+  setToolTip(
+      tr("One step on the hottest GPU, as the Perfetto timeline export has it (moesim run --out)"));
 }
 
 void TimelineWidget::set_report(const sim::Report& report) {
   spans_.clear();
   end_us_ = 0;
   step_ms_ = report.step_time_s * 1e3;
+  // One GPU: the hottest, the one every collective waits for.
   const auto timeline = sim::report_to_timeline(report, 1);
+  const auto& listed = timeline.at("otherData").at("gpus_listed");
+  const int gpu = listed.empty() ? 0 : listed.front().get<int>();
+  gpu_ = gpu;
   for (const auto& event : timeline.at("traceEvents")) {
-    if (event.value("ph", "") != "X" || event.value("pid", -1) != 0) continue;
+    if (event.value("ph", "") != "X" || event.value("pid", -1) != gpu) continue;
     Span span;
     span.lane = event.value("tid", 0);
     span.start_us = event.value("ts", 0.0);
@@ -63,9 +68,10 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
   const int lane_height = std::max(16, (height() - top - axis_height - 8) / 3);
   const double x_scale = (width() - label_width - 12) / end_us_;
   painter.drawText(QRect(0, 4, width(), 20), Qt::AlignCenter,
-                   tr("One step on GPU 0 (step time %1 ms): phases back to back on the slowest "
-                      "GPU's schedule; time in ms")
-                       .arg(step_ms_, 0, 'f', 2));
+                   tr("One step on GPU %2, the hottest (step time %1 ms): phases on the "
+                      "slowest GPU's schedule; time in ms")
+                       .arg(step_ms_, 0, 'f', 2)
+                       .arg(gpu_));
   int legend_x = 80;
   for (const char* phase : {"dense", "gate", "dispatch", "experts", "combine"}) {
     painter.fillRect(QRect(legend_x, 28, 10, 10), phase_colour(QString::fromLatin1(phase)));
@@ -80,17 +86,23 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
                      std::max(1.0, span.duration_us * x_scale), lane_height - 4);
     painter.fillRect(box, phase_colour(span.name));
   }
-  // Time axis: about ten ticks, in milliseconds.
+  // Time axis in milliseconds: a round step (1, 2 or 5 x 10^k ms) with at least 80 px between
+  // labels, so they never collide, and no label past the right edge.
   const int axis_y = top + 3 * lane_height + 4;
   painter.setPen(palette().text().color());
   painter.drawLine(label_width, axis_y, width() - 12, axis_y);
-  for (int tick = 0; tick <= 10; ++tick) {
-    const double at_us = end_us_ * tick / 10;
-    const int x = label_width + static_cast<int>(at_us * x_scale);
+  const double end_ms = end_us_ / 1e3;
+  const double ms_per_pixel = end_ms / std::max(1.0, width() - label_width - 12.0);
+  double step_ms = 1e-3;
+  for (int i = 0; step_ms / ms_per_pixel < 80 && i < 60; ++i)
+    step_ms *= (i % 3 == 1) ? 2.5 : 2;  // 1, 2, 5, 10, 20, 50 ...
+  const int decimals = step_ms >= 1 ? 0 : step_ms >= 0.1 ? 1 : step_ms >= 0.01 ? 2 : 3;
+  for (double at_ms = 0; at_ms <= end_ms * (1 + 1e-9); at_ms += step_ms) {
+    const int x = label_width + static_cast<int>(at_ms * 1e3 * x_scale);
     painter.drawLine(x, axis_y, x, axis_y + 4);
-    const int label_x = std::min(x - 40, width() - 84);  // the last label stays inside
-    painter.drawText(QRect(label_x, axis_y + 4, 80, 16), Qt::AlignHCenter | Qt::AlignTop,
-                     QString::number(at_us / 1e3, 'f', 1));
+    if (x + 40 > width()) continue;  // its label would be cut off
+    painter.drawText(QRect(x - 40, axis_y + 4, 80, 16), Qt::AlignHCenter | Qt::AlignTop,
+                     QString::number(at_ms, 'f', decimals));
   }
 }
 

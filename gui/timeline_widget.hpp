@@ -31,6 +31,7 @@ class TimelineWidget : public QWidget {
   std::vector<Span> spans_;
   double end_us_ = 0;
   double step_ms_ = 0;
+  int gpu_ = 0;  // the GPU drawn
 };
 
 }  // namespace moesim::gui

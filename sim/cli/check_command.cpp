@@ -7,6 +7,7 @@
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/report/check.hpp"
+#include "sim/report/provenance.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/simulate.hpp"
 
@@ -22,7 +23,19 @@ struct CheckOptions {
   std::vector<std::string> fail_on;
   std::string policy;
   std::string junit;
+  bool strict = false;          // provenance beyond the trace must match
+  bool other_scenario = false;  // compare reports of differently named scenarios
 };
+
+// Inputs other than the trace under test should match, or the comparison measures them too.
+bool provenance_matches(const nlohmann::json& baseline, const nlohmann::json& candidate,
+                        bool strict) {
+  const auto differences = sim::provenance_differences(baseline, candidate);
+  for (const auto& difference : differences)
+    fmt::print(stderr, "{}: provenance differs beyond the trace: {}\n",
+               strict ? "error" : "warning", escape_for_terminal(difference));
+  return differences.empty();
+}
 
 int check(const CheckOptions& o) {
   if (!o.junit.empty()) {
@@ -45,8 +58,10 @@ int check(const CheckOptions& o) {
     sim::SimulationOverrides overrides;
     if (!o.trace.empty())
       overrides = sim::trace_overrides(o.trace, scenario, {.repeat_layers = o.repeat_layers});
-    candidate = sim::report_to_json(
-        sim::simulate(sim::resolve_inputs(std::move(scenario), std::move(overrides))));
+    const auto inputs = sim::resolve_inputs(std::move(scenario), std::move(overrides));
+    auto report = sim::simulate(inputs);
+    report.provenance = sim::describe_inputs(inputs, o.scenario, o.trace);
+    candidate = sim::report_to_json(report);
   } else {
     if (o.reports.size() != 2) {
       fmt::print(stderr,
@@ -64,8 +79,9 @@ int check(const CheckOptions& o) {
     std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
     tolerances.push_back(tolerance);
   }
-  const auto result =
-      sim::compare_reports(baseline, baseline_source, candidate, candidate_source, tolerances);
+  const bool same_inputs = provenance_matches(baseline, candidate, o.strict);
+  const auto result = sim::compare_reports(baseline, baseline_source, candidate, candidate_source,
+                                           tolerances, o.other_scenario);
   fmt::print("{}", escape_for_terminal(sim::check_table_text(result), /*keep_newlines=*/true));
   if (!o.junit.empty()) {
     write_text_file(o.junit, sim::check_junit_xml(result));
@@ -86,6 +102,10 @@ int check(const CheckOptions& o) {
   if (!gated) {
     fmt::print(stderr, "moesim check: no tolerance applies to any metric; nothing was gated\n");
     return kExitNothingCompared;
+  }
+  if (o.strict && !same_inputs) {
+    fmt::print("moesim check: FAIL (--strict: the reports' inputs differ beyond the trace)\n");
+    return kExitRegression;
   }
   fmt::print("{}\n", result.regressed() ? "moesim check: REGRESSION" : "moesim check: pass");
   return result.regressed() ? kExitRegression : kExitOk;
@@ -109,6 +129,11 @@ void add_check_command(CLI::App& app, Action& action) {
   command->add_option("--policy", o->policy,
                       "tolerance policy JSON (default: the built-in policy)");
   command->add_option("--junit", o->junit, "write JUnit XML here");
+  command->add_flag("--strict", o->strict,
+                    "fail (exit 1) when the reports' provenance differs in anything but the "
+                    "trace: moesim version, scenario or profile");
+  command->add_flag("--other-scenario", o->other_scenario,
+                    "compare reports of differently named scenarios (an A/B of two variants)");
   command->callback([&action, o] { action = [o] { return check(*o); }; });
 }
 

@@ -1,14 +1,59 @@
 #include <fmt/core.h>
 
+#include <filesystem>
+#include <numeric>
+
+#include "base/terminal_text.hpp"
+#include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/spec/hf_import.hpp"
+#include "sim/spec/scenario.hpp"
 
 namespace moesim::cli {
 namespace {
 
-int import_hf(const std::string& path, bool json) {
-  const auto model = sim::import_hf_config_file(path);
-  if (json) {
+struct ImportHfOptions {
+  std::string config;
+  bool json = false;
+  std::string scenario_out;  // write a ready scenario here
+  std::string cluster = "h200x8";
+};
+
+// A scenario around the imported model: prefill of 4,096 tokens per GPU, uniform routing, EP over
+// as many of the cluster's GPUs as divide the experts. Parsed before it is written, so it runs.
+int write_scenario(const ImportHfOptions& o, const sim::ModelSpec& model) {
+  refuse_output_over_input(o.scenario_out, std::vector<std::string>{o.config});
+  nlohmann::json scenario{
+      {"schema_version", 1},
+      {"name", std::filesystem::path(o.scenario_out).stem().string()},
+      {"description", fmt::format("{} from {} (moesim import-hf) on {}; edit to taste", model.name,
+                                  o.config, o.cluster)},
+      {"model", sim::model_spec_to_json(model)},
+      {"cluster", o.cluster},
+      {"parallelism", {{"expert_parallel", 1}}},
+      {"placement", {{"strategy", "contiguous"}}},
+      {"workload",
+       {{"kind", "prefill"},
+        {"tokens_per_gpu", 4096},
+        {"context_tokens", 4096},
+        {"routing", {{"generator", "uniform"}, {"seed", 1}}}}},
+      {"profile", "auto"}};
+  const int gpus = sim::parse_scenario(scenario.dump(), o.scenario_out).cluster.gpus();
+  scenario["parallelism"]["expert_parallel"] = std::gcd(gpus, model.experts);
+  const std::string text = scenario.dump(2) + "\n";
+  sim::parse_scenario(text, o.scenario_out);  // throws ConfigError naming what does not fit
+  write_text_file(o.scenario_out, text);
+  fmt::print("wrote {} ({} on {}, EP {}); run it with: moesim run {}\n",
+             escape_for_terminal(o.scenario_out), escape_for_terminal(model.name),
+             escape_for_terminal(o.cluster), std::gcd(gpus, model.experts),
+             escape_for_terminal(o.scenario_out));
+  return kExitOk;
+}
+
+int import_hf(const ImportHfOptions& o) {
+  const auto model = sim::import_hf_config_file(o.config);
+  if (!o.scenario_out.empty()) return write_scenario(o, model);
+  if (o.json) {
     fmt::print("{}\n", sim::model_spec_to_json(model).dump(2));
     return kExitOk;
   }
@@ -30,13 +75,16 @@ int import_hf(const std::string& path, bool json) {
 }  // namespace
 
 void add_import_hf_command(CLI::App& app, Action& action) {
-  auto path = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
+  auto o = std::make_shared<ImportHfOptions>();
   auto* command = app.add_subcommand("import-hf", "A model spec from a HuggingFace config.json");
-  command->add_option("config", *path, "config.json")->required();
-  command->add_flag("--json", *json, "print the spec as JSON");
-  command->callback(
-      [&action, path, json] { action = [path, json] { return import_hf(*path, *json); }; });
+  command->add_option("config", o->config, "config.json")->required();
+  command->add_flag("--json", o->json,
+                    "print the spec as JSON (a scenario's \"model\" accepts it as it is)");
+  command->add_option("--scenario", o->scenario_out,
+                      "write a ready scenario with this model here (prefill, uniform routing)");
+  command->add_option("--cluster", o->cluster, "the cluster preset of --scenario")
+      ->capture_default_str();
+  command->callback([&action, o] { action = [o] { return import_hf(*o); }; });
 }
 
 }  // namespace moesim::cli

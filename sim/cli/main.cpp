@@ -6,13 +6,14 @@
 #include "base/config_error.hpp"
 #include "base/interrupt_cleanup.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/report/provenance.hpp"
 
 int main(int argc, char** argv) {
   using namespace moesim::cli;
   moesim::install_interrupt_cleanup();  // no temporary output survives Ctrl-C or a CI timeout
   CLI::App app{"moesim: what a Mixture-of-Experts model will really do on a GPU cluster"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "moesim 0.1.0");
+  app.set_version_flag("--version", "moesim " + moesim::sim::moesim_version());
   app.footer(
       "Exit codes: 0 success; 1 check found a regression; 2 invalid input or usage; 3 a runtime "
       "failure; 4 plan found no feasible option (it names the nearest miss); 5 check had nothing "
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   add_serve_command(app, action);
   add_bench_command(app, action);
   add_calibrate_command(app, action);
+  add_compare_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,9 +1,12 @@
-// moesim place: compute an expert placement from a trace or load matrix; print per-GPU load.
+// moesim place: an expert placement per layer from a trace or load matrix, as EPLB computes it;
+// prints each layer's imbalance before and after, and the worst layer.
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <numeric>
 
+#include "base/terminal_text.hpp"
+#include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 #include "sim/placement/strategies.hpp"
@@ -25,6 +28,7 @@ struct PlaceOptions {
   std::string replica_choice = "round-robin";
   sim::ImportOptions import{.refuse_unused = true};  // options the user gave: none ignored
   bool json = false;
+  std::string out;  // every layer's placement, as strategy explicit reads it
 };
 
 std::string describe_loads(const std::vector<double>& loads) {
@@ -66,7 +70,52 @@ void check_groups_apply(const PlaceOptions& options, int experts) {
                        experts + options.redundant, experts, options.redundant, options.nodes));
 }
 
-int place(const PlaceOptions& options) {
+// One layer's placement, and its per-GPU load before (contiguous, no replicas) and after.
+struct LayerPlacement {
+  std::int64_t layer = 0;
+  sim::Placement after;
+  std::vector<double> after_loads;
+  double after_imbalance = 1;
+  std::vector<double> before_loads;  // empty when contiguous does not fit
+  double before_imbalance = 0;
+};
+
+LayerPlacement place_layer(const PlaceOptions& options, const sim::LayerStats& stats, int moe_index,
+                           int moe_layers, int experts) {
+  sim::PlacementInputs inputs{.experts = experts,
+                              .gpus = options.gpus,
+                              .nodes = options.nodes,
+                              .redundant = options.redundant,
+                              .expert_load = std::vector<double>(experts, 0.0),
+                              .groups = options.groups,
+                              .coactivation = {},
+                              .placement_file = options.placement_file,
+                              .layer = moe_index,
+                              .moe_layers = moe_layers,
+                              .map_layer = options.map_layer};
+  for (int e = 0; e < experts; ++e)
+    inputs.expert_load[e] = static_cast<double>(stats.tokens_per_expert[e]);
+  inputs.coactivation.assign(stats.coactivation.begin(), stats.coactivation.end());
+  LayerPlacement out;
+  out.layer = stats.layer;
+  out.after = sim::place_experts(parsed_choice<sim::PlacementStrategy>(options.strategy), inputs);
+  // Which replica a copy reaches changes each GPU's load; one node = one scale-up domain here.
+  const int domain = options.nodes > 0 ? std::max(1, options.gpus / options.nodes) : options.gpus;
+  out.after_loads =
+      sim::replica_gpu_loads(out.after, inputs.expert_load,
+                             parsed_choice<sim::ReplicaChoice>(options.replica_choice), domain);
+  out.after_imbalance = max_over_mean(out.after_loads);
+  if (options.gpus > 0 && experts % options.gpus == 0) {
+    auto baseline = inputs;
+    baseline.redundant = 0;
+    const auto before = sim::place_experts(sim::PlacementStrategy::Contiguous, baseline);
+    out.before_loads = sim::gpu_loads(before, inputs.expert_load);
+    out.before_imbalance = sim::placement_imbalance(before, inputs.expert_load);
+  }
+  return out;
+}
+
+std::vector<LayerPlacement> place_every_layer(const PlaceOptions& options) {
   auto source = sim::open_routing(options.input, options.import);
   const auto stats = sim::compute_trace_stats(*source);
   const auto experts = static_cast<int>(stats.shape.experts);
@@ -77,64 +126,97 @@ int place(const PlaceOptions& options) {
         {{"", fmt::format("expected experts + redundant <= {} expert slots, got {} + {}",
                           sim::kMaxExpertSlots, experts, options.redundant)}});
   check_groups_apply(options, experts);
-  // the placement serves every layer: load and co-activation summed over layers
-  sim::PlacementInputs inputs{.experts = experts,
-                              .gpus = options.gpus,
-                              .nodes = options.nodes,
-                              .redundant = options.redundant,
-                              .expert_load = std::vector<double>(experts, 0.0),
-                              .groups = options.groups,
-                              .coactivation = {},
-                              .placement_file = options.placement_file,
-                              .map_layer = options.map_layer};
-  for (const auto& layer : stats.layers) {
-    for (int e = 0; e < experts; ++e)
-      inputs.expert_load[e] += static_cast<double>(layer.tokens_per_expert[e]);
-    if (layer.coactivation.empty()) continue;
-    inputs.coactivation.resize(layer.coactivation.size(), 0.0);
-    for (std::size_t i = 0; i < layer.coactivation.size(); ++i)
-      inputs.coactivation[i] += static_cast<double>(layer.coactivation[i]);
+  // Each layer is placed by its own load, as DeepSeek's EPLB rebalances every layer.
+  std::vector<LayerPlacement> layers;
+  const int count = static_cast<int>(stats.layers.size());
+  for (int i = 0; i < count; ++i)
+    layers.push_back(place_layer(options, stats.layers[i], i, count, experts));
+  return layers;
+}
+
+double mean_of(const std::vector<LayerPlacement>& layers, double LayerPlacement::*field) {
+  double sum = 0;
+  for (const auto& l : layers) sum += l.*field;
+  return layers.empty() ? 0.0 : sum / static_cast<double>(layers.size());
+}
+
+std::size_t worst_layer(const std::vector<LayerPlacement>& layers) {
+  std::size_t worst = 0;
+  for (std::size_t i = 1; i < layers.size(); ++i)
+    if (layers[i].after_imbalance > layers[worst].after_imbalance) worst = i;
+  return worst;
+}
+
+nlohmann::json placement_file_json(const std::vector<LayerPlacement>& layers) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& l : layers) entries.push_back({{"layer", l.layer}, {"gpus", l.after.slots}});
+  return {{"layers", entries}};
+}
+
+void print_json(const PlaceOptions& options, const std::vector<LayerPlacement>& layers) {
+  const bool before = !layers.front().before_loads.empty();
+  nlohmann::json per_layer = nlohmann::json::array();
+  std::vector<double> summed(layers.front().after_loads.size(), 0.0);
+  for (const auto& l : layers) {
+    nlohmann::json entry{{"layer", l.layer},
+                         {"imbalance_after", l.after_imbalance},
+                         {"gpu_load_after", l.after_loads},
+                         {"slots", l.after.slots}};
+    if (before) entry["imbalance_before"] = l.before_imbalance;
+    per_layer.push_back(std::move(entry));
+    for (std::size_t g = 0; g < summed.size(); ++g) summed[g] += l.after_loads[g];
   }
-  const bool contiguous_fits = options.gpus > 0 && experts % options.gpus == 0;
-  const auto after =
-      sim::place_experts(parsed_choice<sim::PlacementStrategy>(options.strategy), inputs);
-  // Which replica a copy reaches changes each GPU's load; one node = one scale-up domain here.
-  const int domain = options.nodes > 0 ? std::max(1, options.gpus / options.nodes) : options.gpus;
-  const auto after_loads = sim::replica_gpu_loads(
-      after, inputs.expert_load, parsed_choice<sim::ReplicaChoice>(options.replica_choice), domain);
-  const double after_imbalance = max_over_mean(after_loads);
-  std::vector<double> before_loads;
-  double before_imbalance = 0;
-  if (contiguous_fits) {
-    auto baseline = inputs;
-    baseline.redundant = 0;
-    const auto before = sim::place_experts(sim::PlacementStrategy::Contiguous, baseline);
-    before_loads = sim::gpu_loads(before, inputs.expert_load);
-    before_imbalance = sim::placement_imbalance(before, inputs.expert_load);
-  }
-  if (options.json) {
-    nlohmann::json out{{"strategy", options.strategy},
-                       {"replica_choice", options.replica_choice},
-                       {"gpus", after.gpus},
-                       {"slots", after.slots},
-                       {"gpu_load_after", after_loads},
-                       {"imbalance_after", after_imbalance}};
-    if (contiguous_fits)
-      out["gpu_load_before"] = before_loads, out["imbalance_before"] = before_imbalance;
-    fmt::print("{}\n", out.dump(2));
-    return kExitOk;
-  }
-  if (contiguous_fits)
-    fmt::print("before (contiguous, no replicas): imbalance {:.3f}\n  per-GPU load: {}\n",
-               before_imbalance, describe_loads(before_loads));
-  fmt::print("after ({}, {} redundant, replica choice {}): imbalance {:.3f}\n  per-GPU load: {}\n",
-             options.strategy, options.redundant, options.replica_choice, after_imbalance,
-             describe_loads(after_loads));
-  for (int g = 0; g < after.gpus; ++g) {
+  const auto worst = worst_layer(layers);
+  nlohmann::json out{{"strategy", options.strategy},
+                     {"replica_choice", options.replica_choice},
+                     {"gpus", layers.front().after.gpus},
+                     {"imbalance_after", mean_of(layers, &LayerPlacement::after_imbalance)},
+                     {"gpu_load_after", summed},
+                     {"worst_layer", layers[worst].layer},
+                     {"layers", per_layer}};
+  if (before) out["imbalance_before"] = mean_of(layers, &LayerPlacement::before_imbalance);
+  if (layers.size() == 1) out["slots"] = layers.front().after.slots;
+  fmt::print("{}\n", out.dump(2));
+}
+
+void print_text(const PlaceOptions& options, const std::vector<LayerPlacement>& layers) {
+  const bool before = !layers.front().before_loads.empty();
+  fmt::print(
+      "imbalance (max/mean tokens per GPU) per layer: {}after ({}, {} redundant, replica "
+      "choice {})\n",
+      before ? "before (contiguous, no replicas) -> " : "", options.strategy, options.redundant,
+      options.replica_choice);
+  for (const auto& l : layers)
+    fmt::print("  layer {:>3}: {}{:.3f}\n", l.layer,
+               before ? fmt::format("{:.3f} -> ", l.before_imbalance) : "", l.after_imbalance);
+  fmt::print(
+      "mean over {} layers: {}{:.3f}\n", layers.size(),
+      before ? fmt::format("{:.3f} -> ", mean_of(layers, &LayerPlacement::before_imbalance)) : "",
+      mean_of(layers, &LayerPlacement::after_imbalance));
+  const auto& worst = layers[worst_layer(layers)];
+  fmt::print("worst layer {}: {}{:.3f}\n  per-GPU load: {}\n", worst.layer,
+             before ? fmt::format("{:.3f} -> ", worst.before_imbalance) : "", worst.after_imbalance,
+             describe_loads(worst.after_loads));
+  for (int g = 0; g < worst.after.gpus; ++g) {
     std::string slots;
-    for (int e : after.slots[g]) slots += fmt::format("{}{}", slots.empty() ? "" : " ", e);
+    for (int e : worst.after.slots[g]) slots += fmt::format("{}{}", slots.empty() ? "" : " ", e);
     fmt::print("  gpu {}: {}\n", g, slots);
   }
+  if (options.out.empty() && layers.size() > 1)
+    fmt::print("(--out FILE writes every layer's placement, for strategy explicit)\n");
+}
+
+int place(const PlaceOptions& options) {
+  const auto layers = place_every_layer(options);
+  if (layers.empty()) throw ConfigError(options.input, {{"/", "expected at least one layer"}});
+  if (!options.out.empty()) write_text_file(options.out, placement_file_json(layers).dump() + "\n");
+  if (options.json)
+    print_json(options, layers);
+  else
+    print_text(options, layers);
+  if (!options.out.empty() && !options.json)
+    fmt::print("wrote {} ({} layers; use it as strategy explicit's file)\n",
+               escape_for_terminal(options.out), layers.size());
   return kExitOk;
 }
 
@@ -180,6 +262,9 @@ void add_place_command(CLI::App& app, Action& action) {
   command->add_flag("--counts", options->import.counts,
                     "the .npy is a [layers, experts] count matrix");
   command->add_flag("--json", options->json, "print JSON");
+  command->add_option("--out", options->out,
+                      "write every layer's placement here ({\"layers\": [{\"gpus\": ...}]}, "
+                      "the file of strategy explicit)");
   command->callback([&action, options] { action = [options] { return place(*options); }; });
 }
 

@@ -7,6 +7,7 @@
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/report/provenance.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/simulate.hpp"
 
@@ -20,6 +21,7 @@ struct RunOptions {
   bool repeat_layers = false;
   std::string out_dir = "moesim-out";
   bool quiet = false;
+  int timeline_gpus = sim::kTimelineGpuLimit;
 };
 
 int run(const RunOptions& options) {
@@ -33,12 +35,14 @@ int run(const RunOptions& options) {
   // Every input is read here, once; the simulation itself does no I/O.
   const auto inputs = sim::resolve_inputs(std::move(scenario), std::move(overrides));
   ProgressBar bar("simulating", ProgressBar::Lines::InLogsEvery10s);
-  const auto report = sim::simulate(inputs, [&](int done, int total) { bar.update(done, total); });
+  auto report = sim::simulate(inputs, [&](int done, int total) { bar.update(done, total); });
+  report.provenance = sim::describe_inputs(inputs, options.scenario, options.trace);
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
   write_text_file((dir / "report.json").string(), sim::report_to_json(report).dump(2) + "\n");
   write_text_file((dir / "report.csv").string(), sim::report_to_csv(report));
-  write_text_file((dir / "timeline.json").string(), sim::report_to_timeline(report).dump() + "\n");
+  write_text_file((dir / "timeline.json").string(),
+                  sim::report_to_timeline(report, options.timeline_gpus).dump() + "\n");
   if (!options.quiet) {
     // names from the inputs are escaped whole (a newline too) before the summary lays out its lines
     sim::Report shown = report;
@@ -46,6 +50,7 @@ int run(const RunOptions& options) {
                        &shown.profile_name, &shown.calibration_stack})
       *name = escape_for_terminal(*name);
     fmt::print("{}", escape_for_terminal(sim::report_summary_text(shown), /*keep_newlines=*/true));
+    fmt::print("timeline  {}\n", sim::select_timeline_gpus(report, options.timeline_gpus).note);
     fmt::print("wrote     {}/report.json, report.csv, timeline.json (open in ui.perfetto.dev)\n",
                escape_for_terminal(dir.string()));
   }
@@ -69,6 +74,12 @@ void add_run_command(CLI::App& app, Action& action) {
   command->add_flag("--repeat-layers", options->repeat_layers,
                     "tile a trace with fewer layers over the model's");
   command->add_option("--out", options->out_dir, "output directory")->capture_default_str();
+  command
+      ->add_option("--timeline-gpus", options->timeline_gpus,
+                   "draw every GPU up to this many in timeline.json; beyond it the hottest half "
+                   "of them and an even sample of the rest")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
   command->add_flag("-q,--quiet", options->quiet, "do not print the summary");
   command->callback([&action, options] { action = [options] { return run(*options); }; });
 }

@@ -7,8 +7,8 @@
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/draw/heatmap.hpp"
 #include "sim/routing/generators.hpp"
-#include "sim/traces/heatmap_png.hpp"
 #include "sim/traces/import.hpp"
 #include "sim/traces/stats.hpp"
 #include "sim/traces/writer.hpp"
@@ -55,6 +55,12 @@ int convert(const TraceOptions& options) {
     return kExitOk;
   }
   const auto shape = source->shape();
+  // A count matrix says how many copies each expert got, not how many tokens made them.
+  if (source->counts() != nullptr && shape.top_k == 0)
+    throw ConfigError(options.input,
+                      {{"/top_k",
+                        "expected top_k to turn counts into tokens; the file does not "
+                        "give it (hint: pass --top-k K, the model's experts per token)"}});
   const auto blocks = write_trace(*source, options.input, options.output);
   fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n",
              escape_for_terminal(options.output), blocks, shape.layers, shape.experts, shape.top_k);
@@ -88,8 +94,12 @@ int stats(const TraceOptions& options) {
     fmt::print("{}\n", sim::trace_stats_to_json(stats).dump(2));
   else
     fmt::print("{}", sim::trace_stats_text(stats));
-  if (heatmap_extension == ".svg") write_text_file(options.heatmap, sim::trace_heatmap_svg(stats));
-  if (heatmap_extension == ".png") sim::write_heatmap_png(stats, options.heatmap);
+  if (!options.heatmap.empty())
+    sim::write_heatmap(stats,
+                       fmt::format("{}: {} layers x {} experts, top-{}",
+                                   std::filesystem::path(options.input).filename().string(),
+                                   stats.layers.size(), stats.shape.experts, stats.shape.top_k),
+                       options.heatmap);
   return kExitOk;
 }
 

@@ -56,6 +56,9 @@ struct LayerResult {
   std::vector<double> gpu_experts;         // per EP rank, one micro-batch: its own expert GEMM time
   double scale_up_bytes = 0;               // one EP group, one micro-batch, dispatch + combine
   double scale_out_bytes = 0;
+  // Of those bytes, the dispatch's share: both all-to-alls move the same tokens, at the model's
+  // dispatch and combine bytes per element.
+  double dispatch_byte_share = 0.5;
 };
 
 }  // namespace moesim::sim

@@ -61,63 +61,64 @@ void require(ProblemList& problems, bool ok, std::string where, std::string mess
   if (!ok) problems.add(std::move(where), std::move(message));
 }
 
-// Every expert placed, and (in moesim's own files) at most once per GPU; a deployed map may hold
-// two replicas on one GPU, as EPLB's packing can leave them.
-void check_explicit_slots(const std::vector<std::vector<int>>& slots, int experts,
-                          const std::string& where_prefix, bool allow_twice,
-                          ProblemList& problems) {
+// A deployed map's slots: every expert placed, ids in range. A map may hold two replicas on one
+// GPU, as EPLB's packing can leave them.
+void check_map_slots(const std::vector<std::vector<int>>& slots, int experts,
+                     ProblemList& problems) {
+  const std::string prefix = "physical_to_logical_map";
   std::vector<bool> seen(experts, false);
   for (std::size_t g = 0; g < slots.size(); ++g)
     for (std::size_t s = 0; s < slots[g].size(); ++s) {
       const int expert = slots[g][s];
-      const std::string where = fmt::format("{}/{}/{}", where_prefix, g, s);
       if (expert < 0 || expert >= experts) {
-        problems.add(where,
+        problems.add(fmt::format("{}/{}/{}", prefix, g, s),
                      fmt::format("expected an expert id in [0, {}), got {}", experts, expert));
         continue;
       }
-      if (!allow_twice &&
-          std::find(slots[g].begin(), slots[g].begin() + static_cast<std::ptrdiff_t>(s), expert) !=
-              slots[g].begin() + static_cast<std::ptrdiff_t>(s))
-        problems.add(where, fmt::format("expected each expert once per GPU, got {} again", expert));
       seen[expert] = true;
     }
   for (int e = 0; e < experts; ++e)
     if (!seen[e])
-      problems.add(where_prefix,
-                   fmt::format("expected every expert placed; expert {} is on no GPU", e));
+      problems.add(prefix, fmt::format("expected every expert placed; expert {} is on no GPU", e));
 }
 
-// moesim's own file: {"gpus": [[experts on GPU 0], ...]}.
-std::vector<std::vector<int>> slots_from_json(const nlohmann::json& json, const PlacementInputs& in,
-                                              ProblemList& problems) {
-  const auto& path = in.placement_file;
-  if (!json.is_object() || !json.contains("gpus") || !json["gpus"].is_array() ||
-      json["gpus"].empty())
-    throw ConfigError(path, {{"/gpus", "expected a non-empty array with each GPU's experts"}});
-  const auto& gpus = json["gpus"];
-  if (in.gpus > 0 && static_cast<int>(gpus.size()) != in.gpus)
-    problems.add("/gpus", fmt::format("expected {} GPUs (--gpus), got {}", in.gpus, gpus.size()));
+// One placement's "gpus" array, each problem named under `prefix` ("" or "/layers/3").
+std::vector<std::vector<int>> explicit_slots(const nlohmann::json& gpus, const std::string& prefix,
+                                             const PlacementInputs& in, ProblemList& problems) {
   std::vector<std::vector<int>> slots;
+  if (in.gpus > 0 && static_cast<int>(gpus.size()) != in.gpus)
+    problems.add(prefix + "/gpus",
+                 fmt::format("expected {} GPUs (--gpus), got {}", in.gpus, gpus.size()));
+  std::vector<bool> seen(in.experts, false);
   for (std::size_t g = 0; g < gpus.size(); ++g) {
     auto& gpu = slots.emplace_back();
+    const std::string where = fmt::format("{}/gpus/{}", prefix, g);
     if (!gpus[g].is_array() || gpus[g].size() != gpus[0].size()) {
-      problems.add(
-          fmt::format("/gpus/{}", g),
-          fmt::format("expected an array of {} expert ids (as many as GPU 0)", gpus[0].size()));
+      problems.add(where, fmt::format("expected an array of {} expert ids (as many as GPU 0)",
+                                      gpus[0].size()));
       continue;
     }
     for (std::size_t s = 0; s < gpus[g].size(); ++s) {
       const auto& id = gpus[g][s];
-      if (!id.is_number_integer() || id.get<std::int64_t>() < INT32_MIN ||
-          id.get<std::int64_t>() > INT32_MAX)
-        problems.add(fmt::format("/gpus/{}/{}", g, s),
+      if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
+          id.get<std::int64_t>() >= in.experts) {
+        problems.add(fmt::format("{}/{}", where, s),
                      fmt::format("expected an expert id in [0, {}), got {}", in.experts,
                                  describe_json_value(id)));
-      else
-        gpu.push_back(id.get<int>());
+        continue;
+      }
+      const int expert = id.get<int>();
+      if (std::find(gpu.begin(), gpu.end(), expert) != gpu.end())
+        problems.add(fmt::format("{}/{}", where, s),
+                     fmt::format("expected each expert once per GPU, got {} again", expert));
+      gpu.push_back(expert);
+      seen[expert] = true;
     }
   }
+  for (int e = 0; e < in.experts; ++e)
+    if (!seen[e])
+      problems.add(prefix + "/gpus",
+                   fmt::format("expected every expert placed; expert {} is on no GPU", e));
   return slots;
 }
 
@@ -156,13 +157,51 @@ std::vector<std::vector<int>> slots_from_expert_map(const PlacementInputs& in) {
   return slots;
 }
 
+bool non_empty_array(const nlohmann::json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_array() &&
+         !object[key].empty();
+}
+
+// {"gpus": [[expert, ...], ...]} for every layer, or {"layers": [{"gpus": ...}, ...]} with one
+// entry per MoE layer (as `moesim place --out` writes), or a deployed SGLang/vLLM expert map.
 Placement place_explicit(const PlacementInputs& in) {
   const auto& path = in.placement_file;
+  if (path.empty())
+    throw ConfigError("placement", {{"file",
+                                     "expected a placement file for strategy \"explicit\" (hint: "
+                                     "--placement-file FILE, or placement.file in a scenario)"}});
+  if (is_expert_map_file(path)) {
+    ProblemList problems;
+    auto slots = slots_from_expert_map(in);
+    check_map_slots(slots, in.experts, problems);
+    problems.throw_if_any(path);
+    return from_slots(std::move(slots), in.experts);
+  }
+  const auto json = parse_strict_json(read_text_file(path), path);
   ProblemList problems;
-  const bool map = is_expert_map_file(path);
-  auto slots = map ? slots_from_expert_map(in)
-                   : slots_from_json(parse_strict_json(read_text_file(path), path), in, problems);
-  check_explicit_slots(slots, in.experts, map ? "physical_to_logical_map" : "/gpus", map, problems);
+  if (non_empty_array(json, "layers")) {
+    const auto& layers = json["layers"];
+    if (in.moe_layers > 0 && static_cast<int>(layers.size()) != in.moe_layers)
+      throw ConfigError(path,
+                        {{"/layers", fmt::format("expected one entry per MoE layer ({}), got {}",
+                                                 in.moe_layers, layers.size())}});
+    const auto index = static_cast<std::size_t>(std::max(0, in.layer));
+    if (index >= layers.size())
+      throw ConfigError(path, {{"/layers", fmt::format("expected an entry for MoE layer {}, got {}",
+                                                       index, layers.size())}});
+    const std::string prefix = fmt::format("/layers/{}", index);
+    if (!non_empty_array(layers[index], "gpus"))
+      throw ConfigError(path,
+                        {{prefix + "/gpus", "expected a non-empty array with each GPU's experts"}});
+    auto slots = explicit_slots(layers[index]["gpus"], prefix, in, problems);
+    problems.throw_if_any(path);
+    return from_slots(std::move(slots), in.experts);
+  }
+  if (!non_empty_array(json, "gpus"))
+    throw ConfigError(path, {{"/gpus",
+                              "expected a non-empty array with each GPU's experts (or "
+                              "/layers, one such object per MoE layer)"}});
+  auto slots = explicit_slots(json["gpus"], "", in, problems);
   problems.throw_if_any(path);
   return from_slots(std::move(slots), in.experts);
 }

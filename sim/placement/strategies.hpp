@@ -20,9 +20,13 @@ struct PlacementInputs {
   int groups = 0;  // expert groups (DeepSeek n_group) for hierarchical EPLB; 0 = none
   std::vector<double> coactivation =
       {};  // experts × experts tokens choosing both, for topology-aware
-  // for "explicit": JSON {"gpus": [[expert, ...], ...]}, or an SGLang/vLLM physical-to-logical
-  // expert map (.pt, .npy, .json with physical_to_logical_map; sim/traces/import_stacks.hpp)
+  // For "explicit": JSON {"gpus": [[expert, ...], ...]}, or {"layers": [{"gpus": ...}, ...]} with
+  // one placement per MoE layer (`layer` picks this MoE layer's, `moe_layers` checks the count),
+  // or an SGLang/vLLM physical-to-logical expert map (.pt, .npy, .json with
+  // physical_to_logical_map; sim/traces/import_stacks.hpp).
   std::string placement_file = {};
+  int layer = 0;
+  int moe_layers = 0;  // 0: any count (a file for another model is refused by its expert ids)
   int map_layer = -1;  // the map's row to place by (a 1-row map serves all); -1: rows all alike
 };
 

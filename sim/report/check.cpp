@@ -193,7 +193,7 @@ Json load_report(const std::string& path) {
 
 CheckResult compare_reports(const Json& baseline, const std::string& baseline_source,
                             const Json& candidate, const std::string& candidate_source,
-                            const std::vector<Tolerance>& tolerances) {
+                            const std::vector<Tolerance>& tolerances, bool other_scenario) {
   const int old_version = baseline["schema_version"].get<int>();
   const int new_version = candidate["schema_version"].get<int>();
   if (old_version != new_version)
@@ -208,14 +208,17 @@ CheckResult compare_reports(const Json& baseline, const std::string& baseline_so
                         fmt::format("expected {}, got {}", kReportSchemaVersion, old_version)}});
   const std::string old_scenario = baseline.value("scenario", "");
   const std::string new_scenario = candidate.value("scenario", "");
-  if (old_scenario != new_scenario)
+  if (old_scenario != new_scenario && !other_scenario)
     throw ConfigError(
         candidate_source,
         {{"/scenario",
-          fmt::format("report of scenario \"{}\" cannot be compared with {}'s scenario \"{}\"",
+          fmt::format("report of scenario \"{}\" is not compared with {}'s scenario \"{}\" "
+                      "(hint: --other-scenario compares two variants; moesim compare shows "
+                      "several side by side)",
                       new_scenario, baseline_source, old_scenario)}});
   CheckResult result;
-  result.scenario = old_scenario;
+  result.scenario =
+      old_scenario == new_scenario ? old_scenario : old_scenario + " vs " + new_scenario;
   for (std::string_view metric : kSummaryMetrics) {
     const std::string key(metric);
     MetricComparison m;

@@ -51,10 +51,11 @@ struct CheckResult {
   std::size_t compared() const;
 };
 
-// Refuses (ConfigError) reports of different schema versions or scenarios.
+// Refuses (ConfigError) reports of different schema versions, and of differently named scenarios
+// unless `other_scenario` (then the result's scenario reads "A vs B").
 CheckResult compare_reports(const nlohmann::json& baseline, const std::string& baseline_source,
                             const nlohmann::json& candidate, const std::string& candidate_source,
-                            const std::vector<Tolerance>& tolerances);
+                            const std::vector<Tolerance>& tolerances, bool other_scenario = false);
 nlohmann::json load_report(const std::string& path);
 
 std::string check_table_text(const CheckResult& result);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "sim/report/provenance.hpp"
+#include "sim/report/step_account.hpp"
 #include "sim/report/training_report.hpp"
 
 namespace moesim::sim {
@@ -13,7 +15,6 @@ namespace {
 using Json = nlohmann::json;
 
 double ms(double seconds) { return seconds * 1e3; }
-double us(double seconds) { return seconds * 1e6; }
 
 Json phases_to_json(const PhaseTimes& p) {
   return Json{{"dense_ms", ms(p.dense)},
@@ -61,6 +62,7 @@ Json step_extras_to_json(const StepExtras& x) {
 Json report_to_json(const Report& r) {
   const double peak_gib = r.memory.total() / (1024.0 * 1024.0 * 1024.0);
   const auto cost = r.cost_per_million_tokens();
+  const StepAccount account = account_step(r);
   Json summary{
       {"step_time_ms", ms(r.step_time_s)},
       {"tokens_per_s", r.tokens_per_s()},
@@ -90,10 +92,14 @@ Json report_to_json(const Report& r) {
       {"time_per_output_token_ms", ms(r.time_per_output_token_s())},
       {"step_extras", step_extras_to_json(r.extras)},
       {"pricing_notes", r.pricing_notes},
+      {"micro_batches", r.micro_batches},
+      {"step_account", step_account_to_json(r, account)},
   };
   Json layers = Json::array();
-  for (const auto& layer : r.layers) {
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerResult& layer = r.layers[i];
     Json entry = phases_to_json(layer.phases);
+    entry["exposed"] = exposed_to_json(account.layers[i]);
     entry["layer"] = layer.layer;
     entry["moe"] = layer.moe;
     if (layer.phases.calibrated > 0) {
@@ -134,6 +140,7 @@ Json report_to_json(const Report& r) {
   return Json{
       {"schema_version", kReportSchemaVersion},
       {"scenario", r.scenario},
+      {"provenance", provenance_to_json(r.provenance)},
       {"model", r.model},
       {"cluster", r.cluster},
       {"workload", r.workload},
@@ -163,92 +170,24 @@ std::string report_to_csv(const Report& r) {
       "layer,moe,dense_ms,gate_ms,dispatch_ms,experts_ms,combine_ms,total_ms,imbalance_max_over_"
       "mean,"
       "dropped_tokens,unrouted_tokens,tp_all_reduce_ms,moe_tp_all_gather_ms,moe_tp_reduce_"
-      "scatter_ms,backward_ms\n";
-  constexpr int kColumns = 15;
-  for (const auto& l : r.layers) {
+      "scatter_ms,backward_ms,exposed_dense_ms,exposed_gate_ms,exposed_dispatch_ms,"
+      "exposed_experts_ms,exposed_combine_ms,exposed_wait_ms\n";
+  constexpr int kColumns = 21;
+  const StepAccount account = account_step(r);
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    const auto& l = r.layers[i];
     const auto& p = l.phases;
+    const auto& e = account.layers[i];
     csv += fmt::format(
         "{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.6f},{:.6f},{:.6f},"
-        "{:.6f}\n",
+        "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n",
         l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
         ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens,
         ms(p.tp_all_reduce), ms(p.moe_tp_all_gather), ms(p.moe_tp_reduce_scatter),
-        ms(l.backward.total));
+        ms(l.backward.total), ms(e.dense), ms(e.gate), ms(e.dispatch), ms(e.experts),
+        ms(e.combine), ms(e.wait));
   }
-  if (r.training) csv += training_csv_rows(*r.training, kColumns);
-  return csv;
-}
-
-Json report_to_timeline(const Report& r, int max_gpus) {
-  Json events = Json::array();
-  const int shown = std::min<int>(max_gpus, static_cast<int>(r.per_gpu.size()));
-  const int links_pid = shown;  // a process of its own for the link-load counters
-  const char* streams[] = {"compute", "dispatch", "combine"};
-  for (int gpu = 0; gpu < shown; ++gpu) {
-    events.push_back({{"ph", "M"},
-                      {"pid", gpu},
-                      {"name", "process_name"},
-                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
-    for (int tid = 0; tid < 3; ++tid)
-      events.push_back({{"ph", "M"},
-                        {"pid", gpu},
-                        {"tid", tid},
-                        {"name", "thread_name"},
-                        {"args", {{"name", streams[tid]}}}});
-  }
-  events.push_back(
-      {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
-  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
-    if (duration <= 0) return;
-    events.push_back({{"ph", "X"},
-                      {"pid", gpu},
-                      {"tid", tid},
-                      {"name", name},
-                      {"ts", us(start)},
-                      {"dur", us(duration)}});
-  };
-  auto counter = [&](double at, double scale_up, double scale_out) {
-    events.push_back({{"ph", "C"},
-                      {"pid", links_pid},
-                      {"name", "link load GB/s (one EP group)"},
-                      {"ts", us(at)},
-                      {"args", {{"scale_up", scale_up / 1e9}, {"scale_out", scale_out / 1e9}}}});
-  };
-  const int ep =
-      r.layers.empty() ? 1 : std::max<int>(1, static_cast<int>(r.layers.back().gpu_experts.size()));
-  double t = 0;
-  for (const auto& layer : r.layers) {
-    const auto& p = layer.phases;
-    const double communication = p.dispatch + p.combine;
-    const auto& schedule = layer.schedule;  // the one the step time came from
-    for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
-      const auto& at = schedule.micro_batches[mb];
-      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
-                                                  : fmt::format("L{} ", layer.layer);
-      for (int gpu = 0; gpu < shown; ++gpu) {
-        const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
-        emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
-        emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
-        emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
-        emit(gpu, 0, tag + "experts", t + at.experts,
-             own);  // then idle until the slowest rank is done
-        emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
-      }
-      if (communication > 0) {
-        const double rate_up = layer.scale_up_bytes / communication,
-                     rate_out = layer.scale_out_bytes / communication;
-        counter(t + at.dispatch, rate_up, rate_out);
-        counter(t + at.dispatch + p.dispatch, 0, 0);
-        counter(t + at.combine, rate_up, rate_out);
-        counter(t + at.combine + p.combine, 0, 0);
-      }
-    }
-    t += p.total;
-  }
-  if (r.training) append_training_timeline(*r.training, shown, events);
-  return Json{{"traceEvents", events},
-              {"displayTimeUnit", "ms"},
-              {"otherData", {{"scenario", r.scenario}, {"gpus_shown", shown}, {"gpus", r.gpus}}}};
+  return csv + step_items_csv(account, kColumns);
 }
 
 std::string report_summary_text(const Report& r) {
@@ -261,6 +200,7 @@ std::string report_summary_text(const Report& r) {
                           ? " (device datasheet x efficiency; no measured profile)"
                           : fmt::format(" (profile {})", r.profile_name));
   text += fmt::format("routing   {}\n", r.routing);
+  text += provenance_text(r.provenance);
   text += fmt::format(
       "network   {}\n",
       r.network_model == "flow"
@@ -316,19 +256,7 @@ std::string report_summary_text(const Report& r) {
   text += cost ? fmt::format("cost      ${:.3f} per million tokens (at ${}/GPU-hour, {})\n", *cost,
                              *r.usd_per_gpu_hour, r.price_date)
                : std::string("cost      no price given\n");
-  PhaseTimes sum;
-  for (const auto& l : r.layers) {
-    sum.dense += l.phases.dense;
-    sum.gate += l.phases.gate;
-    sum.dispatch += l.phases.dispatch;
-    sum.experts += l.phases.experts;
-    sum.combine += l.phases.combine;
-  }
-  text += fmt::format(
-      "phases    dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms "
-      "(forward, summed over layers{})\n",
-      ms(sum.dense), ms(sum.gate), ms(sum.dispatch), ms(sum.experts), ms(sum.combine),
-      r.training ? ", one micro-batch" : "");
+  text += step_account_text(r, account_step(r));
   if (r.training) text += training_summary(*r.training);
   for (std::size_t i = 0; i < std::min<std::size_t>(3, r.busiest_links.size()); ++i) {
     const auto& link = r.busiest_links[i];

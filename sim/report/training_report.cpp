@@ -12,14 +12,9 @@ using Json = nlohmann::json;
 
 double ms(double seconds) { return seconds * 1e3; }
 
-struct NamedPhase {
-  std::string name;
-  double seconds;
-  bool communication;  // the timeline's category
-};
+}  // namespace
 
-// The exposed parts in step order; their sum is the step time.
-std::vector<NamedPhase> step_phases(const TrainingPhases& t) {
+std::vector<TrainingStepPhase> training_step_phases(const TrainingPhases& t) {
   return {{"forward", t.forward, false},
           {"backward", t.backward, false},
           {"pipeline_send_recv", t.pipeline_send_recv, true},
@@ -29,11 +24,9 @@ std::vector<NamedPhase> step_phases(const TrainingPhases& t) {
           {"param_all_gather", t.param_all_gather, true}};
 }
 
-}  // namespace
-
 Json training_to_json(const TrainingPhases& t) {
   Json phases = Json::object();
-  for (const auto& phase : step_phases(t)) phases[phase.name + "_ms"] = ms(phase.seconds);
+  for (const auto& phase : training_step_phases(t)) phases[phase.name + "_ms"] = ms(phase.seconds);
   return Json{{"phases_ms", phases},
               {"step_ms", ms(t.total())},
               {"gradient_collective", t.gradient_collective},
@@ -65,24 +58,10 @@ Json backward_to_json(const PhaseTimes& b) {
               {"total_ms", ms(b.total)}};
 }
 
-std::string training_csv_rows(const TrainingPhases& t, int columns) {
-  // The layer column names the phase and total_ms (the 8th column) holds it; the rest stay empty.
-  std::string rows;
-  for (const auto& phase : step_phases(t)) {
-    std::string row = "step:" + phase.name + ",";
-    for (int column = 2; column <= columns; ++column) {
-      if (column == 8) row += fmt::format("{:.6f}", ms(phase.seconds));
-      if (column < columns) row += ",";
-    }
-    rows += row + "\n";
-  }
-  return rows;
-}
-
 std::string training_summary(const TrainingPhases& t) {
   std::string text = "training ";
   bool first = true;
-  for (const auto& phase : step_phases(t)) {
+  for (const auto& phase : training_step_phases(t)) {
     text += fmt::format("{}{} {:.3f}", first ? "" : " + ", phase.name, ms(phase.seconds));
     first = false;
   }
@@ -102,19 +81,19 @@ std::string training_summary(const TrainingPhases& t) {
   return text;
 }
 
-void append_training_timeline(const TrainingPhases& t, int shown_gpus, Json& events) {
+void append_training_timeline(const TrainingPhases& t, const std::vector<int>& gpus, Json& events) {
   // A track of its own per GPU, beside the first micro-batch's blocks drawn on the others.
   constexpr int kStepTrack = 3;
-  for (int gpu = 0; gpu < shown_gpus; ++gpu)
+  for (const int gpu : gpus)
     events.push_back({{"ph", "M"},
                       {"pid", gpu},
                       {"tid", kStepTrack},
                       {"name", "thread_name"},
                       {"args", {{"name", "training step"}}}});
   double start = 0;
-  for (const auto& phase : step_phases(t)) {
+  for (const auto& phase : training_step_phases(t)) {
     if (phase.seconds > 0)
-      for (int gpu = 0; gpu < shown_gpus; ++gpu)
+      for (const int gpu : gpus)
         events.push_back({{"ph", "X"},
                           {"pid", gpu},
                           {"tid", kStepTrack},

@@ -1,23 +1,31 @@
 #pragma once
 // The training step's parts in each of the report's forms (docs/parallelism.md): the JSON's
-// `training` section, the CSV's step rows, the summary's lines and the timeline's phases. Every
+// `training` section, the step account's items (CSV rows), the summary's lines and the timeline's phases. Every
 // exposed part is its own named phase; they sum to the step time.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "sim/run/run_result.hpp"
 
 namespace moesim::sim {
 
+// One exposed part of the training step.
+struct TrainingStepPhase {
+  std::string name;
+  double seconds;
+  bool communication;  // the timeline's category
+};
+// The exposed parts in step order; their sum is the step time.
+std::vector<TrainingStepPhase> training_step_phases(const TrainingPhases& training);
+
 nlohmann::json training_to_json(const TrainingPhases& training);
 // A block's backward phases, as the layers' `backward` objects.
 nlohmann::json backward_to_json(const PhaseTimes& backward);
-// One CSV row per step-level phase: "step:<phase>" in the layer column, its ms in total_ms.
-std::string training_csv_rows(const TrainingPhases& training, int columns);
 std::string training_summary(const TrainingPhases& training);
 // The step's phases laid end to end on a "training step" track of each shown GPU, from 0 to the
 // step time.
-void append_training_timeline(const TrainingPhases& training, int shown_gpus,
+void append_training_timeline(const TrainingPhases& training, const std::vector<int>& gpus,
                               nlohmann::json& events);
 
 }  // namespace moesim::sim

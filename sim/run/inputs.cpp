@@ -158,7 +158,8 @@ std::vector<Placement> scenario_placements(const ScenarioSpec& s,
   const int ep = s.parallelism.expert_parallel;
   const bool simple = s.placement.strategy == PlacementStrategy::Contiguous ||
                       s.placement.strategy == PlacementStrategy::RoundRobin;
-  for (const auto& load : loads) {
+  for (std::size_t layer = 0; layer < loads.size(); ++layer) {
+    const auto& load = loads[layer];
     if (simple) {
       placements.push_back(make_placement(s.placement, s.model.experts, ep, load));
       continue;
@@ -172,7 +173,9 @@ std::vector<Placement> scenario_placements(const ScenarioSpec& s,
     inputs.expert_load = load;
     inputs.groups = s.model.expert_groups > 1 ? s.model.expert_groups : 0;
     inputs.placement_file = s.placement.file;
-    inputs.map_layer = static_cast<int>(placements.size());  // an expert map's row per MoE layer
+    inputs.layer = static_cast<int>(layer);
+    inputs.moe_layers = static_cast<int>(loads.size());
+    inputs.map_layer = static_cast<int>(layer);  // an expert map's row per MoE layer
     placements.push_back(place_experts(s.placement.strategy, inputs));
   }
   return placements;

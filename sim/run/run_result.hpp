@@ -81,6 +81,20 @@ struct TrainingPhases {
   }
 };
 
+// Where a report came from (filled at the input edge, report/provenance.hpp): the moesim version,
+// each input's path (or built-in name) and CRC-32C, and what the run scaled or tiled.
+struct InputRecord {
+  std::string role;    // "scenario", "trace", "profile"
+  std::string path;    // a file, or a built-in name
+  std::string crc32c;  // hex of the bytes read (a built-in's compiled-in text); empty for none
+  bool builtin = false;
+};
+struct Provenance {
+  std::string moesim_version;
+  std::vector<InputRecord> inputs;
+  std::vector<std::string> adjustments;  // "trace: 4096 tokens per layer scaled to 32768 ..."
+};
+
 struct Report {
   std::string scenario;
   std::string model;
@@ -120,6 +134,7 @@ struct Report {
   StepExtras extras;
   std::optional<TrainingPhases> training;  // training workloads only
   bool dedup = false;
+  Provenance provenance;
 
   double tokens_per_s() const { return step_time_s > 0 ? tokens_per_step / step_time_s : 0; }
   // Decode: the time between a sequence's output tokens (TPOT).

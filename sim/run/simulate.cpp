@@ -140,6 +140,8 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   result.phases = cost.phases;
   result.scale_up_bytes = cost.nvlink_bytes;
   result.scale_out_bytes = cost.network_bytes;
+  result.dispatch_byte_share =
+      c.s.model.dispatch_bytes / (c.s.model.dispatch_bytes + c.s.model.combine_bytes);
   // Each rank's own GEMM time: what the rank computes before it waits at the combine.
   result.gpu_experts.resize(c.ep);
   for (int g = 0; g < c.ep; ++g)

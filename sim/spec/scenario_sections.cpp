@@ -5,6 +5,7 @@
 
 #include <array>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 
 #include "base/config_error.hpp"
@@ -13,6 +14,7 @@
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/cluster_presets.hpp"
+#include "sim/spec/hf_import.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/model_presets.hpp"
 #include "topology/topology_json.hpp"
@@ -71,9 +73,38 @@ AttentionShape read_attention(FieldReader& r, AttentionShape a) {
 
 }  // namespace
 
+// {"hf_config": "path/config.json"}: the model a HuggingFace config describes (import-hf's).
+ModelSpec read_hf_model(const Json& value, ProblemList& problems) {
+  constexpr std::string_view kFields[] = {"hf_config"};
+  FieldReader r(value, "/model", problems, kFields);
+  const std::string config = r.string("hf_config");
+  r.finish();
+  if (config.empty()) {
+    problems.add("/model/hf_config", "expected the path of a HuggingFace config.json, got \"\"");
+    return {};
+  }
+  return import_hf_config_file(config);
+}
+
+// import-hf --json adds the parameter counts; a model that carries them must agree with them.
+void check_derived_counts(FieldReader& r, const ModelSpec& m, const std::string& path,
+                          ProblemList& problems) {
+  const std::pair<const char*, std::int64_t> derived[] = {{"total_params", m.total_params()},
+                                                          {"active_params", m.active_params()}};
+  for (const auto& [key, value] : derived) {
+    if (!r.has(key)) continue;
+    const std::int64_t given = r.integer(key, 0, std::numeric_limits<std::int64_t>::max());
+    if (given != value)
+      problems.add(
+          path + "/" + key,
+          fmt::format("expected {} (derived from the fields above), got {}", value, given));
+  }
+}
+
 ModelSpec read_model(const Json& value, ProblemList& problems) {
   const std::string path = "/model";
   const auto names = names_of(model_presets());
+  if (value.is_object() && value.contains("hf_config")) return read_hf_model(value, problems);
   if (value.is_string()) {
     const auto name = value.get<std::string>();
     const ModelSpec* preset =
@@ -123,6 +154,7 @@ ModelSpec read_model(const Json& value, ProblemList& problems) {
   m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
   m.attention = read_attention(r, m.attention);
+  check_derived_counts(r, m, path, problems);
   r.finish();
   if (m.moe_layers > m.layers)
     problems.add(path + "/moe_layers",

@@ -15,36 +15,15 @@ namespace moesim::sim::scenario_sections {
 inline constexpr std::string_view kRootFields[] = {
     "schema_version", "name",   "description", "model",   "cluster", "parallelism",
     "placement",      "policy", "workload",    "profile", "network", "price"};
-inline constexpr std::string_view kModelFields[] = {"preset",
-                                                    "name",
-                                                    "layers",
-                                                    "moe_layers",
-                                                    "hidden",
-                                                    "vocab",
-                                                    "experts",
-                                                    "top_k",
-                                                    "shared_experts",
-                                                    "expert_ffn",
-                                                    "shared_expert_ffn",
-                                                    "dense_ffn",
-                                                    "gated_ffn",
-                                                    "gating",
-                                                    "expert_groups",
-                                                    "topk_groups",
-                                                    "attention_params_per_layer",
-                                                    "kv_cache_bytes_per_token_per_layer",
-                                                    "weight_bytes",
-                                                    "dispatch_bytes",
-                                                    "combine_bytes",
-                                                    "tied_embeddings",
-                                                    "attention",
-                                                    "attention_heads",
-                                                    "kv_heads",
-                                                    "head_dim",
-                                                    "kv_lora_rank",
-                                                    "qk_nope_head_dim",
-                                                    "qk_rope_head_dim",
-                                                    "v_head_dim"};
+inline constexpr std::string_view kModelFields[] = {
+    "preset", "name", "layers", "moe_layers", "hidden", "vocab", "experts", "top_k",
+    "shared_experts", "expert_ffn", "shared_expert_ffn", "dense_ffn", "gated_ffn", "gating",
+    "expert_groups", "topk_groups", "attention_params_per_layer",
+    "kv_cache_bytes_per_token_per_layer", "weight_bytes", "dispatch_bytes", "combine_bytes",
+    "tied_embeddings", "attention", "attention_heads", "kv_heads", "head_dim", "kv_lora_rank",
+    "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+    // import-hf --json's derived counts, checked
+    "total_params", "active_params"};
 inline constexpr std::string_view kClusterFields[] = {
     "preset", "system",           "nodes",           "gpus_per_node", "device",  "nic",
     "fabric", "oversubscription", "roce_efficiency", "links",         "topology"};

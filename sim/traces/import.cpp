@@ -86,6 +86,19 @@ std::string read_prefix(const std::string& path, std::size_t bytes) {
   return prefix;
 }
 
+// What an .npy file's first bytes say about it, when they are not the NumPy magic.
+std::string corrupt_npy_message(const std::string& prefix) {
+  if (prefix.empty()) return "the file is empty; expected an .npy array (magic \\x93NUMPY)";
+  std::string shown;
+  for (const unsigned char c : prefix)
+    shown +=
+        c >= 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return fmt::format(
+      "not an .npy array, or a corrupt one: expected the magic \\x93NUMPY in the first 6 bytes, "
+      "got '{}' (write it with numpy.save)",
+      shown);
+}
+
 }  // namespace
 
 TraceBlock tokens_from_counts(const CountMatrix& counts, std::uint32_t row, std::uint32_t top_k,
@@ -218,6 +231,7 @@ std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
     return make_block_source(shape, std::move(blocks));
   }
   if (extension == ".mtrace") return std::make_unique<ReaderSource>(path);  // reports the bad magic
+  if (extension == ".npy") throw ConfigError(path, {{"byte 0", corrupt_npy_message(prefix)}});
   if (extension == ".json") {
     const std::string text = read_text_file(path);
     const auto json = parse_strict_json(text, path);

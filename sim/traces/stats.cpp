@@ -150,14 +150,6 @@ std::string trace_stats_text(const TraceStats& stats) {
   return text;
 }
 
-HeatColour heat_colour(double load_over_mean) {
-  const double t = std::clamp(load_over_mean / 2.0, 0.0, 1.0);
-  const auto channel = [](double level) {
-    return static_cast<std::uint8_t>(std::lround(255 * level));
-  };
-  return {255, channel(t < 0.5 ? 1.0 : 2.0 * (1.0 - t)), channel(t < 0.5 ? 1.0 - 2.0 * t : 0.0)};
-}
-
 std::vector<double> load_over_mean(const LayerStats& layer) {
   const auto& counts = layer.tokens_per_expert;
   const double total =
@@ -168,40 +160,6 @@ std::vector<double> load_over_mean(const LayerStats& layer) {
     for (std::size_t e = 0; e < counts.size(); ++e)
       ratios[e] = static_cast<double>(counts[e]) / mean;
   return ratios;
-}
-
-int heatmap_cell_pixels(std::uint32_t experts) {
-  return std::max(4, std::min(24, 960 / static_cast<int>(std::max(1U, experts))));
-}
-
-std::string trace_heatmap_svg(const TraceStats& stats) {
-  const int cell = heatmap_cell_pixels(stats.shape.experts);
-  const int left = 70, top = 30;
-  const int width = left + cell * static_cast<int>(stats.shape.experts) + 20;
-  const int height = top + cell * static_cast<int>(stats.layers.size()) + 40;
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<text x=\"{}\" y=\"18\">tokens per expert / layer mean (white 0, red >= 2)</text>\n",
-      width, height, left);
-  for (std::size_t r = 0; r < stats.layers.size(); ++r) {
-    const auto& layer = stats.layers[r];
-    const auto ratios = load_over_mean(layer);
-    const int y = top + cell * static_cast<int>(r);
-    svg += fmt::format("<text x=\"4\" y=\"{}\">layer {}</text>\n", y + cell - 2, layer.layer);
-    for (std::size_t e = 0; e < layer.tokens_per_expert.size(); ++e) {
-      const HeatColour colour = heat_colour(ratios[e]);
-      svg += fmt::format(
-          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb({},{},{})\"><title>layer "
-          "{} expert {}: {}"
-          "</title></rect>\n",
-          left + cell * static_cast<int>(e), y, cell, cell, colour.red, colour.green, colour.blue,
-          layer.layer, e, layer.tokens_per_expert[e]);
-    }
-  }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\">expert 0 .. {}</text>\n</svg>\n", left, height - 12,
-                     stats.shape.experts - 1);
-  return svg;
 }
 
 }  // namespace moesim::sim

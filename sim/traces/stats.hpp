@@ -41,21 +41,8 @@ TraceStats compute_trace_stats(RoutingSource& source);
 
 nlohmann::json trace_stats_to_json(const TraceStats& stats);
 std::string trace_stats_text(const TraceStats& stats);
-// An SVG heat map: one row per layer, one column per expert, colour = load / layer mean.
-std::string trace_heatmap_svg(const TraceStats& stats);
-
-// The heat maps' colour scale (SVG and PNG): white at 0, yellow at the layer mean, red at twice the
-// mean and above.
-struct HeatColour {
-  std::uint8_t red = 0;
-  std::uint8_t green = 0;
-  std::uint8_t blue = 0;
-  friend bool operator==(const HeatColour&, const HeatColour&) = default;
-};
-HeatColour heat_colour(double load_over_mean);
-// Each expert's tokens over the layer's mean (all 0 for an empty layer).
+// Each expert's tokens over the layer's mean (all 0 for an empty layer): the heat map's value
+// (sim/draw/heatmap.hpp draws it).
 std::vector<double> load_over_mean(const LayerStats& layer);
-// Pixels per cell side: 4 to 24, so a map of many experts stays about 960 pixels wide.
-int heatmap_cell_pixels(std::uint32_t experts);
 
 }  // namespace moesim::sim

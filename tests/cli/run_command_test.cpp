@@ -24,9 +24,11 @@ TEST(RunCommand, QuickstartWritesTheThreeFilesAndASummary) {
   EXPECT_EQ(report["summary"]["profile_source"],
             "measured");  // the shipped H100 profile has Mixtral
   EXPECT_GT(report["summary"]["tokens_per_s"].get<double>(), 0);
-  // quickstart is Mixtral-8x7B: 32 layers, one CSV row each under the header.
+  // quickstart is Mixtral-8x7B: 32 layers, one CSV row each under the header, then one row per
+  // step item (LM head and sampling, small-kernel overhead): 1 + 32 + 2 = 35 lines.
   const auto csv = slurp(dir / "report.csv");
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 33);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 35);
+  EXPECT_NE(csv.find("\nlm_head_and_sampling,0,"), std::string::npos);
   const auto timeline = nlohmann::json::parse(slurp(dir / "timeline.json"));
   EXPECT_FALSE(timeline["traceEvents"].empty());
 }

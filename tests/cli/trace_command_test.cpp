@@ -150,7 +150,7 @@ TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
   auto result = run_moesim("trace stats " + trace + " --heatmap " + svg.string() + " --json",
                            "trace-heatmap");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0U);
+  EXPECT_NE(slurp(svg).find("<svg"), std::string::npos);  // after cairo's <?xml ...?> line
   result = run_moesim("trace stats " + trace + " --heatmap " + png.string() + " --json",
                       "trace-heatmap");
   ASSERT_EQ(result.exit_code, 0) << result.err;

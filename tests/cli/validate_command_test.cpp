@@ -23,11 +23,12 @@ TEST(ValidateCommand, BadFileExitsTwoNamingFileFieldAndExpectation) {
       << result.err;
 }
 
-TEST(ValidateCommand, StopsAtTheFirstBadFile) {
+TEST(ValidateCommand, ChecksEveryFilePastTheFirstBadOne) {
   const auto result = run_moesim("validate quickstart " + kBad + "nan.json " + kBad + "empty.json");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("nan.json"), std::string::npos);
-  EXPECT_EQ(result.err.find("empty.json"), std::string::npos);
+  EXPECT_NE(result.err.find("empty.json"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("2 of 3 files invalid"), std::string::npos) << result.err;
 }
 
 TEST(ValidateCommand, EveryMalformedFileExitsTwoWithoutCrashing) {

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
+#include "sim/cost/layer_schedule.hpp"
 #include "sim/run/simulate.hpp"
 
 namespace moesim::sim {
@@ -45,7 +47,7 @@ TEST(Timeline, TwoMicroBatchOverlapRunsComputeBesideCommunication) {
   // In MoE layer 3, micro-batch 1's attention runs while micro-batch 0's dispatch is on the wire,
   // and micro-batch 0's experts wait for both.
   auto s = load_scenario("dsv3-prefill-h200x256");
-  const auto timeline = report_to_timeline(simulate(s), 1);
+  const auto timeline = report_to_timeline(simulate(s));  // all 256 GPUs, GPU 0 among them
   const auto mb1_dense = events(timeline, 0, "L3 mb1 dense");
   const auto mb0_combine = events(timeline, 0, "L3 mb0 combine");
   ASSERT_EQ(mb1_dense.size(), 1u);
@@ -90,14 +92,59 @@ TEST(Report, DropsAndUnroutedTokensReachJsonCsvAndSummary) {
   EXPECT_DOUBLE_EQ(json["layers"][1]["unrouted_tokens"].get<double>(), 1);
   const auto csv = report_to_csv(r);
   EXPECT_NE(csv.find(",dropped_tokens,unrouted_tokens,"), std::string::npos) << csv;
-  // layer 1's drops and unrouted tokens, before the collective and backward columns
-  EXPECT_NE(csv.find(",3.0,1.0,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",3.0,1.0,"), std::string::npos) << csv;  // layer 1: dropped, unrouted
   const auto text = report_summary_text(r);
   EXPECT_NE(text.find("most at expert 2 (3 over all layers) and EP rank 1 (3 per GPU)"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("unrouted  1 tokens (0.5000% of tokens into MoE layers"), std::string::npos)
       << text;
+}
+
+TEST(Timeline, BeyondTheLimitKeepsTheHottestGpusAndAnEvenSample) {
+  // 8 GPUs, limit 4: the hottest half (2) are GPU 5 (most compute) and GPU 2 (next); the sample
+  // takes 2 evenly from the other six {0,1,3,4,6,7}: positions 0 * 6 / 2 = 0 and 1 * 6 / 2 = 3,
+  // GPUs 0 and 4. Listed ascending: 0 2 4 5.
+  Report r;
+  r.gpus = 8;
+  for (int g = 0; g < 8; ++g) {
+    GpuResult gpu;
+    gpu.gpu = g;
+    gpu.compute_s = 1;
+    r.per_gpu.push_back(gpu);
+  }
+  r.per_gpu[5].compute_s = 3;
+  r.per_gpu[2].compute_s = 2;
+  const auto selection = select_timeline_gpus(r, 4);
+  EXPECT_EQ(selection.gpus, (std::vector<int>{0, 2, 4, 5}));
+  EXPECT_EQ(selection.hottest, 2);
+  EXPECT_NE(selection.note.find("GPU 5 first"), std::string::npos) << selection.note;
+  EXPECT_EQ(select_timeline_gpus(r, 8).gpus.size(), 8u);  // at the limit: every GPU
+}
+
+TEST(Timeline, LinkCountersArePerPhase) {
+  // FP8 dispatch, BF16 combine: of 3 GB on the fabric, the dispatch moves 1/3 (1 GB in 1 s, so
+  // 1 GB/s) and the combine 2 GB in 0.5 s (4 GB/s); one average would have said 2 GB/s for both.
+  Report r;
+  r.gpus = 1;
+  r.per_gpu.push_back({});
+  LayerResult layer;
+  layer.phases.dispatch = 1;
+  layer.phases.combine = 0.5;
+  layer.scale_out_bytes = 3e9;
+  layer.dispatch_byte_share = 1.0 / 3;
+  layer.schedule = schedule_layer(layer.phases, 1, Overlap::None);
+  layer.phases.total = layer.schedule.makespan;
+  r.layers.push_back(layer);
+  std::map<std::string, double> first_rate;
+  const auto timeline = report_to_timeline(r);
+  for (const auto& e : timeline["traceEvents"]) {
+    if (e["ph"] != "C") continue;
+    const auto name = e["name"].get<std::string>();
+    if (first_rate.count(name) == 0) first_rate[name] = e["args"]["scale_out"].get<double>();
+  }
+  EXPECT_NEAR(first_rate["dispatch link load GB/s (one EP group)"], 1.0, 1e-12);
+  EXPECT_NEAR(first_rate["combine link load GB/s (one EP group)"], 4.0, 1e-12) << timeline.dump();
 }
 
 }  // namespace

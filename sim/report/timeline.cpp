@@ -1,0 +1,142 @@
+// The Perfetto timeline of a report, and which GPUs it draws.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "sim/report/report.hpp"
+#include "sim/report/training_report.hpp"
+
+namespace moesim::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+double us(double seconds) { return seconds * 1e6; }
+
+void name_processes(Json& events, const std::vector<int>& gpus, int links_pid) {
+  const char* streams[] = {"compute", "dispatch", "combine"};
+  for (const int gpu : gpus) {
+    events.push_back({{"ph", "M"},
+                      {"pid", gpu},
+                      {"name", "process_name"},
+                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
+    for (int tid = 0; tid < 3; ++tid)
+      events.push_back({{"ph", "M"},
+                        {"pid", gpu},
+                        {"tid", tid},
+                        {"name", "thread_name"},
+                        {"args", {{"name", streams[tid]}}}});
+  }
+  events.push_back(
+      {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
+}
+
+// Link load of one EP group while a collective runs, one counter per phase: dispatch and combine
+// carry different bytes (FP8 out, BF16 back is common), so they are never averaged together.
+void link_counters(Json& events, int links_pid, double layer_start, const LayerResult& layer,
+                   const MicroBatchTimes& at) {
+  const auto& p = layer.phases;
+  auto counter = [&](const char* phase, double at_s, double up, double out) {
+    events.push_back({{"ph", "C"},
+                      {"pid", links_pid},
+                      {"name", fmt::format("{} link load GB/s (one EP group)", phase)},
+                      {"ts", us(at_s)},
+                      {"args", {{"scale_up", up / 1e9}, {"scale_out", out / 1e9}}}});
+  };
+  const double share[] = {layer.dispatch_byte_share, 1 - layer.dispatch_byte_share};
+  const double starts[] = {at.dispatch, at.combine};
+  const double durations[] = {p.dispatch, p.combine};
+  const char* names[] = {"dispatch", "combine"};
+  for (int phase = 0; phase < 2; ++phase) {
+    if (durations[phase] <= 0) continue;
+    const double up = layer.scale_up_bytes * share[phase] / durations[phase];
+    const double out = layer.scale_out_bytes * share[phase] / durations[phase];
+    counter(names[phase], layer_start + starts[phase], up, out);
+    counter(names[phase], layer_start + starts[phase] + durations[phase], 0, 0);
+  }
+}
+
+}  // namespace
+
+TimelineGpus select_timeline_gpus(const Report& r, int limit) {
+  TimelineGpus selection;
+  const int total = static_cast<int>(r.per_gpu.size());
+  std::vector<int> order(total);
+  std::iota(order.begin(), order.end(), 0);
+  if (limit <= 0 || total <= limit) {
+    selection.gpus = order;
+    selection.note = fmt::format("all {} GPUs", total);
+    return selection;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    const auto &x = r.per_gpu[a], &y = r.per_gpu[b];
+    return x.compute_s != y.compute_s ? x.compute_s > y.compute_s
+                                      : x.expert_tokens > y.expert_tokens;
+  });
+  selection.hottest = (limit + 1) / 2;
+  std::vector<bool> kept(total, false);
+  for (int i = 0; i < selection.hottest; ++i) kept[order[i]] = true;
+  // The sample: evenly spaced over the GPUs not kept yet, so every node region shows up.
+  std::vector<int> rest;
+  for (int g = 0; g < total; ++g)
+    if (!kept[g]) rest.push_back(g);
+  const int sampled = limit - selection.hottest;
+  for (int i = 0; i < sampled; ++i)
+    kept[rest[static_cast<std::size_t>(i) * rest.size() / sampled]] = true;
+  for (int g = 0; g < total; ++g)
+    if (kept[g]) selection.gpus.push_back(g);
+  selection.note =
+      fmt::format("{} of {} GPUs (limit {}): the {} hottest (GPU {} first) and {} sampled evenly",
+                  limit, total, limit, selection.hottest, order[0], sampled);
+  return selection;
+}
+
+Json report_to_timeline(const Report& r, int limit) {
+  Json events = Json::array();
+  const TimelineGpus selection = select_timeline_gpus(r, limit);
+  const int links_pid = static_cast<int>(r.per_gpu.size());  // after every GPU's pid
+  name_processes(events, selection.gpus, links_pid);
+  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
+    if (duration <= 0) return;
+    events.push_back({{"ph", "X"},
+                      {"pid", gpu},
+                      {"tid", tid},
+                      {"name", name},
+                      {"ts", us(start)},
+                      {"dur", us(duration)}});
+  };
+  double t = 0;
+  for (const auto& layer : r.layers) {
+    const auto& p = layer.phases;
+    const int ep = std::max<int>(1, static_cast<int>(layer.gpu_experts.size()));
+    const auto& schedule = layer.schedule;  // the one the step time came from
+    for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
+      const auto& at = schedule.micro_batches[mb];
+      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
+                                                  : fmt::format("L{} ", layer.layer);
+      for (const int gpu : selection.gpus) {
+        // Each GPU's own expert time; then idle until the slowest rank is done.
+        const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
+        emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
+        emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
+        emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
+        emit(gpu, 0, tag + "experts", t + at.experts, own);
+        emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
+      }
+      link_counters(events, links_pid, t, layer, at);
+    }
+    t += p.total;
+  }
+  if (r.training) append_training_timeline(*r.training, selection.gpus, events);
+  return Json{{"traceEvents", events},
+              {"displayTimeUnit", "ms"},
+              {"otherData",
+               {{"scenario", r.scenario},
+                {"gpus_shown", selection.gpus.size()},
+                {"gpus", r.gpus},
+                {"gpus_listed", selection.gpus},
+                {"selection", selection.note}}}};
+}
+
+}  // namespace moesim::sim

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Runs every `moesim` command shown in README.md and docs/*.md (ctest: DocCommands).
+
+A command is a line in a fenced block that starts with `$B ` or `moesim ` (continued over lines
+ending in a backslash). Each runs under bash in a scratch folder holding the files the examples
+name (made here, mostly by moesim itself); it must exit 0, or 0/1 for `check` (1 = a regression,
+a verdict). Synopsis lines (SCENARIO, [--option], ...) and the commands listed in SKIPPED, each
+with its reason, are not run. Usage: run_doc_commands.py MOESIM SOURCE_DIR SCRATCH_DIR
+"""
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+# Commands that need what this machine cannot make: files measured on GPUs.
+SKIPPED = {
+    "build/calibration/": "phase timings measured on H200 GPUs (docs/accuracy.md); "
+                          "tests/cli/calibrate_command_test.cpp runs calibrate on synthetic ones",
+    "calibrate timings.json": "phase timings recorded on a GPU stack; "
+                              "tests/cli/calibrate_command_test.cpp covers the command",
+}
+SYNOPSIS = re.compile(r"\b[A-Z][A-Z_]{2,}\b|\[|\.\.\.")
+
+
+def commands(path):
+    """(line number, command) for each moesim command in the file's fenced blocks."""
+    found, fenced, pending, start = [], False, "", 0
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.lstrip().startswith("```"):
+                fenced, pending = not fenced, ""
+                continue
+            if not fenced:
+                continue
+            text = line.rstrip("\n")
+            if pending:
+                pending += " " + text.strip().rstrip("\\")
+            elif re.match(r"\s*(\$B|moesim) ", text):
+                pending, start = text.strip().rstrip("\\"), number
+            else:
+                continue
+            if not text.rstrip().endswith("\\"):
+                found.append((start, re.sub(r"\s+#.*$", "", pending).strip()))
+                pending = ""
+    return found
+
+
+def write_npy(path, dtype, shape, values):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (dtype, shape)
+    header += " " * (63 - (len(header) + 10) % 64) + "\n"
+    code = {"<i4": "i", "<i8": "q"}[dtype]
+    with open(path, "wb") as out:
+        out.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        out.write(struct.pack("<%d%s" % (len(values), code), *values))
+
+
+def make_fixtures(moesim, source, scratch):
+    def run(*args):
+        subprocess.run([moesim, *args], cwd=scratch, check=True, stdout=subprocess.DEVNULL)
+
+    os.symlink(os.path.join(source, "scenarios"), os.path.join(scratch, "scenarios"))
+    shutil.copy(os.path.join(source, "scenarios", "quickstart.json"), os.path.join(scratch, "my.json"))
+    shutil.copy(os.path.join(source, "scenarios", "quickstart.json"),
+                os.path.join(scratch, "my-serving.json"))
+    shutil.copy(os.path.join(source, "scenarios", "profiles", "h100.json"),
+                os.path.join(scratch, "my-gpu.json"))
+    shutil.copy(os.path.join(source, "tests", "data", "hf", "mixtral-8x7b.json"),
+                os.path.join(scratch, "config.json"))
+    # quickstart is Mixtral-8x7B: 32 MoE layers of 8 experts, top-2.
+    for name in ("trace.mtrace", "routing.mtrace", "new-routing.mtrace"):
+        run("trace", "gen", "--layers", "32", "--experts", "8", "--top-k", "2", "--tokens", "256",
+            "-o", name)
+    # One layer of token -> expert ids [tokens, top_k], and a [layers, experts] count matrix.
+    write_npy(os.path.join(scratch, "routing.npy"), "<i4", "(64, 2)",
+              [(t * 3 + k) % 8 for t in range(64) for k in range(2)])
+    write_npy(os.path.join(scratch, "counts.npy"), "<i8", "(2, 16)",
+              [12 if (e + layer) % 2 == 0 else 4 for layer in range(2) for e in range(16)])
+    # 3 layers of 256 experts (DeepSeek-V3's), top-8, skewed differently in each layer.
+    counts = [[1 + ((e * (layer + 3)) % 97) ** 2 // 50 for e in range(256)] for layer in range(3)]
+    with open(os.path.join(scratch, "counts.json"), "w", encoding="utf-8") as out:
+        json.dump({"top_k": 8, "tokens_per_expert": counts}, out)
+    for folder in ("base", "new", "baseline", "a", "b", "c"):
+        run("run", "quickstart", "--profile", "roofline", "--out", folder, "-q")
+    with open(os.path.join(scratch, "my-cluster.json"), "w", encoding="utf-8") as out:
+        subprocess.run([moesim, "topology", "show", "h200x8", "--json"], stdout=out, check=True)
+
+
+def main():
+    moesim, source, scratch = (os.path.abspath(a) for a in sys.argv[1:4])
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    make_fixtures(moesim, source, scratch)
+    files = [os.path.join(source, "README.md")]
+    docs = os.path.join(source, "docs")
+    files += sorted(os.path.join(docs, f) for f in os.listdir(docs) if f.endswith(".md"))
+    ran, failed = 0, []
+    for path in files:
+        for number, command in commands(path):
+            where = "%s:%d" % (os.path.relpath(path, source), number)
+            reason = next((why for key, why in SKIPPED.items() if key in command), None)
+            if reason is None and SYNOPSIS.search(command.split(" ", 1)[1]):
+                reason = "a synopsis, not an example"
+            if reason is None and "| dot " in command and shutil.which("dot") is None:
+                reason = "Graphviz (dot) is not installed"
+            if reason:
+                print("skip %s: %s (%s)" % (where, command, reason))
+                continue
+            line = re.sub(r"^(\$B|moesim)\b", lambda _: moesim, command)
+            result = subprocess.run(["bash", "-c", line], cwd=scratch, capture_output=True, text=True)
+            allowed = (0, 1) if " check " in " %s " % command else (0,)
+            ran += 1
+            if result.returncode not in allowed:
+                failed.append(where)
+                print("FAIL %s: %s\n  exit %d\n%s" % (where, command, result.returncode,
+                                                       result.stderr[-2000:]))
+            else:
+                print("ok   %s: %s" % (where, command))
+    print("%d commands run, %d failed" % (ran, len(failed)))
+    return 1 if failed or ran == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
