@@ -184,8 +184,8 @@ std::string report_to_csv(const Report& r) {
         l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
         ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens,
         ms(p.tp_all_reduce), ms(p.moe_tp_all_gather), ms(p.moe_tp_reduce_scatter),
-        ms(l.backward.total), ms(e.dense), ms(e.gate), ms(e.dispatch), ms(e.experts),
-        ms(e.combine), ms(e.wait));
+        ms(l.backward.total), ms(e.dense), ms(e.gate), ms(e.dispatch), ms(e.experts), ms(e.combine),
+        ms(e.wait));
   }
   return csv + step_items_csv(account, kColumns);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The training step's parts in each of the report's forms (docs/parallelism.md): the JSON's
-// `training` section, the step account's items (CSV rows), the summary's lines and the timeline's phases. Every
-// exposed part is its own named phase; they sum to the step time.
+// `training` section, the step account's items (CSV rows), the summary's lines and the timeline's
+// phases. Every exposed part is its own named phase; they sum to the step time.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
