@@ -17,6 +17,7 @@
 #include "sim/placement/strategies.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/report/check.hpp"
+#include "sim/report/compare.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/inputs.hpp"
 #include "sim/run/simulate.hpp"
@@ -161,6 +162,27 @@ std::string check(const std::string& baseline_path, const std::string& baseline_
       .dump();
 }
 
+// As `moesim compare A B ...`: the reports' figures side by side (report/compare.hpp).
+std::string compare(const std::vector<std::string>& paths, const std::vector<std::string>& texts) {
+  py::gil_scoped_release release;
+  std::vector<nlohmann::json> reports;
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    reports.push_back(report_from(paths[i], texts[i]));
+    labels.push_back(texts[i].empty() ? paths[i] : fmt::format("<dict {}>", i));
+  }
+  const auto comparison = sim::compare_side_by_side(reports, labels);
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : comparison.rows) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const auto& value : row.values) values.push_back(value ? nlohmann::json(*value) : nullptr);
+    rows.push_back({{"figure", row.figure}, {"values", values}, {"texts", row.texts}});
+  }
+  return nlohmann::json{
+      {"labels", comparison.labels}, {"scenarios", comparison.scenarios}, {"rows", rows}}
+      .dump();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_moesim, m) {
@@ -191,4 +213,5 @@ PYBIND11_MODULE(_moesim, m) {
   m.def("plan", &plan, arg("path"), arg("json_text"), arg("threads"));
   m.def("check", &check, arg("baseline_path"), arg("baseline_text"), arg("candidate_path"),
         arg("candidate_text"), arg("policy"), arg("fail_on"));
+  m.def("compare", &compare, arg("paths"), arg("texts"));
 }

@@ -100,15 +100,25 @@ def plan(spec, threads=0):
     return json.loads(_moesim.plan(name, text, threads))
 
 
+def _report_source(report):
+    """(path, "") for a report file, ("", JSON text) for a dict from run."""
+    if isinstance(report, dict):
+        return "", json.dumps(_plain(report))
+    return os.fspath(report), ""
+
+
 def check(baseline, candidate, policy=None, fail_on=()):
     """Compares two reports (paths or dicts from run) as `moesim check BASELINE CANDIDATE`."""
-    def report_source(report):
-        if isinstance(report, dict):
-            return "", json.dumps(_plain(report))
-        return os.fspath(report), ""
-
-    return json.loads(_moesim.check(*report_source(baseline), *report_source(candidate),
+    return json.loads(_moesim.check(*_report_source(baseline), *_report_source(candidate),
                                     os.fspath(policy) if policy else "", list(fail_on)))
+
+
+def compare(*reports):
+    """Reports (paths or dicts from run) side by side, as `moesim compare A B ...`: a dict of
+    `labels`, `scenarios` and `rows`, each row a figure with one value per report (None where a
+    report has none) or, for figures that are words, `texts`."""
+    sources = [_report_source(report) for report in reports]
+    return json.loads(_moesim.compare([path for path, _ in sources], [text for _, text in sources]))
 
 
 def _plain(report):

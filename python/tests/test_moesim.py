@@ -133,6 +133,21 @@ def test_check_compares_two_runs(tmp_path):
     assert in_memory["regressed"] is False
 
 
+def test_compare_puts_reports_side_by_side(tmp_path):
+    moesim.run("quickstart", out=tmp_path / "a")
+    scenario = json.loads((SOURCE / "scenarios/quickstart.json").read_text())
+    scenario["workload"]["tokens_per_gpu"] *= 2
+    doubled = moesim.run(scenario)
+    result = moesim.compare(tmp_path / "a/report.json", doubled)
+    assert result["labels"] == [str(tmp_path / "a/report.json"), "<dict 1>"]
+    step = next(row for row in result["rows"] if row["figure"] == "step_time_ms")
+    # Each column holds its own report's step time, in the order given.
+    first = json.loads((tmp_path / "a/report.json").read_text())["summary"]["step_time_ms"]
+    assert step["values"] == [pytest.approx(first),
+                              pytest.approx(doubled["summary"]["step_time_ms"])]
+    assert step["values"][1] > step["values"][0]  # twice the tokens take longer
+
+
 def test_plan_runs_the_shipped_plan():
     plan = moesim.plan(SOURCE / "scenarios/plans/dsv3-serving.json", threads=2)
     assert plan == json.loads(json.dumps(plan))  # plain JSON data
