@@ -34,12 +34,13 @@ class GroupCollectives {
   // `bytes` as nccl-tests counts them: the all-reduced vector, the all-gather's output, the
   // reduce-scatter's input, the message sent. 0 for one rank or no bytes.
   CollectivePrice price(CollectiveKind kind, double bytes, const GroupLayout& group) const;
+  // Line rate x efficiency (the link kind's own, else profile.network_efficiency), per GPU.
+  double scale_up_rate() const;   // bytes/s inside the NVLink/PCIe domain
+  double scale_out_rate() const;  // bytes/s onto the fabric (RoCE and oversubscription included)
 
  private:
   const CollectiveTimes* measured(CollectiveKind kind, int ranks) const;
   CollectivePrice default_price(CollectiveKind kind, double bytes, const GroupLayout& group) const;
-  double scale_up_rate() const;   // bytes/s per GPU
-  double scale_out_rate() const;  // bytes/s per GPU onto the fabric
 
   const ScenarioSpec& s_;
   const MeasuredProfile* profile_ = nullptr;

@@ -122,20 +122,9 @@ double LayerCostModel::memory_rate() const {
   return s_.cluster.device.hbm_bandwidth * s_.profile.memory_efficiency;
 }
 
-double LayerCostModel::scale_up_rate() const {
-  const double efficiency = s_.cluster.scale_up_link.efficiency;
-  return s_.cluster.system.scale_up_bandwidth *
-         (efficiency > 0 ? efficiency : s_.profile.network_efficiency);
-}
+double LayerCostModel::scale_up_rate() const { return group_collectives_.scale_up_rate(); }
 
-double LayerCostModel::scale_out_rate() const {
-  const auto& c = s_.cluster;
-  double rate = c.nic.bandwidth * c.system.nics_per_node / c.system.gpus_per_node;
-  if (c.fabric == FabricKind::Roce) rate *= c.roce_efficiency;
-  const double efficiency =
-      c.nic_link.efficiency > 0 ? c.nic_link.efficiency : s_.profile.network_efficiency;
-  return rate * efficiency / c.oversubscription;
-}
+double LayerCostModel::scale_out_rate() const { return group_collectives_.scale_out_rate(); }
 
 double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const {
   const DenseWork work =
