@@ -203,7 +203,9 @@ std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
     refuse_unused_options(path, "a routing trace (.mtrace)", options, false, false);
     return std::make_unique<ReaderSource>(path);
   }
-  if (looks_like_zip(prefix)) return open_zip_routing(path, extension, options);
+  // A file named .npy is judged as one: its first bytes are then named in the error.
+  if (looks_like_zip(prefix) && extension != ".npy")
+    return open_zip_routing(path, extension, options);
   if (extension == ".jsonl") {
     refuse_unused_options(path, "a Megatron-Core router trace (.jsonl)", options, true, false);
     return open_megatron_router_trace(path, read_text_file(path), options);
