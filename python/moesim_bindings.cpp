@@ -18,6 +18,7 @@
 #include "sim/plan/plan.hpp"
 #include "sim/report/check.hpp"
 #include "sim/report/compare.hpp"
+#include "sim/report/provenance.hpp"
 #include "sim/report/report.hpp"
 #include "sim/run/inputs.hpp"
 #include "sim/run/simulate.hpp"
@@ -48,7 +49,12 @@ std::string run(const std::string& name_or_path, const std::string& json_text,
   if (!trace.empty())
     overrides = sim::trace_overrides(trace, scenario, {.repeat_layers = repeat_layers});
   const auto inputs = sim::resolve_inputs(std::move(scenario), std::move(overrides));
-  const auto report = sim::simulate(inputs);
+  auto report = sim::simulate(inputs);
+  // The same provenance as the CLI's report; a dict is no file and no built-in.
+  report.provenance = sim::describe_inputs(inputs, json_text.empty() ? name_or_path : "", trace);
+  if (!json_text.empty())
+    for (auto& input : report.provenance.inputs)
+      if (input.role == "scenario") input = {"scenario", "<dict>", "", false};
   const std::string json = sim::report_to_json(report).dump(2) + "\n";
   if (!out_dir.empty()) {
     std::filesystem::create_directories(out_dir);
