@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "sim/plan/plan.hpp"
@@ -15,8 +16,24 @@ namespace {
 
 constexpr double kWidth = 760, kHeight = 500, kLeft = 80, kRight = 20, kTop = 40, kBottom = 60;
 
+// The smallest 1, 2 or 5 x 10^k at least `raw`: ticks read at a glance.
+double round_step(double raw) {
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (const double mantissa : {1.0, 2.0, 5.0})
+    if (mantissa * power >= raw) return mantissa * power;
+  return 10 * power;
+}
+
 struct Axes {
   double max_x = 1, max_y = 1;
+  double step_x = 1, step_y = 1;
+  // About five round steps per axis, the axis ending on a tick at or above the largest value.
+  void round_up() {
+    step_x = round_step(max_x / 5);
+    step_y = round_step(max_y / 5);
+    max_x = step_x * std::ceil(max_x / step_x);
+    max_y = step_y * std::ceil(max_y / step_y);
+  }
   double px(double x) const { return kLeft + x / max_x * (kWidth - kLeft - kRight); }
   double py(double y) const { return kHeight - kBottom - y / max_y * (kHeight - kTop - kBottom); }
 };
@@ -25,19 +42,19 @@ std::string frame(const Axes& a, const std::string& title) {
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-      "fill=\"white\"/>\n<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n",
-      kWidth, kHeight, kLeft, title);
+      "fill=\"white\"/>\n<text x=\"10\" y=\"24\" font-size=\"13\">{}</text>\n",
+      kWidth, kHeight, title);
   svg += fmt::format(
       "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"black\"/><line x1=\"{0}\" "
       "y1=\"{3}\" x2=\"{0}\" y2=\"{1}\" stroke=\"black\"/>\n",
       kLeft, kHeight - kBottom, kWidth - kRight, kTop);
-  for (int tick = 0; tick <= 4; ++tick) {
-    const double fx = a.max_x * tick / 4, fy = a.max_y * tick / 4;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.3g}</text>\n",
+  // Half a step of slack keeps the last tick when rounding leaves it a hair past the end.
+  for (double fx = 0; fx <= a.max_x + a.step_x / 2; fx += a.step_x)
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:g}</text>\n",
                        a.px(fx), kHeight - kBottom + 18, fx);
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n",
+  for (double fy = 0; fy <= a.max_y + a.step_y / 2; fy += a.step_y)
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n",
                        kLeft - 6, a.py(fy) + 4, fy);
-  }
   svg += fmt::format(
       "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">output tokens/s per user</text>\n"
       "<text x=\"18\" y=\"{:.1f}\" transform=\"rotate(-90 18 {:.1f})\" "
@@ -89,6 +106,7 @@ std::string serving_plan_svg(const PlanSpec& plan, const ServingPlanResult& resu
     axes.max_x = std::max(axes.max_x, o.curve_tokens_per_s_per_user * 1.05);
     axes.max_y = std::max(axes.max_y, o.curve_tokens_per_s_per_gpu * 1.05);
   }
+  axes.round_up();
   std::string svg =
       frame(axes, escape_xml(fmt::format("moesim plan {}: decode throughput per GPU against "
                                          "speed per user, over batch limits",
