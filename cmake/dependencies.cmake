@@ -5,7 +5,13 @@ find_package(fmt 9 REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(PNG REQUIRED)                  # tests decode the heat maps
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)  # sim/draw: heat maps as PNG and SVG
+# cairo draws the heat maps (sim/draw), which the CLI and the tests link. GPU machines that build
+# only the profiler (MOESIM_PROFILER_ONLY, profiler/run_on_device.sh) may not have it.
+pkg_check_modules(CAIRO IMPORTED_TARGET cairo)
+if(NOT CAIRO_FOUND AND NOT MOESIM_PROFILER_ONLY)
+  message(FATAL_ERROR "cairo not found: install libcairo2-dev (.ci/setup does), or configure with "
+                      "-DMOESIM_PROFILER_ONLY=ON to build only moesim-profile and its tests")
+endif()
 # torch.save archives (SGLang's .pt records), numpy.savez. Found by hand: Debian 12's
 # libzip-config.cmake requires the zipcmp tools, a package moesim does not need.
 find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)

@@ -51,7 +51,7 @@ echo "mpirun: ${mpirun_bin:-none}" | tee -a "$log"
 targets=(moesim-profile moesim_kernel_tests moesim_profiler_mpi_tests)
 [[ "$mode" == ep2 || "$mode" == reductions ]] && targets=(moesim-profile)
 start=$(date +%s)
-{ cmake --preset cuda -DMOESIM_GUI=OFF -DMOESIM_WERROR=OFF "${extra[@]}" &&
+{ cmake --preset cuda -DMOESIM_GUI=OFF -DMOESIM_WERROR=OFF -DMOESIM_PROFILER_ONLY=ON "${extra[@]}" &&
   cmake --build build/cuda -j "$(nproc)" --target "${targets[@]}"; } >>"$log" 2>&1 ||
   { tail -60 "$log"; exit 1; }
 echo "build took $(( $(date +%s) - start )) s" | tee -a "$log"
