@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/network/network_model.hpp"
@@ -35,6 +36,18 @@ ByteMatrix uniform(int ranks, double bytes) {
 
 constexpr double kNic = 50e9;  // ConnectX-7, 400 Gb/s
 
+// The most utilised link over the collective (bytes / (capacity x time)) and its name.
+std::pair<double, std::string> busiest_link(const NetworkModel& network,
+                                            const CollectiveTiming& timing) {
+  const auto links = network.costed_links();
+  std::pair<double, std::string> busiest{0.0, ""};
+  for (std::size_t link = 0; link < links.size(); ++link) {
+    const double use = timing.link_bytes[link] / (links[link].capacity * timing.time);
+    if (use > busiest.first + 1e-9) busiest = {use, links[link].name};
+  }
+  return busiest;
+}
+
 TEST(Contention, OversubscribedFatTreeSlowsCrossRailTrafficLessThanTheAnalyticModelSays) {
   // 4 HGX H200 nodes, one leaf per rail (8 leaves of 4 downlinks). At 2:1 a leaf has
   // ceil(4 / 2) = 2 spines, each uplink 4 x 50 / 2 / 2 = 50 GB/s: 100 GB/s up per leaf.
@@ -54,13 +67,7 @@ TEST(Contention, OversubscribedFatTreeSlowsCrossRailTrafficLessThanTheAnalyticMo
   EXPECT_NEAR(timing.time / analytic, 0.875, 0.875 * 0.02);
   // The busiest link is a leaf uplink: 84 b x 1/2 each (ECMP over 2 spines) in 84 ms = 50 GB/s,
   // full; a NIC moves 24 b in 84 ms = 28.6 GB/s, 57% of 50 GB/s.
-  const auto links = network.costed_links();
-  double busiest = 0;
-  std::string busiest_name;
-  for (std::size_t link = 0; link < links.size(); ++link) {
-    const double use = timing.link_bytes[link] / (links[link].capacity * timing.time);
-    if (use > busiest + 1e-9) busiest = use, busiest_name = links[link].name;
-  }
+  const auto [busiest, busiest_name] = busiest_link(network, timing);
   EXPECT_NEAR(busiest, 1.0, 0.01);
   EXPECT_NE(busiest_name.find("leaf"), std::string::npos) << busiest_name;
   EXPECT_NE(busiest_name.find("spine"), std::string::npos) << busiest_name;
@@ -123,13 +130,7 @@ TEST(Contention, OneNicAtHalfSpeedGatesTheCollectiveWhereTheAnalyticModelSeesNon
   EXPECT_NEAR(timing.gpu_time[9], expected, expected * 1e-3 + 10e-6);
   EXPECT_NEAR(timing.gpu_time[1], expected / 2, expected / 2 * 0.02 + 10e-6);
   // The slow NIC's uplink is the busiest link: 24 b in 96 ms at 25 GB/s, full.
-  const auto links = network.costed_links();
-  double busiest = 0;
-  std::string busiest_name;
-  for (std::size_t link = 0; link < links.size(); ++link) {
-    const double use = timing.link_bytes[link] / (links[link].capacity * timing.time);
-    if (use > busiest + 1e-9) busiest = use, busiest_name = links[link].name;
-  }
+  const auto [busiest, busiest_name] = busiest_link(network, timing);
   EXPECT_NEAR(busiest, 1.0, 0.01);
   EXPECT_EQ(busiest_name, "n0.nic0 -> p0.g0.leaf0");
   std::filesystem::remove(file);
