@@ -58,8 +58,8 @@ std::vector<FeatureRange> read_ranges(const Json& object, const std::string& poi
   return ranges;
 }
 
-PhaseCurve read_curve(CalibratedPhase phase, const Json& value, const std::string& pointer,
-                      ProblemList& problems) {
+PhaseCurve read_phase_curve(CalibratedPhase phase, const Json& value, const std::string& pointer,
+                            ProblemList& problems) {
   PhaseCurve curve;
   curve.phase = phase;
   FieldReader r(value, pointer, problems);
@@ -135,7 +135,7 @@ CalibratedPhases read_calibrated_phases(const Json& document, const std::string&
         continue;
       }
       const auto phase = static_cast<CalibratedPhase>(known - kCalibratedPhaseNames.begin());
-      phases.curves.push_back(read_curve(phase, value, at, problems));
+      phases.curves.push_back(read_phase_curve(phase, value, at, problems));
     }
   }
   r.finish();

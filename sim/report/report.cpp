@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "sim/report/milliseconds.hpp"
 #include "sim/report/provenance.hpp"
 #include "sim/report/step_account.hpp"
 #include "sim/report/training_report.hpp"
@@ -13,8 +14,6 @@ namespace moesim::sim {
 namespace {
 
 using Json = nlohmann::json;
-
-double ms(double seconds) { return seconds * 1e3; }
 
 Json phases_to_json(const PhaseTimes& p) {
   return Json{{"dense_ms", ms(p.dense)},

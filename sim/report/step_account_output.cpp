@@ -1,14 +1,13 @@
 // The step account in report.json, report.csv and the terminal summary.
 #include <fmt/format.h>
 
+#include "sim/report/milliseconds.hpp"
 #include "sim/report/step_account.hpp"
 
 namespace moesim::sim {
 namespace {
 
 using Json = nlohmann::json;
-
-double ms(double seconds) { return seconds * 1e3; }
 
 }  // namespace
 

@@ -5,12 +5,12 @@
 #include <utility>
 #include <vector>
 
+#include "sim/report/milliseconds.hpp"
+
 namespace moesim::sim {
 namespace {
 
 using Json = nlohmann::json;
-
-double ms(double seconds) { return seconds * 1e3; }
 
 }  // namespace
 

@@ -10,13 +10,13 @@
 
 #include "base/strict_json.hpp"
 #include "base/text_file.hpp"
+#include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
 namespace {
 
 constexpr std::size_t kMaxProblemsShown = 20;
 constexpr std::string_view kFields[] = {"arrival_s", "input_tokens", "output_tokens"};
-constexpr std::int64_t kMaxLength = 1'000'000;
 constexpr double kMaxArrival = 365.0 * 24 * 3600;  // a year of traffic
 
 // Collects a log's problems, keeping the first kMaxProblemsShown and counting the rest.
@@ -64,14 +64,15 @@ std::optional<double> parse_arrival(std::string_view text) {
 std::optional<std::int64_t> parse_length(std::string_view text) {
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 1 || value > kMaxLength)
+  if (error != std::errc() || end != text.data() + text.size() || value < 1 ||
+      value > kMaxRequestTokens)
     return std::nullopt;
   return value;
 }
 
 std::string expected_for(std::size_t field) {
   return field == 0 ? fmt::format("expected seconds in [0, {:.0f}]", kMaxArrival)
-                    : fmt::format("expected an integer in [1, {}]", kMaxLength);
+                    : fmt::format("expected an integer in [1, {}]", kMaxRequestTokens);
 }
 
 // Splits one CSV line at commas (no quoting: every field the log needs is a number).

@@ -10,6 +10,7 @@
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/serving/request_log.hpp"
+#include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
 
@@ -26,8 +27,6 @@ constexpr std::string_view kArrivalNames[] = {"poisson", "concurrency", "log"};
 constexpr std::string_view kLengthFields[] = {"distribution", "value",  "min",
                                               "max",          "median", "sigma"};
 constexpr std::string_view kDistributionNames[] = {"fixed", "uniform", "lognormal"};
-// Prompts and outputs beyond a million tokens are no model's context today.
-constexpr std::int64_t kMaxLength = 1'000'000;
 
 LengthDistribution read_length(FieldReader& parent, std::string_view key) {
   LengthDistribution d;
@@ -38,30 +37,30 @@ LengthDistribution read_length(FieldReader& parent, std::string_view key) {
     const bool in_range =
         value->is_number_unsigned()
             ? value->get<std::uint64_t>() >= 1 &&
-                  value->get<std::uint64_t>() <= static_cast<std::uint64_t>(kMaxLength)
+                  value->get<std::uint64_t>() <= static_cast<std::uint64_t>(kMaxRequestTokens)
             : false;  // a signed integer here is negative or zero
     if (in_range)
       d.value = value->get<std::int64_t>();
     else
-      parent.problems().add(path, fmt::format("expected an integer in [1, {}], got {}", kMaxLength,
-                                              describe_json_value(*value)));
+      parent.problems().add(path, fmt::format("expected an integer in [1, {}], got {}",
+                                              kMaxRequestTokens, describe_json_value(*value)));
     return d;
   }
   FieldReader r(*value, path, parent.problems(), kLengthFields);
   const auto kind = r.choice("distribution", kDistributionNames);
   if (kind == "fixed") {
-    d.value = r.integer("value", 1, kMaxLength);
+    d.value = r.integer("value", 1, kMaxRequestTokens);
   } else if (kind == "uniform") {
     d.kind = LengthDistributionKind::Uniform;
-    d.min = r.integer("min", 1, kMaxLength);
-    d.max = r.integer("max", 1, kMaxLength);
+    d.min = r.integer("min", 1, kMaxRequestTokens);
+    d.max = r.integer("max", 1, kMaxRequestTokens);
     if (d.max < d.min)
       parent.problems().add(path + "/max", fmt::format("expected max >= min ({})", d.min));
   } else if (kind == "lognormal") {
     d.kind = LengthDistributionKind::Lognormal;
-    d.median = r.number("median", 1, static_cast<double>(kMaxLength));
+    d.median = r.number("median", 1, static_cast<double>(kMaxRequestTokens));
     d.sigma = r.number("sigma", 0, 4);
-    d.max = r.integer("max", 1, kMaxLength);
+    d.max = r.integer("max", 1, kMaxRequestTokens);
     if (static_cast<double>(d.max) < d.median)
       parent.problems().add(path + "/max", fmt::format("expected max >= median ({})", d.median));
   }

@@ -30,6 +30,8 @@ inline constexpr std::int64_t kMaxTokensPerBlock = std::int64_t{1} << 24;
 // Expert choices (tokens x top_k) held at once for one block: 256 MiB of ids.
 inline constexpr std::int64_t kMaxChoicesPerBlock = std::int64_t{1} << 26;
 
+// Input or output tokens of one serving request: no model's context reaches a million today.
+inline constexpr std::int64_t kMaxRequestTokens = 1'000'000;
 // Draft tokens a multi-token-prediction step verifies per sequence.
 inline constexpr std::int64_t kMaxDraftTokens = 16;
 // Candidates one `moesim plan` grid may make: each is a simulation (docs/limits.md has timings).

@@ -10,6 +10,7 @@
 #include "base/text_file.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/traces/import_stacks.hpp"
+#include "sim/traces/zip_handle.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -95,10 +96,6 @@ std::unique_ptr<RoutingSource> requests_to_source(const std::vector<Request>& re
   return make_block_source({layers, experts, top_k, ScoreType::None}, std::move(blocks));
 }
 
-struct ZipCloser {
-  void operator()(zip_t* archive) const { zip_discard(archive); }
-};
-
 // Each member .npy of the archive, in order; members may be stored or deflated (savez_compressed)
 // but none may expand past kMaxNpzMemberBytes.
 constexpr std::uint64_t kMaxNpzMemberBytes = std::uint64_t{1} << 28;
@@ -107,8 +104,8 @@ std::vector<Request> npz_members(std::span<const std::byte> bytes, const std::st
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* buffer = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
-  std::unique_ptr<zip_t, ZipCloser> archive(
-      buffer ? zip_open_from_source(buffer, ZIP_RDONLY | ZIP_CHECKCONS, &error) : nullptr);
+  ZipHandle archive(buffer ? zip_open_from_source(buffer, ZIP_RDONLY | ZIP_CHECKCONS, &error)
+                           : nullptr);
   if (!archive) {
     const std::string reason = zip_error_strerror(&error);
     zip_error_fini(&error);

@@ -9,17 +9,14 @@
 
 #include "base/config_error.hpp"
 #include "sim/traces/format.hpp"
+#include "sim/traces/zip_handle.hpp"
 
 namespace moesim::sim {
 namespace {
 
-struct ZipCloser {
-  void operator()(zip_t* archive) const { zip_discard(archive); }
-};
 struct ZipFileCloser {
   void operator()(zip_file_t* file) const { zip_fclose(file); }
 };
-using ZipHandle = std::unique_ptr<zip_t, ZipCloser>;
 
 ZipHandle open_zip(std::span<const std::byte> bytes, const std::string& source) {
   zip_error_t error;

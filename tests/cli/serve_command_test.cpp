@@ -9,14 +9,15 @@
 namespace moesim::testing {
 namespace {
 
-const std::string kRoot = MOESIM_SOURCE_DIR;
+const std::string kServeRoot = MOESIM_SOURCE_DIR;
 
 TEST(ServeCommand, ReplaysARequestLogAndWritesTheOutputs) {
   // The shipped log has 8 requests; all finish, and requests.csv has a header and one row each.
   const auto dir = scratch_dir("serve-log");
-  const auto result = run_moesim(
-      "serve " + kRoot + "/scenarios/serving/mixtral-h100-log.json --out " + (dir / "out").string(),
-      "serve");
+  const auto result =
+      run_moesim("serve " + kServeRoot + "/scenarios/serving/mixtral-h100-log.json --out " +
+                     (dir / "out").string(),
+                 "serve");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("8 of 8 requests completed"), std::string::npos) << result.out;
   const auto serving = nlohmann::json::parse(slurp(dir / "out" / "serving.json"));

@@ -31,7 +31,7 @@ TEST(CollectiveModel, FloorBelowAndLastBandwidthAbove) {
 
 Json profile_with(Json collectives) { return Json{{"collectives", std::move(collectives)}}; }
 
-Json timed(int ranks, double bytes, double us) {
+Json timed_collective(int ranks, double bytes, double us) {
   return Json{{"ranks", ranks},
               {"bytes", bytes},
               {"busbw_bytes_per_s", 1e9},
@@ -43,7 +43,8 @@ TEST(CollectiveModel, ReadsTimedEntriesPerRankCountSortedBySize) {
   const auto collectives = read_measured_collectives(
       profile_with({{"link_kind", "nvlink"},
                     {"all_to_all",
-                     {timed(2, 4096, 12), timed(2, 1024, 11), timed(4, 1024, 20),
+                     {timed_collective(2, 4096, 12), timed_collective(2, 1024, 11),
+                      timed_collective(4, 1024, 20),
                       Json{{"ranks", 2}, {"bytes", 8192}, {"busbw_bytes_per_s", 1e9}}}}}),
       problems);
   EXPECT_TRUE(problems.empty());
@@ -64,7 +65,9 @@ TEST(CollectiveModel, ReadsTimedEntriesPerRankCountSortedBySize) {
 TEST(CollectiveModel, OneSizeTwiceOnOneRankCountIsAProblem) {
   ProblemList problems;
   read_measured_collectives(
-      profile_with({{"all_to_all", {timed(2, 1024, 11), timed(2, 1024, 12)}}}), problems);
+      profile_with(
+          {{"all_to_all", {timed_collective(2, 1024, 11), timed_collective(2, 1024, 12)}}}),
+      problems);
   ASSERT_EQ(problems.problems().size(), 1u);
   EXPECT_EQ(problems.problems()[0].where, "/collectives/all_to_all");
   EXPECT_EQ(problems.problems()[0].message,
@@ -73,9 +76,9 @@ TEST(CollectiveModel, OneSizeTwiceOnOneRankCountIsAProblem) {
 
 TEST(CollectiveModel, BadTimesAreProblemsWithTheirPaths) {
   ProblemList problems;
-  read_measured_collectives(
-      profile_with({{"all_to_all", {timed(2, 1024, -1)}}, {"count_exchange", {{{"ranks", 0}}}}}),
-      problems);
+  read_measured_collectives(profile_with({{"all_to_all", {timed_collective(2, 1024, -1)}},
+                                          {"count_exchange", {{{"ranks", 0}}}}}),
+                            problems);
   ASSERT_FALSE(problems.empty());
   std::string all;
   for (const auto& problem : problems.problems())

@@ -55,7 +55,7 @@ ScenarioSpec toy_scenario(const std::string& cluster = "h100x8", int expert_para
 
 // A profile measured at 5e14 FLOP/s and 2e12 B/s copy bandwidth, with curves for "toy": per
 // expert, loop 4 us at 10 tokens and 8 at 30; grouped 6 us at 10 and 7 at 30.
-MeasuredProfile toy_profile() {
+MeasuredProfile cost_toy_profile() {
   auto timed = [](double tokens, double us) {
     return json{{"tokens", tokens}, {"time", {{"median_us", us}}}};
   };
@@ -149,7 +149,7 @@ TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
 TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
   ScenarioSpec s = toy_scenario();
   s.model.top_k = 4;  // another shape than the profile measured: ceilings only, no curves
-  const MeasuredProfile profile = toy_profile();
+  const MeasuredProfile profile = cost_toy_profile();
   const LayerCostModel cost(s, &profile);
   EXPECT_FALSE(cost.measured());
   // Measured 5e14 FLOP/s and 2e12 B/s, used as they are (no efficiency applied):
@@ -164,7 +164,7 @@ TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
 
 TEST(LayerCostModel, MeasuredCurvesPriceTheExpertsOfAGpu) {
   const ScenarioSpec s = toy_scenario();
-  const MeasuredProfile profile = toy_profile();
+  const MeasuredProfile profile = cost_toy_profile();
   const LayerCostModel cost(s, &profile);
   EXPECT_TRUE(cost.measured());
   // {10, 30, 0}: loop 4 + 8 = 12 us beats grouped 6 + 7 = 13 us.

@@ -6,7 +6,7 @@ namespace moesim::sim {
 namespace {
 
 // dense 1, gate 0, dispatch 2, experts 3, combine 2 (any unit).
-PhaseTimes phases() {
+PhaseTimes toy_phases() {
   PhaseTimes p;
   p.dense = 1;
   p.dispatch = 2;
@@ -17,20 +17,20 @@ PhaseTimes phases() {
 
 TEST(LayerSchedule, NoOverlapAddsEveryPhaseOfEveryMicroBatch) {
   // 2 x (1 + 2 + 3 + 2) = 16.
-  EXPECT_DOUBLE_EQ(schedule_layer(phases(), 2, Overlap::None).makespan, 16);
+  EXPECT_DOUBLE_EQ(schedule_layer(toy_phases(), 2, Overlap::None).makespan, 16);
 }
 
 TEST(LayerSchedule, CommComputeHidesTheAllToAllsBehindTheExperts) {
   // Per micro-batch: front 1, then experts (3) beside dispatch (2) + combine (2): the combine
   // starts at 1 + max(2, 3 - 2) = 3 and ends at 5. Two micro-batches: 10.
-  const auto s = schedule_layer(phases(), 2, Overlap::CommCompute);
+  const auto s = schedule_layer(toy_phases(), 2, Overlap::CommCompute);
   EXPECT_DOUBLE_EQ(s.micro_batches[0].combine, 3);
   EXPECT_DOUBLE_EQ(s.makespan, 10);
 }
 
 TEST(LayerSchedule, TwoMicroBatchesPipelineOnTwoStreams) {
   // A0 [0,1]  D0 [1,3]  A1 [1,2]  D1 [3,5]  E0 [3,6]  C0 [6,8]  E1 [6,9]  C1 [9,11]: 11.
-  const auto s = schedule_layer(phases(), 2, Overlap::TwoMicroBatch);
+  const auto s = schedule_layer(toy_phases(), 2, Overlap::TwoMicroBatch);
   EXPECT_DOUBLE_EQ(s.micro_batches[1].dense, 1);
   EXPECT_DOUBLE_EQ(s.micro_batches[1].dispatch, 3);
   EXPECT_DOUBLE_EQ(s.micro_batches[0].experts, 3);
@@ -42,7 +42,7 @@ TEST(LayerSchedule, TwoMicroBatchesPipelineOnTwoStreams) {
 
 TEST(LayerSchedule, OneMicroBatchCannotOverlapWithItself) {
   // Two-micro-batch with a single micro-batch degenerates to the serial 8.
-  EXPECT_DOUBLE_EQ(schedule_layer(phases(), 1, Overlap::TwoMicroBatch).makespan, 8);
+  EXPECT_DOUBLE_EQ(schedule_layer(toy_phases(), 1, Overlap::TwoMicroBatch).makespan, 8);
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ json toy_profile() {
 }
 
 // Every "where: message" of the ConfigError building `document` throws.
-std::vector<std::string> problems_of(const json& document) {
+std::vector<std::string> profile_problems_of(const json& document) {
   try {
     MeasuredProfile profile(document, "p.json");
   } catch (const ConfigError& error) {
@@ -179,7 +179,7 @@ TEST(MeasuredProfile, AllToAllCurveIsTheNearestRankCountTiesGoingUp) {
 
 TEST(MeasuredProfile, MissingSectionsAreListedTogetherWithTheirPaths) {
   const json document = {{"schema_version", 2}, {"models", "none"}};
-  EXPECT_EQ(problems_of(document),
+  EXPECT_EQ(profile_problems_of(document),
             (std::vector<std::string>{
                 "/schema_version: expected 1",
                 "/ceilings/dense_bf16_flops_per_s: missing required field (expected a number in "
@@ -196,7 +196,7 @@ TEST(MeasuredProfile, BadCurvePointsNameTheirIndex) {
   document["models"][0]["gate"][1]["time"]["median_us"] = -1;
   document["models"][0]["combine"] = json::array();
   document["models"][0]["permute"][0]["tokens"] = 300;  // now both points are at 300 tokens
-  EXPECT_EQ(problems_of(document),
+  EXPECT_EQ(profile_problems_of(document),
             (std::vector<std::string>{
                 "/models/0/gate/1/time/median_us: expected a number in (0, 1000000000], got -1",
                 "/models/0/permute/1/tokens: expected tokens increasing along the array, got 300 "
@@ -205,7 +205,7 @@ TEST(MeasuredProfile, BadCurvePointsNameTheirIndex) {
 }
 
 TEST(MeasuredProfile, NonObjectDocumentIsOneProblem) {
-  EXPECT_EQ(problems_of(json::array()),
+  EXPECT_EQ(profile_problems_of(json::array()),
             std::vector<std::string>{": expected a moesim profile object, got an array"});
 }
 
@@ -222,11 +222,12 @@ TEST(MeasuredProfile, WronglyTypedFieldsAreConfigErrorsNotLibraryExceptions) {
   name_as_number["models"][0]["name"] = 7;
   EXPECT_THROW(MeasuredProfile(name_as_number, "p.json"), ConfigError);
   // Each names its field.
-  EXPECT_EQ(problems_of(version_as_text), std::vector<std::string>{"/schema_version: expected 1"});
+  EXPECT_EQ(profile_problems_of(version_as_text),
+            std::vector<std::string>{"/schema_version: expected 1"});
   EXPECT_EQ(
-      problems_of(model_as_number),
+      profile_problems_of(model_as_number),
       std::vector<std::string>{"/models/0: expected an object of one model's measurements, got 5"});
-  EXPECT_EQ(problems_of(name_as_number),
+  EXPECT_EQ(profile_problems_of(name_as_number),
             std::vector<std::string>{"/models/0/name: expected a model preset name, got 7"});
 }
 
@@ -237,7 +238,7 @@ TEST(MeasuredProfile, AbsurdTimesAndRatesAreRefusedWithTheirPointers) {
   document["models"][0]["gate"][0]["time"]["median_us"] = 1e308;
   document["ceilings"]["copy"]["bytes_per_s"] = 1e300;
   EXPECT_EQ(
-      problems_of(document),
+      profile_problems_of(document),
       (std::vector<std::string>{
           "/ceilings/copy/bytes_per_s: expected a number in (0, 1e+18], got 1e+300",
           "/models/0/gate/0/time/median_us: expected a number in (0, 1000000000], got 1e+308"}));
@@ -248,7 +249,7 @@ TEST(MeasuredProfile, ZeroRunsIsRefused) {
   json document = toy_profile();
   document["models"][0]["combine"][1]["time"]["runs"] = 0;
   document["overheads"]["count_copy_and_sync"]["runs"] = 30;  // a real count passes
-  EXPECT_EQ(problems_of(document),
+  EXPECT_EQ(profile_problems_of(document),
             std::vector<std::string>{
                 "/models/0/combine/1/time/runs: expected an integer in [1, 1000000], got 0"});
 }
@@ -258,7 +259,7 @@ TEST(MeasuredProfile, UnknownFieldsAreRefusedWithALikelyTypo) {
   document["celings"] = json::object();
   document["models"][0]["permutes"] = json::array();
   EXPECT_EQ(
-      problems_of(document),
+      profile_problems_of(document),
       (std::vector<std::string>{"/celings: unknown field; did you mean 'ceilings'?",
                                 "/models/0/permutes: unknown field; did you mean 'permute'?"}));
 }
@@ -267,7 +268,7 @@ TEST(MeasuredProfile, SizesOutOfOrderAreRefusedNotSorted) {
   // 300 then 100 tokens: interpolation would have reordered a hand edit silently.
   json document = toy_profile();
   document["models"][0]["gate"] = {timed(300, 9), timed(100, 5)};
-  EXPECT_EQ(problems_of(document),
+  EXPECT_EQ(profile_problems_of(document),
             std::vector<std::string>{"/models/0/gate/1/tokens: expected tokens increasing along "
                                      "the array, got 100 after 300"});
 }

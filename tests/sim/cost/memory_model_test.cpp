@@ -9,7 +9,7 @@ namespace {
 //   embeddings 2 x 100 x 10 = 2000; attention 500 per block, 4 blocks; 2 of them MoE
 //   routed expert 3 x 10 x 20 = 600; shared expert 3 x 10 x 30 = 900; router 10 x 8 = 80
 //   dense MLP 3 x 10 x 40 = 1200 in the 2 dense blocks; KV 6 bytes per token per block
-ScenarioSpec toy_scenario(WorkloadKind kind) {
+ScenarioSpec memory_toy_scenario(WorkloadKind kind) {
   ScenarioSpec s;
   s.model.name = "toy";
   s.model.layers = 4;
@@ -44,7 +44,7 @@ constexpr double kDenseParams = 8360;
 constexpr double kExpertParams = 2400;
 
 TEST(MemoryModel, PrefillHoldsWeightsKvAndActivations) {
-  const MemoryBreakdown memory = memory_per_gpu(toy_scenario(WorkloadKind::Prefill));
+  const MemoryBreakdown memory = memory_per_gpu(memory_toy_scenario(WorkloadKind::Prefill));
   EXPECT_DOUBLE_EQ(memory.weights, (kDenseParams + kExpertParams) * 2);  // 21520
   EXPECT_DOUBLE_EQ(memory.optimizer, 0);
   // 100 tokens x 6 bytes x 4 blocks = 2400.
@@ -55,7 +55,7 @@ TEST(MemoryModel, PrefillHoldsWeightsKvAndActivations) {
 }
 
 TEST(MemoryModel, DecodeKeepsTheWholeContextOfEverySequence) {
-  const MemoryBreakdown memory = memory_per_gpu(toy_scenario(WorkloadKind::Decode));
+  const MemoryBreakdown memory = memory_per_gpu(memory_toy_scenario(WorkloadKind::Decode));
   // 100 sequences x 50 context tokens x 6 bytes x 4 blocks = 120000.
   EXPECT_DOUBLE_EQ(memory.kv_cache, 120000);
   EXPECT_DOUBLE_EQ(memory.activations, 32000);  // as prefill: 100 tokens in flight
@@ -63,7 +63,7 @@ TEST(MemoryModel, DecodeKeepsTheWholeContextOfEverySequence) {
 }
 
 TEST(MemoryModel, TrainingShardsAdamStateOverTheReplicasOfEachWeight) {
-  const MemoryBreakdown memory = memory_per_gpu(toy_scenario(WorkloadKind::Training));
+  const MemoryBreakdown memory = memory_per_gpu(memory_toy_scenario(WorkloadKind::Training));
   // ZeRO stage 1 (the default). bf16 gradients on every replica: 10760 x 2 = 21520. fp32 master +
   // 2 moments, 12 bytes a parameter, sharded: dense over 8 DP replicas (8360 / 8 = 1045), experts
   // over 8 GPUs / EP 4 = 2 replicas (2400 / 2 = 1200): 12 x 2245 = 26940.
@@ -76,7 +76,7 @@ TEST(MemoryModel, TrainingShardsAdamStateOverTheReplicasOfEachWeight) {
 }
 
 TEST(MemoryModel, TensorParallelSplitsEverythingButTheExperts) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Prefill);
   s.parallelism.attention_tensor_parallel = 2;
   const MemoryBreakdown memory = memory_per_gpu(s);
   // Dense 8360 / 2 = 4180, experts still 2400: (4180 + 2400) x 2 = 13160.
@@ -86,7 +86,7 @@ TEST(MemoryModel, TensorParallelSplitsEverythingButTheExperts) {
 }
 
 TEST(MemoryModel, MlaLatentCacheIsNotSplitByTensorParallel) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Prefill);
   s.model.attention.kind = AttentionKind::Mla;
   s.parallelism.attention_tensor_parallel = 2;
   // Every TP rank holds the whole latent of its tokens: 2400 bytes, as at TP 1, not 1200.
@@ -94,28 +94,28 @@ TEST(MemoryModel, MlaLatentCacheIsNotSplitByTensorParallel) {
 }
 
 TEST(MemoryModel, LargerExpertParallelHoldsFewerExperts) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Prefill);
   s.parallelism.expert_parallel = 8;
   // 8 / 8 = 1 slot per GPU: experts 1 x 2 x 600 = 1200; (8360 + 1200) x 2 = 19120.
   EXPECT_DOUBLE_EQ(memory_per_gpu(s).weights, 19120);
 }
 
 TEST(MemoryModel, RedundantExpertsAddSlots) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Prefill);
   s.placement.redundant_experts = 4;
   // (8 + 4) / 4 = 3 slots per GPU: experts 3 x 2 x 600 = 3600; (8360 + 3600) x 2 = 23920.
   EXPECT_DOUBLE_EQ(memory_per_gpu(s).weights, 23920);
 }
 
 TEST(MemoryModel, OneByteWeightsHalveTheWeightBytes) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Prefill);
   s.model.weight_bytes = 1;
   // FP8: one byte per parameter, 10760.
   EXPECT_DOUBLE_EQ(memory_per_gpu(s).weights, 10760);
 }
 
 TEST(MemoryModel, TrainingOnMoreGpusShardsExpertStateFurther) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Training);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Training);
   s.cluster.nodes = 2;  // 16 GPUs / EP 4 = 4 replicas of each expert
   s.parallelism.attention_data_parallel = 16;
   // 12 x (8360 / 16 + 2400 / 4) = 12 x (522.5 + 600) = 13470; gradients unsharded, 21520.
@@ -124,7 +124,7 @@ TEST(MemoryModel, TrainingOnMoreGpusShardsExpertStateFurther) {
 }
 
 TEST(MemoryModel, ZeroStagesShardStateGradientsThenWeights) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Training);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Training);
   // The sharded share of one GPU: 8360 / 8 + 2400 / 2 = 2245 parameters; all of them: 10760.
   s.parallelism.data.zero_stage = 0;
   MemoryBreakdown m = memory_per_gpu(s);
@@ -141,14 +141,14 @@ TEST(MemoryModel, ZeroStagesShardStateGradientsThenWeights) {
 }
 
 TEST(MemoryModel, MoeTensorParallelSplitsEachExpert) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Prefill);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Prefill);
   s.parallelism.moe_tensor_parallel = 2;  // MoE TP 2 x EP 4 = 8 GPUs
   // Experts 2 slots x 2 blocks x 600 / 2 = 1200; (8360 + 1200) x 2 = 19120.
   EXPECT_DOUBLE_EQ(memory_per_gpu(s).weights, 19120);
 }
 
 TEST(MemoryModel, PipelineStagesHoldTheirOwnBlocksAndTheFullestIsReported) {
-  ScenarioSpec s = toy_scenario(WorkloadKind::Training);
+  ScenarioSpec s = memory_toy_scenario(WorkloadKind::Training);
   s.parallelism.pipeline.size = 2;  // 8 GPUs = DP 4 x PP 2; EP 4 fills a stage
   s.parallelism.attention_data_parallel = 4;
   // Stage 0: blocks 0-1 (dense) and the embedding table 100 x 10 = 1000:

@@ -46,7 +46,7 @@ DecodedPng read_png(const std::string& path) {
   return decoded;
 }
 
-std::filesystem::path scratch(const std::string& name) {
+std::filesystem::path heatmap_scratch(const std::string& name) {
   return std::filesystem::temp_directory_path() /
          ("moesim-heatmap-" + std::to_string(::getpid()) + "-" + name);
 }
@@ -95,7 +95,7 @@ TEST(Heatmap, LayoutFitsTheTitleAndSpacesTicksFor256Experts) {
 
 TEST(Heatmap, PngCellsCarryTheirColoursAndSvgIsWritten) {
   const auto stats = known_stats();
-  const auto png_path = scratch("h.png");
+  const auto png_path = heatmap_scratch("h.png");
   write_heatmap(stats, "two layers", png_path.string());
   const auto png = read_png(png_path.string());
   std::filesystem::remove(png_path);
@@ -110,7 +110,7 @@ TEST(Heatmap, PngCellsCarryTheirColoursAndSvgIsWritten) {
   EXPECT_EQ(centre(0, 1), log_ratio_colour(1.0 / 6, span));  // the full blue end
   EXPECT_EQ(centre(0, 2), kZeroLoadColour);
   EXPECT_EQ(centre(1, 3), (Rgb{255, 255, 255}));  // at the mean
-  const auto svg_path = scratch("h.svg");
+  const auto svg_path = heatmap_scratch("h.svg");
   write_heatmap(stats, "two layers", svg_path.string());
   std::stringstream svg;
   svg << std::ifstream(svg_path).rdbuf();

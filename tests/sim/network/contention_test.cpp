@@ -26,7 +26,7 @@ ScenarioSpec scenario_with_cluster(const std::string& cluster, int expert_parall
 }
 
 // `bytes` between every ordered pair of distinct ranks.
-ByteMatrix uniform(int ranks, double bytes) {
+ByteMatrix uniform_matrix(int ranks, double bytes) {
   ByteMatrix matrix(static_cast<std::size_t>(ranks),
                     std::vector<Bytes>(static_cast<std::size_t>(ranks), bytes));
   for (int r = 0; r < ranks; ++r)
@@ -54,7 +54,7 @@ TEST(Contention, OversubscribedFatTreeSlowsCrossRailTrafficLessThanTheAnalyticMo
   const NetworkModel network(
       scenario_with_cluster(R"({"preset": "h200x32", "oversubscription": 2})", 32), 0.0);
   const double b = 1e8;  // bytes per pair
-  const CollectiveTiming timing = network.all_to_all(uniform(32, b));
+  const CollectiveTiming timing = network.all_to_all(uniform_matrix(32, b));
   // Leaf i's uplinks carry the cross-rail, cross-node flows of its 4 GPUs: 4 x (3 nodes x 7 other
   // rails) = 84 flows in 100 GB/s, 1.19 GB/s each. A NIC holds 24 flows (21 of them those at
   // 1.19 GB/s, using 25 GB/s); its 3 same-rail flows share the other 25 GB/s and finish first.
@@ -81,7 +81,7 @@ TEST(Contention, TwoEpGroupsSharingOversubscribedSpinesSlowEachOther) {
       scenario_with_cluster(R"({"preset": "h100x64", "oversubscription": 2})", 32), 0.0);
   ASSERT_EQ(network.played_groups(), 2);
   const double b = 1e8;
-  const CollectiveTiming timing = network.all_to_all(uniform(32, b));
+  const CollectiveTiming timing = network.all_to_all(uniform_matrix(32, b));
   // Alone, a group's leaf uplinks would carry its 4 GPUs x 21 cross-rail flows = 84 in 200 GB/s,
   // 2.38 GB/s each, above the NIC's 50 / 24 = 2.08: the NIC would bind, 24 b / 50 GB/s = 48 ms.
   // Together the uplinks carry 8 x 21 = 168 flows, 1.19 GB/s each, below the NIC's share: the
@@ -94,19 +94,19 @@ TEST(Contention, TwoEpGroupsSharingOversubscribedSpinesSlowEachOther) {
 // The 4-node H200 fabric as a topology file with NIC 0 of node 0 sending at half speed (its
 // receiving direction keeps the full rate).
 std::string topology_with_half_speed_nic() {
-  auto json =
+  auto topology_json =
       topology::topology_to_json(topology::build_cluster(topology::cluster_params("hgx-h200", 4)));
-  for (auto& link : json["links"])
+  for (auto& link : topology_json["links"])
     if (link["from"] == "n0.nic0" && link["to"] == "p0.g0.leaf0") {
       auto back = link;
       std::swap(back["from"], back["to"]);
       link["duplex"] = back["duplex"] = false;
       link["bandwidth_gb_per_s"] = 25.0;
-      json["links"].push_back(back);
+      topology_json["links"].push_back(back);
       break;
     }
   const auto path = std::filesystem::temp_directory_path() / "moesim_half_speed_nic.json";
-  std::ofstream(path) << json.dump();
+  std::ofstream(path) << topology_json.dump();
   return path.string();
 }
 
@@ -115,7 +115,7 @@ TEST(Contention, OneNicAtHalfSpeedGatesTheCollectiveWhereTheAnalyticModelSeesNon
   const NetworkModel network(
       scenario_with_cluster(R"({"preset": "h200x32", "topology": ")" + file + R"("})", 32), 0.0);
   const double b = 1e8;
-  const CollectiveTiming timing = network.all_to_all(uniform(32, b));
+  const CollectiveTiming timing = network.all_to_all(uniform_matrix(32, b));
   // GPU 0 sends 24 b across the fabric (3 other nodes x 8 GPUs) through its NIC, now 25 GB/s:
   // 24 b / 25 GB/s = 96 ms. Every other NIC moves its 24 b at 50 GB/s in 48 ms, and on the
   // non-blocking 1:1 fabric nothing else binds, so GPU 0 gates the collective at 96 ms.

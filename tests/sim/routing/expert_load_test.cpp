@@ -10,7 +10,7 @@
 namespace moesim::sim {
 namespace {
 
-double sum(const std::vector<double>& values) {
+double sum_of(const std::vector<double>& values) {
   return std::accumulate(values.begin(), values.end(), 0.0);
 }
 
@@ -59,7 +59,7 @@ TEST(ExpertPopularity, EachLayerShufflesTheSameSharesDifferently) {
   expect_same_shares(layer0, layer1);
   // ...but the hot expert moves: the permutation is seeded by (seed, layer).
   EXPECT_NE(layer0, layer1);
-  EXPECT_NEAR(sum(layer0), 1.0, 1e-12);
+  EXPECT_NEAR(sum_of(layer0), 1.0, 1e-12);
 }
 
 TEST(ExpertPopularity, AnotherSeedGivesAnotherRanking) {
@@ -87,7 +87,7 @@ TEST(ExpectedExpertLoad, LoadsAlwaysSumToTokensTimesTopK) {
     const auto load = expected_expert_load(expert_popularity(zipf, 32, 0), 1000, top_k);
     SCOPED_TRACE(top_k);
     // Every copy lands somewhere: 1000 x k.
-    EXPECT_NEAR(sum(load), 1000.0 * top_k, 1e-6);
+    EXPECT_NEAR(sum_of(load), 1000.0 * top_k, 1e-6);
     for (double tokens : load) EXPECT_LE(tokens, 1000.0 + 1e-9);
   }
 }

@@ -228,7 +228,7 @@ TEST(SyntheticScores, TopChoiceFollowsThePopularity) {
 
 // quickstart (Mixtral-8x7B, EP 8 on one HGX H100 node, 4096 tokens per GPU, top-2) priced by the
 // roofline so expert times derive by hand.
-ScenarioSpec quickstart() {
+ScenarioSpec policy_quickstart() {
   auto s = load_scenario("quickstart");
   s.profile.source = "roofline";
   return s;
@@ -238,7 +238,7 @@ TEST(RoutingPolicySimulation, TighterCapacityDropsMoreAndShortensTheExpertPhase)
   // Zipf 1.2 routing: the hot expert receives more than either capacity (per rank
   // 4096 x 2 / 8 x f = 1024 f), so its GPU computes exactly its capacity: f 1.0 drops more copies
   // than f 1.5 and its slowest GPU finishes sooner.
-  auto loose = quickstart();
+  auto loose = policy_quickstart();
   loose.workload.routing = {PopularityKind::Zipf, 1.2, 1};
   loose.policy.capacity_factor = 1.5;
   auto tight = loose;
@@ -263,7 +263,7 @@ TEST(RoutingPolicySimulation, PaddedExpertsComputeTheirWholeCapacity) {
   // Uniform routing gives each expert 8192 copies; f 1.25 allows 1024 x 1.25 = 1280 per rank, so
   // nothing drops, but padded every expert computes 1280 x 8 ranks = 10,240 rows:
   // 2 x 176,160,768 parameters x 10,240 at 0.6 x 989e12 FLOP/s.
-  auto s = quickstart();
+  auto s = policy_quickstart();
   s.policy.capacity_factor = 1.25;
   s.policy.pad_to_capacity = true;
   const auto report = simulate(s);
@@ -275,7 +275,7 @@ TEST(RoutingPolicySimulation, PaddedExpertsComputeTheirWholeCapacity) {
 TEST(RoutingPolicySimulation, ExpertChoiceDropsNothingAndCountsUnroutedTokens) {
   // Each expert takes C = ceil(4096 x 2 / 8 x 1) = 1024 tokens per rank: 8192 per expert, the
   // same as uniform top-2, nothing dropped; some tokens are taken by no expert.
-  auto s = quickstart();
+  auto s = policy_quickstart();
   s.policy.routing = RoutingMode::ExpertChoice;
   const auto report = simulate(s);
   EXPECT_EQ(report.routing, "expert-choice");

@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) {
+fs::path replay_temp_path(const std::string& name) {
   return fs::temp_directory_path() /
          ("moesim-trace-replay-" + std::to_string(::getpid()) + "-" + name);
 }
@@ -35,7 +35,7 @@ ModelSpec model(int experts, int top_k, int moe_layers) {
 //   step 0 layer 0: {0,1} {0,2}   step 1 layer 0: {0,3} {1,2}   -> layer 0: 3, 2, 2, 1
 //   step 0 layer 1: {3,2} {3,1}   step 1 layer 1: {3,0} {2,1}   -> layer 1: 1, 2, 2, 3
 fs::path write_trace(const std::string& name) {
-  const auto path = temp_path(name + ".mtrace");
+  const auto path = replay_temp_path(name + ".mtrace");
   TraceWriter writer(path.string(), {2, 4, 2, ScoreType::None});
   writer.write_block({0, 0, 2, {0, 1, 0, 2}, {}});
   writer.write_block({0, 1, 2, {3, 2, 3, 1}, {}});
@@ -92,7 +92,7 @@ TEST(TraceReplay, ExpertAndTopKMismatchesAreReportedTogether) {
 TEST(TraceReplay, CountMatrixIsReplayedAsItsCounts) {
   // A count matrix has no per-token order; its rows are the popularity directly. Each row sums to
   // 8 copies: 4 tokens x top-2.
-  const auto path = temp_path("counts.json");
+  const auto path = replay_temp_path("counts.json");
   std::ofstream(path) << R"({"top_k": 2, "tokens_per_expert": [[3, 1, 2, 2], [2, 2, 2, 2]]})";
   const auto popularity = trace_expert_popularity(path.string(), model(4, 2, 2));
   ASSERT_EQ(popularity.size(), 2u);
@@ -101,7 +101,7 @@ TEST(TraceReplay, CountMatrixIsReplayedAsItsCounts) {
 }
 
 TEST(TraceReplay, MissingFileIsAConfigErrorNamingIt) {
-  const auto path = temp_path("absent.mtrace").string();
+  const auto path = replay_temp_path("absent.mtrace").string();
   try {
     trace_expert_popularity(path, model(4, 2, 2));
     FAIL() << "expected a ConfigError";

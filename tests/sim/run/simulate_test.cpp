@@ -13,8 +13,9 @@
 namespace moesim::sim {
 namespace {
 
-// quickstart priced by the roofline (datasheet x efficiency), so expected numbers derive by hand.
-ScenarioSpec quickstart() {
+// The built-in quickstart priced by the roofline (datasheet x efficiency), so expected numbers
+// derive by hand.
+ScenarioSpec roofline_quickstart() {
   auto s = load_scenario("quickstart");
   s.profile.source = "roofline";
   return s;
@@ -25,7 +26,7 @@ TEST(Simulate, ExpertPhaseIsTheComputeRoofline) {
   // uniform top-2 routing: each expert gets 4096 x 8 x 2 / 8 = 8192 tokens. FLOPs = 2 x params x
   // 8192 = 2.886e12 at 0.6 x 989e12 FLOP/s = 4.864 ms; reading the weights (352 MB at 0.8 x 3.35
   // TB/s = 0.13 ms) is hidden.
-  const auto report = simulate(quickstart());
+  const auto report = simulate(roofline_quickstart());
   const double expected = 2.0 * 176160768.0 * 8192 / (0.6 * 989e12);
   ASSERT_EQ(report.layers.size(), 32u);
   EXPECT_NEAR(report.layers[0].phases.experts, expected, 1e-12);
@@ -34,7 +35,7 @@ TEST(Simulate, ExpertPhaseIsTheComputeRoofline) {
 TEST(Simulate, DispatchIsNvlinkBytesOverBandwidthPlusLatency) {
   // Each GPU sends 4096 x 2 copies, 7/8 of them to its 7 peers: 7168 x 4096 x 2 bytes =
   // 58,720,256 B over 0.8 x 450 GB/s, plus 1 us NVSwitch latency. Receiving is symmetric.
-  auto s = quickstart();
+  auto s = roofline_quickstart();
   s.network.model = NetworkModelKind::Analytic;
   const auto report = simulate(s);
   EXPECT_NEAR(report.layers[0].phases.dispatch, 58720256.0 / (0.8 * 450e9) + 1e-6, 1e-12);
@@ -46,7 +47,7 @@ TEST(Simulate, FlowModelAgreesOnOneNvswitchNode) {
   // Played as 56 flows over the HGX graph: each GPU's NVLink port carries its 7 flows of
   // 8,388,608 B at 0.8 x 450 GB/s, the same 163.1 us, plus the route's 1 us; finish times round
   // up to whole nanoseconds, so the two models agree within 2 ns.
-  auto s = quickstart();
+  auto s = roofline_quickstart();
   s.network.model = NetworkModelKind::Flow;
   const auto report = simulate(s);
   EXPECT_EQ(report.network_model, "flow");
@@ -54,7 +55,7 @@ TEST(Simulate, FlowModelAgreesOnOneNvswitchNode) {
 }
 
 TEST(Simulate, CapacityFactorDropsTheSkewedExcess) {
-  auto s = quickstart();
+  auto s = roofline_quickstart();
   s.workload.routing = {PopularityKind::Zipf, 1.5, 3};
   s.policy.capacity_factor = 1.0;
   const auto report = simulate(s);
@@ -72,7 +73,7 @@ TEST(Simulate, TokensAreConservedThroughDrops) {
   // Every routed copy is either processed by an expert or dropped: per step, sum over layers of
   // the kept tokens_per_expert plus the dropped copies equals the routed copies,
   // 32 layers x 4096 tokens x 8 GPUs x top-2 = 2,097,152.
-  auto s = quickstart();
+  auto s = roofline_quickstart();
   s.workload.routing = {PopularityKind::Zipf, 1.2, 5};
   s.policy.capacity_factor = 1.1;
   const auto report = simulate(s);
@@ -85,9 +86,9 @@ TEST(Simulate, TokensAreConservedThroughDrops) {
 }
 
 TEST(Simulate, SkewSlowsTheStep) {
-  auto skewed = quickstart();
+  auto skewed = roofline_quickstart();
   skewed.workload.routing = {PopularityKind::Zipf, 1.2, 1};
-  EXPECT_GT(simulate(skewed).step_time_s, simulate(quickstart()).step_time_s);
+  EXPECT_GT(simulate(skewed).step_time_s, simulate(roofline_quickstart()).step_time_s);
 }
 
 TEST(Simulate, TwoMicroBatchOverlapHidesCommunication) {
@@ -108,7 +109,7 @@ TEST(Simulate, EveryBuiltinRunsDeterministically) {
 
 TEST(Simulate, CostPerMillionTokensFromPrice) {
   // $2.99/GPU-hour x 8 GPUs = $23.92/hour; cost per million = 23.92 / 3600 / tokens_per_s x 1e6.
-  const auto report = simulate(quickstart());
+  const auto report = simulate(roofline_quickstart());
   ASSERT_TRUE(report.cost_per_million_tokens().has_value());
   EXPECT_NEAR(*report.cost_per_million_tokens(), 23.92 / 3600 / report.tokens_per_s() * 1e6, 1e-12);
 }

@@ -7,7 +7,7 @@
 namespace moesim::sim {
 namespace {
 
-std::vector<Problem> problems_of(const std::string& text) {
+std::vector<Problem> log_problems_of(const std::string& text) {
   try {
     parse_request_log(text, "log.csv");
   } catch (const ConfigError& error) {
@@ -41,7 +41,7 @@ TEST(RequestLog, JsonLinesAreRead) {
 
 TEST(RequestLog, EveryBadCellIsNamedByLineAndField) {
   const auto problems =
-      problems_of("arrival_s,input_tokens,output_tokens\n0.1,100,10\n-1,abc,10\n0.2,5\n");
+      log_problems_of("arrival_s,input_tokens,output_tokens\n0.1,100,10\n-1,abc,10\n0.2,5\n");
   ASSERT_EQ(problems.size(), 3u);
   EXPECT_EQ(problems[0].where, "line 3, field arrival_s");
   EXPECT_EQ(problems[1].where, "line 3, field input_tokens");
@@ -50,13 +50,13 @@ TEST(RequestLog, EveryBadCellIsNamedByLineAndField) {
 }
 
 TEST(RequestLog, MissingHeaderColumnIsNamed) {
-  const auto problems = problems_of("arrival,input_tokens,output_tokens\n0,1,1\n");
+  const auto problems = log_problems_of("arrival,input_tokens,output_tokens\n0,1,1\n");
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].message.find("arrival_s"), std::string::npos);
 }
 
 TEST(RequestLog, JsonLineProblemsNameTheField) {
-  const auto problems = problems_of(
+  const auto problems = log_problems_of(
       "{\"arrival_s\": 0, \"input_tokens\": \"12\", \"output_tokens\": 3}\n"
       "{\"arrival_s\": 0, \"output_tokens\": 3}\n{\"arrival_s\": 0, \"input_tokens\": 1, "
       "\"output_tokens\": 1, \"extra\": 1}\n{oops\n");
@@ -67,12 +67,12 @@ TEST(RequestLog, JsonLineProblemsNameTheField) {
   EXPECT_EQ(problems[3].where, "line 4");
 }
 
-TEST(RequestLog, AnEmptyLogIsRefused) { EXPECT_EQ(problems_of("").size(), 1u); }
+TEST(RequestLog, AnEmptyLogIsRefused) { EXPECT_EQ(log_problems_of("").size(), 1u); }
 
 TEST(RequestLog, ProblemsStopAtTwentyAndAreCounted) {
   std::string text = "arrival_s,input_tokens,output_tokens\n";
   for (int i = 0; i < 25; ++i) text += "x,1,1\n";
-  const auto problems = problems_of(text);
+  const auto problems = log_problems_of(text);
   // 20 shown, then one line saying 5 more.
   ASSERT_EQ(problems.size(), 21u);
   EXPECT_NE(problems.back().message.find("5 more"), std::string::npos);

@@ -27,7 +27,7 @@ std::string read(const std::string& path) {
   return text.str();
 }
 
-bool schema_accepts(const std::string& schema_file, const Json& document) {
+bool serving_schema_accepts(const std::string& schema_file, const Json& document) {
   const Json schema_json = Json::parse(read(kRoot + "/docs/" + schema_file));
   valijson::Schema schema;
   valijson::SchemaParser parser;
@@ -52,14 +52,14 @@ TEST(ServingSchema, ShippedServingFilesAreValidUnderSchemaAndParser) {
   files.insert(files.end(), validation.begin(), validation.end());
   ASSERT_GE(files.size(), 4u);
   for (const auto& file : files) {
-    EXPECT_TRUE(schema_accepts("serving.schema.json", Json::parse(read(file)))) << file;
+    EXPECT_TRUE(serving_schema_accepts("serving.schema.json", Json::parse(read(file)))) << file;
     EXPECT_NO_THROW(load_serving(file)) << file;
   }
 }
 
 TEST(ServingSchema, ShippedPlansAreValidUnderSchemaAndParser) {
   for (const auto& file : files_in("scenarios/plans")) {
-    EXPECT_TRUE(schema_accepts("plan.schema.json", Json::parse(read(file)))) << file;
+    EXPECT_TRUE(serving_schema_accepts("plan.schema.json", Json::parse(read(file)))) << file;
     EXPECT_NO_THROW(load_plan(file)) << file;
   }
 }
@@ -68,12 +68,12 @@ TEST(ServingSchema, MisspeltFieldsAreRefusedByBoth) {
   const std::string serving_file = kRoot + "/scenarios/serving/mixtral-h100-aggregated.json";
   Json serving = Json::parse(read(serving_file));
   serving["batching"]["max_batch"] = 8;
-  EXPECT_FALSE(schema_accepts("serving.schema.json", serving));
+  EXPECT_FALSE(serving_schema_accepts("serving.schema.json", serving));
   EXPECT_THROW(parse_serving(serving.dump(), "bad.json"), ConfigError);
 
   Json plan = Json::parse(read(kRoot + "/scenarios/plans/mixtral-sla.json"));
   plan["serving"]["sla"]["ttft_ms"] = 5;
-  EXPECT_FALSE(schema_accepts("plan.schema.json", plan));
+  EXPECT_FALSE(serving_schema_accepts("plan.schema.json", plan));
   EXPECT_THROW(parse_plan(plan.dump(), "bad.json"), ConfigError);
 }
 

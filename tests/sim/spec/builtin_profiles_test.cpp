@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 const fs::path kProfileDir = fs::path(MOESIM_SOURCE_DIR) / "scenarios" / "profiles";
 
-std::string file_text(const fs::path& path) {
+std::string profile_file_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -42,7 +42,7 @@ TEST(BuiltinProfiles, TextIsTheFileByteForByte) {
     SCOPED_TRACE(name);
     const auto text = builtin_profile_text(name);
     ASSERT_TRUE(text.has_value());
-    EXPECT_EQ(std::string(*text), file_text(kProfileDir / (name + ".json")));
+    EXPECT_EQ(std::string(*text), profile_file_text(kProfileDir / (name + ".json")));
   }
 }
 

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 const fs::path kScenarioDir = fs::path(MOESIM_SOURCE_DIR) / "scenarios";
 
-std::string file_text(const fs::path& path) {
+std::string scenario_file_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -40,7 +40,7 @@ TEST(BuiltinScenarios, TextIsTheFileByteForByte) {
   for (const auto& scenario : builtin_scenarios()) {
     SCOPED_TRACE(std::string(scenario.name));
     EXPECT_EQ(std::string(scenario.json),
-              file_text(kScenarioDir / (std::string(scenario.name) + ".json")));
+              scenario_file_text(kScenarioDir / (std::string(scenario.name) + ".json")));
   }
 }
 

@@ -18,7 +18,8 @@ std::string scenario_text(const std::string& parallelism, const std::string& kin
          parallelism + R"(, "workload": {"kind": ")" + kind + R"("}})";
 }
 
-std::string error_of(const std::string& parallelism, const std::string& kind = "training") {
+std::string parallel_error_of(const std::string& parallelism,
+                              const std::string& kind = "training") {
   try {
     parse_scenario(scenario_text(parallelism, kind), "p.json");
   } catch (const ConfigError& error) {
@@ -46,13 +47,13 @@ TEST(ScenarioParallel, ReadsEveryGroup) {
 
 TEST(ScenarioParallel, NamesTheFieldOfEachMismatch) {
   // 8 x 3 = 24 does not divide a 16-GPU stage.
-  EXPECT_NE(error_of(R"({"expert_parallel": 8, "moe_tensor_parallel": 3,
+  EXPECT_NE(parallel_error_of(R"({"expert_parallel": 8, "moe_tensor_parallel": 3,
                         "pipeline_parallel": {"size": 4}})")
                 .find("/parallelism/expert_parallel: expected moe_tensor_parallel x "
                       "expert_parallel to divide the 16 GPUs of a pipeline stage, got 3 x 8"),
             std::string::npos);
   // 32 layers do not split into 3 stages (and 64 GPUs do not either).
-  const std::string three = error_of(R"({"pipeline_parallel": {"size": 3}})");
+  const std::string three = parallel_error_of(R"({"pipeline_parallel": {"size": 3}})");
   EXPECT_NE(three.find("/parallelism/pipeline_parallel/size: expected a divisor of the cluster's "
                        "64 GPUs, got 3"),
             std::string::npos)
@@ -60,7 +61,7 @@ TEST(ScenarioParallel, NamesTheFieldOfEachMismatch) {
   EXPECT_NE(three.find("to divide the model's 32 layers"), std::string::npos) << three;
   // Interleaving needs virtual stages and whole rounds of micro-batches.
   const std::string interleaved =
-      error_of(R"({"pipeline_parallel": {"size": 4, "schedule": "interleaved",
+      parallel_error_of(R"({"pipeline_parallel": {"size": 4, "schedule": "interleaved",
                                           "micro_batches": 6}})");
   EXPECT_NE(interleaved.find("/parallelism/pipeline_parallel/virtual_stages: expected >= 2"),
             std::string::npos)
@@ -71,25 +72,25 @@ TEST(ScenarioParallel, NamesTheFieldOfEachMismatch) {
       << interleaved;
   // data_parallel.size must be the attention DP: 64 / TP 2 = 32, not 16.
   EXPECT_NE(
-      error_of(R"({"attention_tensor_parallel": 2, "data_parallel": {"size": 16}})")
+      parallel_error_of(R"({"attention_tensor_parallel": 2, "data_parallel": {"size": 16}})")
           .find("/parallelism/attention_data_parallel: expected attention_data_parallel x "
                 "attention_tensor_parallel x pipeline_parallel.size = 64 GPUs, got 16 x 2 x 1"),
       std::string::npos);
   // MoE TP must split the expert's FFN: 14336 = 2^11 x 7, so 3 does not.
-  EXPECT_NE(error_of(R"({"expert_parallel": 1, "moe_tensor_parallel": 3})")
+  EXPECT_NE(parallel_error_of(R"({"expert_parallel": 1, "moe_tensor_parallel": 3})")
                 .find("/parallelism/moe_tensor_parallel: expected a divisor of the model's "
                       "expert_ffn 14336, got 3"),
             std::string::npos);
   // TP must split the 32 attention heads.
-  EXPECT_NE(error_of(R"({"attention_tensor_parallel": 64, "expert_parallel": 8})")
+  EXPECT_NE(parallel_error_of(R"({"attention_tensor_parallel": 64, "expert_parallel": 8})")
                 .find("/parallelism/attention_tensor_parallel: expected a divisor of the model's "
                       "32 attention heads, got 64"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"zero": 1})").find("/parallelism/zero"), std::string::npos);
+  EXPECT_NE(parallel_error_of(R"({"zero": 1})").find("/parallelism/zero"), std::string::npos);
 }
 
 TEST(ScenarioParallel, PipelinesAreForTrainingOnly) {
-  EXPECT_NE(error_of(R"({"pipeline_parallel": {"size": 2}})", "prefill")
+  EXPECT_NE(parallel_error_of(R"({"pipeline_parallel": {"size": 2}})", "prefill")
                 .find("/parallelism/pipeline_parallel: expected pipeline parallelism only with "
                       "workload.kind \"training\""),
             std::string::npos);

@@ -21,7 +21,7 @@ std::string read_bad(const std::string& name) {
   return text.str();
 }
 
-std::string error_of(const std::string& name) {
+std::string scenario_error_of(const std::string& name) {
   try {
     const auto scenario = parse_scenario(read_bad(name), name);
     ensure_fits(scenario);
@@ -39,7 +39,7 @@ struct BadCase {
 class MalformedScenario : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(MalformedScenario, GetsItsExactMessage) {
-  EXPECT_EQ(error_of(GetParam().file), GetParam().message);
+  EXPECT_EQ(scenario_error_of(GetParam().file), GetParam().message);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
-std::string parse_error(const std::string& text) {
+std::string scenario_parse_error(const std::string& text) {
   try {
     parse_scenario(text, "s.json");
   } catch (const ConfigError& error) {
@@ -158,12 +158,12 @@ std::string custom_scenario(const std::string& model_fields, const std::string& 
 
 TEST(ScenarioLimits, IntegersPastTheirLimitAreRefusedNotWrapped) {
   // Issue 16: 2^32 + 8 experts became 8 and top_k 2^32 + 2 became 2 when narrowed to int.
-  EXPECT_EQ(parse_error(custom_scenario(R"("experts": 4294967304, "top_k": 4294967298)")),
+  EXPECT_EQ(scenario_parse_error(custom_scenario(R"("experts": 4294967304, "top_k": 4294967298)")),
             "s.json: /model/experts: expected an integer in [1, 8192], got 4294967304\n"
             "s.json: /model/top_k: expected an integer in [1, 256], got 4294967298");
   // 10^18 layers went negative.
   EXPECT_EQ(
-      parse_error(
+      scenario_parse_error(
           R"({"schema_version": 1, "model": {"layers": 1000000000000000000, "moe_layers": 1, )"
           R"("hidden": 64, "expert_ffn": 64, "experts": 8, "top_k": 2}, "cluster": "h100x8"})"),
       "s.json: /model/layers: expected an integer in [1, 1024], got 1000000000000000000");
@@ -171,17 +171,18 @@ TEST(ScenarioLimits, IntegersPastTheirLimitAreRefusedNotWrapped) {
 
 TEST(ScenarioLimits, RedundantExpertsAreBoundedSoRunsFinishInSeconds) {
   // Issue 16: 1,048,576 redundant experts were inside the old range and hung `run`.
-  EXPECT_EQ(parse_error(custom_scenario(R"("experts": 8, "top_k": 2)",
-                                        R"({"redundant_experts": 1048576})")),
+  EXPECT_EQ(scenario_parse_error(custom_scenario(R"("experts": 8, "top_k": 2)",
+                                                 R"({"redundant_experts": 1048576})")),
             "s.json: /placement/redundant_experts: expected an integer in [0, 8192], got 1048576");
   // 8 + 8190 = 8198 slots > 8192.
   EXPECT_EQ(
-      parse_error(custom_scenario(R"("experts": 8, "top_k": 2)", R"({"redundant_experts": 8190})")),
+      scenario_parse_error(
+          custom_scenario(R"("experts": 8, "top_k": 2)", R"({"redundant_experts": 8190})")),
       "s.json: /placement/redundant_experts: expected experts + redundant_experts <= 8192 expert "
       "slots, "
       "got 8 + 8190 = 8198");
   // 64 MoE layers x 8192 slots = 524288 > 2^18 = 262144 cells.
-  EXPECT_EQ(parse_error(
+  EXPECT_EQ(scenario_parse_error(
                 R"({"schema_version": 1, "model": {"layers": 64, "moe_layers": 64, "hidden": 64, )"
                 R"("expert_ffn": 64, "experts": 8192, "top_k": 2}, "cluster": "h100x8"})"),
             "s.json: /model/moe_layers: expected moe_layers x expert slots <= 262144, got 64 x "
@@ -191,7 +192,7 @@ TEST(ScenarioLimits, RedundantExpertsAreBoundedSoRunsFinishInSeconds) {
 TEST(ScenarioLimits, ClusterGpusAreBounded) {
   // 16385 nodes of 8 GPUs = 131080 GPUs > 2^17 = 131072.
   EXPECT_EQ(
-      parse_error(
+      scenario_parse_error(
           R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": {"preset": "h100x8", "nodes": 16385}})"),
       "s.json: /cluster/nodes: expected at most 131072 GPUs (16384 nodes of 8 GPUs), got 16385 "
       "nodes = 131080 GPUs");

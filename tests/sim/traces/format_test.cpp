@@ -16,7 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) { return test::temp_trace_path("trace-format", name); }
+fs::path format_temp_path(const std::string& name) {
+  return test::temp_trace_path("trace-format", name);
+}
 
 using test::read_all;
 using test::write_all;
@@ -38,7 +40,7 @@ TraceBlock sample_block(std::uint32_t step, std::uint32_t layer) {
 }
 
 fs::path write_sample(const std::string& name) {
-  const auto path = temp_path(name);
+  const auto path = format_temp_path(name);
   TraceWriter writer(path.string(), kShape);
   for (std::uint32_t step = 0; step < 2; ++step)
     for (std::uint32_t layer = 0; layer < 2; ++layer) writer.write_block(sample_block(step, layer));
@@ -63,7 +65,7 @@ std::string read_error(const fs::path& path) {
 fs::path corrupt(const std::string& name, std::size_t offset, std::byte value) {
   auto bytes = read_all(write_sample(name));
   bytes[offset] = value;
-  const auto path = temp_path(name);
+  const auto path = format_temp_path(name);
   write_all(path, bytes);
   return path;
 }
@@ -71,7 +73,7 @@ fs::path corrupt(const std::string& name, std::size_t offset, std::byte value) {
 fs::path truncated(const std::string& name, std::size_t size) {
   auto bytes = read_all(write_sample(name));
   bytes.resize(size);
-  const auto path = temp_path(name);
+  const auto path = format_temp_path(name);
   write_all(path, bytes);
   return path;
 }
@@ -217,7 +219,7 @@ TEST(TraceFormat, ShortFileReportsTheMissingHeader) {
   EXPECT_EQ(
       read_error(truncated("short", 10)),
       fmt::format("{}: byte 0: expected a trace header (32 bytes), but the file ends at byte 10",
-                  temp_path("short").string()));
+                  format_temp_path("short").string()));
 }
 
 TEST(TraceFormat, CorruptHeaderFieldsAreNamedByOffset) {
@@ -293,18 +295,18 @@ TEST(TraceFormat, BlockHeaderFieldsAreChecked) {
   auto bytes = read_all(write_sample("huge"));
   store_le(&bytes[44], 0xFFFFFFFFU, 4);
   store_le(&bytes[48], 0xFFFFFFFFULL * 6, 8);  // 2 choices x 3 bytes per token
-  write_all(temp_path("huge"), bytes);
+  write_all(format_temp_path("huge"), bytes);
   EXPECT_EQ(
-      read_error(temp_path("huge")),
-      temp_path("huge").string() +
+      read_error(format_temp_path("huge")),
+      format_temp_path("huge").string() +
           ": byte 44: expected tokens x top_k <= 67108864 (docs/limits.md), got 4294967295 x 2");
   // within the limit (2^20 tokens x 2), a size past the end of the file is refused against it
   store_le(&bytes[44], 1U << 20, 4);
   store_le(&bytes[48], (1ULL << 20) * 6, 8);
-  write_all(temp_path("huge"), bytes);
+  write_all(format_temp_path("huge"), bytes);
   EXPECT_EQ(
-      read_error(temp_path("huge")),
-      temp_path("huge").string() +
+      read_error(format_temp_path("huge")),
+      format_temp_path("huge").string() +
           ": byte 60: expected the block payload (6291456 bytes), but the file ends at byte 316");
 }
 
@@ -313,18 +315,18 @@ TEST(TraceFormat, InvalidExpertIdsBehindAGoodChecksumAreRefused) {
   auto bytes = read_all(write_sample("range"));
   bytes[62] = std::byte{9};
   refresh_block0_crc(bytes);
-  write_all(temp_path("range"), bytes);
-  EXPECT_EQ(
-      read_error(temp_path("range")),
-      temp_path("range").string() + ": byte 62: step 0 layer 0 token 1: expert id 9 >= experts 4");
+  write_all(format_temp_path("range"), bytes);
+  EXPECT_EQ(read_error(format_temp_path("range")),
+            format_temp_path("range").string() +
+                ": byte 62: step 0 layer 0 token 1: expert id 9 >= experts 4");
   bytes[62] = bytes[63];
   refresh_block0_crc(bytes);
-  write_all(temp_path("range"), bytes);
+  write_all(format_temp_path("range"), bytes);
   EXPECT_EQ(
-      read_error(temp_path("range")),
+      read_error(format_temp_path("range")),
       fmt::format("{}: byte 62: step 0 layer 0 token 1: expert {} chosen twice (top-k is without "
                   "replacement)",
-                  temp_path("range").string(), std::to_integer<int>(bytes[63])));
+                  format_temp_path("range").string(), std::to_integer<int>(bytes[63])));
 }
 
 TEST(TraceFormat, CorruptIndexAndFooterAreRefused) {
@@ -342,14 +344,14 @@ TEST(TraceFormat, CorruptIndexAndFooterAreRefused) {
   // trailing garbage after the footer
   auto bytes = read_all(write_sample("trailing"));
   bytes.push_back(std::byte{0});
-  write_all(temp_path("trailing"), bytes);
-  EXPECT_EQ(read_error(temp_path("trailing")),
-            temp_path("trailing").string() +
+  write_all(format_temp_path("trailing"), bytes);
+  EXPECT_EQ(read_error(format_temp_path("trailing")),
+            format_temp_path("trailing").string() +
                 ": byte 316: expected the end of the file, got 1 more bytes");
 }
 
 TEST(TraceFormat, WriterRefusesOutOfOrderAndInvalidBlocks) {
-  TraceWriter writer(temp_path("writer").string(), kShape);
+  TraceWriter writer(format_temp_path("writer").string(), kShape);
   EXPECT_THROW(writer.write_block(sample_block(0, 1)),
                std::invalid_argument);  // layer 0 comes first
   auto block = sample_block(0, 0);

@@ -121,7 +121,7 @@ TEST(ImportStacks, ExpertMapWithDifferingLayersNeedsALayer) {
   EXPECT_THROW(place_experts(PlacementStrategy::Explicit, in), ConfigError);
 }
 
-std::vector<std::byte> bytes_of(std::string_view text) {
+std::vector<std::byte> stacks_bytes_of(std::string_view text) {
   const auto* begin = reinterpret_cast<const std::byte*>(text.data());
   return {begin, begin + text.size()};
 }
@@ -187,7 +187,7 @@ TEST(ImportStacks, VllmIdOutOfRangeNamesItsByte) {
   std::string image = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() + 1) +
                       '\0' + header + '\n';
   for (const int id : {0, 1, 2, 9}) image += std::string(reinterpret_cast<const char*>(&id), 4);
-  const auto array = parse_npy(bytes_of(image), "ids.npy");
+  const auto array = parse_npy(stacks_bytes_of(image), "ids.npy");
   try {
     auto source = open_vllm_routed_experts(array, "ids.npy", {.experts = 8});
     FAIL() << "no error";

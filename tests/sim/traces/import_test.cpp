@@ -20,7 +20,8 @@ fs::path temp_dir() {
 }
 
 // An .npy v1.0 image: 10-byte preamble + header padded with spaces to a multiple of 64, + data.
-std::string npy_image(const std::string& descr, const std::string& shape, const std::string& data) {
+std::string import_npy_image(const std::string& descr, const std::string& shape,
+                             const std::string& data) {
   std::string header =
       "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
@@ -47,7 +48,7 @@ fs::path write_file(const std::string& name, const std::string& contents) {
   return path;
 }
 
-std::string error_of(const fs::path& path, ImportOptions options = {}) {
+std::string import_error_of(const fs::path& path, ImportOptions options = {}) {
   try {
     auto source = open_routing(path.string(), options);
     TraceBlock block;
@@ -60,7 +61,8 @@ std::string error_of(const fs::path& path, ImportOptions options = {}) {
 }
 
 TEST(NpyImport, Int64TokensByTopKBecomeOneBlock) {
-  const auto path = write_file("ids.npy", npy_image("<i8", "(3, 2)", int64s({0, 3, 2, 1, 3, 0})));
+  const auto path =
+      write_file("ids.npy", import_npy_image("<i8", "(3, 2)", int64s({0, 3, 2, 1, 3, 0})));
   auto source = open_routing(path.string(), {.experts = 4});
   EXPECT_EQ(source->shape(), (TraceShape{1, 4, 2, ScoreType::None}));
   TraceBlock block;
@@ -73,7 +75,7 @@ TEST(NpyImport, Int64TokensByTopKBecomeOneBlock) {
 TEST(NpyImport, ExpertCountDefaultsToTheLargestIdPlusOne) {
   // ids up to 6 -> 7 experts; int32 little-endian
   const std::string data("\x06\0\0\0\x01\0\0\0", 8);
-  const auto path = write_file("ids32.npy", npy_image("<i4", "(1, 2)", data));
+  const auto path = write_file("ids32.npy", import_npy_image("<i4", "(1, 2)", data));
   EXPECT_EQ(open_routing(path.string())->shape().experts, 7U);
 }
 
@@ -81,38 +83,41 @@ TEST(NpyImport, MalformedFilesNameTheByteAndTheExpectation) {
   // The dict "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }" is 59 characters; with
   // the 10-byte preamble and a newline that is 70, padded to 128: data starts at byte 128, element
   // i at 128 + 8i. Element 3 (token 1, choice 1) is at 152; element 2 (token 1's first) at 144.
-  const auto range = write_file("range.npy", npy_image("<i8", "(2, 2)", int64s({0, 1, 2, 9})));
+  const auto range =
+      write_file("range.npy", import_npy_image("<i8", "(2, 2)", int64s({0, 1, 2, 9})));
   EXPECT_EQ(
-      error_of(range, {.experts = 4}),
+      import_error_of(range, {.experts = 4}),
       range.string() + ": byte 152: token 1 choice 1: expected an expert id in [0, 4), got 9");
-  const auto twice = write_file("twice.npy", npy_image("<i8", "(2, 2)", int64s({0, 1, 2, 2})));
+  const auto twice =
+      write_file("twice.npy", import_npy_image("<i8", "(2, 2)", int64s({0, 1, 2, 2})));
   EXPECT_EQ(
-      error_of(twice, {.experts = 4}),
+      import_error_of(twice, {.experts = 4}),
       twice.string() + ": byte 144: token 1: expert 2 chosen twice (top-k is without replacement)");
   // 2 x 2 int64 = 32 bytes expected, 3 x 8 = 24 present: the file ends at 128 + 24 = 152
-  const auto short_data = write_file("short.npy", npy_image("<i8", "(2, 2)", int64s({0, 1, 2})));
-  EXPECT_EQ(error_of(short_data, {.experts = 4}),
+  const auto short_data =
+      write_file("short.npy", import_npy_image("<i8", "(2, 2)", int64s({0, 1, 2})));
+  EXPECT_EQ(import_error_of(short_data, {.experts = 4}),
             short_data.string() +
                 ": byte 128: expected 32 bytes of array data, but the file ends at byte 152");
-  const auto big_endian = write_file("big.npy", npy_image(">i8", "(1, 1)", int64s({0})));
+  const auto big_endian = write_file("big.npy", import_npy_image(">i8", "(1, 1)", int64s({0})));
   EXPECT_EQ(
-      error_of(big_endian),
+      import_error_of(big_endian),
       big_endian.string() +
           ": byte 10: expected a little-endian integer dtype (<i4, <i8, <u2, |u1 ...), got '>i8'");
-  const auto floats = write_file("float.npy", npy_image("<f4", "(1, 1)", "abcd"));
-  EXPECT_NE(error_of(floats).find("got '<f4'"), std::string::npos);
-  std::string bad_shape = npy_image("<i8", "(2, x)", int64s({0, 1}));
+  const auto floats = write_file("float.npy", import_npy_image("<f4", "(1, 1)", "abcd"));
+  EXPECT_NE(import_error_of(floats).find("got '<f4'"), std::string::npos);
+  std::string bad_shape = import_npy_image("<i8", "(2, x)", int64s({0, 1}));
   const auto shape = write_file("shape.npy", bad_shape);
   // "{'descr': '<i8', 'fortran_order': False, 'shape': (2, " is 54 characters, so 'x' is at 10 + 54
-  EXPECT_EQ(error_of(shape),
+  EXPECT_EQ(import_error_of(shape),
             shape.string() +
                 ": byte 64: expected a non-negative integer dimension in the shape, got 'x'");
 }
 
 TEST(NpyImport, ManifestAssemblesOneFilePerLayerAndRank) {
-  write_file("l0.npy", npy_image("<i8", "(2, 1)", int64s({0, 1})));
-  write_file("l1r0.npy", npy_image("<i8", "(1, 1)", int64s({2})));
-  write_file("l1r1.npy", npy_image("<i8", "(1, 1)", int64s({3})));
+  write_file("l0.npy", import_npy_image("<i8", "(2, 1)", int64s({0, 1})));
+  write_file("l1r0.npy", import_npy_image("<i8", "(1, 1)", int64s({2})));
+  write_file("l1r1.npy", import_npy_image("<i8", "(1, 1)", int64s({3})));
   const auto manifest = write_file(
       "manifest.json", R"({"experts": 4, "files": [["l0.npy", ["l1r0.npy", "l1r1.npy"]]]})");
   auto source = open_routing(manifest.string());
@@ -142,9 +147,10 @@ TEST(NpyImport, ADirectoryNamedAsAnArrayIsAConfigError) {
 
 TEST(NpyImport, AnExpertIdPastTheLimitIsRefusedBeforeAnythingIsSizedByIt) {
   // Issue 16: id 2^31 - 1 passed the range check, then 2^31 experts were allocated.
-  const auto path = write_file("huge-id.npy", npy_image("<i8", "(1, 2)", int64s({0, 2147483647})));
+  const auto path =
+      write_file("huge-id.npy", import_npy_image("<i8", "(1, 2)", int64s({0, 2147483647})));
   // element 1 sits at data offset 128 (10 + 118-byte header) + 8.
-  EXPECT_EQ(error_of(path),
+  EXPECT_EQ(import_error_of(path),
             path.string() +
                 ": byte 136: expected an expert id in [0, 8192) (docs/limits.md), got 2147483647");
 }
@@ -153,7 +159,7 @@ TEST(CsvImport, AnExpertIdPastTheLimitIsRefused) {
   const auto csv =
       write_file("huge-id.csv", "step,layer,token,expert_0,expert_1\n0,0,0,1,2147483647\n");
   EXPECT_EQ(
-      error_of(csv),
+      import_error_of(csv),
       csv.string() + ": line 2 column 5: expected an integer in [0, 8191], got \"2147483647\"");
 }
 
@@ -162,19 +168,20 @@ TEST(NpyImport, AFlatFilesListIsAConfigErrorWithItsPath) {
   // that files is [step][layer]. Every step is reported, each with what it holds.
   const auto manifest =
       write_file("flat-manifest.json", R"({"experts": 4, "files": ["a.npy", "b.npy"]})");
-  EXPECT_EQ(error_of(manifest), manifest.string() +
-                                    ": /files/0: expected an array with one entry per layer (files "
-                                    "is [step][layer]), got \"a.npy\"\n" +
-                                    manifest.string() +
-                                    ": /files/1: expected an array with one entry per layer (files "
-                                    "is [step][layer]), got \"b.npy\"");
+  EXPECT_EQ(import_error_of(manifest),
+            manifest.string() +
+                ": /files/0: expected an array with one entry per layer (files "
+                "is [step][layer]), got \"a.npy\"\n" +
+                manifest.string() +
+                ": /files/1: expected an array with one entry per layer (files "
+                "is [step][layer]), got \"b.npy\"");
 }
 
 TEST(NpyImport, AStepWithAnotherLayerCountThanStepZeroIsNamed) {
   // Step 0 holds 2 layers, step 1 holds 1: step 1 is the one reported.
   const auto manifest = write_file("ragged-manifest.json",
                                    R"({"experts": 4, "files": [["a.npy", "b.npy"], ["c.npy"]]})");
-  EXPECT_EQ(error_of(manifest),
+  EXPECT_EQ(import_error_of(manifest),
             manifest.string() +
                 ": /files/1: expected an array with one entry per layer (2, as in step 0) "
                 "(files is [step][layer]), got an array");
@@ -182,9 +189,9 @@ TEST(NpyImport, AStepWithAnotherLayerCountThanStepZeroIsNamed) {
 
 TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   // layer 0 is [0, 2] (no tokens, top-2 by its shape); layer 1 is [1, 2]: the trace is top-2.
-  write_file("none.npy", npy_image("<i8", "(0, 2)", ""));
-  write_file("one.npy", npy_image("<i8", "(1, 2)", int64s({0, 3})));
-  write_file("wide.npy", npy_image("<i8", "(0, 3)", ""));
+  write_file("none.npy", import_npy_image("<i8", "(0, 2)", ""));
+  write_file("one.npy", import_npy_image("<i8", "(1, 2)", int64s({0, 3})));
+  write_file("wide.npy", import_npy_image("<i8", "(0, 3)", ""));
   const auto manifest =
       write_file("empty-first.json", R"({"experts": 4, "files": [["none.npy", "one.npy"]]})");
   auto source = open_routing(manifest.string());
@@ -196,13 +203,14 @@ TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
   // an empty [0, 3] file after top-2 ones is still a different top_k
   const auto wide =
       write_file("wide-second.json", R"({"experts": 4, "files": [["one.npy", "wide.npy"]]})");
-  EXPECT_EQ(error_of(wide), (temp_dir() / "wide.npy").string() +
-                                ": byte 0: expected top_k 2 like the manifest's first file, got 3");
+  EXPECT_EQ(import_error_of(wide),
+            (temp_dir() / "wide.npy").string() +
+                ": byte 0: expected top_k 2 like the manifest's first file, got 3");
 }
 
 TEST(NpyImport, PatternManifestNamesItsFilesOnDemand) {
   // 2^24 steps x 2^16 layers = 2^40 file names: made one block at a time, never all held
-  write_file("p.npy", npy_image("<i8", "(1, 2)", int64s({1, 2})));
+  write_file("p.npy", import_npy_image("<i8", "(1, 2)", int64s({1, 2})));
   const auto manifest = write_file(
       "huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 1024})");
   auto source = open_routing(manifest.string());
@@ -227,7 +235,7 @@ TEST(CountImport, TokensFromCountsReproduceTheCountsExactly) {
 TEST(CountImport, JsonCsvAndNpyMatricesAgree) {
   const auto json = write_file("m.json", R"({"top_k": 1, "tokens_per_expert": [[3, 1], [0, 4]]})");
   const auto csv = write_file("m.csv", "layer,e0,e1\n0,3,1\n1,0,4\n");
-  const auto npy = write_file("m.npy", npy_image("<i8", "(2, 2)", int64s({3, 1, 0, 4})));
+  const auto npy = write_file("m.npy", import_npy_image("<i8", "(2, 2)", int64s({3, 1, 0, 4})));
   const auto from_json = open_routing(json.string());
   const auto from_csv = open_routing(csv.string(), {.top_k = 1});
   const auto from_npy = open_routing(npy.string(), {.top_k = 1, .counts = true});
@@ -235,9 +243,10 @@ TEST(CountImport, JsonCsvAndNpyMatricesAgree) {
   EXPECT_EQ(from_json->counts()->tokens_per_expert, expected);
   EXPECT_EQ(from_csv->counts()->tokens_per_expert, expected);
   EXPECT_EQ(from_npy->counts()->tokens_per_expert, expected);
-  EXPECT_EQ(error_of(write_file("bad.json", R"({"top_k": 2, "tokens_per_expert": [[3, -1]]})")),
-            (temp_dir() / "bad.json").string() +
-                ": /tokens_per_expert/0/1: expected a count >= 0, got -1");
+  EXPECT_EQ(
+      import_error_of(write_file("bad.json", R"({"top_k": 2, "tokens_per_expert": [[3, -1]]})")),
+      (temp_dir() / "bad.json").string() +
+          ": /tokens_per_expert/0/1: expected a count >= 0, got -1");
 }
 
 TEST(CsvImport, PerTokenRowsBecomeBlocks) {
@@ -250,7 +259,7 @@ TEST(CsvImport, PerTokenRowsBecomeBlocks) {
   ASSERT_TRUE(source->next(block));
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{1, 2, 0, 3}));
   const auto bad = write_file("bad.csv", "step,layer,token,expert_0\n0,0,0,x\n");
-  EXPECT_EQ(error_of(bad),
+  EXPECT_EQ(import_error_of(bad),
             bad.string() + ": line 2 column 4: expected an integer in [0, 8191], got \"x\"");
 }
 

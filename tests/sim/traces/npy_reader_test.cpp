@@ -46,7 +46,7 @@ std::vector<std::byte> bytes_of(const std::string& text) {
 NpyArray parse(const std::string& image) { return parse_npy(bytes_of(image), "ids.npy"); }
 
 // "ids.npy: byte N: ..." of the TraceError parse_npy throws; "" when it parses.
-std::string parse_error(const std::string& image) {
+std::string npy_parse_error(const std::string& image) {
   try {
     parse(image);
   } catch (const TraceError& error) {
@@ -120,20 +120,21 @@ TEST(NpyReader, KeysMayComeInAnyOrderWithEitherQuote) {
 }
 
 TEST(NpyReader, TooShortFileIsRefusedAtByteZero) {
-  EXPECT_EQ(parse_error("\x93NUM"),
+  EXPECT_EQ(npy_parse_error("\x93NUM"),
             "ids.npy: byte 0: expected a .npy preamble (10 bytes), but the file ends at byte 4");
 }
 
 TEST(NpyReader, WrongMagicIsRefusedAtByteZero) {
   std::string image = npy_image(dict("<i8", "(1,)"), std::string(8, '\0'));
   image[1] = 'X';
-  EXPECT_EQ(parse_error(image), "ids.npy: byte 0: expected the .npy magic \"\\x93NUMPY\"");
+  EXPECT_EQ(npy_parse_error(image), "ids.npy: byte 0: expected the .npy magic \"\\x93NUMPY\"");
 }
 
 TEST(NpyReader, UnknownVersionIsNamedAtByteSix) {
   std::string image = npy_image(dict("<i8", "(1,)"), std::string(8, '\0'));
   image[6] = '\x04';
-  EXPECT_EQ(parse_error(image), "ids.npy: byte 6: expected .npy format version 1, 2 or 3, got 4");
+  EXPECT_EQ(npy_parse_error(image),
+            "ids.npy: byte 6: expected .npy format version 1, 2 or 3, got 4");
 }
 
 TEST(NpyReader, HeaderLongerThanTheFileIsRefusedAtItsLength) {
@@ -142,53 +143,53 @@ TEST(NpyReader, HeaderLongerThanTheFileIsRefusedAtItsLength) {
   image += std::string("\0\0\x10", 3);
   image += "{'descr':";
   image += 'x';
-  EXPECT_EQ(parse_error(image),
+  EXPECT_EQ(npy_parse_error(image),
             "ids.npy: byte 8: expected a header of 4096 bytes, but the file ends at byte 20");
 }
 
 TEST(NpyReader, FortranOrderIsRefused) {
   const std::string header = "{'descr': '<i8', 'fortran_order': True, 'shape': (1,), }";
   // The header dict starts after the 10-byte v1 preamble.
-  EXPECT_EQ(parse_error(npy_image(header, std::string(8, '\0'))),
+  EXPECT_EQ(npy_parse_error(npy_image(header, std::string(8, '\0'))),
             "ids.npy: byte 10: expected fortran_order False (save with np.ascontiguousarray)");
 }
 
 TEST(NpyReader, UnknownKeyIsNamedAtItsOwnByte) {
   // "{'descr': '<i8', " is 17 characters: the key 'order' starts at 10 + 17 = 27.
   const std::string header = "{'descr': '<i8', 'order': False}";
-  EXPECT_EQ(parse_error(npy_image(header, "")),
+  EXPECT_EQ(npy_parse_error(npy_image(header, "")),
             "ids.npy: byte 27: expected the key descr, fortran_order or shape, got 'order'");
 }
 
 TEST(NpyReader, MissingShapeIsRefused) {
   const std::string header = "{'descr': '<i8', 'fortran_order': False}";
-  EXPECT_EQ(parse_error(npy_image(header, "")),
+  EXPECT_EQ(npy_parse_error(npy_image(header, "")),
             "ids.npy: byte 10: expected the header to give descr, fortran_order and shape");
 }
 
 TEST(NpyReader, MalformedShapeTupleNamesTheCharacter) {
   // "{'descr': '<i8', 'fortran_order': False, 'shape': (2 " is 53 characters: '3' at 10 + 53 = 63.
-  EXPECT_EQ(parse_error(npy_image(dict("<i8", "(2 3)"), "")),
+  EXPECT_EQ(npy_parse_error(npy_image(dict("<i8", "(2 3)"), "")),
             "ids.npy: byte 63: expected ',' or ')' in the shape tuple in the .npy header, got '3'");
 }
 
 TEST(NpyReader, OddWidthsAndMultiByteUnspecifiedOrderAreRefused) {
   // '|' (no byte order) is only meaningful for one-byte types; 3-byte integers do not exist.
-  EXPECT_NE(parse_error(npy_image(dict("|i2", "(1,)"), std::string(2, '\0'))).find("got '|i2'"),
+  EXPECT_NE(npy_parse_error(npy_image(dict("|i2", "(1,)"), std::string(2, '\0'))).find("got '|i2'"),
             std::string::npos);
-  EXPECT_NE(parse_error(npy_image(dict("<i3", "(1,)"), std::string(3, '\0'))).find("got '<i3'"),
+  EXPECT_NE(npy_parse_error(npy_image(dict("<i3", "(1,)"), std::string(3, '\0'))).find("got '<i3'"),
             std::string::npos);
 }
 
 TEST(NpyReader, TrailingBytesAfterTheDataAreRefusedWhereTheyStart) {
   // <i8 of shape (1,): data at 128 (as above), 8 bytes, so the extra byte sits at 136.
-  EXPECT_EQ(parse_error(npy_image(dict("<i8", "(1,)"), std::string(9, '\0'))),
+  EXPECT_EQ(npy_parse_error(npy_image(dict("<i8", "(1,)"), std::string(9, '\0'))),
             "ids.npy: byte 136: expected the end of the file, got 1 more bytes");
 }
 
 TEST(NpyReader, ShapeWhoseSizeOverflowsIsRefusedBeforeAllocating) {
   // 2^32 x 2^32 elements x 8 bytes is far beyond 2^64.
-  EXPECT_EQ(parse_error(npy_image(dict("<i8", "(4294967296, 4294967296)"), "")),
+  EXPECT_EQ(npy_parse_error(npy_image(dict("<i8", "(4294967296, 4294967296)"), "")),
             "ids.npy: byte 10: expected an array shape whose size fits in 64 bits");
 }
 

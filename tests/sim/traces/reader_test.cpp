@@ -18,7 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) { return test::temp_trace_path("trace-reader", name); }
+fs::path reader_temp_path(const std::string& name) {
+  return test::temp_trace_path("trace-reader", name);
+}
 
 using test::read_all;
 using test::write_all;
@@ -26,13 +28,13 @@ using test::write_all;
 // One layer, 4 experts (1-byte ids), top-1, no scores. Each block holds 2 tokens: 28 + 2 = 30
 // bytes. Three steps put blocks at 32, 62 and 92, the index at 122 (16 + 3 x 16 + 4 = 68 bytes)
 // and the footer at 190; 206 bytes in all.
-constexpr TraceShape kTiny{1, 4, 1, ScoreType::None};
+constexpr TraceShape kTinyReaderShape{1, 4, 1, ScoreType::None};
 
 TraceBlock tiny_block(std::uint32_t step) { return {step, 0, 2, {step % 4, (step + 1) % 4}, {}}; }
 
 fs::path write_tiny(const std::string& name, std::uint32_t steps = 3) {
-  const auto path = temp_path(name);
-  TraceWriter writer(path.string(), kTiny);
+  const auto path = reader_temp_path(name);
+  TraceWriter writer(path.string(), kTinyReaderShape);
   for (std::uint32_t step = 0; step < steps; ++step) writer.write_block(tiny_block(step));
   writer.finish();
   return path;
@@ -57,7 +59,7 @@ TEST(TraceReader, HeaderPastTheLayerLimitIsRefusedBeforeAnythingIsSized) {
 }
 
 TEST(TraceReader, MissingFileIsAConfigErrorNotATraceError) {
-  const auto path = temp_path("absent");
+  const auto path = reader_temp_path("absent");
   try {
     TraceReader reader(path.string());
     FAIL() << "expected a ConfigError";
@@ -72,7 +74,7 @@ TEST(TraceReader, ShapeAndPathAreKnownAfterOpening) {
   const auto path = write_tiny("shape");
   EXPECT_EQ(fs::file_size(path), 206u);  // see the layout above
   TraceReader reader(path.string());
-  EXPECT_EQ(reader.shape(), kTiny);
+  EXPECT_EQ(reader.shape(), kTinyReaderShape);
   EXPECT_EQ(reader.path(), path.string());
 }
 
@@ -142,9 +144,9 @@ TEST(TraceReader, SeekInATraceWithNoStepsSaysItHasNone) {
 }
 
 TEST(TraceReader, ZeroTokenBlockRoundTrips) {
-  const auto path = temp_path("zero");
+  const auto path = reader_temp_path("zero");
   {
-    TraceWriter writer(path.string(), kTiny);
+    TraceWriter writer(path.string(), kTinyReaderShape);
     writer.write_block({0, 0, 0, {}, {}});
     writer.finish();
   }
@@ -161,7 +163,7 @@ TEST(TraceReader, NonFiniteScoreBehindAGoodChecksumIsNamedAtItsByte) {
   // One layer, 300 experts (2-byte ids), top-2, bf16: one block of 2 tokens at 32, header to 60,
   // ids 4 x 2 = 8 bytes at 60..67, scores 4 x 2 bytes at 68..75. Token 1's second score is at
   // 68 + 3 x 2 = 74.
-  const auto path = temp_path("nan");
+  const auto path = reader_temp_path("nan");
   {
     TraceWriter writer(path.string(), {1, 300, 2, ScoreType::Bf16});
     writer.write_block({0, 0, 2, {0, 1, 2, 3}, {0.5F, 0.5F, 0.5F, 0.5F}});

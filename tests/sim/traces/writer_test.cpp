@@ -19,11 +19,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const std::string& name) { return test::temp_trace_path("trace-writer", name); }
+fs::path writer_temp_path(const std::string& name) {
+  return test::temp_trace_path("trace-writer", name);
+}
 
 // One layer, 4 experts (1-byte ids), top-1, no scores: a choice is 1 byte, a block of 2 tokens is
 // 28 + 2 = 30 bytes.
-constexpr TraceShape kTiny{1, 4, 1, ScoreType::None};
+constexpr TraceShape kTinyWriterShape{1, 4, 1, ScoreType::None};
 // Two layers, 300 experts (2-byte ids), top-2, bf16 scores: a choice is 2 + 2 = 4 bytes.
 constexpr TraceShape kWide{2, 300, 2, ScoreType::Bf16};
 
@@ -47,9 +49,9 @@ TEST(TraceWriter, HeaderHoldsTheShapeAtItsDocumentedOffsets) {
 }
 
 TEST(TraceWriter, FileSizeFollowsTheLayout) {
-  const auto path = temp_path("layout");
-  TraceWriter writer(path.string(), kTiny);
-  EXPECT_EQ(writer.shape(), kTiny);
+  const auto path = writer_temp_path("layout");
+  TraceWriter writer(path.string(), kTinyWriterShape);
+  EXPECT_EQ(writer.shape(), kTinyWriterShape);
   writer.write_block({0, 0, 2, {3, 0}, {}});
   writer.write_block({1, 0, 2, {1, 2}, {}});
   EXPECT_EQ(writer.blocks_written(), 2u);
@@ -59,7 +61,7 @@ TEST(TraceWriter, FileSizeFollowsTheLayout) {
 }
 
 TEST(TraceWriter, RoundTripThroughTheReaderKeepsIdsAndQuantisedScores) {
-  const auto path = temp_path("roundtrip");
+  const auto path = writer_temp_path("roundtrip");
   {
     TraceWriter writer(path.string(), kWide);
     for (std::uint32_t step = 0; step < 3; ++step)
@@ -90,26 +92,26 @@ TEST(TraceWriter, RoundTripThroughTheReaderKeepsIdsAndQuantisedScores) {
 
 TEST(TraceWriter, ShapeOutsideItsRangeIsRefused) {
   // top_k 5 of 4 experts; no layers; no experts.
-  EXPECT_THROW(TraceWriter(temp_path("shape").string(), {1, 4, 5, ScoreType::None}),
+  EXPECT_THROW(TraceWriter(writer_temp_path("shape").string(), {1, 4, 5, ScoreType::None}),
                std::invalid_argument);
-  EXPECT_THROW(TraceWriter(temp_path("shape").string(), {0, 4, 1, ScoreType::None}),
+  EXPECT_THROW(TraceWriter(writer_temp_path("shape").string(), {0, 4, 1, ScoreType::None}),
                std::invalid_argument);
-  EXPECT_THROW(TraceWriter(temp_path("shape").string(), {1, 0, 1, ScoreType::None}),
+  EXPECT_THROW(TraceWriter(writer_temp_path("shape").string(), {1, 0, 1, ScoreType::None}),
                std::invalid_argument);
 }
 
 TEST(TraceWriter, RefusedShapeLeavesNoFileBehind) {
   // top_k 5 of 4 experts is refused before the output is opened, so nothing is created.
-  const auto path = temp_path("refused-shape");
+  const auto path = writer_temp_path("refused-shape");
   fs::remove(path);
   EXPECT_THROW(TraceWriter(path.string(), {1, 4, 5, ScoreType::None}), std::invalid_argument);
   EXPECT_FALSE(fs::exists(path));
 }
 
 TEST(TraceWriter, UncreatableFileIsARuntimeErrorNamingIt) {
-  const std::string path = (temp_path("no-such-dir") / "trace.bin").string();
+  const std::string path = (writer_temp_path("no-such-dir") / "trace.bin").string();
   try {
-    TraceWriter writer(path, kTiny);
+    TraceWriter writer(path, kTinyWriterShape);
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& error) {
     EXPECT_EQ(std::string(error.what()), "cannot create " + path);
@@ -117,7 +119,7 @@ TEST(TraceWriter, UncreatableFileIsARuntimeErrorNamingIt) {
 }
 
 TEST(TraceWriter, CountsThatDisagreeWithTheShapeAreRefused) {
-  TraceWriter writer(temp_path("counts").string(), kWide);
+  TraceWriter writer(writer_temp_path("counts").string(), kWide);
   // 2 tokens x top_k 2 = 4 ids, 3 given.
   try {
     writer.write_block({0, 0, 2, {1, 2, 3}, {0.1F, 0.2F, 0.3F, 0.4F}});
@@ -144,8 +146,8 @@ TEST(TraceWriter, CountsThatDisagreeWithTheShapeAreRefused) {
 }
 
 TEST(TraceWriter, NoBlockMayFollowFinishAndFinishingTwiceIsHarmless) {
-  const auto path = temp_path("finished");
-  TraceWriter writer(path.string(), kTiny);
+  const auto path = writer_temp_path("finished");
+  TraceWriter writer(path.string(), kTinyWriterShape);
   writer.write_block({0, 0, 2, {3, 0}, {}});
   writer.finish();
   const auto size = fs::file_size(path);
@@ -155,8 +157,8 @@ TEST(TraceWriter, NoBlockMayFollowFinishAndFinishingTwiceIsHarmless) {
 }
 
 TEST(TraceWriter, EmptyTraceIsValid) {
-  const auto path = temp_path("empty");
-  TraceWriter(path.string(), kTiny).finish();
+  const auto path = writer_temp_path("empty");
+  TraceWriter(path.string(), kTinyWriterShape).finish();
   // header 32 + index (16 + 0 entries + 4) + footer 16 = 68.
   EXPECT_EQ(fs::file_size(path), 68u);
   TraceReader reader(path.string());
@@ -168,10 +170,10 @@ TEST(TraceWriter, EmptyTraceIsValid) {
 TEST(TraceWriter, WithoutFinishThePathKeepsWhatItHeldAndNoTemporaryIsLeft) {
   // Issue 16: a failed command left a truncated trace that looked complete. The blocks go to a
   // temporary file that only finish() renames over the path.
-  const auto path = temp_path("unfinished");
+  const auto path = writer_temp_path("unfinished");
   std::ofstream(path, std::ios::binary) << "previous contents";
   {
-    TraceWriter writer(path.string(), kTiny);
+    TraceWriter writer(path.string(), kTinyWriterShape);
     writer.write_block({0, 0, 2, {3, 0}, {}});
     writer.write_block({1, 0, 2, {1, 2}, {}});
   }
@@ -183,9 +185,9 @@ TEST(TraceWriter, WithoutFinishThePathKeepsWhatItHeldAndNoTemporaryIsLeft) {
 }
 
 TEST(TraceWriter, FinishReplacesThePathWhole) {
-  const auto path = temp_path("replaced");
+  const auto path = writer_temp_path("replaced");
   std::ofstream(path, std::ios::binary) << "previous contents";
-  TraceWriter writer(path.string(), kTiny);
+  TraceWriter writer(path.string(), kTinyWriterShape);
   writer.write_block({0, 0, 2, {3, 0}, {}});
   // Until finish() the old file is untouched: 17 bytes of "previous contents".
   EXPECT_EQ(fs::file_size(path), 17u);
