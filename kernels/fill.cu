@@ -62,7 +62,7 @@ void launch_fill_uniform_f32(float* out, long long count, float scale, std::uint
 }
 
 void launch_fill_uniform_fp8_e4m3(__nv_fp8_e4m3* out, long long count, float scale,
-                                    std::uint64_t seed, cudaStream_t stream) {
+                                  std::uint64_t seed, cudaStream_t stream) {
   if (count <= 0) return;
   fill_fp8_kernel<<<blocks_for(count), 256, 0, stream>>>(out, count, scale, seed);
   MOESIM_CUDA_CHECK_LAUNCH();

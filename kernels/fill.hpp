@@ -15,7 +15,7 @@ void launch_fill_uniform_bf16(__nv_bfloat16* out, long long count, float scale, 
 void launch_fill_uniform_f32(float* out, long long count, float scale, std::uint64_t seed,
                              cudaStream_t stream);
 void launch_fill_uniform_fp8_e4m3(__nv_fp8_e4m3* out, long long count, float scale,
-                                    std::uint64_t seed, cudaStream_t stream);
+                                  std::uint64_t seed, cudaStream_t stream);
 // Sets every element to NaN, so an element a kernel forgets to write shows up in a check.
 void launch_fill_nan_bf16(__nv_bfloat16* out, long long count, cudaStream_t stream);
 

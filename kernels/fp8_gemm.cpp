@@ -45,10 +45,11 @@ const Fp8Gemm::Plan& Fp8Gemm::plan_for(int rows, int n, int k) {
   const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
   MOESIM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSA,
                                                      &transpose, sizeof transpose));
-  MOESIM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSB, &keep,
-                                                     sizeof keep));
+  MOESIM_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof keep));
   const float* scale = unit_scale_.data();
-  for (auto attribute : {CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER})
+  for (auto attribute :
+       {CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER})
     MOESIM_CUBLAS_CHECK(
         cublasLtMatmulDescSetAttribute(plan->desc, attribute, &scale, sizeof scale));
   // cuBLAS's m is our n (output columns), its n our rows; both operands are k-major.
@@ -64,8 +65,8 @@ const Fp8Gemm::Plan& Fp8Gemm::plan_for(int rows, int n, int k) {
   const cublasStatus_t status =
       cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                            &workspace, sizeof workspace) == CUBLAS_STATUS_SUCCESS
-          ? cublasLtMatmulAlgoGetHeuristic(handle_, plan->desc, plan->a, plan->b, plan->c,
-                                           plan->c, preference, 1, &result, &found)
+          ? cublasLtMatmulAlgoGetHeuristic(handle_, plan->desc, plan->a, plan->b, plan->c, plan->c,
+                                           preference, 1, &result, &found)
           : CUBLAS_STATUS_INVALID_VALUE;
   cublasLtMatmulPreferenceDestroy(preference);
   MOESIM_CUBLAS_CHECK(status);
@@ -84,8 +85,8 @@ void Fp8Gemm::run(const __nv_fp8_e4m3* activations, const __nv_fp8_e4m3* weights
   const Plan& plan = plan_for(rows, n, k);
   const float one = 1.0f, zero = 0.0f;
   MOESIM_CUBLAS_CHECK(cublasLtMatmul(handle_, plan.desc, &one, weights, plan.a, activations, plan.b,
-                                     &zero, out, plan.c, out, plan.c, &plan.algo,
-                                     workspace_.data(), workspace_.bytes(), stream));
+                                     &zero, out, plan.c, out, plan.c, &plan.algo, workspace_.data(),
+                                     workspace_.bytes(), stream));
 }
 
 }  // namespace moesim::kernels

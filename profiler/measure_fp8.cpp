@@ -57,8 +57,8 @@ nlohmann::json measure_fp8_gemms(BenchHarness& harness, const ModelShape& shape,
     Buffers b(max_rows, g, experts);
     const std::size_t weight_elems = static_cast<std::size_t>(g.n) * g.k;
     for (int rows : rows_per_expert) {
-      progress(shape.name + ": fp8 vs bf16 " + g.name + ", " + std::to_string(rows) +
-               " rows x " + std::to_string(experts) + " experts");
+      progress(shape.name + ": fp8 vs bf16 " + g.name + ", " + std::to_string(rows) + " rows x " +
+               std::to_string(experts) + " experts");
       const Stats s16 = harness.time([&](cudaStream_t stream) {
         for (int e = 0; e < experts; ++e) {
           const kernels::GemmGroup group{b.a16.data(), b.w16.data() + e * weight_elems,
