@@ -174,7 +174,8 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
 
 double LayerCostModel::fp8_scale(double rows) const {
   if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
-  return profile_->fp8_over_bf16(rows).value_or(bf16_over_fp8());
+  const double weights = static_cast<double>(s_.model.expert_params());
+  return profile_->fp8_over_bf16(rows, weights).value_or(bf16_over_fp8());
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
