@@ -27,6 +27,13 @@ __global__ void fill_f32_kernel(float* out, long long count, float scale, std::u
     out[i] = scale * hash_uniform(seed, i);
 }
 
+__global__ void fill_fp8_kernel(__nv_fp8_e4m3* out, long long count, float scale,
+                                std::uint64_t seed) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<long long>(gridDim.x) * blockDim.x)
+    out[i] = __nv_fp8_e4m3(scale * hash_uniform(seed, i));
+}
+
 __global__ void fill_nan_kernel(__nv_bfloat16* out, long long count) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
@@ -51,6 +58,13 @@ void launch_fill_uniform_f32(float* out, long long count, float scale, std::uint
                              cudaStream_t stream) {
   if (count <= 0) return;
   fill_f32_kernel<<<blocks_for(count), 256, 0, stream>>>(out, count, scale, seed);
+  MOESIM_CUDA_CHECK_LAUNCH();
+}
+
+void launch_fill_uniform_fp8_e4m3(__nv_fp8_e4m3* out, long long count, float scale,
+                                  std::uint64_t seed, cudaStream_t stream) {
+  if (count <= 0) return;
+  fill_fp8_kernel<<<blocks_for(count), 256, 0, stream>>>(out, count, scale, seed);
   MOESIM_CUDA_CHECK_LAUNCH();
 }
 

@@ -75,6 +75,9 @@ void measure_one_gpu(nlohmann::json& doc, const ProfileOptions& o, const Progres
   doc["dense_gemm"] = measure_dense_gemms(harness, o.quick, progress);
   doc["ceilings"]["dense_bf16_flops_per_s"] = doc["dense_gemm"][0]["flops_per_s"];
   doc["models"] = nlohmann::json::array();
+  doc["fp8_gemm"] = nlohmann::json::array();
+  const std::vector<int> fp8_rows = o.quick ? std::vector<int>{1, 16, 128, 1024}
+                                            : std::vector<int>{1, 4, 16, 64, 256, 1024, 4096};
   for (const ModelShape& shape : profiled_models()) {
     nlohmann::json section = {
         {"name", shape.name},
@@ -89,6 +92,8 @@ void measure_one_gpu(nlohmann::json& doc, const ProfileOptions& o, const Progres
     section.update(measure_token_ops(harness, shape, token_counts, progress));
     section["experts"] = measure_experts(harness, shape, tokens_per_expert, o.quick, progress);
     doc["models"].push_back(section);
+    for (auto& entry : measure_fp8_gemms(harness, shape, fp8_rows, progress))
+      doc["fp8_gemm"].push_back(std::move(entry));
   }
 }
 
@@ -102,7 +107,7 @@ int count_wide(const nlohmann::json& j) {
 int profile(RankComm& comm, const moesim::kernels::NcclComm& world, const ProfileOptions& o) {
   const bool root = comm.rank() == 0;
   // Per model: token ops, both back ends, skewed histograms, about 70 fewer-active grouped points.
-  ProgressLine progress(o.collectives_only ? 12 : 3 * (32 + 2 * 21 + 12 + 70) + 30, root);
+  ProgressLine progress(o.collectives_only ? 12 : 3 * (32 + 2 * 21 + 12 + 70 + 14) + 30, root);
   nlohmann::json doc = {{"schema_version", 1},
                         {"kind", "moesim-profile"},
                         {"mode", std::string(o.quick ? "quick" : "full") +

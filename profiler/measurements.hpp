@@ -23,6 +23,10 @@ nlohmann::json measure_token_ops(BenchHarness& harness, const ModelShape& shape,
 nlohmann::json measure_experts(BenchHarness& harness, const ModelShape& shape,
                                const std::vector<int>& tokens_per_expert, bool quick,
                                const Progress& progress);
+// FP8 (cuBLASLt, e4m3, per-tensor scale) against BF16 per-expert GEMMs at the model's gate_up and
+// down shapes, per row count: the profile's `fp8_gemm` entries.
+nlohmann::json measure_fp8_gemms(BenchHarness& harness, const ModelShape& shape,
+                                 const std::vector<int>& rows_per_expert, const Progress& progress);
 nlohmann::json measure_dense_gemms(BenchHarness& harness, bool quick, const Progress& progress);
 nlohmann::json measure_overheads(BenchHarness& harness);
 nlohmann::json measure_copy_bandwidth(BenchHarness& harness);

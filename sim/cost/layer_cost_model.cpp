@@ -9,6 +9,7 @@
 #include "sim/cost/attention_cost.hpp"
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_schedule.hpp"
+#include "sim/cost/skewed_launches.hpp"
 #include "sim/cost/touched_experts.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 
@@ -161,20 +162,30 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
   // A shard of MoE TP k runs k x t rows on a k-th of the expert: priced as the whole expert's
   // curve at k x t rows, split k ways.
   const double shards = s_.parallelism.moe_tensor_parallel;
-  const double loop = expected([&](double t) {
-    return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
-  });
+  // Uneven loads in one launch: the factor of the profile's nearest measured launch
+  // (skewed_launches.hpp), at the rows each shard computes.
+  std::vector<double> rows(tokens);
+  for (double& r : rows) r *= shards;
+  const auto shape = launch_shape(rows);
+  const double loop_skew = shape ? skew_factor(*curves_, *shape, "loop") : 1;
+  const double grouped_skew = shape ? skew_factor(*curves_, *shape, "grouped") : 1;
+  const double loop =
+      loop_skew * expected([&](double t) {
+        return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
+      });
   // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
   const double active = expected_touched_experts(tokens, group_tokens);
-  const double grouped = expected([&](double t) {
-    return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
-  });
+  const double grouped =
+      grouped_skew * expected([&](double t) {
+        return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
+      });
   return std::min(loop, grouped) * 1e-6;
 }
 
 double LayerCostModel::fp8_scale(double rows) const {
   if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
-  return profile_->fp8_over_bf16(rows).value_or(bf16_over_fp8());
+  const double weights = static_cast<double>(s_.model.expert_params());
+  return profile_->fp8_over_bf16(rows, weights).value_or(bf16_over_fp8());
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,

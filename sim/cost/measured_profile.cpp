@@ -18,6 +18,7 @@
 #include "base/strict_json.hpp"
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/measurement_bounds.hpp"
+#include "sim/cost/skewed_launches.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/model_presets.hpp"
 
@@ -144,33 +145,51 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
   curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
                                         "tokens_per_expert", "/per_expert_us", problems);
   curves.expert_grouped_fewer = read_fewer_active_curves(document, base, curves.experts, problems);
+  curves.skewed_launches = read_skewed_launches(document, base, curves, problems);
   return curves;
 }
 
-// /fp8_gemm (optional): FP8 and BF16 GEMM times at the same shapes. Per row count, the median
-// FP8 / BF16 ratio over the shapes measured with that many rows.
-Curve read_fp8_ratios(const Json& document, ProblemList& problems) {
-  Curve ratios;
+// /fp8_gemm (optional): FP8 and BF16 GEMM times at the same shapes, grouped by the entries'
+// `model` (moesim-profile measures each model's gate_up and down GEMMs) or else by n x k.
+std::vector<Fp8RatioCurve> read_fp8_ratios(const Json& document, ProblemList& problems) {
   const auto it = document.find("fp8_gemm");
-  if (it == document.end()) return ratios;
+  if (it == document.end()) return {};
   if (!it->is_array() || it->empty()) {
     problems.add("/fp8_gemm", "expected a non-empty array of {m, n, k, bf16_us, fp8_us}");
-    return ratios;
+    return {};
   }
-  std::map<double, std::vector<double>> by_rows;
+  struct Sums {
+    std::map<std::pair<double, double>, bool> gemms;   // distinct (n, k)
+    std::map<double, std::pair<double, double>> rows;  // rows -> (BF16 us, FP8 us) summed
+  };
+  std::map<std::string, Sums> shapes;
   for (std::size_t i = 0; i < it->size(); ++i) {
     const std::string base = fmt::format("/fp8_gemm/{}", i);
     const double rows = positive(document, base + "/m", problems);
+    const double n = positive(document, base + "/n", problems);
+    const double k = positive(document, base + "/k", problems);
     const double bf16 = positive(document, base + "/bf16_us", problems);
     const double fp8 = positive(document, base + "/fp8_us", problems);
-    if (bf16 > 0 && fp8 > 0) by_rows[rows].push_back(fp8 / bf16);
+    const Json& entry = (*it)[i];
+    const std::string shape =
+        entry.is_object() && entry.contains("model") && entry["model"].is_string()
+            ? entry["model"].get<std::string>()
+            : fmt::format("{} x {}", n, k);
+    Sums& sums = shapes[shape];
+    sums.gemms[{n, k}] = true;
+    sums.rows[rows].first += bf16;
+    sums.rows[rows].second += fp8;
   }
-  for (auto& [rows, values] : by_rows) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    ratios.push_back({rows, n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2});
+  std::vector<Fp8RatioCurve> curves;
+  for (const auto& [shape, sums] : shapes) {
+    Fp8RatioCurve curve{shape, 0, {}};
+    for (const auto& [nk, unused] : sums.gemms) curve.weight_elements += nk.first * nk.second;
+    for (const auto& [rows, times] : sums.rows)
+      if (times.first > 0 && times.second > 0)
+        curve.ratio.push_back({rows, times.second / times.first});
+    if (!curve.ratio.empty()) curves.push_back(std::move(curve));
   }
-  return ratios;
+  return curves;
 }
 
 // Only the number 1; a string "1" or another type is as wrong as 2 (and never a library error).
@@ -210,7 +229,7 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   count_copy_us_ =
       positive(document, "/overheads/count_copy_and_sync/median_us", problems, kMaxMicroseconds);
   check_runs(document, "/overheads/count_copy_and_sync", problems);
-  fp8_over_bf16_ = read_fp8_ratios(document, problems);
+  fp8_ratios_ = read_fp8_ratios(document, problems);
   collectives_ = read_measured_collectives(document, problems);
   for (const auto& measured : collectives_.all_to_all) {  // the busbw view of the same entries
     CollectiveCurve& curve = all_to_all_.emplace_back(CollectiveCurve{measured.ranks, {}});
@@ -269,11 +288,18 @@ std::string MeasuredProfile::device_preset() const {
   return "";
 }
 
-std::optional<double> MeasuredProfile::fp8_over_bf16(double rows) const {
-  if (fp8_over_bf16_.empty()) return std::nullopt;
+std::optional<double> MeasuredProfile::fp8_over_bf16(double rows, double weight_elements) const {
+  if (fp8_ratios_.empty()) return std::nullopt;
+  const auto distance = [&](const Fp8RatioCurve& c) {
+    return std::abs(std::log(c.weight_elements / std::max(weight_elements, 1.0)));
+  };
+  // The first of equally near shapes (they are sorted by name): deterministic.
+  const Fp8RatioCurve* nearest = &fp8_ratios_.front();
+  for (const Fp8RatioCurve& c : fp8_ratios_)
+    if (distance(c) < distance(*nearest)) nearest = &c;
   // Held flat outside the measured rows: no trend is extrapolated.
-  return interpolate(fp8_over_bf16_,
-                     std::clamp(rows, fp8_over_bf16_.front().x, fp8_over_bf16_.back().x));
+  const Curve& r = nearest->ratio;
+  return interpolate(r, std::clamp(rows, r.front().x, r.back().x));
 }
 
 std::vector<std::string> MeasuredProfile::model_names() const {
@@ -292,7 +318,8 @@ double MeasuredProfile::experts_us(const ModelCurves& curves, const std::vector<
     total += method == "grouped" ? grouped_per_expert_us(curves, t, active)
                                  : interpolate(curves.expert_loop_us, t);
   }
-  return total;
+  const auto shape = launch_shape(tokens);
+  return shape ? total * skew_factor(curves, *shape, method) : total;
 }
 
 double MeasuredProfile::experts_us(const ModelCurves& curves,

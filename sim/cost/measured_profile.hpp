@@ -27,11 +27,28 @@ using Curve = std::vector<CurvePoint>;
 // value (a fixed launch cost).
 double interpolate(const Curve& curve, double x);
 
+// FP8 / BF16 GEMM time of one measured weight shape (a model's expert GEMMs, or one n x k), by
+// row count: the summed FP8 time over the summed BF16 time of the shape's GEMMs.
+struct Fp8RatioCurve {
+  std::string shape;           // the entries' `model`, else "N x K"
+  double weight_elements = 0;  // n x k summed over the shape's distinct GEMMs
+  Curve ratio;                 // x: rows, y: FP8 time / BF16 time
+};
+
 // Grouped expert GEMMs measured with `active_experts` experts sharing the launch (fewer than the
 // model has): per expert, by tokens per expert (grouped_expert_curves.hpp).
 struct ActiveExpertsCurve {
   int active_experts = 0;
   Curve per_expert_us;
+};
+
+// A measured launch of uneven expert loads (skewed_launches.hpp): its shape, and its measured time
+// over the sum of its experts' balanced costs, per back end.
+struct SkewedLaunch {
+  double log_mean_rows = 0;      // log2 of the mean rows over the experts with rows
+  double log_max_over_mean = 0;  // log2 of max rows / mean rows
+  double loop_factor = 1;
+  double grouped_factor = 1;
 };
 
 struct ModelCurves {
@@ -44,6 +61,7 @@ struct ModelCurves {
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
   // The grouped back end at fewer active experts, ascending; empty in older profiles.
   std::vector<ActiveExpertsCurve> expert_grouped_fewer;
+  std::vector<SkewedLaunch> skewed_launches;  // empty in older profiles
 };
 
 // NCCL all-to-all measured on `ranks` GPUs of one node: bus bandwidth (nccl-tests' busbw) by the
@@ -84,9 +102,12 @@ class MeasuredProfile {
   // The device preset the profile was measured on ("h200", "h100-sxm", ...), from its GPU name;
   // empty when the name is not one moesim knows.
   std::string device_preset() const;
-  // FP8 / BF16 GEMM time measured at `rows` rows (median over the measured shapes, linear between
-  // measured row counts, flat outside them); nullopt when the profile measured no FP8 GEMMs.
-  std::optional<double> fp8_over_bf16(double rows) const;
+  // FP8 / BF16 GEMM time at `rows` rows, from the measured shape whose weights are nearest
+  // `weight_elements` (in log: small GEMMs are launch-bound and gain less from FP8 than large,
+  // weight-bound ones); linear between measured row counts, flat outside them. nullopt when the
+  // profile measured no FP8 GEMMs.
+  std::optional<double> fp8_over_bf16(double rows, double weight_elements) const;
+  bool has_fp8_gemm() const { return !fp8_ratios_.empty(); }
   // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
   const CollectiveCurve* all_to_all_curve(int ranks) const;
   std::vector<std::string> model_names() const;
@@ -111,7 +132,7 @@ class MeasuredProfile {
   double copy_bandwidth_ = 0;
   double count_copy_us_ = 0;
   std::vector<ModelCurves> models_;
-  Curve fp8_over_bf16_;  // x: GEMM rows, y: FP8 time / BF16 time
+  std::vector<Fp8RatioCurve> fp8_ratios_;
   std::vector<CollectiveCurve> all_to_all_;
   MeasuredCollectives collectives_;
   std::optional<CalibratedPhases> calibrated_;

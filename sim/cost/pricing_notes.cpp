@@ -35,8 +35,9 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
         fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
   if (curves_ != nullptr && s_.model.weight_bytes <= 1)
     notes.push_back(
-        profile_->fp8_over_bf16(1)
-            ? "FP8 experts: BF16 curves x the profile's measured FP8/BF16 GEMM time ratio"
+        profile_->has_fp8_gemm()
+            ? "FP8 experts: BF16 curves x the profile's measured FP8/BF16 GEMM time ratio at the "
+              "nearest measured expert shape"
             : fmt::format("FP8 experts: BF16 curves x {:.2f}, the {} datasheet's BF16/FP8 rate "
                           "(the profile measured no FP8 GEMMs)",
                           bf16_over_fp8(), s_.cluster.device.name));

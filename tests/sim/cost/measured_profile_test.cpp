@@ -328,9 +328,10 @@ TEST(LoadProfile, FileIsReadAndCheckedUnderItsPath) {
 namespace moesim::sim {
 namespace {
 
-TEST(MeasuredProfile, Fp8RatioIsTheMedianPerRowCountAndFlatOutsideTheMeasuredRows) {
-  // Rows 16: ratios 30/40 = 0.75, 20/20 = 1, 45/50 = 0.9 -> median 0.9. Rows 1024: 50/100 = 0.5
-  // and 70/100 = 0.7 -> median 0.6. Between them linear in rows; flat outside.
+TEST(MeasuredProfile, Fp8RatioIsSummedPerShapeAndFlatOutsideTheMeasuredRows) {
+  // One shape (4096 x 4096, no model named). Rows 16: FP8 30 + 20 + 45 = 95 us against BF16
+  // 40 + 20 + 50 = 110 us -> 95 / 110. Rows 1024: 120 / 200 = 0.6. Linear in rows between them,
+  // flat outside.
   auto gemm = [](int m, double bf16, double fp8) {
     return nlohmann::json{{"m", m}, {"n", 4096}, {"k", 4096}, {"bf16_us", bf16}, {"fp8_us", fp8}};
   };
@@ -340,14 +341,36 @@ TEST(MeasuredProfile, Fp8RatioIsTheMedianPerRowCountAndFlatOutsideTheMeasuredRow
   document["fp8_gemm"] = {gemm(16, 40, 30), gemm(16, 20, 20), gemm(16, 50, 45), gemm(1024, 100, 50),
                           gemm(1024, 100, 70)};
   const MeasuredProfile profile(document, "fp8.json");
-  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16), 0.9);
-  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1024), 0.6);
-  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(520), 0.75);  // halfway: (0.9 + 0.6) / 2
-  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1), 0.9);
-  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1e6), 0.6);
+  const double weights = 4096.0 * 4096;
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16, weights), 95.0 / 110);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1024, weights), 0.6);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(520, weights), (95.0 / 110 + 0.6) / 2);  // halfway
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1, weights), 95.0 / 110);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(1e6, weights), 0.6);
   // A profile without FP8 GEMMs says so.
   document.erase("fp8_gemm");
-  EXPECT_FALSE(MeasuredProfile(document, "bf16.json").fp8_over_bf16(16).has_value());
+  EXPECT_FALSE(MeasuredProfile(document, "bf16.json").fp8_over_bf16(16, weights).has_value());
+}
+
+TEST(MeasuredProfile, Fp8RatioComesFromTheMeasuredShapeNearestInWeights) {
+  // "small": gate_up 1536 x 2048 + down 2048 x 768 = 4,718,592 weights, ratio 8 / 10 = 0.8.
+  // "large": gate_up 4096 x 7168 + down 7168 x 2048 = 44,040,192 weights, (30 + 15) / (50 + 25)
+  // = 0.6. DeepSeek-V3's expert (3 x 7168 x 2048 = 44,040,192) is "large"; 3 x 2048 x 768 =
+  // 4,718,592 is "small"; 1.4e7 is nearer "small" in log (ln(14e6 / 4.72e6) = 1.09 against
+  // ln(44.0e6 / 14e6) = 1.15).
+  auto gemm = [](const char* model, int n, int k, double bf16, double fp8) {
+    return nlohmann::json{{"model", model}, {"m", 16},         {"n", n},
+                          {"k", k},         {"bf16_us", bf16}, {"fp8_us", fp8}};
+  };
+  nlohmann::json document = nlohmann::json::parse(R"({"schema_version": 1,
+      "ceilings": {"dense_bf16_flops_per_s": 5e14, "copy": {"bytes_per_s": 2e12}},
+      "overheads": {"count_copy_and_sync": {"median_us": 12}}, "models": []})");
+  document["fp8_gemm"] = {gemm("small", 1536, 2048, 6, 5), gemm("small", 2048, 768, 4, 3),
+                          gemm("large", 4096, 7168, 50, 30), gemm("large", 7168, 2048, 25, 15)};
+  const MeasuredProfile profile(document, "fp8.json");
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16, 3.0 * 7168 * 2048), 0.6);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16, 3.0 * 2048 * 768), 0.8);
+  EXPECT_DOUBLE_EQ(*profile.fp8_over_bf16(16, 14e6), 0.8);
 }
 
 }  // namespace

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Copies a profile's FP8-against-BF16 GEMM measurements into another profile.
+
+usage: profiler/merge_fp8_gemm.py TARGET.json SOURCE.json
+
+SOURCE's top-level `fp8_gemm` (moesim-profile measures it, docs/profile-format.md) replaces
+TARGET's, so a shipped profile gains FP8 pricing from a later lease without re-measuring the
+rest (docs/decode-model.md says which lease measured it). TARGET is rewritten atomically in the
+profiles' own layout (indent 1, sorted keys).
+"""
+import json
+import os
+import sys
+import tempfile
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    target_path, source_path = sys.argv[1], sys.argv[2]
+    with open(target_path) as f:
+        target = json.load(f)
+    with open(source_path) as f:
+        source = json.load(f)
+    entries = source.get("fp8_gemm")
+    if not entries:
+        sys.exit(f"{source_path}: no fp8_gemm measurements")
+    for i, e in enumerate(entries):
+        if not all(e.get(key, 0) > 0 for key in ("m", "n", "k", "bf16_us", "fp8_us")):
+            sys.exit(f"{source_path}: /fp8_gemm/{i}: expected positive m, n, k, bf16_us, fp8_us")
+    target["fp8_gemm"] = entries
+    directory = os.path.dirname(os.path.abspath(target_path))
+    with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as out:
+        json.dump(target, out, indent=1, sort_keys=True)
+        out.write("\n")
+    os.replace(out.name, target_path)
+
+
+if __name__ == "__main__":
+    main()
