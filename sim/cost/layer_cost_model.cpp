@@ -9,7 +9,6 @@
 #include "sim/cost/attention_cost.hpp"
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_schedule.hpp"
-#include "sim/cost/skewed_launches.hpp"
 #include "sim/cost/touched_experts.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 
@@ -162,23 +161,14 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
   // A shard of MoE TP k runs k x t rows on a k-th of the expert: priced as the whole expert's
   // curve at k x t rows, split k ways.
   const double shards = s_.parallelism.moe_tensor_parallel;
-  // Uneven loads in one launch: the factor of the profile's nearest measured launch
-  // (skewed_launches.hpp), at the rows each shard computes.
-  std::vector<double> rows(tokens);
-  for (double& r : rows) r *= shards;
-  const auto shape = launch_shape(rows);
-  const double loop_skew = shape ? skew_factor(*curves_, *shape, "loop") : 1;
-  const double grouped_skew = shape ? skew_factor(*curves_, *shape, "grouped") : 1;
-  const double loop =
-      loop_skew * expected([&](double t) {
-        return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
-      });
+  const double loop = expected([&](double t) {
+    return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
+  });
   // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
   const double active = expected_touched_experts(tokens, group_tokens);
-  const double grouped =
-      grouped_skew * expected([&](double t) {
-        return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
-      });
+  const double grouped = expected([&](double t) {
+    return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
+  });
   return std::min(loop, grouped) * 1e-6;
 }
 

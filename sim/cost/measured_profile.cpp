@@ -18,7 +18,6 @@
 #include "base/strict_json.hpp"
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/measurement_bounds.hpp"
-#include "sim/cost/skewed_launches.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/model_presets.hpp"
 
@@ -145,7 +144,6 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
   curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
                                         "tokens_per_expert", "/per_expert_us", problems);
   curves.expert_grouped_fewer = read_fewer_active_curves(document, base, curves.experts, problems);
-  curves.skewed_launches = read_skewed_launches(document, base, curves, problems);
   return curves;
 }
 
@@ -318,8 +316,7 @@ double MeasuredProfile::experts_us(const ModelCurves& curves, const std::vector<
     total += method == "grouped" ? grouped_per_expert_us(curves, t, active)
                                  : interpolate(curves.expert_loop_us, t);
   }
-  const auto shape = launch_shape(tokens);
-  return shape ? total * skew_factor(curves, *shape, method) : total;
+  return total;
 }
 
 double MeasuredProfile::experts_us(const ModelCurves& curves,

@@ -42,15 +42,6 @@ struct ActiveExpertsCurve {
   Curve per_expert_us;
 };
 
-// A measured launch of uneven expert loads (skewed_launches.hpp): its shape, and its measured time
-// over the sum of its experts' balanced costs, per back end.
-struct SkewedLaunch {
-  double log_mean_rows = 0;      // log2 of the mean rows over the experts with rows
-  double log_max_over_mean = 0;  // log2 of max rows / mean rows
-  double loop_factor = 1;
-  double grouped_factor = 1;
-};
-
 struct ModelCurves {
   std::string name;  // the model preset it was measured for
   std::int64_t hidden = 0;
@@ -61,7 +52,6 @@ struct ModelCurves {
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
   // The grouped back end at fewer active experts, ascending; empty in older profiles.
   std::vector<ActiveExpertsCurve> expert_grouped_fewer;
-  std::vector<SkewedLaunch> skewed_launches;  // empty in older profiles
 };
 
 // NCCL all-to-all measured on `ranks` GPUs of one node: bus bandwidth (nccl-tests' busbw) by the
