@@ -10,6 +10,7 @@
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_schedule.hpp"
 #include "sim/cost/touched_experts.hpp"
+#include "sim/network/deepep_cost.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 
 namespace moesim::sim {
@@ -212,9 +213,11 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
                 1e-6
           : std::max(gate_flops / compute_rate(),
                      (token_bytes * m.experts * m.weight_bytes + permute_bytes) / memory_rate());
+  // DeepEP's kernels bring their own floor and count exchange (deepep_cost.hpp).
+  const bool deepep = net.all_to_all != AllToAllKind::Nccl;
   // The count exchange and launch before each collective, as measured (0 without a profile).
   const double collective_overhead =
-      profile_ != nullptr ? profile_->collective_overhead_us() * 1e-6 : 0.0;
+      profile_ != nullptr && !deepep ? profile_->collective_overhead_us() * 1e-6 : 0.0;
 
   // Analytic: each GPU's busier direction on its scale-up port and its NIC share, both at once;
   // the combine runs the dispatch backwards. Hierarchical adds the NVLink hop's latency.
@@ -228,7 +231,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // dispatch costs with one row per peer and expert) is the dispatch's fixed part; the rows add
   // their all-to-all beyond its floor and the regroup copy: each received copy read and written
   // once, expert-major after the dispatch and back in peer order before the combine.
-  const double sequence = dispatch_sequence_time(gpus);
+  const double sequence = deepep ? 0.0 : dispatch_sequence_time(gpus);
   const auto regroup = [&](int g, double element_bytes) {
     return sequence > 0 ? 2 * traffic.received[g] * token_bytes * element_bytes / memory_rate()
                         : 0.0;
@@ -244,14 +247,18 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
                                                : s_.cluster.system.scale_up_latency) +
                            (two_hops ? s_.cluster.system.scale_up_latency : 0.0) +
                            collective_overhead;
-    const double bytes = token_bytes * element_bytes;
+    const double bytes = deepep
+                             ? deepep_copy_bytes(net.all_to_all, m.hidden, element_bytes, !reverse)
+                             : token_bytes * element_bytes;
     const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
     for (int g = 0; g < gpus; ++g) {
       const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
       const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
       const double scale_up = std::max(0.0, scale_up_time(intra, rank_bytes) - floor_time);
-      const double time = std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
-                          regroup(g, element_bytes);
+      const double time = deepep
+                              ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0)
+                              : std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) +
+                                    latency + regroup(g, element_bytes);
       per_gpu_time[g] += time;
       slowest = std::max(slowest, time);
       cost.nvlink_bytes += hops.send_intra[g] * bytes;
@@ -309,7 +316,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // The count exchange that sizes each receive buffer (host synchronisation included) precedes the
   // dispatch on every GPU, inside the dispatch sequence where one was measured; profiles that
   // timed neither fold a count copy into each collective.
-  cost.phases.count_exchange = count_exchange_time(gpus);
+  cost.phases.count_exchange =
+      deepep ? (gpus > 1 ? deepep_notify_time(net.all_to_all) : 0.0) : count_exchange_time(gpus);
   cost.phases.dispatch_fixed = sequence > 0 ? sequence : cost.phases.count_exchange;
   cost.phases.dispatch = collective(m.dispatch_bytes, false, sequence > 0 ? scale_up_floor() : 0) +
                          cost.phases.dispatch_fixed;
