@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """moesim against DeepEP's published figures (docs/accuracy.md, "DeepEP's published figures").
 
-Usage: table.py MOESIM [OUT_DIR]. Runs `MOESIM run` on every scenario here and prints the table.
+Usage: table.py MOESIM [OUT_DIR] [--as-nccl]. Runs `MOESIM run` on every scenario here and prints
+the table. --as-nccl prices the same traffic (same dispatch and dedup) as NCCL collectives instead,
+which is what moesim charged before it knew DeepEP's kernels.
 
 DeepEP's figures are bytes over kernel time, with bytes counted as its tests count them
 (tests/legacy/test_{intranode,internode,low_latency}.py), which includes each rank's traffic to
@@ -78,14 +80,33 @@ def kernel_seconds(report, figure):
     return layer["combine_ms"] * 1e-3
 
 
+def scenario_file(here, out, scenario, as_nccl):
+    """The scenario here, or under --as-nccl a copy priced as NCCL with the same traffic."""
+    path = os.path.join(here, scenario + ".json")
+    if not as_nccl:
+        return path
+    with open(path) as f:
+        spec = json.load(f)
+    normal = spec["network"]["all_to_all"] == "deepep-normal"
+    spec["network"] = {"all_to_all": "nccl", "model": "analytic", "dedup": normal,
+                       "dispatch": "hierarchical" if normal else "direct"}
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, scenario + "-nccl.json")
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    return path
+
+
 def main():
-    moesim, out = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "/tmp/deepep-validation"
+    args = [a for a in sys.argv[1:] if a != "--as-nccl"]
+    as_nccl = len(args) < len(sys.argv) - 1
+    moesim, out = args[0], args[1] if len(args) > 1 else "/tmp/deepep-validation"
     here = os.path.dirname(os.path.abspath(__file__))
     reports = {}
     for scenario in sorted({row[0] for row in PUBLISHED}):
         target = os.path.join(out, scenario)
-        subprocess.run([moesim, "run", os.path.join(here, scenario + ".json"), "--out", target,
-                        "-q"], check=True)
+        subprocess.run([moesim, "run", scenario_file(here, out, scenario, as_nccl), "--out",
+                        target, "-q"], check=True)
         with open(os.path.join(target, "report.json")) as f:
             reports[scenario] = json.load(f)
     print("| scenario | figure | published | moesim | error |")
