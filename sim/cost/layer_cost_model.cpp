@@ -150,26 +150,29 @@ double LayerCostModel::expert_time(double tokens) const {
 
 double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
                                         double group_tokens) const {
+  // A shard of MoE TP k runs the rows of all k shards of its group on a k-th of each expert: k x t
+  // copies of an expert out of k x group_tokens tokens. So it is touched when any of those tokens
+  // picks it, P = 1 - (1 - t / T)^(k T), and priced as the whole expert's curve at k x t rows,
+  // split k ways.
+  const double shards = s_.parallelism.moe_tensor_parallel;
+  std::vector<double> rows(tokens.size());
+  for (std::size_t e = 0; e < tokens.size(); ++e) rows[e] = tokens[e] * shards;
+  const double shard_tokens = group_tokens * shards;
   // Each expert costs what it costs when touched, times the chance it is (touched_experts.hpp).
   auto expected = [&](auto&& one_expert) {
     double total = 0;
-    for (double t : tokens) total += expected_expert_cost(t, group_tokens, one_expert);
+    for (double r : rows) total += expected_expert_cost(r, shard_tokens, one_expert);
     return total;
   };
-  if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
+  if (curves_ == nullptr) return expected([&](double r) { return expert_time(r / shards); });
   // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
   // price FP8 experts through fp8_scale.
-  // A shard of MoE TP k runs k x t rows on a k-th of the expert: priced as the whole expert's
-  // curve at k x t rows, split k ways.
-  const double shards = s_.parallelism.moe_tensor_parallel;
-  const double loop = expected([&](double t) {
-    return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
-  });
+  const double loop = expected(
+      [&](double r) { return interpolate(curves_->expert_loop_us, r) / shards * fp8_scale(r); });
   // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
-  const double active = expected_touched_experts(tokens, group_tokens);
-  const double grouped = expected([&](double t) {
-    return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
-  });
+  const double active = expected_touched_experts(rows, shard_tokens);
+  const double grouped = expected(
+      [&](double r) { return grouped_per_expert_us(*curves_, r, active) / shards * fp8_scale(r); });
   return std::min(loop, grouped) * 1e-6;
 }
 
