@@ -258,10 +258,12 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
       const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
       const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
       const double scale_up = std::max(0.0, scale_up_time(intra, rank_bytes) - floor_time);
-      const double time = deepep
-                              ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0)
-                              : std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) +
-                                    latency + regroup(g, element_bytes);
+      // EP 1 launches no DeepEP kernel.
+      const double time =
+          deepep ? (gpus > 1 ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0)
+                             : 0.0)
+                 : std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
+                       regroup(g, element_bytes);
       per_gpu_time[g] += time;
       slowest = std::max(slowest, time);
       cost.nvlink_bytes += hops.send_intra[g] * bytes;
