@@ -59,5 +59,22 @@ TEST(DeepEpLayer, NormalKernelsForwardOverNvlinkAfterOneRdmaLegPerNode) {
   EXPECT_NEAR(layer.phases.combine, 30e-6 + 1024000 / 44e9, 1e-12);
 }
 
+TEST(DeepEpLayer, OneRankLaunchesNoKernelAndPaysNoFloor) {
+  ScenarioSpec s = parse_scenario(
+      R"({"schema_version": 1, "model": "mixtral-8x7b", "cluster": "h100x8",
+          "parallelism": {"expert_parallel": 1},
+          "network": {"all_to_all": "deepep-low-latency"}})",
+      "ep1.json");
+  Placement placement;
+  placement.gpus = 1;
+  placement.slots = {{0, 1, 2, 3, 4, 5, 6, 7}};
+  for (int e = 0; e < 8; ++e) placement.replicas.push_back({0});
+  // Every copy stays on the one GPU: no dispatch, no combine, not even the 30 us floor.
+  const LayerCost layer =
+      LayerCostModel(s, nullptr).moe_layer(placement, std::vector<double>(8, 250.0), 1000);
+  EXPECT_DOUBLE_EQ(layer.phases.dispatch, 0);
+  EXPECT_DOUBLE_EQ(layer.phases.combine, 0);
+}
+
 }  // namespace
 }  // namespace moesim::sim
