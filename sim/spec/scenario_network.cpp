@@ -7,15 +7,18 @@
 namespace moesim::sim::scenario_sections {
 namespace {
 
+std::string shown(bool value) { return value ? "true" : "false"; }
+std::string shown(DispatchKind value) { return fmt::format("\"{}\"", choice_name(value)); }
+
 // `key` as the kernels need it: set when absent, a problem when given otherwise.
 template <typename Value>
 void require(const Json& network, FieldReader& reader, std::string_view key, Value& field,
              Value needed, std::string_view needed_name, std::string_view kernels,
              ProblemList& problems) {
   if (network.contains(std::string(key)) && field != needed) {
-    problems.add(reader.path_of(key), fmt::format("expected {} with all_to_all \"{}\" (or leave "
-                                                  "it out), got another value",
-                                                  needed_name, kernels));
+    problems.add(reader.path_of(key),
+                 fmt::format("expected {} with all_to_all \"{}\" (or leave it out), got {}",
+                             needed_name, kernels, shown(field)));
     return;
   }
   field = needed;

@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(
         // Low-latency kernels send every copy (no dedup) and are priced analytically (no flow).
         BadCase{"all-to-all-contradicted.json",
                 "all-to-all-contradicted.json: /network/dedup: expected false with all_to_all "
-                "\"deepep-low-latency\" (or leave it out), got another value\n"
+                "\"deepep-low-latency\" (or leave it out), got true\n"
                 "all-to-all-contradicted.json: /network/model: expected \"analytic\" or \"auto\" "
                 "with all_to_all \"deepep-low-latency\" (its kernels are priced analytically), got "
                 "\"flow\""},
