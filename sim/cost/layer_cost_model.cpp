@@ -10,6 +10,7 @@
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_schedule.hpp"
 #include "sim/cost/touched_experts.hpp"
+#include "sim/network/deepep_cost.hpp"
 #include "sim/network/dispatch_traffic.hpp"
 
 namespace moesim::sim {
@@ -149,26 +150,29 @@ double LayerCostModel::expert_time(double tokens) const {
 
 double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
                                         double group_tokens) const {
+  // A shard of MoE TP k runs the rows of all k shards of its group on a k-th of each expert: k x t
+  // copies of an expert out of k x group_tokens tokens. So it is touched when any of those tokens
+  // picks it, P = 1 - (1 - t / T)^(k T), and priced as the whole expert's curve at k x t rows,
+  // split k ways.
+  const double shards = s_.parallelism.moe_tensor_parallel;
+  std::vector<double> rows(tokens.size());
+  for (std::size_t e = 0; e < tokens.size(); ++e) rows[e] = tokens[e] * shards;
+  const double shard_tokens = group_tokens * shards;
   // Each expert costs what it costs when touched, times the chance it is (touched_experts.hpp).
   auto expected = [&](auto&& one_expert) {
     double total = 0;
-    for (double t : tokens) total += expected_expert_cost(t, group_tokens, one_expert);
+    for (double r : rows) total += expected_expert_cost(r, shard_tokens, one_expert);
     return total;
   };
-  if (curves_ == nullptr) return expected([&](double t) { return expert_time(t); });
+  if (curves_ == nullptr) return expected([&](double r) { return expert_time(r / shards); });
   // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
   // price FP8 experts through fp8_scale.
-  // A shard of MoE TP k runs k x t rows on a k-th of the expert: priced as the whole expert's
-  // curve at k x t rows, split k ways.
-  const double shards = s_.parallelism.moe_tensor_parallel;
-  const double loop = expected([&](double t) {
-    return interpolate(curves_->expert_loop_us, t * shards) / shards * fp8_scale(t * shards);
-  });
+  const double loop = expected(
+      [&](double r) { return interpolate(curves_->expert_loop_us, r) / shards * fp8_scale(r); });
   // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
-  const double active = expected_touched_experts(tokens, group_tokens);
-  const double grouped = expected([&](double t) {
-    return grouped_per_expert_us(*curves_, t * shards, active) / shards * fp8_scale(t * shards);
-  });
+  const double active = expected_touched_experts(rows, shard_tokens);
+  const double grouped = expected(
+      [&](double r) { return grouped_per_expert_us(*curves_, r, active) / shards * fp8_scale(r); });
   return std::min(loop, grouped) * 1e-6;
 }
 
@@ -213,9 +217,11 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
                 1e-6
           : std::max(gate_flops / compute_rate(),
                      (token_bytes * m.experts * m.weight_bytes + permute_bytes) / memory_rate());
+  // DeepEP's kernels bring their own floor and count exchange (deepep_cost.hpp).
+  const bool deepep = net.all_to_all != AllToAllKind::Nccl;
   // The count exchange and launch before each collective, as measured (0 without a profile).
   const double collective_overhead =
-      profile_ != nullptr ? profile_->collective_overhead_us() * 1e-6 : 0.0;
+      profile_ != nullptr && !deepep ? profile_->collective_overhead_us() * 1e-6 : 0.0;
 
   // Analytic: each GPU's busier direction on its scale-up port and its NIC share, both at once;
   // the combine runs the dispatch backwards. Hierarchical adds the NVLink hop's latency.
@@ -229,7 +235,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // dispatch costs with one row per peer and expert) is the dispatch's fixed part; the rows add
   // their all-to-all beyond its floor and the regroup copy: each received copy read and written
   // once, expert-major after the dispatch and back in peer order before the combine.
-  const double sequence = dispatch_sequence_time(gpus);
+  const double sequence = deepep ? 0.0 : dispatch_sequence_time(gpus);
   const auto regroup = [&](int g, double element_bytes) {
     return sequence > 0 ? 2 * traffic.received[g] * token_bytes * element_bytes / memory_rate()
                         : 0.0;
@@ -245,14 +251,20 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
                                                : s_.cluster.system.scale_up_latency) +
                            (two_hops ? s_.cluster.system.scale_up_latency : 0.0) +
                            collective_overhead;
-    const double bytes = token_bytes * element_bytes;
+    const double bytes = deepep
+                             ? deepep_copy_bytes(net.all_to_all, m.hidden, element_bytes, !reverse)
+                             : token_bytes * element_bytes;
     const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
     for (int g = 0; g < gpus; ++g) {
       const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
       const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
       const double scale_up = std::max(0.0, scale_up_time(intra, rank_bytes) - floor_time);
-      const double time = std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
-                          regroup(g, element_bytes);
+      // EP 1 launches no DeepEP kernel.
+      const double time =
+          deepep ? (gpus > 1 ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0)
+                             : 0.0)
+                 : std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
+                       regroup(g, element_bytes);
       per_gpu_time[g] += time;
       slowest = std::max(slowest, time);
       cost.nvlink_bytes += hops.send_intra[g] * bytes;
@@ -310,7 +322,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // The count exchange that sizes each receive buffer (host synchronisation included) precedes the
   // dispatch on every GPU, inside the dispatch sequence where one was measured; profiles that
   // timed neither fold a count copy into each collective.
-  cost.phases.count_exchange = count_exchange_time(gpus);
+  cost.phases.count_exchange =
+      deepep ? (gpus > 1 ? deepep_notify_time(net.all_to_all) : 0.0) : count_exchange_time(gpus);
   cost.phases.dispatch_fixed = sequence > 0 ? sequence : cost.phases.count_exchange;
   cost.phases.dispatch = collective(m.dispatch_bytes, false, sequence > 0 ? scale_up_floor() : 0) +
                          cost.phases.dispatch_fixed;

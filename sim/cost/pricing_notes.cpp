@@ -6,10 +6,17 @@
 #include <algorithm>
 
 #include "sim/cost/layer_cost_model.hpp"
+#include "sim/network/deepep_cost.hpp"
 
 namespace moesim::sim {
 
 std::string LayerCostModel::collective_source() const {
+  if (s_.network.all_to_all != AllToAllKind::Nccl)
+    return fmt::format(
+        "{} kernels: {:.0f} us floor + bytes at DeepEP's share of line rate "
+        "(NVLink {:.2f}, RDMA {:.2f})",
+        choice_name(s_.network.all_to_all), kDeepEpFloorSeconds * 1e6,
+        deepep_rates(s_).nvlink_efficiency, deepep_rates(s_).nic_efficiency);
   const std::string sequence =
       dispatch_sequence_time(s_.parallelism.expert_parallel) > 0
           ? "; dispatch from the measured dispatch sequence plus the rows beyond the floor and "

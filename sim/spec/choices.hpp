@@ -26,6 +26,9 @@ enum class NetworkModelKind { Auto, Flow, Analytic };
 // Hierarchical (DeepEP's internode mode): a copy for another scale-up domain crosses the fabric to
 // the GPU there with the sender's local index (same rail), which forwards it over NVLink.
 enum class DispatchKind { Direct, Hierarchical };
+// Which kernels run a MoE layer's dispatch and combine (sim/network/deepep_cost.hpp): NCCL's
+// all-to-all, DeepEP's normal (NVLink-forwarded, deduplicated) or low-latency (per-copy RDMA).
+enum class AllToAllKind { Nccl, DeepEpNormal, DeepEpLowLatency };
 // What `moesim trace gen` draws token by token (sim/routing/generators.hpp).
 enum class TraceGeneratorKind { Uniform, Zipf, GroupLimited };
 enum class PlacementStrategy { Contiguous, RoundRobin, Lpt, Eplb, TopologyAware, Explicit };
@@ -71,6 +74,9 @@ MOESIM_CHOICE_TABLE(NetworkModelKind, {NetworkModelKind::Auto, "auto"},
                     {NetworkModelKind::Flow, "flow"}, {NetworkModelKind::Analytic, "analytic"});
 MOESIM_CHOICE_TABLE(DispatchKind, {DispatchKind::Direct, "direct"},
                     {DispatchKind::Hierarchical, "hierarchical"});
+MOESIM_CHOICE_TABLE(AllToAllKind, {AllToAllKind::Nccl, "nccl"},
+                    {AllToAllKind::DeepEpNormal, "deepep-normal"},
+                    {AllToAllKind::DeepEpLowLatency, "deepep-low-latency"});
 MOESIM_CHOICE_TABLE(PlacementStrategy, {PlacementStrategy::Contiguous, "contiguous"},
                     {PlacementStrategy::RoundRobin, "round-robin"}, {PlacementStrategy::Lpt, "lpt"},
                     {PlacementStrategy::Eplb, "eplb"},

@@ -84,6 +84,8 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
     s.network.model = read_choice(nr, "model", NetworkModelKind::Auto);
     s.network.dispatch = read_choice(nr, "dispatch", DispatchKind::Direct);
     s.network.dedup = nr.boolean("dedup", false);
+    s.network.all_to_all = read_choice(nr, "all_to_all", AllToAllKind::Nccl);
+    apply_all_to_all_kind(*network, nr, s.network, problems);
     const int ep = s.parallelism.expert_parallel,
               domain = s.cluster.system.gpus_per_scale_up_domain;
     if (s.network.dispatch == DispatchKind::Hierarchical && domain > 0 && ep > domain &&

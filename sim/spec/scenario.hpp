@@ -142,6 +142,9 @@ struct NetworkSpec {
   // A token crosses each hop once per destination (GPU; scale-up domain on the hierarchical
   // RDMA leg) however many of its top-k experts live there, as DeepEP sends it.
   bool dedup = false;
+  // The kernels that run dispatch and combine; DeepEP's imply their own dispatch and dedup and are
+  // priced analytically (docs/network-model.md, "DeepEP").
+  AllToAllKind all_to_all = AllToAllKind::Nccl;
 };
 
 struct PriceSpec {

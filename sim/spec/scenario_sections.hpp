@@ -45,7 +45,7 @@ inline constexpr std::string_view kProfileFields[] = {"source", "compute_efficie
                                                       "memory_efficiency", "network_efficiency",
                                                       "allow_other_device"};
 inline constexpr std::string_view kPriceFields[] = {"usd_per_gpu_hour", "date"};
-inline constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup"};
+inline constexpr std::string_view kNetworkFields[] = {"model", "dispatch", "dedup", "all_to_all"};
 
 // A choice read through its name table; an unknown name is already a problem in `problems`.
 template <typename Enum>
@@ -70,5 +70,10 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems);
 PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems);
 ProfileSpec read_profile(const Json* value, ProblemList& problems);
 PriceSpec read_price(const Json* value, ProblemList& problems);
+// What /network/all_to_all implies (scenario_network.cpp): DeepEP's normal kernels are hierarchical
+// and deduplicated, its low-latency kernels direct per copy, both priced analytically; a field of
+// /network that contradicts the kernels named is a problem.
+void apply_all_to_all_kind(const Json& network, FieldReader& reader, NetworkSpec& spec,
+                           ProblemList& problems);
 
 }  // namespace moesim::sim::scenario_sections

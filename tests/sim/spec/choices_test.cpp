@@ -33,6 +33,7 @@ TEST(Choices, EveryEnumeratorHasOneNameThatMapsBack) {
   expect_one_name_per_value<PopularityKind>(2);
   expect_one_name_per_value<NetworkModelKind>(3);
   expect_one_name_per_value<DispatchKind>(2);
+  expect_one_name_per_value<AllToAllKind>(3);
   expect_one_name_per_value<PlacementStrategy>(6);
   expect_one_name_per_value<TraceGeneratorKind>(3);
 }

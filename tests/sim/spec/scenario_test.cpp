@@ -89,6 +89,17 @@ INSTANTIATE_TEST_SUITE_P(
                 "hierarchical-partial-domain.json: /network/dispatch: hierarchical dispatch needs "
                 "whole scale-up "
                 "domains: EP 12 is not a multiple of 8"},
+        // The field is named and the three kernels listed.
+        BadCase{"all-to-all-unknown.json",
+                "all-to-all-unknown.json: /network/all_to_all: expected one of \"nccl\", "
+                "\"deepep-normal\", \"deepep-low-latency\", got \"deepep\""},
+        // Low-latency kernels send every copy (no dedup) and are priced analytically (no flow).
+        BadCase{"all-to-all-contradicted.json",
+                "all-to-all-contradicted.json: /network/dedup: expected false with all_to_all "
+                "\"deepep-low-latency\" (or leave it out), got true\n"
+                "all-to-all-contradicted.json: /network/model: expected \"analytic\" or \"auto\" "
+                "with all_to_all \"deepep-low-latency\" (its kernels are priced analytically), got "
+                "\"flow\""},
         BadCase{
             "bad-overlap.json",
             "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "

@@ -1,0 +1,54 @@
+#pragma once
+// DeepEP's dispatch and combine kernels priced as latency + bytes / bandwidth
+// (docs/network-model.md, "DeepEP"). Each GPU's time is the kernels' fixed floor plus the slower
+// of its two hops, which run at once: its busier NVLink direction and its busier NIC direction.
+// Normal kernels carry a token once per node over RDMA and once per GPU over NVLink
+// (network.dispatch "hierarchical", dedup true); low-latency kernels send one message per
+// (token, expert) copy, straight to the expert's GPU, with no count exchange before it.
+#include "sim/spec/scenario.hpp"
+
+namespace moesim::sim {
+
+// Share of line rate DeepEP's kernels move over each kind of link. RDMA: 0.88 x 50 GB/s = 44 GB/s
+// a CX7, what its internode normal kernels reach once the local node's tokens (which DeepEP counts
+// but which never cross the NIC) are taken out: EP 32 moves 82 MB in 1.885 ms = 43.5 GB/s, EP 64
+// 106 MB in 2.375 ms = 44.6 GB/s (docs/accuracy.md derives both). NVLink: 0.67 x 200 GB/s = 134
+// GB/s an H800, its intranode row: 153 GB/s counted over the rank's received bytes, of which 7/8
+// cross NVLink, 153 x 7/8 = 134. Every other published figure is held out against these two.
+inline constexpr double kDeepEpRdmaEfficiency = 0.88;
+inline constexpr double kDeepEpNvlinkEfficiency = 0.67;
+// What a dispatch or combine costs beyond its bytes: the kernel launch, the per-expert count and
+// flag messages its receivers wait on (one RDMA round trip) and the receive pass over the buffer.
+// DeepEP's low-latency rows give it as the intercept of time against RDMA bytes: 118 us at EP 16
+// less 3.79 MB / 44 GB/s = 86 us leaves 32 us; 194 us at EP 256 less 7.35 MB / 44 GB/s = 167 us
+// leaves 27 us; the combine's EP 16 and EP 256 rows leave 28 and 37 us. 30 us, for both kernels.
+inline constexpr double kDeepEpFloorSeconds = 30e-6;
+
+// Bytes of one token copy on the wire. FP8 (one byte an element) carries a 4-byte scale per 128
+// elements (DeepEP's per-block quantisation); low-latency dispatch messages add 16 bytes of source
+// index and layout. DeepSeek-V3 (hidden 7168): an FP8 dispatch copy is 7168 + 224 = 7392 bytes
+// normal, 7408 low-latency; a BF16 combine copy 14336 either way.
+double deepep_copy_bytes(AllToAllKind kind, int hidden, double element_bytes, bool dispatch);
+
+// Line rates one GPU's hops run at (bytes/s per direction) and the efficiencies that apply.
+struct DeepEpRates {
+  double nvlink = 0;  // the GPU's scale-up port
+  double nic = 0;     // its share of the node's NICs
+  double nvlink_efficiency = kDeepEpNvlinkEfficiency;
+  double nic_efficiency = kDeepEpRdmaEfficiency;
+};
+
+// The scenario's per-GPU line rates: its scale-up port and its share of the node's NICs (over
+// the fabric's oversubscription, and RoCE's efficiency on RoCE). A `cluster.links` efficiency the
+// scenario sets replaces DeepEP's own for that kind (a box the user measured).
+DeepEpRates deepep_rates(const ScenarioSpec& scenario);
+
+// Seconds for one GPU's dispatch or combine: the floor, then `intra_bytes` (its busier NVLink
+// direction) and `inter_bytes` (its busier NIC direction) moving at once.
+double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double inter_bytes);
+
+// The count exchange before a dispatch: the normal kernels' notify (a tiny all-to-all of counts,
+// one floor); none for the low-latency kernels, whose buffers are sized for the worst case.
+double deepep_notify_time(AllToAllKind kind);
+
+}  // namespace moesim::sim
