@@ -7,6 +7,12 @@ function(moesim_warnings target)
     # (boost::optional), which it inlines into our code; a known false positive.
     target_compile_options(${target} PRIVATE -Wno-uninitialized -Wno-maybe-uninitialized)
   endif()
+  if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # In a unity batch clang takes one file's `using Json = nlohmann::json;` at namespace scope as
+    # shadowing another file's in an anonymous namespace. GCC's release build, file for file the
+    # same sources, keeps -Wshadow.
+    target_compile_options(${target} PRIVATE -Wno-shadow)
+  endif()
   if(MOESIM_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
