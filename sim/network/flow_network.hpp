@@ -22,6 +22,9 @@ struct FlowNetworkOptions {
   // re-solve instead of one each (a skewed all-to-all has as many finish times as flows); each
   // such flow finishes at most that fraction of its transfer time early.
   double completion_tolerance = 0;
+  // After completions, re-solve only the flows whose rates they can change (flow_network.cpp
+  // says why that is exact). false: a full re-solve every time, for tests to compare against.
+  bool incremental = true;
 };
 
 class FlowNetwork {
@@ -64,6 +67,7 @@ class FlowNetwork {
     Bytes bytes = 0;
     Bytes remaining = 0;  // as of last_update_
     BytesPerSecond rate = 0;
+    LinkId bottleneck = kNoBottleneckLink;  // the link that froze it in the last solve
     SimTime start, join, finish = SimTime::max();
     SimTime projected_finish = SimTime::max();  // at the current rate
     CompletionCallback on_complete;
@@ -81,6 +85,10 @@ class FlowNetwork {
   void update();
   void drain(SimTime now);
   void solve(SimTime now);
+  // After completions alone: re-solves only the flows whose rates they can change (see .cpp).
+  void solve_after_completions(SimTime now, const std::vector<FlowId>& done);
+  void assign_rates(SimTime now, const std::vector<FlowId>& solved,
+                    const std::vector<BytesPerSecond>& rates);
   void schedule_next(SimTime at);
   void complete(FlowId flow, SimTime now);
   Bytes moved_since_update(const Flow& flow, SimTime now) const;
@@ -96,6 +104,9 @@ class FlowNetwork {
   EventId next_event_;
   SimTime next_event_time_ = SimTime::max();
   std::size_t solves_ = 0;
+  std::vector<std::uint32_t> link_stamp_;  // by link: the solve that last marked it
+  std::uint32_t stamp_ = 0;
+  std::vector<LinkId> bottleneck_scratch_;
 };
 
 }  // namespace moesim::sim
