@@ -33,8 +33,7 @@ FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_cap
     : queue_(queue),
       capacity_(std::move(link_capacity)),
       options_(options),
-      link_bytes_(capacity_.size(), 0.0),
-      last_update_(queue.now()) {
+      link_bytes_(capacity_.size(), 0.0) {
   // Let the solver reject bad capacities now rather than at the first flow.
   validate_link_capacities(capacity_);
   if (!(options_.completion_tolerance >= 0 && options_.completion_tolerance < 1))
@@ -72,21 +71,19 @@ void FlowNetwork::schedule_next(SimTime at) {
 Bytes FlowNetwork::moved_since_update(const Flow& flow, SimTime now) const {
   if (flow.state != State::Active) return 0;
   if (std::isinf(flow.rate)) return flow.remaining;
-  return std::min(flow.remaining, flow.rate * (now - last_update_).seconds());
+  return std::min(flow.remaining, flow.rate * (now - flow.settled).seconds());
 }
 
-void FlowNetwork::drain(SimTime now) {
-  if (now == last_update_) return;
-  for (FlowId id : active_) {
-    Flow& flow = flows_[id];
-    const Bytes moved = moved_since_update(flow, now);
-    if (moved <= 0) continue;
-    flow.remaining -= moved;
-    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
-          moved * share_of(flow.path, hop);
-  }
-  last_update_ = now;
+// Books what a flow moved at its rate since it was last settled. Only a flow whose rate is about
+// to change needs it (an incremental re-solve leaves most rates alone), so an event costs the
+// flows it touches, not every flow in flight.
+void FlowNetwork::settle(Flow& flow, SimTime now) {
+  const Bytes moved = moved_since_update(flow, now);
+  flow.settled = now;
+  if (moved <= 0) return;
+  flow.remaining -= moved;
+  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
+    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * share_of(flow.path, hop);
 }
 
 void FlowNetwork::complete(FlowId id, SimTime now) {
@@ -107,6 +104,7 @@ void FlowNetwork::assign_rates(SimTime now, const std::vector<FlowId>& solved,
   ++solves_;
   for (std::size_t i = 0; i < solved.size(); ++i) {
     Flow& flow = flows_[solved[i]];
+    settle(flow, now);  // at the old rate, up to now
     flow.rate = rates[i];
     flow.bottleneck = bottleneck_scratch_[i];
     flow.projected_finish = projected_finish(now, flow.remaining, flow.rate);
@@ -164,8 +162,6 @@ void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
 void FlowNetwork::update() {
   const SimTime now = queue_.now();
   next_event_time_ = SimTime::max();  // this event has fired
-  // Drain at the old rates first: every completion or join changes everyone's share.
-  drain(now);
 
   std::vector<FlowId> done;
   const double tolerance = options_.completion_tolerance;
@@ -186,6 +182,7 @@ void FlowNetwork::update() {
       done.push_back(id);
     } else {
       flows_[id].state = State::Active;
+      flows_[id].settled = now;
       active_.push_back(id);
       joined = true;
     }

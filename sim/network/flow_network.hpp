@@ -65,10 +65,11 @@ class FlowNetwork {
   struct Flow {
     FlowPath path;
     Bytes bytes = 0;
-    Bytes remaining = 0;  // as of last_update_
+    Bytes remaining = 0;  // as of `settled`
     BytesPerSecond rate = 0;
     LinkId bottleneck = kNoBottleneckLink;  // the link that froze it in the last solve
     SimTime start, join, finish = SimTime::max();
+    SimTime settled;  // when `remaining` and its link bytes were last brought up to date
     SimTime projected_finish = SimTime::max();  // at the current rate
     CompletionCallback on_complete;
     State state = State::Waiting;
@@ -81,9 +82,9 @@ class FlowNetwork {
     }
   };
 
-  // The event body: drain at the old rates, retire finished flows, admit joiners, re-solve.
+  // The event body: retire finished flows, admit joiners, re-solve.
   void update();
-  void drain(SimTime now);
+  void settle(Flow& flow, SimTime now);
   void solve(SimTime now);
   // After completions alone: re-solves only the flows whose rates they can change (see .cpp).
   void solve_after_completions(SimTime now, const std::vector<FlowId>& done);
@@ -99,8 +100,7 @@ class FlowNetwork {
   std::vector<Flow> flows_;
   std::vector<FlowId> active_;  // in the order they joined: the solver's input order
   std::priority_queue<Join, std::vector<Join>, std::greater<Join>> joins_;
-  std::vector<Bytes> link_bytes_;  // as of last_update_
-  SimTime last_update_;
+  std::vector<Bytes> link_bytes_;  // as of each flow's `settled`
   EventId next_event_;
   SimTime next_event_time_ = SimTime::max();
   std::size_t solves_ = 0;
