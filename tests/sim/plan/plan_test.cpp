@@ -254,7 +254,9 @@ TEST(Plan, TheParetoFrontIsRankedOnFlowFiguresAndTheRestOnAnalyticOnes) {
     if (!candidate.fits) continue;
     // The front is replayed under the flow network until every member has flow figures (a
     // replayed member that another's flow figures push off the front keeps its flow ones).
-    if (candidate.pareto) EXPECT_EQ(candidate.network_model, "flow") << candidate.candidate.label;
+    if (candidate.pareto) {
+      EXPECT_EQ(candidate.network_model, "flow") << candidate.candidate.label;
+    }
     (candidate.network_model == "flow" ? flow : analytic) += 1;
   }
   EXPECT_GE(flow, 1);
@@ -262,8 +264,9 @@ TEST(Plan, TheParetoFrontIsRankedOnFlowFiguresAndTheRestOnAnalyticOnes) {
   // The plan's JSON says which model drew each row's figures.
   const auto json = plan_json(parse_plan(kSmallPlan, "small.json"), outcomes);
   for (const auto& row : json["candidates"])
-    if (row.contains("pareto") && row["pareto"].get<bool>())
+    if (row.contains("pareto") && row["pareto"].get<bool>()) {
       EXPECT_EQ(row["network_model"], "flow");
+    }
 }
 
 }  // namespace
