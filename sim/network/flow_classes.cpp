@@ -38,8 +38,7 @@ struct ClassKey {
 
 // Class ids per pair (row-major, kNoClass where no bytes) with every pair anchored at its
 // destination (`by_destination`) or its source; an empty vector when an anchor has too many.
-std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const PathLookup& path,
-                                     const std::vector<BytesPerSecond>& capacity,
+std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const std::vector<double>& alone,
                                      bool by_destination, std::uint32_t& count) {
   const std::size_t gpus = bytes.size();
   std::vector<std::uint32_t> ids(gpus * gpus, kNoClass);
@@ -48,8 +47,7 @@ std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const PathLookup& 
   for (std::size_t s = 0; s < gpus; ++s)
     for (std::size_t d = 0; d < gpus; ++d) {
       if (s == d || bytes[s][d] <= 0) continue;
-      const RoutedPath& route = path(static_cast<int>(s), static_cast<int>(d));
-      const ClassKey key{bytes[s][d], alone_rate(route.path, capacity)};
+      const ClassKey key{bytes[s][d], alone[s * gpus + d]};
       auto& anchor = seen[by_destination ? d : s];
       const auto found = std::find_if(anchor.begin(), anchor.end(),
                                       [&](const auto& entry) { return entry.first == key; });
@@ -91,14 +89,21 @@ void sum_member_paths(FlowClass& flow_class, const PathLookup& path,
 std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup& path,
                                       const std::vector<BytesPerSecond>& capacity) {
   validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
+  // Each pair's rate alone, once for both anchors (a path lookup and a walk of its hops).
+  const std::size_t gpus = bytes.size();
+  std::vector<double> alone(gpus * gpus, 0.0);
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d)
+      if (s != d && bytes[s][d] > 0)
+        alone[s * gpus + d] =
+            alone_rate(path(static_cast<int>(s), static_cast<int>(d)).path, capacity);
   std::uint32_t by_destination_count = 0, by_source_count = 0;  // classes under each anchor
-  std::vector<std::uint32_t> ids = class_ids(bytes, path, capacity, true, by_destination_count);
-  std::vector<std::uint32_t> by_source = class_ids(bytes, path, capacity, false, by_source_count);
+  std::vector<std::uint32_t> ids = class_ids(bytes, alone, true, by_destination_count);
+  std::vector<std::uint32_t> by_source = class_ids(bytes, alone, false, by_source_count);
   if (ids.empty() || (!by_source.empty() && by_source_count < by_destination_count)) {
     ids = std::move(by_source);
     by_destination_count = by_source_count;
   }
-  const std::size_t gpus = bytes.size();
   if (ids.empty()) {  // neither anchor classes well: one class per pair
     ids.assign(gpus * gpus, kNoClass);
     by_destination_count = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -32,8 +33,7 @@ FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_cap
     : queue_(queue),
       capacity_(std::move(link_capacity)),
       options_(options),
-      link_bytes_(capacity_.size(), 0.0),
-      last_update_(queue.now()) {
+      link_bytes_(capacity_.size(), 0.0) {
   // Let the solver reject bad capacities now rather than at the first flow.
   validate_link_capacities(capacity_);
   if (!(options_.completion_tolerance >= 0 && options_.completion_tolerance < 1))
@@ -71,21 +71,19 @@ void FlowNetwork::schedule_next(SimTime at) {
 Bytes FlowNetwork::moved_since_update(const Flow& flow, SimTime now) const {
   if (flow.state != State::Active) return 0;
   if (std::isinf(flow.rate)) return flow.remaining;
-  return std::min(flow.remaining, flow.rate * (now - last_update_).seconds());
+  return std::min(flow.remaining, flow.rate * (now - flow.settled).seconds());
 }
 
-void FlowNetwork::drain(SimTime now) {
-  if (now == last_update_) return;
-  for (FlowId id : active_) {
-    Flow& flow = flows_[id];
-    const Bytes moved = moved_since_update(flow, now);
-    if (moved <= 0) continue;
-    flow.remaining -= moved;
-    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
-          moved * share_of(flow.path, hop);
-  }
-  last_update_ = now;
+// Books what a flow moved at its rate since it was last settled. Only a flow whose rate is about
+// to change needs it (an incremental re-solve leaves most rates alone), so an event costs the
+// flows it touches, not every flow in flight.
+void FlowNetwork::settle(Flow& flow, SimTime now) {
+  const Bytes moved = moved_since_update(flow, now);
+  flow.settled = now;
+  if (moved <= 0) return;
+  flow.remaining -= moved;
+  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
+    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * share_of(flow.path, hop);
 }
 
 void FlowNetwork::complete(FlowId id, SimTime now) {
@@ -101,25 +99,69 @@ void FlowNetwork::complete(FlowId id, SimTime now) {
   flow.path = FlowPath{};  // long runs retire millions of flows: keep only their times
 }
 
+void FlowNetwork::assign_rates(SimTime now, const std::vector<FlowId>& solved,
+                               const std::vector<BytesPerSecond>& rates) {
+  ++solves_;
+  for (std::size_t i = 0; i < solved.size(); ++i) {
+    Flow& flow = flows_[solved[i]];
+    settle(flow, now);  // at the old rate, up to now
+    flow.rate = rates[i];
+    flow.bottleneck = bottleneck_scratch_[i];
+    flow.projected_finish = projected_finish(now, flow.remaining, flow.rate);
+  }
+}
+
 void FlowNetwork::solve(SimTime now) {
   std::vector<const FlowPath*> paths;
   paths.reserve(active_.size());
   for (FlowId id : active_) paths.push_back(&flows_[id].path);
   // add_flow validated each path and the constructor the capacities.
-  const std::vector<BytesPerSecond> rates = solve_max_min(capacity_, paths, true);
-  ++solves_;
-  for (std::size_t i = 0; i < active_.size(); ++i) {
-    Flow& flow = flows_[active_[i]];
-    flow.rate = rates[i];
-    flow.projected_finish = projected_finish(now, flow.remaining, flow.rate);
+  assign_rates(now, active_, solve_max_min(capacity_, paths, true, &bottleneck_scratch_));
+}
+
+// Progressive filling freezes flows in rising order of rate. Removing flows only lowers the load
+// of the links they crossed, so every freeze below the lowest rate `floor` of a remaining flow
+// frozen by one of those links happens again as before: flows below `floor` keep their rates
+// (each still has its saturated bottleneck, where it is the fastest), and only the flows at or
+// above it are re-solved, on the capacity the kept ones leave. When no remaining flow was frozen
+// by those links, nothing changes and there is no solve at all. The rates are those of a full
+// re-solve (up to the order of floating-point sums); tests/sim/network/flow_network_test.cpp
+// compares the two.
+void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
+  if (link_stamp_.size() != capacity_.size()) link_stamp_.assign(capacity_.size(), 0);
+  ++stamp_;
+  for (FlowId id : done)
+    for (LinkId link : flows_[id].path.links) link_stamp_[static_cast<std::size_t>(link)] = stamp_;
+  double floor = std::numeric_limits<double>::infinity();
+  for (FlowId id : active_) {
+    const Flow& flow = flows_[id];
+    if (flow.bottleneck != kNoBottleneckLink &&
+        link_stamp_[static_cast<std::size_t>(flow.bottleneck)] == stamp_)
+      floor = std::min(floor, flow.rate);
   }
+  if (std::isinf(floor)) return;  // every remaining flow keeps its bottleneck and its rate
+  std::vector<BytesPerSecond> residual = capacity_;
+  std::vector<FlowId> solved;
+  std::vector<const FlowPath*> paths;
+  for (FlowId id : active_) {
+    const Flow& flow = flows_[id];
+    if (flow.rate >= floor) {
+      solved.push_back(id);
+      paths.push_back(&flow.path);
+      continue;
+    }
+    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
+      residual[static_cast<std::size_t>(flow.path.links[hop])] -=
+          flow.rate * share_of(flow.path, hop);
+  }
+  // Rounding can leave a link a few ulps below zero; the solver refuses negative capacities.
+  for (double& capacity : residual) capacity = std::max(capacity, 0.0);
+  assign_rates(now, solved, solve_max_min(residual, paths, true, &bottleneck_scratch_));
 }
 
 void FlowNetwork::update() {
   const SimTime now = queue_.now();
   next_event_time_ = SimTime::max();  // this event has fired
-  // Drain at the old rates first: every completion or join changes everyone's share.
-  drain(now);
 
   std::vector<FlowId> done;
   const double tolerance = options_.completion_tolerance;
@@ -140,12 +182,19 @@ void FlowNetwork::update() {
       done.push_back(id);
     } else {
       flows_[id].state = State::Active;
+      flows_[id].settled = now;
       active_.push_back(id);
       joined = true;
     }
   }
+  // Completions alone re-solve incrementally; they need the finished paths, which complete() drops.
+  if (joined && !active_.empty())
+    solve(now);
+  else if (!done.empty() && !active_.empty() && options_.incremental)
+    solve_after_completions(now, done);
+  else if (!done.empty() && !active_.empty())
+    solve(now);
   for (FlowId id : done) complete(id, now);
-  if ((joined || !done.empty()) && !active_.empty()) solve(now);
 
   SimTime next = joins_.empty() ? SimTime::max() : joins_.top().time;
   for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);

@@ -22,6 +22,9 @@ struct FlowNetworkOptions {
   // re-solve instead of one each (a skewed all-to-all has as many finish times as flows); each
   // such flow finishes at most that fraction of its transfer time early.
   double completion_tolerance = 0;
+  // After completions, re-solve only the flows whose rates they can change (flow_network.cpp
+  // says why that is exact). false: a full re-solve every time, for tests to compare against.
+  bool incremental = true;
 };
 
 class FlowNetwork {
@@ -62,9 +65,11 @@ class FlowNetwork {
   struct Flow {
     FlowPath path;
     Bytes bytes = 0;
-    Bytes remaining = 0;  // as of last_update_
+    Bytes remaining = 0;  // as of `settled`
     BytesPerSecond rate = 0;
+    LinkId bottleneck = kNoBottleneckLink;  // the link that froze it in the last solve
     SimTime start, join, finish = SimTime::max();
+    SimTime settled;  // when `remaining` and its link bytes were last brought up to date
     SimTime projected_finish = SimTime::max();  // at the current rate
     CompletionCallback on_complete;
     State state = State::Waiting;
@@ -77,10 +82,14 @@ class FlowNetwork {
     }
   };
 
-  // The event body: drain at the old rates, retire finished flows, admit joiners, re-solve.
+  // The event body: retire finished flows, admit joiners, re-solve.
   void update();
-  void drain(SimTime now);
+  void settle(Flow& flow, SimTime now);
   void solve(SimTime now);
+  // After completions alone: re-solves only the flows whose rates they can change (see .cpp).
+  void solve_after_completions(SimTime now, const std::vector<FlowId>& done);
+  void assign_rates(SimTime now, const std::vector<FlowId>& solved,
+                    const std::vector<BytesPerSecond>& rates);
   void schedule_next(SimTime at);
   void complete(FlowId flow, SimTime now);
   Bytes moved_since_update(const Flow& flow, SimTime now) const;
@@ -91,11 +100,13 @@ class FlowNetwork {
   std::vector<Flow> flows_;
   std::vector<FlowId> active_;  // in the order they joined: the solver's input order
   std::priority_queue<Join, std::vector<Join>, std::greater<Join>> joins_;
-  std::vector<Bytes> link_bytes_;  // as of last_update_
-  SimTime last_update_;
+  std::vector<Bytes> link_bytes_;  // as of each flow's `settled`
   EventId next_event_;
   SimTime next_event_time_ = SimTime::max();
   std::size_t solves_ = 0;
+  std::vector<std::uint32_t> link_stamp_;  // by link: the solve that last marked it
+  std::uint32_t stamp_ = 0;
+  std::vector<LinkId> bottleneck_scratch_;
 };
 
 }  // namespace moesim::sim

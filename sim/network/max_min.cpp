@@ -71,7 +71,8 @@ void validate_capacities(const std::vector<BytesPerSecond>& capacity) {
 // per flow; re-checking on every re-solve was 11% of a flow-model run, docs/performance.md).
 template <class PathAt>
 std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
-                                  std::size_t flow_count, PathAt path_at, bool checked) {
+                                  std::size_t flow_count, PathAt path_at, bool checked,
+                                  std::vector<LinkId>* bottleneck) {
   const std::size_t link_count = capacity.size();
   if (!checked) validate_capacities(capacity);
 
@@ -118,6 +119,7 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
 
   std::vector<BytesPerSecond> rate(flow_count, 0.0);
   std::vector<char> frozen(flow_count, 0);
+  if (bottleneck != nullptr) bottleneck->assign(flow_count, kNoBottleneckLink);
   std::size_t left = flow_count;
   // Capped flows in the order their caps are reached; flows on no link freeze at their cap.
   std::vector<std::uint32_t> by_cap;
@@ -141,9 +143,10 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
   std::vector<std::uint32_t> touched_stamp(link_count, 0);
   std::uint32_t round = 0;
   double level = 0;  // the water level: rates only rise as filling goes on
-  const auto freeze = [&](std::uint32_t flow, double value) {
+  const auto freeze = [&](std::uint32_t flow, double value, LinkId by) {
     frozen[flow] = 1;
     rate[flow] = value;
+    if (bottleneck != nullptr) (*bottleneck)[flow] = by;
     --left;
     const FlowPath& path = path_at(flow);
     for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
@@ -176,14 +179,14 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
       // A cap is reached before any link saturates: only that flow stops rising.
       const std::uint32_t flow = by_cap[next_cap++];
       level = std::max(level, path_at(flow).rate_cap);
-      freeze(flow, path_at(flow).rate_cap);
+      freeze(flow, path_at(flow).rate_cap, kNoBottleneckLink);
     } else if (!links_by_share.empty()) {
       // The bottleneck link saturates: every unfrozen flow on it stops at its fair share.
       const auto link = static_cast<std::size_t>(links_by_share.top().link);
       links_by_share.pop();
       level = std::max(level, link_share);
       for (std::uint32_t c = begin[link]; c < begin[link + 1]; ++c)
-        if (!frozen[crossings[c].flow]) freeze(crossings[c].flow, level);
+        if (!frozen[crossings[c].flow]) freeze(crossings[c].flow, level, static_cast<LinkId>(link));
     } else {
       break;  // unreachable: every unfrozen flow crosses a link or has a finite cap
     }
@@ -209,15 +212,15 @@ std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& lin
                                           const std::vector<FlowPath>& flows) {
   return solve(
       link_capacity, flows.size(), [&](std::size_t flow) -> const FlowPath& { return flows[flow]; },
-      false);
+      false, nullptr);
 }
 
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
                                           const std::vector<const FlowPath*>& flows,
-                                          bool prevalidated) {
+                                          bool prevalidated, std::vector<LinkId>* bottleneck) {
   return solve(
       link_capacity, flows.size(),
-      [&](std::size_t flow) -> const FlowPath& { return *flows[flow]; }, prevalidated);
+      [&](std::size_t flow) -> const FlowPath& { return *flows[flow]; }, prevalidated, bottleneck);
 }
 
 }  // namespace moesim::sim

@@ -46,9 +46,13 @@ void validate_link_capacities(const std::vector<BytesPerSecond>& link_capacity);
 // The same on flows given by pointer, so a caller that keeps its flows elsewhere (the flow
 // network's active set) need not copy their paths. `prevalidated`: the caller has passed every
 // path through validate_flow_path and the capacities through validate_link_capacities, so a
-// re-solve skips the checks.
+// re-solve skips the checks. `bottleneck`, when given, receives by flow the link whose saturation
+// froze it, or kNoBottleneckLink for a flow held by its cap or crossing no link: what an
+// incremental re-solve needs to know which rates a completion can change (flow_network.cpp).
+inline constexpr LinkId kNoBottleneckLink = -1;
 std::vector<BytesPerSecond> solve_max_min(const std::vector<BytesPerSecond>& link_capacity,
                                           const std::vector<const FlowPath*>& flows,
-                                          bool prevalidated = false);
+                                          bool prevalidated = false,
+                                          std::vector<LinkId>* bottleneck = nullptr);
 
 }  // namespace moesim::sim

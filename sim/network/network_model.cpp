@@ -4,6 +4,7 @@
 
 #include "sim/network/flow_classes.hpp"
 #include "sim/network/topology_paths.hpp"
+#include "sim/spec/scenario_paths.hpp"
 #include "topology/cluster_builders.hpp"
 #include "topology/topology_json.hpp"
 
@@ -46,7 +47,7 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   params.roce_efficiency = s.cluster.roce_efficiency;
   graph_ = std::make_unique<topology::ClusterGraph>(
       s.cluster.topology_file.empty() ? topology::build_cluster(params)
-                                      : topology::load_topology_file(s.cluster.topology_file));
+                                      : load_scenario_topology(s.cluster.topology_file));
   router_ = std::make_unique<topology::Router>(*graph_);
   links_ = network_links(*graph_);
   // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads), or the

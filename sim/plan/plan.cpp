@@ -57,30 +57,22 @@ PlanOutcome evaluate_candidate(const PlanSpec& plan, const PlanCandidate& candid
   return outcome;
 }
 
-}  // namespace
-
-std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
-                                  const ProgressCallback& progress) {
-  std::vector<PlanOutcome> outcomes(plan.candidates.size());
+// Runs `evaluate(i)` for every index in `indices` on `threads` threads.
+template <class Evaluate>
+void for_each_parallel(const std::vector<std::size_t>& indices, int threads,
+                       const Evaluate& evaluate) {
   std::atomic<std::size_t> next{0};
-  std::atomic<int> done{0};
-  std::mutex progress_mutex;
   auto worker = [&] {
-    for (std::size_t i = next++; i < outcomes.size(); i = next++) {
-      outcomes[i] = evaluate_candidate(plan, plan.candidates[i]);
-      const int finished = ++done;
-      if (progress) {
-        std::lock_guard lock(progress_mutex);
-        progress(finished, static_cast<int>(outcomes.size()));
-      }
-    }
+    for (std::size_t i = next++; i < indices.size(); i = next++) evaluate(indices[i]);
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
   worker();
   for (auto& thread : pool) thread.join();
+}
 
-  // Pareto front over feasible candidates: no other is better on both axes.
+// Pareto front over feasible candidates: no other is better on both axes.
+void mark_front(std::vector<PlanOutcome>& outcomes) {
   for (auto& a : outcomes) {
     if (!a.fits) continue;
     const double a_gpu = a.report.tokens_per_s() / a.report.gpus;
@@ -91,6 +83,45 @@ std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
              (b_gpu > a_gpu || b.tokens_per_s_per_user > a.tokens_per_s_per_user);
     });
   }
+}
+
+// The sweep prices all-to-alls analytically; the front is then played again under the flow
+// network, which sees contention the analytic model cannot, until every candidate on the front
+// has flow figures (a front member that flow finds slower can let another onto the front).
+void rank_front_by_flow(const PlanSpec& plan, std::vector<PlanOutcome>& outcomes, int threads) {
+  for (;;) {
+    mark_front(outcomes);
+    std::vector<std::size_t> replay;
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      if (outcomes[i].pareto && outcomes[i].network_model != "flow") replay.push_back(i);
+    if (replay.empty()) return;
+    for_each_parallel(replay, threads, [&](std::size_t i) {
+      PlanCandidate candidate = outcomes[i].candidate;
+      candidate.scenario["network"]["model"] = "flow";
+      outcomes[i] = evaluate_candidate(plan, candidate);
+      outcomes[i].network_model = "flow";
+    });
+  }
+}
+
+}  // namespace
+
+std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
+                                  const ProgressCallback& progress) {
+  std::vector<PlanOutcome> outcomes(plan.candidates.size());
+  std::atomic<int> done{0};
+  std::mutex progress_mutex;
+  std::vector<std::size_t> all(outcomes.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  for_each_parallel(all, threads, [&](std::size_t i) {
+    outcomes[i] = evaluate_candidate(plan, plan.candidates[i]);
+    const int finished = ++done;
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      progress(finished, static_cast<int>(outcomes.size()));
+    }
+  });
+  rank_front_by_flow(plan, outcomes, threads);
   // With a throughput target the question is what the whole service costs: copies x price.
   const bool at_target = plan.target_tokens_per_s.has_value();
   std::stable_sort(

@@ -37,8 +37,11 @@ struct PlanOutcome {
   Report report;          // valid when fits
   double tokens_per_s_per_user = 0;
   bool meets_latency = true;
-  int replicas_needed = 1;           // copies of this deployment to reach the throughput target
-  bool pareto = false;               // on the front of tokens/s/GPU against tokens/s/user
+  int replicas_needed = 1;  // copies of this deployment to reach the throughput target
+  bool pareto = false;      // on the front of tokens/s/GPU against tokens/s/user
+  // The network model of the figures: "analytic" for the sweep, "flow" for the front, which is
+  // played again under the flow network before the final ranking.
+  std::string network_model = "analytic";
   double memory_needed_bytes = 0;    // per GPU, when rejected for memory
   double memory_capacity_bytes = 0;  // the device's HBM, when rejected for memory
   double usd_per_hour() const;       // one deployment

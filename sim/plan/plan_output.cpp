@@ -18,7 +18,8 @@ double headroom_gib(const PlanOutcome& o) {
 std::string verdict(const PlanOutcome& o) {
   if (!o.fits) return "rejected";
   if (!o.meets_latency) return "too slow";
-  return o.pareto ? "ok, pareto" : "ok";
+  if (!o.pareto) return "ok";
+  return o.network_model == "flow" ? "ok, pareto, flow" : "ok, pareto";
 }
 
 }  // namespace
@@ -117,6 +118,7 @@ nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& o
            {"price_date", o.candidate.price_date},
            {"replicas_needed", o.replicas_needed},
            {"pareto", o.pareto},
+           {"network_model", o.network_model},
            {"meets_latency", o.meets_latency}});
     }
     if (o.fits && plan_is_prefill(plan)) row.erase("tokens_per_s_per_user");  // no users' stream

@@ -16,6 +16,7 @@
 #include "sim/spec/cluster_presets.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/model_presets.hpp"
+#include "sim/spec/scenario_paths.hpp"
 #include "sim/spec/scenario_sections.hpp"
 
 namespace moesim::sim {
@@ -52,9 +53,9 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.source = source;
   s.name = root.string("name", std::filesystem::path(source).stem().string());
   s.description = root.string("description", "");
-  if (const Json* model = root.child("model", true)) s.model = read_model(*model, problems);
+  if (const Json* model = root.child("model", true)) s.model = read_model(*model, problems, source);
   if (const Json* cluster = root.child("cluster", true))
-    s.cluster = read_cluster(*cluster, problems);
+    s.cluster = read_cluster(*cluster, problems, source);
   // Checks that combine sections only make sense once model and cluster are sound.
   const bool sound = problems.empty();
 
@@ -65,7 +66,7 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.placement.redundant_experts =
       static_cast<int>(pr.integer("redundant_experts", 0, kMaxRedundantExperts, 0));
   check_expert_slots(s.model, s.placement.redundant_experts, problems);
-  s.placement.file = pr.string("file", "");
+  s.placement.file = resolve_scenario_path(source, pr.string("file", ""));
   if (s.placement.strategy == PlacementStrategy::Explicit && s.placement.file.empty())
     problems.add(pr.path_of("file"),
                  "missing required field (expected the placement file of strategy \"explicit\")");

@@ -17,6 +17,7 @@
 #include "sim/spec/hf_import.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/model_presets.hpp"
+#include "sim/spec/scenario_paths.hpp"
 #include "topology/topology_json.hpp"
 
 namespace moesim::sim::scenario_sections {
@@ -74,7 +75,7 @@ AttentionShape read_attention(FieldReader& r, AttentionShape a) {
 }  // namespace
 
 // {"hf_config": "path/config.json"}: the model a HuggingFace config describes (import-hf's).
-ModelSpec read_hf_model(const Json& value, ProblemList& problems) {
+ModelSpec read_hf_model(const Json& value, ProblemList& problems, const std::string& source) {
   constexpr std::string_view kFields[] = {"hf_config"};
   FieldReader r(value, "/model", problems, kFields);
   const std::string config = r.string("hf_config");
@@ -83,7 +84,7 @@ ModelSpec read_hf_model(const Json& value, ProblemList& problems) {
     problems.add("/model/hf_config", "expected the path of a HuggingFace config.json, got \"\"");
     return {};
   }
-  return import_hf_config_file(config);
+  return import_hf_config_file(resolve_scenario_path(source, config));
 }
 
 // import-hf --json adds the parameter counts; a model that carries them must agree with them.
@@ -101,10 +102,11 @@ void check_derived_counts(FieldReader& r, const ModelSpec& m, const std::string&
   }
 }
 
-ModelSpec read_model(const Json& value, ProblemList& problems) {
+ModelSpec read_model(const Json& value, ProblemList& problems, const std::string& source) {
   const std::string path = "/model";
   const auto names = names_of(model_presets());
-  if (value.is_object() && value.contains("hf_config")) return read_hf_model(value, problems);
+  if (value.is_object() && value.contains("hf_config"))
+    return read_hf_model(value, problems, source);
   if (value.is_string()) {
     const auto name = value.get<std::string>();
     const ModelSpec* preset =
@@ -247,7 +249,7 @@ void read_link_overrides(const Json& value, const std::string& path, ClusterSpec
 void read_topology_file(const std::string& file, const std::string& path, std::int64_t gpus,
                         ProblemList& problems) {
   try {
-    const auto graph = topology::load_topology_file(file);
+    const auto graph = load_scenario_topology(file);
     if (static_cast<std::int64_t>(graph.gpus().size()) != gpus)
       problems.add(path, fmt::format("expected a topology of the cluster's {} GPUs, got {} in {}",
                                      gpus, graph.gpus().size(), file));
@@ -258,7 +260,7 @@ void read_topology_file(const std::string& file, const std::string& path, std::i
 
 }  // namespace
 
-ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
+ClusterSpec read_cluster(const Json& value, ProblemList& problems, const std::string& source) {
   const std::string path = "/cluster";
   ClusterSpec c;
   const ClusterPreset* preset = nullptr;
@@ -308,7 +310,8 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems) {
   c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
   if (const Json* links = r.child("links"))
     read_link_overrides(*links, r.path_of("links"), c, problems);
-  if (r.has("topology")) c.topology_file = r.string("topology");
+  if (r.has("topology"))
+    c.topology_file = resolve_scenario_path(source, r.string("topology"), true);
   r.finish();
   const std::int64_t gpus = std::int64_t{c.nodes} * c.system.gpus_per_node;
   if (!c.topology_file.empty() && gpus <= kMaxGpus)

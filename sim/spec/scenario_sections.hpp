@@ -56,8 +56,10 @@ Enum read_choice(FieldReader& reader, std::string_view key, Enum fallback) {
 
 using Json = nlohmann::json;
 
-ModelSpec read_model(const Json& value, ProblemList& problems);
-ClusterSpec read_cluster(const Json& value, ProblemList& problems);
+// `source`: the scenario's file (or built-in name); files it names resolve against it
+// (scenario_paths.hpp).
+ModelSpec read_model(const Json& value, ProblemList& problems, const std::string& source = "");
+ClusterSpec read_cluster(const Json& value, ProblemList& problems, const std::string& source = "");
 // Experts + redundant slots against the limits, once the model is known.
 void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& problems);
 ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model, int redundant,

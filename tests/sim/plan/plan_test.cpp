@@ -243,3 +243,31 @@ TEST(Plan, SearchValuesPastTheLimitsAreRefusedNotNarrowed) {
 
 }  // namespace
 }  // namespace moesim::sim
+
+namespace moesim::sim {
+namespace {
+
+TEST(Plan, TheParetoFrontIsRankedOnFlowFiguresAndTheRestOnAnalyticOnes) {
+  const auto outcomes = run_plan(parse_plan(kSmallPlan, "small.json"), 2);
+  int flow = 0, analytic = 0;
+  for (const auto& candidate : outcomes) {
+    if (!candidate.fits) continue;
+    // The front is replayed under the flow network until every member has flow figures (a
+    // replayed member that another's flow figures push off the front keeps its flow ones).
+    if (candidate.pareto) {
+      EXPECT_EQ(candidate.network_model, "flow") << candidate.candidate.label;
+    }
+    (candidate.network_model == "flow" ? flow : analytic) += 1;
+  }
+  EXPECT_GE(flow, 1);
+  EXPECT_GE(analytic, 1);
+  // The plan's JSON says which model drew each row's figures.
+  const auto json = plan_json(parse_plan(kSmallPlan, "small.json"), outcomes);
+  for (const auto& row : json["candidates"])
+    if (row.contains("pareto") && row["pareto"].get<bool>()) {
+      EXPECT_EQ(row["network_model"], "flow");
+    }
+}
+
+}  // namespace
+}  // namespace moesim::sim
