@@ -10,10 +10,6 @@ namespace moesim::sim {
 
 namespace {
 
-double share_of(const FlowPath& path, std::size_t hop) {
-  return path.shares.empty() ? 1.0 : path.shares[hop];
-}
-
 // When a flow with `remaining` bytes at `rate` is through, counted from `now`. Rounded up to the
 // nanosecond, less a picosecond of slack so that an exact 10 ms does not become 10 ms + 1 ns
 // through the last bit of a division.
@@ -83,7 +79,7 @@ void FlowNetwork::settle(Flow& flow, SimTime now) {
   if (moved <= 0) return;
   flow.remaining -= moved;
   for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * share_of(flow.path, hop);
+    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * flow.path.share(hop);
 }
 
 void FlowNetwork::complete(FlowId id, SimTime now) {
@@ -91,7 +87,7 @@ void FlowNetwork::complete(FlowId id, SimTime now) {
   // Book the rounding residue so that every link ends with exactly bytes * share.
   for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
     link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
-        flow.remaining * share_of(flow.path, hop);
+        flow.remaining * flow.path.share(hop);
   flow.remaining = 0;
   flow.rate = 0;
   flow.finish = now;
@@ -151,8 +147,7 @@ void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
       continue;
     }
     for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      residual[static_cast<std::size_t>(flow.path.links[hop])] -=
-          flow.rate * share_of(flow.path, hop);
+      residual[static_cast<std::size_t>(flow.path.links[hop])] -= flow.rate * flow.path.share(hop);
   }
   // Rounding can leave a link a few ulps below zero; the solver refuses negative capacities.
   for (double& capacity : residual) capacity = std::max(capacity, 0.0);
@@ -227,7 +222,7 @@ std::vector<Bytes> FlowNetwork::link_bytes() const {
     const Flow& flow = flows_[id];
     const Bytes moved = moved_since_update(flow, now);
     for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      bytes[static_cast<std::size_t>(flow.path.links[hop])] += moved * share_of(flow.path, hop);
+      bytes[static_cast<std::size_t>(flow.path.links[hop])] += moved * flow.path.share(hop);
   }
   return bytes;
 }

@@ -12,10 +12,6 @@ namespace moesim::sim {
 
 namespace {
 
-double share_of(const FlowPath& path, std::size_t hop) {
-  return path.shares.empty() ? 1.0 : path.shares[hop];
-}
-
 // A link's column (the flows crossing it, with their shares relative to the first), hashed.
 struct Column {
   std::uint32_t count = 0;
@@ -37,7 +33,7 @@ std::vector<Column> hash_columns(std::size_t link_count,
   for (std::size_t flow = 0; flow < paths.size(); ++flow) {
     const FlowPath& path = *paths[flow];
     for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-      const double share = share_of(path, hop);
+      const double share = path.share(hop);
       if (share <= 0) continue;
       Column& column = columns[static_cast<std::size_t>(path.links[hop])];
       if (column.count++ == 0) column.first_share = share;
@@ -85,7 +81,7 @@ void verify(const std::vector<const FlowPath*>& paths, const std::vector<Column>
       const auto link = static_cast<std::size_t>(path.links[hop]);
       if (stamp[link] != mark) share_here[link] = 0;
       stamp[link] = mark;
-      share_here[link] += std::max(share_of(path, hop), 0.0);
+      share_here[link] += std::max(path.share(hop), 0.0);
     }
     for (LinkId id : path.links) {
       const auto link = static_cast<std::size_t>(id), head = static_cast<std::size_t>(rep[link]);
@@ -137,7 +133,7 @@ FlowPath grouped_path(const FlowPath& path, const LinkGroups& groups) {
   if (seen.size() < groups.group_count) seen.assign(groups.group_count, 0);
   ++mark;
   for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-    const double share = share_of(path, hop);
+    const double share = path.share(hop);
     if (share <= 0) continue;
     const auto link = static_cast<std::size_t>(path.links[hop]);
     const LinkId group = groups.group_of.at(link);

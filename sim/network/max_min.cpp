@@ -30,13 +30,9 @@ struct LaterEntry {
   }
 };
 
-double share_of(const FlowPath& path, std::size_t hop) {
-  return path.shares.empty() ? 1.0 : path.shares[hop];
-}
-
 bool crosses_a_link(const FlowPath& path) {
   for (std::size_t hop = 0; hop < path.links.size(); ++hop)
-    if (share_of(path, hop) > 0) return true;
+    if (path.share(hop) > 0) return true;
   return false;
 }
 
@@ -54,7 +50,7 @@ void validate(std::size_t link_count, const FlowPath& path, std::size_t flow) {
     const LinkId link = path.links[hop];
     if (link < 0 || static_cast<std::size_t>(link) >= link_count)
       throw std::invalid_argument(where() + "link id " + std::to_string(link) + " out of range");
-    const double share = share_of(path, hop);
+    const double share = path.share(hop);
     if (!(share >= 0) || std::isinf(share))
       throw std::invalid_argument(where() + "share must be finite and >= 0");
   }
@@ -82,7 +78,7 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
     const FlowPath& path = path_at(flow);
     if (!checked) validate(link_count, path, flow);
     for (std::size_t hop = 0; hop < path.links.size(); ++hop)
-      if (share_of(path, hop) > 0) ++begin[static_cast<std::size_t>(path.links[hop]) + 1];
+      if (path.share(hop) > 0) ++begin[static_cast<std::size_t>(path.links[hop]) + 1];
   }
   for (std::size_t link = 0; link < link_count; ++link) begin[link + 1] += begin[link];
   std::vector<Crossing> crossings(begin[link_count]);
@@ -91,7 +87,7 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
     for (std::size_t flow = 0; flow < flow_count; ++flow) {
       const FlowPath& path = path_at(flow);
       for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-        const double share = share_of(path, hop);
+        const double share = path.share(hop);
         if (share > 0)
           crossings[fill[static_cast<std::size_t>(path.links[hop])]++] =
               Crossing{static_cast<std::uint32_t>(flow), share};
@@ -150,7 +146,7 @@ std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
     --left;
     const FlowPath& path = path_at(flow);
     for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-      const double share = share_of(path, hop);
+      const double share = path.share(hop);
       if (share <= 0) continue;
       const auto link = static_cast<std::size_t>(path.links[hop]);
       remaining[link] -= value * share;

@@ -24,6 +24,8 @@ struct FlowPath {
 
   std::vector<LinkId> links;
   std::vector<double> shares;
+  // The share of the flow's bytes on its hop-th link (all of them when no shares are given).
+  double share(std::size_t hop) const { return shares.empty() ? 1.0 : shares[hop]; }
   // An upper bound on the flow's rate whatever the links allow (a NIC's injection limit, a
   // sender that cannot go faster); infinity when unbounded.
   BytesPerSecond rate_cap = std::numeric_limits<double>::infinity();

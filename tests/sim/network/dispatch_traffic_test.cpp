@@ -27,7 +27,7 @@ Placement one_expert_per_gpu(int gpus, const std::vector<std::pair<int, int>>& e
   return p;
 }
 
-double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+double total_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 
 TEST(DispatchTraffic, DeduplicationCountsTokensWithAtLeastOneCopy) {
   // Top-2, half the copies bound for one GPU: 2 x 0.5 = 1 copy per token, but a token misses the
@@ -168,10 +168,10 @@ TEST(DispatchTraffic, EveryHopSendsWhatItReceives) {
     for (auto dispatch : {DispatchKind::Direct, DispatchKind::Hierarchical})
       for (bool dedup : {false, true}) {
         const auto t = plan_dispatch(p, load, choice, 4, 55, 4);
-        EXPECT_NEAR(sum(t.received), 220, 1e-9);  // every copy computed somewhere
+        EXPECT_NEAR(total_of(t.received), 220, 1e-9);  // every copy computed somewhere
         const auto h = hop_tokens(t, dispatch, dedup);
-        EXPECT_NEAR(sum(h.send_intra), sum(h.receive_intra), 1e-9);
-        EXPECT_NEAR(sum(h.send_inter), sum(h.receive_inter), 1e-9);
+        EXPECT_NEAR(total_of(h.send_intra), total_of(h.receive_intra), 1e-9);
+        EXPECT_NEAR(total_of(h.send_inter), total_of(h.receive_inter), 1e-9);
       }
 }
 

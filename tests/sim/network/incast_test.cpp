@@ -13,7 +13,7 @@
 namespace moesim::sim {
 namespace {
 
-constexpr double kNic = 50e9;  // ConnectX-7, 400 Gb/s
+constexpr double kIncastNic = 50e9;  // ConnectX-7, 400 Gb/s
 
 TEST(Incast, HotGpuOnOversubscribedSpinesIsGatedByItsOwnNicNotByTheSpines) {
   const std::string text = R"({"schema_version": 1, "model": "deepseek-v3",
@@ -51,7 +51,7 @@ TEST(Incast, HotGpuOnOversubscribedSpinesIsGatedByItsOwnNicNotByTheSpines) {
   // The analytic model divides every NIC by the oversubscription and charges GPU 0 its 24 x 4 b
   // over 25 GB/s: 3.84 u. Flow is 1 - 2.28 / 3.84 = 41% faster: once the uniform traffic is done
   // the spines are idle and the incast runs at the NIC's full rate.
-  const double analytic = 24 * 4 * b / (kNic / 2);
+  const double analytic = 24 * 4 * b / (kIncastNic / 2);
   EXPECT_NEAR(analytic, 3.84 * u, 1e-12);
   EXPECT_NEAR(timing.time / analytic, 2.28 / 3.84, 2.28 / 3.84 * 0.02);
   // The bottleneck is GPU 0's NIC, inbound: 96 b in 2.28 u at 50 GB/s = 84%; a spine-to-leaf-0
