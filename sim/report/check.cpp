@@ -167,8 +167,10 @@ bool CheckResult::regressed() const {
   return false;
 }
 
-Json load_report(const std::string& path) {
-  Json report = parse_strict_json(read_text_file(path), path);
+Json load_report(const std::string& path) { return parse_report(read_text_file(path), path); }
+
+Json parse_report(const std::string& text, const std::string& path) {
+  Json report = parse_strict_json(text, path);
   ProblemList problems;
   if (!report.is_object()) {
     problems.add("", "expected a moesim report object, got " + describe_json_value(report));
