@@ -156,6 +156,19 @@ TEST(LoadReport, ScenarioThatIsNotANameIsRefusedNotALibraryError) {
             ": /scenario: expected the scenario's name, a string, got an object");
 }
 
+TEST(LoadReport, TextInMemoryIsCheckedAsAFileIs) {
+  // parse_report is what load_report runs after reading (the fuzz target calls it directly).
+  try {
+    parse_report(R"({"schema_version": 1, "scenario": 5, "summary": {}})", "mem.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "mem.json: /scenario: expected the scenario's name, a string, got 5");
+  }
+  EXPECT_EQ(
+      parse_report(R"({"schema_version": 1, "summary": {"x": 2}})", "ok.json")["summary"]["x"], 2);
+}
+
 TEST(LoadReport, SchemaVersionPastIntIsRefusedNotNarrowed) {
   // 2^32 + 1 narrowed to int is 1: a foreign report would have passed as schema 1.
   EXPECT_EQ(load_error(R"({"schema_version": 4294967297, "summary": {}})"),
