@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/config_error.hpp"
+#include "sim/report/compare.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -167,6 +168,20 @@ TEST(LoadReport, TextInMemoryIsCheckedAsAFileIs) {
   }
   EXPECT_EQ(
       parse_report(R"({"schema_version": 1, "summary": {"x": 2}})", "ok.json")["summary"]["x"], 2);
+}
+
+TEST(CompareSideBySide, ReportOfAnotherSchemaIsRefusedNamingIt) {
+  // Found by the hostile sweep: `compare` lined up a schema-0 report with a schema-1 one, exit 0.
+  const auto current = parse_report(R"({"schema_version": 1, "summary": {}})", "a.json");
+  const auto older = parse_report(R"({"schema_version": 0, "summary": {}})", "b.json");
+  try {
+    compare_side_by_side({current, older}, {"a.json", "b.json"});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "b.json: /schema_version: expected 1 (the report schema this moesim reads), got 0; "
+              "re-run it with this moesim");
+  }
 }
 
 TEST(LoadReport, SchemaVersionPastIntIsRefusedNotNarrowed) {
