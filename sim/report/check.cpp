@@ -66,6 +66,10 @@ std::string metric_problem(const Json& summary, const std::string& key, std::str
   if (!value.is_number())
     return fmt::format("not a number in the {} ({})", which, describe_json_value(value));
   if (!std::isfinite(value.get<double>())) return fmt::format("not finite in the {}", which);
+  // Every gated metric is a time, a rate, a count, a size or a price: a negative one is a broken
+  // report, and would pass as a large improvement (found by the hostile sweep).
+  if (value.get<double>() < 0)
+    return fmt::format("negative in the {} ({})", which, describe_json_value(value));
   return {};
 }
 

@@ -99,6 +99,18 @@ TEST(Check, GatedMetricNullOrMissingInEitherReportFails) {
   EXPECT_EQ(result.compared(), 1u);
 }
 
+TEST(Check, NegativeGatedMetricFailsInsteadOfPassingAsAnImprovement) {
+  // Found by the hostile sweep: drop_rate 0.01 -> -1 fell by 1.01, an "improvement" of a "+"
+  // tolerance, so check said ok. A negative rate is a broken report: not compared, a regression
+  // (a double -1 is dumped as -1.0).
+  const std::vector<Tolerance> t{parse_fail_on("drop_rate:+0.001")};
+  const auto result = compare_reports(report("s", 1, 0.01), "a", report("s", 1, -1), "b", t);
+  EXPECT_TRUE(result.regressed());
+  for (const auto& metric : result.metrics)
+    if (metric.metric == "drop_rate")
+      EXPECT_EQ(metric.not_compared, "negative in the candidate (-1.0)");
+}
+
 TEST(Check, DefaultPolicyMetricAbsentFromBothReportsIsNotCompared) {
   // No price in either report: the built-in policy's cost gate has nothing to compare, not a
   // failure.
