@@ -66,6 +66,10 @@ std::string metric_problem(const Json& summary, const std::string& key, std::str
   if (!value.is_number())
     return fmt::format("not a number in the {} ({})", which, describe_json_value(value));
   if (!std::isfinite(value.get<double>())) return fmt::format("not finite in the {}", which);
+  // Every gated metric is a time, a rate, a count, a size or a price: a negative one is a broken
+  // report, and would pass as a large improvement (found by the hostile sweep).
+  if (value.get<double>() < 0)
+    return fmt::format("negative in the {} ({})", which, describe_json_value(value));
   return {};
 }
 
@@ -167,8 +171,10 @@ bool CheckResult::regressed() const {
   return false;
 }
 
-Json load_report(const std::string& path) {
-  Json report = parse_strict_json(read_text_file(path), path);
+Json load_report(const std::string& path) { return parse_report(read_text_file(path), path); }
+
+Json parse_report(const std::string& text, const std::string& path) {
+  Json report = parse_strict_json(text, path);
   ProblemList problems;
   if (!report.is_object()) {
     problems.add("", "expected a moesim report object, got " + describe_json_value(report));

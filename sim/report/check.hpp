@@ -57,6 +57,9 @@ CheckResult compare_reports(const nlohmann::json& baseline, const std::string& b
                             const nlohmann::json& candidate, const std::string& candidate_source,
                             const std::vector<Tolerance>& tolerances, bool other_scenario = false);
 nlohmann::json load_report(const std::string& path);
+// The same checks on a report's text, named `source` in errors (load_report reads the file, then
+// comes here; the fuzz target comes here directly).
+nlohmann::json parse_report(const std::string& text, const std::string& source);
 
 std::string check_table_text(const CheckResult& result);
 std::string check_table_markdown(const CheckResult& result);

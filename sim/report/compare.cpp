@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+
+#include "base/config_error.hpp"
+#include "sim/report/report.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -52,6 +56,15 @@ std::string delta_text(const std::optional<double>& base, const std::optional<do
 
 Comparison compare_side_by_side(const std::vector<Json>& reports,
                                 const std::vector<std::string>& labels) {
+  // Columns of another schema would line up fields that mean other things (as check refuses).
+  for (std::size_t r = 0; r < reports.size(); ++r)
+    if (const auto version = reports[r]["schema_version"].get<std::int64_t>();
+        version != kReportSchemaVersion)
+      throw ConfigError(
+          r < labels.size() ? labels[r] : "report",
+          {{"/schema_version", fmt::format("expected {} (the report schema this moesim reads), got "
+                                           "{}; re-run it with this moesim",
+                                           kReportSchemaVersion, version)}});
   Comparison c;
   c.labels = labels;
   ComparedRow profile{"profile_source", {}, {}}, bottleneck{"bottleneck", {}, {}};

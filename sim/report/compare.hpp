@@ -20,7 +20,8 @@ struct Comparison {
 };
 
 // The summary figures, the exposed time per phase and the bottleneck of each report (as
-// load_report reads them; report/check.hpp).
+// load_report reads them; report/check.hpp). A report of another schema version is a ConfigError
+// naming its label.
 Comparison compare_side_by_side(const std::vector<nlohmann::json>& reports,
                                 const std::vector<std::string>& labels);
 // A table: a column per report, from the second on each value with "(+x.x%)" against the first.

@@ -17,6 +17,7 @@ namespace {
 class ReaderSource : public RoutingSource {
  public:
   explicit ReaderSource(const std::string& path) : reader_(path) {}
+  explicit ReaderSource(TraceReader reader) : reader_(std::move(reader)) {}
   TraceShape shape() const override { return reader_.shape(); }
   bool next(TraceBlock& block) override { return reader_.next(block); }
   void rewind() override {
@@ -258,6 +259,13 @@ std::unique_ptr<RoutingSource> open_any_routing(const std::string& path,
 }
 
 }  // namespace
+
+std::unique_ptr<RoutingSource> open_trace_bytes(std::string bytes, const std::string& source) {
+  auto trace = std::make_unique<ReaderSource>(TraceReader(source, std::move(bytes)));
+  if (const auto problem = shape_limit_problem(trace->shape()))
+    throw ConfigError(source, {{"/", problem->message}});  // as open_routing checks a file
+  return trace;
+}
 
 std::unique_ptr<RoutingSource> open_routing(const std::string& path, const ImportOptions& options) {
   // A directory, FIFO or device is refused before anything opens it (a FIFO would block).

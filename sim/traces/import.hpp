@@ -47,6 +47,10 @@ struct ImportOptions {
 std::unique_ptr<RoutingSource> open_routing(const std::string& path,
                                             const ImportOptions& options = {});
 
+// An .mtrace held in memory, named `source` in errors: the reader and the shape limits that
+// open_routing applies to a trace file (the fuzz targets use it, so no input costs a file).
+std::unique_ptr<RoutingSource> open_trace_bytes(std::string bytes, const std::string& source);
+
 // One .npy [tokens, top_k] (or [tokens]) of expert ids as a block; checks every id.
 TraceBlock npy_to_block(const NpyArray& array, const std::string& source, std::uint32_t experts);
 // The largest id in an id array, + 1 (the expert count when none is given).

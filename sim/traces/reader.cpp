@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "sim/spec/limits.hpp"
@@ -31,14 +33,26 @@ std::uint32_t chain_offset(std::uint32_t crc, std::uint64_t offset) {
   return crc32c(bytes, crc);
 }
 
+std::unique_ptr<std::istream> open_trace_file(const std::string& path) {
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) throw ConfigError(path, {{"/", "cannot open the file"}});
+  return in;
+}
+
 }  // namespace
 
-TraceReader::TraceReader(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
-  if (!in_) throw ConfigError(path_, {{"/", "cannot open the file"}});
-  std::error_code error;
-  size_ = std::filesystem::file_size(path_, error);
-  if (error)
-    throw std::runtime_error(fmt::format("cannot read the size of {}: {}", path_, error.message()));
+TraceReader::TraceReader(std::string path) : TraceReader(path, open_trace_file(path)) {}
+
+TraceReader::TraceReader(std::string source, std::string bytes)
+    : TraceReader(std::move(source),
+                  std::make_unique<std::istringstream>(std::move(bytes), std::ios::binary)) {}
+
+TraceReader::TraceReader(std::string source, std::unique_ptr<std::istream> in)
+    : path_(std::move(source)), in_(std::move(in)) {
+  in_->seekg(0, std::ios::end);
+  const auto end = in_->tellg();
+  if (!*in_ || end < 0) throw std::runtime_error(fmt::format("cannot read the size of {}", path_));
+  size_ = static_cast<std::uint64_t>(end);
   read_header();
 }
 
@@ -51,9 +65,9 @@ void TraceReader::read_at(std::uint64_t offset, std::byte* out, std::size_t byte
   if (offset > size_ || bytes > size_ - offset)
     fail(offset,
          fmt::format("expected {} ({} bytes), but the file ends at byte {}", what, bytes, size_));
-  in_.seekg(static_cast<std::streamoff>(offset));
-  in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(bytes));
-  if (!in_) throw std::runtime_error(fmt::format("cannot read {} at byte {}", path_, offset));
+  in_->seekg(static_cast<std::streamoff>(offset));
+  in_->read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(bytes));
+  if (!*in_) throw std::runtime_error(fmt::format("cannot read {} at byte {}", path_, offset));
 }
 
 void TraceReader::read_header() {

@@ -10,6 +10,10 @@ namespace moesim::sim {
 namespace {
 
 constexpr std::uint32_t kMaxCoactivationExperts = 512;
+// All layers' pair tables together: 2^24 cells (128 MiB) hold Kimi K2 (61 x 384^2), while a
+// 15-byte header of 512 layers x 512 experts once zeroed 1 GiB before reading a block (found by
+// trace_header_fuzz as a timeout).
+constexpr std::uint64_t kMaxCoactivationCells = std::uint64_t{1} << 24;
 constexpr std::size_t kTopN = 5;
 
 void finish_layer(LayerStats& layer, std::uint32_t top_k) {
@@ -68,7 +72,9 @@ TraceStats compute_trace_stats(RoutingSource& source) {
     }
     return stats;
   }
-  const bool coactivation = experts <= kMaxCoactivationExperts && stats.shape.top_k > 1;
+  const bool coactivation =
+      experts <= kMaxCoactivationExperts && stats.shape.top_k > 1 &&
+      std::uint64_t{stats.shape.layers} * experts * experts <= kMaxCoactivationCells;
   stats.layers.resize(stats.shape.layers);
   for (std::uint32_t l = 0; l < stats.shape.layers; ++l) {
     stats.layers[l].layer = l;

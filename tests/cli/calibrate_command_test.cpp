@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -101,6 +102,31 @@ TEST(CalibrateCommand, TraceConverterSumsEachPhasesKernelsInsideTheLayerSpans) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("/records: expected at least 2 records"), std::string::npos)
       << result.err;
+}
+
+TEST(CalibrateCommand, TraceConverterRefusesABadTraceWithExitTwoAndItsPath) {
+  if (std::system("python3 -c 'import json' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no python3 on this machine";
+  const auto dir = scratch_dir("calibrate-trace-bad");
+  const auto trace = (dir / "t.json").string();
+  // A kernel with a negative duration: the first event, so its path is /traceEvents/0/dur.
+  std::ofstream(trace) << R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k",
+                                               "ts": 1, "dur": -1}]})";
+  const auto out = (dir / "traced.json").string();
+  const auto err = (dir / "err.txt").string();
+  const auto script = kSource + "/profiler/trace_to_calibration.py ";
+  const auto mapping = kSource + "/tests/data/calibration/trace_mapping.json";
+  const std::string command =
+      "python3 " + script + trace + " " + mapping + " --device X --out " + out + " 2>" + err;
+  EXPECT_EQ(WEXITSTATUS(std::system(command.c_str())), 2);
+  EXPECT_EQ(slurp(err), "error: " + trace +
+                            ": /traceEvents/0/dur: expected microseconds in [0, 1e15], got -1\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // /dev/zero as the trace is refused before it is read (it never ends).
+  const std::string zero =
+      "python3 " + script + "/dev/zero " + mapping + " --device X --out " + out + " 2>" + err;
+  EXPECT_EQ(WEXITSTATUS(std::system(zero.c_str())), 2);
+  EXPECT_EQ(slurp(err), "error: /dev/zero: /: expected a regular file\n");
 }
 
 TEST(CalibrateCommand, ValidateChecksTimingsAndCalibratedProfiles) {

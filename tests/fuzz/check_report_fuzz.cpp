@@ -2,12 +2,10 @@
 // metrics (the default policy's gated ones among them) take fuzzed values (null, strings, 1e308,
 // huge integers), read through load_report and compared with the default policy and a fuzzed
 // --fail-on. Only a ConfigError may come out, and a gated metric that cannot be compared must be a
-// regression (the verdict that cannot be fooled).
-#include <unistd.h>
-
+// regression (the verdict that cannot be fooled). The reports are read from memory through
+// parse_report, the checks load_report makes after reading a file: no file per input.
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <string>
 
 #include "base/config_error.hpp"
@@ -35,26 +33,22 @@ nlohmann::json fuzzed_report(FuzzedDataProvider& in) {
   return report;
 }
 
-std::string write_scratch(const std::string& name, const std::string& text) {
-  const std::string path = "/tmp/moesim-check-fuzz-" + std::to_string(::getpid()) + "-" + name;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  return path;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // The default policy does not depend on the input: parsed once.
+  static const auto kDefaultPolicy = moesim::sim::load_check_policy("");
   FuzzedDataProvider in(data, size);
   try {
-    const std::string baseline_path =
-        write_scratch("a.json", moesim::fuzz::dump(fuzzed_report(in)));
-    const std::string candidate_path =
-        write_scratch("b.json", moesim::fuzz::dump(fuzzed_report(in)));
-    auto tolerances = moesim::sim::load_check_policy("");
+    const std::string baseline_path = "a.json";
+    const std::string candidate_path = "b.json";
+    const std::string baseline_text = moesim::fuzz::dump(fuzzed_report(in));
+    const std::string candidate_text = moesim::fuzz::dump(fuzzed_report(in));
+    auto tolerances = kDefaultPolicy;
     if (in.ConsumeBool())
       tolerances.push_back(moesim::sim::parse_fail_on(in.ConsumeRandomLengthString(24)));
-    const auto baseline = moesim::sim::load_report(baseline_path);
-    const auto candidate = moesim::sim::load_report(candidate_path);
+    const auto baseline = moesim::sim::parse_report(baseline_text, baseline_path);
+    const auto candidate = moesim::sim::parse_report(candidate_text, candidate_path);
     const auto result = moesim::sim::compare_reports(baseline, baseline_path, candidate,
                                                      candidate_path, tolerances);
     for (const auto& metric : result.metrics)

@@ -2,12 +2,10 @@
 // top-k and score type come from the fuzzer (boundary values such as 2^32 - 1 layers included),
 // followed by fuzzed bytes, read through open_routing and summarised the way `trace stats` does.
 // Only a ConfigError (TraceError) may come out; -rss_limit_mb catches a table sized by a header
-// that validation let through.
-#include <unistd.h>
-
+// that validation let through. The trace is read from memory (open_trace_bytes: the reader and
+// shape limits open_routing applies to a file), so no input costs a file.
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <string>
 
 #include "base/config_error.hpp"
@@ -36,24 +34,17 @@ std::uint32_t header_count(FuzzedDataProvider& in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path =
-      "/tmp/moesim-trace-header-fuzz-" + std::to_string(::getpid()) + ".mtrace";
   FuzzedDataProvider in(data, size);
   moesim::sim::TraceShape shape;
   shape.layers = header_count(in);
   shape.experts = header_count(in);
   shape.top_k = header_count(in);
   shape.scores = static_cast<moesim::sim::ScoreType>(in.ConsumeIntegralInRange<int>(0, 3));
-  {
-    const auto header = moesim::sim::encode_trace_header(shape);
-    const auto body = in.ConsumeRemainingBytes<char>();
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(header.data()),
-              static_cast<std::streamsize>(header.size()));
-    out.write(body.data(), static_cast<std::streamsize>(body.size()));
-  }
+  const auto header = moesim::sim::encode_trace_header(shape);
+  std::string bytes(reinterpret_cast<const char*>(header.data()), header.size());
+  bytes += in.ConsumeRemainingBytesAsString();
   try {
-    auto source = moesim::sim::open_routing(path);
+    auto source = moesim::sim::open_trace_bytes(std::move(bytes), "fuzz.mtrace");
     const auto stats = moesim::sim::compute_trace_stats(*source);
     (void)stats;
   } catch (const moesim::ConfigError&) {

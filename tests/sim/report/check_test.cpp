@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/config_error.hpp"
+#include "sim/report/compare.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -98,6 +99,18 @@ TEST(Check, GatedMetricNullOrMissingInEitherReportFails) {
   EXPECT_EQ(result.compared(), 1u);
 }
 
+TEST(Check, NegativeGatedMetricFailsInsteadOfPassingAsAnImprovement) {
+  // Found by the hostile sweep: drop_rate 0.01 -> -1 fell by 1.01, an "improvement" of a "+"
+  // tolerance, so check said ok. A negative rate is a broken report: not compared, a regression
+  // (a double -1 is dumped as -1.0).
+  const std::vector<Tolerance> t{parse_fail_on("drop_rate:+0.001")};
+  const auto result = compare_reports(report("s", 1, 0.01), "a", report("s", 1, -1), "b", t);
+  EXPECT_TRUE(result.regressed());
+  for (const auto& metric : result.metrics)
+    if (metric.metric == "drop_rate")
+      EXPECT_EQ(metric.not_compared, "negative in the candidate (-1.0)");
+}
+
 TEST(Check, DefaultPolicyMetricAbsentFromBothReportsIsNotCompared) {
   // No price in either report: the built-in policy's cost gate has nothing to compare, not a
   // failure.
@@ -154,6 +167,33 @@ TEST(LoadReport, ScenarioThatIsNotANameIsRefusedNotALibraryError) {
   // Found by check_report_fuzz: an object as "scenario" threw nlohmann's type_error (exit 3).
   EXPECT_EQ(load_error(R"({"schema_version": 1, "scenario": {"name": "x"}, "summary": {}})"),
             ": /scenario: expected the scenario's name, a string, got an object");
+}
+
+TEST(LoadReport, TextInMemoryIsCheckedAsAFileIs) {
+  // parse_report is what load_report runs after reading (the fuzz target calls it directly).
+  try {
+    parse_report(R"({"schema_version": 1, "scenario": 5, "summary": {}})", "mem.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "mem.json: /scenario: expected the scenario's name, a string, got 5");
+  }
+  EXPECT_EQ(
+      parse_report(R"({"schema_version": 1, "summary": {"x": 2}})", "ok.json")["summary"]["x"], 2);
+}
+
+TEST(CompareSideBySide, ReportOfAnotherSchemaIsRefusedNamingIt) {
+  // Found by the hostile sweep: `compare` lined up a schema-0 report with a schema-1 one, exit 0.
+  const auto current = parse_report(R"({"schema_version": 1, "summary": {}})", "a.json");
+  const auto older = parse_report(R"({"schema_version": 0, "summary": {}})", "b.json");
+  try {
+    compare_side_by_side({current, older}, {"a.json", "b.json"});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "b.json: /schema_version: expected 1 (the report schema this moesim reads), got 0; "
+              "re-run it with this moesim");
+  }
 }
 
 TEST(LoadReport, SchemaVersionPastIntIsRefusedNotNarrowed) {

@@ -78,6 +78,34 @@ TEST(TraceReader, ShapeAndPathAreKnownAfterOpening) {
   EXPECT_EQ(reader.path(), path.string());
 }
 
+TEST(TraceReader, BytesInMemoryReadAsTheFileDoes) {
+  // The fuzz targets' overload: the tiny trace's 206 bytes give the same shape, steps and blocks.
+  const auto bytes = read_all(write_tiny("memory"));
+  TraceReader reader("in-memory.mtrace",
+                     std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  EXPECT_EQ(reader.shape(), kTiny);
+  EXPECT_EQ(reader.steps(), 3u);
+  TraceBlock block;
+  for (std::uint32_t step = 0; step < 3; ++step) {
+    ASSERT_TRUE(reader.next(block));
+    EXPECT_EQ(block.expert_ids, tiny_block(step).expert_ids);
+  }
+  EXPECT_FALSE(reader.next(block));
+}
+
+TEST(TraceReader, BytesInMemoryNameTheirSourceAndOffset) {
+  // The first 31 of the 206 bytes: the header (32 bytes) itself is cut, found at byte 0.
+  const auto bytes = read_all(write_tiny("memory-cut"));
+  try {
+    TraceReader reader("cut.mtrace", std::string(reinterpret_cast<const char*>(bytes.data()), 31));
+    FAIL() << "expected a TraceError";
+  } catch (const TraceError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "cut.mtrace: byte 0: expected a trace header (32 bytes), but the file ends at byte "
+              "31");
+  }
+}
+
 TEST(TraceReader, StepsComeFromTheIndexWithoutReadingBlocks) {
   TraceReader reader(write_tiny("steps").string());
   // 3 blocks / 1 layer.

@@ -31,6 +31,15 @@ TEST(TraceStats, CountsImbalanceEntropyAndCoActivationOfAKnownLayer) {
   EXPECT_EQ(json["layers"][0]["tokens_per_expert"], nlohmann::json({3, 2, 1, 0}));
 }
 
+TEST(TraceStats, CoActivationTablesAreBoundedOverAllLayers) {
+  // 512 layers x 512^2 = 2^27 pair cells (1 GiB) is past the 2^24 cap: none recorded. 2 layers x
+  // 512^2 = 2^19 cells is inside it: each layer holds 512^2 = 262,144.
+  auto many = make_block_source({512, 512, 2, ScoreType::None}, {});
+  EXPECT_TRUE(compute_trace_stats(*many).layers[0].coactivation.empty());
+  auto few = make_block_source({2, 512, 2, ScoreType::None}, {});
+  EXPECT_EQ(compute_trace_stats(*few).layers[1].coactivation.size(), 262144U);
+}
+
 TEST(TraceStats, CoActivationCountsAPairWhicheverOrderTheTokenListsIt) {
   // tokens {1,0}, {0,1}, {2,0} over 3 experts: pair {0,1} twice, {0,2} once, stored at [a][b], a <
   // b
