@@ -83,7 +83,7 @@ TEST(TraceReader, BytesInMemoryReadAsTheFileDoes) {
   const auto bytes = read_all(write_tiny("memory"));
   TraceReader reader("in-memory.mtrace",
                      std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  EXPECT_EQ(reader.shape(), kTiny);
+  EXPECT_EQ(reader.shape(), kTinyReaderShape);
   EXPECT_EQ(reader.steps(), 3u);
   TraceBlock block;
   for (std::uint32_t step = 0; step < 3; ++step) {
