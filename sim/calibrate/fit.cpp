@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "sim/calibrate/layer_bands.hpp"
 #include "sim/calibrate/nnls.hpp"
 
 namespace moesim::sim {
@@ -53,9 +54,10 @@ void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
   }
 }
 
-// All phases fitted to `records` with the knees already chosen (for the whole-layer holdout).
-CalibratedPhases fit_all(const std::vector<const TimingRecord*>& records,
-                         const std::vector<PhaseCurve>& chosen) {
+}  // namespace
+
+CalibratedPhases fit_with_knees(const std::vector<const TimingRecord*>& records,
+                                const std::vector<PhaseCurve>& chosen) {
   CalibratedPhases phases;
   for (const auto& c : chosen) {
     const auto rows = phase_records(c.phase, records);
@@ -63,8 +65,6 @@ CalibratedPhases fit_all(const std::vector<const TimingRecord*>& records,
   }
   return phases;
 }
-
-}  // namespace
 
 std::vector<const TimingRecord*> phase_records(CalibratedPhase phase,
                                                const std::vector<const TimingRecord*>& records) {
@@ -194,17 +194,28 @@ CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
   }
   // Whole layers: each shape predicted by curves fitted without it.
   std::vector<double> layer_errors;
+  std::vector<HeldOutError> unseen_errors;
   for (const auto& group : holdout_groups(all)) {
     const auto training = without(all, group);
     if (training.empty()) continue;
-    const CalibratedPhases unseen = fit_all(training, phases.curves);
+    const CalibratedPhases unseen = fit_with_knees(training, phases.curves);
     for (const TimingRecord* r : group) {
       const double predicted = estimate_layer(unseen, r->shape, r->work).layer_ms;
-      layer_errors.push_back((predicted - r->measured_layer_ms()) / r->measured_layer_ms());
+      const double measured = r->measured_layer_ms();
+      layer_errors.push_back((predicted - measured) / measured);
+      unseen_errors.push_back({predicted, predicted - measured, measured});
     }
   }
   phases.layer_loo_median = abs_median(layer_errors);
   phases.layer_loo_p90 = abs_percentile_90(layer_errors);
+  phases.unseen_band = fit_layer_band(unseen_errors);
+  // Seen shapes: each record predicted by curves and an offset fitted without it.
+  const auto seen_errors = leave_one_record_out(all, phases);
+  std::vector<double> seen_relative;
+  for (const auto& e : seen_errors) seen_relative.push_back(e.error_ms / e.measured_ms);
+  phases.seen_loo_median = abs_median(seen_relative);
+  phases.seen_band = fit_layer_band(seen_errors);
+  phases.offsets = fit_shape_offsets(phases, all);
   return phases;
 }
 
