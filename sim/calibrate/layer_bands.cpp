@@ -52,20 +52,23 @@ ShapeOffset offset_of(const CalibratedPhases& curves,
 LayerBand fit_layer_band(const std::vector<HeldOutError>& errors) {
   std::vector<HeldOutError> usable;
   for (const auto& e : errors)
-    if (e.predicted_ms > 0) usable.push_back(e);
+    if (e.predicted_ms > 0 && e.measured_ms > 0) usable.push_back(e);
   if (usable.empty()) return {};
-  // Candidate relative parts: none, or exactly one record's relative error; for each, the floor is
-  // the smallest that then covers 90% of the records.
+  // A record is covered when its error relative to the measured time, as --check reports it, is
+  // within the band at its prediction p: (e/m)^2 <= (floor/p)^2 + relative^2. Candidate relative
+  // parts: none, or exactly one record's relative error; for each, the floor is the smallest that
+  // then covers 90% of the records.
   std::vector<double> candidates = {0};
-  for (const auto& e : usable) candidates.push_back(std::abs(e.error_ms) / e.predicted_ms);
+  for (const auto& e : usable) candidates.push_back(std::abs(e.error_ms) / e.measured_ms);
   std::sort(candidates.begin(), candidates.end());
   LayerBand best;
   double best_width = -1;
   for (double relative : candidates) {
     std::vector<double> floors;
     for (const auto& e : usable) {
-      const double excess = e.error_ms * e.error_ms - std::pow(relative * e.predicted_ms, 2);
-      floors.push_back(excess > 0 ? std::sqrt(excess) : 0.0);
+      const double error = e.error_ms / e.measured_ms;
+      const double excess = error * error - relative * relative;
+      floors.push_back(excess > 0 ? e.predicted_ms * std::sqrt(excess) : 0.0);
     }
     const LayerBand band{quantile_at_or_above(floors, kCoveredShare), relative};
     const double width = mean_width(usable, band);

@@ -15,8 +15,8 @@ struct HeldOutError {
   double measured_ms = 0;
 };
 
-// The narrowest band (smallest mean relative width) of the form sqrt((floor/p)^2 + relative^2)
-// that holds at least 90% of `errors`.
+// The narrowest band (smallest mean relative width) of the form sqrt((floor/p)^2 + relative^2), p
+// the prediction, that holds at least 90% of `errors` relative to their measured times.
 LayerBand fit_layer_band(const std::vector<HeldOutError>& errors);
 
 // Per (shape, EP size) with 2 records or more in `records`, the offset that minimises the records'

@@ -31,34 +31,42 @@ CalibratedPhases half_ms_gate() {
   return phases;
 }
 
+// A held-out record: predicted and measured ms.
+HeldOutError held_out(double predicted, double measured) {
+  return {predicted, predicted - measured, measured};
+}
+
 TEST(LayerBand, ARelativeErrorGetsARelativeBand) {
-  // Both records err by 10%. Candidates: relative 0 needs a floor of 1.0 ms to cover the 10 ms
-  // layer (mean width (1.0/1 + 1.0/10) / 2 = 0.55); relative 0.1 covers both with no floor (0.1).
-  const LayerBand band = fit_layer_band({{1, 0.1, 1.1}, {10, -1.0, 11}});
+  // Both records err by 10% of their measured time: 1.1 for 1 ms and 9 for 10 ms. Relative 0
+  // needs a floor of 9 x 0.1 = 0.9 ms (mean width (0.9/1.1 + 0.9/9) / 2 = 0.459); relative 0.1
+  // covers both with no floor (0.1).
+  const LayerBand band = fit_layer_band({held_out(1.1, 1), held_out(9, 10)});
   EXPECT_NEAR(band.relative, 0.1, 1e-12);
   EXPECT_NEAR(band.floor_ms, 0.0, 1e-12);
 }
 
 TEST(LayerBand, AFixedErrorGetsAFloor) {
-  // Both records err by 0.2 ms, at 1 and 10 ms. Relative 0, floor 0.2: widths 0.2 and 0.02, mean
-  // 0.11. Relative 0.02 (the 10 ms record's): floor sqrt(0.04 - 0.0004) = 0.19900 to cover the
-  // 1 ms one, widths 0.2 and sqrt(0.000396 + 0.0004) = 0.02821, mean 0.1141. Relative 0.2: mean
-  // 0.2. So the floor alone wins, and the band reads 20% at 1 ms and 2% at 10 ms.
-  const LayerBand band = fit_layer_band({{1, 0.2, 0.8}, {10, 0.2, 9.8}});
-  EXPECT_NEAR(band.floor_ms, 0.2, 1e-12);
+  // Both records err by 0.2 ms: 1.2 for 1 ms (20%) and 10.2 for 10 ms (2%). Relative 0: the floor
+  // must reach 1.2 x 0.2 = 0.24 ms, widths 0.24/1.2 = 0.2 and 0.24/10.2 = 0.0235, mean 0.1118.
+  // Relative 0.02: floor 1.2 x sqrt(0.04 - 0.0004) = 0.2388, widths 0.2 and
+  // sqrt((0.2388/10.2)^2 + 0.0004) = 0.0308, mean 0.1154. Relative 0.2: mean 0.2. The floor
+  // alone wins: the band reads 20% at 1.2 ms and 2.35% at 10.2 ms.
+  const LayerBand band = fit_layer_band({held_out(1.2, 1), held_out(10.2, 10)});
+  EXPECT_NEAR(band.floor_ms, 0.24, 1e-12);
   EXPECT_NEAR(band.relative, 0.0, 1e-12);
-  EXPECT_NEAR(band.at(1), 0.2, 1e-12);
-  EXPECT_NEAR(band.at(10), 0.02, 1e-12);
+  EXPECT_NEAR(band.at(1.2), 0.2, 1e-12);
+  EXPECT_NEAR(band.at(10.2), 0.24 / 10.2, 1e-12);
 }
 
 TEST(LayerBand, CoversNinetyPercentNotTheOutlier) {
-  // Nine 1 ms records err by 0.05 ms, one by 1 ms: ceil(0.9 x 10) = 9 must be covered. Relative
-  // 0 with floor 0.05 (the 9th smallest floor) and relative 0.05 with floor 0 are both 5% wide;
-  // the tie keeps the smaller relative part. The outlier stays outside.
-  std::vector<HeldOutError> errors(9, {1, 0.05, 0.95});
-  errors.push_back({1, 1.0, 0.5});
+  // Nine records predicted 1.05 for 1 ms (5%), one 2 for 1 ms (100%): ceil(0.9 x 10) = 9 must be
+  // covered. Relative 0: floor 1.05 x 0.05 = 0.0525 (the 9th smallest), widths 0.05 nine times
+  // and 0.0525/2 once, mean 0.0476. Relative 0.05: floor 0, mean 0.05. So the floor, and the
+  // outlier stays outside.
+  std::vector<HeldOutError> errors(9, held_out(1.05, 1));
+  errors.push_back(held_out(2, 1));
   const LayerBand band = fit_layer_band(errors);
-  EXPECT_NEAR(band.floor_ms, 0.05, 1e-12);
+  EXPECT_NEAR(band.floor_ms, 0.0525, 1e-12);
   EXPECT_NEAR(band.relative, 0.0, 1e-12);
 }
 
