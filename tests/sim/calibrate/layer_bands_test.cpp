@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "base/config_error.hpp"
 #include "sim/calibrate/fit.hpp"
 
 namespace moesim::sim {
@@ -26,6 +27,7 @@ CalibratedPhases half_ms_gate() {
   PhaseCurve gate;
   gate.phase = CalibratedPhase::Gate;
   gate.coefficients = {0.5, 0, 0, 0};
+  gate.records = 2;
   CalibratedPhases phases;
   phases.curves = {gate};
   return phases;
@@ -97,6 +99,31 @@ TEST(ShapeOffsets, AnOffsetThatWouldLeaveNoTimeIsNotApplied) {
   const LayerEstimate estimate = estimate_layer(seen, seen.offsets[0].shape, {32, {32}, 1});
   EXPECT_NEAR(estimate.layer_ms, 0.5, 1e-12);  // 0.5 - 0.6 < 0: priced as an unseen shape
   EXPECT_EQ(estimate.offset_ms, 0.0);
+}
+
+TEST(ShapeOffsets, SurviveTheProfileRoundTripAndBadOnesAreNamed) {
+  CalibratedPhases phases = half_ms_gate();
+  phases.stack = "s";
+  phases.device = "d";
+  phases.records = 2;
+  phases.shapes = 1;
+  phases.unseen_band = {0.1, 0.2};
+  phases.seen_band = {0.05, 0.08};
+  phases.offsets = {{{1024, 1024, 8, 2, true, 2, 2}, 2, 14, -0.25}};
+  nlohmann::json document = {{"calibrated_phases", to_json(phases)}};
+  ProblemList problems;
+  const CalibratedPhases read = read_calibrated_phases(document, "/calibrated_phases", problems);
+  EXPECT_TRUE(problems.empty());
+  ASSERT_EQ(read.offsets.size(), 1u);
+  EXPECT_EQ(read.offsets[0].offset_ms, -0.25);
+  EXPECT_TRUE(read.offsets[0].matches(phases.offsets[0].shape, 2));
+  EXPECT_EQ(read.seen_band.floor_ms, 0.05);
+  EXPECT_EQ(read.unseen_band.relative, 0.2);
+  document["calibrated_phases"]["shape_offsets"][0]["ranks"] = 0;
+  ProblemList bad;
+  read_calibrated_phases(document, "/calibrated_phases", bad);
+  ASSERT_EQ(bad.problems().size(), 1u);
+  EXPECT_EQ(bad.problems()[0].where, "/calibrated_phases/shape_offsets/0/ranks");
 }
 
 TEST(LeaveOneRecordOut, PredictsEachRecordFromTheOthersAndItsShapesOffset) {
