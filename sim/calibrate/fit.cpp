@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "sim/calibrate/layer_bands.hpp"
 #include "sim/calibrate/nnls.hpp"
 
 namespace moesim::sim {
@@ -53,9 +54,10 @@ void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
   }
 }
 
-// All phases fitted to `records` with the knees already chosen (for the whole-layer holdout).
-CalibratedPhases fit_all(const std::vector<const TimingRecord*>& records,
-                         const std::vector<PhaseCurve>& chosen) {
+}  // namespace
+
+CalibratedPhases fit_with_knees(const std::vector<const TimingRecord*>& records,
+                                const std::vector<PhaseCurve>& chosen) {
   CalibratedPhases phases;
   for (const auto& c : chosen) {
     const auto rows = phase_records(c.phase, records);
@@ -63,8 +65,6 @@ CalibratedPhases fit_all(const std::vector<const TimingRecord*>& records,
   }
   return phases;
 }
-
-}  // namespace
 
 std::vector<const TimingRecord*> phase_records(CalibratedPhase phase,
                                                const std::vector<const TimingRecord*>& records) {
@@ -157,6 +157,38 @@ double abs_median(const std::vector<double>& values) {
   return sorted.size() % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+namespace {
+
+// Whole layers: the band of unseen shapes from each shape predicted by curves fitted without it;
+// the seen shapes' offsets, and their band from leave-one-record-out.
+void fit_layer_bands(const std::vector<const TimingRecord*>& all, CalibratedPhases& phases) {
+  std::vector<double> layer_errors;
+  std::vector<HeldOutError> unseen_errors;
+  for (const auto& group : holdout_groups(all)) {
+    const auto training = without(all, group);
+    if (training.empty()) continue;
+    const CalibratedPhases unseen = fit_with_knees(training, phases.curves);
+    for (const TimingRecord* r : group) {
+      const double predicted = estimate_layer(unseen, r->shape, r->work).layer_ms;
+      const double measured = r->measured_layer_ms();
+      layer_errors.push_back((predicted - measured) / measured);
+      unseen_errors.push_back({predicted, predicted - measured, measured});
+    }
+  }
+  phases.layer_loo_median = abs_median(layer_errors);
+  phases.layer_loo_p90 = abs_percentile_90(layer_errors);
+  phases.unseen_band = fit_layer_band(unseen_errors);
+  // Seen shapes: each record predicted by curves and an offset fitted without it.
+  const auto seen_errors = leave_one_record_out(all, phases);
+  std::vector<double> seen_relative;
+  for (const auto& e : seen_errors) seen_relative.push_back(e.error_ms / e.measured_ms);
+  phases.seen_loo_median = abs_median(seen_relative);
+  phases.seen_band = fit_layer_band(seen_errors);
+  phases.offsets = fit_shape_offsets(phases, all);
+}
+
+}  // namespace
+
 CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
   CalibratedPhases phases;
   std::vector<const TimingRecord*> all;
@@ -192,19 +224,7 @@ CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
     curve.loo_p90 = abs_percentile_90(best.relative_errors);
     phases.curves.push_back(std::move(curve));
   }
-  // Whole layers: each shape predicted by curves fitted without it.
-  std::vector<double> layer_errors;
-  for (const auto& group : holdout_groups(all)) {
-    const auto training = without(all, group);
-    if (training.empty()) continue;
-    const CalibratedPhases unseen = fit_all(training, phases.curves);
-    for (const TimingRecord* r : group) {
-      const double predicted = estimate_layer(unseen, r->shape, r->work).layer_ms;
-      layer_errors.push_back((predicted - r->measured_layer_ms()) / r->measured_layer_ms());
-    }
-  }
-  phases.layer_loo_median = abs_median(layer_errors);
-  phases.layer_loo_p90 = abs_percentile_90(layer_errors);
+  fit_layer_bands(all, phases);
   return phases;
 }
 

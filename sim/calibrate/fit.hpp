@@ -37,6 +37,10 @@ double root_mean_square(const std::vector<double>& values);
 double abs_percentile_90(const std::vector<double>& values);
 double abs_median(const std::vector<double>& values);
 
+// All phases of `chosen` fitted to `records` with their knees kept (for held-out predictions).
+CalibratedPhases fit_with_knees(const std::vector<const TimingRecord*>& records,
+                                const std::vector<PhaseCurve>& chosen);
+
 // Every phase the records timed, fitted; records must share one stack and one device.
 CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records);
 

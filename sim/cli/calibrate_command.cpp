@@ -10,6 +10,7 @@
 #include "base/strict_json.hpp"
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
+#include "sim/calibrate/cross_check.hpp"
 #include "sim/calibrate/fit.hpp"
 #include "sim/calibrate/holdout.hpp"
 #include "sim/cli/commands.hpp"
@@ -27,6 +28,9 @@ struct CalibrateOptions {
   std::string check;
   std::string table;
   std::string json;
+  std::string cross_check;
+  int rounds = 10;
+  std::uint64_t seed = 1;
   bool force_device = false;
 };
 
@@ -110,8 +114,16 @@ int calibrate(const CalibrateOptions& o) {
         "{:5.1f}%, p90 {:5.1f}%\n",
         sim::phase_name(c.phase), c.records, c.knee_tokens, 100 * c.fit_rms, 100 * c.loo_rms,
         100 * c.loo_p90);
-  fmt::print("layer     leave-one-shape-out |error| median {:.1f}%, p90 {:.1f}%\n",
-             100 * phases.layer_loo_median, 100 * phases.layer_loo_p90);
+  fmt::print(
+      "layer     leave-one-shape-out |error| median {:.1f}%, p90 {:.1f}%; band floor {:.3f} ms, "
+      "relative {:.1f}%\n",
+      100 * phases.layer_loo_median, 100 * phases.layer_loo_p90, phases.unseen_band.floor_ms,
+      100 * phases.unseen_band.relative);
+  fmt::print(
+      "seen      leave-one-record-out |error| median {:.1f}% with {} shape offsets; band "
+      "floor {:.3f} ms, relative {:.1f}%\n",
+      100 * phases.seen_loo_median, phases.offsets.size(), phases.seen_band.floor_ms,
+      100 * phases.seen_band.relative);
   fmt::print("wrote     {}\n", escape_for_terminal(o.out));
   return kExitOk;
 }
@@ -134,6 +146,22 @@ int check(const CalibrateOptions& o) {
   return kExitOk;
 }
 
+int cross_check(const CalibrateOptions& o) {
+  const auto records = select_records(o);
+  const auto split = o.cross_check == "shape" ? sim::SplitBy::Shape : sim::SplitBy::Record;
+  const sim::CrossCheckResult result = sim::cross_check(records, split, o.seed, o.rounds);
+  const std::string table = sim::cross_check_table(result);
+  if (!o.table.empty()) write_text_file(o.table, table);
+  if (!o.json.empty()) write_text_file(o.json, sim::to_json(result).dump(1) + "\n");
+  fmt::print("{}", escape_for_terminal(table, /*keep_newlines=*/true));
+  return kExitOk;
+}
+
+int dispatch(const CalibrateOptions& o) {
+  if (!o.cross_check.empty()) return cross_check(o);
+  return o.check.empty() ? calibrate(o) : check(o);
+}
+
 }  // namespace
 
 void add_calibrate_command(CLI::App& app, Action& action) {
@@ -148,14 +176,28 @@ void add_calibrate_command(CLI::App& app, Action& action) {
                    "profile whose measurements the calibrated one keeps: h100, h200, a file, or "
                    "auto (by the timings' device)")
       ->capture_default_str();
-  command->add_option("--check", o->check,
-                      "instead of fitting, predict the timings with this calibrated profile");
-  command->add_option("--table", o->table, "with --check: also write the table (markdown) here");
-  command->add_option("--json", o->json, "with --check: also write the results (JSON) here");
+  auto* check_option =
+      command->add_option("--check", o->check,
+                          "instead of fitting, predict the timings with this calibrated "
+                          "profile");
+  command
+      ->add_option("--cross-check", o->cross_check,
+                   "instead of fitting, fit random halves of the timings (split by shape or by "
+                   "record) and predict the other halves")
+      ->check(CLI::IsMember({"shape", "record"}))
+      ->excludes(check_option);
+  command->add_option("--rounds", o->rounds, "with --cross-check: how many random splits")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  command->add_option("--seed", o->seed, "with --cross-check: the first split's seed")
+      ->capture_default_str();
+  command->add_option("--table", o->table,
+                      "with --check or --cross-check: also write the table (markdown) here");
+  command->add_option("--json", o->json,
+                      "with --check or --cross-check: also write the results (JSON) here");
   command->add_flag("--force-device", o->force_device,
                     "accept timings and a profile from different devices");
-  command->callback(
-      [&action, o] { action = [o] { return o->check.empty() ? calibrate(*o) : check(*o); }; });
+  command->callback([&action, o] { action = [o] { return dispatch(*o); }; });
 }
 
 }  // namespace moesim::cli

@@ -113,6 +113,24 @@ std::vector<std::pair<std::string, double>> range_variables(CalibratedPhase phas
   return values;
 }
 
+double LayerBand::at(double predicted_ms) const {
+  if (!(predicted_ms > 0)) return relative;
+  const double floor_share = floor_ms / predicted_ms;
+  return std::sqrt(floor_share * floor_share + relative * relative);
+}
+
+bool ShapeOffset::matches(const LayerShape& o, int other_ranks) const {
+  return ranks == other_ranks && shape.hidden == o.hidden && shape.expert_ffn == o.expert_ffn &&
+         shape.experts == o.experts && shape.top_k == o.top_k && shape.gated == o.gated &&
+         shape.activation_bytes == o.activation_bytes && shape.weight_bytes == o.weight_bytes;
+}
+
+const ShapeOffset* CalibratedPhases::offset(const LayerShape& shape, int ranks) const {
+  for (const auto& o : offsets)
+    if (o.matches(shape, ranks)) return &o;
+  return nullptr;
+}
+
 const PhaseCurve* CalibratedPhases::curve(CalibratedPhase phase) const {
   for (const auto& c : curves)
     if (c.phase == phase) return &c;
@@ -164,10 +182,24 @@ LayerEstimate estimate_layer(const CalibratedPhases& phases, const LayerShape& s
     estimate.extrapolation = std::max(estimate.extrapolation, extrapolation(curve, shape, work));
     weighted_band += curve.loo_p90 * ms;
   }
-  // The whole-layer leave-one-shape-out error when calibration measured one; else the phases'.
-  const double base = phases.layer_loo_p90 > 0 ? phases.layer_loo_p90
-                      : estimate.layer_ms > 0  ? weighted_band / estimate.layer_ms
-                                               : 0.0;
+  // A seen shape's offset is host overhead the curves missed: it joins the layer unless it would
+  // leave no time for the phases outside the experts (then the shape is priced as unseen).
+  const double outside_experts =
+      estimate.layer_ms - estimate.phase_ms[static_cast<std::size_t>(CalibratedPhase::Experts)];
+  const ShapeOffset* seen = phases.offset(shape, work.ranks);
+  if (seen != nullptr && outside_experts + seen->offset_ms > 0) {
+    estimate.offset_ms = seen->offset_ms;
+    estimate.layer_ms += seen->offset_ms;
+  } else {
+    seen = nullptr;
+  }
+  // The fitted bands when the profile has them; else the whole-layer leave-one-shape-out error;
+  // else the phases'.
+  const LayerBand& fitted = seen != nullptr ? phases.seen_band : phases.unseen_band;
+  const double base = fitted.relative > 0 || fitted.floor_ms > 0 ? fitted.at(estimate.layer_ms)
+                      : phases.layer_loo_p90 > 0                 ? phases.layer_loo_p90
+                      : estimate.layer_ms > 0                    ? weighted_band / estimate.layer_ms
+                                                                 : 0.0;
   estimate.band = widened_band(base, estimate.extrapolation);
   return estimate;
 }
@@ -193,8 +225,15 @@ CalibratedLayer price_calibrated_layer(const CalibratedPhases& phases, const Lay
   const RankWork work{tokens_per_gpu,
                       local_tokens.empty() ? std::vector<double>{} : local_tokens[slowest], ranks};
   const LayerEstimate estimate = estimate_layer(phases, shape, work, peak_ms);
+  // A seen shape's offset is spread over the phases outside the experts, in proportion.
+  const auto experts = static_cast<std::size_t>(CalibratedPhase::Experts);
+  const double outside_experts =
+      estimate.layer_ms - estimate.offset_ms - estimate.phase_ms[experts];
+  const double scale =
+      outside_experts > 0 ? (outside_experts + estimate.offset_ms) / outside_experts : 1.0;
   for (std::size_t p = 0; p < kCalibratedPhaseCount; ++p)
-    if (estimate.priced[p]) layer.phase_s[p] = estimate.phase_ms[p] * 1e-3;
+    if (estimate.priced[p])
+      layer.phase_s[p] = estimate.phase_ms[p] * (p == experts ? 1.0 : scale) * 1e-3;
   layer.band = estimate.band;
   return layer;
 }
@@ -215,12 +254,33 @@ Json to_json(const CalibratedPhases& p) {
         {"leave_one_shape_out", {{"rms_relative", c.loo_rms}, {"p90_abs_relative", c.loo_p90}}},
         {"ranges", ranges}};
   }
+  Json offsets = Json::array();
+  for (const auto& o : p.offsets)
+    offsets.push_back({{"shape",
+                        {{"hidden", o.shape.hidden},
+                         {"expert_ffn", o.shape.expert_ffn},
+                         {"experts", o.shape.experts},
+                         {"top_k", o.shape.top_k},
+                         {"gated", o.shape.gated},
+                         {"activation_bytes", o.shape.activation_bytes},
+                         {"weight_bytes", o.shape.weight_bytes}}},
+                       {"ranks", o.ranks},
+                       {"records", o.records},
+                       {"offset_ms", o.offset_ms}});
+  const auto band = [](const LayerBand& b) {
+    return Json{{"floor_ms", b.floor_ms}, {"relative", b.relative}};
+  };
   return {{"stack", p.stack},
           {"device", p.device},
           {"records", p.records},
           {"shapes", p.shapes},
           {"layer_leave_one_shape_out",
-           {{"median_abs_relative", p.layer_loo_median}, {"p90_abs_relative", p.layer_loo_p90}}},
+           {{"median_abs_relative", p.layer_loo_median},
+            {"p90_abs_relative", p.layer_loo_p90},
+            {"band", band(p.unseen_band)}}},
+          {"layer_leave_one_record_out",
+           {{"median_abs_relative", p.seen_loo_median}, {"band", band(p.seen_band)}}},
+          {"shape_offsets", offsets},
           {"phases", curves}};
 }
 

@@ -71,6 +71,27 @@ struct PhaseCurve {
   std::vector<FeatureRange> ranges;
 };
 
+// A layer's error band before extrapolation: an absolute part (host overhead that varies by a
+// fixed amount, whatever the layer's size) and a relative part, combined in quadrature, so small
+// host-bound layers get a wider relative band than large GPU-bound ones (docs/accuracy.md).
+struct LayerBand {
+  double floor_ms = 0;
+  double relative = 0;
+  // The relative band of a layer predicted at `predicted_ms`.
+  double at(double predicted_ms) const;
+};
+
+// What the curves missed on one calibrated shape at one EP size: the mean of its records'
+// whole-layer residuals (measured - predicted, ms). A layer of exactly that shape and EP size is
+// predicted with it added; any other shape without (docs/calibrate.md, "seen shapes").
+struct ShapeOffset {
+  LayerShape shape;
+  int ranks = 1;
+  int records = 0;
+  double offset_ms = 0;
+  bool matches(const LayerShape& other, int other_ranks) const;
+};
+
 struct CalibratedPhases {
   std::string stack;
   std::string device;
@@ -78,8 +99,15 @@ struct CalibratedPhases {
   int shapes = 0;
   double layer_loo_median = 0;  // whole-layer |relative error|, each shape predicted unseen
   double layer_loo_p90 = 0;     // its 90th percentile: the band of a layer inside the ranges
+  // Bands fitted to those held-out errors (unseen shapes) and to leave-one-record-out errors with
+  // the shape's offset (seen shapes); zero when the profile predates them (layer_loo_p90 serves).
+  LayerBand unseen_band;
+  LayerBand seen_band;
+  double seen_loo_median = 0;  // whole-layer |relative error|, each record predicted unseen
+  std::vector<ShapeOffset> offsets;
   std::vector<PhaseCurve> curves;
   const PhaseCurve* curve(CalibratedPhase phase) const;
+  const ShapeOffset* offset(const LayerShape& shape, int ranks) const;
 };
 
 // Milliseconds the curve predicts for this rank's work.
@@ -94,7 +122,8 @@ inline double widened_band(double base, double distance) { return base * (1 + di
 struct LayerEstimate {
   std::array<double, kCalibratedPhaseCount> phase_ms{};
   std::array<bool, kCalibratedPhaseCount> priced{};
-  double layer_ms = 0;
+  double layer_ms = 0;       // the phases plus the shape's offset
+  double offset_ms = 0;      // the seen shape's offset, included in layer_ms (0 when unseen)
   double band = 0;           // relative, whole layer
   double extrapolation = 0;  // the largest over its phases
 };

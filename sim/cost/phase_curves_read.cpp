@@ -93,6 +93,53 @@ PhaseCurve read_phase_curve(CalibratedPhase phase, const Json& value, const std:
   return curve;
 }
 
+LayerBand read_band(FieldReader& parent, ProblemList& problems) {
+  LayerBand band;
+  if (const Json* value = parent.child("band")) {
+    FieldReader b(*value, parent.path_of("band"), problems);
+    band.floor_ms = b.number("floor_ms", 0);
+    band.relative = b.number("relative", 0);
+    b.finish();
+  }
+  return band;
+}
+
+ShapeOffset read_offset(const Json& value, const std::string& pointer, ProblemList& problems) {
+  ShapeOffset offset;
+  FieldReader r(value, pointer, problems);
+  if (const Json* shape = r.child("shape", true)) {
+    FieldReader s(*shape, r.path_of("shape"), problems);
+    offset.shape.hidden = s.number("hidden", 0, kHuge, std::nullopt, true);
+    offset.shape.expert_ffn = s.number("expert_ffn", 0, kHuge, std::nullopt, true);
+    offset.shape.experts = s.number("experts", 0, kHuge, std::nullopt, true);
+    offset.shape.top_k = s.number("top_k", 0, kHuge, std::nullopt, true);
+    offset.shape.gated = s.boolean("gated");
+    offset.shape.activation_bytes = s.number("activation_bytes", 0, kHuge, std::nullopt, true);
+    offset.shape.weight_bytes = s.number("weight_bytes", 0, kHuge, std::nullopt, true);
+    s.finish();
+  }
+  offset.ranks = static_cast<int>(r.integer("ranks", 1, 1'000'000));
+  offset.records = static_cast<int>(r.integer("records", 1, 100'000'000));
+  offset.offset_ms = r.number("offset_ms", -kHuge);
+  r.finish();
+  return offset;
+}
+
+std::vector<ShapeOffset> read_offsets(FieldReader& r, ProblemList& problems) {
+  std::vector<ShapeOffset> offsets;
+  const Json* list = r.child("shape_offsets");
+  if (list == nullptr) return offsets;
+  if (!list->is_array()) {
+    problems.add(r.path_of("shape_offsets"),
+                 "expected an array of shape offsets, got " + describe_json_value(*list));
+    return offsets;
+  }
+  for (std::size_t i = 0; i < list->size(); ++i)
+    offsets.push_back(
+        read_offset((*list)[i], fmt::format("{}/{}", r.path_of("shape_offsets"), i), problems));
+  return offsets;
+}
+
 }  // namespace
 
 CalibratedPhases read_calibrated_phases(const Json& document, const std::string& pointer,
@@ -109,8 +156,17 @@ CalibratedPhases read_calibrated_phases(const Json& document, const std::string&
     FieldReader l(*layer, r.path_of("layer_leave_one_shape_out"), problems);
     phases.layer_loo_median = l.number("median_abs_relative", 0);
     phases.layer_loo_p90 = l.number("p90_abs_relative", 0);
+    phases.unseen_band = read_band(l, problems);
     l.finish();
   }
+  // Seen shapes (optional: profiles before them have neither the band nor the offsets).
+  if (const Json* seen = r.child("layer_leave_one_record_out")) {
+    FieldReader l(*seen, r.path_of("layer_leave_one_record_out"), problems);
+    phases.seen_loo_median = l.number("median_abs_relative", 0);
+    phases.seen_band = read_band(l, problems);
+    l.finish();
+  }
+  phases.offsets = read_offsets(r, problems);
   // Per phase, each fitted record's relative residual (moesim calibrate adds them): for readers.
   if (const Json* residuals = r.child("residuals_relative");
       residuals != nullptr && !residuals->is_object())

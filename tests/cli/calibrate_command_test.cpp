@@ -65,6 +65,44 @@ TEST(CalibrateCommand, FitsTheRecordedTimingsAndChecksThemBack) {
   EXPECT_GE(result["band_coverage"].get<double>(), 0.0);
 }
 
+TEST(CalibrateCommand, FittedProfileCarriesSeenShapeOffsetsAndBands) {
+  const auto dir = scratch_dir("calibrate-offsets");
+  const auto profile = (dir / "p.json").string();
+  const auto fit =
+      run_moesim("calibrate " + kTimings + " --stack torch-grouped --out " + profile, "fit");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("seen      leave-one-record-out"), std::string::npos) << fit.out;
+  const auto phases = nlohmann::json::parse(slurp(profile))["calibrated_phases"];
+  // 8 shapes, each at EP 1 (7 records) and EP 2 (14): 16 offsets.
+  ASSERT_EQ(phases["shape_offsets"].size(), 16u);
+  EXPECT_EQ(phases["shape_offsets"][0]["records"].get<int>() % 7, 0);
+  EXPECT_GT(phases["layer_leave_one_shape_out"]["band"]["relative"].get<double>() +
+                phases["layer_leave_one_shape_out"]["band"]["floor_ms"].get<double>(),
+            0.0);
+  EXPECT_GT(phases["layer_leave_one_record_out"]["median_abs_relative"].get<double>(), 0.0);
+}
+
+TEST(CalibrateCommand, CrossCheckFitsHalvesAndPredictsTheRest) {
+  const auto dir = scratch_dir("calibrate-cross");
+  for (const std::string split : {"shape", "record"}) {
+    const auto json = (dir / (split + ".json")).string();
+    const auto result = run_moesim("calibrate --cross-check " + split + " " + kTimings +
+                                       " --stack torch-grouped --rounds 2 --seed 5 --json " + json,
+                                   split);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.out.find("2 rounds, 168 predictions"), std::string::npos) << result.out;
+    const auto written = nlohmann::json::parse(slurp(json));
+    EXPECT_EQ(written["split"], split);
+    ASSERT_EQ(written["rounds"].size(), 2u);
+    // 168 grouped records: half of them by record; 4 of 8 shapes (21 records each) by shape.
+    EXPECT_EQ(written["rounds"][1]["seed"], 6);
+    EXPECT_EQ(written["rounds"][0]["fitted_records"], 84);
+    EXPECT_EQ(written["rounds"][0]["predicted_records"], 84);
+  }
+  const auto both = run_moesim("calibrate --cross-check shape --check p.json " + kTimings);
+  EXPECT_NE(both.exit_code, 0);
+}
+
 TEST(CalibrateCommand, RunWithTheShippedTorchProfilePrintsTheBand) {
   const auto dir = scratch_dir("calibrate-run");
   const auto result =

@@ -62,6 +62,10 @@ def make_fixtures(moesim, source, scratch):
         subprocess.run([moesim, *args], cwd=scratch, check=True, stdout=subprocess.DEVNULL)
 
     os.symlink(os.path.join(source, "scenarios"), os.path.join(scratch, "scenarios"))
+    # The recorded timings the calibration examples cross-check (read only).
+    os.makedirs(os.path.join(scratch, "docs"), exist_ok=True)
+    os.symlink(os.path.join(source, "docs", "measurements"),
+               os.path.join(scratch, "docs", "measurements"))
     shutil.copy(os.path.join(source, "scenarios", "quickstart.json"), os.path.join(scratch, "my.json"))
     shutil.copy(os.path.join(source, "scenarios", "quickstart.json"),
                 os.path.join(scratch, "my-serving.json"))
