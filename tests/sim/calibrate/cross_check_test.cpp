@@ -9,7 +9,7 @@
 namespace moesim::sim {
 namespace {
 
-std::size_t at(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
+std::size_t phase_slot(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
 
 // Four shapes x three token counts; the gate takes 0.1 ms + 1e-6 ms per token element exactly.
 std::vector<TimingRecord> exact_records() {
@@ -21,7 +21,7 @@ std::vector<TimingRecord> exact_records() {
       r.device = "test GPU";
       r.shape = {hidden, 1024, 8, 2, true, 2, 2};
       r.work = {tokens, {2 * tokens}, 1};
-      r.phase_ms[at(CalibratedPhase::Gate)] = 0.1 + 1e-6 * tokens * hidden;
+      r.phase_ms[phase_slot(CalibratedPhase::Gate)] = 0.1 + 1e-6 * tokens * hidden;
       records.push_back(r);
     }
   return records;

@@ -10,7 +10,7 @@
 namespace moesim::sim {
 namespace {
 
-std::size_t at(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
+std::size_t phase_index(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
 
 TimingRecord gate_record(double hidden, double tokens, int ranks, double gate_ms) {
   TimingRecord r;
@@ -18,7 +18,7 @@ TimingRecord gate_record(double hidden, double tokens, int ranks, double gate_ms
   r.device = "test GPU";
   r.shape = {hidden, 1024, 8, 2, true, 2, 2};
   r.work = {tokens, {tokens}, ranks};
-  r.phase_ms[at(CalibratedPhase::Gate)] = gate_ms;
+  r.phase_ms[phase_index(CalibratedPhase::Gate)] = gate_ms;
   return r;
 }
 
