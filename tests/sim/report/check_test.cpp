@@ -106,9 +106,11 @@ TEST(Check, NegativeGatedMetricFailsInsteadOfPassingAsAnImprovement) {
   const std::vector<Tolerance> t{parse_fail_on("drop_rate:+0.001")};
   const auto result = compare_reports(report("s", 1, 0.01), "a", report("s", 1, -1), "b", t);
   EXPECT_TRUE(result.regressed());
-  for (const auto& metric : result.metrics)
-    if (metric.metric == "drop_rate")
+  for (const auto& metric : result.metrics) {
+    if (metric.metric == "drop_rate") {
       EXPECT_EQ(metric.not_compared, "negative in the candidate (-1.0)");
+    }
+  }
 }
 
 TEST(Check, DefaultPolicyMetricAbsentFromBothReportsIsNotCompared) {
