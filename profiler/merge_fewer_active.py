@@ -8,31 +8,24 @@ TARGET's, so a shipped profile gains the curves from a later lease without re-me
 (docs/accuracy.md records which lease measured what). TARGET is rewritten atomically in the
 profiles' own layout (indent 1, sorted keys).
 """
-import json
-import os
 import sys
-import tempfile
+
+from profile_files import read_json, write_profile
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     target_path, source_path = sys.argv[1], sys.argv[2]
-    with open(target_path) as f:
-        target = json.load(f)
-    with open(source_path) as f:
-        source = json.load(f)
+    target = read_json(target_path)
+    source = read_json(source_path)
     measured = {m["name"]: m["experts"].get("by_active") for m in source.get("models", [])}
     for model in target.get("models", []):
         curves = measured.get(model["name"])
         if not curves or not curves.get("grouped"):
             sys.exit(f"{source_path}: no experts.by_active.grouped for model {model['name']}")
         model["experts"]["by_active"] = curves
-    directory = os.path.dirname(os.path.abspath(target_path))
-    with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as out:
-        json.dump(target, out, indent=1, sort_keys=True)
-        out.write("\n")
-    os.replace(out.name, target_path)
+    write_profile(target, target_path)
 
 
 if __name__ == "__main__":

@@ -8,20 +8,17 @@ TARGET's, so a shipped profile gains FP8 pricing from a later lease without re-m
 rest (docs/decode-model.md says which lease measured it). TARGET is rewritten atomically in the
 profiles' own layout (indent 1, sorted keys).
 """
-import json
-import os
 import sys
-import tempfile
+
+from profile_files import read_json, write_profile
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     target_path, source_path = sys.argv[1], sys.argv[2]
-    with open(target_path) as f:
-        target = json.load(f)
-    with open(source_path) as f:
-        source = json.load(f)
+    target = read_json(target_path)
+    source = read_json(source_path)
     entries = source.get("fp8_gemm")
     if not entries:
         sys.exit(f"{source_path}: no fp8_gemm measurements")
@@ -29,11 +26,7 @@ def main():
         if not all(e.get(key, 0) > 0 for key in ("m", "n", "k", "bf16_us", "fp8_us")):
             sys.exit(f"{source_path}: /fp8_gemm/{i}: expected positive m, n, k, bf16_us, fp8_us")
     target["fp8_gemm"] = entries
-    directory = os.path.dirname(os.path.abspath(target_path))
-    with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as out:
-        json.dump(target, out, indent=1, sort_keys=True)
-        out.write("\n")
-    os.replace(out.name, target_path)
+    write_profile(target, target_path)
 
 
 if __name__ == "__main__":
