@@ -10,23 +10,17 @@ profiles' own layout (indent 1, sorted keys).
 """
 import sys
 
-from profile_files import read_json, write_profile
+from profile_files import merge_main
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    target_path, source_path = sys.argv[1], sys.argv[2]
-    target = read_json(target_path)
-    source = read_json(source_path)
+def merge(target, source, source_path):
     measured = {m["name"]: m["experts"].get("by_active") for m in source.get("models", [])}
     for model in target.get("models", []):
         curves = measured.get(model["name"])
         if not curves or not curves.get("grouped"):
             sys.exit(f"{source_path}: no experts.by_active.grouped for model {model['name']}")
         model["experts"]["by_active"] = curves
-    write_profile(target, target_path)
 
 
 if __name__ == "__main__":
-    main()
+    merge_main(__doc__, merge)

@@ -10,15 +10,10 @@ profiles' own layout (indent 1, sorted keys).
 """
 import sys
 
-from profile_files import read_json, write_profile
+from profile_files import merge_main
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    target_path, source_path = sys.argv[1], sys.argv[2]
-    target = read_json(target_path)
-    source = read_json(source_path)
+def merge(target, source, source_path):
     entries = source.get("fp8_gemm")
     if not entries:
         sys.exit(f"{source_path}: no fp8_gemm measurements")
@@ -26,8 +21,7 @@ def main():
         if not all(e.get(key, 0) > 0 for key in ("m", "n", "k", "bf16_us", "fp8_us")):
             sys.exit(f"{source_path}: /fp8_gemm/{i}: expected positive m, n, k, bf16_us, fp8_us")
     target["fp8_gemm"] = entries
-    write_profile(target, target_path)
 
 
 if __name__ == "__main__":
-    main()
+    merge_main(__doc__, merge)
