@@ -64,6 +64,7 @@ nlohmann::json run_validation(const nlohmann::json& profile, int runs, const Pro
            {"ep", 1},
            {"gemm_method", method_name},
            {"max_tokens_per_expert", *std::max_element(histogram.begin(), histogram.end())},
+           {"expert_histogram", counts},  // so the prediction can be re-derived offline
            {"runs", runs},
            {"phases", phases}});
     }

@@ -10,6 +10,7 @@
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/cost/measurement_bounds.hpp"
+#include "sim/cost/tile_steps.hpp"
 
 namespace moesim::sim {
 
@@ -17,15 +18,18 @@ double grouped_per_expert_us(const ModelCurves& curves, double tokens_per_expert
                              double active_experts) {
   const auto& fewer = curves.expert_grouped_fewer;
   if (fewer.empty() || curves.experts <= fewer.back().active_experts)
-    return interpolate(curves.expert_grouped_us, tokens_per_expert);
+    return interpolate_in_tiles(curves.expert_grouped_us, tokens_per_expert,
+                                curves.grouped_tile_rows);
   // Levels: the fewer-active curves, ascending, then the full group at the model's experts.
   const std::size_t levels = fewer.size() + 1;
   auto active_at = [&](std::size_t i) {
     return static_cast<double>(i < fewer.size() ? fewer[i].active_experts : curves.experts);
   };
   auto value_at = [&](std::size_t i) {
-    return interpolate(i < fewer.size() ? fewer[i].per_expert_us : curves.expert_grouped_us,
-                       tokens_per_expert);
+    // Fewer experts in a launch fill fewer SMs, but each expert's rows are cut into the same tiles.
+    return interpolate_in_tiles(
+        i < fewer.size() ? fewer[i].per_expert_us : curves.expert_grouped_us, tokens_per_expert,
+        curves.grouped_tile_rows);
   };
   if (active_experts <= active_at(0)) return value_at(0);
   if (active_experts >= active_at(levels - 1)) return value_at(levels - 1);

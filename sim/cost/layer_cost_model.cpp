@@ -9,6 +9,7 @@
 #include "sim/cost/attention_cost.hpp"
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_schedule.hpp"
+#include "sim/cost/row_spread.hpp"
 #include "sim/cost/touched_experts.hpp"
 #include "sim/network/deepep_cost.hpp"
 #include "sim/network/dispatch_traffic.hpp"
@@ -148,8 +149,8 @@ double LayerCostModel::expert_time(double tokens) const {
       params * s_.model.weight_bytes / s_.parallelism.moe_tensor_parallel / memory_rate());
 }
 
-double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
-                                        double group_tokens) const {
+double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens, double group_tokens,
+                                        ExpertLoads loads) const {
   // A shard of MoE TP k runs the rows of all k shards of its group on a k-th of each expert: k x t
   // copies of an expert out of k x group_tokens tokens. So it is touched when any of those tokens
   // picks it, P = 1 - (1 - t / T)^(k T), and priced as the whole expert's curve at k x t rows,
@@ -158,21 +159,29 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens,
   std::vector<double> rows(tokens.size());
   for (std::size_t e = 0; e < tokens.size(); ++e) rows[e] = tokens[e] * shards;
   const double shard_tokens = group_tokens * shards;
-  // Each expert costs what it costs when touched, times the chance it is (touched_experts.hpp).
-  auto expected = [&](auto&& one_expert) {
+  const bool recorded = loads == ExpertLoads::Recorded;
+  // Recorded counts cost what they are. An expected load costs what it costs when touched, times
+  // the chance it is (touched_experts.hpp), or over the spread of its rows when the cost steps
+  // with tiles (row_spread.hpp).
+  auto expected = [&](auto&& one_expert, double tile_rows) {
     double total = 0;
-    for (double r : rows) total += expected_expert_cost(r, shard_tokens, one_expert);
+    for (double r : rows)
+      total += recorded ? (r > 0 ? one_expert(r) : 0.0)
+                        : expected_cost_over_row_spread(r, shard_tokens, tile_rows, one_expert);
     return total;
   };
-  if (curves_ == nullptr) return expected([&](double r) { return expert_time(r / shards); });
+  if (curves_ == nullptr) return expected([&](double r) { return expert_time(r / shards); }, 0);
   // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
   // price FP8 experts through fp8_scale.
   const double loop = expected(
-      [&](double r) { return interpolate(curves_->expert_loop_us, r) / shards * fp8_scale(r); });
+      [&](double r) { return interpolate(curves_->expert_loop_us, r) / shards * fp8_scale(r); }, 0);
   // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
-  const double active = expected_touched_experts(rows, shard_tokens);
+  const double active = recorded ? static_cast<double>(std::count_if(
+                                       rows.begin(), rows.end(), [](double r) { return r > 0; }))
+                                 : expected_touched_experts(rows, shard_tokens);
   const double grouped = expected(
-      [&](double r) { return grouped_per_expert_us(*curves_, r, active) / shards * fp8_scale(r); });
+      [&](double r) { return grouped_per_expert_us(*curves_, r, active) / shards * fp8_scale(r); },
+      curves_->grouped_tile_rows);
   return std::min(loop, grouped) * 1e-6;
 }
 
@@ -183,7 +192,7 @@ double LayerCostModel::fp8_scale(double rows) const {
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
-                                    double tokens_per_gpu) const {
+                                    double tokens_per_gpu, ExpertLoads loads) const {
   const ModelSpec& m = s_.model;
   const NetworkSpec& net = s_.network;
   const int gpus = placement.gpus;
@@ -205,7 +214,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   cost.gpu_tokens = traffic.received;
   const double group_tokens = tokens_per_gpu * gpus;
   for (int g = 0; g < gpus; ++g)
-    cost.gpu_compute[g] = gpu_experts_time(traffic.local_tokens[g], group_tokens);
+    cost.gpu_compute[g] = gpu_experts_time(traffic.local_tokens[g], group_tokens, loads);
 
   // Gate (router GEMM) and permute (one read and one write of each token copy).
   const double gate_flops = 2 * token_bytes * m.experts * tokens_per_gpu;

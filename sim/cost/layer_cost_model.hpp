@@ -35,6 +35,10 @@ struct LaunchFloor {
   double overhead = 0;  // seconds
 };
 
+// A layer's tokens per expert: a routing generator's expectations, or a recorded trace's counts
+// replayed at the tokens they were recorded with.
+enum class ExpertLoads { Expected, Recorded };
+
 class LayerCostModel {
  public:
   // `profile` may be null; when it holds no curves for the model only its ceilings are used.
@@ -59,11 +63,12 @@ class LayerCostModel {
   double expert_time(double tokens) const;
   // The expert GEMMs of one GPU holding experts with these expected token counts, when the EP group
   // routes `group_tokens` tokens: an expert no token chooses costs nothing, weights included.
-  double gpu_experts_time(const std::vector<double>& tokens_per_local_expert,
-                          double group_tokens) const;
+  // Recorded counts are priced as they are; expected loads over the spread of rows around them.
+  double gpu_experts_time(const std::vector<double>& tokens_per_local_expert, double group_tokens,
+                          ExpertLoads loads = ExpertLoads::Expected) const;
   // A MoE layer for one micro-batch: `load` holds tokens per logical expert over the EP group.
   LayerCost moe_layer(const Placement& placement, const std::vector<double>& load,
-                      double tokens_per_gpu) const;
+                      double tokens_per_gpu, ExpertLoads loads = ExpertLoads::Expected) const;
   // Lays the phases of all micro-batches of one layer out under the scenario's overlap.
   LayerSchedule schedule(const PhaseTimes& per_micro_batch) const;
   // --- What a step adds outside the expert path (step_costs.cpp) ---

@@ -18,6 +18,7 @@
 #include "base/strict_json.hpp"
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/measurement_bounds.hpp"
+#include "sim/cost/tile_steps.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/model_presets.hpp"
 
@@ -144,6 +145,7 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
   curves.expert_grouped_us = read_curve(document, base + "/experts/balanced/grouped",
                                         "tokens_per_expert", "/per_expert_us", problems);
   curves.expert_grouped_fewer = read_fewer_active_curves(document, base, curves.experts, problems);
+  curves.grouped_tile_rows = detect_tile_rows(curves.expert_grouped_us);
   return curves;
 }
 

@@ -52,6 +52,8 @@ struct ModelCurves {
   Curve expert_loop_us, expert_grouped_us;  // per expert, by tokens per expert
   // The grouped back end at fewer active experts, ascending; empty in older profiles.
   std::vector<ActiveExpertsCurve> expert_grouped_fewer;
+  // The tile height the grouped curve steps at (tile_steps.hpp); 0 when it shows no step.
+  double grouped_tile_rows = 0;
 };
 
 // NCCL all-to-all measured on `ranks` GPUs of one node: bus bandwidth (nccl-tests' busbw) by the

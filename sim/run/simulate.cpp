@@ -135,7 +135,9 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   const Placement& placement = c.placements[moe_index];
   const RoutingOutcome outcome = layer_outcome(c, moe_index);
   // The GEMMs see padding rows too, and the dispatch carries what routers kept (or padded).
-  const LayerCost cost = c.model.moe_layer(placement, outcome.computed, c.tokens_per_gpu);
+  const ExpertLoads counts =
+      c.overrides.routing_outcomes.empty() ? ExpertLoads::Expected : ExpertLoads::Recorded;
+  const LayerCost cost = c.model.moe_layer(placement, outcome.computed, c.tokens_per_gpu, counts);
   record_drops(c, outcome, result);
   result.phases = cost.phases;
   result.scale_up_bytes = cost.nvlink_bytes;
