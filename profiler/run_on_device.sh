@@ -3,6 +3,7 @@
 #   profiler/run_on_device.sh smoke            quick collectives under both launchers, tests,
 #                                              --validate against the shipped h200 profile
 #   profiler/run_on_device.sh full             full profile under mpirun, then --validate on it
+#                                              (and at EP=2 too where the machine has more GPUs)
 #   profiler/run_on_device.sh validate=FILE    --validate against a shipped profile only
 #   profiler/run_on_device.sh final            quick whole profiles under both launchers, then
 #                                              --validate against the shipped h200 profile
@@ -104,5 +105,10 @@ else
   [[ -f "$OUT/profile.json" ]] || step "fork launcher, full profile" $P --link-kind $link --out "$OUT/profile.json"
   step "validate vs the new profile (fork launcher)" $P --validate --profile "$OUT/profile.json" \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
+  # On a machine of more than two GPUs, EP=2 on the same lease too: the EP=2 rows then compare
+  # with the larger EP group's under one set of clocks and one NCCL build.
+  (( gpus > 2 )) && step "validate EP=2 vs the new profile (fork launcher, 2 ranks)" $P --validate \
+      --ranks 2 --profile "$OUT/profile.json" --out "$OUT/validation_ep2.json" \
+      --accuracy-out "$OUT/accuracy_ep2.md" --timings-out "$OUT/executor_timings_ep2.json"
 fi
 python3 profiler/summarise_results.py "$OUT" 2>&1 | tee -a "$log"
