@@ -8,6 +8,7 @@
 #include <QTableView>
 
 #include "gui/charts.hpp"
+#include "gui/heat_map_widget.hpp"
 #include "gui/link_map.hpp"
 #include "gui/summary_model.hpp"
 #include "gui/timeline_widget.hpp"

@@ -3,15 +3,19 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
-#include "gui/charts.hpp"
 #include "gui/explorer_document.hpp"
+#include "gui/heat_map_widget.hpp"
 #include "gui/link_map.hpp"
 #include "gui/link_utilisation.hpp"
 #include "gui_test_scenarios.hpp"
 #include "sim/network/network_model.hpp"
 #include "sim/run/simulate.hpp"
+#ifdef MOESIM_HAS_DRAW
+#include "sim/draw/heatmap.hpp"
+#endif
 
 namespace moesim::gui {
 
@@ -113,6 +117,48 @@ class PicturesTest : public QObject {
       map.resize(900, 500);
       QVERIFY(!map.grab().isNull());
     }
+  }
+
+  void heat_map_scales_each_layer_by_its_mean_on_a_log_scale() {
+    // Two MoE layers of 4 experts. Layer 0: {1, 1, 1, 5}, mean 2, ratios 0.5 0.5 0.5 2.5; layer 1:
+    // {0, 4, 4, 4}, mean 3, ratios 0 4/3 4/3 4/3. The span is the largest |log2 ratio|:
+    // log2 2.5 = 1.3219 (above log2 2 = 1 and log2 4/3 = 0.415).
+    sim::Report report;
+    for (const auto& tokens : {std::vector<double>{1, 1, 1, 5}, std::vector<double>{0, 4, 4, 4}}) {
+      sim::LayerResult layer;
+      layer.moe = true;
+      layer.layer = static_cast<int>(report.layers.size()) + 3;
+      layer.tokens_per_expert = tokens;
+      report.layers.push_back(layer);
+    }
+    HeatMapWidget map;
+    map.set_report(report);
+    QVERIFY(std::abs(map.span_log2() - std::log2(2.5)) < 1e-12);
+    QCOMPARE(map.image().size(), QSize(4, 2));
+    // 2.5 sits at the top of the scale: sim/draw's far-above red (165, 0, 38).
+    QCOMPARE(map.image().pixelColor(3, 0), QColor(165, 0, 38));
+    // 0.5: t = -1 / 1.3219 = -0.75647 of the way from white to (49, 54, 149):
+    // 255 - 206 x 0.75647 = 99.17 -> 99, 255 - 201 x 0.75647 = 102.95 -> 103,
+    // 255 - 106 x 0.75647 = 174.81 -> 175.
+    QCOMPARE(map.image().pixelColor(0, 0), QColor(99, 103, 175));
+    QCOMPARE(map.image().pixelColor(0, 1), HeatMapWidget::kZeroLoad);  // no load: its own grey
+#ifdef MOESIM_HAS_DRAW
+    for (double ratio : {0.5, 4.0 / 3, 2.5}) {  // the same scale as the CLI's pictures
+      const sim::Rgb cli = sim::log_ratio_colour(ratio, map.span_log2());
+      QCOMPARE(HeatMapWidget::ratio_colour(ratio, map.span_log2()),
+               QColor(cli.red, cli.green, cli.blue));
+    }
+#endif
+    // Ticks: 1, 2 or 5 x 10^k rows apart, the smallest whose labels clear a line of text.
+    QCOMPARE(HeatMapWidget::tick_step(3.45, 16), 5);  // 2 x 3.45 = 6.9 < 16 <= 5 x 3.45 = 17.25
+    QCOMPARE(HeatMapWidget::tick_step(20, 16), 1);
+    QCOMPARE(HeatMapWidget::tick_step(0.3, 40), 200);  // 100 x 0.3 = 30 < 40 <= 60
+    map.resize(700, 420);
+    const auto layout = map.layout();
+    const int line = map.fontMetrics().height();
+    const double row = static_cast<double>(layout.map.height()) / 2;
+    QVERIFY(layout.layer_step * row >= line + 2);
+    QVERIFY(!map.grab().isNull());
   }
 
  private:
