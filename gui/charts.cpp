@@ -9,8 +9,6 @@
 #include <QValueAxis>
 #include <algorithm>
 
-#include "gui/placement_model.hpp"
-
 namespace moesim::gui {
 namespace {
 
@@ -137,68 +135,6 @@ QChart* make_phase_chart(const sim::Report& report) {
   total->attachAxis(attach_index_axes(chart, series, blocks, QObject::tr("block")));
   attach_value_axis(chart, {series, total}, tallest * 1e3 * 1.05);
   return chart;
-}
-
-HeatMapWidget::HeatMapWidget(QWidget* parent) : QWidget(parent) {
-  setMinimumSize(200, 120);
-  setToolTip(tr("Tokens per expert (x) in every MoE layer (y); white = the mean load"));
-}
-
-void HeatMapWidget::set_report(const sim::Report& report) {
-  std::vector<const sim::LayerResult*> moe;
-  for (const auto& layer : report.layers)
-    if (layer.moe) moe.push_back(&layer);
-  if (moe.empty() || moe.front()->tokens_per_expert.empty()) return clear();
-  first_moe_block_ = moe.front()->layer;
-  const int experts = static_cast<int>(moe.front()->tokens_per_expert.size());
-  double total = 0;
-  max_tokens_ = 0;
-  for (const auto* layer : moe)
-    for (double tokens : layer->tokens_per_expert) {
-      total += tokens;
-      max_tokens_ = std::max(max_tokens_, tokens);
-    }
-  const double mean = total / (static_cast<double>(moe.size()) * experts);
-  image_ = QImage(experts, static_cast<int>(moe.size()), QImage::Format_RGB32);
-  for (int row = 0; row < image_.height(); ++row)
-    for (int expert = 0; expert < experts; ++expert)
-      image_.setPixelColor(expert, row,
-                           PlacementModel::load_colour(moe[row]->tokens_per_expert[expert], mean));
-  update();
-}
-
-void HeatMapWidget::clear() {
-  image_ = QImage();
-  update();
-}
-
-void HeatMapWidget::set_selected_layer(int moe_layer) {
-  selected_layer_ = moe_layer;
-  update();
-}
-
-void HeatMapWidget::paintEvent(QPaintEvent*) {
-  QPainter painter(this);
-  painter.fillRect(rect(), palette().window());
-  if (image_.isNull()) {
-    painter.drawText(rect(), Qt::AlignCenter, tr("no results yet"));
-    return;
-  }
-  const QRect title(0, 0, width(), 20);
-  painter.drawText(title, Qt::AlignCenter,
-                   tr("Tokens per expert: %1 experts (x) × %2 MoE layers (y, blocks %3–%4)")
-                       .arg(image_.width())
-                       .arg(image_.height())
-                       .arg(first_moe_block_)
-                       .arg(first_moe_block_ + image_.height() - 1));
-  const QRect area = rect().adjusted(8, 24, -8, -8);
-  painter.drawImage(area, image_);  // nearest-neighbour scaling keeps cells sharp
-  if (selected_layer_ >= 0 && selected_layer_ < image_.height()) {
-    const double row_height = static_cast<double>(area.height()) / image_.height();
-    painter.setPen(QPen(Qt::black, 2));
-    painter.drawRect(QRectF(area.left(), area.top() + selected_layer_ * row_height, area.width(),
-                            std::max(2.0, row_height)));
-  }
 }
 
 }  // namespace moesim::gui

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
       std::printf(
           "usage: moesim-gui [--trace FILE] [SCENARIO]\n"
           "       moesim-gui --screenshot FILE [--tab N] [--trace FILE] [SCENARIO]\n"
-          "  --tab N  results tab to show: 0 per-GPU load, 1 phases, 2 heat map, 3 timeline\n");
+          "  --tab N  results tab to show: 0 per-GPU load, 1 phases, 2 heat map, 3 timeline,\n"
+          "           4 links on the topology\n");
       return 0;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       std::fprintf(stderr, "error: unknown option %s (moesim-gui --help)\n", arg.c_str());

@@ -17,6 +17,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "base/config_error.hpp"
 #include "gui/explorer_document.hpp"
 #include "gui/exports.hpp"
 #include "gui/placement_model.hpp"
@@ -24,6 +25,7 @@
 #include "gui/results_panel.hpp"
 #include "gui/scenario_panel.hpp"
 #include "sim/network/dispatch_traffic.hpp"
+#include "sim/network/network_model.hpp"
 #include "sim/report/report.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 
@@ -35,6 +37,15 @@ template <typename Enum>
 QString choice_data(Enum value) {
   const auto name = sim::choice_name(value);
   return QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
+}
+
+// The cluster to draw link loads on; none when it cannot be built (the run then says why).
+std::shared_ptr<const topology::ClusterGraph> cluster_graph(const sim::ScenarioSpec& scenario) {
+  try {
+    return std::make_shared<const topology::ClusterGraph>(sim::scenario_cluster_graph(scenario));
+  } catch (const ConfigError&) {
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -73,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent)
     baseline_.reset();
     current_.reset();
     results_->clear();
+    results_->set_topology(cluster_graph(document_->scenario()));
     fit_placement_height();
     resimulate(true);
   });

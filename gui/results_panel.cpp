@@ -8,6 +8,8 @@
 #include <QTableView>
 
 #include "gui/charts.hpp"
+#include "gui/heat_map_widget.hpp"
+#include "gui/link_map.hpp"
 #include "gui/summary_model.hpp"
 #include "gui/timeline_widget.hpp"
 
@@ -30,7 +32,8 @@ ResultsPanel::ResultsPanel(QWidget* parent)
       gpu_loads_(new QChartView(this)),
       phases_(new QChartView(this)),
       heat_map_(new HeatMapWidget(this)),
-      timeline_(new TimelineWidget(this)) {
+      timeline_(new TimelineWidget(this)),
+      link_map_(new LinkMapWidget(this)) {
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
@@ -44,6 +47,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
   tabs_->addTab(phases_, tr("Phases per layer"));
   tabs_->addTab(heat_map_, tr("Layer × expert heat map"));
   tabs_->addTab(timeline_, tr("Timeline of one step"));
+  tabs_->addTab(link_map_, tr("Links on the topology"));
   splitter->addWidget(tabs_);
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
@@ -56,6 +60,7 @@ void ResultsPanel::show_reports(const sim::Report& baseline, const sim::Report& 
   replace_chart(phases_, make_phase_chart(current));
   heat_map_->set_report(current);
   timeline_->set_report(current);
+  link_map_->set_report(current);
 }
 
 void ResultsPanel::show_layer_loads(const std::vector<double>& current,
@@ -68,6 +73,11 @@ void ResultsPanel::clear() {
   summary_->clear();
   heat_map_->clear();
   timeline_->clear();
+  link_map_->clear();
+}
+
+void ResultsPanel::set_topology(std::shared_ptr<const topology::ClusterGraph> graph) {
+  link_map_->set_topology(std::move(graph));
 }
 
 void ResultsPanel::show_tab(int index) { tabs_->setCurrentIndex(index); }

@@ -2,9 +2,11 @@
 // Results: the summary table (baseline, current, change) beside tabs of charts. Fed with value
 // results; holds nothing but what it draws.
 #include <QWidget>
+#include <memory>
 #include <vector>
 
 #include "sim/report/report.hpp"
+#include "topology/cluster_graph.hpp"
 
 class QChartView;
 class QTabWidget;
@@ -13,6 +15,7 @@ class QTableView;
 namespace moesim::gui {
 
 class HeatMapWidget;
+class LinkMapWidget;
 class TimelineWidget;
 class SummaryModel;
 
@@ -25,9 +28,13 @@ class ResultsPanel : public QWidget {
   void show_layer_loads(const std::vector<double>& current, const std::vector<double>& baseline,
                         int layer);
   void clear();
+  // The cluster the link map draws (null when the scenario's cannot be built).
+  void set_topology(std::shared_ptr<const topology::ClusterGraph> graph);
   void show_tab(int index);
   SummaryModel* summary_model() const { return summary_; }
   TimelineWidget* timeline() const { return timeline_; }
+  LinkMapWidget* link_map() const { return link_map_; }
+  HeatMapWidget* heat_map() const { return heat_map_; }
   // Renders the chart on the visible tab (or the summary when asked) to a PNG file.
   bool save_current_chart(const QString& path) const;
 
@@ -39,6 +46,7 @@ class ResultsPanel : public QWidget {
   QChartView* phases_;
   HeatMapWidget* heat_map_;
   TimelineWidget* timeline_;
+  LinkMapWidget* link_map_;
 };
 
 }  // namespace moesim::gui

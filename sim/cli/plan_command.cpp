@@ -9,6 +9,7 @@
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/draw/plan_charts.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace moesim::cli {
@@ -39,7 +40,7 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
   write_text_file((dir / "plan.csv").string(), sim::serving_plan_csv(result));
   write_text_file((dir / "plan.json").string(),
                   sim::serving_plan_json(spec, result).dump(2) + "\n");
-  write_text_file((dir / "plan.svg").string(), sim::serving_plan_svg(spec, result));
+  sim::write_scatter_chart(sim::serving_plan_chart(spec, result), (dir / "plan.svg").string());
   fmt::print(
       "{} options ({} simulated) in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, "
       "plan.svg\n",
@@ -71,7 +72,7 @@ int plan(const PlanOptions& o) {
   const std::filesystem::path dir(o.out_dir);
   write_text_file((dir / "plan.csv").string(), sim::plan_csv(outcomes));
   write_text_file((dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n");
-  write_text_file((dir / "plan.svg").string(), sim::plan_svg(spec, outcomes));
+  sim::write_scatter_chart(sim::plan_chart(spec, outcomes), (dir / "plan.svg").string());
   fmt::print("{} candidates in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, plan.svg\n",
              outcomes.size(), seconds, threads, dir.string());
   if (const auto miss = sim::plan_nearest_miss(spec, outcomes)) {

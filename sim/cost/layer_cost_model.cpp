@@ -337,6 +337,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   cost.phases.dispatch = collective(m.dispatch_bytes, false, sequence > 0 ? scale_up_floor() : 0) +
                          cost.phases.dispatch_fixed;
   for (double& time : cost.gpu_communication) time += cost.phases.dispatch_fixed;
+  cost.dispatch_link_bytes = cost.link_bytes;  // the combine adds the rest
   cost.phases.combine = collective(m.combine_bytes, true, 0);
   // Unpermute (gathering expert outputs back into token order) ends the combine phase.
   if (curves_ != nullptr)

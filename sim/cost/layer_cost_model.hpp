@@ -22,7 +22,8 @@ struct LayerCost {
   std::vector<double> gpu_tokens;         // token copies each GPU's experts compute
   double nvlink_bytes = 0;                // summed over the EP group
   double network_bytes = 0;
-  std::vector<double> link_bytes;  // dispatch + combine, by LayerCostModel::links() index
+  std::vector<double> link_bytes;           // dispatch + combine, by LayerCostModel::links() index
+  std::vector<double> dispatch_link_bytes;  // the dispatch's part of link_bytes
 };
 
 // The kernels of one step and what launching them costs: a step takes at least `floor` (kernels

@@ -37,7 +37,8 @@ topology::LinkKind scale_up_link_kind(topology::ScaleUpKind kind) {
   return topology::LinkKind::Nvlink;
 }
 
-NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
+topology::ClusterGraph scenario_cluster_graph(const ScenarioSpec& s) {
+  if (!s.cluster.topology_file.empty()) return load_scenario_topology(s.cluster.topology_file);
   topology::ClusterTopologyParams params;
   params.system = s.cluster.system;
   params.nodes = s.cluster.nodes;
@@ -45,9 +46,11 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   params.fabric = to_topology(s.cluster.fabric);
   params.oversubscription = s.cluster.oversubscription;
   params.roce_efficiency = s.cluster.roce_efficiency;
-  graph_ = std::make_unique<topology::ClusterGraph>(
-      s.cluster.topology_file.empty() ? topology::build_cluster(params)
-                                      : load_scenario_topology(s.cluster.topology_file));
+  return topology::build_cluster(params);
+}
+
+NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
+  graph_ = std::make_unique<topology::ClusterGraph>(scenario_cluster_graph(s));
   router_ = std::make_unique<topology::Router>(*graph_);
   links_ = network_links(*graph_);
   // Every link kind delivers the profile's share of line rate (NCCL's protocol overheads), or the

@@ -39,6 +39,10 @@ struct CollectiveTiming {
   std::vector<double> link_bytes;  // by graph link id
 };
 
+// The scenario's cluster as a graph: its topology file, or the preset built out; throws
+// ConfigError for a cluster it cannot build. The flow model plays on it; the GUI draws it.
+topology::ClusterGraph scenario_cluster_graph(const ScenarioSpec& scenario);
+
 // The kind of link a node system's scale-up fabric is made of.
 topology::LinkKind scale_up_link_kind(topology::ScaleUpKind kind);
 

@@ -73,7 +73,5 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
                             int max_rows);
 std::string plan_csv(const std::vector<PlanOutcome>& outcomes);
 nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
-// Scatter of tokens/s/GPU against tokens/s/user, the Pareto front joined and marked.
-std::string plan_svg(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
 
 }  // namespace moesim::sim

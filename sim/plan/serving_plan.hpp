@@ -66,8 +66,5 @@ std::string serving_plan_table_text(const PlanSpec& plan, const ServingPlanResul
                                     int max_rows);
 std::string serving_plan_csv(const ServingPlanResult& result);
 nlohmann::json serving_plan_json(const PlanSpec& plan, const ServingPlanResult& result);
-// tokens/s/GPU against tokens/s/user: one line per deployment over its batch limits, the Pareto
-// front joined in red.
-std::string serving_plan_svg(const PlanSpec& plan, const ServingPlanResult& result);
 
 }  // namespace moesim::sim

@@ -36,6 +36,21 @@ struct BusyLink {
   double utilisation = 0;  // bytes / (line rate x step time)
 };
 
+// Every link of the step's network (the cost model's links, in its order: graph links under the
+// flow model, each GPU's ports under the analytic one), for drawing load over the topology (the
+// GUI). Not written to report.json, which keeps busiest_links. A phase's utilisation is the link's
+// rate while that phase runs: its bytes over the phase's time on the slowest GPU, both summed over
+// the forward pass's MoE layers and micro-batches.
+struct LinkLoad {
+  std::string name;
+  std::string kind;
+  double capacity = 0;  // bytes/s, line rate
+  double bytes_per_step = 0;
+  double utilisation = 0;  // bytes / (capacity x step time), as busiest_links
+  double dispatch_utilisation = 0;
+  double combine_utilisation = 0;
+};
+
 // What a step pays outside its blocks (seconds), and what a decode step yields per sequence.
 struct StepExtras {
   double lm_head = 0;          // LM head and sampling
@@ -127,6 +142,7 @@ struct Report {
   std::vector<GpuResult> per_gpu;
   std::vector<LinkUse> links;
   std::vector<BusyLink> busiest_links;     // most utilised first, at most kBusiestLinks
+  std::vector<LinkLoad> link_loads;        // every link; in memory only (see LinkLoad)
   int ep_groups_played = 1;                // EP groups whose links busiest_links covers
   std::string dispatch = "direct";         // "direct" or "hierarchical"
   std::string collective_costs;            // where scale-up all-to-all bandwidth came from

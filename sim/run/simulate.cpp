@@ -54,12 +54,35 @@ struct StepTotals {
         gpu_tokens(ep, 0.0),
         gpu_dropped(ep, 0.0),
         gpu_unrouted(ep, 0.0),
-        link_bytes(links, 0.0) {}
+        link_bytes(links, 0.0),
+        dispatch_link_bytes(links, 0.0),
+        combine_link_bytes(links, 0.0) {}
   std::vector<double> gpu_compute, gpu_communication, gpu_tokens, gpu_dropped, gpu_unrouted;
   std::vector<double> link_bytes;  // one EP group, per step
+  // The forward's MoE collectives alone (never scaled to a training step), and their times on the
+  // slowest GPU: each link's rate while a phase runs (LinkLoad).
+  std::vector<double> dispatch_link_bytes, combine_link_bytes;
+  double dispatch_seconds = 0, combine_seconds = 0;
   double nvlink_bytes = 0, network_bytes = 0;
   double sum_max_load = 0, sum_mean_load = 0;
 };
+
+// Every link's load, for drawing (LinkLoad).
+std::vector<LinkLoad> every_link_load(const std::vector<CostedLink>& links,
+                                      const StepTotals& totals, double step_time) {
+  const auto rate = [](double bytes, double capacity, double seconds) {
+    return capacity > 0 && seconds > 0 ? bytes / (capacity * seconds) : 0.0;
+  };
+  std::vector<LinkLoad> loads;
+  loads.reserve(links.size());
+  for (std::size_t i = 0; i < links.size(); ++i)
+    loads.push_back(
+        {links[i].name, links[i].kind, links[i].capacity, totals.link_bytes[i],
+         rate(totals.link_bytes[i], links[i].capacity, step_time),
+         rate(totals.dispatch_link_bytes[i], links[i].capacity, totals.dispatch_seconds),
+         rate(totals.combine_link_bytes[i], links[i].capacity, totals.combine_seconds)});
+  return loads;
+}
 
 // The parts of one step every layer shares: the scenario's sizes and the models that price it.
 struct StepContext {
@@ -164,8 +187,14 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
     totals.gpu_dropped[g] += result.dropped_per_gpu[g];
     totals.gpu_unrouted[g] += result.unrouted_per_gpu[g];
   }
-  for (std::size_t link = 0; link < totals.link_bytes.size(); ++link)
+  for (std::size_t link = 0; link < totals.link_bytes.size(); ++link) {
     totals.link_bytes[link] += cost.link_bytes[link] * c.micro_batches;
+    totals.dispatch_link_bytes[link] += cost.dispatch_link_bytes[link] * c.micro_batches;
+    totals.combine_link_bytes[link] +=
+        (cost.link_bytes[link] - cost.dispatch_link_bytes[link]) * c.micro_batches;
+  }
+  totals.dispatch_seconds += cost.phases.dispatch * c.micro_batches;
+  totals.combine_seconds += cost.phases.combine * c.micro_batches;
   totals.nvlink_bytes += cost.nvlink_bytes * c.micro_batches * c.groups;
   totals.network_bytes += cost.network_bytes * c.micro_batches * c.groups;
   r.dropped_tokens += result.dropped_tokens;
@@ -221,6 +250,7 @@ void record_gpus_and_links(const StepContext& c, const StepTotals& totals, Repor
                        nic_capacity > 0 ? totals.network_bytes / nic_capacity : 0});
   }
   r.busiest_links = busiest_links(c.model.links(), totals.link_bytes, r.step_time_s);
+  r.link_loads = every_link_load(c.model.links(), totals, r.step_time_s);
 }
 
 // Every block of the model in order: dense blocks first (DeepSeek's first_k_dense_replace shape),

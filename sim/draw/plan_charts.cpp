@@ -1,0 +1,97 @@
+#include "sim/draw/plan_charts.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace moesim::sim {
+namespace {
+
+constexpr Rgb kFrontRed{214, 39, 40};
+constexpr Rgb kMeetsBlue{31, 119, 180};
+constexpr Rgb kMissGrey{170, 170, 170};
+constexpr Rgb kCurveGrey{153, 170, 187};
+
+// Misses first, then options that meet the target, the front last: the best stay visible where
+// points coincide.
+void order_points(std::vector<ChartPoint>& points) {
+  const auto rank = [](const ChartPoint& p) {
+    return p.colour == kFrontRed ? 2 : p.colour == kMeetsBlue ? 1 : 0;
+  };
+  std::stable_sort(points.begin(), points.end(),
+                   [&](const ChartPoint& a, const ChartPoint& b) { return rank(a) < rank(b); });
+}
+
+// The front as a line, left to right; equal options (two placements alike) add one point.
+ChartLine front_line(std::vector<std::pair<double, double>> front) {
+  std::sort(front.begin(), front.end());
+  front.erase(std::unique(front.begin(), front.end()), front.end());
+  return {std::move(front), kFrontRed, 2};
+}
+
+}  // namespace
+
+ScatterChart plan_chart(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes) {
+  ScatterChart chart;
+  chart.title = fmt::format("moesim plan {}: throughput per GPU against speed per user", plan.name);
+  chart.x_label = "tokens/s per user";
+  chart.y_label = "tokens/s per GPU";
+  std::vector<std::pair<double, double>> front;
+  for (const auto& o : outcomes) {
+    if (!o.fits) continue;
+    const ChartPoint point{o.tokens_per_s_per_user, o.report.tokens_per_s() / o.report.gpus,
+                           o.pareto ? kFrontRed : (o.meets_latency ? kMeetsBlue : kMissGrey),
+                           o.pareto ? 5.0 : 3.0};
+    chart.points.push_back(point);
+    if (o.pareto) front.emplace_back(point.x, point.y);
+  }
+  order_points(chart.points);
+  chart.lines.push_back(front_line(std::move(front)));
+  chart.legend = {
+      {"Pareto front", kFrontRed}, {"meets latency", kMeetsBlue}, {"too slow", kMissGrey}};
+  return chart;
+}
+
+ScatterChart serving_plan_chart(const PlanSpec& plan, const ServingPlanResult& result) {
+  ScatterChart chart;
+  chart.title = fmt::format(
+      "moesim plan {}: decode throughput per GPU against speed per user, over batch limits",
+      plan.name);
+  chart.x_label = "output tokens/s per user";
+  chart.y_label = "output tokens/s per GPU";
+  // One line per deployment, its points in batch order.
+  std::map<int, std::vector<const ServingPlanOutcome*>> curves;
+  for (const auto& o : result.outcomes)
+    if (o.curve_tokens_per_s_per_gpu > 0) curves[o.candidate].push_back(&o);
+  for (auto& [candidate, points] : curves) {
+    std::sort(points.begin(), points.end(),
+              [](auto* a, auto* b) { return a->max_batch_per_rank < b->max_batch_per_rank; });
+    ChartLine line{{}, kCurveGrey, 1};
+    for (const auto* p : points)
+      line.points.emplace_back(p->curve_tokens_per_s_per_user, p->curve_tokens_per_s_per_gpu);
+    chart.lines.push_back(std::move(line));
+  }
+  std::vector<std::pair<double, double>> front;
+  for (const auto& o : result.outcomes) {
+    if (o.curve_tokens_per_s_per_gpu <= 0) continue;
+    const bool meets = o.verdict == ServingVerdict::Feasible;
+    const ChartPoint point{o.curve_tokens_per_s_per_user, o.curve_tokens_per_s_per_gpu,
+                           o.pareto ? kFrontRed : (meets ? kMeetsBlue : kMissGrey),
+                           o.pareto ? 4.5 : 3.0};
+    chart.points.push_back(point);
+    if (o.pareto) front.emplace_back(point.x, point.y);
+  }
+  order_points(chart.points);
+  chart.lines.push_back(front_line(std::move(front)));
+  if (!result.outcomes.empty() && result.outcomes.front().verdict == ServingVerdict::Feasible)
+    chart.ring = std::pair{result.outcomes.front().curve_tokens_per_s_per_user,
+                           result.outcomes.front().curve_tokens_per_s_per_gpu};
+  chart.legend = {{"Pareto front", kFrontRed},
+                  {"meets the SLA", kMeetsBlue},
+                  {"rejected", kMissGrey},
+                  {"cheapest (chosen)", {0, 0, 0}, true}};
+  return chart;
+}
+
+}  // namespace moesim::sim
