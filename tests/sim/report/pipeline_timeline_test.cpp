@@ -1,5 +1,6 @@
 // The training step on the timeline (issue 22): each GPU's pipeline stage op by op, its bubbles
-// where the schedule leaves it idle, and the parts adding up to the step account.
+// where the schedule leaves it idle, and the parts adding up to the step account; and every
+// collective inside a block as a slice of its own.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -94,6 +95,37 @@ TEST(PipelineTimeline, ASimulatedStepsTracksSumToItsAccountOnEveryGpu) {
     EXPECT_NEAR(ms_named(track, "step"), r.step_time_s * 1e3, 1e-9);
   }
   EXPECT_EQ(t.gpu_stage[17], 1);  // stages of 16 consecutive GPUs
+}
+
+// The one span of `name` on GPU 0.
+Json span_named(const Json& timeline, const std::string& name) {
+  for (const Json& e : timeline["traceEvents"])
+    if (e["ph"] == "X" && e["pid"] == 0 && e["name"] == name) return e;
+  return Json();
+}
+
+TEST(Timeline, EachCollectiveIsASliceOfItsOwnInsideItsPhase) {
+  // Mixtral-8x7B training, TP 8 x CP 2 x PP 4 on 64 H100s: block 0's dense span ends with its
+  // TP all-reduce, then the context-parallel ring's exposed part.
+  const Report r = simulate(parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b",
+      "cluster": "h100x64", "parallelism": {"attention_tensor_parallel": 8, "context_parallel": 2,
+        "expert_parallel": 8, "pipeline_parallel": {"size": 4, "micro_batches": 8}},
+      "workload": {"kind": "training", "tokens_per_gpu": 16384, "context_tokens": 4096},
+      "network": {"model": "analytic"}, "profile": "roofline"})",
+                                           "cp.json"));
+  const Json timeline = report_to_timeline(r, 0);
+  const PhaseTimes& p = r.layers.front().phases;
+  const Json dense = span_named(timeline, "L0 dense");
+  const Json tp = span_named(timeline, "L0 tp_all_reduce");
+  const Json cp = span_named(timeline, "L0 cp_kv_exchange");
+  ASSERT_FALSE(dense.is_null());
+  ASSERT_FALSE(tp.is_null());
+  ASSERT_FALSE(cp.is_null());
+  EXPECT_NEAR(tp["dur"].get<double>(), p.tp_all_reduce * 1e6, 1e-9);
+  EXPECT_NEAR(cp["dur"].get<double>(), p.cp_kv_exchange * 1e6, 1e-9);
+  const double dense_end = dense["ts"].get<double>() + dense["dur"].get<double>();
+  EXPECT_NEAR(cp["ts"].get<double>() + cp["dur"].get<double>(), dense_end, 1e-9);
+  EXPECT_NEAR(tp["ts"].get<double>() + tp["dur"].get<double>(), cp["ts"].get<double>(), 1e-9);
 }
 
 }  // namespace
