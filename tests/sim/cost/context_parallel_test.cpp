@@ -32,7 +32,7 @@ ScenarioSpec mixtral(int tp, int cp, int dp, long tokens_per_gpu) {
   return parse_scenario(mixtral_text(tp, cp, dp, tokens_per_gpu, "training"), "cp.json");
 }
 
-std::string error_of(const std::string& text) {
+std::string cp_error_of(const std::string& text) {
   try {
     parse_scenario(text, "cp.json");
   } catch (const ConfigError& error) {
@@ -108,13 +108,13 @@ TEST(ContextParallel, ActivationsShrinkByTheRingAndOptimizerStateShardsOverIt) {
 
 TEST(ContextParallel, NamesEachMismatch) {
   // TP 8 x CP 2 x DP 2 x PP 4 = 128, not 64.
-  EXPECT_NE(error_of(mixtral_text(8, 2, 2, 16384, "training"))
+  EXPECT_NE(cp_error_of(mixtral_text(8, 2, 2, 16384, "training"))
                 .find("/parallelism/attention_data_parallel: expected attention_data_parallel x "
                       "context_parallel x attention_tensor_parallel x pipeline_parallel.size = 64 "
                       "GPUs, got 2 x 2 x 8 x 4"),
             std::string::npos);
   // A micro-batch of 1,000 tokens is not whole shares of 4,096 / 2 = 2,048.
-  EXPECT_NE(error_of(mixtral_text(8, 2, 1, 8000, "training"))
+  EXPECT_NE(cp_error_of(mixtral_text(8, 2, 1, 8000, "training"))
                 .find("/workload/tokens_per_gpu: expected each micro-batch to hold whole sequence "
                       "shares of context_tokens / context_parallel = 2048 tokens, got 8000 tokens "
                       "in 8 micro-batches"),
@@ -124,10 +124,10 @@ TEST(ContextParallel, NamesEachMismatch) {
   decode.replace(decode.find(R"("pipeline_parallel": {"size": 4, "micro_batches": 8})"),
                  std::string(R"("pipeline_parallel": {"size": 4, "micro_batches": 8})").size(),
                  R"("pipeline_parallel": {"size": 1})");
-  EXPECT_NE(error_of(decode).find("/parallelism/context_parallel: expected context parallel only "
+  EXPECT_NE(cp_error_of(decode).find("/parallelism/context_parallel: expected context parallel only "
                                   "with workload.kind \"training\" or \"prefill\""),
             std::string::npos)
-      << error_of(decode);
+      << cp_error_of(decode);
 }
 
 }  // namespace

@@ -54,7 +54,12 @@ TEST(PipelineTimeline, EachStageDrawsItsOwnOneFOneBScheduleAndBubbles) {
   for (const Json& e : first)
     if (e["name"] == "step pipeline_bubble")
       bubbles.emplace_back(e["ts"].get<double>() / 1e3, e["dur"].get<double>() / 1e3);
-  EXPECT_EQ(bubbles, (std::vector<std::pair<double, double>>{{4, 6}, {24, 1}, {27, 1}, {30, 1}}));
+  const std::vector<std::pair<double, double>> drawn{{4, 6}, {24, 1}, {27, 1}, {30, 1}};
+  ASSERT_EQ(bubbles.size(), drawn.size());
+  for (std::size_t i = 0; i < drawn.size(); ++i) {
+    EXPECT_NEAR(bubbles[i].first, drawn[i].first, 1e-9) << i;
+    EXPECT_NEAR(bubbles[i].second, drawn[i].second, 1e-9) << i;
+  }
   const auto last = step_track(events, 3);
   EXPECT_EQ(last.front()["name"], "step pipeline_bubble");
   EXPECT_DOUBLE_EQ(last.front()["dur"].get<double>(), 3e3);
