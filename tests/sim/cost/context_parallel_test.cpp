@@ -124,9 +124,10 @@ TEST(ContextParallel, NamesEachMismatch) {
   decode.replace(decode.find(R"("pipeline_parallel": {"size": 4, "micro_batches": 8})"),
                  std::string(R"("pipeline_parallel": {"size": 4, "micro_batches": 8})").size(),
                  R"("pipeline_parallel": {"size": 1})");
-  EXPECT_NE(cp_error_of(decode).find("/parallelism/context_parallel: expected context parallel only "
-                                  "with workload.kind \"training\" or \"prefill\""),
-            std::string::npos)
+  EXPECT_NE(
+      cp_error_of(decode).find("/parallelism/context_parallel: expected context parallel only "
+                               "with workload.kind \"training\" or \"prefill\""),
+      std::string::npos)
       << cp_error_of(decode);
 }
 
