@@ -358,9 +358,11 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
                              : tokens_per_gpu,
                          cost);
   cost.phases.tp_all_reduce = tp_collectives_time(attention_tokens, true);
-  cost.phases.dense = dense + cost.phases.tp_all_reduce;
+  cost.phases.cp_kv_exchange = cp_kv_exchange(attention_tokens, false).seconds;
+  cost.phases.dense = dense + cost.phases.tp_all_reduce + cost.phases.cp_kv_exchange;
   for (double& compute : cost.gpu_compute) compute += dense + cost.phases.gate;
-  for (double& time : cost.gpu_communication) time += cost.phases.tp_all_reduce;
+  for (double& time : cost.gpu_communication)
+    time += cost.phases.tp_all_reduce + cost.phases.cp_kv_exchange;
   return cost;
 }
 

@@ -78,6 +78,10 @@ class LayerCostModel {
   double tp_collectives_time(double attention_tokens, bool moe_block = false) const;
   // One attention-TP all-reduce of the group's bf16 activations, and what priced it.
   CollectivePrice tp_all_reduce(double attention_tokens) const;
+  // Context parallel's ring attention for the group's tokens, one block (context_parallel.cpp):
+  // each ring step's KV send/recv runs under the attention of the step before; `backward` sends
+  // the KV and its gradient and computes twice the attention. Only the exposed part is priced.
+  CollectivePrice cp_kv_exchange(double attention_tokens, bool backward) const;
   // The TP, DP and pipeline collectives (docs/parallelism.md).
   const GroupCollectives& group_collectives() const { return group_collectives_; }
   // The LM head (vocab-parallel, bf16) and sampling for `rows` rows of logits on one GPU.
@@ -123,6 +127,9 @@ class LayerCostModel {
   // MoE TP's all-gather before and reduce-scatter after the experts for `received` token copies
   // per GPU, added to the cost's phases and per-GPU communication.
   void add_moe_tp_collectives(double received, LayerCost& cost) const;
+  // Those collectives' ring traffic on the links (flow: the graph's; analytic: each GPU's ports),
+  // each shard sending `bytes_per_hop` to the next.
+  void place_moe_tp_bytes(double bytes_per_hop, LayerCost& cost) const;
 };
 
 }  // namespace moesim::sim

@@ -7,6 +7,8 @@ namespace moesim::sim {
 struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   double dense = 0;
   double tp_all_reduce = 0;  // part of dense: the attention-TP all-reduces of the block
+  // Part of dense: the context-parallel ring's KV send/recv beyond the attention it overlaps.
+  double cp_kv_exchange = 0;
   double gate = 0;
   double dispatch = 0;
   double count_exchange = 0;  // part of dispatch: the counts exchanged to size receive buffers

@@ -49,7 +49,7 @@ namespace {
 void add_training_memory(const ScenarioSpec& s, const StageParams& params, int stage,
                          MemoryBreakdown& memory) {
   const ParallelismSpec& p = s.parallelism;
-  const double dense_replicas = p.attention_data_parallel;
+  const double dense_replicas = p.weight_replicas();  // CP ranks hold the same weights
   const double expert_replicas =
       static_cast<double>(p.stage_gpus(s.cluster.gpus())) / p.moe_group();
   const double sharded = params.dense / dense_replicas + params.experts / expert_replicas;

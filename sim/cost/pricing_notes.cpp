@@ -56,6 +56,12 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
   if (tp > 1)
     notes.push_back(fmt::format("attention TP all_reduce ({} GPUs): {}", tp,
                                 tp_all_reduce(kProbeBytes / 2 / s_.model.hidden).source));
+  const int cp = s_.parallelism.context_parallel;
+  if (cp > 1)
+    notes.push_back(
+        fmt::format("context-parallel KV send/recv (ring of {} GPUs, exposed beyond "
+                    "each step's attention): {}",
+                    cp, cp_kv_exchange(kProbeBytes / 2 / s_.model.hidden, false).source));
   if (moe_tp_group_.size > 1)
     for (CollectiveKind kind : {CollectiveKind::AllGather, CollectiveKind::ReduceScatter})
       notes.push_back(
@@ -80,10 +86,42 @@ void LayerCostModel::add_moe_tp_collectives(double received, LayerCost& cost) co
           .price(CollectiveKind::ReduceScatter, k * received * hidden * s_.model.combine_bytes,
                  moe_tp_group_)
           .seconds;
+  // Each shard passes on (k - 1) / k of the all-gather's output (k x received rows), and of the
+  // reduce-scatter's input at the combine's element size, to the next shard of its ring.
+  place_moe_tp_bytes(
+      (k - 1) * received * hidden * (s_.model.dispatch_bytes + s_.model.combine_bytes), cost);
   cost.phases.dispatch += cost.phases.moe_tp_all_gather;
   cost.phases.combine += cost.phases.moe_tp_reduce_scatter;
   for (double& time : cost.gpu_communication)
     time += cost.phases.moe_tp_all_gather + cost.phases.moe_tp_reduce_scatter;
+}
+
+}  // namespace moesim::sim
+
+namespace moesim::sim {
+
+void LayerCostModel::place_moe_tp_bytes(double bytes_per_hop, LayerCost& cost) const {
+  if (network_ != nullptr) {  // on the graph's links, as the flow model routes them
+    const MoeTpRingBytes placed = network_->moe_tp_ring_bytes(bytes_per_hop);
+    for (std::size_t link = 0; link < placed.link_bytes.size(); ++link)
+      cost.link_bytes[link] += placed.link_bytes[link];
+    cost.nvlink_bytes += placed.scale_up_bytes;
+    cost.network_bytes += placed.scale_out_bytes;
+    return;
+  }
+  // Analytic: each EP rank's GPU is one shard; a ring over d domains crosses the fabric on d of
+  // its k hops.
+  const double k = moe_tp_group_.size;
+  const double across = moe_tp_group_.crosses_domains() ? moe_tp_group_.domains / k : 0.0;
+  for (std::size_t g = 0; g < cost.gpu_communication.size(); ++g) {
+    const std::size_t port = g * 4;
+    cost.link_bytes[port] += (1 - across) * bytes_per_hop;
+    cost.link_bytes[port + 1] += (1 - across) * bytes_per_hop;
+    cost.link_bytes[port + 2] += across * bytes_per_hop;
+    cost.link_bytes[port + 3] += across * bytes_per_hop;
+    cost.nvlink_bytes += (1 - across) * bytes_per_hop;
+    cost.network_bytes += across * bytes_per_hop;
+  }
 }
 
 }  // namespace moesim::sim

@@ -4,6 +4,7 @@
 
 #include "sim/network/flow_classes.hpp"
 #include "sim/network/topology_paths.hpp"
+#include "sim/spec/parallel_groups.hpp"
 #include "sim/spec/scenario_paths.hpp"
 #include "topology/cluster_builders.hpp"
 #include "topology/topology_json.hpp"
@@ -65,26 +66,58 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   options_.fixed_cost = SimTime::from_seconds(fixed_cost_seconds);
   options_.completion_tolerance = kFlowCompletionTolerance;
   const int ep = s.parallelism.expert_parallel;
-  const int domain = std::min(ep, s.cluster.system.gpus_per_scale_up_domain);
+  // Under MoE TP k an EP group strides over the shards: a domain holds a k-th as many of its ranks.
+  const int domain = std::min(ep, std::max(1, s.cluster.system.gpus_per_scale_up_domain /
+                                                  s.parallelism.moe_tensor_parallel));
   options_.hierarchical = s.network.dispatch == DispatchKind::Hierarchical && ep > domain;
   options_.gpus_per_node = domain;
   ep_ = ep;
-  const int groups = s.cluster.gpus() / ep;
-  played_groups_ = s.cluster.gpus() <= kFlowAllGroupsMaxGpus ? groups : 1;
+  // Rank r of played group j sits on the GPU the rank order gives it (parallel_groups.hpp).
+  const auto groups = expert_groups(s);
+  played_groups_ = s.cluster.gpus() <= kFlowAllGroupsMaxGpus ? static_cast<int>(groups.size()) : 1;
   const int played = played_groups_ * ep;
   paths_.assign(static_cast<std::size_t>(played),
                 std::vector<RoutedPath>(static_cast<std::size_t>(ep)));
   std::vector<const FlowPath*> all_paths;
   for (int a = 0; a < played; ++a) {
-    const int first = a / ep * ep;  // the first GPU of a's EP group
+    const auto& group = groups[static_cast<std::size_t>(a / ep)];
     for (int b = 0; b < ep; ++b)
-      if (first + b != a) {
+      if (b != a % ep) {
         auto& routed = paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)];
-        routed = routed_path(*router_, a, first + b);
+        routed = routed_path(*router_, group[a % ep], group[b]);
         all_paths.push_back(&routed.path);
       }
   }
+  place_moe_tp_rings(s, groups);
   group_paths(all_paths);
+}
+
+void NetworkModel::place_moe_tp_rings(const ScenarioSpec& s,
+                                      const std::vector<std::vector<int>>& expert_groups) {
+  moe_tp_ring_links_.assign(graph_->link_count(), 0.0);
+  if (s.parallelism.moe_tensor_parallel <= 1) return;
+  // Each played GPU sends to the next shard of its MoE TP group (NCCL's ring), on the route's
+  // links at their ECMP shares.
+  std::vector<int> next(static_cast<std::size_t>(s.cluster.gpus()), -1);
+  for (const auto& ring : moe_tensor_groups(s))
+    for (std::size_t i = 0; i < ring.size(); ++i) next[ring[i]] = ring[(i + 1) % ring.size()];
+  for (int group = 0; group < played_groups_; ++group)
+    for (const int gpu : expert_groups[static_cast<std::size_t>(group)]) {
+      const RoutedPath hop = routed_path(*router_, gpu, next[gpu]);
+      for (std::size_t i = 0; i < hop.path.links.size(); ++i)
+        moe_tp_ring_links_[hop.path.links[i]] += hop.path.share(i);
+      (stays_inside(hop.path, links_) ? moe_tp_ring_scale_up_ : moe_tp_ring_scale_out_) +=
+          1.0 / played_groups_;
+    }
+}
+
+MoeTpRingBytes NetworkModel::moe_tp_ring_bytes(double bytes_per_hop) const {
+  MoeTpRingBytes placed;
+  placed.link_bytes.reserve(moe_tp_ring_links_.size());
+  for (double hops : moe_tp_ring_links_) placed.link_bytes.push_back(hops * bytes_per_hop);
+  placed.scale_up_bytes = moe_tp_ring_scale_up_ * bytes_per_hop;
+  placed.scale_out_bytes = moe_tp_ring_scale_out_ * bytes_per_hop;
+  return placed;
 }
 
 void NetworkModel::group_paths(const std::vector<const FlowPath*>& all_paths) {

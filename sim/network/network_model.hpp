@@ -43,6 +43,15 @@ struct CollectiveTiming {
 // ConfigError for a cluster it cannot build. The flow model plays on it; the GUI draws it.
 topology::ClusterGraph scenario_cluster_graph(const ScenarioSpec& scenario);
 
+// MoE TP's ring traffic of the played EP groups on the graph's links (bytes by link id) and, per
+// EP group as the all-to-all's bytes count, what stays inside a domain and what crosses the
+// fabric.
+struct MoeTpRingBytes {
+  std::vector<double> link_bytes;
+  double scale_up_bytes = 0;
+  double scale_out_bytes = 0;
+};
+
 // The kind of link a node system's scale-up fabric is made of.
 topology::LinkKind scale_up_link_kind(topology::ScaleUpKind kind);
 
@@ -62,8 +71,13 @@ class NetworkModel {
   const topology::ClusterGraph& graph() const { return *graph_; }
   // EP groups played per collective: all of them, or the first on clusters over the limit.
   int played_groups() const { return played_groups_; }
+  // A MoE TP all-gather or reduce-scatter on the played GPUs' rings, each GPU sending
+  // `bytes_per_hop` to its group's next shard: where those bytes go. Its time comes from the
+  // group's price (group_collectives.hpp); the ring runs alone between the all-to-alls.
+  MoeTpRingBytes moe_tp_ring_bytes(double bytes_per_hop) const;
 
  private:
+  void place_moe_tp_rings(const ScenarioSpec& s, const std::vector<std::vector<int>>& groups);
   // Groups the links of every played path and rewrites the paths over the groups.
   void group_paths(const std::vector<const FlowPath*>& all_paths);
 
@@ -79,6 +93,9 @@ class NetworkModel {
   topology::LinkKind scale_up_kind_ = topology::LinkKind::Nvlink;
   int ep_ = 0;
   int played_groups_ = 1;
+  std::vector<double> moe_tp_ring_links_;  // ring hops over each graph link (ECMP shares)
+  double moe_tp_ring_scale_up_ = 0;        // hops inside a domain, per EP group
+  double moe_tp_ring_scale_out_ = 0;       // hops over the fabric, per EP group
 };
 
 }  // namespace moesim::sim

@@ -17,6 +17,8 @@ ParallelSearch read_parallel_search(FieldReader& s, ProblemList& problems) {
       static_cast<int>(s.integer("pipeline_micro_batches", 1, 1 << 16, 8));
   search.zero_stages =
       int_list(s.child("zero_stages"), "/search/zero_stages", search.zero_stages, 0, 3, problems);
+  search.context_parallel = int_list(s.child("context_parallel"), "/search/context_parallel",
+                                     search.context_parallel, 1, 1024, problems);
   return search;
 }
 
@@ -24,7 +26,8 @@ std::vector<ParallelLayout> parallel_layouts(const ParallelSearch& search) {
   std::vector<ParallelLayout> layouts;
   for (int moe_tp : search.moe_tensor_parallel)
     for (int pipeline : search.pipeline_parallel)
-      for (int zero : search.zero_stages) layouts.push_back({moe_tp, pipeline, zero});
+      for (int zero : search.zero_stages)
+        for (int cp : search.context_parallel) layouts.push_back({moe_tp, pipeline, zero, cp});
   return layouts;
 }
 
@@ -49,6 +52,9 @@ std::string stack_rejection(const ParallelLayout& layout, const LayoutShape& sha
         layout.zero_stage);
   if (!shape.training && layout.zero_stage != 1)
     return "a ZeRO stage other than the default needs a training workload";
+  if (shape.decode && layout.context_parallel > 1)
+    return "context parallel: moesim models it for training and prefill (decode's sharded KV cache "
+           "is not modelled)";
   return "";
 }
 
@@ -56,7 +62,8 @@ void apply_parallel_layout(const ParallelLayout& layout, const ParallelSearch& s
                            const LayoutShape& shape, nlohmann::json& parallelism) {
   parallelism["moe_tensor_parallel"] = layout.moe_tensor_parallel;
   parallelism["attention_data_parallel"] =
-      std::max(1, shape.gpus / (shape.tensor_parallel * layout.pipeline));
+      std::max(1, shape.gpus / (shape.tensor_parallel * layout.pipeline * layout.context_parallel));
+  if (layout.context_parallel > 1) parallelism["context_parallel"] = layout.context_parallel;
   if (!shape.training) return;
   parallelism["pipeline_parallel"] = {
       {"size", layout.pipeline},
@@ -73,6 +80,8 @@ std::string parallel_label(const ParallelLayout& layout, const ParallelSearch& s
     label += fmt::format(", PP {}", layout.pipeline);
   if (search.zero_stages.size() > 1 || layout.zero_stage != 1)
     label += fmt::format(", ZeRO {}", layout.zero_stage);
+  if (search.context_parallel.size() > 1 || layout.context_parallel > 1)
+    label += fmt::format(", CP {}", layout.context_parallel);
   return label;
 }
 

@@ -34,7 +34,8 @@ constexpr std::string_view kSearchFields[] = {"clusters",
                                               "moe_tensor_parallel",
                                               "pipeline_parallel",
                                               "pipeline_micro_batches",
-                                              "zero_stages"};
+                                              "zero_stages",
+                                              "context_parallel"};
 constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
@@ -297,7 +298,10 @@ void add_candidates(PlanSpec& plan, const Json& base, const SearchLists& search,
   const ClusterOption& option = point.option;
   const bool training = base.contains("workload") && base["workload"].is_object() &&
                         base["workload"].value("kind", "") == "training";
-  const LayoutShape shape{training, point.gpus, point.tensor_parallel, point.expert_parallel};
+  const bool decode = base.contains("workload") && base["workload"].is_object() &&
+                      base["workload"].value("kind", "") == "decode";
+  const LayoutShape shape{training, point.gpus, point.tensor_parallel, point.expert_parallel,
+                          decode};
   for (const ParallelLayout& layout : parallel_layouts(search.parallel))
     for (const auto& strategy : search.placement_strategies) {
       for (const auto& [overlap, dispatch] : combinations(search.overlaps, search.dispatches)) {

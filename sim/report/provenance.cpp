@@ -65,7 +65,7 @@ std::vector<std::string> trace_adjustments(const RunInputs& inputs, const std::s
   const double trace_tokens = m.top_k > 0 ? copies / m.top_k : 0;
   const double scenario_tokens = static_cast<double>(s.workload.tokens_per_gpu) *
                                  s.workload.queries_per_sequence() *
-                                 s.parallelism.attention_data_parallel;
+                                 s.parallelism.weight_replicas();  // CP x DP TP groups
   std::vector<std::string> notes;
   notes.push_back(fmt::format(
       "trace: {:.0f} tokens in its first layer (all steps) scaled to the scenario's {:.0f} tokens "

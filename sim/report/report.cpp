@@ -22,6 +22,7 @@ Json phases_to_json(const PhaseTimes& p) {
               {"count_exchange_ms", ms(p.count_exchange)},
               {"dispatch_fixed_ms", ms(p.dispatch_fixed)},
               {"tp_all_reduce_ms", ms(p.tp_all_reduce)},
+              {"cp_kv_exchange_ms", ms(p.cp_kv_exchange)},
               {"moe_tp_all_gather_ms", ms(p.moe_tp_all_gather)},
               {"experts_ms", ms(p.experts)},
               {"moe_tp_reduce_scatter_ms", ms(p.moe_tp_reduce_scatter)},
@@ -170,8 +171,8 @@ std::string report_to_csv(const Report& r) {
       "mean,"
       "dropped_tokens,unrouted_tokens,tp_all_reduce_ms,moe_tp_all_gather_ms,moe_tp_reduce_"
       "scatter_ms,backward_ms,exposed_dense_ms,exposed_gate_ms,exposed_dispatch_ms,"
-      "exposed_experts_ms,exposed_combine_ms,exposed_wait_ms\n";
-  constexpr int kColumns = 21;
+      "exposed_experts_ms,exposed_combine_ms,exposed_wait_ms,cp_kv_exchange_ms\n";
+  constexpr int kColumns = 22;
   const StepAccount account = account_step(r);
   for (std::size_t i = 0; i < r.layers.size(); ++i) {
     const auto& l = r.layers[i];
@@ -179,12 +180,12 @@ std::string report_to_csv(const Report& r) {
     const auto& e = account.layers[i];
     csv += fmt::format(
         "{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.6f},{:.6f},{:.6f},"
-        "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n",
+        "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n",
         l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
         ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens,
         ms(p.tp_all_reduce), ms(p.moe_tp_all_gather), ms(p.moe_tp_reduce_scatter),
         ms(l.backward.total), ms(e.dense), ms(e.gate), ms(e.dispatch), ms(e.experts), ms(e.combine),
-        ms(e.wait));
+        ms(e.wait), ms(p.cp_kv_exchange));
   }
   return csv + step_items_csv(account, kColumns);
 }

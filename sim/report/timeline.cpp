@@ -57,6 +57,32 @@ void link_counters(Json& events, int links_pid, double layer_start, const LayerR
   }
 }
 
+void add_span(Json& events, int gpu, int tid, const std::string& name, double start,
+              double duration) {
+  if (duration <= 0) return;
+  events.push_back({{"ph", "X"},
+                    {"pid", gpu},
+                    {"tid", tid},
+                    {"name", name},
+                    {"ts", us(start)},
+                    {"dur", us(duration)}});
+}
+
+// Each collective a phase holds, as its own slice nested in that phase's: the TP all-reduces and
+// the context-parallel ring's exposed part end the dense span, the MoE TP all-gather ends the
+// dispatch, the MoE TP reduce-scatter opens the combine (before the all-to-all back).
+void add_collective_spans(Json& events, int gpu, const std::string& tag, double layer_start,
+                          const MicroBatchTimes& at, const PhaseTimes& p) {
+  const double dense_end = layer_start + at.dense + p.dense;
+  add_span(events, gpu, 0, tag + "tp_all_reduce", dense_end - p.cp_kv_exchange - p.tp_all_reduce,
+           p.tp_all_reduce);
+  add_span(events, gpu, 0, tag + "cp_kv_exchange", dense_end - p.cp_kv_exchange, p.cp_kv_exchange);
+  add_span(events, gpu, 1, tag + "moe_tp_all_gather",
+           layer_start + at.dispatch + p.dispatch - p.moe_tp_all_gather, p.moe_tp_all_gather);
+  add_span(events, gpu, 2, tag + "moe_tp_reduce_scatter", layer_start + at.combine,
+           p.moe_tp_reduce_scatter);
+}
+
 }  // namespace
 
 TimelineGpus select_timeline_gpus(const Report& r, int limit) {
@@ -98,13 +124,7 @@ Json report_to_timeline(const Report& r, int limit) {
   const int links_pid = static_cast<int>(r.per_gpu.size());  // after every GPU's pid
   name_processes(events, selection.gpus, links_pid);
   auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
-    if (duration <= 0) return;
-    events.push_back({{"ph", "X"},
-                      {"pid", gpu},
-                      {"tid", tid},
-                      {"name", name},
-                      {"ts", us(start)},
-                      {"dur", us(duration)}});
+    add_span(events, gpu, tid, name, start, duration);
   };
   double t = 0;
   for (const auto& layer : r.layers) {
@@ -123,6 +143,7 @@ Json report_to_timeline(const Report& r, int limit) {
         emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
         emit(gpu, 0, tag + "experts", t + at.experts, own);
         emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
+        add_collective_spans(events, gpu, tag, t, at, p);
       }
       link_counters(events, links_pid, t, layer, at);
     }

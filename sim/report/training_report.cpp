@@ -15,10 +15,10 @@ using Json = nlohmann::json;
 }  // namespace
 
 std::vector<TrainingStepPhase> training_step_phases(const TrainingPhases& t) {
-  return {{"forward", t.forward, false},
-          {"backward", t.backward, false},
-          {"pipeline_send_recv", t.pipeline_send_recv, true},
-          {"pipeline_bubble", t.pipeline_bubble, false},
+  return {{"forward", t.forward, false, true},
+          {"backward", t.backward, false, true},
+          {"pipeline_send_recv", t.pipeline_send_recv, true, true},
+          {"pipeline_bubble", t.pipeline_bubble, false, true},
           {"gradient_" + t.gradient_collective, t.gradient_reduce, true},
           {"optimizer", t.optimizer, false},
           {"param_all_gather", t.param_all_gather, true}};
@@ -49,6 +49,7 @@ Json training_to_json(const TrainingPhases& t) {
 Json backward_to_json(const PhaseTimes& b) {
   return Json{{"dense_ms", ms(b.dense)},
               {"tp_all_reduce_ms", ms(b.tp_all_reduce)},
+              {"cp_kv_exchange_ms", ms(b.cp_kv_exchange)},
               {"gate_ms", ms(b.gate)},
               {"dispatch_ms", ms(b.dispatch)},
               {"moe_tp_all_gather_ms", ms(b.moe_tp_all_gather)},
@@ -90,8 +91,13 @@ void append_training_timeline(const TrainingPhases& t, const std::vector<int>& g
                       {"tid", kStepTrack},
                       {"name", "thread_name"},
                       {"args", {{"name", "training step"}}}});
+  const bool per_op = append_pipeline_ops(t, gpus, kStepTrack, events);
   double start = 0;
   for (const auto& phase : training_step_phases(t)) {
+    if (per_op && phase.pipeline) {  // drawn op by op; the pipeline's parts sum to its makespan
+      start += phase.seconds;
+      continue;
+    }
     if (phase.seconds > 0)
       for (const int gpu : gpus)
         events.push_back({{"ph", "X"},

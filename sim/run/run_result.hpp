@@ -90,6 +90,7 @@ struct TrainingPhases {
   std::string gradient_collective = "reduce_scatter";  // or "all_reduce" (ZeRO 0)
   double bubble_fraction = 0;                          // bubble / (forward + backward + bubble)
   std::vector<std::string> assumptions;                // stated in the report and the docs
+  std::vector<int> gpu_stage;  // each GPU's pipeline stage (rank_order's pp), for the timeline
   double total() const {
     return forward + backward + pipeline_bubble + pipeline_send_recv + gradient_reduce +
            param_all_gather + optimizer;

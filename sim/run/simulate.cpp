@@ -265,10 +265,12 @@ void play_layers(const StepContext& c, StepTotals& totals, Report& r,
       const double attention_tokens = c.tokens_per_gpu * c.s.parallelism.attention_tensor_parallel;
       const double dense = c.model.dense_time(attention_tokens, false);
       result.phases.tp_all_reduce = c.model.tp_collectives_time(attention_tokens);
-      result.phases.dense = dense + result.phases.tp_all_reduce;
+      result.phases.cp_kv_exchange = c.model.cp_kv_exchange(attention_tokens, false).seconds;
+      const double communication = result.phases.tp_all_reduce + result.phases.cp_kv_exchange;
+      result.phases.dense = dense + communication;
       for (int g = 0; g < c.ep; ++g) {
         totals.gpu_compute[g] += dense * c.micro_batches;
-        totals.gpu_communication[g] += result.phases.tp_all_reduce * c.micro_batches;
+        totals.gpu_communication[g] += communication * c.micro_batches;
       }
     } else {
       result = play_moe_layer(c, layer - first_moe, totals, r);
@@ -290,10 +292,11 @@ void add_step_extras(const StepContext& c, Report& r) {
   StepExtras& x = r.extras;
   const double sequences = static_cast<double>(w.tokens_per_gpu);
   // Decode computes logits for every query token (drafts included); prefill for each sequence's
-  // last token only.
+  // last token only (under context parallel, the rank holding the last chunks for the CP group).
   const double rows = w.kind == WorkloadKind::Decode
                           ? sequences * w.queries_per_sequence()
-                          : std::max(1.0, sequences / static_cast<double>(w.context_tokens));
+                          : std::max(1.0, sequences * c.s.parallelism.context_parallel /
+                                              static_cast<double>(w.context_tokens));
   x.lm_head = c.model.lm_head_time(rows);
   x.accepted_tokens_per_sequence = w.accepted_tokens_per_sequence();
   if (w.mtp_draft_tokens > 0) {
@@ -376,8 +379,9 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
     add_training_step(context, totals, r);
   else
     add_step_extras(context, r);
+  // Each TP group runs tokens_per_gpu; CP x DP of them in a pipeline stage.
   r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) *
-                      s.parallelism.attention_data_parallel * r.extras.accepted_tokens_per_sequence;
+                      s.parallelism.weight_replicas() * r.extras.accepted_tokens_per_sequence;
   r.imbalance = totals.sum_mean_load > 0 ? totals.sum_max_load / totals.sum_mean_load : 1.0;
   record_gpus_and_links(context, totals, r);
   return r;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sim/cost/memory_model.hpp"
+#include "sim/run/inputs.hpp"
 #include "sim/spec/parallel_groups.hpp"
 
 namespace moesim::sim {
@@ -13,10 +14,12 @@ namespace {
 // A block's backward: input and weight gradients cost twice the forward's math (dense part, gate,
 // experts); the all-to-alls run again (the combine's gradient goes out as a dispatch, the
 // dispatch's comes back as a combine), and so do the TP and MoE-TP collectives (an all-reduce's
-// gradient is an all-reduce; all-gather and reduce-scatter swap).
-PhaseTimes backward_phases(const PhaseTimes& f) {
+// gradient is an all-reduce; all-gather and reduce-scatter swap). The context-parallel ring's
+// exposed part is its own (`cp_backward`: the KV and its gradient under twice the attention).
+PhaseTimes backward_phases(const PhaseTimes& f, double cp_backward) {
   PhaseTimes b = f;
-  b.dense = 2 * (f.dense - f.tp_all_reduce) + f.tp_all_reduce;
+  b.dense = 2 * (f.dense - f.tp_all_reduce - f.cp_kv_exchange) + f.tp_all_reduce + cp_backward;
+  b.cp_kv_exchange = cp_backward;
   b.gate = 2 * f.gate;
   b.experts = 2 * f.experts;
   b.total = 0;
@@ -139,8 +142,12 @@ double pipeline_bubble_fraction(int stages, int micro_batches, int virtual_stage
 TrainingPhases price_training_step(const ScenarioSpec& s, const LayerCostModel& model,
                                    std::vector<LayerResult>& layers,
                                    std::vector<std::string>& notes) {
+  const double attention_tokens =
+      tokens_per_gpu_per_micro_batch(s) * s.parallelism.attention_tensor_parallel;
+  const CollectivePrice cp_backward = model.cp_kv_exchange(attention_tokens, true);
+  note(notes, "context-parallel backward KV send/recv", cp_backward);
   for (LayerResult& layer : layers) {
-    layer.backward = backward_phases(layer.phases);
+    layer.backward = backward_phases(layer.phases, cp_backward.seconds);
     layer.backward.total = model.schedule(layer.backward).makespan;
   }
   const ParallelismSpec& p = s.parallelism;
@@ -152,6 +159,7 @@ TrainingPhases price_training_step(const ScenarioSpec& s, const LayerCostModel& 
   t.zero_stage = p.data.zero_stage;
   const StageTimes stage = slowest_stage(layers, t.stages);
   t.slowest_stage = stage.stage;
+  for (int gpu = 0; gpu < s.cluster.gpus(); ++gpu) t.gpu_stage.push_back(pipeline_stage_of(s, gpu));
   t.stage_forward = stage.forward;
   t.stage_backward = stage.backward;
   const double tokens_per_gpu = static_cast<double>(s.workload.tokens_per_gpu) / t.micro_batches /
@@ -162,9 +170,9 @@ TrainingPhases price_training_step(const ScenarioSpec& s, const LayerCostModel& 
   const StageParams params = stage_params(s, t.slowest_stage);
   const double expert_replicas =
       static_cast<double>(p.stage_gpus(s.cluster.gpus())) / p.moe_group();
-  const double share = t.zero_stage >= 1 ? params.dense / p.attention_data_parallel +
-                                               params.experts / expert_replicas
-                                         : params.dense + params.experts;
+  const double share = t.zero_stage >= 1
+                           ? params.dense / p.weight_replicas() + params.experts / expert_replicas
+                           : params.dense + params.experts;
   t.optimizer = model.adam_step_time(share);
   t.assumptions = {
       "mixed-precision Adam: bf16 weights and gradients, fp32 master weights and two moments "
@@ -182,6 +190,8 @@ TrainingPhases price_training_step(const ScenarioSpec& s, const LayerCostModel& 
       "backward = 2 x the forward's math, the same collectives again; no activation recomputation",
       "gradient reduction overlaps the last micro-batch's backward one block at a time; the last "
       "block's share stays exposed",
+      "gradient and weight collectives take no link bandwidth from the backward's all-to-alls, TP "
+      "and context-parallel messages they overlap (their times are priced alone)",
       "pipeline send/recv exposed on the critical path (no overlap of stage-to-stage messages)"};
   return t;
 }

@@ -62,15 +62,20 @@ struct ParallelismSpec {
   int moe_tensor_parallel = 1;
   int attention_data_parallel = 0;
   int attention_tensor_parallel = 1;
+  // Each sequence split over this many TP groups (ring attention, Megatron's context parallel):
+  // they hold the same weights, so the weights' replicas are attention DP x CP.
+  int context_parallel = 1;
   int micro_batches = 1;  // per layer, for overlap (not the pipeline's)
   Overlap overlap = Overlap::None;
   PipelineSpec pipeline;
   DataParallelSpec data;
   int data_parallel_size = 0;  // data_parallel.size as given (0: not given); = attention DP
   RankOrder rank_order = RankOrder::TpDpPp;
-  // GPUs of one pipeline stage: attention TP x DP, or MoE TP x EP x expert DP.
+  // GPUs of one pipeline stage: attention TP x CP x DP, or MoE TP x EP x expert DP.
   int stage_gpus(int gpus) const { return gpus / pipeline.size; }
   int moe_group() const { return moe_tensor_parallel * expert_parallel; }
+  // Replicas of the non-expert weights: the data-parallel group gradients are reduced over.
+  int weight_replicas() const { return attention_data_parallel * context_parallel; }
 };
 
 struct PlacementSpec {

@@ -65,12 +65,42 @@ void check_pipeline(const ScenarioSpec& s, ProblemList& problems) {
   }
 }
 
+// Context parallel splits each sequence of context_tokens over CP TP groups, two chunks a rank
+// (Megatron's load balancing of causal attention), so every rank holds whole chunks.
+void check_context_parallel(const ScenarioSpec& s, ProblemList& problems) {
+  const int cp = s.parallelism.context_parallel;
+  if (cp == 1) return;
+  const std::string path = "/parallelism/context_parallel";
+  const WorkloadSpec& w = s.workload;
+  // Decode's context parallel shards the KV cache instead (not modelled).
+  if (w.kind == WorkloadKind::Decode)
+    problems.add(path,
+                 "expected context parallel only with workload.kind \"training\" or "
+                 "\"prefill\" (decode context parallel is not modelled), got decode");
+  if (w.context_tokens % (2 * cp) != 0)
+    problems.add(
+        "/workload/context_tokens",
+        fmt::format("expected a multiple of 2 x context_parallel = {} (each rank holds two "
+                    "chunks of a sequence), got {}",
+                    2 * cp, w.context_tokens));
+  const std::int64_t share = w.context_tokens / cp;
+  const std::int64_t micro_batch = w.tokens_per_gpu / s.parallelism.pipeline.micro_batches;
+  if (share > 0 &&
+      (w.tokens_per_gpu % s.parallelism.pipeline.micro_batches != 0 || micro_batch % share != 0))
+    problems.add("/workload/tokens_per_gpu",
+                 fmt::format("expected each micro-batch to hold whole sequence shares of "
+                             "context_tokens / context_parallel = {} tokens, got {} tokens in {} "
+                             "micro-batches",
+                             share, w.tokens_per_gpu, s.parallelism.pipeline.micro_batches));
+}
+
 }  // namespace
 
 void read_parallel_groups(FieldReader& r, ParallelismSpec& p) {
   read_pipeline(r, p.pipeline);
   p.data_parallel_size = read_data_parallel(r, p.data);
   p.moe_tensor_parallel = static_cast<int>(r.integer("moe_tensor_parallel", 1, 1024, 1));
+  p.context_parallel = static_cast<int>(r.integer("context_parallel", 1, 1024, 1));
   p.rank_order = read_choice(r, "rank_order", RankOrder::TpDpPp);
 }
 
@@ -78,6 +108,7 @@ void check_parallel_groups(const ScenarioSpec& s, ProblemList& problems) {
   const ParallelismSpec& p = s.parallelism;
   const ModelSpec& m = s.model;
   check_pipeline(s, problems);
+  check_context_parallel(s, problems);
   if (p.data_parallel_size > 0 && p.data_parallel_size != p.attention_data_parallel)
     problems.add("/parallelism/data_parallel/size",
                  fmt::format("expected the attention data parallel size {} (the replicas of the "

@@ -346,9 +346,10 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
   p.expert_parallel = static_cast<int>(r.integer("expert_parallel", 1, kMaxGpus, default_ep));
   p.attention_tensor_parallel =
       static_cast<int>(r.integer("attention_tensor_parallel", 1, 1024, 1));
-  const int default_dp = p.data_parallel_size > 0
-                             ? p.data_parallel_size
-                             : std::max(1, stage / std::max(1, p.attention_tensor_parallel));
+  const int default_dp =
+      p.data_parallel_size > 0
+          ? p.data_parallel_size
+          : std::max(1, stage / std::max(1, p.attention_tensor_parallel * p.context_parallel));
   p.attention_data_parallel =
       static_cast<int>(r.integer("attention_data_parallel", 1, kMaxGpus, default_dp));
   p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
@@ -368,12 +369,18 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
         r.path_of("expert_parallel"),
         fmt::format("expected a divisor of the {} expert slots ({} experts + {} redundant), got {}",
                     slots, model.experts, redundant, p.expert_parallel));
-  if (p.attention_data_parallel * p.attention_tensor_parallel * p.pipeline.size != gpus)
-    problems.add(
-        r.path_of("attention_data_parallel"),
-        fmt::format("expected attention_data_parallel x attention_tensor_parallel x "
-                    "pipeline_parallel.size = {} GPUs, got {} x {} x {}",
-                    gpus, p.attention_data_parallel, p.attention_tensor_parallel, p.pipeline.size));
+  if (p.weight_replicas() * p.attention_tensor_parallel * p.pipeline.size != gpus)
+    problems.add(r.path_of("attention_data_parallel"),
+                 p.context_parallel == 1
+                     ? fmt::format("expected attention_data_parallel x attention_tensor_parallel x "
+                                   "pipeline_parallel.size = {} GPUs, got {} x {} x {}",
+                                   gpus, p.attention_data_parallel, p.attention_tensor_parallel,
+                                   p.pipeline.size)
+                     : fmt::format("expected attention_data_parallel x context_parallel x "
+                                   "attention_tensor_parallel x pipeline_parallel.size = {} GPUs, "
+                                   "got {} x {} x {} x {}",
+                                   gpus, p.attention_data_parallel, p.context_parallel,
+                                   p.attention_tensor_parallel, p.pipeline.size));
   if (p.overlap == Overlap::TwoMicroBatch && p.micro_batches < 2)
     problems.add(r.path_of("micro_batches"), "expected >= 2 with overlap \"two-micro-batch\"");
   return p;

@@ -30,7 +30,8 @@ inline constexpr std::string_view kClusterFields[] = {
 inline constexpr std::string_view kParallelismFields[] = {
     "expert_parallel",           "moe_tensor_parallel", "attention_data_parallel",
     "attention_tensor_parallel", "micro_batches",       "overlap",
-    "pipeline_parallel",         "data_parallel",       "rank_order"};
+    "pipeline_parallel",         "data_parallel",       "rank_order",
+    "context_parallel"};
 inline constexpr std::string_view kPipelineFields[] = {"size", "schedule", "micro_batches",
                                                        "virtual_stages"};
 inline constexpr std::string_view kDataParallelFields[] = {"size", "zero_stage"};

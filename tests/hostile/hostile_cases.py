@@ -27,7 +27,8 @@ def scenario_cases(sweep, h):
         "/parallelism/moe_tensor_parallel", "/parallelism/pipeline_parallel/size",
         "/parallelism/pipeline_parallel/schedule", "/parallelism/pipeline_parallel/micro_batches",
         "/parallelism/pipeline_parallel/virtual_stages", "/parallelism/data_parallel/size",
-        "/parallelism/data_parallel/zero_stage", "/parallelism/rank_order"], RUN)
+        "/parallelism/data_parallel/zero_stage", "/parallelism/rank_order",
+        "/parallelism/context_parallel"], RUN)
     decode = copy.deepcopy(QUICKSTART)
     decode["workload"].update({"kind": "decode", "tokens_per_gpu": 16, "mtp_draft_tokens": 2,
                                "mtp_acceptance_rate": 0.7, "cuda_graphs": True})

@@ -55,5 +55,28 @@ TEST(ParallelSearch, ThePlanSearchesTheLayoutsAndSaysWhyItRejectsOne) {
   EXPECT_NE(rejected, outcomes.end());
 }
 
+TEST(ParallelSearch, ContextParallelIsSearchedForTrainingAndRefusedForDecode) {
+  // Decode's context parallel shards the KV cache: not modelled, so refused with the reason.
+  EXPECT_NE(stack_rejection({1, 1, 1, 2}, {false, 8, 8, 1, true}).find("context parallel"),
+            std::string::npos);
+  EXPECT_EQ(stack_rejection({1, 1, 1, 2}, {false, 8, 8, 1, false}), "");  // prefill
+  const PlanSpec plan = parse_plan(R"({"schema_version": 1, "name": "cp",
+      "base": {"model": "mixtral-8x7b", "workload": {"kind": "training", "tokens_per_gpu": 8192,
+                                                     "context_tokens": 8192},
+               "profile": "roofline"},
+      "search": {"clusters": [{"system": "hgx-h100", "nodes": [8], "usd_per_gpu_hour": 2.99,
+                               "price_date": "2026-11-01"}],
+                 "expert_parallel": [8], "attention_tensor_parallel": [2],
+                 "context_parallel": [1, 2]}})",
+                                   "cp.json");
+  ASSERT_EQ(plan.candidates.size(), 2u);
+  const auto cp2 = std::find_if(plan.candidates.begin(), plan.candidates.end(),
+                                [](const PlanCandidate& c) { return c.label.ends_with(", CP 2"); });
+  ASSERT_NE(cp2, plan.candidates.end());
+  // 64 GPUs / (TP 2 x CP 2 x PP 1) = DP 16.
+  EXPECT_EQ(cp2->scenario["parallelism"]["attention_data_parallel"], 16);
+  EXPECT_EQ(cp2->scenario["parallelism"]["context_parallel"], 2);
+}
+
 }  // namespace
 }  // namespace moesim::sim

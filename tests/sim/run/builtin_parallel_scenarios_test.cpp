@@ -68,8 +68,10 @@ TEST(BuiltinParallelScenarios, DeepSeekR1Tp8WithMoeTp8IsPricedFromTheMeasuredCur
   // Reduce-scatter of the bf16 partial sums, 917,504 bytes (13.94 us).
   EXPECT_NEAR(moe.phases.moe_tp_reduce_scatter,
               on_curve(two_ranks(c.reduce_scatter), 917504 * 1.75) * 1e-6, 1e-12);
-  // No expert parallel: no all-to-all bytes.
-  EXPECT_EQ(moe.scale_up_bytes, 0);
+  // No expert parallel, no all-to-all: the NVLink bytes are the MoE TP rings', each GPU passing on
+  // 7/8 of the all-gather's 458,752 bytes and of the reduce-scatter's 917,504: 401,408 + 802,816
+  // = 1,204,224 bytes (the EP group is this one GPU).
+  EXPECT_DOUBLE_EQ(moe.scale_up_bytes, 1204224.0);
   // MLA latent (512 + 64) x 2 bytes on every TP rank: 64 x 4096 x 61 blocks x 1152 = 17.16 GiB.
   EXPECT_DOUBLE_EQ(r.memory.kv_cache, 64.0 * 4096 * 61 * 1152);
 }

@@ -103,8 +103,10 @@ TEST(MoeTensorParallel, Tp2TimesEp4MovesTheseBytesOnEightGpus) {
   ASSERT_TRUE(layer.moe);
   // Dispatch: each of the EP group's 4 ranks sends 1024 x 2 = 2048 copies, 3/4 of them to the 3
   // other ranks (2 of the 8 experts each): 1536 x 4096 x 2 bytes; 4 ranks, dispatch and combine:
-  // 2 x 4 x 1536 x 4096 x 2 = 100663296 bytes over NVLink.
-  EXPECT_DOUBLE_EQ(layer.scale_up_bytes, 100663296.0);
+  // 2 x 4 x 1536 x 4096 x 2 = 100663296 bytes over NVLink. The MoE TP rings (below) add, per EP
+  // rank, half of the all-gather's and of the reduce-scatter's 33554432 bytes: 4 x 33554432 =
+  // 134217728, 234881024 in all.
+  EXPECT_DOUBLE_EQ(layer.scale_up_bytes, 100663296.0 + 134217728.0);
   // Each EP rank receives 4 x 2048 x 2/8 = 2048 copies; MoE TP gathers its peer's: the
   // all-gather's output is 2 x 2048 x 4096 x 2 = 33554432 bytes, of which (2-1)/2 crosses each
   // link at 450 GB/s x 0.8: 46.60 us, plus one 1 us hop = 47.60 us. The reduce-scatter of the
