@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "sim/network/flow_network.hpp"
 
@@ -50,6 +51,18 @@ const ClassedAllToAll::Plan& ClassedAllToAll::plan_for(PairPartition partition,
   plan.groups = group_links(link_count, class_paths);
   for (const FlowClass& flow_class : plan.classes)
     plan.grouped.push_back(grouped_path(flow_class.path, plan.groups));
+  // Renumber the crossed groups in their own order, which keeps the solver's tie-breaks.
+  constexpr LinkId kUncrossed = -1;
+  std::vector<LinkId> local(plan.groups.group_count, kUncrossed);
+  for (const FlowPath& grouped : plan.grouped)
+    for (LinkId group : grouped.links) local[static_cast<std::size_t>(group)] = 0;
+  for (std::size_t group = 0; group < local.size(); ++group)
+    if (local[group] != kUncrossed) {
+      local[group] = static_cast<LinkId>(plan.crossed.size());
+      plan.crossed.push_back(static_cast<LinkId>(group));
+    }
+  for (FlowPath& grouped : plan.grouped)
+    for (LinkId& group : grouped.links) group = local[static_cast<std::size_t>(group)];
   plans_.push_back(std::move(plan));
   return plans_.back();
 }
@@ -60,14 +73,18 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
     throw std::invalid_argument("all-to-all: flow classes play direct dispatch only");
   if (options.fixed_cost < SimTime::zero())
     throw std::invalid_argument("all-to-all: negative fixed cost");
-  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
   const std::vector<BytesPerSecond> capacity = effective_capacity(links, options.efficiency);
   const std::size_t gpus = bytes.size();
+  // partition_pairs validates the matrix; the rates alone read only its size.
   const Plan& plan = plan_for(partition_pairs(bytes, alone_for(gpus, path, capacity)), bytes, path,
                               links, capacity.size());
 
   EventQueue queue;
-  FlowNetwork network(queue, group_capacity(plan.groups, capacity),
+  const std::vector<BytesPerSecond> by_group = group_capacity(plan.groups, capacity);
+  std::vector<BytesPerSecond> crossed_capacity;
+  for (LinkId group : plan.crossed)
+    crossed_capacity.push_back(by_group[static_cast<std::size_t>(group)]);
+  FlowNetwork network(queue, std::move(crossed_capacity),
                       FlowNetworkOptions{options.completion_tolerance});
   std::vector<FlowId> flow_of(plan.classes.size());
   std::vector<Bytes> class_bytes(plan.classes.size());
@@ -97,7 +114,11 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
   result.time = options.fixed_cost;
   for (std::size_t gpu = 0; gpu < gpus; ++gpu)
     result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
-  result.link_bytes = link_bytes_from_groups(plan.groups, network.link_bytes());
+  std::vector<Bytes> group_bytes(plan.groups.group_count, 0.0);
+  const std::vector<Bytes> carried = network.link_bytes();
+  for (std::size_t i = 0; i < plan.crossed.size(); ++i)
+    group_bytes[static_cast<std::size_t>(plan.crossed[i])] = carried[i];
+  result.link_bytes = link_bytes_from_groups(plan.groups, group_bytes);
   result.flows = network.flow_count();
   result.solves = network.solve_count();
   return result;

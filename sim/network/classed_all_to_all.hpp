@@ -29,7 +29,10 @@ class ClassedAllToAll {
     std::vector<FlowClass> classes;
     std::vector<std::vector<char>> member_inside;  // by class and member: route off the fabric
     LinkGroups groups;                             // over the class paths
-    std::vector<FlowPath> grouped;                 // each class's path over those groups
+    // The groups some class crosses, ascending: the flow network's links, so that a re-solve
+    // costs the few hundred constraints in use, not every link of the graph.
+    std::vector<LinkId> crossed;
+    std::vector<FlowPath> grouped;  // each class's path over `crossed` (indices into it)
   };
   struct AloneRates {
     std::vector<BytesPerSecond> capacity;

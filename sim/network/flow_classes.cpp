@@ -37,27 +37,31 @@ struct ClassKey {
 
 // Class ids per pair (row-major, kNoClass where no bytes) with every pair anchored at its
 // destination (`by_destination`) or its source; an empty vector when an anchor has too many.
+// Anchor by anchor, so an anchor that classes badly is found after kMaxClassesPerAnchor + 1 of its
+// pairs (a combine's destinations each see every source's own bytes); ids are renumbered later.
 std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const std::vector<double>& alone,
                                      bool by_destination, std::uint32_t& count) {
   const std::size_t gpus = bytes.size();
   std::vector<std::uint32_t> ids(gpus * gpus, kNoClass);
-  std::vector<std::vector<std::pair<ClassKey, std::uint32_t>>> seen(gpus);
+  std::vector<std::pair<ClassKey, std::uint32_t>> seen;
   count = 0;
-  for (std::size_t s = 0; s < gpus; ++s)
-    for (std::size_t d = 0; d < gpus; ++d) {
+  for (std::size_t anchor = 0; anchor < gpus; ++anchor) {
+    seen.clear();
+    for (std::size_t other = 0; other < gpus; ++other) {
+      const std::size_t s = by_destination ? other : anchor, d = by_destination ? anchor : other;
       if (s == d || bytes[s][d] <= 0) continue;
       const ClassKey key{bytes[s][d], alone[s * gpus + d]};
-      auto& anchor = seen[by_destination ? d : s];
-      const auto found = std::find_if(anchor.begin(), anchor.end(),
+      const auto found = std::find_if(seen.begin(), seen.end(),
                                       [&](const auto& entry) { return entry.first == key; });
-      if (found != anchor.end()) {
+      if (found != seen.end()) {
         ids[s * gpus + d] = found->second;
         continue;
       }
-      if (anchor.size() >= kMaxClassesPerAnchor) return {};
-      anchor.emplace_back(key, count);
+      if (seen.size() >= kMaxClassesPerAnchor) return {};
+      seen.emplace_back(key, count);
       ids[s * gpus + d] = count++;
     }
+  }
   return ids;
 }
 

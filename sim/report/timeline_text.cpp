@@ -23,7 +23,7 @@ void append_number(std::string& out, double value) {
   }
   char buffer[64];
   const char* end = nlohmann::detail::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, end);
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
 // Appends one event of the array, comma first unless it is the first.
