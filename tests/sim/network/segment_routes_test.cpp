@@ -28,8 +28,17 @@ TEST(SegmentRoutes, GroupedRoutesPlayAsTheLinkByLinkRoutes) {
   const NetworkLinks links = network_links(graph);
   const GroupedRoutes grouped =
       grouped_routes(router, links.capacity.size(), fabric_links(links), 32, 32);
-  // Far fewer constraints than links: a GPU's PCIe/NIC chain, a leaf's uplinks are one each.
-  EXPECT_LT(grouped.groups.group_count, graph.link_count() / 2);
+  // The groups of the pair-by-pair grouping (every route's links, as before segments): a GPU's
+  // PCIe/NIC chain, a leaf's uplinks are one each either way.
+  std::vector<RoutedPath> pair_routes;
+  for (int s = 0; s < 32; ++s)
+    for (int d = 0; d < 32; ++d)
+      if (s != d) pair_routes.push_back(routed_path(router, s, d));
+  std::vector<const FlowPath*> pair_paths;
+  for (const RoutedPath& route : pair_routes) pair_paths.push_back(&route.path);
+  const LinkGroups by_pairs = group_links(links.capacity.size(), pair_paths, fabric_links(links));
+  EXPECT_EQ(grouped.groups.group_of, by_pairs.group_of);
+  EXPECT_LT(grouped.groups.group_count, graph.link_count());
 
   std::mt19937_64 random(11);
   std::uniform_real_distribution<double> size(1e6, 1e8);

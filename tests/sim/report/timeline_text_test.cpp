@@ -15,7 +15,7 @@ void expect_same_bytes(const std::string& scenario, int limit) {
   const Report report = simulate(s);
   const std::string text = report_timeline_text(report, limit);
   EXPECT_EQ(text, report_to_timeline(report, limit).dump()) << scenario << ", limit " << limit;
-  EXPECT_NO_THROW(static_cast<void>(nlohmann::json::parse(text))) << scenario;
+  EXPECT_TRUE(nlohmann::json::accept(text)) << scenario;
 }
 
 TEST(TimelineText, SameBytesAsTheJsonTreeOnOneNode) { expect_same_bytes("quickstart", 256); }
