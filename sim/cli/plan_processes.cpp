@@ -23,20 +23,20 @@ int launched_ranks() {
 }
 
 #if MOESIM_CLI_MPI
-void check(int code, const char* call) {
+void check_mpi(int code, const char* call) {
   if (code != MPI_SUCCESS) throw std::runtime_error(fmt::format("{} failed ({})", call, code));
 }
 
 // Every rank's text at every rank: the lengths first, then the characters.
-std::vector<std::string> all_gather(const std::string& mine) {
+std::vector<std::string> gather_texts(const std::string& mine) {
   int size = 0;
-  check(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
+  check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
   if (mine.size() > static_cast<std::size_t>(INT_MAX))
     throw std::runtime_error("plan figures over 2 GB on one rank");
   const int length = static_cast<int>(mine.size());
   std::vector<int> lengths(static_cast<std::size_t>(size));
-  check(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
-        "MPI_Allgather");
+  check_mpi(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
+            "MPI_Allgather");
   std::vector<int> offsets(static_cast<std::size_t>(size), 0);
   long long total = 0;
   for (std::size_t r = 0; r < lengths.size(); ++r) {
@@ -45,9 +45,9 @@ std::vector<std::string> all_gather(const std::string& mine) {
     total += lengths[r];
   }
   std::string all(static_cast<std::size_t>(total), '\0');
-  check(MPI_Allgatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
-                       MPI_CHAR, MPI_COMM_WORLD),
-        "MPI_Allgatherv");
+  check_mpi(MPI_Allgatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(),
+                           offsets.data(), MPI_CHAR, MPI_COMM_WORLD),
+            "MPI_Allgatherv");
   std::vector<std::string> texts;
   for (std::size_t r = 0; r < lengths.size(); ++r)
     texts.push_back(
@@ -62,11 +62,11 @@ PlanProcesses::PlanProcesses() {
   const int launched = launched_ranks();
   if (launched <= 1) return;
 #if MOESIM_CLI_MPI
-  check(MPI_Init(nullptr, nullptr), "MPI_Init");
+  check_mpi(MPI_Init(nullptr, nullptr), "MPI_Init");
   started_ = true;
-  check(MPI_Comm_rank(MPI_COMM_WORLD, &ranks_.rank), "MPI_Comm_rank");
-  check(MPI_Comm_size(MPI_COMM_WORLD, &ranks_.size), "MPI_Comm_size");
-  ranks_.all_gather = all_gather;
+  check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &ranks_.rank), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &ranks_.size), "MPI_Comm_size");
+  ranks_.all_gather = gather_texts;
 #else
   error_ = fmt::format(
       "launched by mpirun as one of {} ranks, but this moesim was built without MPI "

@@ -59,7 +59,7 @@ class EventList {
   bool first_ = true;
 };
 
-void name_processes(EventList& events, const std::vector<int>& gpus, int links_pid) {
+void process_name_events(EventList& events, const std::vector<int>& gpus, int links_pid) {
   const char* streams[] = {"compute", "dispatch", "combine"};
   for (const int gpu : gpus) {
     events.add({{"ph", "M"},
@@ -77,8 +77,8 @@ void name_processes(EventList& events, const std::vector<int>& gpus, int links_p
       {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
 }
 
-void link_counters(EventList& events, int links_pid, double layer_start, const LayerResult& layer,
-                   const MicroBatchTimes& at) {
+void link_counter_events(EventList& events, int links_pid, double layer_start,
+                         const LayerResult& layer, const MicroBatchTimes& at) {
   const auto& p = layer.phases;
   auto counter = [&](const char* phase, double at_s, double up, double out) {
     events.add({{"ph", "C"},
@@ -122,7 +122,7 @@ void micro_batch_blocks(EventList& events, const Report& r, const std::vector<in
     emit(gpu, 0, experts, t + at.experts, own);
     emit(gpu, 2, combine, t + at.combine, p.combine);
   }
-  link_counters(events, static_cast<int>(r.per_gpu.size()), t, layer, at);
+  link_counter_events(events, static_cast<int>(r.per_gpu.size()), t, layer, at);
 }
 
 }  // namespace
@@ -137,7 +137,7 @@ std::string report_timeline_text(const Report& r, int limit) {
   std::string out =
       "{\"displayTimeUnit\":\"ms\",\"otherData\":" + other.dump() + ",\"traceEvents\":[";
   EventList events(out);
-  name_processes(events, selection.gpus, static_cast<int>(r.per_gpu.size()));
+  process_name_events(events, selection.gpus, static_cast<int>(r.per_gpu.size()));
   double t = 0;
   for (const auto& layer : r.layers) {
     for (int mb = 0; mb < static_cast<int>(layer.schedule.micro_batches.size()); ++mb)

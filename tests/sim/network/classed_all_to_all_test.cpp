@@ -9,10 +9,10 @@ namespace {
 
 // 8 GPUs in 2 "domains" of 4: inside a domain a pair has its own 200 GB/s link; across, a
 // GPU sends on link 2 x g (50 GB/s, its NIC out) and receives on 2 x g + 1 (its NIC in).
-struct TwoDomains {
+struct TwoDomainNet {
   std::vector<std::vector<RoutedPath>> paths;
   NetworkLinks links;
-  TwoDomains() : paths(8, std::vector<RoutedPath>(8)) {
+  TwoDomainNet() : paths(8, std::vector<RoutedPath>(8)) {
     links.capacity.assign(16, 50e9);
     for (int s = 0; s < 8; ++s)
       for (int d = 0; d < 8; ++d) {
@@ -32,7 +32,7 @@ struct TwoDomains {
 };
 
 // A dispatch's shape: every GPU of a domain sends the same bytes to a destination.
-ByteMatrix dispatch(double scale) {
+ByteMatrix domain_dispatch(double scale) {
   ByteMatrix bytes(8, std::vector<Bytes>(8, 0.0));
   for (int s = 0; s < 8; ++s)
     for (int d = 0; d < 8; ++d)
@@ -40,7 +40,7 @@ ByteMatrix dispatch(double scale) {
   return bytes;
 }
 
-void expect_same(const AllToAllResult& a, const AllToAllResult& b) {
+void expect_identical_results(const AllToAllResult& a, const AllToAllResult& b) {
   EXPECT_EQ(a.send_done, b.send_done);
   EXPECT_EQ(a.receive_done, b.receive_done);
   EXPECT_EQ(a.time, b.time);
@@ -51,23 +51,23 @@ void expect_same(const AllToAllResult& a, const AllToAllResult& b) {
 }
 
 TEST(ClassedAllToAll, ReusedPlansGiveTheFreshResultsBitForBit) {
-  const TwoDomains net;
+  const TwoDomainNet net;
   AllToAllOptions options;
   options.completion_tolerance = 0.01;
   options.fixed_cost = SimTime::from_ns(10000);
   ClassedAllToAll collectives;
   // Layers of one shape with different bytes share a partition; a combine (the transpose) and
   // a layer where every pair differs need their own.
-  ByteMatrix combine = dispatch(1e6);
+  ByteMatrix combine = domain_dispatch(1e6);
   for (int a = 0; a < 8; ++a)
     for (int b = a + 1; b < 8; ++b) std::swap(combine[a][b], combine[b][a]);
-  ByteMatrix uneven = dispatch(1e6);
+  ByteMatrix uneven = domain_dispatch(1e6);
   uneven[0][5] *= 1.5;
-  const std::vector<ByteMatrix> sequence{dispatch(1e6), combine,       dispatch(2.5e6),
-                                         combine,       dispatch(7e5), uneven};
+  const std::vector<ByteMatrix> sequence{
+      domain_dispatch(1e6), combine, domain_dispatch(2.5e6), combine, domain_dispatch(7e5), uneven};
   for (const ByteMatrix& bytes : sequence)
-    expect_same(collectives.play(bytes, net.lookup(), net.links, options),
-                simulate_classed_all_to_all(bytes, net.lookup(), net.links, options));
+    expect_identical_results(collectives.play(bytes, net.lookup(), net.links, options),
+                             simulate_classed_all_to_all(bytes, net.lookup(), net.links, options));
   // Dispatch shape, combine shape, uneven: 3 partitions planned for 6 collectives.
   EXPECT_EQ(collectives.plans_made(), 3u);
 }
@@ -75,21 +75,21 @@ TEST(ClassedAllToAll, ReusedPlansGiveTheFreshResultsBitForBit) {
 TEST(ClassedAllToAll, DispatchClassesAreOnePerDestinationAndReach) {
   // Destination d receives from 3 same-domain GPUs (200 GB/s links, alone rate 200 GB/s) and 4
   // remote ones (NICs, 50 GB/s): 2 classes per destination, 16 flows.
-  const TwoDomains net;
+  const TwoDomainNet net;
   ClassedAllToAll collectives;
-  const AllToAllResult result = collectives.play(dispatch(1e6), net.lookup(), net.links, {});
+  const AllToAllResult result = collectives.play(domain_dispatch(1e6), net.lookup(), net.links, {});
   EXPECT_EQ(result.flows, 16u);
 }
 
 TEST(ClassedAllToAll, RefusesWhatTheOneShotRefuses) {
-  const TwoDomains net;
+  const TwoDomainNet net;
   ClassedAllToAll collectives;
   AllToAllOptions hierarchical;
   hierarchical.hierarchical = true;
   hierarchical.gpus_per_node = 4;
-  EXPECT_THROW(collectives.play(dispatch(1e6), net.lookup(), net.links, hierarchical),
+  EXPECT_THROW(collectives.play(domain_dispatch(1e6), net.lookup(), net.links, hierarchical),
                std::invalid_argument);
-  ByteMatrix negative = dispatch(1e6);
+  ByteMatrix negative = domain_dispatch(1e6);
   negative[1][2] = -1;
   EXPECT_THROW(collectives.play(negative, net.lookup(), net.links, {}), std::invalid_argument);
 }

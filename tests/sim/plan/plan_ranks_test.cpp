@@ -12,7 +12,7 @@ namespace {
 // Mixtral-8x7B prefill on 1 or 2 nodes of H100 or H200 over InfiniBand, EP 8 or 16 where it
 // divides, plus a DeepSeek-V3-sized batch that cannot fit: candidates that fit, one rejected,
 // and a front that the flow model plays again.
-const char* kPlan = R"({
+const char* kRanksPlan = R"({
   "schema_version": 1, "name": "ranks",
   "base": {"model": "mixtral-8x7b", "workload": {"kind": "prefill"}, "profile": "roofline"},
   "target": {"tokens_per_s": 1000000},
@@ -53,7 +53,7 @@ class ThreadExchange {
 };
 
 TEST(PlanRanks, TwoRanksWriteTheBytesOfOneProcess) {
-  const PlanSpec plan = parse_plan(kPlan, "ranks.json");
+  const PlanSpec plan = parse_plan(kRanksPlan, "ranks.json");
   const std::vector<PlanOutcome> alone = run_plan(plan, 2);
   ASSERT_GE(plan.candidates.size(), 6u);
   ASSERT_TRUE(std::any_of(alone.begin(), alone.end(),
@@ -79,7 +79,7 @@ TEST(PlanRanks, TwoRanksWriteTheBytesOfOneProcess) {
 }
 
 TEST(PlanRanks, FiguresRoundTripExactly) {
-  const PlanSpec plan = parse_plan(kPlan, "ranks.json");
+  const PlanSpec plan = parse_plan(kRanksPlan, "ranks.json");
   for (const PlanOutcome& outcome : run_plan(plan, 2)) {
     const nlohmann::json figures = outcome_figures(outcome);
     const PlanOutcome back =
