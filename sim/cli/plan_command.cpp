@@ -9,6 +9,7 @@
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/plan_processes.hpp"
 #include "sim/draw/plan_charts.hpp"
 #include "sim/plan/plan.hpp"
 
@@ -55,26 +56,40 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
 }
 
 int plan(const PlanOptions& o) {
+  const PlanProcesses processes;  // several under mpirun
+  if (!processes.error().empty()) {
+    fmt::print(stderr, "error: {}\n", processes.error());
+    return kExitInvalidInput;
+  }
+  const sim::PlanRanks& ranks = processes.ranks();
   const auto spec = sim::load_plan(o.plan);
   const int threads = o.threads > 0
                           ? o.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (spec.serving) return serving_plan(spec, o, threads);
+  // A serving plan's sweep is not spread over ranks: rank 0 runs it whole.
+  if (spec.serving) return ranks.rank == 0 ? serving_plan(spec, o, threads) : kExitOk;
   const auto start = std::chrono::steady_clock::now();
-  ProgressBar bar(fmt::format("planning {} candidates", spec.candidates.size()),
-                  o.progress ? ProgressBar::Lines::InLogs : ProgressBar::Lines::InLogsEvery10s);
-  const auto outcomes =
-      sim::run_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
+  ProgressBar bar(
+      fmt::format(
+          "planning {} candidates{}", spec.candidates.size(),
+          ranks.distributed() ? fmt::format(" (rank {} of {})", ranks.rank, ranks.size) : ""),
+      o.progress ? ProgressBar::Lines::InLogs : ProgressBar::Lines::InLogsEvery10s);
+  const auto outcomes = sim::run_plan(
+      spec, threads, [&](int done, int total) { bar.update(done, total); }, ranks);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Every rank holds the same outcomes; rank 0 alone prints and writes them.
+  const bool infeasible = sim::plan_nearest_miss(spec, outcomes).has_value();
+  if (ranks.rank != 0) return infeasible ? kExitPlanInfeasible : kExitOk;
   fmt::print("{}", sim::plan_table_text(spec, outcomes, o.rows));
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
   write_text_file((dir / "plan.csv").string(), sim::plan_csv(outcomes));
   write_text_file((dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n");
   sim::write_scatter_chart(sim::plan_chart(spec, outcomes), (dir / "plan.svg").string());
-  fmt::print("{} candidates in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, plan.svg\n",
-             outcomes.size(), seconds, threads, dir.string());
+  fmt::print("{} candidates in {:.1f} s on {} threads{}; wrote {}/plan.csv, plan.json, plan.svg\n",
+             outcomes.size(), seconds, threads,
+             ranks.distributed() ? fmt::format(" x {} ranks", ranks.size) : "", dir.string());
   if (const auto miss = sim::plan_nearest_miss(spec, outcomes)) {
     fmt::print(stderr, "error: no candidate fits and meets the target; nearest miss: {}\n",
                escape_for_terminal(*miss));

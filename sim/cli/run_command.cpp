@@ -9,6 +9,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/report/provenance.hpp"
 #include "sim/report/report.hpp"
+#include "sim/report/timeline_text.hpp"
 #include "sim/run/simulate.hpp"
 
 namespace moesim::cli {
@@ -42,7 +43,7 @@ int run(const RunOptions& options) {
   write_text_file((dir / "report.json").string(), sim::report_to_json(report).dump(2) + "\n");
   write_text_file((dir / "report.csv").string(), sim::report_to_csv(report));
   write_text_file((dir / "timeline.json").string(),
-                  sim::report_to_timeline(report, options.timeline_gpus).dump() + "\n");
+                  sim::report_timeline_text(report, options.timeline_gpus) + "\n");
   if (!options.quiet) {
     // names from the inputs are escaped whole (a newline too) before the summary lays out its lines
     sim::Report shown = report;

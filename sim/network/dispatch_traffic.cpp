@@ -238,12 +238,21 @@ HopTokens hop_tokens(const DispatchTraffic& t, DispatchKind dispatch, bool dedup
 
 ByteMatrix gpu_byte_matrix(const DispatchTraffic& t, bool dedup, double bytes_per_token) {
   const auto gpus = static_cast<std::size_t>(t.gpus);
+  // Every GPU of a domain sends the same mix: one row of tokens per domain.
+  std::vector<std::vector<double>> tokens(static_cast<std::size_t>(t.domains),
+                                          std::vector<double>(gpus, 0.0));
+  for (int n = 0; n < t.domains; ++n)
+    for (int d = 0; d < t.gpus; ++d)
+      tokens[static_cast<std::size_t>(n)][static_cast<std::size_t>(d)] =
+          t.tokens_to(n, d, 1, dedup);
   ByteMatrix bytes(gpus, std::vector<Bytes>(gpus, 0.0));
-  for (int s = 0; s < t.gpus; ++s)
+  for (int s = 0; s < t.gpus; ++s) {
+    const auto& row = tokens[static_cast<std::size_t>(t.domain_of(s))];
     for (int d = 0; d < t.gpus; ++d)
       if (s != d)
         bytes[static_cast<std::size_t>(s)][static_cast<std::size_t>(d)] =
-            t.tokens_per_gpu * t.tokens_to(t.domain_of(s), d, 1, dedup) * bytes_per_token;
+            t.tokens_per_gpu * row[static_cast<std::size_t>(d)] * bytes_per_token;
+  }
   return bytes;
 }
 

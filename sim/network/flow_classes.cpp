@@ -6,8 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "sim/network/flow_network.hpp"
-#include "sim/network/link_groups.hpp"
+#include "sim/network/classed_all_to_all.hpp"
 
 namespace moesim::sim {
 
@@ -38,27 +37,31 @@ struct ClassKey {
 
 // Class ids per pair (row-major, kNoClass where no bytes) with every pair anchored at its
 // destination (`by_destination`) or its source; an empty vector when an anchor has too many.
+// Anchor by anchor, so an anchor that classes badly is found after kMaxClassesPerAnchor + 1 of its
+// pairs (a combine's destinations each see every source's own bytes); ids are renumbered later.
 std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const std::vector<double>& alone,
                                      bool by_destination, std::uint32_t& count) {
   const std::size_t gpus = bytes.size();
   std::vector<std::uint32_t> ids(gpus * gpus, kNoClass);
-  std::vector<std::vector<std::pair<ClassKey, std::uint32_t>>> seen(gpus);
+  std::vector<std::pair<ClassKey, std::uint32_t>> seen;
   count = 0;
-  for (std::size_t s = 0; s < gpus; ++s)
-    for (std::size_t d = 0; d < gpus; ++d) {
+  for (std::size_t anchor = 0; anchor < gpus; ++anchor) {
+    seen.clear();
+    for (std::size_t other = 0; other < gpus; ++other) {
+      const std::size_t s = by_destination ? other : anchor, d = by_destination ? anchor : other;
       if (s == d || bytes[s][d] <= 0) continue;
       const ClassKey key{bytes[s][d], alone[s * gpus + d]};
-      auto& anchor = seen[by_destination ? d : s];
-      const auto found = std::find_if(anchor.begin(), anchor.end(),
+      const auto found = std::find_if(seen.begin(), seen.end(),
                                       [&](const auto& entry) { return entry.first == key; });
-      if (found != anchor.end()) {
+      if (found != seen.end()) {
         ids[s * gpus + d] = found->second;
         continue;
       }
-      if (anchor.size() >= kMaxClassesPerAnchor) return {};
-      anchor.emplace_back(key, count);
+      if (seen.size() >= kMaxClassesPerAnchor) return {};
+      seen.emplace_back(key, count);
       ids[s * gpus + d] = count++;
     }
+  }
   return ids;
 }
 
@@ -86,17 +89,20 @@ void sum_member_paths(FlowClass& flow_class, const PathLookup& path,
 
 }  // namespace
 
-std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup& path,
-                                      const std::vector<BytesPerSecond>& capacity) {
-  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
-  // Each pair's rate alone, once for both anchors (a path lookup and a walk of its hops).
-  const std::size_t gpus = bytes.size();
+std::vector<double> alone_rates(std::size_t gpus, const PathLookup& path,
+                                const std::vector<BytesPerSecond>& capacity) {
   std::vector<double> alone(gpus * gpus, 0.0);
   for (std::size_t s = 0; s < gpus; ++s)
     for (std::size_t d = 0; d < gpus; ++d)
-      if (s != d && bytes[s][d] > 0)
+      if (s != d)
         alone[s * gpus + d] =
             alone_rate(path(static_cast<int>(s), static_cast<int>(d)).path, capacity);
+  return alone;
+}
+
+PairPartition partition_pairs(const ByteMatrix& bytes, const std::vector<double>& alone) {
+  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
+  const std::size_t gpus = bytes.size();
   std::uint32_t by_destination_count = 0, by_source_count = 0;  // classes under each anchor
   std::vector<std::uint32_t> ids = class_ids(bytes, alone, true, by_destination_count);
   std::vector<std::uint32_t> by_source = class_ids(bytes, alone, false, by_source_count);
@@ -113,19 +119,30 @@ std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup&
   }
   // Number classes in the order their first pair appears, whichever anchor made them.
   std::vector<std::uint32_t> order(by_destination_count, kNoClass);
-  std::vector<FlowClass> classes;
-  for (std::size_t s = 0; s < gpus; ++s)
-    for (std::size_t d = 0; d < gpus; ++d) {
-      if (s == d || bytes[s][d] <= 0) continue;
-      std::uint32_t& slot = order[ids[s * gpus + d]];
-      if (slot == kNoClass) {
-        slot = static_cast<std::uint32_t>(classes.size());
-        classes.push_back(FlowClass{{}, {}, bytes[s][d], SimTime::zero()});
-      }
-      classes[slot].members.push_back({static_cast<int>(s), static_cast<int>(d)});
-    }
-  std::vector<std::int32_t> position(capacity.size(), 0);
-  std::vector<std::uint32_t> stamp(capacity.size(), 0);
+  PairPartition partition;
+  partition.class_of.assign(gpus * gpus, kNoPairClass);
+  for (std::size_t pair = 0; pair < gpus * gpus; ++pair) {
+    if (ids[pair] == kNoClass) continue;
+    std::uint32_t& slot = order[ids[pair]];
+    if (slot == kNoClass) slot = partition.classes++;
+    partition.class_of[pair] = slot;
+  }
+  return partition;
+}
+
+std::vector<FlowClass> partition_classes(const PairPartition& partition, const ByteMatrix& bytes,
+                                         const PathLookup& path, std::size_t link_count) {
+  const std::size_t gpus = bytes.size();
+  std::vector<FlowClass> classes(partition.classes);
+  for (std::size_t pair = 0; pair < partition.class_of.size(); ++pair) {
+    if (partition.class_of[pair] == kNoPairClass) continue;
+    FlowClass& flow_class = classes[partition.class_of[pair]];
+    const auto s = static_cast<int>(pair / gpus), d = static_cast<int>(pair % gpus);
+    if (flow_class.members.empty()) flow_class.bytes = bytes[pair / gpus][pair % gpus];
+    flow_class.members.push_back({s, d});
+  }
+  std::vector<std::int32_t> position(link_count, 0);
+  std::vector<std::uint32_t> stamp(link_count, 0);
   for (std::size_t c = 0; c < classes.size(); ++c) {
     sum_member_paths(classes[c], path, position, stamp, static_cast<std::uint32_t>(c + 1));
     std::int64_t latency_ns = 0;
@@ -137,53 +154,17 @@ std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup&
   return classes;
 }
 
+std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup& path,
+                                      const std::vector<BytesPerSecond>& capacity) {
+  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
+  const PairPartition partition = partition_pairs(bytes, alone_rates(bytes.size(), path, capacity));
+  return partition_classes(partition, bytes, path, capacity.size());
+}
+
 AllToAllResult simulate_classed_all_to_all(const ByteMatrix& bytes, const PathLookup& path,
                                            const NetworkLinks& links,
                                            const AllToAllOptions& options) {
-  if (options.hierarchical)
-    throw std::invalid_argument("all-to-all: flow classes play direct dispatch only");
-  if (options.fixed_cost < SimTime::zero())
-    throw std::invalid_argument("all-to-all: negative fixed cost");
-  const std::vector<BytesPerSecond> capacity = effective_capacity(links, options.efficiency);
-  std::vector<FlowClass> classes = classify_pairs(bytes, path, capacity);
-
-  // Tied rates make more links alike: every GPU of a domain sends one member of each of its
-  // domain's classes, so their NICs carry the same classes and become one constraint.
-  std::vector<const FlowPath*> class_paths;
-  for (const FlowClass& flow_class : classes) class_paths.push_back(&flow_class.path);
-  const LinkGroups groups = group_links(capacity.size(), class_paths);
-
-  EventQueue queue;
-  FlowNetwork network(queue, group_capacity(groups, capacity),
-                      FlowNetworkOptions{options.completion_tolerance});
-  std::vector<FlowId> flow_of(classes.size());
-  for (std::size_t c = 0; c < classes.size(); ++c)
-    flow_of[c] = network.add_flow(grouped_path(classes[c].path, groups), classes[c].bytes,
-                                  options.fixed_cost + classes[c].latency);
-  queue.run();
-
-  const std::size_t gpus = bytes.size();
-  AllToAllResult result;
-  result.send_done.assign(gpus, options.fixed_cost);
-  result.receive_done.assign(gpus, options.fixed_cost);
-  for (std::size_t c = 0; c < classes.size(); ++c) {
-    const SimTime finish = network.finish_time(flow_of[c]);
-    for (const GpuPair& pair : classes[c].members) {
-      auto& sent = result.send_done[static_cast<std::size_t>(pair.source)];
-      auto& received = result.receive_done[static_cast<std::size_t>(pair.destination)];
-      sent = std::max(sent, finish);
-      received = std::max(received, finish);
-      if (stays_inside(path(pair.source, pair.destination).path, links))
-        result.scale_up_bytes += classes[c].bytes;
-    }
-  }
-  result.time = options.fixed_cost;
-  for (std::size_t gpu = 0; gpu < gpus; ++gpu)
-    result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
-  result.link_bytes = link_bytes_from_groups(groups, network.link_bytes());
-  result.flows = network.flow_count();
-  result.solves = network.solve_count();
-  return result;
+  return ClassedAllToAll().play(bytes, path, links, options);
 }
 
 }  // namespace moesim::sim

@@ -7,6 +7,7 @@
 // class and its latency is the members' mean, which is exact when its members are interchangeable
 // (same bytes, latency and bottleneck alone, links loaded alike); docs/network-model.md says where
 // it is not.
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -36,6 +37,24 @@ using PathLookup = std::function<const RoutedPath&(int source, int destination)>
 // first pair appears, scanning sources then destinations.
 std::vector<FlowClass> classify_pairs(const ByteMatrix& bytes, const PathLookup& path,
                                       const std::vector<BytesPerSecond>& capacity);
+
+// The pieces of classify_pairs, for callers that reuse classes across collectives
+// (classed_all_to_all.hpp). Pairs are indexed row-major: source * GPUs + destination.
+inline constexpr std::uint32_t kNoPairClass = 0xffffffffu;
+struct PairPartition {
+  std::vector<std::uint32_t> class_of;  // by pair; kNoPairClass where no bytes
+  std::uint32_t classes = 0;
+  bool operator==(const PairPartition&) const = default;
+};
+// Every pair's rate alone (0 on the diagonal), bytes or not.
+std::vector<double> alone_rates(std::size_t gpus, const PathLookup& path,
+                                const std::vector<BytesPerSecond>& capacity);
+// Which class each pair falls in, numbered in the order classify_pairs gives its classes.
+// Validates the matrix as simulate_all_to_all does.
+PairPartition partition_pairs(const ByteMatrix& bytes, const std::vector<double>& alone);
+// The classes of a partition: members, summed paths and mean latencies; bytes from `bytes`.
+std::vector<FlowClass> partition_classes(const PairPartition& partition, const ByteMatrix& bytes,
+                                         const PathLookup& path, std::size_t link_count);
 
 // simulate_all_to_all for direct dispatch, one flow per class. `links` may be link groups
 // (link_groups.hpp): the path lookup must then give grouped paths. `flows` in the result counts

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "sim/network/flow_classes.hpp"
+#include "sim/network/classed_all_to_all.hpp"
+#include "sim/network/segment_routes.hpp"
 #include "sim/network/topology_paths.hpp"
 #include "sim/spec/parallel_groups.hpp"
 #include "sim/spec/scenario_paths.hpp"
@@ -75,21 +76,17 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   // Rank r of played group j sits on the GPU the rank order gives it (parallel_groups.hpp).
   const auto groups = expert_groups(s);
   played_groups_ = s.cluster.gpus() <= kFlowAllGroupsMaxGpus ? static_cast<int>(groups.size()) : 1;
-  const int played = played_groups_ * ep;
-  paths_.assign(static_cast<std::size_t>(played),
-                std::vector<RoutedPath>(static_cast<std::size_t>(ep)));
-  std::vector<const FlowPath*> all_paths;
-  for (int a = 0; a < played; ++a) {
-    const auto& group = groups[static_cast<std::size_t>(a / ep)];
-    for (int b = 0; b < ep; ++b)
-      if (b != a % ep) {
-        auto& routed = paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)];
-        routed = routed_path(*router_, group[a % ep], group[b]);
-        all_paths.push_back(&routed.path);
-      }
-  }
+  const std::vector<std::vector<int>> played(groups.begin(), groups.begin() + played_groups_);
   place_moe_tp_rings(s, groups);
-  group_paths(all_paths);
+  std::vector<char> fabric(links_.kind.size());
+  for (std::size_t link = 0; link < fabric.size(); ++link)
+    fabric[link] = is_scale_out_kind(links_.kind[link]) ? 1 : 0;
+  GroupedRoutes routes = grouped_routes(*router_, links_.capacity.size(), fabric, played);
+  groups_ = std::move(routes.groups);
+  paths_ = std::move(routes.paths);
+  for (char out : groups_.scale_out)
+    group_kind_.push_back(out ? topology::LinkKind::Ib : scale_up_kind_);
+  classed_ = std::make_unique<ClassedAllToAll>();
 }
 
 void NetworkModel::place_moe_tp_rings(const ScenarioSpec& s,
@@ -120,17 +117,9 @@ MoeTpRingBytes NetworkModel::moe_tp_ring_bytes(double bytes_per_hop) const {
   return placed;
 }
 
-void NetworkModel::group_paths(const std::vector<const FlowPath*>& all_paths) {
-  std::vector<char> fabric(links_.kind.size());
-  for (std::size_t link = 0; link < fabric.size(); ++link)
-    fabric[link] = is_scale_out_kind(links_.kind[link]) ? 1 : 0;
-  groups_ = group_links(links_.capacity.size(), all_paths, fabric);
-  for (auto& row : paths_)
-    for (auto& routed : row) routed.path = grouped_path(routed.path, groups_);
-  group_kind_.clear();
-  for (char out : groups_.scale_out)
-    group_kind_.push_back(out ? topology::LinkKind::Ib : scale_up_kind_);
-}
+NetworkModel::~NetworkModel() = default;
+NetworkModel::NetworkModel(NetworkModel&&) noexcept = default;
+NetworkModel& NetworkModel::operator=(NetworkModel&&) noexcept = default;
 
 std::vector<CostedLink> NetworkModel::costed_links() const {
   std::vector<CostedLink> links;
@@ -153,13 +142,14 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
   // share fabric links contend as they would.
   const auto ep = static_cast<std::size_t>(ep_),
              played = static_cast<std::size_t>(played_groups_) * ep;
-  ByteMatrix all = bytes;
+  ByteMatrix replayed;  // every group's copy of the matrix, when more than one group plays
   if (played_groups_ > 1) {
-    all.assign(played, std::vector<Bytes>(played, 0.0));
+    replayed.assign(played, std::vector<Bytes>(played, 0.0));
     for (std::size_t a = 0; a < played; ++a)
       std::copy(bytes[a % ep].begin(), bytes[a % ep].end(),
-                all[a].begin() + static_cast<std::ptrdiff_t>(a / ep * ep));
+                replayed[a].begin() + static_cast<std::ptrdiff_t>(a / ep * ep));
   }
+  const ByteMatrix& all = played_groups_ > 1 ? replayed : bytes;
   if (options.hierarchical && !fabric_leg.empty() && played_groups_ > 1) {
     const std::size_t domains = fabric_leg.front().size();
     options.node_bytes.assign(
@@ -180,7 +170,7 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
   AllToAllResult result =
       options.hierarchical ? simulate_all_to_all(
                                  all, [&](int a, int b) { return lookup(a, b); }, grouped, options)
-                           : simulate_classed_all_to_all(all, lookup, grouped, options);
+                           : classed_->play(all, lookup, grouped, options);
   result.link_bytes = link_bytes_from_groups(groups_, result.link_bytes);
   CollectiveTiming timing;
   timing.time = result.time.seconds();

@@ -14,6 +14,8 @@
 
 namespace moesim::sim {
 
+class ClassedAllToAll;
+
 // A link the all-to-alls load, one direction: a graph link under the flow model; a GPU's
 // scale-up port or NIC share under the analytic model (the links that model prices).
 struct CostedLink {
@@ -59,9 +61,13 @@ class NetworkModel {
  public:
   // Builds the cluster graph of the scenario; throws ConfigError for a cluster it cannot build.
   explicit NetworkModel(const ScenarioSpec& scenario, double fixed_cost_seconds);
+  ~NetworkModel();
+  NetworkModel(NetworkModel&&) noexcept;
+  NetworkModel& operator=(NetworkModel&&) noexcept;
   // bytes[s][d] between ranks s and d of an EP group, played on every group at once when the
   // cluster has at most kFlowAllGroupsMaxGpus GPUs, else on the first (GPUs 0 .. ep-1). Under
   // hierarchical dispatch `fabric_leg` may give the deduplicated [source][domain] RDMA bytes.
+  // Not thread-safe: it keeps the flow classes of earlier collectives (classed_all_to_all.hpp).
   // `scale_up_efficiency` > 0 replaces the efficiency of the system's scale-up links (NVLink, xGMI,
   // or PCIe on a PCIe-only node) for this collective (the measured NCCL curve at its size).
   CollectiveTiming all_to_all(const ByteMatrix& bytes, const ByteMatrix& fabric_leg = {},
@@ -78,8 +84,6 @@ class NetworkModel {
 
  private:
   void place_moe_tp_rings(const ScenarioSpec& s, const std::vector<std::vector<int>>& groups);
-  // Groups the links of every played path and rewrites the paths over the groups.
-  void group_paths(const std::vector<const FlowPath*>& all_paths);
 
   std::unique_ptr<topology::ClusterGraph> graph_;
   std::unique_ptr<topology::Router> router_;
@@ -91,6 +95,7 @@ class NetworkModel {
   std::vector<topology::LinkKind> group_kind_;
   std::vector<std::vector<RoutedPath>> paths_;  // [source GPU][destination rank in its group]
   topology::LinkKind scale_up_kind_ = topology::LinkKind::Nvlink;
+  std::unique_ptr<ClassedAllToAll> classed_;  // mutable state behind a const interface
   int ep_ = 0;
   int played_groups_ = 1;
   std::vector<double> moe_tp_ring_links_;  // ring hops over each graph link (ECMP shares)

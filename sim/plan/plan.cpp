@@ -10,6 +10,7 @@
 
 #include "base/config_error.hpp"
 #include "sim/cost/memory_model.hpp"
+#include "sim/plan/plan_ranks.hpp"
 #include "sim/spec/scenario.hpp"
 
 namespace moesim::sim {
@@ -71,6 +72,26 @@ void for_each_parallel(const std::vector<std::size_t>& indices, int threads,
   for (auto& thread : pool) thread.join();
 }
 
+// Evaluates `indices` (each rank its share of them, threads inside), then, across ranks, gives
+// every rank every outcome from the figures the others sent (plan_ranks.hpp).
+template <class Evaluate>
+void evaluate_spread(const std::vector<std::size_t>& indices, int threads, const PlanRanks& ranks,
+                     const PlanSpec& plan, std::vector<PlanOutcome>& outcomes,
+                     const Evaluate& evaluate) {
+  std::vector<std::size_t> mine;
+  for (std::size_t i : indices)
+    if (ranks.owns(i)) mine.push_back(i);
+  for_each_parallel(mine, threads, evaluate);
+  if (!ranks.distributed()) return;
+  nlohmann::json sent = nlohmann::json::array();
+  for (std::size_t i : mine) sent.push_back({i, outcome_figures(outcomes[i])});
+  for (const std::string& text : ranks.all_gather(sent.dump()))
+    for (const auto& entry : nlohmann::json::parse(text)) {
+      const auto i = entry.at(0).get<std::size_t>();
+      outcomes.at(i) = outcome_from_figures(plan.candidates.at(i), entry.at(1));
+    }
+}
+
 // Pareto front over feasible candidates: no other is better on both axes.
 void mark_front(std::vector<PlanOutcome>& outcomes) {
   for (auto& a : outcomes) {
@@ -88,17 +109,16 @@ void mark_front(std::vector<PlanOutcome>& outcomes) {
 // The sweep prices all-to-alls analytically; the front is then played again under the flow
 // network, which sees contention the analytic model cannot, until every candidate on the front
 // has flow figures (a front member that flow finds slower can let another onto the front).
-void rank_front_by_flow(const PlanSpec& plan, std::vector<PlanOutcome>& outcomes, int threads) {
+void rank_front_by_flow(const PlanSpec& plan, std::vector<PlanOutcome>& outcomes, int threads,
+                        const PlanRanks& ranks) {
   for (;;) {
     mark_front(outcomes);
     std::vector<std::size_t> replay;
     for (std::size_t i = 0; i < outcomes.size(); ++i)
       if (outcomes[i].pareto && outcomes[i].network_model != "flow") replay.push_back(i);
     if (replay.empty()) return;
-    for_each_parallel(replay, threads, [&](std::size_t i) {
-      PlanCandidate candidate = outcomes[i].candidate;
-      candidate.scenario["network"]["model"] = "flow";
-      outcomes[i] = evaluate_candidate(plan, candidate);
+    evaluate_spread(replay, threads, ranks, plan, outcomes, [&](std::size_t i) {
+      outcomes[i] = evaluate_candidate(plan, flow_candidate(outcomes[i].candidate));
       outcomes[i].network_model = "flow";
     });
   }
@@ -107,21 +127,25 @@ void rank_front_by_flow(const PlanSpec& plan, std::vector<PlanOutcome>& outcomes
 }  // namespace
 
 std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
-                                  const ProgressCallback& progress) {
+                                  const ProgressCallback& progress, const PlanRanks& ranks) {
   std::vector<PlanOutcome> outcomes(plan.candidates.size());
   std::atomic<int> done{0};
   std::mutex progress_mutex;
   std::vector<std::size_t> all(outcomes.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  for_each_parallel(all, threads, [&](std::size_t i) {
+  int mine = 0;  // candidates this rank simulates, for the progress count
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    all[i] = i;
+    mine += ranks.owns(i) ? 1 : 0;
+  }
+  evaluate_spread(all, threads, ranks, plan, outcomes, [&](std::size_t i) {
     outcomes[i] = evaluate_candidate(plan, plan.candidates[i]);
     const int finished = ++done;
     if (progress) {
       std::lock_guard lock(progress_mutex);
-      progress(finished, static_cast<int>(outcomes.size()));
+      progress(finished, mine);
     }
   });
-  rank_front_by_flow(plan, outcomes, threads);
+  rank_front_by_flow(plan, outcomes, threads, ranks);
   // With a throughput target the question is what the whole service costs: copies x price.
   const bool at_target = plan.target_tokens_per_s.has_value();
   std::stable_sort(
@@ -134,6 +158,11 @@ std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
         return a.usd_per_million_tokens().value_or(0) < b.usd_per_million_tokens().value_or(0);
       });
   return outcomes;
+}
+
+std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
+                                  const ProgressCallback& progress) {
+  return run_plan(plan, threads, progress, PlanRanks{});
 }
 
 bool plan_is_prefill(const PlanSpec& plan) {

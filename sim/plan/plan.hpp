@@ -53,11 +53,16 @@ struct PlanOutcome {
 PlanSpec parse_plan(const std::string& text, const std::string& source);
 PlanSpec load_plan(const std::string& path);
 
+struct PlanRanks;  // plan_ranks.hpp: several processes sharing the sweep
+
 // Simulates every candidate on `threads` threads; outcomes come back in a deterministic order
 // (feasible first by $/hour at the throughput target, or by $/million tokens without one, then
-// latency misses, then rejections).
+// latency misses, then rejections). With `ranks` of several processes each simulates its share
+// and all of them return the same outcomes (`progress` then counts this rank's share).
 std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
                                   const ProgressCallback& progress = {});
+std::vector<PlanOutcome> run_plan(const PlanSpec& plan, int threads,
+                                  const ProgressCallback& progress, const PlanRanks& ranks);
 
 // Feasible: simulated and within the latency target (throughput is met by adding replicas).
 bool plan_feasible(const PlanOutcome& outcome);

@@ -1,0 +1,127 @@
+#include "sim/network/classed_all_to_all.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "sim/network/flow_network.hpp"
+
+namespace moesim::sim {
+
+namespace {
+
+// A run alternates dispatch and combine, each with its own partition and (with a measured curve)
+// its own scale-up efficiency; a few entries cover that with room to spare.
+constexpr std::size_t kKeptPlans = 8;
+constexpr std::size_t kKeptAloneRates = 4;
+
+}  // namespace
+
+const std::vector<double>& ClassedAllToAll::alone_for(std::size_t gpus, const PathLookup& path,
+                                                      const std::vector<BytesPerSecond>& capacity) {
+  for (const AloneRates& kept : alone_)
+    if (kept.capacity == capacity && kept.alone.size() == gpus * gpus) return kept.alone;
+  if (alone_.size() == kKeptAloneRates) alone_.erase(alone_.begin());
+  alone_.push_back({capacity, alone_rates(gpus, path, capacity)});
+  return alone_.back().alone;
+}
+
+const ClassedAllToAll::Plan& ClassedAllToAll::plan_for(PairPartition partition,
+                                                       const ByteMatrix& bytes,
+                                                       const PathLookup& path,
+                                                       const NetworkLinks& links,
+                                                       std::size_t link_count) {
+  for (auto kept = plans_.rbegin(); kept != plans_.rend(); ++kept)
+    if (kept->partition == partition) return *kept;
+  if (plans_.size() == kKeptPlans) plans_.erase(plans_.begin());
+  ++plans_made_;
+  Plan plan;
+  plan.classes = partition_classes(partition, bytes, path, link_count);
+  plan.partition = std::move(partition);
+  for (const FlowClass& flow_class : plan.classes) {
+    std::vector<char> inside;
+    for (const GpuPair& pair : flow_class.members)
+      inside.push_back(stays_inside(path(pair.source, pair.destination).path, links) ? 1 : 0);
+    plan.member_inside.push_back(std::move(inside));
+  }
+  // Tied rates make more links alike: every GPU of a domain sends one member of each of its
+  // domain's classes, so their NICs carry the same classes and become one constraint.
+  std::vector<const FlowPath*> class_paths;
+  for (const FlowClass& flow_class : plan.classes) class_paths.push_back(&flow_class.path);
+  plan.groups = group_links(link_count, class_paths);
+  for (const FlowClass& flow_class : plan.classes)
+    plan.grouped.push_back(grouped_path(flow_class.path, plan.groups));
+  // Renumber the crossed groups in their own order, which keeps the solver's tie-breaks.
+  constexpr LinkId kUncrossed = -1;
+  std::vector<LinkId> local(plan.groups.group_count, kUncrossed);
+  for (const FlowPath& grouped : plan.grouped)
+    for (LinkId group : grouped.links) local[static_cast<std::size_t>(group)] = 0;
+  for (std::size_t group = 0; group < local.size(); ++group)
+    if (local[group] != kUncrossed) {
+      local[group] = static_cast<LinkId>(plan.crossed.size());
+      plan.crossed.push_back(static_cast<LinkId>(group));
+    }
+  for (FlowPath& grouped : plan.grouped)
+    for (LinkId& group : grouped.links) group = local[static_cast<std::size_t>(group)];
+  plans_.push_back(std::move(plan));
+  return plans_.back();
+}
+
+AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& path,
+                                     const NetworkLinks& links, const AllToAllOptions& options) {
+  if (options.hierarchical)
+    throw std::invalid_argument("all-to-all: flow classes play direct dispatch only");
+  if (options.fixed_cost < SimTime::zero())
+    throw std::invalid_argument("all-to-all: negative fixed cost");
+  const std::vector<BytesPerSecond> capacity = effective_capacity(links, options.efficiency);
+  const std::size_t gpus = bytes.size();
+  // partition_pairs validates the matrix; the rates alone read only its size.
+  const Plan& plan = plan_for(partition_pairs(bytes, alone_for(gpus, path, capacity)), bytes, path,
+                              links, capacity.size());
+
+  EventQueue queue;
+  const std::vector<BytesPerSecond> by_group = group_capacity(plan.groups, capacity);
+  std::vector<BytesPerSecond> crossed_capacity;
+  for (LinkId group : plan.crossed)
+    crossed_capacity.push_back(by_group[static_cast<std::size_t>(group)]);
+  FlowNetwork network(queue, std::move(crossed_capacity),
+                      FlowNetworkOptions{options.completion_tolerance});
+  std::vector<FlowId> flow_of(plan.classes.size());
+  std::vector<Bytes> class_bytes(plan.classes.size());
+  for (std::size_t c = 0; c < plan.classes.size(); ++c) {
+    const GpuPair first = plan.classes[c].members.front();
+    class_bytes[c] =
+        bytes[static_cast<std::size_t>(first.source)][static_cast<std::size_t>(first.destination)];
+    flow_of[c] = network.add_flow(plan.grouped[c], class_bytes[c],
+                                  options.fixed_cost + plan.classes[c].latency);
+  }
+  queue.run();
+
+  AllToAllResult result;
+  result.send_done.assign(gpus, options.fixed_cost);
+  result.receive_done.assign(gpus, options.fixed_cost);
+  for (std::size_t c = 0; c < plan.classes.size(); ++c) {
+    const SimTime finish = network.finish_time(flow_of[c]);
+    const auto& members = plan.classes[c].members;
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      auto& sent = result.send_done[static_cast<std::size_t>(members[m].source)];
+      auto& received = result.receive_done[static_cast<std::size_t>(members[m].destination)];
+      sent = std::max(sent, finish);
+      received = std::max(received, finish);
+      if (plan.member_inside[c][m]) result.scale_up_bytes += class_bytes[c];
+    }
+  }
+  result.time = options.fixed_cost;
+  for (std::size_t gpu = 0; gpu < gpus; ++gpu)
+    result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
+  std::vector<Bytes> group_bytes(plan.groups.group_count, 0.0);
+  const std::vector<Bytes> carried = network.link_bytes();
+  for (std::size_t i = 0; i < plan.crossed.size(); ++i)
+    group_bytes[static_cast<std::size_t>(plan.crossed[i])] = carried[i];
+  result.link_bytes = link_bytes_from_groups(plan.groups, group_bytes);
+  result.flows = network.flow_count();
+  result.solves = network.solve_count();
+  return result;
+}
+
+}  // namespace moesim::sim
