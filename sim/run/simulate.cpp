@@ -16,6 +16,7 @@
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/policy.hpp"
+#include "sim/run/mixed_prefill.hpp"
 #include "sim/run/training_step.hpp"
 
 namespace moesim::sim {
@@ -284,34 +285,6 @@ void add_step_extras(const StepContext& c, Report& r) {
   r.step_time_s =
       std::max(r.step_time_s + x.lm_head + x.mtp_drafts + x.kernel_overhead, x.launch_floor) +
       x.launch_fixed;
-}
-
-// Aggregated serving: the decoding GPUs also prefill the prompts of the requests that replace
-// finished ones, P tokens a step on average in chunks of C (workload.mixed_prefill). A share P / C
-// of the steps carries a chunk: in-flight, inside the step (what that step costs beyond the plain
-// one); separate, as a prefill pass of its own, launched eagerly as the stacks launch prefill.
-void add_mixed_prefill(const RunInputs& inputs, Report& r) {
-  const WorkloadSpec& w = inputs.scenario.workload;
-  if (w.step_prompt_tokens > 0) return;  // this is the step that carries a chunk
-  r.extras.prefill_tokens = w.prefill_tokens_per_step();
-  if (r.extras.prefill_tokens <= 0) return;
-  const double chunk = w.mixed_prefill.chunk();
-  RunInputs carrier = inputs;
-  WorkloadSpec& c = carrier.scenario.workload;
-  double added = 0;
-  if (w.mixed_prefill.scheduling == PrefillScheduling::InFlight) {
-    c.step_prompt_tokens = chunk;
-    added = simulate(carrier).step_time_s - r.step_time_s;
-  } else {
-    c.kind = WorkloadKind::Prefill;
-    c.tokens_per_gpu = static_cast<std::int64_t>(chunk);
-    c.context_tokens = w.mixed_prefill.input_tokens;
-    c.cuda_graphs = false;
-    c.mtp_draft_tokens = 0, c.mtp_acceptance_rate = 0;
-    added = simulate(carrier).step_time_s;
-  }
-  r.extras.mixed_prefill = added * r.extras.prefill_tokens / chunk;
-  r.step_time_s += r.extras.mixed_prefill;
 }
 
 // The step's band: each layer's calibrated work weighted by its band, over all the work it did;
