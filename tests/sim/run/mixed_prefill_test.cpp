@@ -90,7 +90,8 @@ TEST(MixedPrefill, ChunkedPrefillCarriesChunksInMoreSteps) {
               p * (carrier.step_time_s - plain.step_time_s) +
                   (q - p) * (dense_sum(carrier) - dense_sum(plain)),
               1e-15);
-  EXPECT_DOUBLE_EQ(MixedPrefillSpec{.input_tokens = 1024, .chunk_tokens = 4096}.chunk(), 1024);
+  const MixedPrefillSpec oversized{.input_tokens = 1024, .chunk_tokens = 4096};
+  EXPECT_DOUBLE_EQ(oversized.chunk(), 1024);
 }
 
 TEST(MixedPrefill, SeparatePassesAddAPromptsPrefillPerPromptTokensBrought) {
