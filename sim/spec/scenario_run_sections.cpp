@@ -45,7 +45,7 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
     w.mixed_prefill.input_tokens = mr.integer("input_tokens", 1, 1LL << 24);
     w.mixed_prefill.output_tokens = mr.integer("output_tokens", 1, 1LL << 24);
     w.mixed_prefill.scheduling = read_choice(mr, "scheduling", PrefillScheduling::InFlight);
-    w.mixed_prefill.chunk_tokens = mr.integer("chunk_tokens", 0, 1LL << 24, 0);
+    w.mixed_prefill.chunk_tokens = mr.integer("chunk_tokens", 1, 1LL << 24, 0);
     mr.finish();
     if (w.kind != WorkloadKind::Decode)
       problems.add(r.path_of("mixed_prefill"),
