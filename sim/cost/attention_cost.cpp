@@ -24,21 +24,51 @@ double kv_bytes_per_rank(const ModelSpec& m, int tp) {
   return bytes * heads_per_rank / kv_heads;
 }
 
+double kv_element_bytes(const ModelSpec& m) {
+  const AttentionShape& a = m.attention;
+  const double width = a.kind == AttentionKind::Mla ? a.kv_lora_rank + a.qk_rope_head_dim
+                                                    : 2.0 * a.kv_heads * a.head_dim;
+  if (width <= 0 || m.kv_cache_bytes_per_token_per_layer <= 0) return 2;
+  return static_cast<double>(m.kv_cache_bytes_per_token_per_layer) / width;
+}
+
+double attention_params_per_rank(const ModelSpec& m, int tp) {
+  const double total = static_cast<double>(m.attention_params_per_layer);
+  if (tp <= 1) return total;
+  const AttentionShape& a = m.attention;
+  const double hidden = static_cast<double>(m.hidden);
+  double whole = 0;     // replicated on every rank
+  double kv_split = 0;  // split by KV head, replicated past the head count
+  if (a.kind == AttentionKind::Mla)
+    whole = hidden * (a.q_lora_rank + a.kv_lora_rank + a.qk_rope_head_dim);
+  else if (a.kv_heads > 0)
+    kv_split = 2.0 * hidden * a.kv_heads * a.head_dim;
+  whole = std::min(whole, total);
+  kv_split = std::min(kv_split, total - whole);
+  const double kv_share =
+      a.kv_heads > 0 ? static_cast<double>((a.kv_heads + tp - 1) / tp) / a.kv_heads : 1.0 / tp;
+  return whole + kv_split * kv_share + (total - whole - kv_split) / tp;
+}
+
 DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
   const double tp = s.tensor_parallel;
   const double mlp_params = s.moe_layer
                                 ? static_cast<double>(m.shared_experts) * m.shared_expert_params()
                                 : static_cast<double>(m.dense_mlp_params());
-  // Every weight matrix is split over the TP ranks, and each rank runs all the group's tokens.
-  const double weights = (static_cast<double>(m.attention_params_per_layer) + mlp_params) / tp;
+  // Each rank runs all the group's tokens on its share of every weight matrix.
+  const double attention = attention_params_per_rank(m, s.tensor_parallel);
+  const double weights = attention + mlp_params / tp;
   // Causal prefill attends on average over half the context; decode over all of it. Heads split.
   const double attended = s.decode ? s.context : s.context / 2;
   const double heads_per_rank = std::max(1.0, m.attention.heads / tp);
   DenseWork work;
-  work.flops = 2 * weights * s.tokens +
-               s.tokens * attended * heads_per_rank * attention_core_flops(m.attention, s.decode);
-  if (m.attention.heads == 0) work.flops = 2 * weights * s.tokens;
-  work.weight_bytes = weights * m.weight_bytes;
+  if (m.attention.heads > 0)
+    work.attention_flops =
+        heads_per_rank *
+        (s.tokens * attended * attention_core_flops(m.attention, s.decode) +
+         s.prefill_tokens * s.prefill_context / 2 * attention_core_flops(m.attention, false));
+  work.flops = 2 * weights * (s.tokens + s.prefill_tokens) + work.attention_flops;
+  work.weight_bytes = attention * m.attention_bytes_per_weight() + mlp_params / tp * m.weight_bytes;
   // A sequence's cache is read once however many of its query tokens attend to it (FlashMLA and
   // FlashInfer run a sequence's drafts together).
   if (s.decode)

@@ -14,10 +14,20 @@ double attention_core_flops(const AttentionShape& attention, bool decode);
 // replicated on every rank.
 double kv_bytes_per_rank(const ModelSpec& model, int attention_tp);
 
+// Bytes an element of the KV cache takes (2 for bf16, 1 for FP8), from the cache's bytes per token
+// and its width; 2 when the model does not say its width.
+double kv_element_bytes(const ModelSpec& model);
+
+// Attention weights one GPU holds (and a step reads) of one block under attention TP. Every stack
+// (vLLM, SGLang, TensorRT-LLM) keeps MLA's down-projections (q_a and kv_a with the rope key)
+// replicated and splits the rest; GQA's K and V projections follow kv_bytes_per_rank's heads.
+double attention_params_per_rank(const ModelSpec& model, int attention_tp);
+
 struct DenseWork {
-  double flops = 0;         // on one GPU
-  double weight_bytes = 0;  // weights read from HBM
-  double kv_bytes = 0;      // KV cache read (decode)
+  double flops = 0;            // on one GPU
+  double attention_flops = 0;  // of which the attention core (scores and values over the KV)
+  double weight_bytes = 0;     // weights read from HBM
+  double kv_bytes = 0;         // KV cache read (decode)
 };
 
 struct DenseShape {
@@ -27,6 +37,10 @@ struct DenseShape {
   double context = 0;            // KV length each sequence attends over
   int queries_per_sequence = 1;  // decode under MTP: the drafts share their sequence's KV read
   bool moe_layer = true;         // MLP = shared experts (MoE block) or the dense MLP
+  // Aggregated serving: prompt tokens prefilled in the same step (in-flight batching). They share
+  // the step's weight reads and attend causally over their prompt of `prefill_context` tokens.
+  double prefill_tokens = 0;
+  double prefill_context = 0;
 };
 
 DenseWork dense_work(const ModelSpec& model, const DenseShape& shape);

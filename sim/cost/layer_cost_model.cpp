@@ -15,6 +15,22 @@
 #include "sim/network/dispatch_traffic.hpp"
 
 namespace moesim::sim {
+namespace {
+
+// A measured op (gate, permute, unpermute) was timed alone and launched eagerly: its smallest
+// point is launch-bound, k launches of the profile's empty-kernel time e. Replayed from a CUDA
+// graph each launch takes the graph's kernel gap g instead, so the op saves k (e - g) = its
+// smallest time x (1 - g / e) at every size (docs/decode-model.md, "Launching a step").
+double graph_replayed_op_us(const Curve& curve, double tokens, double empty_kernel_us,
+                            bool graphs) {
+  const double eager = interpolate(curve, tokens);
+  const double gap_us = kGraphKernelGap * 1e6;
+  if (!graphs || empty_kernel_us <= gap_us || curve.empty()) return eager;
+  return eager - curve.front().y * (1 - gap_us / empty_kernel_us);
+}
+
+}  // namespace
+
 LayerCostModel::LayerCostModel(const ScenarioSpec& scenario, const MeasuredProfile* profile,
                                const NetworkModel* network)
     : s_(scenario),
@@ -129,14 +145,37 @@ double LayerCostModel::scale_up_rate() const { return group_collectives_.scale_u
 double LayerCostModel::scale_out_rate() const { return group_collectives_.scale_out_rate(); }
 
 double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const {
+  // A prompt chunk in the step rides in its rows (tokens_per_gpu_per_micro_batch); its attention
+  // is a prefill's.
+  const WorkloadSpec& w = s_.workload;
+  const double prompt =
+      w.step_prompt_tokens / s_.parallelism.micro_batches / s_.parallelism.pipeline.micro_batches;
   const DenseWork work =
-      dense_work(s_.model, {.tokens = attention_tokens,
+      dense_work(s_.model, {.tokens = attention_tokens - prompt,
                             .tensor_parallel = s_.parallelism.attention_tensor_parallel,
-                            .decode = s_.workload.kind == WorkloadKind::Decode,
-                            .context = static_cast<double>(s_.workload.context_tokens),
-                            .queries_per_sequence = s_.workload.queries_per_sequence(),
-                            .moe_layer = moe_layer});
-  return std::max(work.flops / compute_rate(), (work.weight_bytes + work.kv_bytes) / memory_rate());
+                            .decode = w.kind == WorkloadKind::Decode,
+                            .context = static_cast<double>(w.context_tokens),
+                            .queries_per_sequence = w.queries_per_sequence(),
+                            .moe_layer = moe_layer,
+                            .prefill_tokens = prompt,
+                            .prefill_context = static_cast<double>(w.mixed_prefill.input_tokens)});
+  // The projections and the attention core are separate kernels, each bound by its own roofline.
+  // Each runs at its own dtype's rate: attention projections at attention_weight_bytes', the core
+  // at the KV cache's (FP8 only with a one-byte cache), the MLP at the weights'.
+  const double bf16_rate = compute_rate() * (s_.model.weight_bytes <= 1 ? bf16_over_fp8() : 1.0);
+  const auto rate_at = [&](double bytes) {
+    return bytes <= 1 ? bf16_rate / bf16_over_fp8() : bf16_rate;
+  };
+  const double attention_projection_flops =
+      2 * attention_params_per_rank(s_.model, s_.parallelism.attention_tensor_parallel) *
+      attention_tokens;
+  const double mlp_flops = work.flops - work.attention_flops - attention_projection_flops;
+  const double projections =
+      std::max(attention_projection_flops / rate_at(s_.model.attention_bytes_per_weight()) +
+                   mlp_flops / rate_at(s_.model.weight_bytes),
+               work.weight_bytes / memory_rate());
+  const double core_rate = rate_at(kv_element_bytes(s_.model));
+  return projections + std::max(work.attention_flops / core_rate, work.kv_bytes / memory_rate());
 }
 
 double LayerCostModel::expert_time(double tokens) const {
@@ -219,11 +258,14 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // Gate (router GEMM) and permute (one read and one write of each token copy).
   const double gate_flops = 2 * token_bytes * m.experts * tokens_per_gpu;
   const double permute_bytes = 2 * tokens_per_gpu * m.top_k * token_bytes * m.dispatch_bytes;
+  const auto measured_op = [&](const Curve& curve) {
+    return graph_replayed_op_us(curve, tokens_per_gpu, profile_->empty_kernel_us(),
+                                s_.workload.cuda_graphs) *
+           1e-6;
+  };
   cost.phases.gate =
       curves_ != nullptr
-          ? (interpolate(curves_->gate_us, tokens_per_gpu) +
-             interpolate(curves_->permute_us, tokens_per_gpu)) *
-                1e-6
+          ? measured_op(curves_->gate_us) + measured_op(curves_->permute_us)
           : std::max(gate_flops / compute_rate(),
                      (token_bytes * m.experts * m.weight_bytes + permute_bytes) / memory_rate());
   // DeepEP's kernels bring their own floor and count exchange (deepep_cost.hpp).
@@ -340,8 +382,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   cost.dispatch_link_bytes = cost.link_bytes;  // the combine adds the rest
   cost.phases.combine = collective(m.combine_bytes, true, 0);
   // Unpermute (gathering expert outputs back into token order) ends the combine phase.
-  if (curves_ != nullptr)
-    cost.phases.combine += interpolate(curves_->unpermute_us, tokens_per_gpu) * 1e-6;
+  if (curves_ != nullptr) cost.phases.combine += measured_op(curves_->unpermute_us);
   cost.phases.experts = *std::max_element(cost.gpu_compute.begin(), cost.gpu_compute.end());
   // Attention runs every token of the TP group on each of its ranks (tokens_per_gpu is one rank's
   // share of the MoE tokens).

@@ -26,6 +26,11 @@ struct LayerCost {
   std::vector<double> dispatch_link_bytes;  // the dispatch's part of link_bytes
 };
 
+// Gap between back-to-back small kernels replayed from a CUDA graph, measured on H200 at full
+// clocks with PyTorch 2.11 (profiler/measure_step_floor.py,
+// docs/measurements/h200x2-step-floor.json).
+inline constexpr double kGraphKernelGap = 1.2e-6;
+
 // The kernels of one step and what launching them costs: a step takes at least `floor` (kernels
 // cannot be launched faster), pays `fixed` once per step, and `overhead` for the small-kernel
 // cost above the roofline of the kernels the roofline prices.

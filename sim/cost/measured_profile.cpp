@@ -229,6 +229,9 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   count_copy_us_ =
       positive(document, "/overheads/count_copy_and_sync/median_us", problems, kMaxMicroseconds);
   check_runs(document, "/overheads/count_copy_and_sync", problems);
+  const Json::json_pointer empty_kernel("/overheads/empty_kernel_gpu/median_us");
+  if (document.contains(empty_kernel))
+    empty_kernel_us_ = positive(document, empty_kernel.to_string(), problems, kMaxMicroseconds);
   fp8_ratios_ = read_fp8_ratios(document, problems);
   collectives_ = read_measured_collectives(document, problems);
   for (const auto& measured : collectives_.all_to_all) {  // the busbw view of the same entries

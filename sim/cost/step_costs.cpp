@@ -24,9 +24,9 @@ constexpr int kKernelsPerTpBlock = 2;       // the two all-reduces
 constexpr int kKernelsPerStep = 5;
 // Gap between back-to-back small kernels, measured on H200 at full clocks with PyTorch 2.11
 // (profiler/measure_step_floor.py, docs/measurements/h200x2-step-floor.json): 6.7 us launched
-// eagerly, 1.2 us replayed from a CUDA graph, and 9.6 us to replay a one-kernel graph.
+// eagerly, 1.2 us replayed from a CUDA graph (kGraphKernelGap), and 9.6 us to replay a one-kernel
+// graph.
 constexpr double kEagerKernelGap = 6.7e-6;
-constexpr double kGraphKernelGap = 1.2e-6;
 constexpr double kGraphReplay = 9.6e-6;
 // What a real small kernel takes beyond its roofline time: decode-sized GEMMs (1 and 8 rows,
 // 22-117 MB of weights) replayed back to back from a CUDA graph on H200 took 0.3-6.8 us more than

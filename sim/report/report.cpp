@@ -54,7 +54,9 @@ Json step_extras_to_json(const StepExtras& x) {
               {"kernel_overhead_ms", ms(x.kernel_overhead)},
               {"kernels", x.kernels},
               {"cuda_graphs", x.cuda_graphs},
-              {"accepted_tokens_per_sequence", x.accepted_tokens_per_sequence}};
+              {"accepted_tokens_per_sequence", x.accepted_tokens_per_sequence},
+              {"prefill_tokens_per_step", x.prefill_tokens},
+              {"mixed_prefill_ms", ms(x.mixed_prefill)}};
 }
 
 }  // namespace
@@ -224,6 +226,9 @@ std::string report_summary_text(const Report& r) {
         ms(r.extras.lm_head), ms(r.extras.mtp_drafts), ms(r.extras.kernel_overhead),
         ms(r.extras.launch_fixed), r.extras.kernels, r.extras.cuda_graphs ? "CUDA graph" : "eager",
         ms(r.extras.launch_floor));
+  if (r.extras.prefill_tokens > 0)
+    text += fmt::format("  + step  {:.1f} prompt tokens a rank prefills a step: {:.3f} ms\n",
+                        r.extras.prefill_tokens, ms(r.extras.mixed_prefill));
   for (const auto& note : r.pricing_notes) text += fmt::format("note      {}\n", note);
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);

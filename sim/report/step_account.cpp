@@ -139,7 +139,7 @@ StepAccount account_step(const Report& r) {
        {StepItem{"lm_head_and_sampling", x.lm_head}, StepItem{"mtp_drafts", x.mtp_drafts},
         StepItem{"kernel_overhead", x.kernel_overhead},
         StepItem{"launch_wait", std::max(0.0, x.launch_floor - work)},
-        StepItem{"launch_fixed", x.launch_fixed}})
+        StepItem{"launch_fixed", x.launch_fixed}, StepItem{"mixed_prefill", x.mixed_prefill}})
     if (item.seconds > 0) account.step_items.push_back(item);
   if (r.training) add_training_items(*r.training, r.step_time_s, account);
   return account;

@@ -80,7 +80,9 @@ SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec&
 double tokens_per_gpu_per_micro_batch(const ScenarioSpec& s) {
   // Under MTP every sequence sends its drafted tokens through the verify pass too; a training
   // pipeline plays one of its micro-batches.
-  return static_cast<double>(s.workload.tokens_per_gpu) * s.workload.queries_per_sequence() /
+  // A prompt chunk prefilled in the step (aggregated serving, in-flight) adds its rows.
+  const WorkloadSpec& w = s.workload;
+  return (static_cast<double>(w.tokens_per_gpu) * w.queries_per_sequence() + w.step_prompt_tokens) /
          s.parallelism.attention_tensor_parallel / s.parallelism.micro_batches /
          s.parallelism.pipeline.micro_batches;
 }

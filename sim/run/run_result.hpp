@@ -61,6 +61,11 @@ struct StepExtras {
   int kernels = 0;
   bool cuda_graphs = false;
   double accepted_tokens_per_sequence = 1;  // 1 + a + ... + a^d under MTP
+  // Aggregated serving (workload.mixed_prefill): prompt tokens one attention-DP rank prefills per
+  // step on average, and what they add to the step on average (seconds): the steps or passes
+  // that carry a chunk, times the share of steps that do.
+  double prefill_tokens = 0;
+  double mixed_prefill = 0;
 };
 
 // A training step's parts (run/training_step.hpp; docs/parallelism.md), seconds per step on the

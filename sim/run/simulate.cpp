@@ -16,6 +16,7 @@
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/policy.hpp"
+#include "sim/run/mixed_prefill.hpp"
 #include "sim/run/training_step.hpp"
 
 namespace moesim::sim {
@@ -377,8 +378,10 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   r.pricing_notes = model.pricing_notes();
   if (s.workload.kind == WorkloadKind::Training)
     add_training_step(context, totals, r);
-  else
+  else {
     add_step_extras(context, r);
+    add_mixed_prefill(inputs, r);
+  }
   // Each TP group runs tokens_per_gpu; CP x DP of them in a pipeline stage.
   r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) *
                       s.parallelism.weight_replicas() * r.extras.accepted_tokens_per_sequence;

@@ -64,6 +64,7 @@ double StepTimeTable::grid_seconds(bool decode, std::int64_t count, std::int64_t
   // Serving stacks replay decode steps from CUDA graphs and launch prefill eagerly; drafts are
   // decode's alone.
   w.cuda_graphs = decode;
+  w.mixed_prefill = {};  // the serving simulation schedules the prompts itself
   if (!decode) w.mtp_draft_tokens = 0, w.mtp_acceptance_rate = 0;
   const double seconds = simulate(step).step_time_s;
   cache_.emplace(key, seconds);

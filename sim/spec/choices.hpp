@@ -37,6 +37,9 @@ enum class PipelineSchedule { OneFOneB, Interleaved };
 // How ranks are numbered over the groups, innermost first (Megatron's order string): "tp-dp-pp"
 // keeps each tensor-parallel group on consecutive ranks, so inside a node.
 enum class RankOrder { TpDpPp, TpPpDp, DpTpPp, DpPpTp, PpTpDp, PpDpTp };
+// Aggregated serving (workload.mixed_prefill): prompts prefilled inside the decode step (in-flight
+// batching, chunked prefill) or as prefill passes between decode steps.
+enum class PrefillScheduling { InFlight, Separate };
 
 template <typename Enum>
 struct Choice {
@@ -74,6 +77,8 @@ MOESIM_CHOICE_TABLE(NetworkModelKind, {NetworkModelKind::Auto, "auto"},
                     {NetworkModelKind::Flow, "flow"}, {NetworkModelKind::Analytic, "analytic"});
 MOESIM_CHOICE_TABLE(DispatchKind, {DispatchKind::Direct, "direct"},
                     {DispatchKind::Hierarchical, "hierarchical"});
+MOESIM_CHOICE_TABLE(PrefillScheduling, {PrefillScheduling::InFlight, "in-flight"},
+                    {PrefillScheduling::Separate, "separate"});
 MOESIM_CHOICE_TABLE(AllToAllKind, {AllToAllKind::Nccl, "nccl"},
                     {AllToAllKind::DeepEpNormal, "deepep-normal"},
                     {AllToAllKind::DeepEpLowLatency, "deepep-low-latency"});

@@ -328,6 +328,7 @@ AttentionShape mla_attention_shape(int heads, const MlaShape& s) {
   return {.kind = AttentionKind::Mla,
           .heads = heads,
           .kv_lora_rank = static_cast<int>(s.kv_lora_rank),
+          .q_lora_rank = static_cast<int>(s.q_lora_rank),
           .qk_nope_head_dim = static_cast<int>(s.qk_nope_head_dim),
           .qk_rope_head_dim = static_cast<int>(s.qk_rope_head_dim),
           .v_head_dim = static_cast<int>(s.v_head_dim)};

@@ -15,6 +15,7 @@ struct AttentionShape {
   int kv_heads = 0;      // GQA key/value heads (MHA: = heads); MLA keeps one shared latent instead
   int head_dim = 0;      // GQA head width
   int kv_lora_rank = 0;  // MLA latent width (DeepSeek-V3: 512)
+  int q_lora_rank = 0;   // MLA query down-projection width (1536); 0 = queries projected directly
   int qk_nope_head_dim = 0;  // MLA query/key width per head without rope (128)
   int qk_rope_head_dim = 0;  // MLA rope key width, shared by every head (64)
   int v_head_dim = 0;        // MLA value width per head (128)
@@ -45,7 +46,10 @@ struct ModelSpec {
   std::int64_t kv_cache_bytes_per_token_per_layer = 0;  // at the KV dtype
   AttentionShape attention;
 
-  double weight_bytes = 2;             // bf16 weights
+  double weight_bytes = 2;  // bf16 weights
+  // Bytes a weight of the attention projections when they are kept in another dtype than the rest
+  // (TensorRT-LLM's NVFP4 DeepSeek-R1 runs attention in bf16); 0 = weight_bytes.
+  double attention_weight_bytes = 0;
   double dispatch_bytes = 2;           // bytes per activation element sent to experts (1 = FP8)
   double combine_bytes = 2;            // bytes per element returned (BF16 combine)
   double default_capacity_factor = 0;  // 0 = dropless; GShard trained with capacity
@@ -57,6 +61,9 @@ struct ModelSpec {
   }
   std::int64_t dense_mlp_params() const { return matrices_per_ffn() * hidden * dense_ffn; }
   std::int64_t router_params() const { return hidden * experts; }
+  double attention_bytes_per_weight() const {
+    return attention_weight_bytes > 0 ? attention_weight_bytes : weight_bytes;
+  }
   std::int64_t embedding_params() const { return vocab * hidden * (tied_embeddings ? 1 : 2); }
   // Layer norms and biases are left out: under 0.1% for every preset.
   std::int64_t total_params() const;

@@ -31,6 +31,7 @@ Json model_spec_to_json(const ModelSpec& m) {
               {"kv_heads", m.attention.kv_heads},
               {"head_dim", m.attention.head_dim},
               {"kv_lora_rank", m.attention.kv_lora_rank},
+              {"q_lora_rank", m.attention.q_lora_rank},
               {"qk_nope_head_dim", m.attention.qk_nope_head_dim},
               {"qk_rope_head_dim", m.attention.qk_rope_head_dim},
               {"v_head_dim", m.attention.v_head_dim},

@@ -35,6 +35,7 @@ constexpr SectionFields kSections[] = {
     {"/policy", kPolicyFields},
     {"/workload", kWorkloadFields},
     {"/workload/routing", kRoutingFields},
+    {"/workload/mixed_prefill", kMixedPrefillFields},
     {"/profile", kProfileFields},
     {"/network", kNetworkFields},
     {"/price", kPriceFields},
@@ -135,6 +136,12 @@ double WorkloadSpec::accepted_tokens_per_sequence() const {
     accepted += chance;
   }
   return accepted;
+}
+
+double WorkloadSpec::prefill_tokens_per_step() const {
+  if (kind != WorkloadKind::Decode || mixed_prefill.input_tokens <= 0) return 0;
+  return static_cast<double>(tokens_per_gpu) * static_cast<double>(mixed_prefill.input_tokens) *
+         accepted_tokens_per_sequence() / static_cast<double>(mixed_prefill.output_tokens);
 }
 
 }  // namespace moesim::sim

@@ -1,6 +1,7 @@
 #pragma once
 // The scenario file (schema_version 1) as a typed spec. docs/scenario.schema.json describes the
 // same format; tests keep the two in step through the field lists below.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -100,6 +101,21 @@ struct RoutingSpec {
   std::uint64_t seed = 1;
 };
 
+// Aggregated serving: each decode sequence's prompt is prefilled by the same GPUs, so a decode step
+// carries (on average) the prompt tokens of the requests that replace finished ones.
+struct MixedPrefillSpec {
+  std::int64_t input_tokens = 0;   // prompt length; 0 = the decode steps carry no prefill
+  std::int64_t output_tokens = 0;  // tokens each request emits
+  PrefillScheduling scheduling = PrefillScheduling::InFlight;
+  // Prompt tokens a step (or prefill pass) carries when it carries any: a chunked-prefill size,
+  // or 0 for whole prompts (TensorRT-LLM on Hopper cannot chunk MLA context).
+  std::int64_t chunk_tokens = 0;
+  double chunk() const {
+    return static_cast<double>(chunk_tokens > 0 ? std::min(chunk_tokens, input_tokens)
+                                                : input_tokens);
+  }
+};
+
 struct WorkloadSpec {
   WorkloadKind kind = WorkloadKind::Prefill;
   std::int64_t tokens_per_gpu = 4096;  // per step; for decode, sequences in the batch
@@ -119,6 +135,14 @@ struct WorkloadSpec {
   }
   // Expected tokens a sequence gains per step: 1 + a + a^2 + ... + a^d.
   double accepted_tokens_per_sequence() const;
+  MixedPrefillSpec mixed_prefill;  // decode only
+  // Prompt tokens the priced step itself carries beside its decode batch (set by simulate to price
+  // the in-flight steps that carry a chunk; never read from a scenario file).
+  double step_prompt_tokens = 0;
+  // Prompt tokens one attention-DP rank prefills per decode step under mixed_prefill, on average:
+  // a sequence lives output_tokens / accepted steps and brings input_tokens, so B sequences bring
+  // B x input x accepted / output a step (0 without mixed_prefill).
+  double prefill_tokens_per_step() const;
 };
 
 struct ProfileSpec {

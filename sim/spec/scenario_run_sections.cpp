@@ -40,6 +40,17 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
   if (w.mtp_draft_tokens > 0 && !acceptance)
     problems.add(r.path_of("mtp_acceptance_rate"),
                  "expected the share of drafted tokens accepted (0-1) when mtp_draft_tokens > 0");
+  if (const Json* mixed = r.child("mixed_prefill")) {
+    FieldReader mr(*mixed, r.path_of("mixed_prefill"), problems, kMixedPrefillFields);
+    w.mixed_prefill.input_tokens = mr.integer("input_tokens", 1, 1LL << 24);
+    w.mixed_prefill.output_tokens = mr.integer("output_tokens", 1, 1LL << 24);
+    w.mixed_prefill.scheduling = read_choice(mr, "scheduling", PrefillScheduling::InFlight);
+    w.mixed_prefill.chunk_tokens = mr.integer("chunk_tokens", 1, 1LL << 24, 0);
+    mr.finish();
+    if (w.kind != WorkloadKind::Decode)
+      problems.add(r.path_of("mixed_prefill"),
+                   "expected only with kind \"decode\" (prompts mixed into decode steps)");
+  }
   r.finish();
   return w;
 }

@@ -68,6 +68,7 @@ AttentionShape read_attention(FieldReader& r, AttentionShape a) {
   a.qk_nope_head_dim = width("qk_nope_head_dim", a.qk_nope_head_dim, kMaxHeadWidth);
   a.qk_rope_head_dim = width("qk_rope_head_dim", a.qk_rope_head_dim, kMaxHeadWidth);
   a.v_head_dim = width("v_head_dim", a.v_head_dim, kMaxHeadWidth);
+  a.q_lora_rank = width("q_lora_rank", a.q_lora_rank, kMaxHeadWidth);
   if (a.kind == AttentionKind::Gqa && a.kv_heads == 0) a.kv_heads = a.heads;
   return a;
 }
@@ -152,6 +153,7 @@ ModelSpec read_model(const Json& value, ProblemList& problems, const std::string
       opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0,
               kMaxKvBytesPerTokenPerLayer);
   m.weight_bytes = r.number("weight_bytes", 0.5, 4, m.weight_bytes);
+  m.attention_weight_bytes = r.number("attention_weight_bytes", 0.5, 4, m.attention_weight_bytes);
   m.dispatch_bytes = r.number("dispatch_bytes", 0.5, 4, m.dispatch_bytes);
   m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);

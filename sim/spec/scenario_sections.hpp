@@ -21,7 +21,7 @@ inline constexpr std::string_view kModelFields[] = {
     "expert_groups", "topk_groups", "attention_params_per_layer",
     "kv_cache_bytes_per_token_per_layer", "weight_bytes", "dispatch_bytes", "combine_bytes",
     "tied_embeddings", "attention", "attention_heads", "kv_heads", "head_dim", "kv_lora_rank",
-    "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+    "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "q_lora_rank", "attention_weight_bytes",
     // import-hf --json's derived counts, checked
     "total_params", "active_params"};
 inline constexpr std::string_view kClusterFields[] = {
@@ -39,8 +39,10 @@ inline constexpr std::string_view kPlacementFields[] = {"strategy", "redundant_e
 inline constexpr std::string_view kPolicyFields[] = {
     "capacity_factor", "drop", "pad_to_capacity", "min_capacity", "routing", "replica_choice"};
 inline constexpr std::string_view kWorkloadFields[] = {
-    "kind",    "tokens_per_gpu", "context_tokens",   "steps",
-    "routing", "cuda_graphs",    "mtp_draft_tokens", "mtp_acceptance_rate"};
+    "kind",        "tokens_per_gpu",   "context_tokens",      "steps",        "routing",
+    "cuda_graphs", "mtp_draft_tokens", "mtp_acceptance_rate", "mixed_prefill"};
+inline constexpr std::string_view kMixedPrefillFields[] = {"input_tokens", "output_tokens",
+                                                           "scheduling", "chunk_tokens"};
 inline constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
 inline constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency",
                                                       "memory_efficiency", "network_efficiency",

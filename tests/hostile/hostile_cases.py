@@ -35,6 +35,12 @@ def scenario_cases(sweep, h):
     sweep.mutate("decode", decode, [
         "/workload/mtp_draft_tokens", "/workload/mtp_acceptance_rate", "/workload/cuda_graphs",
         "/workload/context_tokens", "/workload/steps"], RUN)
+    mixed = copy.deepcopy(decode)
+    mixed["workload"]["mixed_prefill"] = {"input_tokens": 1024, "output_tokens": 2048,
+                                          "scheduling": "separate", "chunk_tokens": 256}
+    sweep.mutate("mixed", mixed, [
+        "/workload/mixed_prefill/input_tokens", "/workload/mixed_prefill/output_tokens",
+        "/workload/mixed_prefill/scheduling", "/workload/mixed_prefill/chunk_tokens"], RUN)
     h.special_files(sweep, "scenario", RUN)
     # {"hf_config": path}: the config's values and the path itself
     config = h.load("tests/data/hf/mixtral-8x7b.json")

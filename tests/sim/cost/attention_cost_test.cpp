@@ -43,18 +43,28 @@ TEST(AttentionCost, GqaSplitsKvHeadsAndReplicatesThemPastTheHeadCount) {
 
 TEST(AttentionCost, TensorParallelIsCountedOnce) {
   // The same 64 decode sequences as TP 8 (one group of 64 tokens, each rank an eighth of the heads
-  // and weights) or as DP 8 (8 tokens on each rank, all heads): a GPU does the same FLOPs and
-  // reads an eighth of the weights under TP.
-  for (const char* name : {"deepseek-v3", "mixtral-8x7b"}) {
-    const ModelSpec& m = *find_model(name);
-    const DenseWork tp = dense_work(
-        m,
-        {.tokens = 64, .tensor_parallel = 8, .decode = true, .context = 4096, .moe_layer = true});
-    const DenseWork dp = dense_work(
-        m, {.tokens = 8, .tensor_parallel = 1, .decode = true, .context = 4096, .moe_layer = true});
-    EXPECT_DOUBLE_EQ(tp.flops, dp.flops) << name;
-    EXPECT_DOUBLE_EQ(tp.weight_bytes * 8, dp.weight_bytes) << name;
-  }
+  // and weights) or as DP 8 (8 tokens on each rank, all heads): Mixtral's GPU does the same FLOPs
+  // and reads an eighth of the weights under TP.
+  auto work = [](const ModelSpec& m, double tokens, int tp) {
+    return dense_work(m, {.tokens = tokens,
+                          .tensor_parallel = tp,
+                          .decode = true,
+                          .context = 4096,
+                          .moe_layer = true});
+  };
+  const ModelSpec& mixtral = *find_model("mixtral-8x7b");
+  EXPECT_DOUBLE_EQ(work(mixtral, 64, 8).flops, work(mixtral, 8, 1).flops);
+  EXPECT_DOUBLE_EQ(work(mixtral, 64, 8).weight_bytes * 8, work(mixtral, 8, 1).weight_bytes);
+  // DeepSeek-V3 keeps its MLA down-projections (15,138,816 weights) whole on every TP rank, so
+  // those run all 64 tokens: 2 x 15,138,816 x (64 - 8) = 1,695,547,392 FLOPs more under TP; the
+  // split weights (171,966,464 of attention + 44,040,192 of shared expert) and the core (1,024
+  // head-tokens x 4,096 x 2,176) are the same. Bytes (bf16): TP (15,138,816 + 216,006,656 / 8) x 2
+  // = 84,279,296 a rank, DP 231,145,472 x 2 = 462,290,944.
+  const ModelSpec& dsv3 = deepseek_v3();
+  EXPECT_DOUBLE_EQ(work(dsv3, 64, 8).flops - work(dsv3, 8, 1).flops, 1695547392.0);
+  EXPECT_DOUBLE_EQ(work(dsv3, 64, 8).attention_flops, work(dsv3, 8, 1).attention_flops);
+  EXPECT_DOUBLE_EQ(work(dsv3, 64, 8).weight_bytes, 84279296.0);
+  EXPECT_DOUBLE_EQ(work(dsv3, 8, 1).weight_bytes, 462290944.0);
   // KV read per GPU. Mixtral splits its 8 KV heads: 64 x 4096 x 512 bytes under TP 8 equals
   // 8 x 4096 x 4096 under DP 8 (134,217,728). DeepSeek's latent is read whole by every TP rank:
   // 64 x 4096 x 1152 = 301,989,888 under TP 8 against 8 x 4096 x 1152 = 37,748,736 under DP 8,

@@ -117,14 +117,15 @@ TEST(LayerCostModel, OneByteWeightsRunOnTheFp8Path) {
 TEST(LayerCostModel, PrefillDenseTimeCountsWeightsAndHalfTheContext) {
   const ScenarioSpec s = toy_scenario();
   const LayerCostModel cost(s, nullptr);
-  // MoE block: attention 4e6 + shared expert 3e6 = 7e6 weights.
-  // FLOPs: 2 x 7e6 x 1000 = 1.4e10, plus attention over half the 2048 context (causal):
-  // 4 x 1000 x 1024 x 8 heads x 128 = 4.194304e9; 1.8194304e10 / 5e14 = 36.388608 us.
-  // Bytes: 7e6 x 2 / 1e12 = 14 us, so compute-bound.
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 36.388608e-6);
-  // Dense block: attention 4e6 + MLP 1.2e7 = 1.6e7 weights: 3.2e10 + 4.194304e9 = 3.6194304e10
-  // FLOPs, 72.388608 us.
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, false), 72.388608e-6);
+  // MoE block: attention 4e6 + shared expert 3e6 = 7e6 weights. The projections and the attention
+  // core are separate kernels, each on its own roofline. Projections: 2 x 7e6 x 1000 = 1.4e10
+  // FLOPs / 5e14 = 28 us against 7e6 x 2 / 1e12 = 14 us of weights: 28 us. Core over half the 2048
+  // context (causal): 4 x 1000 x 1024 x 8 heads x 128 = 4.194304e9 FLOPs. The toy's cache (1000
+  // bytes over K and V 2 x 8 x 128 = 2048 wide) is under a byte an element, so the core runs at
+  // the FP8 rate, 1e15: 4.194304 us. 32.194304 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 32.194304e-6);
+  // Dense block: attention 4e6 + MLP 1.2e7 = 1.6e7 weights: 3.2e10 FLOPs, 64 us, + 4.194304 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, false), 68.194304e-6);
 }
 
 TEST(LayerCostModel, DecodeDenseTimeReadsTheWholeKvCache) {
@@ -141,9 +142,10 @@ TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
   s.parallelism.attention_tensor_parallel = 2;
   const LayerCostModel cost(s, nullptr);
   // The TP group's 1000 tokens run on both ranks, each with half the weights and half the heads:
-  // weights (4e6 + 3e6) / 2 = 3.5e6: 2 x 3.5e6 x 1000 = 7e9; attention 4 x 1000 x 1024 x 4 heads x
-  // 128 = 2.097152e9; 9.097152e9 / 5e14 = 18.194304 us, half the TP 1 time (36.388608 us).
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 18.194304e-6);
+  // weights (4e6 + 3e6) / 2 = 3.5e6: 2 x 3.5e6 x 1000 = 7e9 FLOPs / 5e14 = 14 us; attention core
+  // 4 x 1000 x 1024 x 4 heads x 128 = 2.097152e9 at 1e15 (as above) = 2.097152 us: 16.097152 us,
+  // half the TP 1 time (32.194304 us).
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 16.097152e-6);
 }
 
 TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
@@ -251,9 +253,9 @@ TEST(LayerCostModel, MoeLayerOnTwoGpusWithOneExpertEach) {
   // router (1000 x 2 x 2 bytes = 4000) plus permuting every copy in and out
   // (2 x 1000 x 1 x 1000 x 2 bytes = 4e6): 4.004e6 / 1e12 = 4.004 us.
   EXPECT_DOUBLE_EQ(layer.phases.gate, 4.004e-6);
-  // Dense: attention only (no shared expert): 2 x 4e6 x 1000 + 4.194304e9 = 1.2194304e10 FLOPs,
-  // 24.388608 us.
-  EXPECT_DOUBLE_EQ(layer.phases.dense, 24.388608e-6);
+  // Dense: attention only (no shared expert): projections 2 x 4e6 x 1000 = 8e9 FLOPs, 16 us; the
+  // core 4.194304e9 FLOPs at 1e15, 4.194304 us (as above): 20.194304 us.
+  EXPECT_DOUBLE_EQ(layer.phases.dense, 20.194304e-6);
   // Dispatch: 500 copies x 1000 x 2 bytes = 1 MB each way over a 360 GB/s port, 2.777... us, plus
   // the 1 us NVLink latency. The combine mirrors it.
   EXPECT_NEAR(layer.phases.dispatch, 1e6 / 360e9 + 1e-6, 1e-12);
@@ -261,8 +263,8 @@ TEST(LayerCostModel, MoeLayerOnTwoGpusWithOneExpertEach) {
   // Each GPU sends 1 MB over NVLink in each collective: 2 GPUs x 2 collectives x 1 MB.
   EXPECT_DOUBLE_EQ(layer.nvlink_bytes, 4e6);
   EXPECT_DOUBLE_EQ(layer.network_bytes, 0);
-  // A GPU's compute adds its experts, the dense block and the gate: 24 + 24.388608 + 4.004 us.
-  EXPECT_NEAR(layer.gpu_compute[0], 24e-6 + 24.388608e-6 + 4.004e-6, 1e-15);
+  // A GPU's compute adds its experts, the dense block and the gate: 24 + 20.194304 + 4.004 us.
+  EXPECT_NEAR(layer.gpu_compute[0], 24e-6 + 20.194304e-6 + 4.004e-6, 1e-15);
 }
 
 // The same layer with the all-to-alls played as flows on the node's graph: the NVLink bytes are the
