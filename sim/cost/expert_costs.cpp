@@ -1,0 +1,65 @@
+// The expert GEMMs of a GPU: roofline, or the profile's measured curves of the faster back end,
+// priced for recorded counts as they are and for expected loads over the chance (and spread) of
+// the rows an expert receives.
+#include <algorithm>
+
+#include "sim/cost/grouped_expert_curves.hpp"
+#include "sim/cost/layer_cost_model.hpp"
+#include "sim/cost/row_spread.hpp"
+#include "sim/cost/touched_experts.hpp"
+
+namespace moesim::sim {
+
+double LayerCostModel::expert_time(double tokens) const {
+  if (tokens <= 0) return 0;  // an idle expert's weights are never read
+  // Under MoE TP k each shard computes k x tokens rows on 1/k of the weights: the same FLOPs as
+  // the whole expert on `tokens`, a k-th of the weight bytes.
+  const double params = static_cast<double>(s_.model.expert_params());
+  return std::max(
+      2 * params * tokens / compute_rate(),
+      params * s_.model.weight_bytes / s_.parallelism.moe_tensor_parallel / memory_rate());
+}
+
+double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens, double group_tokens,
+                                        ExpertLoads loads) const {
+  // A shard of MoE TP k runs the rows of all k shards of its group on a k-th of each expert: k x t
+  // copies of an expert out of k x group_tokens tokens. So it is touched when any of those tokens
+  // picks it, P = 1 - (1 - t / T)^(k T), and priced as the whole expert's curve at k x t rows,
+  // split k ways.
+  const double shards = s_.parallelism.moe_tensor_parallel;
+  std::vector<double> rows(tokens.size());
+  for (std::size_t e = 0; e < tokens.size(); ++e) rows[e] = tokens[e] * shards;
+  const double shard_tokens = group_tokens * shards;
+  const bool recorded = loads == ExpertLoads::Recorded;
+  // Recorded counts cost what they are. An expected load costs what it costs when touched, times
+  // the chance it is (touched_experts.hpp), or over the spread of its rows when the cost steps
+  // with tiles (row_spread.hpp).
+  auto expected = [&](auto&& one_expert, double tile_rows) {
+    double total = 0;
+    for (double r : rows)
+      total += recorded ? (r > 0 ? one_expert(r) : 0.0)
+                        : expected_cost_over_row_spread(r, shard_tokens, tile_rows, one_expert);
+    return total;
+  };
+  if (curves_ == nullptr) return expected([&](double r) { return expert_time(r / shards); }, 0);
+  // The faster of the two measured back ends, as moesim-profile --validate picks it; BF16 curves
+  // price FP8 experts through fp8_scale.
+  const double loop = expected(
+      [&](double r) { return interpolate(curves_->expert_loop_us, r) / shards * fp8_scale(r); }, 0);
+  // A grouped launch holds the experts the step touches: its per-expert cost depends on how many.
+  const double active = recorded ? static_cast<double>(std::count_if(
+                                       rows.begin(), rows.end(), [](double r) { return r > 0; }))
+                                 : expected_touched_experts(rows, shard_tokens);
+  const double grouped = expected(
+      [&](double r) { return grouped_per_expert_us(*curves_, r, active) / shards * fp8_scale(r); },
+      curves_->grouped_tile_rows);
+  return std::min(loop, grouped) * 1e-6;
+}
+
+double LayerCostModel::fp8_scale(double rows) const {
+  if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
+  const double weights = static_cast<double>(s_.model.expert_params());
+  return profile_->fp8_over_bf16(rows, weights).value_or(bf16_over_fp8());
+}
+
+}  // namespace moesim::sim
