@@ -29,11 +29,12 @@ HoldoutResult check_calibration(const CalibratedPhases& phases,
                    estimate.layer_ms,
                    (estimate.layer_ms - measured) / measured,
                    estimate.band,
-                   estimate.extrapolation};
+                   estimate.extrapolation,
+                   {},
+                   estimate.offset_ms};
     for (std::size_t p = 0; p < kCalibratedPhaseCount; ++p)
       if (estimate.priced[p] && r.phase_ms[p])
         row.phase_error_ms[p] = estimate.phase_ms[p] - *r.phase_ms[p];
-    row.offset_ms = estimate.offset_ms;
     errors.push_back(row.error);
     if (std::abs(row.error) <= row.band) ++covered;
     result.rows.push_back(std::move(row));
