@@ -13,6 +13,8 @@
 namespace moesim::sim {
 namespace {
 
+constexpr std::size_t kWorstRows = 10;
+
 // Fisher-Yates with the engine's raw output (std::shuffle's use of it is unspecified, so its
 // order could differ between standard libraries).
 template <typename T>
@@ -122,6 +124,10 @@ std::string cross_check_table(const CrossCheckResult& result) {
       "band\n",
       result.rounds.size(), p.rows.size(), 100 * p.median_abs_error, 100 * p.worst_abs_error,
       100 * p.coverage);
+  // Where the largest errors came from: predicted - measured per phase (docs/calibrate.md).
+  text += fmt::format("\nThe {} largest |errors| (phase columns: predicted - measured):\n\n",
+                      std::min<std::size_t>(kWorstRows, p.rows.size()));
+  text += worst_rows_table(p, kWorstRows);
   return text;
 }
 

@@ -39,7 +39,8 @@ std::vector<const TimingRecord*> without(const std::vector<const TimingRecord*>&
 }
 
 void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
-  for (const auto& variable : range_variables(curve.phase, r.shape, r.work, curve.knee_tokens)) {
+  for (const auto& variable :
+       range_variables(curve.phase, r.shape, r.work, curve.knee_tokens, curve.launch_floor_flops)) {
     // (named copies: clang cannot capture structured bindings in the lambda below)
     const std::string& name = variable.first;
     const double value = variable.second;
@@ -61,7 +62,8 @@ CalibratedPhases fit_with_knees(const std::vector<const TimingRecord*>& records,
   CalibratedPhases phases;
   for (const auto& c : chosen) {
     const auto rows = phase_records(c.phase, records);
-    if (!rows.empty()) phases.curves.push_back(fit_phase(c.phase, rows, c.knee_tokens));
+    if (!rows.empty())
+      phases.curves.push_back(fit_phase(c.phase, rows, c.knee_tokens, c.launch_floor_flops));
   }
   return phases;
 }
@@ -77,11 +79,34 @@ std::vector<const TimingRecord*> phase_records(CalibratedPhase phase,
   return rows;
 }
 
+double phase_target_ms(CalibratedPhase phase, const TimingRecord& r) {
+  const double measured = *r.phase_ms[index_of(phase)];
+  const auto& experts = r.phase_ms[index_of(CalibratedPhase::Experts)];
+  if (phase != CalibratedPhase::Combine || !r.slowest_experts_ms || !experts) return measured;
+  return measured - (*r.slowest_experts_ms - *experts);
+}
+
+LayerEstimate estimate_record(const CalibratedPhases& phases, const TimingRecord& r) {
+  double slowest_ms = 0;
+  if (const PhaseCurve* experts = phases.curve(CalibratedPhase::Experts))
+    for (const auto& histogram : r.rank_histograms)
+      slowest_ms = std::max(slowest_ms,
+                            curve_ms(*experts, r.shape, {r.work.tokens, histogram, r.work.ranks}));
+  return estimate_layer(phases, r.shape, r.work, slowest_ms);
+}
+
+std::vector<double> launch_floor_grid() {
+  std::vector<double> grid = {0};
+  for (double flops = 2e8; flops <= 1.6e12; flops *= 2) grid.push_back(flops);
+  return grid;
+}
+
 PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord*>& records,
-                     double knee_tokens) {
+                     double knee_tokens, double launch_floor_flops) {
   PhaseCurve curve;
   curve.phase = phase;
   curve.knee_tokens = knee_tokens;
+  curve.launch_floor_flops = launch_floor_flops;
   curve.records = static_cast<int>(records.size());
   const auto columns = static_cast<Eigen::Index>(feature_names(phase).size());
   Eigen::MatrixXd a(static_cast<Eigen::Index>(records.size()), columns);
@@ -89,10 +114,10 @@ PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord
   for (Eigen::Index i = 0; i < a.rows(); ++i) {
     const TimingRecord& r = *records[static_cast<std::size_t>(i)];
     const double weight = 1 / r.measured_layer_ms();
-    const auto features = phase_features(phase, r.shape, r.work, knee_tokens);
+    const auto features = phase_features(phase, r.shape, r.work, knee_tokens, launch_floor_flops);
     for (Eigen::Index j = 0; j < columns; ++j)
       a(i, j) = features[static_cast<std::size_t>(j)] * weight;
-    b(i) = *r.phase_ms[index_of(phase)] * weight;
+    b(i) = phase_target_ms(phase, r) * weight;
     widen_ranges(curve, r);
   }
   // Unit-scaled columns, so one tolerance serves counts, bytes and FLOPs alike.
@@ -105,7 +130,7 @@ PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord
     curve.coefficients[static_cast<std::size_t>(j)] = x(j) / scale(j);
   std::vector<double> errors;
   for (const TimingRecord* r : records) {
-    const double measured = *r->phase_ms[index_of(phase)];
+    const double measured = phase_target_ms(phase, *r);
     if (measured > 0) errors.push_back((curve_ms(curve, r->shape, r->work) - measured) / measured);
   }
   curve.fit_rms = root_mean_square(errors);
@@ -113,16 +138,16 @@ PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord
 }
 
 LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
-                                const std::vector<const TimingRecord*>& records,
-                                double knee_tokens) {
+                                const std::vector<const TimingRecord*>& records, double knee_tokens,
+                                double launch_floor_flops) {
   LeaveOneOut result;
   std::vector<double> layer_shares;
   for (const auto& group : holdout_groups(records)) {
     const auto training = without(records, group);
     if (training.empty()) continue;
-    const PhaseCurve curve = fit_phase(phase, training, knee_tokens);
+    const PhaseCurve curve = fit_phase(phase, training, knee_tokens, launch_floor_flops);
     for (const TimingRecord* r : group) {
-      const double measured = *r->phase_ms[index_of(phase)];
+      const double measured = phase_target_ms(phase, *r);
       const double error = curve_ms(curve, r->shape, r->work) - measured;
       if (measured > 0) result.relative_errors.push_back(error / measured);
       layer_shares.push_back(error / r->measured_layer_ms());
@@ -169,7 +194,7 @@ void fit_layer_bands(const std::vector<const TimingRecord*>& all, CalibratedPhas
     if (training.empty()) continue;
     const CalibratedPhases unseen = fit_with_knees(training, phases.curves);
     for (const TimingRecord* r : group) {
-      const double predicted = estimate_layer(unseen, r->shape, r->work).layer_ms;
+      const double predicted = estimate_record(unseen, *r).layer_ms;
       const double measured = r->measured_layer_ms();
       layer_errors.push_back((predicted - measured) / measured);
       unseen_errors.push_back({predicted, predicted - measured, measured});
@@ -189,7 +214,9 @@ void fit_layer_bands(const std::vector<const TimingRecord*>& all, CalibratedPhas
 
 }  // namespace
 
-CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
+CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& given) {
+  std::vector<TimingRecord> records = given;
+  link_ranks(records);
   CalibratedPhases phases;
   std::vector<const TimingRecord*> all;
   std::set<std::string> shapes;
@@ -207,19 +234,25 @@ CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& records) {
     const auto phase = static_cast<CalibratedPhase>(p);
     const auto rows = phase_records(phase, all);
     if (rows.empty()) continue;
-    // The knee with the smallest leave-one-shape-out error; a larger knee must do strictly better.
-    const std::vector<double> knees =
-        phase == CalibratedPhase::Experts ? kKneeGrid : std::vector<double>{0};
+    // The knee and launch floor with the smallest leave-one-shape-out error; a later candidate
+    // (a larger knee, a floor) must do strictly better.
+    const bool experts = phase == CalibratedPhase::Experts;
+    const std::vector<double> knees = experts ? kKneeGrid : std::vector<double>{0};
+    const std::vector<double> floors = experts ? launch_floor_grid() : std::vector<double>{0};
     LeaveOneOut best;
     double best_knee = 0;
-    for (double knee : knees) {
-      LeaveOneOut trial = leave_one_shape_out(phase, rows, knee);
-      if (knee == knees.front() || trial.layer_weighted_rms < best.layer_weighted_rms) {
-        best = std::move(trial);
-        best_knee = knee;
+    double best_floor = 0;
+    for (double floor : floors)
+      for (double knee : knees) {
+        LeaveOneOut trial = leave_one_shape_out(phase, rows, knee, floor);
+        if ((knee == knees.front() && floor == floors.front()) ||
+            trial.layer_weighted_rms < best.layer_weighted_rms) {
+          best = std::move(trial);
+          best_knee = knee;
+          best_floor = floor;
+        }
       }
-    }
-    PhaseCurve curve = fit_phase(phase, rows, best_knee);
+    PhaseCurve curve = fit_phase(phase, rows, best_knee, best_floor);
     curve.loo_rms = root_mean_square(best.relative_errors);
     curve.loo_p90 = abs_percentile_90(best.relative_errors);
     phases.curves.push_back(std::move(curve));

@@ -1,7 +1,9 @@
 #pragma once
 // A calibrated profile held against timings it was not fitted on: each record's layer predicted
 // from the curves (as `moesim run` prices a layer), its error and whether the band covered it.
+#include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,10 @@ struct HoldoutRow {
   double error = 0;  // (predicted - measured) / measured
   double band = 0;   // relative, as the prediction claims it
   double extrapolation = 0;
+  // Per phase, predicted - measured (ms), where the record timed the phase and a curve priced it;
+  // with the seen shape's offset (not in any phase) they say where a layer's error came from.
+  std::array<std::optional<double>, kCalibratedPhaseCount> phase_error_ms;
+  double offset_ms = 0;
 };
 
 struct HoldoutResult {
@@ -34,5 +40,7 @@ HoldoutResult check_calibration(const CalibratedPhases& phases,
 nlohmann::json to_json(const HoldoutResult& result);
 // A markdown table, one row per record, then the summary line.
 std::string holdout_table(const HoldoutResult& result);
+// The `count` rows of largest |error| (ties in row order), each with its phases' errors in ms.
+std::string worst_rows_table(const HoldoutResult& result, std::size_t count);
 
 }  // namespace moesim::sim

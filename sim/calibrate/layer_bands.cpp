@@ -39,7 +39,7 @@ ShapeOffset offset_of(const CalibratedPhases& curves,
   double weights = 0;
   for (const TimingRecord* r : group) {
     const double measured = r->measured_layer_ms();
-    const double predicted = estimate_layer(curves, r->shape, r->work).layer_ms;
+    const double predicted = estimate_record(curves, *r).layer_ms;
     weighted_residuals += (measured - predicted) / (measured * measured);
     weights += 1 / (measured * measured);
   }
@@ -107,7 +107,7 @@ std::vector<HeldOutError> leave_one_record_out(const std::vector<const TimingRec
     if (same_group.empty() || !(left_out->measured_layer_ms() > 0)) continue;
     CalibratedPhases unseen = fit_with_knees(training, chosen.curves);
     unseen.offsets = {offset_of(unseen, same_group)};
-    const double predicted = estimate_layer(unseen, left_out->shape, left_out->work).layer_ms;
+    const double predicted = estimate_record(unseen, *left_out).layer_ms;
     errors.push_back(
         {predicted, predicted - left_out->measured_layer_ms(), left_out->measured_layer_ms()});
   }

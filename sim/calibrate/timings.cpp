@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 #include <string_view>
+#include <tuple>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
@@ -201,6 +204,34 @@ std::vector<TimingRecord> read_timings(const Json& document, const std::string& 
   top.finish();
   problems.throw_if_any(source);
   return records;
+}
+
+void link_ranks(std::vector<TimingRecord>& records) {
+  using Key = std::tuple<std::string, std::string, std::string, int, double>;
+  std::map<Key, std::vector<TimingRecord*>> executions;
+  for (auto& r : records) {
+    r.rank_histograms.clear();
+    r.slowest_experts_ms.reset();
+    if (r.work.ranks > 1 && !r.case_name.empty())
+      executions[{r.stack, r.case_name, r.shape_key(), r.work.ranks, r.work.tokens}].push_back(&r);
+  }
+  constexpr auto kExperts = static_cast<std::size_t>(CalibratedPhase::Experts);
+  for (auto& [key, group] : executions) {
+    std::set<int> ranks;
+    for (const TimingRecord* r : group) ranks.insert(r->rank);
+    if (ranks.size() != group.size() || static_cast<int>(group.size()) != std::get<3>(key))
+      continue;  // not every rank once: nothing to wait for is known
+    std::vector<std::vector<double>> histograms;
+    std::optional<double> slowest;
+    for (const TimingRecord* r : group) {
+      histograms.push_back(r->work.tokens_per_local_expert);
+      if (const auto& ms = r->phase_ms[kExperts]) slowest = std::max(slowest.value_or(0.0), *ms);
+    }
+    for (TimingRecord* r : group) {
+      r->rank_histograms = histograms;
+      r->slowest_experts_ms = slowest;
+    }
+  }
 }
 
 std::vector<TimingRecord> load_timings(const std::string& path) {

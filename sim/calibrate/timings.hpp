@@ -22,6 +22,11 @@ struct TimingRecord {
   RankWork work;
   std::array<std::optional<double>, kCalibratedPhaseCount> phase_ms;
   std::optional<double> layer_ms;  // the whole layer, when timed end to end
+  // Set by link_ranks when the records hold every rank of this layer execution: each rank's
+  // tokens_per_local_expert, and the slowest rank's measured experts. At EP > 1 a layer waits for
+  // its slowest rank's experts (the faster ranks wait in the combine), as `moesim run` prices it.
+  std::vector<std::vector<double>> rank_histograms;
+  std::optional<double> slowest_experts_ms;
 
   // layer_ms when given, else the sum of the phases recorded.
   double measured_layer_ms() const;
@@ -32,6 +37,9 @@ struct TimingRecord {
 // Parses one calibration document; throws ConfigError naming `source` and the JSON pointer of every
 // problem.
 std::vector<TimingRecord> read_timings(const nlohmann::json& document, const std::string& source);
+// Links the records of one layer execution on its several ranks: those with the same stack, case
+// (not empty), shape, ranks and tokens, when there are exactly `ranks` of them, one per rank.
+void link_ranks(std::vector<TimingRecord>& records);
 // Reads and parses a calibration file (bounded read, strict JSON).
 std::vector<TimingRecord> load_timings(const std::string& path);
 

@@ -108,12 +108,16 @@ int calibrate(const CalibrateOptions& o) {
   fmt::print("stack     {} on {} ({} records, {} shapes; base profile {})\n",
              escape_for_terminal(phases.stack), escape_for_terminal(phases.device), phases.records,
              phases.shapes, escape_for_terminal(base));
-  for (const auto& c : phases.curves)
+  for (const auto& c : phases.curves) {
     fmt::print(
         "{:<9} {:>4} records  knee {:>3} tokens  fit rms {:5.1f}%  leave-one-shape-out rms "
         "{:5.1f}%, p90 {:5.1f}%\n",
         sim::phase_name(c.phase), c.records, c.knee_tokens, 100 * c.fit_rms, 100 * c.loo_rms,
         100 * c.loo_p90);
+    if (c.launch_floor_flops > 0 && c.coefficients.size() > 2)
+      fmt::print("          launch floor {:.3g} FLOPs an active expert ({:.1f} us)\n",
+                 c.launch_floor_flops, 1e3 * c.launch_floor_flops * c.coefficients[2]);
+  }
   fmt::print(
       "layer     leave-one-shape-out |error| median {:.1f}%, p90 {:.1f}%; band floor {:.3f} ms, "
       "relative {:.1f}%\n",

@@ -45,14 +45,18 @@ struct RankWork {
 // The names of a phase's features, in coefficient order.
 std::vector<std::string_view> feature_names(CalibratedPhase phase);
 // The features' values; `knee_tokens`: an expert with fewer tokens costs as if it had this many
-// (its weight read, not its FLOPs, sets the time below the knee).
+// (its weight read, not its FLOPs, sets the time below the knee); `launch_floor_flops`: an active
+// expert's FLOPs term is at least this (a per-expert loop's host launches hide the GPU work of a
+// small expert, so it costs the launches whatever its size; 0: no floor).
 std::vector<double> phase_features(CalibratedPhase phase, const LayerShape& shape,
-                                   const RankWork& work, double knee_tokens);
+                                   const RankWork& work, double knee_tokens,
+                                   double launch_floor_flops = 0);
 // What the extrapolation distance is measured on: the shape and token variables, then features.
 std::vector<std::pair<std::string, double>> range_variables(CalibratedPhase phase,
                                                             const LayerShape& shape,
                                                             const RankWork& work,
-                                                            double knee_tokens);
+                                                            double knee_tokens,
+                                                            double launch_floor_flops = 0);
 
 struct FeatureRange {
   std::string name;
@@ -64,6 +68,7 @@ struct PhaseCurve {
   CalibratedPhase phase = CalibratedPhase::Gate;
   std::vector<double> coefficients;  // ms per unit of each feature_names(phase) entry, >= 0
   double knee_tokens = 0;
+  double launch_floor_flops = 0;  // experts: the least FLOPs an active expert is charged
   int records = 0;
   double fit_rms = 0;  // relative error on the records it was fitted to
   double loo_rms = 0;  // relative error predicting each shape from a fit without it

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "sim/calibrate/nnls.hpp"
 
@@ -59,6 +60,78 @@ TEST(CalibratePhases, RecoversAKneedExpertCurveAndItsKnee) {
   EXPECT_LT(experts->loo_p90, 1e-6);
   EXPECT_EQ(phases.shapes, 3);
   EXPECT_EQ(phases.records, 15);
+}
+
+TEST(PhaseCurves, LaunchFloorChargesSmallExpertsTheLaunchesNotTheirFlops) {
+  // hidden 4, expert FFN 2, gated: params = 3 x 4 x 2 = 24, 2 x 24 = 48 FLOPs a token. Experts with
+  // 1, 10 and 0 tokens: 48 and 480 FLOPs, the idle one nothing. A floor of 100 FLOPs lifts the
+  // first: 100 + 480 = 580 (528 without). Active 2; weight bytes 2 x 24 x 2 bytes = 96.
+  const LayerShape shape{4, 2, 8, 2, true, 2, 2};
+  const RankWork work{5, {1, 10, 0}, 1};
+  EXPECT_EQ(phase_features(CalibratedPhase::Experts, shape, work, 0, 100),
+            (std::vector<double>{1, 2, 580, 96}));
+  EXPECT_EQ(phase_features(CalibratedPhase::Experts, shape, work, 0),
+            (std::vector<double>{1, 2, 528, 96}));
+}
+
+TEST(CalibratePhases, RecoversAPerExpertLaunchFloor) {
+  // A per-expert loop: 0.2 ms + 1e-12 ms per FLOP, where an expert costs at least 2.56e10 FLOPs'
+  // time (25.6 us of host launches; 2.56e10 = 2e8 x 2^7 is on the grid). 2P = 6 x hidden x 1024
+  // FLOPs a token; eight experts with n = T/4 tokens each, n = 16..16384, so every shape has
+  // experts on both sides of the floor (hidden 1024: n = 4069 tokens; 4096: 1017).
+  std::vector<TimingRecord> records;
+  for (double hidden : {1024.0, 2048.0, 4096.0})
+    for (double tokens : {64.0, 1024.0, 4096.0, 16384.0, 65536.0}) {
+      auto r = record(hidden, tokens, std::vector<double>(8, tokens / 4), 1);
+      const double flops_per_expert = 6 * hidden * 1024 * (tokens / 4);
+      r.phase_ms[at(CalibratedPhase::Experts)] = 0.2 + 8e-12 * std::max(flops_per_expert, 2.56e10);
+      records.push_back(r);
+    }
+  const CalibratedPhases phases = calibrate_phases(records);
+  const PhaseCurve* experts = phases.curve(CalibratedPhase::Experts);
+  ASSERT_NE(experts, nullptr);
+  // Exact data: only the true floor fits every shape; knees 8 and 16 change no feature here (n >=
+  // 16), so the first candidate, knee 0, stays.
+  EXPECT_EQ(experts->launch_floor_flops, 2.56e10);
+  EXPECT_EQ(experts->knee_tokens, 0);
+  EXPECT_NEAR(experts->coefficients[0] + 8 * experts->coefficients[1], 0.2, 1e-9);
+  EXPECT_NEAR(experts->coefficients[2], 1e-12, 1e-20);
+  // hidden 2048, T = 1024: n = 256, 6 x 2048 x 1024 x 256 = 3.22e9 FLOPs < 2.56e10, so each of the
+  // 8 experts costs 0.0256 ms: 0.2 + 0.2048 = 0.4048 ms.
+  const auto r = record(2048, 1024, std::vector<double>(8, 256), 1);
+  EXPECT_NEAR(curve_ms(*experts, r.shape, r.work), 0.4048, 1e-9);
+}
+
+TEST(CalibratePhases, ALayerAtTwoRanksWaitsForItsSlowestRanksExperts) {
+  // One execution of case "c" on 2 ranks: rank 0's experts got {5, 0} tokens (1 active) and took
+  // 1.0 ms, rank 1's {3, 4} (2 active) and 1.3 ms. With 0.1 ms per active expert, rank 0 alone
+  // would be 0.1 ms; linked, it waits for rank 1's 0.2 ms. Its combine of 0.5 ms held 1.3 - 1.0 =
+  // 0.3 ms of that wait, so its curve is fitted to 0.2 ms.
+  std::vector<TimingRecord> records;
+  for (auto [rank, histogram, experts_ms] :
+       {std::tuple{0, std::vector<double>{5, 0}, 1.0}, {1, std::vector<double>{3, 4}, 1.3}}) {
+    auto r = record(1024, 4, histogram, 2);
+    r.case_name = "c";
+    r.rank = rank;
+    r.phase_ms[at(CalibratedPhase::Experts)] = experts_ms;
+    r.phase_ms[at(CalibratedPhase::Combine)] = 0.5;
+    records.push_back(r);
+  }
+  CalibratedPhases phases;
+  PhaseCurve experts;
+  experts.phase = CalibratedPhase::Experts;
+  experts.coefficients = {0, 0.1, 0, 0};
+  phases.curves.push_back(experts);
+  EXPECT_NEAR(estimate_record(phases, records[0]).layer_ms, 0.1, 1e-12);  // not linked yet
+  link_ranks(records);
+  EXPECT_NEAR(estimate_record(phases, records[0]).layer_ms, 0.2, 1e-12);
+  EXPECT_NEAR(phase_target_ms(CalibratedPhase::Combine, records[0]), 0.2, 1e-12);
+  EXPECT_NEAR(phase_target_ms(CalibratedPhase::Combine, records[1]), 0.5, 1e-12);  // the slowest
+  // Without every rank of the case, nothing is linked.
+  records.pop_back();
+  link_ranks(records);
+  EXPECT_TRUE(records[0].rank_histograms.empty());
+  EXPECT_FALSE(records[0].slowest_experts_ms.has_value());
 }
 
 TEST(CalibratePhases, LeaveOneShapeOutMatchesTheHandDerivedCase) {
