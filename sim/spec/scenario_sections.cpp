@@ -85,7 +85,14 @@ ModelSpec read_hf_model(const Json& value, ProblemList& problems, const std::str
     problems.add("/model/hf_config", "expected the path of a HuggingFace config.json, got \"\"");
     return {};
   }
-  return import_hf_config_file(resolve_scenario_path(source, config));
+  // A config that cannot be read or parsed is reported at the scenario's field, the config's own
+  // message (its file and JSON path) kept inside, so the user sees which scenario named it.
+  try {
+    return import_hf_config_file(resolve_scenario_path(source, config));
+  } catch (const ConfigError& error) {
+    problems.add("/model/hf_config", error.what());
+    return {};
+  }
 }
 
 // import-hf --json adds the parameter counts; a model that carries them must agree with them.

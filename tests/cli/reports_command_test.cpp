@@ -200,5 +200,23 @@ TEST(ImportHfCommand, JsonOutputAndConfigPathAreScenarioModels) {
             0);
 }
 
+// A scenario naming a config that does not exist is refused at its own field, so the user sees
+// which scenario and which field named the missing file (the schema-wide hostile sweep found the
+// message naming only the config).
+TEST(ImportHfCommand, MissingConfigIsReportedAtTheScenarioField) {
+  const auto dir = scratch_dir("import-hf-missing");
+  const auto scenario = dir / "names-missing.json";
+  std::ofstream(scenario) << nlohmann::json{
+      {"schema_version", 1},
+      {"model", {{"hf_config", "nothere.json"}}},
+      {"cluster", "h100x8"}}.dump();
+  const auto result = run_moesim("validate " + scenario.string(), "hf-missing");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("names-missing.json: /model/hf_config: "), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("nothere.json: /: cannot open file for reading"), std::string::npos)
+      << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing

@@ -55,7 +55,8 @@ class Sweep:
         return path
 
     def run(self, label, args, names, expect_bad=True):
-        """Runs moesim ARGS; NAMES are strings one of which a refusal must mention."""
+        """Runs moesim ARGS; NAMES are strings one of which a refusal must mention. Returns the
+        exit code (None when skipped or killed as a hang)."""
         if self.only and self.only not in label:
             return
         self.cases += 1
@@ -93,6 +94,7 @@ class Sweep:
             self.fail(label, args, "exit 2 without naming %s" % names, first)
         elif usage.ru_maxrss > MEMORY_LIMIT_KB:
             self.fail(label, args, "memory: %d MB" % (usage.ru_maxrss // 1024), first)
+        return rc
 
     def fail(self, label, args, what, detail):
         self.failures.append((label, what, detail))
