@@ -58,7 +58,9 @@ start=$(date +%s)
 echo "build took $(( $(date +%s) - start )) s" | tee -a "$log"
 
 if [[ "$mode" != ep2 && "$mode" != reductions ]]; then
-  { ctest --test-dir build/cuda -L gpu --output-on-failure; ctest --test-dir build/cuda -L mpi --output-on-failure; } >>"$log" 2>&1
+  # The profiler-only build has no moesim CLI: the plan sweep under mpirun runs in CI instead.
+  { ctest --test-dir build/cuda -L gpu --output-on-failure
+    ctest --test-dir build/cuda -L mpi -E PlanUnderMpirun --output-on-failure; } >>"$log" 2>&1
   echo "gpu + mpi tests rc=$?" | tee -a "$log"
 fi
 
