@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Schema-wide hostile sweep (issue 16): one hostile value in EVERY leaf field that
-docs/scenario.schema.json describes, on a few valid base scenarios, instead of a hand-picked list.
+"""Schema-wide hostile sweep (issue 16): one hostile value in EVERY leaf field that a schema in
+docs/ describes (scenario, serving file, plan), on a few valid base files, instead of a hand-picked
+list.
 
-Each mutated scenario is first given to `moesim validate`, then, when validate accepts it, to
-`moesim run`. A case fails when either command crashes, trips a sanitizer, runs past 10 s or
+Each mutated file is first given to `moesim validate`, then, when validate accepts it, to the
+command that reads it (`run`, `serve`, `plan`). A case fails when either command crashes, trips a sanitizer, runs past 10 s or
 peaks over 2 GB (hostile_sweep.py's limits); when validate refuses without naming the file; or
-when validate accepts a scenario that `run` then refuses as bad input (exit 2): a file that passes
+when validate accepts a file that the command then refuses as bad input (exit 2): a file that passes
 `validate` must be runnable. docs/reliability.md.
 
     python3 tests/hostile/schema_sweep.py MOESIM [SCRATCH] [--only=WORD]
+
+--only=WORD keeps the cases whose label holds WORD (labels are KIND/BASE/POINTER=VALUE, e.g.
+--only=serving/ or --only=/model/experts=).
 """
 import copy
 import json
@@ -17,9 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_sweep as h  # noqa: E402  (Sweep, the hostile values, load)
-from hostile_cases import QUICKSTART  # noqa: E402
-
-SCHEMA = "docs/scenario.schema.json"
+import hostile_cases as cases  # noqa: E402  (the base files)
 
 
 def leaf_paths(node, path, definitions, out, depth=0):
@@ -27,7 +29,7 @@ def leaf_paths(node, path, definitions, out, depth=0):
     if depth > 10:
         return
     if "$ref" in node:
-        node = definitions[node["$ref"].split("/")[-1]]
+        node = definitions.get(node["$ref"].split("/")[-1], {})
     for key in ("oneOf", "anyOf"):
         for alternative in node.get(key, []):
             leaf_paths(alternative, path, definitions, out, depth + 1)
@@ -54,33 +56,60 @@ def with_objects(document, pointer):
     return document
 
 
-def bases():
-    prefill = copy.deepcopy(QUICKSTART)
-    decode = copy.deepcopy(QUICKSTART)
+def scenario_bases():
+    prefill = copy.deepcopy(cases.QUICKSTART)
+    decode = copy.deepcopy(cases.QUICKSTART)
     decode["workload"].update({"kind": "decode", "tokens_per_gpu": 16})
     training = h.load("scenarios/mixtral-train-h100x64-3d.json")
     training["workload"]["tokens_per_gpu"] = 1024
     return [("prefill", prefill), ("decode", decode), ("train", training)]
 
 
-def run_case(sweep, label, document):
+def serving_bases():
+    """hostile_cases.py's serving base: an aggregated Mixtral deployment, five seconds of traffic."""
+    serving = h.load("scenarios/serving/mixtral-h100-aggregated.json")
+    serving["scenario"]["profile"] = "roofline"
+    serving["traffic"].update({"rate_per_s": 2, "duration_s": 5})
+    return [("aggregated", serving)]
+
+
+def plan_bases():
+    """hostile_cases.py's plan base cut to one candidate per serving option."""
+    plan = h.load("scenarios/plans/mixtral-sla.json")
+    plan["search"]["clusters"] = plan["search"]["clusters"][:1]
+    plan["search"]["clusters"][0]["nodes"] = [1]
+    plan["search"]["attention_tensor_parallel"] = [1]
+    plan["search"]["placement_strategies"] = ["contiguous"]
+    plan["search"]["overlaps"] = ["none"]
+    plan["base"]["profile"] = "roofline"
+    plan["serving"]["traffic"].update({"rate_per_s": 2, "duration_s": 5})
+    plan["serving"]["batching"]["max_batch_per_rank"] = [8]
+    return [("sla", plan)]
+
+
+# (kind, schema, base files, the command that reads the file)
+KINDS = [
+    ("scenario", "docs/scenario.schema.json", scenario_bases, cases.RUN),
+    ("serving", "docs/serving.schema.json", serving_bases, cases.SERVE),
+    ("plan", "docs/plan.schema.json", plan_bases, cases.PLAN),
+]
+
+
+def run_case(sweep, label, text, command):
+    if sweep.only and sweep.only not in label:
+        return
     name = "%s.json" % label.replace("/", "_")[:90]
-    path = sweep.write(name, document if isinstance(document, str) else json.dumps(document))
+    path = sweep.write(name, text)
     validate_rc = sweep.run(label + " validate", ["validate", path], [name], expect_bad=False)
     if validate_rc != 0:
         return
-    run_rc = sweep.run(label + " run", ["run", path, "--out", "{OUT}", "-q"], [name],
-                       expect_bad=False)
-    if run_rc == 2:
-        sweep.fail(label, ["run", path], "validate accepted it, run refused it (exit 2)", "")
+    args = [a.replace("{F}", path) for a in command]
+    if sweep.run(label + " " + command[0], args, [name], expect_bad=False) == 2:
+        sweep.fail(label, args, "validate accepted it, %s refused it (exit 2)" % command[0], "")
 
 
-def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--only")]
-    only = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")), None)
-    sweep = h.Sweep(os.path.abspath(args[0]),
-                    os.path.abspath(args[1] if len(args) > 1 else "/tmp/moesim-schema-sweep"), only)
-    schema = h.load(SCHEMA)
+def sweep_kind(sweep, kind, schema_path, bases, command):
+    schema = h.load(schema_path)
     pointers = set()
     leaf_paths(schema, "", schema.get("definitions", {}), pointers)
     values = [(str(i), v, None) for i, v in enumerate(h.NUMBERS + h.OTHERS)]
@@ -95,9 +124,18 @@ def main():
                 text = json.dumps(document)
                 if raw:
                     text = text.replace('"@@RAW@@"', raw)
-                run_case(sweep, "%s%s=%s" % (base_name, pointer, tag), text)
-    print("schema sweep: %d fields, %d runs, %d failures" % (len(pointers), sweep.cases,
-                                                             len(sweep.failures)))
+                run_case(sweep, "%s/%s%s=%s" % (kind, base_name, pointer, tag), text, command)
+    return len(pointers)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--only")]
+    only = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")), None)
+    sweep = h.Sweep(os.path.abspath(args[0]),
+                    os.path.abspath(args[1] if len(args) > 1 else "/tmp/moesim-schema-sweep"), only)
+    fields = sum(sweep_kind(sweep, *kind) for kind in KINDS)
+    print("schema sweep: %d fields, %d commands, %d failures" % (fields, sweep.cases,
+                                                                 len(sweep.failures)))
     return 1 if sweep.failures else 0
 
 
