@@ -11,11 +11,11 @@ namespace {
 
 using nlohmann::json;
 
-const DeviceSpec& preset(const char* name) { return *find_device(name); }
+const DeviceSpec& scaled_test_device(const char* name) { return *find_device(name); }
 
 TEST(DeviceScaledProfile, RooflineRatioFollowsTheBoundOnEachDevice) {
-  const DeviceSpec& h200 = preset("h200");  // 989 TFLOP/s BF16, 4.8 TB/s
-  const DeviceSpec& b200 = preset("b200");  // 2,250 TFLOP/s BF16, 8 TB/s
+  const DeviceSpec& h200 = scaled_test_device("h200");  // 989 TFLOP/s BF16, 4.8 TB/s
+  const DeviceSpec& b200 = scaled_test_device("b200");  // 2,250 TFLOP/s BF16, 8 TB/s
   // Bytes only: 4.8 / 8 = 0.6.
   EXPECT_DOUBLE_EQ(roofline_ratio(0, 1e6, h200, b200), 0.6);
   // FLOPs only: 989 / 2,250 = 0.439556.
@@ -67,7 +67,8 @@ json mixtral_shaped_h200_profile() {
 
 TEST(DeviceScaledProfile, CarriesCurvesAndCeilingsToTheTarget) {
   const MeasuredProfile measured(mixtral_shaped_h200_profile(), "toy-h200");
-  const MeasuredProfile scaled = scale_profile_to_device(measured, preset("h200"), preset("b200"));
+  const MeasuredProfile scaled =
+      scale_profile_to_device(measured, scaled_test_device("h200"), scaled_test_device("b200"));
   // Ceilings by the datasheet ratios: 8e14 x 2,250 / 989 = 1.81998e15; 4e12 x 8 / 4.8 = 6.667e12.
   EXPECT_NEAR(scaled.dense_flops(), 1.81998e15, 1e10);
   EXPECT_NEAR(scaled.copy_bandwidth(), 6.666667e12, 1e6);
@@ -100,11 +101,11 @@ TEST(DeviceScaledProfile, CarriesCurvesAndCeilingsToTheTarget) {
 TEST(DeviceScaledProfile, NearestMeasuredDeviceOfTheSameVendor) {
   // Shipped profiles: h100 and h200. B200 and GB200 (8 TB/s) are nearer H200 (4.8) than H100
   // (3.35).
-  EXPECT_EQ(nearest_measured_device(preset("b200")), "h200");
-  EXPECT_EQ(nearest_measured_device(preset("gb200")), "h200");
+  EXPECT_EQ(nearest_measured_device(scaled_test_device("b200")), "h200");
+  EXPECT_EQ(nearest_measured_device(scaled_test_device("gb200")), "h200");
   // A device with its own profile is not scaled; no AMD device has one.
-  EXPECT_EQ(nearest_measured_device(preset("h200")), std::nullopt);
-  EXPECT_EQ(nearest_measured_device(preset("mi300x")), std::nullopt);
+  EXPECT_EQ(nearest_measured_device(scaled_test_device("h200")), std::nullopt);
+  EXPECT_EQ(nearest_measured_device(scaled_test_device("mi300x")), std::nullopt);
 }
 
 // Held out: the shipped H200 profile carried to H100 against the shipped H100 profile, at the
@@ -112,8 +113,8 @@ TEST(DeviceScaledProfile, NearestMeasuredDeviceOfTheSameVendor) {
 // scaled curves came out 0-10% slow (the H100 host launched 4.4 us empty kernels, H200's 4.6).
 TEST(DeviceScaledProfile, H200ScaledToH100MatchesTheMeasuredH100Profile) {
   const MeasuredProfile h100 = load_profile("h100");
-  const MeasuredProfile scaled =
-      scale_profile_to_device(load_profile("h200"), preset("h200"), preset("h100-sxm"));
+  const MeasuredProfile scaled = scale_profile_to_device(
+      load_profile("h200"), scaled_test_device("h200"), scaled_test_device("h100-sxm"));
   for (const char* model : {"deepseek-v3", "mixtral-8x7b"}) {
     const ModelCurves& predicted = *scaled.model(model);
     const ModelCurves& measured = *h100.model(model);
