@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/cost/device_scaled_profile.hpp"
+#include "sim/report/provenance.hpp"
 #include "sim/run/inputs.hpp"
 #include "sim/run/simulate.hpp"
 #include "sim/spec/scenario.hpp"
@@ -33,6 +34,20 @@ TEST(DeviceScaledDecode, AutoPricesB200FromTheH200ProfileAndSaysSo) {
       << b200.pricing_notes[0];
   // MI300X has no profile and no AMD device has one: the datasheet prices it.
   EXPECT_EQ(simulate(resolve_inputs(dsv3_decode_on("mi300x8", 32), {})).profile_source, "roofline");
+}
+
+TEST(DeviceScaledDecode, ProvenanceHashesTheShippedProfileTheCurvesCameFrom) {
+  const auto profile_record = [](const std::string& cluster) {
+    const Provenance p = describe_inputs(resolve_inputs(dsv3_decode_on(cluster, 32), {}), "x", "");
+    return p.inputs.back();  // scenario, then profile
+  };
+  const InputRecord b200 = profile_record("b200x64");
+  const InputRecord h200 = profile_record("h200x8");
+  EXPECT_EQ(b200.role, "profile");
+  EXPECT_EQ(b200.path, "h200 scaled to b200");
+  EXPECT_EQ(h200.path, "h200");
+  EXPECT_FALSE(b200.crc32c.empty());
+  EXPECT_EQ(b200.crc32c, h200.crc32c);  // the bytes read are the shipped H200 profile's
 }
 
 TEST(DeviceScaledDecode, ExpertsKeepTheirFloorsOnTheFasterDevice) {
