@@ -2,6 +2,7 @@
 // by the datasheets (sim/cost/device_scaled_profile.hpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -15,9 +16,11 @@ namespace moesim::sim {
 namespace {
 
 // DeepSeek-V3 FP8 decode, EP 8 and attention DP 8 on one 8-GPU node of `cluster`.
-ScenarioSpec dsv3_decode_on(const std::string& cluster, int sequences) {
+ScenarioSpec dsv3_decode_on(const std::string& cluster, int sequences,
+                            const std::string& weight_bytes = "1") {
   return parse_scenario(
-      R"({"schema_version": 1, "model": {"preset": "deepseek-v3", "weight_bytes": 1},
+      R"({"schema_version": 1, "model": {"preset": "deepseek-v3", "weight_bytes": )" +
+          weight_bytes + R"(},
           "cluster": {"preset": ")" +
           cluster + R"(", "nodes": 1},
           "parallelism": {"expert_parallel": 8, "attention_data_parallel": 8},
@@ -32,6 +35,14 @@ TEST(DeviceScaledDecode, AutoPricesB200FromTheH200ProfileAndSaysSo) {
   ASSERT_FALSE(b200.pricing_notes.empty());
   EXPECT_NE(b200.pricing_notes[0].find("h200's measured curves scaled to b200"), std::string::npos)
       << b200.pricing_notes[0];
+  // NVFP4 experts: no profile measured an FP4 GEMM, and the report says how they were priced.
+  const Report fp4 = simulate(resolve_inputs(dsv3_decode_on("b200x64", 32, "0.5"), {}));
+  EXPECT_EQ(std::count(fp4.pricing_notes.begin(), fp4.pricing_notes.end(),
+                       "FP4 experts priced as FP8 (no measured FP4 GEMMs)"),
+            1);
+  EXPECT_EQ(std::count(b200.pricing_notes.begin(), b200.pricing_notes.end(),
+                       "FP4 experts priced as FP8 (no measured FP4 GEMMs)"),
+            0);
   // MI300X has no profile and no AMD device has one: the datasheet prices it.
   EXPECT_EQ(simulate(resolve_inputs(dsv3_decode_on("mi300x8", 32), {})).profile_source, "roofline");
 }
