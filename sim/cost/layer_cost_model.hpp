@@ -58,6 +58,9 @@ class LayerCostModel {
   // How this scenario was priced where that is not obvious (curves borrowed from a same-shaped
   // model, FP8 scaled from BF16, CUDA graphs), for the report.
   std::vector<std::string> pricing_notes() const;
+  // "calibrated", "measured", "device-scaled" (another device's profile, device_scaled_profile.hpp)
+  // or "roofline": what priced the phases, for the report.
+  std::string profile_source() const;
   // Where scale-up all-to-all bandwidth comes from: the profile's NCCL curve, or line rate x
   // network_efficiency.
   std::string collective_source() const;

@@ -63,6 +63,16 @@ struct CollectiveCurve {
   Curve busbw;  // x: bytes per rank, y: bytes/s
 };
 
+struct DeviceSpec;
+
+// How a profile measured on one device was carried to another (device_scaled_profile.hpp).
+struct DeviceScaling {
+  std::string measured_on;   // device preset the curves were measured on
+  std::string device;        // the device they now price
+  double memory_ratio = 0;   // HBM bandwidth, datasheet: device / measured_on
+  double compute_ratio = 0;  // dense BF16 rate, datasheet: device / measured_on
+};
+
 struct LayerPrediction {  // microseconds
   double gate_permute = 0;
   double dispatch = 0;
@@ -110,6 +120,11 @@ class MeasuredProfile {
   const CalibratedPhases* calibrated_phases() const {
     return calibrated_ ? &*calibrated_ : nullptr;
   }
+  // Set when the profile was scaled from the device it was measured on to another.
+  const std::optional<DeviceScaling>& device_scaling() const { return scaling_; }
+  friend MeasuredProfile scale_profile_to_device(const MeasuredProfile& measured,
+                                                 const DeviceSpec& measured_on,
+                                                 const DeviceSpec& to);
 
   // Expert GEMMs of one GPU: the faster of the two measured back ends for this histogram.
   double experts_us(const ModelCurves& curves, const std::vector<double>& tokens_per_expert) const;
@@ -132,6 +147,7 @@ class MeasuredProfile {
   std::vector<CollectiveCurve> all_to_all_;
   MeasuredCollectives collectives_;
   std::optional<CalibratedPhases> calibrated_;
+  std::optional<DeviceScaling> scaling_;
 };
 
 // "h100" / "h200" (compiled in from scenarios/profiles/) or a file; throws ConfigError.

@@ -9,6 +9,17 @@
 #include "sim/network/deepep_cost.hpp"
 
 namespace moesim::sim {
+namespace {
+
+std::string device_scaling_note(const DeviceScaling& scaling) {
+  return fmt::format(
+      "no {0} profile: {1}'s measured curves scaled to {0} by the datasheets (HBM x{2:.2f}, "
+      "BF16 x{3:.2f}) point by point on each one's roofline, launch floors kept; communication "
+      "from {0}'s links",
+      scaling.device, scaling.measured_on, scaling.memory_ratio, scaling.compute_ratio);
+}
+
+}  // namespace
 
 std::string LayerCostModel::collective_source() const {
   if (s_.network.all_to_all != AllToAllKind::Nccl)
@@ -31,15 +42,25 @@ std::string LayerCostModel::collective_source() const {
                      all_to_all_curve_->ranks, all_to_all_curve_->busbw.size());
 }
 
+std::string LayerCostModel::profile_source() const {
+  if (calibrated()) return "calibrated";
+  if (!measured()) return "roofline";
+  return profile_->device_scaling() ? "device-scaled" : "measured";
+}
+
 std::vector<std::string> LayerCostModel::pricing_notes() const {
   std::vector<std::string> notes;
-  if (profile_ != nullptr && !profile_->device_preset().empty() &&
-      profile_->device_preset() != s_.cluster.device.name)
+  if (profile_ != nullptr && profile_->device_scaling())
+    notes.push_back(device_scaling_note(*profile_->device_scaling()));
+  else if (profile_ != nullptr && !profile_->device_preset().empty() &&
+           profile_->device_preset() != s_.cluster.device.name)
     notes.push_back(fmt::format("profile measured on {} prices a {} (profile.allow_other_device)",
                                 profile_->gpu_name(), s_.cluster.device.name));
   if (curves_ != nullptr && curves_->name != s_.model.name)
     notes.push_back(
         fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
+  if (curves_ != nullptr && s_.model.weight_bytes < 1)
+    notes.push_back("FP4 experts priced as FP8 (no measured FP4 GEMMs)");
   if (curves_ != nullptr && s_.model.weight_bytes <= 1)
     notes.push_back(
         profile_->has_fp8_gemm()

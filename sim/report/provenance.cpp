@@ -49,6 +49,11 @@ InputRecord scenario_record(const std::string& arg) {
 InputRecord profile_record(const RunInputs& inputs) {
   if (!inputs.profile) return {"profile", "roofline", "", true};
   const std::string& source = inputs.profile->source();
+  // A device-scaled profile's bytes are the shipped profile of the device it was measured on.
+  if (const auto& scaling = inputs.profile->device_scaling())
+    if (const auto shipped = builtin_profile_for_device(scaling->measured_on))
+      if (const auto text = builtin_profile_text(*shipped))
+        return {"profile", source, text_crc(*text), true};
   if (std::filesystem::is_regular_file(source)) return {"profile", source, file_crc(source), false};
   const auto text = builtin_profile_text(source);
   return {"profile", source, text ? text_crc(*text) : "", true};

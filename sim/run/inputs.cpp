@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "base/config_error.hpp"
+#include "sim/cost/device_scaled_profile.hpp"
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/trace_policy.hpp"
@@ -40,8 +41,12 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
   if (s.profile.source == "auto") {
     if (const auto name = builtin_profile_for_device(s.cluster.device.name)) {
       profile = load_profile(*name);
-      if (profile->curves_for_shape(m) == nullptr) profile.reset();
+    } else if (const auto measured_on = nearest_measured_device(s.cluster.device)) {
+      // No profile of its own: the nearest measured device's, scaled by the datasheets.
+      profile = scale_profile_to_device(load_profile(*builtin_profile_for_device(*measured_on)),
+                                        *find_device(*measured_on), s.cluster.device);
     }
+    if (profile && profile->curves_for_shape(m) == nullptr) profile.reset();
   } else if (s.profile.source != "roofline") {
     profile = load_profile(s.profile.source);
     check_profile_device(s, *profile);

@@ -35,6 +35,9 @@ void add_mixed_prefill(const RunInputs& inputs, Report& r) {
   double added = 0, dense_added = 0;
   if (w.mixed_prefill.scheduling == PrefillScheduling::InFlight) {
     c.step_prompt_tokens = chunk;
+    // Stacks replay CUDA graphs only for decode-only batches (TensorRT-LLM captures generation
+    // batches, SGLang decode batches): a step with prompt rows is launched eagerly.
+    c.cuda_graphs = false;
     const Report with_chunk = simulate(carrier);
     added = with_chunk.step_time_s - r.step_time_s;
     dense_added = blocks_dense_time(with_chunk) - blocks_dense_time(r);

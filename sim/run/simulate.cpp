@@ -353,7 +353,7 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   if (flows) network.emplace(s, profile ? profile->collective_overhead_us() * 1e-6 : 0.0);
   const LayerCostModel model(s, profile ? &*profile : nullptr, network ? &*network : nullptr);
   r.network_model = flows ? "flow" : "analytic";
-  r.profile_source = model.calibrated() ? "calibrated" : model.measured() ? "measured" : "roofline";
+  r.profile_source = model.profile_source();
   r.collective_costs = model.collective_source();
   r.ep_groups_played = network ? network->played_groups() : 1;
   r.profile_name = model.measured() || model.calibrated()

@@ -1,0 +1,38 @@
+#pragma once
+// A device with no measured profile (B200, GB200) priced from the nearest measured device's
+// profile: each measured time keeps its launch floor, and the rest scales by how much faster the
+// target's datasheet roofline runs that point's work (FLOPs and bytes) than the measured device's.
+// So the target inherits what real kernels reach of the roofline at each kind and size (skinny
+// GEMMs' tails, grouped launches with few experts, launch-bound small ops), which pricing at a flat
+// share of the datasheet peaks does not (docs/decode-model.md, "Devices without a profile").
+#include <optional>
+#include <string>
+
+#include "sim/cost/measured_profile.hpp"
+#include "sim/spec/device_presets.hpp"
+
+namespace moesim::sim {
+
+// Time of work with `flops` (BF16) and `bytes` on `to`'s datasheet roofline over that on `from`'s.
+double roofline_ratio(double flops, double bytes, const DeviceSpec& from, const DeviceSpec& to);
+
+// A time measured on one device carried to another: the part up to `floor` (launches, latency)
+// stays, the rest scales by `ratio`.
+double scaled_time(double measured, double floor, double ratio);
+
+// The measured profile carried from the device it was measured on to `to`: ceilings by the
+// datasheet ratios, every curve point as scaled_time() with its own roofline_ratio(). Floors:
+// a measured op's smallest point (gate, permute, unpermute: launch-bound, as
+// graph_replayed_op_us assumes), the loop's two GEMM launches an expert, the grouped back end's
+// three launches shared by the experts of the launch. FP8/BF16 ratios are kept. Collectives, the
+// count copy and calibrated phases are dropped: the target's links price communication, as they
+// do without a profile.
+MeasuredProfile scale_profile_to_device(const MeasuredProfile& measured,
+                                        const DeviceSpec& measured_on, const DeviceSpec& to);
+
+// The device preset whose shipped profile prices `device` by scaling: the same vendor (first word
+// of the description) with a shipped profile, nearest in HBM bandwidth (decode is memory-bound);
+// nullopt when `device` has a profile of its own or no device of its vendor has one.
+std::optional<std::string> nearest_measured_device(const DeviceSpec& device);
+
+}  // namespace moesim::sim
