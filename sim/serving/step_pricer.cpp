@@ -9,6 +9,8 @@ namespace moesim::sim {
 namespace {
 
 constexpr std::int64_t kExactCounts = 16;
+// Largest EP group whose step shapes "auto" prices with flows (see grid_seconds).
+constexpr int kServingFlowMaxEp = 16;
 constexpr double kCountRatio = 1.0905077326652577;  // 2^(1/8)
 
 // The k-th grid count: 1..16, then 16 x 2^((k-16)/8) rounded (strictly increasing).
@@ -66,6 +68,13 @@ double StepTimeTable::grid_seconds(bool decode, std::int64_t count, std::int64_t
   w.cuda_graphs = decode;
   w.mixed_prefill = {};  // the serving simulation schedules the prompts itself
   if (!decode) w.mtp_draft_tokens = 0, w.mtp_acceptance_rate = 0;
+  // A table prices dozens of shapes, as a plan sweeps candidates, so "auto" keeps its rule from
+  // before it played flows everywhere: flows for EP groups of at most 16 GPUs or a topology file
+  // (which only the flow model reads), analytic above (the flow model costs 10-100x per shape).
+  if (step.scenario.network.model == NetworkModelKind::Auto &&
+      step.scenario.parallelism.expert_parallel > kServingFlowMaxEp &&
+      step.scenario.cluster.topology_file.empty())
+    step.scenario.network.model = NetworkModelKind::Analytic;
   const double seconds = simulate(step).step_time_s;
   cache_.emplace(key, seconds);
   return seconds;
