@@ -9,8 +9,6 @@ namespace moesim::sim {
 namespace {
 
 constexpr std::int64_t kExactCounts = 16;
-// Largest EP group whose step shapes "auto" prices with flows (see grid_seconds).
-constexpr int kServingFlowMaxEp = 16;
 constexpr double kCountRatio = 1.0905077326652577;  // 2^(1/8)
 
 // The k-th grid count: 1..16, then 16 x 2^((k-16)/8) rounded (strictly increasing).
@@ -72,7 +70,7 @@ double StepTimeTable::grid_seconds(bool decode, std::int64_t count, std::int64_t
   // before it played flows everywhere: flows for EP groups of at most 16 GPUs or a topology file
   // (which only the flow model reads), analytic above (the flow model costs 10-100x per shape).
   if (step.scenario.network.model == NetworkModelKind::Auto &&
-      step.scenario.parallelism.expert_parallel > kServingFlowMaxEp &&
+      step.scenario.parallelism.expert_parallel > kAutoFlowMaxGpus &&
       step.scenario.cluster.topology_file.empty())
     step.scenario.network.model = NetworkModelKind::Analytic;
   const double seconds = simulate(step).step_time_s;
