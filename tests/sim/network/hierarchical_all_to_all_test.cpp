@@ -58,8 +58,9 @@ TEST(HierarchicalAllToAll, UniformDispatchByHand) {
     EXPECT_EQ(result.send_done[g], SimTime::from_ns(40'000'000)) << g;
     EXPECT_EQ(result.receive_done[g], SimTime::from_ns(40'000'000)) << g;
   }
-  // Scale-up bytes: 4 local flows and 4 forwards of b each.
-  EXPECT_DOUBLE_EQ(result.scale_up_bytes, 8e9);
+  // Scale-up bytes: these links have no kinds, so every flow counts (all_to_all.hpp): 4 local
+  // and 4 forwarded flows of b, 4 fabric flows of 2 b = 16 b.
+  EXPECT_DOUBLE_EQ(result.scale_up_bytes, 16e9);
   // GPU 0's NIC out carried its 2 b; its NVLink out b local + b forwarded.
   EXPECT_DOUBLE_EQ(result.link_bytes[8], 2e9);
   EXPECT_DOUBLE_EQ(result.link_bytes[0], 2e9);
@@ -68,6 +69,7 @@ TEST(HierarchicalAllToAll, UniformDispatchByHand) {
   EXPECT_EQ(pairs.flows, 12u);
   EXPECT_EQ(pairs.send_done, result.send_done);
   EXPECT_EQ(pairs.receive_done, result.receive_done);
+  EXPECT_DOUBLE_EQ(pairs.scale_up_bytes, result.scale_up_bytes);
   ASSERT_EQ(pairs.link_bytes.size(), result.link_bytes.size());
   for (std::size_t link = 0; link < pairs.link_bytes.size(); ++link)
     EXPECT_NEAR(pairs.link_bytes[link], result.link_bytes[link], 1e-6 * pairs.link_bytes[link])
