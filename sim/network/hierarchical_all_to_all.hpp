@@ -6,9 +6,10 @@
 // - the NVLink legs into a GPU, straight from its node's GPUs or forwarded by its node's relays,
 //   carry the same bytes from each: a class per (destination GPU, leg kind).
 // Members must also share their rate alone (the tightest link of the route relative to its
-// share), so a slower NIC keeps its own class. On DeepSeek-V3 over 256 GPUs a collective's
-// 11,520 flows are 1,504 classes. As in flow_classes.hpp, rates are tied within a class and its
-// latency is the members' mean, exact when the members are interchangeable; the class plan
+// share), so a slower NIC keeps its own class. On 256 GPUs in nodes of 8 a collective's 11,520
+// flows (1,792 local, 7,936 fabric, 1,792 forwarded) form at most 256 + 256 + 32 x 31 = 1,504
+// classes when each node's GPUs send alike. As in flow_classes.hpp, rates are tied within a class
+// and its latency is the members' mean, exact when the members are interchangeable; the class plan
 // (summed paths, link groups) is kept for the next collective with the same partition.
 #include <cstdint>
 #include <vector>
