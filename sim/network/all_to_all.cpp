@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "sim/network/flow_network.hpp"
+#include "sim/network/hierarchical_legs.hpp"
 
 namespace moesim::sim {
 
@@ -67,14 +68,12 @@ std::vector<BytesPerSecond> effective_capacity(
   return capacity;
 }
 
-AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& path,
-                                   const NetworkLinks& links, const AllToAllOptions& options) {
+void validate_all_to_all(const ByteMatrix& bytes, const AllToAllOptions& options) {
   const std::size_t gpus = bytes.size();
   validate_byte_matrix(bytes, gpus, gpus, "all-to-all bytes");
-  const int gpu_count = static_cast<int>(gpus);
   const int per_node = options.gpus_per_node;
   if (options.hierarchical) {
-    if (per_node <= 0 || gpu_count % per_node != 0)
+    if (per_node <= 0 || static_cast<int>(gpus) % per_node != 0)
       throw std::invalid_argument("all-to-all: hierarchical needs gpus_per_node dividing " +
                                   std::to_string(gpus) + " GPUs");
     if (!options.node_bytes.empty())
@@ -83,6 +82,13 @@ AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& 
   }
   if (options.fixed_cost < SimTime::zero())
     throw std::invalid_argument("all-to-all: negative fixed cost");
+}
+
+AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& path,
+                                   const NetworkLinks& links, const AllToAllOptions& options) {
+  validate_all_to_all(bytes, options);
+  const std::size_t gpus = bytes.size();
+  const int gpu_count = static_cast<int>(gpus);
 
   EventQueue queue;
   FlowNetwork network(queue, effective_capacity(links, options.efficiency),
@@ -108,65 +114,15 @@ AllToAllResult simulate_all_to_all(const ByteMatrix& bytes, const PathFunction& 
           legs.push_back({source, destination,
                           add(source, destination, entry(source, destination), SimTime::zero())});
   } else {
-    const int nodes = gpu_count / per_node;
-    // Forwarding on the destination node, one flow per (relay, destination): bytes from every
-    // source that shares the relay travel as one stream.
-    ByteMatrix forward(gpus, std::vector<Bytes>(gpus, 0.0));
-    std::vector<std::vector<SimTime>> forward_wait(gpus, std::vector<SimTime>(gpus));
-    std::vector<std::pair<int, std::size_t>> waits_on_forward;  // (leg index, relay * gpus + dst)
-    for (int source = 0; source < gpu_count; ++source) {
-      const int home = source / per_node;
-      for (int node = 0; node < nodes; ++node) {
-        const int first = node * per_node;
-        if (node == home) {  // inside the node: straight over NVLink
-          for (int destination = first; destination < first + per_node; ++destination)
-            if (destination != source && entry(source, destination) > 0)
-              legs.push_back(
-                  {source, destination,
-                   add(source, destination, entry(source, destination), SimTime::zero())});
-          continue;
-        }
-        const int relay = first + source % per_node;
-        Bytes rdma = 0;
-        for (int destination = first; destination < first + per_node; ++destination)
-          rdma += entry(source, destination);
-        if (!options.node_bytes.empty())
-          rdma =
-              options.node_bytes[static_cast<std::size_t>(source)][static_cast<std::size_t>(node)];
-        if (rdma <= 0) continue;
-        RoutedPath rdma_route = path(source, relay);
-        const SimTime rdma_latency = rdma_route.latency;
-        const FlowId rdma_flow = add_routed(std::move(rdma_route), rdma, SimTime::zero());
-        // Deduplicated bytes with no per-GPU entries still occupy the sender until delivered.
-        if (std::all_of(bytes[static_cast<std::size_t>(source)].begin() + first,
-                        bytes[static_cast<std::size_t>(source)].begin() + first + per_node,
-                        [](Bytes size) { return size <= 0; }))
-          legs.push_back({source, relay, rdma_flow});
-        for (int destination = first; destination < first + per_node; ++destination) {
-          if (entry(source, destination) <= 0) continue;
-          legs.push_back({source, destination, rdma_flow});
-          if (destination == relay) continue;
-          const auto r = static_cast<std::size_t>(relay), d = static_cast<std::size_t>(destination);
-          forward[r][d] += entry(source, destination);
-          // The first chunk reaches the relay after the RDMA leg's latency.
-          forward_wait[r][d] = std::max(forward_wait[r][d], rdma_latency);
-          waits_on_forward.emplace_back(static_cast<int>(legs.size() - 1), r * gpus + d);
-        }
-      }
-    }
-    std::vector<FlowId> forward_flow(gpus * gpus, 0);
-    for (std::size_t relay = 0; relay < gpus; ++relay)
-      for (std::size_t destination = 0; destination < gpus; ++destination)
-        if (forward[relay][destination] > 0)
-          forward_flow[relay * gpus + destination] =
-              add(static_cast<int>(relay), static_cast<int>(destination),
-                  forward[relay][destination], forward_wait[relay][destination]);
-    // A pair waiting on a forward leg gets a second entry: its done time is the later of both.
-    for (const auto& [leg, key] : waits_on_forward) {
-      PairLeg second = legs[static_cast<std::size_t>(leg)];
-      second.flow = forward_flow[key];
-      legs.push_back(second);
-    }
+    const HierarchicalLegs hierarchical = hierarchical_legs(
+        bytes, options,
+        [&](int source, int destination) { return path(source, destination).latency; });
+    std::vector<FlowId> flow_of;
+    flow_of.reserve(hierarchical.flows.size());
+    for (const LegFlow& flow : hierarchical.flows)
+      flow_of.push_back(add(flow.source, flow.destination, flow.bytes, flow.wait));
+    for (const PairWait& wait : hierarchical.waits)
+      legs.push_back({wait.source, wait.destination, flow_of[wait.flow]});
   }
 
   queue.run();

@@ -47,17 +47,26 @@ std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const std::vector<
   count = 0;
   for (std::size_t anchor = 0; anchor < gpus; ++anchor) {
     seen.clear();
+    std::size_t last = 0;  // index in `seen` of the class the previous pair fell in
     for (std::size_t other = 0; other < gpus; ++other) {
       const std::size_t s = by_destination ? other : anchor, d = by_destination ? anchor : other;
       if (s == d || bytes[s][d] <= 0) continue;
       const ClassKey key{bytes[s][d], alone[s * gpus + d]};
+      // Neighbours in a scale-up domain send alike, so the last class met is the likely one;
+      // keys in `seen` are distinct, so it is the one find_if would return.
+      if (last != seen.size() && seen[last].first == key) {
+        ids[s * gpus + d] = seen[last].second;
+        continue;
+      }
       const auto found = std::find_if(seen.begin(), seen.end(),
                                       [&](const auto& entry) { return entry.first == key; });
       if (found != seen.end()) {
+        last = static_cast<std::size_t>(found - seen.begin());
         ids[s * gpus + d] = found->second;
         continue;
       }
       if (seen.size() >= kMaxClassesPerAnchor) return {};
+      last = seen.size();
       seen.emplace_back(key, count);
       ids[s * gpus + d] = count++;
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/network/classed_all_to_all.hpp"
+#include "sim/network/hierarchical_all_to_all.hpp"
 #include "sim/network/segment_routes.hpp"
 #include "sim/network/topology_paths.hpp"
 #include "sim/spec/parallel_groups.hpp"
@@ -87,6 +88,7 @@ NetworkModel::NetworkModel(const ScenarioSpec& s, double fixed_cost_seconds) {
   for (char out : groups_.scale_out)
     group_kind_.push_back(out ? topology::LinkKind::Ib : scale_up_kind_);
   classed_ = std::make_unique<ClassedAllToAll>();
+  hierarchical_ = std::make_unique<HierarchicalAllToAll>();
 }
 
 void NetworkModel::place_moe_tp_rings(const ScenarioSpec& s,
@@ -167,10 +169,8 @@ CollectiveTiming NetworkModel::all_to_all(const ByteMatrix& bytes, const ByteMat
   const auto lookup = [this](int a, int b) -> const RoutedPath& {
     return paths_[static_cast<std::size_t>(a)][static_cast<std::size_t>(b % ep_)];
   };
-  AllToAllResult result =
-      options.hierarchical ? simulate_all_to_all(
-                                 all, [&](int a, int b) { return lookup(a, b); }, grouped, options)
-                           : classed_->play(all, lookup, grouped, options);
+  AllToAllResult result = options.hierarchical ? hierarchical_->play(all, lookup, grouped, options)
+                                               : classed_->play(all, lookup, grouped, options);
   result.link_bytes = link_bytes_from_groups(groups_, result.link_bytes);
   CollectiveTiming timing;
   timing.time = result.time.seconds();

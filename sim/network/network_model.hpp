@@ -15,6 +15,7 @@
 namespace moesim::sim {
 
 class ClassedAllToAll;
+class HierarchicalAllToAll;
 
 // A link the all-to-alls load, one direction: a graph link under the flow model; a GPU's
 // scale-up port or NIC share under the analytic model (the links that model prices).
@@ -95,7 +96,8 @@ class NetworkModel {
   std::vector<topology::LinkKind> group_kind_;
   std::vector<std::vector<RoutedPath>> paths_;  // [source GPU][destination rank in its group]
   topology::LinkKind scale_up_kind_ = topology::LinkKind::Nvlink;
-  std::unique_ptr<ClassedAllToAll> classed_;  // mutable state behind a const interface
+  std::unique_ptr<ClassedAllToAll> classed_;            // mutable state behind a const interface
+  std::unique_ptr<HierarchicalAllToAll> hierarchical_;  // the same, for hierarchical dispatch
   int ep_ = 0;
   int played_groups_ = 1;
   std::vector<double> moe_tp_ring_links_;  // ring hops over each graph link (ECMP shares)

@@ -121,10 +121,9 @@ Report report_header(const ScenarioSpec& s) {
 }
 
 bool plays_flows(const ScenarioSpec& s) {
-  // A topology file is only played by the flow model, so auto plays it.
-  return s.network.model == NetworkModelKind::Flow ||
-         (s.network.model == NetworkModelKind::Auto &&
-          (s.parallelism.expert_parallel <= kAutoFlowMaxGpus || !s.cluster.topology_file.empty()));
+  // Auto plays flows at every scale (docs/network-model.md, "Cost and its limits"); DeepEP's
+  // kernels are priced analytically, which the scenario's parser has already set.
+  return s.network.model != NetworkModelKind::Analytic;
 }
 
 // The capacity policy's outcome for one MoE layer and micro-batch of one EP group.

@@ -66,6 +66,13 @@ double StepTimeTable::grid_seconds(bool decode, std::int64_t count, std::int64_t
   w.cuda_graphs = decode;
   w.mixed_prefill = {};  // the serving simulation schedules the prompts itself
   if (!decode) w.mtp_draft_tokens = 0, w.mtp_acceptance_rate = 0;
+  // A table prices dozens of shapes, as a plan sweeps candidates, so "auto" keeps its rule from
+  // before it played flows everywhere: flows for EP groups of at most 16 GPUs or a topology file
+  // (which only the flow model reads), analytic above (the flow model costs 10-100x per shape).
+  if (step.scenario.network.model == NetworkModelKind::Auto &&
+      step.scenario.parallelism.expert_parallel > kAutoFlowMaxGpus &&
+      step.scenario.cluster.topology_file.empty())
+    step.scenario.network.model = NetworkModelKind::Analytic;
   const double seconds = simulate(step).step_time_s;
   cache_.emplace(key, seconds);
   return seconds;

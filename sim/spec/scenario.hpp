@@ -156,16 +156,16 @@ struct ProfileSpec {
   bool allow_other_device = false;
 };
 
-// EP groups up to this size are played as flows under "auto". Measured on the 2-core dev box
-// (release build): DeepSeek-V3 prefill at EP 64 takes 19.5 s with flows against 0.07 s
-// analytic, with step times 0.01% apart (1721.24 vs 1721.44 ms) on a non-blocking fat-tree;
-// the flow model earns its cost where links are shared unevenly (docs/network-model.md).
+// "auto" plays flows at every scale in runs. Serving's step tables, which price dozens of shapes,
+// keep auto's earlier rule: flows for EP groups of at most this size, analytic above
+// (sim/serving/step_pricer.cpp). DeepSeek-V3 prefill at EP 256 costs about 0.4 s of CPU under
+// flows against 0.16 s analytic (docs/network-model.md, "Cost and its limits").
 inline constexpr int kAutoFlowMaxGpus = 16;
 
 struct NetworkSpec {
   // Flow: every all-to-all played as max-min fair flows over the cluster graph's routes.
   // Analytic: each GPU's busiest direction over its scale-up and NIC bandwidth (fast; for sweeps).
-  // Auto: flow for EP groups of at most kAutoFlowMaxGpus, analytic above.
+  // Auto: flow at every scale (DeepEP's kernels are priced analytically whatever the model).
   NetworkModelKind model = NetworkModelKind::Auto;
   DispatchKind dispatch = DispatchKind::Direct;
   // A token crosses each hop once per destination (GPU; scale-up domain on the hierarchical
