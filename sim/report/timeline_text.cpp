@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "sim/report/timeline_blocks.hpp"
 #include "sim/report/training_report.hpp"
 
 namespace moesim::sim {
@@ -100,29 +102,24 @@ void link_counter_events(EventList& events, int links_pid, double layer_start,
   }
 }
 
-// One micro-batch of one layer: every drawn GPU's blocks, then the link counters.
-void micro_batch_blocks(EventList& events, const Report& r, const std::vector<int>& gpus,
-                        const LayerResult& layer, int mb, double t) {
-  const auto& p = layer.phases;
-  const int ep = std::max<int>(1, static_cast<int>(layer.gpu_experts.size()));
-  const auto& at = layer.schedule.micro_batches[static_cast<std::size_t>(mb)];
-  const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
-                                              : fmt::format("L{} ", layer.layer);
-  const std::string dense = Json(tag + "dense").dump(), gate = Json(tag + "gate").dump(),
-                    dispatch = Json(tag + "dispatch").dump(),
-                    experts = Json(tag + "experts").dump(), combine = Json(tag + "combine").dump();
-  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
-    if (duration > 0) events.add_block(gpu, tid, name, start * 1e6, duration * 1e6);
-  };
+// One micro-batch of one layer: every drawn GPU's blocks, then (forward) the link counters.
+void pass_blocks(EventList& events, const Report& r, const std::vector<int>& gpus,
+                 const TimelinePass& pass) {
+  // The names quoted once per micro-batch, not once per GPU.
+  const auto shape = micro_batch_timeline_blocks(pass.layer_start, pass.at, pass.phases, 0);
+  std::array<std::string, std::tuple_size_v<decltype(shape)>> names;
+  for (std::size_t b = 0; b < shape.size(); ++b) names[b] = Json(pass.tag + shape[b].name).dump();
   for (const int gpu : gpus) {
-    const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
-    emit(gpu, 0, dense, t + at.dense, p.dense);
-    emit(gpu, 0, gate, t + at.dense + p.dense, p.gate);
-    emit(gpu, 1, dispatch, t + at.dispatch, p.dispatch);
-    emit(gpu, 0, experts, t + at.experts, own);
-    emit(gpu, 2, combine, t + at.combine, p.combine);
+    const auto blocks =
+        micro_batch_timeline_blocks(pass.layer_start, pass.at, pass.phases, pass.own_experts(gpu));
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+      if (blocks[b].duration > 0)
+        events.add_block(gpu, blocks[b].stream, names[b], blocks[b].start * 1e6,
+                         blocks[b].duration * 1e6);
   }
-  link_counter_events(events, static_cast<int>(r.per_gpu.size()), t, layer, at);
+  if (!pass.backward)
+    link_counter_events(events, static_cast<int>(r.per_gpu.size()), pass.layer_start, pass.layer,
+                        pass.at);
 }
 
 }  // namespace
@@ -138,12 +135,8 @@ std::string report_timeline_text(const Report& r, int limit) {
       "{\"displayTimeUnit\":\"ms\",\"otherData\":" + other.dump() + ",\"traceEvents\":[";
   EventList events(out);
   process_name_events(events, selection.gpus, static_cast<int>(r.per_gpu.size()));
-  double t = 0;
-  for (const auto& layer : r.layers) {
-    for (int mb = 0; mb < static_cast<int>(layer.schedule.micro_batches.size()); ++mb)
-      micro_batch_blocks(events, r, selection.gpus, layer, mb, t);
-    t += layer.phases.total;
-  }
+  for_each_timeline_pass(
+      r, [&](const TimelinePass& pass) { pass_blocks(events, r, selection.gpus, pass); });
   if (r.training) {
     Json training = Json::array();
     append_training_timeline(*r.training, selection.gpus, training);

@@ -85,7 +85,9 @@ ModelSpec read_hf_model(const Json& value, ProblemList& problems, const std::str
     problems.add("/model/hf_config", "expected the path of a HuggingFace config.json, got \"\"");
     return {};
   }
-  return import_hf_config_file(resolve_scenario_path(source, config));
+  ModelSpec model = import_hf_config_file(resolve_scenario_path(source, config));
+  model.hf_config = resolve_scenario_path(source, config);  // for the report's provenance
+  return model;
 }
 
 // import-hf --json adds the parameter counts; a model that carries them must agree with them.

@@ -2,7 +2,8 @@
 """Runs every `moesim` command shown in README.md and docs/*.md (ctest: DocCommands).
 
 A command is a line in a fenced block that starts with `$B ` or `moesim ` (continued over lines
-ending in a backslash). Each runs under bash in a scratch folder holding the files the examples
+ending in a backslash), or an inline `moesim ...` span in the text that is self-contained: each of
+its arguments that names an input is a built-in scenario or a file the scratch folder holds. Each runs under bash in a scratch folder holding the files the examples
 name (made here, mostly by moesim itself); it must exit 0, or 0/1 for `check` (1 = a regression,
 a verdict). Synopsis lines (SCENARIO, [--option], ...) and the commands listed in SKIPPED, each
 with its reason, are not run. Usage: run_doc_commands.py MOESIM SOURCE_DIR SCRATCH_DIR
@@ -46,6 +47,33 @@ def commands(path):
                 found.append((start, re.sub(r"\s+#.*$", "", pending).strip()))
                 pending = ""
     return found
+
+
+def inline_commands(path):
+    """(line number, command) for each `moesim ...` code span outside the fenced blocks."""
+    found, fenced = [], False
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            if not fenced:
+                found += [(number, m.group(1).strip()) for m in re.finditer(r"`(moesim [^`]+)`", line)]
+    return found
+
+
+def inline_runnable(command, scratch, scenarios):
+    """Why an inline command cannot run alone, or None when it can: it names its inputs (a built-in
+    scenario or a file in the scratch folder) and every file-like argument exists there."""
+    words = command.split()[2:]  # after `moesim <command>`
+    if any(ch in command for ch in "|*<>"):
+        return "a pattern, not one command"
+    inputs = [w for w in words if w in scenarios or os.path.exists(os.path.join(scratch, w))]
+    if not inputs:
+        return "names no input the page makes"
+    missing = [w for w in words if not w.startswith("-") and ("." in w or "/" in w)
+               and not os.path.exists(os.path.join(scratch, w))]
+    return "names files the page does not make: " + " ".join(missing) if missing else None
 
 
 def write_npy(path, dtype, shape, values):
@@ -100,11 +128,17 @@ def main():
     files = [os.path.join(source, "README.md")]
     docs = os.path.join(source, "docs")
     files += sorted(os.path.join(docs, f) for f in os.listdir(docs) if f.endswith(".md"))
+    listed = subprocess.run([moesim, "list", "scenarios"], capture_output=True, text=True, check=True)
+    scenarios = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
     ran, failed = 0, []
     for path in files:
-        for number, command in commands(path):
+        inline = [(n, c, inline_runnable(c, scratch, scenarios)) for n, c in inline_commands(path)]
+        # Inline spans that only name a command (`moesim run`) are prose, not examples.
+        inline = [(n, c, why) for n, c, why in inline if len(c.split()) > 2]
+        for number, command, inline_reason in [(n, c, None) for n, c in commands(path)] + inline:
             where = "%s:%d" % (os.path.relpath(path, source), number)
-            reason = next((why for key, why in SKIPPED.items() if key in command), None)
+            reason = inline_reason or next((why for key, why in SKIPPED.items() if key in command),
+                                           None)
             if reason is None and SYNOPSIS.search(command.split(" ", 1)[1]):
                 reason = "a synopsis, not an example"
             if reason is None and "| dot " in command and shutil.which("dot") is None:
