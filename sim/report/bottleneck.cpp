@@ -39,16 +39,16 @@ void place_block_phase(const Report& r, Bottleneck& b) {
       t ? stage_blocks(static_cast<int>(r.layers.size()), t->stages, t->slowest_stage)
         : StageBlocks{0, static_cast<int>(r.layers.size())};
   const std::string stage =
-      t && t->stages > 1 ? fmt::format(" of pipeline stage {} (the slowest)", t->slowest_stage)
+      t && t->stages > 1 ? fmt::format(" in pipeline stage {}, the slowest stage", t->slowest_stage)
                          : "";
   if (b.phase == "experts") {
     const int rank = slowest_expert_rank(r, blocks.first, blocks.end);
     b.resource = "GPU compute";
-    b.where = t ? fmt::format("EP rank {}{} (the slowest expert GEMMs)", rank, stage)
+    b.where = t ? fmt::format("EP rank {} (the slowest expert GEMMs){}", rank, stage)
                 : fmt::format("GPU {} (EP rank with the slowest expert GEMMs)", rank);
   } else if (b.phase == "dense" || b.phase == "gate") {
     b.resource = "GPU compute";
-    b.where = "every GPU" + stage + " alike (attention and dense part)";
+    b.where = "every GPU alike (attention and dense part)" + stage;
   } else if (b.phase == "dispatch" || b.phase == "combine") {
     b.resource = "network";
     b.where = busiest_link_where(r);

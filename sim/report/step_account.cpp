@@ -114,7 +114,7 @@ void account_training(const Report& r, const TrainingPhases& t, StepAccount& acc
     add_scaled(account.backward_sums, exposed_phases(layer.backward, layer.backward_schedule), m);
   }
   account.blocks_scope =
-      t.stages > 1 ? fmt::format("pipeline stage {} (blocks {}-{}, the slowest) x {} micro-batches",
+      t.stages > 1 ? fmt::format("pipeline stage {}, the slowest: blocks {}-{} x {} micro-batches",
                                  t.slowest_stage, blocks.first, blocks.end - 1, t.micro_batches)
                    : fmt::format("all {} blocks x {} micro-batch{}", r.layers.size(),
                                  t.micro_batches, t.micro_batches == 1 ? "" : "es");

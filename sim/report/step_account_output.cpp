@@ -27,7 +27,7 @@ std::string work_and_exposed_lines(const std::string& pass, const PhaseTimes& w,
       "{:<10}dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f} ms "
       "({}{})\n",
       pass.empty() ? "work" : "bwd work", ms(w.dense), ms(w.gate), ms(w.dispatch), ms(w.experts),
-      ms(w.combine), pass.empty() ? "forward, " : pass, scope);
+      ms(w.combine), pass.empty() ? "forward, " : "backward, ", scope);
   text += fmt::format(
       "{:<10}dense {:.3f}  gate {:.3f}  dispatch {:.3f}  experts {:.3f}  combine {:.3f}  "
       "wait {:.3f} ms (after overlap)\n",

@@ -90,7 +90,7 @@ TEST(TrainingAccount, SlowestStageBlocksForEveryMicroBatchThenThePipelineItems) 
     EXPECT_DOUBLE_EQ(a.step_items[i].seconds, expected[i].second);
   }
   EXPECT_DOUBLE_EQ(a.accounted(), 167.5);  // 48 + 72 + 3 + 41 + 2 + 1 + 0.5
-  EXPECT_EQ(a.blocks_scope, "pipeline stage 0 (blocks 0-1, the slowest) x 3 micro-batches");
+  EXPECT_EQ(a.blocks_scope, "pipeline stage 0, the slowest: blocks 0-1 x 3 micro-batches");
   // Experts forward and backward, 18 + 36 = 54, beat the bubble's 41.
   const Bottleneck b = find_bottleneck(r, a);
   EXPECT_EQ(b.phase, "experts");
