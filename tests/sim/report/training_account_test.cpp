@@ -112,14 +112,15 @@ TEST(TrainingAccount, ABubbleThatDominatesIsNamedForItsSchedule) {
   EXPECT_NE(b.where.find("2 stages, 3 micro-batches, 25.0% of the pipeline"), std::string::npos)
       << b.where;
   const std::string text = step_account_text(r, a);
-  EXPECT_NE(text.find("  = step  226.500 ms"), std::string::npos) << text;
-  EXPECT_NE(text.find("bwd exp.  dense 12.000"), std::string::npos) << text;
+  // The summary prints milliseconds: these toy seconds read x 1000.
+  EXPECT_NE(text.find("  = step  226500.000 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("bwd exp.  dense 12000.000"), std::string::npos) << text;
 }
 
 // A built-in training scenario with its pipeline reshaped: every item non-negative, the forward
 // and backward sums the training phases', and the parts summing to the step.
 // The built-in 3-D training scenario (TP 2, EP 8) with its pipeline reshaped; attention DP fills
-// the 64 GPUs.
+// the 64 GPUs and every micro-batch stays one 4,096-token sequence, as in the built-in.
 ScenarioSpec reshaped_mixtral(int stages, int micro_batches, const std::string& schedule,
                               int virtual_stages) {
   auto json = nlohmann::json::parse(find_builtin_scenario("mixtral-train-h100x64-3d")->json);
@@ -127,6 +128,7 @@ ScenarioSpec reshaped_mixtral(int stages, int micro_batches, const std::string& 
   pipeline = {{"size", stages}, {"schedule", schedule}, {"micro_batches", micro_batches}};
   if (virtual_stages > 1) pipeline["virtual_stages"] = virtual_stages;
   json["parallelism"]["data_parallel"]["size"] = 64 / (2 * stages);
+  json["workload"]["tokens_per_gpu"] = 4096 * micro_batches;
   return parse_scenario(json.dump(), "reshaped mixtral-train-h100x64-3d");
 }
 
@@ -150,13 +152,23 @@ TEST(TrainingAccount, AddsUpOverPipelineShapes) {
   expect_a_full_account(4, 2, "1f1b", 1);  // fewer micro-batches than stages
   expect_a_full_account(4, 8, "interleaved", 2);
   expect_a_full_account(2, 4, "1f1b", 1);
-  expect_a_full_account(1, 1, "1f1b", 1);
+}
+
+TEST(TrainingAccount, WithoutAPipelineEveryBlockRunsEachMicroBatch) {
+  // mixtral-train-h100x64: one stage, so the blocks are all 32 and the forward is theirs.
+  const Report r = simulate(load_scenario("mixtral-train-h100x64"));
+  const StepAccount a = account_step(r);
+  double blocks = 0;
+  for (const auto& layer : r.layers) blocks += layer.phases.total;
+  EXPECT_NEAR(a.phase_sums.total(), r.training->micro_batches * blocks, 1e-12 * blocks);
+  for (const auto& item : a.step_items) EXPECT_GE(item.seconds, 0) << item.name;
+  EXPECT_NEAR(a.accounted(), r.step_time_s, 1e-12 * r.step_time_s);
 }
 
 TEST(TrainingAccount, TwoMicroBatchesOnFourStagesRunTheSlowestStageTwice) {
-  // The review's case: PP 4 with 2 micro-batches printed forward_other_micro_batches -58.827 ms.
-  // The forward is 2 x stage 0's 29.414 ms (docs/parallelism.md) = 58.83 ms, not one pass through
-  // all 32 blocks (117.655 ms).
+  // The review's case: PP 4 with 2 micro-batches of 4,096 tokens printed
+  // forward_other_micro_batches -58.827 ms. The forward is 2 x stage 0's 29.414 ms
+  // (docs/parallelism.md) = 58.83 ms, not one pass through all 32 blocks (117.655 ms).
   const Report r = simulate(reshaped_mixtral(4, 2, "1f1b", 1));
   const StepAccount a = account_step(r);
   EXPECT_NEAR(a.phase_sums.total() * 1e3, 2 * 29.414, 0.01);
