@@ -18,7 +18,7 @@ const Json& at_pointer(const Json& report, const char* pointer) {
   return report.contains(path) ? report[path] : kNull;
 }
 
-std::optional<double> finite(const Json& value) {
+std::optional<double> finite_or_none(const Json& value) {
   if (!value.is_number()) return std::nullopt;
   const double v = value.get<double>();
   return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
@@ -38,7 +38,7 @@ void object_rows(const std::vector<Json>& reports, const char* pointer, const st
     ComparedRow row{prefix + key, {}, {}};
     for (const auto& report : reports) {
       const Json& object = at_pointer(report, pointer);
-      row.values.push_back(object.is_object() && object.contains(key) ? finite(object[key])
+      row.values.push_back(object.is_object() && object.contains(key) ? finite_or_none(object[key])
                                                                       : std::nullopt);
     }
     rows.push_back(std::move(row));
@@ -61,7 +61,8 @@ void step_item_rows(const std::vector<Json>& reports, std::vector<ComparedRow>& 
       std::optional<double> value;  // absent: the report has no such item (0 ms)
       if (const Json& items = at_pointer(report, kItems); items.is_array())
         for (const auto& item : items)
-          if (item.value("name", "") == name && item.contains("ms")) value = finite(item["ms"]);
+          if (item.value("name", "") == name && item.contains("ms"))
+            value = finite_or_none(item["ms"]);
       row.values.push_back(value);
     }
     rows.push_back(std::move(row));
@@ -81,7 +82,8 @@ void append_step_rows(const std::vector<Json>& reports, std::vector<ComparedRow>
         "/training/gradient_reduce_work_ms", "/training/param_all_gather_work_ms"}) {
     const std::string path = pointer;
     ComparedRow row{"training " + path.substr(path.rfind('/') + 1), {}, {}};
-    for (const auto& report : reports) row.values.push_back(finite(at_pointer(report, pointer)));
+    for (const auto& report : reports)
+      row.values.push_back(finite_or_none(at_pointer(report, pointer)));
     if (std::any_of(row.values.begin(), row.values.end(), [](auto& v) { return v.has_value(); }))
       rows.push_back(std::move(row));
   }

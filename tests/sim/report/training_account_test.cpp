@@ -22,7 +22,7 @@ PhaseTimes block_phases(double dense, double dispatch, double experts, double co
   return p;
 }
 
-LayerResult block(const PhaseTimes& forward, const PhaseTimes& backward) {
+LayerResult toy_block(const PhaseTimes& forward, const PhaseTimes& backward) {
   LayerResult layer;
   layer.phases = forward;
   layer.schedule = schedule_layer(forward, 1, Overlap::None);
@@ -43,8 +43,8 @@ Report two_stage_step() {
   r.workload = "training";
   const auto slow_forward = block_phases(1, 2, 3, 2), slow_backward = block_phases(2, 2, 6, 2);
   const auto fast_forward = block_phases(1, 1, 1, 1), fast_backward = block_phases(2, 2, 2, 2);
-  r.layers = {block(slow_forward, slow_backward), block(slow_forward, slow_backward),
-              block(fast_forward, fast_backward), block(fast_forward, fast_backward)};
+  r.layers = {toy_block(slow_forward, slow_backward), toy_block(slow_forward, slow_backward),
+              toy_block(fast_forward, fast_backward), toy_block(fast_forward, fast_backward)};
   for (int l = 0; l < 4; ++l) r.layers[static_cast<std::size_t>(l)].layer = l;
   TrainingPhases t;
   t.stages = 2;
