@@ -95,9 +95,8 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
   const double x_scale = (width() - label_width - 12) / end_us_;
   painter.drawText(
       QRect(0, 4, width(), 20), Qt::AlignCenter,
-      (training_ ? tr("Training step on GPU %2 (step time %1 ms): one micro-batch's forward and "
-                      "backward through every block (streams), the stage's pipeline schedule "
-                      "(training step); time in ms")
+      (training_ ? tr("GPU %2, training step %1 ms: one micro-batch's forward + backward "
+                      "(streams), its stage's pipeline (last lane); ms")
                  : tr("One step on GPU %2, the hottest (step time %1 ms): phases on the "
                       "slowest GPU's schedule; time in ms"))
           .arg(step_ms_, 0, 'f', 2)
