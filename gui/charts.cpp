@@ -3,11 +3,13 @@
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QPainter>
 #include <QStackedBarSeries>
 #include <QValueAxis>
 #include <algorithm>
+#include <cmath>
 
 namespace moesim::gui {
 namespace {
@@ -69,8 +71,17 @@ QValueAxis* attach_value_axis(QChart* chart, const std::vector<QAbstractSeries*>
 
 QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vector<double>& baseline,
                             int layer) {
+  // The baseline is drawn only where it tells something: a line identical to the bars' tops
+  // reads, at hundreds of GPUs, as a second series of bars beside them.
+  const bool same =
+      baseline.size() == current.size() &&
+      std::equal(current.begin(), current.end(), baseline.begin(), [](double a, double b) {
+        return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), 1.0);
+      });
   auto* chart = new_chart(
-      QObject::tr("Tokens per GPU, MoE layer %1 (one EP group, one micro-batch)").arg(layer));
+      QObject::tr("Tokens per GPU, MoE layer %1 (one EP group, one micro-batch)%2")
+          .arg(layer)
+          .arg(same ? QObject::tr("; the baseline placement gives the same loads") : QString()));
   // Current as bars; baseline as a step line over them, so hundreds of GPUs stay legible.
   auto* bars = new QBarSeries;
   auto* current_set = new QBarSet(QObject::tr("current"));
@@ -82,13 +93,14 @@ QChart* make_gpu_load_chart(const std::vector<double>& current, const std::vecto
   auto* line = new QLineSeries;
   line->setName(QObject::tr("baseline"));
   line->setPen(QPen(QColor(230, 120, 20), 1.5));
-  for (std::size_t gpu = 0; gpu < baseline.size(); ++gpu) {
+  for (std::size_t gpu = 0; !same && gpu < baseline.size(); ++gpu) {
     const double left = static_cast<double>(gpu) - 0.5;
     line->append(left, baseline[gpu]);
     line->append(left + 1, baseline[gpu]);
   }
   chart->addSeries(bars);
   chart->addSeries(line);
+  if (same) chart->legend()->markers(line).front()->setVisible(false);
   const int gpus = static_cast<int>(current.size());
   line->attachAxis(attach_index_axes(chart, bars, gpus, QObject::tr("GPU")));
   attach_value_axis(chart, {bars, line}, std::max(max_of(current), max_of(baseline)) * 1.05 + 1)

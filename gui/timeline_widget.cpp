@@ -2,15 +2,27 @@
 
 #include <QPainter>
 #include <algorithm>
+#include <utility>
 
 #include "sim/report/report.hpp"
 
 namespace moesim::gui {
 namespace {
 
-constexpr const char* kLanes[] = {"compute", "dispatch", "combine"};
+constexpr const char* kLanes[] = {"compute", "dispatch", "combine", "training step"};
+
+// The training step track's parts ("step forward mb3", "step pipeline_bubble", ...).
+constexpr std::pair<const char*, QRgb> kStepParts[] = {
+    {"forward", qRgb(110, 150, 210)},           {"backward", qRgb(150, 90, 190)},
+    {"pipeline_send_recv", qRgb(40, 190, 200)}, {"pipeline_bubble", qRgb(215, 215, 215)},
+    {"gradient", qRgb(240, 140, 40)},           {"optimizer", qRgb(150, 100, 60)},
+    {"param_all_gather", qRgb(30, 130, 110)}};
 
 QColor phase_colour(const QString& name) {
+  if (name.startsWith(QLatin1String("step "))) {
+    for (const auto& [part, colour] : kStepParts)
+      if (name.mid(5).startsWith(QLatin1String(part))) return QColor(colour);
+  }
   if (name.endsWith(QLatin1String("dense"))) return QColor(120, 120, 130);
   if (name.endsWith(QLatin1String("gate"))) return QColor(240, 180, 40);
   if (name.endsWith(QLatin1String("dispatch"))) return QColor(60, 140, 220);
@@ -31,6 +43,7 @@ void TimelineWidget::set_report(const sim::Report& report) {
   spans_.clear();
   end_us_ = 0;
   step_ms_ = report.step_time_s * 1e3;
+  training_ = report.training.has_value();
   // One GPU: the hottest, the one every collective waits for.
   const auto timeline = sim::report_to_timeline(report, 1);
   const auto& listed = timeline.at("otherData").at("gpus_listed");
@@ -55,6 +68,18 @@ void TimelineWidget::clear() {
   update();
 }
 
+void TimelineWidget::draw_legend(QPainter& painter, const std::vector<const char*>& names, int y,
+                                 const char* prefix) const {
+  int x = 90;
+  for (const char* name : names) {
+    const QString text = QString::fromLatin1(name);
+    painter.fillRect(QRect(x, y, 10, 10), phase_colour(QLatin1String(prefix) + text));
+    const int advance = painter.fontMetrics().horizontalAdvance(text);
+    painter.drawText(QRect(x + 14, y - 4, advance + 4, 20), Qt::AlignVCenter | Qt::AlignLeft, text);
+    x += 24 + advance;
+  }
+}
+
 void TimelineWidget::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().base());
@@ -62,23 +87,27 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
     painter.drawText(rect(), Qt::AlignCenter, tr("no results yet"));
     return;
   }
-  const int label_width = 80;
-  const int top = 46;
+  const int label_width = 90;
+  const int lanes = training_ ? 4 : 3;  // training adds its step track under the streams
+  const int top = training_ ? 66 : 46;
   const int axis_height = 24;
-  const int lane_height = std::max(16, (height() - top - axis_height - 8) / 3);
+  const int lane_height = std::max(16, (height() - top - axis_height - 8) / lanes);
   const double x_scale = (width() - label_width - 12) / end_us_;
-  painter.drawText(QRect(0, 4, width(), 20), Qt::AlignCenter,
-                   tr("One step on GPU %2, the hottest (step time %1 ms): phases on the "
-                      "slowest GPU's schedule; time in ms")
-                       .arg(step_ms_, 0, 'f', 2)
-                       .arg(gpu_));
-  int legend_x = 80;
-  for (const char* phase : {"dense", "gate", "dispatch", "experts", "combine"}) {
-    painter.fillRect(QRect(legend_x, 28, 10, 10), phase_colour(QString::fromLatin1(phase)));
-    painter.drawText(QRect(legend_x + 14, 24, 70, 20), Qt::AlignVCenter | Qt::AlignLeft, tr(phase));
-    legend_x += 20 + painter.fontMetrics().horizontalAdvance(tr(phase));
+  painter.drawText(
+      QRect(0, 4, width(), 20), Qt::AlignCenter,
+      (training_ ? tr("GPU %2, training step %1 ms: one micro-batch's forward + backward "
+                      "(streams), its stage's pipeline (last lane); ms")
+                 : tr("One step on GPU %2, the hottest (step time %1 ms): phases on the "
+                      "slowest GPU's schedule; time in ms"))
+          .arg(step_ms_, 0, 'f', 2)
+          .arg(gpu_));
+  draw_legend(painter, {"dense", "gate", "dispatch", "experts", "combine"}, 28, "");
+  if (training_) {
+    std::vector<const char*> parts;
+    for (const auto& part : kStepParts) parts.push_back(part.first);
+    draw_legend(painter, parts, 48, "step ");
   }
-  for (int lane = 0; lane < 3; ++lane)
+  for (int lane = 0; lane < lanes; ++lane)
     painter.drawText(QRect(4, top + lane * lane_height, label_width - 8, lane_height),
                      Qt::AlignVCenter | Qt::AlignLeft, tr(kLanes[lane]));
   for (const auto& span : spans_) {
@@ -88,7 +117,7 @@ void TimelineWidget::paintEvent(QPaintEvent*) {
   }
   // Time axis in milliseconds: a round step (1, 2 or 5 x 10^k ms) with at least 80 px between
   // labels, so they never collide, and no label past the right edge.
-  const int axis_y = top + 3 * lane_height + 4;
+  const int axis_y = top + lanes * lane_height + 4;
   painter.setPen(palette().text().color());
   painter.drawLine(label_width, axis_y, width() - 12, axis_y);
   const double end_ms = end_us_ / 1e3;

@@ -46,9 +46,10 @@ struct LayerResult {
   // Training: the block's backward pass per micro-batch (run/training_step.hpp), its own phases:
   // twice the forward's compute (input and weight gradients), the same collectives in reverse.
   PhaseTimes backward;
-  LayerSchedule schedule;     // the phases laid out under the overlap; its makespan is phases.total
-  double imbalance = 1;       // max/mean tokens over GPUs of the EP group
-  double dropped_tokens = 0;  // routed copies over capacity, per step
+  LayerSchedule schedule;  // the phases laid out under the overlap; its makespan is phases.total
+  LayerSchedule backward_schedule;  // training: the backward's; its makespan is backward.total
+  double imbalance = 1;             // max/mean tokens over GPUs of the EP group
+  double dropped_tokens = 0;        // routed copies over capacity, per step
   std::vector<double> dropped_per_expert;  // per logical expert, per step
   std::vector<double> dropped_per_gpu;     // per EP rank: what one GPU of that rank drops per step
   double unrouted_tokens = 0;              // tokens no expert processed (residual only), per step

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "base/config_error.hpp"
+#include "sim/report/compare_step_rows.hpp"
 #include "sim/report/report.hpp"
 
 namespace moesim::sim {
@@ -93,6 +94,7 @@ Comparison compare_side_by_side(const std::vector<Json>& reports,
           key));
     c.rows.push_back(std::move(row));
   }
+  append_step_rows(reports, c.rows);
   c.rows.push_back(bottleneck);
   return c;
 }

@@ -109,6 +109,8 @@ Provenance describe_inputs(const RunInputs& inputs, const std::string& scenario_
   Provenance p;
   p.moesim_version = moesim_version();
   p.inputs.push_back(scenario_record(scenario_arg));
+  if (const std::string& config = inputs.scenario.model.hf_config; !config.empty())
+    p.inputs.push_back({"hf_config", config, file_crc(config), false});
   if (!trace_path.empty()) {
     p.inputs.push_back({"trace", trace_path, file_crc(trace_path), false});
     p.adjustments = trace_adjustments(inputs, trace_path);
@@ -151,7 +153,7 @@ std::vector<std::string> provenance_differences(const Json& baseline, const Json
     differences.push_back(fmt::format("moesim version {} vs {}",
                                       string_or(a, "moesim_version", "?"),
                                       string_or(b, "moesim_version", "?")));
-  for (const char* role : {"scenario", "profile"}) {
+  for (const char* role : {"scenario", "hf_config", "profile"}) {
     const Json none = Json::object();
     const Json& x = a.contains("inputs") && a["inputs"].contains(role) ? a["inputs"][role] : none;
     const Json& y = b.contains("inputs") && b["inputs"].contains(role) ? b["inputs"][role] : none;

@@ -173,23 +173,27 @@ std::string report_to_csv(const Report& r) {
       "mean,"
       "dropped_tokens,unrouted_tokens,tp_all_reduce_ms,moe_tp_all_gather_ms,moe_tp_reduce_"
       "scatter_ms,backward_ms,exposed_dense_ms,exposed_gate_ms,exposed_dispatch_ms,"
-      "exposed_experts_ms,exposed_combine_ms,exposed_wait_ms,cp_kv_exchange_ms\n";
-  constexpr int kColumns = 22;
+      "exposed_experts_ms,exposed_combine_ms,exposed_wait_ms,cp_kv_exchange_ms,backward_dense_ms,"
+      "backward_gate_ms,backward_dispatch_ms,backward_experts_ms,backward_combine_ms\n";
+  constexpr int kColumns = 27;
   const StepAccount account = account_step(r);
   for (std::size_t i = 0; i < r.layers.size(); ++i) {
     const auto& l = r.layers[i];
     const auto& p = l.phases;
     const auto& e = account.layers[i];
+    const auto& b = l.backward;  // zero unless training
     csv += fmt::format(
         "{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.6f},{:.6f},{:.6f},"
-        "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n",
+        "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
+        "{:.6f}\n",
         l.layer, l.moe ? 1 : 0, ms(p.dense), ms(p.gate), ms(p.dispatch), ms(p.experts),
         ms(p.combine), ms(p.total), l.imbalance, l.dropped_tokens, l.unrouted_tokens,
         ms(p.tp_all_reduce), ms(p.moe_tp_all_gather), ms(p.moe_tp_reduce_scatter),
         ms(l.backward.total), ms(e.dense), ms(e.gate), ms(e.dispatch), ms(e.experts), ms(e.combine),
-        ms(e.wait), ms(p.cp_kv_exchange));
+        ms(e.wait), ms(p.cp_kv_exchange), ms(b.dense), ms(b.gate), ms(b.dispatch), ms(b.experts),
+        ms(b.combine));
   }
-  return csv + step_items_csv(account, kColumns);
+  return csv + step_items_csv(r, account, kColumns);
 }
 
 std::string report_summary_text(const Report& r) {

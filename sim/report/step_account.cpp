@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "sim/report/training_report.hpp"
+#include "sim/run/training_step.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -60,24 +61,6 @@ void add_phases(ExposedPhases& sum, const ExposedPhases& e) {
   sum.wait += e.wait;
 }
 
-// The EP rank whose own expert GEMMs take longest over the step: it gates every combine.
-int slowest_expert_rank(const Report& r) {
-  std::vector<double> per_rank;
-  for (const auto& l : r.layers) {
-    per_rank.resize(std::max(per_rank.size(), l.gpu_experts.size()), 0.0);
-    for (std::size_t g = 0; g < l.gpu_experts.size(); ++g) per_rank[g] += l.gpu_experts[g];
-  }
-  if (per_rank.empty()) return 0;
-  return static_cast<int>(std::max_element(per_rank.begin(), per_rank.end()) - per_rank.begin());
-}
-
-std::string network_where(const Report& r) {
-  if (r.busiest_links.empty()) return "no link recorded";
-  const auto& link = r.busiest_links.front();
-  return fmt::format("busiest link {} ({}, {:.1f}% utilised over the step)", link.name, link.kind,
-                     100 * link.utilisation);
-}
-
 }  // namespace
 
 ExposedPhases exposed_phases(const PhaseTimes& p, const LayerSchedule& schedule) {
@@ -102,35 +85,61 @@ ExposedPhases exposed_phases(const PhaseTimes& p, const LayerSchedule& schedule)
 }
 
 double StepAccount::accounted() const {
-  double total = phase_sums.total();
+  double total = phase_sums.total() + backward_sums.total();
   for (const auto& item : step_items) total += item.seconds;
   return total;
 }
 
 namespace {
 
-// A training step (run/training_step.hpp) is its own phases, not the blocks: the layers hold one
-// micro-batch's forward through every block, the step runs the slowest stage's forward for every
-// micro-batch, then backward, the pipeline's messages and bubble, the gradient collectives and
-// the optimizer. Each is an item; the forward beyond the one pass the layers show is the rest.
-void add_training_items(const TrainingPhases& t, double step, StepAccount& account) {
+void add_scaled(ExposedPhases& sum, const ExposedPhases& e, double times) {
+  sum.dense += e.dense * times;
+  sum.gate += e.gate * times;
+  sum.dispatch += e.dispatch * times;
+  sum.experts += e.experts * times;
+  sum.combine += e.combine * times;
+  sum.wait += e.wait * times;
+}
+
+// A training step (run/training_step.hpp) runs the slowest pipeline stage's blocks forward and
+// backward for every micro-batch (m F + m B), then the pipeline's messages and bubble, the
+// gradient collectives, the optimizer and the weight gathers, each an item.
+void account_training(const Report& r, const TrainingPhases& t, StepAccount& account) {
+  const StageBlocks blocks =
+      stage_blocks(static_cast<int>(r.layers.size()), t.stages, t.slowest_stage);
+  const double m = t.micro_batches;
+  for (int l = blocks.first; l < blocks.end; ++l) {
+    const LayerResult& layer = r.layers[static_cast<std::size_t>(l)];
+    add_scaled(account.phase_sums, account.layers[static_cast<std::size_t>(l)], m);
+    add_scaled(account.backward_sums, exposed_phases(layer.backward, layer.backward_schedule), m);
+  }
+  account.blocks_scope =
+      t.stages > 1 ? fmt::format("pipeline stage {}, the slowest: blocks {}-{} x {} micro-batches",
+                                 t.slowest_stage, blocks.first, blocks.end - 1, t.micro_batches)
+                   : fmt::format("all {} blocks x {} micro-batch{}", r.layers.size(),
+                                 t.micro_batches, t.micro_batches == 1 ? "" : "es");
   for (const auto& phase : training_step_phases(t))
-    if (phase.name != "forward" && phase.seconds > 0)
+    if (phase.name != "forward" && phase.name != "backward" && phase.seconds > 0)
       account.step_items.push_back({phase.name, phase.seconds});
-  // Negative only when a pipeline runs fewer micro-batches than stages (one pass is more).
-  account.step_items.push_back({"forward_other_micro_batches", step - account.accounted()});
 }
 
 }  // namespace
 
 StepAccount account_step(const Report& r) {
   StepAccount account;
-  double blocks = 0;
-  for (const auto& layer : r.layers) {
+  for (const auto& layer : r.layers)
     account.layers.push_back(exposed_phases(layer.phases, layer.schedule));
-    add_phases(account.phase_sums, account.layers.back());
-    blocks += layer.phases.total;
+  if (r.training) {
+    account_training(r, *r.training, account);
+    return account;
   }
+  double blocks = 0;
+  for (std::size_t l = 0; l < r.layers.size(); ++l) {
+    add_phases(account.phase_sums, account.layers[l]);
+    blocks += r.layers[l].phases.total;
+  }
+  account.blocks_scope = fmt::format("all {} blocks x {} micro-batch{}", r.layers.size(),
+                                     r.micro_batches, r.micro_batches == 1 ? "" : "es");
   const StepExtras& x = r.extras;
   // The step is max(blocks + LM head + drafts + overhead, launch floor) + fixed launch cost
   // (run/simulate.cpp); the floor shows only as the wait beyond the work.
@@ -141,38 +150,7 @@ StepAccount account_step(const Report& r) {
         StepItem{"launch_wait", std::max(0.0, x.launch_floor - work)},
         StepItem{"launch_fixed", x.launch_fixed}, StepItem{"mixed_prefill", x.mixed_prefill}})
     if (item.seconds > 0) account.step_items.push_back(item);
-  if (r.training) add_training_items(*r.training, r.step_time_s, account);
   return account;
-}
-
-Bottleneck find_bottleneck(const Report& r, const StepAccount& a) {
-  const ExposedPhases& s = a.phase_sums;
-  const std::array<std::pair<const char*, double>, 6> phases{{{"dense", s.dense},
-                                                              {"gate", s.gate},
-                                                              {"dispatch", s.dispatch},
-                                                              {"experts", s.experts},
-                                                              {"combine", s.combine},
-                                                              {"wait", s.wait}}};
-  Bottleneck b;
-  for (const auto& [name, seconds] : phases)
-    if (seconds > b.seconds) b = {name, "", "", seconds, 0};
-  for (const auto& item : a.step_items)
-    if (item.seconds > b.seconds) b = {item.name, "step", "outside the blocks", item.seconds, 0};
-  if (b.phase == "experts") {
-    b.resource = "GPU compute";
-    b.where = fmt::format("GPU {} (EP rank with the slowest expert GEMMs)", slowest_expert_rank(r));
-  } else if (b.phase == "dense" || b.phase == "gate") {
-    b.resource = "GPU compute";
-    b.where = "every GPU alike (attention and dense part)";
-  } else if (b.phase == "dispatch" || b.phase == "combine") {
-    b.resource = "network";
-    b.where = network_where(r);
-  } else if (b.phase == "wait") {
-    b.resource = "dependencies";
-    b.where = "streams idle between phases";
-  }
-  b.share = r.step_time_s > 0 ? b.seconds / r.step_time_s : 0.0;
-  return b;
 }
 
 }  // namespace moesim::sim

@@ -37,10 +37,15 @@ struct Bottleneck {
 };
 
 struct StepAccount {
-  std::vector<ExposedPhases> layers;  // one per report layer, same order
-  ExposedPhases phase_sums;           // over all layers
-  std::vector<StepItem> step_items;   // outside the blocks
-  double accounted() const;           // phase_sums.total() + step items: equals the step time
+  std::vector<ExposedPhases> layers;  // one per report layer, same order: one micro-batch's forward
+  // The step's forward through its blocks: every layer (inference), or under training the slowest
+  // pipeline stage's blocks for each of its micro-batches (that stage paces the pipeline).
+  ExposedPhases phase_sums;
+  ExposedPhases backward_sums;       // training: the same blocks' backward; zero otherwise
+  std::string blocks_scope;          // which blocks the sums cover, said in words
+  std::vector<StepItem> step_items;  // outside the blocks
+  // phase_sums + backward_sums + step items: equals the step time.
+  double accounted() const;
 };
 
 // The exposed time of each phase in a layer's schedule; sums to the schedule's makespan.
@@ -51,8 +56,9 @@ Bottleneck find_bottleneck(const Report& report, const StepAccount& account);
 // Outputs (step_account_output.cpp): milliseconds, as the report's other fields.
 nlohmann::json exposed_to_json(const ExposedPhases& exposed);
 nlohmann::json step_account_to_json(const Report& report, const StepAccount& account);
-// CSV rows after the layers (`columns` wide): one per step item, its time in the total_ms column.
-std::string step_items_csv(const StepAccount& account, int columns);
+// CSV rows after the layers (`columns` wide): one per step item, its time in the total_ms column;
+// a training step's `forward` and `backward` blocks first (the layer rows hold one micro-batch).
+std::string step_items_csv(const Report& report, const StepAccount& account, int columns);
 // The summary's "work", "exposed" and "bottleneck" lines.
 std::string step_account_text(const Report& report, const StepAccount& account);
 

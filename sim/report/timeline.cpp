@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "sim/report/report.hpp"
+#include "sim/report/timeline_blocks.hpp"
 #include "sim/report/training_report.hpp"
 
 namespace moesim::sim {
@@ -68,21 +69,6 @@ void add_span(Json& events, int gpu, int tid, const std::string& name, double st
                     {"dur", us(duration)}});
 }
 
-// Each collective a phase holds, as its own slice nested in that phase's: the TP all-reduces and
-// the context-parallel ring's exposed part end the dense span, the MoE TP all-gather ends the
-// dispatch, the MoE TP reduce-scatter opens the combine (before the all-to-all back).
-void add_collective_spans(Json& events, int gpu, const std::string& tag, double layer_start,
-                          const MicroBatchTimes& at, const PhaseTimes& p) {
-  const double dense_end = layer_start + at.dense + p.dense;
-  add_span(events, gpu, 0, tag + "tp_all_reduce", dense_end - p.cp_kv_exchange - p.tp_all_reduce,
-           p.tp_all_reduce);
-  add_span(events, gpu, 0, tag + "cp_kv_exchange", dense_end - p.cp_kv_exchange, p.cp_kv_exchange);
-  add_span(events, gpu, 1, tag + "moe_tp_all_gather",
-           layer_start + at.dispatch + p.dispatch - p.moe_tp_all_gather, p.moe_tp_all_gather);
-  add_span(events, gpu, 2, tag + "moe_tp_reduce_scatter", layer_start + at.combine,
-           p.moe_tp_reduce_scatter);
-}
-
 }  // namespace
 
 TimelineGpus select_timeline_gpus(const Report& r, int limit) {
@@ -123,32 +109,13 @@ Json report_to_timeline(const Report& r, int limit) {
   const TimelineGpus selection = select_timeline_gpus(r, limit);
   const int links_pid = static_cast<int>(r.per_gpu.size());  // after every GPU's pid
   name_processes(events, selection.gpus, links_pid);
-  auto emit = [&](int gpu, int tid, const std::string& name, double start, double duration) {
-    add_span(events, gpu, tid, name, start, duration);
-  };
-  double t = 0;
-  for (const auto& layer : r.layers) {
-    const auto& p = layer.phases;
-    const int ep = std::max<int>(1, static_cast<int>(layer.gpu_experts.size()));
-    const auto& schedule = layer.schedule;  // the one the step time came from
-    for (int mb = 0; mb < static_cast<int>(schedule.micro_batches.size()); ++mb) {
-      const auto& at = schedule.micro_batches[mb];
-      const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
-                                                  : fmt::format("L{} ", layer.layer);
-      for (const int gpu : selection.gpus) {
-        // Each GPU's own expert time; then idle until the slowest rank is done.
-        const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
-        emit(gpu, 0, tag + "dense", t + at.dense, p.dense);
-        emit(gpu, 0, tag + "gate", t + at.dense + p.dense, p.gate);
-        emit(gpu, 1, tag + "dispatch", t + at.dispatch, p.dispatch);
-        emit(gpu, 0, tag + "experts", t + at.experts, own);
-        emit(gpu, 2, tag + "combine", t + at.combine, p.combine);
-        add_collective_spans(events, gpu, tag, t, at, p);
-      }
-      link_counters(events, links_pid, t, layer, at);
-    }
-    t += p.total;
-  }
+  for_each_timeline_pass(r, [&](const TimelinePass& pass) {
+    for (const int gpu : selection.gpus)
+      for (const TimelineBlock& block : micro_batch_timeline_blocks(
+               pass.layer_start, pass.at, pass.phases, pass.own_experts(gpu)))
+        add_span(events, gpu, block.stream, pass.tag + block.name, block.start, block.duration);
+    if (!pass.backward) link_counters(events, links_pid, pass.layer_start, pass.layer, pass.at);
+  });
   if (r.training) append_training_timeline(*r.training, selection.gpus, events);
   return Json{{"traceEvents", events},
               {"displayTimeUnit", "ms"},

@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "sim/report/timeline_blocks.hpp"
 #include "sim/report/training_report.hpp"
 
 namespace moesim::sim {
@@ -34,13 +36,20 @@ class EventList {
     separate();
     out_ += event.dump();
   }
-  // {"dur":..,"name":..,"ph":"X","pid":..,"tid":..,"ts":..} from the text around the pid
-  // (block_text): a phase's block differs between GPUs only in its pid.
-  void add_block(int pid, const std::string& before_pid, const std::string& after_pid) {
+  // {"dur":..,"name":..,"ph":"X","pid":..,"tid":..,"ts":..}; `quoted_name` is already JSON.
+  void add_block(int pid, int tid, const std::string& quoted_name, double ts, double dur) {
     separate();
-    out_ += before_pid;
+    out_ += "{\"dur\":";
+    append_number(out_, dur);
+    out_ += ",\"name\":";
+    out_ += quoted_name;
+    out_ += ",\"ph\":\"X\",\"pid\":";
     out_ += fmt::format_int(pid).c_str();
-    out_ += after_pid;
+    out_ += ",\"tid\":";
+    out_ += fmt::format_int(tid).c_str();
+    out_ += ",\"ts\":";
+    append_number(out_, ts);
+    out_ += '}';
   }
 
  private:
@@ -93,52 +102,24 @@ void link_counter_events(EventList& events, int links_pid, double layer_start,
   }
 }
 
-// A block's text before and after its pid; `quoted_name` is already JSON. Empty when the
-// block lasts no time (it is not drawn).
-struct BlockText {
-  std::string before_pid, after_pid;
-};
-BlockText block_text(int tid, const std::string& quoted_name, double start_s, double duration_s) {
-  BlockText text;
-  if (!(duration_s > 0)) return text;
-  text.before_pid = "{\"dur\":";
-  append_number(text.before_pid, duration_s * 1e6);
-  text.before_pid += ",\"name\":" + quoted_name + ",\"ph\":\"X\",\"pid\":";
-  text.after_pid = ",\"tid\":";
-  text.after_pid += fmt::format_int(tid).c_str();
-  text.after_pid += ",\"ts\":";
-  append_number(text.after_pid, start_s * 1e6);
-  text.after_pid += '}';
-  return text;
-}
-
-// One micro-batch of one layer: every drawn GPU's blocks, then the link counters. Only the
-// experts' block differs between GPUs beyond the pid, so the others are formatted once.
-void micro_batch_blocks(EventList& events, const Report& r, const std::vector<int>& gpus,
-                        const LayerResult& layer, int mb, double t) {
-  const auto& p = layer.phases;
-  const int ep = std::max<int>(1, static_cast<int>(layer.gpu_experts.size()));
-  const auto& at = layer.schedule.micro_batches[static_cast<std::size_t>(mb)];
-  const std::string tag = r.micro_batches > 1 ? fmt::format("L{} mb{} ", layer.layer, mb)
-                                              : fmt::format("L{} ", layer.layer);
-  const std::string experts = Json(tag + "experts").dump();
-  const BlockText dense = block_text(0, Json(tag + "dense").dump(), t + at.dense, p.dense),
-                  gate = block_text(0, Json(tag + "gate").dump(), t + at.dense + p.dense, p.gate),
-                  dispatch =
-                      block_text(1, Json(tag + "dispatch").dump(), t + at.dispatch, p.dispatch),
-                  combine = block_text(2, Json(tag + "combine").dump(), t + at.combine, p.combine);
-  const auto emit = [&](int gpu, const BlockText& block) {
-    if (!block.before_pid.empty()) events.add_block(gpu, block.before_pid, block.after_pid);
-  };
+// One micro-batch of one layer: every drawn GPU's blocks, then (forward) the link counters.
+void pass_blocks(EventList& events, const Report& r, const std::vector<int>& gpus,
+                 const TimelinePass& pass) {
+  // The names quoted once per micro-batch, not once per GPU.
+  const auto shape = micro_batch_timeline_blocks(pass.layer_start, pass.at, pass.phases, 0);
+  std::array<std::string, std::tuple_size_v<decltype(shape)>> names;
+  for (std::size_t b = 0; b < shape.size(); ++b) names[b] = Json(pass.tag + shape[b].name).dump();
   for (const int gpu : gpus) {
-    const double own = layer.gpu_experts.empty() ? p.experts : layer.gpu_experts[gpu % ep];
-    emit(gpu, dense);
-    emit(gpu, gate);
-    emit(gpu, dispatch);
-    emit(gpu, block_text(0, experts, t + at.experts, own));
-    emit(gpu, combine);
+    const auto blocks =
+        micro_batch_timeline_blocks(pass.layer_start, pass.at, pass.phases, pass.own_experts(gpu));
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+      if (blocks[b].duration > 0)
+        events.add_block(gpu, blocks[b].stream, names[b], blocks[b].start * 1e6,
+                         blocks[b].duration * 1e6);
   }
-  link_counter_events(events, static_cast<int>(r.per_gpu.size()), t, layer, at);
+  if (!pass.backward)
+    link_counter_events(events, static_cast<int>(r.per_gpu.size()), pass.layer_start, pass.layer,
+                        pass.at);
 }
 
 }  // namespace
@@ -159,12 +140,8 @@ std::string report_timeline_text(const Report& r, int limit) {
   out.reserve(out.size() + blocks * selection.gpus.size() * 5 * 100);
   EventList events(out);
   process_name_events(events, selection.gpus, static_cast<int>(r.per_gpu.size()));
-  double t = 0;
-  for (const auto& layer : r.layers) {
-    for (int mb = 0; mb < static_cast<int>(layer.schedule.micro_batches.size()); ++mb)
-      micro_batch_blocks(events, r, selection.gpus, layer, mb, t);
-    t += layer.phases.total;
-  }
+  for_each_timeline_pass(
+      r, [&](const TimelinePass& pass) { pass_blocks(events, r, selection.gpus, pass); });
   if (r.training) {
     Json training = Json::array();
     append_training_timeline(*r.training, selection.gpus, training);

@@ -92,6 +92,8 @@ struct TrainingPhases {
   int virtual_stages = 1;
   std::string schedule = "1f1b";
   int zero_stage = 1;
+  int data_parallel = 1;         // GPUs of a data-parallel group (the dense gradients')
+  int expert_data_parallel = 1;  // GPUs of an expert data-parallel group (the experts')
   std::string gradient_collective = "reduce_scatter";  // or "all_reduce" (ZeRO 0)
   double bubble_fraction = 0;                          // bubble / (forward + backward + bubble)
   std::vector<std::string> assumptions;                // stated in the report and the docs

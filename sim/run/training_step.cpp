@@ -36,11 +36,11 @@ struct StageTimes {
 
 // The stage whose forward and backward take longest per micro-batch: it paces the pipeline.
 StageTimes slowest_stage(const std::vector<LayerResult>& layers, int stages) {
-  const int per_stage = static_cast<int>(layers.size()) / stages;
   StageTimes slowest;
   for (int stage = 0; stage < stages; ++stage) {
     StageTimes t{stage, 0, 0};
-    for (int l = stage * per_stage; l < (stage + 1) * per_stage; ++l) {
+    const StageBlocks blocks = stage_blocks(static_cast<int>(layers.size()), stages, stage);
+    for (int l = blocks.first; l < blocks.end; ++l) {
       t.forward += layers[l].phases.total;
       t.backward += layers[l].backward.total;
     }
@@ -76,6 +76,8 @@ void price_data_parallel(const ScenarioSpec& s, const LayerCostModel& model, Tra
   const CollectiveKind reduce =
       zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter;
   t.gradient_collective = collective_kind_name(reduce);
+  t.data_parallel = data.size;
+  t.expert_data_parallel = expert_data.size;
   const CollectivePrice dense_grads = collectives.price(reduce, params.dense * 2, data);
   const CollectivePrice expert_grads = collectives.price(reduce, params.experts * 2, expert_data);
   note(notes, fmt::format("gradient {} (data parallel, {} GPUs)", t.gradient_collective, data.size),
@@ -133,6 +135,11 @@ void price_pipeline(const ScenarioSpec& s, const LayerCostModel& model, double t
 
 }  // namespace
 
+StageBlocks stage_blocks(int blocks, int stages, int stage) {
+  const int per_stage = blocks / std::max(1, stages);
+  return {stage * per_stage, (stage + 1) * per_stage};
+}
+
 double pipeline_bubble_fraction(int stages, int micro_batches, int virtual_stages) {
   // Bubble (p - 1) t / v against the m t of work: (p - 1) / (v m + p - 1) of the pipeline.
   const double bubble = (stages - 1.0) / virtual_stages;
@@ -148,7 +155,8 @@ TrainingPhases price_training_step(const ScenarioSpec& s, const LayerCostModel& 
   note(notes, "context-parallel backward KV send/recv", cp_backward);
   for (LayerResult& layer : layers) {
     layer.backward = backward_phases(layer.phases, cp_backward.seconds);
-    layer.backward.total = model.schedule(layer.backward).makespan;
+    layer.backward_schedule = model.schedule(layer.backward);
+    layer.backward.total = layer.backward_schedule.makespan;
   }
   const ParallelismSpec& p = s.parallelism;
   TrainingPhases t;

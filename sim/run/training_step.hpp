@@ -17,6 +17,14 @@ namespace moesim::sim {
 // interleaved.
 double pipeline_bubble_fraction(int stages, int micro_batches, int virtual_stages);
 
+// The blocks [first, end) of pipeline stage `stage`: the model's blocks cut into `stages`
+// contiguous runs of equal length (validation makes the stages divide the blocks).
+struct StageBlocks {
+  int first = 0;
+  int end = 0;
+};
+StageBlocks stage_blocks(int blocks, int stages, int stage);
+
 // Fills each layer's `backward` phases and returns the step's parts. `layers` hold one pipeline
 // micro-batch's forward (their phases.total after overlap). `notes` receives what priced each
 // collective (for the report's pricing notes).

@@ -65,6 +65,21 @@ void check_pipeline(const ScenarioSpec& s, ProblemList& problems) {
   }
 }
 
+// ZeRO shards training state; the stacks that pipeline take ZeRO 0-1 only (plan refuses the same).
+void check_zero_stage(const ScenarioSpec& s, ProblemList& problems) {
+  const int zero = s.parallelism.data.zero_stage;
+  const std::string path = "/parallelism/data_parallel/zero_stage";
+  if (s.workload.kind != WorkloadKind::Training && zero != 1)
+    problems.add(path, fmt::format("expected 1 (the default) without workload.kind \"training\" "
+                                   "(serving keeps no optimizer state to shard), got {}",
+                                   zero));
+  else if (s.parallelism.pipeline.size > 1 && zero >= 2)
+    problems.add(path, fmt::format("expected 0 or 1 with pipeline parallel (DeepSpeed runs "
+                                   "pipelines with ZeRO 0-1 only, Megatron's distributed "
+                                   "optimizer is ZeRO 1), got {}",
+                                   zero));
+}
+
 // Context parallel splits each sequence of context_tokens over CP TP groups, two chunks a rank
 // (Megatron's load balancing of causal attention), so every rank holds whole chunks.
 void check_context_parallel(const ScenarioSpec& s, ProblemList& problems) {
@@ -109,6 +124,7 @@ void check_parallel_groups(const ScenarioSpec& s, ProblemList& problems) {
   const ModelSpec& m = s.model;
   check_pipeline(s, problems);
   check_context_parallel(s, problems);
+  check_zero_stage(s, problems);
   if (p.data_parallel_size > 0 && p.data_parallel_size != p.attention_data_parallel)
     problems.add("/parallelism/data_parallel/size",
                  fmt::format("expected the attention data parallel size {} (the replicas of the "

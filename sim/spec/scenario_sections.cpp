@@ -87,8 +87,11 @@ ModelSpec read_hf_model(const Json& value, ProblemList& problems, const std::str
   }
   // A config that cannot be read or parsed is reported at the scenario's field, the config's own
   // message (its file and JSON path) kept inside, so the user sees which scenario named it.
+  const std::string path = resolve_scenario_path(source, config);
   try {
-    return import_hf_config_file(resolve_scenario_path(source, config));
+    ModelSpec model = import_hf_config_file(path);
+    model.hf_config = path;  // for the report's provenance
+    return model;
   } catch (const ConfigError& error) {
     problems.add("/model/hf_config", error.what());
     return {};

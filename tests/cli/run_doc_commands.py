@@ -2,7 +2,10 @@
 """Runs every `moesim` command shown in README.md and docs/*.md (ctest: DocCommands).
 
 A command is a line in a fenced block that starts with `$B ` or `moesim ` (continued over lines
-ending in a backslash). Each runs under bash in a scratch folder holding the files the examples
+ending in a backslash), or an inline `moesim ...` span in the text that is self-contained: each of
+its arguments that names an input is a built-in scenario or a file the scratch folder holds. A
+fenced block followed by a paragraph opening "(`moesim ...`" is that command's output: the command
+must print each of its lines. Each runs under bash in a scratch folder holding the files the examples
 name (made here, mostly by moesim itself); it must exit 0, or 0/1 for `check` (1 = a regression,
 a verdict). Synopsis lines (SCENARIO, [--option], ...) and the commands listed in SKIPPED, each
 with its reason, are not run. Usage: run_doc_commands.py MOESIM SOURCE_DIR SCRATCH_DIR
@@ -22,6 +25,9 @@ SKIPPED = {
     "calibrate timings.json": "phase timings recorded on a GPU stack; "
                               "tests/cli/calibrate_command_test.cpp covers the command",
 }
+# Commands that read a scenario, report, trace, plan or config: inline, they run only with one.
+NEEDS_INPUT = {"run", "validate", "check", "compare", "place", "plan", "serve", "import-hf",
+               "calibrate", "trace", "topology"}
 SYNOPSIS = re.compile(r"\b[A-Z][A-Z_]{2,}\b|\[|\.\.\.")
 
 
@@ -46,6 +52,68 @@ def commands(path):
                 found.append((start, re.sub(r"\s+#.*$", "", pending).strip()))
                 pending = ""
     return found
+
+
+def shown_outputs(path):
+    """(line number, command, lines) for each fenced block that the next paragraph says is a
+    command's output by opening with "(`moesim ...`": the command must print every line."""
+    found, block, fenced, closed_at = [], [], False, None
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                if fenced:
+                    block = []
+                else:
+                    closed_at = number
+                continue
+            if fenced:
+                block.append(line.rstrip("\n"))
+            elif closed_at is not None and line.strip():
+                match = re.match(r"\(`(moesim [^`]+)`", line.strip())
+                if match and block:
+                    found.append((closed_at, match.group(1), [b for b in block if b.strip()]))
+                closed_at = None
+    return found
+
+
+def check_shown_output(moesim, scratch, where, command, lines):
+    """None when `command` prints every line of its shown output, else what differs."""
+    line = re.sub(r"^moesim\b", lambda _: moesim, command)
+    result = subprocess.run(["bash", "-c", line], cwd=scratch, capture_output=True, text=True)
+    printed = result.stdout.splitlines()
+    missing = [shown for shown in lines if shown not in printed]
+    if result.returncode != 0 or missing:
+        return "exit %d; lines the docs show that it does not print:\n    %s" % (
+            result.returncode, "\n    ".join(missing))
+    return None
+
+
+def inline_commands(path):
+    """(line number, command) for each `moesim ...` code span outside the fenced blocks."""
+    found, fenced = [], False
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            if not fenced:
+                found += [(number, m.group(1).strip()) for m in re.finditer(r"`(moesim [^`]+)`", line)]
+    return found
+
+
+def inline_runnable(command, scratch, scenarios):
+    """Why an inline command cannot run alone, or None when it can: it names its inputs (a built-in
+    scenario or a file in the scratch folder) and every file-like argument exists there."""
+    words = command.split()[2:]  # after `moesim <command>`
+    if any(ch in command for ch in "|*<>"):
+        return "a pattern, not one command"
+    inputs = [w for w in words if w in scenarios or os.path.exists(os.path.join(scratch, w))]
+    if command.split()[1] in NEEDS_INPUT and not inputs:
+        return "names no input the page makes"
+    missing = [w for w in words if not w.startswith("-") and ("." in w or "/" in w)
+               and not os.path.exists(os.path.join(scratch, w))]
+    return "names files the page does not make: " + " ".join(missing) if missing else None
 
 
 def write_npy(path, dtype, shape, values):
@@ -100,11 +168,17 @@ def main():
     files = [os.path.join(source, "README.md")]
     docs = os.path.join(source, "docs")
     files += sorted(os.path.join(docs, f) for f in os.listdir(docs) if f.endswith(".md"))
+    listed = subprocess.run([moesim, "list", "scenarios"], capture_output=True, text=True, check=True)
+    scenarios = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
     ran, failed = 0, []
     for path in files:
-        for number, command in commands(path):
+        inline = [(n, c, inline_runnable(c, scratch, scenarios)) for n, c in inline_commands(path)]
+        # Inline spans that only name a command (`moesim run`) are prose, not examples.
+        inline = [(n, c, why) for n, c, why in inline if len(c.split()) > 2]
+        for number, command, inline_reason in [(n, c, None) for n, c in commands(path)] + inline:
             where = "%s:%d" % (os.path.relpath(path, source), number)
-            reason = next((why for key, why in SKIPPED.items() if key in command), None)
+            reason = inline_reason or next((why for key, why in SKIPPED.items() if key in command),
+                                           None)
             if reason is None and SYNOPSIS.search(command.split(" ", 1)[1]):
                 reason = "a synopsis, not an example"
             if reason is None and "| dot " in command and shutil.which("dot") is None:
@@ -122,6 +196,15 @@ def main():
                                                        result.stderr[-2000:]))
             else:
                 print("ok   %s: %s" % (where, command))
+        for number, command, lines in shown_outputs(path):
+            where = "%s:%d" % (os.path.relpath(path, source), number)
+            problem = check_shown_output(moesim, scratch, where, command, lines)
+            ran += 1
+            if problem:
+                failed.append(where)
+                print("FAIL %s: the output shown for %s is stale: %s" % (where, command, problem))
+            else:
+                print("ok   %s: output of %s as shown (%d lines)" % (where, command, len(lines)))
     print("%d commands run, %d failed" % (ran, len(failed)))
     return 1 if failed or ran == 0 else 0
 

@@ -74,6 +74,23 @@ TEST(BuiltinParallelScenarios, DeepSeekR1Tp8WithMoeTp8IsPricedFromTheMeasuredCur
   EXPECT_DOUBLE_EQ(moe.scale_up_bytes, 1204224.0);
   // MLA latent (512 + 64) x 2 bytes on every TP rank: 64 x 4096 x 61 blocks x 1152 = 17.16 GiB.
   EXPECT_DOUBLE_EQ(r.memory.kv_cache, 64.0 * 4096 * 61 * 1152);
+  // The step (docs/parallelism.md): decode without overlap, so a MoE block is its phases one after
+  // another, its dispatch the all-gather alone (no all-to-all); a dense block holds two attention
+  // all-reduces. 3 dense blocks of 0.1343 + 58 MoE blocks of 0.5521 = 32.426 ms, + LM head and
+  // sampling 0.0586 + small-kernel overhead 2.2984 + graph replay 0.0096 = 34.792 ms.
+  const PhaseTimes& m = moe.phases;
+  EXPECT_DOUBLE_EQ(m.dispatch, m.moe_tp_all_gather);
+  EXPECT_NEAR(m.total, m.dense + m.gate + m.dispatch + m.experts + m.combine, 1e-15);
+  const PhaseTimes& dense = r.layers.front().phases;
+  ASSERT_FALSE(r.layers.front().moe);
+  EXPECT_NEAR(dense.tp_all_reduce, 2 * m.tp_all_reduce, 1e-15);
+  EXPECT_NEAR(dense.total * 1e3, 0.1343, 5e-5);
+  EXPECT_NEAR(m.total * 1e3, 0.5521, 5e-5);
+  const StepExtras& x = r.extras;
+  EXPECT_NEAR(r.step_time_s,
+              3 * dense.total + 58 * m.total + x.lm_head + x.kernel_overhead + x.launch_fixed,
+              1e-12);
+  EXPECT_NEAR(r.step_time_s * 1e3, 34.792, 5e-4);
 }
 
 }  // namespace

@@ -33,14 +33,14 @@ TEST(ScenarioParallel, ReadsEveryGroup) {
       parse_scenario(scenario_text(R"({"attention_tensor_parallel": 2, "expert_parallel": 4,
           "moe_tensor_parallel": 2, "pipeline_parallel": {"size": 4, "schedule": "interleaved",
           "micro_batches": 8, "virtual_stages": 2}, "data_parallel": {"size": 8,
-          "zero_stage": 2}})"),
+          "zero_stage": 0}})"),
                      "p.json");
   const ParallelismSpec& p = s.parallelism;
   // 64 GPUs / (TP 2 x PP 4) = DP 8; a stage's 16 GPUs / (MoE TP 2 x EP 4) = expert DP 2.
   EXPECT_EQ(p.attention_data_parallel, 8);
   EXPECT_EQ(p.pipeline.schedule, PipelineSchedule::Interleaved);
   EXPECT_EQ(p.pipeline.virtual_stages, 2);
-  EXPECT_EQ(p.data.zero_stage, 2);
+  EXPECT_EQ(p.data.zero_stage, 0);
   EXPECT_EQ(p.moe_group(), 8);
   EXPECT_EQ(group_layout(s, GroupKind::ExpertData).size, 2);
 }
@@ -94,6 +94,23 @@ TEST(ScenarioParallel, PipelinesAreForTrainingOnly) {
                 .find("/parallelism/pipeline_parallel: expected pipeline parallelism only with "
                       "workload.kind \"training\""),
             std::string::npos);
+}
+
+TEST(ScenarioParallel, ZeroStagesAreRefusedWhereNoStackRunsThem) {
+  // The same combinations plan refuses: ZeRO other than 1 without training, ZeRO 2-3 under a
+  // pipeline. ZeRO 0 and 1 pipeline; ZeRO 3 trains without one.
+  const std::string path = "/parallelism/data_parallel/zero_stage: expected ";
+  EXPECT_NE(parallel_error_of(R"({"data_parallel": {"zero_stage": 0}})", "decode")
+                .find(path + "1 (the default) without workload.kind \"training\""),
+            std::string::npos);
+  EXPECT_NE(parallel_error_of(R"({"pipeline_parallel": {"size": 4, "micro_batches": 8},
+                                  "data_parallel": {"zero_stage": 3}})")
+                .find(path + "0 or 1 with pipeline parallel"),
+            std::string::npos);
+  EXPECT_EQ(parallel_error_of(R"({"pipeline_parallel": {"size": 4, "micro_batches": 8},
+                                  "data_parallel": {"zero_stage": 0}})"),
+            "(no error)");
+  EXPECT_EQ(parallel_error_of(R"({"data_parallel": {"zero_stage": 3}})"), "(no error)");
 }
 
 TEST(ScenarioParallel, TensorParallelStaysInsideANodeUnlessTheRankOrderSaysOtherwise) {
