@@ -30,6 +30,7 @@ MeasuredProfile sm_profile(int sms) {
       {"schema_version", 1},
       {"ceilings", {{"dense_bf16_flops_per_s", 8e14}, {"copy", {{"bytes_per_s", 3e12}}}}},
       {"overheads", {{"count_copy_and_sync", {{"median_us", 9}}}}},
+      {"models", nlohmann::json::array()},
       {"provenance", {{"gpu_name", "NVIDIA H100 80GB HBM3"}}}};
   if (sms > 0) document["provenance"]["sm_count"] = sms;
   return MeasuredProfile(document, "sm-profile.json");
