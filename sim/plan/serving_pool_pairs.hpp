@@ -35,7 +35,8 @@ struct PoolPair {
 std::vector<PoolPair> pair_pool_shapes(const std::vector<PoolShape>& shapes, double rate,
                                        std::size_t max_pairs);
 
-// Pairs the plan crosses at most, per batch limit (docs/limits.md).
-inline constexpr std::size_t kMaxPoolPairs = 16'384;
+// Pairs the plan crosses at most, per batch limit, beyond each shape's own (docs/limits.md): each
+// pair is a row of plan.json, a few kB with its two scenarios.
+inline constexpr std::size_t kMaxPoolPairs = 1024;
 
 }  // namespace moesim::sim
