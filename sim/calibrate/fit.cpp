@@ -218,7 +218,7 @@ void fit_layer_bands(const std::vector<const TimingRecord*>& all, CalibratedPhas
 // The curve with the knee, launch floor and tile of smallest leave-one-shape-out error (only the
 // expert curve has them). A later candidate (a larger knee, a floor, a tile) must do strictly
 // better, so a tile has to beat every untiled curve: the data, not the grid order, asks for it.
-PhaseCurve best_expert_shape(CalibratedPhase phase, const std::vector<const TimingRecord*>& rows) {
+PhaseCurve fit_best_candidate(CalibratedPhase phase, const std::vector<const TimingRecord*>& rows) {
   const bool experts = phase == CalibratedPhase::Experts;
   const std::vector<double> knees = experts ? kKneeGrid : std::vector<double>{0};
   const std::vector<double> floors = experts ? launch_floor_grid() : std::vector<double>{0};
@@ -267,7 +267,7 @@ CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& given) {
     const auto phase = static_cast<CalibratedPhase>(p);
     const auto rows = phase_records(phase, all);
     if (rows.empty()) continue;
-    PhaseCurve curve = best_expert_shape(phase, rows);
+    PhaseCurve curve = fit_best_candidate(phase, rows);
     phases.curves.push_back(std::move(curve));
   }
   fit_layer_bands(all, phases);
