@@ -39,8 +39,8 @@ std::vector<const TimingRecord*> without(const std::vector<const TimingRecord*>&
 }
 
 void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
-  for (const auto& variable :
-       range_variables(curve.phase, r.shape, r.work, curve.knee_tokens, curve.launch_floor_flops)) {
+  for (const auto& variable : range_variables(curve.phase, r.shape, r.work, curve.knee_tokens,
+                                              curve.launch_floor_flops, curve.tile_rows)) {
     // (named copies: clang cannot capture structured bindings in the lambda below)
     const std::string& name = variable.first;
     const double value = variable.second;
@@ -63,7 +63,8 @@ CalibratedPhases fit_with_knees(const std::vector<const TimingRecord*>& records,
   for (const auto& c : chosen) {
     const auto rows = phase_records(c.phase, records);
     if (!rows.empty())
-      phases.curves.push_back(fit_phase(c.phase, rows, c.knee_tokens, c.launch_floor_flops));
+      phases.curves.push_back(
+          fit_phase(c.phase, rows, c.knee_tokens, c.launch_floor_flops, c.tile_rows));
   }
   return phases;
 }
@@ -102,11 +103,12 @@ std::vector<double> launch_floor_grid() {
 }
 
 PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord*>& records,
-                     double knee_tokens, double launch_floor_flops) {
+                     double knee_tokens, double launch_floor_flops, double tile_rows) {
   PhaseCurve curve;
   curve.phase = phase;
   curve.knee_tokens = knee_tokens;
   curve.launch_floor_flops = launch_floor_flops;
+  curve.tile_rows = tile_rows;
   curve.records = static_cast<int>(records.size());
   const auto columns = static_cast<Eigen::Index>(feature_names(phase).size());
   Eigen::MatrixXd a(static_cast<Eigen::Index>(records.size()), columns);
@@ -114,7 +116,8 @@ PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord
   for (Eigen::Index i = 0; i < a.rows(); ++i) {
     const TimingRecord& r = *records[static_cast<std::size_t>(i)];
     const double weight = 1 / r.measured_layer_ms();
-    const auto features = phase_features(phase, r.shape, r.work, knee_tokens, launch_floor_flops);
+    const auto features =
+        phase_features(phase, r.shape, r.work, knee_tokens, launch_floor_flops, tile_rows);
     for (Eigen::Index j = 0; j < columns; ++j)
       a(i, j) = features[static_cast<std::size_t>(j)] * weight;
     b(i) = phase_target_ms(phase, r) * weight;
@@ -139,13 +142,13 @@ PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord
 
 LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
                                 const std::vector<const TimingRecord*>& records, double knee_tokens,
-                                double launch_floor_flops) {
+                                double launch_floor_flops, double tile_rows) {
   LeaveOneOut result;
   std::vector<double> layer_shares;
   for (const auto& group : holdout_groups(records)) {
     const auto training = without(records, group);
     if (training.empty()) continue;
-    const PhaseCurve curve = fit_phase(phase, training, knee_tokens, launch_floor_flops);
+    const PhaseCurve curve = fit_phase(phase, training, knee_tokens, launch_floor_flops, tile_rows);
     for (const TimingRecord* r : group) {
       const double measured = phase_target_ms(phase, *r);
       const double error = curve_ms(curve, r->shape, r->work) - measured;
@@ -212,6 +215,36 @@ void fit_layer_bands(const std::vector<const TimingRecord*>& all, CalibratedPhas
   phases.offsets = fit_shape_offsets(phases, all);
 }
 
+// The curve with the knee, launch floor and tile of smallest leave-one-shape-out error (only the
+// expert curve has them). A later candidate (a larger knee, a floor, a tile) must do strictly
+// better, so a tile has to beat every untiled curve: the data, not the grid order, asks for it.
+PhaseCurve fit_best_candidate(CalibratedPhase phase, const std::vector<const TimingRecord*>& rows) {
+  const bool experts = phase == CalibratedPhase::Experts;
+  const std::vector<double> knees = experts ? kKneeGrid : std::vector<double>{0};
+  const std::vector<double> floors = experts ? launch_floor_grid() : std::vector<double>{0};
+  const std::vector<double> tiles = experts ? kTileRowsGrid : std::vector<double>{0};
+  LeaveOneOut best;
+  PhaseCurve chosen;
+  bool first = true;
+  for (double tile : tiles)
+    for (double floor : floors)
+      for (double knee : knees) {
+        LeaveOneOut trial = leave_one_shape_out(phase, rows, knee, floor, tile);
+        if (first || trial.layer_weighted_rms < best.layer_weighted_rms) {
+          best = std::move(trial);
+          chosen.knee_tokens = knee;
+          chosen.launch_floor_flops = floor;
+          chosen.tile_rows = tile;
+          first = false;
+        }
+      }
+  PhaseCurve curve =
+      fit_phase(phase, rows, chosen.knee_tokens, chosen.launch_floor_flops, chosen.tile_rows);
+  curve.loo_rms = root_mean_square(best.relative_errors);
+  curve.loo_p90 = abs_percentile_90(best.relative_errors);
+  return curve;
+}
+
 }  // namespace
 
 CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& given) {
@@ -234,27 +267,7 @@ CalibratedPhases calibrate_phases(const std::vector<TimingRecord>& given) {
     const auto phase = static_cast<CalibratedPhase>(p);
     const auto rows = phase_records(phase, all);
     if (rows.empty()) continue;
-    // The knee and launch floor with the smallest leave-one-shape-out error; a later candidate
-    // (a larger knee, a floor) must do strictly better.
-    const bool experts = phase == CalibratedPhase::Experts;
-    const std::vector<double> knees = experts ? kKneeGrid : std::vector<double>{0};
-    const std::vector<double> floors = experts ? launch_floor_grid() : std::vector<double>{0};
-    LeaveOneOut best;
-    double best_knee = 0;
-    double best_floor = 0;
-    for (double floor : floors)
-      for (double knee : knees) {
-        LeaveOneOut trial = leave_one_shape_out(phase, rows, knee, floor);
-        if ((knee == knees.front() && floor == floors.front()) ||
-            trial.layer_weighted_rms < best.layer_weighted_rms) {
-          best = std::move(trial);
-          best_knee = knee;
-          best_floor = floor;
-        }
-      }
-    PhaseCurve curve = fit_phase(phase, rows, best_knee, best_floor);
-    curve.loo_rms = root_mean_square(best.relative_errors);
-    curve.loo_p90 = abs_percentile_90(best.relative_errors);
+    PhaseCurve curve = fit_best_candidate(phase, rows);
     phases.curves.push_back(std::move(curve));
   }
   fit_layer_bands(all, phases);

@@ -17,14 +17,18 @@ inline const std::vector<double> kKneeGrid = {0, 8, 16, 32, 64, 128, 256, 512};
 // The least FLOPs an active expert is charged, tried for the expert curve: 0 (none), then doublings
 // from 2e8 to 1.6e12, which at H200 rates spans host launch times of about 0.3 us to 3 ms.
 std::vector<double> launch_floor_grid();
+// Tile heights tried for the expert curve: 0 (rows priced as they are), then the row tiles grouped
+// GEMM kernels use; a tiled kernel computes its last tile whole (docs/calibrate.md).
+inline const std::vector<double> kTileRowsGrid = {0, 16, 32, 64, 128, 256};
 
 // The records a phase is fitted to: those that timed it (and, for dispatch and combine, ran on
 // more than one rank).
 std::vector<const TimingRecord*> phase_records(CalibratedPhase phase,
                                                const std::vector<const TimingRecord*>& records);
-// The curve fitted to all of `records` with this knee; its leave-one-out fields left 0.
+// The curve fitted to all of `records` with this knee, launch floor and tile; its leave-one-out
+// fields left 0.
 PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord*>& records,
-                     double knee_tokens, double launch_floor_flops = 0);
+                     double knee_tokens, double launch_floor_flops = 0, double tile_rows = 0);
 
 struct LeaveOneOut {
   std::vector<double> relative_errors;  // (predicted - measured) / measured, measured > 0
@@ -33,15 +37,15 @@ struct LeaveOneOut {
 // Each shape predicted by a fit to the other shapes (every record alone when all shapes differ).
 LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
                                 const std::vector<const TimingRecord*>& records, double knee_tokens,
-                                double launch_floor_flops = 0);
+                                double launch_floor_flops = 0, double tile_rows = 0);
 
 double root_mean_square(const std::vector<double>& values);
 // The smallest |value| that at least 90% of |values| do not exceed (0 when empty).
 double abs_percentile_90(const std::vector<double>& values);
 double abs_median(const std::vector<double>& values);
 
-// All phases of `chosen` fitted to `records` with their knees and launch floors kept (for held-out
-// predictions).
+// All phases of `chosen` fitted to `records` with their knees, launch floors and tiles kept (for
+// held-out predictions).
 CalibratedPhases fit_with_knees(const std::vector<const TimingRecord*>& records,
                                 const std::vector<PhaseCurve>& chosen);
 

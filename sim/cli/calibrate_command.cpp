@@ -117,6 +117,7 @@ int calibrate(const CalibrateOptions& o) {
     if (c.launch_floor_flops > 0 && c.coefficients.size() > 2)
       fmt::print("          launch floor {:.3g} FLOPs an active expert ({:.1f} us)\n",
                  c.launch_floor_flops, 1e3 * c.launch_floor_flops * c.coefficients[2]);
+    if (c.tile_rows > 0) fmt::print("          rows priced in whole tiles of {:g}\n", c.tile_rows);
   }
   fmt::print(
       "layer     leave-one-shape-out |error| median {:.1f}%, p90 {:.1f}%; band floor {:.3f} ms, "

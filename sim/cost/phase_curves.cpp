@@ -19,7 +19,7 @@ struct Quantities {  // what every phase's features are made of
 };
 
 Quantities quantities(const LayerShape& s, const RankWork& w, double knee_tokens,
-                      double launch_floor_flops) {
+                      double launch_floor_flops, double tile_rows) {
   Quantities q{};
   q.tokens = w.tokens;
   q.copies = w.tokens * s.top_k;
@@ -31,7 +31,8 @@ Quantities quantities(const LayerShape& s, const RankWork& w, double knee_tokens
   for (double n : w.tokens_per_local_expert) {
     if (n <= 0) continue;  // an idle expert launches nothing and reads no weights
     q.active += 1;
-    q.expert_flops += std::max(2 * params * std::max(n, knee_tokens), launch_floor_flops);
+    const double rows = tile_rows > 0 ? tile_rows * std::ceil(n / tile_rows) : n;
+    q.expert_flops += std::max(2 * params * std::max(rows, knee_tokens), launch_floor_flops);
   }
   q.weight_bytes = q.active * params * s.weight_bytes;
   return q;
@@ -68,8 +69,9 @@ std::vector<std::string_view> feature_names(CalibratedPhase phase) {
 }
 
 std::vector<double> phase_features(CalibratedPhase phase, const LayerShape& s, const RankWork& w,
-                                   double knee_tokens, double launch_floor_flops) {
-  const Quantities q = quantities(s, w, knee_tokens, launch_floor_flops);
+                                   double knee_tokens, double launch_floor_flops,
+                                   double tile_rows) {
+  const Quantities q = quantities(s, w, knee_tokens, launch_floor_flops, tile_rows);
   switch (phase) {
     case CalibratedPhase::Gate:
       return {1, q.tokens * s.hidden, q.tokens * s.hidden * s.experts, q.multi_rank};
@@ -90,7 +92,8 @@ std::vector<double> phase_features(CalibratedPhase phase, const LayerShape& s, c
 std::vector<std::pair<std::string, double>> range_variables(CalibratedPhase phase,
                                                             const LayerShape& s, const RankWork& w,
                                                             double knee_tokens,
-                                                            double launch_floor_flops) {
+                                                            double launch_floor_flops,
+                                                            double tile_rows) {
   std::vector<std::pair<std::string, double>> values = {
       {"tokens", w.tokens},
       {"hidden", s.hidden},
@@ -101,11 +104,11 @@ std::vector<std::pair<std::string, double>> range_variables(CalibratedPhase phas
       {"activation_bytes", s.activation_bytes},
       {"weight_bytes_per_element", s.weight_bytes}};
   if (phase == CalibratedPhase::Experts) {
-    const Quantities q = quantities(s, w, 0, 0);
+    const Quantities q = quantities(s, w, 0, 0, 0);
     values.emplace_back("tokens_per_active_expert", q.active > 0 ? routed_tokens(w) / q.active : 0);
   }
   const auto names = feature_names(phase);
-  const auto features = phase_features(phase, s, w, knee_tokens, launch_floor_flops);
+  const auto features = phase_features(phase, s, w, knee_tokens, launch_floor_flops, tile_rows);
   // "one" and the 0/1 multi_rank flag carry no scale; "ranks" already covers the flag.
   for (std::size_t i = 0; i < names.size(); ++i)
     if (names[i] != "one" && names[i] != "multi_rank")
@@ -138,8 +141,8 @@ const PhaseCurve* CalibratedPhases::curve(CalibratedPhase phase) const {
 }
 
 double curve_ms(const PhaseCurve& curve, const LayerShape& shape, const RankWork& work) {
-  const auto features =
-      phase_features(curve.phase, shape, work, curve.knee_tokens, curve.launch_floor_flops);
+  const auto features = phase_features(curve.phase, shape, work, curve.knee_tokens,
+                                       curve.launch_floor_flops, curve.tile_rows);
   double ms = 0;
   for (std::size_t i = 0; i < features.size() && i < curve.coefficients.size(); ++i)
     ms += curve.coefficients[i] * features[i];
@@ -148,8 +151,8 @@ double curve_ms(const PhaseCurve& curve, const LayerShape& shape, const RankWork
 
 double extrapolation(const PhaseCurve& curve, const LayerShape& shape, const RankWork& work) {
   double distance = 0;
-  for (const auto& variable :
-       range_variables(curve.phase, shape, work, curve.knee_tokens, curve.launch_floor_flops)) {
+  for (const auto& variable : range_variables(curve.phase, shape, work, curve.knee_tokens,
+                                              curve.launch_floor_flops, curve.tile_rows)) {
     // (named copies: clang cannot capture structured bindings in the lambda below)
     const std::string& name = variable.first;
     const double value = variable.second;
@@ -252,6 +255,7 @@ Json to_json(const CalibratedPhases& p) {
         {"coefficients_ms", c.coefficients},
         {"knee_tokens", c.knee_tokens},
         {"launch_floor_flops", c.launch_floor_flops},
+        {"tile_rows", c.tile_rows},
         {"records", c.records},
         {"fit_rms_relative", c.fit_rms},
         {"leave_one_shape_out", {{"rms_relative", c.loo_rms}, {"p90_abs_relative", c.loo_p90}}},

@@ -47,16 +47,16 @@ std::vector<std::string_view> feature_names(CalibratedPhase phase);
 // The features' values; `knee_tokens`: an expert with fewer tokens costs as if it had this many
 // (its weight read, not its FLOPs, sets the time below the knee); `launch_floor_flops`: an active
 // expert's FLOPs term is at least this (a per-expert loop's host launches hide the GPU work of a
-// small expert, so it costs the launches whatever its size; 0: no floor).
+// small expert, so it costs the launches whatever its size; 0: no floor); `tile_rows`: an expert's
+// rows are computed in whole tiles of this height (a tiled grouped GEMM pads its last tile, so the
+// FLOPs term is a staircase in the rows; 0: not tiled).
 std::vector<double> phase_features(CalibratedPhase phase, const LayerShape& shape,
                                    const RankWork& work, double knee_tokens,
-                                   double launch_floor_flops = 0);
+                                   double launch_floor_flops = 0, double tile_rows = 0);
 // What the extrapolation distance is measured on: the shape and token variables, then features.
-std::vector<std::pair<std::string, double>> range_variables(CalibratedPhase phase,
-                                                            const LayerShape& shape,
-                                                            const RankWork& work,
-                                                            double knee_tokens,
-                                                            double launch_floor_flops = 0);
+std::vector<std::pair<std::string, double>> range_variables(
+    CalibratedPhase phase, const LayerShape& shape, const RankWork& work, double knee_tokens,
+    double launch_floor_flops = 0, double tile_rows = 0);
 
 struct FeatureRange {
   std::string name;
@@ -69,6 +69,7 @@ struct PhaseCurve {
   std::vector<double> coefficients;  // ms per unit of each feature_names(phase) entry, >= 0
   double knee_tokens = 0;
   double launch_floor_flops = 0;  // experts: the least FLOPs an active expert is charged
+  double tile_rows = 0;           // experts: rows priced in whole tiles of this height (0: none)
   int records = 0;
   double fit_rms = 0;  // relative error on the records it was fitted to
   double loo_rms = 0;  // relative error predicting each shape from a fit without it

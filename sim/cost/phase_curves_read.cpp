@@ -80,6 +80,7 @@ PhaseCurve read_phase_curve(CalibratedPhase phase, const Json& value, const std:
   }
   curve.knee_tokens = r.number("knee_tokens", 0, kHuge, 0.0);
   curve.launch_floor_flops = r.number("launch_floor_flops", 0, kHuge, 0.0);
+  curve.tile_rows = r.number("tile_rows", 0, kHuge, 0.0);
   curve.records = static_cast<int>(r.integer("records", 1, 100'000'000));
   curve.fit_rms = r.number("fit_rms_relative", 0);
   if (const Json* loo = r.child("leave_one_shape_out", true)) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "base/config_error.hpp"
 #include "sim/calibrate/nnls.hpp"
 
 namespace moesim::sim {
@@ -72,6 +73,59 @@ TEST(PhaseCurves, LaunchFloorChargesSmallExpertsTheLaunchesNotTheirFlops) {
             (std::vector<double>{1, 2, 580, 96}));
   EXPECT_EQ(phase_features(CalibratedPhase::Experts, shape, work, 0),
             (std::vector<double>{1, 2, 528, 96}));
+}
+
+TEST(PhaseCurves, TileRowsPriceAnExpertsRowsInWholeTiles) {
+  // hidden 4, expert FFN 2, gated: 2 x params = 48 FLOPs a row. Experts with 1, 10 and 0 rows in
+  // tiles of 8: 8 and 16 rows, 48 x 24 = 1152 FLOPs (the idle one nothing). With a knee of 12 the
+  // first costs 12 rows: 48 x 28 = 1344. Active 2; weight bytes 2 x 24 x 2 = 96 as untiled.
+  const LayerShape shape{4, 2, 8, 2, true, 2, 2};
+  const RankWork work{5, {1, 10, 0}, 1};
+  EXPECT_EQ(phase_features(CalibratedPhase::Experts, shape, work, 0, 0, 8),
+            (std::vector<double>{1, 2, 1152, 96}));
+  EXPECT_EQ(phase_features(CalibratedPhase::Experts, shape, work, 12, 0, 8),
+            (std::vector<double>{1, 2, 1344, 96}));
+}
+
+TEST(CalibratePhases, RecoversATiledGroupedGemmStaircase) {
+  // A grouped GEMM that computes each expert's rows in tiles of 64: 0.05 ms + 1e-12 ms per FLOP of
+  // the padded rows, 2 x params = 6 x hidden x 1024 FLOPs a row. Eight experts with n = T/4 rows
+  // each; n = 40, 100, 150, 300, 520 pad to 64, 128, 192, 320, 576. Only tiles of 64 fit every
+  // shape exactly: untiled, 100 and 150 rows would differ by their rows (they differ by a tile);
+  // tiles of 32 pad 150 to 160 (not 192), tiles of 128 pad 40 to 128 (not 64); knees up to 64
+  // change nothing under tiles of 64 and so only tie with knee 0, the earlier candidate.
+  std::vector<TimingRecord> records;
+  for (double hidden : {1024.0, 2048.0, 4096.0})
+    for (double rows : {40.0, 100.0, 150.0, 300.0, 520.0}) {
+      auto r = record(hidden, 4 * rows, std::vector<double>(8, rows), 1);
+      const double padded = 64 * std::ceil(rows / 64);
+      r.phase_ms[at(CalibratedPhase::Experts)] = 0.05 + 1e-12 * 8 * 6 * hidden * 1024 * padded;
+      records.push_back(r);
+    }
+  const CalibratedPhases phases = calibrate_phases(records);
+  const PhaseCurve* experts = phases.curve(CalibratedPhase::Experts);
+  ASSERT_NE(experts, nullptr);
+  EXPECT_EQ(experts->tile_rows, 64);
+  EXPECT_EQ(experts->knee_tokens, 0);
+  EXPECT_EQ(experts->launch_floor_flops, 0);
+  EXPECT_NEAR(experts->coefficients[2], 1e-12, 1e-20);
+  EXPECT_LT(experts->loo_p90, 1e-6);
+  // The staircase, hidden 2048 (6 x 2048 x 1024 = 12,582,912 FLOPs a row, 8 experts): 65 and 128
+  // rows both fill two tiles, 0.05 + 1e-12 x 8 x 12,582,912 x 128 = 0.062885 ms; 129 rows take a
+  // third tile, 192 rows' worth: 0.05 + 1e-12 x 8 x 12,582,912 x 192 = 0.069327 ms.
+  const auto at_rows = [&](double rows) {
+    const auto r = record(2048, 4 * rows, std::vector<double>(8, rows), 1);
+    return curve_ms(*experts, r.shape, r.work);
+  };
+  EXPECT_NEAR(at_rows(65), 0.062885, 1e-6);
+  EXPECT_NEAR(at_rows(128), 0.062885, 1e-6);
+  EXPECT_NEAR(at_rows(129), 0.069327, 1e-6);
+  // The tile travels with the profile.
+  ProblemList problems;
+  const auto read = read_calibrated_phases(nlohmann::json{{"c", to_json(phases)}}, "/c", problems);
+  EXPECT_TRUE(problems.empty());
+  ASSERT_NE(read.curve(CalibratedPhase::Experts), nullptr);
+  EXPECT_EQ(read.curve(CalibratedPhase::Experts)->tile_rows, 64);
 }
 
 TEST(CalibratePhases, RecoversAPerExpertLaunchFloor) {
