@@ -23,7 +23,7 @@ struct AttentionShape {
 
 struct ModelSpec {
   std::string name;
-  std::string source;  // where the figures come from (a config.json or paper)
+  std::string source;     // where the figures come from (a config.json or paper)
   std::string hf_config;  // the config.json a scenario's {"hf_config": path} named (resolved)
 
   int layers = 0;      // transformer blocks counted once (encoder + decoder for T5-style)

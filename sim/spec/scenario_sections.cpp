@@ -85,8 +85,7 @@ ModelSpec read_hf_model(const Json& value, ProblemList& problems, const std::str
     problems.add("/model/hf_config", "expected the path of a HuggingFace config.json, got \"\"");
     return {};
   }
-  // A config that cannot be read or parsed is reported at the scenario's field, the config's own
-  // message (its file and JSON path) kept inside, so the user sees which scenario named it.
+  // An unreadable config is reported at the scenario's field, its own message kept inside.
   const std::string path = resolve_scenario_path(source, config);
   try {
     ModelSpec model = import_hf_config_file(path);
