@@ -64,10 +64,16 @@ def scenario_cases(sweep, h):
                   [str(target) if target else "hf_config", os.path.basename(path)])
 
 
-def serving_cases(sweep, h):
+def serving_base(h):
+    """An aggregated Mixtral deployment with five seconds of traffic: fast to serve."""
     serving = h.load("scenarios/serving/mixtral-h100-aggregated.json")
     serving["scenario"]["profile"] = "roofline"
     serving["traffic"].update({"rate_per_s": 2, "duration_s": 5})
+    return serving
+
+
+def serving_cases(sweep, h):
+    serving = serving_base(h)
     sweep.mutate("serve", serving, [
         "/instances", "/traffic/rate_per_s", "/traffic/duration_s", "/traffic/max_requests",
         "/traffic/seed", "/traffic/input_tokens", "/traffic/input_tokens/median",
@@ -130,7 +136,8 @@ def SERVE_WITH(path):
     return ["serve", path, "--out", "{OUT}", "-q"]
 
 
-def plan_cases(sweep, h):
+def plan_base(h):
+    """The Mixtral SLA plan cut to one candidate per serving option: fast to plan."""
     plan = h.load("scenarios/plans/mixtral-sla.json")
     plan["search"]["clusters"] = plan["search"]["clusters"][:1]
     plan["search"]["clusters"][0]["nodes"] = [1]
@@ -140,6 +147,11 @@ def plan_cases(sweep, h):
     plan["base"]["profile"] = "roofline"
     plan["serving"]["traffic"].update({"rate_per_s": 2, "duration_s": 5})
     plan["serving"]["batching"]["max_batch_per_rank"] = [8]
+    return plan
+
+
+def plan_cases(sweep, h):
+    plan = plan_base(h)
     sweep.mutate("plan", plan, [
         "/serving/keep", "/serving/batching/max_batch_per_rank",
         "/serving/batching/max_batch_per_rank/0", "/serving/batching/token_budget_per_rank",

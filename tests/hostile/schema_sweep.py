@@ -66,25 +66,11 @@ def scenario_bases():
 
 
 def serving_bases():
-    """hostile_cases.py's serving base: an aggregated Mixtral deployment, five seconds of traffic."""
-    serving = h.load("scenarios/serving/mixtral-h100-aggregated.json")
-    serving["scenario"]["profile"] = "roofline"
-    serving["traffic"].update({"rate_per_s": 2, "duration_s": 5})
-    return [("aggregated", serving)]
+    return [("aggregated", cases.serving_base(h))]
 
 
 def plan_bases():
-    """hostile_cases.py's plan base cut to one candidate per serving option."""
-    plan = h.load("scenarios/plans/mixtral-sla.json")
-    plan["search"]["clusters"] = plan["search"]["clusters"][:1]
-    plan["search"]["clusters"][0]["nodes"] = [1]
-    plan["search"]["attention_tensor_parallel"] = [1]
-    plan["search"]["placement_strategies"] = ["contiguous"]
-    plan["search"]["overlaps"] = ["none"]
-    plan["base"]["profile"] = "roofline"
-    plan["serving"]["traffic"].update({"rate_per_s": 2, "duration_s": 5})
-    plan["serving"]["batching"]["max_batch_per_rank"] = [8]
-    return [("sla", plan)]
+    return [("sla", cases.plan_base(h))]
 
 
 # (kind, schema, base files, the command that reads the file)
