@@ -50,6 +50,22 @@ double attention_params_per_rank(const ModelSpec& m, int tp) {
   return whole + kv_split * kv_share + (total - whole - kv_split) / tp;
 }
 
+double elementwise_bytes_per_token(const ModelSpec& m, int tp, bool moe_layer) {
+  constexpr double kActivationBytes = 2;  // bf16
+  const double hidden = static_cast<double>(m.hidden);
+  const double norms = 2 * 4 * hidden * kActivationBytes;
+  const AttentionShape& a = m.attention;
+  const double heads_per_rank = std::max(1.0, static_cast<double>(a.heads) / tp);
+  const double rotary_width =
+      a.kind == AttentionKind::Mla ? a.qk_rope_head_dim : static_cast<double>(a.head_dim);
+  const double rotary = 2 * heads_per_rank * rotary_width * kActivationBytes;
+  const double ffn = moe_layer ? static_cast<double>(m.shared_experts * m.shared_expert_ffn)
+                               : static_cast<double>(m.dense_ffn);
+  const double activation = (m.gated_ffn ? 3 : 2) * ffn / tp * kActivationBytes;
+  const double quantisation = m.weight_bytes <= 1 ? 2 * (kActivationBytes + 1) * hidden : 0.0;
+  return norms + rotary + activation + quantisation;
+}
+
 DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
   const double tp = s.tensor_parallel;
   const double mlp_params = s.moe_layer
@@ -69,6 +85,8 @@ DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
          s.prefill_tokens * s.prefill_context / 2 * attention_core_flops(m.attention, false));
   work.flops = 2 * weights * (s.tokens + s.prefill_tokens) + work.attention_flops;
   work.weight_bytes = attention * m.attention_bytes_per_weight() + mlp_params / tp * m.weight_bytes;
+  work.elementwise_bytes = (s.tokens + s.prefill_tokens) *
+                           elementwise_bytes_per_token(m, s.tensor_parallel, s.moe_layer);
   // A sequence's cache is read once however many of its query tokens attend to it (FlashMLA and
   // FlashInfer run a sequence's drafts together).
   if (s.decode)

@@ -23,11 +23,20 @@ double kv_element_bytes(const ModelSpec& model);
 // replicated and splits the rest; GQA's K and V projections follow kv_bytes_per_rank's heads.
 double attention_params_per_rank(const ModelSpec& model, int attention_tp);
 
+// Bytes the elementwise kernels of one block move for one query token on one GPU under attention
+// TP (bf16 activations): two fused residual-add RMSNorms (each reads the hidden state and the
+// residual and writes both), the rotary embedding of the rank's query heads (read and written),
+// the activation of the dense MLP or shared experts (gated: reads gate and up, writes their
+// product) and, with FP8 weights, the quantisation of the attention and MLP inputs (2 bytes read,
+// 1 written an element). Routed experts' activations are part of the expert GEMMs' pricing.
+double elementwise_bytes_per_token(const ModelSpec& model, int attention_tp, bool moe_layer);
+
 struct DenseWork {
-  double flops = 0;            // on one GPU
-  double attention_flops = 0;  // of which the attention core (scores and values over the KV)
-  double weight_bytes = 0;     // weights read from HBM
-  double kv_bytes = 0;         // KV cache read (decode)
+  double flops = 0;              // on one GPU
+  double attention_flops = 0;    // of which the attention core (scores and values over the KV)
+  double weight_bytes = 0;       // weights read from HBM
+  double kv_bytes = 0;           // KV cache read (decode)
+  double elementwise_bytes = 0;  // norms, rotary, activation, quantisation (all query tokens)
 };
 
 struct DenseShape {

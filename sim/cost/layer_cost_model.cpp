@@ -172,7 +172,8 @@ double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const
                    mlp_flops / rate_at(s_.model.weight_bytes),
                work.weight_bytes / memory_rate());
   const double core_rate = rate_at(kv_element_bytes(s_.model));
-  return projections + std::max(work.attention_flops / core_rate, work.kv_bytes / memory_rate());
+  return projections + std::max(work.attention_flops / core_rate, work.kv_bytes / memory_rate()) +
+         work.elementwise_bytes / memory_rate();
 }
 
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
@@ -333,6 +334,7 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   // share of the MoE tokens).
   const double attention_tokens = tokens_per_gpu * s_.parallelism.attention_tensor_parallel;
   cost.phases.dense = dense_time(attention_tokens, true);
+  share_sms_with_deepep(cost);
   if (calibrated_ != nullptr)
     apply_calibrated_phases(*calibrated_, m, tokens_per_gpu, traffic.local_tokens, cost);
   const double dense = cost.phases.dense;
@@ -350,6 +352,19 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   for (double& time : cost.gpu_communication)
     time += cost.phases.tp_all_reduce + cost.phases.cp_kv_exchange;
   return cost;
+}
+
+double LayerCostModel::deepep_compute_factor() const {
+  return profile_ != nullptr ? deepep_overlapped_compute_factor(s_, profile_->sm_count()) : 1.0;
+}
+
+void LayerCostModel::share_sms_with_deepep(LayerCost& cost) const {
+  const double factor = deepep_compute_factor();
+  if (factor == 1.0) return;
+  cost.phases.dense *= factor;
+  cost.phases.gate *= factor;
+  cost.phases.experts *= factor;
+  for (double& compute : cost.gpu_compute) compute *= factor;
 }
 
 LayerSchedule LayerCostModel::schedule(const PhaseTimes& p) const {

@@ -94,6 +94,9 @@ class LayerCostModel {
   const GroupCollectives& group_collectives() const { return group_collectives_; }
   // The LM head (vocab-parallel, bf16) and sampling for `rows` rows of logits on one GPU.
   double lm_head_time(double rows) const;
+  // How much longer a MoE block's compute takes beside DeepEP's normal kernels, which hold their
+  // SMs while an overlap runs them at once (deepep_cost.hpp); 1 without a profile's SM count.
+  double deepep_compute_factor() const;
   // Kernels a step launches, eagerly or from a CUDA graph (workload.cuda_graphs).
   LaunchFloor launch_floor() const;
   // The Adam step on `parameters` held by this GPU: memory-bound, 28 bytes a parameter (fp32 master
@@ -132,6 +135,8 @@ class LayerCostModel {
   const CalibratedPhases* calibrated_ = nullptr;
   GroupCollectives group_collectives_;
   GroupLayout moe_tp_group_;  // the experts' shards (size 1 without MoE TP)
+  // Scales the compute phases of `cost` (and each GPU's compute) by deepep_compute_factor().
+  void share_sms_with_deepep(LayerCost& cost) const;
   // MoE TP's all-gather before and reduce-scatter after the experts for `received` token copies
   // per GPU, added to the cost's phases and per-GPU communication.
   void add_moe_tp_collectives(double received, LayerCost& cost) const;

@@ -224,6 +224,10 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   gpu_name_ = document.contains(gpu) && document.at(gpu).is_string()
                   ? document.at(gpu).get<std::string>()
                   : "unknown GPU";
+  const Json::json_pointer sms("/provenance/sm_count");
+  if (document.contains(sms) && document.at(sms).is_number_integer() &&
+      document.at(sms).get<std::int64_t>() > 0 && document.at(sms).get<std::int64_t>() < 100000)
+    sm_count_ = document.at(sms).get<int>();
   dense_flops_ = positive(document, "/ceilings/dense_bf16_flops_per_s", problems);
   copy_bandwidth_ = positive(document, "/ceilings/copy/bytes_per_s", problems);
   count_copy_us_ =

@@ -98,6 +98,8 @@ class MeasuredProfile {
   // An empty kernel timed as every curve point is (CUDA events around one eager launch): the
   // floor a measured op pays for each of its launches; 0 when the profile has none.
   double empty_kernel_us() const { return empty_kernel_us_; }
+  // The GPU's streaming multiprocessors (provenance.sm_count); 0 when the profile does not say.
+  int sm_count() const { return sm_count_; }
   // The timed NCCL collectives and the count exchange (collective_model.hpp).
   const MeasuredCollectives& collectives() const { return collectives_; }
   const ModelCurves* model(const std::string& name) const;
@@ -142,6 +144,7 @@ class MeasuredProfile {
   double copy_bandwidth_ = 0;
   double count_copy_us_ = 0;
   double empty_kernel_us_ = 0;
+  int sm_count_ = 0;
   std::vector<ModelCurves> models_;
   std::vector<Fp8RatioCurve> fp8_ratios_;
   std::vector<CollectiveCurve> all_to_all_;

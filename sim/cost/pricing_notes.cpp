@@ -69,6 +69,11 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
             : fmt::format("FP8 experts: BF16 curves x {:.2f}, the {} datasheet's BF16/FP8 rate "
                           "(the profile measured no FP8 GEMMs)",
                           bf16_over_fp8(), s_.cluster.device.name));
+  if (deepep_compute_factor() != 1.0)
+    notes.push_back(fmt::format(
+        "MoE blocks' compute x {:.3f}: DeepEP's normal kernels hold {} of the {} SMs while the "
+        "overlap runs them beside it",
+        deepep_compute_factor(), kDeepEpNormalSms, profile_->sm_count()));
   if (s_.workload.cuda_graphs && profile_ != nullptr && s_.parallelism.expert_parallel > 1)
     notes.push_back("CUDA graphs: no count exchange (a captured step keeps fixed-size buffers)");
   // Which curve or default priced the TP collectives (their source does not depend on the size).

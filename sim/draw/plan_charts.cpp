@@ -61,9 +61,14 @@ ScatterChart serving_plan_chart(const PlanSpec& plan, const ServingPlanResult& r
   chart.x_label = "output tokens/s per user";
   chart.y_label = "output tokens/s per GPU";
   // One line per deployment, its points in batch order.
+  // A pair whose prefill pool takes another shape repeats its decode shape's points: drawn once.
+  const auto own = [](const ServingPlanOutcome& o) {
+    return o.curve_tokens_per_s_per_gpu > 0 &&
+           (o.prefill_candidate < 0 || o.prefill_candidate == o.candidate);
+  };
   std::map<int, std::vector<const ServingPlanOutcome*>> curves;
   for (const auto& o : result.outcomes)
-    if (o.curve_tokens_per_s_per_gpu > 0) curves[o.candidate].push_back(&o);
+    if (own(o)) curves[o.candidate].push_back(&o);
   for (auto& [candidate, points] : curves) {
     std::sort(points.begin(), points.end(),
               [](auto* a, auto* b) { return a->max_batch_per_rank < b->max_batch_per_rank; });
@@ -74,7 +79,7 @@ ScatterChart serving_plan_chart(const PlanSpec& plan, const ServingPlanResult& r
   }
   std::vector<std::pair<double, double>> front;
   for (const auto& o : result.outcomes) {
-    if (o.curve_tokens_per_s_per_gpu <= 0) continue;
+    if (!own(o)) continue;
     const bool meets = o.verdict == ServingVerdict::Feasible;
     const ChartPoint point{o.curve_tokens_per_s_per_user, o.curve_tokens_per_s_per_gpu,
                            o.pareto ? kFrontRed : (meets ? kMeetsBlue : kMissGrey),

@@ -30,6 +30,15 @@ double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double
   return kDeepEpFloorSeconds + std::max(nvlink, rdma);
 }
 
+double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms) {
+  const bool overlapped = scenario.parallelism.overlap == Overlap::TwoMicroBatch ||
+                          scenario.parallelism.overlap == Overlap::CommCompute;
+  if (scenario.network.all_to_all != AllToAllKind::DeepEpNormal || !overlapped ||
+      scenario.parallelism.expert_parallel < 2 || sms <= kDeepEpNormalSms)
+    return 1.0;
+  return static_cast<double>(sms) / (sms - kDeepEpNormalSms);
+}
+
 double deepep_notify_time(AllToAllKind kind) {
   return kind == AllToAllKind::DeepEpNormal ? kDeepEpFloorSeconds : 0.0;
 }

@@ -47,6 +47,15 @@ DeepEpRates deepep_rates(const ScenarioSpec& scenario);
 // direction) and `inter_bytes` (its busier NIC direction) moving at once.
 double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double inter_bytes);
 
+// SMs DeepEP's normal kernels hold for as long as they run (deep_ep.Buffer.num_sms, 20 unless set;
+// SGLang hands DeepGEMM the rest). Low-latency kernels free theirs once their messages are issued.
+inline constexpr int kDeepEpNormalSms = 20;
+
+// How much longer a block's compute takes beside DeepEP's normal kernels on a GPU of `sms` SMs:
+// sms / (sms - 20) when an overlap (two-micro-batch, comm-compute) runs them at once and EP > 1,
+// since compute kernels then get the other SMs; 1 otherwise or when `sms` is unknown (0).
+double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms);
+
 // The count exchange before a dispatch: the normal kernels' notify (a tiny all-to-all of counts,
 // one floor); none for the low-latency kernels, whose buffers are sized for the worst case.
 double deepep_notify_time(AllToAllKind kind);

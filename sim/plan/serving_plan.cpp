@@ -14,6 +14,7 @@
 #include "base/json_fields.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
+#include "sim/plan/serving_pool_pairs.hpp"
 #include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
@@ -21,8 +22,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kServingPlanFields[] = {"mode", "traffic", "sla", "batching", "keep"};
+constexpr std::string_view kServingPlanFields[] = {"mode", "pool_shapes", "traffic",
+                                                   "sla",  "batching",    "keep"};
 constexpr std::string_view kModes[] = {"aggregated", "disaggregated"};
+constexpr std::string_view kPoolShapes[] = {"cross", "same"};
 constexpr int kSlaRetries = 3;  // instance counts tried above the lower bound before giving up
 
 // One deployment of the grid, parsed once; its step table is shared by its batch limits.
@@ -61,7 +64,8 @@ Deployment prepare(const PlanCandidate& candidate) {
 // Capacity, the instance counts that keep up at 80% utilisation, and the price those cost: a lower
 // bound, since the SLA can only ask for more instances.
 void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, const Deployment& d,
-                  double rate, const std::array<double, 3>& mean, ServingPlanOutcome& o) {
+                  double rate, const std::array<double, 3>& mean, ServingPlanOutcome& o,
+                  PoolCapacity& capacity) {
   if (!d.scenario) {
     o.verdict = ServingVerdict::Memory;  // sizes that cannot be placed are refused like memory
     o.reason = d.error;
@@ -71,6 +75,7 @@ void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, cons
   batching.max_batch_per_rank = o.max_batch_per_rank;
   const PoolCapacity c = pool_capacity(*d.scenario, ServingRole::Aggregated, batching,
                                        s.memory_fraction, mean[0], mean[1], mean[2], *d.pricer);
+  capacity = c;
   o.gpus_per_instance = c.gpus_per_instance;
   if (!c.shortfall.empty()) {
     o.verdict = ServingVerdict::Memory;
@@ -84,6 +89,7 @@ void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, cons
   o.curve_tokens_per_s_per_gpu =
       c.decode_batch_per_rank * c.data_parallel_ranks * accepted / step / c.gpus_per_instance;
   if (s.disaggregated) {
+    o.prefill_gpus_per_instance = c.gpus_per_instance;
     o.prefill_instances = pool_instances(rate, c.prefill_requests_per_s);
     o.decode_instances = pool_instances(rate, c.decode_requests_per_s);
   } else {
@@ -101,13 +107,13 @@ void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, cons
 }
 
 ServingSpec serving_spec_for(const ServingPlanSpec& s, const ServingPlanOutcome& o,
-                             const ScenarioSpec& scenario) {
+                             const ScenarioSpec& prefill, const ScenarioSpec& decode) {
   ServingSpec spec;
   spec.name = o.label;
   spec.disaggregated = s.disaggregated;
-  spec.aggregated = {scenario, o.decode_instances};
-  spec.prefill = {scenario, o.prefill_instances};
-  spec.decode = {scenario, o.decode_instances};
+  spec.aggregated = {decode, o.decode_instances};
+  spec.prefill = {prefill, o.prefill_instances};
+  spec.decode = {decode, o.decode_instances};
   spec.traffic = s.traffic;
   spec.batching = s.batching;
   spec.batching.max_batch_per_rank = o.max_batch_per_rank;
@@ -118,15 +124,25 @@ ServingSpec serving_spec_for(const ServingPlanSpec& s, const ServingPlanOutcome&
 
 // Simulates the traffic at the lower-bound instance counts; on an SLA miss adds instances (the
 // pool the missed term points at) up to kSlaRetries times.
-void simulate_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, Deployment& d,
-                      const std::vector<Request>& requests, ServingPlanOutcome& o) {
+void simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
+                      std::vector<Deployment>& deployments, const std::vector<Request>& requests,
+                      ServingPlanOutcome& o) {
+  const auto d = static_cast<std::size_t>(o.candidate);
+  const auto p = o.prefill_candidate >= 0 ? static_cast<std::size_t>(o.prefill_candidate) : d;
+  Deployment& decode = deployments[d];
+  Deployment& prefill = s.disaggregated ? deployments[p] : decode;
   o.simulated = true;
   for (int attempt = 0;; ++attempt) {
     const ServingOutcome run =
-        run_serving(serving_spec_for(s, o, *d.scenario), requests, *d.pricer, *d.pricer);
+        run_serving(serving_spec_for(s, o, *prefill.scenario, *decode.scenario), requests,
+                    *prefill.pricer, *decode.pricer);
     o.metrics = run.metrics;
     o.gpus = run.gpus;
-    o.usd_per_hour = run.gpus * candidate.usd_per_gpu_hour;
+    o.usd_per_hour =
+        o.decode_instances * o.gpus_per_instance * plan.candidates[d].usd_per_gpu_hour +
+        (s.disaggregated ? o.prefill_instances * o.prefill_gpus_per_instance *
+                               plan.candidates[p].usd_per_gpu_hour
+                         : 0.0);
     if (run.meets_sla()) {
       o.verdict = ServingVerdict::Feasible;
       o.reason.clear();
@@ -154,16 +170,67 @@ bool cheaper(const ServingPlanOutcome& a, const ServingPlanOutcome& b) {
   return a.label < b.label;
 }
 
+// A deployment's own curve: a pair whose prefill pool takes another shape repeats its decode
+// shape's points.
+bool own_curve(const ServingPlanOutcome& o) {
+  return o.prefill_candidate < 0 || o.prefill_candidate == o.candidate;
+}
+
 void mark_pareto(std::vector<ServingPlanOutcome>& outcomes) {
   for (auto& a : outcomes) {
-    if (a.curve_tokens_per_s_per_gpu <= 0) continue;
+    if (a.curve_tokens_per_s_per_gpu <= 0 || !own_curve(a)) continue;
     a.pareto = std::none_of(outcomes.begin(), outcomes.end(), [&](const ServingPlanOutcome& b) {
-      return b.curve_tokens_per_s_per_gpu >= a.curve_tokens_per_s_per_gpu &&
+      return own_curve(b) && b.curve_tokens_per_s_per_gpu >= a.curve_tokens_per_s_per_gpu &&
              b.curve_tokens_per_s_per_user >= a.curve_tokens_per_s_per_user &&
              (b.curve_tokens_per_s_per_gpu > a.curve_tokens_per_s_per_gpu ||
               b.curve_tokens_per_s_per_user > a.curve_tokens_per_s_per_user);
     });
   }
+}
+
+// Disaggregated: every sized shape's prefill pool with every sized shape's decode pool, per batch
+// limit (serving_pool_pairs.hpp); the decode shape's outcome gives the pair its curve. Shapes
+// refused while sizing stay listed as they are.
+std::vector<ServingPlanOutcome> cross_pool_shapes(const PlanSpec& plan,
+                                                  const std::vector<ServingPlanOutcome>& sized,
+                                                  const std::vector<PoolCapacity>& capacities,
+                                                  double rate) {
+  std::vector<ServingPlanOutcome> crossed;
+  std::map<int, std::vector<std::size_t>> by_batch;
+  for (std::size_t i = 0; i < sized.size(); ++i) {
+    if (sized[i].reason.empty())
+      by_batch[sized[i].max_batch_per_rank].push_back(i);
+    else
+      crossed.push_back(sized[i]);
+  }
+  for (const auto& [batch, members] : by_batch) {
+    std::vector<PoolShape> shapes;
+    for (std::size_t i : members) {
+      const auto& c = plan.candidates[static_cast<std::size_t>(sized[i].candidate)];
+      shapes.push_back({sized[i].candidate, capacities[i].gpus_per_instance, c.usd_per_gpu_hour,
+                        capacities[i].prefill_requests_per_s, capacities[i].decode_requests_per_s});
+    }
+    for (const PoolPair& pair : pair_pool_shapes(shapes, rate, kMaxPoolPairs)) {
+      ServingPlanOutcome o = sized[members[pair.decode]];
+      const ServingPlanOutcome& prefill = sized[members[pair.prefill]];
+      o.prefill_candidate = prefill.candidate;
+      o.prefill_gpus_per_instance = prefill.prefill_gpus_per_instance;
+      o.prefill_instances = pair.prefill_instances;
+      o.decode_instances = pair.decode_instances;
+      o.gpus = pair.gpus;
+      o.usd_per_hour = pair.usd_per_hour;
+      if (pair.prefill != pair.decode)
+        o.label = fmt::format("P {} / D {}, batch {}",
+                              plan.candidates[static_cast<std::size_t>(prefill.candidate)].label,
+                              plan.candidates[static_cast<std::size_t>(o.candidate)].label, batch);
+      if (o.gpus > kMaxGpus) {
+        o.verdict = ServingVerdict::Throughput;
+        o.reason = fmt::format("throughput: {} GPUs, over the {}-GPU limit", o.gpus, kMaxGpus);
+      }
+      crossed.push_back(std::move(o));
+    }
+  }
+  return crossed;
 }
 
 using Tick = std::function<void(int)>;
@@ -204,9 +271,7 @@ void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& depl
     const std::size_t wave =
         std::min(order.size() - next, static_cast<std::size_t>(std::max(1, threads)));
     parallel_for(wave, threads, [&](std::size_t k) {
-      auto& o = outcomes[order[next + k]];
-      const auto c = static_cast<std::size_t>(o.candidate);
-      simulate_outcome(s, plan.candidates[c], deployments[c], requests, o);
+      simulate_outcome(s, plan, deployments, requests, outcomes[order[next + k]]);
     });
     for (std::size_t k = 0; k < wave; ++k) {
       const auto& o = outcomes[order[next + k]];
@@ -251,6 +316,7 @@ std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::
   ServingPlanSpec s;
   FieldReader r(*object, "/serving", problems, kServingPlanFields);
   s.disaggregated = r.choice("mode", kModes, "aggregated") == "disaggregated";
+  s.cross_shapes = r.choice("pool_shapes", kPoolShapes, "cross") == "cross";
   if (const Json* traffic = r.child("traffic", true)) {
     s.traffic = read_traffic(*traffic, "/serving/traffic", base_dir, problems);
     if (s.traffic.arrival == ArrivalKind::Concurrency)
@@ -289,27 +355,33 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
   result.outcomes = grid_outcomes(plan);
   auto& outcomes = result.outcomes;
   const int total = static_cast<int>(outcomes.size());
+  int goal = 2 * total;  // sizing, then at most one simulation an option
   std::atomic<int> done{0};
   std::mutex progress_mutex;
   const Tick tick = [&](int count) {
     const int now = done += count;
     if (progress) {
       std::lock_guard lock(progress_mutex);
-      progress(now, 2 * total);
+      progress(now, goal);
     }
   };
   // Phase 1: every deployment sized from its capacity (a few steps each), in parallel.
   std::vector<Deployment> deployments(plan.candidates.size());
+  std::vector<PoolCapacity> capacities(outcomes.size());
   const std::size_t per = s.max_batch_per_rank.size();
   parallel_for(plan.candidates.size(), threads, [&](std::size_t c) {
     deployments[c] = prepare(plan.candidates[c]);
     for (std::size_t b = 0; b < per; ++b)
       size_outcome(s, plan.candidates[c], deployments[c], result.offered_requests_per_s, mean,
-                   outcomes[c * per + b]);
+                   outcomes[c * per + b], capacities[c * per + b]);
     tick(static_cast<int>(per));
   });
+  if (s.disaggregated && s.cross_shapes) {
+    outcomes = cross_pool_shapes(plan, outcomes, capacities, result.offered_requests_per_s);
+    goal = total + static_cast<int>(outcomes.size());
+  }
   simulate_cheapest_first(plan, deployments, requests, threads, tick, result);
-  if (progress) progress(2 * total, 2 * total);
+  if (progress) progress(goal, goal);
   mark_pareto(outcomes);
   std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) {
     if (a.verdict != b.verdict) return static_cast<int>(a.verdict) < static_cast<int>(b.verdict);

@@ -24,8 +24,11 @@ struct ServingPlanSpec {
   BatchingSpec batching;
   double memory_fraction = 0.9;
   std::vector<int> max_batch_per_rank{256};  // swept: each a candidate
-  bool disaggregated = false;  // each candidate as both pools, each pool sized to keep up
-  int keep = 10;               // feasible options simulated before pricier ones are skipped
+  bool disaggregated = false;                // prefill and decode pools, each sized to keep up
+  // Disaggregated: each pool takes any shape of the grid ("cross", serving_pool_pairs.hpp), or
+  // both the same one ("same").
+  bool cross_shapes = true;
+  int keep = 10;  // feasible options simulated before pricier ones are skipped
 };
 
 // The plan file's /serving; nullopt when absent. Problems under /serving.
@@ -38,12 +41,14 @@ std::string_view verdict_name(ServingVerdict verdict);
 
 struct ServingPlanOutcome {
   std::string label;  // the candidate's label and its batch limit
-  int candidate = 0;  // index into PlanSpec::candidates
+  int candidate = 0;  // index into PlanSpec::candidates (disaggregated: the decode pool's shape)
+  int prefill_candidate = -1;  // disaggregated: the prefill pool's shape (-1: `candidate`'s)
   int max_batch_per_rank = 0;
   ServingVerdict verdict = ServingVerdict::Price;
   std::string reason;                               // empty when feasible
   int prefill_instances = 0, decode_instances = 0;  // aggregated: decode_instances only
-  int gpus_per_instance = 0;
+  int gpus_per_instance = 0;                        // the decode (or aggregated) pool's
+  int prefill_gpus_per_instance = 0;                // disaggregated
   int gpus = 0;
   double usd_per_hour = 0;  // at the traffic's load; the lower bound when not simulated
   ServingMetrics metrics;   // when simulated

@@ -93,6 +93,13 @@ nlohmann::json serving_plan_json(const PlanSpec& plan, const ServingPlanResult& 
         {"curve_tokens_per_s_per_user", o.curve_tokens_per_s_per_user},
         {"pareto", o.pareto},
         {"scenario", plan.candidates[static_cast<std::size_t>(o.candidate)].scenario}};
+    if (plan.serving->disaggregated) {
+      // "scenario" is the decode pool's shape; the prefill pool's may differ.
+      const auto prefill = o.prefill_candidate >= 0 ? o.prefill_candidate : o.candidate;
+      row["prefill_scenario"] = plan.candidates[static_cast<std::size_t>(prefill)].scenario;
+      row["prefill_gpus_per_instance"] = o.prefill_gpus_per_instance;
+      row["decode_gpus_per_instance"] = o.gpus_per_instance;
+    }
     if (o.simulated)
       row["metrics"] = {{"ttft_ms", percentiles_json(o.metrics.ttft)},
                         {"tpot_ms", percentiles_json(o.metrics.tpot)},

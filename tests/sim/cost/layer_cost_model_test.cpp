@@ -122,10 +122,14 @@ TEST(LayerCostModel, PrefillDenseTimeCountsWeightsAndHalfTheContext) {
   // FLOPs / 5e14 = 28 us against 7e6 x 2 / 1e12 = 14 us of weights: 28 us. Core over half the 2048
   // context (causal): 4 x 1000 x 1024 x 8 heads x 128 = 4.194304e9 FLOPs. The toy's cache (1000
   // bytes over K and V 2 x 8 x 128 = 2048 wide) is under a byte an element, so the core runs at
-  // the FP8 rate, 1e15: 4.194304 us. 32.194304 us.
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 32.194304e-6);
-  // Dense block: attention 4e6 + MLP 1.2e7 = 1.6e7 weights: 3.2e10 FLOPs, 64 us, + 4.194304 us.
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, false), 68.194304e-6);
+  // the FP8 rate, 1e15: 4.194304 us. The elementwise kernels move, a token: two add-RMSNorms
+  // 2 x 4 x 1000 x 2 = 16,000 bytes, rotary over 8 heads x 128 read and written 4,096, the shared
+  // expert's activation 3 x 1000 x 2 = 6,000 (bf16 weights: no quantisation): 26,096 bytes, 1000
+  // tokens at 1e12 B/s = 26.096 us. 32.194304 + 26.096 = 58.290304 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 58.290304e-6);
+  // Dense block: attention 4e6 + MLP 1.2e7 = 1.6e7 weights: 3.2e10 FLOPs, 64 us, + 4.194304 us;
+  // elementwise with the MLP's 3 x 4000 x 2 = 24,000: 44,096 bytes a token, 44.096 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, false), 112.290304e-6);
 }
 
 TEST(LayerCostModel, DecodeDenseTimeReadsTheWholeKvCache) {
@@ -134,7 +138,8 @@ TEST(LayerCostModel, DecodeDenseTimeReadsTheWholeKvCache) {
   const LayerCostModel cost(s, nullptr);
   // 10 sequences: FLOPs 2 x 7e6 x 10 + 4 x 10 x 2048 x 8 x 128 = 2.2388608e8 -> 0.448 us.
   // Bytes: weights 1.4e7 + KV 10 x 2048 x 1000 = 2.048e7, 3.448e7 / 1e12 = 34.48 us: memory-bound.
-  EXPECT_DOUBLE_EQ(cost.dense_time(10, true), 34.48e-6);
+  // Elementwise: 10 x 26,096 bytes (as for prefill) = 0.26096 us. 34.74096 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(10, true), 34.74096e-6);
 }
 
 TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
@@ -144,8 +149,9 @@ TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
   // The TP group's 1000 tokens run on both ranks, each with half the weights and half the heads:
   // weights (4e6 + 3e6) / 2 = 3.5e6: 2 x 3.5e6 x 1000 = 7e9 FLOPs / 5e14 = 14 us; attention core
   // 4 x 1000 x 1024 x 4 heads x 128 = 2.097152e9 at 1e15 (as above) = 2.097152 us: 16.097152 us,
-  // half the TP 1 time (32.194304 us).
-  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 16.097152e-6);
+  // half the TP 1 time (32.194304 us). The norms do not split (16,000 bytes a token); rotary over
+  // 4 heads 2,048 and half the shared expert's activation 3,000: 21,048 bytes, 21.048 us.
+  EXPECT_DOUBLE_EQ(cost.dense_time(1000, true), 37.145152e-6);
 }
 
 TEST(LayerCostModel, ProfileCeilingsReplaceTheDatasheetTimesEfficiency) {
@@ -254,8 +260,9 @@ TEST(LayerCostModel, MoeLayerOnTwoGpusWithOneExpertEach) {
   // (2 x 1000 x 1 x 1000 x 2 bytes = 4e6): 4.004e6 / 1e12 = 4.004 us.
   EXPECT_DOUBLE_EQ(layer.phases.gate, 4.004e-6);
   // Dense: attention only (no shared expert): projections 2 x 4e6 x 1000 = 8e9 FLOPs, 16 us; the
-  // core 4.194304e9 FLOPs at 1e15, 4.194304 us (as above): 20.194304 us.
-  EXPECT_DOUBLE_EQ(layer.phases.dense, 20.194304e-6);
+  // core 4.194304e9 FLOPs at 1e15, 4.194304 us (as above): 20.194304 us; elementwise norms 16,000
+  // and rotary 4,096 bytes a token (no MLP), 20.096 us: 40.290304 us.
+  EXPECT_DOUBLE_EQ(layer.phases.dense, 40.290304e-6);
   // Dispatch: 500 copies x 1000 x 2 bytes = 1 MB each way over a 360 GB/s port, 2.777... us, plus
   // the 1 us NVLink latency. The combine mirrors it.
   EXPECT_NEAR(layer.phases.dispatch, 1e6 / 360e9 + 1e-6, 1e-12);
@@ -263,8 +270,8 @@ TEST(LayerCostModel, MoeLayerOnTwoGpusWithOneExpertEach) {
   // Each GPU sends 1 MB over NVLink in each collective: 2 GPUs x 2 collectives x 1 MB.
   EXPECT_DOUBLE_EQ(layer.nvlink_bytes, 4e6);
   EXPECT_DOUBLE_EQ(layer.network_bytes, 0);
-  // A GPU's compute adds its experts, the dense block and the gate: 24 + 20.194304 + 4.004 us.
-  EXPECT_NEAR(layer.gpu_compute[0], 24e-6 + 20.194304e-6 + 4.004e-6, 1e-15);
+  // A GPU's compute adds its experts, the dense block and the gate: 24 + 40.290304 + 4.004 us.
+  EXPECT_NEAR(layer.gpu_compute[0], 24e-6 + 40.290304e-6 + 4.004e-6, 1e-15);
 }
 
 // The same layer with the all-to-alls played as flows on the node's graph: the NVLink bytes are the
