@@ -132,6 +132,12 @@ double LayerCostModel::bf16_over_fp8() const {
   return d.fp8_flops > 0 ? d.bf16_flops / d.fp8_flops : 1.0;
 }
 
+double LayerCostModel::dense_fp8_over_bf16(double rows, double weight_elements) const {
+  const std::optional<double> measured =
+      profile_ != nullptr ? profile_->fp8_over_bf16(rows, weight_elements) : std::nullopt;
+  return measured.value_or(bf16_over_fp8());
+}
+
 double LayerCostModel::memory_rate() const {
   if (profile_ != nullptr) return profile_->copy_bandwidth();
   return s_.cluster.device.hbm_bandwidth * s_.profile.memory_efficiency;
@@ -158,15 +164,18 @@ double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const
                             .prefill_context = static_cast<double>(w.mixed_prefill.input_tokens)});
   // The projections and the attention core are separate kernels, each bound by its own roofline.
   // Each runs at its own dtype's rate: attention projections at attention_weight_bytes', the core
-  // at the KV cache's (FP8 only with a one-byte cache), the MLP at the weights'.
+  // at the KV cache's (FP8 only with a one-byte cache), the MLP at the weights'. FP8 runs at the
+  // profile's measured FP8/BF16 time at these rows and the block's weights per rank (2 FLOPs a
+  // weight a row), else at the datasheet's.
   const double bf16_rate = compute_rate() * (s_.model.weight_bytes <= 1 ? bf16_over_fp8() : 1.0);
-  const auto rate_at = [&](double bytes) {
-    return bytes <= 1 ? bf16_rate / bf16_over_fp8() : bf16_rate;
-  };
   const double attention_projection_flops =
       2 * attention_params_per_rank(s_.model, s_.parallelism.attention_tensor_parallel) *
       attention_tokens;
   const double mlp_flops = work.flops - work.attention_flops - attention_projection_flops;
+  const double block_weights =
+      attention_tokens > 0 ? (attention_projection_flops + mlp_flops) / (2 * attention_tokens) : 0;
+  const double fp8_time = dense_fp8_over_bf16(attention_tokens, block_weights);
+  const auto rate_at = [&](double bytes) { return bytes <= 1 ? bf16_rate / fp8_time : bf16_rate; };
   const double projections =
       std::max(attention_projection_flops / rate_at(s_.model.attention_bytes_per_weight()) +
                    mlp_flops / rate_at(s_.model.weight_bytes),

@@ -295,6 +295,12 @@ std::string MeasuredProfile::device_preset() const {
   return "";
 }
 
+void MeasuredProfile::adopt_fp8_ratios(const MeasuredProfile& other) {
+  if (has_fp8_gemm() || !other.has_fp8_gemm()) return;
+  fp8_ratios_ = other.fp8_ratios_;
+  fp8_ratios_from_ = other.gpu_name_;
+}
+
 std::optional<double> MeasuredProfile::fp8_over_bf16(double rows, double weight_elements) const {
   if (fp8_ratios_.empty()) return std::nullopt;
   const auto distance = [&](const Fp8RatioCurve& c) {

@@ -9,6 +9,7 @@
 
 #include "base/config_error.hpp"
 #include "sim/cost/device_scaled_profile.hpp"
+#include "sim/cost/fp8_ratio_source.hpp"
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/trace_policy.hpp"
@@ -61,6 +62,9 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
                         s.profile.source, m.name, m.hidden, m.expert_ffn, m.experts, m.top_k,
                         fmt::join(profile->model_names(), ", "))}});
   }
+  if (profile)
+    if (const DeviceSpec* measured_on = find_device(profile->device_preset()))
+      adopt_same_chip_fp8_ratios(*measured_on, *profile);
   return profile;
 }
 

@@ -1,0 +1,31 @@
+#include "sim/cost/fp8_ratio_source.hpp"
+
+#include "sim/spec/builtin_profiles.hpp"
+
+namespace moesim::sim {
+namespace {
+
+bool same_tensor_cores(const DeviceSpec& a, const DeviceSpec& b) {
+  const auto vendor = [](const DeviceSpec& d) {
+    return d.description.substr(0, d.description.find(' '));
+  };
+  return vendor(a) == vendor(b) && a.bf16_flops == b.bf16_flops && a.fp8_flops == b.fp8_flops;
+}
+
+}  // namespace
+
+void adopt_same_chip_fp8_ratios(const DeviceSpec& measured_on, MeasuredProfile& profile) {
+  if (profile.has_fp8_gemm()) return;
+  // Presets in catalogue order, so the same profile is chosen on every run.
+  for (const DeviceSpec& candidate : device_presets()) {
+    if (candidate.name == measured_on.name || !same_tensor_cores(candidate, measured_on)) continue;
+    const auto name = builtin_profile_for_device(candidate.name);
+    if (!name) continue;
+    const MeasuredProfile other = load_profile(*name);
+    if (!other.has_fp8_gemm()) continue;
+    profile.adopt_fp8_ratios(other);
+    return;
+  }
+}
+
+}  // namespace moesim::sim
