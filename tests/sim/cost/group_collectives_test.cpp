@@ -63,6 +63,20 @@ TEST(GroupCollectives, WithoutACurveTheDefaultRingIsNamed) {
   EXPECT_NE(price.source.find("default: ring"), std::string::npos) << price.source;
 }
 
+TEST(GroupCollectives, ASmallDefaultCollectiveTakesTheMeasuredFloor) {
+  ScenarioSpec s = tp8_on_h200();
+  s.profile.source = "roofline";
+  const GroupCollectives collectives(s, nullptr);
+  // All-gather of 1 KiB on 2 GPUs of one node: 0.5 x 1024 bytes at 360 GB/s = 1.4 ns, and one
+  // 1 us hop, which the 10 us floor (NCCL's 1 KiB all_gather on 2 H200s: 10.5 us) replaces.
+  const CollectivePrice two = collectives.price(CollectiveKind::AllGather, 1024, {2, 1});
+  EXPECT_NEAR(two.seconds, 0.5 * 1024 / 360e9 + 10e-6, 1e-15);
+  EXPECT_NE(two.source.find("10 us floor"), std::string::npos) << two.source;
+  // Past 10 hops the ring's latency is the larger: all-reduce on 8 GPUs, 14 hops = 14 us.
+  const CollectivePrice eight = collectives.price(CollectiveKind::AllReduce, 1024, {8, 1});
+  EXPECT_NEAR(eight.seconds, 1.75 * 1024 / 360e9 + 14e-6, 1e-15);
+}
+
 TEST(GroupCollectives, AcrossNodesTheFabricLegIsHierarchical) {
   ScenarioSpec s = parse_scenario(R"({"schema_version": 1, "model": "mixtral-8x7b",
       "cluster": "h100x64", "workload": {"kind": "training", "tokens_per_gpu": 4096},
