@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -15,18 +16,56 @@ struct Crossing {
   double share;
 };
 
-// A link's fair share when it was pushed; stale once the link's version moves on.
-struct LinkEntry {
-  double fair_share;
-  LinkId link;
-  std::uint32_t version;
-};
+// Links by (fair share, link id), lowest first: a tournament tree whose every node holds the
+// lower of its two children, so the lowest link is at the root and setting one link's share costs
+// one walk to the root without data-dependent branches. (A binary heap's pops, mostly of links
+// that no longer constrained anything, had been a third of the solver's time.)
+class LinkTournament {
+ public:
+  struct Entry {
+    double fair_share;
+    LinkId link;
+  };
 
-struct LaterEntry {
-  bool operator()(const LinkEntry& a, const LinkEntry& b) const {
-    if (a.fair_share != b.fair_share) return a.fair_share > b.fair_share;
-    return a.link > b.link;  // ties by link id, so the result never depends on heap layout
+  // Every link starts out absent.
+  explicit LinkTournament(std::size_t link_count) {
+    while (leaves_ < link_count) leaves_ *= 2;
+    nodes_.assign(2 * leaves_, kAbsent);
   }
+  // Lists `share` for each link that has one, in one bottom-up pass.
+  void build(const std::vector<double>& share, const std::vector<char>& listed) {
+    for (std::size_t link = 0; link < share.size(); ++link)
+      if (listed[link]) nodes_[leaves_ + link] = Entry{share[link], static_cast<LinkId>(link)};
+    for (std::size_t node = leaves_ - 1; node >= 1; --node) nodes_[node] = lower_child(node);
+  }
+  bool empty() const { return nodes_[1].link == kAbsent.link; }
+  const Entry& lowest() const { return nodes_[1]; }
+  double share(std::size_t link) const { return nodes_[leaves_ + link].fair_share; }
+  void set(std::size_t link, double share) {
+    update(link, Entry{share, static_cast<LinkId>(link)});
+  }
+  void remove(std::size_t link) { update(link, kAbsent); }
+
+ private:
+  static constexpr Entry kAbsent{std::numeric_limits<double>::infinity(),
+                                 std::numeric_limits<LinkId>::max()};
+  // Ties by link id, so the order never depends on the tree's shape.
+  static bool lower(const Entry& a, const Entry& b) {
+    // Bitwise, not short-circuit: the outcome is a coin toss the branch predictor cannot learn.
+    return (a.fair_share < b.fair_share) | ((a.fair_share == b.fair_share) & (a.link < b.link));
+  }
+  Entry lower_child(std::size_t node) const {
+    const std::size_t left = 2 * node;
+    return nodes_[left + (lower(nodes_[left + 1], nodes_[left]) ? 1 : 0)];
+  }
+  void update(std::size_t link, Entry entry) {
+    std::size_t node = leaves_ + link;
+    nodes_[node] = entry;
+    for (node /= 2; node >= 1; node /= 2) nodes_[node] = lower_child(node);
+  }
+
+  std::size_t leaves_ = 1;
+  std::vector<Entry> nodes_;  // the root at 1; leaf of link l at leaves_ + l
 };
 
 bool crosses_a_link(const FlowPath& path) {
@@ -62,13 +101,13 @@ void validate_capacities(const std::vector<BytesPerSecond>& capacity) {
                                   ": capacity must be >= 0");
 }
 
-// One progressive filling. Links wait in a heap by fair share (capacity left / unfrozen share).
-// Freezing flows at the water level only raises the fair share of the links they cross (each had
-// at least the level, and loses level x share of capacity for share of weight), so a link's entry
-// may lag behind as a lower bound and is refreshed when it surfaces: one push per time a link
-// reaches the top, not one per round that touches it (two thirds of the solver's time had gone to
-// those pushes, docs/performance.md). A share that rounding lowers is pushed at once, so the
-// bottleneck chosen, ties included, is the one an always-fresh heap would give.
+// One progressive filling. Links wait in a tournament by fair share (capacity left / unfrozen
+// share). Freezing flows at the water level only raises the fair share of the links they cross
+// (each had at least the level, and loses level x share of capacity for share of weight), so a
+// link's listed share may lag behind as a lower bound and is refreshed when it comes out lowest:
+// one update per time a link reaches the root, not one per round that touches it (two thirds of
+// the solver's time had gone to those, docs/performance.md). A share that rounding lowers is
+// listed at once, so the bottleneck chosen, ties included, is the one an always-fresh list gives.
 template <class PathAt>
 class Filling {
  public:
@@ -81,6 +120,7 @@ class Filling {
         path_at_(path_at),
         bottleneck_(bottleneck),
         remaining_(capacity),
+        links_(capacity.size()),
         rate_(flow_count, 0.0) {
     if (!checked) validate_capacities(capacity);
     index_crossings(checked);
@@ -95,7 +135,7 @@ class Filling {
       const bool any_link = settle_top();
       while (next_cap_ < by_cap_.size() && frozen_[by_cap_[next_cap_]]) ++next_cap_;
       const double link_share =
-          any_link ? heap_.front().fair_share : std::numeric_limits<double>::infinity();
+          any_link ? links_.lowest().fair_share : std::numeric_limits<double>::infinity();
       if (next_cap_ < by_cap_.size() && path_at_(by_cap_[next_cap_]).rate_cap <= link_share) {
         // A cap is reached before any link saturates: only that flow stops rising.
         const std::uint32_t flow = by_cap_[next_cap_++];
@@ -103,8 +143,8 @@ class Filling {
         freeze(flow, path_at_(flow).rate_cap, kNoBottleneckLink);
       } else if (any_link) {
         // The bottleneck link saturates: every unfrozen flow on it stops at its fair share.
-        const auto link = static_cast<std::size_t>(heap_.front().link);
-        pop();
+        // It drops out when it next comes out lowest: all its flows are frozen now.
+        const auto link = static_cast<std::size_t>(links_.lowest().link);
         level_ = std::max(level_, link_share);
         for (std::uint32_t c = begin_[link]; c < begin_[link + 1]; ++c)
           if (!frozen_[crossings_[c].flow])
@@ -150,16 +190,16 @@ class Filling {
   }
 
   void list_links() {
-    version_.assign(link_count_, 0);
-    listed_.assign(link_count_, 0.0);
     stale_.assign(link_count_, 0);
     touched_stamp_.assign(link_count_, 0);
+    std::vector<double> share(link_count_, 0.0);
+    std::vector<char> listed(link_count_, 0);
     for (std::size_t link = 0; link < link_count_; ++link)
       if (unfrozen_[link] > 0) {
-        listed_[link] = fair_share(link);
-        heap_.push_back(LinkEntry{listed_[link], static_cast<LinkId>(link), 0});
+        share[link] = fair_share(link);
+        listed[link] = 1;
       }
-    std::make_heap(heap_.begin(), heap_.end(), LaterEntry{});
+    links_.build(share, listed);
   }
 
   // Flows on no link freeze at their cap; capped flows wait in the order their caps are reached.
@@ -186,32 +226,18 @@ class Filling {
     return std::max(remaining_[link], 0.0) / weight_[link];
   }
 
-  void list(std::size_t link, double share) {
-    ++version_[link];
-    listed_[link] = share;
-    stale_[link] = 0;
-    heap_.push_back(LinkEntry{share, static_cast<LinkId>(link), version_[link]});
-    std::push_heap(heap_.begin(), heap_.end(), LaterEntry{});
-  }
-
-  void pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), LaterEntry{});
-    heap_.pop_back();
-  }
-
-  // Drops dead entries and refreshes a lagging one until the top holds the lowest fair share of
-  // any link with unfrozen flows; false when no such link is left.
+  // Drops links without unfrozen flows and refreshes a lagging share until the root holds the
+  // lowest fair share of any link with unfrozen flows; false when no such link is left.
   bool settle_top() {
-    while (!heap_.empty()) {
-      const LinkEntry top = heap_.front();
-      const auto link = static_cast<std::size_t>(top.link);
-      if (top.version != version_[link] || unfrozen_[link] == 0) {
-        pop();
+    while (!links_.empty()) {
+      const auto link = static_cast<std::size_t>(links_.lowest().link);
+      if (unfrozen_[link] == 0) {
+        links_.remove(link);
         continue;
       }
       if (!stale_[link]) return true;
-      pop();
-      list(link, fair_share(link));
+      stale_[link] = 0;
+      links_.set(link, fair_share(link));
     }
     return false;
   }
@@ -240,10 +266,12 @@ class Filling {
     for (std::size_t link : touched_) {
       if (unfrozen_[link] == 0) continue;  // its entry is dropped when it surfaces
       const double share = fair_share(link);
-      if (share >= listed_[link])
-        stale_[link] = share > listed_[link] ? 1 : 0;
-      else
-        list(link, share);  // lowered by rounding (or NaN): the entry must not lag above it
+      if (share >= links_.share(link)) {
+        stale_[link] = share > links_.share(link) ? 1 : 0;
+      } else {
+        stale_[link] = 0;
+        links_.set(link, share);  // lowered by rounding (or NaN): the list must not lag above it
+      }
     }
   }
 
@@ -255,10 +283,8 @@ class Filling {
   std::vector<double> remaining_;        // capacity not yet given to frozen flows
   std::vector<double> weight_;           // sum of shares of unfrozen flows
   std::vector<std::uint32_t> unfrozen_;  // count, so "done" is exact
-  std::vector<std::uint32_t> version_;   // of the link's one live entry
-  std::vector<double> listed_;           // the live entry's fair share
-  std::vector<char> stale_;              // the fair share has risen above the live entry's
-  std::vector<LinkEntry> heap_;
+  LinkTournament links_;                 // listed shares: each at most the link's fair share
+  std::vector<char> stale_;              // the fair share has risen above the listed one
   std::vector<BytesPerSecond> rate_;
   std::vector<char> frozen_;
   std::size_t left_ = 0;
