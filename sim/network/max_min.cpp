@@ -158,20 +158,28 @@ class Filling {
   }
 
  private:
-  // Crossings grouped by link (CSR), built in two passes; zero shares constrain nothing.
+  // Crossings grouped by link (CSR), built in two passes; zero shares constrain nothing. A
+  // link's weight is summed flow by flow, the order of its crossings.
   void index_crossings(bool checked) {
-    begin_.assign(link_count_ + 1, 0);
+    unfrozen_.assign(link_count_, 0);
+    weight_.assign(link_count_, 0.0);
     for (std::size_t flow = 0; flow < flow_count_; ++flow) {
       const FlowPath& path = path_at_(flow);
       if (!checked) validate(link_count_, path, flow);
-      for (std::size_t hop = 0; hop < path.links.size(); ++hop)
-        if (path.share(hop) > 0) ++begin_[static_cast<std::size_t>(path.links[hop]) + 1];
+      for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
+        const double share = path.share(hop);
+        if (!(share > 0)) continue;
+        const auto link = static_cast<std::size_t>(path.links[hop]);
+        ++unfrozen_[link];
+        weight_[link] += share;
+      }
     }
-    for (std::size_t link = 0; link < link_count_; ++link) begin_[link + 1] += begin_[link];
+    begin_.resize(link_count_ + 1);
+    begin_[0] = 0;
+    for (std::size_t link = 0; link < link_count_; ++link)
+      begin_[link + 1] = begin_[link] + unfrozen_[link];
     crossings_.resize(begin_[link_count_]);
     std::vector<std::uint32_t> fill(begin_.begin(), begin_.end() - 1);
-    weight_.assign(link_count_, 0.0);
-    unfrozen_.assign(link_count_, 0);
     for (std::size_t flow = 0; flow < flow_count_; ++flow) {
       const FlowPath& path = path_at_(flow);
       for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
@@ -181,12 +189,6 @@ class Filling {
         crossings_[fill[link]++] = Crossing{static_cast<std::uint32_t>(flow), share};
       }
     }
-    // Summed in crossing order, link by link, as the shares are later taken off.
-    for (std::size_t link = 0; link < link_count_; ++link)
-      for (std::uint32_t c = begin_[link]; c < begin_[link + 1]; ++c) {
-        weight_[link] += crossings_[c].share;
-        ++unfrozen_[link];
-      }
   }
 
   void list_links() {
