@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "sim/network/classed_all_to_all.hpp"
 
@@ -46,7 +47,7 @@ class Anchoring {
   Anchoring(std::size_t gpus, bool by_destination, std::uint32_t budget)
       : by_destination_(by_destination),
         budget_(budget),
-        ids_(gpus * gpus, kNoPairClass),
+        gpus_(gpus),
         seen_(std::make_unique_for_overwrite<Seen[]>(gpus * kMaxClassesPerAnchor)),
         seen_count_(gpus, 0),
         last_(gpus, Seen{ClassKey{-1.0, 0.0}, kNoPairClass}) {}
@@ -60,9 +61,17 @@ class Anchoring {
     if (!failed_) ids_[pair] = last_[anchor].id;
   }
 
+  // Ids grow a row at a time: an anchoring that gives up early never fills the whole matrix.
+  void begin_row(std::size_t source) {
+    if (ids_.capacity() == 0) ids_.reserve(gpus_ * gpus_);
+    ids_.resize((source + 1) * gpus_, kNoPairClass);
+  }
   bool failed() const { return failed_; }
   std::uint32_t classes() const { return classes_; }
-  std::vector<std::uint32_t>& ids() { return ids_; }
+  std::vector<std::uint32_t>& ids() {
+    ids_.resize(gpus_ * gpus_, kNoPairClass);
+    return ids_;
+  }
 
  private:
   struct Seen {
@@ -88,21 +97,44 @@ class Anchoring {
 
   bool by_destination_;
   std::uint32_t budget_;
-  std::vector<std::uint32_t> ids_;
-  std::unique_ptr<Seen[]> seen_;  // kMaxClassesPerAnchor slots per anchor, filled in order
+  std::size_t gpus_;
+  std::vector<std::uint32_t> ids_;  // by pair, row-major
+  std::unique_ptr<Seen[]> seen_;    // kMaxClassesPerAnchor slots per anchor, filled in order
   std::vector<std::uint32_t> seen_count_;
   std::vector<Seen> last_;  // by anchor: the class its last pair fell in
   std::uint32_t classes_ = 0;
   bool failed_ = false;
 };
 
+// Rows of an all-to-all's matrix checked as validate_byte_matrix would, each just before it is
+// first read (it is then in cache), so that checking costs no pass of its own over the matrix.
+class CheckedRows {
+ public:
+  explicit CheckedRows(const ByteMatrix& bytes) : bytes_(bytes) {}
+  const std::vector<Bytes>& operator[](std::size_t row) {
+    for (; checked_ <= row; ++checked_) validate_byte_row(bytes_, checked_, bytes_.size(), kName);
+    return bytes_[row];
+  }
+  void check_all() {
+    if (!bytes_.empty()) (*this)[bytes_.size() - 1];
+  }
+
+ private:
+  inline static const std::string kName = "all-to-all bytes";
+  const ByteMatrix& bytes_;
+  std::size_t checked_ = 0;
+};
+
 // Reads the matrix row by row (along its rows: cache-friendly) until the anchoring fails.
-void anchor_pairs(const ByteMatrix& bytes, const std::vector<double>& alone, Anchoring& anchoring) {
-  const std::size_t gpus = bytes.size();
-  for (std::size_t s = 0; s < gpus && !anchoring.failed(); ++s)
+void anchor_pairs(CheckedRows& rows, std::size_t gpus, const std::vector<double>& alone,
+                  Anchoring& anchoring) {
+  for (std::size_t s = 0; s < gpus && !anchoring.failed(); ++s) {
+    const std::vector<Bytes>& row = rows[s];
+    anchoring.begin_row(s);
     for (std::size_t d = 0; d < gpus; ++d)
-      if (s != d && bytes[s][d] > 0)
-        anchoring.add(s, d, s * gpus + d, ClassKey{bytes[s][d], alone[s * gpus + d]});
+      if (s != d && row[d] > 0)
+        anchoring.add(s, d, s * gpus + d, ClassKey{row[d], alone[s * gpus + d]});
+  }
 }
 
 // The class's path: every member's hops added link by link, in the order first met.
@@ -143,13 +175,14 @@ std::vector<double> alone_rates(std::size_t gpus, const PathLookup& path,
 // The source anchor goes first: the destination anchor wins ties, so it is followed only while
 // it has no more classes than the source's, which stops a combine's after a few rows.
 PairPartition partition_pairs(const ByteMatrix& bytes, const std::vector<double>& alone) {
-  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
   const std::size_t gpus = bytes.size();
+  CheckedRows rows(bytes);
   constexpr std::uint32_t kUnlimited = std::numeric_limits<std::uint32_t>::max();
   Anchoring by_source(gpus, false, kUnlimited);
-  anchor_pairs(bytes, alone, by_source);
+  anchor_pairs(rows, gpus, alone, by_source);
   Anchoring by_destination(gpus, true, by_source.failed() ? kUnlimited : by_source.classes());
-  anchor_pairs(bytes, alone, by_destination);
+  anchor_pairs(rows, gpus, alone, by_destination);
+  rows.check_all();
   PairPartition partition;
   for (Anchoring* anchoring : {&by_destination, &by_source})
     if (!anchoring->failed()) {

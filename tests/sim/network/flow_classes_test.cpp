@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <stdexcept>
 #include <vector>
 
 namespace moesim::sim {
@@ -96,6 +98,26 @@ TEST(FlowClasses, PairsAreNumberedRowMajorUnderTheAnchorWithFewerClasses) {
   EXPECT_EQ(tie.classes, 4u);
   EXPECT_EQ(tie.class_of, (std::vector<std::uint32_t>{kNone, 0, 1, 2, 3, kNone, 1, 2, 3, 0, kNone,
                                                       2, 3, 0, 1, kNone}));
+}
+
+TEST(FlowClasses, PartitioningChecksRowsTheClassingNeverReads) {
+  // 70 GPUs, every pair its own bytes: a source's 69 destinations are 69 keys and a destination's
+  // 65th source its 65th key, so both anchors give up before the last row (at row 0 and row 64).
+  // A NaN in row 69 must still be refused, in validate_byte_matrix's words.
+  const std::size_t gpus = 70;
+  ByteMatrix bytes(gpus, std::vector<Bytes>(gpus, 0.0));
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d)
+      if (s != d) bytes[s][d] = static_cast<double>(1 + s * gpus + d);
+  const std::vector<double> alone(gpus * gpus, 1e9);
+  EXPECT_EQ(partition_pairs(bytes, alone).classes, gpus * (gpus - 1));  // one class per pair
+  bytes[69][3] = std::nan("");
+  try {
+    partition_pairs(bytes, alone);
+    ADD_FAILURE() << "a NaN entry was accepted";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "all-to-all bytes[69][3]: bytes must be finite and >= 0");
+  }
 }
 
 TEST(FlowClasses, ClassesOfInterchangeablePairsFinishWhenThePairsDo) {
