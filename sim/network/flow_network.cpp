@@ -123,7 +123,7 @@ void FlowNetwork::solve(SimTime now) {
 // by those links, nothing changes and there is no solve at all. The rates are those of a full
 // re-solve (up to the order of floating-point sums); tests/sim/network/flow_network_test.cpp
 // compares the two.
-void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
+bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
   if (link_stamp_.size() != capacity_.size()) link_stamp_.assign(capacity_.size(), 0);
   ++stamp_;
   for (FlowId id : done)
@@ -135,7 +135,7 @@ void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
         link_stamp_[static_cast<std::size_t>(flow.bottleneck)] == stamp_)
       floor = std::min(floor, flow.rate);
   }
-  if (std::isinf(floor)) return;  // every remaining flow keeps its bottleneck and its rate
+  if (std::isinf(floor)) return false;  // every remaining flow keeps its bottleneck and its rate
   std::vector<BytesPerSecond> residual = capacity_;
   std::vector<FlowId> solved;
   std::vector<const FlowPath*> paths;
@@ -152,6 +152,7 @@ void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
   // Rounding can leave a link a few ulps below zero; the solver refuses negative capacities.
   for (double& capacity : residual) capacity = std::max(capacity, 0.0);
   assign_rates(now, solved, solve_max_min(residual, paths, true, &bottleneck_scratch_));
+  return true;
 }
 
 void FlowNetwork::update() {
@@ -160,12 +161,18 @@ void FlowNetwork::update() {
 
   std::vector<FlowId> done;
   const double tolerance = options_.completion_tolerance;
+  // The earliest finish among the flows that stay: the next change when no rate changes now
+  // (most events), which spares a second pass over the flows.
+  SimTime next_kept = SimTime::max();
   std::erase_if(active_, [&](FlowId id) {
     const Flow& flow = flows_[id];
     const bool due = flow.projected_finish <= now ||
                      (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
                                            tolerance * static_cast<double>((now - flow.join).ns()));
-    if (!due) return false;
+    if (!due) {
+      next_kept = std::min(next_kept, flow.projected_finish);
+      return false;
+    }
     done.push_back(id);
     return true;
   });
@@ -183,16 +190,20 @@ void FlowNetwork::update() {
     }
   }
   // Completions alone re-solve incrementally; they need the finished paths, which complete() drops.
+  bool rates_changed = !active_.empty() && (joined || !done.empty());
   if (joined && !active_.empty())
     solve(now);
   else if (!done.empty() && !active_.empty() && options_.incremental)
-    solve_after_completions(now, done);
+    rates_changed = solve_after_completions(now, done);
   else if (!done.empty() && !active_.empty())
     solve(now);
   for (FlowId id : done) complete(id, now);
 
   SimTime next = joins_.empty() ? SimTime::max() : joins_.top().time;
-  for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);
+  if (rates_changed)
+    for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);
+  else
+    next = std::min(next, next_kept);
   schedule_next(next);
 
   // Callbacks last: the network is consistent, and a callback may add flows (even at now).

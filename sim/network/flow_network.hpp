@@ -86,8 +86,9 @@ class FlowNetwork {
   void update();
   void settle(Flow& flow, SimTime now);
   void solve(SimTime now);
-  // After completions alone: re-solves only the flows whose rates they can change (see .cpp).
-  void solve_after_completions(SimTime now, const std::vector<FlowId>& done);
+  // After completions alone: re-solves only the flows whose rates they can change (see .cpp);
+  // false when there were none.
+  bool solve_after_completions(SimTime now, const std::vector<FlowId>& done);
   void assign_rates(SimTime now, const std::vector<FlowId>& solved,
                     const std::vector<BytesPerSecond>& rates);
   void schedule_next(SimTime at);
