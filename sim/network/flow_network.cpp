@@ -124,17 +124,13 @@ void FlowNetwork::solve(SimTime now) {
 // re-solve (up to the order of floating-point sums); tests/sim/network/flow_network_test.cpp
 // compares the two.
 bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
-  if (link_stamp_.size() != capacity_.size()) link_stamp_.assign(capacity_.size(), 0);
-  ++stamp_;
-  for (FlowId id : done)
-    for (LinkId link : flows_[id].path.links) link_stamp_[static_cast<std::size_t>(link)] = stamp_;
+  // The lowest rate among remaining flows held by a link a finished flow crossed, from the
+  // per-link lowest rates the due scan noted (retire_due).
   double floor = std::numeric_limits<double>::infinity();
-  for (FlowId id : active_) {
-    const Flow& flow = flows_[id];
-    if (flow.bottleneck != kNoBottleneckLink &&
-        link_stamp_[static_cast<std::size_t>(flow.bottleneck)] == stamp_)
-      floor = std::min(floor, flow.rate);
-  }
+  for (FlowId id : done)
+    for (LinkId link : flows_[id].path.links)
+      if (kept_stamp_[static_cast<std::size_t>(link)] == scan_)
+        floor = std::min(floor, kept_floor_[static_cast<std::size_t>(link)]);
   if (std::isinf(floor)) return false;  // every remaining flow keeps its bottleneck and its rate
   std::vector<BytesPerSecond> residual = capacity_;
   std::vector<FlowId> solved;
@@ -155,27 +151,41 @@ bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
   return true;
 }
 
-void FlowNetwork::update() {
-  const SimTime now = queue_.now();
-  next_event_time_ = SimTime::max();  // this event has fired
-
-  std::vector<FlowId> done;
+SimTime FlowNetwork::retire_due(SimTime now, std::vector<FlowId>& done) {
+  if (kept_stamp_.size() != capacity_.size()) {
+    kept_stamp_.assign(capacity_.size(), 0);
+    kept_floor_.assign(capacity_.size(), 0.0);
+  }
+  ++scan_;
   const double tolerance = options_.completion_tolerance;
-  // The earliest finish among the flows that stay: the next change when no rate changes now
-  // (most events), which spares a second pass over the flows.
   SimTime next_kept = SimTime::max();
   std::erase_if(active_, [&](FlowId id) {
     const Flow& flow = flows_[id];
     const bool due = flow.projected_finish <= now ||
                      (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
                                            tolerance * static_cast<double>((now - flow.join).ns()));
-    if (!due) {
-      next_kept = std::min(next_kept, flow.projected_finish);
-      return false;
+    if (due) {
+      done.push_back(id);
+      return true;
     }
-    done.push_back(id);
-    return true;
+    next_kept = std::min(next_kept, flow.projected_finish);
+    if (flow.bottleneck != kNoBottleneckLink) {
+      const auto link = static_cast<std::size_t>(flow.bottleneck);
+      const bool first = kept_stamp_[link] != scan_;
+      kept_floor_[link] = first ? flow.rate : std::min(kept_floor_[link], flow.rate);
+      kept_stamp_[link] = scan_;
+    }
+    return false;
   });
+  return next_kept;
+}
+
+void FlowNetwork::update() {
+  const SimTime now = queue_.now();
+  next_event_time_ = SimTime::max();  // this event has fired
+
+  std::vector<FlowId> done;
+  const SimTime next_kept = retire_due(now, done);
   bool joined = false;
   while (!joins_.empty() && joins_.top().time <= now) {
     const FlowId id = joins_.top().flow;

@@ -84,6 +84,9 @@ class FlowNetwork {
 
   // The event body: retire finished flows, admit joiners, re-solve.
   void update();
+  // Moves the flows due now from active_ to `done`; returns the earliest finish of those kept
+  // and notes, by link, the lowest rate among the kept flows it holds.
+  SimTime retire_due(SimTime now, std::vector<FlowId>& done);
   void settle(Flow& flow, SimTime now);
   void solve(SimTime now);
   // After completions alone: re-solves only the flows whose rates they can change (see .cpp);
@@ -105,8 +108,11 @@ class FlowNetwork {
   EventId next_event_;
   SimTime next_event_time_ = SimTime::max();
   std::size_t solves_ = 0;
-  std::vector<std::uint32_t> link_stamp_;  // by link: the solve that last marked it
-  std::uint32_t stamp_ = 0;
+  // By link: the lowest rate among the flows it holds (their bottleneck) that the last due scan
+  // kept, where kept_stamp_ equals scan_.
+  std::vector<double> kept_floor_;
+  std::vector<std::uint32_t> kept_stamp_;
+  std::uint32_t scan_ = 0;
   std::vector<LinkId> bottleneck_scratch_;
 };
 
