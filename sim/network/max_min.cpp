@@ -58,10 +58,16 @@ class LinkTournament {
     const std::size_t left = 2 * node;
     return nodes_[left + (lower(nodes_[left + 1], nodes_[left]) ? 1 : 0)];
   }
+  // The winner so far is carried up, so each level reads only the sibling (whose address is
+  // known in advance), not the node just written.
   void update(std::size_t link, Entry entry) {
     std::size_t node = leaves_ + link;
     nodes_[node] = entry;
-    for (node /= 2; node >= 1; node /= 2) nodes_[node] = lower_child(node);
+    for (; node > 1; node /= 2) {
+      const Entry& sibling = nodes_[node ^ 1];
+      if (lower(sibling, entry)) entry = sibling;
+      nodes_[node / 2] = entry;
+    }
   }
 
   std::size_t leaves_ = 1;
