@@ -18,8 +18,8 @@ struct Crossing {
 
 // Links by (fair share, link id), lowest first: a tournament tree whose every node holds the
 // lower of its two children, so the lowest link is at the root and setting one link's share costs
-// one walk to the root. (A binary heap's pops, mostly of links
-// that no longer constrained anything, had been about a third of the solver's time: perf.)
+// one walk to the root. (A binary heap's pops, mostly of links that no longer constrained
+// anything, had been about a third of the solver's time: perf.)
 class LinkTournament {
  public:
   struct Entry {
