@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -16,16 +17,26 @@ void validate_byte_matrix(const ByteMatrix& matrix, std::size_t rows, std::size_
   if (matrix.size() != rows)
     throw std::invalid_argument(name + ": expected " + std::to_string(rows) + " rows, got " +
                                 std::to_string(matrix.size()));
-  for (std::size_t row = 0; row < rows; ++row) {
-    if (matrix[row].size() != columns)
-      throw std::invalid_argument(name + "[" + std::to_string(row) + "]: expected " +
-                                  std::to_string(columns) + " entries, got " +
-                                  std::to_string(matrix[row].size()));
-    for (std::size_t column = 0; column < columns; ++column)
-      if (!(matrix[row][column] >= 0) || std::isinf(matrix[row][column]))
-        throw std::invalid_argument(name + "[" + std::to_string(row) + "][" +
-                                    std::to_string(column) + "]: bytes must be finite and >= 0");
-  }
+  for (std::size_t row = 0; row < rows; ++row) validate_byte_row(matrix, row, columns, name);
+}
+
+void validate_byte_row(const ByteMatrix& matrix, std::size_t row, std::size_t columns,
+                       const std::string& name) {
+  if (matrix[row].size() != columns)
+    throw std::invalid_argument(name + "[" + std::to_string(row) + "]: expected " +
+                                std::to_string(columns) + " entries, got " +
+                                std::to_string(matrix[row].size()));
+  // A branch-free pass over the row first (it vectorises); the search only on a bad row.
+  const auto bad = [](double bytes) {
+    return !((bytes >= 0) & (bytes < std::numeric_limits<double>::infinity()));
+  };
+  bool row_bad = false;
+  for (const double bytes : matrix[row]) row_bad |= bad(bytes);
+  if (!row_bad) return;
+  const auto column = static_cast<std::size_t>(
+      std::find_if(matrix[row].begin(), matrix[row].end(), bad) - matrix[row].begin());
+  throw std::invalid_argument(name + "[" + std::to_string(row) + "][" + std::to_string(column) +
+                              "]: bytes must be finite and >= 0");
 }
 
 namespace {

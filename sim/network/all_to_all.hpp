@@ -82,6 +82,10 @@ bool stays_inside(const FlowPath& path, const NetworkLinks& links);
 // rows x columns or holds a negative or non-finite entry.
 void validate_byte_matrix(const ByteMatrix& matrix, std::size_t rows, std::size_t columns,
                           const std::string& name);
+// The same checks on one row, for a caller that reads the matrix row by row anyway: checking each
+// row just before reading it, in row order, throws what validate_byte_matrix would.
+void validate_byte_row(const ByteMatrix& matrix, std::size_t row, std::size_t columns,
+                       const std::string& name);
 
 // Throws std::invalid_argument for a matrix that is not square or has negative or non-finite
 // entries, links whose vectors disagree, or hierarchical options that do not fit the matrix.

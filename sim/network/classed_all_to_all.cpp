@@ -15,6 +15,20 @@ namespace {
 constexpr std::size_t kKeptPlans = 8;
 constexpr std::size_t kKeptAloneRates = 4;
 
+// The GPUs on one side of a class's members, each once, in the order first met. `seen`: one
+// flag per GPU, all clear, and left clear.
+std::vector<int> distinct_gpus(const std::vector<GpuPair>& members, int GpuPair::*side,
+                               std::vector<char>& seen) {
+  std::vector<int> gpus;
+  for (const GpuPair& pair : members) {
+    char& met = seen[static_cast<std::size_t>(pair.*side)];
+    if (!met) gpus.push_back(pair.*side);
+    met = 1;
+  }
+  for (int gpu : gpus) seen[static_cast<std::size_t>(gpu)] = 0;
+  return gpus;
+}
+
 }  // namespace
 
 const std::vector<double>& ClassedAllToAll::alone_for(std::size_t gpus, const PathLookup& path,
@@ -38,11 +52,14 @@ const ClassedAllToAll::Plan& ClassedAllToAll::plan_for(PairPartition partition,
   Plan plan;
   plan.classes = partition_classes(partition, bytes, path, link_count);
   plan.partition = std::move(partition);
+  std::vector<char> seen(bytes.size(), 0);
   for (const FlowClass& flow_class : plan.classes) {
-    std::vector<char> inside;
+    std::size_t inside = 0;
     for (const GpuPair& pair : flow_class.members)
-      inside.push_back(stays_inside(path(pair.source, pair.destination).path, links) ? 1 : 0);
-    plan.member_inside.push_back(std::move(inside));
+      if (stays_inside(path(pair.source, pair.destination).path, links)) ++inside;
+    plan.members_inside.push_back(inside);
+    plan.sources.push_back(distinct_gpus(flow_class.members, &GpuPair::source, seen));
+    plan.destinations.push_back(distinct_gpus(flow_class.members, &GpuPair::destination, seen));
   }
   // Tied rates make more links alike: every GPU of a domain sends one member of each of its
   // domain's classes, so their NICs carry the same classes and become one constraint.
@@ -102,14 +119,17 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
   result.receive_done.assign(gpus, options.fixed_cost);
   for (std::size_t c = 0; c < plan.classes.size(); ++c) {
     const SimTime finish = network.finish_time(flow_of[c]);
-    const auto& members = plan.classes[c].members;
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      auto& sent = result.send_done[static_cast<std::size_t>(members[m].source)];
-      auto& received = result.receive_done[static_cast<std::size_t>(members[m].destination)];
+    for (int gpu : plan.sources[c]) {
+      SimTime& sent = result.send_done[static_cast<std::size_t>(gpu)];
       sent = std::max(sent, finish);
-      received = std::max(received, finish);
-      if (plan.member_inside[c][m]) result.scale_up_bytes += class_bytes[c];
     }
+    for (int gpu : plan.destinations[c]) {
+      SimTime& received = result.receive_done[static_cast<std::size_t>(gpu)];
+      received = std::max(received, finish);
+    }
+    // Member by member, as the pairs would add it (the same sum to the last bit).
+    for (std::size_t m = 0; m < plan.members_inside[c]; ++m)
+      result.scale_up_bytes += class_bytes[c];
   }
   result.time = options.fixed_cost;
   for (std::size_t gpu = 0; gpu < gpus; ++gpu)

@@ -27,8 +27,12 @@ class ClassedAllToAll {
   struct Plan {
     PairPartition partition;
     std::vector<FlowClass> classes;
-    std::vector<std::vector<char>> member_inside;  // by class and member: route off the fabric
-    LinkGroups groups;                             // over the class paths
+    // By class: its members' distinct sources and destinations (one side is a single GPU, the
+    // anchor, so the result's per-GPU maxima cost a pass over members, not two), and how many
+    // members route off the fabric.
+    std::vector<std::vector<int>> sources, destinations;
+    std::vector<std::size_t> members_inside;
+    LinkGroups groups;  // over the class paths
     // The groups some class crosses, ascending: the flow network's links, so that a re-solve
     // costs the few hundred constraints in use, not every link of the graph.
     std::vector<LinkId> crossed;

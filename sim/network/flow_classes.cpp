@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "sim/network/classed_all_to_all.hpp"
 
@@ -14,7 +16,6 @@ namespace {
 
 // Beyond this many classes on one anchor GPU the anchor is not worth classing by.
 constexpr std::size_t kMaxClassesPerAnchor = 64;
-constexpr std::uint32_t kNoClass = std::numeric_limits<std::uint32_t>::max();
 
 // The rate a path allows a flow alone: its tightest link relative to the share it carries.
 double alone_rate(const FlowPath& path, const std::vector<BytesPerSecond>& capacity) {
@@ -35,43 +36,105 @@ struct ClassKey {
   bool operator==(const ClassKey&) const = default;
 };
 
-// Class ids per pair (row-major, kNoClass where no bytes) with every pair anchored at its
-// destination (`by_destination`) or its source; an empty vector when an anchor has too many.
-// Anchor by anchor, so an anchor that classes badly is found after kMaxClassesPerAnchor + 1 of its
-// pairs (a combine's destinations each see every source's own bytes); ids are renumbered later.
-std::vector<std::uint32_t> class_ids(const ByteMatrix& bytes, const std::vector<double>& alone,
-                                     bool by_destination, std::uint32_t& count) {
-  const std::size_t gpus = bytes.size();
-  std::vector<std::uint32_t> ids(gpus * gpus, kNoClass);
-  std::vector<std::pair<ClassKey, std::uint32_t>> seen;
-  count = 0;
-  for (std::size_t anchor = 0; anchor < gpus; ++anchor) {
-    seen.clear();
-    std::size_t last = 0;  // index in `seen` of the class the previous pair fell in
-    for (std::size_t other = 0; other < gpus; ++other) {
-      const std::size_t s = by_destination ? other : anchor, d = by_destination ? anchor : other;
-      if (s == d || bytes[s][d] <= 0) continue;
-      const ClassKey key{bytes[s][d], alone[s * gpus + d]};
-      // Neighbours in a scale-up domain send alike, so the last class met is the likely one;
-      // keys in `seen` are distinct, so it is the one find_if would return.
-      if (last != seen.size() && seen[last].first == key) {
-        ids[s * gpus + d] = seen[last].second;
-        continue;
-      }
-      const auto found = std::find_if(seen.begin(), seen.end(),
-                                      [&](const auto& entry) { return entry.first == key; });
-      if (found != seen.end()) {
-        last = static_cast<std::size_t>(found - seen.begin());
-        ids[s * gpus + d] = found->second;
-        continue;
-      }
-      if (seen.size() >= kMaxClassesPerAnchor) return {};
-      last = seen.size();
-      seen.emplace_back(key, count);
-      ids[s * gpus + d] = count++;
-    }
+// Class ids per pair (row-major, kNoPairClass where no bytes) with every pair anchored at one
+// end: its destination (`by_destination`) or its source. Ids are numbered in the order their first
+// pair appears row-major, the order classify_pairs gives its classes. Beyond kMaxClassesPerAnchor
+// on one anchor the anchoring fails and stops (a combine's destinations each see every source's
+// own bytes).
+class Anchoring {
+ public:
+  // `budget`: the most classes worth finding; more also fail the anchoring.
+  Anchoring(std::size_t gpus, bool by_destination, std::uint32_t budget)
+      : by_destination_(by_destination),
+        budget_(budget),
+        gpus_(gpus),
+        seen_(std::make_unique_for_overwrite<Seen[]>(gpus * kMaxClassesPerAnchor)),
+        seen_count_(gpus, 0),
+        last_(gpus, Seen{ClassKey{-1.0, 0.0}, kNoPairClass}) {}
+
+  void add(std::size_t source, std::size_t destination, std::size_t pair, const ClassKey& key) {
+    if (failed_) return;
+    const std::size_t anchor = by_destination_ ? destination : source;
+    // Neighbours in a scale-up domain send alike, so the class the anchor's last pair fell in
+    // is the likely one (no pair has -1 bytes, so an anchor's first pair always searches).
+    if (!(last_[anchor].key == key)) search(anchor, key);
+    if (!failed_) ids_[pair] = last_[anchor].id;
   }
-  return ids;
+
+  // Ids grow a row at a time: an anchoring that gives up early never fills the whole matrix.
+  void begin_row(std::size_t source) {
+    if (ids_.capacity() == 0) ids_.reserve(gpus_ * gpus_);
+    ids_.resize((source + 1) * gpus_, kNoPairClass);
+  }
+  bool failed() const { return failed_; }
+  std::uint32_t classes() const { return classes_; }
+  std::vector<std::uint32_t>& ids() {
+    ids_.resize(gpus_ * gpus_, kNoPairClass);
+    return ids_;
+  }
+
+ private:
+  struct Seen {
+    ClassKey key;
+    std::uint32_t id;
+  };
+
+  // Points the anchor's last class at the key's, opening a class for a new key.
+  void search(std::size_t anchor, const ClassKey& key) {
+    Seen* seen = &seen_[anchor * kMaxClassesPerAnchor];
+    std::uint32_t& count = seen_count_[anchor];
+    std::uint32_t at = 0;
+    while (at < count && !(seen[at].key == key)) ++at;
+    if (at == count) {
+      if (count == kMaxClassesPerAnchor || classes_ == budget_) {
+        failed_ = true;
+        return;
+      }
+      seen[count++] = Seen{key, classes_++};
+    }
+    last_[anchor] = seen[at];
+  }
+
+  bool by_destination_;
+  std::uint32_t budget_;
+  std::size_t gpus_;
+  std::vector<std::uint32_t> ids_;  // by pair, row-major
+  std::unique_ptr<Seen[]> seen_;    // kMaxClassesPerAnchor slots per anchor, filled in order
+  std::vector<std::uint32_t> seen_count_;
+  std::vector<Seen> last_;  // by anchor: the class its last pair fell in
+  std::uint32_t classes_ = 0;
+  bool failed_ = false;
+};
+
+// Rows of an all-to-all's matrix checked as validate_byte_matrix would, each just before it is
+// first read (it is then in cache), so that checking costs no pass of its own over the matrix.
+class CheckedRows {
+ public:
+  explicit CheckedRows(const ByteMatrix& bytes) : bytes_(bytes) {}
+  const std::vector<Bytes>& operator[](std::size_t row) {
+    for (; checked_ <= row; ++checked_) validate_byte_row(bytes_, checked_, bytes_.size(), kName);
+    return bytes_[row];
+  }
+  void check_all() {
+    if (!bytes_.empty()) (*this)[bytes_.size() - 1];
+  }
+
+ private:
+  inline static const std::string kName = "all-to-all bytes";
+  const ByteMatrix& bytes_;
+  std::size_t checked_ = 0;
+};
+
+// Reads the matrix row by row (along its rows: cache-friendly) until the anchoring fails.
+void anchor_pairs(CheckedRows& rows, std::size_t gpus, const std::vector<double>& alone,
+                  Anchoring& anchoring) {
+  for (std::size_t s = 0; s < gpus && !anchoring.failed(); ++s) {
+    const std::vector<Bytes>& row = rows[s];
+    anchoring.begin_row(s);
+    for (std::size_t d = 0; d < gpus; ++d)
+      if (s != d && row[d] > 0)
+        anchoring.add(s, d, s * gpus + d, ClassKey{row[d], alone[s * gpus + d]});
+  }
 }
 
 // The class's path: every member's hops added link by link, in the order first met.
@@ -109,33 +172,29 @@ std::vector<double> alone_rates(std::size_t gpus, const PathLookup& path,
   return alone;
 }
 
+// The source anchor goes first: the destination anchor wins ties, so it is followed only while
+// it has no more classes than the source's, which stops a combine's after a few rows.
 PairPartition partition_pairs(const ByteMatrix& bytes, const std::vector<double>& alone) {
-  validate_byte_matrix(bytes, bytes.size(), bytes.size(), "all-to-all bytes");
   const std::size_t gpus = bytes.size();
-  std::uint32_t by_destination_count = 0, by_source_count = 0;  // classes under each anchor
-  std::vector<std::uint32_t> ids = class_ids(bytes, alone, true, by_destination_count);
-  std::vector<std::uint32_t> by_source = class_ids(bytes, alone, false, by_source_count);
-  if (ids.empty() || (!by_source.empty() && by_source_count < by_destination_count)) {
-    ids = std::move(by_source);
-    by_destination_count = by_source_count;
-  }
-  if (ids.empty()) {  // neither anchor classes well: one class per pair
-    ids.assign(gpus * gpus, kNoClass);
-    by_destination_count = 0;
-    for (std::size_t s = 0; s < gpus; ++s)
-      for (std::size_t d = 0; d < gpus; ++d)
-        if (s != d && bytes[s][d] > 0) ids[s * gpus + d] = by_destination_count++;
-  }
-  // Number classes in the order their first pair appears, whichever anchor made them.
-  std::vector<std::uint32_t> order(by_destination_count, kNoClass);
+  CheckedRows rows(bytes);
+  constexpr std::uint32_t kUnlimited = std::numeric_limits<std::uint32_t>::max();
+  Anchoring by_source(gpus, false, kUnlimited);
+  anchor_pairs(rows, gpus, alone, by_source);
+  Anchoring by_destination(gpus, true, by_source.failed() ? kUnlimited : by_source.classes());
+  anchor_pairs(rows, gpus, alone, by_destination);
+  rows.check_all();
   PairPartition partition;
+  for (Anchoring* anchoring : {&by_destination, &by_source})
+    if (!anchoring->failed()) {
+      partition.class_of = std::move(anchoring->ids());
+      partition.classes = anchoring->classes();
+      return partition;
+    }
+  // Neither anchor classes well: one class per pair.
   partition.class_of.assign(gpus * gpus, kNoPairClass);
-  for (std::size_t pair = 0; pair < gpus * gpus; ++pair) {
-    if (ids[pair] == kNoClass) continue;
-    std::uint32_t& slot = order[ids[pair]];
-    if (slot == kNoClass) slot = partition.classes++;
-    partition.class_of[pair] = slot;
-  }
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d)
+      if (s != d && bytes[s][d] > 0) partition.class_of[s * gpus + d] = partition.classes++;
   return partition;
 }
 

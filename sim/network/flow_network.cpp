@@ -123,19 +123,15 @@ void FlowNetwork::solve(SimTime now) {
 // by those links, nothing changes and there is no solve at all. The rates are those of a full
 // re-solve (up to the order of floating-point sums); tests/sim/network/flow_network_test.cpp
 // compares the two.
-void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
-  if (link_stamp_.size() != capacity_.size()) link_stamp_.assign(capacity_.size(), 0);
-  ++stamp_;
-  for (FlowId id : done)
-    for (LinkId link : flows_[id].path.links) link_stamp_[static_cast<std::size_t>(link)] = stamp_;
+bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
+  // The lowest rate among remaining flows held by a link a finished flow crossed, from the
+  // per-link lowest rates the due scan noted (retire_due).
   double floor = std::numeric_limits<double>::infinity();
-  for (FlowId id : active_) {
-    const Flow& flow = flows_[id];
-    if (flow.bottleneck != kNoBottleneckLink &&
-        link_stamp_[static_cast<std::size_t>(flow.bottleneck)] == stamp_)
-      floor = std::min(floor, flow.rate);
-  }
-  if (std::isinf(floor)) return;  // every remaining flow keeps its bottleneck and its rate
+  for (FlowId id : done)
+    for (LinkId link : flows_[id].path.links)
+      if (kept_stamp_[static_cast<std::size_t>(link)] == scan_)
+        floor = std::min(floor, kept_floor_[static_cast<std::size_t>(link)]);
+  if (std::isinf(floor)) return false;  // every remaining flow keeps its bottleneck and its rate
   std::vector<BytesPerSecond> residual = capacity_;
   std::vector<FlowId> solved;
   std::vector<const FlowPath*> paths;
@@ -152,6 +148,36 @@ void FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
   // Rounding can leave a link a few ulps below zero; the solver refuses negative capacities.
   for (double& capacity : residual) capacity = std::max(capacity, 0.0);
   assign_rates(now, solved, solve_max_min(residual, paths, true, &bottleneck_scratch_));
+  return true;
+}
+
+SimTime FlowNetwork::retire_due(SimTime now, std::vector<FlowId>& done) {
+  if (kept_stamp_.size() != capacity_.size()) {
+    kept_stamp_.assign(capacity_.size(), 0);
+    kept_floor_.assign(capacity_.size(), 0.0);
+  }
+  ++scan_;
+  const double tolerance = options_.completion_tolerance;
+  SimTime next_kept = SimTime::max();
+  std::erase_if(active_, [&](FlowId id) {
+    const Flow& flow = flows_[id];
+    const bool due = flow.projected_finish <= now ||
+                     (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
+                                           tolerance * static_cast<double>((now - flow.join).ns()));
+    if (due) {
+      done.push_back(id);
+      return true;
+    }
+    next_kept = std::min(next_kept, flow.projected_finish);
+    if (flow.bottleneck != kNoBottleneckLink) {
+      const auto link = static_cast<std::size_t>(flow.bottleneck);
+      const bool first = kept_stamp_[link] != scan_;
+      kept_floor_[link] = first ? flow.rate : std::min(kept_floor_[link], flow.rate);
+      kept_stamp_[link] = scan_;
+    }
+    return false;
+  });
+  return next_kept;
 }
 
 void FlowNetwork::update() {
@@ -159,16 +185,7 @@ void FlowNetwork::update() {
   next_event_time_ = SimTime::max();  // this event has fired
 
   std::vector<FlowId> done;
-  const double tolerance = options_.completion_tolerance;
-  std::erase_if(active_, [&](FlowId id) {
-    const Flow& flow = flows_[id];
-    const bool due = flow.projected_finish <= now ||
-                     (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
-                                           tolerance * static_cast<double>((now - flow.join).ns()));
-    if (!due) return false;
-    done.push_back(id);
-    return true;
-  });
+  const SimTime next_kept = retire_due(now, done);
   bool joined = false;
   while (!joins_.empty() && joins_.top().time <= now) {
     const FlowId id = joins_.top().flow;
@@ -183,16 +200,20 @@ void FlowNetwork::update() {
     }
   }
   // Completions alone re-solve incrementally; they need the finished paths, which complete() drops.
+  bool rates_changed = !active_.empty() && (joined || !done.empty());
   if (joined && !active_.empty())
     solve(now);
   else if (!done.empty() && !active_.empty() && options_.incremental)
-    solve_after_completions(now, done);
+    rates_changed = solve_after_completions(now, done);
   else if (!done.empty() && !active_.empty())
     solve(now);
   for (FlowId id : done) complete(id, now);
 
   SimTime next = joins_.empty() ? SimTime::max() : joins_.top().time;
-  for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);
+  if (rates_changed)
+    for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);
+  else
+    next = std::min(next, next_kept);
   schedule_next(next);
 
   // Callbacks last: the network is consistent, and a callback may add flows (even at now).

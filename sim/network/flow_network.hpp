@@ -84,10 +84,14 @@ class FlowNetwork {
 
   // The event body: retire finished flows, admit joiners, re-solve.
   void update();
+  // Moves the flows due now from active_ to `done`; returns the earliest finish of those kept
+  // and notes, by link, the lowest rate among the kept flows it holds.
+  SimTime retire_due(SimTime now, std::vector<FlowId>& done);
   void settle(Flow& flow, SimTime now);
   void solve(SimTime now);
-  // After completions alone: re-solves only the flows whose rates they can change (see .cpp).
-  void solve_after_completions(SimTime now, const std::vector<FlowId>& done);
+  // After completions alone: re-solves only the flows whose rates they can change (see .cpp);
+  // false when there were none.
+  bool solve_after_completions(SimTime now, const std::vector<FlowId>& done);
   void assign_rates(SimTime now, const std::vector<FlowId>& solved,
                     const std::vector<BytesPerSecond>& rates);
   void schedule_next(SimTime at);
@@ -104,8 +108,11 @@ class FlowNetwork {
   EventId next_event_;
   SimTime next_event_time_ = SimTime::max();
   std::size_t solves_ = 0;
-  std::vector<std::uint32_t> link_stamp_;  // by link: the solve that last marked it
-  std::uint32_t stamp_ = 0;
+  // By link: the lowest rate among the flows it holds (their bottleneck) that the last due scan
+  // kept, where kept_stamp_ equals scan_.
+  std::vector<double> kept_floor_;
+  std::vector<std::uint32_t> kept_stamp_;
+  std::uint32_t scan_ = 0;
   std::vector<LinkId> bottleneck_scratch_;
 };
 

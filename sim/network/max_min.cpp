@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <queue>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -16,18 +16,62 @@ struct Crossing {
   double share;
 };
 
-// A link's fair share when it was pushed; stale once the link's version moves on.
-struct LinkEntry {
-  double fair_share;
-  LinkId link;
-  std::uint32_t version;
-};
+// Links by (fair share, link id), lowest first: a tournament tree whose every node holds the
+// lower of its two children, so the lowest link is at the root and setting one link's share costs
+// one walk to the root. (A binary heap's pops, mostly of links that no longer constrained
+// anything, had been about a third of the solver's time: perf.)
+class LinkTournament {
+ public:
+  struct Entry {
+    double fair_share;
+    LinkId link;
+  };
 
-struct LaterEntry {
-  bool operator()(const LinkEntry& a, const LinkEntry& b) const {
-    if (a.fair_share != b.fair_share) return a.fair_share > b.fair_share;
-    return a.link > b.link;  // ties by link id, so the result never depends on heap layout
+  // Every link starts out absent.
+  explicit LinkTournament(std::size_t link_count) {
+    while (leaves_ < link_count) leaves_ *= 2;
+    nodes_.assign(2 * leaves_, kAbsent);
   }
+  // Lists `share` for each link that has one, in one bottom-up pass.
+  void build(const std::vector<double>& share, const std::vector<char>& listed) {
+    for (std::size_t link = 0; link < share.size(); ++link)
+      if (listed[link]) nodes_[leaves_ + link] = Entry{share[link], static_cast<LinkId>(link)};
+    for (std::size_t node = leaves_ - 1; node >= 1; --node) nodes_[node] = lower_child(node);
+  }
+  bool empty() const { return nodes_[1].link == kAbsent.link; }
+  const Entry& lowest() const { return nodes_[1]; }
+  double share(std::size_t link) const { return nodes_[leaves_ + link].fair_share; }
+  void set(std::size_t link, double share) {
+    update(link, Entry{share, static_cast<LinkId>(link)});
+  }
+  void remove(std::size_t link) { update(link, kAbsent); }
+
+ private:
+  static constexpr Entry kAbsent{std::numeric_limits<double>::infinity(),
+                                 std::numeric_limits<LinkId>::max()};
+  // Ties by link id, so the order never depends on the tree's shape.
+  static bool lower(const Entry& a, const Entry& b) {
+    // Bitwise, not short-circuit: the outcome is a coin toss the branch predictor cannot learn.
+    return (a.fair_share < b.fair_share) | ((a.fair_share == b.fair_share) & (a.link < b.link));
+  }
+  Entry lower_child(std::size_t node) const {
+    const std::size_t left = 2 * node;
+    return nodes_[left + (lower(nodes_[left + 1], nodes_[left]) ? 1 : 0)];
+  }
+  // The winner so far is carried up, so each level reads only the sibling (whose address is
+  // known in advance), not the node just written.
+  void update(std::size_t link, Entry entry) {
+    std::size_t node = leaves_ + link;
+    nodes_[node] = entry;
+    for (; node > 1; node /= 2) {
+      const Entry& sibling = nodes_[node ^ 1];
+      if (lower(sibling, entry)) entry = sibling;
+      nodes_[node / 2] = entry;
+    }
+  }
+
+  std::size_t leaves_ = 1;
+  std::vector<Entry> nodes_;  // the root at 1; leaf of link l at leaves_ + l
 };
 
 bool crosses_a_link(const FlowPath& path) {
@@ -63,135 +107,208 @@ void validate_capacities(const std::vector<BytesPerSecond>& capacity) {
                                   ": capacity must be >= 0");
 }
 
-// `checked`: the caller validated capacities and paths already (the flow network does so once
-// per flow; re-checking on every re-solve was 11% of a flow-model run, docs/performance.md).
+// One progressive filling. Links wait in a tournament by fair share (capacity left / unfrozen
+// share). Freezing flows at the water level only raises the fair share of the links they cross
+// (each had at least the level, and loses level x share of capacity for share of weight), so a
+// link's listed share may lag behind as a lower bound and is refreshed when it comes out lowest:
+// one update per time a link reaches the root, not one per round that touches it (on
+// dsv3-prefill-h200x256, 7 a solve instead of about 1,940). A share that rounding lowers is
+// listed at once, so the bottleneck chosen, ties included, is the one an always-fresh list gives.
 template <class PathAt>
-std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
-                                  std::size_t flow_count, PathAt path_at, bool checked,
-                                  std::vector<LinkId>* bottleneck) {
-  const std::size_t link_count = capacity.size();
-  if (!checked) validate_capacities(capacity);
-
-  // Crossings grouped by link (CSR), built in two passes; zero shares constrain nothing.
-  std::vector<std::uint32_t> begin(link_count + 1, 0);
-  for (std::size_t flow = 0; flow < flow_count; ++flow) {
-    const FlowPath& path = path_at(flow);
-    if (!checked) validate(link_count, path, flow);
-    for (std::size_t hop = 0; hop < path.links.size(); ++hop)
-      if (path.share(hop) > 0) ++begin[static_cast<std::size_t>(path.links[hop]) + 1];
+class Filling {
+ public:
+  // `checked`: the caller validated capacities and paths already (the flow network does so once
+  // per flow; re-checking on every re-solve was 11% of a flow-model run, docs/performance.md).
+  Filling(const std::vector<BytesPerSecond>& capacity, std::size_t flow_count, PathAt path_at,
+          bool checked, std::vector<LinkId>* bottleneck)
+      : link_count_(capacity.size()),
+        flow_count_(flow_count),
+        path_at_(path_at),
+        bottleneck_(bottleneck),
+        remaining_(capacity),
+        links_(capacity.size()),
+        rate_(flow_count, 0.0) {
+    if (!checked) validate_capacities(capacity);
+    index_crossings(checked);
+    list_links();
+    hold_unconstrained_flows();
   }
-  for (std::size_t link = 0; link < link_count; ++link) begin[link + 1] += begin[link];
-  std::vector<Crossing> crossings(begin[link_count]);
-  {
-    std::vector<std::uint32_t> fill(begin.begin(), begin.end() - 1);
-    for (std::size_t flow = 0; flow < flow_count; ++flow) {
-      const FlowPath& path = path_at(flow);
+
+  std::vector<BytesPerSecond> run() {
+    while (left_ > 0) {
+      ++round_;
+      touched_.clear();
+      const bool any_link = settle_top();
+      while (next_cap_ < by_cap_.size() && frozen_[by_cap_[next_cap_]]) ++next_cap_;
+      const double link_share =
+          any_link ? links_.lowest().fair_share : std::numeric_limits<double>::infinity();
+      if (next_cap_ < by_cap_.size() && path_at_(by_cap_[next_cap_]).rate_cap <= link_share) {
+        // A cap is reached before any link saturates: only that flow stops rising.
+        const std::uint32_t flow = by_cap_[next_cap_++];
+        level_ = std::max(level_, path_at_(flow).rate_cap);
+        freeze(flow, path_at_(flow).rate_cap, kNoBottleneckLink);
+      } else if (any_link) {
+        // The bottleneck link saturates: every unfrozen flow on it stops at its fair share.
+        // It drops out when it next comes out lowest: all its flows are frozen now.
+        const auto link = static_cast<std::size_t>(links_.lowest().link);
+        level_ = std::max(level_, link_share);
+        for (std::uint32_t c = begin_[link]; c < begin_[link + 1]; ++c)
+          if (!frozen_[crossings_[c].flow])
+            freeze(crossings_[c].flow, level_, static_cast<LinkId>(link));
+      } else {
+        break;  // unreachable: every unfrozen flow crosses a link or has a finite cap
+      }
+      relist_touched();
+    }
+    return std::move(rate_);
+  }
+
+ private:
+  // Crossings grouped by link (CSR), built in two passes; zero shares constrain nothing. A
+  // link's weight is summed flow by flow, the order of its crossings.
+  void index_crossings(bool checked) {
+    unfrozen_.assign(link_count_, 0);
+    weight_.assign(link_count_, 0.0);
+    for (std::size_t flow = 0; flow < flow_count_; ++flow) {
+      const FlowPath& path = path_at_(flow);
+      if (!checked) validate(link_count_, path, flow);
       for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
         const double share = path.share(hop);
-        if (share > 0)
-          crossings[fill[static_cast<std::size_t>(path.links[hop])]++] =
-              Crossing{static_cast<std::uint32_t>(flow), share};
+        if (!(share > 0)) continue;
+        const auto link = static_cast<std::size_t>(path.links[hop]);
+        ++unfrozen_[link];
+        weight_[link] += share;
+      }
+    }
+    begin_.resize(link_count_ + 1);
+    begin_[0] = 0;
+    for (std::size_t link = 0; link < link_count_; ++link)
+      begin_[link + 1] = begin_[link] + unfrozen_[link];
+    crossings_.resize(begin_[link_count_]);
+    std::vector<std::uint32_t> fill(begin_.begin(), begin_.end() - 1);
+    for (std::size_t flow = 0; flow < flow_count_; ++flow) {
+      const FlowPath& path = path_at_(flow);
+      for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
+        const double share = path.share(hop);
+        if (!(share > 0)) continue;
+        const auto link = static_cast<std::size_t>(path.links[hop]);
+        crossings_[fill[link]++] = Crossing{static_cast<std::uint32_t>(flow), share};
       }
     }
   }
 
-  std::vector<double> remaining(capacity);             // capacity not yet given to frozen flows
-  std::vector<double> weight(link_count, 0.0);         // sum of shares of unfrozen flows
-  std::vector<std::uint32_t> unfrozen(link_count, 0);  // count, so "done" is exact
-  std::vector<std::uint32_t> version(link_count, 0);
-  for (std::size_t link = 0; link < link_count; ++link)
-    for (std::uint32_t c = begin[link]; c < begin[link + 1]; ++c) {
-      weight[link] += crossings[c].share;
-      ++unfrozen[link];
-    }
-
-  std::priority_queue<LinkEntry, std::vector<LinkEntry>, LaterEntry> links_by_share;
-  const auto push = [&](std::size_t link) {
-    if (unfrozen[link] == 0) return;
-    links_by_share.push(LinkEntry{std::max(remaining[link], 0.0) / weight[link],
-                                  static_cast<LinkId>(link), version[link]});
-  };
-  for (std::size_t link = 0; link < link_count; ++link) push(link);
-
-  std::vector<BytesPerSecond> rate(flow_count, 0.0);
-  std::vector<char> frozen(flow_count, 0);
-  if (bottleneck != nullptr) bottleneck->assign(flow_count, kNoBottleneckLink);
-  std::size_t left = flow_count;
-  // Capped flows in the order their caps are reached; flows on no link freeze at their cap.
-  std::vector<std::uint32_t> by_cap;
-  for (std::size_t flow = 0; flow < flow_count; ++flow) {
-    const FlowPath& path = path_at(flow);
-    const bool constrained = crosses_a_link(path);
-    if (!constrained) {
-      rate[flow] = path.rate_cap;
-      frozen[flow] = 1;
-      --left;
-    } else if (std::isfinite(path.rate_cap)) {
-      by_cap.push_back(static_cast<std::uint32_t>(flow));
-    }
+  void list_links() {
+    stale_.assign(link_count_, 0);
+    touched_stamp_.assign(link_count_, 0);
+    std::vector<double> share(link_count_, 0.0);
+    std::vector<char> listed(link_count_, 0);
+    for (std::size_t link = 0; link < link_count_; ++link)
+      if (unfrozen_[link] > 0) {
+        share[link] = fair_share(link);
+        listed[link] = 1;
+      }
+    links_.build(share, listed);
   }
-  std::stable_sort(by_cap.begin(), by_cap.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return path_at(a).rate_cap < path_at(b).rate_cap;
-  });
-  std::size_t next_cap = 0;
 
-  std::vector<std::size_t> touched;
-  std::vector<std::uint32_t> touched_stamp(link_count, 0);
-  std::uint32_t round = 0;
-  double level = 0;  // the water level: rates only rise as filling goes on
-  const auto freeze = [&](std::uint32_t flow, double value, LinkId by) {
-    frozen[flow] = 1;
-    rate[flow] = value;
-    if (bottleneck != nullptr) (*bottleneck)[flow] = by;
-    --left;
-    const FlowPath& path = path_at(flow);
+  // Flows on no link freeze at their cap; capped flows wait in the order their caps are reached.
+  void hold_unconstrained_flows() {
+    frozen_.assign(flow_count_, 0);
+    if (bottleneck_ != nullptr) bottleneck_->assign(flow_count_, kNoBottleneckLink);
+    left_ = flow_count_;
+    for (std::size_t flow = 0; flow < flow_count_; ++flow) {
+      const FlowPath& path = path_at_(flow);
+      if (!crosses_a_link(path)) {
+        rate_[flow] = path.rate_cap;
+        frozen_[flow] = 1;
+        --left_;
+      } else if (std::isfinite(path.rate_cap)) {
+        by_cap_.push_back(static_cast<std::uint32_t>(flow));
+      }
+    }
+    std::stable_sort(by_cap_.begin(), by_cap_.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return path_at_(a).rate_cap < path_at_(b).rate_cap;
+    });
+  }
+
+  double fair_share(std::size_t link) const {
+    return std::max(remaining_[link], 0.0) / weight_[link];
+  }
+
+  // Drops links without unfrozen flows and refreshes a lagging share until the root holds the
+  // lowest fair share of any link with unfrozen flows; false when no such link is left.
+  bool settle_top() {
+    while (!links_.empty()) {
+      const auto link = static_cast<std::size_t>(links_.lowest().link);
+      if (unfrozen_[link] == 0) {
+        links_.remove(link);
+        continue;
+      }
+      if (!stale_[link]) return true;
+      stale_[link] = 0;
+      links_.set(link, fair_share(link));
+    }
+    return false;
+  }
+
+  void freeze(std::uint32_t flow, double value, LinkId by) {
+    frozen_[flow] = 1;
+    rate_[flow] = value;
+    if (bottleneck_ != nullptr) (*bottleneck_)[flow] = by;
+    --left_;
+    const FlowPath& path = path_at_(flow);
     for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
       const double share = path.share(hop);
       if (share <= 0) continue;
       const auto link = static_cast<std::size_t>(path.links[hop]);
-      remaining[link] -= value * share;
-      weight[link] -= share;
-      --unfrozen[link];
-      if (touched_stamp[link] != round) {
-        touched_stamp[link] = round;
-        touched.push_back(link);
+      remaining_[link] -= value * share;
+      weight_[link] -= share;
+      --unfrozen_[link];
+      if (touched_stamp_[link] != round_) {
+        touched_stamp_[link] = round_;
+        touched_.push_back(link);
       }
     }
-  };
+  }
 
-  while (left > 0) {
-    ++round;
-    touched.clear();
-    while (!links_by_share.empty()) {
-      const LinkEntry& top = links_by_share.top();
-      const auto link = static_cast<std::size_t>(top.link);
-      if (top.version == version[link] && unfrozen[link] > 0) break;
-      links_by_share.pop();
-    }
-    while (next_cap < by_cap.size() && frozen[by_cap[next_cap]]) ++next_cap;
-    const double link_share = links_by_share.empty() ? std::numeric_limits<double>::infinity()
-                                                     : links_by_share.top().fair_share;
-    if (next_cap < by_cap.size() && path_at(by_cap[next_cap]).rate_cap <= link_share) {
-      // A cap is reached before any link saturates: only that flow stops rising.
-      const std::uint32_t flow = by_cap[next_cap++];
-      level = std::max(level, path_at(flow).rate_cap);
-      freeze(flow, path_at(flow).rate_cap, kNoBottleneckLink);
-    } else if (!links_by_share.empty()) {
-      // The bottleneck link saturates: every unfrozen flow on it stops at its fair share.
-      const auto link = static_cast<std::size_t>(links_by_share.top().link);
-      links_by_share.pop();
-      level = std::max(level, link_share);
-      for (std::uint32_t c = begin[link]; c < begin[link + 1]; ++c)
-        if (!frozen[crossings[c].flow]) freeze(crossings[c].flow, level, static_cast<LinkId>(link));
-    } else {
-      break;  // unreachable: every unfrozen flow crosses a link or has a finite cap
-    }
-    for (std::size_t link : touched) {
-      ++version[link];
-      push(link);
+  void relist_touched() {
+    for (std::size_t link : touched_) {
+      if (unfrozen_[link] == 0) continue;  // its entry is dropped when it surfaces
+      const double share = fair_share(link);
+      if (share >= links_.share(link)) {
+        stale_[link] = share > links_.share(link) ? 1 : 0;
+      } else {
+        stale_[link] = 0;
+        links_.set(link, share);  // lowered by rounding (or NaN): the list must not lag above it
+      }
     }
   }
-  return rate;
+
+  std::size_t link_count_, flow_count_;
+  PathAt path_at_;
+  std::vector<LinkId>* bottleneck_;
+  std::vector<std::uint32_t> begin_;
+  std::vector<Crossing> crossings_;
+  std::vector<double> remaining_;        // capacity not yet given to frozen flows
+  std::vector<double> weight_;           // sum of shares of unfrozen flows
+  std::vector<std::uint32_t> unfrozen_;  // count, so "done" is exact
+  LinkTournament links_;                 // listed shares: each at most the link's fair share
+  std::vector<char> stale_;              // the fair share has risen above the listed one
+  std::vector<BytesPerSecond> rate_;
+  std::vector<char> frozen_;
+  std::size_t left_ = 0;
+  std::vector<std::uint32_t> by_cap_;
+  std::size_t next_cap_ = 0;
+  std::vector<std::size_t> touched_;
+  std::vector<std::uint32_t> touched_stamp_;
+  std::uint32_t round_ = 0;
+  double level_ = 0;  // the water level: rates only rise as filling goes on
+};
+
+template <class PathAt>
+std::vector<BytesPerSecond> solve(const std::vector<BytesPerSecond>& capacity,
+                                  std::size_t flow_count, PathAt path_at, bool checked,
+                                  std::vector<LinkId>* bottleneck) {
+  return Filling<PathAt>(capacity, flow_count, path_at, checked, bottleneck).run();
 }
 
 }  // namespace

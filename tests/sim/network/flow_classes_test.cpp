@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <stdexcept>
 #include <vector>
 
 namespace moesim::sim {
@@ -71,6 +73,51 @@ TEST(FlowClasses, ADispatchIsClassedByDestinationAndItsCombineBySource) {
   for (int a = 0; a < 4; ++a)
     for (int b = a + 1; b < 4; ++b) std::swap(combine[a][b], combine[b][a]);
   EXPECT_EQ(classify_pairs(combine, star.lookup(), star.links.capacity).size(), 8u);
+}
+
+TEST(FlowClasses, PairsAreNumberedRowMajorUnderTheAnchorWithFewerClasses) {
+  const Star star;
+  const auto alone = alone_rates(4, star.lookup(), star.links.capacity);
+  constexpr std::uint32_t kNone = kNoPairClass;
+  // The combine: GPU s returns to[s] to its own domain's GPUs and half that to the other's.
+  // By source each row has two keys: 8 classes; by destination 12 (above), so the source wins.
+  // Classes are numbered as their first pair appears row by row: row 0 opens 0 (GPU 1, 1 GB)
+  // and 1 (GPUs 2 and 3, 0.5 GB), row 1 opens 2 and 3, row 2 opens 4 (GPUs 0, 1) and 5, row 3 6, 7.
+  ByteMatrix combine = dispatch();
+  for (int a = 0; a < 4; ++a)
+    for (int b = a + 1; b < 4; ++b) std::swap(combine[a][b], combine[b][a]);
+  const PairPartition by_source = partition_pairs(combine, alone);
+  EXPECT_EQ(by_source.classes, 8u);
+  EXPECT_EQ(by_source.class_of, (std::vector<std::uint32_t>{kNone, 0, 1, 1, 2, kNone, 3, 3, 4, 4,
+                                                            kNone, 5, 6, 6, 7, kNone}));
+  // A uniform matrix makes 4 classes under either anchor; a tie goes to the destination, so
+  // row 0 opens classes 0, 1, 2 (destinations 1, 2, 3) and row 1 opens 3 (destination 0).
+  ByteMatrix uniform(4, std::vector<Bytes>(4, 1e9));
+  for (int g = 0; g < 4; ++g) uniform[g][g] = 0;
+  const PairPartition tie = partition_pairs(uniform, alone);
+  EXPECT_EQ(tie.classes, 4u);
+  EXPECT_EQ(tie.class_of, (std::vector<std::uint32_t>{kNone, 0, 1, 2, 3, kNone, 1, 2, 3, 0, kNone,
+                                                      2, 3, 0, 1, kNone}));
+}
+
+TEST(FlowClasses, PartitioningChecksRowsTheClassingNeverReads) {
+  // 70 GPUs, every pair its own bytes: a source's 69 destinations are 69 keys and a destination's
+  // 65th source its 65th key, so both anchors give up before the last row (at row 0 and row 64).
+  // A NaN in row 69 must still be refused, in validate_byte_matrix's words.
+  const std::size_t gpus = 70;
+  ByteMatrix bytes(gpus, std::vector<Bytes>(gpus, 0.0));
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d)
+      if (s != d) bytes[s][d] = static_cast<double>(1 + s * gpus + d);
+  const std::vector<double> alone(gpus * gpus, 1e9);
+  EXPECT_EQ(partition_pairs(bytes, alone).classes, gpus * (gpus - 1));  // one class per pair
+  bytes[69][3] = std::nan("");
+  try {
+    partition_pairs(bytes, alone);
+    ADD_FAILURE() << "a NaN entry was accepted";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "all-to-all bytes[69][3]: bytes must be finite and >= 0");
+  }
 }
 
 TEST(FlowClasses, ClassesOfInterchangeablePairsFinishWhenThePairsDo) {

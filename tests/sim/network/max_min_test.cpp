@@ -95,6 +95,21 @@ TEST(MaxMinSolver, RejectsMalformedInput) {
   EXPECT_THROW(solve_max_min({1.0}, {negative_cap}), std::invalid_argument);
 }
 
+TEST(MaxMinSolver, ALinkWhoseShareRoseMeanwhileSaturatesAtItsNewShare) {
+  // Link 0 (10 GB/s): f0, f1. Link 1 (12 GB/s): f1, f2. Link 2 (13 GB/s): f3, f4.
+  // Fair shares at the start: 5, 6 and 6.5. Link 0 saturates first: f0 = f1 = 5. That leaves
+  // link 1 with 12 - 5 = 7 for f2 alone, above link 2's 6.5, so link 2 goes next (f3 = f4 = 6.5)
+  // and link 1 last (f2 = 7), though link 1 was queued at 6.
+  const std::vector<FlowPath> flows = {FlowPath{{0}}, FlowPath{{0, 1}}, FlowPath{{1}},
+                                       FlowPath{{2}}, FlowPath{{2}}};
+  std::vector<const FlowPath*> paths;
+  for (const FlowPath& flow : flows) paths.push_back(&flow);
+  std::vector<LinkId> bottleneck;
+  const auto rates = solve_max_min({10e9, 12e9, 13e9}, paths, false, &bottleneck);
+  EXPECT_EQ(rates, (std::vector<double>{5e9, 5e9, 7e9, 6.5e9, 6.5e9}));
+  EXPECT_EQ(bottleneck, (std::vector<LinkId>{0, 0, 1, 2, 2}));
+}
+
 TEST(MaxMinSolver, LinksStayWithinCapacityAndEveryFlowHasABottleneck) {
   // A 64-GPU all-to-all over a two-level fabric: GPU g has an uplink (id g) and a downlink
   // (id 64 + g) of 50 GB/s; the 8 GPUs of a node share one 100 GB/s node uplink (128 + node)
