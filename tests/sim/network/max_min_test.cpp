@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -149,9 +148,9 @@ TEST(MaxMinSolver, LinksStayWithinCapacityAndEveryFlowHasABottleneck) {
   EXPECT_NEAR(rates[8], 100e9 / 448, 1);
 }
 
-TEST(MaxMinSolver, SolvesA256GpuAllToAllWellUnderASecond) {
+TEST(MaxMinSolver, SolvesA256GpuAllToAll) {
   // 256 x 255 = 65,280 flows over 1,024 links (GPU up/down, node up/down, as above with 32
-  // nodes). Progressive filling by bottleneck order touches each crossing a few times.
+  // nodes). Its speed is tests/bench's (all_to_all_bench.cpp), not a unit test's.
   std::vector<double> capacity(1024, 50e9);
   std::vector<FlowPath> flows;
   flows.reserve(256 * 255);
@@ -163,11 +162,7 @@ TEST(MaxMinSolver, SolvesA256GpuAllToAllWellUnderASecond) {
       else
         flows.push_back(FlowPath{{src, 512 + src / 8, 768 + dst / 8, 256 + dst}});
     }
-  const auto start = std::chrono::steady_clock::now();
   const auto rates = solve_max_min(capacity, flows);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 0.5);
   // A node uplink carries 8 x 248 = 1,984 remote flows: 50 / 1984 GB/s each.
   EXPECT_NEAR(rates[8], 50e9 / 1984, 1);
 }
