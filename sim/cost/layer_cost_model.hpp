@@ -106,9 +106,9 @@ class LayerCostModel {
   double all_reduce_time(double bytes, int ranks) const;
 
  private:
-  double compute_rate() const;               // FLOP/s reached
-  double bf16_over_fp8() const;              // BF16 / FP8 GEMM rate of the device
-  double fp8_scale(double rows) const;       // FP8 / BF16 time of an expert GEMM of `rows` rows
+  double compute_rate() const;          // FLOP/s reached
+  double bf16_over_fp8() const;         // BF16 / FP8 GEMM rate of the device
+  double fp8_scale(double rows) const;  // FP8 / BF16 time of an expert GEMM of `rows` rows
   // FP8 / BF16 time of a dense GEMM of `rows` rows over `weight_elements` weights: measured by the
   // profile at its nearest shape, else the datasheet's rates.
   double dense_fp8_over_bf16(double rows, double weight_elements) const;
