@@ -70,12 +70,14 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
                           "(the profile measured no FP8 GEMMs)",
                           bf16_over_fp8(), s_.cluster.device.name));
   if (profile_ != nullptr && s_.model.weight_bytes <= 1 && profile_->has_fp8_gemm())
-    notes.push_back("FP8 dense GEMMs: the measured BF16 rate / the FP8/BF16 GEMM time ratio at the "
-                    "nearest measured shape and the block's rows");
+    notes.push_back(
+        "FP8 dense GEMMs: the measured BF16 rate / the FP8/BF16 GEMM time ratio at the "
+        "nearest measured shape and the block's rows");
   if (profile_ != nullptr && !profile_->fp8_ratios_from().empty())
-    notes.push_back(fmt::format("FP8/BF16 GEMM time ratios measured on {} (the same tensor cores; "
-                                "this profile measured no FP8 GEMMs)",
-                                profile_->fp8_ratios_from()));
+    notes.push_back(
+        fmt::format("FP8/BF16 GEMM time ratios measured on {} (the same tensor cores; "
+                    "this profile measured no FP8 GEMMs)",
+                    profile_->fp8_ratios_from()));
   if (deepep_compute_factor() != 1.0)
     notes.push_back(fmt::format(
         "MoE blocks' compute x {:.3f}: DeepEP's normal kernels hold {} of the {} SMs while the "
