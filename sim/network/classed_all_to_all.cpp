@@ -65,21 +65,7 @@ const ClassedAllToAll::Plan& ClassedAllToAll::plan_for(PairPartition partition,
   // domain's classes, so their NICs carry the same classes and become one constraint.
   std::vector<const FlowPath*> class_paths;
   for (const FlowClass& flow_class : plan.classes) class_paths.push_back(&flow_class.path);
-  plan.groups = group_links(link_count, class_paths);
-  for (const FlowClass& flow_class : plan.classes)
-    plan.grouped.push_back(grouped_path(flow_class.path, plan.groups));
-  // Renumber the crossed groups in their own order, which keeps the solver's tie-breaks.
-  constexpr LinkId kUncrossed = -1;
-  std::vector<LinkId> local(plan.groups.group_count, kUncrossed);
-  for (const FlowPath& grouped : plan.grouped)
-    for (LinkId group : grouped.links) local[static_cast<std::size_t>(group)] = 0;
-  for (std::size_t group = 0; group < local.size(); ++group)
-    if (local[group] != kUncrossed) {
-      local[group] = static_cast<LinkId>(plan.crossed.size());
-      plan.crossed.push_back(static_cast<LinkId>(group));
-    }
-  for (FlowPath& grouped : plan.grouped)
-    for (LinkId& group : grouped.links) group = local[static_cast<std::size_t>(group)];
+  plan.network = group_class_paths(link_count, class_paths);
   plans_.push_back(std::move(plan));
   return plans_.back();
 }
@@ -97,11 +83,7 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
                               links, capacity.size());
 
   EventQueue queue;
-  const std::vector<BytesPerSecond> by_group = group_capacity(plan.groups, capacity);
-  std::vector<BytesPerSecond> crossed_capacity;
-  for (LinkId group : plan.crossed)
-    crossed_capacity.push_back(by_group[static_cast<std::size_t>(group)]);
-  FlowNetwork network(queue, std::move(crossed_capacity),
+  FlowNetwork network(queue, crossed_capacity(plan.network, capacity),
                       FlowNetworkOptions{options.completion_tolerance});
   std::vector<FlowId> flow_of(plan.classes.size());
   std::vector<Bytes> class_bytes(plan.classes.size());
@@ -109,7 +91,7 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
     const GpuPair first = plan.classes[c].members.front();
     class_bytes[c] =
         bytes[static_cast<std::size_t>(first.source)][static_cast<std::size_t>(first.destination)];
-    flow_of[c] = network.add_flow(plan.grouped[c], class_bytes[c],
+    flow_of[c] = network.add_flow(plan.network.grouped[c], class_bytes[c],
                                   options.fixed_cost + plan.classes[c].latency);
   }
   queue.run();
@@ -134,11 +116,7 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
   result.time = options.fixed_cost;
   for (std::size_t gpu = 0; gpu < gpus; ++gpu)
     result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
-  std::vector<Bytes> group_bytes(plan.groups.group_count, 0.0);
-  const std::vector<Bytes> carried = network.link_bytes();
-  for (std::size_t i = 0; i < plan.crossed.size(); ++i)
-    group_bytes[static_cast<std::size_t>(plan.crossed[i])] = carried[i];
-  result.link_bytes = link_bytes_from_groups(plan.groups, group_bytes);
+  result.link_bytes = link_bytes_from_crossed(plan.network, network.link_bytes());
   result.flows = network.flow_count();
   result.solves = network.solve_count();
   return result;

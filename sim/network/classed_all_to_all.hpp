@@ -32,11 +32,7 @@ class ClassedAllToAll {
     // members route off the fabric.
     std::vector<std::vector<int>> sources, destinations;
     std::vector<std::size_t> members_inside;
-    LinkGroups groups;  // over the class paths
-    // The groups some class crosses, ascending: the flow network's links, so that a re-solve
-    // costs the few hundred constraints in use, not every link of the graph.
-    std::vector<LinkId> crossed;
-    std::vector<FlowPath> grouped;  // each class's path over `crossed` (indices into it)
+    CrossedGroups network;  // the class paths over link groups, as the flow network sees them
   };
   struct AloneRates {
     std::vector<BytesPerSecond> capacity;

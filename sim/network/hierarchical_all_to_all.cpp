@@ -121,21 +121,7 @@ const HierarchicalAllToAll::Plan& HierarchicalAllToAll::plan_for(
     summed.push_back(summed_leg_path(plan.members[c], legs, path, position, stamp, c + 1));
   std::vector<const FlowPath*> summed_pointers;
   for (const FlowPath& class_path : summed) summed_pointers.push_back(&class_path);
-  plan.groups = group_links(link_count, summed_pointers);
-  for (const FlowPath& class_path : summed)
-    plan.grouped.push_back(grouped_path(class_path, plan.groups));
-  // Renumber the crossed groups in their own order, which keeps the solver's tie-breaks.
-  constexpr LinkId kUncrossed = -1;
-  std::vector<LinkId> local(plan.groups.group_count, kUncrossed);
-  for (const FlowPath& grouped : plan.grouped)
-    for (LinkId group : grouped.links) local[static_cast<std::size_t>(group)] = 0;
-  for (std::size_t group = 0; group < local.size(); ++group)
-    if (local[group] != kUncrossed) {
-      local[group] = static_cast<LinkId>(plan.crossed.size());
-      plan.crossed.push_back(static_cast<LinkId>(group));
-    }
-  for (FlowPath& grouped : plan.grouped)
-    for (LinkId& group : grouped.links) group = local[static_cast<std::size_t>(group)];
+  plan.network = group_class_paths(link_count, summed_pointers);
   plans_.push_back(std::move(plan));
   return plans_.back();
 }
@@ -155,11 +141,7 @@ AllToAllResult HierarchicalAllToAll::play(const ByteMatrix& bytes, const PathLoo
       legs, hierarchical_classes(legs, path, capacity, gpus, options.gpus_per_node), path, links);
 
   EventQueue queue;
-  const std::vector<BytesPerSecond> by_group = group_capacity(plan.groups, capacity);
-  std::vector<BytesPerSecond> crossed_capacity;
-  for (LinkId group : plan.crossed)
-    crossed_capacity.push_back(by_group[static_cast<std::size_t>(group)]);
-  FlowNetwork network(queue, std::move(crossed_capacity),
+  FlowNetwork network(queue, crossed_capacity(plan.network, capacity),
                       FlowNetworkOptions{options.completion_tolerance});
   std::vector<FlowId> flow_of(plan.members.size());
   for (std::size_t c = 0; c < plan.members.size(); ++c) {
@@ -171,8 +153,9 @@ AllToAllResult HierarchicalAllToAll::play(const ByteMatrix& bytes, const PathLoo
     }
     const auto count = static_cast<std::int64_t>(plan.members[c].size());
     const SimTime latency = SimTime::from_ns((latency_ns + count / 2) / count);
-    flow_of[c] = network.add_flow(plan.grouped[c], legs.flows[plan.members[c].front()].bytes,
-                                  options.fixed_cost + latency);
+    flow_of[c] =
+        network.add_flow(plan.network.grouped[c], legs.flows[plan.members[c].front()].bytes,
+                         options.fixed_cost + latency);
   }
   queue.run();
 
@@ -191,11 +174,7 @@ AllToAllResult HierarchicalAllToAll::play(const ByteMatrix& bytes, const PathLoo
     result.time = std::max({result.time, result.send_done[gpu], result.receive_done[gpu]});
   for (std::size_t flow = 0; flow < legs.flows.size(); ++flow)
     if (plan.inside[flow]) result.scale_up_bytes += legs.flows[flow].bytes;
-  std::vector<Bytes> group_bytes(plan.groups.group_count, 0.0);
-  const std::vector<Bytes> carried = network.link_bytes();
-  for (std::size_t i = 0; i < plan.crossed.size(); ++i)
-    group_bytes[static_cast<std::size_t>(plan.crossed[i])] = carried[i];
-  result.link_bytes = link_bytes_from_groups(plan.groups, group_bytes);
+  result.link_bytes = link_bytes_from_crossed(plan.network, network.link_bytes());
   result.flows = network.flow_count();
   result.solves = network.solve_count();
   return result;

@@ -35,9 +35,7 @@ class HierarchicalAllToAll {
     std::vector<std::uint32_t> class_of;              // by leg flow
     std::vector<std::vector<std::uint32_t>> members;  // by class: leg flows
     std::vector<char> inside;                         // by leg flow: route off the fabric
-    LinkGroups groups;                                // over the class paths
-    std::vector<LinkId> crossed;                      // the groups some class crosses
-    std::vector<FlowPath> grouped;                    // each class's path over `crossed`
+    CrossedGroups network;  // the class paths over link groups, as the flow network sees them
   };
   const Plan& plan_for(const HierarchicalLegs& legs, std::vector<std::uint32_t> class_of,
                        const PathLookup& path, const NetworkLinks& links);

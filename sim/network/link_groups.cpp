@@ -168,4 +168,40 @@ std::vector<Bytes> link_bytes_from_groups(const LinkGroups& groups,
   return bytes;
 }
 
+CrossedGroups group_class_paths(std::size_t link_count, const std::vector<const FlowPath*>& paths) {
+  CrossedGroups result;
+  result.groups = group_links(link_count, paths);
+  for (const FlowPath* path : paths) result.grouped.push_back(grouped_path(*path, result.groups));
+  constexpr LinkId kUncrossed = -1;
+  std::vector<LinkId> local(result.groups.group_count, kUncrossed);
+  for (const FlowPath& grouped : result.grouped)
+    for (LinkId group : grouped.links) local[static_cast<std::size_t>(group)] = 0;
+  for (std::size_t group = 0; group < local.size(); ++group)
+    if (local[group] != kUncrossed) {
+      local[group] = static_cast<LinkId>(result.crossed.size());
+      result.crossed.push_back(static_cast<LinkId>(group));
+    }
+  for (FlowPath& grouped : result.grouped)
+    for (LinkId& group : grouped.links) group = local[static_cast<std::size_t>(group)];
+  return result;
+}
+
+std::vector<BytesPerSecond> crossed_capacity(const CrossedGroups& crossed,
+                                             const std::vector<BytesPerSecond>& link_capacity) {
+  const std::vector<BytesPerSecond> by_group = group_capacity(crossed.groups, link_capacity);
+  std::vector<BytesPerSecond> capacity;
+  capacity.reserve(crossed.crossed.size());
+  for (LinkId group : crossed.crossed)
+    capacity.push_back(by_group[static_cast<std::size_t>(group)]);
+  return capacity;
+}
+
+std::vector<Bytes> link_bytes_from_crossed(const CrossedGroups& crossed,
+                                           const std::vector<Bytes>& carried) {
+  std::vector<Bytes> group_bytes(crossed.groups.group_count, 0.0);
+  for (std::size_t i = 0; i < crossed.crossed.size(); ++i)
+    group_bytes[static_cast<std::size_t>(crossed.crossed[i])] = carried[i];
+  return link_bytes_from_groups(crossed.groups, group_bytes);
+}
+
 }  // namespace moesim::sim

@@ -35,6 +35,25 @@ FlowPath grouped_path(const FlowPath& path, const LinkGroups& groups);
 std::vector<BytesPerSecond> group_capacity(const LinkGroups& groups,
                                            const std::vector<BytesPerSecond>& link_capacity);
 
+// A collective's class paths as the flow network sees them: the link groups over `paths`, the
+// groups some path crosses (ascending: the network's links, so a re-solve costs the constraints in
+// use, not every link of the graph), and each path over those (indices into `crossed`, renumbered
+// in the groups' own order, which keeps the solver's tie-breaks).
+struct CrossedGroups {
+  LinkGroups groups;
+  std::vector<LinkId> crossed;
+  std::vector<FlowPath> grouped;
+};
+CrossedGroups group_class_paths(std::size_t link_count, const std::vector<const FlowPath*>& paths);
+
+// By crossed group (CrossedGroups::crossed): the rate at which it fills first.
+std::vector<BytesPerSecond> crossed_capacity(const CrossedGroups& crossed,
+                                             const std::vector<BytesPerSecond>& link_capacity);
+
+// Bytes by link from the bytes each crossed group carried (by index into `crossed`).
+std::vector<Bytes> link_bytes_from_crossed(const CrossedGroups& crossed,
+                                           const std::vector<Bytes>& carried);
+
 // Bytes by link from bytes by group: each member carried scale x its group's bytes.
 std::vector<Bytes> link_bytes_from_groups(const LinkGroups& groups,
                                           const std::vector<Bytes>& group_bytes);
