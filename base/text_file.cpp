@@ -1,8 +1,10 @@
 #include "base/text_file.hpp"
 
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -43,6 +45,7 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
 namespace {
 
 void write_in_place(const std::string& path, const std::string& text, std::ios::openmode mode) {
+  const FifoReaderCheck reader_check(path);
   std::ofstream out(path, std::ios::binary | mode);
   out << text;
   out.flush();
@@ -50,6 +53,19 @@ void write_in_place(const std::string& path, const std::string& text, std::ios::
 }
 
 }  // namespace
+
+FifoReaderCheck::FifoReaderCheck(const std::string& path) {
+  std::error_code error;
+  if (!fs::is_fifo(fs::status(path, error))) return;
+  descriptor_ = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (descriptor_ < 0 && errno == ENXIO)  // other failures are the caller's own open's to report
+    throw std::runtime_error(
+        fmt::format("cannot write {}: it is a FIFO that no process reads", path));
+}
+
+FifoReaderCheck::~FifoReaderCheck() {
+  if (descriptor_ >= 0) ::close(descriptor_);
+}
 
 void write_text_file(const std::string& path, const std::string& text) {
   // A device or pipe (/dev/stdout) is written where it is: renaming over it would replace it.

@@ -23,6 +23,21 @@ void write_text_file(const std::string& path, const std::string& text);
 // is written: writing it would destroy the input.
 void refuse_output_over_input(const std::string& output, std::span<const std::string> inputs);
 
+// Opening a FIFO for writing blocks until some process reads it, forever if none will. For a FIFO,
+// this opens it without blocking and holds it open while the caller opens it again (which then
+// returns at once), or throws std::runtime_error naming it (exit 3) when nothing reads it. Other
+// paths are left alone.
+class FifoReaderCheck {
+ public:
+  explicit FifoReaderCheck(const std::string& path);
+  ~FifoReaderCheck();
+  FifoReaderCheck(const FifoReaderCheck&) = delete;
+  FifoReaderCheck& operator=(const FifoReaderCheck&) = delete;
+
+ private:
+  int descriptor_ = -1;
+};
+
 // Appends to a file others write too (a CI job summary): not atomic, by its nature.
 void append_text_file(const std::string& path, const std::string& text);
 

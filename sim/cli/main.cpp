@@ -5,7 +5,9 @@
 
 #include "base/config_error.hpp"
 #include "base/interrupt_cleanup.hpp"
+#include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/strict_options.hpp"
 #include "sim/report/provenance.hpp"
 
 int main(int argc, char** argv) {
@@ -32,11 +34,15 @@ int main(int argc, char** argv) {
   add_bench_command(app, action);
   add_calibrate_command(app, action);
   add_compare_command(app, action);
+  require_strict_option_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? kExitOk : kExitInvalidInput;
+    if (error.get_exit_code() == 0) return app.exit(error) == 0 ? kExitOk : kExitInvalidInput;
+    // CLI11 quotes the value it refused as it came: a terminal escape in it must not reach the tty.
+    fmt::print(stderr, "error: {}\nRun with --help for more information.\n",
+               moesim::escape_for_terminal(error.what()));
+    return kExitInvalidInput;
   }
   try {
     return action ? action() : kExitInvalidInput;
@@ -44,7 +50,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: {}\n", error.what());
     return kExitInvalidInput;
   } catch (const std::exception& error) {
-    fmt::print(stderr, "error: {}\n", error.what());
+    // A runtime failure names the path it could not write as given: escaped like an input's.
+    fmt::print(stderr, "error: {}\n",
+               moesim::escape_for_terminal(error.what(), /*keep_newlines=*/true));
     return kExitRuntimeFailure;
   }
 }

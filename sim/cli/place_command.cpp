@@ -206,7 +206,20 @@ void print_text(const PlaceOptions& options, const std::vector<LayerPlacement>& 
     fmt::print("(--out FILE writes every layer's placement, for strategy explicit)\n");
 }
 
+// Options that only strategy explicit reads are refused elsewhere, not ignored; and the placement
+// may not be written over the routing or map it was computed from.
+void check_outputs_and_map_options(const PlaceOptions& options) {
+  if (options.map_layer >= 0 && options.strategy != "explicit")
+    throw ConfigError(
+        "--map-layer",
+        {{"", fmt::format("applies to --strategy explicit only, not {}", options.strategy)}});
+  if (!options.out.empty())
+    refuse_output_over_input(options.out,
+                             std::vector<std::string>{options.input, options.placement_file});
+}
+
 int place(const PlaceOptions& options) {
+  check_outputs_and_map_options(options);
   const auto layers = place_every_layer(options);
   if (layers.empty()) throw ConfigError(options.input, {{"/", "expected at least one layer"}});
   if (!options.out.empty()) write_text_file(options.out, placement_file_json(layers).dump() + "\n");
@@ -249,16 +262,14 @@ void add_place_command(CLI::App& app, Action& action) {
   command
       ->add_option("--map-layer", options->map_layer,
                    "the map's MoE layer to place by (default: its layers must be alike)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(std::int64_t{0}, sim::kMaxLayers - 1));
   command
       ->add_option("--replica-choice", options->replica_choice,
                    "which replica a token copy reaches: " + sim::choice_list<sim::ReplicaChoice>())
       ->check(one_of_choices<sim::ReplicaChoice>())
       ->capture_default_str();
-  command->add_option("--experts", options->import.experts, "experts per layer (id arrays)")
-      ->check(CLI::NonNegativeNumber);
-  command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)")
-      ->check(CLI::NonNegativeNumber);
+  command->add_option("--experts", options->import.experts, "experts per layer (id arrays)");
+  command->add_option("--top-k", options->import.top_k, "top-k (count matrices that do not say)");
   command->add_flag("--counts", options->import.counts,
                     "the .npy is a [layers, experts] count matrix");
   command->add_flag("--json", options->json, "print JSON");

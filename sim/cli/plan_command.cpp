@@ -16,6 +16,9 @@
 namespace moesim::cli {
 namespace {
 
+inline constexpr int kMaxPlanThreads = 1024;  // docs/limits.md
+inline constexpr int kMaxPlanRows = 1 << 20;  // far past any grid's options
+
 struct PlanOptions {
   std::string plan;
   std::string out_dir = "moesim-plan";
@@ -107,9 +110,12 @@ void add_plan_command(CLI::App& app, Action& action) {
   command->add_option("plan", o->plan, "plan JSON (e.g. scenarios/plans/dsv3-serving.json)")
       ->required();
   command->add_option("--out", o->out_dir, "output directory")->capture_default_str();
-  command->add_option("-j,--threads", o->threads, "worker threads (default: every core)");
+  // Bounded: each thread is a worker started at once, and a table of no rows hides a feasible plan.
+  command->add_option("-j,--threads", o->threads, "worker threads (default: every core)")
+      ->check(CLI::Range(1, kMaxPlanThreads));
   command->add_option("--rows", o->rows, "rows of the ranked table to print")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxPlanRows));
   command->add_flag("--progress", o->progress,
                     "print a progress line at every update on stderr (default: a bar on a "
                     "terminal, a line every 10 s in logs)");

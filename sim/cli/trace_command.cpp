@@ -104,12 +104,9 @@ int stats(const TraceOptions& options) {
 }
 
 void add_import_options(CLI::App* command, TraceOptions& options) {
-  command
-      ->add_option("--experts", options.import.experts,
-                   "experts per layer (id arrays; default max id + 1)")
-      ->check(CLI::NonNegativeNumber);
-  command->add_option("--top-k", options.import.top_k, "top-k (count matrices that do not say)")
-      ->check(CLI::NonNegativeNumber);
+  command->add_option("--experts", options.import.experts,
+                      "experts per layer (id arrays; default max id + 1)");
+  command->add_option("--top-k", options.import.top_k, "top-k (count matrices that do not say)");
   command->add_flag("--counts", options.import.counts,
                     "the .npy is a [layers, experts] count matrix");
 }
@@ -130,28 +127,15 @@ void add_trace_command(CLI::App& app, Action& action) {
          },
          sim::choice_list<sim::TraceGeneratorKind>() + " (default uniform)")
       ->check(one_of_choices<sim::TraceGeneratorKind>());
-  gen->add_option("--layers", g.layers, "MoE layers")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  gen->add_option("--experts", g.experts, "experts per layer")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  gen->add_option("--top-k", g.top_k, "experts per token")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  gen->add_option("--tokens", g.tokens, "tokens per step")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  gen->add_option("--steps", g.steps, "steps")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--layers", g.layers, "MoE layers")->capture_default_str();
+  gen->add_option("--experts", g.experts, "experts per layer")->capture_default_str();
+  gen->add_option("--top-k", g.top_k, "experts per token")->capture_default_str();
+  gen->add_option("--tokens", g.tokens, "tokens per step")->capture_default_str();
+  gen->add_option("--steps", g.steps, "steps")->capture_default_str();
   gen->add_option("--zipf-s", g.zipf_exponent, "Zipf exponent")->capture_default_str();
-  gen->add_option("--n-group", g.n_group, "expert groups (group-limited)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--n-group", g.n_group, "expert groups (group-limited)")->capture_default_str();
   gen->add_option("--topk-group", g.topk_group, "groups per token (group-limited)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->capture_default_str();
   gen->add_option("--drift", g.drift, "share of popularity ranks swapped per step")
       ->capture_default_str();
   gen->add_option("--burst-probability", g.burst_probability, "chance per block of a hot expert")
@@ -161,10 +145,8 @@ void add_trace_command(CLI::App& app, Action& action) {
   gen->add_option("--layer-correlation", g.layer_correlation,
                   "chance a token repeats last layer's choices")
       ->capture_default_str();
-  // unsigned: without the check CLI11 turns -1 into 2^64 - 1
-  gen->add_option("--seed", g.seed, "random seed")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  // unsigned: require_strict_option_values keeps CLI11 from turning -1 into 2^64 - 1
+  gen->add_option("--seed", g.seed, "random seed")->capture_default_str();
   gen->add_option("-o,--out", options->output, "output trace (.mtrace)")->required();
   gen->callback([&action, options] { action = [options] { return generate(*options); }; });
 

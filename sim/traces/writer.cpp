@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "base/text_file.hpp"
+
 namespace moesim::sim {
 
 std::vector<std::byte> encode_trace_header(const TraceShape& shape) {
@@ -42,7 +44,10 @@ TraceWriter::TraceWriter(std::string path, TraceShape shape)
         "trace shape needs layers >= 1, experts >= 1 and top_k in [1, experts]; got {}, {}, {}",
         shape_.layers, shape_.experts, shape_.top_k));
   if (temporary_ != path_) interrupt_guard_ = std::make_unique<TemporaryFileGuard>(temporary_);
-  out_.open(temporary_, std::ios::binary | std::ios::trunc);
+  {
+    const FifoReaderCheck reader_check(temporary_);  // else a FIFO no one reads blocks the open
+    out_.open(temporary_, std::ios::binary | std::ios::trunc);
+  }
   if (!out_) throw std::runtime_error(fmt::format("cannot create {}", path_));
   try {
     write_bytes(encode_trace_header(shape_));

@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "base/config_error.hpp"
 
@@ -138,6 +140,36 @@ TEST_F(TextFile, WriteToADeviceWritesInPlace) {
   // /dev/null is not a regular file: renaming over it would replace it, so it is written directly.
   EXPECT_NO_THROW(write_text_file("/dev/null", "discarded"));
   EXPECT_TRUE(fs::is_character_file("/dev/null"));
+}
+
+TEST_F(TextFile, WriteToAFifoNoOneReadsThrowsInsteadOfBlocking) {
+  // Session 9 hunt: `check --junit FIFO` and `compare --csv FIFO` blocked in open() for ever.
+  ASSERT_EQ(::mkfifo(path("pipe").c_str(), 0600), 0);
+  try {
+    write_text_file(path("pipe"), "x");
+    FAIL() << "expected std::runtime_error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "cannot write " + path("pipe") + ": it is a FIFO that no process reads");
+  }
+  EXPECT_TRUE(fs::is_fifo(path("pipe")));  // written in place or not at all: never replaced
+}
+
+TEST_F(TextFile, WriteToAFifoSomeoneReadsDeliversTheText) {
+  ASSERT_EQ(::mkfifo(path("pipe").c_str(), 0600), 0);
+  std::string received;
+  std::thread reader([&] { received = get(path("pipe")); });  // opens first or blocks until we do
+  // The reader's open may come after our check: retry until it is there, as a shell pipe would.
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    try {
+      write_text_file(path("pipe"), "through the pipe\n");
+      break;
+    } catch (const std::runtime_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  reader.join();
+  EXPECT_EQ(received, "through the pipe\n");
 }
 
 TEST_F(TextFile, AppendAddsToTheEnd) {

@@ -56,5 +56,25 @@ TEST(PlaceCommand, ExpertsOptionOnARoutingTraceIsRefusedNotIgnored) {
                             "gives its own experts)\n");
 }
 
+TEST(PlaceCommand, OutputOverTheInputIsRefusedAndTheInputKept) {
+  // Session 9 hunt: `place c.json --out c.json` exited 0 and replaced the routing with the
+  // placement it computed from it.
+  const auto counts = write_counts(scratch_dir("place-out"));
+  const auto before = slurp(counts);
+  const auto result = run_moesim("place --gpus 2 --out " + counts + " " + counts, "place-out");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: " + counts + ": /: is the same file as the input " + counts +
+                            "; expected another output path (writing it would destroy the "
+                            "input)\n");
+  EXPECT_EQ(slurp(counts), before);
+}
+
+TEST(PlaceCommand, MapLayerWithoutStrategyExplicitIsRefusedNotIgnored) {
+  const auto counts = write_counts(scratch_dir("place-map-layer"));
+  const auto result = run_moesim("place --gpus 2 --map-layer 0 " + counts, "place-ml");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: --map-layer: /: applies to --strategy explicit only, not eplb\n");
+}
+
 }  // namespace
 }  // namespace moesim::testing

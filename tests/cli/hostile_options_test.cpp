@@ -1,0 +1,96 @@
+// Session 9 hunt: option values CLI11 used to change without a word, options that hung, and
+// option text that reached the terminal unescaped. Each case exits 2 (bad input) or 3 (a path
+// that cannot be written) at once, with the message the user sees.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/cli/cli_runner.hpp"
+
+namespace moesim::testing {
+namespace {
+
+constexpr const char* kRunWithHelp = "Run with --help for more information.\n";
+
+// The exit code and the whole of stderr of `moesim ARGUMENTS`.
+void expect_refused(const std::string& arguments, int exit_code, const std::string& message) {
+  const auto result = run_moesim(arguments, "hostile-options");
+  EXPECT_EQ(result.exit_code, exit_code) << arguments;
+  EXPECT_EQ(result.err, message) << arguments;
+}
+
+TEST(HostileOptions, AnEmptyNumberIsRefusedNotReadAsZero) {
+  // Was: --zipf-s "" generated a trace with exponent 0, --rows "" printed no row.
+  const auto out = (scratch_dir("strict-empty") / "g.mtrace").string();
+  expect_refused(
+      "trace gen --kind zipf --zipf-s '' -o " + out, 2,
+      std::string("error: --zipf-s: expected a value, got an empty string\n") + kRunWithHelp);
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(HostileOptions, AnEmptyPathIsRefusedNotIgnored) {
+  // Was: run --profile "" priced with the scenario's profile, check --junit "" wrote nothing.
+  expect_refused(
+      "run quickstart -q --profile ''", 2,
+      std::string("error: --profile: expected a value, got an empty string\n") + kRunWithHelp);
+  expect_refused(
+      "check --junit '' a.json b.json", 2,
+      std::string("error: --junit: expected a value, got an empty string\n") + kRunWithHelp);
+}
+
+TEST(HostileOptions, IntegersAreDecimalAndNeverWrapOrClamp) {
+  const auto out = (scratch_dir("strict-integers") / "g.mtrace").string();
+  // Was: 8 layers (octal), a seed of 2^64 - 1 (clamped), and calibrate's -1 became 2^64 - 1.
+  expect_refused("trace gen --layers 010 -o " + out, 2,
+                 std::string("error: --layers: expected a decimal integer without leading zeros, "
+                             "got '010'\n") +
+                     kRunWithHelp);
+  expect_refused("trace gen --seed 18446744073709551616 -o " + out, 2,
+                 std::string("error: --seed: expected an integer in [0, 18446744073709551615], "
+                             "got 18446744073709551616\n") +
+                     kRunWithHelp);
+  expect_refused("calibrate --cross-check shape --seed -1 x.json", 2,
+                 std::string("error: --seed: expected a non-negative decimal integer, got '-1'\n") +
+                     kRunWithHelp);
+  expect_refused(
+      "place x.mtrace --gpus 0x10", 2,
+      std::string("error: --gpus: expected a decimal integer, got '0x10'\n") + kRunWithHelp);
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(HostileOptions, PlanThreadsAndRowsAreBounded) {
+  // Was: -j 100000 started a thread per option and ran past 20 s; --rows 0 printed "no option
+  // meets the SLA" above a feasible plan.
+  const std::string plan = std::string(MOESIM_SOURCE_DIR) + "/scenarios/plans/mixtral-sla.json";
+  expect_refused(
+      "plan " + plan + " -j 100000", 2,
+      std::string("error: --threads: Value 100000 not in range 1 to 1024\n") + kRunWithHelp);
+  expect_refused("plan " + plan + " --rows 0", 2,
+                 std::string("error: --rows: Value 0 not in range 1 to 1048576\n") + kRunWithHelp);
+}
+
+TEST(HostileOptions, TerminalEscapesInARefusedValueArePrintedEscaped) {
+  // Was: CLI11 echoed the value as it came, so ESC [2J cleared the user's screen.
+  expect_refused(
+      "list \"$(printf '\\033[2Jz')\"", 2,
+      std::string("error: what: \\x1b[2Jz not in {models,devices,clusters,scenarios}\n") +
+          kRunWithHelp);
+  // A path that cannot be written is a runtime failure (exit 3), named escaped all the same.
+  expect_refused("trace gen -o \"$(printf '/no/such/dir/\\033]0;t\\007.mtrace')\"", 3,
+                 "error: cannot create /no/such/dir/\\x1b]0;t\\x07.mtrace\n");
+}
+
+TEST(HostileOptions, AnOutputFifoThatNoOneReadsFailsAtOnce) {
+  // Was: compare --csv, check --junit, trace gen -o and run --out all blocked in open() for ever.
+  const auto dir = scratch_dir("strict-fifo");
+  const auto fifo = (dir / "pipe").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_refused("trace gen -o " + fifo, 3,
+                 "error: cannot write " + fifo + ": it is a FIFO that no process reads\n");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+}
+
+}  // namespace
+}  // namespace moesim::testing
