@@ -12,6 +12,7 @@
 #include "sim/cli/plan_processes.hpp"
 #include "sim/draw/plan_charts.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/serving/traffic_budget.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -33,8 +34,14 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
   ProgressBar bar(fmt::format("planning {} deployments x {} batch limits", spec.candidates.size(),
                               spec.serving->max_batch_per_rank.size()),
                   o.progress ? ProgressBar::Lines::InLogs : ProgressBar::Lines::InLogsEvery10s);
-  const auto result =
-      sim::run_serving_plan(spec, threads, [&](int done, int total) { bar.update(done, total); });
+  const auto result = [&] {
+    try {
+      return sim::run_serving_plan(spec, threads,
+                                   [&](int done, int total) { bar.update(done, total); });
+    } catch (const sim::ServingBudgetError& error) {  // bad input: the traffic asks too much
+      throw ConfigError(o.plan, {{"/serving/traffic", error.what()}});
+    }
+  }();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("{}", escape_for_terminal(sim::serving_plan_table_text(spec, result, o.rows),

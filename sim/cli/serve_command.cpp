@@ -8,6 +8,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/serving/serving_output.hpp"
 #include "sim/serving/serving_run.hpp"
+#include "sim/serving/traffic_budget.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -21,7 +22,13 @@ struct ServeOptions {
 int serve(const ServeOptions& options) {
   const auto spec = sim::load_serving(options.file);
   const auto start = std::chrono::steady_clock::now();
-  auto outcome = sim::run_serving(spec);
+  auto outcome = [&] {
+    try {
+      return sim::run_serving(spec);
+    } catch (const sim::ServingBudgetError& error) {  // bad input: the traffic asks too much
+      throw ConfigError(options.file, {{"/traffic", error.what()}});
+    }
+  }();
   outcome.simulate_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::filesystem::create_directories(options.out_dir);

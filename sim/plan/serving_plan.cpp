@@ -9,9 +9,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "base/json_fields.hpp"
+#include "sim/plan/parallel_for.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
 #include "sim/plan/serving_pool_pairs.hpp"
@@ -34,20 +34,6 @@ struct Deployment {
   std::shared_ptr<StepTimeTable> pricer;
   std::string error;
 };
-
-// Runs `work(i)` for i in [0, count) on `threads` threads.
-template <typename Work>
-void parallel_for(std::size_t count, int threads, Work work) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i = next++; i < count; i = next++) work(i);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min<int>(std::max(1, threads), static_cast<int>(count)); ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool) thread.join();
-}
 
 Deployment prepare(const PlanCandidate& candidate) {
   Deployment d;

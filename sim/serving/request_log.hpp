@@ -9,7 +9,7 @@
 
 namespace moesim::sim {
 
-inline constexpr std::size_t kMaxRequestLogLines = 10'000'000;
+inline constexpr std::size_t kMaxRequestLogLines = 1'000'000;
 
 // The log's requests sorted by arrival (stable: equal arrivals keep their line order), ids in line
 // order. Throws ConfigError listing every problem (at most 20, then a count) with "line N".

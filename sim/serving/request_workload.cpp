@@ -10,6 +10,7 @@
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/serving/request_log.hpp"
+#include "sim/serving/traffic_budget.hpp"
 #include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
@@ -160,6 +161,7 @@ TrafficSpec read_traffic(const Json& object, const std::string& path, const std:
   t.seed =
       static_cast<std::uint64_t>(r.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
   r.finish();
+  if (problems.empty()) check_traffic_budget(t, path, problems);
   return t;
 }
 

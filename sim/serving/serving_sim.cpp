@@ -1,11 +1,14 @@
 #include "sim/serving/serving_sim.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
 #include <functional>
 
 #include "sim/engine/event_queue.hpp"
+#include "sim/serving/traffic_budget.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -145,6 +148,11 @@ class Instance {
   }
 
   void start_step() {
+    if (steps_ >= kMaxEngineSteps)
+      throw ServingBudgetError(fmt::format(
+          "the run passed {} engine steps on one instance (docs/limits.md); simulate fewer or "
+          "shorter requests, or a larger token budget",
+          kMaxEngineSteps));
     const std::int64_t budget = batching_.token_budget_per_rank * shape_.data_parallel_ranks;
     plan_prefill(budget - static_cast<std::int64_t>(decoding_.size()));
     const StepShape shape = step_shape();
@@ -266,6 +274,11 @@ ServingRun simulate_closed_loop(const TrafficSpec& traffic, const BatchingSpec& 
     if (static_cast<std::int64_t>(records.size()) >= cap ||
         queue.now().seconds() >= traffic.duration_s)
       return false;
+    if (static_cast<double>(records.size()) >= kMaxServedRequests)
+      throw ServingBudgetError(fmt::format(
+          "the closed loop passed {:.0f} requests before duration_s (docs/limits.md); set "
+          "max_requests or a shorter duration_s",
+          kMaxServedRequests));
     Request r = draw_request(traffic, rng, static_cast<std::int64_t>(records.size()));
     r.arrival_s = queue.now().seconds();
     records.push_back(record_of(r));

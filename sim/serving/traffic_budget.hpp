@@ -1,0 +1,35 @@
+#pragma once
+// What one serving run may be asked to simulate. A run costs about 30 ns a decoded token and well
+// under a microsecond an engine step on one core (docs/limits.md: 720,000 requests of 100-500
+// output tokens, 2.2e8 decoded tokens, in 6.6 s and 178 MB), so these bounds keep the largest valid
+// file within about ten seconds and well under 2 GB. Poisson traffic and logs are checked before
+// the run from their own figures; a closed loop's requests (they depend on the simulated speed)
+// and every run's engine steps are counted as the run goes.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "base/config_error.hpp"
+#include "sim/serving/request_workload.hpp"
+
+namespace moesim::sim {
+
+inline constexpr double kMaxServedRequests = 1'000'000;
+inline constexpr double kMaxDecodedTokens = 3e8;
+inline constexpr double kMaxPromptTokens = 3e9;
+inline constexpr std::int64_t kMaxEngineSteps = 20'000'000;
+
+// A problem at `path` when the traffic's expected requests, decoded tokens or prompt tokens pass
+// the bounds (Poisson: rate x duration_s requests, or max_requests if fewer, at the lengths'
+// means; a log: its lines and their lengths). A closed loop is checked as it runs.
+void check_traffic_budget(const TrafficSpec& traffic, const std::string& path,
+                          ProblemList& problems);
+
+// Thrown by the simulation when a run passes kMaxServedRequests or kMaxEngineSteps; the command
+// that read the file reports it as bad input at the file's traffic (exit 2).
+class ServingBudgetError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace moesim::sim
