@@ -6,10 +6,10 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
-#include <thread>
 
 #include "base/config_error.hpp"
 #include "sim/cost/memory_model.hpp"
+#include "sim/plan/parallel_for.hpp"
 #include "sim/plan/plan_ranks.hpp"
 #include "sim/spec/scenario.hpp"
 
@@ -58,18 +58,12 @@ PlanOutcome evaluate_candidate(const PlanSpec& plan, const PlanCandidate& candid
   return outcome;
 }
 
-// Runs `evaluate(i)` for every index in `indices` on `threads` threads.
+// Runs `evaluate(i)` for every index in `indices` on `threads` threads (parallel_for.hpp: the
+// first exception a call throws comes back here).
 template <class Evaluate>
 void for_each_parallel(const std::vector<std::size_t>& indices, int threads,
                        const Evaluate& evaluate) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i = next++; i < indices.size(); i = next++) evaluate(indices[i]);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool) thread.join();
+  parallel_for(indices.size(), threads, [&](std::size_t i) { evaluate(indices[i]); });
 }
 
 // Evaluates `indices` (each rank its share of them, threads inside), then, across ranks, gives
