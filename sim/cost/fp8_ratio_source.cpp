@@ -1,5 +1,9 @@
 #include "sim/cost/fp8_ratio_source.hpp"
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "sim/spec/builtin_profiles.hpp"
 
 namespace moesim::sim {
@@ -12,6 +16,16 @@ bool same_tensor_cores(const DeviceSpec& a, const DeviceSpec& b) {
   return vendor(a) == vendor(b) && a.bf16_flops == b.bf16_flops && a.fp8_flops == b.fp8_flops;
 }
 
+// A shipped profile, parsed once a process: a plan sweep resolves a profile per candidate.
+const MeasuredProfile& shipped_profile(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, MeasuredProfile> parsed;  // nodes stay put: references stay valid
+  const std::lock_guard lock(mutex);
+  auto found = parsed.find(name);
+  if (found == parsed.end()) found = parsed.emplace(name, load_profile(name)).first;
+  return found->second;
+}
+
 }  // namespace
 
 void adopt_same_chip_fp8_ratios(const DeviceSpec& measured_on, MeasuredProfile& profile) {
@@ -21,7 +35,7 @@ void adopt_same_chip_fp8_ratios(const DeviceSpec& measured_on, MeasuredProfile& 
     if (candidate.name == measured_on.name || !same_tensor_cores(candidate, measured_on)) continue;
     const auto name = builtin_profile_for_device(candidate.name);
     if (!name) continue;
-    const MeasuredProfile other = load_profile(*name);
+    const MeasuredProfile& other = shipped_profile(*name);
     if (!other.has_fp8_gemm()) continue;
     profile.adopt_fp8_ratios(other);
     return;
