@@ -15,6 +15,7 @@
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
 #include "sim/plan/serving_pool_pairs.hpp"
+#include "sim/serving/traffic_budget.hpp"
 #include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
@@ -304,7 +305,7 @@ std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::
   s.disaggregated = r.choice("mode", kModes, "aggregated") == "disaggregated";
   s.cross_shapes = r.choice("pool_shapes", kPoolShapes, "cross") == "cross";
   if (const Json* traffic = r.child("traffic", true)) {
-    s.traffic = read_traffic(*traffic, "/serving/traffic", base_dir, problems);
+    s.traffic = read_traffic(*traffic, "/serving/traffic", base_dir, problems, kPlanTrafficShare);
     if (s.traffic.arrival == ArrivalKind::Concurrency)
       problems.add("/serving/traffic/arrival",
                    "expected poisson or log: a plan sizes pools for a request rate");

@@ -129,7 +129,7 @@ std::int64_t cached_prompt_tokens(std::int64_t input_tokens, double hit_rate) {
 }
 
 TrafficSpec read_traffic(const Json& object, const std::string& path, const std::string& base_dir,
-                         ProblemList& problems) {
+                         ProblemList& problems, double budget_share) {
   TrafficSpec t;
   FieldReader r(object, path, problems, kTrafficFields);
   const auto arrival = r.choice("arrival", kArrivalNames, "poisson");
@@ -161,7 +161,7 @@ TrafficSpec read_traffic(const Json& object, const std::string& path, const std:
   t.seed =
       static_cast<std::uint64_t>(r.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
   r.finish();
-  if (problems.empty()) check_traffic_budget(t, path, problems);
+  if (problems.empty()) check_traffic_budget(t, path, problems, budget_share);
   return t;
 }
 

@@ -64,8 +64,10 @@ struct TrafficSpec {
 
 // /traffic of a serving or plan file; problems under `path`. A log's file is read here (a relative
 // path from `base_dir`, the folder of the file naming it), so a bad log line fails at the edge.
+// `budget_share`: the part of a run's work budget the traffic may ask (traffic_budget.hpp).
 TrafficSpec read_traffic(const nlohmann::json& object, const std::string& path,
-                         const std::string& base_dir, ProblemList& problems);
+                         const std::string& base_dir, ProblemList& problems,
+                         double budget_share = 1.0);
 
 // The requests of a Poisson traffic or a log, sorted by arrival; empty for a closed loop, whose
 // requests the simulation draws (draw_request) as its users send them.

@@ -34,14 +34,17 @@ ExpectedWork expected_work(const TrafficSpec& t) {
 
 }  // namespace
 
-void check_traffic_budget(const TrafficSpec& t, const std::string& path, ProblemList& problems) {
+void check_traffic_budget(const TrafficSpec& t, const std::string& path, ProblemList& problems,
+                          double share) {
   if (t.arrival == ArrivalKind::Concurrency) return;  // counted as it runs
   const ExpectedWork w = expected_work(t);
+  const char* scope = share < 1 ? "a plan's traffic (simulated once per candidate)" : "a run";
   const auto over = [&](double value, double limit, const char* what) {
-    if (value > limit)
-      problems.add(path, fmt::format("expected at most {:.0e} {} a run (docs/limits.md), got about "
-                                     "{:.3g} ({:.0f} requests from {})",
-                                     limit, what, value, w.requests, w.requests_from));
+    if (value > limit * share)
+      problems.add(path,
+                   fmt::format("expected at most {:.0e} {} in {} (docs/limits.md), got "
+                               "about {:.3g} ({:.0f} requests from {})",
+                               limit * share, what, scope, value, w.requests, w.requests_from));
   };
   over(w.requests, kMaxServedRequests, "requests");
   over(w.decoded, kMaxDecodedTokens, "decoded tokens");

@@ -18,12 +18,15 @@ inline constexpr double kMaxServedRequests = 1'000'000;
 inline constexpr double kMaxDecodedTokens = 3e8;
 inline constexpr double kMaxPromptTokens = 3e9;
 inline constexpr std::int64_t kMaxEngineSteps = 20'000'000;
+// A plan simulates its traffic once per candidate it cannot rule out by price (tens in the shipped
+// plans), so its traffic may use this share of a run's budget.
+inline constexpr double kPlanTrafficShare = 0.1;
 
 // A problem at `path` when the traffic's expected requests, decoded tokens or prompt tokens pass
-// the bounds (Poisson: rate x duration_s requests, or max_requests if fewer, at the lengths'
-// means; a log: its lines and their lengths). A closed loop is checked as it runs.
+// the bounds x `share` (Poisson: rate x duration_s requests, or max_requests if fewer, at the
+// lengths' means; a log: its lines and their lengths). A closed loop is checked as it runs.
 void check_traffic_budget(const TrafficSpec& traffic, const std::string& path,
-                          ProblemList& problems);
+                          ProblemList& problems, double share = 1.0);
 
 // Thrown by the simulation when a run passes kMaxServedRequests or kMaxEngineSteps; the command
 // that read the file reports it as bad input at the file's traffic (exit 2).

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/cli/cli_runner.hpp"
 
 namespace moesim::testing {
 namespace {
+
+const std::string kSourceDir = MOESIM_SOURCE_DIR;
 
 // A serving file on the quickstart deployment (Mixtral-8x7B, 8 H100s) with this traffic and
 // batching.
@@ -39,7 +42,7 @@ TEST(ServeBudget, PoissonTrafficPastAMillionRequestsIsRefusedBeforeTheRun) {
   const auto file = serving_file("budget-requests", R"({"rate_per_s": 1000, "duration_s": 3600,
       "input_tokens": 100, "output_tokens": 20})");
   const std::string expected =
-      "/traffic: expected at most 1e+06 requests a run (docs/limits.md), got about 3.6e+06 "
+      "/traffic: expected at most 1e+06 requests in a run (docs/limits.md), got about 3.6e+06 "
       "(3600000 requests from rate_per_s x duration_s)";
   expect_exit_two_with(serve(file), file.string() + ": " + expected);
   expect_exit_two_with(run_moesim("validate " + file.string(), "serve-budget-validate"), expected);
@@ -50,7 +53,7 @@ TEST(ServeBudget, MillionTokenOutputsPastTheDecodedTokensAreRefused) {
   const auto run = serve(serving_file("budget-decoded", R"({"rate_per_s": 20, "duration_s": 60,
       "input_tokens": 1000, "output_tokens": 1000000})"));
   expect_exit_two_with(run,
-                       "/traffic: expected at most 3e+08 decoded tokens a run (docs/limits.md), "
+                       "/traffic: expected at most 3e+08 decoded tokens in a run (docs/limits.md), "
                        "got about 1.2e+09 (1200 requests from rate_per_s x duration_s)");
 }
 
@@ -60,6 +63,19 @@ TEST(ServeBudget, MaxRequestsBoundsTheReckoning) {
       "duration_s": 604800, "max_requests": 50, "input_tokens": 100, "output_tokens": 20})");
   const auto check = run_moesim("validate " + file.string(), "serve-budget-validate");
   EXPECT_EQ(check.exit_code, 0) << check.err;
+}
+
+TEST(ServeBudget, APlansTrafficHasATenthOfTheRunBudget) {
+  // mixtral-sla.json at 100 requests/s for an hour: 360,000 requests, over the 1e6 x 0.1 = 1e5 a
+  // plan's traffic may ask (each simulated candidate replays it), though a serve run could.
+  auto plan = nlohmann::json::parse(slurp(kSourceDir + "/scenarios/plans/mixtral-sla.json"));
+  plan["serving"]["traffic"]["rate_per_s"] = 100;
+  plan["serving"]["traffic"]["duration_s"] = 3600;
+  const auto dir = scratch_dir("budget-plan");
+  std::ofstream(dir / "plan.json") << plan.dump();
+  expect_exit_two_with(run_moesim("validate " + (dir / "plan.json").string(), "serve-budget-plan"),
+                       "/serving/traffic: expected at most 1e+05 requests in a plan's traffic "
+                       "(simulated once per candidate) (docs/limits.md), got about 3.6e+05");
 }
 
 TEST(ServeBudget, AClosedLoopPastAMillionRequestsStopsWithExitTwo) {
