@@ -52,28 +52,29 @@ TEST(GroupCollectives, Tp8AllReduceOnOneNodeComesFromTheMeasuredCurve) {
   EXPECT_NE(price.source.find("busbw-scaled to 8"), std::string::npos) << price.source;
 }
 
-TEST(GroupCollectives, WithoutACurveTheDefaultRingIsNamed) {
+// The price on the H200 node without a profile: no curve, the stated defaults.
+CollectivePrice default_price_on_h200(CollectiveKind kind, double bytes, GroupLayout group) {
   ScenarioSpec s = tp8_on_h200();
   s.profile.source = "roofline";
-  const GroupCollectives collectives(s, nullptr);
+  return GroupCollectives(s, nullptr).price(kind, bytes, group);
+}
+
+TEST(GroupCollectives, WithoutACurveTheDefaultRingIsNamed) {
   // Ring all-reduce of 100 MB on 8 GPUs of an HGX H200 node: 1.75 x 100e6 bytes over NVLink at
   // 450 GB/s x 0.8 efficiency = 486.1 us, plus 2 x 7 steps x 1 us hop latency = 500.1 us.
-  const CollectivePrice price = collectives.price(CollectiveKind::AllReduce, 100e6, {8, 1});
+  const CollectivePrice price = default_price_on_h200(CollectiveKind::AllReduce, 100e6, {8, 1});
   EXPECT_NEAR(price.seconds, 1.75 * 100e6 / 360e9 + 14e-6, 1e-12);
   EXPECT_NE(price.source.find("default: ring"), std::string::npos) << price.source;
 }
 
 TEST(GroupCollectives, ASmallDefaultCollectiveTakesTheMeasuredFloor) {
-  ScenarioSpec s = tp8_on_h200();
-  s.profile.source = "roofline";
-  const GroupCollectives collectives(s, nullptr);
   // All-gather of 1 KiB on 2 GPUs of one node: 0.5 x 1024 bytes at 360 GB/s = 1.4 ns, and one
   // 1 us hop, which the 10 us floor (NCCL's 1 KiB all_gather on 2 H200s: 10.5 us) replaces.
-  const CollectivePrice two = collectives.price(CollectiveKind::AllGather, 1024, {2, 1});
+  const CollectivePrice two = default_price_on_h200(CollectiveKind::AllGather, 1024, {2, 1});
   EXPECT_NEAR(two.seconds, 0.5 * 1024 / 360e9 + 10e-6, 1e-15);
   EXPECT_NE(two.source.find("10 us floor"), std::string::npos) << two.source;
   // Past 10 hops the ring's latency is the larger: all-reduce on 8 GPUs, 14 hops = 14 us.
-  const CollectivePrice eight = collectives.price(CollectiveKind::AllReduce, 1024, {8, 1});
+  const CollectivePrice eight = default_price_on_h200(CollectiveKind::AllReduce, 1024, {8, 1});
   EXPECT_NEAR(eight.seconds, 1.75 * 1024 / 360e9 + 14e-6, 1e-15);
 }
 
