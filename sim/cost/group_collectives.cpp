@@ -7,16 +7,6 @@
 #include "sim/cost/measured_profile.hpp"
 
 namespace moesim::sim {
-namespace {
-
-// The least a collective kernel takes inside a scale-up domain, whatever its size: launching it
-// and signalling between the GPUs. Measured on the H200 pair (scenarios/profiles/h200.json,
-// collectives): NCCL all_gather of 1 KiB on 2 ranks 10.5 us, send_recv of 4 bytes 11.7 us, and
-// 9.9 us on one rank; the serving stacks' one-shot kernels are priced at the same 10 us
-// (step_costs.cpp). A ring's per-hop latency (1 us an NVLink hop) is below it up to 10 hops.
-constexpr double kInDomainCollectiveFloor = 10e-6;
-
-}  // namespace
 
 double bus_factor(CollectiveKind kind, int ranks) {
   const double n = ranks;

@@ -25,6 +25,13 @@ struct CollectivePrice {
 
 // nccl-tests' bus factor: the share of `bytes` that crosses each rank's link.
 double bus_factor(CollectiveKind kind, int ranks);
+
+// The least a collective kernel takes inside a scale-up domain, whatever its size: launching it
+// and signalling between the GPUs. Measured on the H200 pair (scenarios/profiles/h200.json,
+// collectives): NCCL all_gather of 1 KiB on 2 ranks 10.5 us, send_recv of 4 bytes 11.7 us, and
+// 9.9 us on one rank; the serving stacks' one-shot all-reduce kernels (step_costs.cpp) are priced
+// at the same 10 us.
+inline constexpr double kInDomainCollectiveFloor = 10e-6;
 const char* collective_kind_name(CollectiveKind kind);  // "all_reduce", ...
 
 class GroupCollectives {

@@ -2,16 +2,17 @@
 // LM head and sampling, and the floor that launching its kernels sets. Members of LayerCostModel.
 #include <algorithm>
 
+#include "sim/cost/group_collectives.hpp"
 #include "sim/cost/layer_cost_model.hpp"
 
 namespace moesim::sim {
 namespace {
 
 // Serving stacks run a decode step's small TP all-reduces with one-shot custom kernels (vLLM's
-// custom_all_reduce, TensorRT-LLM's and SGLang's NVLink all-reduce), a few microseconds each. A
-// stated default, not a measurement: NCCL all_reduce on the lent H200 x2 took 59-67 us per call
-// for 16 KB-4 MB (docs/measurements/h200x2-step-floor.json), which no serving stack pays in decode.
-constexpr double kTpAllReduceFloor = 10e-6;
+// custom_all_reduce, TensorRT-LLM's and SGLang's NVLink all-reduce), a few microseconds each,
+// priced at the in-domain collective floor (group_collectives.hpp). Not NCCL's all_reduce from
+// PyTorch on the lent H200 x2, 59-67 us per call for 16 KB-4 MB
+// (docs/measurements/h200x2-step-floor.json), which no serving stack pays in decode.
 
 // Kernels a fused serving stack launches per block (norms, fused QKV, rope, attention, output
 // projection, residual; MLP up, activation, down; MoE router, top-k, dispatch, two grouped GEMMs,
@@ -45,7 +46,7 @@ CollectivePrice LayerCostModel::tp_all_reduce(double attention_tokens) const {
   // A measured curve (or a group across domains) prices it; inside one domain without a curve,
   // the serving stacks' one-shot floor plus a ring, as docs/decode-model.md describes.
   if (group.crosses_domains() || measured.source.starts_with("measured")) return measured;
-  return {kTpAllReduceFloor + 2.0 * (tp - 1) / tp * bytes / scale_up_rate(),
+  return {kInDomainCollectiveFloor + 2.0 * (tp - 1) / tp * bytes / scale_up_rate(),
           "default: 10 us one-shot floor + ring at scale-up line rate x efficiency"};
 }
 
