@@ -1,0 +1,89 @@
+#include "sim/routing/load_variation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace moesim::sim {
+namespace {
+
+constexpr double kTail = 8;         // Phi(-8) = 6e-16: below it a GPU cannot be the maximum
+constexpr int kSimpsonSteps = 128;  // even; 16 sd wide, an eighth of an sd a step
+
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+// P(every X_g <= x).
+double all_below(const GpuLoadSpread& s, double x) {
+  double product = 1;
+  for (std::size_t g = 0; g < s.mean.size() && product > 0; ++g)
+    if (s.sd[g] > 0) product *= normal_cdf((x - s.mean[g]) / s.sd[g]);
+  return product;
+}
+
+}  // namespace
+
+GpuLoadSpread gpu_load_spread(const Placement& placement, const std::vector<double>& load,
+                              const LoadVariation& variation) {
+  const auto gpus = static_cast<std::size_t>(placement.gpus);
+  GpuLoadSpread spread{std::vector<double>(gpus, 0.0), std::vector<double>(gpus, 0.0)};
+  const double share_variance = std::expm1(variation.sigma * variation.sigma);
+  std::vector<double> variance(gpus, 0.0);
+  for (std::size_t e = 0; e < placement.replicas.size(); ++e) {
+    const double w = 1.0 / static_cast<double>(placement.replicas[e].size());
+    for (int gpu : placement.replicas[e]) {
+      spread.mean[gpu] += w * load[e];
+      variance[gpu] += share_variance * (w * load[e]) * (w * load[e]);
+      if (variation.sampling) variance[gpu] += w * w * load[e];
+    }
+  }
+  for (std::size_t g = 0; g < gpus; ++g) spread.sd[g] = std::sqrt(variance[g]);
+  return spread;
+}
+
+double expected_maximum(const GpuLoadSpread& s) {
+  // Below `low` some GPU is above x with certainty (to 6e-16); above `high` none is below.
+  double low = -std::numeric_limits<double>::infinity();
+  double high = low;
+  for (std::size_t g = 0; g < s.mean.size(); ++g) {
+    low = std::max(low, s.mean[g] - kTail * s.sd[g]);
+    high = std::max(high, s.mean[g] + kTail * s.sd[g]);
+  }
+  if (!(high > low)) return low;  // no spread: the largest mean
+  // E[max] = low + integral from low of P(max > x) dx.
+  const double step = (high - low) / kSimpsonSteps;
+  double sum = 0;
+  for (int i = 0; i <= kSimpsonSteps; ++i) {
+    const double weight = (i == 0 || i == kSimpsonSteps) ? 1 : (i % 2 == 1 ? 4 : 2);
+    sum += weight * (1 - all_below(s, low + i * step));
+  }
+  return low + sum * step / 3;
+}
+
+BusiestBatch busiest_batch(const Placement& placement, const std::vector<double>& load,
+                           const LoadVariation& variation) {
+  BusiestBatch batch;
+  batch.load = load;
+  const GpuLoadSpread spread = gpu_load_spread(placement, load, variation);
+  const double total = std::accumulate(load.begin(), load.end(), 0.0);
+  const auto busiest = std::max_element(spread.mean.begin(), spread.mean.end());
+  if (busiest == spread.mean.end() || total <= 0) return batch;
+  batch.gpu = static_cast<int>(busiest - spread.mean.begin());
+  batch.expected_loads_max = *busiest;
+  batch.mean = total / placement.gpus;
+  batch.expected_max = *busiest;
+  if (!variation.active() || placement.gpus < 2 || *busiest <= 0) return batch;
+  // The experts of the busiest GPU carry the load of every replica they have.
+  std::vector<bool> on_busiest(load.size(), false);
+  double busiest_experts = 0;
+  for (int e : placement.slots[batch.gpu])
+    if (!on_busiest[e]) on_busiest[e] = true, busiest_experts += load[e];
+  const double scale = std::min(expected_maximum(spread) / *busiest, total / busiest_experts);
+  const double rest = total - busiest_experts;
+  const double others = rest > 0 ? (total - scale * busiest_experts) / rest : 1.0;
+  for (std::size_t e = 0; e < load.size(); ++e) batch.load[e] *= on_busiest[e] ? scale : others;
+  batch.expected_max = scale * *busiest;
+  return batch;
+}
+
+}  // namespace moesim::sim
