@@ -34,7 +34,7 @@ GpuLoadSpread gpu_load_spread(const Placement& placement, const std::vector<doub
     for (int gpu : placement.replicas[e]) {
       spread.mean[gpu] += w * load[e];
       variance[gpu] += share_variance * (w * load[e]) * (w * load[e]);
-      if (variation.sampling) variance[gpu] += w * w * load[e];
+      if (variation.sampling) variance[gpu] += w * w * load[e] / variation.copies_per_load;
     }
   }
   for (std::size_t g = 0; g < gpus; ++g) spread.sd[g] = std::sqrt(variance[g]);

@@ -14,6 +14,9 @@ namespace moesim::sim {
 struct LoadVariation {
   double sigma = 0;       // standard deviation of log(batch share / long-run share), per expert
   bool sampling = false;  // add the multinomial spread of a finite batch's copies
+  // Token copies one unit of load stands for: under MoE TP k each EP rank's load counts a k-th of
+  // the copies its shard group computes (LayerCostModel::gpu_experts_time), so k.
+  double copies_per_load = 1;
   bool active() const { return sigma > 0 || sampling; }
 };
 
@@ -27,7 +30,8 @@ struct GpuLoadSpread {
 // them). Expert e receives L_e X_e copies in expectation over the batch's shares, X_e log-normal
 // with mean 1 and Var X = exp(sigma^2) - 1, independent across experts; its copies are Poisson
 // around that (the multinomial's independent form). So mean_g = sum_e w_ge L_e and
-//   var_g = (exp(sigma^2) - 1) sum_e (w_ge L_e)^2 + sum_e w_ge^2 L_e   (the second with sampling).
+//   var_g = (exp(sigma^2) - 1) sum_e (w_ge L_e)^2 + sum_e w_ge^2 L_e / c   (the second with
+// sampling; c = copies_per_load, the Poisson variance of c L copies in units of load).
 GpuLoadSpread gpu_load_spread(const Placement& placement, const std::vector<double>& load,
                               const LoadVariation& variation);
 

@@ -7,7 +7,8 @@ LoadVariation scenario_load_variation(const ScenarioSpec& s, const SimulationOve
   const bool uncapped = s.policy.capacity_factor <= 0 && !s.policy.pad_to_capacity &&
                         s.policy.routing == RoutingMode::TokenChoice;
   if (!generator || !uncapped) return {};
-  return {s.workload.routing.batch_load_sigma, s.workload.routing.sampling_noise};
+  return {s.workload.routing.batch_load_sigma, s.workload.routing.sampling_noise,
+          static_cast<double>(s.parallelism.moe_tensor_parallel)};
 }
 
 std::vector<BusiestBatch> busiest_batches(const LoadVariation& variation,

@@ -12,6 +12,7 @@
 #include "sim/cost/layer_cost_model.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
+#include "sim/network/dispatch_traffic.hpp"
 #include "sim/placement/placement.hpp"
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
@@ -182,12 +183,16 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
   // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
   // Under variation, each GPU's expected share (the priced batch is one step's busiest GPU).
-  const auto kept_loads =
-      outcome.computed == outcome.kept && !varied ? loads : gpu_loads(placement, outcome.kept);
+  const auto kept_loads = varied
+                              ? replica_gpu_loads(placement, outcome.kept,
+                                                  c.s.policy.replica_choice, c.model.domain_size())
+                          : outcome.computed == outcome.kept ? loads
+                                                             : gpu_loads(placement, outcome.kept);
   const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / c.ep;
   const double max = *std::max_element(loads.begin(), loads.end());
   result.imbalance = mean > 0 ? max / mean : 1.0;
-  const double expected_max = varied ? c.busiest[moe_index].expected_loads_max : max;
+  const double expected_max =
+      varied ? *std::max_element(kept_loads.begin(), kept_loads.end()) : max;
   result.expected_imbalance = mean > 0 ? expected_max / mean : 1.0;
   totals.sum_max_load += max;
   totals.sum_mean_load += mean;

@@ -56,6 +56,11 @@ TEST(GpuLoadSpread, LogNormalSharesAndSamplingAddTheirVariances) {
     EXPECT_DOUBLE_EQ(spread.mean[g], 100);
     EXPECT_NEAR(spread.sd[g], std::sqrt(725.0), 1e-9);
   }
+  // Under MoE TP 4 a unit of load is 4 copies: 400 Poisson copies, variance 400 copies^2 = 25 in
+  // units of load, so sd = sqrt(625 + 25) = 25.495.
+  const LoadVariation sharded{std::sqrt(std::log(1.0625)), true, 4};
+  EXPECT_NEAR(gpu_load_spread(one_expert_per_gpu(4), {100, 100, 100, 100}, sharded).sd[0],
+              std::sqrt(650.0), 1e-9);
 }
 
 TEST(BusiestBatch, TheBusiestGpuCarriesTheExpectedMaximumAndTheTotalStays) {
