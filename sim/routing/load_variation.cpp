@@ -3,22 +3,58 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <numeric>
+#include <vector>
 
 namespace moesim::sim {
 namespace {
 
-constexpr double kTail = 8;         // Phi(-8) = 6e-16: below it a GPU cannot be the maximum
-constexpr int kSimpsonSteps = 128;  // even; 16 sd wide, an eighth of an sd a step
+constexpr double kTail = 8;        // Phi(-8) = 6e-16: below it a GPU cannot be the maximum
+constexpr int kSimpsonSteps = 64;  // even; 16 sd wide, a quarter sd a step: 1e-5 sd at 72 GPUs
+constexpr double kCertain = 8.5;   // Phi(8.5) = 1 - 1e-17: the factor is 1 in double precision
+constexpr double kNever = 1e-18;   // P(every X_g <= x) below it: 1 - F is 1 in double precision
 
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+// Phi on a grid 1/128 apart over [-8.5, 8.5] with its density, interpolated by cubic Hermite: the
+// error is under h^4 / 384 x max|Phi''''| = 1e-11, at a few times erfc's speed (the integral takes
+// 65 points x GPUs of it per layer).
+class NormalCdf {
+ public:
+  NormalCdf() : cdf_(kPoints), pdf_(kPoints) {
+    for (std::size_t i = 0; i < kPoints; ++i) {
+      const double z = -kCertain + static_cast<double>(i) * kStep;
+      cdf_[i] = 0.5 * std::erfc(-z / std::sqrt(2.0));
+      pdf_[i] = std::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi);
+    }
+  }
+  double operator()(double z) const {
+    if (z <= -kCertain) return 0.5 * std::erfc(-z / std::sqrt(2.0));
+    const double u = std::min((z + kCertain) / kStep, static_cast<double>(kPoints - 1));
+    const auto i = std::min(static_cast<std::size_t>(u), kPoints - 2);
+    const double t = u - static_cast<double>(i), r = 1 - t;
+    return (1 + 2 * t) * r * r * cdf_[i] + t * r * r * kStep * pdf_[i] +
+           t * t * (3 - 2 * t) * cdf_[i + 1] - t * t * r * kStep * pdf_[i + 1];
+  }
 
-// P(every X_g <= x).
+ private:
+  static constexpr double kStep = 1.0 / 128;
+  static constexpr std::size_t kPoints = 2 * 128 * 17 / 2 + 1;  // [-8.5, 8.5] in steps of 1/128
+  std::vector<double> cdf_, pdf_;
+};
+
+double normal_cdf(double z) {
+  static const NormalCdf table;  // built once, read-only after
+  return table(z);
+}
+
+// P(every X_g <= x); the loop stops once the product no longer changes 1 - F.
 double all_below(const GpuLoadSpread& s, double x) {
   double product = 1;
-  for (std::size_t g = 0; g < s.mean.size() && product > 0; ++g)
-    if (s.sd[g] > 0) product *= normal_cdf((x - s.mean[g]) / s.sd[g]);
-  return product;
+  for (std::size_t g = 0; g < s.mean.size() && product > kNever; ++g) {
+    const double z = s.sd[g] > 0 ? (x - s.mean[g]) / s.sd[g] : kCertain;
+    if (z < kCertain) product *= normal_cdf(z);
+  }
+  return product > kNever ? product : 0.0;
 }
 
 }  // namespace

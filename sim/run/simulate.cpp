@@ -158,6 +158,19 @@ void record_drops(const StepContext& c, const RoutingOutcome& outcome, LayerResu
   for (double tokens : outcome.kept) result.tokens_per_expert.push_back(tokens * per_step);
 }
 
+// Real tokens each GPU computes: the priced rows, unless padded (replicas then share their kept
+// tokens evenly) or varied (the priced batch is one step's busiest GPU: each GPU's expected share
+// under the replica choice instead).
+std::vector<double> expected_gpu_tokens(const StepContext& c, const Placement& placement,
+                                        const RoutingOutcome& outcome,
+                                        const std::vector<double>& priced, bool varied) {
+  if (varied && c.s.policy.replica_choice != ReplicaChoice::RoundRobin)
+    return replica_gpu_loads(placement, outcome.kept, c.s.policy.replica_choice,
+                             c.model.domain_size());
+  if (varied || outcome.computed != outcome.kept) return gpu_loads(placement, outcome.kept);
+  return priced;
+}
+
 // One MoE layer: its phases, drops and per-rank work, added to the step's totals.
 LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& totals, Report& r) {
   LayerResult result;
@@ -181,13 +194,7 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   for (int g = 0; g < c.ep; ++g)
     result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
   const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
-  // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
-  // Under variation, each GPU's expected share (the priced batch is one step's busiest GPU).
-  const auto kept_loads = varied
-                              ? replica_gpu_loads(placement, outcome.kept,
-                                                  c.s.policy.replica_choice, c.model.domain_size())
-                          : outcome.computed == outcome.kept ? loads
-                                                             : gpu_loads(placement, outcome.kept);
+  const auto kept_loads = expected_gpu_tokens(c, placement, outcome, loads, varied);
   const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / c.ep;
   const double max = *std::max_element(loads.begin(), loads.end());
   result.imbalance = mean > 0 ? max / mean : 1.0;
