@@ -40,6 +40,11 @@ TEST(BatchVariation, OffPricesTheExpectedLoadsAsBefore) {
   EXPECT_FALSE(off.load_variation.applied);
   EXPECT_DOUBLE_EQ(off.step_time_s, replayed.step_time_s);
   EXPECT_DOUBLE_EQ(off.imbalance, 1.0);
+  // The figures moesim gave before the variation (simulate_test.cpp's derivations then): each
+  // expert's 8192 copies at 2 x 176,160,768 params x 8192 / (0.6 x 989 TFLOP/s) = 4.864 ms, and
+  // each GPU's 7/8 x 8192 copies of 8192 B over 0.8 x 450 GB/s plus 1 us = 164.11 us.
+  EXPECT_NEAR(off.layers[0].phases.experts, 2.0 * 176160768.0 * 8192 / (0.6 * 989e12), 1e-12);
+  EXPECT_NEAR(off.layers[0].phases.dispatch, 58720256.0 / (0.8 * 450e9) + 1e-6, 1e-12);
 }
 
 TEST(BatchVariation, AReplayedTraceIsNeverVaried) {
