@@ -38,7 +38,7 @@ class NormalCdf {
 
  private:
   static constexpr double kStep = 1.0 / 128;
-  static constexpr std::size_t kPoints = 2 * 128 * 17 / 2 + 1;  // [-8.5, 8.5] in steps of 1/128
+  static constexpr std::size_t kPoints = 17 * 128 + 1;  // [-8.5, 8.5] in steps of 1/128
   std::vector<double> cdf_, pdf_;
 };
 
