@@ -38,7 +38,8 @@ GpuLoadSpread gpu_load_spread(const Placement& placement, const std::vector<doub
 // E[max_g X_g] for independent normal X_g (a zero sd is a constant): the integral of
 // 1 - prod_g Phi((x - mean_g) / sd_g) above a point where the product is below Phi(-8), by
 // Simpson's rule. For G equal normals it is mean + sd x E[max of G standard normals] (1/sqrt(pi)
-// for G = 2, 3/(2 sqrt(pi)) for 3, 2.0697 for 32).
+// for G = 2, 3/(2 sqrt(pi)) for 3, 2.0697 for 32; Harter, "Expected values of normal order
+// statistics", Biometrika 48, 1961).
 double expected_maximum(const GpuLoadSpread& spread);
 
 // The batch a step is priced at: the GPU with the largest expected load carries the expected
