@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -66,6 +67,15 @@ class Anchoring {
     if (ids_.capacity() == 0) ids_.reserve(gpus_ * gpus_);
     ids_.resize((source + 1) * gpus_, kNoPairClass);
   }
+  // Row `source` falls in the classes of the row before it: ids copied but for the pair into the
+  // previous source (see anchor_pairs).
+  void repeat_row(std::size_t source) {
+    std::copy_n(ids_.begin() + static_cast<std::ptrdiff_t>((source - 1) * gpus_), gpus_,
+                ids_.begin() + static_cast<std::ptrdiff_t>(source * gpus_));
+    ids_[source * gpus_ + source] = kNoPairClass;
+    ids_[source * gpus_ + source - 1] = kNoPairClass;
+  }
+  bool by_destination() const { return by_destination_; }
   bool failed() const { return failed_; }
   std::uint32_t classes() const { return classes_; }
   std::vector<std::uint32_t>& ids() {
@@ -115,6 +125,7 @@ class CheckedRows {
     for (; checked_ <= row; ++checked_) validate_byte_row(bytes_, checked_, bytes_.size(), kName);
     return bytes_[row];
   }
+  const ByteMatrix& matrix() const { return bytes_; }
   void check_all() {
     if (!bytes_.empty()) (*this)[bytes_.size() - 1];
   }
@@ -125,12 +136,36 @@ class CheckedRows {
   std::size_t checked_ = 0;
 };
 
-// Reads the matrix row by row (along its rows: cache-friendly) until the anchoring fails.
+// Whether row s holds the bits of row s - 1, in bytes and in rates alone, outside columns s - 1
+// and s. Every GPU of a scale-up domain sends the same row, so most rows do; memcmp reads them
+// at a fraction of the cost of classing them. Bits equal means keys equal (a false "no", say
+// -0.0 against 0.0, only takes the long way).
+bool repeats_previous_row(const ByteMatrix& bytes, const std::vector<double>& alone,
+                          std::size_t s) {
+  const std::size_t gpus = bytes.size();
+  const auto same = [&](const double* row, const double* previous) {
+    return std::memcmp(row, previous, (s - 1) * sizeof(double)) == 0 &&
+           std::memcmp(row + s + 1, previous + s + 1, (gpus - s - 1) * sizeof(double)) == 0;
+  };
+  return same(bytes[s].data(), bytes[s - 1].data()) &&
+         same(alone.data() + s * gpus, alone.data() + (s - 1) * gpus);
+}
+
+// Reads the matrix row by row (along its rows: cache-friendly) until the anchoring fails. Anchored
+// at destinations, a row that repeats the one before (same key for every pair (s, d) as for
+// (s - 1, d)) puts each pair in the class its neighbour's pair opened at the same anchor; only the
+// pair into s - 1 is classed.
 void anchor_pairs(CheckedRows& rows, std::size_t gpus, const std::vector<double>& alone,
                   Anchoring& anchoring) {
   for (std::size_t s = 0; s < gpus && !anchoring.failed(); ++s) {
     const std::vector<Bytes>& row = rows[s];
     anchoring.begin_row(s);
+    if (anchoring.by_destination() && s > 0 && repeats_previous_row(rows.matrix(), alone, s)) {
+      anchoring.repeat_row(s);
+      if (row[s - 1] > 0)
+        anchoring.add(s, s - 1, s * gpus + s - 1, {row[s - 1], alone[s * gpus + s - 1]});
+      continue;
+    }
     for (std::size_t d = 0; d < gpus; ++d)
       if (s != d && row[d] > 0)
         anchoring.add(s, d, s * gpus + d, ClassKey{row[d], alone[s * gpus + d]});
