@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/engine/event_queue.hpp"
+#include "sim/network/due_flows.hpp"
 #include "sim/network/max_min.hpp"
 
 namespace moesim::sim {
@@ -71,7 +72,9 @@ class FlowNetwork {
     SimTime start, join, finish = SimTime::max();
     SimTime settled;  // when `remaining` and its link bytes were last brought up to date
     SimTime projected_finish = SimTime::max();  // at the current rate
+    SimTime due = SimTime::max();               // from then on it completes (due_flows.hpp)
     CompletionCallback on_complete;
+    std::uint32_t stamp = 0;  // bumped when its times change: older heap entries are stale
     State state = State::Waiting;
   };
   struct Join {
@@ -84,9 +87,11 @@ class FlowNetwork {
 
   // The event body: retire finished flows, admit joiners, re-solve.
   void update();
-  // Moves the flows due now from active_ to `done`; returns the earliest finish of those kept
-  // and notes, by link, the lowest rate among the kept flows it holds.
-  SimTime retire_due(SimTime now, std::vector<FlowId>& done);
+  // Marks the flows due now done, in the order they joined, into `done`.
+  void retire_due(SimTime now, std::vector<FlowId>& done);
+  // Drops finished flows from active_, keeping the order of the rest.
+  void compact_active();
+  void set_bottleneck(Flow& flow, LinkId bottleneck);
   void settle(Flow& flow, SimTime now);
   void solve(SimTime now);
   // After completions alone: re-solves only the flows whose rates they can change (see .cpp);
@@ -102,17 +107,23 @@ class FlowNetwork {
   std::vector<BytesPerSecond> capacity_;
   FlowNetworkOptions options_;
   std::vector<Flow> flows_;
-  std::vector<FlowId> active_;  // in the order they joined: the solver's input order
+  // In the order they joined (the solver's input order); may still hold flows marked done since
+  // the last compact_active().
+  std::vector<FlowId> active_;
+  std::vector<std::uint64_t> joined_as_;  // by flow: its place in the join order
   std::priority_queue<Join, std::vector<Join>, std::greater<Join>> joins_;
   std::vector<Bytes> link_bytes_;  // as of each flow's `settled`
   EventId next_event_;
   SimTime next_event_time_ = SimTime::max();
   std::size_t solves_ = 0;
-  // By link: the lowest rate among the flows it holds (their bottleneck) that the last due scan
-  // kept, where kept_stamp_ equals scan_.
-  std::vector<double> kept_floor_;
-  std::vector<std::uint32_t> kept_stamp_;
-  std::uint32_t scan_ = 0;
+  std::uint64_t joins_seen_ = 0;
+  std::size_t live_ = 0;             // active flows not yet done
+  FlowTimeHeap by_due_, by_finish_;  // active flows by due time and by projected finish
+  // By link: how many active flows it holds (is their bottleneck), and a mark for the links the
+  // flows finishing now crossed.
+  std::vector<std::uint32_t> held_;
+  std::vector<std::uint32_t> crossed_mark_;
+  std::uint32_t event_ = 0;
   std::vector<LinkId> bottleneck_scratch_;
 };
 
