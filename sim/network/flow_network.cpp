@@ -81,8 +81,9 @@ void FlowNetwork::settle(Flow& flow, SimTime now) {
   flow.settled = now;
   if (moved <= 0) return;
   flow.remaining -= moved;
-  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * flow.path.share(hop);
+  flow.path.for_each_hop([&](LinkId link, double share) {
+    link_bytes_[static_cast<std::size_t>(link)] += moved * share;
+  });
 }
 
 void FlowNetwork::complete(FlowId id, SimTime now) {
@@ -175,8 +176,10 @@ bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
       paths.push_back(&flow.path);
       continue;
     }
-    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      residual[static_cast<std::size_t>(flow.path.links[hop])] -= flow.rate * flow.path.share(hop);
+    const double rate = flow.rate;  // a local: the stores below could alias the member
+    flow.path.for_each_hop([&](LinkId link, double share) {
+      residual[static_cast<std::size_t>(link)] -= rate * share;
+    });
   }
   // Rounding can leave a link a few ulps below zero; the solver refuses negative capacities.
   for (double& capacity : residual) capacity = std::max(capacity, 0.0);
