@@ -10,6 +10,15 @@ namespace moesim::sim {
 
 namespace {
 
+const FlowPath kNoPath;  // a finished flow's
+
+void check_flow_size(Bytes bytes, SimTime latency) {
+  if (!(bytes >= 0) || std::isinf(bytes))
+    throw std::invalid_argument("FlowNetwork::add_flow: bytes must be finite and >= 0");
+  if (latency < SimTime::zero())
+    throw std::invalid_argument("FlowNetwork::add_flow: negative latency");
+}
+
 // When a flow with `remaining` bytes at `rate` is through, counted from `now`. Rounded up to the
 // nanosecond, less a picosecond of slack so that an exact 10 ms does not become 10 ms + 1 ns
 // through the last bit of a division.
@@ -40,14 +49,24 @@ FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_cap
 
 FlowId FlowNetwork::add_flow(FlowPath path, Bytes bytes, SimTime latency,
                              CompletionCallback on_complete) {
-  if (!(bytes >= 0) || std::isinf(bytes))
-    throw std::invalid_argument("FlowNetwork::add_flow: bytes must be finite and >= 0");
-  if (latency < SimTime::zero())
-    throw std::invalid_argument("FlowNetwork::add_flow: negative latency");
+  check_flow_size(bytes, latency);
   validate_flow_path(capacity_.size(), path);
+  FlowPath& owned = owned_paths_.emplace_back(std::move(path));
+  return add_checked_flow(&owned, &owned, bytes, latency, std::move(on_complete));
+}
+
+FlowId FlowNetwork::add_borrowed_flow(const FlowPath& path, Bytes bytes, SimTime latency,
+                                      CompletionCallback on_complete) {
+  check_flow_size(bytes, latency);
+  return add_checked_flow(&path, nullptr, bytes, latency, std::move(on_complete));
+}
+
+FlowId FlowNetwork::add_checked_flow(const FlowPath* path, FlowPath* owned, Bytes bytes,
+                                     SimTime latency, CompletionCallback on_complete) {
   const auto id = static_cast<FlowId>(flows_.size());
   Flow flow;
-  flow.path = std::move(path);
+  flow.path = path;
+  flow.owned = owned;
   flow.bytes = bytes;
   flow.remaining = bytes;
   flow.start = queue_.now();
@@ -81,7 +100,7 @@ void FlowNetwork::settle(Flow& flow, SimTime now) {
   flow.settled = now;
   if (moved <= 0) return;
   flow.remaining -= moved;
-  flow.path.for_each_hop([&](LinkId link, double share) {
+  flow.path->for_each_hop([&](LinkId link, double share) {
     link_bytes_[static_cast<std::size_t>(link)] += moved * share;
   });
 }
@@ -89,14 +108,15 @@ void FlowNetwork::settle(Flow& flow, SimTime now) {
 void FlowNetwork::complete(FlowId id, SimTime now) {
   Flow& flow = flows_[id];
   // Book the rounding residue so that every link ends with exactly bytes * share.
-  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
-        flow.remaining * flow.path.share(hop);
+  for (std::size_t hop = 0; hop < flow.path->links.size(); ++hop)
+    link_bytes_[static_cast<std::size_t>(flow.path->links[hop])] +=
+        flow.remaining * flow.path->share(hop);
   flow.remaining = 0;
   flow.rate = 0;
   flow.finish = now;
   flow.state = State::Done;
-  flow.path = FlowPath{};  // long runs retire millions of flows: keep only their times
+  if (flow.owned != nullptr) *flow.owned = FlowPath{};  // long runs retire millions of flows
+  flow.path = &kNoPath;
 }
 
 void FlowNetwork::set_bottleneck(Flow& flow, LinkId bottleneck) {
@@ -132,7 +152,7 @@ void FlowNetwork::solve(SimTime now) {
   compact_active();
   std::vector<const FlowPath*> paths;
   paths.reserve(active_.size());
-  for (FlowId id : active_) paths.push_back(&flows_[id].path);
+  for (FlowId id : active_) paths.push_back(flows_[id].path);
   // add_flow validated each path and the constructor the capacities.
   assign_rates(now, active_, solve_max_min(capacity_, paths, true, &bottleneck_scratch_));
 }
@@ -152,7 +172,7 @@ bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
   ++event_;
   bool held = false;
   for (FlowId id : done)
-    for (LinkId link : flows_[id].path.links) {
+    for (LinkId link : flows_[id].path->links) {
       crossed_mark_[static_cast<std::size_t>(link)] = event_;
       held |= held_[static_cast<std::size_t>(link)] > 0;
     }
@@ -173,11 +193,11 @@ bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
     const Flow& flow = flows_[id];
     if (flow.rate >= floor) {
       solved.push_back(id);
-      paths.push_back(&flow.path);
+      paths.push_back(flow.path);
       continue;
     }
     const double rate = flow.rate;  // a local: the stores below could alias the member
-    flow.path.for_each_hop([&](LinkId link, double share) {
+    flow.path->for_each_hop([&](LinkId link, double share) {
       residual[static_cast<std::size_t>(link)] -= rate * share;
     });
   }
@@ -270,8 +290,8 @@ std::vector<Bytes> FlowNetwork::link_bytes() const {
   for (FlowId id : active_) {
     const Flow& flow = flows_[id];
     const Bytes moved = moved_since_update(flow, now);
-    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      bytes[static_cast<std::size_t>(flow.path.links[hop])] += moved * flow.path.share(hop);
+    for (std::size_t hop = 0; hop < flow.path->links.size(); ++hop)
+      bytes[static_cast<std::size_t>(flow.path->links[hop])] += moved * flow.path->share(hop);
   }
   return bytes;
 }
