@@ -55,6 +55,7 @@ class LayerCostModel {
   // The profile carries phase curves from `moesim calibrate`; they price the phases they cover.
   bool calibrated() const { return calibrated_ != nullptr; }
   const std::vector<CostedLink>& links() const { return links_; }
+  int domain_size() const;  // GPUs of the EP group per scale-up domain (plan_dispatch's)
   // How this scenario was priced where that is not obvious (curves borrowed from a same-shaped
   // model, FP8 scaled from BF16, CUDA graphs), for the report.
   std::vector<std::string> pricing_notes() const;
@@ -115,7 +116,6 @@ class LayerCostModel {
   double memory_rate() const;                // bytes/s reached
   double scale_up_rate() const;              // bytes/s per GPU inside the NVLink/PCIe domain
   double scale_out_rate() const;             // bytes/s per GPU across the fabric
-  int domain_size() const;                   // GPUs of the EP group per scale-up domain
   double count_exchange_time(int ep) const;  // seconds; 0 unless the profile timed it
   // The profile's dispatch sequence (collectives.dispatch_sequence) on the nearest measured ranks
   // and experts, seconds; 0 unless measured.

@@ -48,7 +48,8 @@ struct LayerResult {
   PhaseTimes backward;
   LayerSchedule schedule;  // the phases laid out under the overlap; its makespan is phases.total
   LayerSchedule backward_schedule;  // training: the backward's; its makespan is backward.total
-  double imbalance = 1;             // max/mean tokens over GPUs of the EP group
+  double imbalance = 1;             // max/mean tokens over GPUs of the EP group, as priced
+  double expected_imbalance = 1;    // the same for the expected loads (no batch variation)
   double dropped_tokens = 0;        // routed copies over capacity, per step
   std::vector<double> dropped_per_expert;  // per logical expert, per step
   std::vector<double> dropped_per_gpu;     // per EP rank: what one GPU of that rank drops per step

@@ -110,19 +110,21 @@ ServingSpec serving_spec_for(const ServingPlanSpec& s, const ServingPlanOutcome&
 }
 
 // Simulates the traffic at the lower-bound instance counts; on an SLA miss adds instances (the
-// pool the missed term points at) up to kSlaRetries times.
-void simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
-                      std::vector<Deployment>& deployments, const std::vector<Request>& requests,
-                      ServingPlanOutcome& o) {
+// pool the missed term points at) up to kSlaRetries times. Returns the work its replays took.
+SimulatedWork simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
+                               std::vector<Deployment>& deployments,
+                               const std::vector<Request>& requests, ServingPlanOutcome& o) {
   const auto d = static_cast<std::size_t>(o.candidate);
   const auto p = o.prefill_candidate >= 0 ? static_cast<std::size_t>(o.prefill_candidate) : d;
   Deployment& decode = deployments[d];
   Deployment& prefill = s.disaggregated ? deployments[p] : decode;
   o.simulated = true;
+  SimulatedWork work;
   for (int attempt = 0;; ++attempt) {
     const ServingOutcome run =
         run_serving(serving_spec_for(s, o, *prefill.scenario, *decode.scenario), requests,
                     *prefill.pricer, *decode.pricer);
+    work += work_of(run.records);
     o.metrics = run.metrics;
     o.gpus = run.gpus;
     o.usd_per_hour =
@@ -133,14 +135,14 @@ void simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
     if (run.meets_sla()) {
       o.verdict = ServingVerdict::Feasible;
       o.reason.clear();
-      return;
+      return work;
     }
     o.verdict = ServingVerdict::Sla;
     o.reason = fmt::format("SLA: {} at {} instances", fmt::join(run.sla_failures, ", "),
                            s.disaggregated
                                ? fmt::format("{}P + {}D", o.prefill_instances, o.decode_instances)
                                : std::to_string(o.decode_instances));
-    if (run.never_fit > 0 || attempt == kSlaRetries) return;
+    if (run.never_fit > 0 || attempt == kSlaRetries) return work;
     const auto grow = [](int n) { return std::max(n + 1, static_cast<int>(std::ceil(n * 1.25))); };
     const bool ttft = run.metrics.ttft.p90 > s.sla.ttft_p90_s.value_or(1e300);
     if (s.disaggregated && ttft) o.prefill_instances = grow(o.prefill_instances);
@@ -238,10 +240,11 @@ std::vector<ServingPlanOutcome> grid_outcomes(const PlanSpec& plan) {
 
 // Phase 2: the sized options by their lower-bound price, a wave of `threads` at a time, until the
 // next lower bound is above the cheapest feasible price (nothing left can be cheaper) and either
-// `keep` are feasible or that bound is 1.5x the cheapest. The rest are marked for price.
+// `keep` are feasible or that bound is 1.5x the cheapest, or the sweep's budget is spent
+// (sweep_budget.hpp). The rest are marked for price or budget.
 void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& deployments,
                              const std::vector<Request>& requests, int threads, const Tick& tick,
-                             ServingPlanResult& result) {
+                             const SimulatedWork& budget, ServingPlanResult& result) {
   const ServingPlanSpec& s = *plan.serving;
   auto& outcomes = result.outcomes;
   std::vector<std::size_t> order;
@@ -249,18 +252,26 @@ void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& depl
     if (outcomes[i].reason.empty()) order.push_back(i);
   std::stable_sort(order.begin(), order.end(),
                    [&](auto a, auto b) { return cheaper(outcomes[a], outcomes[b]); });
+  const SimulatedWork each = expected_replay(requests);
+  SimulatedWork spent;
   std::size_t next = 0;
   double best = 0;
   int feasible = 0;
+  bool out_of_budget = false;
   while (next < order.size()) {
     const double bound = outcomes[order[next]].usd_per_hour;
     if (feasible > 0 && bound > best && (feasible >= s.keep || bound > 1.5 * best)) break;
+    // Every option of a wave may replay 1 + kSlaRetries times: the wave fits at that.
     const std::size_t wave =
-        std::min(order.size() - next, static_cast<std::size_t>(std::max(1, threads)));
+        std::min({order.size() - next, static_cast<std::size_t>(std::max(1, threads)),
+                  replays_left(spent, each, budget) / (1 + kSlaRetries)});
+    if ((out_of_budget = wave == 0)) break;
+    std::vector<SimulatedWork> work(wave);
     parallel_for(wave, threads, [&](std::size_t k) {
-      simulate_outcome(s, plan, deployments, requests, outcomes[order[next + k]]);
+      work[k] = simulate_outcome(s, plan, deployments, requests, outcomes[order[next + k]]);
     });
     for (std::size_t k = 0; k < wave; ++k) {
+      spent += work[k];
       const auto& o = outcomes[order[next + k]];
       ++result.simulated;
       if (o.verdict != ServingVerdict::Feasible) continue;
@@ -272,30 +283,23 @@ void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& depl
   }
   for (; next < order.size(); ++next) {
     auto& o = outcomes[order[next]];
-    o.verdict = ServingVerdict::Price;
-    o.reason = fmt::format(
-        "price: not simulated; at least ${:.2f}/hour, above the cheapest feasible ${:.2f}/hour",
-        o.usd_per_hour, best);
+    o.verdict = out_of_budget ? ServingVerdict::Budget : ServingVerdict::Price;
+    o.reason =
+        out_of_budget
+            ? fmt::format(
+                  "budget: not simulated; the {} options simulated decoded {:.3g} "
+                  "tokens, and one more could pass what a plan may simulate "
+                  "({:.0e} requests, {:.0e} decoded and {:.0e} prompt tokens; "
+                  "docs/limits.md)",
+                  result.simulated, spent.decoded, budget.requests, budget.decoded, budget.prompt)
+            : fmt::format(
+                  "price: not simulated; at least ${:.2f}/hour, above the cheapest "
+                  "feasible ${:.2f}/hour",
+                  o.usd_per_hour, best);
   }
 }
 
 }  // namespace
-
-std::string_view verdict_name(ServingVerdict verdict) {
-  switch (verdict) {
-    case ServingVerdict::Feasible:
-      return "feasible";
-    case ServingVerdict::Memory:
-      return "memory";
-    case ServingVerdict::Sla:
-      return "SLA";
-    case ServingVerdict::Throughput:
-      return "throughput";
-    case ServingVerdict::Price:
-      return "price";
-  }
-  return "price";
-}
 
 std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::string& base_dir,
                                                  ProblemList& problems) {
@@ -333,7 +337,8 @@ std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::
 }
 
 ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
-                                   const ProgressCallback& progress) {
+                                   const ProgressCallback& progress,
+                                   const SimulatedWork& sweep_budget) {
   const ServingPlanSpec& s = *plan.serving;
   ServingPlanResult result;
   const auto requests = generate_requests(s.traffic);
@@ -367,7 +372,7 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
     outcomes = cross_pool_shapes(plan, outcomes, capacities, result.offered_requests_per_s);
     goal = total + static_cast<int>(outcomes.size());
   }
-  simulate_cheapest_first(plan, deployments, requests, threads, tick, result);
+  simulate_cheapest_first(plan, deployments, requests, threads, tick, sweep_budget, result);
   if (progress) progress(goal, goal);
   mark_pareto(outcomes);
   std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) {

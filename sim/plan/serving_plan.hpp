@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/config_error.hpp"
+#include "sim/plan/sweep_budget.hpp"
 #include "sim/run/simulate.hpp"
 #include "sim/serving/serving_run.hpp"
 
@@ -36,7 +37,7 @@ std::optional<ServingPlanSpec> read_serving_plan(const nlohmann::json* object,
                                                  const std::string& base_dir,
                                                  ProblemList& problems);
 
-enum class ServingVerdict { Feasible, Memory, Sla, Throughput, Price };
+enum class ServingVerdict { Feasible, Memory, Sla, Throughput, Price, Budget };
 std::string_view verdict_name(ServingVerdict verdict);
 
 struct ServingPlanOutcome {
@@ -64,8 +65,10 @@ struct ServingPlanResult {
   int simulated = 0;
 };
 
+// `sweep_budget`: what all the sweep's replays of the traffic may simulate (sweep_budget.hpp).
 ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
-                                   const ProgressCallback& progress = {});
+                                   const ProgressCallback& progress = {},
+                                   const SimulatedWork& sweep_budget = plan_sweep_budget());
 
 std::string serving_plan_table_text(const PlanSpec& plan, const ServingPlanResult& result,
                                     int max_rows);

@@ -26,6 +26,24 @@ std::string sla_text(const SlaSpec& sla) {
 
 }  // namespace
 
+std::string_view verdict_name(ServingVerdict verdict) {
+  switch (verdict) {
+    case ServingVerdict::Feasible:
+      return "feasible";
+    case ServingVerdict::Memory:
+      return "memory";
+    case ServingVerdict::Sla:
+      return "SLA";
+    case ServingVerdict::Throughput:
+      return "throughput";
+    case ServingVerdict::Price:
+      return "price";
+    case ServingVerdict::Budget:
+      return "budget";
+  }
+  return "price";
+}
+
 std::string serving_plan_table_text(const PlanSpec& plan, const ServingPlanResult& result,
                                     int max_rows) {
   const ServingPlanSpec& s = *plan.serving;

@@ -46,6 +46,16 @@ std::pair<std::size_t, double> largest(const std::vector<double>& values) {
              : std::pair<std::size_t, double>{static_cast<std::size_t>(it - values.begin()), *it};
 }
 
+// What the imbalance line was priced from, when batch-to-batch variation applied.
+std::string load_variation_text(const Report& r) {
+  const LoadVariationUse& v = r.load_variation;
+  if (!v.applied) return "";
+  return fmt::format(
+      " (the busiest GPU of a batch: {:.3f} from the expected loads, batch-to-batch spread "
+      "sigma {:.2f}{})",
+      v.expected_imbalance, v.sigma, v.sampling_noise ? " + sampling noise" : "");
+}
+
 Json step_extras_to_json(const StepExtras& x) {
   return Json{{"lm_head_and_sampling_ms", ms(x.lm_head)},
               {"mtp_drafts_ms", ms(x.mtp_drafts)},
@@ -59,6 +69,15 @@ Json step_extras_to_json(const StepExtras& x) {
               {"mixed_prefill_ms", ms(x.mixed_prefill)}};
 }
 
+// How the busiest GPU was priced: imbalance_max_over_mean with the variation, and without it.
+Json load_variation_to_json(const LoadVariationUse& v) {
+  if (!v.applied) return Json{{"applied", false}};
+  return Json{{"applied", true},
+              {"batch_load_sigma", v.sigma},
+              {"sampling_noise", v.sampling_noise},
+              {"expected_loads_imbalance_max_over_mean", v.expected_imbalance}};
+}
+
 }  // namespace
 
 Json report_to_json(const Report& r) {
@@ -70,6 +89,7 @@ Json report_to_json(const Report& r) {
       {"tokens_per_s", r.tokens_per_s()},
       {"tokens_per_s_per_gpu", r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0},
       {"imbalance_max_over_mean", r.imbalance},
+      {"load_variation", load_variation_to_json(r.load_variation)},
       {"dropped_tokens", r.dropped_tokens},
       {"drop_rate", r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0},
       {"unrouted_tokens", r.unrouted_tokens},
@@ -109,6 +129,8 @@ Json report_to_json(const Report& r) {
       entry["error_band_relative"] = layer.phases.band;
     }
     entry["imbalance_max_over_mean"] = layer.imbalance;
+    if (r.load_variation.applied)
+      entry["expected_loads_imbalance_max_over_mean"] = layer.expected_imbalance;
     entry["dropped_tokens"] = layer.dropped_tokens;
     entry["dropped_per_expert"] = layer.dropped_per_expert;
     entry["dropped_per_gpu"] = layer.dropped_per_gpu;
@@ -236,7 +258,7 @@ std::string report_summary_text(const Report& r) {
   for (const auto& note : r.pricing_notes) text += fmt::format("note      {}\n", note);
   text += fmt::format("tokens/s  {:.0f}  ({:.1f} per GPU)\n", r.tokens_per_s(),
                       r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0);
-  text += fmt::format("imbalance {:.3f} max/mean\n", r.imbalance);
+  text += fmt::format("imbalance {:.3f} max/mean{}\n", r.imbalance, load_variation_text(r));
   text += fmt::format("dropped   {:.0f} tokens ({:.4f}%)\n", r.dropped_tokens,
                       r.routed_tokens > 0 ? 100.0 * r.dropped_tokens / r.routed_tokens : 0.0);
   if (r.dropped_tokens > 0) {

@@ -118,6 +118,14 @@ struct Provenance {
   std::vector<std::string> adjustments;  // "trace: 4096 tokens per layer scaled to 32768 ..."
 };
 
+// The batch-to-batch load variation a step was priced under (routing/load_variation.hpp).
+struct LoadVariationUse {
+  bool applied = false;  // false: a trace, a capacity, or neither sigma nor sampling noise
+  double sigma = 0;
+  bool sampling_noise = false;
+  double expected_imbalance = 1;  // max/mean of the expected loads alone, as `imbalance` sums it
+};
+
 struct Report {
   std::string scenario;
   std::string model;
@@ -141,7 +149,8 @@ struct Report {
   double unrouted_tokens = 0;  // tokens that reached no expert, per step
   bool unrouted_estimated = false;
   std::string routing = "token-choice";  // the policy's routing mode
-  double imbalance = 1;
+  double imbalance = 1;  // busiest GPU over the mean, summed over MoE layers, as the step priced it
+  LoadVariationUse load_variation;
   MemoryBreakdown memory;
   double device_memory_bytes = 0;
   std::optional<double> usd_per_gpu_hour;

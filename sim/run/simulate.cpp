@@ -12,11 +12,14 @@
 #include "sim/cost/layer_cost_model.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/cost/memory_model.hpp"
+#include "sim/network/dispatch_traffic.hpp"
 #include "sim/placement/placement.hpp"
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/policy.hpp"
+#include "sim/run/batch_variation.hpp"
 #include "sim/run/mixed_prefill.hpp"
+#include "sim/run/step_extras.hpp"
 #include "sim/run/training_step.hpp"
 
 namespace moesim::sim {
@@ -66,6 +69,7 @@ struct StepTotals {
   double dispatch_seconds = 0, combine_seconds = 0;
   double nvlink_bytes = 0, network_bytes = 0;
   double sum_max_load = 0, sum_mean_load = 0;
+  double sum_expected_max_load = 0;  // the busiest GPU's expected load (no batch variation)
 };
 
 // Every link's load, for drawing (LinkLoad).
@@ -92,6 +96,8 @@ struct StepContext {
   const SimulationOverrides& overrides;
   const std::vector<std::vector<double>>& loads;
   const std::vector<Placement>& placements;
+  // Per MoE layer, the batch its step is priced at; empty when no variation applies.
+  const std::vector<BusiestBatch>& busiest;
   int ep = 0;
   int groups = 0;
   double micro_batches = 1;
@@ -152,6 +158,19 @@ void record_drops(const StepContext& c, const RoutingOutcome& outcome, LayerResu
   for (double tokens : outcome.kept) result.tokens_per_expert.push_back(tokens * per_step);
 }
 
+// Real tokens each GPU computes: the priced rows, unless padded (replicas then share their kept
+// tokens evenly) or varied (the priced batch is one step's busiest GPU: each GPU's expected share
+// under the replica choice instead).
+std::vector<double> expected_gpu_tokens(const StepContext& c, const Placement& placement,
+                                        const RoutingOutcome& outcome,
+                                        const std::vector<double>& priced, bool varied) {
+  if (varied && c.s.policy.replica_choice != ReplicaChoice::RoundRobin)
+    return replica_gpu_loads(placement, outcome.kept, c.s.policy.replica_choice,
+                             c.model.domain_size());
+  if (varied || outcome.computed != outcome.kept) return gpu_loads(placement, outcome.kept);
+  return priced;
+}
+
 // One MoE layer: its phases, drops and per-rank work, added to the step's totals.
 LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& totals, Report& r) {
   LayerResult result;
@@ -160,7 +179,10 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   // The GEMMs see padding rows too, and the dispatch carries what routers kept (or padded).
   const ExpertLoads counts =
       c.overrides.routing_outcomes.empty() ? ExpertLoads::Expected : ExpertLoads::Recorded;
-  const LayerCost cost = c.model.moe_layer(placement, outcome.computed, c.tokens_per_gpu, counts);
+  // Under batch-to-batch variation the step waits for its busiest GPU (routing/load_variation).
+  const bool varied = !c.busiest.empty();
+  const auto& priced = varied ? c.busiest[moe_index].load : outcome.computed;
+  const LayerCost cost = c.model.moe_layer(placement, priced, c.tokens_per_gpu, counts);
   record_drops(c, outcome, result);
   result.phases = cost.phases;
   result.scale_up_bytes = cost.nvlink_bytes;
@@ -172,14 +194,16 @@ LayerResult play_moe_layer(const StepContext& c, int moe_index, StepTotals& tota
   for (int g = 0; g < c.ep; ++g)
     result.gpu_experts[g] = cost.gpu_compute[g] - cost.phases.dense - cost.phases.gate;
   const auto& loads = cost.gpu_tokens;  // rows computed after the replica choice, padding included
-  // Real tokens per GPU: the same unless padded, when replicas share their kept tokens evenly.
-  const auto kept_loads =
-      outcome.computed == outcome.kept ? loads : gpu_loads(placement, outcome.kept);
+  const auto kept_loads = expected_gpu_tokens(c, placement, outcome, loads, varied);
   const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / c.ep;
   const double max = *std::max_element(loads.begin(), loads.end());
   result.imbalance = mean > 0 ? max / mean : 1.0;
+  const double expected_max =
+      varied ? *std::max_element(kept_loads.begin(), kept_loads.end()) : max;
+  result.expected_imbalance = mean > 0 ? expected_max / mean : 1.0;
   totals.sum_max_load += max;
   totals.sum_mean_load += mean;
+  totals.sum_expected_max_load += expected_max;
   for (int g = 0; g < c.ep; ++g) {
     totals.gpu_compute[g] += cost.gpu_compute[g] * c.micro_batches;
     totals.gpu_communication[g] += cost.gpu_communication[g] * c.micro_batches;
@@ -285,42 +309,6 @@ void play_layers(const StepContext& c, StepTotals& totals, Report& r,
   }
 }
 
-// The LM head and sampling, MTP drafts and the launch floor: what a serving step adds to its blocks
-// (training keeps its own accounting, add_training_step).
-void add_step_extras(const StepContext& c, Report& r) {
-  const WorkloadSpec& w = c.s.workload;
-  StepExtras& x = r.extras;
-  const double sequences = static_cast<double>(w.tokens_per_gpu);
-  // Decode computes logits for every query token (drafts included); prefill for each sequence's
-  // last token only (under context parallel, the rank holding the last chunks for the CP group).
-  const double rows = w.kind == WorkloadKind::Decode
-                          ? sequences * w.queries_per_sequence()
-                          : std::max(1.0, sequences * c.s.parallelism.context_parallel /
-                                              static_cast<double>(w.context_tokens));
-  x.lm_head = c.model.lm_head_time(rows);
-  x.accepted_tokens_per_sequence = w.accepted_tokens_per_sequence();
-  if (w.mtp_draft_tokens > 0) {
-    // Each draft runs the MTP module (one MoE block) and the LM head for every sequence; the block
-    // is priced as a verify-pass MoE block (decode blocks are weight- and KV-bound).
-    double moe_total = 0;
-    int moe_blocks = 0;
-    for (const auto& layer : r.layers)
-      if (layer.moe) moe_total += layer.phases.total, ++moe_blocks;
-    const double block = moe_blocks > 0 ? moe_total / moe_blocks : 0.0;
-    x.mtp_drafts = w.mtp_draft_tokens * (block + c.model.lm_head_time(sequences));
-  }
-  const LaunchFloor launch = c.model.launch_floor();
-  x.kernels = launch.kernels;
-  x.launch_floor = launch.floor;
-  x.launch_fixed = launch.fixed;
-  x.kernel_overhead = launch.overhead;
-  x.cuda_graphs = w.cuda_graphs;
-  // Kernels are queued ahead of the GPU, so launching only shows when it is slower than the work.
-  r.step_time_s =
-      std::max(r.step_time_s + x.lm_head + x.mtp_drafts + x.kernel_overhead, x.launch_floor) +
-      x.launch_fixed;
-}
-
 // The step's band: each layer's calibrated work weighted by its band, over all the work it did;
 // work priced otherwise carries no band and so narrows the step's share of it.
 void record_calibration(const CalibratedPhases& phases, Report& r) {
@@ -344,6 +332,9 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   const auto loads = expert_loads(s, inputs.overrides);
   const auto placements = inputs.overrides.placements.empty() ? scenario_placements(s, loads)
                                                               : inputs.overrides.placements;
+  const LoadVariation variation = scenario_load_variation(s, inputs.overrides);
+  const auto busiest = variation.active() ? busiest_batches(variation, loads, placements)
+                                          : std::vector<BusiestBatch>{};
   Report r = report_header(s);
   r.memory = ensure_fits(s);
   const std::optional<MeasuredProfile>& profile = inputs.profile;
@@ -366,6 +357,7 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
                             inputs.overrides,
                             loads,
                             placements,
+                            busiest,
                             ep,
                             s.cluster.gpus() / ep,
                             static_cast<double>(s.parallelism.micro_batches),
@@ -378,13 +370,16 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   if (s.workload.kind == WorkloadKind::Training)
     add_training_step(context, totals, r);
   else {
-    add_step_extras(context, r);
+    add_step_extras(s, model, r);
     add_mixed_prefill(inputs, r);
   }
   // Each TP group runs tokens_per_gpu; CP x DP of them in a pipeline stage.
   r.tokens_per_step = static_cast<double>(s.workload.tokens_per_gpu) *
                       s.parallelism.weight_replicas() * r.extras.accepted_tokens_per_sequence;
   r.imbalance = totals.sum_mean_load > 0 ? totals.sum_max_load / totals.sum_mean_load : 1.0;
+  r.load_variation = {
+      variation.active(), variation.sigma, variation.sampling,
+      totals.sum_mean_load > 0 ? totals.sum_expected_max_load / totals.sum_mean_load : 1.0};
   record_gpus_and_links(context, totals, r);
   return r;
 }

@@ -24,11 +24,25 @@ nlohmann::json pool_json(const PoolResult& p) {
           // Flat-out rates per node: what published P/D deployments report.
           {"prefill_input_tokens_per_s_per_node", c.prefill_tokens_per_s / c.nodes_per_instance},
           {"decode_output_tokens_per_s_per_node", c.decode_tokens_per_s / c.nodes_per_instance},
+          // The busiest GPU over the mean those flat-out steps were priced at.
+          {"prefill_imbalance_max_over_mean", c.prefill_imbalance},
+          {"decode_imbalance_max_over_mean", c.decode_imbalance},
           {"steps", p.steps},
           {"busy_fraction", p.busy_fraction},
           {"mean_decode_batch_per_rank", p.mean_decode_batch},
           {"step_shapes_simulated", p.shapes_simulated},
           {"usd_per_gpu_hour", p.usd_per_gpu_hour}};
+}
+
+// The busiest GPU over the mean that the pool's flat-out steps were priced at (its role's).
+std::string imbalance_line(const PoolResult& p) {
+  const PoolCapacity& c = p.capacity;
+  const std::string prefill = fmt::format("prefill {:.3f}", c.prefill_imbalance);
+  const std::string decode = fmt::format("decode {:.3f}", c.decode_imbalance);
+  return fmt::format("  {:<10} busiest GPU over the mean, flat out: {}\n", "",
+                     p.role == "prefill"  ? prefill
+                     : p.role == "decode" ? decode
+                                          : prefill + ", " + decode);
 }
 
 }  // namespace
@@ -40,13 +54,15 @@ nlohmann::json percentiles_json(const Percentiles& p) {
 std::string serving_text(const ServingOutcome& o) {
   std::string text = fmt::format("serving {} ({})\n", o.name,
                                  o.disaggregated ? "prefill/decode disaggregated" : "aggregated");
-  for (const auto& p : o.pools)
+  for (const auto& p : o.pools) {
     text += fmt::format(
         "  {:<10} {} x {} GPUs (DP {}), KV {:.0f} tokens/instance, capacity {:.2f} req/s/instance, "
         "busy {:.0f}%, mean decode batch {:.1f}/rank\n",
         p.role, p.instances, p.capacity.gpus_per_instance, p.capacity.data_parallel_ranks,
         p.capacity.kv_capacity_tokens, p.capacity.requests_per_s, 100 * p.busy_fraction,
         p.mean_decode_batch);
+    text += imbalance_line(p);
+  }
   if (!o.rejection.empty()) return text + "  rejected: " + o.rejection + "\n";
   if (o.disaggregated)
     text += fmt::format(

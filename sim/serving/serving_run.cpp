@@ -296,6 +296,7 @@ PoolCapacity pool_capacity(const ScenarioSpec& scenario, ServingRole role,
   const double budget = static_cast<double>(batching.token_budget_per_rank);
   const double prefill_step = pricer.step_seconds({budget, mean_input, 0, 0});
   c.prefill_tokens_per_s = budget * ranks / prefill_step;
+  c.prefill_imbalance = pricer.imbalance(false, budget, mean_input);
   c.prefill_requests_per_s = c.prefill_tokens_per_s / std::max(1.0, mean_prefill);
   // Decode flat out: the batch limit, or what the KV cache holds at full length.
   const double per_request_kv = mean_input + mean_output;
@@ -306,6 +307,8 @@ PoolCapacity pool_capacity(const ScenarioSpec& scenario, ServingRole role,
       pricer.step_seconds({0, 0, c.decode_batch_per_rank, mean_input + mean_output / 2});
   c.decode_tokens_per_s =
       c.decode_batch_per_rank * ranks * pricer.accepted_tokens_per_sequence() / decode_step;
+  c.decode_imbalance =
+      pricer.imbalance(true, c.decode_batch_per_rank, mean_input + mean_output / 2);
   c.decode_requests_per_s = c.decode_tokens_per_s / std::max(1.0, mean_output - 1);
   switch (role) {
     case ServingRole::PrefillOnly:

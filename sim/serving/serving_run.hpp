@@ -28,6 +28,9 @@ struct PoolCapacity {
   double decode_batch_per_rank = 0;   // the batch that capacity assumed (KV may cap it)
   double prefill_tokens_per_s = 0;    // prompt tokens computed per second, budget full
   double decode_tokens_per_s = 0;     // output tokens per second, batch full
+  // The busiest GPU's tokens over the mean those two steps were priced at (Report::imbalance).
+  double prefill_imbalance = 1;
+  double decode_imbalance = 1;
   double nodes_per_instance = 1;
   std::string shortfall;  // non-empty: weights and activations leave no KV room
 };

@@ -53,6 +53,17 @@ StepTimeTable::StepTimeTable(RunInputs inputs) : inputs_(std::move(inputs)) {
 
 double StepTimeTable::grid_seconds(bool decode, std::int64_t count, std::int64_t context) {
   std::lock_guard lock(mutex_);
+  return grid_point(decode, count, context).seconds;
+}
+
+double StepTimeTable::imbalance(bool decode, double count, double context) {
+  std::lock_guard lock(mutex_);
+  return grid_point(decode, count_grid_bracket(count).first, context_grid_bracket(context).first)
+      .imbalance;
+}
+
+const StepTimeTable::GridPoint& StepTimeTable::grid_point(bool decode, std::int64_t count,
+                                                          std::int64_t context) {
   const auto key = std::tuple{decode, count, context};
   if (const auto it = cache_.find(key); it != cache_.end()) return it->second;
   RunInputs step = inputs_;
@@ -73,9 +84,8 @@ double StepTimeTable::grid_seconds(bool decode, std::int64_t count, std::int64_t
       step.scenario.parallelism.expert_parallel > kAutoFlowMaxGpus &&
       step.scenario.cluster.topology_file.empty())
     step.scenario.network.model = NetworkModelKind::Analytic;
-  const double seconds = simulate(step).step_time_s;
-  cache_.emplace(key, seconds);
-  return seconds;
+  const Report report = simulate(step);
+  return cache_.emplace(key, GridPoint{report.step_time_s, report.imbalance}).first->second;
 }
 
 // Bilinear between the grid points around (count, context).

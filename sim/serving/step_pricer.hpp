@@ -22,6 +22,9 @@ class StepPricer {
  public:
   virtual ~StepPricer() = default;
   virtual double step_seconds(const StepShape& shape) = 0;
+  // The busiest GPU's tokens over the mean that a decode (or prefill) step of about `count` at
+  // `context` was priced at (Report::imbalance); 1 where the pricer does not know.
+  virtual double imbalance(bool /*decode*/, double /*count*/, double /*context*/) { return 1; }
   // Tokens a decoding sequence gains per step: 1, or 1 + a + ... + a^d under MTP.
   virtual double accepted_tokens_per_sequence() const { return 1; }
 };
@@ -35,6 +38,8 @@ class StepTimeTable : public StepPricer {
   // and memory is not checked per step (the serving scheduler holds the KV budget).
   explicit StepTimeTable(RunInputs inputs);
   double step_seconds(const StepShape& shape) override;
+  // At the grid point at or below (count, context).
+  double imbalance(bool decode, double count, double context) override;
   double accepted_tokens_per_sequence() const override { return accepted_; }
   // Grid points simulated so far (each one simulate() call).
   int shapes_simulated() {
@@ -49,7 +54,12 @@ class StepTimeTable : public StepPricer {
 
   RunInputs inputs_;
   double accepted_ = 1;
-  std::map<std::tuple<bool, std::int64_t, std::int64_t>, double> cache_;
+  struct GridPoint {
+    double seconds = 0;
+    double imbalance = 1;
+  };
+  const GridPoint& grid_point(bool decode, std::int64_t count, std::int64_t context);
+  std::map<std::tuple<bool, std::int64_t, std::int64_t>, GridPoint> cache_;
   // A plan's batch-size variants of one deployment share its table from several threads.
   std::recursive_mutex mutex_;
 };

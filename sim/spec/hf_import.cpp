@@ -9,6 +9,7 @@
 #include "base/strict_json.hpp"
 #include "sim/spec/choices.hpp"
 #include "sim/spec/limits.hpp"
+#include "sim/spec/model_presets.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -369,6 +370,9 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
                                                                                   : Gating::Softmax;
   model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, kMaxExperts, 1));
   model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, kMaxExperts, 1));
+  // DeepSeek-V3's architecture (R1 included) routes as the preset does (model_presets.hpp).
+  if (string_or(layout.config, "model_type", "") == "deepseek_v3")
+    model.default_batch_load_sigma = kDeepSeekV3BatchLoadSigma;
 
   if (layout.dbrx)
     read_dbrx_attention(layout, fields, model, problems);

@@ -56,6 +56,7 @@ std::vector<ModelSpec> make_presets() {
   set_deepseek_mla(dsv3, 128);
   dsv3.expert_groups = 8;
   dsv3.topk_groups = 4;
+  dsv3.default_batch_load_sigma = kDeepSeekV3BatchLoadSigma;
   models.push_back(dsv3);
 
   auto kimi = base("kimi-k2", "huggingface.co/moonshotai/Kimi-K2-Instruct config.json", 61, 60,

@@ -54,6 +54,9 @@ struct ModelSpec {
   double dispatch_bytes = 2;           // bytes per activation element sent to experts (1 = FP8)
   double combine_bytes = 2;            // bytes per element returned (BF16 combine)
   double default_capacity_factor = 0;  // 0 = dropless; GShard trained with capacity
+  // workload.routing.batch_load_sigma when the scenario gives none: 0 unless a published
+  // measurement of the model's batch-to-batch load variation supports one (model_presets.cpp).
+  double default_batch_load_sigma = 0;
 
   std::int64_t matrices_per_ffn() const { return gated_ffn ? 3 : 2; }
   std::int64_t expert_params() const { return matrices_per_ffn() * hidden * expert_ffn; }

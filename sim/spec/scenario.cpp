@@ -78,7 +78,7 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
   s.parallelism = read_parallelism(root.child("parallelism"), sound ? s.cluster.gpus() : 0, s.model,
                                    s.placement.redundant_experts, problems);
   s.policy = read_policy(root.child("policy"), s.model, problems);
-  s.workload = read_workload(root.child("workload"), problems);
+  s.workload = read_workload(root.child("workload"), s.model, problems);
   s.profile = read_profile(root.child("profile"), problems);
   s.price = read_price(root.child("price"), problems);
   if (const Json* network = root.child("network")) {

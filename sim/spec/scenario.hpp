@@ -99,6 +99,11 @@ struct RoutingSpec {
   PopularityKind generator = PopularityKind::Uniform;
   double zipf_exponent = 1.0;
   std::uint64_t seed = 1;
+  // Batch-to-batch load variation (routing/load_variation.hpp): the log-normal spread of each
+  // expert's share around its long-run share (default: the model's), and whether a finite batch's
+  // copies also spread multinomially around those shares.
+  double batch_load_sigma = 0;
+  bool sampling_noise = true;
 };
 
 // Aggregated serving: each decode sequence's prompt is prefilled by the same GPUs, so a decode step

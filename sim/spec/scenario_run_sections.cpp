@@ -15,7 +15,7 @@
 // The sections that say what runs and how it is priced: workload, policy, profile and price.
 namespace moesim::sim::scenario_sections {
 
-WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
+WorkloadSpec read_workload(const Json* value, const ModelSpec& model, ProblemList& problems) {
   static const Json kEmpty = Json::object();
   FieldReader r(value ? *value : kEmpty, "/workload", problems, kWorkloadFields);
   WorkloadSpec w;
@@ -23,12 +23,15 @@ WorkloadSpec read_workload(const Json* value, ProblemList& problems) {
   w.tokens_per_gpu = r.integer("tokens_per_gpu", 1, kMaxTokensPerBlock, 4096);
   w.context_tokens = r.integer("context_tokens", 1, 1LL << 24, 4096);
   w.steps = static_cast<int>(r.integer("steps", 1, 1'000'000, 1));
+  w.routing.batch_load_sigma = model.default_batch_load_sigma;
   if (const Json* routing = r.child("routing")) {
     FieldReader rr(*routing, r.path_of("routing"), problems, kRoutingFields);
     w.routing.generator = read_choice(rr, "generator", PopularityKind::Uniform);
     w.routing.zipf_exponent = rr.number("zipf_exponent", 0, 10, 1.0);
     w.routing.seed = static_cast<std::uint64_t>(
         rr.integer("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
+    w.routing.batch_load_sigma = rr.number("batch_load_sigma", 0, 4, w.routing.batch_load_sigma);
+    w.routing.sampling_noise = rr.boolean("sampling_noise", true);
     rr.finish();
   }
   w.cuda_graphs = r.boolean("cuda_graphs", w.kind == WorkloadKind::Decode);

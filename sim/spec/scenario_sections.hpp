@@ -43,7 +43,8 @@ inline constexpr std::string_view kWorkloadFields[] = {
     "cuda_graphs", "mtp_draft_tokens", "mtp_acceptance_rate", "mixed_prefill"};
 inline constexpr std::string_view kMixedPrefillFields[] = {"input_tokens", "output_tokens",
                                                            "scheduling", "chunk_tokens"};
-inline constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed"};
+inline constexpr std::string_view kRoutingFields[] = {"generator", "zipf_exponent", "seed",
+                                                      "batch_load_sigma", "sampling_noise"};
 inline constexpr std::string_view kProfileFields[] = {"source", "compute_efficiency",
                                                       "memory_efficiency", "network_efficiency",
                                                       "allow_other_device"};
@@ -71,7 +72,7 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
 void read_parallel_groups(FieldReader& reader, ParallelismSpec& p);
 // Every group against the cluster, the model and the workload, once all are read.
 void check_parallel_groups(const ScenarioSpec& s, ProblemList& problems);
-WorkloadSpec read_workload(const Json* value, ProblemList& problems);
+WorkloadSpec read_workload(const Json* value, const ModelSpec& model, ProblemList& problems);
 PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems);
 ProfileSpec read_profile(const Json* value, ProblemList& problems);
 PriceSpec read_price(const Json* value, ProblemList& problems);

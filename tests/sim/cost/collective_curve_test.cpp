@@ -1,6 +1,7 @@
 // The profile's measured NCCL all-to-all curve prices the scale-up hop by message size.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -37,12 +38,15 @@ ScenarioSpec quickstart_with(const std::string& profile, NetworkModelKind networ
 
 TEST(CollectiveCurve, DispatchUsesTheMeasuredBusBandwidthAtItsSize) {
   // quickstart: each H100 sends 4096 tokens x top-2 x 4096 hidden x 2 bytes = 64 MiB in all, so
-  // busbw = 300 GB/s (the last point); 7/8 of it (58,720,256 B) crosses the port: 195.73 us,
-  // plus the profile's count-copy overhead. No NVSwitch latency: the curve measured it.
+  // busbw = 300 GB/s (the last point). The busiest GPU of a batch receives 7/8 of 8192 +
+  // sqrt(8192) x 1.4236 = 8320.85 copies (Poisson copies, the largest of 8 GPUs;
+  // docs/capacity-policy.md), 59,643,851 B across the port: 198.81 us, plus the profile's
+  // count-copy overhead. No NVSwitch latency: the curve measured it.
   const auto path = profile_with_curve(kEightRanks, "moesim_curve_test.json");
   const auto report = simulate(quickstart_with(path, NetworkModelKind::Analytic));
   const double overhead = load_profile(path).collective_overhead_us() * 1e-6;
-  EXPECT_NEAR(report.layers[0].phases.dispatch, 58720256.0 / 300e9 + overhead, 1e-12);
+  const double received = (8192 + std::sqrt(8192.0) * 1.4236003) * 7 / 8 * 8192;
+  EXPECT_NEAR(report.layers[0].phases.dispatch, received / 300e9 + overhead, 1e-12);
   EXPECT_NE(report.collective_costs.find("8 ranks"), std::string::npos);
 }
 

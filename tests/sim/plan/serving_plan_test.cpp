@@ -97,5 +97,40 @@ TEST(ServingPlan, ClosedLoopTrafficIsRefused) {
   EXPECT_THROW(parse_plan(text, "users.json"), ConfigError);
 }
 
+TEST(ServingPlan, ReplaysLeftIsTheTightestOfTheThreeCounts) {
+  // Requests: (1e6 - 0) / 10 = 100,000 replays; decoded: (3e8 - 1e8) / 5e7 = 4; prompt:
+  // 3e9 / 1e3 = 3e6. The decoded tokens bind: 4.
+  EXPECT_EQ(replays_left({0, 1e8, 0}, {10, 5e7, 1e3}, {1e6, 3e8, 3e9}), 4u);
+  EXPECT_EQ(replays_left({0, 3e8, 0}, {10, 5e7, 1e3}, {1e6, 3e8, 3e9}), 0u);  // spent
+}
+
+TEST(ServingPlan, ASweepThatCannotMeetItsSlaStopsAtItsBudget) {
+  // TPOT p90 <= 1 us: no option can meet it, so without a budget every sized option would be
+  // replayed 1 + 3 times. A budget of 8 replays of this traffic: a wave fits while
+  // replays_left / 4 >= 1, so option 1 (4 replays, 4 left) and option 2 (4 more, 0 left) run,
+  // on one thread or on two (a wave of min(2, 8 / 4) = 2), and every other sized option is
+  // marked "budget".
+  std::string text = kServingPlan;
+  const std::string tpot = "\"tpot_p90_ms\": 60";
+  text.replace(text.find(tpot), tpot.size(), "\"tpot_p90_ms\": 0.001");
+  const auto plan = parse_plan(text, "sla.json");
+  const SimulatedWork one = expected_replay(generate_requests(plan.serving->traffic));
+  const SimulatedWork budget{8 * one.requests, 8 * one.decoded, 8 * one.prompt};
+  for (const int threads : {1, 2}) {
+    const auto result = run_serving_plan(plan, threads, {}, budget);
+    EXPECT_EQ(result.simulated, 2) << threads << " threads";
+    int budget_marked = 0;
+    for (const auto& o : result.outcomes) {
+      EXPECT_NE(o.verdict, ServingVerdict::Feasible) << o.label;
+      if (o.verdict != ServingVerdict::Budget) continue;
+      ++budget_marked;
+      EXPECT_FALSE(o.simulated);
+      EXPECT_NE(o.reason.find("budget: not simulated; the 2 options simulated"), std::string::npos)
+          << o.reason;
+    }
+    EXPECT_GT(budget_marked, 0);
+  }
+}
+
 }  // namespace
 }  // namespace moesim::sim

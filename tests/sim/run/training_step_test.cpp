@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "sim/run/simulate.hpp"
@@ -101,17 +102,23 @@ TEST(MoeTensorParallel, Tp2TimesEp4MovesTheseBytesOnEightGpus) {
                                            "moe-tp.json"));
   const LayerResult& layer = r.layers.front();
   ASSERT_TRUE(layer.moe);
+  // Each EP rank expects 4 x 2048 x 2/8 = 2048 copies per shard, 2 x 2048 = 4096 for its MoE TP
+  // group; a batch's are Poisson around that (sd sqrt(4096) = 64 copies, 32 a shard) and the step
+  // waits for the busiest of the 4 ranks: 2048 + 32 x 1.029375 (E[max of 4 standard normals]) =
+  // 2080.94 a shard (docs/capacity-policy.md).
+  const double busiest = 2048 + std::sqrt(4096.0) / 2 * 1.0293754;
   // Dispatch: each of the EP group's 4 ranks sends 1024 x 2 = 2048 copies, 3/4 of them to the 3
   // other ranks (2 of the 8 experts each): 1536 x 4096 x 2 bytes; 4 ranks, dispatch and combine:
-  // 2 x 4 x 1536 x 4096 x 2 = 100663296 bytes over NVLink. The MoE TP rings (below) add, per EP
-  // rank, half of the all-gather's and of the reduce-scatter's 33554432 bytes: 4 x 33554432 =
-  // 134217728, 234881024 in all.
-  EXPECT_DOUBLE_EQ(layer.scale_up_bytes, 100663296.0 + 134217728.0);
-  // Each EP rank receives 4 x 2048 x 2/8 = 2048 copies; MoE TP gathers its peer's: the
-  // all-gather's output is 2 x 2048 x 4096 x 2 = 33554432 bytes, of which (2-1)/2 crosses each
-  // link at 450 GB/s x 0.8: 46.60 us, plus the in-domain collective floor, 10 us (above one 1 us
-  // hop) = 56.60 us. The reduce-scatter of the partial sums moves the same bytes.
-  const double expected = 0.5 * 33554432.0 / 360e9 + 10e-6;
+  // 2 x 4 x 1536 x 4096 x 2 = 100663296 bytes over NVLink (a busier rank keeps more of its own
+  // copies and the others fewer: the 3/4 that cross stays). The MoE TP rings (below) add, per EP
+  // rank, half of the all-gather's and of the reduce-scatter's 2 x 2080.94 x 8192 bytes (priced at
+  // the busiest rank's rows): 4 x 2 x 2080.94 x 8192 = 136376485.
+  EXPECT_NEAR(layer.scale_up_bytes, 100663296.0 + 4 * 2 * busiest * 8192, 1);
+  // MoE TP gathers its peer's rows: the all-gather's output is 2 x 2080.94 x 4096 x 2 = 34094121
+  // bytes, of which (2-1)/2 crosses each link at 450 GB/s x 0.8: 47.35 us, plus the in-domain
+  // collective floor, 10 us (above one 1 us hop) = 57.35 us. The reduce-scatter of the partial
+  // sums moves the same bytes.
+  const double expected = 0.5 * 2 * busiest * 8192 / 360e9 + 10e-6;
   EXPECT_NEAR(layer.phases.moe_tp_all_gather, expected, 1e-12);
   EXPECT_NEAR(layer.phases.moe_tp_reduce_scatter, expected, 1e-12);
   // MoE TP reports which default priced it.

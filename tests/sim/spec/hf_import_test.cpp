@@ -26,6 +26,9 @@ TEST(HfImport, DeepSeekV3CountsFiftyEightMoeLayersAndPublishedTotals) {
   // Published 671B total / 37B active (see ModelPresets.DeepSeekV3MatchesPublishedTotals).
   EXPECT_NEAR(m.total_params() / 1e9, 671, 671 * 0.03);
   EXPECT_NEAR(m.active_params() / 1e9, 37, 37 * 0.03);
+  // model_type deepseek_v3 routes as the preset does: its batch-to-batch spread, not 0.
+  EXPECT_DOUBLE_EQ(m.default_batch_load_sigma, kDeepSeekV3BatchLoadSigma);
+  EXPECT_DOUBLE_EQ(import_hf_config_file(fixture("mixtral-8x7b")).default_batch_load_sigma, 0);
 }
 
 TEST(HfImport, Qwen3ThirtyBUsesMoeIntermediateSize) {

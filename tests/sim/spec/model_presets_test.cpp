@@ -21,6 +21,17 @@ TEST(ModelPresets, DeepSeekV3MatchesPublishedTotals) {
   EXPECT_NEAR(m->active_params() / 1e9, 37, 37 * 0.03);
 }
 
+TEST(ModelPresets, OnlyDeepSeekV3CarriesAMeasuredBatchLoadSpread) {
+  // 0.23: the least-squares fit to LMSYS's balancedness figure (docs/capacity-policy.md); no other
+  // model has a published measurement, so the others carry sampling noise only.
+  EXPECT_DOUBLE_EQ(find_model("deepseek-v3")->default_batch_load_sigma, 0.23);
+  for (const auto& m : model_presets()) {
+    if (m.name != "deepseek-v3") {
+      EXPECT_DOUBLE_EQ(m.default_batch_load_sigma, 0) << m.name;
+    }
+  }
+}
+
 TEST(ModelPresets, MixtralMatchesPublishedTotals) {
   // 8 experts x 3 x 4096 x 14336 = 1.41B per layer x 32 = 45.1B + attention 1.34B + embeddings
   // 0.26B = 46.7B total; active swaps 8 experts for 2: 11.3B + 1.6B = 12.9B.

@@ -337,6 +337,31 @@ TEST(Scenario, PolicyReadsMinCapacityRoutingAndTutelDynamicCapacity) {
   EXPECT_EQ(ec.policy.routing, RoutingMode::ExpertChoice);
 }
 
+TEST(Scenario, BatchLoadSigmaDefaultsToTheModelsAndIsBounded) {
+  const auto parse = [](const std::string& model, const std::string& routing) {
+    return parse_scenario(R"({"schema_version": 1, "model": ")" + model +
+                              R"(", "cluster": "h200x8", "workload": {"routing": )" + routing +
+                              "}}",
+                          "r.json");
+  };
+  // DeepSeek-V3 carries its measured spread, Mixtral none; both add sampling noise.
+  const auto dsv3 = parse("deepseek-v3", "{}");
+  EXPECT_DOUBLE_EQ(dsv3.workload.routing.batch_load_sigma, 0.23);
+  EXPECT_TRUE(dsv3.workload.routing.sampling_noise);
+  EXPECT_DOUBLE_EQ(parse("mixtral-8x7b", "{}").workload.routing.batch_load_sigma, 0);
+  const auto given = parse("deepseek-v3", R"({"batch_load_sigma": 0, "sampling_noise": false})");
+  EXPECT_DOUBLE_EQ(given.workload.routing.batch_load_sigma, 0);
+  EXPECT_FALSE(given.workload.routing.sampling_noise);
+  try {
+    parse("mixtral-8x7b", R"({"batch_load_sigma": -0.1})");
+    ADD_FAILURE() << "a negative sigma was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("/workload/routing/batch_load_sigma"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(Scenario, PolicyContradictionsAreErrorsWithTheirPath) {
   EXPECT_EQ(policy_error(R"({"min_capacity": 4})"),
             "p.json: /policy/min_capacity: expected a capacity_factor for min_capacity to floor "
