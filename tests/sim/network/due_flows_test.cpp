@@ -38,10 +38,14 @@ TEST(DueTime, IsTheFirstNanosecondAtWhichTheFlowCompletesOnRandomFlows) {
       const SimTime due = due_time(joined, finish, tolerance);
       ASSERT_LE(due, finish);
       ASSERT_TRUE(completes_at(due, joined, finish, tolerance));
-      if (due > joined) ASSERT_FALSE(completes_at(due - ns(1), joined, finish, tolerance));
-      for (std::int64_t later : {1, 2, 5, 1000})
-        if (due + ns(later) <= finish)
+      if (due > joined) {
+        ASSERT_FALSE(completes_at(due - ns(1), joined, finish, tolerance));
+      }
+      for (std::int64_t later : {1, 2, 5, 1000}) {
+        if (due + ns(later) <= finish) {
           ASSERT_TRUE(completes_at(due + ns(later), joined, finish, tolerance));
+        }
+      }
     }
   }
 }
