@@ -17,9 +17,11 @@ SimTime due_time(SimTime join, SimTime finish, double tolerance) {
   const double estimate =
       (static_cast<double>(finish.ns()) + tolerance * static_cast<double>(join.ns())) /
       (1 + tolerance);
-  const auto guess = static_cast<std::int64_t>(std::ceil(estimate));
-  if (guess - 2 > before && guess - 2 < due && !holds(guess - 2)) before = guess - 2;
-  if (guess + 2 < due && guess + 2 > before && holds(guess + 2)) due = guess + 2;
+  if (estimate >= 0 && estimate < 0x1p62) {  // else (times near SimTime::max()) search it all
+    const auto guess = static_cast<std::int64_t>(std::ceil(estimate));
+    if (guess - 2 > before && guess - 2 < due && !holds(guess - 2)) before = guess - 2;
+    if (guess < due - 2 && guess + 2 > before && holds(guess + 2)) due = guess + 2;
+  }
   while (due - before > 1) {
     const std::int64_t middle = before + (due - before) / 2;
     (holds(middle) ? due : before) = middle;
