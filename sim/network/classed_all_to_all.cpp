@@ -66,6 +66,9 @@ const ClassedAllToAll::Plan& ClassedAllToAll::plan_for(PairPartition partition,
   std::vector<const FlowPath*> class_paths;
   for (const FlowClass& flow_class : plan.classes) class_paths.push_back(&flow_class.path);
   plan.network = group_class_paths(link_count, class_paths);
+  // Checked once here: every collective on this plan lends its paths to the flow network.
+  for (const FlowPath& grouped : plan.network.grouped)
+    validate_flow_path(plan.network.crossed.size(), grouped);
   plans_.push_back(std::move(plan));
   return plans_.back();
 }
@@ -91,8 +94,8 @@ AllToAllResult ClassedAllToAll::play(const ByteMatrix& bytes, const PathLookup& 
     const GpuPair first = plan.classes[c].members.front();
     class_bytes[c] =
         bytes[static_cast<std::size_t>(first.source)][static_cast<std::size_t>(first.destination)];
-    flow_of[c] = network.add_flow(plan.network.grouped[c], class_bytes[c],
-                                  options.fixed_cost + plan.classes[c].latency);
+    flow_of[c] = network.add_borrowed_flow(plan.network.grouped[c], class_bytes[c],
+                                           options.fixed_cost + plan.classes[c].latency);
   }
   queue.run();
 

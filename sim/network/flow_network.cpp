@@ -10,6 +10,15 @@ namespace moesim::sim {
 
 namespace {
 
+const FlowPath kNoPath;  // a finished flow's
+
+void check_flow_size(Bytes bytes, SimTime latency) {
+  if (!(bytes >= 0) || std::isinf(bytes))
+    throw std::invalid_argument("FlowNetwork::add_flow: bytes must be finite and >= 0");
+  if (latency < SimTime::zero())
+    throw std::invalid_argument("FlowNetwork::add_flow: negative latency");
+}
+
 // When a flow with `remaining` bytes at `rate` is through, counted from `now`. Rounded up to the
 // nanosecond, less a picosecond of slack so that an exact 10 ms does not become 10 ms + 1 ns
 // through the last bit of a division.
@@ -29,7 +38,9 @@ FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_cap
     : queue_(queue),
       capacity_(std::move(link_capacity)),
       options_(options),
-      link_bytes_(capacity_.size(), 0.0) {
+      link_bytes_(capacity_.size(), 0.0),
+      held_(capacity_.size(), 0),
+      crossed_mark_(capacity_.size(), 0) {
   // Let the solver reject bad capacities now rather than at the first flow.
   validate_link_capacities(capacity_);
   if (!(options_.completion_tolerance >= 0 && options_.completion_tolerance < 1))
@@ -38,20 +49,31 @@ FlowNetwork::FlowNetwork(EventQueue& queue, std::vector<BytesPerSecond> link_cap
 
 FlowId FlowNetwork::add_flow(FlowPath path, Bytes bytes, SimTime latency,
                              CompletionCallback on_complete) {
-  if (!(bytes >= 0) || std::isinf(bytes))
-    throw std::invalid_argument("FlowNetwork::add_flow: bytes must be finite and >= 0");
-  if (latency < SimTime::zero())
-    throw std::invalid_argument("FlowNetwork::add_flow: negative latency");
+  check_flow_size(bytes, latency);
   validate_flow_path(capacity_.size(), path);
+  FlowPath& owned = owned_paths_.emplace_back(std::move(path));
+  return add_checked_flow(&owned, &owned, bytes, latency, std::move(on_complete));
+}
+
+FlowId FlowNetwork::add_borrowed_flow(const FlowPath& path, Bytes bytes, SimTime latency,
+                                      CompletionCallback on_complete) {
+  check_flow_size(bytes, latency);
+  return add_checked_flow(&path, nullptr, bytes, latency, std::move(on_complete));
+}
+
+FlowId FlowNetwork::add_checked_flow(const FlowPath* path, FlowPath* owned, Bytes bytes,
+                                     SimTime latency, CompletionCallback on_complete) {
   const auto id = static_cast<FlowId>(flows_.size());
   Flow flow;
-  flow.path = std::move(path);
+  flow.path = path;
+  flow.owned = owned;
   flow.bytes = bytes;
   flow.remaining = bytes;
   flow.start = queue_.now();
   flow.join = queue_.now() + latency;
   flow.on_complete = std::move(on_complete);
   flows_.push_back(std::move(flow));
+  joined_as_.push_back(0);
   joins_.push(Join{flows_.back().join, id});
   if (flows_.back().join < next_event_time_) schedule_next(flows_.back().join);
   return id;
@@ -78,21 +100,29 @@ void FlowNetwork::settle(Flow& flow, SimTime now) {
   flow.settled = now;
   if (moved <= 0) return;
   flow.remaining -= moved;
-  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] += moved * flow.path.share(hop);
+  flow.path->for_each_hop([&](LinkId link, double share) {
+    link_bytes_[static_cast<std::size_t>(link)] += moved * share;
+  });
 }
 
 void FlowNetwork::complete(FlowId id, SimTime now) {
   Flow& flow = flows_[id];
   // Book the rounding residue so that every link ends with exactly bytes * share.
-  for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-    link_bytes_[static_cast<std::size_t>(flow.path.links[hop])] +=
-        flow.remaining * flow.path.share(hop);
+  for (std::size_t hop = 0; hop < flow.path->links.size(); ++hop)
+    link_bytes_[static_cast<std::size_t>(flow.path->links[hop])] +=
+        flow.remaining * flow.path->share(hop);
   flow.remaining = 0;
   flow.rate = 0;
   flow.finish = now;
   flow.state = State::Done;
-  flow.path = FlowPath{};  // long runs retire millions of flows: keep only their times
+  if (flow.owned != nullptr) *flow.owned = FlowPath{};  // long runs retire millions of flows
+  flow.path = &kNoPath;
+}
+
+void FlowNetwork::set_bottleneck(Flow& flow, LinkId bottleneck) {
+  if (flow.bottleneck != kNoBottleneckLink) --held_[static_cast<std::size_t>(flow.bottleneck)];
+  flow.bottleneck = bottleneck;
+  if (bottleneck != kNoBottleneckLink) ++held_[static_cast<std::size_t>(bottleneck)];
 }
 
 void FlowNetwork::assign_rates(SimTime now, const std::vector<FlowId>& solved,
@@ -102,15 +132,27 @@ void FlowNetwork::assign_rates(SimTime now, const std::vector<FlowId>& solved,
     Flow& flow = flows_[solved[i]];
     settle(flow, now);  // at the old rate, up to now
     flow.rate = rates[i];
-    flow.bottleneck = bottleneck_scratch_[i];
-    flow.projected_finish = projected_finish(now, flow.remaining, flow.rate);
+    set_bottleneck(flow, bottleneck_scratch_[i]);
+    const SimTime finish = projected_finish(now, flow.remaining, flow.rate);
+    if (finish == flow.projected_finish) continue;  // its heap entries still hold
+    flow.projected_finish = finish;
+    flow.due = due_time(flow.join, finish, options_.completion_tolerance);
+    ++flow.stamp;
+    if (finish == SimTime::max()) continue;  // never finishes: in neither heap
+    by_due_.push(flow.due, solved[i], flow.stamp);
+    by_finish_.push(finish, solved[i], flow.stamp);
   }
 }
 
+void FlowNetwork::compact_active() {
+  std::erase_if(active_, [&](FlowId id) { return flows_[id].state != State::Active; });
+}
+
 void FlowNetwork::solve(SimTime now) {
+  compact_active();
   std::vector<const FlowPath*> paths;
   paths.reserve(active_.size());
-  for (FlowId id : active_) paths.push_back(&flows_[id].path);
+  for (FlowId id : active_) paths.push_back(flows_[id].path);
   // add_flow validated each path and the constructor the capacities.
   assign_rates(now, active_, solve_max_min(capacity_, paths, true, &bottleneck_scratch_));
 }
@@ -124,14 +166,26 @@ void FlowNetwork::solve(SimTime now) {
 // re-solve (up to the order of floating-point sums); tests/sim/network/flow_network_test.cpp
 // compares the two.
 bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>& done) {
-  // The lowest rate among remaining flows held by a link a finished flow crossed, from the
-  // per-link lowest rates the due scan noted (retire_due).
-  double floor = std::numeric_limits<double>::infinity();
+  // Most completions free links that hold no remaining flow: then nothing changes, found at the
+  // cost of the finished paths. Else the floor is the lowest rate among remaining flows held by a
+  // link a finished flow crossed.
+  ++event_;
+  bool held = false;
   for (FlowId id : done)
-    for (LinkId link : flows_[id].path.links)
-      if (kept_stamp_[static_cast<std::size_t>(link)] == scan_)
-        floor = std::min(floor, kept_floor_[static_cast<std::size_t>(link)]);
-  if (std::isinf(floor)) return false;  // every remaining flow keeps its bottleneck and its rate
+    for (LinkId link : flows_[id].path->links) {
+      crossed_mark_[static_cast<std::size_t>(link)] = event_;
+      held |= held_[static_cast<std::size_t>(link)] > 0;
+    }
+  if (!held) return false;  // every remaining flow keeps its bottleneck and its rate
+  compact_active();
+  double floor = std::numeric_limits<double>::infinity();
+  for (FlowId id : active_) {
+    const Flow& flow = flows_[id];
+    if (flow.bottleneck != kNoBottleneckLink &&
+        crossed_mark_[static_cast<std::size_t>(flow.bottleneck)] == event_)
+      floor = std::min(floor, flow.rate);
+  }
+  if (std::isinf(floor)) return false;
   std::vector<BytesPerSecond> residual = capacity_;
   std::vector<FlowId> solved;
   std::vector<const FlowPath*> paths;
@@ -139,11 +193,13 @@ bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
     const Flow& flow = flows_[id];
     if (flow.rate >= floor) {
       solved.push_back(id);
-      paths.push_back(&flow.path);
+      paths.push_back(flow.path);
       continue;
     }
-    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      residual[static_cast<std::size_t>(flow.path.links[hop])] -= flow.rate * flow.path.share(hop);
+    const double rate = flow.rate;  // a local: the stores below could alias the member
+    flow.path->for_each_hop([&](LinkId link, double share) {
+      residual[static_cast<std::size_t>(link)] -= rate * share;
+    });
   }
   // Rounding can leave a link a few ulps below zero; the solver refuses negative capacities.
   for (double& capacity : residual) capacity = std::max(capacity, 0.0);
@@ -151,33 +207,22 @@ bool FlowNetwork::solve_after_completions(SimTime now, const std::vector<FlowId>
   return true;
 }
 
-SimTime FlowNetwork::retire_due(SimTime now, std::vector<FlowId>& done) {
-  if (kept_stamp_.size() != capacity_.size()) {
-    kept_stamp_.assign(capacity_.size(), 0);
-    kept_floor_.assign(capacity_.size(), 0.0);
+void FlowNetwork::retire_due(SimTime now, std::vector<FlowId>& done) {
+  const auto live = [this](std::uint32_t id, std::uint32_t stamp) {
+    return flows_[id].state == State::Active && flows_[id].stamp == stamp;
+  };
+  for (by_due_.clean(live); !by_due_.empty() && by_due_.top_time() <= now; by_due_.clean(live)) {
+    const FlowId id = by_due_.top_flow();
+    by_due_.pop();
+    // Done from here on: out of the solves, the heaps and the links' counts. complete() books it.
+    flows_[id].state = State::Done;
+    set_bottleneck(flows_[id], kNoBottleneckLink);
+    --live_;
+    done.push_back(id);
   }
-  ++scan_;
-  const double tolerance = options_.completion_tolerance;
-  SimTime next_kept = SimTime::max();
-  std::erase_if(active_, [&](FlowId id) {
-    const Flow& flow = flows_[id];
-    const bool due = flow.projected_finish <= now ||
-                     (tolerance > 0 && static_cast<double>((flow.projected_finish - now).ns()) <=
-                                           tolerance * static_cast<double>((now - flow.join).ns()));
-    if (due) {
-      done.push_back(id);
-      return true;
-    }
-    next_kept = std::min(next_kept, flow.projected_finish);
-    if (flow.bottleneck != kNoBottleneckLink) {
-      const auto link = static_cast<std::size_t>(flow.bottleneck);
-      const bool first = kept_stamp_[link] != scan_;
-      kept_floor_[link] = first ? flow.rate : std::min(kept_floor_[link], flow.rate);
-      kept_stamp_[link] = scan_;
-    }
-    return false;
-  });
-  return next_kept;
+  // In the order they joined, as a scan of active_ would find them: the order of the link sums.
+  std::sort(done.begin(), done.end(),
+            [this](FlowId a, FlowId b) { return joined_as_[a] < joined_as_[b]; });
 }
 
 void FlowNetwork::update() {
@@ -185,7 +230,7 @@ void FlowNetwork::update() {
   next_event_time_ = SimTime::max();  // this event has fired
 
   std::vector<FlowId> done;
-  const SimTime next_kept = retire_due(now, done);
+  retire_due(now, done);
   bool joined = false;
   while (!joins_.empty() && joins_.top().time <= now) {
     const FlowId id = joins_.top().flow;
@@ -195,25 +240,28 @@ void FlowNetwork::update() {
     } else {
       flows_[id].state = State::Active;
       flows_[id].settled = now;
+      joined_as_[id] = joins_seen_++;
       active_.push_back(id);
+      ++live_;
       joined = true;
     }
   }
   // Completions alone re-solve incrementally; they need the finished paths, which complete() drops.
-  bool rates_changed = !active_.empty() && (joined || !done.empty());
-  if (joined && !active_.empty())
+  if (joined && live_ > 0)
     solve(now);
-  else if (!done.empty() && !active_.empty() && options_.incremental)
-    rates_changed = solve_after_completions(now, done);
-  else if (!done.empty() && !active_.empty())
+  else if (!done.empty() && live_ > 0 && options_.incremental)
+    solve_after_completions(now, done);
+  else if (!done.empty() && live_ > 0)
     solve(now);
   for (FlowId id : done) complete(id, now);
+  // Finished flows leave active_ in bulk, not one erase per event.
+  if (active_.size() > 2 * live_ + 64) compact_active();
 
   SimTime next = joins_.empty() ? SimTime::max() : joins_.top().time;
-  if (rates_changed)
-    for (FlowId id : active_) next = std::min(next, flows_[id].projected_finish);
-  else
-    next = std::min(next, next_kept);
+  by_finish_.clean([this](std::uint32_t id, std::uint32_t stamp) {
+    return flows_[id].state == State::Active && flows_[id].stamp == stamp;
+  });
+  if (!by_finish_.empty()) next = std::min(next, by_finish_.top_time());
   schedule_next(next);
 
   // Callbacks last: the network is consistent, and a callback may add flows (even at now).
@@ -242,8 +290,8 @@ std::vector<Bytes> FlowNetwork::link_bytes() const {
   for (FlowId id : active_) {
     const Flow& flow = flows_[id];
     const Bytes moved = moved_since_update(flow, now);
-    for (std::size_t hop = 0; hop < flow.path.links.size(); ++hop)
-      bytes[static_cast<std::size_t>(flow.path.links[hop])] += moved * flow.path.share(hop);
+    for (std::size_t hop = 0; hop < flow.path->links.size(); ++hop)
+      bytes[static_cast<std::size_t>(flow.path->links[hop])] += moved * flow.path->share(hop);
   }
   return bytes;
 }

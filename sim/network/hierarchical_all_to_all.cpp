@@ -122,6 +122,9 @@ const HierarchicalAllToAll::Plan& HierarchicalAllToAll::plan_for(
   std::vector<const FlowPath*> summed_pointers;
   for (const FlowPath& class_path : summed) summed_pointers.push_back(&class_path);
   plan.network = group_class_paths(link_count, summed_pointers);
+  // Checked once here: every collective on this plan lends its paths to the flow network.
+  for (const FlowPath& grouped : plan.network.grouped)
+    validate_flow_path(plan.network.crossed.size(), grouped);
   plans_.push_back(std::move(plan));
   return plans_.back();
 }
@@ -153,9 +156,9 @@ AllToAllResult HierarchicalAllToAll::play(const ByteMatrix& bytes, const PathLoo
     }
     const auto count = static_cast<std::int64_t>(plan.members[c].size());
     const SimTime latency = SimTime::from_ns((latency_ns + count / 2) / count);
-    flow_of[c] =
-        network.add_flow(plan.network.grouped[c], legs.flows[plan.members[c].front()].bytes,
-                         options.fixed_cost + latency);
+    flow_of[c] = network.add_borrowed_flow(plan.network.grouped[c],
+                                           legs.flows[plan.members[c].front()].bytes,
+                                           options.fixed_cost + latency);
   }
   queue.run();
 

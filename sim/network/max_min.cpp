@@ -137,7 +137,7 @@ class Filling {
   std::vector<BytesPerSecond> run() {
     while (left_ > 0) {
       ++round_;
-      touched_.clear();
+      touched_count_ = 0;
       const bool any_link = settle_top();
       while (next_cap_ < by_cap_.size() && frozen_[by_cap_[next_cap_]]) ++next_cap_;
       const double link_share =
@@ -169,16 +169,16 @@ class Filling {
   void index_crossings(bool checked) {
     unfrozen_.assign(link_count_, 0);
     weight_.assign(link_count_, 0.0);
+    std::uint32_t* unfrozen = unfrozen_.data();
+    double* weight = weight_.data();
     for (std::size_t flow = 0; flow < flow_count_; ++flow) {
       const FlowPath& path = path_at_(flow);
       if (!checked) validate(link_count_, path, flow);
-      for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-        const double share = path.share(hop);
-        if (!(share > 0)) continue;
-        const auto link = static_cast<std::size_t>(path.links[hop]);
-        ++unfrozen_[link];
-        weight_[link] += share;
-      }
+      path.for_each_hop([&](LinkId link, double share) {
+        if (!(share > 0)) return;
+        ++unfrozen[static_cast<std::size_t>(link)];
+        weight[static_cast<std::size_t>(link)] += share;
+      });
     }
     begin_.resize(link_count_ + 1);
     begin_[0] = 0;
@@ -186,20 +186,20 @@ class Filling {
       begin_[link + 1] = begin_[link] + unfrozen_[link];
     crossings_.resize(begin_[link_count_]);
     std::vector<std::uint32_t> fill(begin_.begin(), begin_.end() - 1);
-    for (std::size_t flow = 0; flow < flow_count_; ++flow) {
-      const FlowPath& path = path_at_(flow);
-      for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-        const double share = path.share(hop);
-        if (!(share > 0)) continue;
-        const auto link = static_cast<std::size_t>(path.links[hop]);
-        crossings_[fill[link]++] = Crossing{static_cast<std::uint32_t>(flow), share};
-      }
-    }
+    std::uint32_t* next = fill.data();
+    Crossing* crossings = crossings_.data();
+    for (std::size_t flow = 0; flow < flow_count_; ++flow)
+      path_at_(flow).for_each_hop([&](LinkId link, double share) {
+        if (!(share > 0)) return;
+        crossings[next[static_cast<std::size_t>(link)]++] =
+            Crossing{static_cast<std::uint32_t>(flow), share};
+      });
   }
 
   void list_links() {
     stale_.assign(link_count_, 0);
     touched_stamp_.assign(link_count_, 0);
+    touched_.resize(link_count_);
     std::vector<double> share(link_count_, 0.0);
     std::vector<char> listed(link_count_, 0);
     for (std::size_t link = 0; link < link_count_; ++link)
@@ -250,28 +250,38 @@ class Filling {
     return false;
   }
 
+  // The hop loops below work on raw pointers held in locals: through the vectors, every store
+  // might have moved a vector's own pointers (a push_back's would), so each access reloaded them
+  // (a third of the solver's instructions, callgrind).
   void freeze(std::uint32_t flow, double value, LinkId by) {
     frozen_[flow] = 1;
     rate_[flow] = value;
     if (bottleneck_ != nullptr) (*bottleneck_)[flow] = by;
     --left_;
-    const FlowPath& path = path_at_(flow);
-    for (std::size_t hop = 0; hop < path.links.size(); ++hop) {
-      const double share = path.share(hop);
-      if (share <= 0) continue;
-      const auto link = static_cast<std::size_t>(path.links[hop]);
-      remaining_[link] -= value * share;
-      weight_[link] -= share;
-      --unfrozen_[link];
-      if (touched_stamp_[link] != round_) {
-        touched_stamp_[link] = round_;
-        touched_.push_back(link);
+    double* remaining = remaining_.data();
+    double* weight = weight_.data();
+    std::uint32_t* unfrozen = unfrozen_.data();
+    std::uint32_t* stamp = touched_stamp_.data();
+    std::size_t* touched = touched_.data();
+    std::size_t touched_count = touched_count_;
+    const std::uint32_t round = round_;
+    path_at_(flow).for_each_hop([&](LinkId id, double share) {
+      if (share <= 0) return;
+      const auto link = static_cast<std::size_t>(id);
+      remaining[link] -= value * share;
+      weight[link] -= share;
+      --unfrozen[link];
+      if (stamp[link] != round) {
+        stamp[link] = round;
+        touched[touched_count++] = link;  // once a round per link: room for every link
       }
-    }
+    });
+    touched_count_ = touched_count;
   }
 
   void relist_touched() {
-    for (std::size_t link : touched_) {
+    for (std::size_t i = 0; i < touched_count_; ++i) {
+      const std::size_t link = touched_[i];
       if (unfrozen_[link] == 0) continue;  // its entry is dropped when it surfaces
       const double share = fair_share(link);
       if (share >= links_.share(link)) {
@@ -292,13 +302,15 @@ class Filling {
   std::vector<double> weight_;           // sum of shares of unfrozen flows
   std::vector<std::uint32_t> unfrozen_;  // count, so "done" is exact
   LinkTournament links_;                 // listed shares: each at most the link's fair share
-  std::vector<char> stale_;              // the fair share has risen above the listed one
+  std::vector<std::uint32_t> stale_;     // the fair share has risen above the listed one (not
+                                         // char: a char store may alias anything)
   std::vector<BytesPerSecond> rate_;
-  std::vector<char> frozen_;
+  std::vector<std::uint32_t> frozen_;
   std::size_t left_ = 0;
   std::vector<std::uint32_t> by_cap_;
   std::size_t next_cap_ = 0;
-  std::vector<std::size_t> touched_;
+  std::vector<std::size_t> touched_;  // [0, touched_count_): the links touched this round
+  std::size_t touched_count_ = 0;
   std::vector<std::uint32_t> touched_stamp_;
   std::uint32_t round_ = 0;
   double level_ = 0;  // the water level: rates only rise as filling goes on

@@ -26,6 +26,19 @@ struct FlowPath {
   std::vector<double> shares;
   // The share of the flow's bytes on its hop-th link (all of them when no shares are given).
   double share(std::size_t hop) const { return shares.empty() ? 1.0 : shares[hop]; }
+  // visit(link, share) for each hop in order, with no test of `shares` per hop: the loop of the
+  // flow network's per-event bookkeeping.
+  template <class Visit>
+  void for_each_hop(Visit&& visit) const {
+    const LinkId* link = links.data();
+    const std::size_t count = links.size();
+    if (shares.empty()) {
+      for (std::size_t hop = 0; hop < count; ++hop) visit(link[hop], 1.0);
+      return;
+    }
+    const double* share = shares.data();
+    for (std::size_t hop = 0; hop < count; ++hop) visit(link[hop], share[hop]);
+  }
   // An upper bound on the flow's rate whatever the links allow (a NIC's injection limit, a
   // sender that cannot go faster); infinity when unbounded.
   BytesPerSecond rate_cap = std::numeric_limits<double>::infinity();

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace moesim::sim {
@@ -118,6 +120,55 @@ TEST(FlowClasses, PartitioningChecksRowsTheClassingNeverReads) {
   } catch (const std::invalid_argument& error) {
     EXPECT_STREQ(error.what(), "all-to-all bytes[69][3]: bytes must be finite and >= 0");
   }
+}
+
+// Destination anchoring pair by pair, as the classing defines it: a class per distinct (bytes,
+// rate alone) at each destination, numbered as its first pair appears row by row.
+PairPartition by_destination_pair_by_pair(const ByteMatrix& bytes,
+                                          const std::vector<double>& alone) {
+  const std::size_t gpus = bytes.size();
+  PairPartition partition;
+  partition.class_of.assign(gpus * gpus, kNoPairClass);
+  std::vector<std::vector<std::pair<std::pair<double, double>, std::uint32_t>>> seen(gpus);
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d) {
+      if (s == d || !(bytes[s][d] > 0)) continue;
+      const std::pair<double, double> key{bytes[s][d], alone[s * gpus + d]};
+      auto& mine = seen[d];
+      auto found = std::find_if(mine.begin(), mine.end(),
+                                [&](const auto& entry) { return entry.first == key; });
+      if (found == mine.end()) {
+        mine.push_back({key, partition.classes++});
+        found = mine.end() - 1;
+      }
+      partition.class_of[s * gpus + d] = found->second;
+    }
+  return partition;
+}
+
+TEST(FlowClasses, RowsThatRepeatTheirNeighbourClassAsThePairsDo) {
+  // 96 GPUs in 12 domains of 8, each domain's GPUs sending the same row (so most rows repeat the
+  // one before) with destination weights 1 + d: a source sees 95 keys, over the 64 a source anchor
+  // allows, so destinations anchor. Rates alone: 200 GB/s inside a domain, 50 across, and GPU 13
+  // behind a 25 GB/s NIC both ways. Rows that break the repetition: GPU 21 sends 1.5x to GPU 40,
+  // GPU 22 (same domain) repeats GPU 21, GPU 30 sends nothing to GPU 31 (its neighbour in the
+  // domain, the one column a repeated row still classes on its own).
+  const std::size_t gpus = 96;
+  ByteMatrix bytes(gpus, std::vector<Bytes>(gpus, 0.0));
+  std::vector<double> alone(gpus * gpus, 0.0);
+  for (std::size_t s = 0; s < gpus; ++s)
+    for (std::size_t d = 0; d < gpus; ++d) {
+      if (s == d) continue;
+      bytes[s][d] = 1e6 * static_cast<double>(1 + d) * (s / 8 == 3 ? 2.0 : 1.0);
+      alone[s * gpus + d] = s / 8 == d / 8 ? 200e9 : (s == 13 || d == 13 ? 25e9 : 50e9);
+    }
+  bytes[21][40] *= 1.5;
+  bytes[22][40] *= 1.5;
+  bytes[30][31] = 0;
+  const PairPartition expected = by_destination_pair_by_pair(bytes, alone);
+  const PairPartition partition = partition_pairs(bytes, alone);
+  EXPECT_EQ(partition.classes, expected.classes);
+  EXPECT_EQ(partition.class_of, expected.class_of);
 }
 
 TEST(FlowClasses, ClassesOfInterchangeablePairsFinishWhenThePairsDo) {
