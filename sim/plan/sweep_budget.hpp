@@ -25,12 +25,14 @@ struct SimulatedWork {
   }
 };
 
-inline SimulatedWork work_of(const std::vector<RequestRecord>& records) {
+// The requests, decoded and prompt tokens of a list of requests or of a run's records.
+template <class Items>
+SimulatedWork work_of(const Items& items) {
   SimulatedWork w;
-  w.requests = static_cast<double>(records.size());
-  for (const auto& r : records) {
-    w.decoded += static_cast<double>(r.output_tokens);
-    w.prompt += static_cast<double>(r.input_tokens);
+  w.requests = static_cast<double>(items.size());
+  for (const auto& item : items) {
+    w.decoded += static_cast<double>(item.output_tokens);
+    w.prompt += static_cast<double>(item.input_tokens);
   }
   return w;
 }
@@ -41,13 +43,7 @@ inline SimulatedWork expected_replay(const std::vector<Request>& requests) {
   if (requests.empty())
     return {kMaxServedRequests * kPlanTrafficShare, kMaxDecodedTokens * kPlanTrafficShare,
             kMaxPromptTokens * kPlanTrafficShare};
-  SimulatedWork w;
-  w.requests = static_cast<double>(requests.size());
-  for (const auto& r : requests) {
-    w.decoded += static_cast<double>(r.output_tokens);
-    w.prompt += static_cast<double>(r.input_tokens);
-  }
-  return w;
+  return work_of(requests);
 }
 
 // A sweep's budget: one run's.
