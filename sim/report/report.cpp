@@ -78,13 +78,11 @@ Json load_variation_to_json(const LoadVariationUse& v) {
               {"expected_loads_imbalance_max_over_mean", v.expected_imbalance}};
 }
 
-}  // namespace
+constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
 
-Json report_to_json(const Report& r) {
-  const double peak_gib = r.memory.total() / (1024.0 * 1024.0 * 1024.0);
+Json summary_to_json(const Report& r, const StepAccount& account) {
   const auto cost = r.cost_per_million_tokens();
-  const StepAccount account = account_step(r);
-  Json summary{
+  return Json{
       {"step_time_ms", ms(r.step_time_s)},
       {"tokens_per_s", r.tokens_per_s()},
       {"tokens_per_s_per_gpu", r.gpus > 0 ? r.tokens_per_s() / r.gpus : 0.0},
@@ -96,7 +94,7 @@ Json report_to_json(const Report& r) {
       {"unrouted_rate", unrouted_rate(r)},
       {"unrouted_estimated", r.unrouted_estimated},
       {"routing", r.routing},
-      {"peak_memory_gib_per_gpu", peak_gib},
+      {"peak_memory_gib_per_gpu", r.memory.total() / kGiBytes},
       {"cost_per_million_tokens_usd", cost ? Json(*cost) : Json(nullptr)},
       {"profile_source", r.profile_source},
       {"profile", r.profile_name.empty() ? Json(nullptr) : Json(r.profile_name)},
@@ -117,29 +115,31 @@ Json report_to_json(const Report& r) {
       {"micro_batches", r.micro_batches},
       {"step_account", step_account_to_json(r, account)},
   };
-  Json layers = Json::array();
-  for (std::size_t i = 0; i < r.layers.size(); ++i) {
-    const LayerResult& layer = r.layers[i];
-    Json entry = phases_to_json(layer.phases);
-    entry["exposed"] = exposed_to_json(account.layers[i]);
-    entry["layer"] = layer.layer;
-    entry["moe"] = layer.moe;
-    if (layer.phases.calibrated > 0) {
-      entry["calibrated_ms"] = ms(layer.phases.calibrated);
-      entry["error_band_relative"] = layer.phases.band;
-    }
-    entry["imbalance_max_over_mean"] = layer.imbalance;
-    if (r.load_variation.applied)
-      entry["expected_loads_imbalance_max_over_mean"] = layer.expected_imbalance;
-    entry["dropped_tokens"] = layer.dropped_tokens;
-    entry["dropped_per_expert"] = layer.dropped_per_expert;
-    entry["dropped_per_gpu"] = layer.dropped_per_gpu;
-    entry["unrouted_tokens"] = layer.unrouted_tokens;
-    entry["unrouted_per_gpu"] = layer.unrouted_per_gpu;
-    entry["tokens_per_expert"] = layer.tokens_per_expert;
-    if (r.training) entry["backward"] = backward_to_json(layer.backward);
-    layers.push_back(std::move(entry));
+}
+
+Json layer_to_json(const Report& r, const LayerResult& layer, const ExposedPhases& exposed) {
+  Json entry = phases_to_json(layer.phases);
+  entry["exposed"] = exposed_to_json(exposed);
+  entry["layer"] = layer.layer;
+  entry["moe"] = layer.moe;
+  if (layer.phases.calibrated > 0) {
+    entry["calibrated_ms"] = ms(layer.phases.calibrated);
+    entry["error_band_relative"] = layer.phases.band;
   }
+  entry["imbalance_max_over_mean"] = layer.imbalance;
+  if (r.load_variation.applied)
+    entry["expected_loads_imbalance_max_over_mean"] = layer.expected_imbalance;
+  entry["dropped_tokens"] = layer.dropped_tokens;
+  entry["dropped_per_expert"] = layer.dropped_per_expert;
+  entry["dropped_per_gpu"] = layer.dropped_per_gpu;
+  entry["unrouted_tokens"] = layer.unrouted_tokens;
+  entry["unrouted_per_gpu"] = layer.unrouted_per_gpu;
+  entry["tokens_per_expert"] = layer.tokens_per_expert;
+  if (r.training) entry["backward"] = backward_to_json(layer.backward);
+  return entry;
+}
+
+Json per_gpu_to_json(const Report& r) {
   Json gpus = Json::array();
   for (const auto& gpu : r.per_gpu)
     gpus.push_back({{"gpu", gpu.gpu},
@@ -149,6 +149,26 @@ Json report_to_json(const Report& r) {
                     {"expert_tokens", gpu.expert_tokens},
                     {"dropped_tokens", gpu.dropped_tokens},
                     {"unrouted_tokens", gpu.unrouted_tokens}});
+  return gpus;
+}
+
+Json memory_to_json(const Report& r) {
+  return Json{{"weights", r.memory.weights / kGiBytes},
+              {"gradients", r.memory.gradients / kGiBytes},
+              {"optimizer", r.memory.optimizer / kGiBytes},
+              {"kv_cache", r.memory.kv_cache / kGiBytes},
+              {"activations", r.memory.activations / kGiBytes},
+              {"total", r.memory.total() / kGiBytes},
+              {"device_capacity", r.device_memory_bytes / kGiBytes}};
+}
+
+}  // namespace
+
+Json report_to_json(const Report& r) {
+  const StepAccount account = account_step(r);
+  Json layers = Json::array();
+  for (std::size_t i = 0; i < r.layers.size(); ++i)
+    layers.push_back(layer_to_json(r, r.layers[i], account.layers[i]));
   Json links = Json::array();
   for (const auto& link : r.links)
     links.push_back({{"kind", link.kind},
@@ -160,7 +180,6 @@ Json report_to_json(const Report& r) {
                        {"kind", link.kind},
                        {"bytes_per_step", link.bytes_per_step},
                        {"utilisation", link.utilisation}});
-  constexpr double kGiBytes = 1024.0 * 1024.0 * 1024.0;
   return Json{
       {"schema_version", kReportSchemaVersion},
       {"scenario", r.scenario},
@@ -168,21 +187,14 @@ Json report_to_json(const Report& r) {
       {"model", r.model},
       {"cluster", r.cluster},
       {"workload", r.workload},
-      {"summary", summary},
-      {"memory_gib_per_gpu",
-       {{"weights", r.memory.weights / kGiBytes},
-        {"gradients", r.memory.gradients / kGiBytes},
-        {"optimizer", r.memory.optimizer / kGiBytes},
-        {"kv_cache", r.memory.kv_cache / kGiBytes},
-        {"activations", r.memory.activations / kGiBytes},
-        {"total", peak_gib},
-        {"device_capacity", r.device_memory_bytes / kGiBytes}}},
+      {"summary", summary_to_json(r, account)},
+      {"memory_gib_per_gpu", memory_to_json(r)},
       {"price", r.usd_per_gpu_hour
                     ? Json{{"usd_per_gpu_hour", *r.usd_per_gpu_hour}, {"date", r.price_date}}
                     : Json(nullptr)},
       {"training", r.training ? training_to_json(*r.training) : Json(nullptr)},
       {"layers", layers},
-      {"per_gpu", gpus},
+      {"per_gpu", per_gpu_to_json(r)},
       {"links", links},
       {"busiest_links", busiest},
       {"ep_groups_played", r.ep_groups_played},
