@@ -15,28 +15,6 @@
 
 namespace moesim::sim {
 
-struct SimulatedWork {
-  double requests = 0, decoded = 0, prompt = 0;
-  SimulatedWork& operator+=(const SimulatedWork& other) {
-    requests += other.requests;
-    decoded += other.decoded;
-    prompt += other.prompt;
-    return *this;
-  }
-};
-
-// The requests, decoded and prompt tokens of a list of requests or of a run's records.
-template <class Items>
-SimulatedWork work_of(const Items& items) {
-  SimulatedWork w;
-  w.requests = static_cast<double>(items.size());
-  for (const auto& item : items) {
-    w.decoded += static_cast<double>(item.output_tokens);
-    w.prompt += static_cast<double>(item.input_tokens);
-  }
-  return w;
-}
-
 // One replay of generated traffic costs its requests; a closed loop (nothing generated up front)
 // is assumed to cost a plan's whole traffic share, the most one replay may.
 inline SimulatedWork expected_replay(const std::vector<Request>& requests) {

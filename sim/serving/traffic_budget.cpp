@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 
 namespace moesim::sim {
 namespace {
@@ -17,11 +18,10 @@ ExpectedWork expected_work(const TrafficSpec& t) {
   const double cap = t.max_requests > 0 ? static_cast<double>(t.max_requests) : 1e300;
   if (t.arrival == ArrivalKind::Log) {
     const auto n = std::min(static_cast<double>(t.log_requests.size()), cap);
-    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
-      w.decoded += static_cast<double>(t.log_requests[i].output_tokens);
-      w.prompt += static_cast<double>(t.log_requests[i].input_tokens);
-    }
-    w.requests = n;
+    const auto sums = work_of(std::span(t.log_requests).first(static_cast<std::size_t>(n)));
+    w.requests = sums.requests;
+    w.decoded = sums.decoded;
+    w.prompt = sums.prompt;
     w.requests_from = "the log's lines";
     return w;
   }

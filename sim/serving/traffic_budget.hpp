@@ -22,6 +22,28 @@ inline constexpr std::int64_t kMaxEngineSteps = 20'000'000;
 // plans), so its traffic may use this share of a run's budget.
 inline constexpr double kPlanTrafficShare = 0.1;
 
+struct SimulatedWork {
+  double requests = 0, decoded = 0, prompt = 0;
+  SimulatedWork& operator+=(const SimulatedWork& other) {
+    requests += other.requests;
+    decoded += other.decoded;
+    prompt += other.prompt;
+    return *this;
+  }
+};
+
+// The requests, decoded and prompt tokens of a list of requests or of a run's records.
+template <class Items>
+SimulatedWork work_of(const Items& items) {
+  SimulatedWork w;
+  w.requests = static_cast<double>(items.size());
+  for (const auto& item : items) {
+    w.decoded += static_cast<double>(item.output_tokens);
+    w.prompt += static_cast<double>(item.input_tokens);
+  }
+  return w;
+}
+
 // A problem at `path` when the traffic's expected requests, decoded tokens or prompt tokens pass
 // the bounds x `share` (Poisson: rate x duration_s requests, or max_requests if fewer, at the
 // lengths' means; a log: its lines and their lengths). A closed loop is checked as it runs.
