@@ -14,8 +14,8 @@ namespace {
 std::string device_scaling_note(const DeviceScaling& scaling) {
   return fmt::format(
       "no {0} profile: {1}'s measured curves scaled to {0} by the datasheets (HBM x{2:.2f}, "
-      "BF16 x{3:.2f}) point by point on each one's roofline, launch floors kept; communication "
-      "from {0}'s links",
+      "BF16 x{3:.2f}) point by point on each one's roofline, launch floors and memory-latency "
+      "waits kept; communication from {0}'s links",
       scaling.device, scaling.measured_on, scaling.memory_ratio, scaling.compute_ratio);
 }
 

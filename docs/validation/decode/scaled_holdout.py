@@ -26,18 +26,26 @@ def roofline_ratio(flops, data, source, target):
     return on_target / on_source if on_source > 0 else 1.0
 
 
-def scaled_time(measured, floor, ratio):
-    return min(measured, floor) + max(0.0, measured - floor) * ratio
+def scaled_point_time(measured, floor, flops, data, copy_bandwidth):
+    """sim/cost/device_scaled_profile.cpp's scaled_point_time: above the floor, a memory-bound
+    point's bytes at the measured copy rate scale with HBM, the rest (latency-bound) stays."""
+    ratio = roofline_ratio(flops, data, H200, H100)
+    above = max(0.0, measured - floor)
+    if flops / H200[0] > data / H200[1] or copy_bandwidth <= 0:
+        return min(measured, floor) + above * ratio
+    streaming = min(above, data / copy_bandwidth * 1e6)
+    return min(measured, floor) + streaming * ratio + (above - streaming)
 
 
-def compare(points, measured, work, floor):
+def compare(points, measured, work, floor, copy_bandwidth):
     """scaled / measured - 1 at every x both curves hold."""
     by_x = dict(measured)
     errors = []
     for x, t in points:
         if x in by_x:
             flops, data = work(x)
-            errors.append(scaled_time(t, floor, roofline_ratio(flops, data, H200, H100)) / by_x[x] - 1)
+            scaled = scaled_point_time(t, floor, flops, data, copy_bandwidth)
+            errors.append(scaled / by_x[x] - 1)
     return errors
 
 
@@ -55,6 +63,7 @@ def main():
     load = lambda name: json.load(open(os.path.join(root, "scenarios/profiles", name + ".json")))
     source, target = load("h200"), load("h100")
     empty_kernel = source["overheads"]["empty_kernel_gpu"]["median_us"]
+    copy = source["ceilings"]["copy"]["bytes_per_s"]
     every = []
     for name, (experts, top_k) in SHAPES.items():
         src = next(m for m in source["models"] if m["name"] == name)
@@ -65,14 +74,14 @@ def main():
         gate = lambda t: (2 * hidden * experts * t, 2 * hidden * (experts + t) + 4 * experts * t)
         rows = [
             ("grouped", compare(expert_curve(src, "grouped"), expert_curve(dst, "grouped"), expert,
-                                GROUPED_LAUNCHES * empty_kernel / experts)),
+                                GROUPED_LAUNCHES * empty_kernel / experts, copy)),
             ("loop", compare(expert_curve(src, "loop"), expert_curve(dst, "loop"), expert,
-                             LOOP_LAUNCHES * empty_kernel)),
+                             LOOP_LAUNCHES * empty_kernel, copy)),
         ]
         for label, key, work in (("permute", "permute", copies), ("unpermute", "combine", copies),
                                  ("gate", "gate", gate)):
             curve = op_curve(src, key)
-            rows.append((label, compare(curve, op_curve(dst, key), work, curve[0][1])))
+            rows.append((label, compare(curve, op_curve(dst, key), work, curve[0][1], copy)))
         for label, errors in rows:
             every += errors
             print(f"{name:14s} {label:9s} {len(errors):2d} points: {min(errors):+.1%} to "
