@@ -59,7 +59,19 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens, doubl
 double LayerCostModel::fp8_scale(double rows) const {
   if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
   const double weights = static_cast<double>(s_.model.expert_params());
-  return profile_->fp8_over_bf16(rows, weights).value_or(bf16_over_fp8());
+  const std::optional<double> measured = profile_->fp8_over_bf16(rows, weights);
+  return measured ? *measured * fp8_block_factor(rows, weights) : bf16_over_fp8();
+}
+
+double LayerCostModel::fp8_block_factor(double rows, double weight_elements) const {
+  if (s_.model.weight_scale_block == 0 || profile_ == nullptr) return 1;
+  // Below the FP8 ridge (2 x rows FLOPs a weight byte < the device's FLOPs a byte) a GEMM waits on
+  // its weights, which block scales grow by 1/16,384: the best block kernels stream them as fast
+  // (cuBLAS's do not: +10-30% at 16-256 rows, docs/measurements/h200-block-fp8-1636z.json). Above
+  // it the per-block promotion costs tensor-core time: x the measured ratio.
+  const auto& d = s_.cluster.device;
+  if (d.hbm_bandwidth <= 0 || 2 * rows * d.hbm_bandwidth < d.fp8_flops) return 1;
+  return profile_->fp8_block_over_tensor(rows, weight_elements).value_or(1.0);
 }
 
 }  // namespace moesim::sim

@@ -29,14 +29,14 @@ const MeasuredProfile& shipped_profile(const std::string& name) {
 }  // namespace
 
 void adopt_same_chip_fp8_ratios(const DeviceSpec& measured_on, MeasuredProfile& profile) {
-  if (profile.has_fp8_gemm()) return;
+  if (profile.has_fp8_gemm() && profile.has_fp8_block_gemm()) return;
   // Presets in catalogue order, so the same profile is chosen on every run.
   for (const DeviceSpec& candidate : device_presets()) {
     if (candidate.name == measured_on.name || !same_tensor_cores(candidate, measured_on)) continue;
     const auto name = builtin_profile_for_device(candidate.name);
     if (!name) continue;
     const MeasuredProfile& other = shipped_profile(*name);
-    if (!other.has_fp8_gemm()) continue;
+    if (!other.has_fp8_gemm() && !other.has_fp8_block_gemm()) continue;
     profile.adopt_fp8_ratios(other);
     return;
   }

@@ -135,7 +135,7 @@ double LayerCostModel::bf16_over_fp8() const {
 double LayerCostModel::dense_fp8_over_bf16(double rows, double weight_elements) const {
   const std::optional<double> measured =
       profile_ != nullptr ? profile_->fp8_over_bf16(rows, weight_elements) : std::nullopt;
-  return measured.value_or(bf16_over_fp8());
+  return measured ? *measured * fp8_block_factor(rows, weight_elements) : bf16_over_fp8();
 }
 
 double LayerCostModel::memory_rate() const {

@@ -40,6 +40,7 @@ constexpr std::string_view kProfileSections[] = {"schema_version",
                                                  "dense_gemm",
                                                  "wide_spread_measurements",
                                                  "fp8_gemm",
+                                                 "fp8_block_gemm",
                                                  "calibrated_phases"};
 // The fields of one /models entry.
 constexpr std::string_view kModelFields[] = {"name",  "hidden",  "expert_ffn",    "experts",
@@ -149,27 +150,31 @@ std::optional<ModelCurves> read_model_curves(const Json& document, std::size_t i
   return curves;
 }
 
-// /fp8_gemm (optional): FP8 and BF16 GEMM times at the same shapes, grouped by the entries'
-// `model` (moesim-profile measures each model's gate_up and down GEMMs) or else by n x k.
-std::vector<Fp8RatioCurve> read_fp8_ratios(const Json& document, ProblemList& problems) {
-  const auto it = document.find("fp8_gemm");
+// A ratio of two GEMM times at the same shapes: /fp8_gemm (optional; FP8 over BF16) or
+// /fp8_block_gemm (optional; block-scaled FP8 over per-tensor FP8), grouped by the entries' `model`
+// (moesim-profile measures each model's gate_up and down GEMMs) or else by n x k.
+std::vector<Fp8RatioCurve> read_ratio_curves(const Json& document, const char* section,
+                                             const char* over, const char* under,
+                                             ProblemList& problems) {
+  const auto it = document.find(section);
   if (it == document.end()) return {};
   if (!it->is_array() || it->empty()) {
-    problems.add("/fp8_gemm", "expected a non-empty array of {m, n, k, bf16_us, fp8_us}");
+    problems.add(fmt::format("/{}", section),
+                 fmt::format("expected a non-empty array of {{m, n, k, {}, {}}}", under, over));
     return {};
   }
   struct Sums {
     std::map<std::pair<double, double>, bool> gemms;   // distinct (n, k)
-    std::map<double, std::pair<double, double>> rows;  // rows -> (BF16 us, FP8 us) summed
+    std::map<double, std::pair<double, double>> rows;  // rows -> (under us, over us) summed
   };
   std::map<std::string, Sums> shapes;
   for (std::size_t i = 0; i < it->size(); ++i) {
-    const std::string base = fmt::format("/fp8_gemm/{}", i);
+    const std::string base = fmt::format("/{}/{}", section, i);
     const double rows = positive(document, base + "/m", problems);
     const double n = positive(document, base + "/n", problems);
     const double k = positive(document, base + "/k", problems);
-    const double bf16 = positive(document, base + "/bf16_us", problems);
-    const double fp8 = positive(document, base + "/fp8_us", problems);
+    const double denominator = positive(document, base + "/" + under, problems);
+    const double numerator = positive(document, base + "/" + over, problems);
     const Json& entry = (*it)[i];
     const std::string shape =
         entry.is_object() && entry.contains("model") && entry["model"].is_string()
@@ -177,8 +182,8 @@ std::vector<Fp8RatioCurve> read_fp8_ratios(const Json& document, ProblemList& pr
             : fmt::format("{} x {}", n, k);
     Sums& sums = shapes[shape];
     sums.gemms[{n, k}] = true;
-    sums.rows[rows].first += bf16;
-    sums.rows[rows].second += fp8;
+    sums.rows[rows].first += denominator;
+    sums.rows[rows].second += numerator;
   }
   std::vector<Fp8RatioCurve> curves;
   for (const auto& [shape, sums] : shapes) {
@@ -190,6 +195,22 @@ std::vector<Fp8RatioCurve> read_fp8_ratios(const Json& document, ProblemList& pr
     if (!curve.ratio.empty()) curves.push_back(std::move(curve));
   }
   return curves;
+}
+
+// The ratio at `rows` of the shape whose weights are nearest `weight_elements` in log (the first of
+// equally near shapes: they are sorted by name), linear between measured rows and held flat
+// outside them (no trend is extrapolated); nullopt without curves.
+std::optional<double> nearest_ratio(const std::vector<Fp8RatioCurve>& curves, double rows,
+                                    double weight_elements) {
+  if (curves.empty()) return std::nullopt;
+  const auto distance = [&](const Fp8RatioCurve& c) {
+    return std::abs(std::log(c.weight_elements / std::max(weight_elements, 1.0)));
+  };
+  const Fp8RatioCurve* nearest = &curves.front();
+  for (const Fp8RatioCurve& c : curves)
+    if (distance(c) < distance(*nearest)) nearest = &c;
+  const Curve& r = nearest->ratio;
+  return interpolate(r, std::clamp(rows, r.front().x, r.back().x));
 }
 
 // Only the number 1; a string "1" or another type is as wrong as 2 (and never a library error).
@@ -236,7 +257,9 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   const Json::json_pointer empty_kernel("/overheads/empty_kernel_gpu/median_us");
   if (document.contains(empty_kernel))
     empty_kernel_us_ = positive(document, empty_kernel.to_string(), problems, kMaxMicroseconds);
-  fp8_ratios_ = read_fp8_ratios(document, problems);
+  fp8_ratios_ = read_ratio_curves(document, "fp8_gemm", "fp8_us", "bf16_us", problems);
+  fp8_block_ratios_ =
+      read_ratio_curves(document, "fp8_block_gemm", "fp8_block_us", "fp8_us", problems);
   collectives_ = read_measured_collectives(document, problems);
   for (const auto& measured : collectives_.all_to_all) {  // the busbw view of the same entries
     CollectiveCurve& curve = all_to_all_.emplace_back(CollectiveCurve{measured.ranks, {}});
@@ -296,23 +319,20 @@ std::string MeasuredProfile::device_preset() const {
 }
 
 void MeasuredProfile::adopt_fp8_ratios(const MeasuredProfile& other) {
-  if (has_fp8_gemm() || !other.has_fp8_gemm()) return;
-  fp8_ratios_ = other.fp8_ratios_;
-  fp8_ratios_from_ = other.gpu_name_;
+  const bool adopt_tensor = !has_fp8_gemm() && other.has_fp8_gemm();
+  const bool adopt_block = fp8_block_ratios_.empty() && !other.fp8_block_ratios_.empty();
+  if (adopt_tensor) fp8_ratios_ = other.fp8_ratios_;
+  if (adopt_block) fp8_block_ratios_ = other.fp8_block_ratios_;
+  if (adopt_tensor || adopt_block) fp8_ratios_from_ = other.gpu_name_;
 }
 
 std::optional<double> MeasuredProfile::fp8_over_bf16(double rows, double weight_elements) const {
-  if (fp8_ratios_.empty()) return std::nullopt;
-  const auto distance = [&](const Fp8RatioCurve& c) {
-    return std::abs(std::log(c.weight_elements / std::max(weight_elements, 1.0)));
-  };
-  // The first of equally near shapes (they are sorted by name): deterministic.
-  const Fp8RatioCurve* nearest = &fp8_ratios_.front();
-  for (const Fp8RatioCurve& c : fp8_ratios_)
-    if (distance(c) < distance(*nearest)) nearest = &c;
-  // Held flat outside the measured rows: no trend is extrapolated.
-  const Curve& r = nearest->ratio;
-  return interpolate(r, std::clamp(rows, r.front().x, r.back().x));
+  return nearest_ratio(fp8_ratios_, rows, weight_elements);
+}
+
+std::optional<double> MeasuredProfile::fp8_block_over_tensor(double rows,
+                                                             double weight_elements) const {
+  return nearest_ratio(fp8_block_ratios_, rows, weight_elements);
 }
 
 std::vector<std::string> MeasuredProfile::model_names() const {

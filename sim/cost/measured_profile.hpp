@@ -115,9 +115,13 @@ class MeasuredProfile {
   // profile measured no FP8 GEMMs.
   std::optional<double> fp8_over_bf16(double rows, double weight_elements) const;
   bool has_fp8_gemm() const { return !fp8_ratios_.empty(); }
-  // For a profile that measured no FP8 GEMMs: the FP8/BF16 ratios of `other`, measured on a GPU
-  // with the same tensor cores (fp8_ratio_source.hpp). fp8_ratios_from() names that GPU; empty
-  // when the ratios were measured with this profile (or there are none).
+  // Block-scaled FP8 over per-tensor FP8 GEMM time (/fp8_block_gemm), by the same nearest-shape
+  // rule; nullopt when the profile measured none.
+  std::optional<double> fp8_block_over_tensor(double rows, double weight_elements) const;
+  bool has_fp8_block_gemm() const { return !fp8_block_ratios_.empty(); }
+  // For a profile that measured no FP8 GEMMs (or no block-scaled ones): those ratios of `other`,
+  // measured on a GPU with the same tensor cores (fp8_ratio_source.hpp). fp8_ratios_from() names
+  // that GPU; empty when the ratios were measured with this profile (or there are none).
   void adopt_fp8_ratios(const MeasuredProfile& other);
   const std::string& fp8_ratios_from() const { return fp8_ratios_from_; }
   // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
@@ -152,6 +156,7 @@ class MeasuredProfile {
   int sm_count_ = 0;
   std::vector<ModelCurves> models_;
   std::vector<Fp8RatioCurve> fp8_ratios_;
+  std::vector<Fp8RatioCurve> fp8_block_ratios_;
   std::string fp8_ratios_from_;
   std::vector<CollectiveCurve> all_to_all_;
   MeasuredCollectives collectives_;

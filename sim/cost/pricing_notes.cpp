@@ -73,10 +73,17 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
     notes.push_back(
         "FP8 dense GEMMs: the measured BF16 rate / the FP8/BF16 GEMM time ratio at the "
         "nearest measured shape and the block's rows");
+  if (profile_ != nullptr && s_.model.weight_bytes <= 1 && s_.model.weight_scale_block > 0 &&
+      profile_->has_fp8_gemm())
+    notes.push_back(profile_->has_fp8_block_gemm()
+                        ? "FP8 GEMMs block-scaled (weight_scale_block 128): x the measured "
+                          "block-scaled/per-tensor FP8 time ratio at the nearest shape and rows"
+                        : "FP8 GEMMs block-scaled (weight_scale_block 128) priced as per-tensor "
+                          "FP8: the profile measured no fp8_block_gemm");
   if (profile_ != nullptr && !profile_->fp8_ratios_from().empty())
     notes.push_back(
         fmt::format("FP8/BF16 GEMM time ratios measured on {} (the same tensor cores; "
-                    "this profile measured no FP8 GEMMs)",
+                    "this profile measured none)",
                     profile_->fp8_ratios_from()));
   if (deepep_compute_factor() != 1.0)
     notes.push_back(fmt::format(

@@ -9,6 +9,7 @@
 #include "base/strict_json.hpp"
 #include "sim/spec/choices.hpp"
 #include "sim/spec/limits.hpp"
+#include "sim/spec/model_dtypes.hpp"
 #include "sim/spec/model_presets.hpp"
 
 namespace moesim::sim {
@@ -374,6 +375,7 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
   if (string_or(layout.config, "model_type", "") == "deepseek_v3")
     model.default_batch_load_sigma = kDeepSeekV3BatchLoadSigma;
 
+  apply_hf_quantization(layout.config, model);
   if (layout.dbrx)
     read_dbrx_attention(layout, fields, model, problems);
   else if (layout.config.contains("kv_lora_rank"))

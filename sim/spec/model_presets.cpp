@@ -45,7 +45,8 @@ void set_deepseek_mla(ModelSpec& m, int heads) {
   m.shared_experts = 1;
   m.shared_expert_ffn = m.expert_ffn;
   m.dense_ffn = 18432;
-  m.dispatch_bytes = 1;  // FP8 dispatch, BF16 combine as DeepSeek serves it
+  m.dispatch_bytes = 1;        // FP8 dispatch, BF16 combine as DeepSeek serves it
+  m.weight_scale_block = 128;  // its FP8 checkpoint's quantization_config.weight_block_size
 }
 
 std::vector<ModelSpec> make_presets() {
@@ -77,6 +78,7 @@ std::vector<ModelSpec> make_presets() {
   auto qwen30 = base("qwen3-30b-a3b", "huggingface.co/Qwen/Qwen3-30B-A3B config.json", 48, 48, 2048,
                      151936, 128, 8, 768);
   set_gqa(qwen30, {32, 4, 128});
+  qwen30.weight_scale_block = 128;  // Qwen3's FP8 checkpoints: weight_block_size [128, 128]
   qwen30.dense_ffn = 6144;
   models.push_back(qwen30);
 
@@ -84,6 +86,7 @@ std::vector<ModelSpec> make_presets() {
                       4096, 151936, 128, 8, 1536);
   set_gqa(qwen235, {64, 4, 128});
   qwen235.dense_ffn = 12288;
+  qwen235.weight_scale_block = 128;
   models.push_back(qwen235);
 
   auto gptoss = base("gpt-oss-120b", "huggingface.co/openai/gpt-oss-120b config.json", 36, 36, 2880,

@@ -51,6 +51,9 @@ struct ModelSpec {
   // Bytes a weight of the attention projections when they are kept in another dtype than the rest
   // (TensorRT-LLM's NVFP4 DeepSeek-R1 runs attention in bf16); 0 = weight_bytes.
   double attention_weight_bytes = 0;
+  // FP8 weights' scales: 0 one a tensor (or channel); 128 one a 128x128 block of weights and one a
+  // 1x128 slice of activations, DeepSeek-V3's recipe, which Qwen3's FP8 checkpoints share.
+  int weight_scale_block = 0;
   double dispatch_bytes = 2;           // bytes per activation element sent to experts (1 = FP8)
   double combine_bytes = 2;            // bytes per element returned (BF16 combine)
   double default_capacity_factor = 0;  // 0 = dropless; GShard trained with capacity

@@ -35,6 +35,8 @@ Json model_spec_to_json(const ModelSpec& m) {
               {"qk_nope_head_dim", m.attention.qk_nope_head_dim},
               {"qk_rope_head_dim", m.attention.qk_rope_head_dim},
               {"v_head_dim", m.attention.v_head_dim},
+              {"weight_bytes", m.weight_bytes},
+              {"weight_scale_block", m.weight_scale_block},
               {"total_params", m.total_params()},
               {"active_params", m.active_params()}};
 }

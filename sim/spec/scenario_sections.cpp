@@ -16,6 +16,7 @@
 #include "sim/spec/cluster_presets.hpp"
 #include "sim/spec/hf_import.hpp"
 #include "sim/spec/limits.hpp"
+#include "sim/spec/model_dtypes.hpp"
 #include "sim/spec/model_presets.hpp"
 #include "sim/spec/scenario_paths.hpp"
 #include "topology/topology_json.hpp"
@@ -161,10 +162,7 @@ ModelSpec read_model(const Json& value, ProblemList& problems, const std::string
   m.kv_cache_bytes_per_token_per_layer =
       opt_int("kv_cache_bytes_per_token_per_layer", m.kv_cache_bytes_per_token_per_layer, 0,
               kMaxKvBytesPerTokenPerLayer);
-  m.weight_bytes = r.number("weight_bytes", 0.5, 4, m.weight_bytes);
-  m.attention_weight_bytes = r.number("attention_weight_bytes", 0.5, 4, m.attention_weight_bytes);
-  m.dispatch_bytes = r.number("dispatch_bytes", 0.5, 4, m.dispatch_bytes);
-  m.combine_bytes = r.number("combine_bytes", 0.5, 4, m.combine_bytes);
+  read_model_dtypes(r, m);
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
   m.attention = read_attention(r, m.attention);
   check_derived_counts(r, m, path, problems);

@@ -22,6 +22,7 @@ inline constexpr std::string_view kModelFields[] = {
     "kv_cache_bytes_per_token_per_layer", "weight_bytes", "dispatch_bytes", "combine_bytes",
     "tied_embeddings", "attention", "attention_heads", "kv_heads", "head_dim", "kv_lora_rank",
     "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "q_lora_rank", "attention_weight_bytes",
+    "weight_scale_block",
     // import-hf --json's derived counts, checked
     "total_params", "active_params"};
 inline constexpr std::string_view kClusterFields[] = {

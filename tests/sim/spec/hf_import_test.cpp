@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "base/config_error.hpp"
 #include "sim/spec/model_presets.hpp"
 
@@ -197,6 +199,20 @@ TEST(HfImport, ExpertCountPastTheLimitIsRefusedNotWrapped) {
       "intermediate_size": 8})";
   EXPECT_EQ(import_error(config),
             "c.json: /num_experts: expected an integer in [1, 8192], got 4294967304");
+}
+
+TEST(HfImport, AnFp8CheckpointHasOneByteBlockScaledWeights) {
+  // DeepSeek-V3's release: quantization_config {quant_method fp8, weight_block_size [128, 128]}.
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(fixture("deepseek-v3")));
+  EXPECT_DOUBLE_EQ(import_hf_config(config, "c.json").weight_bytes, 2);  // no quantization_config
+  config["quantization_config"] = {{"quant_method", "fp8"}, {"weight_block_size", {128, 128}}};
+  const ModelSpec block = import_hf_config(config, "c.json");
+  EXPECT_DOUBLE_EQ(block.weight_bytes, 1);
+  EXPECT_EQ(block.weight_scale_block, 128);
+  config["quantization_config"].erase("weight_block_size");  // one scale a tensor
+  EXPECT_EQ(import_hf_config(config, "c.json").weight_scale_block, 0);
+  config["quantization_config"]["quant_method"] = "awq";  // not FP8: left as BF16
+  EXPECT_DOUBLE_EQ(import_hf_config(config, "c.json").weight_bytes, 2);
 }
 
 }  // namespace
