@@ -60,7 +60,9 @@ double LayerCostModel::fp8_scale(double rows) const {
   if (s_.model.weight_bytes > 1 || profile_ == nullptr) return 1;
   const double weights = static_cast<double>(s_.model.expert_params());
   const std::optional<double> measured = profile_->fp8_over_bf16(rows, weights);
-  return measured ? *measured * fp8_block_factor(rows, weights) : bf16_over_fp8();
+  // FP8 block scales are one-byte weights' recipe (FP4 experts, priced as FP8, carry their own).
+  const double block = s_.model.weight_bytes == 1 ? fp8_block_factor(rows, weights) : 1.0;
+  return measured ? *measured * block : bf16_over_fp8();
 }
 
 double LayerCostModel::fp8_block_factor(double rows, double weight_elements) const {

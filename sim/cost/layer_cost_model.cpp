@@ -135,7 +135,7 @@ double LayerCostModel::bf16_over_fp8() const {
 double LayerCostModel::dense_fp8_over_bf16(double rows, double weight_elements) const {
   const std::optional<double> measured =
       profile_ != nullptr ? profile_->fp8_over_bf16(rows, weight_elements) : std::nullopt;
-  return measured ? *measured * fp8_block_factor(rows, weight_elements) : bf16_over_fp8();
+  return measured.value_or(bf16_over_fp8());
 }
 
 double LayerCostModel::memory_rate() const {
@@ -176,9 +176,14 @@ double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const
       attention_tokens > 0 ? (attention_projection_flops + mlp_flops) / (2 * attention_tokens) : 0;
   const double fp8_time = dense_fp8_over_bf16(attention_tokens, block_weights);
   const auto rate_at = [&](double bytes) { return bytes <= 1 ? bf16_rate / fp8_time : bf16_rate; };
+  // One-byte weights of a block-scaled checkpoint pay its ratio; the core's FP8 KV is no such GEMM.
+  const double block = fp8_block_factor(attention_tokens, block_weights);
+  const auto weights_rate_at = [&](double bytes) {
+    return bytes == 1 ? rate_at(bytes) / block : rate_at(bytes);
+  };
   const double projections =
-      std::max(attention_projection_flops / rate_at(s_.model.attention_bytes_per_weight()) +
-                   mlp_flops / rate_at(s_.model.weight_bytes),
+      std::max(attention_projection_flops / weights_rate_at(s_.model.attention_bytes_per_weight()) +
+                   mlp_flops / weights_rate_at(s_.model.weight_bytes),
                work.weight_bytes / memory_rate());
   const double core_rate = rate_at(kv_element_bytes(s_.model));
   return projections + std::max(work.attention_flops / core_rate, work.kv_bytes / memory_rate()) +

@@ -115,6 +115,7 @@ class LayerCostModel {
   double dense_fp8_over_bf16(double rows, double weight_elements) const;
   // Block-scaled FP8 (model.weight_scale_block) over per-tensor FP8 at `rows` rows: the profile's
   // measured ratio for compute-bound GEMMs, 1 below the device's FP8 ridge or without a ratio.
+  // Callers apply it to one-byte weights only.
   double fp8_block_factor(double rows, double weight_elements) const;
   double memory_rate() const;                // bytes/s reached
   double scale_up_rate() const;              // bytes/s per GPU inside the NVLink/PCIe domain

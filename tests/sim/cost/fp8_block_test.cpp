@@ -69,15 +69,16 @@ TEST(Fp8Block, AnEmptySectionIsRefusedWithItsPath) {
   }
 }
 
-double prefill_dense(const char* scale_block, int tokens, const MeasuredProfile& profile) {
-  const ScenarioSpec s =
-      parse_scenario(fmt::format(R"({{"schema_version": 1, "model": {{"preset": "deepseek-v3",
-          "weight_bytes": 1, "weight_scale_block": {}}}, "cluster": "h200x8",
-          "parallelism": {{"expert_parallel": 8}},
+// DeepSeek-V3 prefilling 16,384 tokens a GPU at `weight_bytes` with `scale_block`: the dense
+// block's time at `tokens` rows.
+double prefill_dense(const char* scale_block, int tokens, const MeasuredProfile& profile,
+                     const char* weight_bytes = "1") {
+  const std::string text = fmt::format(
+      R"({{"schema_version": 1, "model": {{"preset": "deepseek-v3", "weight_bytes": {},
+          "weight_scale_block": {}}}, "cluster": "h200x8", "parallelism": {{"expert_parallel": 8}},
           "workload": {{"kind": "prefill", "tokens_per_gpu": 16384, "context_tokens": 4096}}}})",
-                                 scale_block),
-                     "block.json");
-  return LayerCostModel(s, &profile).dense_time(tokens, false);
+      weight_bytes, scale_block);
+  return LayerCostModel(parse_scenario(text, "block.json"), &profile).dense_time(tokens, false);
 }
 
 TEST(Fp8Block, ComputeBoundGemmsPayTheRatioAndWeightBoundOnesDoNot) {
@@ -90,6 +91,9 @@ TEST(Fp8Block, ComputeBoundGemmsPayTheRatioAndWeightBoundOnesDoNot) {
   EXPECT_GT(prefill_dense("128", 16384, block), prefill_dense("0", 16384, block) * 1.05);
   // 64 rows: below the ridge the weights are streamed as fast with or without block scales.
   EXPECT_DOUBLE_EQ(prefill_dense("128", 64, block), prefill_dense("0", 64, block));
+  // FP4 weights (priced as FP8) carry their own scales: no FP8 block ratio.
+  EXPECT_DOUBLE_EQ(prefill_dense("128", 16384, block, "0.5"),
+                   prefill_dense("0", 16384, block, "0.5"));
   // A profile without block measurements prices block-scaled GEMMs as per-tensor.
   const MeasuredProfile no_block = flat_profile(0.5, 0);
   EXPECT_DOUBLE_EQ(prefill_dense("128", 16384, no_block), prefill_dense("0", 16384, no_block));
