@@ -10,6 +10,10 @@ std::string ms_row(const char* name, const Percentiles& p) {
                      p.p50 * 1e3, p.p90 * 1e3, p.p99 * 1e3, p.mean * 1e3);
 }
 
+double per_gpu(const PoolCapacity& c, double rate) {
+  return c.gpus_per_instance > 0 ? rate / c.gpus_per_instance : 0.0;
+}
+
 nlohmann::json pool_json(const PoolResult& p) {
   const PoolCapacity& c = p.capacity;
   return {{"role", p.role},
@@ -24,6 +28,9 @@ nlohmann::json pool_json(const PoolResult& p) {
           // Flat-out rates per node: what published P/D deployments report.
           {"prefill_input_tokens_per_s_per_node", c.prefill_tokens_per_s / c.nodes_per_instance},
           {"decode_output_tokens_per_s_per_node", c.decode_tokens_per_s / c.nodes_per_instance},
+          // And per GPU, as GB200 NVL72 deployments report (a node there is a 4-GPU tray).
+          {"prefill_input_tokens_per_s_per_gpu", per_gpu(c, c.prefill_tokens_per_s)},
+          {"decode_output_tokens_per_s_per_gpu", per_gpu(c, c.decode_tokens_per_s)},
           // The busiest GPU over the mean those flat-out steps were priced at.
           {"prefill_imbalance_max_over_mean", c.prefill_imbalance},
           {"decode_imbalance_max_over_mean", c.decode_imbalance},
