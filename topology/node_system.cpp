@@ -7,6 +7,10 @@ std::span<const NodeSystem> node_systems() {
       {"hgx-h100", "HGX/DGX H100: 8 GPUs on NVLink 4 through NVSwitch, 8x ConnectX-7", 8, 8,
        ScaleUpKind::NvSwitch, 450e9, 1e-6, "h100-sxm", "cx7-400g", 8,
        "NVIDIA DGX H100 user guide; H100 datasheet (NVLink 900 GB/s bidirectional)"},
+      {"hgx-h800", "HGX H800: 8 GPUs on NVLink 4 through NVSwitch (8 links), 8x ConnectX-7", 8, 8,
+       ScaleUpKind::NvSwitch, 200e9, 1e-6, "h800", "cx7-400g", 8,
+       "DeepSeek-V3 report (arXiv:2412.19437) section 3.2.1: NVLink 160 GB/s achieved of 400 GB/s "
+       "bidirectional; 8x 400 Gb/s InfiniBand a node"},
       {"hgx-h200", "HGX H200: 8 GPUs on NVLink 4 through NVSwitch, 8x ConnectX-7", 8, 8,
        ScaleUpKind::NvSwitch, 450e9, 1e-6, "h200", "cx7-400g", 8,
        "NVIDIA H200 datasheet (NVLink 900 GB/s bidirectional)"},

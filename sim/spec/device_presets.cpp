@@ -7,6 +7,8 @@ std::span<const DeviceSpec> device_presets() {
   static const DeviceSpec kDevices[] = {
       {"h100-sxm", "NVIDIA H100 SXM5 80 GB", 989e12, 1979e12, 80e9, 3.35e12,
        "NVIDIA H100 Tensor Core GPU datasheet (SXM column)"},
+      {"h800", "NVIDIA H800 SXM5 80 GB", 989e12, 1979e12, 80e9, 3.35e12,
+       "H100 SXM5's compute and HBM3 (the export part differs in NVLink only: 400 GB/s both ways)"},
       {"h200", "NVIDIA H200 SXM 141 GB", 989e12, 1979e12, 141e9, 4.8e12,
        "NVIDIA H200 Tensor Core GPU datasheet (SXM column)"},
       {"b200", "NVIDIA B200 (HGX B200) 180 GB", 2.25e15, 4.5e15, 180e9, 8e12,

@@ -5,6 +5,8 @@
 #include <set>
 #include <string>
 
+#include "topology/node_system.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -35,6 +37,20 @@ TEST(DevicePresets, HundredSxmIsTheDenseDatasheetColumn) {
   // 80 GB HBM3 at 3.35 TB/s.
   EXPECT_DOUBLE_EQ(h100->hbm_bytes, 80e9);
   EXPECT_DOUBLE_EQ(h100->hbm_bandwidth, 3.35e12);
+}
+
+TEST(DevicePresets, TheH800IsAnH100WithHalfItsNvlink) {
+  // Same GH100 compute and 80 GB HBM3 at 3.35 TB/s; NVLink 400 GB/s both ways = 200 GB/s a
+  // direction against the H100's 450 (DeepSeek-V3 report, section 3.2.1).
+  const DeviceSpec* h800 = find_device("h800");
+  const DeviceSpec* h100 = find_device("h100-sxm");
+  ASSERT_NE(h800, nullptr);
+  EXPECT_DOUBLE_EQ(h800->fp8_flops, h100->fp8_flops);
+  EXPECT_DOUBLE_EQ(h800->hbm_bandwidth, h100->hbm_bandwidth);
+  const auto* node = topology::find_node_system("hgx-h800");
+  ASSERT_NE(node, nullptr);
+  EXPECT_DOUBLE_EQ(node->scale_up_bandwidth, 200e9);
+  EXPECT_EQ(node->default_device, "h800");
 }
 
 TEST(DevicePresets, BlackwellFiguresArePerGpuSharesOfTheSystemTotals) {
