@@ -272,7 +272,8 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
       const double scale_up = std::max(0.0, scale_up_time(intra, rank_bytes) - floor_time);
       // EP 1 launches no DeepEP kernel.
       const double time =
-          deepep ? (gpus > 1 ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0)
+          deepep ? (gpus > 1 ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0) *
+                                   deepep_overlapped_comm_factor(s_)
                              : 0.0)
                  : std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
                        regroup(g, element_bytes);

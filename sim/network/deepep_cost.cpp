@@ -39,6 +39,15 @@ double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms) {
   return static_cast<double>(sms) / (sms - kDeepEpNormalSms);
 }
 
+double deepep_overlapped_comm_factor(const ScenarioSpec& scenario) {
+  const bool overlapped = scenario.parallelism.overlap == Overlap::TwoMicroBatch ||
+                          scenario.parallelism.overlap == Overlap::CommCompute;
+  if (scenario.network.all_to_all != AllToAllKind::DeepEpNormal || !overlapped ||
+      scenario.parallelism.expert_parallel < 2)
+    return 1.0;
+  return kDeepEpOverlappedSlowdown;
+}
+
 double deepep_notify_time(AllToAllKind kind) {
   return kind == AllToAllKind::DeepEpNormal ? kDeepEpFloorSeconds : 0.0;
 }

@@ -56,6 +56,17 @@ inline constexpr int kDeepEpNormalSms = 20;
 // since compute kernels then get the other SMs; 1 otherwise or when `sms` is unknown (0).
 double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms);
 
+// How much longer DeepEP's normal kernels take while an overlap runs compute beside them than in
+// DeepEP's own tests: DeepSeek's published prefill profile (profile-data, EP 32, two micro-batches)
+// against DeepEP's unit tests at the same shape, dispatch + combine a layer: (11.6 + 19.3) /
+// (7.2 + 14.3) = 1.44 (docs/network-model.md, "Beside compute"). The kernels share HBM and SMs'
+// memory pipes with the GEMMs and elementwise kernels beside them (docs/measurements/README.md).
+inline constexpr double kDeepEpOverlappedSlowdown = 1.44;
+
+// kDeepEpOverlappedSlowdown when the scenario runs normal kernels under an overlap (two-micro-batch
+// or comm-compute) at EP > 1; 1 otherwise. Low-latency kernels hold no SMs while compute runs.
+double deepep_overlapped_comm_factor(const ScenarioSpec& scenario);
+
 // The count exchange before a dispatch: the normal kernels' notify (a tiny all-to-all of counts,
 // one floor); none for the low-latency kernels, whose buffers are sized for the worst case.
 double deepep_notify_time(AllToAllKind kind);

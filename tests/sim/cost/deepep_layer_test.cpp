@@ -12,12 +12,13 @@ namespace {
 // Two HGX H100 nodes (NVLink 450 GB/s, one 50 GB/s CX7 per GPU), EP 16, one expert a GPU, top-1,
 // hidden 1024, 1000 tokens a GPU routed evenly: each GPU sends 62.5 copies to every GPU, 500 of
 // its 1000 to the other node and 437.5 to the 7 other GPUs of its own.
-LayerCost deepep_layer(const std::string& kernels) {
+// `overlap` is the parallelism section's (none unless given).
+LayerCost deepep_layer(const std::string& kernels, const std::string& overlap = "none") {
   ScenarioSpec s = parse_scenario(
       R"({"schema_version": 1, "model": "deepseek-v3", "cluster": {"preset": "h100x64",
-          "nodes": 2}, "parallelism": {"expert_parallel": 16},
-          "network": {"all_to_all": ")" +
-          kernels + R"("}})",
+          "nodes": 2}, "parallelism": {"expert_parallel": 16, "micro_batches": 2,
+          "overlap": ")" +
+          overlap + R"("}, "network": {"all_to_all": ")" + kernels + R"("}})",
       "deepep.json");
   ModelSpec& m = s.model;
   m.experts = 16;
@@ -57,6 +58,23 @@ TEST(DeepEpLayer, NormalKernelsForwardOverNvlinkAfterOneRdmaLegPerNode) {
   EXPECT_NEAR(layer.phases.dispatch, 30e-6 + 30e-6 + 528000 / 44e9, 1e-12);
   // Combine: 500 x 2048 = 1,024,000 bytes back over RDMA: 30 + 23.2727 us.
   EXPECT_NEAR(layer.phases.combine, 30e-6 + 1024000 / 44e9, 1e-12);
+}
+
+TEST(DeepEpLayer, NormalKernelsBesideComputeTakeDeepSeeksMeasuredSlowdown) {
+  // Under two micro-batches (and comm-compute) the normal kernels run beside compute: each
+  // transfer, floor included, x (11.6 + 19.3) / (7.2 + 14.3) = 1.44 (DeepSeek's profile over
+  // DeepEP's unit tests). The notify is a separate count exchange and keeps its 30 us.
+  const LayerCost alone = deepep_layer("deepep-normal");
+  for (const char* overlap : {"two-micro-batch", "comm-compute"}) {
+    const LayerCost beside = deepep_layer("deepep-normal", overlap);
+    EXPECT_NEAR(beside.phases.combine, 1.44 * alone.phases.combine, 1e-15) << overlap;
+    EXPECT_NEAR(beside.phases.dispatch - beside.phases.count_exchange,
+                1.44 * (alone.phases.dispatch - alone.phases.count_exchange), 1e-15)
+        << overlap;
+  }
+  // Low-latency kernels hold no SMs while compute runs: unchanged.
+  EXPECT_DOUBLE_EQ(deepep_layer("deepep-low-latency", "two-micro-batch").phases.combine,
+                   deepep_layer("deepep-low-latency").phases.combine);
 }
 
 TEST(DeepEpLayer, OneRankLaunchesNoKernelAndPaysNoFloor) {
