@@ -30,22 +30,25 @@ double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double
   return kDeepEpFloorSeconds + std::max(nvlink, rdma);
 }
 
-double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms) {
+namespace {
+
+// Normal kernels at EP > 1 while an overlap (two-micro-batch, comm-compute) runs compute beside.
+bool normal_kernels_beside_compute(const ScenarioSpec& scenario) {
   const bool overlapped = scenario.parallelism.overlap == Overlap::TwoMicroBatch ||
                           scenario.parallelism.overlap == Overlap::CommCompute;
-  if (scenario.network.all_to_all != AllToAllKind::DeepEpNormal || !overlapped ||
-      scenario.parallelism.expert_parallel < 2 || sms <= kDeepEpNormalSms)
-    return 1.0;
+  return scenario.network.all_to_all == AllToAllKind::DeepEpNormal && overlapped &&
+         scenario.parallelism.expert_parallel >= 2;
+}
+
+}  // namespace
+
+double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms) {
+  if (!normal_kernels_beside_compute(scenario) || sms <= kDeepEpNormalSms) return 1.0;
   return static_cast<double>(sms) / (sms - kDeepEpNormalSms);
 }
 
 double deepep_overlapped_comm_factor(const ScenarioSpec& scenario) {
-  const bool overlapped = scenario.parallelism.overlap == Overlap::TwoMicroBatch ||
-                          scenario.parallelism.overlap == Overlap::CommCompute;
-  if (scenario.network.all_to_all != AllToAllKind::DeepEpNormal || !overlapped ||
-      scenario.parallelism.expert_parallel < 2)
-    return 1.0;
-  return kDeepEpOverlappedSlowdown;
+  return normal_kernels_beside_compute(scenario) ? kDeepEpOverlappedSlowdown : 1.0;
 }
 
 double deepep_notify_time(AllToAllKind kind) {
