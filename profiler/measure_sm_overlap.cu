@@ -19,24 +19,23 @@
 #include <cstdlib>
 #include <vector>
 
-#define CK(call)                                                                                 \
-  do {                                                                                           \
-    cudaError_t e_ = (call);                                                                     \
-    if (e_ != cudaSuccess) {                                                                     \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                              \
-    }                                                                                            \
-  } while (0)
-#define CKB(call)                                                                        \
-  do {                                                                                   \
-    cublasStatus_t s_ = (call);                                                          \
-    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                   \
-      std::fprintf(stderr, "%s:%d %s: status %d\n", __FILE__, __LINE__, #call, (int)s_); \
-      std::exit(1);                                                                      \
-    }                                                                                    \
-  } while (0)
+#define CK(call) check_cuda((call), #call, __LINE__)
+#define CKB(call) check_cublas((call), #call, __LINE__)
 
 namespace {
+
+void check_cuda(cudaError_t status, const char* what, int line) {
+  if (status == cudaSuccess) return;
+  std::fprintf(stderr, "measure_sm_overlap.cu:%d %s: %s\n", line, what, cudaGetErrorString(status));
+  std::exit(1);
+}
+
+void check_cublas(cublasStatus_t status, const char* what, int line) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
+  std::fprintf(stderr, "measure_sm_overlap.cu:%d %s: cuBLAS status %d\n", line, what,
+               static_cast<int>(status));
+  std::exit(1);
+}
 
 constexpr int kCopyThreads = 1024;
 constexpr int kCopySmem = 160 * 1024;  // one copy block an SM, as a comm kernel owns its SMs

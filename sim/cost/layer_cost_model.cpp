@@ -266,14 +266,17 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
                              ? deepep_copy_bytes(net.all_to_all, m.hidden, element_bytes, !reverse)
                              : token_bytes * element_bytes;
     const double rank_bytes = traffic.tokens_per_gpu * m.top_k * bytes;
+    // The same for every GPU of the layer: rates from the cluster, the overlap's slowdown.
+    const DeepEpRates deepep_rate = deepep_rates(s_);
+    const double deepep_slowdown = deepep_overlapped_comm_factor(s_);
     for (int g = 0; g < gpus; ++g) {
       const double intra = std::max(hops.send_intra[g], hops.receive_intra[g]) * bytes;
       const double inter = std::max(hops.send_inter[g], hops.receive_inter[g]) * bytes;
       const double scale_up = std::max(0.0, scale_up_time(intra, rank_bytes) - floor_time);
       // EP 1 launches no DeepEP kernel.
       const double time =
-          deepep ? (gpus > 1 ? deepep_transfer_time(deepep_rates(s_), intra, fabric ? inter : 0.0) *
-                                   deepep_overlapped_comm_factor(s_)
+          deepep ? (gpus > 1 ? deepep_transfer_time(deepep_rate, intra, fabric ? inter : 0.0) *
+                                   deepep_slowdown
                              : 0.0)
                  : std::max(scale_up, fabric ? inter / scale_out_rate() : 0.0) + latency +
                        regroup(g, element_bytes);

@@ -90,11 +90,11 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
         "MoE blocks' compute x {:.3f}: DeepEP's normal kernels hold {} of the {} SMs while the "
         "overlap runs them beside it",
         deepep_compute_factor(), kDeepEpNormalSms, profile_->sm_count()));
-  if (deepep_overlapped_comm_factor(s_) != 1.0)
+  if (const double slowdown = deepep_overlapped_comm_factor(s_); slowdown != 1.0)
     notes.push_back(fmt::format(
         "DeepEP's normal kernels x {:.2f} beside compute (DeepSeek's prefill profile over DeepEP's "
         "unit tests)",
-        deepep_overlapped_comm_factor(s_)));
+        slowdown));
   if (s_.workload.cuda_graphs && profile_ != nullptr && s_.parallelism.expert_parallel > 1)
     notes.push_back("CUDA graphs: no count exchange (a captured step keeps fixed-size buffers)");
   // Which curve or default priced the TP collectives (their source does not depend on the size).
