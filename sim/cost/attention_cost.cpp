@@ -50,7 +50,7 @@ double attention_params_per_rank(const ModelSpec& m, int tp) {
   return whole + kv_split * kv_share + (total - whole - kv_split) / tp;
 }
 
-double elementwise_bytes_per_token(const ModelSpec& m, int tp, bool moe_layer) {
+double elementwise_bytes_per_token(const ModelSpec& m, int tp, bool moe_layer, bool mlp) {
   constexpr double kActivationBytes = 2;  // bf16
   const double hidden = static_cast<double>(m.hidden);
   const double norms = 2 * 4 * hidden * kActivationBytes;
@@ -59,8 +59,9 @@ double elementwise_bytes_per_token(const ModelSpec& m, int tp, bool moe_layer) {
   const double rotary_width =
       a.kind == AttentionKind::Mla ? a.qk_rope_head_dim : static_cast<double>(a.head_dim);
   const double rotary = 2 * heads_per_rank * rotary_width * kActivationBytes;
-  const double ffn = moe_layer ? static_cast<double>(m.shared_experts * m.shared_expert_ffn)
-                               : static_cast<double>(m.dense_ffn);
+  const double ffn = !mlp        ? 0.0
+                     : moe_layer ? static_cast<double>(m.shared_experts * m.shared_expert_ffn)
+                                 : static_cast<double>(m.dense_ffn);
   const double activation = (m.gated_ffn ? 3 : 2) * ffn / tp * kActivationBytes;
   const double quantisation = m.weight_bytes <= 1 ? 2 * (kActivationBytes + 1) * hidden : 0.0;
   return norms + rotary + activation + quantisation;
@@ -68,7 +69,8 @@ double elementwise_bytes_per_token(const ModelSpec& m, int tp, bool moe_layer) {
 
 DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
   const double tp = s.tensor_parallel;
-  const double mlp_params = s.moe_layer
+  const double mlp_params = !s.mlp ? 0.0
+                            : s.moe_layer
                                 ? static_cast<double>(m.shared_experts) * m.shared_expert_params()
                                 : static_cast<double>(m.dense_mlp_params());
   // Each rank runs all the group's tokens on its share of every weight matrix.
@@ -86,7 +88,7 @@ DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
   work.flops = 2 * weights * (s.tokens + s.prefill_tokens) + work.attention_flops;
   work.weight_bytes = attention * m.attention_bytes_per_weight() + mlp_params / tp * m.weight_bytes;
   work.elementwise_bytes = (s.tokens + s.prefill_tokens) *
-                           elementwise_bytes_per_token(m, s.tensor_parallel, s.moe_layer);
+                           elementwise_bytes_per_token(m, s.tensor_parallel, s.moe_layer, s.mlp);
   // A sequence's cache is read once however many of its query tokens attend to it (FlashMLA and
   // FlashInfer run a sequence's drafts together).
   if (s.decode)

@@ -29,7 +29,9 @@ double attention_params_per_rank(const ModelSpec& model, int attention_tp);
 // the activation of the dense MLP or shared experts (gated: reads gate and up, writes their
 // product) and, with FP8 weights, the quantisation of the attention and MLP inputs (2 bytes read,
 // 1 written an element). Routed experts' activations are part of the expert GEMMs' pricing.
-double elementwise_bytes_per_token(const ModelSpec& model, int attention_tp, bool moe_layer);
+// Without the MLP (`mlp` false) the activation is left out.
+double elementwise_bytes_per_token(const ModelSpec& model, int attention_tp, bool moe_layer,
+                                   bool mlp = true);
 
 struct DenseWork {
   double flops = 0;              // on one GPU
@@ -46,6 +48,7 @@ struct DenseShape {
   double context = 0;            // KV length each sequence attends over
   int queries_per_sequence = 1;  // decode under MTP: the drafts share their sequence's KV read
   bool moe_layer = true;         // MLP = shared experts (MoE block) or the dense MLP
+  bool mlp = true;               // false: attention alone (the MLP priced apart)
   // Aggregated serving: prompt tokens prefilled in the same step (in-flight batching). They share
   // the step's weight reads and attend causally over their prompt of `prefill_context` tokens.
   double prefill_tokens = 0;

@@ -147,49 +147,6 @@ double LayerCostModel::scale_up_rate() const { return group_collectives_.scale_u
 
 double LayerCostModel::scale_out_rate() const { return group_collectives_.scale_out_rate(); }
 
-double LayerCostModel::dense_time(double attention_tokens, bool moe_layer) const {
-  // A prompt chunk in the step rides in its rows (tokens_per_gpu_per_micro_batch); its attention
-  // is a prefill's.
-  const WorkloadSpec& w = s_.workload;
-  const double prompt =
-      w.step_prompt_tokens / s_.parallelism.micro_batches / s_.parallelism.pipeline.micro_batches;
-  const DenseWork work =
-      dense_work(s_.model, {.tokens = attention_tokens - prompt,
-                            .tensor_parallel = s_.parallelism.attention_tensor_parallel,
-                            .decode = w.kind == WorkloadKind::Decode,
-                            .context = static_cast<double>(w.context_tokens),
-                            .queries_per_sequence = w.queries_per_sequence(),
-                            .moe_layer = moe_layer,
-                            .prefill_tokens = prompt,
-                            .prefill_context = static_cast<double>(w.mixed_prefill.input_tokens)});
-  // The projections and the attention core are separate kernels, each bound by its own roofline.
-  // Each runs at its own dtype's rate: attention projections at attention_weight_bytes', the core
-  // at the KV cache's (FP8 only with a one-byte cache), the MLP at the weights'. FP8 runs at the
-  // profile's measured FP8/BF16 time at these rows and the block's weights per rank (2 FLOPs a
-  // weight a row), else at the datasheet's.
-  const double bf16_rate = compute_rate() * (s_.model.weight_bytes <= 1 ? bf16_over_fp8() : 1.0);
-  const double attention_projection_flops =
-      2 * attention_params_per_rank(s_.model, s_.parallelism.attention_tensor_parallel) *
-      attention_tokens;
-  const double mlp_flops = work.flops - work.attention_flops - attention_projection_flops;
-  const double block_weights =
-      attention_tokens > 0 ? (attention_projection_flops + mlp_flops) / (2 * attention_tokens) : 0;
-  const double fp8_time = dense_fp8_over_bf16(attention_tokens, block_weights);
-  const auto rate_at = [&](double bytes) { return bytes <= 1 ? bf16_rate / fp8_time : bf16_rate; };
-  // One-byte weights of a block-scaled checkpoint pay its ratio; the core's FP8 KV is no such GEMM.
-  const double block = fp8_block_factor(attention_tokens, block_weights);
-  const auto weights_rate_at = [&](double bytes) {
-    return bytes == 1 ? rate_at(bytes) / block : rate_at(bytes);
-  };
-  const double projections =
-      std::max(attention_projection_flops / weights_rate_at(s_.model.attention_bytes_per_weight()) +
-                   mlp_flops / weights_rate_at(s_.model.weight_bytes),
-               work.weight_bytes / memory_rate());
-  const double core_rate = rate_at(kv_element_bytes(s_.model));
-  return projections + std::max(work.attention_flops / core_rate, work.kv_bytes / memory_rate()) +
-         work.elementwise_bytes / memory_rate();
-}
-
 LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vector<double>& load,
                                     double tokens_per_gpu, ExpertLoads loads) const {
   const ModelSpec& m = s_.model;
@@ -369,6 +326,12 @@ LayerCost LayerCostModel::moe_layer(const Placement& placement, const std::vecto
   for (double& compute : cost.gpu_compute) compute += dense + cost.phases.gate;
   for (double& time : cost.gpu_communication)
     time += cost.phases.tp_all_reduce + cost.phases.cp_kv_exchange;
+  if (s_.parallelism.overlap == Overlap::SingleBatch) {
+    cost.phases.shared_experts = shared_experts_time(attention_tokens) * deepep_compute_factor();
+    // The down projection holds a third of a gated expert's weights and FLOPs (gate and up two),
+    // half of an ungated one's.
+    cost.phases.experts_down = cost.phases.experts * (m.gated_ffn ? 1.0 / 3 : 0.5);
+  }
   return cost;
 }
 

@@ -69,6 +69,9 @@ class LayerCostModel {
   // Attention (+ dense MLP or shared experts) on one GPU, for the query tokens of its attention
   // group (a TP group runs them all, each rank on its share of heads and weights).
   double dense_time(double attention_tokens, bool moe_layer) const;
+  // Of a MoE block's dense_time, the shared experts' part (single-batch overlap runs it beside the
+  // dispatch); 0 for a model without shared experts.
+  double shared_experts_time(double attention_tokens) const;
   // One expert's GEMMs (gate/up/down) for `tokens`: compute- or weight-bandwidth-bound.
   double expert_time(double tokens) const;
   // The expert GEMMs of one GPU holding experts with these expected token counts, when the EP group
@@ -117,6 +120,8 @@ class LayerCostModel {
   // measured ratio for compute-bound GEMMs, 1 below the device's FP8 ridge or without a ratio.
   // Callers apply it to one-byte weights only.
   double fp8_block_factor(double rows, double weight_elements) const;
+  // dense_time's roofline; `mlp` false leaves the dense MLP or shared experts out.
+  double block_time(double attention_tokens, bool moe_layer, bool mlp) const;
   double memory_rate() const;                // bytes/s reached
   double scale_up_rate() const;              // bytes/s per GPU inside the NVLink/PCIe domain
   double scale_out_rate() const;             // bytes/s per GPU across the fabric

@@ -18,6 +18,10 @@ struct PhaseTimes {  // seconds, on the slowest GPU (it gates each collective)
   // Part of dispatch: the MoE-TP all-gather of the tokens an EP rank received (MoE TP > 1).
   double moe_tp_all_gather = 0;
   double experts = 0;
+  // Single-batch overlap only: the shared experts' part of dense (run beside the dispatch) and the
+  // down projection's part of experts (run beside the combine).
+  double shared_experts = 0;
+  double experts_down = 0;
   double combine = 0;
   // Part of combine: the MoE-TP reduce-scatter of the expert outputs' partial sums.
   double moe_tp_reduce_scatter = 0;

@@ -4,6 +4,35 @@
 
 namespace moesim::sim {
 
+namespace {
+
+// One micro-batch after another, starting at `t`; returns when the last one ends.
+double schedule_in_turn(const PhaseTimes& p, Overlap overlap, std::vector<MicroBatchTimes>& mbs) {
+  const double front = p.dense + p.gate;
+  // Single-batch: the dispatch leaves once the gate has run, before the shared experts (which run
+  // beside it); the combine sends each block the down GEMM finishes, so it overlaps the down GEMM
+  // and ends no earlier than it.
+  const bool single = overlap == Overlap::SingleBatch;
+  const double shared = single ? std::min(p.shared_experts, p.dense) : 0.0;
+  const double down = single ? std::min({p.experts_down, p.experts, p.combine}) : 0.0;
+  double t = 0;
+  for (auto& mb : mbs) {
+    mb.dense = t;
+    mb.dispatch = t + front - shared;
+    if (overlap == Overlap::CommCompute) {
+      mb.experts = mb.dispatch;
+      mb.combine = mb.dispatch + std::max(p.dispatch, p.experts - p.combine);
+    } else {
+      mb.experts = std::max(mb.dispatch + p.dispatch, t + front);
+      mb.combine = mb.experts + p.experts - down;
+    }
+    t = std::max(mb.combine + p.combine, mb.experts + p.experts);
+  }
+  return t;
+}
+
+}  // namespace
+
 LayerSchedule schedule_layer(const PhaseTimes& p, int micro_batches, Overlap overlap) {
   const double front = p.dense + p.gate;
   LayerSchedule schedule;
@@ -11,20 +40,7 @@ LayerSchedule schedule_layer(const PhaseTimes& p, int micro_batches, Overlap ove
   auto& mbs = schedule.micro_batches;
   const int count = static_cast<int>(mbs.size());
   if (overlap != Overlap::TwoMicroBatch) {
-    double t = 0;
-    for (auto& mb : mbs) {
-      mb.dense = t;
-      mb.dispatch = t + front;
-      if (overlap == Overlap::CommCompute) {
-        mb.experts = mb.dispatch;
-        mb.combine = mb.dispatch + std::max(p.dispatch, p.experts - p.combine);
-      } else {
-        mb.experts = mb.dispatch + p.dispatch;
-        mb.combine = mb.experts + p.experts;
-      }
-      t = std::max(mb.combine + p.combine, mb.experts + p.experts);
-    }
-    schedule.makespan = t;
+    schedule.makespan = schedule_in_turn(p, overlap, mbs);
     return schedule;
   }
   // Two streams. Compute: A0 A1 E0 A2 E1 ... E(n-1); communication: D0 D1 C0 D2 C1 ... C(n-1).

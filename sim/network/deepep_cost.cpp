@@ -32,10 +32,9 @@ double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double
 
 namespace {
 
-// Normal kernels at EP > 1 while an overlap (two-micro-batch, comm-compute) runs compute beside.
+// Normal kernels at EP > 1 while an overlap (any but none) runs compute beside.
 bool normal_kernels_beside_compute(const ScenarioSpec& scenario) {
-  const bool overlapped = scenario.parallelism.overlap == Overlap::TwoMicroBatch ||
-                          scenario.parallelism.overlap == Overlap::CommCompute;
+  const bool overlapped = scenario.parallelism.overlap != Overlap::None;
   return scenario.network.all_to_all == AllToAllKind::DeepEpNormal && overlapped &&
          scenario.parallelism.expert_parallel >= 2;
 }

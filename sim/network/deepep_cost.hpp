@@ -52,7 +52,7 @@ double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double
 inline constexpr int kDeepEpNormalSms = 20;
 
 // How much longer a block's compute takes beside DeepEP's normal kernels on a GPU of `sms` SMs:
-// sms / (sms - 20) when an overlap (two-micro-batch, comm-compute) runs them at once and EP > 1,
+// sms / (sms - 20) when an overlap (any but none) runs them at once and EP > 1,
 // since compute kernels then get the other SMs; 1 otherwise or when `sms` is unknown (0).
 double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms);
 
@@ -63,8 +63,8 @@ double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms);
 // memory pipes with the GEMMs and elementwise kernels beside them (docs/measurements/README.md).
 inline constexpr double kDeepEpOverlappedSlowdown = 1.44;
 
-// kDeepEpOverlappedSlowdown when the scenario runs normal kernels under an overlap (two-micro-batch
-// or comm-compute) at EP > 1; 1 otherwise. Low-latency kernels hold no SMs while compute runs.
+// kDeepEpOverlappedSlowdown when the scenario runs normal kernels under an overlap (any but none)
+// at EP > 1; 1 otherwise. Low-latency kernels hold no SMs while compute runs.
 double deepep_overlapped_comm_factor(const ScenarioSpec& scenario);
 
 // The count exchange before a dispatch: the normal kernels' notify (a tiny all-to-all of counts,

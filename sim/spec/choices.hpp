@@ -14,7 +14,7 @@ namespace moesim::sim {
 
 // The scale-out fabric is the topology's own enum; its names are listed here with the rest.
 using topology::FabricKind;
-enum class Overlap { None, CommCompute, TwoMicroBatch };
+enum class Overlap { None, CommCompute, TwoMicroBatch, SingleBatch };
 enum class WorkloadKind { Training, Prefill, Decode };
 enum class DropPolicy { Probs, Position };
 enum class RoutingMode { TokenChoice, ExpertChoice };
@@ -62,7 +62,8 @@ MOESIM_CHOICE_TABLE(AttentionKind, {AttentionKind::Gqa, "gqa"}, {AttentionKind::
 MOESIM_CHOICE_TABLE(FabricKind, {FabricKind::InfinibandFatTree, "ib-fat-tree"},
                     {FabricKind::Roce, "roce"}, {FabricKind::None, "none"});
 MOESIM_CHOICE_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::CommCompute, "comm-compute"},
-                    {Overlap::TwoMicroBatch, "two-micro-batch"});
+                    {Overlap::TwoMicroBatch, "two-micro-batch"},
+                    {Overlap::SingleBatch, "single-batch"});
 MOESIM_CHOICE_TABLE(WorkloadKind, {WorkloadKind::Training, "training"},
                     {WorkloadKind::Prefill, "prefill"}, {WorkloadKind::Decode, "decode"});
 MOESIM_CHOICE_TABLE(DropPolicy, {DropPolicy::Probs, "probs"}, {DropPolicy::Position, "position"});

@@ -142,6 +142,19 @@ TEST(LayerCostModel, DecodeDenseTimeReadsTheWholeKvCache) {
   EXPECT_DOUBLE_EQ(cost.dense_time(10, true), 34.74096e-6);
 }
 
+TEST(LayerCostModel, SharedExpertsTimeIsWhatTheyAddToTheBlock) {
+  ScenarioSpec s = toy_scenario();
+  // Prefill, 1000 tokens (as above, 58.290304 us with them): without the shared expert the
+  // projections are 2 x 4e6 x 1000 / 5e14 = 16 us and the elementwise kernels lose its 6,000 bytes
+  // a token (20.096 us): 40.290304 us. It adds 12 + 6 = 18 us.
+  EXPECT_NEAR(LayerCostModel(s, nullptr).shared_experts_time(1000), 18e-6, 1e-15);
+  // Decode, 10 sequences: its 3e6 x 2 bytes of weights (6 us) and 10 x 6,000 bytes (0.06 us).
+  s.workload.kind = WorkloadKind::Decode;
+  EXPECT_NEAR(LayerCostModel(s, nullptr).shared_experts_time(10), 6.06e-6, 1e-15);
+  s.model.shared_experts = 0;
+  EXPECT_EQ(LayerCostModel(s, nullptr).shared_experts_time(10), 0);
+}
+
 TEST(LayerCostModel, TensorParallelSplitsAttentionOnce) {
   ScenarioSpec s = toy_scenario();
   s.parallelism.attention_tensor_parallel = 2;
@@ -210,6 +223,26 @@ TEST(LayerCostModel, LinkEfficienciesOfTheScenarioReplaceTheProfilesPerKind) {
   ScenarioSpec one_node = toy_scenario("h100x8", 8);
   one_node.cluster.scale_up_link.efficiency = 0.5;
   EXPECT_DOUBLE_EQ(LayerCostModel(one_node, nullptr).all_reduce_time(225e6, 2), 1e-3);
+}
+
+TEST(LayerCostModel, SingleBatchOverlapSplitsOutTheSharedExpertsAndTheDownProjection) {
+  ScenarioSpec s = toy_scenario("h100x8", 2);
+  s.model.experts = 2;
+  s.model.top_k = 1;
+  Placement placement;
+  placement.gpus = 2;
+  placement.slots = {{0}, {1}};
+  placement.replicas = {{0}, {1}};
+  const LayerCost none = LayerCostModel(s, nullptr).moe_layer(placement, {1000, 1000}, 1000);
+  EXPECT_EQ(none.phases.shared_experts, 0);
+  EXPECT_EQ(none.phases.experts_down, 0);
+  s.parallelism.overlap = Overlap::SingleBatch;
+  const LayerCostModel cost(s, nullptr);
+  const LayerCost single = cost.moe_layer(placement, {1000, 1000}, 1000);
+  // The same work; the shared expert's 18 us (above) and a third of the gated experts' 24 us.
+  EXPECT_DOUBLE_EQ(single.phases.experts, none.phases.experts);
+  EXPECT_NEAR(single.phases.shared_experts, 18e-6, 1e-15);
+  EXPECT_DOUBLE_EQ(single.phases.experts_down, 8e-6);
 }
 
 TEST(LayerCostModel, RoceDeliversItsEfficiencyOfLineRate) {

@@ -25,7 +25,7 @@ void expect_one_name_per_value(int count) {
 TEST(Choices, EveryEnumeratorHasOneNameThatMapsBack) {
   expect_one_name_per_value<Gating>(2);
   expect_one_name_per_value<FabricKind>(3);
-  expect_one_name_per_value<Overlap>(3);
+  expect_one_name_per_value<Overlap>(4);
   expect_one_name_per_value<WorkloadKind>(3);
   expect_one_name_per_value<DropPolicy>(2);
   expect_one_name_per_value<RoutingMode>(2);
@@ -56,7 +56,8 @@ TEST(Choices, TableOrderIsTheOrderUsersSee) {
 TEST(Choices, QuotedListQuotesEachName) {
   // The plan parser's messages quote the names as the file spells them.
   EXPECT_EQ(choice_list<DispatchKind>("\""), "\"direct\" or \"hierarchical\"");
-  EXPECT_EQ(choice_list<Overlap>("\""), "\"none\", \"comm-compute\" or \"two-micro-batch\"");
+  EXPECT_EQ(choice_list<Overlap>("\""),
+            "\"none\", \"comm-compute\", \"two-micro-batch\" or \"single-batch\"");
 }
 
 }  // namespace

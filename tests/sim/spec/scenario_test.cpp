@@ -103,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             "bad-overlap.json",
             "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
-            "\"two-micro-batch\", got \"two-microbatch\" (did you mean \"two-micro-batch\"?)"},
+            "\"two-micro-batch\", \"single-batch\", got \"two-microbatch\" (did you mean "
+            "\"two-micro-batch\"?)"},
         BadCase{"bad-date.json",
                 "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
         BadCase{"many-problems.json",
