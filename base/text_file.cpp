@@ -2,18 +2,61 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include "base/config_error.hpp"
 #include "base/interrupt_cleanup.hpp"
 
 namespace moesim {
 namespace fs = std::filesystem;
+
+namespace {
+
+struct InputFile {
+  dev_t device;
+  ino_t inode;
+  std::string path;
+};
+
+struct InputGuard {
+  bool on = false;
+  std::vector<InputFile> inputs;
+};
+
+InputGuard& input_guard() {
+  static InputGuard guard;
+  return guard;
+}
+
+}  // namespace
+
+void guard_inputs_from_overwrite() { input_guard().on = true; }
+
+void note_input_file(const std::string& path) {
+  InputGuard& guard = input_guard();
+  struct stat file {};
+  if (!guard.on || ::stat(path.c_str(), &file) != 0) return;
+  guard.inputs.push_back({file.st_dev, file.st_ino, path});
+}
+
+void refuse_overwriting_an_input(const std::string& path) {
+  const InputGuard& guard = input_guard();
+  struct stat file {};
+  if (!guard.on || ::stat(path.c_str(), &file) != 0) return;  // a new file replaces nothing
+  for (const InputFile& input : guard.inputs)
+    if (input.device == file.st_dev && input.inode == file.st_ino)
+      throw ConfigError(path, {{"", fmt::format("is the same file as the input {} this command "
+                                                "read; expected another output path (writing it "
+                                                "would destroy the input)",
+                                                input.path)}});
+}
 
 std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
   std::error_code error;
@@ -28,6 +71,7 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
         path, {{"", fmt::format("file is {} bytes; expected at most {}", size, max_bytes)}});
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, {{"", "cannot open file for reading"}});
+  note_input_file(path);
   // Read at most one byte past the limit: a file whose size said less (a /proc file, one still
   // growing) is refused all the same, never read without end.
   std::string text;
@@ -45,6 +89,7 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
 namespace {
 
 void write_in_place(const std::string& path, const std::string& text, std::ios::openmode mode) {
+  refuse_overwriting_an_input(path);
   const FifoReaderCheck reader_check(path);
   std::ofstream out(path, std::ios::binary | mode);
   out << text;
@@ -68,6 +113,7 @@ FifoReaderCheck::~FifoReaderCheck() {
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
+  refuse_overwriting_an_input(path);
   // A device or pipe (/dev/stdout) is written where it is: renaming over it would replace it.
   std::error_code status_error;
   const auto status = fs::status(path, status_error);

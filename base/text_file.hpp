@@ -38,6 +38,16 @@ class FifoReaderCheck {
   int descriptor_ = -1;
 };
 
+// Inputs are safe from a command's own outputs under any name: once the CLI calls
+// guard_inputs_from_overwrite, every file read (read_text_file; binary readers call
+// note_input_file) is remembered by device and inode, and every writer calls
+// refuse_overwriting_an_input before it replaces a file, which throws ConfigError (exit 2) naming
+// both when the output is one of them. The GUI, which saves a scenario over the one it opened,
+// never turns it on.
+void guard_inputs_from_overwrite();
+void note_input_file(const std::string& path);
+void refuse_overwriting_an_input(const std::string& path);
+
 // Appends to a file others write too (a CI job summary): not atomic, by its nature.
 void append_text_file(const std::string& path, const std::string& text);
 

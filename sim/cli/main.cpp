@@ -6,13 +6,15 @@
 #include "base/config_error.hpp"
 #include "base/interrupt_cleanup.hpp"
 #include "base/terminal_text.hpp"
+#include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/strict_options.hpp"
 #include "sim/report/provenance.hpp"
 
 int main(int argc, char** argv) {
   using namespace moesim::cli;
-  moesim::install_interrupt_cleanup();  // no temporary output survives Ctrl-C or a CI timeout
+  moesim::install_interrupt_cleanup();    // no temporary output survives Ctrl-C or a CI timeout
+  moesim::guard_inputs_from_overwrite();  // no output of a command replaces one of its inputs
   CLI::App app{"moesim: what a Mixture-of-Experts model will really do on a GPU cluster"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "moesim " + moesim::sim::moesim_version());

@@ -10,6 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "base/text_file.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -230,6 +232,7 @@ void write_heatmap(const TraceStats& stats, const std::string& title, const std:
   if (stats.layers.empty() || stats.shape.experts == 0)
     throw std::runtime_error(
         fmt::format("cannot write {}: the statistics hold no layer or expert", path));
+  refuse_overwriting_an_input(path);
   const HeatmapLayout layout = layout_heatmap(stats, title);
   const bool svg = std::filesystem::path(path).extension() == ".svg";
   // Drawn to a temporary beside the target, then renamed: no half-written picture survives.

@@ -10,6 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "base/text_file.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -150,6 +152,7 @@ std::pair<double, double> chart_axis(double largest) {
 void write_scatter_chart(const ScatterChart& chart, const std::string& path) {
   const int width = static_cast<int>(kPlotLeft + kPlotWidth + kLegendWidth);
   const int height = static_cast<int>(kPlotTop + kPlotHeight + kPlotBottomMargin);
+  refuse_overwriting_an_input(path);
   const bool svg = std::filesystem::path(path).extension() == ".svg";
   const std::string temporary = path + ".partial";  // renamed when whole: no half-written chart
   ChartSurface surface(svg ? cairo_svg_surface_create(temporary.c_str(), width, height)

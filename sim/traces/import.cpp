@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "base/strict_json.hpp"
+#include "base/text_file.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/traces/import_stacks.hpp"
 #include "sim/traces/reader.hpp"
@@ -81,6 +82,7 @@ class CountSource : public RoutingSource {
 std::string read_prefix(const std::string& path, std::size_t bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, {{"/", "cannot open the file"}});
+  note_input_file(path);
   std::string prefix(bytes, '\0');
   in.read(prefix.data(), static_cast<std::streamsize>(bytes));
   prefix.resize(static_cast<std::size_t>(in.gcount()));

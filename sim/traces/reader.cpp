@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "base/text_file.hpp"
 #include "sim/spec/limits.hpp"
 
 namespace moesim::sim {
@@ -36,6 +37,7 @@ std::uint32_t chain_offset(std::uint32_t crc, std::uint64_t offset) {
 std::unique_ptr<std::istream> open_trace_file(const std::string& path) {
   auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*in) throw ConfigError(path, {{"/", "cannot open the file"}});
+  note_input_file(path);
   return in;
 }
 

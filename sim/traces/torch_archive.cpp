@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/config_error.hpp"
+#include "base/text_file.hpp"
 #include "sim/traces/format.hpp"
 #include "sim/traces/zip_handle.hpp"
 
@@ -139,6 +140,7 @@ TorchArchive read_torch_archive(const std::string& path) {
   const auto size = std::filesystem::file_size(path, error);
   std::ifstream in(path, std::ios::binary);
   if (error || !in) throw ConfigError(path, {{"/", "cannot open the file"}});
+  note_input_file(path);
   std::vector<std::byte> bytes(size);
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
   if (static_cast<std::uintmax_t>(in.gcount()) != size)

@@ -164,6 +164,12 @@ void TraceWriter::finish() {
   if (!out_) throw std::runtime_error(fmt::format("cannot close {}", path_));
   if (temporary_ != path_) {
     std::error_code error;
+    try {
+      refuse_overwriting_an_input(path_);  // an input opened after this writer was made
+    } catch (...) {
+      std::filesystem::remove(temporary_, error);
+      throw;
+    }
     std::filesystem::rename(temporary_, path_, error);
     if (error) throw std::runtime_error(fmt::format("cannot write {}: {}", path_, error.message()));
   }
