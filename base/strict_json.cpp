@@ -158,6 +158,10 @@ std::string describe_json_value(const Json& value) {
 }
 
 Json parse_strict_json(std::string_view text, const std::string& source) {
+  if (text.size() > kMaxJsonBytes)
+    throw ConfigError(source, {{"", fmt::format("a JSON document of {} bytes; expected at most {} "
+                                                "(32 MiB)",
+                                                text.size(), kMaxJsonBytes)}});
   ProblemList problems;
   StrictSax sax(problems);
   const bool ok = Json::sax_parse(text.begin(), text.end(), &sax, Json::input_format_t::json,

@@ -11,8 +11,13 @@
 namespace moesim {
 
 inline constexpr int kMaxJsonDepth = 128;
+// A parsed document takes up to about 26 bytes of memory a byte of text (an array of one-digit
+// numbers), so 32 MiB keeps any JSON input under 1 GB; the largest real ones (reports of
+// 2,048-GPU runs, count matrices, calibration timings) are a few MB.
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{32} << 20;
 
-// Throws ConfigError naming `source` and the byte offset or JSON path of every problem.
+// Throws ConfigError naming `source` and the byte offset or JSON path of every problem, and for a
+// document longer than kMaxJsonBytes.
 nlohmann::json parse_strict_json(std::string_view text, const std::string& source);
 
 // JSON pointer of `key` under `parent` ("/a" + "b/c" -> "/a/b~1c").

@@ -23,6 +23,16 @@ TEST(StrictJson, AcceptsOrdinaryDocuments) {
   EXPECT_EQ(value["b"]["c"], -3);
 }
 
+TEST(StrictJson, ADocumentPastThirtyTwoMebibytesIsRefusedBeforeParsing) {
+  // Session 12: an 80 MB array of zeros took 2 GB, a 200 MB one ended in std::bad_alloc.
+  std::string text(kMaxJsonBytes, ' ');
+  text.front() = '0';
+  EXPECT_EQ(parse_strict_json(text, "f.json"), 0);  // exactly the limit: parsed
+  text += ' ';
+  EXPECT_EQ(error_of(text),
+            "f.json: /: a JSON document of 33554433 bytes; expected at most 33554432 (32 MiB)");
+}
+
 TEST(StrictJson, DuplicateKeyNamesItsPath) {
   EXPECT_EQ(error_of(R"({"a": {"b": 1, "b": 2}})"),
             "f.json: /a/b: duplicate key (each field may appear once)");
