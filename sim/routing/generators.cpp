@@ -30,6 +30,14 @@ void validate_generator_spec(const GeneratorSpec& spec) {
     problems.add("/tokens",
                  fmt::format("expected tokens x top_k <= {} (docs/limits.md), got {} x {}",
                              kMaxChoicesPerBlock, spec.tokens, spec.top_k));
+  // In doubles: the product reaches 2^74, past int64, and only its size against 2^30 matters.
+  else if (spec.steps > 0 &&
+           static_cast<double>(spec.steps) * spec.layers * spec.tokens * spec.top_k >
+               static_cast<double>(kMaxTraceChoices))
+    problems.add("/steps",
+                 fmt::format("expected steps x layers x tokens x top_k <= {} (docs/"
+                             "limits.md), got {} x {} x {} x {}",
+                             kMaxTraceChoices, spec.steps, spec.layers, spec.tokens, spec.top_k));
   if (!(spec.zipf_exponent >= 0 && spec.zipf_exponent <= 16))
     problems.add("/zipf_exponent",
                  fmt::format("expected a number in [0, 16], got {}", spec.zipf_exponent));

@@ -29,6 +29,9 @@ static_assert(topology::kMaxTopologyGpus == static_cast<std::size_t>(kMaxGpus),
 inline constexpr std::int64_t kMaxTokensPerBlock = std::int64_t{1} << 24;
 // Expert choices (tokens x top_k) held at once for one block: 256 MiB of ids.
 inline constexpr std::int64_t kMaxChoicesPerBlock = std::int64_t{1} << 26;
+// Expert choices of a whole generated trace (steps x layers x tokens x top_k): a GiB of ids at one
+// byte each, a file that takes minutes to write, not hours or the disk.
+inline constexpr std::int64_t kMaxTraceChoices = std::int64_t{1} << 30;
 
 // Input or output tokens of one serving request: no model's context reaches a million today.
 inline constexpr std::int64_t kMaxRequestTokens = 1'000'000;

@@ -83,6 +83,13 @@ TEST(TraceCommand, GenPastTheLimitsOrWithANegativeSeedExitsTwo) {
   EXPECT_EQ(
       result.err,
       "error: generator: /experts: expected experts <= 8192 (docs/limits.md), got 1000000000\n");
+  // Session 12: --steps 4294967295 wrote at 9 MB/s until killed. 2^32 - 1 steps x 1 layer x
+  // 4096 tokens x top-2 is far past 2^30 choices.
+  result = run_moesim("trace gen --steps 4294967295 -o " + out, "trace-limits");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "error: generator: /steps: expected steps x layers x tokens x top_k <= 1073741824 "
+            "(docs/limits.md), got 4294967295 x 1 x 4096 x 2\n");
   result = run_moesim("trace gen --seed -1 -o " + out, "trace-limits");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.err,
@@ -166,7 +173,7 @@ TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
 }
 
 TEST(TraceCommand, InterruptedGenLeavesNeitherOutputNorTemporary) {
-  // Issue 16: an interrupted command must leave the previous outputs or nothing. A 400-step
+  // Issue 16: an interrupted command must leave the previous outputs or nothing. A 200-step
   // generation runs for many seconds; once its temporary exists, SIGTERM ends it (a background
   // job of a script ignores SIGINT, as shells set it up).
   const auto dir = scratch_dir("trace-interrupt");
@@ -174,7 +181,7 @@ TEST(TraceCommand, InterruptedGenLeavesNeitherOutputNorTemporary) {
   const auto pid_file = dir / "pid";
   const std::string command = std::string(MOESIM_BINARY) +
                               " trace gen --layers 8 --experts 256 --top-k 8 --tokens 65536 "
-                              "--steps 400 -o " +
+                              "--steps 200 -o " +
                               out.string() + " >/dev/null 2>&1 & echo $! >" + pid_file.string();
   ASSERT_EQ(std::system(command.c_str()), 0);
   const pid_t pid = std::stoi(slurp(pid_file));
