@@ -29,6 +29,9 @@ static_assert(topology::kMaxTopologyGpus == static_cast<std::size_t>(kMaxGpus),
 inline constexpr std::int64_t kMaxTokensPerBlock = std::int64_t{1} << 24;
 // Expert choices (tokens x top_k) held at once for one block: 256 MiB of ids.
 inline constexpr std::int64_t kMaxChoicesPerBlock = std::int64_t{1} << 26;
+// Files an .npy manifest names over all its steps, layers and ranks: each is opened and read, so
+// a few lines of pattern must not stand for days of reading.
+inline constexpr std::int64_t kMaxManifestFiles = std::int64_t{1} << 18;
 // Expert choices of a whole generated trace (steps x layers x tokens x top_k): a GiB of ids at one
 // byte each, a file that takes minutes to write, not hours or the disk.
 inline constexpr std::int64_t kMaxTraceChoices = std::int64_t{1} << 30;

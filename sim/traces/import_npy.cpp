@@ -203,6 +203,13 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
                          "expected a file name or an array of per-rank file names");
         }
       }
+    std::size_t named = 0;
+    for (const auto& step : table)
+      for (const auto& layer : step) named += layer.size();
+    if (named > static_cast<std::size_t>(kMaxManifestFiles))
+      problems.add("/files", fmt::format("expected at most {} files over all steps, layers and "
+                                         "ranks (docs/limits.md), got {}",
+                                         kMaxManifestFiles, named));
     if (problems.empty() && !table.empty()) {
       manifest.steps = table.size();
       manifest.layers = table.front().size();
@@ -215,6 +222,12 @@ std::unique_ptr<RoutingSource> open_npy_manifest(const std::string& path, const 
     const auto steps = fields.integer("steps", 1, 1 << 24, 1);
     const auto layers = fields.integer("layers", 1, kMaxLayers);
     const auto ranks = fields.integer("ranks", 1, 1 << 16, 1);
+    // Each factor is at most 2^24: the product of three fits in a double exactly enough.
+    if (static_cast<double>(steps) * static_cast<double>(layers) * static_cast<double>(ranks) >
+        static_cast<double>(kMaxManifestFiles))
+      problems.add("/steps", fmt::format("expected steps x layers x ranks <= {} files (docs/"
+                                         "limits.md), got {} x {} x {}",
+                                         kMaxManifestFiles, steps, layers, ranks));
     manifest.steps = static_cast<std::size_t>(steps);
     manifest.layers = static_cast<std::size_t>(layers);
     manifest.of = [pattern, ranks, resolve](std::size_t s, std::size_t l) {

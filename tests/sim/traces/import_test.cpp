@@ -209,15 +209,21 @@ TEST(NpyImport, ManifestTakesTopKFromTheArrayShapeEvenWithoutTokens) {
 }
 
 TEST(NpyImport, PatternManifestNamesItsFilesOnDemand) {
-  // 2^24 steps x 2^16 layers = 2^40 file names: made one block at a time, never all held
+  // 256 steps x 1024 layers = 2^18 file names, the limit: made one block at a time, never all held
   write_file("p.npy", import_npy_image("<i8", "(1, 2)", int64s({1, 2})));
-  const auto manifest = write_file(
-      "huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 1024})");
+  const auto manifest =
+      write_file("big.json", R"({"experts": 4, "pattern": "p.npy", "steps": 256, "layers": 1024})");
   auto source = open_routing(manifest.string());
   EXPECT_EQ(source->shape(), (TraceShape{1024, 4, 2, ScoreType::None}));
   TraceBlock block;
   ASSERT_TRUE(source->next(block));
   EXPECT_EQ(block.expert_ids, (std::vector<std::uint32_t>{1, 2}));
+  // Session 12: 2^24 steps x 1024 layers named 1.7e10 reads of one file, days of work.
+  const auto huge = write_file(
+      "huge.json", R"({"experts": 4, "pattern": "p.npy", "steps": 16777216, "layers": 1024})");
+  EXPECT_EQ(import_error_of(huge), huge.string() +
+                                       ": /steps: expected steps x layers x ranks <= 262144 files "
+                                       "(docs/limits.md), got 16777216 x 1024 x 1");
 }
 
 TEST(CountImport, TokensFromCountsReproduceTheCountsExactly) {
