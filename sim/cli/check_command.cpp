@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
+#include <string>
 
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
@@ -74,8 +76,15 @@ int check(const CheckOptions& o) {
     candidate = sim::load_report(candidate_source);
   }
   auto tolerances = sim::load_check_policy(o.policy);
+  std::set<std::string> gated_on_command_line;
   for (const auto& spec : o.fail_on) {
     const auto tolerance = sim::parse_fail_on(spec);
+    // A second gate on one metric would replace the first: which one the user meant is unknown.
+    if (!gated_on_command_line.insert(tolerance.metric).second)
+      throw ConfigError("--fail-on", {{"", fmt::format("{} is gated twice ('{}'); expected one "
+                                                       "--fail-on a metric",
+                                                       tolerance.metric, spec)}});
+    // On the command line it replaces the policy's gate on the same metric.
     std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
     tolerances.push_back(tolerance);
   }

@@ -106,9 +106,33 @@ std::string xml_escape(std::string_view text) {
       case '"':
         out += "&quot;";
         break;
-      default:
-        out += c;
+      default:  // XML 1.0 has no way to carry other control characters: shown, not passed
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        else
+          out += c;
     }
+  }
+  return out;
+}
+
+// GitHub workflow commands end at a newline: text from a report (its scenario name) is encoded
+// as GitHub documents (%, CR, LF; in a property also : and ,) so it cannot start a command.
+std::string github_escape(std::string_view text, bool property = false) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else if (property && c == ':')
+      out += "%3A";
+    else if (property && c == ',')
+      out += "%2C";
+    else
+      out += c;
   }
   return out;
 }
@@ -347,14 +371,17 @@ std::string check_github_annotations(const CheckResult& r, int limit) {
   for (int i = 0; i < static_cast<int>(failed.size()) && i < limit; ++i) {
     const auto& m = *failed[i];
     if (!m.not_compared.empty()) {
-      text += fmt::format("::error title=moesim check: {} not compared::{} {}: {}, tolerance {}\n",
-                          m.metric, r.scenario, m.metric, m.not_compared, m.tolerance->text);
+      text += fmt::format("::error title=moesim check: {} not compared::{}\n",
+                          github_escape(m.metric, true),
+                          github_escape(fmt::format("{} {}: {}, tolerance {}", r.scenario, m.metric,
+                                                    m.not_compared, m.tolerance->text)));
       continue;
     }
     text += fmt::format(
-        "::error title=moesim check: {} regressed::{} {}: {} -> {} ({}), tolerance {}\n", m.metric,
-        r.scenario, m.metric, format_value(m.baseline), format_value(m.candidate), format_delta(m),
-        m.tolerance->text);
+        "::error title=moesim check: {} regressed::{}\n", github_escape(m.metric, true),
+        github_escape(fmt::format("{} {}: {} -> {} ({}), tolerance {}", r.scenario, m.metric,
+                                  format_value(m.baseline), format_value(m.candidate),
+                                  format_delta(m), m.tolerance->text)));
   }
   if (static_cast<int>(failed.size()) > limit)
     text += fmt::format("::notice title=moesim check::{} more regressions; see the job summary\n",

@@ -101,6 +101,22 @@ TEST(CheckCommand, GatedMetricNullInTheCandidateFailsAndNothingComparableExitsFi
             5);
 }
 
+TEST(CheckCommand, AMetricGatedTwiceIsRefused) {
+  // Session 12: the second --fail-on replaced the first, so a 10% drop passed -50%.
+  const auto dir = scratch_dir("check-twice");
+  std::ofstream(dir / "a.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"tokens_per_s": 10}})";
+  std::ofstream(dir / "b.json")
+      << R"({"schema_version": 1, "scenario": "s", "summary": {"tokens_per_s": 9}})";
+  const auto result =
+      run_moesim("check " + (dir / "a.json").string() + " " + (dir / "b.json").string() +
+                 " --fail-on tokens_per_s:-3% --fail-on tokens_per_s:-50%");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "error: --fail-on: /: tokens_per_s is gated twice ('tokens_per_s:-50%'); expected one "
+            "--fail-on a metric\n");
+}
+
 TEST(CheckCommand, JunitOverAnInputReportIsRefused) {
   const auto dir = scratch_dir("check-junit");
   std::ofstream(dir / "a.json")

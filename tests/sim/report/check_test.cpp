@@ -150,6 +150,20 @@ TEST(Check, AnnotationsListTheWorstFirstAndAtMostTheLimit) {
   EXPECT_NE(text.find("1 more regressions"), std::string::npos);
 }
 
+TEST(Check, AReportsTextCannotStartAWorkflowCommandOrBreakTheXml) {
+  // Session 12: a scenario named "s\n::stop-commands::x" silenced the annotations after it, and
+  // a U+0001 in it made JUnit XML no parser reads.
+  const std::vector<Tolerance> t{parse_fail_on("tokens_per_s:-3%")};
+  const auto result = compare_reports(report("s\n::stop-commands::x\x01", 1000, 0.0), "a",
+                                      report("s\n::stop-commands::x\x01", 500, 0.0), "b", t);
+  const auto text = check_github_annotations(result, 5);
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << text;  // one command, one line
+  EXPECT_NE(text.find("::s%0A::stop-commands::x"), std::string::npos) << text;
+  const auto xml = check_junit_xml(result);
+  EXPECT_EQ(xml.find('\x01'), std::string::npos);
+  EXPECT_NE(xml.find("s\n::stop-commands::x\\x01"), std::string::npos) << xml;
+}
+
 // The ConfigError message of load_report on a file holding `text`, or "" when it loads.
 std::string load_error(const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() /
