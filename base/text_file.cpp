@@ -112,7 +112,15 @@ FifoReaderCheck::~FifoReaderCheck() {
   if (descriptor_ >= 0) ::close(descriptor_);
 }
 
-void write_text_file(const std::string& path, const std::string& text) {
+std::string write_target(const std::string& path) {
+  std::error_code error;
+  if (!fs::is_symlink(fs::symlink_status(path, error))) return path;
+  const auto target = fs::canonical(path, error);  // a dangling link: its own error on write
+  return error ? path : target.string();
+}
+
+void write_text_file(const std::string& given_path, const std::string& text) {
+  const std::string path = write_target(given_path);
   refuse_overwriting_an_input(path);
   // A device or pipe (/dev/stdout) is written where it is: renaming over it would replace it.
   std::error_code status_error;

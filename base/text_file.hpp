@@ -14,7 +14,11 @@ inline constexpr std::uintmax_t kMaxTextFileBytes = std::uintmax_t{1} << 30;
 // was expected when it is missing, not a regular file, too large or unreadable.
 std::string read_text_file(const std::string& path, std::uintmax_t max_bytes = kMaxTextFileBytes);
 
-// Writes `text` to a temporary file beside `path`, then renames it over `path`; throws
+// Where a write to `path` lands: the file a symbolic link leads to (renaming over the link would
+// replace the link: `-o /dev/stdout > file` left the file empty), else `path`.
+std::string write_target(const std::string& path);
+
+// Writes `text` to a temporary file beside `write_target(path)`, then renames it over that; throws
 // std::runtime_error naming the file when it cannot (the CLI maps it to exit 3).
 void write_text_file(const std::string& path, const std::string& text);
 

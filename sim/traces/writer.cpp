@@ -37,7 +37,7 @@ std::string temporary_path_for(const std::string& path) {
 }  // namespace
 
 TraceWriter::TraceWriter(std::string path, TraceShape shape)
-    : path_(std::move(path)), temporary_(temporary_path_for(path_)), shape_(shape) {
+    : path_(write_target(path)), temporary_(temporary_path_for(path_)), shape_(shape) {
   if (shape_.layers == 0 || shape_.experts == 0 || shape_.top_k == 0 ||
       shape_.top_k > shape_.experts)
     throw std::invalid_argument(fmt::format(

@@ -50,5 +50,20 @@ TEST(InputGuard, ATraceReachedByAnotherNameIsNotReplaced) {
     EXPECT_TRUE(entry.path() == trace || entry.path() == link) << entry.path();
 }
 
+TEST(InputGuard, AnOutputThroughASymbolicLinkLandsInItsTarget) {
+  // Session 12: -o /dev/stdout > file renamed over the link, leaving the file empty.
+  const auto dir = scratch_dir("guard-link");
+  const auto target = dir / "real.mtrace";
+  std::ofstream(target) << "old";
+  const auto link = dir / "out.mtrace";
+  fs::create_symlink(target, link);
+  ASSERT_EQ(run_moesim("trace gen --layers 1 --experts 4 --top-k 1 --tokens 8 -o " + link.string(),
+                       "guard")
+                .exit_code,
+            0);
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_EQ(slurp(target).substr(0, 8), "MOETRACE");
+}
+
 }  // namespace
 }  // namespace moesim::testing
