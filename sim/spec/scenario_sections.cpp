@@ -361,7 +361,7 @@ ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& m
           : std::max(1, stage / std::max(1, p.attention_tensor_parallel * p.context_parallel));
   p.attention_data_parallel =
       static_cast<int>(r.integer("attention_data_parallel", 1, kMaxGpus, default_dp));
-  p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 1024, 1));
+  p.micro_batches = static_cast<int>(r.integer("micro_batches", 1, 64, 1));
   p.overlap = read_choice(r, "overlap", Overlap::None);
   r.finish();
   if (gpus <= 0) return p;  // the cluster was invalid and has been reported
