@@ -15,6 +15,7 @@
 #include "topology/dot_export.hpp"
 #include "topology/routes.hpp"
 #include "topology/topology_json.hpp"
+#include "topology/topology_limits.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -47,6 +48,12 @@ topology::ClusterGraph resolve(const ShowOptions& options) {
     return graph;
   }
   if (const auto* system = topology::find_node_system(options.what)) {
+    if (static_cast<std::size_t>(options.nodes) * system->gpus_per_node >
+        topology::kMaxTopologyGpus)  // the GPUs scenarios and topology files may have
+      throw ConfigError("--nodes", {{"", fmt::format("expected at most {} GPUs ({} a node), got "
+                                                     "{} nodes",
+                                                     topology::kMaxTopologyGpus,
+                                                     system->gpus_per_node, options.nodes)}});
     const bool one_domain =
         options.nodes * system->gpus_per_node <= system->gpus_per_scale_up_domain;
     const auto fallback =

@@ -30,6 +30,16 @@ TEST(HostileOptions, AnEmptyNumberIsRefusedNotReadAsZero) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+TEST(HostileOptions, ClustersAndTimelinesPastTheirLimitsAreRefusedAtOnce) {
+  // Session 12: hgx-h200 x 65,536 nodes (524,288 GPUs) ran past 20 s at 3.8 GB; a timeline of a
+  // million GPUs ended in std::bad_alloc.
+  expect_refused("topology show hgx-h200 --nodes 65536", 2,
+                 "error: --nodes: /: expected at most 131072 GPUs (8 a node), got 65536 nodes\n");
+  expect_refused(
+      "run quickstart -q --timeline-gpus 8193", 2,
+      "error: --timeline-gpus: Value 8193 not in range 1 to 8192\n" + std::string(kRunWithHelp));
+}
+
 TEST(HostileOptions, AnEmptyPathIsRefusedNotIgnored) {
   // Was: run --profile "" priced with the scenario's profile, check --junit "" wrote nothing.
   expect_refused(
