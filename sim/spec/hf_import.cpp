@@ -375,7 +375,7 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
   if (string_or(layout.config, "model_type", "") == "deepseek_v3")
     model.default_batch_load_sigma = kDeepSeekV3BatchLoadSigma;
 
-  apply_hf_quantization(layout.config, model);
+  apply_hf_quantization(layout.config, model, problems);
   if (layout.dbrx)
     read_dbrx_attention(layout, fields, model, problems);
   else if (layout.config.contains("kv_lora_rank"))

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <string>
+
+#include "base/strict_json.hpp"
 
 namespace moesim::sim {
 
@@ -24,13 +27,37 @@ void read_model_dtypes(FieldReader& r, ModelSpec& m) {
                                block));
 }
 
-void apply_hf_quantization(const nlohmann::json& config, ModelSpec& m) {
+void apply_hf_quantization(const nlohmann::json& config, ModelSpec& m, ProblemList& problems) {
   const auto quantization = config.find("quantization_config");
-  if (quantization == config.end() || !quantization->is_object()) return;
+  if (quantization == config.end()) return;
+  if (!quantization->is_object()) {
+    problems.add("/quantization_config",
+                 fmt::format("expected an object, got {}", describe_json_value(*quantization)));
+    return;
+  }
   const auto method = quantization->find("quant_method");
-  if (method == quantization->end() || *method != "fp8") return;
+  if (method == quantization->end() || *method != "fp8") {
+    problems.add(
+        "/quantization_config/quant_method",
+        fmt::format("expected \"fp8\" (the quantisation moesim prices), got {}; remove "
+                    "quantization_config to price the checkpoint at its torch_dtype, or "
+                    "set model.weight_bytes in a scenario",
+                    method == quantization->end() ? "nothing" : describe_json_value(*method)));
+    return;
+  }
   m.weight_bytes = 1;
-  if (quantization->contains("weight_block_size")) m.weight_scale_block = 128;
+  const auto block = quantization->find("weight_block_size");
+  if (block == quantization->end()) return;
+  if (*block != nlohmann::json::array({128, 128})) {
+    std::string shown = block->dump();
+    if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
+    problems.add("/quantization_config/weight_block_size",
+                 fmt::format("expected [128, 128] (DeepSeek-V3's recipe, the block size moesim "
+                             "prices), got {}",
+                             shown));
+    return;
+  }
+  m.weight_scale_block = 128;
 }
 
 }  // namespace moesim::sim

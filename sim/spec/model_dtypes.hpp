@@ -12,7 +12,8 @@ void read_model_dtypes(FieldReader& r, ModelSpec& m);
 
 // A Hugging Face config's `quantization_config` of an FP8 checkpoint (quant_method "fp8", as
 // DeepSeek-V3's and Qwen3's FP8 releases): one-byte weights, block-scaled when it gives a
-// weight_block_size (priced at the 128x128 recipe whatever its size). Anything else: unchanged.
-void apply_hf_quantization(const nlohmann::json& config, ModelSpec& m);
+// weight_block_size of [128, 128]. Any other method or block size is a problem: pricing it as
+// BF16 or as another recipe would change the model without a word.
+void apply_hf_quantization(const nlohmann::json& config, ModelSpec& m, ProblemList& problems);
 
 }  // namespace moesim::sim

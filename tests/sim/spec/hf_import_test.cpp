@@ -211,8 +211,16 @@ TEST(HfImport, AnFp8CheckpointHasOneByteBlockScaledWeights) {
   EXPECT_EQ(block.weight_scale_block, 128);
   config["quantization_config"].erase("weight_block_size");  // one scale a tensor
   EXPECT_EQ(import_hf_config(config, "c.json").weight_scale_block, 0);
-  config["quantization_config"]["quant_method"] = "awq";  // not FP8: left as BF16
-  EXPECT_DOUBLE_EQ(import_hf_config(config, "c.json").weight_bytes, 2);
+  // Session 12: any other method was priced as BF16, any block size as 128: now refused.
+  config["quantization_config"]["quant_method"] = "awq";
+  EXPECT_EQ(import_error(config.dump()),
+            "c.json: /quantization_config/quant_method: expected \"fp8\" (the quantisation moesim "
+            "prices), got \"awq\"; remove quantization_config to price the checkpoint at its "
+            "torch_dtype, or set model.weight_bytes in a scenario");
+  config["quantization_config"] = {{"quant_method", "fp8"}, {"weight_block_size", {64, 64}}};
+  EXPECT_EQ(import_error(config.dump()),
+            "c.json: /quantization_config/weight_block_size: expected [128, 128] (DeepSeek-V3's "
+            "recipe, the block size moesim prices), got [64,64]");
 }
 
 }  // namespace
