@@ -9,6 +9,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/draw/heatmap.hpp"
 #include "sim/routing/generators.hpp"
+#include "sim/spec/limits.hpp"
 #include "sim/traces/import.hpp"
 #include "sim/traces/stats.hpp"
 #include "sim/traces/writer.hpp"
@@ -30,13 +31,35 @@ std::uint64_t write_trace(sim::RoutingSource& source, const std::string& input,
                           const std::string& output) {
   sim::TraceWriter writer(output, source.shape());
   sim::TraceBlock block;
+  std::uint64_t choices = 0;
   try {
-    while (source.next(block)) writer.write_block(block);
+    while (source.next(block)) {
+      // A 1.8 MB count matrix expanded into a 17 GB trace: the same bound as trace gen's.
+      choices += block.expert_ids.size();
+      if (choices > static_cast<std::uint64_t>(sim::kMaxTraceChoices))
+        throw ConfigError(input,
+                          {{"/", fmt::format("expected at most {} expert choices in a "
+                                             "converted trace (docs/limits.md); step {} "
+                                             "layer {} passes it",
+                                             sim::kMaxTraceChoices, block.step, block.layer)}});
+      writer.write_block(block);
+    }
     writer.finish();
   } catch (const std::invalid_argument& error) {
     throw ConfigError(input, {{"/", error.what()}});
   }
   return writer.blocks_written();
+}
+
+void refuse_past_trace_choices(const sim::CountMatrix& counts, const std::string& input) {
+  std::uint64_t choices = 0;  // each row's sum was checked below 2^64 when it was read
+  for (const auto& row : counts.tokens_per_expert)
+    for (const std::uint64_t c : row)
+      if ((choices += c) > static_cast<std::uint64_t>(sim::kMaxTraceChoices))
+        throw ConfigError(input, {{"/tokens_per_expert",
+                                   fmt::format("expected at most {} expert choices over all layers "
+                                               "for a trace (docs/limits.md)",
+                                               sim::kMaxTraceChoices)}});
 }
 
 int convert(const TraceOptions& options) {
@@ -61,6 +84,8 @@ int convert(const TraceOptions& options) {
                       {{"/top_k",
                         "expected top_k to turn counts into tokens; the file does not "
                         "give it (hint: pass --top-k K, the model's experts per token)"}});
+  if (const auto* counts = source->counts())  // its size is known before a byte is written
+    refuse_past_trace_choices(*counts, options.input);
   const auto blocks = write_trace(*source, options.input, options.output);
   fmt::print("wrote {}: {} blocks ({} layers x {} experts, top-{})\n",
              escape_for_terminal(options.output), blocks, shape.layers, shape.experts, shape.top_k);

@@ -53,6 +53,24 @@ TEST(TraceCommand, ConvertOntoItsOwnInputIsRefusedAndTheInputSurvives) {
   EXPECT_EQ(slurp(trace), before);
 }
 
+TEST(TraceCommand, ACountMatrixPastTheTraceLimitIsRefusedBeforeWriting) {
+  // Session 12: a 1.8 MB count matrix converted into a 17 GB trace. 17 layers of 2 x 2^25 copies
+  // = 17 x 2^26 = 1,140,850,688 choices > 2^30.
+  const auto dir = scratch_dir("trace-counts-big");
+  std::string rows;
+  for (int l = 0; l < 17; ++l) rows += std::string(l ? "," : "") + "[33554432, 33554432]";
+  std::ofstream(dir / "m.json") << R"({"experts": 2, "top_k": 1, "tokens_per_expert": [)" + rows +
+                                       "]}";
+  const auto out = dir / "t.mtrace";
+  const auto result = run_moesim(
+      "trace convert " + (dir / "m.json").string() + " -o " + out.string(), "trace-counts-big");
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("/tokens_per_expert: expected at most 1073741824 expert choices"),
+            std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 TEST(TraceCommand, FailedConvertLeavesNoOutputFile) {
   // Two steps of one 36-byte block (28 + 8 one-byte ids): block 1 sits at 68, its ids at 96. A
   // corrupt id there fails step 1's checksum after step 0 was written: no file is left behind.
