@@ -19,7 +19,12 @@ struct CompareOptions {
 int compare(const CompareOptions& o) {
   if (!o.csv.empty()) refuse_output_over_input(o.csv, o.reports);
   std::vector<nlohmann::json> reports;
-  for (const auto& path : o.reports) reports.push_back(sim::load_report(path));
+  for (const auto& path : o.reports) {
+    // None of these is compared: the per-layer, per-GPU and per-link arrays (most of a large
+    // report) are let go at once, so 64 reports of 2,048 GPUs do not sit in memory together.
+    nlohmann::json& report = reports.emplace_back(sim::load_report(path));
+    for (const char* key : {"layers", "per_gpu", "links"}) report.erase(key);
+  }
   const auto comparison = sim::compare_side_by_side(reports, o.reports);
   fmt::print("{}", escape_for_terminal(sim::comparison_text(comparison), /*keep_newlines=*/true));
   // What differs in the inputs, so a delta can be read for what it is.
