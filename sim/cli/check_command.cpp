@@ -37,6 +37,18 @@ bool provenance_matches(const nlohmann::json& baseline, const nlohmann::json& ca
   return differences.empty();
 }
 
+// The policy, then each --fail-on over its entry for that metric; read before any report or
+// simulation, so a bad gate is refused before that work.
+std::vector<sim::Tolerance> gate_tolerances(const CheckOptions& o) {
+  auto tolerances = sim::load_check_policy(o.policy);
+  for (const auto& spec : o.fail_on) {
+    const auto tolerance = sim::parse_fail_on(spec);
+    std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
+    tolerances.push_back(tolerance);
+  }
+  return tolerances;
+}
+
 int check(const CheckOptions& o) {
   if (!o.junit.empty()) {
     std::vector<std::string> inputs = o.reports;
@@ -44,6 +56,7 @@ int check(const CheckOptions& o) {
       if (!input->empty()) inputs.push_back(*input);
     refuse_output_over_input(o.junit, inputs);
   }
+  const auto tolerances = gate_tolerances(o);
   nlohmann::json baseline, candidate;
   std::string baseline_source, candidate_source;
   if (!o.scenario.empty()) {
@@ -72,12 +85,6 @@ int check(const CheckOptions& o) {
     candidate_source = o.reports[1];
     baseline = sim::load_report(baseline_source);
     candidate = sim::load_report(candidate_source);
-  }
-  auto tolerances = sim::load_check_policy(o.policy);
-  for (const auto& spec : o.fail_on) {
-    const auto tolerance = sim::parse_fail_on(spec);
-    std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
-    tolerances.push_back(tolerance);
   }
   const bool same_inputs = provenance_matches(baseline, candidate, o.strict);
   const auto result = sim::compare_reports(baseline, baseline_source, candidate, candidate_source,
