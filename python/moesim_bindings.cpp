@@ -13,7 +13,6 @@
 #include "base/config_error.hpp"
 #include "base/strict_json.hpp"
 #include "base/text_file.hpp"
-#include "sim/cost/memory_model.hpp"
 #include "sim/placement/strategies.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/report/check.hpp"
@@ -67,11 +66,12 @@ std::string run(const std::string& name_or_path, const std::string& json_text,
   return json;
 }
 
-// As `moesim validate SCENARIO`: parses, checks and sizes the scenario (memory must fit).
+// As `moesim validate SCENARIO`: parses, checks and sizes the scenario (memory must fit) and
+// reads the files it names.
 std::string validate(const std::string& name_or_path, const std::string& json_text) {
   py::gil_scoped_release release;
   const auto scenario = scenario_from(name_or_path, json_text);
-  sim::ensure_fits(scenario);
+  sim::check_scenario_inputs(scenario);
   return nlohmann::json{{"scenario", scenario.name},
                         {"model", scenario.model.name},
                         {"gpus", scenario.cluster.gpus()}}

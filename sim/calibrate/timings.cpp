@@ -10,6 +10,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
@@ -27,6 +28,9 @@ constexpr std::int64_t kMaxRanks = kMaxGpus;
 constexpr double kMaxTokens = static_cast<double>(kMaxTokensPerBlock);
 // A day: far above any layer, and it keeps sums of phases finite.
 constexpr double kMaxMilliseconds = 86'400'000;
+// A nanosecond: below any timer's resolution, and the fit's squares of far smaller times underflow
+// into NaN (1e-300 ms did).
+constexpr double kMinMilliseconds = 1e-6;
 // The dtype names a record may give, with their bytes per element.
 constexpr std::array<std::string_view, 5> kDtypes = {"fp32", "bf16", "fp16", "fp8", "int8"};
 constexpr std::array<double, 5> kDtypeBytes = {4, 2, 2, 1, 1};
@@ -129,9 +133,11 @@ void read_phases(FieldReader& r, TimingRecord& record, ProblemList& problems) {
       problems.add(where, fmt::format("unknown phase; expected one of {}",
                                       fmt::join(kCalibratedPhaseNames, ", ")));
     } else if (!value.is_number() || !(value.get<double>() >= 0) ||
-               value.get<double>() > kMaxMilliseconds) {
-      problems.add(where, fmt::format("expected a time in ms in [0, {:g}], got {}",
-                                      kMaxMilliseconds, describe_json_value(value)));
+               value.get<double>() > kMaxMilliseconds ||
+               (value.get<double>() > 0 && value.get<double>() < kMinMilliseconds)) {
+      problems.add(
+          where, fmt::format("expected 0 or a time in ms in [{:g}, {:g}], got {}", kMinMilliseconds,
+                             kMaxMilliseconds, describe_json_value(value)));
     } else {
       record.phase_ms[static_cast<std::size_t>(known - kCalibratedPhaseNames.begin())] =
           value.get<double>();
@@ -144,6 +150,8 @@ TimingRecord read_record(const Json& value, const std::string& pointer, const st
                          ProblemList& problems) {
   TimingRecord record;
   record.where = fmt::format("{}: {}", source, pointer);
+  record.file = source;
+  record.pointer = pointer;
   record.device = device;
   FieldReader r(value, pointer, problems, kRecordFields);
   if (!r.is_object()) return record;
@@ -157,13 +165,36 @@ TimingRecord read_record(const Json& value, const std::string& pointer, const st
   record.work.tokens = r.number("tokens", 0, kMaxTokens, std::nullopt, true);
   record.work.tokens_per_local_expert =
       read_histogram(r, record.shape, record.work.tokens, problems);
+  const std::size_t earlier_problems = problems.problems().size();
   read_phases(r, record, problems);
-  if (r.has("layer_ms"))
-    record.layer_ms = r.number("layer_ms", 0, kMaxMilliseconds, std::nullopt, true);
+  const bool phases_read = problems.problems().size() == earlier_problems;
+  if (r.has("layer_ms")) record.layer_ms = r.number("layer_ms", kMinMilliseconds, kMaxMilliseconds);
+  // errors are relative to the layer's time: a layer of no time would make them NaN
+  else if (phases_read && r.has("phases_ms") && record.measured_layer_ms() == 0)
+    problems.add(r.path_of("phases_ms"), "expected a phase time above 0 (or layer_ms)");
   r.optional_number("spread", 0);
   r.optional_number("check_relative_error", 0);
   r.finish();
   return record;
+}
+
+// Everything the fit reads of a record (not its spread, nor where it came from).
+bool same_measurement(const TimingRecord& a, const TimingRecord& b) {
+  return a.stack == b.stack && a.device == b.device && a.case_name == b.case_name &&
+         a.rank == b.rank && a.work.ranks == b.work.ranks && a.work.tokens == b.work.tokens &&
+         a.work.tokens_per_local_expert == b.work.tokens_per_local_expert &&
+         a.shape_key() == b.shape_key() && a.phase_ms == b.phase_ms && a.layer_ms == b.layer_ms;
+}
+
+std::size_t measurement_hash(const TimingRecord& r) {
+  std::size_t hash = std::hash<std::string>{}(r.shape_key());
+  const auto mix = [&hash](double value) {
+    hash ^= std::hash<double>{}(value) + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+  };
+  mix(r.work.tokens);
+  for (const auto& ms : r.phase_ms) mix(ms.value_or(-1.0));
+  mix(r.layer_ms.value_or(-1.0));
+  return hash;
 }
 
 }  // namespace
@@ -231,6 +262,24 @@ void link_ranks(std::vector<TimingRecord>& records) {
       r->rank_histograms = histograms;
       r->slowest_experts_ms = slowest;
     }
+  }
+}
+
+void refuse_duplicate_records(const std::vector<TimingRecord>& records) {
+  std::unordered_multimap<std::size_t, std::size_t> seen;  // hash -> index; equal ones compared
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::size_t hash = measurement_hash(records[i]);
+    const auto [first, last] = seen.equal_range(hash);
+    for (auto it = first; it != last; ++it)
+      if (same_measurement(records[it->second], records[i]))
+        throw ConfigError(
+            records[i].file,
+            {{records[i].pointer,
+              fmt::format("the same measurement as {} (a timings file given twice, or a copy of "
+                          "it?); give each record once: a twin predicts its left-out record and "
+                          "narrows the band",
+                          records[it->second].where)}});
+    seen.emplace(hash, i);
   }
 }
 

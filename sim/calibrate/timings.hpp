@@ -13,7 +13,9 @@
 namespace moesim::sim {
 
 struct TimingRecord {
-  std::string where;      // "file: /records/3", for messages and tables
+  std::string where;  // "file: /records/3", for messages and tables
+  std::string file;   // the two halves of `where`, for a ConfigError
+  std::string pointer;
   std::string case_name;  // the ranks of one layer execution share it ("" when not given)
   std::string stack;
   std::string device;
@@ -40,6 +42,9 @@ std::vector<TimingRecord> read_timings(const nlohmann::json& document, const std
 // Links the records of one layer execution on its several ranks: those with the same stack, case
 // (not empty), shape, ranks and tokens, when there are exactly `ranks` of them, one per rank.
 void link_ranks(std::vector<TimingRecord>& records);
+// Throws ConfigError at the later of two records holding the same measurement (a file given twice,
+// or a copy of it): each left-out record would be predicted from its twin, narrowing the band.
+void refuse_duplicate_records(const std::vector<TimingRecord>& records);
 // Reads and parses a calibration file (bounded read, strict JSON).
 std::vector<TimingRecord> load_timings(const std::string& path);
 

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <filesystem>
 #include <set>
 
 #include "base/config_error.hpp"
@@ -34,11 +35,25 @@ struct CalibrateOptions {
   bool force_device = false;
 };
 
+// A file named twice (or by two paths) would count each record twice, narrowing the band.
+void refuse_repeated_files(const std::vector<std::string>& paths) {
+  for (std::size_t i = 1; i < paths.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      std::error_code error;  // a missing file is reported when it is read
+      if (std::filesystem::equivalent(paths[j], paths[i], error))
+        throw ConfigError(paths[i], {{"", fmt::format("the same file as timings argument {} "
+                                                      "({}); give each file once",
+                                                      j + 1, paths[j])}});
+    }
+}
+
 // The records of one stack and one device: the stack asked for, or the only one there is.
 std::vector<sim::TimingRecord> select_records(const CalibrateOptions& o) {
+  refuse_repeated_files(o.timings);
   std::vector<sim::TimingRecord> all;
   for (const auto& path : o.timings)
     for (auto& r : sim::load_timings(path)) all.push_back(std::move(r));
+  sim::refuse_duplicate_records(all);
   std::set<std::string> stacks;
   for (const auto& r : all) stacks.insert(r.stack);
   const std::string source = o.timings.front();

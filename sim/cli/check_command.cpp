@@ -39,6 +39,25 @@ bool provenance_matches(const nlohmann::json& baseline, const nlohmann::json& ca
   return differences.empty();
 }
 
+// The policy, then each --fail-on over its entry for that metric; read before any report or
+// simulation, so a bad gate is refused before that work.
+std::vector<sim::Tolerance> gate_tolerances(const CheckOptions& o) {
+  auto tolerances = sim::load_check_policy(o.policy);
+  std::set<std::string> gated_on_command_line;
+  for (const auto& spec : o.fail_on) {
+    const auto tolerance = sim::parse_fail_on(spec);
+    // A second gate on one metric would replace the first: which one the user meant is unknown.
+    if (!gated_on_command_line.insert(tolerance.metric).second)
+      throw ConfigError("--fail-on", {{"", fmt::format("{} is gated twice ('{}'); expected one "
+                                                       "--fail-on a metric",
+                                                       tolerance.metric, spec)}});
+    // On the command line it replaces the policy's gate on the same metric.
+    std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
+    tolerances.push_back(tolerance);
+  }
+  return tolerances;
+}
+
 int check(const CheckOptions& o) {
   if (!o.junit.empty()) {
     std::vector<std::string> inputs = o.reports;
@@ -46,6 +65,7 @@ int check(const CheckOptions& o) {
       if (!input->empty()) inputs.push_back(*input);
     refuse_output_over_input(o.junit, inputs);
   }
+  const auto tolerances = gate_tolerances(o);
   nlohmann::json baseline, candidate;
   std::string baseline_source, candidate_source;
   if (!o.scenario.empty()) {
@@ -74,19 +94,6 @@ int check(const CheckOptions& o) {
     candidate_source = o.reports[1];
     baseline = sim::load_report(baseline_source);
     candidate = sim::load_report(candidate_source);
-  }
-  auto tolerances = sim::load_check_policy(o.policy);
-  std::set<std::string> gated_on_command_line;
-  for (const auto& spec : o.fail_on) {
-    const auto tolerance = sim::parse_fail_on(spec);
-    // A second gate on one metric would replace the first: which one the user meant is unknown.
-    if (!gated_on_command_line.insert(tolerance.metric).second)
-      throw ConfigError("--fail-on", {{"", fmt::format("{} is gated twice ('{}'); expected one "
-                                                       "--fail-on a metric",
-                                                       tolerance.metric, spec)}});
-    // On the command line it replaces the policy's gate on the same metric.
-    std::erase_if(tolerances, [&](const auto& t) { return t.metric == tolerance.metric; });
-    tolerances.push_back(tolerance);
   }
   const bool same_inputs = provenance_matches(baseline, candidate, o.strict);
   const auto result = sim::compare_reports(baseline, baseline_source, candidate, candidate_source,

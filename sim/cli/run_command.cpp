@@ -27,7 +27,10 @@ struct RunOptions {
 
 int run(const RunOptions& options) {
   auto scenario = sim::load_scenario(options.scenario);
-  if (!options.profile.empty()) scenario.profile.source = options.profile;
+  if (!options.profile.empty()) {
+    scenario.profile.source = options.profile;
+    scenario.profile.field.clear();  // named on the command line, not in the scenario
+  }
   sim::SimulationOverrides overrides;
   // A per-token trace has its drops counted token by token (sim/routing/trace_policy.hpp).
   if (!options.trace.empty())

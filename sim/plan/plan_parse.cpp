@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
+#include "sim/cost/measured_profile.hpp"
 #include "sim/plan/parallel_search.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
@@ -162,22 +164,33 @@ SearchLists read_search(FieldReader& root, ProblemList& problems) {
   return lists;
 }
 
-// The base's model, parsed through a throwaway scenario to learn its expert count; a bad base is
-// reported under /base, while the cluster and parallelism the probe made up are not the plan's
-// problems (0 experts then, and the grid keeps only EP sizes that divide the redundant slots).
-int probe_expert_count(const Json& base, const std::string& source) {
+// The base, parsed through a throwaway scenario to learn its expert count and profile; a bad base
+// is reported under /base, while the cluster and parallelism the probe made up are not the plan's
+// problems (nullopt then: 0 experts, and the grid keeps only EP sizes that divide the slots).
+std::optional<ScenarioSpec> probe_base(const Json& base, const std::string& source) {
   try {
     Json probe = base;
     probe["schema_version"] = 1;
     probe["cluster"] = "h100x8";
-    return parse_scenario(probe.dump(), source + " /base").model.experts;
+    return parse_scenario(probe.dump(), source + " /base");
   } catch (const ConfigError& error) {
     std::vector<Problem> moved;
     for (const auto& p : error.problems())
       if (p.where.rfind("/cluster", 0) != 0 && p.where.rfind("/parallelism", 0) != 0)
         moved.push_back({"/base" + p.where, p.message});
     if (!moved.empty()) throw ConfigError(source, moved);
-    return 0;
+    return std::nullopt;
+  }
+}
+
+// The base's profile file is read once here: a bad one is refused before any candidate runs
+// (else every candidate is rejected with its message and the plan ends "no option meets ...").
+void check_base_profile(const ProfileSpec& profile, const std::string& source) {
+  if (profile.source == "auto" || profile.source == "roofline") return;
+  try {
+    load_profile(profile.source);
+  } catch (const ConfigError& error) {
+    throw ConfigError(source, {{"/base" + profile.field, error.what()}});
   }
 }
 
@@ -368,7 +381,9 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   problems.throw_if_any(source);
 
   // The grid: only combinations whose sizes divide evenly become candidates.
-  const int experts = probe_expert_count(base, source);
+  const auto probe = probe_base(base, source);
+  if (probe) check_base_profile(probe->profile, source);
+  const int experts = probe ? probe->model.experts : 0;
   check_grid_size(search, experts, source);
   for (const auto& option : search.clusters)
     for (int nodes : option.nodes) add_node_count(plan, base, search, option, nodes, experts);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -137,6 +138,19 @@ std::string github_escape(std::string_view text, bool property = false) {
   return out;
 }
 
+// Checked where the tolerance is read, so the error names --fail-on or the policy file's entry.
+void check_metric_name(const std::string& metric, const std::string& source) {
+  if (std::find(std::begin(kSummaryMetrics), std::end(kSummaryMetrics), metric) !=
+      std::end(kSummaryMetrics))
+    return;
+  const std::vector<std::string> names(std::begin(kSummaryMetrics), std::end(kSummaryMetrics));
+  const auto suggestion = did_you_mean(metric, names);
+  throw ConfigError(
+      source, {{metric, fmt::format("unknown metric{}",
+                                    suggestion ? fmt::format("; did you mean \"{}\"?", *suggestion)
+                                               : "")}});
+}
+
 }  // namespace
 
 Tolerance parse_tolerance(std::string_view metric, std::string_view text,
@@ -144,6 +158,7 @@ Tolerance parse_tolerance(std::string_view metric, std::string_view text,
   Tolerance t;
   t.metric = std::string(metric);
   t.text = std::string(text);
+  check_metric_name(t.metric, source);
   std::string_view rest = text;
   const std::string expected = "expected a signed amount such as \"-3%\" or \"+0.001\"";
   if (rest.empty() || (rest.front() != '+' && rest.front() != '-'))
@@ -289,19 +304,6 @@ CheckResult compare_reports(const Json& baseline, const std::string& baseline_so
       m.severity = std::isinf(change) ? 1e9 : limit > 0 ? change / limit : (change > 0 ? 1e9 : 0);
     }
     result.metrics.push_back(m);
-  }
-  for (const auto& t : tolerances) {
-    bool known = false;
-    for (std::string_view metric : kSummaryMetrics) known = known || metric == t.metric;
-    if (!known) {
-      std::vector<std::string> names(std::begin(kSummaryMetrics), std::end(kSummaryMetrics));
-      const auto suggestion = did_you_mean(t.metric, names);
-      throw ConfigError(
-          "--fail-on",
-          {{t.metric,
-            fmt::format("unknown metric{}",
-                        suggestion ? fmt::format("; did you mean \"{}\"?", *suggestion) : "")}});
-    }
   }
   return result;
 }

@@ -10,6 +10,7 @@
 #include "base/config_error.hpp"
 #include "sim/cost/device_scaled_profile.hpp"
 #include "sim/cost/fp8_ratio_source.hpp"
+#include "sim/cost/memory_model.hpp"
 #include "sim/placement/strategies.hpp"
 #include "sim/routing/expert_load.hpp"
 #include "sim/routing/trace_policy.hpp"
@@ -36,6 +37,15 @@ void check_profile_device(const ScenarioSpec& s, const MeasuredProfile& profile)
 
 }  // namespace
 
+MeasuredProfile load_named_profile(const ScenarioSpec& s) {
+  try {
+    return load_profile(s.profile.source);
+  } catch (const ConfigError& error) {
+    if (s.profile.field.empty()) throw;
+    throw ConfigError(s.source, {{s.profile.field, error.what()}});
+  }
+}
+
 std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
   const ModelSpec& m = s.model;
   std::optional<MeasuredProfile> profile;
@@ -49,7 +59,7 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
     }
     if (profile && profile->curves_for_shape(m) == nullptr) profile.reset();
   } else if (s.profile.source != "roofline") {
-    profile = load_profile(s.profile.source);
+    profile = load_named_profile(s);
     check_profile_device(s, *profile);
     // Calibrated phase curves price any shape (and say how far they extrapolate).
     if (profile->curves_for_shape(m) == nullptr && profile->calibrated_phases() == nullptr)
@@ -66,6 +76,12 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
     if (const DeviceSpec* measured_on = find_device(profile->device_preset()))
       adopt_same_chip_fp8_ratios(*measured_on, *profile);
   return profile;
+}
+
+void check_scenario_inputs(const ScenarioSpec& scenario) {
+  ensure_fits(scenario);
+  resolve_profile(scenario);
+  scenario_placements(scenario, expert_loads(scenario));
 }
 
 RunInputs resolve_inputs(ScenarioSpec scenario, SimulationOverrides overrides) {
@@ -163,8 +179,11 @@ std::vector<std::vector<double>> expert_loads(const ScenarioSpec& s, const Simul
   return loads;
 }
 
-std::vector<Placement> scenario_placements(const ScenarioSpec& s,
-                                           const std::vector<std::vector<double>>& loads) {
+namespace {
+
+// Per MoE layer, the placement the scenario's strategy makes of that layer's loads.
+std::vector<Placement> place_layers(const ScenarioSpec& s,
+                                    const std::vector<std::vector<double>>& loads) {
   std::vector<Placement> placements;
   const int ep = s.parallelism.expert_parallel;
   const bool simple = s.placement.strategy == PlacementStrategy::Contiguous ||
@@ -190,6 +209,19 @@ std::vector<Placement> scenario_placements(const ScenarioSpec& s,
     placements.push_back(place_experts(s.placement.strategy, inputs));
   }
   return placements;
+}
+
+}  // namespace
+
+std::vector<Placement> scenario_placements(const ScenarioSpec& s,
+                                           const std::vector<std::vector<double>>& loads) {
+  try {
+    return place_layers(s, loads);
+  } catch (const ConfigError& error) {
+    // a bad placement file is reported at the scenario's field, its own message kept inside
+    if (s.placement.file.empty() || error.source() != s.placement.file) throw;
+    throw ConfigError(s.source, {{"/placement/file", error.what()}});
+  }
 }
 
 }  // namespace moesim::sim

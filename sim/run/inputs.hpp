@@ -34,9 +34,15 @@ struct RunInputs {
   SimulationOverrides overrides;
 };
 
+// The profile file or built-in the scenario names; a bad file is reported at the scenario's field
+// that names it (ProfileSpec::field), its own message kept inside. Throws ConfigError.
+MeasuredProfile load_named_profile(const ScenarioSpec& scenario);
 // "auto": the profile shipped for the scenario's device when it measured the model, else none.
 // A named profile (built-in or file) must hold the model. Throws ConfigError otherwise.
 std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& scenario);
+// What `moesim validate` checks of a scenario past parsing, as run would meet it: it fits in
+// memory, and the files it names (profile, placement file) load and fit it. Throws ConfigError.
+void check_scenario_inputs(const ScenarioSpec& scenario);
 // The scenario with its profile resolved; throws ConfigError when the overrides do not match the
 // model (layers, experts, GPUs).
 RunInputs resolve_inputs(ScenarioSpec scenario, SimulationOverrides overrides = {});

@@ -154,6 +154,9 @@ struct ProfileSpec {
   // "auto" (the profile measured on this device when it holds the model, else roofline),
   // "roofline", a built-in profile name (h100, h200) or a profile file.
   std::string source = "auto";
+  // Where the scenario names the source (/profile or /profile/source), for a bad file's error;
+  // empty when it came from the command line (the file's own error then names it).
+  std::string field = "/profile";
   double compute_efficiency = 0.6;  // share of dense peak a roofline GEMM reaches
   double memory_efficiency = 0.8;   // share of HBM bandwidth
   double network_efficiency = 0.8;  // share of link line rate a collective reaches

@@ -113,7 +113,8 @@ ProfileSpec read_profile(const Json* value, ProblemList& problems) {
   }
   FieldReader r(*value, "/profile", problems, kProfileFields);
   p.source = r.string("source", "auto");
-  check_profile_source(p.source, r.path_of("source"), problems);
+  p.field = r.path_of("source");
+  check_profile_source(p.source, p.field, problems);
   p.compute_efficiency = r.number("compute_efficiency", 0, 1, p.compute_efficiency, true);
   p.memory_efficiency = r.number("memory_efficiency", 0, 1, p.memory_efficiency, true);
   p.network_efficiency = r.number("network_efficiency", 0, 1, p.network_efficiency, true);

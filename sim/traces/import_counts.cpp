@@ -71,7 +71,16 @@ void read_layer_ids(const Json& json, std::size_t rows, CountMatrix& counts,
     problems.add("/layers",
                  fmt::format("expected an array of {} layer numbers (one per row)", rows));
   else
-    for (const auto& layer : layers) counts.layer_ids.push_back(layer.get<std::int64_t>());
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto layer = layers[r].get<std::int64_t>();
+      // one row per model layer, in order (a repeated layer would be counted twice)
+      if (r > 0 && layer <= counts.layer_ids.back())
+        problems.add(fmt::format("/layers/{}", r),
+                     fmt::format("expected a layer above /layers/{} ({}), one row per layer in "
+                                 "order, got {}",
+                                 r - 1, counts.layer_ids.back(), layer));
+      counts.layer_ids.push_back(layer);
+    }
 }
 
 }  // namespace

@@ -52,6 +52,17 @@ std::uint64_t parse_count(const CsvLine& line, std::size_t column, const std::st
   return value;
 }
 
+// A column's name is its expert id: a header that renames or reorders them would hand the counts
+// to the wrong experts.
+void check_expert_columns(const CsvLine& header, const std::string& source) {
+  for (std::size_t c = 1; c < header.cells.size(); ++c)
+    if (const auto expected = fmt::format("e{}", c - 1); header.cells[c] != expected)
+      throw ConfigError(source, {{fmt::format("line {} column {}", header.number, c + 1),
+                                  fmt::format("expected expert column \"{}\" (e0, e1, ... in "
+                                              "order), got \"{}\"",
+                                              expected, header.cells[c])}});
+}
+
 }  // namespace
 
 CountMatrix count_matrix_from_csv(const std::string& text, const std::string& source) {
@@ -67,13 +78,21 @@ CountMatrix count_matrix_from_csv(const std::string& text, const std::string& so
   counts.experts = static_cast<std::uint32_t>(lines.front().cells.size() - 1);
   if (counts.experts == 0)
     throw ConfigError(source, {{"line 1", "expected one column per expert after \"layer\""}});
+  check_expert_columns(lines.front(), source);
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const auto& line = lines[i];
     if (line.cells.size() != counts.experts + 1U)
       throw ConfigError(source, {{fmt::format("line {}", line.number),
                                   fmt::format("expected {} columns like the header, got {}",
                                               counts.experts + 1, line.cells.size())}});
-    counts.layer_ids.push_back(static_cast<std::int64_t>(parse_count(line, 0, source, INT32_MAX)));
+    const auto layer = static_cast<std::int64_t>(parse_count(line, 0, source, INT32_MAX));
+    // layers are the model's (0, 7, 15 in the real-routing files): one row each, in order
+    if (!counts.layer_ids.empty() && layer <= counts.layer_ids.back())
+      throw ConfigError(source, {{fmt::format("line {} column 1", line.number),
+                                  fmt::format("expected a layer above the previous row's {} (one "
+                                              "row per layer, in order), got {}",
+                                              counts.layer_ids.back(), layer)}});
+    counts.layer_ids.push_back(layer);
     auto& row = counts.tokens_per_expert.emplace_back();
     for (std::size_t c = 1; c < line.cells.size(); ++c)
       row.push_back(parse_count(line, c, source, UINT32_MAX));

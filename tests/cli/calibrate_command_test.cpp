@@ -13,6 +13,66 @@ const std::string kSource = MOESIM_SOURCE_DIR;
 const std::string kTimings = kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
                              kSource + "/docs/measurements/h200x2-torch-timings-ep2.json";
 
+// A calibration file of one shape with these (tokens, experts ms) records, for the input checks.
+std::string timings(const std::vector<std::pair<std::string, std::string>>& tokens_and_ms) {
+  std::string text = R"({"format": "moesim-calibration", "schema_version": 1,
+    "device": "NVIDIA H200", "stack": "s", "records": [)";
+  for (const auto& [tokens, ms] : tokens_and_ms)
+    text += std::string(text.back() == '[' ? "" : ", ") +
+            R"({"shape": {"hidden": 4096, "expert_ffn": 1536, "experts": 8, "top_k": 2},
+               "tokens": )" +
+            tokens + R"(, "active_experts": 8, "phases_ms": {"experts": )" + ms + "}}";
+  return text + "]}";
+}
+
+TEST(CalibrateCommand, TimesTooSmallToFitAreRefusedAtTheirRecord) {
+  // Hostile hunt 19: 1e-300 ms passed the input check, the fit made NaN, and the error named the
+  // output file.
+  const auto dir = scratch_dir("calibrate-tiny");
+  const auto file = (dir / "t.json").string();
+  std::ofstream(file) << timings({{"32", "0.1"}, {"64", "1e-300"}});
+  const auto result = run_moesim("calibrate " + file + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: " + file +
+                            ": /records/1/phases_ms/experts: expected 0 or a time in ms in "
+                            "[1e-06, 8.64e+07], got 1e-300\n");
+  // A layer of no time at all would make the relative errors NaN too.
+  std::ofstream(file) << timings({{"32", "0.1"}, {"64", "0"}});
+  const auto zero = run_moesim("calibrate " + file + " --out " + (dir / "p.json").string());
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_EQ(zero.err, "error: " + file +
+                          ": /records/1/phases_ms: expected a phase time above 0 (or layer_ms)\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.json"));
+}
+
+TEST(CalibrateCommand, AFileGivenTwiceOrARepeatedRecordIsRefused) {
+  // Hostile hunt 31: each record's twin narrowed the leave-one-record-out band.
+  const auto dir = scratch_dir("calibrate-twice");
+  const auto file = (dir / "t.json").string();
+  std::ofstream(file) << timings({{"32", "0.1"}, {"64", "0.2"}});
+  const auto out = " --out " + (dir / "p.json").string();
+  const auto twice = run_moesim("calibrate " + file + " " + file + out);
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_EQ(twice.err, "error: " + file + ": /: the same file as timings argument 1 (" + file +
+                           "); give each file once\n");
+  std::filesystem::copy_file(file, dir / "copy.json");
+  const auto copy = (dir / "copy.json").string();
+  const auto copied = run_moesim("calibrate " + file + " " + copy + out);
+  EXPECT_EQ(copied.exit_code, 2);
+  EXPECT_EQ(copied.err, "error: " + copy + ": /records/0: the same measurement as " + file +
+                            ": /records/0 (a timings file given twice, or a copy of it?); give "
+                            "each record once: a twin predicts its left-out record and narrows "
+                            "the band\n");
+  std::ofstream(file) << timings({{"32", "0.1"}, {"64", "0.2"}, {"32", "0.1"}});
+  const auto repeated = run_moesim("calibrate " + file + out);
+  EXPECT_EQ(repeated.exit_code, 2);
+  EXPECT_NE(
+      repeated.err.find(file + ": /records/2: the same measurement as " + file + ": /records/0"),
+      std::string::npos)
+      << repeated.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.json"));
+}
+
 TEST(CalibrateCommand, BadTimingsExitTwoNamingFileAndPointer) {
   const auto dir = scratch_dir("calibrate-bad");
   const auto file = (dir / "bad.json").string();

@@ -117,6 +117,20 @@ TEST(CheckCommand, AMetricGatedTwiceIsRefused) {
             "--fail-on a metric\n");
 }
 
+TEST(CheckCommand, UnknownMetricInAPolicyNamesThePolicyFileAndEntry) {
+  // Hostile hunt 25: this was blamed on --fail-on, which was not given.
+  const auto dir = scratch_dir("check-policy-metric");
+  std::ofstream(dir / "policy.json") << R"({"tolerances": {"tokens_per_sec": "-3%"}})";
+  const std::string policy = (dir / "policy.json").string();
+  const std::string report = std::string(MOESIM_SOURCE_DIR) + "/no-report-needed.json";
+  const auto result = run_moesim("check --policy " + policy + " " + report + " " + report);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: " + policy +
+                            ": /tolerances/tokens_per_sec: unknown metric; did you mean "
+                            "\"tokens_per_s\"?\n")
+      << result.err;
+}
+
 TEST(CheckCommand, JunitOverAnInputReportIsRefused) {
   const auto dir = scratch_dir("check-junit");
   std::ofstream(dir / "a.json")

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_runner.hpp"
@@ -37,6 +39,30 @@ TEST(PlanCommand, NothingFeasibleExitsFourNamingTheNearestMiss) {
   const auto plan = nlohmann::json::parse(slurp(dir / "out" / "plan.json"));
   EXPECT_EQ(plan["feasible"], false);
   EXPECT_EQ(plan["nearest_miss"].get<std::string>().rfind("hgx-h200 x1, EP 8", 0), 0u);
+}
+
+TEST(PlanCommand, BadBaseProfileExitsTwoNamingThePlanFieldBeforeAnyCandidate) {
+  // Hostile hunt 10: every candidate was rejected with the profile's error and plan exited 4
+  // ("no option meets ...: unknown field"), naming neither the file nor the field.
+  const auto dir = scratch_dir("plan-bad-profile");
+  auto profile = nlohmann::json::parse(
+      slurp(std::string(MOESIM_SOURCE_DIR) + "/scenarios/profiles/h100.json"));
+  profile["bogus"] = 1;
+  std::ofstream(dir / "prof.json") << profile.dump();
+  auto plan = nlohmann::json::parse(kInfeasiblePlan);
+  plan["base"]["profile"] = (dir / "prof.json").string();
+  std::ofstream(dir / "plan.json") << plan.dump();
+  const std::string file = (dir / "plan.json").string();
+  for (const std::string& command :
+       {std::string("validate "), "plan -j 1 --out " + (dir / "out").string() + " "}) {
+    const auto result = run_moesim(command + file, "plan");
+    EXPECT_EQ(result.exit_code, 2) << command << result.err;
+    EXPECT_NE(result.err.find("error: " + file + ": /base/profile: " +
+                              (dir / "prof.json").string() + ": /bogus: unknown field"),
+              std::string::npos)
+        << command << result.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "plan.json"));
 }
 
 TEST(PlanCommand, HelpListsTheExitCodes) {

@@ -167,6 +167,37 @@ TEST(TraceCommand, CorruptTraceExitsTwoWithTheByteOffset) {
       std::string::npos);
 }
 
+TEST(TraceCommand, CountMatrixExpertColumnsAndLayersAreCheckedWhereTheyStand) {
+  // Hostile hunt 11: renamed or reordered expert columns and repeated layers were accepted (the
+  // counts under "e3" went to expert 0).
+  const auto dir = scratch_dir("trace-count-labels");
+  const std::pair<const char*, const char*> cases[] = {
+      {"layer,e3,e1,e2,e0\n0,8,0,0,0\n",
+       ": line 1 column 2: expected expert column \"e0\" (e0, e1, ... in order), got \"e3\""},
+      {"layer,e0,e1,e2,e3\n0,2,2,2,2\n0,8,0,0,0\n",
+       ": line 3 column 1: expected a layer above the previous row's 0 (one row per layer, in "
+       "order), got 0"}};
+  for (const auto& [text, expected] : cases) {
+    std::ofstream(dir / "c.csv") << text;
+    const std::string file = (dir / "c.csv").string();
+    const auto result = run_moesim("trace stats " + file + " --top-k 2", "trace-count-labels");
+    EXPECT_EQ(result.exit_code, 2) << text;
+    EXPECT_EQ(result.err, "error: " + file + expected + "\n") << text;
+  }
+  std::ofstream(dir / "c.json")
+      << R"({"experts": 4, "layers": [0, 0], "tokens_per_expert": [[2,2,2,2], [8,0,0,0]], "top_k": 2})";
+  const std::string json = (dir / "c.json").string();
+  const auto result = run_moesim("trace stats " + json, "trace-count-labels");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: " + json +
+                            ": /layers/1: expected a layer above /layers/0 (0), one row per layer "
+                            "in order, got 0\n")
+      << result.err;
+  // Sparse model layers in order (the real-routing files' 0, 7, 15) stay valid.
+  std::ofstream(dir / "c.csv") << "layer,e0,e1\n0,2,2\n7,4,0\n";
+  EXPECT_EQ(run_moesim("trace stats " + (dir / "c.csv").string() + " --top-k 1").exit_code, 0);
+}
+
 TEST(TraceCommand, HeatmapIsWrittenAsSvgOrPngAndOtherExtensionsAreRefused) {
   const auto dir = scratch_dir("trace-heatmap");
   const auto trace = (dir / "g.mtrace").string();

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "tests/cli/cli_runner.hpp"
 
 namespace moesim::testing {
@@ -76,6 +78,56 @@ TEST(ValidateCommand, CorruptTraceAndTopologyExitTwoWithWhere) {
   EXPECT_EQ(topology.exit_code, 2);
   EXPECT_NE(topology.err.find("/links/0/bandwidth_gb_per_s: expected a number > 0, got 0"),
             std::string::npos);
+}
+
+TEST(ValidateCommand, ScenarioWithStrayCountMatrixFieldsIsCheckedAsAScenario) {
+  // Hostile hunt 22: two stray fields made validate take a scenario for a count matrix (exit 0)
+  // while run refused it.
+  const auto dir = scratch_dir("validate-stray");
+  auto text = slurp(kRoot + "scenarios/quickstart.json");
+  text.insert(text.rfind('}'), R"(, "tokens_per_expert": [[2, 2, 2, 2]], "top_k": 2)");
+  std::ofstream(dir / "s.json") << text;
+  const std::string file = (dir / "s.json").string();
+  const auto result = run_moesim("validate " + file);
+  EXPECT_EQ(result.exit_code, 2) << result.out;
+  EXPECT_NE(result.err.find(file + ": /tokens_per_expert: unknown field"), std::string::npos)
+      << result.err;
+}
+
+TEST(ValidateCommand, ReadsTheFilesAScenarioNamesAndBlamesTheField) {
+  // Hostile hunt 08: validate said ok to a missing placement file and a bad profile; run then
+  // named only the referenced file.
+  const auto dir = scratch_dir("validate-referenced");
+  const auto quickstart = slurp(kRoot + "scenarios/quickstart.json");
+  const auto write_variant = [&](const std::string& name, const std::string& from,
+                                 const std::string& to) {
+    auto text = quickstart;
+    text.replace(text.find(from), from.size(), to);
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  std::ofstream(dir / "bad.json") << R"({"gpus": [[0, 1]], "x":)";
+  const auto placement = write_variant("placement.json", R"("strategy": "contiguous")",
+                                       R"("strategy": "explicit", "file": "nothere.json")");
+  const auto profile =
+      write_variant("profile.json", R"("profile": "auto")",
+                    R"("profile": {"source": ")" + (dir / "bad.json").string() + R"("})");
+  for (const std::string& command :
+       {std::string("validate "), "run -q --out " + (dir / "o").string() + " "}) {
+    const auto missing = run_moesim(command + placement);
+    EXPECT_EQ(missing.exit_code, 2) << command;
+    EXPECT_NE(missing.err.find("error: " + placement +
+                               ": /placement/file: " + (dir / "nothere.json").string() +
+                               ": /: cannot open file for reading"),
+              std::string::npos)
+        << command << missing.err;
+    const auto bad = run_moesim(command + profile);
+    EXPECT_EQ(bad.exit_code, 2) << command;
+    EXPECT_NE(bad.err.find("error: " + profile +
+                           ": /profile/source: " + (dir / "bad.json").string() + ": byte "),
+              std::string::npos)
+        << command << bad.err;
+  }
 }
 
 }  // namespace
