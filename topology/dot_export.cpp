@@ -27,6 +27,11 @@ std::string_view shape_of(VertexKind kind) {
 std::string escape(std::string_view text) {
   std::string quoted;
   for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {  // a file's control characters never reach a terminal raw
+      quoted += fmt::format("\\\\x{:02x}", byte);
+      continue;
+    }
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += c;
   }

@@ -31,6 +31,8 @@ constexpr std::array<std::string_view, 6> kLinkFields = {
 constexpr std::int64_t kMaxNodeIndex = 65535;
 constexpr std::int64_t kMaxRailIndex = 255;
 constexpr double kMaxBandwidthGbPerS = 1e6;
+// 1 MB/s: below it a transfer outlasts what the event engine can hold (SimTime saturated).
+constexpr double kMinBandwidthGbPerS = 1e-3;
 
 int optional_index(FieldReader& reader, std::string_view key, std::int64_t max) {
   if (!reader.has(key)) {
@@ -183,7 +185,7 @@ void add_link_entry(const nlohmann::json& item, std::size_t i, ClusterGraph& gra
   const auto to = resolve_link_end(entry, "to", vertices, problems);
   const auto kind = parse_link_kind(entry.choice("kind", link_kind_names()));
   double bandwidth =
-      entry.number("bandwidth_gb_per_s", 0, std::numeric_limits<double>::max(), std::nullopt, true);
+      entry.number("bandwidth_gb_per_s", kMinBandwidthGbPerS, std::numeric_limits<double>::max());
   if (bandwidth > kMaxBandwidthGbPerS) {
     // Far beyond any link; refusing it keeps sums of capacities finite and exact.
     problems.add(entry.path_of("bandwidth_gb_per_s"),

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/run/simulate.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
@@ -49,7 +50,8 @@ int bench(const BenchOptions& options) {
   std::vector<BenchRow> rows;
   for (const auto& name : names) {
     const auto scenario = sim::load_scenario(name);
-    fmt::print(stderr, "bench     {} ({} runs + 1 warm-up)\n", name, options.repetitions);
+    fmt::print(stderr, "bench     {} ({} runs + 1 warm-up)\n", escape_for_terminal(name),
+               options.repetitions);
     const auto warm = sim::simulate(scenario);
     std::vector<double> seconds;
     for (int run = 0; run < options.repetitions; ++run) {
@@ -76,8 +78,8 @@ int bench(const BenchOptions& options) {
   }
   fmt::print("{:<34} {:>6} {:>9} {:>12} {:>12}\n", "scenario", "GPUs", "network", "median", "min");
   for (const auto& row : rows)
-    fmt::print("{:<34} {:>6} {:>9} {:>10.2f}ms {:>10.2f}ms\n", row.scenario, row.gpus, row.network,
-               row.median_s * 1e3, row.min_s * 1e3);
+    fmt::print("{:<34} {:>6} {:>9} {:>10.2f}ms {:>10.2f}ms\n", escape_for_terminal(row.scenario),
+               row.gpus, row.network, row.median_s * 1e3, row.min_s * 1e3);
   fmt::print(
       "peak resident memory {:.1f} MiB (this process); wall times on this machine, medians of {}\n",
       peak, options.repetitions);

@@ -57,7 +57,7 @@ int import_hf(const ImportHfOptions& o) {
     fmt::print("{}\n", sim::model_spec_to_json(model).dump(2));
     return kExitOk;
   }
-  fmt::print("model          {}\n", model.name);
+  fmt::print("model          {}\n", escape_for_terminal(model.name));
   fmt::print("layers         {} ({} MoE)\n", model.layers, model.moe_layers);
   fmt::print("hidden         {}\n", model.hidden);
   fmt::print("experts        {} routed, top-{}, {} shared\n", model.experts, model.top_k,

@@ -8,6 +8,7 @@
 
 #include "base/config_error.hpp"
 #include "base/json_fields.hpp"
+#include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/spec/cluster_presets.hpp"
 #include "topology/bandwidth_queries.hpp"
@@ -80,7 +81,8 @@ std::string rate(BytesPerSecond bandwidth) {
 
 void print_summary(const topology::ClusterGraph& graph) {
   using topology::VertexKind;
-  fmt::print("{}: {}\n", graph.name(), graph.description());
+  fmt::print("{}: {}\n", escape_for_terminal(graph.name()),
+             escape_for_terminal(graph.description()));
   fmt::print("  GPUs          {} in {} scale-up domain(s), {} node(s)\n", graph.gpus().size(),
              graph.domain_count(), graph.node_count());
   std::string vertices;

@@ -2,6 +2,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <limits>
 #include <regex>
@@ -115,13 +116,29 @@ ProfileSpec read_profile(const Json* value, ProblemList& problems) {
   p.source = r.string("source", "auto");
   p.field = r.path_of("source");
   check_profile_source(p.source, p.field, problems);
-  p.compute_efficiency = r.number("compute_efficiency", 0, 1, p.compute_efficiency, true);
-  p.memory_efficiency = r.number("memory_efficiency", 0, 1, p.memory_efficiency, true);
-  p.network_efficiency = r.number("network_efficiency", 0, 1, p.network_efficiency, true);
+  p.compute_efficiency = r.number("compute_efficiency", 0.01, 1, p.compute_efficiency);
+  p.memory_efficiency = r.number("memory_efficiency", 0.01, 1, p.memory_efficiency);
+  p.network_efficiency = r.number("network_efficiency", 0.01, 1, p.network_efficiency);
   p.allow_other_device = r.boolean("allow_other_device", false);
   r.finish();
   return p;
 }
+
+namespace {
+
+// YYYY-MM-DD naming a day that exists (no 2026-02-30), from 1970 on.
+bool is_calendar_date(const std::string& text) {
+  static const std::regex kDate(R"((\d{4})-(\d{2})-(\d{2}))");
+  std::smatch parts;
+  if (!std::regex_match(text, parts, kDate)) return false;
+  const std::chrono::year_month_day day{
+      std::chrono::year{std::stoi(parts[1])},
+      std::chrono::month{static_cast<unsigned>(std::stoi(parts[2]))},
+      std::chrono::day{static_cast<unsigned>(std::stoi(parts[3]))}};
+  return day.ok() && day.year() >= std::chrono::year{1970};
+}
+
+}  // namespace
 
 PriceSpec read_price(const Json* value, ProblemList& problems) {
   PriceSpec p;
@@ -129,9 +146,9 @@ PriceSpec read_price(const Json* value, ProblemList& problems) {
   FieldReader r(*value, "/price", problems, kPriceFields);
   p.usd_per_gpu_hour = r.number("usd_per_gpu_hour", 0, 10'000, std::nullopt, true);
   p.date = r.string("date");
-  static const std::regex kDate(R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))");
-  if (r.has("date") && !std::regex_match(p.date, kDate))
-    problems.add(r.path_of("date"), fmt::format("expected a date YYYY-MM-DD, got \"{}\"", p.date));
+  if (r.has("date") && !is_calendar_date(p.date))
+    problems.add(r.path_of("date"),
+                 fmt::format("expected a date YYYY-MM-DD from 1970 on, got \"{}\"", p.date));
   r.finish();
   return p;
 }

@@ -220,8 +220,9 @@ LinkOverride read_link_override(const Json& value, const std::string& path, Prob
   static constexpr std::string_view kFields[] = {"bandwidth", "efficiency"};
   FieldReader r(value, path, problems, kFields);
   LinkOverride link;
-  link.bandwidth = r.optional_number("bandwidth", 0, 1e15, /*min_exclusive=*/true).value_or(0);
-  link.efficiency = r.optional_number("efficiency", 0, 1, /*min_exclusive=*/true).value_or(0);
+  // 1 MB/s and 1%: below them a collective's time passes what the event engine can hold.
+  link.bandwidth = r.optional_number("bandwidth", 1e6, 1e15).value_or(0);
+  link.efficiency = r.optional_number("efficiency", 0.01, 1).value_or(0);
   r.finish();
   return link;
 }
@@ -316,7 +317,7 @@ ClusterSpec read_cluster(const Json& value, ProblemList& problems, const std::st
     c.nic = *nic;
   c.fabric = read_choice(r, "fabric", preset ? preset->fabric : FabricKind::InfinibandFatTree);
   c.oversubscription = r.number("oversubscription", 1, 64, preset ? preset->oversubscription : 1.0);
-  c.roce_efficiency = r.number("roce_efficiency", 0, 1, 0.9, /*min_exclusive=*/true);
+  c.roce_efficiency = r.number("roce_efficiency", 0.01, 1, 0.9);
   if (const Json* links = r.child("links"))
     read_link_overrides(*links, r.path_of("links"), c, problems);
   if (r.has("topology"))

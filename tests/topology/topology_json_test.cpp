@@ -63,9 +63,9 @@ TEST(TopologyJson, NonPositiveBandwidthIsRefused) {
           {"from": "g1", "to": "sw", "kind": "nvlink", "bandwidth_gb_per_s": -5, "duplex": true}])"));
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].where, "/links/0/bandwidth_gb_per_s");
-  EXPECT_EQ(problems[0].message, "expected a number > 0, got 0");
+  EXPECT_EQ(problems[0].message, "expected a number >= 0.001, got 0");
   EXPECT_EQ(problems[1].where, "/links/1/bandwidth_gb_per_s");
-  EXPECT_EQ(problems[1].message, "expected a number > 0, got -5");
+  EXPECT_EQ(problems[1].message, "expected a number >= 0.001, got -5");
 }
 
 TEST(TopologyJson, GpuWithNoWayInOrOutIsUnreachable) {

@@ -105,8 +105,15 @@ INSTANTIATE_TEST_SUITE_P(
             "bad-overlap.json: /parallelism/overlap: expected one of \"none\", \"comm-compute\", "
             "\"two-micro-batch\", \"single-batch\", got \"two-microbatch\" (did you mean "
             "\"two-micro-batch\"?)"},
+        // Session 12: 2026-02-30 passed, and a link of 1e-320 B/s saturated the event clock.
+        BadCase{"impossible-day-and-link.json",
+                "impossible-day-and-link.json: /cluster/links/nvlink/bandwidth: expected a number "
+                "in [1000000, 1000000000000000], got 1e-320\n"
+                "impossible-day-and-link.json: /price/date: expected a date YYYY-MM-DD from 1970 "
+                "on, got \"2026-02-30\""},
         BadCase{"bad-date.json",
-                "bad-date.json: /price/date: expected a date YYYY-MM-DD, got \"24/11/2026\""},
+                "bad-date.json: /price/date: expected a date YYYY-MM-DD from 1970 on, got "
+                "\"24/11/2026\""},
         BadCase{"many-problems.json",
                 "many-problems.json: /model/top_k: expected an integer in [1, 256], got 0\n"
                 "many-problems.json: /cluster/nodes: expected an integer in [1, 131072], got 0\n"
