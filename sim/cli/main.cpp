@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <exception>
+#include <filesystem>
 
 #include "base/config_error.hpp"
 #include "base/interrupt_cleanup.hpp"
@@ -50,6 +51,12 @@ int main(int argc, char** argv) {
     return action ? action() : kExitInvalidInput;
   } catch (const moesim::ConfigError& error) {
     fmt::print(stderr, "error: {}\n", error.what());
+    return kExitInvalidInput;
+  } catch (const std::filesystem::filesystem_error& error) {
+    // A path the user gave that cannot even be looked at (a symbolic-link loop, a name too long):
+    // bad input, named as the file readers name theirs.
+    fmt::print(stderr, "error: {}: /: cannot access it: {}\n",
+               moesim::escape_for_terminal(error.path1().string()), error.code().message());
     return kExitInvalidInput;
   } catch (const std::exception& error) {
     // A runtime failure names the path it could not write as given: escaped like an input's.

@@ -40,6 +40,16 @@ TEST(HostileOptions, ClustersAndTimelinesPastTheirLimitsAreRefusedAtOnce) {
       "error: --timeline-gpus: Value 8193 not in range 1 to 8192\n" + std::string(kRunWithHelp));
 }
 
+TEST(HostileOptions, APathThatCannotBeLookedAtIsBadInput) {
+  // Session 12: a symbolic-link loop exited 3 with std::filesystem's raw text.
+  const auto dir = scratch_dir("link-loop");
+  const auto loop = (dir / "a.json").string();
+  std::filesystem::create_symlink(dir / "b.json", loop);
+  std::filesystem::create_symlink(loop, dir / "b.json");
+  expect_refused("validate " + loop, 2,
+                 "error: " + loop + ": /: cannot access it: Too many levels of symbolic links\n");
+}
+
 TEST(HostileOptions, AnEmptyPathIsRefusedNotIgnored) {
   // Was: run --profile "" priced with the scenario's profile, check --junit "" wrote nothing.
   expect_refused(
