@@ -89,6 +89,17 @@ void check_sla(const SlaSpec& sla, ServingOutcome& o) {
         fmt::format("{} requests need more KV cache than an instance holds", o.never_fit));
 }
 
+// A rejection when "auto" sized a pool past the limit, else "".
+std::string too_many_instances(const std::vector<PoolResult>& pools) {
+  for (const auto& pool : pools)
+    if (pool.instances > kMaxServingInstances)
+      return fmt::format(
+          "{} pool: \"auto\" needs more than {} instances at this rate; give "
+          "each instance more GPUs or lower the rate",
+          pool.role, kMaxServingInstances);
+  return "";
+}
+
 PoolResult make_pool(const char* role, const PoolSpec& spec, const PoolCapacity& capacity,
                      int instances) {
   PoolResult pool;
@@ -127,6 +138,7 @@ ServingOutcome run_aggregated(const ServingSpec& spec, const std::vector<Request
     o.rejection = capacity.shortfall;
     return o;
   }
+  if (o.rejection = too_many_instances(o.pools); !o.rejection.empty()) return o;
   PoolResult& pool = o.pools.back();
   if (spec.traffic.arrival == ArrivalKind::Concurrency) {
     // Users spread over the instances; each instance is its own closed loop.
@@ -173,6 +185,7 @@ ServingOutcome run_disaggregated(const ServingSpec& spec, const std::vector<Requ
                               spec.decode.instances > 0
                                   ? spec.decode.instances
                                   : pool_instances(rate, decode_capacity.requests_per_s)));
+  if (o.rejection = too_many_instances(o.pools); !o.rejection.empty()) return o;
   o.prefill_per_decode = static_cast<double>(o.pools[0].instances) / o.pools[1].instances;
   if (prefill_capacity.requests_per_s > 0)
     o.rate_matched_prefill_per_decode =
@@ -257,7 +270,11 @@ std::array<double, 3> mean_request_lengths(const TrafficSpec& traffic,
 
 int pool_instances(double rate, double capacity) {
   if (rate <= 0 || capacity <= 0) return 1;
-  return std::max(1, static_cast<int>(std::ceil(rate / (kPoolTargetUtilisation * capacity))));
+  // Past the limit it says one more than the limit: too_many_instances turns that into the
+  // rejection (a double past int's range must never be cast).
+  const double needed = std::ceil(rate / (kPoolTargetUtilisation * capacity));
+  return needed > kMaxServingInstances ? kMaxServingInstances + 1
+                                       : std::max(1, static_cast<int>(needed));
 }
 
 PoolCapacity pool_capacity(const ScenarioSpec& scenario, ServingRole role,

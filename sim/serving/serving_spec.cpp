@@ -19,7 +19,6 @@ constexpr std::string_view kPoolFields[] = {"scenario", "instances"};
 constexpr std::string_view kBatchingFields[] = {"max_batch_per_rank", "token_budget_per_rank",
                                                 "chunked_prefill", "memory_fraction"};
 constexpr std::string_view kSlaFields[] = {"ttft_p90_ms", "tpot_p90_ms", "e2e_p90_ms"};
-constexpr int kMaxInstances = 10'000;
 
 // A scenario given inline (an object) or by name or path (a string, relative to the file).
 std::optional<ScenarioSpec> read_scenario(const Json* value, const std::string& path,
@@ -53,7 +52,7 @@ int read_instances(FieldReader& r, bool allow_auto) {
   const Json* value = r.child("instances");
   if (value == nullptr) return allow_auto ? 0 : 1;
   if (allow_auto && value->is_string() && value->get<std::string>() == "auto") return 0;
-  return static_cast<int>(r.integer("instances", 1, kMaxInstances));
+  return static_cast<int>(r.integer("instances", 1, kMaxServingInstances));
 }
 
 PoolSpec read_pool(FieldReader& root, std::string_view key, const std::string& source,

@@ -10,6 +10,9 @@
 
 namespace moesim::sim {
 
+// Instances a pool may have, given or sized by "auto".
+inline constexpr int kMaxServingInstances = 10'000;
+
 // A pool of identical instances, each one scenario's cluster and parallelism.
 struct PoolSpec {
   ScenarioSpec scenario;

@@ -72,5 +72,20 @@ TEST(ServeCommand, AServingPlanWithNothingFeasibleExitsFourWithTheReason) {
   EXPECT_EQ(plan["candidates"][0]["verdict"], "memory");
 }
 
+TEST(ServeCommand, AutoInstancesPastTheLimitAreARejectionNotAnOverflow) {
+  // Session 12: 2 million requests/s of 1,000-token prompts sized 15,259 prefill instances (the
+  // limit a file may give is 10,000); the count is never cast from a double past int's range.
+  const auto dir = scratch_dir("serve-auto-limit");
+  const auto result =
+      run_moesim("serve " + std::string(MOESIM_SOURCE_DIR) +
+                     "/tests/data/serving-auto-past-limit.json -q --out " + (dir / "out").string(),
+                 "serve");
+  EXPECT_EQ(result.exit_code, 4) << result.err;
+  const auto out = nlohmann::json::parse(slurp(dir / "out" / "serving.json"));
+  EXPECT_EQ(out["rejection"],
+            "prefill pool: \"auto\" needs more than 10000 instances at this rate; give each "
+            "instance more GPUs or lower the rate");
+}
+
 }  // namespace
 }  // namespace moesim::testing
