@@ -117,6 +117,19 @@ ServingSpec parse_serving(const std::string& text, const std::string& source,
                    "(disaggregated), not both");
     s.prefill = read_pool(root, "prefill", source, base_dir, problems);
     s.decode = read_pool(root, "decode", source, base_dir, problems);
+    // The decode pool continues the prefill's sequences from their KV cache: one model.
+    const ModelSpec& prefill_model = s.prefill.scenario.model;
+    const ModelSpec& decode_model = s.decode.scenario.model;
+    if (problems.empty() &&
+        (prefill_model.name != decode_model.name || prefill_model.layers != decode_model.layers ||
+         prefill_model.hidden != decode_model.hidden))
+      problems.add(
+          "/decode/scenario/model",
+          fmt::format("expected the prefill pool's model {} ({} layers, hidden {}; the decode "
+                      "pool continues its sequences from their KV cache), got {} ({} layers, "
+                      "hidden {})",
+                      prefill_model.name, prefill_model.layers, prefill_model.hidden,
+                      decode_model.name, decode_model.layers, decode_model.hidden));
   } else {
     if (auto scenario =
             read_scenario(root.child("scenario", true), "/scenario", source, base_dir, problems))

@@ -77,5 +77,19 @@ TEST(ServingSchema, MisspeltFieldsAreRefusedByBoth) {
   EXPECT_THROW(parse_plan(plan.dump(), "bad.json"), ConfigError);
 }
 
+TEST(ServingSchema, PoolsOfTwoModelsAreRefused) {
+  // Session 12: a DeepSeek-V3 prefill pool handed its KV cache to a Mixtral decode pool, exit 0.
+  // tests/data/serving-two-models.json: valid pools otherwise (the hunt's reproducer).
+  try {
+    parse_serving(read(kRoot + "/tests/data/serving-two-models.json"), "pd.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "pd.json: /decode/scenario/model: expected the prefill pool's model deepseek-v3 (61 "
+              "layers, hidden 7168; the decode pool continues its sequences from their KV cache), "
+              "got mixtral-8x7b (32 layers, hidden 4096)");
+  }
+}
+
 }  // namespace
 }  // namespace moesim::sim
