@@ -62,7 +62,18 @@ void refuse_past_trace_choices(const sim::CountMatrix& counts, const std::string
                                                sim::kMaxTraceChoices)}});
 }
 
+// The output's extension says its format; one that says another (.csv, .npy, .JSON) would get a
+// binary trace under its name. A path without one (/dev/stdout) is written as a trace.
+void check_output_extension(const std::string& output, bool counts_allowed) {
+  const std::string extension = std::filesystem::path(output).extension().string();
+  if (extension.empty() || extension == ".mtrace" || (counts_allowed && extension == ".json"))
+    return;
+  throw ConfigError("-o", {{"", fmt::format("expected a .mtrace{} file name, got '{}'",
+                                            counts_allowed ? " or .json" : "", extension)}});
+}
+
 int convert(const TraceOptions& options) {
+  check_output_extension(options.output, true);
   refuse_output_over_input(options.output, std::span(&options.input, 1));
   auto source = sim::open_routing(options.input, options.import);
   if (std::filesystem::path(options.output).extension() == ".json") {
@@ -94,6 +105,7 @@ int convert(const TraceOptions& options) {
 
 int generate(const TraceOptions& options) {
   sim::TraceGenerator generator(options.generator);
+  check_output_extension(options.output, false);
   sim::TraceWriter writer(options.output, generator.shape());
   sim::TraceBlock block;
   while (generator.next(block)) writer.write_block(block);

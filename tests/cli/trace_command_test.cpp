@@ -71,6 +71,21 @@ TEST(TraceCommand, ACountMatrixPastTheTraceLimitIsRefusedBeforeWriting) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+TEST(TraceCommand, AnOutputNamedForAnotherFormatIsRefused) {
+  // Session 12: -o r.csv, -o counts.JSON and trace gen -o t.json all wrote a binary trace.
+  const auto dir = scratch_dir("trace-ext");
+  const auto trace = (dir / "t.mtrace").string();
+  auto result = run_moesim("trace gen --tokens 8 -o " + (dir / "t.json").string(), "trace-ext");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: -o: /: expected a .mtrace file name, got '.json'\n");
+  ASSERT_EQ(run_moesim("trace gen --tokens 8 -o " + trace, "trace-ext").exit_code, 0);
+  result = run_moesim("trace convert " + trace + " -o " + (dir / "c.JSON").string(), "trace-ext");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "error: -o: /: expected a .mtrace or .json file name, got '.JSON'\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "t.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.JSON"));
+}
+
 TEST(TraceCommand, FailedConvertLeavesNoOutputFile) {
   // Two steps of one 36-byte block (28 + 8 one-byte ids): block 1 sits at 68, its ids at 96. A
   // corrupt id there fails step 1's checksum after step 0 was written: no file is left behind.
