@@ -162,6 +162,21 @@ bool non_empty_array(const nlohmann::json& object, const char* key) {
          !object[key].empty();
 }
 
+// A placement file says "gpus" or "layers", never both, and nothing else: a field it does not
+// know, or the one of the two that would lose, must not be dropped without a word.
+void check_placement_fields(const nlohmann::json& json, const std::string& path) {
+  if (!json.is_object()) return;  // the shape checks below name what was expected
+  ProblemList problems;
+  for (const auto& [key, value] : json.items())
+    if (key != "gpus" && key != "layers")
+      problems.add(json_pointer_child("", key), "unknown field; expected gpus or layers");
+  if (json.contains("gpus") && json.contains("layers"))
+    problems.add("/layers",
+                 "expected gpus (every layer) or layers (one entry per MoE layer), "
+                 "not both");
+  problems.throw_if_any(path);
+}
+
 // {"gpus": [[expert, ...], ...]} for every layer, or {"layers": [{"gpus": ...}, ...]} with one
 // entry per MoE layer (as `moesim place --out` writes), or a deployed SGLang/vLLM expert map.
 Placement place_explicit(const PlacementInputs& in) {
@@ -178,6 +193,7 @@ Placement place_explicit(const PlacementInputs& in) {
     return from_slots(std::move(slots), in.experts);
   }
   const auto json = parse_strict_json(read_text_file(path), path);
+  check_placement_fields(json, path);
   ProblemList problems;
   if (non_empty_array(json, "layers")) {
     const auto& layers = json["layers"];

@@ -97,6 +97,17 @@ TEST(PlacementStrategies, ExplicitFilesAreValidated) {
   }
   std::ofstream(path) << R"({"gpus": [[0, 3], [2, 1]]})";
   EXPECT_EQ(place_experts(PlacementStrategy::Explicit, in).replicas[3], (std::vector<int>{0}));
+  // Session 12: with both, "layers" won and "gpus" was dropped; an unknown field passed.
+  std::ofstream(path) << R"({"gpus": [[0, 3], [2, 1]], "layers": [{"gpus": [[0, 1], [2, 3]]}],
+                             "extra": 1})";
+  try {
+    place_experts(PlacementStrategy::Explicit, in);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 2U);
+    EXPECT_EQ(error.problems()[0].where, "/extra");
+    EXPECT_EQ(error.problems()[1].where, "/layers");
+  }
 }
 
 TEST(PlacementStrategies, UnevenSlotsAndUnknownStrategiesAreRefused) {
