@@ -87,5 +87,15 @@ TEST(ServeCommand, AutoInstancesPastTheLimitAreARejectionNotAnOverflow) {
             "instance more GPUs or lower the rate");
 }
 
+TEST(ServeCommand, AnInlineScenariosFilesAreFoundBesideTheServingFile) {
+  // Session 12: placement.file "pl8.json" was looked for beside "FILE /scenario", i.e. nowhere.
+  const auto dir = scratch_dir("serve-relative");
+  const auto result = run_moesim("serve " + std::string(MOESIM_SOURCE_DIR) +
+                                     "/tests/data/serving-relative/serve-pl8.json -q --out " +
+                                     (dir / "out").string(),
+                                 "serve");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing
