@@ -1,6 +1,7 @@
 // moesim: simulate MoE models on GPU clusters (see README.md and `moesim --help`).
 #include <fmt/core.h>
 
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 
@@ -48,7 +49,13 @@ int main(int argc, char** argv) {
     return kExitInvalidInput;
   }
   try {
-    return action ? action() : kExitInvalidInput;
+    const int status = action ? action() : kExitInvalidInput;
+    // What was printed must have reached stdout: a full disk or a closed pipe is a failure.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      fmt::print(stderr, "error: cannot write standard output\n");
+      return kExitRuntimeFailure;
+    }
+    return status;
   } catch (const moesim::ConfigError& error) {
     fmt::print(stderr, "error: {}\n", error.what());
     return kExitInvalidInput;

@@ -50,6 +50,14 @@ TEST(HostileOptions, APathThatCannotBeLookedAtIsBadInput) {
                  "error: " + loop + ": /: cannot access it: Too many levels of symbolic links\n");
 }
 
+TEST(HostileOptions, AStandardOutputThatCannotBeWrittenIsAFailure) {
+  // Session 12: `moesim list clusters > /dev/full` exited 0 having printed nothing.
+  const std::string command = std::string(MOESIM_BINARY) + " list clusters >/dev/full 2>/dev/null";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+}
+
 TEST(HostileOptions, AnEmptyPathIsRefusedNotIgnored) {
   // Was: run --profile "" priced with the scenario's profile, check --junit "" wrote nothing.
   expect_refused(
