@@ -371,6 +371,12 @@ ModelSpec import_hf_config(const Json& document, const std::string& source) {
                                                                                   : Gating::Softmax;
   model.expert_groups = static_cast<int>(fields.integer({"n_group"}, 1, kMaxExperts, 1));
   model.topk_groups = static_cast<int>(fields.integer({"topk_group"}, 1, kMaxExperts, 1));
+  if (model.expert_groups > 1 && model.experts % model.expert_groups == 0 &&
+      model.topk_groups <= model.expert_groups &&
+      model.top_k > model.topk_groups * (model.experts / model.expert_groups))
+    problems.add(layout.base + "/num_experts_per_tok",
+                 fmt::format("expected at most topk_group x experts per group = {} x {}, got {}",
+                             model.topk_groups, model.experts / model.expert_groups, model.top_k));
   // DeepSeek-V3's architecture (R1 included) routes as the preset does (model_presets.hpp).
   if (string_or(layout.config, "model_type", "") == "deepseek_v3")
     model.default_batch_load_sigma = kDeepSeekV3BatchLoadSigma;

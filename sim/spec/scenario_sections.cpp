@@ -182,6 +182,12 @@ ModelSpec read_model(const Json& value, ProblemList& problems, const std::string
   if (m.topk_groups > m.expert_groups)
     problems.add(path + "/topk_groups", fmt::format("expected at most expert_groups ({}), got {}",
                                                     m.expert_groups, m.topk_groups));
+  else if (m.expert_groups > 1 && m.experts % m.expert_groups == 0 &&
+           m.top_k > m.topk_groups * (m.experts / m.expert_groups))
+    // A token picks its experts from topk_groups groups: it cannot find more than they hold.
+    problems.add(path + "/top_k",
+                 fmt::format("expected at most topk_groups x experts per group = {} x {}, got {}",
+                             m.topk_groups, m.experts / m.expert_groups, m.top_k));
   return m;
 }
 

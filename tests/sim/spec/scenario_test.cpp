@@ -111,6 +111,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "in [1000000, 1000000000000000], got 1e-320\n"
                 "impossible-day-and-link.json: /price/date: expected a date YYYY-MM-DD from 1970 "
                 "on, got \"2026-02-30\""},
+        // Session 12: top-8 from one group of 256 / 64 = 4 experts ran.
+        BadCase{"group-limit-too-narrow.json",
+                "group-limit-too-narrow.json: /model/top_k: expected at most topk_groups x "
+                "experts per group = 1 x 4, got 8"},
         BadCase{"bad-date.json",
                 "bad-date.json: /price/date: expected a date YYYY-MM-DD from 1970 on, got "
                 "\"24/11/2026\""},
