@@ -1,5 +1,6 @@
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,18 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
       "{} options ({} simulated) in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, "
       "plan.svg\n",
       result.outcomes.size(), result.simulated, seconds, threads, dir.string());
+  const auto unsimulated = std::count_if(
+      result.outcomes.begin(), result.outcomes.end(),
+      [](const auto& outcome) { return outcome.verdict == sim::ServingVerdict::Budget; });
+  if (result.outcomes.front().verdict != sim::ServingVerdict::Feasible && unsimulated > 0)
+    // Infeasible would be an artefact: most options were never simulated.
+    throw ConfigError(
+        o.plan,
+        {{"/serving/traffic", fmt::format("the traffic spent the sweep's budget after {} of {} "
+                                          "options, none meeting the SLA, and {} were never "
+                                          "simulated; expected less traffic (duration_s or "
+                                          "rate_per_s) or a shorter search",
+                                          result.simulated, result.outcomes.size(), unsimulated)}});
   if (result.outcomes.front().verdict != sim::ServingVerdict::Feasible) {
     const auto& first = result.outcomes.front();  // outcomes.empty() is refused by parse_plan
     fmt::print(stderr, "error: no option meets the SLA at the traffic's load; e.g. {}: {}\n",

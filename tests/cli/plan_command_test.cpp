@@ -70,5 +70,19 @@ TEST(PlanCommand, HelpListsTheExitCodes) {
   EXPECT_NE(result.out.find("4 plan found no feasible option"), std::string::npos) << result.out;
 }
 
+TEST(PlanCommand, ABudgetSpentBeforeAnyFeasibleOptionIsNotInfeasible) {
+  // Session 12: 900 requests/s for 100 s spent the sweep's budget after 2 options and exited 4
+  // "no option meets the SLA" while the rest were never simulated.
+  const auto dir = scratch_dir("plan-budget");
+  const auto result = run_moesim("plan " + std::string(MOESIM_SOURCE_DIR) +
+                                     "/tests/data/plans/plan-budget-spent.json -j 1 --out " +
+                                     (dir / "out").string(),
+                                 "plan-budget");
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("/serving/traffic: the traffic spent the sweep's budget after"),
+            std::string::npos)
+      << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing
