@@ -96,6 +96,15 @@ SimulationOverrides trace_overrides(const std::string& path, const ScenarioSpec&
   auto source = open_trace_for(path, s.model);
   SimulationOverrides overrides;
   overrides.expert_popularity = trace_expert_popularity(*source, path, s.model, options);
+  // A layer whose blocks route no token leaves nothing to price: the trace's fault, not the
+  // scenario's (trace-format.md allows empty blocks, not an empty layer).
+  ProblemList problems;
+  for (std::size_t l = 0; l < overrides.expert_popularity.size(); ++l) {
+    const auto& row = overrides.expert_popularity[l];
+    if (std::accumulate(row.begin(), row.end(), 0.0) <= 0)
+      problems.add(fmt::format("layer {}", l), "expected routed tokens in some block, got none");
+  }
+  problems.throw_if_any(path);
   overrides.placements = scenario_placements(s, expert_loads(s, overrides));
   source->rewind();  // the second pass counts the policy's drops token by token
   overrides.routing_outcomes = trace_routing_outcomes(*source, s, overrides.placements, path);

@@ -131,5 +131,21 @@ TEST(BenchCommand, TimesEachScenarioAndReportsPeakMemory) {
   EXPECT_EQ(run_moesim("bench quickstart --repetitions 0").exit_code, 2);  // CLI11 range check
 }
 
+TEST(RunCommand, ATraceWithALayerOfNoTokensIsTheTracesFault) {
+  // Session 12: a trace whose blocks hold 0 tokens was blamed on the scenario, once per layer.
+  const std::string data = std::string(MOESIM_SOURCE_DIR) + "/tests/data/traces-bad/";
+  const auto dir = scratch_dir("run-zero-trace");
+  const auto result = run_moesim("run " + data + "zero-tokens-scenario.json --trace " + data +
+                                     "zero-tokens.mtrace -q --out " + dir.string(),
+                                 "run-zero-trace");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err.rfind("error: " + data +
+                                 "zero-tokens.mtrace: layer 0: expected routed tokens in some "
+                                 "block, got none\n",
+                             0),
+            0U)
+      << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing
