@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "base/config_error.hpp"
@@ -119,32 +121,68 @@ std::string write_target(const std::string& path) {
   return error ? path : target.string();
 }
 
-void write_text_file(const std::string& given_path, const std::string& text) {
-  const std::string path = write_target(given_path);
-  refuse_overwriting_an_input(path);
-  // A device or pipe (/dev/stdout) is written where it is: renaming over it would replace it.
+namespace {
+
+// Writes `text` under a temporary name beside `path` and returns that name, or "" for a device or
+// pipe (/dev/stdout), which is written where it is: renaming over it would replace it.
+std::string write_beside(const std::string& path, const std::string& text) {
   std::error_code status_error;
   const auto status = fs::status(path, status_error);
-  if (fs::exists(status) && !fs::is_regular_file(status))
-    return write_in_place(path, text, std::ios::trunc);
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    write_in_place(path, text, std::ios::trunc);
+    return "";
+  }
   // The temporary name carries the process id so two writers never share one.
   const std::string temporary = fmt::format("{}.tmp{}", path, getpid());
-  const TemporaryFileGuard interrupt_guard(temporary);  // removed if SIGINT/SIGTERM comes first
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw std::runtime_error(fmt::format("cannot write {}", path));
-    }
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw std::runtime_error(fmt::format("cannot write {}", path));
   }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) {
-    fs::remove(temporary, error);
-    throw std::runtime_error(fmt::format("cannot write {}: {}", path, error.message()));
+  return temporary;
+}
+
+}  // namespace
+
+void write_text_file(const std::string& path, const std::string& text) {
+  write_text_files({{path, text}});
+}
+
+void write_text_files(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::string> paths;
+  for (const auto& file : files) {
+    paths.push_back(write_target(file.first));
+    refuse_overwriting_an_input(paths.back());
+  }
+  std::vector<std::unique_ptr<TemporaryFileGuard>> guards;  // removed if SIGINT/SIGTERM comes
+  std::vector<std::string> temporaries;
+  const auto remove_temporaries = [&] {
+    std::error_code ignored;
+    for (const auto& temporary : temporaries)
+      if (!temporary.empty()) fs::remove(temporary, ignored);
+  };
+  try {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      guards.push_back(
+          std::make_unique<TemporaryFileGuard>(fmt::format("{}.tmp{}", paths[i], getpid())));
+      temporaries.push_back(write_beside(paths[i], files[i].second));
+    }
+  } catch (...) {  // one output failed: none of the set replaces what was there
+    remove_temporaries();
+    throw;
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (temporaries[i].empty()) continue;
+    std::error_code error;
+    fs::rename(temporaries[i], paths[i], error);
+    if (error) {
+      temporaries.erase(temporaries.begin(), temporaries.begin() + static_cast<long>(i));
+      remove_temporaries();
+      throw std::runtime_error(fmt::format("cannot write {}: {}", paths[i], error.message()));
+    }
   }
 }
 

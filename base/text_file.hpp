@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace moesim {
 
@@ -21,6 +23,10 @@ std::string write_target(const std::string& path);
 // Writes `text` to a temporary file beside `write_target(path)`, then renames it over that; throws
 // std::runtime_error naming the file when it cannot (the CLI maps it to exit 3).
 void write_text_file(const std::string& path, const std::string& text);
+// A command's outputs as one set, (path, text) each: every one is written beside its target before
+// any replaces what was there, so a failure leaves the previous set whole (no new report.json
+// beside a stale timeline.json).
+void write_text_files(const std::vector<std::pair<std::string, std::string>>& files);
 
 // Refuses (ConfigError naming `output`, exit 2) an output path that is the same file as one of
 // `inputs` (std::filesystem::equivalent: through links and other spellings too), before anything

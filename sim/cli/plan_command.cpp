@@ -49,9 +49,9 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
                                        /*keep_newlines=*/true));
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  write_text_file((dir / "plan.csv").string(), sim::serving_plan_csv(result));
-  write_text_file((dir / "plan.json").string(),
-                  sim::serving_plan_json(spec, result).dump(2) + "\n");
+  write_text_files(
+      {{(dir / "plan.csv").string(), sim::serving_plan_csv(result)},
+       {(dir / "plan.json").string(), sim::serving_plan_json(spec, result).dump(2) + "\n"}});
   sim::write_scatter_chart(sim::serving_plan_chart(spec, result), (dir / "plan.svg").string());
   fmt::print(
       "{} options ({} simulated) in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, "
@@ -107,8 +107,8 @@ int plan(const PlanOptions& o) {
   fmt::print("{}", sim::plan_table_text(spec, outcomes, o.rows));
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  write_text_file((dir / "plan.csv").string(), sim::plan_csv(outcomes));
-  write_text_file((dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n");
+  write_text_files({{(dir / "plan.csv").string(), sim::plan_csv(outcomes)},
+                    {(dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n"}});
   sim::write_scatter_chart(sim::plan_chart(spec, outcomes), (dir / "plan.svg").string());
   fmt::print("{} candidates in {:.1f} s on {} threads{}; wrote {}/plan.csv, plan.json, plan.svg\n",
              outcomes.size(), seconds, threads,

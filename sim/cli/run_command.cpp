@@ -43,10 +43,10 @@ int run(const RunOptions& options) {
   report.provenance = sim::describe_inputs(inputs, options.scenario, options.trace);
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
-  write_text_file((dir / "report.json").string(), sim::report_to_json(report).dump(2) + "\n");
-  write_text_file((dir / "report.csv").string(), sim::report_to_csv(report));
-  write_text_file((dir / "timeline.json").string(),
-                  sim::report_timeline_text(report, options.timeline_gpus) + "\n");
+  write_text_files({{(dir / "report.json").string(), sim::report_to_json(report).dump(2) + "\n"},
+                    {(dir / "report.csv").string(), sim::report_to_csv(report)},
+                    {(dir / "timeline.json").string(),
+                     sim::report_timeline_text(report, options.timeline_gpus) + "\n"}});
   if (!options.quiet) {
     // names from the inputs are escaped whole (a newline too) before the summary lays out its lines
     sim::Report shown = report;

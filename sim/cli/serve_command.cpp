@@ -33,8 +33,8 @@ int serve(const ServeOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
-  write_text_file((dir / "serving.json").string(), sim::serving_json(outcome).dump(2) + "\n");
-  write_text_file((dir / "requests.csv").string(), sim::requests_csv(outcome));
+  write_text_files({{(dir / "serving.json").string(), sim::serving_json(outcome).dump(2) + "\n"},
+                    {(dir / "requests.csv").string(), sim::requests_csv(outcome)}});
   if (!options.quiet) {
     fmt::print("{}", escape_for_terminal(sim::serving_text(outcome), /*keep_newlines=*/true));
     fmt::print("simulated in {:.2f} s; wrote {}/serving.json, requests.csv\n",

@@ -65,5 +65,18 @@ TEST(InputGuard, AnOutputThroughASymbolicLinkLandsInItsTarget) {
   EXPECT_EQ(slurp(target).substr(0, 8), "MOETRACE");
 }
 
+TEST(InputGuard, AnOutputThatCannotBeWrittenLeavesThePreviousSetWhole) {
+  // Session 12: with timeline.json a directory, run wrote report.json and report.csv, then
+  // exited 3: a new report beside a stale (or missing) timeline.
+  const auto dir = scratch_dir("guard-set");
+  fs::create_directory(dir / "timeline.json");
+  const auto result = run_moesim("run quickstart -q --out " + dir.string(), "guard");
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_FALSE(fs::exists(dir / "report.json"));
+  EXPECT_FALSE(fs::exists(dir / "report.csv"));
+  for (const auto& entry : fs::directory_iterator(dir))  // no temporary left behind
+    EXPECT_EQ(entry.path().filename(), "timeline.json");
+}
+
 }  // namespace
 }  // namespace moesim::testing
