@@ -185,7 +185,24 @@ void add_trace_command(CLI::App& app, Action& action) {
   // unsigned: require_strict_option_values keeps CLI11 from turning -1 into 2^64 - 1
   gen->add_option("--seed", g.seed, "random seed")->capture_default_str();
   gen->add_option("-o,--out", options->output, "output trace (.mtrace)")->required();
-  gen->callback([&action, options] { action = [options] { return generate(*options); }; });
+  gen->callback([&action, options, gen] {
+    // Options the chosen kind does not read would change nothing: refused, not ignored.
+    std::vector<std::string> unread;
+    const auto kind = options->generator.kind;
+    if (kind == sim::TraceGeneratorKind::Uniform && gen->count("--zipf-s") > 0)
+      unread.push_back("--zipf-s");
+    for (const char* name : {"--n-group", "--topk-group"})
+      if (kind != sim::TraceGeneratorKind::GroupLimited && gen->count(name) > 0)
+        unread.push_back(name);
+    action = [options, unread] {
+      if (!unread.empty())
+        throw ConfigError(unread.front(), {{"",
+                                            "the chosen --kind does not read it; expected "
+                                            "--kind zipf or group-limited for --zipf-s, "
+                                            "group-limited for --n-group and --topk-group"}});
+      return generate(*options);
+    };
+  });
 
   for (const char* name : {"import", "convert"}) {
     auto* command = trace->add_subcommand(

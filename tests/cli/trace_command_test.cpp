@@ -86,6 +86,18 @@ TEST(TraceCommand, AnOutputNamedForAnotherFormatIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir / "c.JSON"));
 }
 
+TEST(TraceCommand, GeneratorOptionsTheKindDoesNotReadAreRefused) {
+  // Session 12: --zipf-s with the uniform kind wrote a byte-identical uniform trace, exit 0.
+  const auto out = (scratch_dir("trace-unread") / "g.mtrace").string();
+  auto result = run_moesim("trace gen --tokens 8 --zipf-s 1.2 -o " + out, "trace-unread");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err.rfind("error: --zipf-s: /: the chosen --kind does not read it", 0), 0U)
+      << result.err;
+  EXPECT_EQ(run_moesim("trace gen --tokens 8 --kind zipf --zipf-s 1.2 -o " + out, "trace-unread")
+                .exit_code,
+            0);
+}
+
 TEST(TraceCommand, FailedConvertLeavesNoOutputFile) {
   // Two steps of one 36-byte block (28 + 8 one-byte ids): block 1 sits at 68, its ids at 96. A
   // corrupt id there fails step 1's checksum after step 0 was written: no file is left behind.
