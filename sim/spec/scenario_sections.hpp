@@ -67,6 +67,10 @@ ModelSpec read_model(const Json& value, ProblemList& problems, const std::string
 ClusterSpec read_cluster(const Json& value, ProblemList& problems, const std::string& source = "");
 // Experts + redundant slots against the limits, once the model is known.
 void check_expert_slots(const ModelSpec& model, int redundant, ProblemList& problems);
+// Fields of a model that must fit together (moe_layers within layers, top_k within the experts and
+// the groups a token may pick from, ...), each problem under `path`.
+void check_model_consistency(const ModelSpec& model, const std::string& path,
+                             ProblemList& problems);
 ParallelismSpec read_parallelism(const Json* value, int gpus, const ModelSpec& model, int redundant,
                                  ProblemList& problems);
 // The training and MoE-TP fields of /parallelism (scenario_parallel.cpp); `p` holds the rest.
