@@ -114,6 +114,10 @@ FifoReaderCheck::~FifoReaderCheck() {
   if (descriptor_ >= 0) ::close(descriptor_);
 }
 
+std::string temporary_path(const std::string& path) {
+  return fmt::format("{}.tmp{}", path, getpid());  // the process id: two writers never share one
+}
+
 std::string write_target(const std::string& path) {
   std::error_code error;
   if (!fs::is_symlink(fs::symlink_status(path, error))) return path;
@@ -132,8 +136,7 @@ std::string write_beside(const std::string& path, const std::string& text) {
     write_in_place(path, text, std::ios::trunc);
     return "";
   }
-  // The temporary name carries the process id so two writers never share one.
-  const std::string temporary = fmt::format("{}.tmp{}", path, getpid());
+  const std::string temporary = temporary_path(path);
   std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
   out << text;
   out.flush();
@@ -166,8 +169,7 @@ void write_text_files(const std::vector<std::pair<std::string, std::string>>& fi
   };
   try {
     for (std::size_t i = 0; i < files.size(); ++i) {
-      guards.push_back(
-          std::make_unique<TemporaryFileGuard>(fmt::format("{}.tmp{}", paths[i], getpid())));
+      guards.push_back(std::make_unique<TemporaryFileGuard>(temporary_path(paths[i])));
       temporaries.push_back(write_beside(paths[i], files[i].second));
     }
   } catch (...) {  // one output failed: none of the set replaces what was there

@@ -20,6 +20,9 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes = k
 // replace the link: `-o /dev/stdout > file` left the file empty), else `path`.
 std::string write_target(const std::string& path);
 
+// The name an output is written under beside `path` before it is renamed over it: PATH.tmpPID.
+std::string temporary_path(const std::string& path);
+
 // Writes `text` to a temporary file beside `write_target(path)`, then renames it over that; throws
 // std::runtime_error naming the file when it cannot (the CLI maps it to exit 3).
 void write_text_file(const std::string& path, const std::string& text);

@@ -1,7 +1,6 @@
 #include "sim/traces/writer.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -31,7 +30,7 @@ std::string temporary_path_for(const std::string& path) {
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
   if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return path;
-  return fmt::format("{}.tmp{}", path, ::getpid());  // the process id: two writers never share one
+  return temporary_path(path);
 }
 
 }  // namespace
