@@ -2,6 +2,9 @@
 // priced for recorded counts as they are and for expected loads over the chance (and spread) of
 // the rows an expert receives.
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
 
 #include "sim/cost/grouped_expert_curves.hpp"
 #include "sim/cost/layer_cost_model.hpp"
@@ -9,6 +12,28 @@
 #include "sim/cost/touched_experts.hpp"
 
 namespace moesim::sim {
+
+namespace {
+
+// A cost per whole row count below kMaxRows, each computed once; other counts pass through.
+class RowCostMemo {
+ public:
+  template <typename Cost>
+  double cost(double rows, Cost&& compute) {
+    if (!(rows >= 0 && rows < kMaxRows) || rows != std::floor(rows)) return compute(rows);
+    const auto at = static_cast<std::size_t>(rows);
+    if (at >= known_.size()) known_.resize(at + 1, kUnknown);
+    if (std::isnan(known_[at])) known_[at] = compute(rows);
+    return known_[at];
+  }
+
+ private:
+  static constexpr double kMaxRows = 1 << 16;
+  static constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> known_;
+};
+
+}  // namespace
 
 double LayerCostModel::expert_time(double tokens) const {
   if (tokens <= 0) return 0;  // an idle expert's weights are never read
@@ -34,11 +59,15 @@ double LayerCostModel::gpu_experts_time(const std::vector<double>& tokens, doubl
   // Recorded counts cost what they are. An expected load costs what it costs when touched, times
   // the chance it is (touched_experts.hpp), or over the spread of its rows when the cost steps
   // with tiles (row_spread.hpp).
+  // The spread of every expert's rows prices the same whole row counts again and again (serving
+  // prices millions): each is computed once a call.
   auto expected = [&](auto&& one_expert, double tile_rows) {
+    RowCostMemo memo;
+    const auto remembered = [&](double r) { return memo.cost(r, one_expert); };
     double total = 0;
     for (double r : rows)
       total += recorded ? (r > 0 ? one_expert(r) : 0.0)
-                        : expected_cost_over_row_spread(r, shard_tokens, tile_rows, one_expert);
+                        : expected_cost_over_row_spread(r, shard_tokens, tile_rows, remembered);
     return total;
   };
   if (curves_ == nullptr) return expected([&](double r) { return expert_time(r / shards); }, 0);

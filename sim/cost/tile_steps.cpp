@@ -31,30 +31,28 @@ double interpolate_in_tiles(const Curve& curve, double rows, double tile_rows) {
   if (tile_rows <= 0 || curve.size() < 2 || rows <= curve.front().x || rows >= curve.back().x)
     return interpolate(curve, rows);
   const double want = tiles(rows, tile_rows);
-  // Tile counts never fall along the grid: the points below the wanted count, then those with
-  // exactly that count (perhaps none), then those above it.
-  std::size_t first_same = curve.size(), last_same = 0, below = 0, above = curve.size() - 1;
-  for (std::size_t i = curve.size(); i-- > 0;) {
-    const double t = tiles(curve[i].x, tile_rows);
-    if (t > want) above = i;
+  // The points ascend in rows, so their tile counts never fall: binary searches find the points
+  // with fewer tiles than wanted, those with exactly as many (perhaps none), and those with more.
+  // Serving prices millions of expert GEMMs a run, each through here.
+  const auto begin = curve.begin();
+  const auto first_same = std::partition_point(
+      begin, curve.end(), [&](const CurvePoint& p) { return tiles(p.x, tile_rows) < want; });
+  const auto first_above = std::partition_point(
+      first_same, curve.end(), [&](const CurvePoint& p) { return tiles(p.x, tile_rows) <= want; });
+  if (first_same != first_above) {
+    const auto last_same = first_above - 1;
+    if (rows <= first_same->x) return first_same->y;
+    if (rows >= last_same->x) return last_same->y;
+    // As interpolate over [first_same, last_same], whose ends bracket rows strictly.
+    const auto upper =
+        std::upper_bound(first_same, first_above, rows,
+                         [](double value, const CurvePoint& p) { return value < p.x; });
+    const CurvePoint& hi = *upper;
+    const CurvePoint& lo = *(upper - 1);
+    return lo.y + (rows - lo.x) * (hi.y - lo.y) / (hi.x - lo.x);
   }
-  for (std::size_t i = 0; i < curve.size(); ++i) {
-    const double t = tiles(curve[i].x, tile_rows);
-    if (t < want) below = i;
-    if (t == want) {
-      first_same = std::min(first_same, i);
-      last_same = i;
-    }
-  }
-  if (first_same < curve.size()) {
-    if (rows <= curve[first_same].x) return curve[first_same].y;
-    if (rows >= curve[last_same].x) return curve[last_same].y;
-    return interpolate(Curve(curve.begin() + static_cast<std::ptrdiff_t>(first_same),
-                             curve.begin() + static_cast<std::ptrdiff_t>(last_same) + 1),
-                       rows);
-  }
-  const CurvePoint& lo = curve[below];
-  const CurvePoint& hi = curve[above];
+  const CurvePoint& lo = first_same == begin ? curve.front() : *(first_same - 1);
+  const CurvePoint& hi = first_above == curve.end() ? curve.back() : *first_above;
   const double lo_tiles = tiles(lo.x, tile_rows), hi_tiles = tiles(hi.x, tile_rows);
   return lo.y + (want - lo_tiles) * (hi.y - lo.y) / (hi_tiles - lo_tiles);
 }
