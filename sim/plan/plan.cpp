@@ -109,11 +109,13 @@ void rank_front_by_flow(const PlanSpec& plan, std::vector<PlanOutcome>& outcomes
     mark_front(outcomes);
     std::vector<std::size_t> replay;
     for (std::size_t i = 0; i < outcomes.size(); ++i)
-      if (outcomes[i].pareto && outcomes[i].network_model != "flow") replay.push_back(i);
+      if (outcomes[i].pareto && outcomes[i].network_model == "analytic") replay.push_back(i);
     if (replay.empty()) return;
     evaluate_spread(replay, threads, ranks, plan, outcomes, [&](std::size_t i) {
       outcomes[i] = evaluate_candidate(plan, flow_candidate(outcomes[i].candidate));
-      outcomes[i].network_model = "flow";
+      // Past the flow model's work bounds "auto" prices analytically again (docs/limits.md).
+      const bool analytic = outcomes[i].fits && outcomes[i].report.network_model != "flow";
+      outcomes[i].network_model = analytic ? kPastFlowBounds : "flow";
     });
   }
 }

@@ -30,6 +30,8 @@ struct PlanSpec {
   std::optional<ServingPlanSpec> serving;
 };
 
+inline constexpr const char* kPastFlowBounds = "analytic (past the flow bounds)";
+
 struct PlanOutcome {
   PlanCandidate candidate;
   bool fits = false;
@@ -40,7 +42,8 @@ struct PlanOutcome {
   int replicas_needed = 1;  // copies of this deployment to reach the throughput target
   bool pareto = false;      // on the front of tokens/s/GPU against tokens/s/user
   // The network model of the figures: "analytic" for the sweep, "flow" for the front, which is
-  // played again under the flow network before the final ranking.
+  // played again under the flow network before the final ranking (kPastFlowBounds where the
+  // candidate is past the flow model's work bounds, docs/limits.md: replayed, still analytic).
   std::string network_model = "analytic";
   double memory_needed_bytes = 0;    // per GPU, when rejected for memory
   double memory_capacity_bytes = 0;  // the device's HBM, when rejected for memory

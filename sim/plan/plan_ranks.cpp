@@ -26,7 +26,7 @@ nlohmann::json outcome_figures(const PlanOutcome& o) {
 PlanOutcome outcome_from_figures(const PlanCandidate& candidate, const nlohmann::json& f) {
   PlanOutcome o;
   o.network_model = f.at("network_model").get<std::string>();
-  o.candidate = o.network_model == "flow" ? flow_candidate(candidate) : candidate;
+  o.candidate = o.network_model != "analytic" ? flow_candidate(candidate) : candidate;
   o.fits = f.at("fits").get<bool>();
   o.rejection = f.at("rejection").get<std::string>();
   o.tokens_per_s_per_user = f.at("tokens_per_s_per_user").get<double>();
@@ -49,7 +49,8 @@ PlanOutcome outcome_from_figures(const PlanCandidate& candidate, const nlohmann:
 }
 
 PlanCandidate flow_candidate(PlanCandidate candidate) {
-  candidate.scenario["network"]["model"] = "flow";
+  // "auto": flows wherever the flow model's work bounds hold, which "flow" would refuse past them.
+  candidate.scenario["network"]["model"] = "auto";
   return candidate;
 }
 

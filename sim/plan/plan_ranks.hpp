@@ -30,7 +30,8 @@ nlohmann::json outcome_figures(const PlanOutcome& outcome);
 // outcome_figures did not write.
 PlanOutcome outcome_from_figures(const PlanCandidate& candidate, const nlohmann::json& figures);
 
-// The candidate as the flow replay plays it: its scenario's network.model set to "flow".
+// The candidate as the flow replay plays it: its scenario's network.model set to "auto" (flows
+// within the flow model's work bounds).
 PlanCandidate flow_candidate(PlanCandidate candidate);
 
 }  // namespace moesim::sim

@@ -16,6 +16,7 @@
 #include "sim/spec/cluster_presets.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/model_presets.hpp"
+#include "sim/spec/network_work.hpp"
 #include "sim/spec/scenario_paths.hpp"
 #include "sim/spec/scenario_sections.hpp"
 
@@ -100,6 +101,7 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
     nr.finish();
   }
   if (sound) check_parallel_groups(s, problems);
+  if (sound) check_network_work(s, problems);
   root.finish();
   problems.throw_if_any(source);
   return s;

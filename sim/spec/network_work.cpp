@@ -1,0 +1,51 @@
+#include "sim/spec/network_work.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace moesim::sim {
+
+namespace {
+
+// sim/network plays every group of a cluster of at most this many GPUs (kFlowAllGroupsMaxGpus).
+constexpr std::int64_t kAllGroupsMaxGpus = 64;
+
+std::int64_t moe_layers(const ScenarioSpec& s) { return std::max(1, s.model.moe_layers); }
+
+}  // namespace
+
+std::int64_t flow_pairs(const ScenarioSpec& s) {
+  const std::int64_t ep = s.parallelism.expert_parallel, gpus = s.cluster.gpus();
+  const std::int64_t played = gpus <= kAllGroupsMaxGpus ? std::max(ep, gpus) : ep;
+  return played * played;
+}
+
+bool flow_work_fits(const ScenarioSpec& s) {
+  const std::int64_t pairs = flow_pairs(s);
+  return pairs <= kMaxFlowPairs && pairs * moe_layers(s) <= kMaxFlowPairLayers &&
+         std::int64_t{s.cluster.gpus()} * moe_layers(s) <= kMaxFlowGpuLayers;
+}
+
+void check_network_work(const ScenarioSpec& s, ProblemList& problems) {
+  const std::int64_t ep = s.parallelism.expert_parallel, layers = moe_layers(s);
+  if (ep * ep * layers > kMaxRankPairLayers) {
+    problems.add("/parallelism/expert_parallel",
+                 fmt::format("expected moe_layers x expert_parallel^2 <= {} (each layer's "
+                             "all-to-all is planned GPU pair by pair; docs/limits.md), got "
+                             "{} x {}^2 = {}",
+                             kMaxRankPairLayers, layers, ep, ep * ep * layers));
+    return;
+  }
+  if (s.network.model != NetworkModelKind::Flow || flow_work_fits(s)) return;
+  const std::int64_t pairs = flow_pairs(s);
+  problems.add(
+      "/network/model",
+      fmt::format("expected \"analytic\" or \"auto\" here: flows over {} GPU pairs x {} "
+                  "MoE layers on {} GPUs exceed the flow model's bounds (at most {} pairs, {} "
+                  "pair-layers, {} GPU-layers; docs/limits.md)",
+                  pairs, layers, s.cluster.gpus(), kMaxFlowPairs, kMaxFlowPairLayers,
+                  kMaxFlowGpuLayers));
+}
+
+}  // namespace moesim::sim
