@@ -84,8 +84,19 @@ const StepTimeTable::GridPoint& StepTimeTable::grid_point(bool decode, std::int6
       step.scenario.parallelism.expert_parallel > kAutoFlowMaxGpus &&
       step.scenario.cluster.topology_file.empty())
     step.scenario.network.model = NetworkModelKind::Analytic;
+  if (step.overrides.placements.empty())
+    step.overrides.placements = placements(step, decode, count);
   const Report report = simulate(step);
   return cache_.emplace(key, GridPoint{report.step_time_s, report.imbalance}).first->second;
+}
+
+const std::vector<Placement>& StepTimeTable::placements(const RunInputs& step, bool decode,
+                                                        std::int64_t count) {
+  const auto key = std::pair{decode, count};
+  if (const auto it = placements_.find(key); it != placements_.end()) return it->second;
+  return placements_
+      .emplace(key, scenario_placements(step.scenario, expert_loads(step.scenario, step.overrides)))
+      .first->second;
 }
 
 // Bilinear between the grid points around (count, context).

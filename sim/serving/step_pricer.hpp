@@ -60,6 +60,10 @@ class StepTimeTable : public StepPricer {
   };
   const GridPoint& grid_point(bool decode, std::int64_t count, std::int64_t context);
   std::map<std::tuple<bool, std::int64_t, std::int64_t>, GridPoint> cache_;
+  // A grid count's placements: they follow the expected loads, which follow the count and not the
+  // context, so the contexts of one count share them (a fifth of serving's time was placing).
+  const std::vector<Placement>& placements(const RunInputs& step, bool decode, std::int64_t count);
+  std::map<std::pair<bool, std::int64_t>, std::vector<Placement>> placements_;
   // A plan's batch-size variants of one deployment share its table from several threads.
   std::recursive_mutex mutex_;
 };
