@@ -42,7 +42,7 @@ void check_traffic_budget(const TrafficSpec& t, const std::string& path, Problem
   const auto over = [&](double value, double limit, const char* what) {
     if (value > limit * share)
       problems.add(path,
-                   fmt::format("expected at most {:.0e} {} in {} (docs/limits.md), got "
+                   fmt::format("expected at most {:.3g} {} in {} (docs/limits.md), got "
                                "about {:.3g} ({:.0f} requests from {})",
                                limit * share, what, scope, value, w.requests, w.requests_from));
   };

@@ -53,7 +53,7 @@ TEST(ServeBudget, MillionTokenOutputsPastTheDecodedTokensAreRefused) {
   const auto run = serve(serving_file("budget-decoded", R"({"rate_per_s": 20, "duration_s": 60,
       "input_tokens": 1000, "output_tokens": 1000000})"));
   expect_exit_two_with(run,
-                       "/traffic: expected at most 3e+08 decoded tokens in a run (docs/limits.md), "
+                       "/traffic: expected at most 1.5e+08 decoded tokens in a run (docs/limits.md), "
                        "got about 1.2e+09 (1200 requests from rate_per_s x duration_s)");
 }
 
