@@ -9,9 +9,9 @@
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/cost/measured_profile.hpp"
-#include "sim/plan/parallel_search.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
+#include "sim/plan/search_grid.hpp"
 #include "sim/spec/choices.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/scenario.hpp"
@@ -42,29 +42,6 @@ constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
 constexpr std::string_view kBaseSections[] = {"model", "policy", "workload", "profile", "network"};
-
-struct ClusterOption {
-  Json cluster;  // scenario "cluster" object without the node count
-  std::vector<int> nodes;
-  int gpus_per_node = 8;
-  int gpus_per_domain = 8;  // scale-up domain: hierarchical dispatch needs EP over whole ones
-  double usd_per_gpu_hour = 0;
-  std::string price_date;
-};
-
-// The plan's "search" section: the lists whose product is the candidate grid.
-struct SearchLists {
-  std::vector<ClusterOption> clusters;
-  bool expert_parallel_auto = true;  // every EP size that divides the GPUs and the expert slots
-  std::vector<int> expert_parallel;
-  std::vector<int> attention_tensor_parallel{1};
-  std::vector<int> redundant_experts{0};
-  std::vector<std::string> placement_strategies{"contiguous"};
-  std::vector<std::string> overlaps{"none"};
-  std::vector<std::string> dispatches{"direct"};
-  std::vector<int> tokens_per_gpu;  // empty: the base workload's (a batch-size sweep otherwise)
-  ParallelSearch parallel;          // MoE TP, pipeline, ZeRO (parallel_search.hpp)
-};
 
 // The scenario sections every candidate shares; the search decides the rest.
 Json read_base(FieldReader& root, ProblemList& problems) {
@@ -204,67 +181,6 @@ struct GridPoint {
   int expert_parallel = 1;
 };
 
-// The EP sizes to try: only those dividing both the GPUs and the expert slots make candidates.
-std::vector<int> expert_parallel_sizes(const SearchLists& search, int gpus, int expert_slots) {
-  std::vector<int> sizes = search.expert_parallel;
-  if (search.expert_parallel_auto) {
-    sizes.clear();
-    // a divisor of both is at most the smaller: slots <= kMaxExpertSlots, GPUs far more
-    for (int d = 1; d <= (expert_slots > 0 ? std::min(gpus, expert_slots) : gpus); ++d)
-      if (gpus % d == 0 && expert_slots % d == 0) sizes.push_back(d);
-  }
-  std::erase_if(sizes, [&](int ep) { return ep < 1 || gpus % ep != 0 || expert_slots % ep != 0; });
-  return sizes;
-}
-
-// The longest search list, by its path: the one to shorten when the grid is too large.
-std::string longest_list(const SearchLists& search) {
-  std::pair<std::size_t, std::string> longest{search.redundant_experts.size(),
-                                              "/search/redundant_experts"};
-  const auto consider = [&](std::size_t size, std::string path) {
-    if (size > longest.first) longest = {size, std::move(path)};
-  };
-  consider(search.attention_tensor_parallel.size(), "/search/attention_tensor_parallel");
-  consider(search.expert_parallel.size(), "/search/expert_parallel");
-  for (std::size_t i = 0; i < search.clusters.size(); ++i)
-    consider(search.clusters[i].nodes.size(), fmt::format("/search/clusters/{}/nodes", i));
-  return longest.second;
-}
-
-// Refuses a grid of more than kMaxPlanCandidates (each a simulation) before building any. The
-// product of the list sizes (in double: it cannot wrap) is checked first, bounding the EP loops.
-void check_grid_size(const SearchLists& search, int experts, const std::string& source) {
-  const double per_point =
-      static_cast<double>(search.placement_strategies.size()) *
-      static_cast<double>(search.overlaps.size()) * static_cast<double>(search.dispatches.size()) *
-      static_cast<double>(std::max<std::size_t>(1, search.tokens_per_gpu.size())) *
-      static_cast<double>(parallel_layouts(search.parallel).size());
-  double points = 0;
-  for (const auto& option : search.clusters)
-    points += static_cast<double>(option.nodes.size()) *
-              static_cast<double>(search.attention_tensor_parallel.size()) *
-              static_cast<double>(search.redundant_experts.size());
-  double count = points * per_point;
-  if (count <= static_cast<double>(kMaxPlanCandidates)) {
-    count = 0;
-    for (const auto& option : search.clusters)
-      for (int nodes : option.nodes)
-        for (int tp : search.attention_tensor_parallel)
-          for (int redundant : search.redundant_experts) {
-            const int gpus = nodes * option.gpus_per_node;
-            if (tp >= 1 && gpus % tp == 0)
-              count += static_cast<double>(
-                           expert_parallel_sizes(search, gpus, experts + redundant).size()) *
-                       per_point;
-          }
-  }
-  if (count > static_cast<double>(kMaxPlanCandidates))
-    throw ConfigError(source, {{longest_list(search),
-                                fmt::format("the search grid makes {:.0f} candidates; expected at "
-                                            "most {} (docs/limits.md): shorten the lists",
-                                            count, kMaxPlanCandidates)}});
-}
-
 // The scenario document one candidate simulates.
 Json candidate_scenario(const std::string& plan_name, const Json& base, const GridPoint& point,
                         const std::string& strategy, const std::string& overlap,
@@ -367,9 +283,10 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   root.string("description", "");
   const Json base = read_base(root, problems);
   read_target(root, plan, problems);
-  const SearchLists search = read_search(root, problems);
+  SearchLists search = read_search(root, problems);
   plan.serving = read_serving_plan(root.child("serving"),
                                    std::filesystem::path(source).parent_path().string(), problems);
+  if (plan.serving) search.batch_limits = plan.serving->max_batch_per_rank;
   if (plan.serving && root.has("target"))
     problems.add("/target",
                  "a plan with /serving takes its load from /serving/traffic and its "
