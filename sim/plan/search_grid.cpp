@@ -14,17 +14,28 @@ namespace {
 // (point, EP size) pairs the exact count may walk: a few milliseconds.
 constexpr double kMaxPlanWalk = 1 << 22;
 
-// The longest search list, by its path: the one to shorten when the grid is too large.
+// The longest search list, by its path: the one to shorten when the grid is too large. Every list
+// that multiplies the grid is considered; the first of equally long ones is named.
 std::string longest_list(const SearchLists& search) {
-  std::pair<std::size_t, std::string> longest{search.redundant_experts.size(),
-                                              "/search/redundant_experts"};
+  std::pair<std::size_t, std::string> longest{0, "/search"};
   const auto consider = [&](std::size_t size, std::string path) {
     if (size > longest.first) longest = {size, std::move(path)};
   };
-  consider(search.attention_tensor_parallel.size(), "/search/attention_tensor_parallel");
-  consider(search.expert_parallel.size(), "/search/expert_parallel");
+  consider(search.clusters.size(), "/search/clusters");
   for (std::size_t i = 0; i < search.clusters.size(); ++i)
     consider(search.clusters[i].nodes.size(), fmt::format("/search/clusters/{}/nodes", i));
+  consider(search.expert_parallel.size(), "/search/expert_parallel");
+  consider(search.attention_tensor_parallel.size(), "/search/attention_tensor_parallel");
+  consider(search.redundant_experts.size(), "/search/redundant_experts");
+  consider(search.placement_strategies.size(), "/search/placement_strategies");
+  consider(search.overlaps.size(), "/search/overlaps");
+  consider(search.dispatches.size(), "/search/dispatch");
+  consider(search.tokens_per_gpu.size(), "/search/tokens_per_gpu");
+  const ParallelSearch& parallel = search.parallel;
+  consider(parallel.moe_tensor_parallel.size(), "/search/moe_tensor_parallel");
+  consider(parallel.pipeline_parallel.size(), "/search/pipeline_parallel");
+  consider(parallel.zero_stages.size(), "/search/zero_stages");
+  consider(parallel.context_parallel.size(), "/search/context_parallel");
   consider(search.batch_limits.size(), "/serving/batching/max_batch_per_rank");
   return longest.second;
 }

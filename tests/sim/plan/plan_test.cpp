@@ -224,6 +224,52 @@ TEST(Plan, HugeRedundantGridIsRefusedBeforeItIsBuilt) {
   }
 }
 
+TEST(Plan, GridErrorNamesTheLongestListWhicheverItIs) {
+  // Session 12: a 5,000-entry zero_stages list was refused naming /search/expert_parallel (one
+  // entry here). 2 cluster options x 1 node count x 1 TP x 1 redundant x 5,000 layouts (ZeRO
+  // stages 0-3 repeated) = 10,000 grid points before EP, over kMaxPlanCandidates = 4,096.
+  std::string list = "[0";
+  for (int i = 1; i < 5000; ++i) list += fmt::format(",{}", i % 4);
+  list += "]";
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"expert_parallel\": [8]"), 22,
+               "\"expert_parallel\": [8], \"zero_stages\": " + list);
+  try {
+    parse_plan(text, "grid.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "grid.json: /search/zero_stages: the search grid makes 10000 candidates; "
+                 "expected at most 4096 (docs/limits.md): shorten the lists");
+  }
+}
+
+TEST(Plan, LayoutListsAreCountedNotBuilt) {
+  // Four 1,000-entry layout lists made 10^12 layouts in memory to learn their count
+  // (std::bad_alloc, exit 3). Counted instead: 2 points (one node of H100 or H200, EP 8 dividing 8
+  // GPUs and 8 experts) x 1,000^4 layouts = 2 x 10^12 candidates. Equally long, the first list is
+  // named.
+  std::string list = "[1";
+  for (int i = 2; i <= 1000; ++i) list += fmt::format(",{}", i);
+  list += "]";
+  std::string zero = "[0";
+  for (int i = 1; i < 1000; ++i) zero += fmt::format(",{}", i % 4);
+  zero += "]";
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"expert_parallel\": [8]"), 22,
+               "\"expert_parallel\": [8], \"moe_tensor_parallel\": " + list +
+                   ", \"pipeline_parallel\": " + list + ", \"context_parallel\": " + list +
+                   ", \"zero_stages\": " + zero);
+  try {
+    parse_plan(text, "layouts.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "layouts.json: /search/moe_tensor_parallel: the search grid makes 2000000000000 "
+                 "candidates; expected at most 4096 (docs/limits.md): shorten the lists");
+  }
+}
+
 TEST(Plan, SearchValuesPastTheLimitsAreRefusedNotNarrowed) {
   // 2^32 nodes would narrow to 0 in an int; redundant experts are bounded by kMaxRedundantExperts.
   std::string text = kSmallPlan;
