@@ -15,6 +15,7 @@
 #include "sim/calibrate/fit.hpp"
 #include "sim/calibrate/holdout.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/strict_options.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 
@@ -177,6 +178,26 @@ int cross_check(const CalibrateOptions& o) {
   return kExitOk;
 }
 
+// The options each mode does not read: refused, not ignored (session 12 found --table and --json
+// accepted by a fit that writes neither).
+std::vector<UnreadOption> unread_by_mode(const CalibrateOptions& o) {
+  const std::string results = "--table and --json take its results";
+  const std::string splits = "applies to calibrate --cross-check only (its random splits)";
+  if (!o.cross_check.empty())
+    return {{"--out", "calibrate --cross-check writes no profile; " + results},
+            {"--base", "calibrate --cross-check writes no profile to keep a base's measurements"},
+            {"--force-device", "calibrate --cross-check reads no profile to compare devices with"}};
+  if (!o.check.empty())
+    return {{"--out", "calibrate --check writes no profile; " + results},
+            {"--base", "calibrate --check reads the calibrated profile it is given, not a base"},
+            {"--rounds", splits},
+            {"--seed", splits}};
+  const std::string written =
+      "is only written by calibrate --check or --cross-check; a fit "
+      "writes its profile to --out";
+  return {{"--table", written}, {"--json", written}, {"--rounds", splits}, {"--seed", splits}};
+}
+
 int dispatch(const CalibrateOptions& o) {
   if (!o.cross_check.empty()) return cross_check(o);
   return o.check.empty() ? calibrate(o) : check(o);
@@ -217,7 +238,13 @@ void add_calibrate_command(CLI::App& app, Action& action) {
                       "with --check or --cross-check: also write the results (JSON) here");
   command->add_flag("--force-device", o->force_device,
                     "accept timings and a profile from different devices");
-  command->callback([&action, o] { action = [o] { return dispatch(*o); }; });
+  command->callback([&action, o, command] {
+    const auto unread = first_given(*command, unread_by_mode(*o));
+    action = [o, unread] {
+      refuse_unread(unread);
+      return dispatch(*o);
+    };
+  });
 }
 
 }  // namespace moesim::cli

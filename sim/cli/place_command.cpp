@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
@@ -223,10 +224,12 @@ void print_text(const PlaceOptions& options, const std::vector<LayerPlacement>& 
 // Options that only strategy explicit reads are refused elsewhere, not ignored; and the placement
 // may not be written over the routing or map it was computed from.
 void check_outputs_and_map_options(const PlaceOptions& options) {
-  if (options.map_layer >= 0 && options.strategy != "explicit")
-    throw ConfigError(
-        "--map-layer",
-        {{"", fmt::format("applies to --strategy explicit only, not {}", options.strategy)}});
+  for (const auto& [given, name] : {std::pair{options.map_layer >= 0, "--map-layer"},
+                                    std::pair{!options.placement_file.empty(), "--placement-file"}})
+    if (given && options.strategy != "explicit")
+      throw ConfigError(
+          name,
+          {{"", fmt::format("applies to --strategy explicit only, not {}", options.strategy)}});
   if (!options.out.empty())
     refuse_output_over_input(options.out,
                              std::vector<std::string>{options.input, options.placement_file});
