@@ -227,6 +227,38 @@ TEST(CalibrateCommand, TraceConverterRefusesABadTraceWithExitTwoAndItsPath) {
   EXPECT_EQ(slurp(err), "error: /dev/zero: /: expected a regular file\n");
 }
 
+TEST(CalibrateCommand, TraceConverterRefusesPatternsOutsideTheLinearSubset) {
+  if (std::system("python3 -c 'import json' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no python3 on this machine";
+  // Session 12: the layer pattern "^(a+)+$" ran Python's backtracking re for over 20 s on one
+  // 41-character span name. Patterns are now literal pieces joined by .*, matched with str.find.
+  const auto dir = scratch_dir("calibrate-trace-redos");
+  const auto trace = kSource + "/tests/data/calibration/trace_two_layers.json";
+  auto mapping =
+      nlohmann::json::parse(slurp(kSource + "/tests/data/calibration/trace_mapping.json"));
+  const auto convert = [&](const std::string& layer) {
+    mapping["layer"] = layer;
+    const auto file = (dir / "m.json").string();
+    std::ofstream(file) << mapping.dump();
+    const std::string command = "python3 " + kSource + "/profiler/trace_to_calibration.py " +
+                                trace + " " + file + " --device X --out " +
+                                (dir / "o.json").string() + " >/dev/null 2>" +
+                                (dir / "err.txt").string();
+    return WEXITSTATUS(std::system(command.c_str()));
+  };
+  EXPECT_EQ(convert("^(a+)+$"), 2);
+  EXPECT_EQ(slurp(dir / "err.txt"),
+            "error: " + (dir / "m.json").string() +
+                ": /layer: expected alternatives of literal text and .* (\\ before punctuation, "
+                "^ and $ to anchor), matched in linear time (docs/calibrate.md): '(a' at 1 is "
+                "outside the subset\n");
+  // The fixture's spans are named moe_layer: "^moe.*layer$" finds them as "^moe_layer$" does, and
+  // the record is the one TraceConverterSumsEachPhasesKernelsInsideTheLayerSpans derives.
+  ASSERT_EQ(convert("^moe.*layer$|never"), 0) << slurp(dir / "err.txt");
+  EXPECT_NEAR(nlohmann::json::parse(slurp(dir / "o.json"))["records"][0]["layer_ms"].get<double>(),
+              1.100, 1e-9);
+}
+
 TEST(CalibrateCommand, ValidateChecksTimingsAndCalibratedProfiles) {
   const auto result =
       run_moesim("validate " + kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
