@@ -18,6 +18,7 @@
 #include "sim/cli/strict_options.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/spec/builtin_profiles.hpp"
+#include "sim/spec/limits.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -52,8 +53,15 @@ void refuse_repeated_files(const std::vector<std::string>& paths) {
 std::vector<sim::TimingRecord> select_records(const CalibrateOptions& o) {
   refuse_repeated_files(o.timings);
   std::vector<sim::TimingRecord> all;
-  for (const auto& path : o.timings)
+  for (const auto& path : o.timings) {
     for (auto& r : sim::load_timings(path)) all.push_back(std::move(r));
+    // Each file is bounded by its reader; together they are bounded too (docs/limits.md).
+    if (all.size() > static_cast<std::size_t>(sim::kMaxCalibrationRecords))
+      throw ConfigError(path, {{"/records", fmt::format("the timings files hold {} records up to "
+                                                        "this one; expected at most {} in all "
+                                                        "(docs/limits.md)",
+                                                        all.size(), sim::kMaxCalibrationRecords)}});
+  }
   sim::refuse_duplicate_records(all);
   std::set<std::string> stacks;
   for (const auto& r : all) stacks.insert(r.stack);
@@ -169,6 +177,12 @@ int check(const CalibrateOptions& o) {
 
 int cross_check(const CalibrateOptions& o) {
   const auto records = select_records(o);
+  // Each round fits half the records: rounds x records bounds the work (docs/limits.md).
+  if (static_cast<std::int64_t>(records.size()) * o.rounds > sim::kMaxCrossCheckWork)
+    throw ConfigError("--rounds",
+                      {{"", fmt::format("expected rounds x records <= {} "
+                                        "(docs/limits.md), got {} x {}: fewer rounds",
+                                        sim::kMaxCrossCheckWork, o.rounds, records.size())}});
   const auto split = o.cross_check == "shape" ? sim::SplitBy::Shape : sim::SplitBy::Record;
   const sim::CrossCheckResult result = sim::cross_check(records, split, o.seed, o.rounds);
   const std::string table = sim::cross_check_table(result);

@@ -259,6 +259,33 @@ TEST(CalibrateCommand, TraceConverterRefusesPatternsOutsideTheLinearSubset) {
               1.100, 1e-9);
 }
 
+TEST(CalibrateCommand, RecordsAndCrossCheckRoundsPastTheirLimitsAreRefusedAtOnce) {
+  // Session 12: the fit took 14 s for 2,000 records and ran past 20 s for 20,000 (its leave-one-out
+  // refits were quadratic); the reader allowed 1,000,000. The fit is now near-linear and the
+  // records are bounded by kMaxCalibrationRecords = 10,000 over all files (about 4 s at the
+  // limit, docs/limits.md). Two files of 6,000 records each: the second brings 12,000.
+  const auto dir = scratch_dir("calibrate-limits");
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (int i = 0; i < 6000; ++i) rows.emplace_back(std::to_string(16 + i), "0.5");
+  for (const char* name : {"a.json", "b.json"}) std::ofstream(dir / name) << timings(rows);
+  const auto out = (dir / "p.json").string();
+  const auto two = run_moesim("calibrate " + (dir / "a.json").string() + " " +
+                              (dir / "b.json").string() + " --out " + out);
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_EQ(two.err, "error: " + (dir / "b.json").string() +
+                         ": /records: the timings files hold 12000 records up to this one; "
+                         "expected at most 10000 in all (docs/limits.md)\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // Each --cross-check round fits half the records: rounds x records <= kMaxCrossCheckWork =
+  // 16,000. The shipped grouped records: 56 at EP 1 + 112 at EP 2 = 168; 100 rounds make 16,800.
+  const auto rounds = run_moesim("calibrate --cross-check shape " + kTimings +
+                                 " --stack torch-grouped --rounds 100");
+  EXPECT_EQ(rounds.exit_code, 2);
+  EXPECT_EQ(rounds.err,
+            "error: --rounds: /: expected rounds x records <= 16000 (docs/limits.md), got 100 x "
+            "168: fewer rounds\n");
+}
+
 TEST(CalibrateCommand, ValidateChecksTimingsAndCalibratedProfiles) {
   const auto result =
       run_moesim("validate " + kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +
