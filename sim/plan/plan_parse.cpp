@@ -15,6 +15,7 @@
 #include "sim/spec/choices.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/scenario.hpp"
+#include "sim/spec/scenario_paths.hpp"
 #include "topology/node_system.hpp"
 
 namespace moesim::sim {
@@ -160,6 +161,27 @@ std::optional<ScenarioSpec> probe_base(const Json& base, const std::string& sour
   }
 }
 
+// The base's files (model.hf_config, a profile file) are the plan's, beside it, as the probe read
+// them; the candidates are parsed under their labels, so the paths are made absolute for them.
+void anchor_base_files(Json& base, const std::string& source) {
+  const std::string label = source + " /base";
+  const auto anchor = [&](Json& field, bool profile) {
+    if (!field.is_string()) return;
+    const std::string given = field.get<std::string>();
+    const std::string resolved =
+        profile ? resolve_profile_path(label, given) : resolve_scenario_path(label, given);
+    if (resolved != given) field = std::filesystem::absolute(resolved).lexically_normal().string();
+  };
+  if (base.contains("model") && base["model"].is_object() && base["model"].contains("hf_config"))
+    anchor(base["model"]["hf_config"], false);
+  if (!base.contains("profile")) return;
+  Json& profile = base["profile"];
+  if (profile.is_object() && profile.contains("source"))
+    anchor(profile["source"], true);
+  else
+    anchor(profile, true);
+}
+
 // The base's profile file is read once here: a bad one is refused before any candidate runs
 // (else every candidate is rejected with its message and the plan ends "no option meets ...").
 void check_base_profile(const ProfileSpec& profile, const std::string& source) {
@@ -281,7 +303,7 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   PlanSpec plan;
   plan.name = root.string("name", "plan");
   root.string("description", "");
-  const Json base = read_base(root, problems);
+  Json base = read_base(root, problems);
   read_target(root, plan, problems);
   SearchLists search = read_search(root, problems);
   plan.serving = read_serving_plan(root.child("serving"),
@@ -300,6 +322,7 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   // The grid: only combinations whose sizes divide evenly become candidates.
   const auto probe = probe_base(base, source);
   if (probe) check_base_profile(probe->profile, source);
+  anchor_base_files(base, source);
   const int experts = probe ? probe->model.experts : 0;
   check_grid_size(search, experts, source);
   for (const auto& option : search.clusters)
