@@ -7,21 +7,10 @@
 
 #include "base/config_error.hpp"
 #include "sim/calibrate/fit.hpp"
+#include "tests/sim/calibrate/timing_records.hpp"
 
 namespace moesim::sim {
 namespace {
-
-std::size_t phase_index(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
-
-TimingRecord gate_record(double hidden, double tokens, int ranks, double gate_ms) {
-  TimingRecord r;
-  r.stack = "synthetic";
-  r.device = "test GPU";
-  r.shape = {hidden, 1024, 8, 2, true, 2, 2};
-  r.work = {tokens, {tokens}, ranks};
-  r.phase_ms[phase_index(CalibratedPhase::Gate)] = gate_ms;
-  return r;
-}
 
 // A profile whose only curve is a 0.5 ms gate floor.
 CalibratedPhases half_ms_gate() {

@@ -12,6 +12,7 @@
 
 #include "sim/calibrate/compressed_rows.hpp"
 #include "sim/calibrate/fit.hpp"
+#include "tests/sim/calibrate/timing_records.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -26,12 +27,6 @@ std::vector<TimingRecord> shipped(const std::string& stack) {
       if (r.stack == stack) records.push_back(std::move(r));
   link_ranks(records);
   return records;
-}
-
-std::vector<const TimingRecord*> pointers_to(const std::vector<TimingRecord>& records) {
-  std::vector<const TimingRecord*> out;
-  for (const auto& r : records) out.push_back(&r);
-  return out;
 }
 
 // The refit leave_one_shape_out replaced: each shape (each record, with one shape) predicted by
@@ -96,7 +91,7 @@ TEST(LeaveOneShapeOut, MatchesTheRefitsItReplacedOnTheShippedTimings) {
   for (const char* stack : {"torch-grouped", "torch-loop"}) {
     const auto records = shipped(stack);
     // 168 records of 8 shapes: each phase's shapes left out one at a time.
-    EXPECT_GT(expect_leave_one_out_matches_refits(pointers_to(records)), 168u) << stack;
+    EXPECT_GT(expect_leave_one_out_matches_refits(record_pointers(records)), 168u) << stack;
   }
 }
 
@@ -108,7 +103,7 @@ TEST(LeaveOneShapeOut, MatchesTheRefitsRecordByRecordWhenAllShareOneShape) {
   for (const auto& r : records)
     if (r.shape_key() == records.front().shape_key()) one_shape.push_back(r);
   ASSERT_EQ(one_shape.size(), 21u);
-  EXPECT_GT(expect_leave_one_out_matches_refits(pointers_to(one_shape)), 21u);
+  EXPECT_GT(expect_leave_one_out_matches_refits(record_pointers(one_shape)), 21u);
 }
 
 TEST(CompressedRows, MergedBlocksFitAsTheirRowsDo) {

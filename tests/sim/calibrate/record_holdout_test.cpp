@@ -9,27 +9,10 @@
 #include <string>
 
 #include "sim/calibrate/fit.hpp"
+#include "tests/sim/calibrate/timing_records.hpp"
 
 namespace moesim::sim {
 namespace {
-
-std::size_t holdout_phase(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
-
-TimingRecord gate_only_record(double hidden, double tokens, int ranks, double gate_ms) {
-  TimingRecord r;
-  r.stack = "synthetic";
-  r.device = "test GPU";
-  r.shape = {hidden, 1024, 8, 2, true, 2, 2};
-  r.work = {tokens, {tokens}, ranks};
-  r.phase_ms[holdout_phase(CalibratedPhase::Gate)] = gate_ms;
-  return r;
-}
-
-std::vector<const TimingRecord*> record_pointers(const std::vector<TimingRecord>& records) {
-  std::vector<const TimingRecord*> out;
-  for (const auto& r : records) out.push_back(&r);
-  return out;
-}
 
 // The refit leave_one_record_out replaced, record by record.
 std::vector<double> refit_predictions(const std::vector<const TimingRecord*>& all,
@@ -106,8 +89,8 @@ TEST(LeaveOneRecordOut, MatchesTheRefitsWhereLeavingOneOutMovesTheSlowestRank) {
                             : std::vector<double>{4 * rows + 8 * (c % 2), 0, 0, 0},
                   2};
         const double noise = 1 + 0.3 * ((c * 7 + rank * 3) % 5 - 2) / 2;
-        r.phase_ms[holdout_phase(CalibratedPhase::Experts)] = (0.02 + 0.0005 * rows) * noise;
-        r.phase_ms[holdout_phase(CalibratedPhase::Gate)] = 0.01 + 0.00001 * rows;
+        r.phase_ms[phase_index(CalibratedPhase::Experts)] = (0.02 + 0.0005 * rows) * noise;
+        r.phase_ms[phase_index(CalibratedPhase::Gate)] = 0.01 + 0.00001 * rows;
         records.push_back(r);
       }
     link_ranks(records);
@@ -123,8 +106,8 @@ TEST(LeaveOneRecordOut, PredictsEachRecordFromTheOthersAndItsShapesOffset) {
   // 0.61084 ms (+22% on A); the other two A records leave 0.5 - c each, so the offset brings the
   // prediction back to exactly 0.5 ms. Likewise for B. Every record is predicted exactly.
   std::vector<TimingRecord> records;
-  for (int i = 0; i < 3; ++i) records.push_back(gate_only_record(1024, 256, 1, 0.5));
-  for (int i = 0; i < 3; ++i) records.push_back(gate_only_record(2048, 128, 1, 0.8));
+  for (int i = 0; i < 3; ++i) records.push_back(gate_record(1024, 256, 1, 0.5));
+  for (int i = 0; i < 3; ++i) records.push_back(gate_record(2048, 128, 1, 0.8));
   std::vector<const TimingRecord*> all;
   for (const auto& r : records) all.push_back(&r);
   const CalibratedPhases chosen = calibrate_phases(records);
