@@ -13,6 +13,13 @@ A mapping file says which spans are one MoE layer execution and which kernels be
                 "shape": {"hidden": 4096, "expert_ffn": 14336, "experts": 8, "top_k": 2},
                 "active_experts": 8}}
 
+Patterns are a subset of regular expressions that is matched in time linear in the name (Python's
+backtracking re took exponential time on "^(a+)+$", and cubic on ".*.*x"): alternatives joined by
+"|", each literal text with ".*" (any characters) between pieces, "^" at its start and "$" at its
+end to anchor it, and "\\" before a punctuation character to mean that character. A name matches
+when any alternative occurs in it, as re.search would find it. Anything else (groups, classes,
+other quantifiers, a lone ".") is refused with exit 2.
+
 Every span whose name matches "layer" (GPU-side "gpu_user_annotation" spans when the trace has them,
 else CPU-side "user_annotation") is one sample; a phase's time in a sample is the summed duration of
 the kernels that start inside the span and whose names match the phase's pattern (kernel busy time:
@@ -29,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import re
 import stat
 import statistics
 import sys
@@ -67,13 +73,94 @@ def read_json(path):
         fail(path, "/", "expected JSON nested at most a few hundred levels")
 
 
+METACHARACTERS = set(".^$*+?{}[]()|\\")
+
+
+class NamePattern:
+    """One mapping pattern in the linear subset: each alternative is (anchored at the start,
+    literal pieces that ".*" separates, anchored at the end)."""
+
+    def __init__(self, pattern, alternatives):
+        self.pattern = pattern
+        self.alternatives = alternatives
+
+    def search(self, name):
+        return any(alternative_found(name, *a) for a in self.alternatives)
+
+
+def alternative_found(name, at_start, pieces, at_end):
+    """Whether the pieces occur in order in name: each taken at its leftmost place after the one
+    before (which leaves the most room for the rest), so one str.find each."""
+    first, last = pieces[0], pieces[-1]
+    if at_start:
+        if not name.startswith(first):
+            return False
+        position = len(first)
+    else:
+        found = name.find(first)
+        if found < 0:
+            return False
+        position = found + len(first)
+    if len(pieces) == 1:
+        if not at_end:
+            return True
+        return position == len(name) if at_start else name.endswith(first)
+    for piece in pieces[1:-1]:
+        found = name.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    if at_end:
+        return name.endswith(last) and len(name) - len(last) >= position
+    return name.find(last, position) >= 0
+
+
+def parse_pattern(pattern):
+    """The alternatives (at_start, pieces, at_end) of a pattern, or why it is outside the subset.
+    One pass, appending: a long pattern costs its length."""
+    alternatives = []
+    at_start, pieces, piece, at_end, fresh = False, [], [], False, True
+    i = 0
+    while i <= len(pattern):
+        c = pattern[i] if i < len(pattern) else "|"
+        if at_end and c != "|":
+            return f"'$' at {i - 1} is not at the end of its alternative"
+        if c == "|":
+            if fresh:
+                return f"the empty alternative at {i} matches every name"
+            pieces.append("".join(piece))
+            alternatives.append((at_start, pieces, at_end))
+            at_start, pieces, piece, at_end, fresh = False, [], [], False, True
+            i += 1
+            continue
+        if c == "^" and fresh:
+            at_start, i = True, i + 1
+        elif c == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
+            piece.append(pattern[i + 1])
+            i += 2
+        elif pattern.startswith(".*", i):
+            pieces.append("".join(piece))
+            piece, i = [], i + 2
+        elif c == "$":
+            at_end, i = True, i + 1
+        elif c in METACHARACTERS:
+            return f"{pattern[i:i + 2]!r} at {i} is outside the subset"
+        else:
+            piece.append(c)
+            i += 1
+        fresh = False
+    return alternatives
+
+
 def regex(source, where, pattern):
     if not isinstance(pattern, str):
         fail(source, where, f"expected a regular expression (a string), got {json.dumps(pattern)}")
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        fail(source, where, f"expected a regular expression: {error}")
+    alternatives = parse_pattern(pattern)
+    if isinstance(alternatives, str):
+        fail(source, where,
+             "expected alternatives of literal text and .* (\\ before punctuation, ^ and $ to "
+             f"anchor), matched in linear time (docs/calibrate.md): {alternatives}")
+    return NamePattern(pattern, alternatives)
 
 
 def check_mapping(mapping, source):

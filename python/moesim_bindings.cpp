@@ -42,6 +42,9 @@ std::string run(const std::string& name_or_path, const std::string& json_text,
                 const std::string& trace, const std::string& profile, bool repeat_layers,
                 const std::string& out_dir) {
   py::gil_scoped_release release;
+  if (repeat_layers && trace.empty())  // as `moesim run --repeat-layers` without --trace
+    throw ConfigError("repeat_layers",
+                      {{"", "tiles the layers of the trace given as trace; expected a trace"}});
   auto scenario = scenario_from(name_or_path, json_text);
   if (!profile.empty()) scenario.profile.source = profile;
   sim::SimulationOverrides overrides;

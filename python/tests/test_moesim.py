@@ -63,6 +63,12 @@ def test_config_error_carries_the_clis_message(tmp_path):
         moesim.validate(scenario)
 
 
+def test_repeat_layers_without_a_trace_is_refused_not_ignored():
+    # Session 12: `moesim run --repeat-layers` without --trace changed nothing; so did this.
+    with pytest.raises(moesim.ConfigError, match="^repeat_layers: /: tiles the layers of the trace"):
+        moesim.run("quickstart", repeat_layers=True)
+
+
 def test_threads_sweep_with_the_gil_released():
     scenario = json.loads((SOURCE / "scenarios/quickstart.json").read_text())
     sizes = [1024, 2048, 4096, 8192]

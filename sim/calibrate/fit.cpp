@@ -4,38 +4,33 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string>
 
 #include "sim/calibrate/layer_bands.hpp"
 #include "sim/calibrate/nnls.hpp"
+#include "sim/calibrate/phase_rows.hpp"
+#include "sim/calibrate/record_holdout.hpp"
 
 namespace moesim::sim {
 namespace {
 
 std::size_t index_of(CalibratedPhase phase) { return static_cast<std::size_t>(phase); }
 
-// What is left out together: all records of one shape; with a single shape, each record alone.
-std::vector<std::vector<const TimingRecord*>> holdout_groups(
+// What is left out together, as indices into `records`: all records of one shape; with a single
+// shape, each record alone.
+std::vector<std::vector<std::size_t>> holdout_groups(
     const std::vector<const TimingRecord*>& records) {
   std::map<std::string, std::size_t> group_of;
-  std::vector<std::vector<const TimingRecord*>> groups;
-  for (const TimingRecord* r : records) {
-    const auto [it, added] = group_of.emplace(r->shape_key(), groups.size());
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto [it, added] = group_of.emplace(records[i]->shape_key(), groups.size());
     if (added) groups.emplace_back();
-    groups[it->second].push_back(r);
+    groups[it->second].push_back(i);
   }
   if (groups.size() > 1) return groups;
   groups.clear();
-  for (const TimingRecord* r : records) groups.push_back({r});
+  for (std::size_t i = 0; i < records.size(); ++i) groups.push_back({i});
   return groups;
-}
-
-std::vector<const TimingRecord*> without(const std::vector<const TimingRecord*>& records,
-                                         const std::vector<const TimingRecord*>& left_out) {
-  const std::set<const TimingRecord*> out(left_out.begin(), left_out.end());
-  std::vector<const TimingRecord*> kept;
-  for (const TimingRecord* r : records)
-    if (out.count(r) == 0) kept.push_back(r);
-  return kept;
 }
 
 void widen_ranges(PhaseCurve& curve, const TimingRecord& r) {
@@ -140,24 +135,61 @@ PhaseCurve fit_phase(CalibratedPhase phase, const std::vector<const TimingRecord
   return curve;
 }
 
+namespace {
+
+// Each group of `records` predicted by a fit to the other groups.
+LeaveOneOut leave_groups_out(CalibratedPhase phase, const std::vector<const TimingRecord*>& records,
+                             const std::vector<std::vector<std::size_t>>& groups,
+                             double knee_tokens, double launch_floor_flops, double tile_rows) {
+  LeaveOneOut result;
+  if (groups.size() < 2) return result;  // one record: nothing to fit it without
+  const PhaseRows rows = phase_rows(phase, records, knee_tokens, launch_floor_flops, tile_rows);
+  const auto fits = fits_leaving_each_out(rows, groups);
+  std::vector<double> layer_shares;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (std::size_t i : groups[g]) {
+      const TimingRecord& r = *records[i];
+      const double measured = phase_target_ms(phase, r);
+      const double error = predicted_ms(fits[g], rows.features[i]) - measured;
+      if (measured > 0) result.relative_errors.push_back(error / measured);
+      layer_shares.push_back(error / r.measured_layer_ms());
+    }
+  result.layer_weighted_rms = root_mean_square(layer_shares);
+  return result;
+}
+
+}  // namespace
+
 LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
                                 const std::vector<const TimingRecord*>& records, double knee_tokens,
                                 double launch_floor_flops, double tile_rows) {
-  LeaveOneOut result;
-  std::vector<double> layer_shares;
-  for (const auto& group : holdout_groups(records)) {
-    const auto training = without(records, group);
-    if (training.empty()) continue;
-    const PhaseCurve curve = fit_phase(phase, training, knee_tokens, launch_floor_flops, tile_rows);
-    for (const TimingRecord* r : group) {
-      const double measured = phase_target_ms(phase, *r);
-      const double error = curve_ms(curve, r->shape, r->work) - measured;
-      if (measured > 0) result.relative_errors.push_back(error / measured);
-      layer_shares.push_back(error / r->measured_layer_ms());
-    }
+  return leave_groups_out(phase, records, holdout_groups(records), knee_tokens, launch_floor_flops,
+                          tile_rows);
+}
+
+std::vector<CalibratedPhases> curves_without_each(
+    const std::vector<const TimingRecord*>& records,
+    const std::vector<std::vector<std::size_t>>& groups, const std::vector<PhaseCurve>& chosen) {
+  std::vector<CalibratedPhases> fitted(groups.size());
+  std::vector<std::size_t> group_of(records.size());
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (std::size_t i : groups[g]) group_of[i] = g;
+  for (const auto& curve : chosen) {
+    // The phase's rows, and which of them each group holds.
+    std::vector<const TimingRecord*> timed;
+    std::vector<std::vector<std::size_t>> rows_of(groups.size());
+    for (std::size_t i = 0; i < records.size(); ++i)
+      if (!phase_records(curve.phase, {records[i]}).empty()) {
+        rows_of[group_of[i]].push_back(timed.size());
+        timed.push_back(records[i]);
+      }
+    const PhaseRows rows = phase_rows(curve.phase, timed, curve.knee_tokens,
+                                      curve.launch_floor_flops, curve.tile_rows);
+    const auto fits = fits_leaving_each_out(rows, rows_of);
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      if (!fits[g].empty()) fitted[g].curves.push_back(curve_with(curve, fits[g]));
   }
-  result.layer_weighted_rms = root_mean_square(layer_shares);
-  return result;
+  return fitted;
 }
 
 double root_mean_square(const std::vector<double>& values) {
@@ -192,17 +224,16 @@ namespace {
 void fit_layer_bands(const std::vector<const TimingRecord*>& all, CalibratedPhases& phases) {
   std::vector<double> layer_errors;
   std::vector<HeldOutError> unseen_errors;
-  for (const auto& group : holdout_groups(all)) {
-    const auto training = without(all, group);
-    if (training.empty()) continue;
-    const CalibratedPhases unseen = fit_with_knees(training, phases.curves);
-    for (const TimingRecord* r : group) {
-      const double predicted = estimate_record(unseen, *r).layer_ms;
-      const double measured = r->measured_layer_ms();
+  const auto groups = holdout_groups(all);
+  const auto unseen = groups.size() > 1 ? curves_without_each(all, groups, phases.curves)
+                                        : std::vector<CalibratedPhases>{};
+  for (std::size_t g = 0; g < unseen.size(); ++g)
+    for (std::size_t i : groups[g]) {
+      const double predicted = estimate_record(unseen[g], *all[i]).layer_ms;
+      const double measured = all[i]->measured_layer_ms();
       layer_errors.push_back((predicted - measured) / measured);
       unseen_errors.push_back({predicted, predicted - measured, measured});
     }
-  }
   phases.layer_loo_median = abs_median(layer_errors);
   phases.layer_loo_p90 = abs_percentile_90(layer_errors);
   phases.unseen_band = fit_layer_band(unseen_errors);
@@ -223,13 +254,14 @@ PhaseCurve fit_best_candidate(CalibratedPhase phase, const std::vector<const Tim
   const std::vector<double> knees = experts ? kKneeGrid : std::vector<double>{0};
   const std::vector<double> floors = experts ? launch_floor_grid() : std::vector<double>{0};
   const std::vector<double> tiles = experts ? kTileRowsGrid : std::vector<double>{0};
+  const auto groups = holdout_groups(rows);  // the same for every candidate
   LeaveOneOut best;
   PhaseCurve chosen;
   bool first = true;
   for (double tile : tiles)
     for (double floor : floors)
       for (double knee : knees) {
-        LeaveOneOut trial = leave_one_shape_out(phase, rows, knee, floor, tile);
+        LeaveOneOut trial = leave_groups_out(phase, rows, groups, knee, floor, tile);
         if (first || trial.layer_weighted_rms < best.layer_weighted_rms) {
           best = std::move(trial);
           chosen.knee_tokens = knee;

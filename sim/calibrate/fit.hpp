@@ -3,6 +3,7 @@
 // over each phase's physical features, rows weighted by their layer's time (an error counts as the
 // share of the layer it spoils, so a 20 us phase cannot dominate), the expert knee chosen by
 // leave-one-shape-out error, and that error measured per phase and for whole layers.
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -38,6 +39,13 @@ struct LeaveOneOut {
 LeaveOneOut leave_one_shape_out(CalibratedPhase phase,
                                 const std::vector<const TimingRecord*>& records, double knee_tokens,
                                 double launch_floor_flops = 0, double tile_rows = 0);
+
+// For each group of `records` (indices), the curves of `chosen` (knees, launch floors and tiles
+// kept) fitted to the other groups' records, as fit_with_knees fits them; a curve whose phase the
+// other groups never timed is left out.
+std::vector<CalibratedPhases> curves_without_each(
+    const std::vector<const TimingRecord*>& records,
+    const std::vector<std::vector<std::size_t>>& groups, const std::vector<PhaseCurve>& chosen);
 
 double root_mean_square(const std::vector<double>& values);
 // The smallest |value| that at least 90% of |values| do not exceed (0 when empty).

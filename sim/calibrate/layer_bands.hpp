@@ -2,6 +2,8 @@
 // Whole-layer error bands and seen-shape offsets for a calibrated profile (docs/accuracy.md, "How
 // the band is computed"): the band is fitted to errors of records the fit did not see, and a shape
 // that was calibrated carries the mean residual the curves left on it.
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/calibrate/timings.hpp"
@@ -25,10 +27,8 @@ LayerBand fit_layer_band(const std::vector<HeldOutError>& errors);
 std::vector<ShapeOffset> fit_shape_offsets(const CalibratedPhases& curves,
                                            const std::vector<const TimingRecord*>& records);
 
-// Each record predicted by curves fitted without it (the knees of `chosen` kept) plus its shape's
-// offset from the other records of its shape and EP size; records alone in their group are skipped
-// (they would be an unseen shape).
-std::vector<HeldOutError> leave_one_record_out(const std::vector<const TimingRecord*>& records,
-                                               const CalibratedPhases& chosen);
+// What shares one offset: the shape and the EP size.
+using OffsetGroup = std::tuple<std::string, int>;
+OffsetGroup offset_group(const TimingRecord& r);
 
 }  // namespace moesim::sim

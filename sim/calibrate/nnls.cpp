@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace moesim::sim {
@@ -23,13 +24,29 @@ Eigen::VectorXd solve_passive(const Eigen::MatrixXd& a, const Eigen::VectorXd& b
   return z;
 }
 
+// The least squares over the `start` columns when it meets the Kuhn-Tucker conditions: positive
+// there, and no other column's gradient above the tolerance.
+std::optional<Eigen::VectorXd> optimum_on(const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
+                                          const std::vector<bool>& start, double tolerance) {
+  if (std::find(start.begin(), start.end(), true) == start.end()) return std::nullopt;
+  const Eigen::VectorXd z = solve_passive(a, b, start);
+  const Eigen::VectorXd gradient = a.transpose() * (b - a * z);
+  for (Eigen::Index j = 0; j < a.cols(); ++j)
+    if (start[static_cast<std::size_t>(j)] ? !(z(j) > tolerance) : gradient(j) > tolerance)
+      return std::nullopt;
+  return z;
+}
+
 }  // namespace
 
-Eigen::VectorXd non_negative_least_squares(const Eigen::MatrixXd& a, const Eigen::VectorXd& b) {
+Eigen::VectorXd non_negative_least_squares(const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
+                                           double b_norm, const std::vector<bool>& start) {
   const Eigen::Index n = a.cols();
+  const double tolerance = 1e-12 * (1 + a.norm() * (b_norm >= 0 ? b_norm : b.norm()));
+  if (static_cast<Eigen::Index>(start.size()) == n)
+    if (auto optimum = optimum_on(a, b, start, tolerance)) return *optimum;
   Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
   std::vector<bool> passive(static_cast<std::size_t>(n), false);
-  const double tolerance = 1e-12 * (1 + a.norm() * b.norm());
   for (int outer = 0; outer < 3 * n + 10; ++outer) {
     const Eigen::VectorXd gradient = a.transpose() * (b - a * x);
     Eigen::Index best = -1;

@@ -23,7 +23,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kFormat = "moesim-calibration";
-constexpr std::int64_t kMaxRecords = 1'000'000;
+constexpr std::int64_t kMaxRecords = kMaxCalibrationRecords;
 constexpr std::int64_t kMaxRanks = kMaxGpus;
 constexpr double kMaxTokens = static_cast<double>(kMaxTokensPerBlock);
 // A day: far above any layer, and it keeps sums of phases finite.

@@ -15,8 +15,10 @@
 #include "sim/calibrate/fit.hpp"
 #include "sim/calibrate/holdout.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/strict_options.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/spec/builtin_profiles.hpp"
+#include "sim/spec/limits.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -51,8 +53,15 @@ void refuse_repeated_files(const std::vector<std::string>& paths) {
 std::vector<sim::TimingRecord> select_records(const CalibrateOptions& o) {
   refuse_repeated_files(o.timings);
   std::vector<sim::TimingRecord> all;
-  for (const auto& path : o.timings)
+  for (const auto& path : o.timings) {
     for (auto& r : sim::load_timings(path)) all.push_back(std::move(r));
+    // Each file is bounded by its reader; together they are bounded too (docs/limits.md).
+    if (all.size() > static_cast<std::size_t>(sim::kMaxCalibrationRecords))
+      throw ConfigError(path, {{"/records", fmt::format("the timings files hold {} records up to "
+                                                        "this one; expected at most {} in all "
+                                                        "(docs/limits.md)",
+                                                        all.size(), sim::kMaxCalibrationRecords)}});
+  }
   sim::refuse_duplicate_records(all);
   std::set<std::string> stacks;
   for (const auto& r : all) stacks.insert(r.stack);
@@ -168,6 +177,12 @@ int check(const CalibrateOptions& o) {
 
 int cross_check(const CalibrateOptions& o) {
   const auto records = select_records(o);
+  // Each round fits half the records: rounds x records bounds the work (docs/limits.md).
+  if (static_cast<std::int64_t>(records.size()) * o.rounds > sim::kMaxCrossCheckWork)
+    throw ConfigError("--rounds",
+                      {{"", fmt::format("expected rounds x records <= {} "
+                                        "(docs/limits.md), got {} x {}: fewer rounds",
+                                        sim::kMaxCrossCheckWork, o.rounds, records.size())}});
   const auto split = o.cross_check == "shape" ? sim::SplitBy::Shape : sim::SplitBy::Record;
   const sim::CrossCheckResult result = sim::cross_check(records, split, o.seed, o.rounds);
   const std::string table = sim::cross_check_table(result);
@@ -175,6 +190,26 @@ int cross_check(const CalibrateOptions& o) {
   if (!o.json.empty()) write_text_file(o.json, sim::to_json(result).dump(1) + "\n");
   fmt::print("{}", escape_for_terminal(table, /*keep_newlines=*/true));
   return kExitOk;
+}
+
+// The options each mode does not read: refused, not ignored (session 12 found --table and --json
+// accepted by a fit that writes neither).
+std::vector<UnreadOption> unread_by_mode(const CalibrateOptions& o) {
+  const std::string results = "--table and --json take its results";
+  const std::string splits = "applies to calibrate --cross-check only (its random splits)";
+  if (!o.cross_check.empty())
+    return {{"--out", "calibrate --cross-check writes no profile; " + results},
+            {"--base", "calibrate --cross-check writes no profile to keep a base's measurements"},
+            {"--force-device", "calibrate --cross-check reads no profile to compare devices with"}};
+  if (!o.check.empty())
+    return {{"--out", "calibrate --check writes no profile; " + results},
+            {"--base", "calibrate --check reads the calibrated profile it is given, not a base"},
+            {"--rounds", splits},
+            {"--seed", splits}};
+  const std::string written =
+      "is only written by calibrate --check or --cross-check; a fit "
+      "writes its profile to --out";
+  return {{"--table", written}, {"--json", written}, {"--rounds", splits}, {"--seed", splits}};
 }
 
 int dispatch(const CalibrateOptions& o) {
@@ -217,7 +252,13 @@ void add_calibrate_command(CLI::App& app, Action& action) {
                       "with --check or --cross-check: also write the results (JSON) here");
   command->add_flag("--force-device", o->force_device,
                     "accept timings and a profile from different devices");
-  command->callback([&action, o] { action = [o] { return dispatch(*o); }; });
+  command->callback([&action, o, command] {
+    const auto unread = first_given(*command, unread_by_mode(*o));
+    action = [o, unread] {
+      refuse_unread(unread);
+      return dispatch(*o);
+    };
+  });
 }
 
 }  // namespace moesim::cli

@@ -6,6 +6,7 @@
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/strict_options.hpp"
 #include "sim/spec/hf_import.hpp"
 #include "sim/spec/scenario.hpp"
 
@@ -84,7 +85,19 @@ void add_import_hf_command(CLI::App& app, Action& action) {
                       "write a ready scenario with this model here (prefill, uniform routing)");
   command->add_option("--cluster", o->cluster, "the cluster preset of --scenario")
       ->capture_default_str();
-  command->callback([&action, o] { action = [o] { return import_hf(*o); }; });
+  command->callback([&action, o, command] {
+    // --cluster is the cluster of the scenario --scenario writes: without one it changes nothing.
+    const auto unread =
+        o->scenario_out.empty()
+            ? first_given(*command, {{"--cluster",
+                                      "is the cluster of the scenario --scenario writes; "
+                                      "expected --scenario FILE with it"}})
+            : std::nullopt;
+    action = [o, unread] {
+      refuse_unread(unread);
+      return import_hf(*o);
+    };
+  });
 }
 
 }  // namespace moesim::cli

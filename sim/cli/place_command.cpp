@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
@@ -115,16 +116,30 @@ LayerPlacement place_layer(const PlaceOptions& options, const sim::LayerStats& s
   return out;
 }
 
-std::vector<LayerPlacement> place_every_layer(const PlaceOptions& options) {
-  auto source = sim::open_routing(options.input, options.import);
-  const auto stats = sim::compute_trace_stats(*source);
-  const auto experts = static_cast<int>(stats.shape.experts);
-  // placement time grows with the square of the slots (docs/limits.md)
+// Placement time grows with the square of the slots and linearly with the layers, so both are
+// bounded as a scenario's are (docs/limits.md); the input alone obeys the cell limit, so
+// --redundant is what pushes it past unless the input is to blame.
+void check_slot_limits(const PlaceOptions& options, int experts, std::int64_t layers) {
   if (experts + options.redundant > sim::kMaxExpertSlots)
     throw ConfigError(
         "--redundant",
         {{"", fmt::format("expected experts + redundant <= {} expert slots, got {} + {}",
                           sim::kMaxExpertSlots, experts, options.redundant)}});
+  const std::int64_t slots = std::int64_t{experts} + options.redundant;
+  if (layers * slots > sim::kMaxLayerExpertCells)
+    throw ConfigError(
+        options.redundant > 0 ? "--redundant" : options.input,
+        {{"", fmt::format("expected MoE layers x expert slots <= {} (docs/limits.md), got {} x ({} "
+                          "+ {} redundant) = {}",
+                          sim::kMaxLayerExpertCells, layers, experts, options.redundant,
+                          layers * slots)}});
+}
+
+std::vector<LayerPlacement> place_every_layer(const PlaceOptions& options) {
+  auto source = sim::open_routing(options.input, options.import);
+  const auto stats = sim::compute_trace_stats(*source);
+  const auto experts = static_cast<int>(stats.shape.experts);
+  check_slot_limits(options, experts, static_cast<std::int64_t>(stats.layers.size()));
   check_groups_apply(options, experts);
   // Each layer is placed by its own load, as DeepSeek's EPLB rebalances every layer.
   std::vector<LayerPlacement> layers;
@@ -209,10 +224,12 @@ void print_text(const PlaceOptions& options, const std::vector<LayerPlacement>& 
 // Options that only strategy explicit reads are refused elsewhere, not ignored; and the placement
 // may not be written over the routing or map it was computed from.
 void check_outputs_and_map_options(const PlaceOptions& options) {
-  if (options.map_layer >= 0 && options.strategy != "explicit")
-    throw ConfigError(
-        "--map-layer",
-        {{"", fmt::format("applies to --strategy explicit only, not {}", options.strategy)}});
+  for (const auto& [given, name] : {std::pair{options.map_layer >= 0, "--map-layer"},
+                                    std::pair{!options.placement_file.empty(), "--placement-file"}})
+    if (given && options.strategy != "explicit")
+      throw ConfigError(
+          name,
+          {{"", fmt::format("applies to --strategy explicit only, not {}", options.strategy)}});
   if (!options.out.empty())
     refuse_output_over_input(options.out,
                              std::vector<std::string>{options.input, options.placement_file});

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/config_error.hpp"
 #include "base/progress_bar.hpp"
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
@@ -26,6 +27,12 @@ struct RunOptions {
 };
 
 int run(const RunOptions& options) {
+  // It tiles the layers of --trace only: without one it would change nothing.
+  if (options.repeat_layers && options.trace.empty())
+    throw ConfigError("--repeat-layers",
+                      {{"",
+                        "tiles the layers of the trace --trace replays; expected --trace FILE "
+                        "with it"}});
   auto scenario = sim::load_scenario(options.scenario);
   if (!options.profile.empty()) {
     scenario.profile.source = options.profile;

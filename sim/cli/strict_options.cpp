@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "base/config_error.hpp"
+
 namespace moesim::cli {
 namespace {
 
@@ -69,5 +71,16 @@ std::string strict_value_error(std::string_view type_name, const std::string& te
 }
 
 void require_strict_option_values(CLI::App& app) { add_checks(app); }
+
+std::optional<UnreadOption> first_given(const CLI::App& command,
+                                        const std::vector<UnreadOption>& candidates) {
+  for (const auto& candidate : candidates)
+    if (command.count(candidate.name) > 0) return candidate;
+  return std::nullopt;
+}
+
+void refuse_unread(const std::optional<UnreadOption>& unread) {
+  if (unread) throw ConfigError(unread->name, {{"", unread->why}});
+}
 
 }  // namespace moesim::cli

@@ -10,6 +10,7 @@
 #include "base/json_fields.hpp"
 #include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/strict_options.hpp"
 #include "sim/spec/cluster_presets.hpp"
 #include "topology/bandwidth_queries.hpp"
 #include "topology/cluster_builders.hpp"
@@ -125,6 +126,23 @@ void print_summary(const topology::ClusterGraph& graph) {
   }
 }
 
+// --nodes and --oversubscription build a node system; a cluster preset brings its own nodes and
+// fabric (--fabric may replace the fabric), a topology file all three. Given there, they would
+// change nothing, so they are refused. An unknown WHAT is left to resolve to report.
+std::vector<UnreadOption> unread_for(const std::string& what) {
+  if (topology::find_node_system(what) != nullptr) return {};
+  const bool preset = sim::find_cluster_preset(what) != nullptr;
+  if (!preset && !std::filesystem::exists(what)) return {};
+  const std::string is = preset ? "WHAT is a cluster preset, with its own nodes and leaf ratio"
+                                : "WHAT is a topology file, with its own nodes and links";
+  std::vector<UnreadOption> unread{
+      {"--nodes", "applies when WHAT is a node system (hgx-h200, ...); " + is},
+      {"--oversubscription", "applies when WHAT is a node system (hgx-h200, ...); " + is}};
+  if (!preset)
+    unread.push_back({"--fabric", "applies to a cluster preset or a node system; " + is});
+  return unread;
+}
+
 int show(const ShowOptions& options) {
   const auto graph = resolve(options);
   if (options.dot)
@@ -156,7 +174,13 @@ void add_topology_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1.0, 64.0));
   auto* dot = show_command->add_flag("--dot", options->dot, "print Graphviz DOT");
   show_command->add_flag("--json", options->json, "print the topology as JSON")->excludes(dot);
-  show_command->callback([&action, options] { action = [options] { return show(*options); }; });
+  show_command->callback([&action, options, show_command] {
+    const auto unread = first_given(*show_command, unread_for(options->what));
+    action = [options, unread] {
+      refuse_unread(unread);
+      return show(*options);
+    };
+  });
 }
 
 }  // namespace moesim::cli

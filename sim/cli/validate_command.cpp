@@ -69,6 +69,14 @@ std::string validate_routing(const std::string& file) {
                      source->counts() ? " (count matrix)" : fmt::format(", {} blocks", blocks));
 }
 
+// A serving plan sweeps every candidate at every batch limit: the count its grid check bounds.
+std::string describe_plan(const sim::PlanSpec& plan) {
+  if (!plan.serving) return fmt::format("plan: {} candidates", plan.candidates.size());
+  const std::size_t batches = plan.serving->max_batch_per_rank.size();
+  return fmt::format("plan: {} candidates x {} batch limits = {} options", plan.candidates.size(),
+                     batches, plan.candidates.size() * batches);
+}
+
 std::string validate_one(const std::string& file) {
   if (sim::find_builtin_scenario(file) != nullptr)
     return validate_scenario(sim::load_scenario(file));
@@ -87,7 +95,7 @@ std::string validate_one(const std::string& file) {
                          profile.model_names().size());
     }
     case JsonKind::Plan:
-      return fmt::format("plan: {} candidates", sim::parse_plan(text, file).candidates.size());
+      return describe_plan(sim::parse_plan(text, file));
     case JsonKind::RoutingCounts:
       return validate_routing(file);
     case JsonKind::CalibrationTimings:

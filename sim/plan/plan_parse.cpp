@@ -9,12 +9,13 @@
 #include "base/json_fields.hpp"
 #include "base/strict_json.hpp"
 #include "sim/cost/measured_profile.hpp"
-#include "sim/plan/parallel_search.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
+#include "sim/plan/search_grid.hpp"
 #include "sim/spec/choices.hpp"
 #include "sim/spec/limits.hpp"
 #include "sim/spec/scenario.hpp"
+#include "sim/spec/scenario_paths.hpp"
 #include "topology/node_system.hpp"
 
 namespace moesim::sim {
@@ -42,29 +43,6 @@ constexpr std::string_view kClusterFields[] = {
     "system",           "nodes",     "device", "nic", "fabric", "oversubscription",
     "usd_per_gpu_hour", "price_date"};
 constexpr std::string_view kBaseSections[] = {"model", "policy", "workload", "profile", "network"};
-
-struct ClusterOption {
-  Json cluster;  // scenario "cluster" object without the node count
-  std::vector<int> nodes;
-  int gpus_per_node = 8;
-  int gpus_per_domain = 8;  // scale-up domain: hierarchical dispatch needs EP over whole ones
-  double usd_per_gpu_hour = 0;
-  std::string price_date;
-};
-
-// The plan's "search" section: the lists whose product is the candidate grid.
-struct SearchLists {
-  std::vector<ClusterOption> clusters;
-  bool expert_parallel_auto = true;  // every EP size that divides the GPUs and the expert slots
-  std::vector<int> expert_parallel;
-  std::vector<int> attention_tensor_parallel{1};
-  std::vector<int> redundant_experts{0};
-  std::vector<std::string> placement_strategies{"contiguous"};
-  std::vector<std::string> overlaps{"none"};
-  std::vector<std::string> dispatches{"direct"};
-  std::vector<int> tokens_per_gpu;  // empty: the base workload's (a batch-size sweep otherwise)
-  ParallelSearch parallel;          // MoE TP, pipeline, ZeRO (parallel_search.hpp)
-};
 
 // The scenario sections every candidate shares; the search decides the rest.
 Json read_base(FieldReader& root, ProblemList& problems) {
@@ -183,6 +161,27 @@ std::optional<ScenarioSpec> probe_base(const Json& base, const std::string& sour
   }
 }
 
+// The base's files (model.hf_config, a profile file) are the plan's, beside it, as the probe read
+// them; the candidates are parsed under their labels, so the paths are made absolute for them.
+void anchor_base_files(Json& base, const std::string& source) {
+  const std::string label = source + " /base";
+  const auto anchor = [&](Json& field, bool profile) {
+    if (!field.is_string()) return;
+    const std::string given = field.get<std::string>();
+    const std::string resolved =
+        profile ? resolve_profile_path(label, given) : resolve_scenario_path(label, given);
+    if (resolved != given) field = std::filesystem::absolute(resolved).lexically_normal().string();
+  };
+  if (base.contains("model") && base["model"].is_object() && base["model"].contains("hf_config"))
+    anchor(base["model"]["hf_config"], false);
+  if (!base.contains("profile")) return;
+  Json& profile = base["profile"];
+  if (profile.is_object() && profile.contains("source"))
+    anchor(profile["source"], true);
+  else
+    anchor(profile, true);
+}
+
 // The base's profile file is read once here: a bad one is refused before any candidate runs
 // (else every candidate is rejected with its message and the plan ends "no option meets ...").
 void check_base_profile(const ProfileSpec& profile, const std::string& source) {
@@ -203,67 +202,6 @@ struct GridPoint {
   int redundant_experts = 0;
   int expert_parallel = 1;
 };
-
-// The EP sizes to try: only those dividing both the GPUs and the expert slots make candidates.
-std::vector<int> expert_parallel_sizes(const SearchLists& search, int gpus, int expert_slots) {
-  std::vector<int> sizes = search.expert_parallel;
-  if (search.expert_parallel_auto) {
-    sizes.clear();
-    // a divisor of both is at most the smaller: slots <= kMaxExpertSlots, GPUs far more
-    for (int d = 1; d <= (expert_slots > 0 ? std::min(gpus, expert_slots) : gpus); ++d)
-      if (gpus % d == 0 && expert_slots % d == 0) sizes.push_back(d);
-  }
-  std::erase_if(sizes, [&](int ep) { return ep < 1 || gpus % ep != 0 || expert_slots % ep != 0; });
-  return sizes;
-}
-
-// The longest search list, by its path: the one to shorten when the grid is too large.
-std::string longest_list(const SearchLists& search) {
-  std::pair<std::size_t, std::string> longest{search.redundant_experts.size(),
-                                              "/search/redundant_experts"};
-  const auto consider = [&](std::size_t size, std::string path) {
-    if (size > longest.first) longest = {size, std::move(path)};
-  };
-  consider(search.attention_tensor_parallel.size(), "/search/attention_tensor_parallel");
-  consider(search.expert_parallel.size(), "/search/expert_parallel");
-  for (std::size_t i = 0; i < search.clusters.size(); ++i)
-    consider(search.clusters[i].nodes.size(), fmt::format("/search/clusters/{}/nodes", i));
-  return longest.second;
-}
-
-// Refuses a grid of more than kMaxPlanCandidates (each a simulation) before building any. The
-// product of the list sizes (in double: it cannot wrap) is checked first, bounding the EP loops.
-void check_grid_size(const SearchLists& search, int experts, const std::string& source) {
-  const double per_point =
-      static_cast<double>(search.placement_strategies.size()) *
-      static_cast<double>(search.overlaps.size()) * static_cast<double>(search.dispatches.size()) *
-      static_cast<double>(std::max<std::size_t>(1, search.tokens_per_gpu.size())) *
-      static_cast<double>(parallel_layouts(search.parallel).size());
-  double points = 0;
-  for (const auto& option : search.clusters)
-    points += static_cast<double>(option.nodes.size()) *
-              static_cast<double>(search.attention_tensor_parallel.size()) *
-              static_cast<double>(search.redundant_experts.size());
-  double count = points * per_point;
-  if (count <= static_cast<double>(kMaxPlanCandidates)) {
-    count = 0;
-    for (const auto& option : search.clusters)
-      for (int nodes : option.nodes)
-        for (int tp : search.attention_tensor_parallel)
-          for (int redundant : search.redundant_experts) {
-            const int gpus = nodes * option.gpus_per_node;
-            if (tp >= 1 && gpus % tp == 0)
-              count += static_cast<double>(
-                           expert_parallel_sizes(search, gpus, experts + redundant).size()) *
-                       per_point;
-          }
-  }
-  if (count > static_cast<double>(kMaxPlanCandidates))
-    throw ConfigError(source, {{longest_list(search),
-                                fmt::format("the search grid makes {:.0f} candidates; expected at "
-                                            "most {} (docs/limits.md): shorten the lists",
-                                            count, kMaxPlanCandidates)}});
-}
 
 // The scenario document one candidate simulates.
 Json candidate_scenario(const std::string& plan_name, const Json& base, const GridPoint& point,
@@ -365,11 +303,12 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   PlanSpec plan;
   plan.name = root.string("name", "plan");
   root.string("description", "");
-  const Json base = read_base(root, problems);
+  Json base = read_base(root, problems);
   read_target(root, plan, problems);
-  const SearchLists search = read_search(root, problems);
+  SearchLists search = read_search(root, problems);
   plan.serving = read_serving_plan(root.child("serving"),
                                    std::filesystem::path(source).parent_path().string(), problems);
+  if (plan.serving) search.batch_limits = plan.serving->max_batch_per_rank;
   if (plan.serving && root.has("target"))
     problems.add("/target",
                  "a plan with /serving takes its load from /serving/traffic and its "
@@ -383,6 +322,7 @@ PlanSpec parse_plan(const std::string& text, const std::string& source) {
   // The grid: only combinations whose sizes divide evenly become candidates.
   const auto probe = probe_base(base, source);
   if (probe) check_base_profile(probe->profile, source);
+  anchor_base_files(base, source);
   const int experts = probe ? probe->model.experts : 0;
   check_grid_size(search, experts, source);
   for (const auto& option : search.clusters)

@@ -42,6 +42,12 @@ inline constexpr std::int64_t kMaxRequestTokens = 1'000'000;
 inline constexpr std::int64_t kMaxDraftTokens = 16;
 // Candidates one `moesim plan` grid may make: each is a simulation (docs/limits.md has timings).
 inline constexpr std::int64_t kMaxPlanCandidates = 4096;
+// Calibration records `moesim calibrate` reads over all its files: the fit tries 672 expert curves,
+// each left out one shape or record at a time, in time linear in the records (about 4 s at the
+// limit, docs/limits.md); real recordings hold a few hundred.
+inline constexpr std::int64_t kMaxCalibrationRecords = 10'000;
+// `calibrate --cross-check`: rounds x records, each round a fit to half the records.
+inline constexpr std::int64_t kMaxCrossCheckWork = 16'000;
 
 // Model widths and sizes: products of these (parameter counts, bytes) stay far inside int64.
 inline constexpr std::int64_t kMaxHidden = std::int64_t{1} << 16;

@@ -14,6 +14,7 @@ Json model_spec_to_json(const ModelSpec& m) {
               {"moe_layers", m.moe_layers},
               {"hidden", m.hidden},
               {"vocab", m.vocab},
+              {"tied_embeddings", m.tied_embeddings},  // total_params counts one table when true
               {"experts", m.experts},
               {"top_k", m.top_k},
               {"shared_experts", m.shared_experts},

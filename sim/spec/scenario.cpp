@@ -80,7 +80,7 @@ ScenarioSpec parse_scenario(std::string_view text, const std::string& source) {
                                    s.placement.redundant_experts, problems);
   s.policy = read_policy(root.child("policy"), s.model, problems);
   s.workload = read_workload(root.child("workload"), s.model, problems);
-  s.profile = read_profile(root.child("profile"), problems);
+  s.profile = read_profile(root.child("profile"), source, problems);
   s.price = read_price(root.child("price"), problems);
   if (const Json* network = root.child("network")) {
     FieldReader nr(*network, "/network", problems, kNetworkFields);

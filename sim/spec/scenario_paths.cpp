@@ -1,10 +1,12 @@
 #include "sim/spec/scenario_paths.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <string_view>
 #include <utility>
 
 #include "base/config_error.hpp"
+#include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 #include "topology/topology_json.hpp"
 
@@ -35,6 +37,14 @@ std::string resolve_scenario_path(const std::string& source, const std::string& 
   const std::filesystem::path directory = source_file(source).parent_path();
   if (directory.empty()) return path;
   return (directory / given).lexically_normal().string();
+}
+
+std::string resolve_profile_path(const std::string& source, const std::string& profile) {
+  const auto builtin = builtin_profile_names();
+  if (profile == "auto" || profile == "roofline" ||
+      std::find(builtin.begin(), builtin.end(), profile) != builtin.end())
+    return profile;
+  return resolve_scenario_path(source, profile);
 }
 
 topology::ClusterGraph load_scenario_topology(const std::string& path) {

@@ -1,5 +1,6 @@
 #pragma once
-// Files a scenario names (cluster.topology, model.hf_config, placement.file) resolve relative to
+// Files a scenario names (cluster.topology, model.hf_config, placement.file, a profile file)
+// resolve relative to
 // the scenario file's directory, so a scenario and its topology travel together whatever the
 // working directory. A built-in scenario's relative paths name files built into moesim from
 // scenarios/ (scenarios/topologies/*.json), written "builtin:topologies/NAME.json"; other
@@ -19,6 +20,10 @@ inline constexpr std::string_view kBuiltinFilePrefix = "builtin:";
 // (`builtin_files`: topologies), else unchanged.
 std::string resolve_scenario_path(const std::string& source, const std::string& path,
                                   bool builtin_files = false);
+
+// A scenario's profile as resolve_scenario_path resolves its files, except "auto", "roofline" and
+// the built-in profiles' names, which name no file.
+std::string resolve_profile_path(const std::string& source, const std::string& profile);
 
 // The topology a scenario's cluster.topology names: a built-in one ("builtin:topologies/...")
 // or a file. Throws ConfigError naming the path for a missing or malformed one.

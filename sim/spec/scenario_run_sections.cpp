@@ -11,6 +11,7 @@
 #include "base/json_fields.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/limits.hpp"
+#include "sim/spec/scenario_paths.hpp"
 #include "sim/spec/scenario_sections.hpp"
 
 // The sections that say what runs and how it is priced: workload, policy, profile and price.
@@ -104,16 +105,18 @@ void check_profile_source(const std::string& source, const std::string& path,
 
 }  // namespace
 
-ProfileSpec read_profile(const Json* value, ProblemList& problems) {
+ProfileSpec read_profile(const Json* value, const std::string& scenario_source,
+                         ProblemList& problems) {
   ProfileSpec p;
   if (value == nullptr) return p;
+  // A profile file is the scenario's, beside it as its other files are (scenario_paths.hpp).
   if (value->is_string()) {
-    p.source = value->get<std::string>();
+    p.source = resolve_profile_path(scenario_source, value->get<std::string>());
     check_profile_source(p.source, "/profile", problems);
     return p;
   }
   FieldReader r(*value, "/profile", problems, kProfileFields);
-  p.source = r.string("source", "auto");
+  p.source = resolve_profile_path(scenario_source, r.string("source", "auto"));
   p.field = r.path_of("source");
   check_profile_source(p.source, p.field, problems);
   p.compute_efficiency = r.number("compute_efficiency", 0.01, 1, p.compute_efficiency);

@@ -79,7 +79,9 @@ void read_parallel_groups(FieldReader& reader, ParallelismSpec& p);
 void check_parallel_groups(const ScenarioSpec& s, ProblemList& problems);
 WorkloadSpec read_workload(const Json* value, const ModelSpec& model, ProblemList& problems);
 PolicySpec read_policy(const Json* value, const ModelSpec& model, ProblemList& problems);
-ProfileSpec read_profile(const Json* value, ProblemList& problems);
+// `scenario_source`: the scenario's file (or label), beside which a profile file resolves.
+ProfileSpec read_profile(const Json* value, const std::string& scenario_source,
+                         ProblemList& problems);
 PriceSpec read_price(const Json* value, ProblemList& problems);
 // What /network/all_to_all implies (scenario_network.cpp): DeepEP's normal kernels are hierarchical
 // and deduplicated, its low-latency kernels direct per copy, both priced analytically; a field of

@@ -227,6 +227,65 @@ TEST(CalibrateCommand, TraceConverterRefusesABadTraceWithExitTwoAndItsPath) {
   EXPECT_EQ(slurp(err), "error: /dev/zero: /: expected a regular file\n");
 }
 
+TEST(CalibrateCommand, TraceConverterRefusesPatternsOutsideTheLinearSubset) {
+  if (std::system("python3 -c 'import json' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no python3 on this machine";
+  // Session 12: the layer pattern "^(a+)+$" ran Python's backtracking re for over 20 s on one
+  // 41-character span name. Patterns are now literal pieces joined by .*, matched with str.find.
+  const auto dir = scratch_dir("calibrate-trace-redos");
+  const auto trace = kSource + "/tests/data/calibration/trace_two_layers.json";
+  auto mapping =
+      nlohmann::json::parse(slurp(kSource + "/tests/data/calibration/trace_mapping.json"));
+  const auto convert = [&](const std::string& layer) {
+    mapping["layer"] = layer;
+    const auto file = (dir / "m.json").string();
+    std::ofstream(file) << mapping.dump();
+    const std::string command = "python3 " + kSource + "/profiler/trace_to_calibration.py " +
+                                trace + " " + file + " --device X --out " +
+                                (dir / "o.json").string() + " >/dev/null 2>" +
+                                (dir / "err.txt").string();
+    return WEXITSTATUS(std::system(command.c_str()));
+  };
+  EXPECT_EQ(convert("^(a+)+$"), 2);
+  EXPECT_EQ(slurp(dir / "err.txt"),
+            "error: " + (dir / "m.json").string() +
+                ": /layer: expected alternatives of literal text and .* (\\ before punctuation, "
+                "^ and $ to anchor), matched in linear time (docs/calibrate.md): '(a' at 1 is "
+                "outside the subset\n");
+  // The fixture's spans are named moe_layer: "^moe.*layer$" finds them as "^moe_layer$" does, and
+  // the record is the one TraceConverterSumsEachPhasesKernelsInsideTheLayerSpans derives.
+  ASSERT_EQ(convert("^moe.*layer$|never"), 0) << slurp(dir / "err.txt");
+  EXPECT_NEAR(nlohmann::json::parse(slurp(dir / "o.json"))["records"][0]["layer_ms"].get<double>(),
+              1.100, 1e-9);
+}
+
+TEST(CalibrateCommand, RecordsAndCrossCheckRoundsPastTheirLimitsAreRefusedAtOnce) {
+  // Session 12: the fit took 14 s for 2,000 records and ran past 20 s for 20,000 (its leave-one-out
+  // refits were quadratic); the reader allowed 1,000,000. The fit is now near-linear and the
+  // records are bounded by kMaxCalibrationRecords = 10,000 over all files (about 4 s at the
+  // limit, docs/limits.md). Two files of 6,000 records each: the second brings 12,000.
+  const auto dir = scratch_dir("calibrate-limits");
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (int i = 0; i < 6000; ++i) rows.emplace_back(std::to_string(16 + i), "0.5");
+  for (const char* name : {"a.json", "b.json"}) std::ofstream(dir / name) << timings(rows);
+  const auto out = (dir / "p.json").string();
+  const auto two = run_moesim("calibrate " + (dir / "a.json").string() + " " +
+                              (dir / "b.json").string() + " --out " + out);
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_EQ(two.err, "error: " + (dir / "b.json").string() +
+                         ": /records: the timings files hold 12000 records up to this one; "
+                         "expected at most 10000 in all (docs/limits.md)\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // Each --cross-check round fits half the records: rounds x records <= kMaxCrossCheckWork =
+  // 16,000. The shipped grouped records: 56 at EP 1 + 112 at EP 2 = 168; 100 rounds make 16,800.
+  const auto rounds = run_moesim("calibrate --cross-check shape " + kTimings +
+                                 " --stack torch-grouped --rounds 100");
+  EXPECT_EQ(rounds.exit_code, 2);
+  EXPECT_EQ(rounds.err,
+            "error: --rounds: /: expected rounds x records <= 16000 (docs/limits.md), got 100 x "
+            "168: fewer rounds\n");
+}
+
 TEST(CalibrateCommand, ValidateChecksTimingsAndCalibratedProfiles) {
   const auto result =
       run_moesim("validate " + kSource + "/docs/measurements/h200x2-torch-timings-ep1.json " +

@@ -120,5 +120,51 @@ TEST(HostileOptions, AnOutputFifoThatNoOneReadsFailsAtOnce) {
   EXPECT_TRUE(std::filesystem::is_fifo(fifo));
 }
 
+TEST(HostileOptions, CalibrateOptionsItsModeDoesNotReadAreRefused) {
+  // Session 12: a fit took --table, --json, --rounds and --seed and wrote or used none of them;
+  // --check took --out and --base. Refused before any file is read.
+  expect_refused("calibrate t.json --out p.json --table t.md", 2,
+                 "error: --table: /: is only written by calibrate --check or --cross-check; a fit "
+                 "writes its profile to --out\n");
+  expect_refused("calibrate t.json --out p.json --rounds 5", 2,
+                 "error: --rounds: /: applies to calibrate --cross-check only (its random "
+                 "splits)\n");
+  expect_refused("calibrate --check p.json t.json --out o.json", 2,
+                 "error: --out: /: calibrate --check writes no profile; --table and --json take "
+                 "its results\n");
+  expect_refused("calibrate --check p.json t.json --base h100", 2,
+                 "error: --base: /: calibrate --check reads the calibrated profile it is given, "
+                 "not a base\n");
+  expect_refused("calibrate --cross-check shape t.json --force-device", 2,
+                 "error: --force-device: /: calibrate --cross-check reads no profile to compare "
+                 "devices with\n");
+}
+
+TEST(HostileOptions, OptionsOnlyAnotherModeReadsAreRefused) {
+  // Session 12: each of these exited 0 with the option changing nothing.
+  expect_refused("topology show h200x32 --nodes 64", 2,
+                 "error: --nodes: /: applies when WHAT is a node system (hgx-h200, ...); WHAT is "
+                 "a cluster preset, with its own nodes and leaf ratio\n");
+  const auto dir = scratch_dir("unread-options");
+  const auto topology = (dir / "t.json").string();
+  ASSERT_EQ(
+      std::system(
+          (std::string(MOESIM_BINARY) + " topology show h200x8 --json > " + topology).c_str()),
+      0);
+  expect_refused("topology show " + topology + " --fabric roce", 2,
+                 "error: --fabric: /: applies to a cluster preset or a node system; WHAT is a "
+                 "topology file, with its own nodes and links\n");
+  expect_refused("place g.mtrace --gpus 2 --placement-file pl8.json", 2,
+                 "error: --placement-file: /: applies to --strategy explicit only, not eplb\n");
+  expect_refused("import-hf config.json --cluster h100x8", 2,
+                 "error: --cluster: /: is the cluster of the scenario --scenario writes; "
+                 "expected --scenario FILE with it\n");
+  expect_refused("run quickstart -q --repeat-layers", 2,
+                 "error: --repeat-layers: /: tiles the layers of the trace --trace replays; "
+                 "expected --trace FILE with it\n");
+  // Where they apply they are still read: a node system takes --nodes.
+  EXPECT_EQ(run_moesim("topology show hgx-h200 --nodes 2", "unread-nodes").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace moesim::testing

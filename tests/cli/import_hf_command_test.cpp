@@ -26,6 +26,39 @@ TEST(ImportHfCommand, TextSummaryShowsParameters) {
   EXPECT_NE(result.out.find("B total"), std::string::npos);
 }
 
+TEST(ImportHfCommand, TiedEmbeddingsSurviveIntoTheScenarioItWrites) {
+  // Session 12: a config with tie_word_embeddings true printed a model whose parameter counts
+  // the scenario reader recomputed with two tables, so --scenario refused its own file (exit 2).
+  const auto dir = scratch_dir("import-hf-tied");
+  std::string config = slurp(kHf + "mixtral-8x7b.json");
+  const std::string untied = "\"tie_word_embeddings\": false";
+  ASSERT_NE(config.find(untied), std::string::npos);
+  config.replace(config.find(untied), untied.size(), "\"tie_word_embeddings\": true");
+  const auto tied_path = (dir / "config.json").string();
+  std::ofstream(tied_path) << config;
+  const auto untied_run = run_moesim("import-hf --json " + kHf + "mixtral-8x7b.json", "hf-untied");
+  const auto tied_run = run_moesim("import-hf --json " + tied_path, "hf-tied");
+  ASSERT_EQ(tied_run.exit_code, 0) << tied_run.err;
+  const auto untied_spec = nlohmann::json::parse(untied_run.out);
+  const auto tied_spec = nlohmann::json::parse(tied_run.out);
+  EXPECT_EQ(untied_spec["tied_embeddings"], false);
+  EXPECT_EQ(tied_spec["tied_embeddings"], true);
+  // One vocab x hidden table fewer: 32,000 x 4,096 = 131,072,000 parameters, in total and active.
+  EXPECT_EQ(untied_spec["total_params"].get<std::int64_t>() -
+                tied_spec["total_params"].get<std::int64_t>(),
+            131'072'000);
+  EXPECT_EQ(untied_spec["active_params"].get<std::int64_t>() -
+                tied_spec["active_params"].get<std::int64_t>(),
+            131'072'000);
+  const auto scenario = (dir / "s.json").string();
+  const auto written =
+      run_moesim("import-hf " + tied_path + " --scenario " + scenario, "hf-tied-s");
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  const auto ran =
+      run_moesim("run " + scenario + " -q --out " + (dir / "out").string(), "hf-tied-r");
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+}
+
 TEST(ImportHfCommand, BadConfigExitsTwo) {
   const auto dir = scratch_dir("import-hf-bad");
   { std::ofstream(dir / "config.json") << R"({"hidden_size": 64})"; }

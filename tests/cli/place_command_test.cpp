@@ -76,5 +76,21 @@ TEST(PlaceCommand, MapLayerWithoutStrategyExplicitIsRefusedNotIgnored) {
   EXPECT_EQ(result.err, "error: --map-layer: /: applies to --strategy explicit only, not eplb\n");
 }
 
+TEST(PlaceCommand, LayersTimesSlotsPastTheCellLimitAreRefusedAtOnce) {
+  // Session 12: 1,024 layers x (256 + 7,936) slots placed past 20 s. Scenarios bound MoE layers x
+  // expert slots by kMaxLayerExpertCells = 2^18 = 262,144; place now does too.
+  // 33 layers of 4 experts + 8,188 redundant = 33 x 8,192 = 270,336 cells (32 layers would fit).
+  const auto dir = scratch_dir("place-cells");
+  std::string rows;
+  for (int layer = 0; layer < 33; ++layer) rows += layer ? ", [7, 5, 4, 2]" : "[7, 5, 4, 2]";
+  const auto counts = (dir / "c.json").string();
+  std::ofstream(counts) << R"({"top_k": 1, "tokens_per_expert": [)" << rows << "]}";
+  const auto result = run_moesim("place --gpus 8 --redundant 8188 " + counts, "place-cells");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "error: --redundant: /: expected MoE layers x expert slots <= 262144 "
+            "(docs/limits.md), got 33 x (4 + 8188 redundant) = 270336\n");
+}
+
 }  // namespace
 }  // namespace moesim::testing

@@ -84,5 +84,29 @@ TEST(PlanCommand, ABudgetSpentBeforeAnyFeasibleOptionIsNotInfeasible) {
       << result.err;
 }
 
+TEST(PlanCommand, TheBasesHfConfigAndProfileFileAreFoundBesideThePlan) {
+  // Session 12: base.model.hf_config "mx.json" was opened in the working directory by each
+  // candidate (the build tree here): "no option meets the SLA ...: mx.json: /: cannot open file".
+  // Mixtral's config and the H100 profile beside the plan; one H100 node, auto EP 1, 2, 4, 8.
+  const auto dir = scratch_dir("plan-beside");
+  const std::string source = MOESIM_SOURCE_DIR;
+  std::filesystem::copy_file(source + "/tests/data/hf/mixtral-8x7b.json", dir / "mx.json");
+  std::filesystem::copy_file(source + "/scenarios/profiles/h100.json", dir / "prof.json");
+  std::ofstream(dir / "plan.json") << R"({"schema_version": 1, "name": "beside",
+    "base": {"model": {"hf_config": "mx.json"}, "policy": {"capacity_factor": null},
+             "workload": {"kind": "decode", "routing": {"generator": "uniform", "seed": 1}},
+             "profile": "prof.json"},
+    "search": {"clusters": [{"system": "hgx-h100", "nodes": [1], "fabric": "none",
+                             "usd_per_gpu_hour": 2.99, "price_date": "2026-11-01"}]},
+    "serving": {"traffic": {"arrival": "poisson", "rate_per_s": 2, "duration_s": 5, "seed": 9,
+                            "input_tokens": 1500, "output_tokens": 300},
+                "sla": {"ttft_p90_ms": 2000}, "batching": {"max_batch_per_rank": [8]}}})";
+  const auto result = run_moesim(
+      "plan " + (dir / "plan.json").string() + " -j 1 --out " + (dir / "out").string(), "plan");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto plan = nlohmann::json::parse(slurp(dir / "out" / "plan.json"));
+  EXPECT_EQ(plan["candidates"].size(), 4u) << plan.dump().substr(0, 400);
+}
+
 }  // namespace
 }  // namespace moesim::testing

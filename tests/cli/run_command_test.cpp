@@ -147,5 +147,24 @@ TEST(RunCommand, ATraceWithALayerOfNoTokensIsTheTracesFault) {
       << result.err;
 }
 
+TEST(RunCommand, AScenariosProfileFileIsFoundBesideTheScenario) {
+  // Session 12: "profile": "prof.json" was looked for in the working directory (the build tree
+  // here), unlike the scenario's hf_config, placement and topology files.
+  const auto dir = scratch_dir("run-profile-beside");
+  const std::string source = MOESIM_SOURCE_DIR;
+  std::filesystem::copy_file(source + "/scenarios/profiles/h100.json", dir / "prof.json");
+  auto scenario = nlohmann::json::parse(slurp(source + "/scenarios/quickstart.json"));
+  scenario["profile"] = "prof.json";
+  std::ofstream(dir / "s.json") << scenario.dump();
+  const auto result = run_moesim(
+      "run " + (dir / "s.json").string() + " -q --out " + (dir / "out").string(), "run-profile");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
+  bool named = false;
+  for (const auto& input : report["provenance"]["inputs"])
+    named = named || input.dump().find((dir / "prof.json").string()) != std::string::npos;
+  EXPECT_TRUE(named) << report["provenance"].dump();
+}
+
 }  // namespace
 }  // namespace moesim::testing

@@ -97,5 +97,21 @@ TEST(ServeCommand, AnInlineScenariosFilesAreFoundBesideTheServingFile) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+TEST(ServeCommand, AnInlineScenariosProfileFileIsFoundBesideTheServingFile) {
+  // Session 12: an inline scenario's "profile": "prof.json" was looked for in the working
+  // directory (the build tree here), not beside the serving file that names it.
+  const auto dir = scratch_dir("serve-profile");
+  const std::string source = MOESIM_SOURCE_DIR;
+  std::filesystem::copy_file(source + "/scenarios/profiles/h100.json", dir / "prof.json");
+  auto serving =
+      nlohmann::json::parse(slurp(source + "/tests/data/serving-relative/serve-pl8.json"));
+  serving["scenario"]["profile"] = "prof.json";
+  serving["scenario"].erase("placement");
+  std::ofstream(dir / "sv.json") << serving.dump();
+  const auto result = run_moesim(
+      "serve " + (dir / "sv.json").string() + " -q --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 }  // namespace
 }  // namespace moesim::testing

@@ -69,6 +69,18 @@ TEST(ValidateCommand, RecognisesEveryKindOfInput) {
     EXPECT_NE(result.out.find(kind), std::string::npos) << kind << "\n" << result.out;
 }
 
+TEST(ValidateCommand, AServingPlanCountsWhatItSweeps) {
+  // Session 12: validate said "320 candidates" of a plan that sizes each at every batch limit.
+  // mixtral-sla.json: H100 x 1, 2, 4 and H200 x 1, 2 nodes (5 node counts) x attention TP 1, 2, 4,
+  // 8 (all divide 8, 16, 32 GPUs) = 20 points, each at auto EP 1, 2, 4, 8 (dividing Mixtral's 8
+  // experts) x 2 strategies x 2 overlaps = 320 candidates, x 6 batch limits = 1,920 options.
+  const auto result = run_moesim("validate " + kRoot + "scenarios/plans/mixtral-sla.json");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ok (plan: 320 candidates x 6 batch limits = 1920 options)"),
+            std::string::npos)
+      << result.out;
+}
+
 TEST(ValidateCommand, CorruptTraceAndTopologyExitTwoWithWhere) {
   const auto trace = run_moesim("validate " + kRoot + "tests/fuzz/corpus/trace/truncated.mtrace");
   EXPECT_EQ(trace.exit_code, 2);

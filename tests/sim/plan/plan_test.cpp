@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 #include "base/config_error.hpp"
 
@@ -204,24 +205,58 @@ TEST(Plan, EveryCandidateTooSlowNamesTheFastestAndByHowMuch) {
                                fastest->candidate.label, step_ms, 100 * (step_ms / 0.001 - 1)));
 }
 
+// "[f(0),f(1),...,f(count - 1)]".
+std::string json_list(int count, int (*value)(int)) {
+  std::string list = "[";
+  for (int i = 0; i < count; ++i) list += fmt::format("{}{}", i ? "," : "", value(i));
+  return list + "]";
+}
+
+// parse_plan's message for kSmallPlan with `fields` added to its search, or "" when it parses.
+std::string small_plan_refusal(const std::string& fields, const std::string& source) {
+  std::string text = kSmallPlan;
+  text.replace(text.find("\"expert_parallel\": [8]"), 22, "\"expert_parallel\": [8], " + fields);
+  try {
+    parse_plan(text, source);
+    return "";
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+}
+
 TEST(Plan, HugeRedundantGridIsRefusedBeforeItIsBuilt) {
   // Issue 16: a huge redundant list passed validate, then ran for ever. 5,000 redundant counts x
   // 2 cluster options x 1 node count x 1 TP x 1 strategy, overlap and dispatch = 10,000 grid
   // points before EP, over kMaxPlanCandidates = 4,096.
-  std::string list = "[0";
-  for (int r = 1; r < 5000; ++r) list += fmt::format(",{}", r);
-  list += "]";
-  std::string text = kSmallPlan;
-  text.replace(text.find("\"expert_parallel\": [8]"), 22,
-               "\"expert_parallel\": [8], \"redundant_experts\": " + list);
-  try {
-    parse_plan(text, "grid.json");
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& error) {
-    EXPECT_STREQ(error.what(),
-                 "grid.json: /search/redundant_experts: the search grid makes 10000 candidates; "
-                 "expected at most 4096 (docs/limits.md): shorten the lists");
-  }
+  EXPECT_EQ(small_plan_refusal("\"redundant_experts\": " + json_list(5000, [](int i) { return i; }),
+                               "grid.json"),
+            "grid.json: /search/redundant_experts: the search grid makes 10000 candidates; "
+            "expected at most 4096 (docs/limits.md): shorten the lists");
+}
+
+TEST(Plan, GridErrorNamesTheLongestListWhicheverItIs) {
+  // Session 12: a 5,000-entry zero_stages list was refused naming /search/expert_parallel (one
+  // entry here). 2 cluster options x 1 node count x 1 TP x 1 redundant x 5,000 layouts (ZeRO
+  // stages 0-3 repeated) = 10,000 grid points before EP, over kMaxPlanCandidates = 4,096.
+  EXPECT_EQ(small_plan_refusal("\"zero_stages\": " + json_list(5000, [](int i) { return i % 4; }),
+                               "grid.json"),
+            "grid.json: /search/zero_stages: the search grid makes 10000 candidates; "
+            "expected at most 4096 (docs/limits.md): shorten the lists");
+}
+
+TEST(Plan, LayoutListsAreCountedNotBuilt) {
+  // Four 1,000-entry layout lists made 10^12 layouts in memory to learn their count
+  // (std::bad_alloc, exit 3). Counted instead: 2 points (one node of H100 or H200, EP 8 dividing 8
+  // GPUs and 8 experts) x 1,000^4 layouts = 2 x 10^12 candidates. Equally long, the first list is
+  // named.
+  const std::string sizes = json_list(1000, [](int i) { return i + 1; });
+  EXPECT_EQ(
+      small_plan_refusal("\"moe_tensor_parallel\": " + sizes + ", \"pipeline_parallel\": " + sizes +
+                             ", \"context_parallel\": " + sizes +
+                             ", \"zero_stages\": " + json_list(1000, [](int i) { return i % 4; }),
+                         "layouts.json"),
+      "layouts.json: /search/moe_tensor_parallel: the search grid makes 2000000000000 "
+      "candidates; expected at most 4096 (docs/limits.md): shorten the lists");
 }
 
 TEST(Plan, SearchValuesPastTheLimitsAreRefusedNotNarrowed) {

@@ -80,6 +80,32 @@ TEST(ServingPlan, TooLittleMemoryIsTheReason) {
   }
 }
 
+// kServingPlan with `count` batch limits 1, 2, ..., count.
+std::string with_batch_limits(int count) {
+  std::string list = "[1";
+  for (int b = 2; b <= count; ++b) list += "," + std::to_string(b);
+  std::string text = kServingPlan;
+  text.replace(text.find("[8, 64]"), 7, list + "]");
+  return text;
+}
+
+TEST(ServingPlan, BatchLimitsMultiplyTheCountedGrid) {
+  // Session 12: 1,000 batch limits passed validate as 320 candidates and the plan swept 320,000
+  // options. kServingPlan makes 6 candidates: H100 x1 (8 GPUs), H100 x2 (16), H200 x1 (8), each
+  // at EP 4 and 8 (both divide the GPUs and Mixtral's 8 experts). Each is sized at every batch
+  // limit: 6 x 682 = 4,092 options fit kMaxPlanCandidates = 4,096; 6 x 683 = 4,098 do not.
+  EXPECT_EQ(parse_plan(with_batch_limits(682), "sla.json").candidates.size(), 6u);
+  try {
+    parse_plan(with_batch_limits(683), "sla.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "sla.json: /serving/batching/max_batch_per_rank: the search grid makes 6 "
+                 "candidates x 683 batch limits = 4098 options; expected at most 4096 "
+                 "(docs/limits.md): shorten the lists");
+  }
+}
+
 TEST(ServingPlan, ServingAndTargetTogetherAreRefused) {
   std::string text = kServingPlan;
   text.replace(text.find("\"search\""), 8, "\"target\": {\"tokens_per_s\": 5}, \"search\"");
