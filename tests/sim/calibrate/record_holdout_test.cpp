@@ -98,6 +98,32 @@ TEST(LeaveOneRecordOut, MatchesTheRefitsWhereLeavingOneOutMovesTheSlowestRank) {
   }
 }
 
+TEST(LeaveOneRecordOut, MatchesTheRefitsWhereRanksTieOnATermTheFitDrops) {
+  // EP 2: rank 0 runs r rows on each of two experts, rank 1 2r rows on one, so their FLOPs tie and
+  // they differ only in active experts and weight bytes; times that follow the FLOPs alone fit
+  // those terms to zero and the ranks stay tied in every fit without one record.
+  std::vector<TimingRecord> records;
+  for (int c = 0; c < 12; ++c)
+    for (int rank = 0; rank < 2; ++rank) {
+      const double rows = 32.0 * (1 + c % 6);
+      TimingRecord r;
+      r.stack = "synthetic";
+      r.device = "test GPU";
+      r.case_name = "c" + std::to_string(c);
+      r.rank = rank;
+      r.shape = {1024, 1024, 8, 2, true, 2, 2};
+      r.work = {4 * rows,
+                rank == 0 ? std::vector<double>{rows, rows, 0, 0}
+                          : std::vector<double>{2 * rows, 0, 0, 0},
+                2};
+      r.phase_ms[phase_index(CalibratedPhase::Experts)] = 0.02 + 0.0004 * rows * (1 + 0.01 * c);
+      r.phase_ms[phase_index(CalibratedPhase::Gate)] = 0.01 + 0.00002 * rows;
+      records.push_back(r);
+    }
+  link_ranks(records);
+  expect_matches_refits(records);
+}
+
 TEST(LeaveOneRecordOut, PredictsEachRecordFromTheOthersAndItsShapesOffset) {
   // Shape A (hidden 1024, 256 tokens) takes 0.5 ms three times, shape B (2048, 128 tokens: the
   // same token elements) 0.8 ms three times: host overhead the features cannot tell apart. Leave
