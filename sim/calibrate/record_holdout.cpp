@@ -52,6 +52,15 @@ struct ExpertsTerm {
   double radius = kUnbounded;
 };
 
+// Whether two histograms' features differ in a column whose reference coefficient is not zero:
+// where they differ only in columns at zero (a per-expert term the fit dropped), they stay tied.
+bool differ_where_priced(const std::vector<double>& reference, const std::vector<double>& a,
+                         const std::vector<double>& b) {
+  for (std::size_t j = 0; j < reference.size(); ++j)
+    if (reference[j] != 0 && a[j] != b[j]) return true;
+  return false;
+}
+
 ExpertsTerm experts_term(const std::vector<double>& reference, const std::vector<double>& scale,
                          const RecordFeatures& f) {
   if (f.rank_histograms.empty()) return {&f.own[kExperts], kUnbounded};
@@ -64,15 +73,15 @@ ExpertsTerm experts_term(const std::vector<double>& reference, const std::vector
     }
   double second = -kUnbounded;
   for (const auto& histogram : f.rank_histograms)
-    if (histogram != f.rank_histograms[slowest])
+    if (differ_where_priced(reference, histogram, f.rank_histograms[slowest]))
       second = std::max(second, predicted_ms(reference, histogram));
   const double margin = top > 0 ? std::min((top - second) / 2, top) : -top;
-  double reach = 0;  // sum over columns of the largest |feature| / scale
+  double reach = 0;  // over the priced columns, the largest |feature| / scale
   for (std::size_t j = 0; j < scale.size(); ++j) {
     double largest = 0;
     for (const auto& histogram : f.rank_histograms)
       largest = std::max(largest, std::abs(histogram[j]));
-    reach += largest / scale[j];
+    if (reference[j] != 0) reach += largest / scale[j];
   }
   return {top > 0 ? &f.rank_histograms[slowest] : &f.own[kExperts],
           reach > 0 ? margin / reach : kUnbounded};
@@ -134,9 +143,14 @@ double slowest_rank_corrections(const PhaseCurve& experts, const GroupSums& sums
                                 const std::vector<RecordFeatures>& features,
                                 const std::vector<const std::vector<double>*>& experts_of,
                                 std::size_t left_out) {
+  // The radii hold while the columns at zero stay there (a fit without one record keeps the
+  // reference's zeros unless it was refitted); past that every record is recomputed.
   double step = 0;
   for (std::size_t j = 0; j < sums.reference.size(); ++j)
-    step = std::max(step, std::abs(experts.coefficients[j] - sums.reference[j]) * sums.scale[j]);
+    step =
+        sums.reference[j] == 0 && experts.coefficients[j] != 0
+            ? kUnbounded
+            : std::max(step, std::abs(experts.coefficients[j] - sums.reference[j]) * sums.scale[j]);
   double correction = 0;
   for (const auto& [radius, i] : sums.by_radius) {
     if (radius > 2 * step) break;  // the rest keep their slowest rank

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "sim/calibrate/fit.hpp"
 #include "tests/sim/calibrate/timing_records.hpp"
@@ -68,6 +69,22 @@ TEST(LeaveOneRecordOut, MatchesTheRefitsItReplacedOnTheShippedTimings) {
   }
 }
 
+// One rank's record of an EP 2 execution `c` (hidden 1024, 8 experts): its tokens, the rows of
+// its local experts, and its gate and experts times.
+TimingRecord rank_record(int c, int rank, double tokens, std::vector<double> rows, double gate_ms,
+                         double experts_ms) {
+  TimingRecord r;
+  r.stack = "synthetic";
+  r.device = "test GPU";
+  r.case_name = "c" + std::to_string(c);
+  r.rank = rank;
+  r.shape = {1024, 1024, 8, 2, true, 2, 2};
+  r.work = {tokens, std::move(rows), 2};
+  r.phase_ms[phase_index(CalibratedPhase::Experts)] = experts_ms;
+  r.phase_ms[phase_index(CalibratedPhase::Gate)] = gate_ms;
+  return r;
+}
+
 TEST(LeaveOneRecordOut, MatchesTheRefitsWhereLeavingOneOutMovesTheSlowestRank) {
   // EP 2, one shape, executions of two ranks: rank 0 spreads its rows over 4 experts, rank 1 puts
   // about as many on one expert, so which is slower depends on the fit's per-expert term against
@@ -78,24 +95,33 @@ TEST(LeaveOneRecordOut, MatchesTheRefitsWhereLeavingOneOutMovesTheSlowestRank) {
     for (int c = 0; c < executions; ++c)
       for (int rank = 0; rank < 2; ++rank) {
         const double rows = 16.0 * (c + 1);
-        TimingRecord r;
-        r.stack = "synthetic";
-        r.device = "test GPU";
-        r.case_name = "c" + std::to_string(c);
-        r.rank = rank;
-        r.shape = {1024, 1024, 8, 2, true, 2, 2};
-        r.work = {8 * rows,
-                  rank == 0 ? std::vector<double>{rows, rows, rows, rows}
-                            : std::vector<double>{4 * rows + 8 * (c % 2), 0, 0, 0},
-                  2};
         const double noise = 1 + 0.3 * ((c * 7 + rank * 3) % 5 - 2) / 2;
-        r.phase_ms[phase_index(CalibratedPhase::Experts)] = (0.02 + 0.0005 * rows) * noise;
-        r.phase_ms[phase_index(CalibratedPhase::Gate)] = 0.01 + 0.00001 * rows;
-        records.push_back(r);
+        records.push_back(rank_record(c, rank, 8 * rows,
+                                      rank == 0
+                                          ? std::vector<double>{rows, rows, rows, rows}
+                                          : std::vector<double>{4 * rows + 8 * (c % 2), 0, 0, 0},
+                                      0.01 + 0.00001 * rows, (0.02 + 0.0005 * rows) * noise));
       }
     link_ranks(records);
     expect_matches_refits(records);
   }
+}
+
+TEST(LeaveOneRecordOut, MatchesTheRefitsWhereRanksTieOnATermTheFitDrops) {
+  // EP 2: rank 0 runs r rows on each of two experts, rank 1 2r rows on one, so their FLOPs tie and
+  // they differ only in active experts and weight bytes; times that follow the FLOPs alone fit
+  // those terms to zero and the ranks stay tied in every fit without one record.
+  std::vector<TimingRecord> records;
+  for (int c = 0; c < 12; ++c)
+    for (int rank = 0; rank < 2; ++rank) {
+      const double rows = 32.0 * (1 + c % 6);
+      records.push_back(rank_record(c, rank, 4 * rows,
+                                    rank == 0 ? std::vector<double>{rows, rows, 0, 0}
+                                              : std::vector<double>{2 * rows, 0, 0, 0},
+                                    0.01 + 0.00002 * rows, 0.02 + 0.0004 * rows * (1 + 0.01 * c)));
+    }
+  link_ranks(records);
+  expect_matches_refits(records);
 }
 
 TEST(LeaveOneRecordOut, PredictsEachRecordFromTheOthersAndItsShapesOffset) {
