@@ -29,12 +29,14 @@ bool flow_work_fits(const ScenarioSpec& s) {
 
 void check_network_work(const ScenarioSpec& s, ProblemList& problems) {
   const std::int64_t ep = s.parallelism.expert_parallel, layers = moe_layers(s);
-  if (ep * ep * layers > kMaxRankPairLayers) {
+  const std::int64_t slots = std::int64_t{s.model.experts} + s.placement.redundant_experts;
+  const std::int64_t width = std::max(ep, slots);
+  if (layers * ep * width > kMaxRankWork) {
     problems.add("/parallelism/expert_parallel",
-                 fmt::format("expected moe_layers x expert_parallel^2 <= {} (each layer's "
-                             "all-to-all is planned GPU pair by pair; docs/limits.md), got "
-                             "{} x {}^2 = {}",
-                             kMaxRankPairLayers, layers, ep, ep * ep * layers));
+                 fmt::format("expected moe_layers x expert_parallel x max(expert_parallel, expert "
+                             "slots) <= {} (each layer plans its all-to-all pair by pair and its "
+                             "experts rank by rank; docs/limits.md), got {} x {} x {} = {}",
+                             kMaxRankWork, layers, ep, width, layers * ep * width));
     return;
   }
   if (s.network.model != NetworkModelKind::Flow || flow_work_fits(s)) return;

@@ -12,8 +12,10 @@
 
 namespace moesim::sim {
 
-// MoE layers x EP^2: what any run may cost (EP 2,048 x 128 layers: 6.4 s analytic).
-inline constexpr std::int64_t kMaxRankPairLayers = std::int64_t{1} << 29;
+// MoE layers x EP x max(EP, expert slots): what any run may cost, its pairs and its per-rank
+// expert tables (EP 2,048 x 128 layers of 2,048 experts, 2^29: 6.4 s analytic alone, 9-11 s
+// beside a build, as was 2,048 x 8,192 slots x 32 layers; so half that).
+inline constexpr std::int64_t kMaxRankWork = std::int64_t{1} << 28;
 // The flow model's pairs (routes held at once): EP 2,048.
 inline constexpr std::int64_t kMaxFlowPairs = std::int64_t{1} << 22;
 // The flow model's MoE layers x pairs: EP 2,048 x 16 layers (7 s), EP 256 x 1,024 layers.
@@ -27,7 +29,7 @@ inline constexpr std::int64_t kMaxFlowGpuLayers = std::int64_t{1} << 22;
 std::int64_t flow_pairs(const ScenarioSpec& s);
 // Whether flows fit the three bounds; "auto" plays flows only when they do.
 bool flow_work_fits(const ScenarioSpec& s);
-// The run's bounds: moe_layers x EP^2, and "flow" chosen where flows do not fit, are refused.
+// The run's bounds: kMaxRankWork, and "flow" chosen where flows do not fit, are refused.
 void check_network_work(const ScenarioSpec& s, ProblemList& problems);
 
 }  // namespace moesim::sim

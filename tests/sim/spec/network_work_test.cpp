@@ -43,11 +43,20 @@ TEST(NetworkWork, AutoPlaysFlowsOnlyWithinTheirBounds) {
 }
 
 TEST(NetworkWork, RunsPastTheBoundsAreRefusedWithTheField) {
-  // EP 4096 x 64 layers (4096 x 64 = 2^18 expert cells, inside that bound) = 2^30 pair-layers.
+  // EP 4096 x 64 layers (4096 x 64 = 2^18 expert cells, inside that bound) = 2^30 > 2^28.
   EXPECT_EQ(parse_error(scenario(4096, 64, 4096, 512, "")),
-            "s.json: /parallelism/expert_parallel: expected moe_layers x expert_parallel^2 <= "
-            "536870912 (each layer's all-to-all is planned GPU pair by pair; docs/limits.md), got "
-            "64 x 4096^2 = 1073741824");
+            "s.json: /parallelism/expert_parallel: expected moe_layers x expert_parallel x "
+            "max(expert_parallel, expert slots) <= 268435456 (each layer plans its all-to-all pair "
+            "by pair and its experts rank by rank; docs/limits.md), got 64 x 4096 x 4096 = "
+            "1073741824");
+  // EP 8 with 8,192 experts x 32 layers: 32 x 8 x 8192 = 2^21, far inside; the slots count when
+  // wider than EP: EP 2048 x 8192 slots x 32 layers = 2^29 is refused.
+  EXPECT_EQ(parse_error(scenario(8192, 32, 8, 1, "")), "(no error)");
+  EXPECT_EQ(parse_error(scenario(8192, 32, 2048, 256, "")),
+            "s.json: /parallelism/expert_parallel: expected moe_layers x expert_parallel x "
+            "max(expert_parallel, expert slots) <= 268435456 (each layer plans its all-to-all pair "
+            "by pair and its experts rank by rank; docs/limits.md), got 32 x 2048 x 8192 = "
+            "536870912");
   // "flow" asked for where "auto" would fall back: 2^22 pairs x 32 layers = 2^27 pair-layers.
   EXPECT_EQ(parse_error(scenario(2048, 32, 2048, 256, R"({"model": "flow"})")),
             "s.json: /network/model: expected \"analytic\" or \"auto\" here: flows over 4194304 "
