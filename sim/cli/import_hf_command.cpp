@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <numeric>
 
+#include "base/config_error.hpp"
 #include "base/terminal_text.hpp"
 #include "base/text_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/strict_options.hpp"
+#include "sim/cost/memory_model.hpp"
 #include "sim/spec/hf_import.hpp"
 #include "sim/spec/scenario.hpp"
 
@@ -19,6 +21,28 @@ struct ImportHfOptions {
   std::string scenario_out;  // write a ready scenario here
   std::string cluster = "h200x8";
 };
+
+// EP over as many of the cluster's GPUs as divide the experts; where the weights do not fit in
+// that many, every GPU, with redundant slots making the experts a multiple of them (switch-c-2048's
+// 2,048 experts on 72 GPUs: EP 8 needs 363 GiB a GPU). Sets the scenario's parallelism and
+// placement; a model that fits neither way is written at every GPU, and `run` says what it needs.
+int choose_expert_parallel(nlohmann::json& scenario, int gpus, int experts,
+                           const std::string& out) {
+  const int divisor = std::gcd(gpus, experts);
+  scenario["parallelism"]["expert_parallel"] = divisor;
+  const auto fits = [&] {
+    try {
+      sim::ensure_fits(sim::parse_scenario(scenario.dump(), out));
+      return true;
+    } catch (const ConfigError&) {
+      return false;
+    }
+  };
+  if (divisor == gpus || experts < gpus || fits()) return divisor;
+  scenario["parallelism"]["expert_parallel"] = gpus;
+  scenario["placement"]["redundant_experts"] = (gpus - experts % gpus) % gpus;
+  return gpus;
+}
 
 // A scenario around the imported model: prefill of 4,096 tokens per GPU, uniform routing, EP over
 // as many of the cluster's GPUs as divide the experts. Parsed before it is written, so it runs.
@@ -40,14 +64,13 @@ int write_scenario(const ImportHfOptions& o, const sim::ModelSpec& model) {
         {"routing", {{"generator", "uniform"}, {"seed", 1}}}}},
       {"profile", "auto"}};
   const int gpus = sim::parse_scenario(scenario.dump(), o.scenario_out).cluster.gpus();
-  scenario["parallelism"]["expert_parallel"] = std::gcd(gpus, model.experts);
+  const int ep = choose_expert_parallel(scenario, gpus, model.experts, o.scenario_out);
   const std::string text = scenario.dump(2) + "\n";
   sim::parse_scenario(text, o.scenario_out);  // throws ConfigError naming what does not fit
   write_text_file(o.scenario_out, text);
   fmt::print("wrote {} ({} on {}, EP {}); run it with: moesim run {}\n",
              escape_for_terminal(o.scenario_out), escape_for_terminal(model.name),
-             escape_for_terminal(o.cluster), std::gcd(gpus, model.experts),
-             escape_for_terminal(o.scenario_out));
+             escape_for_terminal(o.cluster), ep, escape_for_terminal(o.scenario_out));
   return kExitOk;
 }
 

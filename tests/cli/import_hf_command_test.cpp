@@ -26,6 +26,23 @@ TEST(ImportHfCommand, TextSummaryShowsParameters) {
   EXPECT_NE(result.out.find("B total"), std::string::npos);
 }
 
+TEST(ImportHfCommand, AModelTooLargeForTheDividingEpSpreadsOverEveryGpu) {
+  // Session 13: switch-c-2048 (2,048 experts, ~1.6 T parameters) on gb200x72 got EP gcd(72, 2048)
+  // = 8, which needs 363 GiB a GPU, so its own scenario did not run. EP 72 with (72 - 2048 mod 72)
+  // = 72 - 32 = 40 redundant slots makes 2,088 = 29 x 72 slots and fits.
+  const auto dir = scratch_dir("import-hf-spread");
+  const auto scenario = (dir / "s.json").string();
+  const auto written = run_moesim(
+      "import-hf " + kHf + "switch-c-2048.json --cluster gb200x72 --scenario " + scenario, "hf-sp");
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  EXPECT_NE(written.out.find("EP 72"), std::string::npos) << written.out;
+  const auto spec = nlohmann::json::parse(slurp(scenario));
+  EXPECT_EQ(spec["parallelism"]["expert_parallel"], 72);
+  EXPECT_EQ(spec["placement"]["redundant_experts"], 40);
+  const auto ran = run_moesim("run " + scenario + " -q --out " + (dir / "out").string(), "hf-sp-r");
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+}
+
 TEST(ImportHfCommand, TiedEmbeddingsSurviveIntoTheScenarioItWrites) {
   // Session 12: a config with tie_word_embeddings true printed a model whose parameter counts
   // the scenario reader recomputed with two tables, so --scenario refused its own file (exit 2).
