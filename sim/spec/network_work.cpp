@@ -39,15 +39,19 @@ void check_network_work(const ScenarioSpec& s, ProblemList& problems) {
                              kMaxRankWork, layers, ep, width, layers * ep * width));
     return;
   }
-  if (s.network.model != NetworkModelKind::Flow || flow_work_fits(s)) return;
-  const std::int64_t pairs = flow_pairs(s);
+  // Only the flow model reads a topology file: past the bounds "auto" would ignore it, not play it.
+  const bool forced = s.network.model == NetworkModelKind::Flow;
+  const bool topology =
+      s.network.model == NetworkModelKind::Auto && !s.cluster.topology_file.empty();
+  if ((!forced && !topology) || flow_work_fits(s)) return;
   problems.add(
-      "/network/model",
-      fmt::format("expected \"analytic\" or \"auto\" here: flows over {} GPU pairs x {} "
-                  "MoE layers on {} GPUs exceed the flow model's bounds (at most {} pairs, {} "
-                  "pair-layers, {} GPU-layers; docs/limits.md)",
-                  pairs, layers, s.cluster.gpus(), kMaxFlowPairs, kMaxFlowPairLayers,
-                  kMaxFlowGpuLayers));
+      forced ? "/network/model" : "/cluster/topology",
+      fmt::format("expected {} within the flow model's bounds: flows over {} GPU pairs x "
+                  "{} MoE layers on {} GPUs exceed them (at most {} pairs, {} "
+                  "pair-layers, {} GPU-layers; docs/limits.md){}",
+                  forced ? "\"flow\"" : "a topology file (only flows read one)", flow_pairs(s),
+                  layers, s.cluster.gpus(), kMaxFlowPairs, kMaxFlowPairLayers, kMaxFlowGpuLayers,
+                  forced ? "; \"auto\" prices them analytically" : ""));
 }
 
 }  // namespace moesim::sim

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "base/config_error.hpp"
@@ -59,10 +61,47 @@ TEST(NetworkWork, RunsPastTheBoundsAreRefusedWithTheField) {
             "536870912");
   // "flow" asked for where "auto" would fall back: 2^22 pairs x 32 layers = 2^27 pair-layers.
   EXPECT_EQ(parse_error(scenario(2048, 32, 2048, 256, R"({"model": "flow"})")),
-            "s.json: /network/model: expected \"analytic\" or \"auto\" here: flows over 4194304 "
-            "GPU pairs x 32 MoE layers on 2048 GPUs exceed the flow model's bounds (at most "
-            "4194304 pairs, 67108864 pair-layers, 4194304 GPU-layers; docs/limits.md)");
+            "s.json: /network/model: expected \"flow\" within the flow model's bounds: flows over "
+            "4194304 GPU pairs x 32 MoE layers on 2048 GPUs exceed them (at most 4194304 pairs, "
+            "67108864 pair-layers, 4194304 GPU-layers; docs/limits.md); \"auto\" prices them "
+            "analytically");
   EXPECT_EQ(parse_error(scenario(2048, 16, 2048, 256, R"({"model": "flow"})")), "(no error)");
+}
+
+TEST(NetworkWork, ATopologyFilePastTheFlowBoundsIsRefusedNotIgnored) {
+  // Only flows read a topology file, so "auto" past the bounds would price the cluster preset
+  // instead. 2,048 GPUs on one NVSwitch (one scale-up domain), EP 2,048: 2^22 pairs x 17 layers >
+  // 2^26 pair-layers.
+  const auto path =
+      (std::filesystem::temp_directory_path() / "moesim_network_work_topology.json").string();
+  {
+    std::ofstream out(path);
+    out << R"({"schema_version": 1, "name": "one-switch", "vertices": [)"
+        << R"({"id": "s", "kind": "nvswitch", "domain": 0})";
+    for (int g = 0; g < 2048; ++g)
+      out << R"(, {"id": "g)" << g << R"(", "kind": "gpu", "node": )" << g / 8
+          << R"(, "domain": 0})";
+    out << R"(], "links": [)";
+    for (int g = 0; g < 2048; ++g)
+      out << (g ? ", " : "") << R"({"from": "g)" << g
+          << R"(", "to": "s", "kind": "nvlink", "bandwidth_gb_per_s": 450, "latency_us": 1, )"
+          << R"("duplex": true})";
+    out << "]}";
+  }
+  std::string text = scenario(2048, 17, 2048, 256, "");
+  const std::string cluster = R"({"system": "hgx-h200", "nodes": 256})";
+  text.replace(text.find(cluster), cluster.size(),
+               R"({"system": "hgx-h200", "nodes": 256, "topology": ")" + path + R"("})");
+  EXPECT_EQ(parse_error(text),
+            "s.json: /cluster/topology: expected a topology file (only flows read one) within the "
+            "flow model's bounds: flows over 4194304 GPU pairs x 17 MoE layers on 2048 GPUs "
+            "exceed them (at most 4194304 pairs, 67108864 pair-layers, 4194304 GPU-layers; "
+            "docs/limits.md)");
+  // 16 layers are 2^26 pair-layers, inside: the file is played.
+  std::string fits = scenario(2048, 16, 2048, 256, "");
+  fits.replace(fits.find(cluster), cluster.size(),
+               R"({"system": "hgx-h200", "nodes": 256, "topology": ")" + path + R"("})");
+  EXPECT_EQ(parse_error(fits), "(no error)");
 }
 
 }  // namespace
