@@ -52,9 +52,10 @@ TEST(ServeBudget, MillionTokenOutputsPastTheDecodedTokensAreRefused) {
   // 20 requests/s for 60 s = 1,200 requests x 1,000,000 output tokens = 1.2e9 decoded tokens.
   const auto run = serve(serving_file("budget-decoded", R"({"rate_per_s": 20, "duration_s": 60,
       "input_tokens": 1000, "output_tokens": 1000000})"));
-  expect_exit_two_with(run,
-                       "/traffic: expected at most 1.5e+08 decoded tokens in a run (docs/limits.md), "
-                       "got about 1.2e+09 (1200 requests from rate_per_s x duration_s)");
+  expect_exit_two_with(
+      run,
+      "/traffic: expected at most 1.5e+08 decoded tokens in a run (docs/limits.md), "
+      "got about 1.2e+09 (1200 requests from rate_per_s x duration_s)");
 }
 
 TEST(ServeBudget, MaxRequestsBoundsTheReckoning) {
