@@ -16,7 +16,8 @@ void rotate_in(CompressedRows& into, Eigen::MatrixXd& rows, Eigen::Index i, doub
   const Eigen::Index columns = r.cols();
   for (Eigen::Index j = 0; j < columns; ++j) {
     if (rows(i, j) == 0) continue;
-    // (not std::hypot: four times slower here, and scaled rows cannot overflow a square)
+    // (not std::hypot: four times slower here; rows over layer time stay far below 1e154, where a
+    // square would overflow)
     const double radius = std::sqrt(r(j, j) * r(j, j) + rows(i, j) * rows(i, j));
     const double c = r(j, j) / radius;
     const double s = rows(i, j) / radius;

@@ -97,9 +97,9 @@ LayerBand fit_layer_band(const std::vector<HeldOutError>& errors) {
       best_width = std::min(best_width, widths[i]);
     }
   }
-  std::size_t best = 0;
-  while (widths[best] != best_width) ++best;
-  return bands[best];
+  std::size_t best = 0;  // the first of the narrowest; the first band when every width is NaN
+  while (best < widths.size() && widths[best] != best_width) ++best;
+  return bands[best < widths.size() ? best : 0];
 }
 
 OffsetGroup offset_group(const TimingRecord& r) { return {r.shape_key(), r.work.ranks}; }

@@ -30,13 +30,9 @@ int choose_expert_parallel(nlohmann::json& scenario, int gpus, int experts,
                            const std::string& out) {
   const int divisor = std::gcd(gpus, experts);
   scenario["parallelism"]["expert_parallel"] = divisor;
+  // Any other problem of the scenario is reported as it is, by the parse, not taken for memory.
   const auto fits = [&] {
-    try {
-      sim::ensure_fits(sim::parse_scenario(scenario.dump(), out));
-      return true;
-    } catch (const ConfigError&) {
-      return false;
-    }
+    return sim::check_memory_fit(sim::parse_scenario(scenario.dump(), out)).fits();
   };
   if (divisor == gpus || experts < gpus || fits()) return divisor;
   scenario["parallelism"]["expert_parallel"] = gpus;

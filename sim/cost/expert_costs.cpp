@@ -3,7 +3,9 @@
 // the rows an expert receives.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/cost/grouped_expert_curves.hpp"
@@ -15,22 +17,31 @@ namespace moesim::sim {
 
 namespace {
 
-// A cost per whole row count below kMaxRows, each computed once; other counts pass through.
+// A cost per whole row count, each computed once; other counts pass through. Counts below
+// kTableRows (decode's few hundred, a prefill's thousands) index a table; larger ones (tens of
+// thousands, scattered) a map, so no call fills a table as long as its largest count.
 class RowCostMemo {
  public:
   template <typename Cost>
   double cost(double rows, Cost&& compute) {
     if (!(rows >= 0 && rows < kMaxRows) || rows != std::floor(rows)) return compute(rows);
-    const auto at = static_cast<std::size_t>(rows);
-    if (at >= known_.size()) known_.resize(at + 1, kUnknown);
-    if (std::isnan(known_[at])) known_[at] = compute(rows);
-    return known_[at];
+    if (rows < kTableRows) {
+      const auto at = static_cast<std::size_t>(rows);
+      if (at >= table_.size()) table_.resize(at + 1, kUnknown);
+      if (std::isnan(table_[at])) table_[at] = compute(rows);
+      return table_[at];
+    }
+    const auto [at, added] = map_.try_emplace(static_cast<std::uint32_t>(rows), 0.0);
+    if (added) at->second = compute(rows);
+    return at->second;
   }
 
  private:
-  static constexpr double kMaxRows = 1 << 16;
+  static constexpr double kTableRows = 16384;
+  static constexpr double kMaxRows = 4294967295.0;  // map keys are 32-bit
   static constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
-  std::vector<double> known_;
+  std::vector<double> table_;
+  std::unordered_map<std::uint32_t, double> map_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "sim/cost/memory_model.hpp"
 #include "sim/plan/parallel_for.hpp"
 #include "sim/plan/plan_ranks.hpp"
+#include "sim/spec/network_work.hpp"
 #include "sim/spec/scenario.hpp"
 
 namespace moesim::sim {
@@ -100,6 +101,14 @@ void mark_front(std::vector<PlanOutcome>& outcomes) {
   }
 }
 
+// What the flow replay priced a front member with.
+std::string replayed_model(const PlanOutcome& o) {
+  if (!o.fits || o.report.network_model == "flow") return "flow";
+  const auto& notes = o.report.pricing_notes;
+  const bool past = std::find(notes.begin(), notes.end(), kPastFlowBoundsNote) != notes.end();
+  return past ? kPastFlowBounds : kAnalyticKernels;
+}
+
 // The sweep prices all-to-alls analytically; the front is then played again under the flow
 // network, which sees contention the analytic model cannot, until every candidate on the front
 // has flow figures (a front member that flow finds slower can let another onto the front).
@@ -113,9 +122,9 @@ void rank_front_by_flow(const PlanSpec& plan, std::vector<PlanOutcome>& outcomes
     if (replay.empty()) return;
     evaluate_spread(replay, threads, ranks, plan, outcomes, [&](std::size_t i) {
       outcomes[i] = evaluate_candidate(plan, flow_candidate(outcomes[i].candidate));
-      // Past the flow model's work bounds "auto" prices analytically again (docs/limits.md).
-      const bool analytic = outcomes[i].fits && outcomes[i].report.network_model != "flow";
-      outcomes[i].network_model = analytic ? kPastFlowBounds : "flow";
+      // Past the flow model's work bounds "auto" prices analytically again (docs/limits.md), as
+      // it does DeepEP's kernels.
+      outcomes[i].network_model = replayed_model(outcomes[i]);
     });
   }
 }

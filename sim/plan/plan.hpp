@@ -31,6 +31,8 @@ struct PlanSpec {
 };
 
 inline constexpr const char* kPastFlowBounds = "analytic (past the flow bounds)";
+// A front member whose all-to-alls are DeepEP's kernels, which only the analytic model prices.
+inline constexpr const char* kAnalyticKernels = "analytic (DeepEP kernels)";
 
 struct PlanOutcome {
   PlanCandidate candidate;
@@ -43,7 +45,8 @@ struct PlanOutcome {
   bool pareto = false;      // on the front of tokens/s/GPU against tokens/s/user
   // The network model of the figures: "analytic" for the sweep, "flow" for the front, which is
   // played again under the flow network before the final ranking (kPastFlowBounds where the
-  // candidate is past the flow model's work bounds, docs/limits.md: replayed, still analytic).
+  // candidate is past the flow model's work bounds, docs/limits.md, kAnalyticKernels under DeepEP's
+  // kernels: replayed, still analytic).
   std::string network_model = "analytic";
   double memory_needed_bytes = 0;    // per GPU, when rejected for memory
   double memory_capacity_bytes = 0;  // the device's HBM, when rejected for memory

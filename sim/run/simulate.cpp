@@ -128,11 +128,10 @@ Report report_header(const ScenarioSpec& s) {
 }
 
 bool plays_flows(const ScenarioSpec& s) {
-  // Auto plays flows wherever they fit the flow model's work bounds (network_work.hpp; docs/
-  // network-model.md, "Cost and its limits"); DeepEP's kernels are priced analytically, which the
-  // scenario's parser has already set.
-  return s.network.model == NetworkModelKind::Flow ||
-         (s.network.model == NetworkModelKind::Auto && flow_work_fits(s));
+  // Auto, and a "flow" set after parsing (the GUI's toolbar), play flows wherever they fit the flow
+  // model's work bounds (network_work.hpp; docs/limits.md, "Network work"); DeepEP's kernels are
+  // priced analytically, which the scenario's parser has already set.
+  return s.network.model != NetworkModelKind::Analytic && flow_work_fits(s);
 }
 
 // The capacity policy's outcome for one MoE layer and micro-batch of one EP group.
@@ -370,10 +369,8 @@ Report simulate(const RunInputs& inputs, const ProgressCallback& progress) {
   play_layers(context, totals, r, progress);
   if (model.calibrated()) record_calibration(*profile->calibrated_phases(), r);
   r.pricing_notes = model.pricing_notes();
-  if (s.network.model == NetworkModelKind::Auto && !flows)
-    r.pricing_notes.push_back(
-        "network: analytic, as \"auto\" plays flows only within the flow model's bounds "
-        "(docs/limits.md, \"Network work\")");
+  if (s.network.model != NetworkModelKind::Analytic && !flows)
+    r.pricing_notes.push_back(kPastFlowBoundsNote);
   if (s.workload.kind == WorkloadKind::Training)
     add_training_step(context, totals, r);
   else {

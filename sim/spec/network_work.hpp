@@ -25,6 +25,11 @@ inline constexpr std::int64_t kMaxFlowPairLayers = std::int64_t{1} << 26;
 // (131,072 GPUs x 61 layers took 11.8 s; 32 layers fit).
 inline constexpr std::int64_t kMaxFlowGpuLayers = std::int64_t{1} << 22;
 
+// The report's pricing note where a run that asked for flows ("auto", or "flow" set after parsing,
+// as the GUI's toolbar does) is priced analytically because flows do not fit.
+inline constexpr const char* kPastFlowBoundsNote =
+    "network: analytic, past the flow model's bounds (docs/limits.md, \"Network work\")";
+
 // The GPU pairs a flow replay plays: every EP group on a cluster of at most 64 GPUs, else one.
 std::int64_t flow_pairs(const ScenarioSpec& s);
 // Whether flows fit the three bounds; "auto" plays flows only when they do.
