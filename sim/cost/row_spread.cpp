@@ -17,7 +17,7 @@ constexpr double kExactCounts = 64;  // row counts summed one by one before tile
 // products (a relative drift near 1e-14), where lgamma at every k was most of serving's time.
 double exact_binomial(double tokens, double q, double lo, double hi,
                       const std::function<double(double)>& cost) {
-  if (q >= 1) return lo <= tokens && tokens <= hi ? cost(tokens) : 0;
+  // q < 1 here: the caller takes sigma < 1 (q = 1 among them) the other way.
   const double odds = q / (1 - q);
   double p = std::exp(std::lgamma(tokens + 1) - std::lgamma(lo + 1) - std::lgamma(tokens - lo + 1) +
                       lo * std::log(q) + (tokens - lo) * std::log1p(-q));
