@@ -4,9 +4,11 @@
 moesim prices a prefill block's attention core by its FLOPs at the profile's BF16 GEMM rate;
 fused attention kernels reach less of the tensor cores than a large GEMM (the softmax between the
 two products, the causal mask's partial tiles). This times PyTorch's scaled_dot_product_attention
-(its fastest back end for the shape) on MLA's prefill shape (DeepSeek-V3: 128 heads, q/k 192 wide,
-v 128) and on a GQA shape (Mixtral: 32 query heads over 8 KV heads, 128 wide), 16,384 query tokens
-a call at several prompt lengths, and an 8192^3 BF16 matmul in the same process, each the median of
+under each of its fused back ends (cuDNN, flash, memory-efficient; the fastest is what a serving
+stack's FlashAttention-3 class kernel stands for) on MLA's prefill shape (DeepSeek-V3: 128 heads,
+q/k 192 wide, v 128) and on two GQA shapes (Mixtral: 32 query heads over 8 KV heads; Qwen3-235B:
+64 over 4; both 128 wide), 16,384 query tokens a call (one prompt when it is longer) at prompt
+lengths from 256 to 32,768, and an 8192^3 BF16 matmul in the same process, each the median of
 CUDA-event timings after warm-up (docs/profiling.md). FLOPs of a causal call: batch x heads x S^2 x
 (d_qk + d_v) (half of the 2 S^2 (d_qk + d_v) of the full product).
 
@@ -22,8 +24,10 @@ from cuda_timing import event_samples_ms
 SHAPES = {  # name: (query heads, KV heads, q/k width, v width)
     "mla-deepseek-v3": (128, 128, 192, 128),
     "gqa-mixtral-8x7b": (32, 8, 128, 128),
+    "gqa-qwen3-235b": (64, 4, 128, 128),
 }
-PROMPTS = (1024, 4096, 16384)
+PROMPTS = (256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+BACKENDS = ("CUDNN_ATTENTION", "FLASH_ATTENTION", "EFFICIENT_ATTENTION")
 TOKENS = 16384
 
 
@@ -34,8 +38,10 @@ def gemm_rate(torch):
     return 2 * 8192**3 / (ms * 1e-3)
 
 
-def attention_case(torch, heads, kv_heads, d_qk, d_v, prompt):
-    batch = TOKENS // prompt
+def attention_case(torch, backend, heads, kv_heads, d_qk, d_v, prompt):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    batch = max(1, TOKENS // prompt)
     q = torch.randn(batch, heads, prompt, d_qk, device="cuda", dtype=torch.bfloat16)
     k = torch.randn(batch, kv_heads, prompt, d_qk, device="cuda", dtype=torch.bfloat16)
     v = torch.randn(batch, kv_heads, prompt, d_v, device="cuda", dtype=torch.bfloat16)
@@ -43,12 +49,13 @@ def attention_case(torch, heads, kv_heads, d_qk, d_v, prompt):
     gqa = kv_heads != heads
 
     def run():
-        return sdpa(q, k, v, is_causal=True, enable_gqa=gqa)
+        with sdpa_kernel([getattr(SDPBackend, backend)]):
+            return sdpa(q, k, v, is_causal=True, enable_gqa=gqa)
 
     samples = event_samples_ms(run, 10, 3)
     ms = statistics.median(samples)
     flops = batch * heads * prompt * prompt * (d_qk + d_v)
-    return {"prompt_tokens": prompt, "batch": batch, "median_ms": ms, "min_ms": min(samples),
+    return {"backend": backend, "prompt_tokens": prompt, "batch": batch, "median_ms": ms, "min_ms": min(samples),
             "max_ms": max(samples), "runs": len(samples), "flops": flops,
             "flops_per_s": flops / (ms * 1e-3)}
 
@@ -67,14 +74,16 @@ def main():
     for name, (heads, kv_heads, d_qk, d_v) in SHAPES.items():
         cases = []
         for prompt in PROMPTS:
-            try:
-                case = attention_case(torch, heads, kv_heads, d_qk, d_v, prompt)
-            except RuntimeError as error:  # a back end that refuses the shape: say so, go on
-                case = {"prompt_tokens": prompt, "error": str(error)[:300]}
-            if "flops_per_s" in case:
-                case["of_gemm_rate"] = case["flops_per_s"] / gemm
-            cases.append(case)
-            print(name, json.dumps(case), flush=True)
+            for backend in BACKENDS:
+                try:
+                    case = attention_case(torch, backend, heads, kv_heads, d_qk, d_v, prompt)
+                except RuntimeError as error:  # a back end that refuses the shape: say so, go on
+                    case = {"backend": backend, "prompt_tokens": prompt, "error": str(error)[:300]}
+                if "flops_per_s" in case:
+                    case["of_gemm_rate"] = case["flops_per_s"] / gemm
+                cases.append(case)
+                print(name, json.dumps(case), flush=True)
+                torch.cuda.empty_cache()
         result["shapes"][name] = {"heads": heads, "kv_heads": kv_heads, "d_qk": d_qk, "d_v": d_v,
                                   "cases": cases}
     with open(args.out, "w") as f:

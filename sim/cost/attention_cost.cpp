@@ -80,11 +80,15 @@ DenseWork dense_work(const ModelSpec& m, const DenseShape& s) {
   const double attended = s.decode ? s.context : s.context / 2;
   const double heads_per_rank = std::max(1.0, m.attention.heads / tp);
   DenseWork work;
-  if (m.attention.heads > 0)
-    work.attention_flops =
-        heads_per_rank *
-        (s.tokens * attended * attention_core_flops(m.attention, s.decode) +
-         s.prefill_tokens * s.prefill_context / 2 * attention_core_flops(m.attention, false));
+  if (m.attention.heads > 0) {
+    const double own =
+        heads_per_rank * s.tokens * attended * attention_core_flops(m.attention, s.decode);
+    const double prompts = heads_per_rank * s.prefill_tokens * s.prefill_context / 2 *
+                           attention_core_flops(m.attention, false);
+    work.attention_flops = own + prompts;
+    work.causal_attention_flops = s.decode ? prompts : own + prompts;
+    work.causal_prompt = s.decode ? s.prefill_context : s.context;
+  }
   work.flops = 2 * weights * (s.tokens + s.prefill_tokens) + work.attention_flops;
   work.weight_bytes = attention * m.attention_bytes_per_weight() + mlp_params / tp * m.weight_bytes;
   work.elementwise_bytes = (s.tokens + s.prefill_tokens) *

@@ -34,8 +34,13 @@ double elementwise_bytes_per_token(const ModelSpec& model, int attention_tp, boo
                                    bool mlp = true);
 
 struct DenseWork {
-  double flops = 0;              // on one GPU
-  double attention_flops = 0;    // of which the attention core (scores and values over the KV)
+  double flops = 0;            // on one GPU
+  double attention_flops = 0;  // of which the attention core (scores and values over the KV)
+  // Of which causal prefill (a prompt attending to itself), over prompts of `causal_prompt` tokens:
+  // fused prefill kernels reach less of the tensor cores on short prompts
+  // (attention_core_rate.hpp).
+  double causal_attention_flops = 0;
+  double causal_prompt = 0;
   double weight_bytes = 0;       // weights read from HBM
   double kv_bytes = 0;           // KV cache read (decode)
   double elementwise_bytes = 0;  // norms, rotary, activation, quantisation (all query tokens)

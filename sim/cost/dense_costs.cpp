@@ -58,8 +58,16 @@ double LayerCostModel::block_time(double attention_tokens, bool moe_layer, bool 
                    mlp_flops / weights_rate_at(s_.model.weight_bytes),
                work.weight_bytes / memory_rate());
   const double core_rate = rate_at(kv_element_bytes(s_.model));
-  return projections + std::max(work.attention_flops / core_rate, work.kv_bytes / memory_rate()) +
+  const double core =
+      (work.attention_flops - work.causal_attention_flops) / core_rate +
+      work.causal_attention_flops / (core_rate * causal_attention_share(work.causal_prompt));
+  return projections + std::max(core, work.kv_bytes / memory_rate()) +
          work.elementwise_bytes / memory_rate();
+}
+
+double LayerCostModel::causal_attention_share(double prompt_tokens) const {
+  const AttentionCoreCurve* curve = profile_ != nullptr ? profile_->attention_core() : nullptr;
+  return curve != nullptr && prompt_tokens > 0 ? attention_core_share(*curve, prompt_tokens) : 1.0;
 }
 
 }  // namespace moesim::sim

@@ -28,17 +28,24 @@ const MeasuredProfile& shipped_profile(const std::string& name) {
 
 }  // namespace
 
-void adopt_same_chip_fp8_ratios(const DeviceSpec& measured_on, MeasuredProfile& profile) {
-  if (profile.has_fp8_gemm() && profile.has_fp8_block_gemm()) return;
+void adopt_same_chip_ratios(const DeviceSpec& measured_on, MeasuredProfile& profile) {
+  bool need_fp8 = !profile.has_fp8_gemm() || !profile.has_fp8_block_gemm();
+  bool need_attention = profile.attention_core() == nullptr;
   // Presets in catalogue order, so the same profile is chosen on every run.
   for (const DeviceSpec& candidate : device_presets()) {
+    if (!need_fp8 && !need_attention) return;
     if (candidate.name == measured_on.name || !same_tensor_cores(candidate, measured_on)) continue;
     const auto name = builtin_profile_for_device(candidate.name);
     if (!name) continue;
     const MeasuredProfile& other = shipped_profile(*name);
-    if (!other.has_fp8_gemm() && !other.has_fp8_block_gemm()) continue;
-    profile.adopt_fp8_ratios(other);
-    return;
+    if (need_fp8 && (other.has_fp8_gemm() || other.has_fp8_block_gemm())) {
+      profile.adopt_fp8_ratios(other);
+      need_fp8 = false;
+    }
+    if (need_attention && other.attention_core() != nullptr) {
+      profile.adopt_attention_core(other);
+      need_attention = false;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // model's shape, expert GEMMs, gate, permute and unpermute come from its curves and dense work from
 // its measured ceilings ("measured"); otherwise from the device datasheet times an efficiency
 // ("roofline"). Communication uses the cluster's link bandwidths either way.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ class LayerCostModel {
   // How this scenario was priced where that is not obvious (curves borrowed from a same-shaped
   // model, FP8 scaled from BF16, CUDA graphs), for the report.
   std::vector<std::string> pricing_notes() const;
+  // How the causal attention core of a prefill (or a step's prompt chunk) was priced; nullopt when
+  // the profile measured no attention_core or the step has no prompt.
+  std::optional<std::string> attention_core_note() const;
   // "calibrated", "measured", "device-scaled" (another device's profile, device_scaled_profile.hpp)
   // or "roofline": what priced the phases, for the report.
   std::string profile_source() const;
@@ -120,6 +124,9 @@ class LayerCostModel {
   // measured ratio for compute-bound GEMMs, 1 below the device's FP8 ridge or without a ratio.
   // Callers apply it to one-byte weights only.
   double fp8_block_factor(double rows, double weight_elements) const;
+  // The causal attention core's rate over the GEMM rate at prompts of `prompt_tokens`: the
+  // profile's measured attention_core curve, 1 without one.
+  double causal_attention_share(double prompt_tokens) const;
   // dense_time's roofline; `mlp` false leaves the dense MLP or shared experts out.
   double block_time(double attention_tokens, bool moe_layer, bool mlp) const;
   double memory_rate() const;                // bytes/s reached

@@ -41,6 +41,7 @@ constexpr std::string_view kProfileSections[] = {"schema_version",
                                                  "wide_spread_measurements",
                                                  "fp8_gemm",
                                                  "fp8_block_gemm",
+                                                 "attention_core",
                                                  "calibrated_phases"};
 // The fields of one /models entry.
 constexpr std::string_view kModelFields[] = {"name",  "hidden",  "expert_ffn",    "experts",
@@ -260,6 +261,7 @@ MeasuredProfile::MeasuredProfile(const Json& document, const std::string& source
   fp8_ratios_ = read_ratio_curves(document, "fp8_gemm", "fp8_us", "bf16_us", problems);
   fp8_block_ratios_ =
       read_ratio_curves(document, "fp8_block_gemm", "fp8_block_us", "fp8_us", problems);
+  attention_core_ = read_attention_core(document, problems);
   collectives_ = read_measured_collectives(document, problems);
   for (const auto& measured : collectives_.all_to_all) {  // the busbw view of the same entries
     CollectiveCurve& curve = all_to_all_.emplace_back(CollectiveCurve{measured.ranks, {}});
@@ -324,6 +326,12 @@ void MeasuredProfile::adopt_fp8_ratios(const MeasuredProfile& other) {
   if (adopt_tensor) fp8_ratios_ = other.fp8_ratios_;
   if (adopt_block) fp8_block_ratios_ = other.fp8_block_ratios_;
   if (adopt_tensor || adopt_block) fp8_ratios_from_ = other.gpu_name_;
+}
+
+void MeasuredProfile::adopt_attention_core(const MeasuredProfile& other) {
+  if (attention_core_ || !other.attention_core_) return;
+  attention_core_ = other.attention_core_;
+  attention_core_from_ = other.gpu_name_;
 }
 
 std::optional<double> MeasuredProfile::fp8_over_bf16(double rows, double weight_elements) const {

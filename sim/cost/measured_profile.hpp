@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cost/attention_core_rate.hpp"
 #include "sim/cost/collective_model.hpp"
 #include "sim/cost/phase_curves.hpp"
 #include "sim/spec/model_spec.hpp"
@@ -124,6 +125,14 @@ class MeasuredProfile {
   // that GPU; empty when the ratios were measured with this profile (or there are none).
   void adopt_fp8_ratios(const MeasuredProfile& other);
   const std::string& fp8_ratios_from() const { return fp8_ratios_from_; }
+  // The causal attention core's share of the GEMM rate by prompt length (attention_core_rate.hpp);
+  // null when the profile measured none. A profile without one adopts that of a profile measured on
+  // the same tensor cores, as the FP8 ratios; attention_core_from() then names that GPU.
+  const AttentionCoreCurve* attention_core() const {
+    return attention_core_ ? &*attention_core_ : nullptr;
+  }
+  void adopt_attention_core(const MeasuredProfile& other);
+  const std::string& attention_core_from() const { return attention_core_from_; }
   // The all-to-all measured on the ranks count nearest `ranks` (ties: the larger); null if none.
   const CollectiveCurve* all_to_all_curve(int ranks) const;
   std::vector<std::string> model_names() const;
@@ -158,6 +167,8 @@ class MeasuredProfile {
   std::vector<Fp8RatioCurve> fp8_ratios_;
   std::vector<Fp8RatioCurve> fp8_block_ratios_;
   std::string fp8_ratios_from_;
+  std::optional<AttentionCoreCurve> attention_core_;
+  std::string attention_core_from_;
   std::vector<CollectiveCurve> all_to_all_;
   MeasuredCollectives collectives_;
   std::optional<CalibratedPhases> calibrated_;

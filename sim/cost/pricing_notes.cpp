@@ -85,6 +85,7 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
         fmt::format("FP8/BF16 GEMM time ratios measured on {} (the same tensor cores; "
                     "this profile measured none)",
                     profile_->fp8_ratios_from()));
+  if (auto note = attention_core_note()) notes.push_back(std::move(*note));
   if (deepep_compute_factor() != 1.0)
     notes.push_back(fmt::format(
         "MoE blocks' compute x {:.3f}: DeepEP's normal kernels hold {} of the {} SMs while the "
@@ -115,6 +116,26 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
           fmt::format("MoE TP {} ({} GPUs): {}", collective_kind_name(kind), moe_tp_group_.size,
                       group_collectives_.price(kind, kProbeBytes, moe_tp_group_).source));
   return notes;
+}
+
+std::optional<std::string> LayerCostModel::attention_core_note() const {
+  const AttentionCoreCurve* curve = profile_ != nullptr ? profile_->attention_core() : nullptr;
+  const WorkloadSpec& w = s_.workload;
+  const double prompt = w.kind != WorkloadKind::Decode ? static_cast<double>(w.context_tokens)
+                        : w.step_prompt_tokens > 0
+                            ? static_cast<double>(w.mixed_prefill.input_tokens)
+                            : 0.0;
+  if (curve == nullptr || prompt <= 0) return std::nullopt;
+  const bool inside = prompt >= curve->smallest_prompt() && prompt <= curve->largest_prompt();
+  return fmt::format(
+      "causal attention core at {:.0f}-token prompts: {:.2f} x the GEMM rate, the profile's "
+      "measured fused-attention rate ({}measured {:.0f}-{:.0f}){}",
+      prompt, causal_attention_share(prompt), inside ? "" : "the nearest point; ",
+      curve->smallest_prompt(), curve->largest_prompt(),
+      profile_->attention_core_from().empty()
+          ? ""
+          : fmt::format("; measured on {} (the same tensor cores)",
+                        profile_->attention_core_from()));
 }
 
 void LayerCostModel::add_moe_tp_collectives(double received, LayerCost& cost) const {

@@ -74,7 +74,7 @@ std::optional<MeasuredProfile> resolve_profile(const ScenarioSpec& s) {
   }
   if (profile)
     if (const DeviceSpec* measured_on = find_device(profile->device_preset()))
-      adopt_same_chip_fp8_ratios(*measured_on, *profile);
+      adopt_same_chip_ratios(*measured_on, *profile);
   return profile;
 }
 

@@ -15,7 +15,7 @@ TEST(Fp8RatioSource, AnH100ProfileBorrowsTheH200sMeasuredRatios) {
   // H100 SXM and H200: 989 / 1,979 dense BF16 / FP8 TFLOP/s on both datasheets, one GH100 chip.
   MeasuredProfile h100 = load_profile("h100");
   ASSERT_FALSE(h100.has_fp8_gemm());
-  adopt_same_chip_fp8_ratios(*find_device("h100-sxm"), h100);
+  adopt_same_chip_ratios(*find_device("h100-sxm"), h100);
   ASSERT_TRUE(h100.has_fp8_gemm());
   EXPECT_EQ(h100.fp8_ratios_from(), "NVIDIA H200");
   const MeasuredProfile h200 = load_profile("h200");
@@ -26,11 +26,11 @@ TEST(Fp8RatioSource, AnH100ProfileBorrowsTheH200sMeasuredRatios) {
 
 TEST(Fp8RatioSource, OwnMeasurementsStayAndOtherChipsLendNothing) {
   MeasuredProfile h200 = load_profile("h200");
-  adopt_same_chip_fp8_ratios(*find_device("h200"), h200);
+  adopt_same_chip_ratios(*find_device("h200"), h200);
   EXPECT_TRUE(h200.fp8_ratios_from().empty());
   // No shipped profile was measured on a part with the B200's peaks (2,250 / 4,500 TFLOP/s).
   MeasuredProfile h100 = load_profile("h100");
-  adopt_same_chip_fp8_ratios(*find_device("b200"), h100);
+  adopt_same_chip_ratios(*find_device("b200"), h100);
   EXPECT_FALSE(h100.has_fp8_gemm());
 }
 
