@@ -22,6 +22,13 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# Part II's headline path: FP8 attention (projections and a one-byte MLA cache, 576 bytes a token)
+# and NVFP4 MoE GEMMs; its batch fills the FP8 cache (1,408 a GPU at 2K prompts, the post).
+MODEL_FP4 = {"weight_bytes": 0.5, "attention_weight_bytes": 1,
+             "kv_cache_bytes_per_token_per_layer": 576}
+PART2_FP4 = {"prefill.scenario.model": MODEL_FP4, "decode.scenario.model": MODEL_FP4}
+PART2_FP4_LABEL = "the post's headline: FP8 attention and KV cache, NVFP4 MoE"
+
 # (file, pool, published per node, GPU, "what the published figure counts", edits or None, label)
 # Published figures: see each file's description.
 ROWS = [
@@ -34,6 +41,8 @@ ROWS = [
     ("lmsys-gb200-pd", "decode", 4 * 7583, "GB200", "", None, ""),
     ("lmsys-gb200-pd-part2", "prefill", 4 * 18471, "GB200", "", None, ""),
     ("lmsys-gb200-pd-part2", "decode", 4 * 9087, "GB200", "", None, ""),
+    ("lmsys-gb200-pd-part2", "prefill", 4 * 26156, "GB200", "", PART2_FP4, PART2_FP4_LABEL),
+    ("lmsys-gb200-pd-part2", "decode", 4 * 13386, "GB200", "", PART2_FP4, PART2_FP4_LABEL),
 ]
 
 SENSITIVITY = [
