@@ -33,6 +33,7 @@ A bad file exits 2 naming it, the JSON path and what was expected (docs/reliabil
 is written to a temporary file and renamed, and may not be one of the inputs.
 """
 import argparse
+import bisect
 import json
 import math
 import os
@@ -218,16 +219,25 @@ def spans(events, pattern):
     return []
 
 
-def phase_times(kernels, span, patterns):
-    start, end = span["ts"], span["ts"] + span["dur"]
-    times = {}
-    for k in kernels:
-        if start <= k["ts"] < end:
-            for phase, pattern in patterns:
-                if pattern.search(k["name"]):
-                    times[phase] = times.get(phase, 0.0) + k["dur"] / 1000.0  # us -> ms
-                    break
-    return times
+def phase_index(kernels, patterns):
+    """The kernels by start time, each with the phase its name matches (first pattern wins), and
+    each phase's running total of kernel time in ms: a span's phase times are then two binary
+    searches and a difference per phase, however many spans there are or overlap."""
+    ordered = sorted(kernels, key=lambda k: k["ts"])
+    totals = {phase: [0.0] for phase, _ in patterns}
+    for k in ordered:
+        matched = next((phase for phase, pattern in patterns if pattern.search(k["name"])), None)
+        for phase, running in totals.items():
+            running.append(running[-1] + (k["dur"] / 1000.0 if phase == matched else 0.0))  # us -> ms
+    return [k["ts"] for k in ordered], totals
+
+
+def phase_times(index, span):
+    """Summed duration (ms) of each phase's kernels that start inside the span."""
+    starts, totals = index
+    first = bisect.bisect_left(starts, span["ts"])
+    past = bisect.bisect_left(starts, span["ts"] + span["dur"])
+    return {phase: running[past] - running[first] for phase, running in totals.items()}
 
 
 def convert(trace, mapping, source, mapping_source):
@@ -237,7 +247,8 @@ def convert(trace, mapping, source, mapping_source):
     layer_spans = spans(events, layer)
     if not layer_spans:
         fail(source, "/traceEvents", f"no span matches the layer pattern {layer.pattern!r}")
-    samples = [phase_times(kernels, s, patterns) for s in layer_spans]
+    index = phase_index(kernels, patterns)
+    samples = [phase_times(index, s) for s in layer_spans]
     record = dict(mapping["record"])
     record.setdefault("case", f"{source} ({len(samples)} samples)")
     phases = {p: statistics.median(s.get(p, 0.0) for s in samples) for p, _ in patterns}
