@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/progress_bar.hpp"
 #include "base/terminal_text.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/run/simulate.hpp"
@@ -54,11 +55,16 @@ int bench(const BenchOptions& options) {
                options.repetitions);
     const auto warm = sim::simulate(scenario);
     std::vector<double> seconds;
+    // Many repetitions of a slow scenario take minutes: a bar on a terminal, a line every 10 s in
+    // logs.
+    ProgressBar bar(fmt::format("timing {}", escape_for_terminal(name)),
+                    ProgressBar::Lines::InLogsEvery10s);
     for (int run = 0; run < options.repetitions; ++run) {
       const auto start = std::chrono::steady_clock::now();
       const auto report = sim::simulate(scenario);
       seconds.push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      bar.update(run + 1, options.repetitions);
     }
     rows.push_back({scenario.name, warm.gpus, warm.network_model, median(seconds),
                     *std::min_element(seconds.begin(), seconds.end())});

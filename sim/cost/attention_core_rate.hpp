@@ -6,6 +6,7 @@
 // 0.74-0.80 from 4,096 (docs/measurements/h200-attention-core-0141z.json).
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "base/config_error.hpp"
 
