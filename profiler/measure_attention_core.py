@@ -55,8 +55,8 @@ def attention_case(torch, backend, heads, kv_heads, d_qk, d_v, prompt):
     samples = event_samples_ms(run, 10, 3)
     ms = statistics.median(samples)
     flops = batch * heads * prompt * prompt * (d_qk + d_v)
-    return {"backend": backend, "prompt_tokens": prompt, "batch": batch, "median_ms": ms, "min_ms": min(samples),
-            "max_ms": max(samples), "runs": len(samples), "flops": flops,
+    return {"backend": backend, "prompt_tokens": prompt, "batch": batch, "median_ms": ms,
+            "min_ms": min(samples), "max_ms": max(samples), "runs": len(samples), "flops": flops,
             "flops_per_s": flops / (ms * 1e-3)}
 
 

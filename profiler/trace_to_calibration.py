@@ -228,7 +228,8 @@ def phase_index(kernels, patterns):
     for k in ordered:
         matched = next((phase for phase, pattern in patterns if pattern.search(k["name"])), None)
         for phase, running in totals.items():
-            running.append(running[-1] + (k["dur"] / 1000.0 if phase == matched else 0.0))  # us -> ms
+            # us -> ms
+            running.append(running[-1] + (k["dur"] / 1000.0 if phase == matched else 0.0))
     return [k["ts"] for k in ordered], totals
 
 

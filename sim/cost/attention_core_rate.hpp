@@ -24,7 +24,7 @@ struct AttentionCoreCurve {
 };
 
 // /attention_core of a profile document; nullopt when absent. Each prompt length's ratio is the
-// median over the measured shapes (they differ by under 10% at a prompt length on the H200).
+// median over the measured shapes (within 0.08 of each other at every length on the H200).
 // Problems are recorded with their JSON pointers.
 std::optional<AttentionCoreCurve> read_attention_core(const nlohmann::json& document,
                                                       ProblemList& problems);

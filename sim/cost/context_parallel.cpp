@@ -41,11 +41,14 @@ CollectivePrice LayerCostModel::cp_kv_exchange(double attention_tokens, bool bac
   // Neighbours in the ring: one hop over NVLink, or over the NICs where the ring leaves a domain.
   CollectivePrice send = group_collectives_.price(CollectiveKind::SendRecv, bytes,
                                                   {2, ring.crosses_domains() ? 2 : 1});
-  // The attention core of the rank's tokens over half the sequence on average (causal), in bf16.
+  // The attention core of the rank's tokens over half the sequence on average (causal), in bf16
+  // at the fused kernel's share of the GEMM rate for the chunks it runs (block_time's rate).
   const double heads = std::max(1.0, static_cast<double>(m.attention.heads) / tp);
-  const double flops = passes * attention_tokens * static_cast<double>(s_.workload.context_tokens) /
-                       2 * heads * attention_core_flops(m.attention, false);
-  const double bf16_rate = compute_rate() * (m.weight_bytes <= 1 ? bf16_over_fp8() : 1.0);
+  const double context = static_cast<double>(s_.workload.context_tokens);
+  const double flops =
+      passes * attention_tokens * context / 2 * heads * attention_core_flops(m.attention, false);
+  const double bf16_rate = compute_rate() * (m.weight_bytes <= 1 ? bf16_over_fp8() : 1.0) *
+                           causal_attention_share(context);
   const double step_attention = flops / bf16_rate / cp;
   // CP - 1 chunks arrive, each under the attention on the chunk before.
   send.seconds = (cp - 1) * std::max(0.0, send.seconds - step_attention);

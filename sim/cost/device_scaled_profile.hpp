@@ -35,9 +35,9 @@ double scaled_point_time(double measured, double floor, double flops, double byt
 // datasheet ratios, every curve point as scaled_point_time() at its own work. Floors:
 // a measured op's smallest point (gate, permute, unpermute: launch-bound, as
 // graph_replayed_op_us assumes), the loop's two GEMM launches an expert, the grouped back end's
-// three launches shared by the experts of the launch. FP8/BF16 ratios are kept. Collectives, the
-// count copy and calibrated phases are dropped: the target's links price communication, as they
-// do without a profile.
+// three launches shared by the experts of the launch. FP8/BF16 ratios and the attention core's
+// share of the GEMM rate are kept. Collectives, the count copy and calibrated phases are dropped:
+// the target's links price communication, as they do without a profile.
 MeasuredProfile scale_profile_to_device(const MeasuredProfile& measured,
                                         const DeviceSpec& measured_on, const DeviceSpec& to);
 

@@ -11,9 +11,9 @@
 namespace moesim::sim {
 
 // `profile`, measured on `measured_on`, adopts the FP8/BF16 ratios and the attention core curve
-// of the shipped profile of another device with the same vendor and the same datasheet BF16 and
-// FP8 peaks, each when it measured none itself and such a profile measured one. Otherwise it is
-// left as it is.
+// of the shipped profile of a device with the same vendor and the same datasheet BF16 and FP8
+// peaks (its own device's included), each when it measured none itself and such a profile
+// measured one. Otherwise it is left as it is.
 void adopt_same_chip_ratios(const DeviceSpec& measured_on, MeasuredProfile& profile);
 
 }  // namespace moesim::sim

@@ -124,9 +124,10 @@ class LayerCostModel {
   // measured ratio for compute-bound GEMMs, 1 below the device's FP8 ridge or without a ratio.
   // Callers apply it to one-byte weights only.
   double fp8_block_factor(double rows, double weight_elements) const;
-  // The causal attention core's rate over the GEMM rate at prompts of `prompt_tokens`: the
-  // profile's measured attention_core curve, 1 without one.
+  // The causal attention core's rate over the GEMM rate at prompts of `prompt_tokens` (under
+  // context parallelism its chunks of prompt / CP): the profile's attention_core curve, 1 without.
   double causal_attention_share(double prompt_tokens) const;
+  void add_fp8_notes(std::vector<std::string>& notes) const;  // pricing_notes' FP8 part
   // dense_time's roofline; `mlp` false leaves the dense MLP or shared experts out.
   double block_time(double attention_tokens, bool moe_layer, bool mlp) const;
   double memory_rate() const;                // bytes/s reached

@@ -48,17 +48,8 @@ std::string LayerCostModel::profile_source() const {
   return profile_->device_scaling() ? "device-scaled" : "measured";
 }
 
-std::vector<std::string> LayerCostModel::pricing_notes() const {
-  std::vector<std::string> notes;
-  if (profile_ != nullptr && profile_->device_scaling())
-    notes.push_back(device_scaling_note(*profile_->device_scaling()));
-  else if (profile_ != nullptr && !profile_->device_preset().empty() &&
-           profile_->device_preset() != s_.cluster.device.name)
-    notes.push_back(fmt::format("profile measured on {} prices a {} (profile.allow_other_device)",
-                                profile_->gpu_name(), s_.cluster.device.name));
-  if (curves_ != nullptr && curves_->name != s_.model.name)
-    notes.push_back(
-        fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
+// How FP8 (and FP4) GEMMs were priced: measured ratios, borrowed ones or the datasheet's.
+void LayerCostModel::add_fp8_notes(std::vector<std::string>& notes) const {
   if (curves_ != nullptr && s_.model.weight_bytes < 1)
     notes.push_back("FP4 experts priced as FP8 (no measured FP4 GEMMs)");
   if (curves_ != nullptr && s_.model.weight_bytes <= 1)
@@ -85,6 +76,20 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
         fmt::format("FP8/BF16 GEMM time ratios measured on {} (the same tensor cores; "
                     "this profile measured none)",
                     profile_->fp8_ratios_from()));
+}
+
+std::vector<std::string> LayerCostModel::pricing_notes() const {
+  std::vector<std::string> notes;
+  if (profile_ != nullptr && profile_->device_scaling())
+    notes.push_back(device_scaling_note(*profile_->device_scaling()));
+  else if (profile_ != nullptr && !profile_->device_preset().empty() &&
+           profile_->device_preset() != s_.cluster.device.name)
+    notes.push_back(fmt::format("profile measured on {} prices a {} (profile.allow_other_device)",
+                                profile_->gpu_name(), s_.cluster.device.name));
+  if (curves_ != nullptr && curves_->name != s_.model.name)
+    notes.push_back(
+        fmt::format("expert, gate and permute curves measured for {} (same shape)", curves_->name));
+  add_fp8_notes(notes);
   if (auto note = attention_core_note()) notes.push_back(std::move(*note));
   if (deepep_compute_factor() != 1.0)
     notes.push_back(fmt::format(
@@ -121,21 +126,30 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
 std::optional<std::string> LayerCostModel::attention_core_note() const {
   const AttentionCoreCurve* curve = profile_ != nullptr ? profile_->attention_core() : nullptr;
   const WorkloadSpec& w = s_.workload;
+  // A decode step's prompt chunks (mixed_prefill) attend causally over their prompts.
   const double prompt = w.kind != WorkloadKind::Decode ? static_cast<double>(w.context_tokens)
-                        : w.step_prompt_tokens > 0
+                        : w.prefill_tokens_per_step() > 0
                             ? static_cast<double>(w.mixed_prefill.input_tokens)
                             : 0.0;
   if (curve == nullptr || prompt <= 0) return std::nullopt;
-  const bool inside = prompt >= curve->smallest_prompt() && prompt <= curve->largest_prompt();
+  const int cp = s_.parallelism.context_parallel;
+  const double kernel_prompt = prompt / std::max(1, cp);
+  const bool inside =
+      kernel_prompt >= curve->smallest_prompt() && kernel_prompt <= curve->largest_prompt();
+  const std::string& lent_by = profile_->attention_core_from();
+  const std::string source =
+      profile_->device_scaling()
+          ? fmt::format("; measured on {}, kept as a share of the scaled GEMM rate",
+                        profile_->device_scaling()->measured_on)
+      : lent_by.empty() ? ""
+                        : fmt::format("; measured on {} (the same tensor cores)", lent_by);
+  const std::string chunks =
+      cp > 1 ? fmt::format(" in chunks of {:.0f} (context parallel {})", kernel_prompt, cp) : "";
   return fmt::format(
-      "causal attention core at {:.0f}-token prompts: {:.2f} x the GEMM rate, the profile's "
+      "causal attention core at {:.0f}-token prompts{}: {:.2f} x the GEMM rate, the profile's "
       "measured fused-attention rate ({}measured {:.0f}-{:.0f}){}",
-      prompt, causal_attention_share(prompt), inside ? "" : "the nearest point; ",
-      curve->smallest_prompt(), curve->largest_prompt(),
-      profile_->attention_core_from().empty()
-          ? ""
-          : fmt::format("; measured on {} (the same tensor cores)",
-                        profile_->attention_core_from()));
+      prompt, chunks, causal_attention_share(prompt), inside ? "" : "the nearest point; ",
+      curve->smallest_prompt(), curve->largest_prompt(), source);
 }
 
 void LayerCostModel::add_moe_tp_collectives(double received, LayerCost& cost) const {
