@@ -2,7 +2,8 @@
 # Builds, checks and measures everything on a GPU machine in one go; results land in $OUT.
 #   profiler/run_on_device.sh smoke            quick collectives under both launchers, tests,
 #                                              --validate against the shipped h200 profile
-#   profiler/run_on_device.sh full             full profile under mpirun, then --validate on it
+#   profiler/run_on_device.sh full             full profile under mpirun (and the attention core
+#                                              through PyTorch where it is), then --validate on it
 #                                              (and at EP=2 too where the machine has more GPUs)
 #   profiler/run_on_device.sh validate=FILE    --validate against a shipped profile only
 #   profiler/run_on_device.sh final            quick whole profiles under both launchers, then
@@ -105,6 +106,12 @@ elif [[ "$mode" == validate=* ]]; then
 else
   step "mpirun -np $gpus, full profile" "${mpi[@]}" $P --link-kind $link --out "$OUT/profile.json"
   [[ -f "$OUT/profile.json" ]] || step "fork launcher, full profile" $P --link-kind $link --out "$OUT/profile.json"
+  # The attention core is timed through PyTorch's fused kernels (docs/profiling.md), where the
+  # machine has PyTorch; without it the profile borrows a shipped one of the same chip.
+  if python3 -c "import torch" 2>/dev/null; then
+    step "attention core (PyTorch)" python3 profiler/measure_attention_core.py --out "$OUT/attention.json" &&
+      step "merge the attention core" python3 profiler/merge_attention_core.py "$OUT/profile.json" "$OUT/attention.json"
+  fi
   step "validate vs the new profile (fork launcher)" $P --validate --profile "$OUT/profile.json" \
       --out "$OUT/validation.json" --accuracy-out "$OUT/accuracy.md" --timings-out "$OUT/executor_timings.json"
   # On a machine of more than two GPUs, EP=2 on the same lease too: the EP=2 rows then compare
