@@ -52,9 +52,12 @@ void step_item_rows(const std::vector<Json>& reports, std::vector<ComparedRow>& 
   for (const auto& report : reports)
     if (const Json& items = at_pointer(report, kItems); items.is_array())
       for (const auto& item : items)
-        if (item.contains("name") && item["name"].is_string() &&
-            std::find(names.begin(), names.end(), item["name"]) == names.end())
-          names.push_back(item["name"].get<std::string>());
+        // Compared as a std::string: GCC 13's C++20 rewritten operators make string == json
+        // ambiguous with nlohmann 3.11.2.
+        if (item.contains("name") && item["name"].is_string())
+          if (const auto name = item["name"].get<std::string>();
+              std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(name);
   for (const auto& name : names) {
     ComparedRow row{"step " + name + " ms", {}, {}};
     for (const auto& report : reports) {
