@@ -73,8 +73,8 @@ void LayerCostModel::add_fp8_notes(std::vector<std::string>& notes) const {
                           "FP8: the profile measured no fp8_block_gemm");
   if (profile_ != nullptr && !profile_->fp8_ratios_from().empty())
     notes.push_back(
-        fmt::format("FP8/BF16 GEMM time ratios measured on {} (the same tensor cores; "
-                    "this profile measured none)",
+        fmt::format("FP8 GEMM time ratios this profile lacks (FP8/BF16 or block-scaled) "
+                    "measured on {} (the same tensor cores)",
                     profile_->fp8_ratios_from()));
 }
 
