@@ -1,16 +1,14 @@
 #include "sim/draw/heatmap.hpp"
 
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
-#include "base/text_file.hpp"
+#include "sim/draw/picture_file.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -232,33 +230,9 @@ void write_heatmap(const TraceStats& stats, const std::string& title, const std:
   if (stats.layers.empty() || stats.shape.experts == 0)
     throw std::runtime_error(
         fmt::format("cannot write {}: the statistics hold no layer or expert", path));
-  refuse_overwriting_an_input(path);
   const HeatmapLayout layout = layout_heatmap(stats, title);
-  const bool svg = std::filesystem::path(path).extension() == ".svg";
-  // Drawn to a temporary beside the target, then renamed: no half-written picture survives.
-  const std::string temporary = path + ".partial";
-  Surface surface(svg ? cairo_svg_surface_create(temporary.c_str(), layout.width, layout.height)
-                      : cairo_image_surface_create(CAIRO_FORMAT_RGB24, layout.width, layout.height),
-                  cairo_surface_destroy);
-  {
-    Context cr(cairo_create(surface.get()), cairo_destroy);
-    draw(cr.get(), stats, title, layout);
-  }
-  cairo_surface_flush(surface.get());
-  cairo_status_t status = CAIRO_STATUS_SUCCESS;
-  if (svg) {
-    cairo_surface_finish(surface.get());
-    status = cairo_surface_status(surface.get());
-  } else {
-    status = cairo_surface_write_to_png(surface.get(), temporary.c_str());
-  }
-  if (status != CAIRO_STATUS_SUCCESS) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw std::runtime_error(
-        fmt::format("cannot write {}: {}", path, cairo_status_to_string(status)));
-  }
-  std::filesystem::rename(temporary, path);
+  write_picture(path, layout.width, layout.height,
+                [&](cairo_t* cr) { draw(cr, stats, title, layout); });
 }
 
 }  // namespace moesim::sim

@@ -1,16 +1,12 @@
 #include "sim/draw/scatter_chart.hpp"
 
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <memory>
-#include <stdexcept>
 
-#include "base/text_file.hpp"
+#include "sim/draw/picture_file.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -19,9 +15,6 @@ namespace {
 constexpr double kChartFont = 12, kChartTitleFont = 14;
 constexpr double kPlotWidth = 640, kPlotHeight = 400;
 constexpr double kPlotLeft = 80, kPlotTop = 56, kLegendWidth = 190, kPlotBottomMargin = 50;
-
-using ChartSurface = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
-using ChartContext = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
 
 void chart_colour(cairo_t* cr, Rgb c) {
   cairo_set_source_rgb(cr, c.red / 255.0, c.green / 255.0, c.blue / 255.0);
@@ -152,38 +145,15 @@ std::pair<double, double> chart_axis(double largest) {
 void write_scatter_chart(const ScatterChart& chart, const std::string& path) {
   const int width = static_cast<int>(kPlotLeft + kPlotWidth + kLegendWidth);
   const int height = static_cast<int>(kPlotTop + kPlotHeight + kPlotBottomMargin);
-  refuse_overwriting_an_input(path);
-  const bool svg = std::filesystem::path(path).extension() == ".svg";
-  const std::string temporary = path + ".partial";  // renamed when whole: no half-written chart
-  ChartSurface surface(svg ? cairo_svg_surface_create(temporary.c_str(), width, height)
-                           : cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height),
-                       cairo_surface_destroy);
-  {
-    ChartContext cr(cairo_create(surface.get()), cairo_destroy);
-    cairo_select_font_face(cr.get(), "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                           CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_source_rgb(cr.get(), 1, 1, 1);
-    cairo_paint(cr.get());
+  write_picture(path, width, height, [&](cairo_t* cr) {
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
     const ChartFrame frame = frame_for(chart);
-    draw_chart_axes(cr.get(), chart, frame);
-    draw_chart_marks(cr.get(), chart, frame);
-    draw_chart_legend(cr.get(), chart);
-  }
-  cairo_surface_flush(surface.get());
-  cairo_status_t status = CAIRO_STATUS_SUCCESS;
-  if (svg) {
-    cairo_surface_finish(surface.get());
-    status = cairo_surface_status(surface.get());
-  } else {
-    status = cairo_surface_write_to_png(surface.get(), temporary.c_str());
-  }
-  if (status != CAIRO_STATUS_SUCCESS) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw std::runtime_error(
-        fmt::format("cannot write {}: {}", path, cairo_status_to_string(status)));
-  }
-  std::filesystem::rename(temporary, path);
+    draw_chart_axes(cr, chart, frame);
+    draw_chart_marks(cr, chart, frame);
+    draw_chart_legend(cr, chart);
+  });
 }
 
 }  // namespace moesim::sim

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "base/text_file.hpp"
+
 namespace moesim::sim {
 namespace {
 
@@ -117,7 +119,7 @@ TEST(Heatmap, PngCellsCarryTheirColoursAndSvgIsWritten) {
   std::filesystem::remove(svg_path);
   EXPECT_EQ(svg.str().rfind("<?xml", 0), 0U);
   EXPECT_NE(svg.str().find("<svg"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(svg_path.string() + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(moesim::temporary_path(svg_path.string())));
 }
 
 // DeepSeek-V3's shape, 58 layers x 256 experts: the SVG embeds the cells and the colour bar as
@@ -151,6 +153,30 @@ TEST(Heatmap, SvgEmbedsTheCellsAsOneImageAndKeepsVectorLabels) {
   EXPECT_LT(count("<path") + count("<rect"), 256U);
   // A tenth of the 2.6 MB the rectangles took.
   EXPECT_LT(bytes, 260'000U);
+}
+
+TEST(Heatmap, APictureLandsWhereALinkLeadsAndAFailureLeavesNothing) {
+  // As every output: a link to an existing file is written through (the link stays a link), and
+  // a folder that does not exist is exit 3's runtime_error naming the path, with no temporary left.
+  const auto stats = known_stats();
+  const auto target = heatmap_scratch("target.png");
+  const auto link = heatmap_scratch("link.png");
+  std::ofstream(target).put('x');
+  std::filesystem::create_symlink(target, link);
+  write_heatmap(stats, "through a link", link.string());
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(read_png(target.string()).width,
+            static_cast<std::uint32_t>(layout_heatmap(stats, "through a link").width));
+  std::filesystem::remove(link);
+  std::filesystem::remove(target);
+  const auto missing = heatmap_scratch("no-such-folder") / "h.svg";
+  try {
+    write_heatmap(stats, "nowhere", missing.string());
+    FAIL() << "expected a runtime_error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find(missing.string()), std::string::npos) << error.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(moesim::temporary_path(missing.string())));
 }
 
 }  // namespace
