@@ -6,6 +6,7 @@
 
 #include "sim/report/report.hpp"
 #include "sim/report/timeline_blocks.hpp"
+#include "sim/report/timeline_events.hpp"
 #include "sim/report/training_report.hpp"
 
 namespace moesim::sim {
@@ -14,49 +15,6 @@ namespace {
 using Json = nlohmann::json;
 
 double us(double seconds) { return seconds * 1e6; }
-
-void name_processes(Json& events, const std::vector<int>& gpus, int links_pid) {
-  const char* streams[] = {"compute", "dispatch", "combine"};
-  for (const int gpu : gpus) {
-    events.push_back({{"ph", "M"},
-                      {"pid", gpu},
-                      {"name", "process_name"},
-                      {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
-    for (int tid = 0; tid < 3; ++tid)
-      events.push_back({{"ph", "M"},
-                        {"pid", gpu},
-                        {"tid", tid},
-                        {"name", "thread_name"},
-                        {"args", {{"name", streams[tid]}}}});
-  }
-  events.push_back(
-      {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
-}
-
-// Link load of one EP group while a collective runs, one counter per phase: dispatch and combine
-// carry different bytes (FP8 out, BF16 back is common), so they are never averaged together.
-void link_counters(Json& events, int links_pid, double layer_start, const LayerResult& layer,
-                   const MicroBatchTimes& at) {
-  const auto& p = layer.phases;
-  auto counter = [&](const char* phase, double at_s, double up, double out) {
-    events.push_back({{"ph", "C"},
-                      {"pid", links_pid},
-                      {"name", fmt::format("{} link load GB/s (one EP group)", phase)},
-                      {"ts", us(at_s)},
-                      {"args", {{"scale_up", up / 1e9}, {"scale_out", out / 1e9}}}});
-  };
-  const double share[] = {layer.dispatch_byte_share, 1 - layer.dispatch_byte_share};
-  const double starts[] = {at.dispatch, at.combine};
-  const double durations[] = {p.dispatch, p.combine};
-  const char* names[] = {"dispatch", "combine"};
-  for (int phase = 0; phase < 2; ++phase) {
-    if (durations[phase] <= 0) continue;
-    const double up = layer.scale_up_bytes * share[phase] / durations[phase];
-    const double out = layer.scale_out_bytes * share[phase] / durations[phase];
-    counter(names[phase], layer_start + starts[phase], up, out);
-    counter(names[phase], layer_start + starts[phase] + durations[phase], 0, 0);
-  }
-}
 
 void add_span(Json& events, int gpu, int tid, const std::string& name, double start,
               double duration) {
@@ -108,13 +66,14 @@ Json report_to_timeline(const Report& r, int limit) {
   Json events = Json::array();
   const TimelineGpus selection = select_timeline_gpus(r, limit);
   const int links_pid = static_cast<int>(r.per_gpu.size());  // after every GPU's pid
-  name_processes(events, selection.gpus, links_pid);
+  const auto add = [&events](Json event) { events.push_back(std::move(event)); };
+  add_process_names(selection.gpus, links_pid, add);
   for_each_timeline_pass(r, [&](const TimelinePass& pass) {
     for (const int gpu : selection.gpus)
       for (const TimelineBlock& block : micro_batch_timeline_blocks(
                pass.layer_start, pass.at, pass.phases, pass.own_experts(gpu)))
         add_span(events, gpu, block.stream, pass.tag + block.name, block.start, block.duration);
-    if (!pass.backward) link_counters(events, links_pid, pass.layer_start, pass.layer, pass.at);
+    if (!pass.backward) add_link_counters(links_pid, pass.layer_start, pass.layer, pass.at, add);
   });
   if (r.training) append_training_timeline(*r.training, selection.gpus, events);
   return Json{{"traceEvents", events},

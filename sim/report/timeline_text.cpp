@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/report/timeline_blocks.hpp"
+#include "sim/report/timeline_events.hpp"
 #include "sim/report/training_report.hpp"
 
 namespace moesim::sim {
@@ -90,47 +91,6 @@ class EventList {
   bool first_ = true;
 };
 
-void process_name_events(EventList& events, const std::vector<int>& gpus, int links_pid) {
-  const char* streams[] = {"compute", "dispatch", "combine"};
-  for (const int gpu : gpus) {
-    events.add({{"ph", "M"},
-                {"pid", gpu},
-                {"name", "process_name"},
-                {"args", {{"name", fmt::format("GPU {}", gpu)}}}});
-    for (int tid = 0; tid < 3; ++tid)
-      events.add({{"ph", "M"},
-                  {"pid", gpu},
-                  {"tid", tid},
-                  {"name", "thread_name"},
-                  {"args", {{"name", streams[tid]}}}});
-  }
-  events.add(
-      {{"ph", "M"}, {"pid", links_pid}, {"name", "process_name"}, {"args", {{"name", "links"}}}});
-}
-
-void link_counter_events(EventList& events, int links_pid, double layer_start,
-                         const LayerResult& layer, const MicroBatchTimes& at) {
-  const auto& p = layer.phases;
-  auto counter = [&](const char* phase, double at_s, double up, double out) {
-    events.add({{"ph", "C"},
-                {"pid", links_pid},
-                {"name", fmt::format("{} link load GB/s (one EP group)", phase)},
-                {"ts", at_s * 1e6},
-                {"args", {{"scale_up", up / 1e9}, {"scale_out", out / 1e9}}}});
-  };
-  const double share[] = {layer.dispatch_byte_share, 1 - layer.dispatch_byte_share};
-  const double starts[] = {at.dispatch, at.combine};
-  const double durations[] = {p.dispatch, p.combine};
-  const char* names[] = {"dispatch", "combine"};
-  for (int phase = 0; phase < 2; ++phase) {
-    if (durations[phase] <= 0) continue;
-    const double up = layer.scale_up_bytes * share[phase] / durations[phase];
-    const double out = layer.scale_out_bytes * share[phase] / durations[phase];
-    counter(names[phase], layer_start + starts[phase], up, out);
-    counter(names[phase], layer_start + starts[phase] + durations[phase], 0, 0);
-  }
-}
-
 // One micro-batch of one layer: every drawn GPU's blocks, then (forward) the link counters.
 void pass_blocks(EventList& events, const Report& r, const std::vector<int>& gpus,
                  const TimelinePass& pass) {
@@ -148,8 +108,8 @@ void pass_blocks(EventList& events, const Report& r, const std::vector<int>& gpu
                          blocks[b].duration * 1e6, texts[b]);
   }
   if (!pass.backward)
-    link_counter_events(events, static_cast<int>(r.per_gpu.size()), pass.layer_start, pass.layer,
-                        pass.at);
+    add_link_counters(static_cast<int>(r.per_gpu.size()), pass.layer_start, pass.layer, pass.at,
+                      [&events](const Json& event) { events.add(event); });
 }
 
 }  // namespace
@@ -169,7 +129,8 @@ std::string report_timeline_text(const Report& r, int limit) {
   for (const auto& layer : r.layers) blocks += layer.schedule.micro_batches.size();
   out.reserve(out.size() + blocks * selection.gpus.size() * 5 * 100);
   EventList events(out);
-  process_name_events(events, selection.gpus, static_cast<int>(r.per_gpu.size()));
+  add_process_names(selection.gpus, static_cast<int>(r.per_gpu.size()),
+                    [&events](const Json& event) { events.add(event); });
   for_each_timeline_pass(
       r, [&](const TimelinePass& pass) { pass_blocks(events, r, selection.gpus, pass); });
   if (r.training) {
