@@ -67,9 +67,14 @@ double LayerCostModel::block_time(double attention_tokens, bool moe_layer, bool 
 
 double LayerCostModel::causal_attention_share(double prompt_tokens) const {
   const AttentionCoreCurve* curve = profile_ != nullptr ? profile_->attention_core() : nullptr;
+  return curve != nullptr && prompt_tokens > 0
+             ? attention_core_share(*curve, causal_kernel_prompt(prompt_tokens))
+             : 1.0;
+}
+
+double LayerCostModel::causal_kernel_prompt(double prompt_tokens) const {
   // Under context parallelism each kernel call is one chunk of the prompt against another.
-  const double kernel_prompt = prompt_tokens / std::max(1, s_.parallelism.context_parallel);
-  return curve != nullptr && prompt_tokens > 0 ? attention_core_share(*curve, kernel_prompt) : 1.0;
+  return prompt_tokens / std::max(1, s_.parallelism.context_parallel);
 }
 
 }  // namespace moesim::sim

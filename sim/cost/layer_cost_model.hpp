@@ -127,6 +127,8 @@ class LayerCostModel {
   // The causal attention core's rate over the GEMM rate at prompts of `prompt_tokens` (under
   // context parallelism its chunks of prompt / CP): the profile's attention_core curve, 1 without.
   double causal_attention_share(double prompt_tokens) const;
+  // The prompt one fused-attention call sees: prompt / CP under context parallelism.
+  double causal_kernel_prompt(double prompt_tokens) const;
   void add_fp8_notes(std::vector<std::string>& notes) const;  // pricing_notes' FP8 part
   // dense_time's roofline; `mlp` false leaves the dense MLP or shared experts out.
   double block_time(double attention_tokens, bool moe_layer, bool mlp) const;

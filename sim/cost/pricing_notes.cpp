@@ -133,7 +133,7 @@ std::optional<std::string> LayerCostModel::attention_core_note() const {
                             : 0.0;
   if (curve == nullptr || prompt <= 0) return std::nullopt;
   const int cp = s_.parallelism.context_parallel;
-  const double kernel_prompt = prompt / std::max(1, cp);
+  const double kernel_prompt = causal_kernel_prompt(prompt);
   const bool inside =
       kernel_prompt >= curve->smallest_prompt() && kernel_prompt <= curve->largest_prompt();
   const std::string& lent_by = profile_->attention_core_from();

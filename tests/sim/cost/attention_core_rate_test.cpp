@@ -16,6 +16,7 @@
 #include "sim/cost/layer_cost_model.hpp"
 #include "sim/spec/builtin_profiles.hpp"
 #include "sim/spec/scenario.hpp"
+#include "tests/sim/cost/profile_problems.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -47,15 +48,7 @@ json profile_with(const json& section) {
 }
 
 std::vector<std::string> problems_of(const json& section) {
-  try {
-    MeasuredProfile profile(profile_with(section), "p.json");
-  } catch (const ConfigError& error) {
-    std::vector<std::string> lines;
-    for (const auto& problem : error.problems())
-      lines.push_back(problem.where + ": " + problem.message);
-    return lines;
-  }
-  return {};
+  return profile_problems_of(profile_with(section));
 }
 
 TEST(AttentionCoreRate, EachPromptLengthTakesTheMedianShareOverItsShapes) {

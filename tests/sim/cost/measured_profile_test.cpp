@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/config_error.hpp"
+#include "tests/sim/cost/profile_problems.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -44,20 +45,6 @@ json toy_profile() {
               {{"balanced",
                 {{"loop", {per_expert(10, 4), per_expert(30, 8)}},
                  {"grouped", {per_expert(10, 6), per_expert(30, 7)}}}}}}}}}};
-}
-
-// Every "where: message" of the ConfigError building `document` throws.
-std::vector<std::string> profile_problems_of(const json& document) {
-  try {
-    MeasuredProfile profile(document, "p.json");
-  } catch (const ConfigError& error) {
-    EXPECT_EQ(error.source(), "p.json");
-    std::vector<std::string> lines;
-    for (const auto& problem : error.problems())
-      lines.push_back(problem.where + ": " + problem.message);
-    return lines;
-  }
-  return {};
 }
 
 TEST(Interpolate, IsLinearBetweenPoints) {
