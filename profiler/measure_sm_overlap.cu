@@ -4,7 +4,10 @@
 //   *_beside_*           a BF16 GEMM (on the SMs the copy leaves: cuBLAS's SM count target) or a
 //                        memory-bound elementwise kernel beside the copy: each one's slowdown;
 //   late_copy_*          a fixed copy launched 1 ms into a train of GEMMs on all SMs, on the rest
-//                        only, or on all SMs with the copy's stream at the highest priority.
+//                        only, or on all SMs with the copy's stream at the highest priority;
+//   paced[]              the GEMM and the elementwise kernel beside a copy held to 25-400 GB/s on
+//                        8-32 SMs;
+//   shapes[]             a prefill layer's GEMMs beside a copy on 20 or 24 SMs at 100 GB/s.
 // The copy never waits on the compute: a first version that spun until the compute finished hung
 // (a GEMM's CTAs can wait on CTAs that the spinning copy keeps off the SMs). Prints one JSON object
 // (docs/measurements/README.md, "SM-resident copies beside compute").
@@ -40,6 +43,7 @@ void check_cublas(cublasStatus_t status, const char* what, int line) {
 constexpr int kCopyThreads = 1024;
 constexpr int kCopySmem = 160 * 1024;  // one copy block an SM, as a comm kernel owns its SMs
 constexpr size_t kCopyBytes = size_t(1) << 30;
+constexpr size_t kGemmBufferElems = size_t(16384) * 24576;  // the largest operand of any shape
 
 struct CopyStats {
   unsigned long long bytes, start_ns, end_ns;
@@ -54,37 +58,42 @@ __device__ unsigned long long now_ns() {
 // Each block copies its slice of the buffer `passes` times; it never waits on other kernels (a
 // copy that spun until the compute beside it finished could starve a GEMM's cooperating CTAs).
 // Windowed, it counts only what it moved while *flag was 1 (the compute beside it running) and
-// ends its window when it first sees 2. 16-byte loads and stores, as DeepEP's warps move rows.
-// Thread 0's count and times stand for its block.
+// stops when it first sees 2. Paced (pace_ns > 0), a block starts its n-th chunk no earlier than
+// n x pace_ns after it began, as a link-bound transfer issues rows no faster than its link drains
+// them. 16-byte loads and stores, as DeepEP's warps move rows. Thread 0 keeps the block's books.
 __global__ void __launch_bounds__(kCopyThreads)
     copy_kernel(const uint4* src, uint4* dst, size_t vecs, int passes, bool windowed,
-                volatile int* flag, CopyStats* stats) {
+                int vecs_per_thread, unsigned long long pace_ns, volatile int* flag,
+                CopyStats* stats) {
   extern __shared__ char reserve[];
-  if (threadIdx.x == 0) reserve[0] = 0;
-  unsigned long long t0 = windowed ? 0 : now_ns(), t1 = 0;
+  __shared__ int stop;
+  if (threadIdx.x == 0) reserve[0] = 0, stop = 0;
+  const unsigned long long begin = now_ns();
+  unsigned long long t0 = windowed ? 0 : begin, t1 = 0, moved = 0, chunks = 0;
   const size_t per_block = vecs / gridDim.x;
   const uint4* s = src + blockIdx.x * per_block;
   uint4* d = dst + blockIdx.x * per_block;
-  const size_t chunk = size_t(kCopyThreads) * 64;
-  unsigned long long moved = 0;
-  for (int pass = 0; pass < passes; ++pass) {
-    for (size_t base = 0; base + chunk <= per_block; base += chunk) {
+  const size_t chunk = size_t(kCopyThreads) * vecs_per_thread;
+  bool done = false;  // every thread's copy of `stop`, read between two barriers
+  for (int pass = 0; pass < passes && !done; ++pass) {
+    for (size_t base = 0; base + chunk <= per_block && !done; base += chunk) {
       for (size_t i = base + threadIdx.x; i < base + chunk; i += kCopyThreads) d[i] = s[i];
-      if (!windowed) {
-        moved += chunk * 16;
-        continue;
+      if (threadIdx.x == 0) {
+        const int state = windowed ? *flag : 1;
+        if (state == 2 && t0 != 0)
+          t1 = now_ns(), stop = 1;
+        else if (state == 1 && t0 == 0)
+          t0 = now_ns();
+        else if (state == 1)
+          moved += chunk * 16;
+        ++chunks;
+        while (pace_ns != 0 && now_ns() < begin + chunks * pace_ns) __nanosleep(256);
       }
-      if (t1 != 0) continue;
-      const int state = *flag;
-      if (state == 2 && t0 != 0)
-        t1 = now_ns();
-      else if (state == 1 && t0 == 0)
-        t0 = now_ns();
-      else if (state == 1)
-        moved += chunk * 16;
+      __syncthreads();
+      done = stop;
+      __syncthreads();
     }
   }
-  __syncthreads();
   if (threadIdx.x == 0 && t0 != 0) {
     atomicAdd(&stats->bytes, moved);
     atomicMin(&stats->start_ns, t0);
@@ -148,9 +157,15 @@ float elapsed(cudaEvent_t x, cudaEvent_t y) {
   return ms;
 }
 
-void launch_copy(Bench& B, int sms, int passes, bool windowed = false, bool urgent = false) {
+// A copy on `sms` SMs; paced to `paced_GBps` (bytes copied, not counting the read) when above 0.
+void launch_copy(Bench& B, int sms, int passes, bool windowed = false, bool urgent = false,
+                 double paced_GBps = 0) {
+  const int vecs_per_thread = paced_GBps > 0 ? 8 : 64;  // 128 KiB or 1 MiB a block a chunk
+  const double chunk_bytes = double(kCopyThreads) * vecs_per_thread * 16;
+  const auto pace_ns =
+      paced_GBps > 0 ? static_cast<unsigned long long>(chunk_bytes * sms / paced_GBps) : 0ull;
   copy_kernel<<<sms, kCopyThreads, kCopySmem, urgent ? B.urgent : B.b>>>(
-      B.src, B.dst, kCopyBytes / 16, passes, windowed, B.flag, B.stats);
+      B.src, B.dst, kCopyBytes / 16, passes, windowed, vecs_per_thread, pace_ns, B.flag, B.stats);
   CK(cudaGetLastError());
 }
 
@@ -174,14 +189,15 @@ void copy_alone(Bench& B, int copy_sms, std::vector<double>& bandwidth, std::vec
 // the train's time a kernel alone and beside, and the copy's bandwidth while the train ran.
 template <typename Train>
 void beside(Bench& B, int copy_sms, int count, Train&& train, std::vector<double>& alone,
-            std::vector<double>& with_copy, std::vector<double>& copy_bandwidth) {
+            std::vector<double>& with_copy, std::vector<double>& copy_bandwidth,
+            double paced_GBps = 0) {
   CK(cudaEventRecord(B.e0, B.a));
   train(count);
   CK(cudaEventRecord(B.e1, B.a));
   CK(cudaDeviceSynchronize());
   alone.push_back(elapsed(B.e0, B.e1) / count);
   reset_stats(B);
-  launch_copy(B, copy_sms, 12, true);
+  launch_copy(B, copy_sms, 12, true, false, paced_GBps);
   usleep(500);
   set_flag<<<1, 1, 0, B.a>>>(B.flag, 1);
   CK(cudaEventRecord(B.e0, B.a));
@@ -234,6 +250,80 @@ void measure(Bench& B, int copy_sms, int reps) {
       median(late[1]), median(late[2]));
 }
 
+// The GEMM (on the SMs the copy leaves, and asked for all SMs) and the elementwise kernel beside a
+// copy paced to each rate (DeepEP's normal kernels move 100-300 GB/s a GPU at link speed, far
+// below a free copy): whether the slowdown grows with the bytes moved or with the SMs held. One
+// JSON array member a width and rate, medians of `reps`.
+void measure_paced(Bench& B, int reps) {
+  std::printf(" \"paced\": [\n");
+  bool first = true;
+  for (int copy_sms : {8, 16, 20, 24, 32}) {
+    for (double rate : {25.0, 100.0, 400.0}) {
+      std::vector<double> gemm_alone, gemm_beside, bw_gemm, all_alone, all_beside, bw_all,
+          scale_alone, scale_beside, bw_scale;
+      const auto gemms = [&](int count) { gemm_train(B, count, B.sms - copy_sms); };
+      const auto all_sm_gemms = [&](int count) { gemm_train(B, count, 0); };
+      const auto scales = [&](int count) { scale_train(B, count); };
+      for (int r = 0; r < reps; ++r) {
+        beside(B, copy_sms, 10, gemms, gemm_alone, gemm_beside, bw_gemm, rate);
+        beside(B, copy_sms, 10, all_sm_gemms, all_alone, all_beside, bw_all, rate);
+        beside(B, copy_sms, 10, scales, scale_alone, scale_beside, bw_scale, rate);
+      }
+      std::printf(
+          "%s  {\"copy_sms\": %d, \"paced_GBps\": %.0f, \"gemm_rest_alone_ms\": %.4f, "
+          "\"gemm_rest_beside_copy_ms\": %.4f, \"copy_beside_gemm_GBps\": %.1f, "
+          "\"gemm_all_alone_ms\": %.4f, \"gemm_all_beside_copy_ms\": %.4f, "
+          "\"scale_alone_ms\": %.4f, \"scale_beside_copy_ms\": %.4f, "
+          "\"copy_beside_scale_GBps\": %.1f}",
+          first ? "" : ",\n", copy_sms, rate, median(gemm_alone), median(gemm_beside),
+          median(bw_gemm), median(all_alone), median(all_beside), median(scale_alone),
+          median(scale_beside), median(bw_scale));
+      first = false;
+    }
+  }
+  std::printf("\n ],\n");
+}
+
+// GEMMs of a DeepSeek-V3 prefill layer beside a copy on 20 or 24 SMs paced to 100 GB/s, each told
+// the SMs left ("rest", as SGLang hands DeepGEMM the SMs DeepEP leaves) and told nothing ("all"),
+// against the same GEMM alone on every SM. Restores the default shape.
+void measure_shapes(Bench& B, int reps) {
+  struct Shape {
+    const char* name;
+    int m, n, k;
+  };
+  const Shape shapes[] = {{"expert_gate_up_2048", 2048, 4096, 7168},
+                          {"expert_gate_up_8192", 8192, 4096, 7168},
+                          {"expert_down_8192", 8192, 7168, 2048},
+                          {"q_up_16384", 16384, 24576, 1536},
+                          {"o_proj_16384", 16384, 7168, 16384}};
+  std::printf(" \"shapes\": [\n");
+  bool first = true;
+  for (int copy_sms : {20, 24}) {
+    for (const Shape& shape : shapes) {
+      B.m = shape.m, B.n = shape.n, B.k = shape.k;
+      std::vector<double> full, rest_alone, rest_beside, all_alone, all_beside, bw_rest, bw_all;
+      for (int r = 0; r < reps; ++r) {
+        beside(
+            B, copy_sms, 10, [&](int count) { gemm_train(B, count, B.sms - copy_sms); }, rest_alone,
+            rest_beside, bw_rest, 100);
+        beside(
+            B, copy_sms, 10, [&](int count) { gemm_train(B, count, 0); }, all_alone, all_beside,
+            bw_all, 100);
+      }
+      std::printf(
+          "%s  {\"copy_sms\": %d, \"gemm\": \"%s\", \"mnk\": [%d, %d, %d], "
+          "\"all_alone_ms\": %.4f, \"rest_alone_ms\": %.4f, \"rest_beside_copy_ms\": %.4f, "
+          "\"all_beside_copy_ms\": %.4f}",
+          first ? "" : ",\n", copy_sms, shape.name, shape.m, shape.n, shape.k, median(all_alone),
+          median(rest_alone), median(rest_beside), median(all_beside));
+      first = false;
+    }
+  }
+  std::printf("\n ],\n");
+  B.m = 8192, B.n = 4096, B.k = 7168;
+}
+
 void setup(Bench& B) {
   int priority_low, priority_high;
   CK(cudaDeviceGetStreamPriorityRange(&priority_low, &priority_high));
@@ -242,11 +332,10 @@ void setup(Bench& B) {
   CK(cudaStreamCreateWithPriority(&B.urgent, cudaStreamNonBlocking, priority_high));
   CKB(cublasCreate(&B.blas));
   CKB(cublasSetStream(B.blas, B.a));
-  CK(cudaMalloc(&B.ga, size_t(B.n) * B.k * 2));
-  CK(cudaMalloc(&B.gb, size_t(B.m) * B.k * 2));
-  CK(cudaMalloc(&B.gc, size_t(B.m) * B.n * 2));
-  CK(cudaMemset(B.ga, 0, size_t(B.n) * B.k * 2));
-  CK(cudaMemset(B.gb, 0, size_t(B.m) * B.k * 2));
+  for (__nv_bfloat16** operand : {&B.ga, &B.gb, &B.gc}) {
+    CK(cudaMalloc(operand, kGemmBufferElems * 2));
+    CK(cudaMemset(*operand, 0, kGemmBufferElems * 2));
+  }
   CK(cudaMalloc(&B.src, kCopyBytes));
   CK(cudaMalloc(&B.dst, kCopyBytes));
   CK(cudaMemset(B.src, 1, kCopyBytes));
@@ -277,6 +366,8 @@ int main() {
   launch_copy(B, 20, 1);
   CK(cudaDeviceSynchronize());
   for (int copy_sms : {20, 24}) measure(B, copy_sms, reps);
+  measure_paced(B, reps);
+  measure_shapes(B, reps);
   std::vector<double> gemm_full;
   for (int r = 0; r < reps; ++r) {
     CK(cudaEventRecord(B.e0, B.a));
