@@ -37,8 +37,9 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
                   o.progress ? ProgressBar::Lines::InLogs : ProgressBar::Lines::InLogsEvery10s);
   const auto result = [&] {
     try {
-      return sim::run_serving_plan(spec, threads,
-                                   [&](int done, int total) { bar.update(done, total); });
+      return sim::run_serving_plan(spec, threads, [&](int percent, const std::string& note) {
+        bar.update(percent, 100, note);
+      });
     } catch (const sim::ServingBudgetError& error) {  // bad input: the traffic asks too much
       throw ConfigError(o.plan, {{"/serving/traffic", error.what()}});
     }
@@ -57,22 +58,16 @@ int serving_plan(const sim::PlanSpec& spec, const PlanOptions& o, int threads) {
       "{} options ({} simulated) in {:.1f} s on {} threads; wrote {}/plan.csv, plan.json, "
       "plan.svg\n",
       result.outcomes.size(), result.simulated, seconds, threads, dir.string());
-  const auto unsimulated = std::count_if(
-      result.outcomes.begin(), result.outcomes.end(),
-      [](const auto& outcome) { return outcome.verdict == sim::ServingVerdict::Budget; });
-  if (result.outcomes.front().verdict != sim::ServingVerdict::Feasible && unsimulated > 0)
-    // Infeasible would be an artefact: most options were never simulated.
-    throw ConfigError(
-        o.plan,
-        {{"/serving/traffic", fmt::format("the traffic spent the sweep's budget after {} of {} "
-                                          "options, none meeting the SLA, and {} were never "
-                                          "simulated; expected less traffic (duration_s or "
-                                          "rate_per_s) or a shorter search",
-                                          result.simulated, result.outcomes.size(), unsimulated)}});
+  if (const std::string caveat = sim::budget_caveat(result); !caveat.empty())
+    throw ConfigError(o.plan, {{"/serving/traffic", caveat}});
   if (result.outcomes.front().verdict != sim::ServingVerdict::Feasible) {
-    const auto& first = result.outcomes.front();  // outcomes.empty() is refused by parse_plan
-    fmt::print(stderr, "error: no option meets the SLA at the traffic's load; e.g. {}: {}\n",
-               escape_for_terminal(first.label), escape_for_terminal(first.reason));
+    // The nearest SLA miss (misses are ranked nearest first), else the first rejection.
+    const auto sla_miss = std::find_if(
+        result.outcomes.begin(), result.outcomes.end(),
+        [](const auto& outcome) { return outcome.verdict == sim::ServingVerdict::Sla; });
+    const auto& nearest = sla_miss != result.outcomes.end() ? *sla_miss : result.outcomes.front();
+    fmt::print(stderr, "error: no option meets the SLA at the traffic's load; nearest: {}: {}\n",
+               escape_for_terminal(nearest.label), escape_for_terminal(nearest.reason));
     return kExitPlanInfeasible;
   }
   return kExitOk;
@@ -107,7 +102,7 @@ int plan(const PlanOptions& o) {
   fmt::print("{}", sim::plan_table_text(spec, outcomes, o.rows));
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  write_text_files({{(dir / "plan.csv").string(), sim::plan_csv(outcomes)},
+  write_text_files({{(dir / "plan.csv").string(), sim::plan_csv(spec, outcomes)},
                     {(dir / "plan.json").string(), sim::plan_json(spec, outcomes).dump(2) + "\n"}});
   sim::write_scatter_chart(sim::plan_chart(spec, outcomes), (dir / "plan.svg").string());
   fmt::print("{} candidates in {:.1f} s on {} threads{}; wrote {}/plan.csv, plan.json, plan.svg\n",

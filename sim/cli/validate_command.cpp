@@ -1,6 +1,8 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "base/config_error.hpp"
@@ -10,7 +12,9 @@
 #include "sim/cli/commands.hpp"
 #include "sim/cost/measured_profile.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/plan/serving_pool_pairs.hpp"
 #include "sim/run/inputs.hpp"
+#include "sim/serving/request_log.hpp"
 #include "sim/serving/serving_spec.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/scenario.hpp"
@@ -69,12 +73,43 @@ std::string validate_routing(const std::string& file) {
                      source->counts() ? " (count matrix)" : fmt::format(", {} blocks", blocks));
 }
 
-// A serving plan sweeps every candidate at every batch limit: the count its grid check bounds.
+// A serving plan sweeps every candidate at every batch limit: the count its grid check bounds,
+// and for pools of any shape the pairs that crossing can make.
 std::string describe_plan(const sim::PlanSpec& plan) {
   if (!plan.serving) return fmt::format("plan: {} candidates", plan.candidates.size());
   const std::size_t batches = plan.serving->max_batch_per_rank.size();
-  return fmt::format("plan: {} candidates x {} batch limits = {} options", plan.candidates.size(),
-                     batches, plan.candidates.size() * batches);
+  const std::size_t n = plan.candidates.size();
+  std::string text =
+      fmt::format("plan: {} candidates x {} batch limits = {} options", n, batches, n * batches);
+  // Disaggregated, the shapes that fit are crossed (docs/plan.md, "Prefill and decode shapes").
+  if (plan.serving->disaggregated && plan.serving->cross_shapes)
+    text += fmt::format(", crossed into at most {} prefill/decode pairs",
+                        batches * std::min(n * n, sim::kMaxPoolPairs + n));
+  return text;
+}
+
+// A request log (docs/serving.md): JSON Lines, or CSV whose header (its first line not a "#"
+// comment) names arrival_s; a routing trace's CSV header starts "step,layer".
+bool is_request_log(const std::string& file) {
+  const auto extension = std::filesystem::path(file).extension();
+  if (extension == ".jsonl") return true;
+  if (extension != ".csv") return false;
+  std::ifstream in(file, std::ios::binary);
+  std::string header(4096, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header.size()));
+  header.resize(static_cast<std::size_t>(in.gcount()));
+  std::istringstream lines(header);
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty() && line[0] != '#') return line.find("arrival_s") != std::string::npos;
+  return false;
+}
+
+std::string describe_request_log(const std::string& file) {
+  const auto requests = sim::load_request_log(file);
+  return fmt::format(
+      "request log: {} requests over {:.3f} s", requests.size(),
+      requests.empty() ? 0.0 : requests.back().arrival_s - requests.front().arrival_s);
 }
 
 std::string validate_one(const std::string& file) {
@@ -82,6 +117,7 @@ std::string validate_one(const std::string& file) {
     return validate_scenario(sim::load_scenario(file));
   if (!std::filesystem::exists(file))
     throw ConfigError(file, {{"", "no such file, and no built-in scenario of that name"}});
+  if (is_request_log(file)) return describe_request_log(file);
   if (std::filesystem::path(file).extension() != ".json") return validate_routing(file);
   const std::string text = read_text_file(file);
   switch (json_kind(parse_strict_json(text, file))) {

@@ -34,13 +34,18 @@ ChartLine front_line(std::vector<std::pair<double, double>> front) {
 
 ScatterChart plan_chart(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes) {
   ScatterChart chart;
-  chart.title = fmt::format("moesim plan {}: throughput per GPU against speed per user", plan.name);
-  chart.x_label = "tokens/s per user";
-  chart.y_label = "tokens/s per GPU";
+  // A prefill has no users' token stream: its speed is the step that serves the prompts (the
+  // front is the same, the faster step being the higher prompt rate per sequence).
+  const bool prefill = plan_is_prefill(plan);
+  chart.title = fmt::format("moesim plan {}: throughput per GPU against {}", plan.name,
+                            prefill ? "prefill step time" : "speed per user");
+  chart.x_label = prefill ? "prefill step, ms" : "tokens/s per user";
+  chart.y_label = prefill ? "prompt tokens/s per GPU" : "tokens/s per GPU";
   std::vector<std::pair<double, double>> front;
   for (const auto& o : outcomes) {
     if (!o.fits) continue;
-    const ChartPoint point{o.tokens_per_s_per_user, o.report.tokens_per_s() / o.report.gpus,
+    const double x = prefill ? o.report.step_time_s * 1e3 : o.tokens_per_s_per_user;
+    const ChartPoint point{x, o.report.tokens_per_s() / o.report.gpus,
                            o.pareto ? kFrontRed : (o.meets_latency ? kMeetsBlue : kMissGrey),
                            o.pareto ? 5.0 : 3.0};
     chart.points.push_back(point);
@@ -56,7 +61,8 @@ ScatterChart plan_chart(const PlanSpec& plan, const std::vector<PlanOutcome>& ou
 ScatterChart serving_plan_chart(const PlanSpec& plan, const ServingPlanResult& result) {
   ScatterChart chart;
   chart.title = fmt::format(
-      "moesim plan {}: decode throughput per GPU against speed per user, over batch limits",
+      "moesim plan {}: decode flat out, throughput per GPU against speed per user, over batch "
+      "limits",
       plan.name);
   chart.x_label = "output tokens/s per user";
   chart.y_label = "output tokens/s per GPU";
@@ -92,10 +98,12 @@ ScatterChart serving_plan_chart(const PlanSpec& plan, const ServingPlanResult& r
   if (!result.outcomes.empty() && result.outcomes.front().verdict == ServingVerdict::Feasible)
     chart.ring = std::pair{result.outcomes.front().curve_tokens_per_s_per_user,
                            result.outcomes.front().curve_tokens_per_s_per_gpu};
+  // Every point is a deployment flat out at its batch limit (its capacity curve), not the load
+  // the table reports at; the ring marks the chosen one's point on that curve.
   chart.legend = {{"Pareto front", kFrontRed},
                   {"meets the SLA", kMeetsBlue},
-                  {"rejected", kMissGrey},
-                  {"cheapest (chosen)", {0, 0, 0}, true}};
+                  {"rejected or not simulated", kMissGrey},
+                  {"chosen (flat out)", {0, 0, 0}, true}};
   return chart;
 }
 

@@ -82,7 +82,7 @@ bool plan_is_prefill(const PlanSpec& plan);
 
 std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes,
                             int max_rows);
-std::string plan_csv(const std::vector<PlanOutcome>& outcomes);
+std::string plan_csv(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
 nlohmann::json plan_json(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes);
 
 }  // namespace moesim::sim

@@ -34,10 +34,15 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
         plan.max_latency_ms ? fmt::format("  latency <= {} ms", *plan.max_latency_ms) : "");
   // Prefill has no per-user token rate or per-token latency: its rows show the step instead.
   const bool prefill = plan_is_prefill(plan);
+  // The candidate column as wide as the longest label shown, so the figures line up.
+  std::size_t width = 9, shown_rows = 0;
+  for (const auto& o : outcomes)
+    if (o.fits && shown_rows++ < static_cast<std::size_t>(max_rows))
+      width = std::max(width, o.candidate.label.size());
   text += fmt::format(
-      "{:>4}  {:<76} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
-      "rank", "candidate", "GPUs", "nodes", "tokens/s", "tok/s/GPU", prefill ? "" : "tok/s/usr",
-      prefill ? "step" : "TPOT", "imbal", "drop%", "headroom",
+      "{:>4}  {:<{}} {:>5} {:>5} {:>11} {:>9} {:>9} {:>9} {:>6} {:>8} {:>9} {:>8} {:>8}  {}\n",
+      "rank", "candidate", width, "GPUs", "nodes", "tokens/s", "tok/s/GPU",
+      prefill ? "" : "tok/s/usr", prefill ? "step" : "TPOT", "imbal", "drop%", "headroom",
       plan.target_tokens_per_s ? "$/h@tgt" : "$/hour", "$/Mtok", "verdict");
   int rank = 0, rejected = 0;
   for (const auto& o : outcomes) {
@@ -51,13 +56,13 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
     const double gpus_per_node =
         static_cast<double>(r.gpus) / o.candidate.scenario["cluster"]["nodes"].get<double>();
     text += fmt::format(
-        "{:>4}  {:<76} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9} {:>7.2f}ms {:>6.3f} {:>8.4f} "
+        "{:>4}  {:<{}} {:>5} {:>5} {:>11.0f} {:>9.1f} {:>9} {:>7.2f}ms {:>6.3f} {:>8.4f} "
         "{:>6.1f}GiB {:>8.2f} {:>8.4f}  {}{}\n",
-        rank, o.candidate.label, r.gpus, static_cast<int>(r.gpus / gpus_per_node), r.tokens_per_s(),
-        r.tokens_per_s() / r.gpus, prefill ? "" : fmt::format("{:.2f}", o.tokens_per_s_per_user),
-        r.step_time_s * 1e3, r.imbalance,
-        r.routed_tokens > 0 ? 100 * r.dropped_tokens / r.routed_tokens : 0.0, headroom_gib(o),
-        plan.target_tokens_per_s ? o.usd_per_hour_at_target() : o.usd_per_hour(),
+        rank, o.candidate.label, width, r.gpus, static_cast<int>(r.gpus / gpus_per_node),
+        r.tokens_per_s(), r.tokens_per_s() / r.gpus,
+        prefill ? "" : fmt::format("{:.2f}", o.tokens_per_s_per_user), r.step_time_s * 1e3,
+        r.imbalance, r.routed_tokens > 0 ? 100 * r.dropped_tokens / r.routed_tokens : 0.0,
+        headroom_gib(o), plan.target_tokens_per_s ? o.usd_per_hour_at_target() : o.usd_per_hour(),
         o.usd_per_million_tokens().value_or(0), verdict(o),
         plan.target_tokens_per_s ? fmt::format(" (x{} for target)", o.replicas_needed) : "");
   }
@@ -70,7 +75,8 @@ std::string plan_table_text(const PlanSpec& plan, const std::vector<PlanOutcome>
   return text;
 }
 
-std::string plan_csv(const std::vector<PlanOutcome>& outcomes) {
+std::string plan_csv(const PlanSpec& plan, const std::vector<PlanOutcome>& outcomes) {
+  const bool prefill = plan_is_prefill(plan);  // no users' stream: its cell stays empty
   std::string csv =
       "candidate,fits,gpus,tokens_per_s,tokens_per_s_per_gpu,tokens_per_s_per_user,latency_ms,"
       "imbalance,drop_rate,"
@@ -81,10 +87,11 @@ std::string plan_csv(const std::vector<PlanOutcome>& outcomes) {
     std::string rejection = o.rejection;
     std::replace(rejection.begin(), rejection.end(), '"', '\'');
     csv += fmt::format(
-        "\"{}\",{},{},{:.3f},{:.3f},{:.4f},{:.4f},{:.4f},{:.6f},{:.3f},{:.3f},{:.6f},{},{},{},\"{}"
+        "\"{}\",{},{},{:.3f},{:.3f},{},{:.4f},{:.4f},{:.6f},{:.3f},{:.3f},{:.6f},{},{},{},\"{}"
         "\"\n",
         o.candidate.label, o.fits ? 1 : 0, r.gpus, r.tokens_per_s(),
-        r.gpus ? r.tokens_per_s() / r.gpus : 0.0, o.tokens_per_s_per_user, r.step_time_s * 1e3,
+        r.gpus ? r.tokens_per_s() / r.gpus : 0.0,
+        prefill ? "" : fmt::format("{:.4f}", o.tokens_per_s_per_user), r.step_time_s * 1e3,
         r.imbalance, r.routed_tokens > 0 ? r.dropped_tokens / r.routed_tokens : 0.0,
         o.fits ? headroom_gib(o) : 0.0, o.fits ? o.usd_per_hour() : 0.0,
         o.usd_per_million_tokens().value_or(0), o.replicas_needed, o.pareto ? 1 : 0,

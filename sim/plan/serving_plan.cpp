@@ -14,7 +14,8 @@
 #include "sim/plan/parallel_for.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/plan_lists.hpp"
-#include "sim/plan/serving_pool_pairs.hpp"
+#include "sim/plan/serving_cross.hpp"
+#include "sim/plan/sla_floor.hpp"
 #include "sim/serving/traffic_budget.hpp"
 #include "sim/spec/limits.hpp"
 
@@ -48,11 +49,19 @@ Deployment prepare(const PlanCandidate& candidate) {
   return d;
 }
 
+// What sizing needs of the traffic: its rate, mean lengths (input, output, cached) and floors.
+struct TrafficSummary {
+  double rate = 0;
+  std::array<double, 3> mean{};
+  TrafficFloorInputs floors;
+};
+
 // Capacity, the instance counts that keep up at 80% utilisation, and the price those cost: a lower
-// bound, since the SLA can only ask for more instances.
+// bound, since the SLA can only ask for more instances. And the SLA floors of the shape.
 void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, const Deployment& d,
-                  double rate, const std::array<double, 3>& mean, ServingPlanOutcome& o,
-                  PoolCapacity& capacity) {
+                  const TrafficSummary& traffic, ServingPlanOutcome& o, PoolCapacity& capacity) {
+  const double rate = traffic.rate;
+  const auto& mean = traffic.mean;
   if (!d.scenario) {
     o.verdict = ServingVerdict::Memory;  // sizes that cannot be placed are refused like memory
     o.reason = d.error;
@@ -84,6 +93,9 @@ void size_outcome(const ServingPlanSpec& s, const PlanCandidate& candidate, cons
   }
   o.gpus = (o.prefill_instances + o.decode_instances) * c.gpus_per_instance;
   o.usd_per_hour = o.gpus * candidate.usd_per_gpu_hour;
+  o.ttft_floor_s = ttft_floor_s(*d.pricer, c.data_parallel_ranks, s.batching.token_budget_per_rank,
+                                traffic.floors);
+  o.tpot_floor_s = tpot_floor_s(*d.pricer, traffic.floors);
   if (o.gpus > kMaxGpus) {
     o.verdict = ServingVerdict::Throughput;
     o.reason = fmt::format(
@@ -107,6 +119,28 @@ ServingSpec serving_spec_for(const ServingPlanSpec& s, const ServingPlanOutcome&
   spec.memory_fraction = s.memory_fraction;
   spec.sla = s.sla;
   return spec;
+}
+
+// The largest p90 over its limit, and the sum of them (ServingPlanOutcome::sla_excess, sla_use).
+void measure_sla(const SlaSpec& sla, const ServingMetrics& m, ServingPlanOutcome& o) {
+  o.sla_excess = o.sla_use = 0;
+  const auto term = [&](const std::optional<double>& limit, double value) {
+    if (!limit || *limit <= 0) return;
+    o.sla_excess = std::max(o.sla_excess, value / *limit);
+    o.sla_use += value / *limit;
+  };
+  term(sla.ttft_p90_s, m.ttft.p90);
+  term(sla.tpot_p90_s, m.tpot.p90);
+  term(sla.e2e_p90_s, m.e2e.p90);
+}
+
+// Options whose floors miss the SLA at any instance count: rejected unsimulated.
+void reject_below_floors(const SlaSpec& sla, std::vector<ServingPlanOutcome>& outcomes) {
+  for (auto& o : outcomes) {
+    if (!o.reason.empty()) continue;
+    o.reason = sla_floor_miss(sla, o.ttft_floor_s, o.tpot_floor_s, o.sla_excess);
+    if (!o.reason.empty()) o.verdict = ServingVerdict::Sla;
+  }
 }
 
 // Simulates the traffic at the lower-bound instance counts; on an SLA miss adds instances (the
@@ -134,10 +168,12 @@ SimulatedWork simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
                          : 0.0);
     if (run.meets_sla()) {
       o.verdict = ServingVerdict::Feasible;
+      measure_sla(s.sla, run.metrics, o);
       o.reason.clear();
       return work;
     }
     o.verdict = ServingVerdict::Sla;
+    measure_sla(s.sla, run.metrics, o);
     o.reason = fmt::format("SLA: {} at {} instances", fmt::join(run.sla_failures, ", "),
                            s.disaggregated
                                ? fmt::format("{}P + {}D", o.prefill_instances, o.decode_instances)
@@ -151,12 +187,13 @@ SimulatedWork simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
   }
 }
 
-// By price; at equal price the faster stream (lower TPOT p90, then TTFT p90) first.
+// By price; at equal price the one farthest inside its SLA (the sum of its p90s over their limits)
+// first, then the grid's order (shape, then batch limit as a number).
 bool cheaper(const ServingPlanOutcome& a, const ServingPlanOutcome& b) {
   if (a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
-  if (a.metrics.tpot.p90 != b.metrics.tpot.p90) return a.metrics.tpot.p90 < b.metrics.tpot.p90;
-  if (a.metrics.ttft.p90 != b.metrics.ttft.p90) return a.metrics.ttft.p90 < b.metrics.ttft.p90;
-  return a.label < b.label;
+  if (a.sla_use != b.sla_use) return a.sla_use < b.sla_use;
+  return std::tie(a.candidate, a.prefill_candidate, a.max_batch_per_rank) <
+         std::tie(b.candidate, b.prefill_candidate, b.max_batch_per_rank);
 }
 
 // A deployment's own curve: a pair whose prefill pool takes another shape repeats its decode
@@ -177,52 +214,8 @@ void mark_pareto(std::vector<ServingPlanOutcome>& outcomes) {
   }
 }
 
-// Disaggregated: every sized shape's prefill pool with every sized shape's decode pool, per batch
-// limit (serving_pool_pairs.hpp); the decode shape's outcome gives the pair its curve. Shapes
-// refused while sizing stay listed as they are.
-std::vector<ServingPlanOutcome> cross_pool_shapes(const PlanSpec& plan,
-                                                  const std::vector<ServingPlanOutcome>& sized,
-                                                  const std::vector<PoolCapacity>& capacities,
-                                                  double rate) {
-  std::vector<ServingPlanOutcome> crossed;
-  std::map<int, std::vector<std::size_t>> by_batch;
-  for (std::size_t i = 0; i < sized.size(); ++i) {
-    if (sized[i].reason.empty())
-      by_batch[sized[i].max_batch_per_rank].push_back(i);
-    else
-      crossed.push_back(sized[i]);
-  }
-  for (const auto& [batch, members] : by_batch) {
-    std::vector<PoolShape> shapes;
-    for (std::size_t i : members) {
-      const auto& c = plan.candidates[static_cast<std::size_t>(sized[i].candidate)];
-      shapes.push_back({sized[i].candidate, capacities[i].gpus_per_instance, c.usd_per_gpu_hour,
-                        capacities[i].prefill_requests_per_s, capacities[i].decode_requests_per_s});
-    }
-    for (const PoolPair& pair : pair_pool_shapes(shapes, rate, kMaxPoolPairs)) {
-      ServingPlanOutcome o = sized[members[pair.decode]];
-      const ServingPlanOutcome& prefill = sized[members[pair.prefill]];
-      o.prefill_candidate = prefill.candidate;
-      o.prefill_gpus_per_instance = prefill.prefill_gpus_per_instance;
-      o.prefill_instances = pair.prefill_instances;
-      o.decode_instances = pair.decode_instances;
-      o.gpus = pair.gpus;
-      o.usd_per_hour = pair.usd_per_hour;
-      if (pair.prefill != pair.decode)
-        o.label = fmt::format("P {} / D {}, batch {}",
-                              plan.candidates[static_cast<std::size_t>(prefill.candidate)].label,
-                              plan.candidates[static_cast<std::size_t>(o.candidate)].label, batch);
-      if (o.gpus > kMaxGpus) {
-        o.verdict = ServingVerdict::Throughput;
-        o.reason = fmt::format("throughput: {} GPUs, over the {}-GPU limit", o.gpus, kMaxGpus);
-      }
-      crossed.push_back(std::move(o));
-    }
-  }
-  return crossed;
-}
-
-using Tick = std::function<void(int)>;
+// Progress of the simulation phase: options simulated or passed over, of those it may simulate.
+using Tick = std::function<void(std::size_t done, std::size_t of)>;
 
 // One outcome per candidate and batch limit, in that order (candidate-major).
 std::vector<ServingPlanOutcome> grid_outcomes(const PlanSpec& plan) {
@@ -279,7 +272,7 @@ void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& depl
       ++feasible;
     }
     next += wave;
-    tick(static_cast<int>(wave));
+    tick(next, order.size());
   }
   for (; next < order.size(); ++next) {
     auto& o = outcomes[order[next]];
@@ -336,48 +329,53 @@ std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::
   return s;
 }
 
-ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
-                                   const ProgressCallback& progress,
+ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads, const SweepProgress& progress,
                                    const SimulatedWork& sweep_budget) {
   const ServingPlanSpec& s = *plan.serving;
   ServingPlanResult result;
   const auto requests = generate_requests(s.traffic);
   result.offered_requests_per_s = offered_requests_per_s(s.traffic, requests);
-  const auto mean = mean_request_lengths(s.traffic, requests);
+  const TrafficSummary traffic{result.offered_requests_per_s,
+                               mean_request_lengths(s.traffic, requests),
+                               traffic_floor_inputs(requests)};
   result.outcomes = grid_outcomes(plan);
   auto& outcomes = result.outcomes;
-  const int total = static_cast<int>(outcomes.size());
-  int goal = 2 * total;  // sizing, then at most one simulation an option
-  std::atomic<int> done{0};
   std::mutex progress_mutex;
-  const Tick tick = [&](int count) {
-    const int now = done += count;
-    if (progress) {
-      std::lock_guard lock(progress_mutex);
-      progress(now, goal);
-    }
+  // Sizing is the first half of the bar, simulating the second: a phase's share done and its note.
+  const auto report = [&](int phase, std::size_t done, std::size_t of, const std::string& note) {
+    if (!progress) return;
+    std::lock_guard lock(progress_mutex);
+    progress(static_cast<int>(50 * phase + 50 * done / std::max<std::size_t>(of, 1)), note);
   };
   // Phase 1: every deployment sized from its capacity (a few steps each), in parallel.
   std::vector<Deployment> deployments(plan.candidates.size());
   std::vector<PoolCapacity> capacities(outcomes.size());
   const std::size_t per = s.max_batch_per_rank.size();
+  std::atomic<std::size_t> sized{0};
   parallel_for(plan.candidates.size(), threads, [&](std::size_t c) {
     deployments[c] = prepare(plan.candidates[c]);
     for (std::size_t b = 0; b < per; ++b)
-      size_outcome(s, plan.candidates[c], deployments[c], result.offered_requests_per_s, mean,
-                   outcomes[c * per + b], capacities[c * per + b]);
-    tick(static_cast<int>(per));
+      size_outcome(s, plan.candidates[c], deployments[c], traffic, outcomes[c * per + b],
+                   capacities[c * per + b]);
+    const std::size_t now = ++sized;
+    report(0, now, plan.candidates.size(),
+           fmt::format("sized {} of {} deployments", now, plan.candidates.size()));
   });
-  if (s.disaggregated && s.cross_shapes) {
-    outcomes = cross_pool_shapes(plan, outcomes, capacities, result.offered_requests_per_s);
-    goal = total + static_cast<int>(outcomes.size());
-  }
+  if (s.disaggregated && s.cross_shapes)
+    outcomes = cross_pool_shapes(plan, outcomes, capacities, traffic.rate);
+  reject_below_floors(s.sla, outcomes);
+  const Tick tick = [&](std::size_t done, std::size_t of) {
+    report(1, done, of,
+           fmt::format("{} simulated, cheapest first; {} options to rank", done, outcomes.size()));
+  };
   simulate_cheapest_first(plan, deployments, requests, threads, tick, sweep_budget, result);
-  if (progress) progress(goal, goal);
+  report(2, 0, 1, fmt::format("{} options ranked", outcomes.size()));
   mark_pareto(outcomes);
   std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) {
     if (a.verdict != b.verdict) return static_cast<int>(a.verdict) < static_cast<int>(b.verdict);
-    return a.verdict == ServingVerdict::Feasible ? cheaper(a, b) : false;
+    if (a.verdict == ServingVerdict::Feasible) return cheaper(a, b);
+    // SLA misses nearest first: the one a planner would relax the SLA for.
+    return a.verdict == ServingVerdict::Sla && a.sla_excess < b.sla_excess;
   });
   return result;
 }

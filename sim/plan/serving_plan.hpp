@@ -3,6 +3,7 @@
 // aggregated or prefill/decode) ranks every candidate deployment and batch limit by $/hour at the
 // traffic's load, cheapest first, and says why each other option failed: memory, SLA or
 // throughput, or price (not simulated: even its lower bound costs more than the options kept).
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -57,6 +58,13 @@ struct ServingPlanOutcome {
   double curve_tokens_per_s_per_user = 0;
   bool pareto = false;
   bool simulated = false;
+  // The least TTFT and TPOT p90 at any instance count (sla_floor.hpp): the prefill shape's and
+  // the decode shape's.
+  double ttft_floor_s = 0, tpot_floor_s = 0;
+  // The largest p90 over its SLA limit: simulated when simulated, else of the floors; misses rank
+  // by it (nearest first). Simulated, the sum of the p90s over their limits: options at one price
+  // rank by it (farthest inside the SLA, all its terms together, first).
+  double sla_excess = 0, sla_use = 0;
 };
 
 struct ServingPlanResult {
@@ -65,10 +73,19 @@ struct ServingPlanResult {
   int simulated = 0;
 };
 
+// Progress as a share of the sweep, in percent, and what it is doing ("sized 40 of 90 shapes").
+using SweepProgress = std::function<void(int percent, const std::string& note)>;
+
 // `sweep_budget`: what all the sweep's replays of the traffic may simulate (sweep_budget.hpp).
 ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads,
-                                   const ProgressCallback& progress = {},
+                                   const SweepProgress& progress = {},
                                    const SimulatedWork& sweep_budget = plan_sweep_budget());
+
+// The sweep's budget (docs/plan.md, "Budget") may leave options unsimulated. With none feasible,
+// "infeasible" would be its artefact; with an answer, an unsimulated option whose lower bound is
+// below it might have been cheaper. Either way the plan cannot stand by its answer: what to say
+// (the CLI exits 2 at /serving/traffic, outputs written), or "" when the answer stands.
+std::string budget_caveat(const ServingPlanResult& result);
 
 std::string serving_plan_table_text(const PlanSpec& plan, const ServingPlanResult& result,
                                     int max_rows);

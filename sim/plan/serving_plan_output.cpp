@@ -44,22 +44,53 @@ std::string_view verdict_name(ServingVerdict verdict) {
   return "price";
 }
 
+std::string budget_caveat(const ServingPlanResult& r) {
+  const bool answered =
+      !r.outcomes.empty() && r.outcomes.front().verdict == ServingVerdict::Feasible;
+  const double answer = answered ? r.outcomes.front().usd_per_hour : 0;
+  std::size_t unsimulated = 0, cheaper = 0;
+  double cheapest_bound = 0;
+  for (const auto& o : r.outcomes) {
+    if (o.verdict != ServingVerdict::Budget) continue;
+    ++unsimulated;
+    if (answered && o.usd_per_hour >= answer) continue;
+    cheapest_bound = cheaper++ == 0 ? o.usd_per_hour : std::min(cheapest_bound, o.usd_per_hour);
+  }
+  const std::string fix = "expected less traffic (duration_s or rate_per_s) or a shorter search";
+  if (!answered && unsimulated > 0)
+    return fmt::format(
+        "the traffic spent the sweep's budget after {} of {} options, none meeting the SLA, and {} "
+        "were never simulated; {}",
+        r.simulated, r.outcomes.size(), unsimulated, fix);
+  if (cheaper > 0)
+    return fmt::format(
+        "the traffic spent the sweep's budget after {} of {} options; {} never simulated cost from "
+        "${:.2f}/hour, below the ${:.2f}/hour of the first row, so it may not be the cheapest; {}",
+        r.simulated, r.outcomes.size(), cheaper, cheapest_bound, answer, fix);
+  return "";
+}
+
 std::string serving_plan_table_text(const PlanSpec& plan, const ServingPlanResult& result,
                                     int max_rows) {
   const ServingPlanSpec& s = *plan.serving;
   std::string text =
       fmt::format("traffic: {:.2f} requests/s ({}){}\n", result.offered_requests_per_s,
                   s.disaggregated ? "prefill/decode pools" : "aggregated", sla_text(s.sla));
-  text +=
-      fmt::format("{:>4}  {:<72} {:>9} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "rank", "candidate",
-                  "instances", "GPUs", "$/hour", "TTFT p90", "TPOT p90", "tok/s/GPU", "tok/s/usr");
+  // The candidate column as wide as the longest label shown, so the figures line up.
+  std::size_t width = 9, shown = 0;
+  for (const auto& o : result.outcomes)
+    if (o.verdict == ServingVerdict::Feasible && shown++ < static_cast<std::size_t>(max_rows))
+      width = std::max(width, o.label.size());
+  text += fmt::format("{:>4}  {:<{}} {:>9} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "rank",
+                      "candidate", width, "instances", "GPUs", "$/hour", "TTFT p90", "TPOT p90",
+                      "tok/s/GPU", "tok/s/usr");
   int rank = 0;
   for (const auto& o : result.outcomes) {
     if (o.verdict != ServingVerdict::Feasible || rank >= max_rows) continue;
     ++rank;
     text += fmt::format(
-        "{:>4}  {:<72} {:>9} {:>5} {:>9.2f} {:>7.1f}ms {:>7.1f}ms {:>9.1f} {:>9.1f}{}\n", rank,
-        o.label, instances_text(o, s.disaggregated), o.gpus, o.usd_per_hour,
+        "{:>4}  {:<{}} {:>9} {:>5} {:>9.2f} {:>7.1f}ms {:>7.1f}ms {:>9.1f} {:>9.1f}{}\n", rank,
+        o.label, width, instances_text(o, s.disaggregated), o.gpus, o.usd_per_hour,
         o.metrics.ttft.p90 * 1e3, o.metrics.tpot.p90 * 1e3, o.metrics.output_tokens_per_s_per_gpu,
         o.metrics.output_tokens_per_s_per_user, o.pareto ? "  pareto" : "");
   }
@@ -80,16 +111,21 @@ std::string serving_plan_csv(const ServingPlanResult& result) {
       "candidate,max_batch_per_rank,verdict,prefill_instances,decode_instances,gpus,usd_per_hour,"
       "ttft_p90_ms,tpot_p90_ms,e2e_p90_ms,output_tokens_per_s_per_gpu,output_tokens_per_s_per_"
       "user,curve_tokens_per_s_per_gpu,curve_tokens_per_s_per_user,pareto,reason\n";
+  // Options never simulated (price, budget, refused at sizing) have no measured figures: empty.
+  const auto measured = [](const ServingPlanOutcome& o, double value) {
+    return o.simulated ? fmt::format("{:.3f}", value) : std::string();
+  };
   for (const auto& o : result.outcomes) {
     std::string reason = o.reason;
     std::replace(reason.begin(), reason.end(), '"', '\'');
-    csv += fmt::format(
-        "\"{}\",{},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},\"{}\"\n",
-        o.label, o.max_batch_per_rank, verdict_name(o.verdict), o.prefill_instances,
-        o.decode_instances, o.gpus, o.usd_per_hour, o.metrics.ttft.p90 * 1e3,
-        o.metrics.tpot.p90 * 1e3, o.metrics.e2e.p90 * 1e3, o.metrics.output_tokens_per_s_per_gpu,
-        o.metrics.output_tokens_per_s_per_user, o.curve_tokens_per_s_per_gpu,
-        o.curve_tokens_per_s_per_user, o.pareto ? 1 : 0, reason);
+    const auto& m = o.metrics;
+    csv += fmt::format("\"{}\",{},{},{},{},{},{:.3f},{},{},{},{},{},{:.3f},{:.3f},{},\"{}\"\n",
+                       o.label, o.max_batch_per_rank, verdict_name(o.verdict), o.prefill_instances,
+                       o.decode_instances, o.gpus, o.usd_per_hour, measured(o, m.ttft.p90 * 1e3),
+                       measured(o, m.tpot.p90 * 1e3), measured(o, m.e2e.p90 * 1e3),
+                       measured(o, m.output_tokens_per_s_per_gpu),
+                       measured(o, m.output_tokens_per_s_per_user), o.curve_tokens_per_s_per_gpu,
+                       o.curve_tokens_per_s_per_user, o.pareto ? 1 : 0, reason);
   }
   return csv;
 }

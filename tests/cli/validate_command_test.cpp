@@ -16,6 +16,22 @@ TEST(ValidateCommand, GoodScenarioFileAndBuiltinPass) {
   EXPECT_NE(result.out.find("quickstart.json: ok"), std::string::npos);
 }
 
+TEST(ValidateCommand, ARequestLogIsCheckedAsOneNotAsARoutingTrace) {
+  // The shipped sample (a "#" comment, then the header naming arrival_s): 8 requests, the last
+  // at 2.050 s, the first at 0.
+  const auto good = run_moesim("validate " + std::string(MOESIM_SOURCE_DIR) +
+                               "/scenarios/serving/requests-sample.csv");
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("ok (request log: 8 requests over 2.050 s)"), std::string::npos)
+      << good.out;
+  const std::string bad = ::testing::TempDir() + "bad-log.csv";
+  std::ofstream(bad) << "arrival_s,input_tokens,output_tokens\n0.5,100,x\n";
+  const auto result = run_moesim("validate " + bad);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("line 2, field output_tokens: expected an integer"), std::string::npos)
+      << result.err;
+}
+
 TEST(ValidateCommand, BadFileExitsTwoNamingFileFieldAndExpectation) {
   const auto result = run_moesim("validate " + kBad + "nodes-negative.json");
   EXPECT_EQ(result.exit_code, 2);

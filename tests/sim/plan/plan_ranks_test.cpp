@@ -72,7 +72,7 @@ TEST(PlanRanks, TwoRanksWriteTheBytesOfOneProcess) {
   for (auto& rank : ranks) rank.join();
   for (const auto& outcomes : by_rank) {
     EXPECT_EQ(plan_json(plan, outcomes).dump(2), plan_json(plan, alone).dump(2));
-    EXPECT_EQ(plan_csv(outcomes), plan_csv(alone));
+    EXPECT_EQ(plan_csv(plan, outcomes), plan_csv(plan, alone));
     EXPECT_EQ(plan_table_text(plan, outcomes, 50), plan_table_text(plan, alone, 50));
   }
 }

@@ -59,7 +59,7 @@ TEST(Plan, CandidatesThatDoNotFitAreRejectedWithTheReason) {
 
 TEST(Plan, SameAnswerOnOneThreadOrTwo) {
   const auto plan = parse_plan(kSmallPlan, "small.json");
-  EXPECT_EQ(plan_csv(run_plan(plan, 1)), plan_csv(run_plan(plan, 2)));
+  EXPECT_EQ(plan_csv(plan, run_plan(plan, 1)), plan_csv(plan, run_plan(plan, 2)));
 }
 
 TEST(Plan, AutoExpertParallelTriesEveryDivisor) {

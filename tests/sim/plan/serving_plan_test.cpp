@@ -131,14 +131,14 @@ TEST(ServingPlan, ReplaysLeftIsTheTightestOfTheThreeCounts) {
 }
 
 TEST(ServingPlan, ASweepThatCannotMeetItsSlaStopsAtItsBudget) {
-  // TPOT p90 <= 1 us: no option can meet it, so without a budget every sized option would be
-  // replayed 1 + 3 times. A budget of 8 replays of this traffic: a wave fits while
-  // replays_left / 4 >= 1, so option 1 (4 replays, 4 left) and option 2 (4 more, 0 left) run,
-  // on one thread or on two (a wave of min(2, 8 / 4) = 2), and every other sized option is
-  // marked "budget".
+  // E2E p90 <= 1 us (no floor is checked for E2E, so every option is simulated): no option can
+  // meet it, so without a budget every sized option would be replayed 1 + 3 times. A budget of 8
+  // replays of this traffic: a wave fits while replays_left / 4 >= 1, so option 1 (4 replays, 4
+  // left) and option 2 (4 more, 0 left) run, on one thread or on two (a wave of min(2, 8 / 4) = 2),
+  // and every other sized option is marked "budget".
   std::string text = kServingPlan;
   const std::string tpot = "\"tpot_p90_ms\": 60";
-  text.replace(text.find(tpot), tpot.size(), "\"tpot_p90_ms\": 0.001");
+  text.replace(text.find(tpot), tpot.size(), "\"tpot_p90_ms\": 60, \"e2e_p90_ms\": 0.001");
   const auto plan = parse_plan(text, "sla.json");
   const SimulatedWork one = expected_replay(generate_requests(plan.serving->traffic));
   const SimulatedWork budget{8 * one.requests, 8 * one.decoded, 8 * one.prompt};
@@ -155,6 +155,77 @@ TEST(ServingPlan, ASweepThatCannotMeetItsSlaStopsAtItsBudget) {
           << o.reason;
     }
     EXPECT_GT(budget_marked, 0);
+    // Nothing feasible and options left unsimulated: "infeasible" would be the budget's.
+    EXPECT_NE(budget_caveat(result).find("none meeting the SLA"), std::string::npos);
+  }
+}
+
+TEST(ServingPlan, AnAnswerWithCheaperOptionsLeftUnsimulatedIsNotStoodBy) {
+  // A feasible first row at $16/hour and a budget-skipped option whose lower bound is $8: it
+  // might have been cheaper. One at $24 could not be, and the answer stands.
+  ServingPlanResult result;
+  result.outcomes.resize(2);
+  result.outcomes[0].verdict = ServingVerdict::Feasible;
+  result.outcomes[0].usd_per_hour = 16;
+  result.outcomes[1].verdict = ServingVerdict::Budget;
+  result.outcomes[1].usd_per_hour = 8;
+  EXPECT_NE(budget_caveat(result).find("1 never simulated cost from $8.00/hour, below the "
+                                       "$16.00/hour of the first row"),
+            std::string::npos)
+      << budget_caveat(result);
+  result.outcomes[1].usd_per_hour = 24;
+  EXPECT_EQ(budget_caveat(result), "");
+}
+
+// kServingPlan with `from` replaced by `to`.
+PlanSpec edited_plan(const std::string& from, const std::string& to) {
+  std::string text = kServingPlan;
+  text.replace(text.find(from), from.size(), to);
+  return parse_plan(text, "sla.json");
+}
+
+TEST(ServingPlan, AnSlaNoInstanceCountCanMeetIsRejectedAtItsFloorUnsimulated) {
+  // TPOT p90 <= 1 us: one sequence's decode step alone takes longer on every option, so each is
+  // rejected for SLA before any replay, nearest miss first.
+  const auto plan = edited_plan("\"tpot_p90_ms\": 60", "\"tpot_p90_ms\": 0.001");
+  const auto result = run_serving_plan(plan, 2);
+  EXPECT_EQ(result.simulated, 0);
+  double previous = 0;
+  for (const auto& o : result.outcomes) {
+    if (o.verdict == ServingVerdict::Memory) continue;
+    ASSERT_EQ(o.verdict, ServingVerdict::Sla) << o.label;
+    EXPECT_NE(o.reason.find("SLA at any instance count: TPOT p90 at least"), std::string::npos)
+        << o.reason;
+    EXPECT_DOUBLE_EQ(o.sla_excess, o.tpot_floor_s / 1e-6);  // the TTFT floor is inside 2 s
+    EXPECT_GE(o.sla_excess, previous);
+    previous = o.sla_excess;
+  }
+}
+
+TEST(ServingPlan, TheFloorsAreWhatALoneRequestMeets) {
+  // One request (max_requests 1) reaches an empty instance: its TTFT is its one prefill step
+  // (1,000 tokens, under the token budget), the TTFT floor exactly (to the engine's 1 ns clock);
+  // its decode steps run one sequence at contexts of 1,000 tokens or more, at least the TPOT floor.
+  const auto plan = edited_plan("\"duration_s\": 60", "\"duration_s\": 60, \"max_requests\": 1");
+  const auto result = run_serving_plan(plan, 1);
+  const auto& chosen = result.outcomes.front();
+  ASSERT_EQ(chosen.verdict, ServingVerdict::Feasible) << chosen.reason;
+  EXPECT_NEAR(chosen.metrics.ttft.p90, chosen.ttft_floor_s, 2e-9);
+  EXPECT_GE(chosen.metrics.tpot.p90, chosen.tpot_floor_s);
+  EXPECT_GT(chosen.tpot_floor_s, 0);
+}
+
+TEST(ServingPlan, AtOnePriceTheOptionFarthestInsideItsSlaComesFirst) {
+  // Ties on price rank by TTFT p90 / 2 s + TPOT p90 / 60 ms, smallest first.
+  const auto result = run_serving_plan(parse_plan(kServingPlan, "sla.json"), 2);
+  for (std::size_t i = 0; i + 1 < result.outcomes.size(); ++i) {
+    const auto& a = result.outcomes[i];
+    const auto& b = result.outcomes[i + 1];
+    if (a.verdict != ServingVerdict::Feasible) break;
+    EXPECT_DOUBLE_EQ(a.sla_use, a.metrics.ttft.p90 / 2.0 + a.metrics.tpot.p90 / 0.060);
+    if (b.verdict == ServingVerdict::Feasible && a.usd_per_hour == b.usd_per_hour) {
+      EXPECT_LE(a.sla_use, b.sla_use) << a.label << " before " << b.label;
+    }
   }
 }
 

@@ -1,0 +1,62 @@
+#include "sim/plan/sla_floor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace moesim::sim {
+
+TrafficFloorInputs traffic_floor_inputs(const std::vector<Request>& requests) {
+  TrafficFloorInputs t;
+  if (requests.empty()) return t;
+  std::vector<const Request*> by_input;
+  for (const Request& r : requests) by_input.push_back(&r);
+  std::sort(by_input.begin(), by_input.end(),
+            [](const Request* a, const Request* b) { return a->input_tokens < b->input_tokens; });
+  const auto n = static_cast<double>(by_input.size());
+  const auto rank =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(0.9 * n)), 1, by_input.size());
+  const Request& p90 = *by_input[rank - 1];
+  t.any = true;
+  t.p90_input = p90.input_tokens;
+  t.p90_computed = p90.prefill_tokens();
+  t.min_input = by_input.front()->input_tokens;
+  t.any_decode = std::any_of(requests.begin(), requests.end(),
+                             [](const Request& r) { return r.output_tokens > 1; });
+  return t;
+}
+
+double ttft_floor_s(StepPricer& pricer, int ranks, std::int64_t token_budget_per_rank,
+                    const TrafficFloorInputs& traffic) {
+  if (!traffic.any || traffic.p90_computed <= 0) return 0;
+  const auto r = static_cast<double>(std::max(1, ranks));
+  const double first_chunk = std::min(static_cast<double>(traffic.p90_computed),
+                                      static_cast<double>(token_budget_per_rank) * r);
+  return pricer.step_seconds(
+      {std::ceil(first_chunk / r), static_cast<double>(traffic.p90_input), 0, 0});
+}
+
+double tpot_floor_s(StepPricer& pricer, const TrafficFloorInputs& traffic) {
+  if (!traffic.any_decode) return 0;
+  const double step = pricer.step_seconds({0, 0, 1, static_cast<double>(traffic.min_input)});
+  return step / pricer.accepted_tokens_per_sequence();
+}
+
+std::string sla_floor_miss(const SlaSpec& sla, double ttft_s, double tpot_s, double& excess) {
+  excess = 0;
+  std::string why;
+  const auto term = [&](const std::optional<double>& limit, double floor, const char* name,
+                        const char* how) {
+    if (!limit || *limit <= 0 || floor <= 0) return;
+    excess = std::max(excess, floor / *limit);
+    if (floor <= *limit) return;
+    why += fmt::format("{}{} p90 at least {:.1f} ms > {:.1f} ms ({})", why.empty() ? "" : ", ",
+                       name, floor * 1e3, *limit * 1e3, how);
+  };
+  term(sla.ttft_p90_s, ttft_s, "TTFT", "the p90 prompt's first prefill step on an empty instance");
+  term(sla.tpot_p90_s, tpot_s, "TPOT", "a decode step of one sequence");
+  return why.empty() ? why : "SLA at any instance count: " + why;
+}
+
+}  // namespace moesim::sim
