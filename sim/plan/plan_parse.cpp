@@ -1,5 +1,6 @@
 // parse_plan: the plan file read into its search lists, then expanded into the candidate grid.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -83,8 +84,16 @@ ClusterOption read_cluster_option(const Json& entry, const std::string& path,
   ClusterOption option;
   const auto system_name = c.string("system");
   const auto* system = topology::find_node_system(system_name);
-  if (c.has("system") && system == nullptr)
-    problems.add(path + "/system", fmt::format("unknown node system \"{}\"", system_name));
+  if (c.has("system") && system == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& known : topology::node_systems()) names.emplace_back(known.name);
+    const auto suggestion = did_you_mean(system_name, names);
+    problems.add(
+        path + "/system",
+        fmt::format("unknown node system \"{}\"; expected one of {}{}", system_name,
+                    fmt::join(names, ", "),
+                    suggestion ? fmt::format(" (did you mean \"{}\"?)", *suggestion) : ""));
+  }
   option.gpus_per_node = system ? system->gpus_per_node : 8;
   option.gpus_per_domain = system ? system->gpus_per_scale_up_domain : 8;
   option.cluster = Json{{"system", system_name}};

@@ -282,7 +282,7 @@ void simulate_cheapest_first(const PlanSpec& plan, std::vector<Deployment>& depl
             ? fmt::format(
                   "budget: not simulated; the {} options simulated decoded {:.3g} "
                   "tokens, and one more could pass what a plan may simulate "
-                  "({:.0e} requests, {:.0e} decoded and {:.0e} prompt tokens; "
+                  "({:.2g} requests, {:.2g} decoded and {:.2g} prompt tokens; "
                   "docs/limits.md)",
                   result.simulated, spent.decoded, budget.requests, budget.decoded, budget.prompt)
             : fmt::format(
@@ -308,8 +308,6 @@ std::optional<ServingPlanSpec> read_serving_plan(const Json* object, const std::
                    "expected poisson or log: a plan sizes pools for a request rate");
   }
   s.sla = read_sla(r.child("sla", true), "/serving/sla", problems);
-  if (r.has("sla") && s.sla.empty())
-    problems.add("/serving/sla", "expected at least one of ttft_p90_ms, tpot_p90_ms, e2e_p90_ms");
   if (const Json* batching = r.child("batching")) {
     Json copy = *batching;
     if (copy.is_object() && copy.contains("max_batch_per_rank") &&
@@ -334,6 +332,7 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads, const Swee
   const ServingPlanSpec& s = *plan.serving;
   ServingPlanResult result;
   const auto requests = generate_requests(s.traffic);
+  refuse_no_requests(s.traffic, requests);
   result.offered_requests_per_s = offered_requests_per_s(s.traffic, requests);
   const TrafficSummary traffic{result.offered_requests_per_s,
                                mean_request_lengths(s.traffic, requests),

@@ -75,13 +75,21 @@ std::string expected_for(std::size_t field) {
                     : fmt::format("expected an integer in [1, {}]", kMaxRequestTokens);
 }
 
-// Splits one CSV line at commas (no quoting: every field the log needs is a number).
+// A cell without the double quotes a spreadsheet may put around it ("arrival_s").
+std::string_view unquoted(std::string_view cell) {
+  if (cell.size() >= 2 && cell.front() == '"' && cell.back() == '"')
+    return cell.substr(1, cell.size() - 2);
+  return cell;
+}
+
+// Splits one CSV line at commas. Quotes around a cell are dropped; a quoted comma is not kept
+// (every field the log needs is a name or a number).
 std::vector<std::string_view> split_csv(std::string_view line) {
   std::vector<std::string_view> cells;
   for (std::size_t start = 0;;) {
     const auto comma = line.find(',', start);
-    cells.push_back(
-        trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    cells.push_back(unquoted(
+        trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start))));
     if (comma == std::string_view::npos) return cells;
     start = comma + 1;
   }
@@ -104,7 +112,7 @@ void read_cells(const std::string_view cells[3], std::size_t line, Request& requ
 }
 
 // The header's column of each field; problems when one is missing or repeated.
-std::optional<std::array<std::size_t, 3>> read_header(std::string_view line,
+std::optional<std::array<std::size_t, 3>> read_header(std::string_view line, std::size_t number,
                                                       LogProblems& problems) {
   const auto names = split_csv(line);
   std::array<std::size_t, 3> columns{};
@@ -112,7 +120,7 @@ std::optional<std::array<std::size_t, 3>> read_header(std::string_view line,
   for (std::size_t f = 0; f < 3; ++f) {
     const auto found = std::count(names.begin(), names.end(), kFields[f]);
     if (found != 1) {
-      problems.add(1, "",
+      problems.add(number, "",
                    fmt::format("expected a CSV header naming {} once, {}", kFields[f],
                                found == 0 ? "got none" : "got it twice or more"));
       complete = false;
@@ -181,7 +189,8 @@ void read_json_line(std::string_view line, std::size_t number, std::vector<Reque
 std::vector<Request> parse_request_log(const std::string& text, const std::string& source) {
   LogProblems problems;
   std::vector<Request> requests;
-  const std::string_view all(text);
+  std::string_view all(text);
+  if (all.starts_with("\xEF\xBB\xBF")) all.remove_prefix(3);  // a UTF-8 byte-order mark (Excel's)
   const auto first = all.find_first_not_of(" \t\r\n");
   const bool json_lines = first != std::string_view::npos && all[first] == '{';
   std::optional<std::array<std::size_t, 3>> columns;
@@ -201,14 +210,17 @@ std::vector<Request> parse_request_log(const std::string& text, const std::strin
       read_json_line(line, number, requests, problems);
     } else if (header_width == 0) {
       header_width = split_csv(line).size();
-      columns = read_header(line, problems);
+      columns = read_header(line, number, problems);
       if (!columns) break;
     } else {
       read_csv_line(line, number, *columns, header_width, requests, problems);
     }
   }
   if (requests.empty() && problems.list.empty())
-    problems.add(number, "", "expected at least one request");
+    problems.add(std::max<std::size_t>(number, 1), "",
+                 number == 0 ? "the file is empty; expected a CSV header naming arrival_s, "
+                               "input_tokens and output_tokens, then a request a line"
+                             : "expected at least one request");
   problems.throw_if_any(source);
   for (std::size_t i = 0; i < requests.size(); ++i) requests[i].id = static_cast<std::int64_t>(i);
   std::stable_sort(requests.begin(), requests.end(),

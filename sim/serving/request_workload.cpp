@@ -146,7 +146,11 @@ TrafficSpec read_traffic(const Json& object, const std::string& path, const std:
         t.log_requests = load_request_log(t.log_path);
       } catch (const ConfigError& error) {
         for (const auto& p : error.problems())
-          problems.add(fmt::format("{}/log: {}: {}", path, error.source(), p.where), p.message);
+          // A problem of the whole file (cannot open it, more problems) has no place in it.
+          problems.add(p.where.empty()
+                           ? fmt::format("{}/log: {}", path, error.source())
+                           : fmt::format("{}/log: {}: {}", path, error.source(), p.where),
+                       p.message);
       }
     }
   } else {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace moesim::sim {
 namespace {
 
@@ -14,31 +16,60 @@ double per_gpu(const PoolCapacity& c, double rate) {
   return c.gpus_per_instance > 0 ? rate / c.gpus_per_instance : 0.0;
 }
 
+// A pool's figures; a prefill pool has no decode figures and a decode pool no prefill figures
+// (an aggregated pool has both).
 nlohmann::json pool_json(const PoolResult& p) {
   const PoolCapacity& c = p.capacity;
-  return {{"role", p.role},
-          {"instances", p.instances},
-          {"gpus_per_instance", c.gpus_per_instance},
-          {"attention_data_parallel", c.data_parallel_ranks},
-          {"kv_capacity_tokens_per_instance", c.kv_capacity_tokens},
-          {"capacity_requests_per_s_per_instance", c.requests_per_s},
-          {"prefill_requests_per_s_per_instance", c.prefill_requests_per_s},
-          {"decode_requests_per_s_per_instance", c.decode_requests_per_s},
-          {"decode_batch_per_rank_at_capacity", c.decode_batch_per_rank},
-          // Flat-out rates per node: what published P/D deployments report.
-          {"prefill_input_tokens_per_s_per_node", c.prefill_tokens_per_s / c.nodes_per_instance},
-          {"decode_output_tokens_per_s_per_node", c.decode_tokens_per_s / c.nodes_per_instance},
-          // And per GPU, as GB200 NVL72 deployments report (a node there is a 4-GPU tray).
-          {"prefill_input_tokens_per_s_per_gpu", per_gpu(c, c.prefill_tokens_per_s)},
-          {"decode_output_tokens_per_s_per_gpu", per_gpu(c, c.decode_tokens_per_s)},
-          // The busiest GPU over the mean those flat-out steps were priced at.
-          {"prefill_imbalance_max_over_mean", c.prefill_imbalance},
-          {"decode_imbalance_max_over_mean", c.decode_imbalance},
-          {"steps", p.steps},
-          {"busy_fraction", p.busy_fraction},
-          {"mean_decode_batch_per_rank", p.mean_decode_batch},
-          {"step_shapes_simulated", p.shapes_simulated},
-          {"usd_per_gpu_hour", p.usd_per_gpu_hour}};
+  nlohmann::json j{{"role", p.role},
+                   {"instances", p.instances},
+                   {"gpus_per_instance", c.gpus_per_instance},
+                   {"attention_data_parallel", c.data_parallel_ranks},
+                   {"kv_capacity_tokens_per_instance", c.kv_capacity_tokens},
+                   {"capacity_requests_per_s_per_instance", c.requests_per_s},
+                   {"steps", p.steps},
+                   {"busy_fraction", p.busy_fraction},
+                   {"step_shapes_simulated", p.shapes_simulated},
+                   {"usd_per_gpu_hour", p.usd_per_gpu_hour}};
+  if (p.role != "decode")
+    j.update({{"prefill_requests_per_s_per_instance", c.prefill_requests_per_s},
+              // Flat-out rates per node, as published P/D deployments report them, and per GPU,
+              // as GB200 NVL72 deployments do (a node there is a 4-GPU tray).
+              {"prefill_input_tokens_per_s_per_node", c.prefill_tokens_per_s / c.nodes_per_instance},
+              {"prefill_input_tokens_per_s_per_gpu", per_gpu(c, c.prefill_tokens_per_s)},
+              // The busiest GPU over the mean the flat-out step was priced at.
+              {"prefill_imbalance_max_over_mean", c.prefill_imbalance}});
+  if (p.role != "prefill")
+    j.update({{"decode_requests_per_s_per_instance", c.decode_requests_per_s},
+              {"decode_batch_per_rank_at_capacity", c.decode_batch_per_rank},
+              {"decode_output_tokens_per_s_per_node", c.decode_tokens_per_s / c.nodes_per_instance},
+              {"decode_output_tokens_per_s_per_gpu", per_gpu(c, c.decode_tokens_per_s)},
+              {"decode_imbalance_max_over_mean", c.decode_imbalance},
+              {"mean_decode_batch_per_rank", p.mean_decode_batch}});
+  return j;
+}
+
+double arrival_span_s(const std::vector<RequestRecord>& records) {
+  if (records.empty()) return 0;
+  const auto [first, last] = std::minmax_element(
+      records.begin(), records.end(),
+      [](const RequestRecord& a, const RequestRecord& b) { return a.arrival_s < b.arrival_s; });
+  return last->arrival_s - first->arrival_s;
+}
+
+// The limits and whether they were met, or that none was set.
+std::string sla_line(const ServingOutcome& o) {
+  if (o.sla.empty()) return "  SLA: none set\n";
+  std::string limits;
+  const auto term = [&](const std::optional<double>& limit, const char* name) {
+    if (limit) limits += fmt::format("{}{} p90 <= {:g} ms", limits.empty() ? "" : ", ", name,
+                                     *limit * 1e3);
+  };
+  term(o.sla.ttft_p90_s, "TTFT");
+  term(o.sla.tpot_p90_s, "TPOT");
+  term(o.sla.e2e_p90_s, "E2E");
+  std::string text = fmt::format("  SLA {} ({})\n", o.meets_sla() ? "met" : "missed", limits);
+  for (const auto& f : o.sla_failures) text += "  SLA missed: " + f + "\n";
+  return text;
 }
 
 // The busiest GPU over the mean that the pool's flat-out steps were priced at (its role's).
@@ -64,10 +95,12 @@ std::string serving_text(const ServingOutcome& o) {
   for (const auto& p : o.pools) {
     text += fmt::format(
         "  {:<10} {} x {} GPUs (DP {}), KV {:.0f} tokens/instance, capacity {:.2f} req/s/instance, "
-        "busy {:.0f}%, mean decode batch {:.1f}/rank\n",
+        "busy {:.0f}%{}\n",
         p.role, p.instances, p.capacity.gpus_per_instance, p.capacity.data_parallel_ranks,
         p.capacity.kv_capacity_tokens, p.capacity.requests_per_s, 100 * p.busy_fraction,
-        p.mean_decode_batch);
+        p.role == "prefill"
+            ? ""
+            : fmt::format(", mean decode batch {:.1f} on the busiest rank", p.mean_decode_batch));
     text += imbalance_line(p);
   }
   if (!o.rejection.empty()) return text + "  rejected: " + o.rejection + "\n";
@@ -76,24 +109,24 @@ std::string serving_text(const ServingOutcome& o) {
         "  prefill:decode instances {:.3g} (rate-matched {:.3g}); KV transfer {:.2f} ms/request\n",
         o.prefill_per_decode, o.rate_matched_prefill_per_decode, o.kv_transfer_s * 1e3);
   const ServingMetrics& m = o.metrics;
-  text += fmt::format("  {} of {} requests completed over {:.1f} s{}\n", m.completed, m.requests,
-                      m.window_s,
+  // Two windows, each said: arrivals (offered) and first arrival to last finish (completed).
+  text += fmt::format("  {} of {} requests completed, {:.2f} req/s over {:.3f} s from the first "
+                      "arrival to the last finish{}\n",
+                      m.completed, m.requests, m.requests_per_s, m.window_s,
                       o.offered_requests_per_s > 0
-                          ? fmt::format(" (offered {:.2f} req/s)", o.offered_requests_per_s)
+                          ? fmt::format(" (offered {:.2f} req/s; arrivals over {:.3f} s)",
+                                        o.offered_requests_per_s, arrival_span_s(o.records))
                           : "");
   text += ms_row("TTFT", m.ttft) + ms_row("TPOT", m.tpot) + ms_row("E2E", m.e2e) +
           ms_row("queueing", m.queueing);
   text += fmt::format(
-      "  throughput {:.0f} output tokens/s ({:.1f}/GPU over {} GPUs), {:.1f} tokens/s per user, "
-      "{:.2f} req/s\n",
-      m.output_tokens_per_s, m.output_tokens_per_s_per_gpu, o.gpus, m.output_tokens_per_s_per_user,
-      m.requests_per_s);
+      "  throughput {:.0f} output tokens/s ({:.1f}/GPU over {} GPUs), {:.1f} tokens/s per user\n",
+      m.output_tokens_per_s, m.output_tokens_per_s_per_gpu, o.gpus, m.output_tokens_per_s_per_user);
   if (o.priced) text += fmt::format("  price ${:.2f}/hour\n", o.usd_per_hour);
   if (o.oversized_prompts > 0)
     text += fmt::format("  {} prompts over the token budget were prefilled alone\n",
                         o.oversized_prompts);
-  for (const auto& f : o.sla_failures) text += "  SLA missed: " + f + "\n";
-  return text;
+  return text + sla_line(o);
 }
 
 nlohmann::json serving_json(const ServingOutcome& o) {
@@ -127,7 +160,9 @@ nlohmann::json serving_json(const ServingOutcome& o) {
                   {"output_tokens_per_s_per_user", m.output_tokens_per_s_per_user},
                   {"oversized_prompts", o.oversized_prompts},
                   {"never_fit", o.never_fit}};
-  j["sla"] = {{"met", o.meets_sla()}, {"failures", o.sla_failures}};
+  // No SLA set: nothing was met or missed.
+  j["sla"] = {{"met", o.sla.empty() ? nlohmann::json() : nlohmann::json(o.meets_sla())},
+              {"failures", o.sla_failures}};
   return j;
 }
 

@@ -8,6 +8,7 @@
 
 #include "sim/cost/attention_cost.hpp"
 #include "sim/cost/memory_model.hpp"
+#include "sim/serving/traffic_budget.hpp"
 
 namespace moesim::sim {
 namespace {
@@ -117,6 +118,7 @@ void finish_outcome(const ServingSpec& spec, ServingOutcome& o) {
     o.usd_per_hour += gpus * p.usd_per_gpu_hour;
     o.priced = o.priced || p.usd_per_gpu_hour > 0;
   }
+  o.sla = spec.sla;
   if (!o.rejection.empty()) return;
   o.metrics = summarize_serving(o.records, o.gpus);
   check_sla(spec.sla, o);
@@ -244,6 +246,7 @@ ServingOutcome run_serving(const ServingSpec& spec, const std::vector<Request>& 
 
 ServingOutcome run_serving(const ServingSpec& spec) {
   const auto requests = generate_requests(spec.traffic);
+  refuse_no_requests(spec.traffic, requests);
   if (!spec.disaggregated) {
     StepTimeTable table(resolve_inputs(spec.aggregated.scenario));
     auto o = run_serving(spec, requests, table, table);
@@ -256,6 +259,14 @@ ServingOutcome run_serving(const ServingSpec& spec) {
   o.pools[0].shapes_simulated = prefill.shapes_simulated();
   o.pools[1].shapes_simulated = decode.shapes_simulated();
   return o;
+}
+
+void refuse_no_requests(const TrafficSpec& traffic, const std::vector<Request>& requests) {
+  if (!requests.empty() || traffic.arrival != ArrivalKind::Poisson) return;
+  throw ServingBudgetError(fmt::format(
+      "expected at least one request: Poisson arrivals at {} requests/s for {} s (seed {}) made "
+      "none; a longer duration_s or a higher rate_per_s",
+      traffic.rate_per_s, traffic.duration_s, traffic.seed));
 }
 
 double offered_requests_per_s(const TrafficSpec& traffic, const std::vector<Request>& requests) {

@@ -60,6 +60,7 @@ struct ServingOutcome {
   bool priced = false;
   std::int64_t oversized_prompts = 0, never_fit = 0;
   std::string rejection;                  // non-empty: not simulated (memory)
+  SlaSpec sla;                            // the limits it was held to (none: empty)
   std::vector<std::string> sla_failures;  // each missed SLA term, with figures
   std::vector<RequestRecord> records;
   double simulate_seconds = 0;  // wall time of the simulation (filled by callers that time it)
@@ -70,6 +71,10 @@ struct ServingOutcome {
 PoolCapacity pool_capacity(const ScenarioSpec& scenario, ServingRole role,
                            const BatchingSpec& batching, double memory_fraction, double mean_input,
                            double mean_prefill, double mean_output, StepPricer& pricer);
+
+// Throws ServingBudgetError (the CLI's exit 2 at /traffic) when Poisson traffic made no request;
+// a log always holds one and a closed loop draws its own.
+void refuse_no_requests(const TrafficSpec& traffic, const std::vector<Request>& requests);
 
 // Instances that serve `rate` requests/s at kPoolTargetUtilisation of `capacity` each (at least 1).
 int pool_instances(double rate, double capacity);

@@ -96,6 +96,8 @@ SlaSpec read_sla(const Json* object, const std::string& path, ProblemList& probl
   sla.tpot_p90_s = seconds("tpot_p90_ms");
   sla.e2e_p90_s = seconds("e2e_p90_ms");
   r.finish();
+  if (object->is_object() && sla.empty())
+    problems.add(path, "expected at least one of ttft_p90_ms, tpot_p90_ms, e2e_p90_ms");
   return sla;
 }
 

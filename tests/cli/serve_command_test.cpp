@@ -27,6 +27,27 @@ TEST(ServeCommand, ReplaysARequestLogAndWritesTheOutputs) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
 }
 
+TEST(ServeCommand, TrafficThatMakesNoRequestOrAnEmptySlaExitsTwo) {
+  // 20 requests/s for 1 ms: the Poisson draw (seed 1) makes none, and nothing would be measured.
+  const auto dir = scratch_dir("serve-nothing");
+  std::ofstream(dir / "none.json") << R"({"schema_version": 1, "scenario": "quickstart",
+    "traffic": {"rate_per_s": 20, "duration_s": 0.001, "input_tokens": 100,
+                "output_tokens": 10}})";
+  const auto none = run_moesim(
+      "serve " + (dir / "none.json").string() + " --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("/traffic: expected at least one request"), std::string::npos)
+      << none.err;
+  std::ofstream(dir / "sla.json") << R"({"schema_version": 1, "scenario": "quickstart",
+    "traffic": {"rate_per_s": 20, "duration_s": 1, "input_tokens": 100, "output_tokens": 10},
+    "sla": {}})";
+  const auto sla = run_moesim(
+      "serve " + (dir / "sla.json").string() + " --out " + (dir / "out").string(), "serve");
+  EXPECT_EQ(sla.exit_code, 2);
+  EXPECT_NE(sla.err.find("/sla: expected at least one of ttft_p90_ms"), std::string::npos)
+      << sla.err;
+}
+
 TEST(ServeCommand, ABadLogLineExitsTwoNamingFileLineAndField) {
   const auto dir = scratch_dir("serve-bad-log");
   std::ofstream(dir / "log.csv") << "arrival_s,input_tokens,output_tokens\n0,10,5\n0.5,ten,5\n";

@@ -49,6 +49,22 @@ TEST(RequestLog, EveryBadCellIsNamedByLineAndField) {
   EXPECT_EQ(problems[2].where, "line 4");
 }
 
+TEST(RequestLog, ASpreadsheetsByteOrderMarkAndQuotesAreRead) {
+  // Excel's CSV export: a UTF-8 byte-order mark, then every cell in double quotes.
+  const auto requests = parse_request_log(
+      "\xEF\xBB\xBF\"arrival_s\",\"input_tokens\",\"output_tokens\"\r\n\"0.5\",\"100\",\"10\"\r\n",
+      "log.csv");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_DOUBLE_EQ(requests[0].arrival_s, 0.5);
+  EXPECT_EQ(requests[0].input_tokens, 100);
+}
+
+TEST(RequestLog, AHeaderAfterCommentsIsNamedAtItsOwnLine) {
+  const auto problems = log_problems_of("# exported 2026-12-02\n# by hand\narrival,x\n0,1\n");
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0].where, "line 3");
+}
+
 TEST(RequestLog, MissingHeaderColumnIsNamed) {
   const auto problems = log_problems_of("arrival,input_tokens,output_tokens\n0,1,1\n");
   ASSERT_EQ(problems.size(), 1u);
@@ -67,7 +83,12 @@ TEST(RequestLog, JsonLineProblemsNameTheField) {
   EXPECT_EQ(problems[3].where, "line 4");
 }
 
-TEST(RequestLog, AnEmptyLogIsRefused) { EXPECT_EQ(log_problems_of("").size(), 1u); }
+TEST(RequestLog, AnEmptyLogIsRefused) {
+  const auto problems = log_problems_of("");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].where, "line 1");
+  EXPECT_NE(problems[0].message.find("the file is empty"), std::string::npos);
+}
 
 TEST(RequestLog, ProblemsStopAtTwentyAndAreCounted) {
   std::string text = "arrival_s,input_tokens,output_tokens\n";
