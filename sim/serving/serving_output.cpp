@@ -31,13 +31,14 @@ nlohmann::json pool_json(const PoolResult& p) {
                    {"step_shapes_simulated", p.shapes_simulated},
                    {"usd_per_gpu_hour", p.usd_per_gpu_hour}};
   if (p.role != "decode")
-    j.update({{"prefill_requests_per_s_per_instance", c.prefill_requests_per_s},
-              // Flat-out rates per node, as published P/D deployments report them, and per GPU,
-              // as GB200 NVL72 deployments do (a node there is a 4-GPU tray).
-              {"prefill_input_tokens_per_s_per_node", c.prefill_tokens_per_s / c.nodes_per_instance},
-              {"prefill_input_tokens_per_s_per_gpu", per_gpu(c, c.prefill_tokens_per_s)},
-              // The busiest GPU over the mean the flat-out step was priced at.
-              {"prefill_imbalance_max_over_mean", c.prefill_imbalance}});
+    j.update(
+        {{"prefill_requests_per_s_per_instance", c.prefill_requests_per_s},
+         // Flat-out rates per node, as published P/D deployments report them, and per GPU,
+         // as GB200 NVL72 deployments do (a node there is a 4-GPU tray).
+         {"prefill_input_tokens_per_s_per_node", c.prefill_tokens_per_s / c.nodes_per_instance},
+         {"prefill_input_tokens_per_s_per_gpu", per_gpu(c, c.prefill_tokens_per_s)},
+         // The busiest GPU over the mean the flat-out step was priced at.
+         {"prefill_imbalance_max_over_mean", c.prefill_imbalance}});
   if (p.role != "prefill")
     j.update({{"decode_requests_per_s_per_instance", c.decode_requests_per_s},
               {"decode_batch_per_rank_at_capacity", c.decode_batch_per_rank},
@@ -61,8 +62,8 @@ std::string sla_line(const ServingOutcome& o) {
   if (o.sla.empty()) return "  SLA: none set\n";
   std::string limits;
   const auto term = [&](const std::optional<double>& limit, const char* name) {
-    if (limit) limits += fmt::format("{}{} p90 <= {:g} ms", limits.empty() ? "" : ", ", name,
-                                     *limit * 1e3);
+    if (limit)
+      limits += fmt::format("{}{} p90 <= {:g} ms", limits.empty() ? "" : ", ", name, *limit * 1e3);
   };
   term(o.sla.ttft_p90_s, "TTFT");
   term(o.sla.tpot_p90_s, "TPOT");
@@ -110,13 +111,14 @@ std::string serving_text(const ServingOutcome& o) {
         o.prefill_per_decode, o.rate_matched_prefill_per_decode, o.kv_transfer_s * 1e3);
   const ServingMetrics& m = o.metrics;
   // Two windows, each said: arrivals (offered) and first arrival to last finish (completed).
-  text += fmt::format("  {} of {} requests completed, {:.2f} req/s over {:.3f} s from the first "
-                      "arrival to the last finish{}\n",
-                      m.completed, m.requests, m.requests_per_s, m.window_s,
-                      o.offered_requests_per_s > 0
-                          ? fmt::format(" (offered {:.2f} req/s; arrivals over {:.3f} s)",
-                                        o.offered_requests_per_s, arrival_span_s(o.records))
-                          : "");
+  text += fmt::format(
+      "  {} of {} requests completed, {:.2f} req/s over {:.3f} s from the first "
+      "arrival to the last finish{}\n",
+      m.completed, m.requests, m.requests_per_s, m.window_s,
+      o.offered_requests_per_s > 0
+          ? fmt::format(" (offered {:.2f} req/s; arrivals over {:.3f} s)", o.offered_requests_per_s,
+                        arrival_span_s(o.records))
+          : "");
   text += ms_row("TTFT", m.ttft) + ms_row("TPOT", m.tpot) + ms_row("E2E", m.e2e) +
           ms_row("queueing", m.queueing);
   text += fmt::format(
