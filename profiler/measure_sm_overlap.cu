@@ -116,6 +116,7 @@ struct Bench {
   cublasHandle_t blas;
   __nv_bfloat16 *ga, *gb, *gc;
   int m = 8192, n = 4096, k = 7168;  // a prefill expert GEMM: 8,192 rows, DeepSeek-V3's gate_up
+  int batch = 1;                     // > 1: that many experts' GEMMs in one strided-batched call
   uint4 *src, *dst;
   float4 *ex, *ey;
   size_t elems = size_t(64) << 20;  // float4s: 1 GiB in, 1 GiB out
@@ -128,10 +129,13 @@ struct Bench {
 void gemm_train(Bench& B, int count, int sm_target) {
   CKB(cublasSetSmCountTarget(B.blas, sm_target));
   const float alpha = 1, beta = 0;
+  const long long a = static_cast<long long>(B.n) * B.k, b = static_cast<long long>(B.m) * B.k,
+                  c = static_cast<long long>(B.m) * B.n;
   for (int i = 0; i < count; ++i)
-    CKB(cublasGemmEx(B.blas, CUBLAS_OP_T, CUBLAS_OP_N, B.n, B.m, B.k, &alpha, B.ga, CUDA_R_16BF,
-                     B.k, B.gb, CUDA_R_16BF, B.k, &beta, B.gc, CUDA_R_16BF, B.n, CUBLAS_COMPUTE_32F,
-                     CUBLAS_GEMM_DEFAULT));
+    CKB(cublasGemmStridedBatchedEx(B.blas, CUBLAS_OP_T, CUBLAS_OP_N, B.n, B.m, B.k, &alpha, B.ga,
+                                   CUDA_R_16BF, B.k, a, B.gb, CUDA_R_16BF, B.k, b, &beta, B.gc,
+                                   CUDA_R_16BF, B.n, c, B.batch, CUBLAS_COMPUTE_32F,
+                                   CUBLAS_GEMM_DEFAULT));
 }
 
 void scale_train(Bench& B, int count) {
@@ -290,18 +294,18 @@ void measure_paced(Bench& B, int reps) {
 void measure_shapes(Bench& B, int reps) {
   struct Shape {
     const char* name;
-    int m, n, k;
+    int m, n, k, batch;
   };
-  const Shape shapes[] = {{"expert_gate_up_2048", 2048, 4096, 7168},
-                          {"expert_gate_up_8192", 8192, 4096, 7168},
-                          {"expert_down_8192", 8192, 7168, 2048},
-                          {"q_up_16384", 16384, 24576, 1536},
-                          {"o_proj_16384", 16384, 7168, 16384}};
+  const Shape shapes[] = {
+      {"expert_gate_up_2048", 2048, 4096, 7168, 1},    {"expert_gate_up_8192", 8192, 4096, 7168, 1},
+      {"expert_gate_up_16384", 16384, 4096, 7168, 1},  {"expert_down_8192", 8192, 7168, 2048, 1},
+      {"experts_gate_up_8x2048", 2048, 4096, 7168, 8}, {"experts_down_8x2048", 2048, 7168, 2048, 8},
+      {"q_up_16384", 16384, 24576, 1536, 1},           {"o_proj_16384", 16384, 7168, 16384, 1}};
   std::printf(" \"shapes\": [\n");
   bool first = true;
   for (int copy_sms : {20, 24}) {
     for (const Shape& shape : shapes) {
-      B.m = shape.m, B.n = shape.n, B.k = shape.k;
+      B.m = shape.m, B.n = shape.n, B.k = shape.k, B.batch = shape.batch;
       std::vector<double> full, rest_alone, rest_beside, all_alone, all_beside, bw_rest, bw_all;
       for (int r = 0; r < reps; ++r) {
         beside(
@@ -321,7 +325,7 @@ void measure_shapes(Bench& B, int reps) {
     }
   }
   std::printf("\n ],\n");
-  B.m = 8192, B.n = 4096, B.k = 7168;
+  B.m = 8192, B.n = 4096, B.k = 7168, B.batch = 1;
 }
 
 void setup(Bench& B) {

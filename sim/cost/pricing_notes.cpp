@@ -94,8 +94,10 @@ std::vector<std::string> LayerCostModel::pricing_notes() const {
   if (deepep_compute_factor() != 1.0)
     notes.push_back(fmt::format(
         "MoE blocks' compute x {:.3f}: DeepEP's normal kernels hold {} of the {} SMs while the "
-        "overlap runs them beside it",
-        deepep_compute_factor(), kDeepEpNormalSms, profile_->sm_count()));
+        "overlap runs them beside it, and GEMMs beside a resident kernel lose x {:.3f} more "
+        "(measured on H200)",
+        deepep_compute_factor(), kDeepEpNormalSms, profile_->sm_count(),
+        kGemmBesideResidentKernelExcess));
   if (const double slowdown = deepep_overlapped_comm_factor(s_); slowdown != 1.0)
     notes.push_back(fmt::format(
         "DeepEP's normal kernels x {:.2f} beside compute (DeepSeek's prefill profile over DeepEP's "

@@ -43,7 +43,7 @@ bool normal_kernels_beside_compute(const ScenarioSpec& scenario) {
 
 double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms) {
   if (!normal_kernels_beside_compute(scenario) || sms <= kDeepEpNormalSms) return 1.0;
-  return static_cast<double>(sms) / (sms - kDeepEpNormalSms);
+  return static_cast<double>(sms) / (sms - kDeepEpNormalSms) * kGemmBesideResidentKernelExcess;
 }
 
 double deepep_overlapped_comm_factor(const ScenarioSpec& scenario) {

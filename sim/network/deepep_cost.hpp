@@ -51,9 +51,20 @@ double deepep_transfer_time(const DeepEpRates& rates, double intra_bytes, double
 // SGLang hands DeepGEMM the rest). Low-latency kernels free theirs once their messages are issued.
 inline constexpr int kDeepEpNormalSms = 20;
 
+// How much more than the SMs they give up GEMMs lose beside a kernel resident on 20 SMs, measured
+// on one H200 (docs/measurements/README.md, "Compute beside a paced copy"): eight GEMMs of a
+// DeepSeek-V3 prefill layer (expert gate/up at 2,048, 8,192 and 16,384 rows, expert down, eight
+// experts' gate/up and down in one batched call, q up-projection, o projection) beside a copy
+// holding 20 SMs took 1.22-1.88 times their time alone on all 132 SMs; over 132 / 112 = 1.179
+// from the SMs alone that is 1.03-1.59, median 1.106. It did not move with the copy's rate (25-400
+// GB/s): a matter of how tiles fill the SMs left, not bandwidth. Taken for every GPU (only the
+// H200 was measured).
+inline constexpr double kGemmBesideResidentKernelExcess = 1.106;
+
 // How much longer a block's compute takes beside DeepEP's normal kernels on a GPU of `sms` SMs:
-// sms / (sms - 20) when an overlap (any but none) runs them at once and EP > 1,
-// since compute kernels then get the other SMs; 1 otherwise or when `sms` is unknown (0).
+// sms / (sms - 20) x kGemmBesideResidentKernelExcess when an overlap (any but none) runs them at
+// once and EP > 1, since compute kernels then get the other SMs; 1 otherwise or when `sms` is
+// unknown (0).
 double deepep_overlapped_compute_factor(const ScenarioSpec& scenario, int sms);
 
 // How much longer DeepEP's normal kernels take while an overlap runs compute beside them than in

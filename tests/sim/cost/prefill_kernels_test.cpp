@@ -37,13 +37,14 @@ MeasuredProfile sm_profile(int sms) {
 }
 
 TEST(DeepEpSmShare, OverlappedComputeRunsOnTheSmsTheNormalKernelsLeave) {
-  // 132 SMs less DeepEP's 20 leave 112: compute takes 132 / 112 = 1.178571 as long.
+  // 132 SMs less DeepEP's 20 leave 112: compute takes 132 / 112 = 1.178571 as long from the SMs
+  // alone, x 1.106 measured beyond them (kGemmBesideResidentKernelExcess) = 1.303500.
   EXPECT_NEAR(
       deepep_overlapped_compute_factor(deepep_prefill("deepep-normal", "two-micro-batch", 32), 132),
-      132.0 / 112.0, 1e-12);
+      132.0 / 112.0 * 1.106, 1e-12);
   EXPECT_NEAR(
       deepep_overlapped_compute_factor(deepep_prefill("deepep-normal", "comm-compute", 32), 132),
-      1.178571428571, 1e-9);
+      1.3035, 1e-9);
 }
 
 TEST(DeepEpSmShare, NothingSharesTheSmsWithoutOverlapLowLatencyKernelsOrAnSmCount) {
@@ -67,7 +68,7 @@ TEST(DeepEpSmShare, TheLayerModelReadsTheSmCountFromTheProfile) {
   const MeasuredProfile with = sm_profile(132);
   const MeasuredProfile without = sm_profile(0);
   EXPECT_EQ(with.sm_count(), 132);
-  EXPECT_NEAR(LayerCostModel(s, &with).deepep_compute_factor(), 132.0 / 112.0, 1e-12);
+  EXPECT_NEAR(LayerCostModel(s, &with).deepep_compute_factor(), 132.0 / 112.0 * 1.106, 1e-12);
   EXPECT_DOUBLE_EQ(LayerCostModel(s, &without).deepep_compute_factor(), 1.0);
   EXPECT_DOUBLE_EQ(LayerCostModel(s, nullptr).deepep_compute_factor(), 1.0);
 }
