@@ -1,5 +1,7 @@
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -91,17 +93,23 @@ std::string describe_plan(const sim::PlanSpec& plan) {
 // A request log (docs/serving.md): JSON Lines, or CSV whose header (its first line not a "#"
 // comment) names arrival_s; a routing trace's CSV header starts "step,layer".
 bool is_request_log(const std::string& file) {
-  const auto extension = std::filesystem::path(file).extension();
+  std::string extension = std::filesystem::path(file).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (extension == ".jsonl") return true;
   if (extension != ".csv") return false;
   std::ifstream in(file, std::ios::binary);
-  std::string header(4096, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(header.size()));
-  header.resize(static_cast<std::size_t>(in.gcount()));
-  std::istringstream lines(header);
+  std::string head(64 * 1024, '\0');  // comments and a header fit; the log is read in full later
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  if (head.starts_with("\xEF\xBB\xBF")) head.erase(0, 3);  // a UTF-8 byte-order mark
+  std::istringstream lines(head);
   std::string line;
-  while (std::getline(lines, line))
-    if (!line.empty() && line[0] != '#') return line.find("arrival_s") != std::string::npos;
+  while (std::getline(lines, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    return line.find("arrival_s") != std::string::npos;
+  }
   return false;
 }
 

@@ -56,9 +56,13 @@ inline constexpr int kDeepEpNormalSms = 20;
 // DeepSeek-V3 prefill layer (expert gate/up at 2,048, 8,192 and 16,384 rows, expert down, eight
 // experts' gate/up and down in one batched call, q up-projection, o projection) beside a copy
 // holding 20 SMs took 1.22-1.88 times their time alone on all 132 SMs; over 132 / 112 = 1.179
-// from the SMs alone that is 1.03-1.59, median 1.106. It did not move with the copy's rate (25-400
-// GB/s): a matter of how tiles fill the SMs left, not bandwidth. Taken for every GPU (only the
-// H200 was measured).
+// from the SMs alone that is 1.03-1.59, median 1.106. Each is the faster of cuBLAS told the 112
+// SMs left (as SGLang tells DeepGEMM) and told nothing (its CTAs still run on the SMs left): told
+// 112, cuBLAS's pick for this GPU ran up to 1.8x slower still beside the copy (the 8,192-row
+// gate/up 1.09 ms, against 0.84 ms told 108 beside a 24-SM copy), a library's choice a tuned
+// stack avoids. The 8,192-row gate/up did not move with the copy's rate (25-400 GB/s; the others
+// were measured at 100): how tiles fill the SMs left, not bandwidth. Taken for every GPU (only
+// the H200 was measured).
 inline constexpr double kGemmBesideResidentKernelExcess = 1.106;
 
 // How much longer a block's compute takes beside DeepEP's normal kernels on a GPU of `sms` SMs:

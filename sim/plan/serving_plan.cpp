@@ -4,9 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -174,6 +174,8 @@ SimulatedWork simulate_outcome(const ServingPlanSpec& s, const PlanSpec& plan,
     }
     o.verdict = ServingVerdict::Sla;
     measure_sla(s.sla, run.metrics, o);
+    // Requests that never fit an instance: no SLA a planner relaxes brings this one nearer.
+    if (run.never_fit > 0) o.sla_excess = std::numeric_limits<double>::infinity();
     o.reason = fmt::format("SLA: {} at {} instances", fmt::join(run.sla_failures, ", "),
                            s.disaggregated
                                ? fmt::format("{}P + {}D", o.prefill_instances, o.decode_instances)
@@ -350,15 +352,17 @@ ServingPlanResult run_serving_plan(const PlanSpec& plan, int threads, const Swee
   std::vector<Deployment> deployments(plan.candidates.size());
   std::vector<PoolCapacity> capacities(outcomes.size());
   const std::size_t per = s.max_batch_per_rank.size();
-  std::atomic<std::size_t> sized{0};
+  std::size_t sized = 0;  // under progress_mutex, so the bar never steps back
   parallel_for(plan.candidates.size(), threads, [&](std::size_t c) {
     deployments[c] = prepare(plan.candidates[c]);
     for (std::size_t b = 0; b < per; ++b)
       size_outcome(s, plan.candidates[c], deployments[c], traffic, outcomes[c * per + b],
                    capacities[c * per + b]);
-    const std::size_t now = ++sized;
-    report(0, now, plan.candidates.size(),
-           fmt::format("sized {} of {} deployments", now, plan.candidates.size()));
+    std::lock_guard lock(progress_mutex);
+    ++sized;
+    if (progress)
+      progress(static_cast<int>(50 * sized / plan.candidates.size()),
+               fmt::format("sized {} of {} deployments", sized, plan.candidates.size()));
   });
   if (s.disaggregated && s.cross_shapes)
     outcomes = cross_pool_shapes(plan, outcomes, capacities, traffic.rate);

@@ -82,17 +82,20 @@ std::string_view unquoted(std::string_view cell) {
   return cell;
 }
 
-// Splits one CSV line at commas. Quotes around a cell are dropped; a quoted comma is not kept
-// (every field the log needs is a name or a number).
+// Splits one CSV line at the commas outside double quotes (RFC 4180: a text column of an export
+// may hold commas; a doubled quote inside quotes toggles twice and keeps the cell whole). The
+// quotes around a cell are dropped.
 std::vector<std::string_view> split_csv(std::string_view line) {
   std::vector<std::string_view> cells;
-  for (std::size_t start = 0;;) {
-    const auto comma = line.find(',', start);
-    cells.push_back(unquoted(
-        trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start))));
-    if (comma == std::string_view::npos) return cells;
-    start = comma + 1;
+  bool quoted_text = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= line.size(); ++i) {
+    if (i < line.size() && line[i] == '"') quoted_text = !quoted_text;
+    if (i < line.size() && (line[i] != ',' || quoted_text)) continue;
+    cells.push_back(unquoted(trim(line.substr(start, i - start))));
+    start = i + 1;
   }
+  return cells;
 }
 
 // Fills one request from the three cells; problems name the line and field.

@@ -59,7 +59,11 @@ double arrival_span_s(const std::vector<RequestRecord>& records) {
 
 // The limits and whether they were met, or that none was set.
 std::string sla_line(const ServingOutcome& o) {
-  if (o.sla.empty()) return "  SLA: none set\n";
+  if (o.sla.empty()) {  // requests that never fit fail the run all the same
+    std::string text = "  SLA: none set\n";
+    for (const auto& f : o.sla_failures) text += "  failed: " + f + "\n";
+    return text;
+  }
   std::string limits;
   const auto term = [&](const std::optional<double>& limit, const char* name) {
     if (limit)
@@ -116,8 +120,8 @@ std::string serving_text(const ServingOutcome& o) {
       "arrival to the last finish{}\n",
       m.completed, m.requests, m.requests_per_s, m.window_s,
       o.offered_requests_per_s > 0
-          ? fmt::format(" (offered {:.2f} req/s; arrivals over {:.3f} s)", o.offered_requests_per_s,
-                        arrival_span_s(o.records))
+          ? fmt::format(" (offered {:.2f} req/s; {} arrivals over {:.3f} s)",
+                        o.offered_requests_per_s, o.records.size(), arrival_span_s(o.records))
           : "");
   text += ms_row("TTFT", m.ttft) + ms_row("TPOT", m.tpot) + ms_row("E2E", m.e2e) +
           ms_row("queueing", m.queueing);
@@ -162,8 +166,9 @@ nlohmann::json serving_json(const ServingOutcome& o) {
                   {"output_tokens_per_s_per_user", m.output_tokens_per_s_per_user},
                   {"oversized_prompts", o.oversized_prompts},
                   {"never_fit", o.never_fit}};
-  // No SLA set: nothing was met or missed.
-  j["sla"] = {{"met", o.sla.empty() ? nlohmann::json() : nlohmann::json(o.meets_sla())},
+  // No SLA set and nothing failed: nothing was met or missed.
+  const bool unjudged = o.sla.empty() && o.sla_failures.empty();
+  j["sla"] = {{"met", unjudged ? nlohmann::json() : nlohmann::json(o.meets_sla())},
               {"failures", o.sla_failures}};
   return j;
 }

@@ -24,6 +24,14 @@ TEST(ValidateCommand, ARequestLogIsCheckedAsOneNotAsARoutingTrace) {
   EXPECT_EQ(good.exit_code, 0) << good.err;
   EXPECT_NE(good.out.find("ok (request log: 8 requests over 2.050 s)"), std::string::npos)
       << good.out;
+  // A spreadsheet's export: a byte-order mark, a comment, CRLF lines, an upper-case extension.
+  const std::string exported = ::testing::TempDir() + "exported-log.CSV";
+  std::ofstream(exported)
+      << "\xEF\xBB\xBF# from the gateway\r\narrival_s,input_tokens,output_tokens\r\n"
+         "0,100,10\r\n";
+  const auto spreadsheet = run_moesim("validate " + exported);
+  EXPECT_EQ(spreadsheet.exit_code, 0) << spreadsheet.err;
+  EXPECT_NE(spreadsheet.out.find("ok (request log: 1 requests"), std::string::npos);
   const std::string bad = ::testing::TempDir() + "bad-log.csv";
   std::ofstream(bad) << "arrival_s,input_tokens,output_tokens\n0.5,100,x\n";
   const auto result = run_moesim("validate " + bad);

@@ -215,9 +215,32 @@ TEST(ServingPlan, TheFloorsAreWhatALoneRequestMeets) {
   EXPECT_GT(chosen.tpot_floor_s, 0);
 }
 
+TEST(ServingPlan, NoSimulatedP90FallsUnderItsFloor) {
+  // Prompts of 200-3,000 tokens with 20% prefix-cache hits, chunked under a 2,048-token budget a
+  // rank, 1-400-token answers, at a load and SLA every option meets: each simulated option's TTFT
+  // and TPOT p90 are at least the floors that would have rejected it.
+  auto plan =
+      edited_plan("\"input_tokens\": 1000, \"output_tokens\": 100",
+                  "\"input_tokens\": {\"distribution\": \"uniform\", \"min\": 200, \"max\": 3000}, "
+                  "\"output_tokens\": {\"distribution\": \"uniform\", \"min\": 1, \"max\": 400}, "
+                  "\"prefix_cache_hit_rate\": 0.2");
+  plan.serving->keep = 1000;  // simulate every option, not only the cheapest
+  const auto result = run_serving_plan(plan, 2);
+  int checked = 0;
+  for (const auto& o : result.outcomes) {
+    if (!o.simulated) continue;
+    ++checked;
+    EXPECT_GE(o.metrics.ttft.p90, o.ttft_floor_s * (1 - 1e-9)) << o.label;
+    EXPECT_GE(o.metrics.tpot.p90, o.tpot_floor_s * (1 - 1e-9)) << o.label;
+    EXPECT_GT(o.ttft_floor_s, 0) << o.label;
+  }
+  EXPECT_GE(checked, 4);
+}
+
 TEST(ServingPlan, AtOnePriceTheOptionFarthestInsideItsSlaComesFirst) {
   // Ties on price rank by TTFT p90 / 2 s + TPOT p90 / 60 ms, smallest first.
   const auto result = run_serving_plan(parse_plan(kServingPlan, "sla.json"), 2);
+  int ties = 0;
   for (std::size_t i = 0; i + 1 < result.outcomes.size(); ++i) {
     const auto& a = result.outcomes[i];
     const auto& b = result.outcomes[i + 1];
@@ -225,8 +248,10 @@ TEST(ServingPlan, AtOnePriceTheOptionFarthestInsideItsSlaComesFirst) {
     EXPECT_DOUBLE_EQ(a.sla_use, a.metrics.ttft.p90 / 2.0 + a.metrics.tpot.p90 / 0.060);
     if (b.verdict == ServingVerdict::Feasible && a.usd_per_hour == b.usd_per_hour) {
       EXPECT_LE(a.sla_use, b.sla_use) << a.label << " before " << b.label;
+      ++ties;
     }
   }
+  EXPECT_GT(ties, 0);  // the two batch limits of a shape serve this load alike: a tie to order
 }
 
 }  // namespace

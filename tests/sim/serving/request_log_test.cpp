@@ -59,6 +59,14 @@ TEST(RequestLog, ASpreadsheetsByteOrderMarkAndQuotesAreRead) {
   EXPECT_EQ(requests[0].input_tokens, 100);
 }
 
+TEST(RequestLog, AQuotedTextColumnMayHoldCommas) {
+  // Four columns: the note's comma and its doubled quote are inside quotes, so each row has 4.
+  const auto requests = parse_request_log(
+      "arrival_s,input_tokens,output_tokens,note\n0,100,10,\"hello, \"\"world\"\"\"\n", "log.csv");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].output_tokens, 10);
+}
+
 TEST(RequestLog, AHeaderAfterCommentsIsNamedAtItsOwnLine) {
   const auto problems = log_problems_of("# exported 2026-12-02\n# by hand\narrival,x\n0,1\n");
   ASSERT_FALSE(problems.empty());

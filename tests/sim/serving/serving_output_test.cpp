@@ -47,6 +47,13 @@ TEST(ServingOutput, TheSlaLineSaysMetMissedOrNone) {
       << serving_text(outcome);
   EXPECT_EQ(serving_json(outcome)["sla"]["met"], true);
   outcome.sla_failures.push_back("TTFT p90 600.0 ms > 500.0 ms");
+  ServingOutcome unset;  // no SLA, but requests that never fit still fail the run
+  unset.records.push_back({});
+  unset.sla_failures.push_back("6 requests need more KV cache than an instance holds");
+  EXPECT_NE(serving_text(unset).find("  SLA: none set\n  failed: 6 requests need more KV"),
+            std::string::npos)
+      << serving_text(unset);
+  EXPECT_EQ(serving_json(unset)["sla"]["met"], false);
   EXPECT_NE(serving_text(outcome).find("SLA missed (TTFT p90 <= 500 ms)\n  SLA missed: TTFT p90"),
             std::string::npos);
 }
