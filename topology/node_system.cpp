@@ -11,6 +11,9 @@ std::span<const NodeSystem> node_systems() {
        ScaleUpKind::NvSwitch, 200e9, 1e-6, "h800", "cx7-400g", 8,
        "DeepSeek-V3 report (arXiv:2412.19437) section 3.2.1: NVLink 160 GB/s achieved of 400 GB/s "
        "bidirectional; 8x 400 Gb/s InfiniBand a node"},
+      {"hgx-h20", "HGX H20: 8 GPUs on NVLink 4 through NVSwitch, 8x ConnectX-7", 8, 8,
+       ScaleUpKind::NvSwitch, 450e9, 1e-6, "h20", "cx7-400g", 8,
+       "LMSYS and Ant Group's H20 post (2025-09-26): NVLink 900 GB/s bidirectional, as the H100's"},
       {"hgx-h200", "HGX H200: 8 GPUs on NVLink 4 through NVSwitch, 8x ConnectX-7", 8, 8,
        ScaleUpKind::NvSwitch, 450e9, 1e-6, "h200", "cx7-400g", 8,
        "NVIDIA H200 datasheet (NVLink 900 GB/s bidirectional)"},

@@ -9,6 +9,9 @@ std::span<const DeviceSpec> device_presets() {
        "NVIDIA H100 Tensor Core GPU datasheet (SXM column)"},
       {"h800", "NVIDIA H800 SXM5 80 GB", 989e12, 1979e12, 80e9, 3.35e12,
        "H100 SXM5's compute and HBM3 (the export part differs in NVLink only: 400 GB/s both ways)"},
+      {"h20", "NVIDIA H20 96 GB", 148e12, 296e12, 96e9, 4.0e12,
+       "the H20-96G against H800 table of LMSYS and Ant Group's H20 post (2025-09-26): FP8 296, "
+       "BF16 148 TFLOPS dense, 96 GB at 4,000 GB/s, NVLink 900 GB/s both ways"},
       {"h200", "NVIDIA H200 SXM 141 GB", 989e12, 1979e12, 141e9, 4.8e12,
        "NVIDIA H200 Tensor Core GPU datasheet (SXM column)"},
       {"b200", "NVIDIA B200 (HGX B200) 180 GB", 2.25e15, 4.5e15, 180e9, 8e12,

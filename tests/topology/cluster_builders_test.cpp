@@ -91,11 +91,11 @@ TEST(TopologyBuilders, SeveralDomainsWithoutAFabricIsAConfigError) {
 
 TEST(TopologyBuilders, UnknownSystemSuggestsTheClosestName) {
   try {
-    cluster_params("hgx-h20", 1);
+    cluster_params("hgx-h2000", 1);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
     EXPECT_EQ(error.problems()[0].message,
-              "unknown system \"hgx-h20\" (did you mean \"hgx-h200\"?)");
+              "unknown system \"hgx-h2000\" (did you mean \"hgx-h200\"?)");
   }
 }
 

@@ -53,6 +53,20 @@ TEST(DevicePresets, TheH800IsAnH100WithHalfItsNvlink) {
   EXPECT_EQ(node->default_device, "h800");
 }
 
+TEST(DevicePresets, TheH20HasAFifthOfTheH100sComputeAndMoreHbm) {
+  // The post's table: BF16 148 of the H100's 989 TFLOPS (0.15), FP8 twice BF16, 96 GB at
+  // 4.0 TB/s against 3.35; NVLink as the H100's, 450 GB/s a direction.
+  const DeviceSpec* h20 = find_device("h20");
+  ASSERT_NE(h20, nullptr);
+  EXPECT_DOUBLE_EQ(h20->fp8_flops, 2 * h20->bf16_flops);
+  EXPECT_NEAR(h20->bf16_flops / find_device("h100-sxm")->bf16_flops, 0.1496, 1e-4);
+  EXPECT_DOUBLE_EQ(h20->hbm_bytes, 96e9);
+  const auto* node = topology::find_node_system("hgx-h20");
+  ASSERT_NE(node, nullptr);
+  EXPECT_DOUBLE_EQ(node->scale_up_bandwidth, 450e9);
+  EXPECT_EQ(node->default_device, "h20");
+}
+
 TEST(DevicePresets, BlackwellFiguresArePerGpuSharesOfTheSystemTotals) {
   // HGX B200 (8 GPUs): 72 PFLOPS FP8 sparse -> 72 / 8 / 2 = 4.5 PFLOPS dense per GPU;
   // 1.44 TB HBM -> 180 GB; 64 TB/s -> 8 TB/s.
