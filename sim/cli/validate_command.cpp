@@ -17,7 +17,9 @@
 #include "sim/plan/serving_pool_pairs.hpp"
 #include "sim/run/inputs.hpp"
 #include "sim/serving/request_log.hpp"
+#include "sim/serving/serving_run.hpp"
 #include "sim/serving/serving_spec.hpp"
+#include "sim/serving/traffic_budget.hpp"
 #include "sim/spec/builtin_scenarios.hpp"
 #include "sim/spec/scenario.hpp"
 #include "sim/traces/format.hpp"
@@ -120,6 +122,17 @@ std::string describe_request_log(const std::string& file) {
       requests.empty() ? 0.0 : requests.back().arrival_s - requests.front().arrival_s);
 }
 
+// Poisson traffic drawn as `serve` and `plan` draw it: one that makes no request is refused here
+// as there (a rate and duration the schema allows can still draw none).
+void check_traffic_makes_requests(const sim::TrafficSpec& traffic, const std::string& file,
+                                  const std::string& path) {
+  try {
+    sim::refuse_no_requests(traffic, sim::generate_requests(traffic));
+  } catch (const sim::ServingBudgetError& error) {
+    throw ConfigError(file, {{path, error.what()}});
+  }
+}
+
 std::string validate_one(const std::string& file) {
   if (sim::find_builtin_scenario(file) != nullptr)
     return validate_scenario(sim::load_scenario(file));
@@ -138,8 +151,12 @@ std::string validate_one(const std::string& file) {
       return fmt::format("profile of {} for {} models", profile.gpu_name(),
                          profile.model_names().size());
     }
-    case JsonKind::Plan:
-      return describe_plan(sim::parse_plan(text, file));
+    case JsonKind::Plan: {
+      const auto plan = sim::parse_plan(text, file);
+      if (plan.serving)
+        check_traffic_makes_requests(plan.serving->traffic, file, "/serving/traffic");
+      return describe_plan(plan);
+    }
     case JsonKind::RoutingCounts:
       return validate_routing(file);
     case JsonKind::CalibrationTimings:
@@ -150,6 +167,7 @@ std::string validate_one(const std::string& file) {
     case JsonKind::Serving: {
       const auto spec =
           sim::parse_serving(text, file, std::filesystem::path(file).parent_path().string());
+      check_traffic_makes_requests(spec.traffic, file, "/traffic");
       return fmt::format("serving: {}", spec.disaggregated ? "prefill/decode pools" : "aggregated");
     }
   }
