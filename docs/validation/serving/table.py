@@ -38,6 +38,8 @@ ROWS = [
     ("deepseek-h800-pd", "decode", 14800, "H800", "", None, ""),
     ("mooncake-kimi-k2-h200-pd", "prefill", 56000, "H200", "", None, ""),
     ("mooncake-kimi-k2-h200-pd", "decode", 24000, "H200", "", None, ""),
+    ("lmsys-ant-h20-pd", "prefill", 16500, "H20", "", None, ""),
+    ("lmsys-ant-h20-pd", "decode", 5700, "H20", "", None, ""),
     ("lmsys-gb200-pd", "decode", 4 * 7583, "GB200", "", None, ""),
     ("lmsys-gb200-pd-part2", "prefill", 4 * 18471, "GB200", "", None, ""),
     ("lmsys-gb200-pd-part2", "decode", 4 * 9087, "GB200", "", None, ""),
