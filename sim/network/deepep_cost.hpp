@@ -61,8 +61,9 @@ inline constexpr int kDeepEpNormalSms = 20;
 // 112, cuBLAS's pick for this GPU ran up to 1.8x slower still beside the copy (the 8,192-row
 // gate/up 1.09 ms, against 0.84 ms told 108 beside a 24-SM copy), a library's choice a tuned
 // stack avoids. The 8,192-row gate/up did not move with the copy's rate (25-400 GB/s; the others
-// were measured at 100): how tiles fill the SMs left, not bandwidth. Taken for every GPU (only
-// the H200 was measured).
+// were measured at 100): how tiles fill the SMs left, not bandwidth. FP8 GEMMs of the same layer
+// (torch._scaled_mm) lost x1.08 median beyond the SMs' share. Taken for every GPU (only the H200
+// was measured).
 inline constexpr double kGemmBesideResidentKernelExcess = 1.106;
 
 // How much longer a block's compute takes beside DeepEP's normal kernels on a GPU of `sms` SMs:
