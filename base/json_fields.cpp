@@ -45,6 +45,13 @@ std::optional<std::string> did_you_mean(std::string_view word,
       best = candidate;
     }
   }
+  if (best || word.size() < 4) return best;
+  // A field written without its unit ("ttft_p90" for "ttft_p90_ms"): the name and an underscore
+  // start the candidate, however long the suffix.
+  for (const auto& candidate : candidates)
+    if (candidate.size() > word.size() && candidate.starts_with(word) &&
+        candidate[word.size()] == '_')
+      return candidate;
   return best;
 }
 

@@ -113,10 +113,11 @@ ServingSpec parse_serving(const std::string& text, const std::string& source,
   root.string("description", "");
   s.disaggregated = root.has("prefill") || root.has("decode");
   if (s.disaggregated) {
-    if (root.has("scenario") || root.has("instances"))
-      problems.add("/scenario",
-                   "expected either scenario (aggregated) or prefill and decode "
-                   "(disaggregated), not both");
+    for (const char* key : {"scenario", "instances"})  // the aggregated form's fields, named
+      if (root.has(key))
+        problems.add(std::string("/") + key,
+                     "expected either scenario and instances (aggregated) or prefill and decode "
+                     "(disaggregated), not both");
     s.prefill = read_pool(root, "prefill", source, base_dir, problems);
     s.decode = read_pool(root, "decode", source, base_dir, problems);
     // The decode pool continues the prefill's sequences from their KV cache: one model.

@@ -201,6 +201,14 @@ TEST(DidYouMean, SuggestsTheClosestCandidateWithinTheTypoDistance) {
   EXPECT_EQ(did_you_mean("topk", names), "top_k");
 }
 
+TEST(DidYouMean, AFieldWrittenWithoutItsUnitIsRecognised) {
+  // "ttft_p90" is 3 edits from "ttft_p90_ms", past the 2 its 8 letters tolerate, but it and an
+  // underscore start it; "ttf" is too short to be taken for a prefix.
+  const std::vector<std::string> names{"ttft_p90_ms", "tpot_p90_ms", "e2e_p90_ms"};
+  EXPECT_EQ(did_you_mean("ttft_p90", names), "ttft_p90_ms");
+  EXPECT_EQ(did_you_mean("ttf", names), std::nullopt);
+}
+
 TEST(DidYouMean, StaysQuietWhenNothingIsClose) {
   const std::vector<std::string> names{"experts", "layers"};
   // "gpu" is at least 5 edits from either; a 3-letter word tolerates at most max(2, 3/3) = 2.

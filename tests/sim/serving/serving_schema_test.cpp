@@ -91,5 +91,19 @@ TEST(ServingSchema, PoolsOfTwoModelsAreRefused) {
   }
 }
 
+TEST(ServingSchema, AStrayAggregatedFieldInAPoolsFileIsNamedWhereItIs) {
+  // The shipped P/D file with a top-level "instances" (the aggregated form's): the problem is at
+  // /instances, the field the file holds, not at a /scenario it does not.
+  Json document = Json::parse(read(kRoot + "/scenarios/serving/dsv3-pd-h200.json"));
+  document["instances"] = 2;
+  try {
+    parse_serving(document.dump(), "pd.json", kRoot + "/scenarios/serving");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& error) {
+    ASSERT_FALSE(error.problems().empty());
+    EXPECT_EQ(error.problems().front().where, "/instances");
+  }
+}
+
 }  // namespace
 }  // namespace moesim::sim
