@@ -4,7 +4,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "base/config_error.hpp"
@@ -92,8 +91,8 @@ std::string describe_plan(const sim::PlanSpec& plan) {
   return text;
 }
 
-// A request log (docs/serving.md): JSON Lines, or CSV whose header (its first line not a "#"
-// comment) names arrival_s; a routing trace's CSV header starts "step,layer".
+// A request log (docs/serving.md): a .jsonl file, or a .csv whose start reads as one to the log's
+// parser (a routing trace's CSV header starts "step,layer").
 bool is_request_log(const std::string& file) {
   std::string extension = std::filesystem::path(file).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
@@ -104,15 +103,7 @@ bool is_request_log(const std::string& file) {
   std::string head(64 * 1024, '\0');  // comments and a header fit; the log is read in full later
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
-  if (head.starts_with("\xEF\xBB\xBF")) head.erase(0, 3);  // a UTF-8 byte-order mark
-  std::istringstream lines(head);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    return line.find("arrival_s") != std::string::npos;
-  }
-  return false;
+  return sim::starts_like_request_log(head);
 }
 
 std::string describe_request_log(const std::string& file) {

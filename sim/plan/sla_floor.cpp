@@ -5,23 +5,26 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/serving/serving_metrics.hpp"
+
 namespace moesim::sim {
 
 TrafficFloorInputs traffic_floor_inputs(const std::vector<Request>& requests) {
   TrafficFloorInputs t;
   if (requests.empty()) return t;
+  // The request at the rank the serving metrics take for a p90 (serving_metrics.hpp).
   std::vector<const Request*> by_input;
   for (const Request& r : requests) by_input.push_back(&r);
-  std::sort(by_input.begin(), by_input.end(),
-            [](const Request* a, const Request* b) { return a->input_tokens < b->input_tokens; });
-  const auto n = static_cast<double>(by_input.size());
-  const auto rank =
-      std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(0.9 * n)), 1, by_input.size());
-  const Request& p90 = *by_input[rank - 1];
+  const auto shorter = [](const Request* a, const Request* b) {
+    return a->input_tokens < b->input_tokens;
+  };
+  const auto p90 =
+      by_input.begin() + static_cast<std::ptrdiff_t>(nearest_rank_index(by_input.size(), 0.9));
+  std::nth_element(by_input.begin(), p90, by_input.end(), shorter);
   t.any = true;
-  t.p90_input = p90.input_tokens;
-  t.p90_computed = p90.prefill_tokens();
-  t.min_input = by_input.front()->input_tokens;
+  t.p90_input = (*p90)->input_tokens;
+  t.p90_computed = (*p90)->prefill_tokens();
+  t.min_input = (*std::min_element(by_input.begin(), by_input.end(), shorter))->input_tokens;
   t.any_decode = std::any_of(requests.begin(), requests.end(),
                              [](const Request& r) { return r.output_tokens > 1; });
   return t;

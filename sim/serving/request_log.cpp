@@ -187,13 +187,35 @@ void read_json_line(std::string_view line, std::size_t number, std::vector<Reque
   requests.push_back(request);
 }
 
+// The text after a UTF-8 byte-order mark (Excel's CSV export writes one).
+std::string_view without_byte_order_mark(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  return text;
+}
+
+// The first line that is neither blank nor a "#" comment, trimmed; empty when there is none.
+std::string_view first_content_line(std::string_view text) {
+  for (std::size_t start = 0; start < text.size();) {
+    const auto newline = text.find('\n', start);
+    const auto line =
+        trim(text.substr(start, newline == std::string_view::npos ? newline : newline - start));
+    if (!line.empty() && line.front() != '#') return line;
+    start = newline == std::string_view::npos ? text.size() : newline + 1;
+  }
+  return {};
+}
+
 }  // namespace
+
+bool starts_like_request_log(std::string_view head) {
+  const auto line = first_content_line(without_byte_order_mark(head));
+  return line.starts_with("{") || line.find("arrival_s") != std::string_view::npos;
+}
 
 std::vector<Request> parse_request_log(const std::string& text, const std::string& source) {
   LogProblems problems;
   std::vector<Request> requests;
-  std::string_view all(text);
-  if (all.starts_with("\xEF\xBB\xBF")) all.remove_prefix(3);  // a UTF-8 byte-order mark (Excel's)
+  const std::string_view all = without_byte_order_mark(text);
   const auto first = all.find_first_not_of(" \t\r\n");
   const bool json_lines = first != std::string_view::npos && all[first] == '{';
   std::optional<std::array<std::size_t, 3>> columns;

@@ -6,15 +6,17 @@
 
 namespace moesim::sim {
 
+std::size_t nearest_rank_index(std::size_t n, double q) {
+  const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
+  return std::clamp<std::size_t>(k, 1, n) - 1;
+}
+
 Percentiles percentiles(std::vector<double> values) {
   Percentiles p;
   p.count = static_cast<std::int64_t>(values.size());
   if (values.empty()) return p;
   std::sort(values.begin(), values.end());
-  const auto rank = [&](double q) {
-    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
-    return values[std::clamp<std::size_t>(k, 1, values.size()) - 1];
-  };
+  const auto rank = [&](double q) { return values[nearest_rank_index(values.size(), q)]; };
   p.p50 = rank(0.50);
   p.p90 = rank(0.90);
   p.p99 = rank(0.99);

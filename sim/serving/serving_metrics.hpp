@@ -1,5 +1,6 @@
 #pragma once
 // Latency percentiles and throughput of a serving run, from its request records.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +15,9 @@ struct Percentiles {
 
 // Nearest rank (the ceil(q x n)-th smallest); zeros when `values` is empty.
 Percentiles percentiles(std::vector<double> values);
+
+// The 0-based index of the nearest-rank q-quantile among `n` sorted values (n > 0).
+std::size_t nearest_rank_index(std::size_t n, double q);
 
 struct ServingMetrics {
   std::int64_t requests = 0, completed = 0;

@@ -67,6 +67,15 @@ TEST(RequestLog, AQuotedTextColumnMayHoldCommas) {
   EXPECT_EQ(requests[0].output_tokens, 10);
 }
 
+TEST(RequestLog, ItsStartIsToldFromARoutingTracesByTheParsersRules) {
+  // After a byte-order mark, a comment and a blank CRLF line, the header names arrival_s; JSON
+  // Lines start with an object; a routing trace's CSV header does not name arrival_s.
+  EXPECT_TRUE(starts_like_request_log("\xEF\xBB\xBF# gateway\r\n\r\narrival_s,input_tokens\r\n"));
+  EXPECT_TRUE(starts_like_request_log("{\"arrival_s\": 0}\n"));
+  EXPECT_FALSE(starts_like_request_log("step,layer,token,expert_0\n0,0,0,1\n"));
+  EXPECT_FALSE(starts_like_request_log("# only a comment\n"));
+}
+
 TEST(RequestLog, AHeaderAfterCommentsIsNamedAtItsOwnLine) {
   const auto problems = log_problems_of("# exported 2026-12-02\n# by hand\narrival,x\n0,1\n");
   ASSERT_FALSE(problems.empty());
